@@ -1,0 +1,1 @@
+"""Implementations of the ports: database, crypto, files, channels."""

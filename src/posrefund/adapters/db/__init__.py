@@ -1,0 +1,1 @@
+"""SQLAlchemy Core storage: SQLite (WAL, synchronous=FULL) by default, PostgreSQL by URL."""

@@ -1,0 +1,523 @@
+"""Repositories over one open connection; they map rows to domain objects and back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from posrefund.adapters.db import tables as t
+from posrefund.domain.audit import GENESIS, chain_hash
+from posrefund.domain.events import CaseEvent
+from posrefund.domain.pii import card_last4
+from posrefund.domain.policy import Reason, RefundPolicy
+from posrefund.domain.refund import RefundCase
+from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
+from posrefund.domain.status import RefundStatus
+from posrefund.ports import CustomerRecord, RefundQuery, SaleQuery
+
+PLATFORM_CHAIN = "platform"
+
+
+def _row(r: Any) -> dict[str, Any]:
+    return dict(r._mapping)
+
+
+class MerchantSql:
+    def __init__(self, conn: Connection) -> None:
+        self.c = conn
+
+    def add_merchant(self, row: dict[str, Any]) -> None:
+        self.c.execute(insert(t.merchants).values(**row))
+
+    def get_merchant(self, merchant_id: str) -> dict[str, Any] | None:
+        r = self.c.execute(select(t.merchants).where(t.merchants.c.id == merchant_id)).first()
+        return _row(r) if r else None
+
+    def merchant_code_taken(self, code: str) -> bool:
+        return self.c.execute(select(t.merchants.c.id).where(t.merchants.c.code == code)).first() is not None
+
+    def list_merchants(self) -> list[dict[str, Any]]:
+        return [_row(r) for r in self.c.execute(select(t.merchants).order_by(t.merchants.c.created_at))]
+
+    def add_store(self, row: dict[str, Any]) -> None:
+        self.c.execute(insert(t.stores).values(**row))
+
+    def get_store(self, merchant_id: str, store_id: str) -> dict[str, Any] | None:
+        q = select(t.stores).where(t.stores.c.id == store_id, t.stores.c.merchant_id == merchant_id)
+        r = self.c.execute(q).first()
+        return _row(r) if r else None
+
+    def list_stores(self, merchant_id: str) -> list[dict[str, Any]]:
+        q = select(t.stores).where(t.stores.c.merchant_id == merchant_id).order_by(t.stores.c.created_at)
+        return [_row(r) for r in self.c.execute(q)]
+
+    def add_terminal(self, row: dict[str, Any]) -> None:
+        self.c.execute(insert(t.terminals).values(**row))
+
+    def get_terminal(self, merchant_id: str, terminal_id: str) -> dict[str, Any] | None:
+        q = select(t.terminals).where(t.terminals.c.id == terminal_id, t.terminals.c.merchant_id == merchant_id)
+        r = self.c.execute(q).first()
+        return _row(r) if r else None
+
+    def terminal_no_taken(self, merchant_id: str, terminal_no: str) -> bool:
+        q = select(t.terminals.c.id).where(
+            t.terminals.c.merchant_id == merchant_id, t.terminals.c.terminal_no == terminal_no
+        )
+        return self.c.execute(q).first() is not None
+
+    def list_terminals(self, merchant_id: str) -> list[dict[str, Any]]:
+        q = select(t.terminals).where(t.terminals.c.merchant_id == merchant_id).order_by(t.terminals.c.terminal_no)
+        return [_row(r) for r in self.c.execute(q)]
+
+
+class UserSql:
+    def __init__(self, conn: Connection) -> None:
+        self.c = conn
+
+    def add_user(self, row: dict[str, Any]) -> None:
+        self.c.execute(insert(t.users).values(**row))
+
+    def by_username(self, username: str) -> dict[str, Any] | None:
+        r = self.c.execute(select(t.users).where(t.users.c.username == username)).first()
+        return _row(r) if r else None
+
+    def get_user(self, user_id: str) -> dict[str, Any] | None:
+        r = self.c.execute(select(t.users).where(t.users.c.id == user_id)).first()
+        return _row(r) if r else None
+
+    def list_users(self, merchant_id: str) -> list[dict[str, Any]]:
+        q = select(t.users).where(t.users.c.merchant_id == merchant_id).order_by(t.users.c.username)
+        return [_row(r) for r in self.c.execute(q)]
+
+    def record_login_failure(self, user_id: str, failures: int, locked_until: datetime | None) -> None:
+        self.c.execute(
+            update(t.users).where(t.users.c.id == user_id).values(failed_logins=failures, locked_until=locked_until)
+        )
+
+    def record_login_success(self, user_id: str) -> None:
+        self.c.execute(update(t.users).where(t.users.c.id == user_id).values(failed_logins=0, locked_until=None))
+
+    def add_api_key(self, row: dict[str, Any]) -> None:
+        self.c.execute(insert(t.api_keys).values(**row))
+
+    def api_key(self, key_id: str) -> dict[str, Any] | None:
+        r = self.c.execute(select(t.api_keys).where(t.api_keys.c.id == key_id)).first()
+        return _row(r) if r else None
+
+
+class PolicySql:
+    def __init__(self, conn: Connection) -> None:
+        self.c = conn
+
+    def get_policy(self, merchant_id: str) -> RefundPolicy | None:
+        q = select(t.policies.c.document).where(t.policies.c.merchant_id == merchant_id)
+        doc = self.c.execute(q).scalar()
+        return RefundPolicy.from_dict(json.loads(doc)) if doc else None
+
+    def put_policy(self, merchant_id: str, policy: RefundPolicy, actor_id: str, now: datetime) -> int:
+        doc = json.dumps(policy.to_dict(), sort_keys=True)
+        current = self.c.execute(
+            select(t.policies.c.version).where(t.policies.c.merchant_id == merchant_id).with_for_update()
+        ).scalar()
+        if current is None:
+            self.c.execute(
+                insert(t.policies).values(
+                    merchant_id=merchant_id, document=doc, version=1, updated_by=actor_id, updated_at=now
+                )
+            )
+            return 1
+        self.c.execute(
+            update(t.policies)
+            .where(t.policies.c.merchant_id == merchant_id)
+            .values(document=doc, version=current + 1, updated_by=actor_id, updated_at=now)
+        )
+        return int(current) + 1
+
+
+def sale_from_row(r: Any) -> Sale:
+    m = r._mapping
+    return Sale(
+        id=m["id"],
+        merchant_id=m["merchant_id"],
+        store_id=m["store_id"],
+        terminal_id=m["terminal_id"],
+        channel=Channel(m["channel"]),
+        kind=SaleKind(m["kind"]),
+        amount_fen=m["amount_fen"],
+        fee_fen=m["fee_fen"],
+        currency=m["currency"],
+        paid_at=m["paid_at"],
+        settlement_status=SettlementStatus(m["settlement_status"]),
+        voucher_no=m["voucher_no"],
+        rrn=m["rrn"],
+        batch_no=m["batch_no"],
+        auth_code=m["auth_code"],
+        order_no=m["order_no"],
+        payer_masked=m["payer_masked"],
+        refunded_fen=m["refunded_fen"],
+        reserved_fen=m["reserved_fen"],
+        refund_count=m["refund_count"],
+    )
+
+
+class SaleSql:
+    def __init__(self, conn: Connection, local_date: Any) -> None:
+        self.c = conn
+        self._local_date = local_date
+
+    def add_sale(self, sale: Sale, created_at: datetime) -> bool:
+        """Insert unless (terminal, batch, voucher) is already recorded; False when it was."""
+        dup = self.c.execute(
+            select(t.sales.c.id).where(
+                t.sales.c.terminal_id == sale.terminal_id,
+                t.sales.c.batch_no == sale.batch_no,
+                t.sales.c.voucher_no == sale.voucher_no,
+            )
+        ).first()
+        if dup is not None:
+            return False
+        self.c.execute(
+            insert(t.sales).values(
+                id=sale.id,
+                merchant_id=sale.merchant_id,
+                store_id=sale.store_id,
+                terminal_id=sale.terminal_id,
+                voucher_no=sale.voucher_no,
+                rrn=sale.rrn,
+                batch_no=sale.batch_no,
+                auth_code=sale.auth_code,
+                order_no=sale.order_no,
+                channel=sale.channel.value,
+                kind=sale.kind.value,
+                amount_fen=sale.amount_fen,
+                fee_fen=sale.fee_fen,
+                currency=sale.currency,
+                paid_at=sale.paid_at,
+                paid_date=self._local_date(sale.paid_at),
+                settlement_status=sale.settlement_status.value,
+                payer_masked=sale.payer_masked,
+                card_last4=card_last4(sale.payer_masked),
+                refunded_fen=0,
+                reserved_fen=0,
+                refund_count=0,
+                created_at=created_at,
+            )
+        )
+        return True
+
+    def get_sale(self, merchant_id: str, sale_id: str) -> Sale | None:
+        q = select(t.sales).where(t.sales.c.id == sale_id, t.sales.c.merchant_id == merchant_id)
+        r = self.c.execute(q).first()
+        return sale_from_row(r) if r else None
+
+    def find_sales(self, merchant_id: str, query: SaleQuery) -> list[Sale]:
+        s = t.sales.c
+        conds = [s.merchant_id == merchant_id]
+        if query.voucher_no:
+            conds.append(s.voucher_no == query.voucher_no)
+        if query.order_no:
+            conds.append(s.order_no == query.order_no)
+        if query.last4:
+            conds.append(s.card_last4 == query.last4)
+        if query.amount_fen is not None:
+            conds.append(s.amount_fen == query.amount_fen)
+        if query.local_date is not None:
+            conds.append(s.paid_date == query.local_date)
+        q = select(t.sales).where(and_(*conds)).order_by(s.paid_at.desc(), s.id).limit(query.limit)
+        return [sale_from_row(r) for r in self.c.execute(q)]
+
+    def reserve(self, sale_id: str, amount_fen: int, max_refunds: int) -> bool:
+        """Atomically hold ``amount_fen`` of the sale; False when it would overdraw or pass the count."""
+        s = t.sales.c
+        result = self.c.execute(
+            update(t.sales)
+            .where(
+                s.id == sale_id,
+                s.refunded_fen + s.reserved_fen + amount_fen <= s.amount_fen,
+                s.refund_count < max_refunds,
+            )
+            .values(reserved_fen=s.reserved_fen + amount_fen, refund_count=s.refund_count + 1)
+        )
+        return result.rowcount == 1
+
+    def release(self, sale_id: str, amount_fen: int) -> None:
+        s = t.sales.c
+        result = self.c.execute(
+            update(t.sales)
+            .where(s.id == sale_id, s.reserved_fen >= amount_fen)
+            .values(reserved_fen=s.reserved_fen - amount_fen, refund_count=s.refund_count - 1)
+        )
+        if result.rowcount != 1:
+            raise RuntimeError(f"reservation of sale {sale_id} smaller than {amount_fen}")
+
+    def settle_refund(self, sale_id: str, amount_fen: int) -> None:
+        s = t.sales.c
+        result = self.c.execute(
+            update(t.sales)
+            .where(s.id == sale_id, s.reserved_fen >= amount_fen)
+            .values(reserved_fen=s.reserved_fen - amount_fen, refunded_fen=s.refunded_fen + amount_fen)
+        )
+        if result.rowcount != 1:
+            raise RuntimeError(f"reservation of sale {sale_id} smaller than {amount_fen}")
+
+
+def case_from_row(r: Any) -> RefundCase:
+    m = r._mapping
+    return RefundCase(
+        id=m["id"],
+        merchant_id=m["merchant_id"],
+        store_id=m["store_id"],
+        terminal_id=m["terminal_id"],
+        sale_id=m["sale_id"],
+        refund_no=m["refund_no"],
+        amount_fen=m["amount_fen"],
+        currency=m["currency"],
+        reason=Reason(m["reason"]),
+        note=m["note"],
+        status=RefundStatus(m["status"]),
+        requested_by=m["requested_by"],
+        requested_role=m["requested_role"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        required_approvals=m["required_approvals"],
+        approved_by=json.loads(m["approved_by"]),
+        review_reason=m["review_reason"],
+        evidence_ids=json.loads(m["evidence_ids"]),
+        channel=m["channel"],
+        version=m["version"],
+    )
+
+
+def _customer_from(m: Any) -> CustomerRecord:
+    return CustomerRecord(
+        phone_enc=m["customer_phone_enc"],
+        phone_index=m["customer_phone_index"],
+        phone_masked=m["customer_phone_masked"],
+        name_enc=m["customer_name_enc"],
+        name_masked=m["customer_name_masked"],
+        id_no_enc=m["customer_id_no_enc"],
+        id_no_masked=m["customer_id_no_masked"],
+    )
+
+
+class ConcurrentUpdate(Exception):
+    """The case changed since it was read (compare-and-set on ``version`` failed)."""
+
+
+class RefundSql:
+    def __init__(self, conn: Connection) -> None:
+        self.c = conn
+
+    def add_case(self, case: RefundCase, customer: CustomerRecord) -> None:
+        self.c.execute(
+            insert(t.refunds).values(
+                id=case.id,
+                merchant_id=case.merchant_id,
+                store_id=case.store_id,
+                terminal_id=case.terminal_id,
+                sale_id=case.sale_id,
+                refund_no=case.refund_no,
+                amount_fen=case.amount_fen,
+                currency=case.currency,
+                reason=case.reason.value,
+                note=case.note,
+                status=case.status.value,
+                channel=case.channel,
+                requested_by=case.requested_by,
+                requested_role=case.requested_role,
+                required_approvals=case.required_approvals,
+                approved_by=json.dumps(case.approved_by),
+                review_reason=case.review_reason,
+                evidence_ids=json.dumps(case.evidence_ids),
+                customer_phone_enc=customer.phone_enc,
+                customer_phone_index=customer.phone_index,
+                customer_phone_masked=customer.phone_masked,
+                customer_name_enc=customer.name_enc,
+                customer_name_masked=customer.name_masked,
+                customer_id_no_enc=customer.id_no_enc,
+                customer_id_no_masked=customer.id_no_masked,
+                version=1,
+                created_at=case.created_at,
+                updated_at=case.updated_at,
+            )
+        )
+        case.version = 1
+
+    def get_case(self, merchant_id: str, case_id: str) -> RefundCase | None:
+        q = select(t.refunds).where(t.refunds.c.id == case_id, t.refunds.c.merchant_id == merchant_id)
+        r = self.c.execute(q).first()
+        return case_from_row(r) if r else None
+
+    def save_case(self, case: RefundCase) -> None:
+        """Compare-and-set on the version read: a lost race raises instead of overwriting."""
+        r = t.refunds.c
+        result = self.c.execute(
+            update(t.refunds)
+            .where(r.id == case.id, r.version == case.version)
+            .values(
+                status=case.status.value,
+                approved_by=json.dumps(case.approved_by),
+                review_reason=case.review_reason,
+                updated_at=case.updated_at,
+                version=case.version + 1,
+            )
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(case.id)
+        case.version += 1
+
+    def customer(self, case_id: str) -> CustomerRecord:
+        r = self.c.execute(select(t.refunds).where(t.refunds.c.id == case_id)).first()
+        assert r is not None
+        return _customer_from(r._mapping)
+
+    def customers_masked(self, case_ids: Sequence[str]) -> dict[str, CustomerRecord]:
+        if not case_ids:
+            return {}
+        rows = self.c.execute(select(t.refunds).where(t.refunds.c.id.in_(list(case_ids))))
+        return {r._mapping["id"]: _customer_from(r._mapping) for r in rows}
+
+    def list_cases(self, merchant_id: str, query: RefundQuery) -> tuple[list[RefundCase], int]:
+        r = t.refunds.c
+        conds = [r.merchant_id == merchant_id]
+        if query.status:
+            conds.append(r.status == query.status)
+        if query.store_id:
+            conds.append(r.store_id == query.store_id)
+        if query.terminal_id:
+            conds.append(r.terminal_id == query.terminal_id)
+        if query.sale_id:
+            conds.append(r.sale_id == query.sale_id)
+        if query.phone_index:
+            conds.append(r.customer_phone_index == query.phone_index)
+        if query.created_from:
+            conds.append(r.created_at >= query.created_from)
+        if query.created_to:
+            conds.append(r.created_at < query.created_to)
+        where = and_(*conds)
+        total = int(self.c.execute(select(func.count()).select_from(t.refunds).where(where)).scalar() or 0)
+        order = (r.created_at.asc(), r.id) if query.oldest_first else (r.created_at.desc(), r.id)
+        q = select(t.refunds).where(where).order_by(*order).limit(query.limit).offset(query.offset)
+        return [case_from_row(row) for row in self.c.execute(q)], total
+
+
+class EvidenceSql:
+    def __init__(self, conn: Connection) -> None:
+        self.c = conn
+
+    def add_evidence(self, row: dict[str, Any]) -> None:
+        self.c.execute(insert(t.evidence).values(**row))
+
+    def evidence_rows(self, merchant_id: str, ids: Iterable[str]) -> list[dict[str, Any]]:
+        wanted = list(ids)
+        if not wanted:
+            return []
+        q = select(t.evidence).where(t.evidence.c.merchant_id == merchant_id, t.evidence.c.id.in_(wanted))
+        return [_row(r) for r in self.c.execute(q)]
+
+
+def audit_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """What the hash covers: every column but the id and the hashes themselves."""
+    at = row["at"]
+    return {
+        "chain": row["chain"],
+        "seq": row["seq"],
+        "case_id": row["case_id"],
+        "action": row["action"],
+        "actor_id": row["actor_id"],
+        "actor_role": row["actor_role"],
+        "at": at.isoformat(timespec="microseconds") if isinstance(at, datetime) else str(at),
+        "before": row["before"],
+        "after": row["after"],
+        "reason": row["reason"],
+        "data": row["data"],
+    }
+
+
+class AuditSql:
+    def __init__(self, conn: Connection) -> None:
+        self.c = conn
+
+    def append(self, merchant_id: str | None, case_id: str | None, event: CaseEvent) -> None:
+        chain = merchant_id or PLATFORM_CHAIN
+        head = self.c.execute(
+            select(t.audit_heads.c.seq, t.audit_heads.c.hash).where(t.audit_heads.c.chain == chain).with_for_update()
+        ).first()
+        if head is None:
+            seq, prev = 1, GENESIS
+        else:
+            seq, prev = int(head.seq) + 1, str(head.hash)
+        row: dict[str, Any] = {
+            "chain": chain,
+            "seq": seq,
+            "case_id": case_id,
+            "action": event.action,
+            "actor_id": event.actor.id,
+            "actor_role": event.actor.role.value,
+            "at": event.at,
+            "before": event.before,
+            "after": event.after,
+            "reason": event.reason,
+            "data": json.dumps(event.data, sort_keys=True, ensure_ascii=False, default=str),
+        }
+        digest = chain_hash(prev, audit_fields(row))
+        self.c.execute(insert(t.audit_events).values(**row, prev_hash=prev, hash=digest))
+        if head is None:
+            self.c.execute(insert(t.audit_heads).values(chain=chain, seq=seq, hash=digest))
+        else:
+            self.c.execute(update(t.audit_heads).where(t.audit_heads.c.chain == chain).values(seq=seq, hash=digest))
+
+    def case_events(self, merchant_id: str, case_id: str) -> list[dict[str, Any]]:
+        a = t.audit_events.c
+        q = select(t.audit_events).where(a.chain == merchant_id, a.case_id == case_id).order_by(a.seq)
+        return [_row(r) for r in self.c.execute(q)]
+
+    def chains(self) -> list[str]:
+        q = select(t.audit_events.c.chain).distinct().order_by(t.audit_events.c.chain)
+        return [str(r[0]) for r in self.c.execute(q)]
+
+    def iter_chain(self, chain: str) -> Iterator[dict[str, Any]]:
+        """Every event of one chain in order, streamed so a long history needs little memory."""
+        a = t.audit_events.c
+        q = select(t.audit_events).where(a.chain == chain).order_by(a.seq)
+        for r in self.c.execution_options(yield_per=2000).execute(q):
+            yield _row(r)
+
+
+class OutboxSql:
+    def __init__(self, conn: Connection) -> None:
+        self.c = conn
+
+    def put(self, topic: str, merchant_id: str, case_id: str | None, payload: dict[str, Any], now: datetime) -> None:
+        self.c.execute(
+            insert(t.outbox).values(
+                topic=topic,
+                merchant_id=merchant_id,
+                case_id=case_id,
+                payload=json.dumps(payload, sort_keys=True, default=str),
+                created_at=now,
+                available_at=now,
+                attempts=0,
+            )
+        )
+
+
+class IdempotencySql:
+    def __init__(self, conn: Connection) -> None:
+        self.c = conn
+
+    def lookup(self, scope: str, key: str) -> dict[str, Any] | None:
+        i = t.idempotency.c
+        r = self.c.execute(select(t.idempotency).where(i.scope == scope, i.key == key)).first()
+        return _row(r) if r else None
+
+    def save(self, scope: str, key: str, request_hash: str, status: int, body: bytes, now: datetime) -> None:
+        self.c.execute(
+            insert(t.idempotency).values(
+                scope=scope, key=key, request_hash=request_hash, status_code=status, body=body, created_at=now
+            )
+        )

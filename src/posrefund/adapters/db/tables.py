@@ -1,0 +1,270 @@
+"""The schema, in SQLAlchemy Core. Alembic migrations build it; the tables here are their mirror."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which stores naive text) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: times are timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+naming = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=naming)
+
+ID = String(40)
+
+merchants = Table(
+    "merchants",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("contact_phone", String(40), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+stores = Table(
+    "stores",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("address", String(400), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+terminals = Table(
+    "terminals",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False),
+    Column("store_id", ID, ForeignKey("stores.id"), nullable=False),
+    Column("terminal_no", String(16), nullable=False),
+    Column("device_sn", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("merchant_id", "terminal_no"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=True, index=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False),
+    Column("terminal_id", ID, ForeignKey("terminals.id"), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+policies = Table(
+    "policies",
+    metadata,
+    Column("merchant_id", ID, ForeignKey("merchants.id"), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_by", ID, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sales = Table(
+    "sales",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False),
+    Column("store_id", ID, ForeignKey("stores.id"), nullable=False),
+    Column("terminal_id", ID, ForeignKey("terminals.id"), nullable=False),
+    Column("voucher_no", String(12), nullable=False),
+    Column("rrn", String(12), nullable=False),
+    Column("batch_no", String(6), nullable=False),
+    Column("auth_code", String(6), nullable=False),
+    Column("order_no", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("fee_fen", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("paid_at", UTCDateTime, nullable=False),
+    Column("paid_date", Date, nullable=False),  # local (Asia/Shanghai) date, for the cashier's search
+    Column("settlement_status", String(16), nullable=False),
+    Column("payer_masked", String(40), nullable=False),
+    Column("card_last4", String(4), nullable=False),
+    Column("refunded_fen", BigInteger, nullable=False, server_default="0"),
+    Column("reserved_fen", BigInteger, nullable=False, server_default="0"),
+    Column("refund_count", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("amount_fen > 0", name="amount_positive"),
+    CheckConstraint("fee_fen >= 0", name="fee_not_negative"),
+    CheckConstraint("refunded_fen >= 0 AND reserved_fen >= 0", name="refund_sums_not_negative"),
+    CheckConstraint("refunded_fen + reserved_fen <= amount_fen", name="never_over_refunded"),
+    UniqueConstraint("terminal_id", "batch_no", "voucher_no"),
+    Index("ix_sales_merchant_voucher", "merchant_id", "voucher_no"),
+    Index("ix_sales_merchant_order", "merchant_id", "order_no"),
+    Index("ix_sales_merchant_last4_date", "merchant_id", "card_last4", "paid_date"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False),
+    Column("store_id", ID, nullable=False),
+    Column("terminal_id", ID, nullable=False),
+    Column("sale_id", ID, ForeignKey("sales.id"), nullable=False, index=True),
+    Column("refund_no", String(64), nullable=False, unique=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("requested_by", ID, nullable=False),
+    Column("requested_role", String(32), nullable=False),
+    Column("required_approvals", Integer, nullable=False),
+    Column("approved_by", Text, nullable=False),  # JSON list of reviewer ids
+    Column("review_reason", Text, nullable=False),
+    Column("evidence_ids", Text, nullable=False),  # JSON list
+    Column("customer_phone_enc", Text, nullable=True),
+    Column("customer_phone_index", String(64), nullable=True),
+    Column("customer_phone_masked", String(20), nullable=False),
+    Column("customer_name_enc", Text, nullable=True),
+    Column("customer_name_masked", String(100), nullable=False),
+    Column("customer_id_no_enc", Text, nullable=True),
+    Column("customer_id_no_masked", String(24), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("amount_fen > 0", name="amount_positive"),
+    Index("ix_refunds_merchant_status_created", "merchant_id", "status", "created_at"),
+    Index("ix_refunds_merchant_created", "merchant_id", "created_at"),
+    Index("ix_refunds_merchant_phone", "merchant_id", "customer_phone_index"),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("uploaded_by", ID, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("chain", String(40), primary_key=True),  # merchant id, or "platform"
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("chain", String(40), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("case_id", ID, nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("actor_id", ID, nullable=False),
+    Column("actor_role", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("before", String(20), nullable=True),
+    Column("after", String(20), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("chain", "seq"),
+    Index("ix_audit_events_chain_case", "chain", "case_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("topic", String(64), nullable=False),
+    Column("merchant_id", ID, nullable=False),
+    Column("case_id", ID, nullable=True),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("available_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("done_at", UTCDateTime, nullable=True),
+    Index("ix_outbox_pending", "done_at", "available_at"),
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("scope", String(40), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,57 @@
+"""The one place that picks adapters: real ones from settings, or whatever a test hands in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from posrefund.adapters.crypto import AesGcmCipher
+from posrefund.adapters.db.engine import make_engine
+from posrefund.adapters.db.uow import SqlUnitOfWorkFactory
+from posrefund.adapters.files import DiskEvidenceStore
+from posrefund.adapters.passwords import Argon2Hasher
+from posrefund.adapters.system import RandomIds, SystemClock
+from posrefund.config import Settings, check
+from posrefund.ports import Clock, Ids, PasswordHasher
+from posrefund.service.deps import Deps
+
+
+def local_date_in(tz_name: str) -> Callable[[datetime], date]:
+    tz = ZoneInfo(tz_name)
+
+    def local_date(at: datetime) -> date:
+        return at.astimezone(tz).date()
+
+    return local_date
+
+
+def build(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+    ids: Ids | None = None,
+    hasher: PasswordHasher | None = None,
+) -> Deps:
+    check(settings)
+    engine = engine or make_engine(settings.database_url)
+    local_date = local_date_in(settings.timezone)
+    return Deps(
+        uow=SqlUnitOfWorkFactory(engine, local_date),
+        clock=clock or SystemClock(),
+        ids=ids or RandomIds(),
+        cipher=AesGcmCipher(settings.pii_key),
+        hasher=hasher or Argon2Hasher(),
+        evidence_store=DiskEvidenceStore(settings.data_dir / "evidence"),
+        local_date=local_date,
+        secret_key=settings.secret_key,
+    )
+
+
+def engine_of(deps: Deps) -> Engine:
+    uow = deps.uow
+    assert isinstance(uow, SqlUnitOfWorkFactory)
+    return uow.engine

@@ -1,0 +1,35 @@
+"""Settings from the environment (``POSREFUND_*``); SQLite in the working directory by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POSREFUND_", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///./posrefund.db")
+    secret_key: str = Field(default="", description="signs bearer tokens; at least 32 characters")
+    pii_key: str = Field(default="", description="kid:base64(32 bytes)[,older keys…] for AES-256-GCM")
+    data_dir: Path = Field(default=Path("./data"), description="evidence files live here")
+    token_minutes: int = 8 * 60
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+    log_file: Path | None = None
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def check(settings: Settings) -> None:
+    if len(settings.secret_key) < 32:
+        raise ConfigError(
+            "POSREFUND_SECRET_KEY is missing or shorter than 32 characters; "
+            "`posrefund keys generate` prints a fresh set"
+        )
+    if not settings.pii_key:
+        raise ConfigError("POSREFUND_PII_KEY is missing; `posrefund keys generate` prints a fresh set")

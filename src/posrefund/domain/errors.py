@@ -1,0 +1,46 @@
+"""Errors the business can raise, each with a stable dotted code.
+
+The code is the contract with callers (API clients match on it); the human
+message lives in ``posrefund.i18n`` so the domain never formats text. The
+class only says which kind of answer the edge should give::
+
+    DomainError
+    ├── Invalid        the request breaks a rule; nothing changed      → 422
+    ├── Unauthorized   who is asking is unknown                         → 401
+    ├── Forbidden      who is asking may not do this                    → 403
+    ├── NotFound       no such object for this merchant                 → 404
+    └── Conflict       the object is not in a state that allows it      → 409
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A refused request: a stable ``code`` plus the ``params`` that explain it."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params: dict[str, Any] = params
+
+
+class Invalid(DomainError):
+    """The input or a policy rule refuses the request."""
+
+
+class Unauthorized(DomainError):
+    """Credentials are missing, wrong or expired."""
+
+
+class Forbidden(DomainError):
+    """The actor's role or identity does not allow the action."""
+
+
+class NotFound(DomainError):
+    """The object does not exist for this merchant (other merchants' objects look the same)."""
+
+
+class Conflict(DomainError):
+    """The object's state or version does not allow the action now."""

@@ -1,0 +1,67 @@
+"""Who may do what: one table of roles per action, checked by every use case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from posrefund.domain.errors import Forbidden
+
+
+class Role(StrEnum):
+    CASHIER = "cashier"
+    SUPERVISOR = "supervisor"
+    CUSTOMER_SERVICE = "customer_service"
+    FINANCE = "finance"
+    RISK = "risk"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    TERMINAL = "terminal"  # a POS terminal's API key
+    PROVIDER_ADMIN = "provider_admin"  # the service provider: creates merchants, sees none of their data
+    SYSTEM = "system"  # posrefund itself (auto-approval, worker)
+
+
+R = Role
+MERCHANT_STAFF = frozenset({R.CASHIER, R.SUPERVISOR, R.CUSTOMER_SERVICE, R.FINANCE, R.RISK, R.AUDITOR, R.ADMIN})
+REVIEWERS = frozenset({R.SUPERVISOR, R.ADMIN})
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "merchant.create": frozenset({R.PROVIDER_ADMIN}),
+    "merchant.read": MERCHANT_STAFF,
+    "store.manage": frozenset({R.ADMIN}),
+    "terminal.manage": frozenset({R.ADMIN}),
+    "user.manage": frozenset({R.ADMIN}),
+    "apikey.create": frozenset({R.ADMIN}),
+    "policy.read": MERCHANT_STAFF,
+    "policy.write": frozenset({R.ADMIN}),
+    "sale.create": frozenset({R.CASHIER, R.SUPERVISOR, R.ADMIN, R.TERMINAL}),
+    "sale.import": frozenset({R.FINANCE, R.ADMIN}),
+    "sale.read": MERCHANT_STAFF | {R.TERMINAL},
+    "refund.request": frozenset({R.CASHIER, R.SUPERVISOR, R.CUSTOMER_SERVICE, R.ADMIN, R.TERMINAL}),
+    "refund.read": MERCHANT_STAFF | {R.TERMINAL},
+    "refund.review": REVIEWERS,
+    "refund.cancel": frozenset({R.CASHIER, R.SUPERVISOR, R.CUSTOMER_SERVICE, R.ADMIN, R.TERMINAL}),
+    "refund.reveal_pii": frozenset({R.CUSTOMER_SERVICE, R.SUPERVISOR, R.ADMIN}),
+    "evidence.upload": frozenset({R.CASHIER, R.SUPERVISOR, R.CUSTOMER_SERVICE, R.ADMIN, R.TERMINAL}),
+    "evidence.read": MERCHANT_STAFF | {R.TERMINAL},
+    "audit.read": MERCHANT_STAFF | {R.TERMINAL},
+    "audit.verify": frozenset({R.AUDITOR, R.ADMIN}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: a user, a terminal's key, or posrefund itself; always inside one merchant."""
+
+    id: str
+    role: Role
+    merchant_id: str | None
+    name: str = ""
+    terminal_id: str | None = None  # set for a terminal's API key: it acts for that terminal only
+
+    def require(self, action: str) -> None:
+        if self.role not in PERMISSIONS[action]:
+            raise Forbidden("auth.forbidden", action=action, role=self.role.value)
+
+
+SYSTEM_ACTOR = Actor(id="system", role=Role.SYSTEM, merchant_id=None, name="posrefund")

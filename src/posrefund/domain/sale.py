@@ -1,0 +1,56 @@
+"""A sale (消费) and what is still refundable of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    CARD = "card"
+    WECHAT = "wechat"
+    ALIPAY = "alipay"
+    UNIONPAY_QR = "unionpay_qr"
+    CASH = "cash"
+    CHEQUE = "cheque"
+
+
+class SaleKind(StrEnum):
+    SALE = "sale"
+    DEPOSIT = "deposit"  # 定金
+
+
+class SettlementStatus(StrEnum):
+    UNSETTLED = "unsettled"
+    SETTLED = "settled"
+
+
+@dataclass(slots=True)
+class Sale:
+    """The captured amount is fixed; refunded + reserved may never exceed it."""
+
+    id: str
+    merchant_id: str
+    store_id: str
+    terminal_id: str
+    channel: Channel
+    kind: SaleKind
+    amount_fen: int
+    fee_fen: int
+    currency: str
+    paid_at: datetime
+    settlement_status: SettlementStatus
+    voucher_no: str
+    rrn: str
+    batch_no: str
+    auth_code: str
+    order_no: str
+    payer_masked: str
+    refunded_fen: int = 0
+    reserved_fen: int = 0
+    refund_count: int = 0
+
+    @property
+    def refundable_fen(self) -> int:
+        return self.amount_fen - self.refunded_fen - self.reserved_fen

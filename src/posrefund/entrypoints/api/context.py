@@ -1,0 +1,96 @@
+"""Per-app wiring the routes share: the service deps, who is calling, and how service code is run."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, TypeVar
+
+import anyio
+import jwt
+from anyio import CapacityLimiter
+from fastapi import Depends, Request
+
+from posrefund.domain.errors import Unauthorized
+from posrefund.domain.roles import Actor, Role
+from posrefund.service import auth as auth_service
+from posrefund.service.deps import Deps
+
+T = TypeVar("T")
+ALGORITHM = "HS256"
+
+
+class AppContext:
+    """Service code is synchronous. On SQLite it runs inline on the event loop: one writer, no lock fight
+    (measured faster than a thread pool, see docs/decisions.md); on PostgreSQL it runs on a bounded pool."""
+
+    def __init__(self, deps: Deps, *, inline: bool, token_minutes: int, threads: int = 16) -> None:
+        self.deps = deps
+        self.inline = inline
+        self.token_minutes = token_minutes
+        self._limiter = CapacityLimiter(threads)
+        self._token_cache: OrderedDict[str, tuple[Actor, float]] = OrderedDict()
+        self.in_flight: set[tuple[str, str]] = set()
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if self.inline:
+            return fn(*args, **kwargs)
+        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self._limiter)
+
+    def issue_token(self, actor: Actor) -> tuple[str, datetime]:
+        now = self.deps.clock.now()
+        exp = now + timedelta(minutes=self.token_minutes)
+        claims = {
+            "sub": actor.id,
+            "mid": actor.merchant_id,
+            "role": actor.role.value,
+            "name": actor.name,
+            "iat": int(now.timestamp()),
+            "exp": int(exp.timestamp()),
+        }
+        return jwt.encode(claims, self.deps.secret_key, algorithm=ALGORITHM), exp
+
+    def actor_from_jwt(self, token: str) -> Actor:
+        now = datetime.now(UTC).timestamp()
+        hit = self._token_cache.get(token)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        try:
+            claims = jwt.decode(
+                token, self.deps.secret_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "role"]}
+            )
+            actor = Actor(
+                id=str(claims["sub"]),
+                role=Role(claims["role"]),
+                merchant_id=claims.get("mid"),
+                name=str(claims.get("name", "")),
+            )
+        except (jwt.PyJWTError, ValueError, KeyError):
+            raise Unauthorized("auth.invalid_token") from None
+        self._token_cache[token] = (actor, float(claims["exp"]))
+        if len(self._token_cache) > 10_000:
+            self._token_cache.popitem(last=False)
+        return actor
+
+
+def ctx(request: Request) -> AppContext:
+    context = request.app.state.ctx
+    assert isinstance(context, AppContext)
+    return context
+
+
+async def current_actor(request: Request) -> Actor:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("auth.missing")
+    token = token.strip()
+    c = ctx(request)
+    if token.startswith("key_"):
+        return await c.run(auth_service.actor_for_api_key, c.deps, token)
+    return c.actor_from_jwt(token)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+Ctx = Annotated[AppContext, Depends(ctx)]

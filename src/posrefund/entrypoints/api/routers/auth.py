@@ -1,0 +1,41 @@
+"""Sign-in: username and password for a bearer token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.schemas import TokenIn
+from posrefund.service import auth as auth_service
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+
+@router.post("/token")
+async def token(body: TokenIn, c: Ctx) -> dict[str, Any]:
+    actor = await c.run(auth_service.login, c.deps, body.username, body.password)
+    tok, exp = c.issue_token(actor)
+    return {
+        "access_token": tok,
+        "token_type": "bearer",
+        "expires_at": exp.isoformat(),
+        "user": {
+            "id": actor.id,
+            "role": actor.role.value,
+            "merchant_id": actor.merchant_id,
+            "display_name": actor.name,
+        },
+    }
+
+
+@router.get("/me")
+async def me(actor: CurrentActor) -> dict[str, Any]:
+    return {
+        "id": actor.id,
+        "role": actor.role.value,
+        "merchant_id": actor.merchant_id,
+        "display_name": actor.name,
+        "terminal_id": actor.terminal_id,
+    }

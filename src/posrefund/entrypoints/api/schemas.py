@@ -1,0 +1,112 @@
+"""Request bodies. Unknown fields are refused (422), never silently taken."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+Fen = Annotated[StrictInt, Field(ge=0, le=10**13)]
+Text = Annotated[str, Field(max_length=500)]
+
+
+class TokenIn(Body):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class MerchantIn(Body):
+    code: Annotated[str, Field(min_length=1, max_length=32)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    contact_phone: Annotated[str, Field(max_length=40)] = ""
+
+
+class StoreIn(Body):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    address: Annotated[str, Field(max_length=400)] = ""
+
+
+class TerminalIn(Body):
+    store_id: Annotated[str, Field(min_length=1, max_length=40)]
+    terminal_no: Annotated[str, Field(min_length=1, max_length=16)]
+    device_sn: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class UserIn(Body):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+    role: Annotated[str, Field(min_length=1, max_length=32)]
+    display_name: Annotated[str, Field(max_length=100)] = ""
+    merchant_id: Annotated[str | None, Field(max_length=40)] = None
+
+
+class ApiKeyIn(Body):
+    terminal_id: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class SaleIn(Body):
+    terminal_id: Annotated[str, Field(min_length=1, max_length=40)]
+    voucher_no: Annotated[str, Field(min_length=1, max_length=12)]
+    rrn: Annotated[str, Field(min_length=1, max_length=12)]
+    batch_no: Annotated[str, Field(min_length=1, max_length=6)]
+    auth_code: Annotated[str, Field(max_length=6)] = ""
+    order_no: Annotated[str, Field(max_length=64)] = ""
+    channel: Annotated[str, Field(min_length=1, max_length=16)]
+    kind: Annotated[str, Field(max_length=16)] = "sale"
+    amount_fen: Fen
+    fee_fen: Fen = 0
+    currency: Annotated[str, Field(min_length=3, max_length=3)] = "CNY"
+    paid_at: AwareDatetime
+    payer_masked: Annotated[str, Field(max_length=40)] = ""
+    settlement_status: Annotated[str, Field(max_length=16)] = "unsettled"
+
+
+class CustomerIn(Body):
+    phone: Annotated[str | None, Field(max_length=20)] = None
+    name: Annotated[str | None, Field(max_length=50)] = None
+    id_no: Annotated[str | None, Field(max_length=18)] = None
+
+
+class RefundIn(Body):
+    sale_id: Annotated[str, Field(min_length=1, max_length=40)]
+    amount_fen: Annotated[StrictInt, Field(gt=0, le=10**13)]
+    reason: Annotated[str, Field(min_length=1, max_length=32)]
+    note: Text = ""
+    customer: CustomerIn | None = None
+    evidence_ids: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=20)] = []
+
+
+class ReviewIn(Body):
+    reason: Text = ""
+
+
+class RejectIn(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class RevealIn(Body):
+    purpose: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class PolicyIn(Body):
+    refund_window_days: Annotated[StrictInt, Field(ge=1, le=3650)] = 30
+    evidence_required: dict[str, list[str]] = {}
+    auto_approve_limit_fen: Fen = 10_000
+    supervisor_limit_fen: Fen = 500_000
+    two_person_limit_fen: Fen = 1_000_000
+    max_partial_refunds: Annotated[StrictInt, Field(ge=1, le=1000)] = 50
+    channel_window_days: dict[str, Annotated[StrictInt, Field(ge=1, le=3650)]] = {
+        "wechat": 365,
+        "alipay": 365,
+        "unionpay_qr": 365,
+    }
+    require_customer_phone_above_fen: Fen | None = None
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")

@@ -1,0 +1,198 @@
+"""Merchants, stores, terminals, operators and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Any
+
+from posrefund.domain.errors import Conflict, Invalid, NotFound
+from posrefund.domain.pii import refuse_card_number
+from posrefund.domain.roles import MERCHANT_STAFF, Actor, Role
+from posrefund.service.deps import Deps
+from posrefund.service.records import record
+
+_CODE = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
+_USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
+_TERMINAL_NO = re.compile(r"^[A-Za-z0-9]{1,16}$")
+MIN_PASSWORD = 8
+
+
+def _text(value: str, field: str, max_len: int, *, required: bool = True) -> str:
+    value = value.strip()
+    if required and not value:
+        raise Invalid("request.field_required", field=field)
+    if len(value) > max_len:
+        raise Invalid("request.field_too_long", field=field, max=max_len)
+    refuse_card_number(value, field)
+    return value
+
+
+def _merchant_of(actor: Actor) -> str:
+    if actor.merchant_id is None:
+        raise NotFound("merchant.not_found")
+    return actor.merchant_id
+
+
+def create_merchant(deps: Deps, actor: Actor, *, code: str, name: str, contact_phone: str = "") -> dict[str, Any]:
+    actor.require("merchant.create")
+    if not _CODE.match(code):
+        raise Invalid("merchant.invalid_code")
+    name = _text(name, "name", 200)
+    contact_phone = _text(contact_phone, "contact_phone", 40, required=False)
+    now = deps.clock.now()
+    row = {"id": deps.ids.new_id("mch"), "code": code, "name": name, "contact_phone": contact_phone, "created_at": now}
+    with deps.uow() as uow:
+        if uow.merchants.merchant_code_taken(code):
+            raise Conflict("merchant.code_taken", merchant_code=code)
+        uow.merchants.add_merchant(row)
+        record(uow, actor, None, "merchant.created", now, merchant_id_created=row["id"], code=code)
+        record(uow, actor, str(row["id"]), "merchant.created", now, code=code)
+        uow.commit()
+    return row
+
+
+def create_store(deps: Deps, actor: Actor, *, name: str, address: str = "") -> dict[str, Any]:
+    actor.require("store.manage")
+    merchant_id = _merchant_of(actor)
+    now = deps.clock.now()
+    row = {
+        "id": deps.ids.new_id("sto"),
+        "merchant_id": merchant_id,
+        "name": _text(name, "name", 200),
+        "address": _text(address, "address", 400, required=False),
+        "created_at": now,
+    }
+    with deps.uow() as uow:
+        uow.merchants.add_store(row)
+        record(uow, actor, merchant_id, "store.created", now, store_id=row["id"], name=row["name"])
+        uow.commit()
+    return row
+
+
+def create_terminal(deps: Deps, actor: Actor, *, store_id: str, terminal_no: str, device_sn: str) -> dict[str, Any]:
+    actor.require("terminal.manage")
+    merchant_id = _merchant_of(actor)
+    if not _TERMINAL_NO.match(terminal_no):
+        raise Invalid("terminal.invalid_terminal_no")
+    now = deps.clock.now()
+    row = {
+        "id": deps.ids.new_id("trm"),
+        "merchant_id": merchant_id,
+        "store_id": store_id,
+        "terminal_no": terminal_no,
+        "device_sn": _text(device_sn, "device_sn", 64),
+        "created_at": now,
+    }
+    with deps.uow() as uow:
+        if uow.merchants.get_store(merchant_id, store_id) is None:
+            raise NotFound("store.not_found")
+        if uow.merchants.terminal_no_taken(merchant_id, terminal_no):
+            raise Conflict("terminal.no_taken", terminal_no=terminal_no)
+        uow.merchants.add_terminal(row)
+        record(uow, actor, merchant_id, "terminal.created", now, terminal_id=row["id"], terminal_no=terminal_no)
+        uow.commit()
+    return row
+
+
+def create_user(
+    deps: Deps,
+    actor: Actor,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    merchant_id: str | None = None,
+) -> dict[str, Any]:
+    """An admin adds operators to their own merchant; the provider admin may seed a merchant's first admin."""
+    if actor.role is Role.PROVIDER_ADMIN:
+        target = merchant_id
+        allowed = {r.value for r in MERCHANT_STAFF} | {Role.PROVIDER_ADMIN.value}
+    else:
+        actor.require("user.manage")
+        target = _merchant_of(actor)
+        if merchant_id not in (None, target):
+            raise NotFound("merchant.not_found")
+        allowed = {r.value for r in MERCHANT_STAFF}
+    if role not in allowed:
+        raise Invalid("user.invalid_role", role=role, allowed=sorted(allowed))
+    if (role == Role.PROVIDER_ADMIN.value) != (target is None):
+        raise Invalid("user.merchant_required")
+    if not _USERNAME.match(username):
+        raise Invalid("user.invalid_username")
+    if len(password) < MIN_PASSWORD or len(password) > 256:
+        raise Invalid("user.weak_password", min=MIN_PASSWORD)
+    now = deps.clock.now()
+    row = {
+        "id": deps.ids.new_id("usr"),
+        "merchant_id": target,
+        "username": username,
+        "display_name": _text(display_name or username, "display_name", 100),
+        "role": role,
+        "password_hash": deps.hasher.hash(password),
+        "active": True,
+        "failed_logins": 0,
+        "locked_until": None,
+        "created_at": now,
+    }
+    with deps.uow() as uow:
+        if target is not None and uow.merchants.get_merchant(target) is None:
+            raise NotFound("merchant.not_found")
+        if uow.users.by_username(username) is not None:
+            raise Conflict("user.username_taken", username=username)
+        uow.users.add_user(row)
+        record(uow, actor, target, "user.created", now, user_id=row["id"], username=username, role=role)
+        uow.commit()
+    return {k: v for k, v in row.items() if k != "password_hash"}
+
+
+def hash_api_secret(secret: str) -> str:
+    """API keys carry 160 random bits, so a fast hash is enough (unlike passwords)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(deps: Deps, actor: Actor, *, terminal_id: str) -> dict[str, Any]:
+    """A terminal's bearer key, shown once: ``prk_<id>.<secret>``; only its hash is kept."""
+    actor.require("apikey.create")
+    merchant_id = _merchant_of(actor)
+    now = deps.clock.now()
+    key_id = deps.ids.new_id("key")
+    secret = secrets.token_urlsafe(24)
+    with deps.uow() as uow:
+        if uow.merchants.get_terminal(merchant_id, terminal_id) is None:
+            raise NotFound("terminal.not_found")
+        uow.users.add_api_key(
+            {
+                "id": key_id,
+                "merchant_id": merchant_id,
+                "terminal_id": terminal_id,
+                "secret_hash": hash_api_secret(secret),
+                "role": Role.TERMINAL.value,
+                "created_at": now,
+                "revoked_at": None,
+            }
+        )
+        record(uow, actor, merchant_id, "apikey.created", now, key_id=key_id, terminal_id=terminal_id)
+        uow.commit()
+    return {"id": key_id, "terminal_id": terminal_id, "key": f"{key_id}.{secret}", "created_at": now}
+
+
+def list_stores(deps: Deps, actor: Actor) -> list[dict[str, Any]]:
+    actor.require("merchant.read")
+    with deps.uow(readonly=True) as uow:
+        return uow.merchants.list_stores(_merchant_of(actor))
+
+
+def list_terminals(deps: Deps, actor: Actor) -> list[dict[str, Any]]:
+    actor.require("merchant.read")
+    with deps.uow(readonly=True) as uow:
+        return uow.merchants.list_terminals(_merchant_of(actor))
+
+
+def list_users(deps: Deps, actor: Actor) -> list[dict[str, Any]]:
+    actor.require("user.manage")
+    with deps.uow(readonly=True) as uow:
+        rows = uow.users.list_users(_merchant_of(actor))
+    return [{k: v for k, v in r.items() if k != "password_hash"} for r in rows]

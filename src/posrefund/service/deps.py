@@ -1,0 +1,21 @@
+"""What every use case needs, handed over by bootstrap (real adapters) or by tests (fakes at the edges)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from posrefund.ports import Cipher, Clock, EvidenceStore, Ids, PasswordHasher, UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class Deps:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    ids: Ids
+    cipher: Cipher
+    hasher: PasswordHasher
+    evidence_store: EvidenceStore
+    local_date: Callable[[datetime], date]
+    secret_key: str

@@ -1,0 +1,44 @@
+"""Audit helper shared by use cases: every state change and sensitive read becomes a chained event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from posrefund.domain.events import CaseEvent
+from posrefund.domain.refund import RefundCase
+from posrefund.domain.roles import Actor
+from posrefund.ports import UnitOfWork
+
+
+def flush_case_events(uow: UnitOfWork, case: RefundCase) -> list[CaseEvent]:
+    """Write the case's pending events to the audit chain and the outbox, then clear them."""
+    events = list(case.pending_events)
+    case.pending_events.clear()
+    for ev in events:
+        uow.audit.append(case.merchant_id, case.id, ev)
+        payload = {"case_id": case.id, "refund_no": case.refund_no, "action": ev.action, "status": ev.after}
+        uow.outbox.put("case.event", case.merchant_id, case.id, payload, ev.at)
+        if ev.after == "approved" and ev.before != "approved":
+            uow.outbox.put("refund.execute", case.merchant_id, case.id, payload, ev.at)
+    return events
+
+
+def record(
+    uow: UnitOfWork,
+    actor: Actor,
+    merchant_id: str | None,
+    action: str,
+    at: Any,
+    *,
+    case_id: str | None = None,
+    reason: str = "",
+    before: str | None = None,
+    after: str | None = None,
+    **data: Any,
+) -> None:
+    """An audit event that is not a case transition (admin changes, reveals, uploads)."""
+    uow.audit.append(
+        merchant_id,
+        case_id,
+        CaseEvent(action=action, actor=actor, at=at, before=before, after=after, reason=reason, data=data),
+    )

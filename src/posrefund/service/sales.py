@@ -1,0 +1,218 @@
+"""Recording sales (消费) and finding the original sale the way a cashier does."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from posrefund.domain.errors import DomainError, Invalid, NotFound
+from posrefund.domain.money import SUPPORTED_CURRENCIES
+from posrefund.domain.pii import refuse_card_number, validate_payer_masked
+from posrefund.domain.roles import Actor
+from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
+from posrefund.ports import SaleQuery
+from posrefund.service.deps import Deps
+from posrefund.service.records import record
+
+MAX_AMOUNT_FEN = 100_000_000_00  # 1 亿元: beyond any POS sale
+CLOCK_SKEW = timedelta(minutes=10)
+_DIGITS = {"voucher_no": (1, 12), "batch_no": (1, 6)}
+_ALNUM = {"rrn": (1, 12), "auth_code": (0, 6)}
+_ORDER_NO = re.compile(r"^[A-Za-z0-9_\-|*@]{0,64}$")
+
+
+@dataclass(frozen=True)
+class SaleInput:
+    terminal_id: str
+    voucher_no: str
+    rrn: str
+    batch_no: str
+    auth_code: str
+    order_no: str
+    channel: str
+    kind: str
+    amount_fen: int
+    fee_fen: int
+    currency: str
+    paid_at: datetime
+    payer_masked: str
+    settlement_status: str = SettlementStatus.UNSETTLED.value
+
+
+def _check_fields(inp: SaleInput, now: datetime) -> None:
+    for name, (lo, hi) in _DIGITS.items():
+        v = getattr(inp, name)
+        if not (lo <= len(v) <= hi and v.isdigit()):
+            raise Invalid("sale.invalid_field", field=name)
+    for name, (lo, hi) in _ALNUM.items():
+        v = getattr(inp, name)
+        if not (lo <= len(v) <= hi and (v == "" or (v.isascii() and v.isalnum()))):
+            raise Invalid("sale.invalid_field", field=name)
+    if not _ORDER_NO.match(inp.order_no):
+        raise Invalid("sale.invalid_field", field="order_no")
+    refuse_card_number(inp.order_no, "order_no")
+    if inp.channel not in Channel.__members__.values():
+        raise Invalid("sale.invalid_field", field="channel")
+    if inp.kind not in SaleKind.__members__.values():
+        raise Invalid("sale.invalid_field", field="kind")
+    if inp.settlement_status not in SettlementStatus.__members__.values():
+        raise Invalid("sale.invalid_field", field="settlement_status")
+    if not 0 < inp.amount_fen <= MAX_AMOUNT_FEN:
+        raise Invalid("sale.invalid_amount", field="amount_fen")
+    if not 0 <= inp.fee_fen <= inp.amount_fen:
+        raise Invalid("sale.invalid_amount", field="fee_fen")
+    if inp.currency not in SUPPORTED_CURRENCIES:
+        raise Invalid("money.unsupported_currency", currency=inp.currency)
+    if inp.paid_at.tzinfo is None:
+        raise Invalid("sale.naive_time", field="paid_at")
+    if inp.paid_at > now + CLOCK_SKEW:
+        raise Invalid("sale.paid_in_future", field="paid_at")
+    validate_payer_masked(inp.payer_masked)
+
+
+def _build(deps: Deps, actor: Actor, inp: SaleInput, store_id: str, sale_id: str) -> Sale:
+    return Sale(
+        id=sale_id,
+        merchant_id=actor.merchant_id or "",
+        store_id=store_id,
+        terminal_id=inp.terminal_id,
+        channel=Channel(inp.channel),
+        kind=SaleKind(inp.kind),
+        amount_fen=inp.amount_fen,
+        fee_fen=inp.fee_fen,
+        currency=inp.currency,
+        paid_at=inp.paid_at,
+        settlement_status=SettlementStatus(inp.settlement_status),
+        voucher_no=inp.voucher_no,
+        rrn=inp.rrn,
+        batch_no=inp.batch_no,
+        auth_code=inp.auth_code,
+        order_no=inp.order_no,
+        payer_masked=inp.payer_masked,
+    )
+
+
+def _terminal_store(uow: Any, actor: Actor, terminal_id: str) -> str:
+    if actor.terminal_id is not None and actor.terminal_id != terminal_id:
+        raise NotFound("terminal.not_found")
+    terminal = uow.merchants.get_terminal(actor.merchant_id or "", terminal_id)
+    if terminal is None:
+        raise NotFound("terminal.not_found")
+    return str(terminal["store_id"])
+
+
+def record_sale(deps: Deps, actor: Actor, inp: SaleInput) -> Sale:
+    actor.require("sale.create")
+    now = deps.clock.now()
+    _check_fields(inp, now)
+    with deps.uow() as uow:
+        store_id = _terminal_store(uow, actor, inp.terminal_id)
+        sale = _build(deps, actor, inp, store_id, deps.ids.new_id("sal"))
+        if not uow.sales.add_sale(sale, now):
+            raise DuplicateSale(inp.terminal_id, inp.batch_no, inp.voucher_no)
+        record(uow, actor, actor.merchant_id, "sale.recorded", now, sale_id=sale.id, amount_fen=sale.amount_fen)
+        uow.commit()
+    return sale
+
+
+class DuplicateSale(DomainError):
+    """Same terminal, batch and voucher number as a recorded sale."""
+
+    def __init__(self, terminal_id: str, batch_no: str, voucher_no: str) -> None:
+        super().__init__("sale.duplicate", terminal_id=terminal_id, batch_no=batch_no, voucher_no=voucher_no)
+
+
+def get_sale(deps: Deps, actor: Actor, sale_id: str) -> Sale:
+    actor.require("sale.read")
+    with deps.uow(readonly=True) as uow:
+        sale = uow.sales.get_sale(actor.merchant_id or "", sale_id)
+    if sale is None:
+        raise NotFound("sale.not_found")
+    return sale
+
+
+def find_sales(
+    deps: Deps,
+    actor: Actor,
+    *,
+    voucher_no: str | None = None,
+    order_no: str | None = None,
+    last4: str | None = None,
+    amount_fen: int | None = None,
+    on: date | None = None,
+    limit: int = 50,
+) -> list[Sale]:
+    """By voucher no., by order no., or by card last 4 + amount + date — one of the three, as at the counter."""
+    actor.require("sale.read")
+    if not (voucher_no or order_no or (last4 and amount_fen is not None and on is not None)):
+        raise Invalid("sale.search_criteria")
+    if last4 is not None and not (len(last4) == 4 and last4.isdigit()):
+        raise Invalid("sale.invalid_field", field="last4")
+    with deps.uow(readonly=True) as uow:
+        return uow.sales.find_sales(
+            actor.merchant_id or "",
+            SaleQuery(
+                voucher_no=voucher_no,
+                order_no=order_no,
+                last4=last4,
+                amount_fen=amount_fen,
+                local_date=on,
+                limit=max(1, min(limit, 200)),
+            ),
+        )
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    duplicates: int = 0
+    errors: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
+
+
+def import_sales(
+    deps: Deps,
+    actor: Actor,
+    rows: Iterable[tuple[int, SaleInput | DomainError]],
+    progress: Callable[[int], None] | None = None,
+    batch: int = 500,
+) -> ImportReport:
+    """Rows arrive already parsed, each with its line number; a bad line is reported and skipped."""
+    actor.require("sale.import")
+    report = ImportReport()
+    now = deps.clock.now()
+
+    def chunks() -> Iterator[list[tuple[int, SaleInput | DomainError]]]:
+        buf: list[tuple[int, SaleInput | DomainError]] = []
+        for item in rows:
+            buf.append(item)
+            if len(buf) >= batch:
+                yield buf
+                buf = []
+        if buf:
+            yield buf
+
+    for chunk in chunks():
+        with deps.uow() as uow:
+            for line, item in chunk:
+                if isinstance(item, DomainError):
+                    report.errors.append((line, item.code, item.params))
+                    continue
+                try:
+                    _check_fields(item, now)
+                    store_id = _terminal_store(uow, actor, item.terminal_id)
+                except DomainError as err:
+                    report.errors.append((line, err.code, err.params))
+                    continue
+                sale = _build(deps, actor, item, store_id, deps.ids.new_id("sal"))
+                if uow.sales.add_sale(sale, now):
+                    report.imported += 1
+                else:
+                    report.duplicates += 1
+            record(uow, actor, actor.merchant_id, "sale.imported", now, rows=len(chunk))
+            uow.commit()
+        if progress:
+            progress(len(chunk))
+    return report
