@@ -150,13 +150,13 @@ def make_merchant(deps: Deps, provider: Actor, code: str) -> Merchant:
     for role in [*STAFF_ROLES, "supervisor2"]:
         real_role = "supervisor" if role == "supervisor2" else role
         username = f"{code.lower()}_{role}"
-        u = admin.create_user(deps, provider, username=username, password=PASSWORD, role=real_role,
-                              merchant_id=m["id"])
+        u = admin.create_user(deps, provider, username=username, password=PASSWORD, role=real_role, merchant_id=m["id"])
         out.actors[role] = Actor(id=u["id"], role=Role(real_role), merchant_id=m["id"], name=username)
         out.usernames[role] = username
     key = admin.create_api_key(deps, boss, terminal_id=term["id"])
-    out.actors["terminal"] = Actor(id=key["id"], role=Role.TERMINAL, merchant_id=m["id"], name=term["id"],
-                                   terminal_id=term["id"])
+    out.actors["terminal"] = Actor(
+        id=key["id"], role=Role.TERMINAL, merchant_id=m["id"], name=term["id"], terminal_id=term["id"]
+    )
     out.extra["terminal_key"] = key["key"]
     return out
 

@@ -18,9 +18,18 @@ _voucher = itertools.count(1)
 def sale_input(m: Merchant, now: datetime, **kw: Any) -> SaleInput:
     n = next(_voucher)
     base: dict[str, Any] = {
-        "terminal_id": m.terminal_id, "voucher_no": f"{n:06d}", "rrn": f"{n:012d}", "batch_no": "000001",
-        "auth_code": "A1B2C3", "order_no": f"ORD{n:08d}", "channel": "wechat", "kind": "sale",
-        "amount_fen": 10_000, "fee_fen": 38, "currency": "CNY", "paid_at": now - timedelta(days=1),
+        "terminal_id": m.terminal_id,
+        "voucher_no": f"{n:06d}",
+        "rrn": f"{n:012d}",
+        "batch_no": "000001",
+        "auth_code": "A1B2C3",
+        "order_no": f"ORD{n:08d}",
+        "channel": "wechat",
+        "kind": "sale",
+        "amount_fen": 10_000,
+        "fee_fen": 38,
+        "currency": "CNY",
+        "paid_at": now - timedelta(days=1),
         "payer_masked": "o***ab",
     }
     base.update(kw)

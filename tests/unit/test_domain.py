@@ -32,10 +32,23 @@ ADMIN = Actor("u4", Role.ADMIN, "m1")
 
 def sale(**kw: object) -> Sale:
     base: dict[str, object] = dict(
-        id="s1", merchant_id="m1", store_id="st", terminal_id="t", channel=Channel.WECHAT, kind=SaleKind.SALE,
-        amount_fen=10_000, fee_fen=38, currency="CNY", paid_at=NOW - timedelta(days=2),
-        settlement_status=SettlementStatus.SETTLED, voucher_no="000001", rrn="1", batch_no="1", auth_code="",
-        order_no="o", payer_masked="o***",
+        id="s1",
+        merchant_id="m1",
+        store_id="st",
+        terminal_id="t",
+        channel=Channel.WECHAT,
+        kind=SaleKind.SALE,
+        amount_fen=10_000,
+        fee_fen=38,
+        currency="CNY",
+        paid_at=NOW - timedelta(days=2),
+        settlement_status=SettlementStatus.SETTLED,
+        voucher_no="000001",
+        rrn="1",
+        batch_no="1",
+        auth_code="",
+        order_no="o",
+        payer_masked="o***",
     )
     base.update(kw)
     return Sale(**base)  # type: ignore[arg-type]
@@ -54,7 +67,7 @@ def test_money_is_integer_fen_and_refuses_floats_and_mixed_currencies() -> None:
 
 
 def test_terminal_states_have_no_way_out_and_unknown_moves_are_refused() -> None:
-    assert TERMINAL == {RefundStatus.REJECTED, RefundStatus.CANCELLED, RefundStatus.SUCCEEDED, RefundStatus.CLOSED}
+    assert {RefundStatus.REJECTED, RefundStatus.CANCELLED, RefundStatus.SUCCEEDED, RefundStatus.CLOSED} == TERMINAL
     assert TRANSITIONS[RefundStatus.FAILED] == {RefundStatus.PROCESSING, RefundStatus.CLOSED, RefundStatus.ABNORMAL}
     with pytest.raises(Conflict) as e:
         check_transition(RefundStatus.SUCCEEDED, RefundStatus.PROCESSING)
@@ -63,8 +76,13 @@ def test_terminal_states_have_no_way_out_and_unknown_moves_are_refused() -> None
 
 @pytest.mark.parametrize(
     "text",
-    ["4111111111111111", "note 6222 0212 3456 7890 128 end", "5500-0000-0000-0004", "x378282246310005y",
-     "621226120201158434" + "X"],
+    [
+        "4111111111111111",
+        "note 6222 0212 3456 7890 128 end",
+        "5500-0000-0000-0004",
+        "x378282246310005y",
+        "621226120201158434" + "X",
+    ],
 )
 def test_full_card_numbers_are_recognised_in_any_text(text: str) -> None:
     if text.endswith("X"):  # a 19-digit UnionPay number: complete it with its Luhn check digit
@@ -132,9 +150,21 @@ def test_policy_from_dict_refuses_unknown_and_bad_values() -> None:
 
 def open_case(amount: int, policy: RefundPolicy | None = None) -> RefundCase:
     return RefundCase.open(
-        id="r1", refund_no="RF1", merchant_id="m1", store_id="st", terminal_id="t", sale_id="s1", channel="wechat",
-        amount_fen=amount, currency="CNY", reason=Reason.OTHER, note="", evidence_ids=[], actor=CASHIER,
-        policy=policy or RefundPolicy(), now=NOW,
+        id="r1",
+        refund_no="RF1",
+        merchant_id="m1",
+        store_id="st",
+        terminal_id="t",
+        sale_id="s1",
+        channel="wechat",
+        amount_fen=amount,
+        currency="CNY",
+        reason=Reason.OTHER,
+        note="",
+        evidence_ids=[],
+        actor=CASHIER,
+        policy=policy or RefundPolicy(),
+        now=NOW,
     )
 
 
@@ -142,7 +172,9 @@ def test_small_request_is_auto_approved_with_two_events() -> None:
     case = open_case(5_000)
     assert case.status is RefundStatus.APPROVED
     assert [(e.action, e.before, e.after) for e in case.pending_events] == [
-        ("refund.requested", None, "requested"), ("refund.auto_approved", "requested", "approved")]
+        ("refund.requested", None, "requested"),
+        ("refund.auto_approved", "requested", "approved"),
+    ]
 
 
 def test_review_rules_self_two_person_and_limits() -> None:
