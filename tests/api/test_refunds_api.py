@@ -130,7 +130,7 @@ def test_unknown_fields_and_bad_types_are_refused(client: TestClient, auth: Auth
     assert client.post("/v1/refunds", json=refund_body(sale.id), headers=auth("a.cashier")).json()["code"] == (
         "idempotency.key_required"
     )
-    views, total = refunds.list_cases(deps, world.a.actors["auditor"], refunds.RefundQuery())
+    _views, total = refunds.list_cases(deps, world.a.actors["auditor"], refunds.RefundQuery())
     assert total == 0
 
 

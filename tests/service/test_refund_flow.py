@@ -100,7 +100,7 @@ def test_policy_refusal_names_the_rule_and_changes_nothing(deps: Deps, world: Wo
     with pytest.raises(Invalid) as e:
         ask(deps, world, new_sale(deps, world.a).id, 10_001)
     assert e.value.code == "refund.exceeds_refundable"
-    views, total = refunds.list_cases(deps, world.a.actors["auditor"], refunds.RefundQuery())
+    _views, total = refunds.list_cases(deps, world.a.actors["auditor"], refunds.RefundQuery())
     assert total == 0
 
 

@@ -31,25 +31,25 @@ ADMIN = Actor("u4", Role.ADMIN, "m1")
 
 
 def sale(**kw: object) -> Sale:
-    base: dict[str, object] = dict(
-        id="s1",
-        merchant_id="m1",
-        store_id="st",
-        terminal_id="t",
-        channel=Channel.WECHAT,
-        kind=SaleKind.SALE,
-        amount_fen=10_000,
-        fee_fen=38,
-        currency="CNY",
-        paid_at=NOW - timedelta(days=2),
-        settlement_status=SettlementStatus.SETTLED,
-        voucher_no="000001",
-        rrn="1",
-        batch_no="1",
-        auth_code="",
-        order_no="o",
-        payer_masked="o***",
-    )
+    base: dict[str, object] = {
+        "id": "s1",
+        "merchant_id": "m1",
+        "store_id": "st",
+        "terminal_id": "t",
+        "channel": Channel.WECHAT,
+        "kind": SaleKind.SALE,
+        "amount_fen": 10_000,
+        "fee_fen": 38,
+        "currency": "CNY",
+        "paid_at": NOW - timedelta(days=2),
+        "settlement_status": SettlementStatus.SETTLED,
+        "voucher_no": "000001",
+        "rrn": "1",
+        "batch_no": "1",
+        "auth_code": "",
+        "order_no": "o",
+        "payer_masked": "o***",
+    }
     base.update(kw)
     return Sale(**base)  # type: ignore[arg-type]
 
