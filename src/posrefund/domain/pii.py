@@ -41,6 +41,15 @@ def find_card_number(text: str) -> bool:
     return False
 
 
+def redact_card_numbers(text: str) -> str:
+    """Replace anything that looks like a card number by ``[PAN]`` (for logs of paths people typed)."""
+
+    def sub(match: re.Match[str]) -> str:
+        return "[PAN]" if find_card_number(match.group()) else match.group()
+
+    return _DIGIT_RUN.sub(sub, text)
+
+
 def refuse_card_number(text: str, field: str) -> None:
     if find_card_number(text):
         raise Invalid("pii.full_card_number", field=field)

@@ -12,6 +12,7 @@ import time
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from posrefund.domain.pii import redact_card_numbers
 from posrefund.entrypoints.api.errors import error_body
 from posrefund.i18n import pick_language
 
@@ -38,7 +39,7 @@ class AccessLog:
         try:
             await self.app(scope, receive, watch)
         except Exception:
-            log.exception("request.failed", method=scope["method"], path=scope["path"])
+            log.exception("request.failed", method=scope["method"], path=redact_card_numbers(scope["path"]))
             if status == 0:
                 lang = "zh"
                 for k, v in scope["headers"]:
@@ -53,7 +54,7 @@ class AccessLog:
         log.info(
             "request",
             method=scope["method"],
-            path=scope["path"],
+            path=redact_card_numbers(scope["path"]),
             status=status,
             ms=round((time.perf_counter() - start) * 1000, 2),
         )

@@ -1,0 +1,211 @@
+"""Every route × every role: allowed roles pass the role check, the others get 403 ``auth.forbidden``;
+every route that names an object answers 404 for another merchant's object."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from starlette.testclient import TestClient
+
+from posrefund.domain.roles import PERMISSIONS, Role
+from posrefund.service import evidence, refunds
+from posrefund.service.deps import Deps
+from posrefund.service.refunds import RefundRequest
+from tests.api.conftest import Auth
+from tests.conftest import World
+from tests.helpers import new_sale, sale_body
+
+JPEG = b"\xff\xd8\xff\xe0" + b"0" * 64
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    json: Any = None
+    files: Any = None
+    headers: dict[str, str] | None = None
+
+
+Builder = Callable[[Deps, World, str], Call]
+
+
+def pending_case(deps: Deps, world: World, m: str = "a") -> str:
+    merchant = getattr(world, m)
+    sale = new_sale(deps, merchant, amount_fen=90_000)
+    return refunds.request_refund(
+        deps, merchant.actors["cashier"], RefundRequest(sale_id=sale.id, amount_fen=80_000, reason="other")
+    ).id
+
+
+def an_evidence(deps: Deps, world: World) -> str:
+    return str(evidence.upload(deps, world.a.actors["cashier"], content=JPEG, filename="r.jpg", kind="receipt")["id"])
+
+
+def seq(prefix: str = "x") -> str:
+    seq.n += 1  # type: ignore[attr-defined]
+    return f"{prefix}{seq.n}"  # type: ignore[attr-defined]
+
+
+seq.n = 0  # type: ignore[attr-defined]
+
+# (method, path template) → (permission action, request builder). Ids in paths belong to merchant A.
+ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
+    ("GET", "/v1/auth/me"): ("*", lambda d, w, r: Call("GET", "/v1/auth/me")),
+    ("POST", "/v1/merchants"): (
+        "merchant.create",
+        lambda d, w, r: Call("POST", "/v1/merchants", {"code": seq("M"), "name": "新商户"}),
+    ),
+    ("GET", "/v1/merchants/me"): ("merchant.read", lambda d, w, r: Call("GET", "/v1/merchants/me")),
+    ("POST", "/v1/stores"): ("store.manage", lambda d, w, r: Call("POST", "/v1/stores", {"name": "二号店"})),
+    ("GET", "/v1/stores"): ("merchant.read", lambda d, w, r: Call("GET", "/v1/stores")),
+    ("POST", "/v1/terminals"): (
+        "terminal.manage",
+        lambda d, w, r: Call(
+            "POST", "/v1/terminals", {"store_id": w.a.store_id, "terminal_no": seq("T"), "device_sn": "SN1"}
+        ),
+    ),
+    ("GET", "/v1/terminals"): ("merchant.read", lambda d, w, r: Call("GET", "/v1/terminals")),
+    ("POST", "/v1/users"): (
+        "user.manage+provider",
+        lambda d, w, r: Call(
+            "POST",
+            "/v1/users",
+            {"username": seq("user"), "password": "long-password-1", "role": "cashier", "merchant_id": w.a.id},
+        ),
+    ),
+    ("GET", "/v1/users"): ("user.manage", lambda d, w, r: Call("GET", "/v1/users")),
+    ("POST", "/v1/api-keys"): (
+        "apikey.create",
+        lambda d, w, r: Call("POST", "/v1/api-keys", {"terminal_id": w.a.terminal_id}),
+    ),
+    ("GET", "/v1/policy"): ("policy.read", lambda d, w, r: Call("GET", "/v1/policy")),
+    ("PUT", "/v1/policy"): ("policy.write", lambda d, w, r: Call("PUT", "/v1/policy", {"refund_window_days": 30})),
+    ("POST", "/v1/sales"): ("sale.create", lambda d, w, r: Call("POST", "/v1/sales", sale_body(w.a, d.clock.now()))),
+    ("GET", "/v1/sales"): ("sale.read", lambda d, w, r: Call("GET", "/v1/sales?voucher_no=1")),
+    ("GET", "/v1/sales/{sale_id}"): ("sale.read", lambda d, w, r: Call("GET", f"/v1/sales/{new_sale(d, w.a).id}")),
+    ("POST", "/v1/refunds"): (
+        "refund.request",
+        lambda d, w, r: Call(
+            "POST",
+            "/v1/refunds",
+            {
+                "sale_id": new_sale(d, w.a).id,
+                "amount_fen": 100,
+                "reason": "other",
+                "note": "n",
+                "customer": {"phone": "13800000000", "name": "王五", "id_no": "11010519491231002X"},
+            },
+            headers={"Idempotency-Key": seq("k")},
+        ),
+    ),
+    ("GET", "/v1/refunds"): ("refund.read", lambda d, w, r: Call("GET", "/v1/refunds")),
+    ("GET", "/v1/refunds/review-queue"): ("refund.review", lambda d, w, r: Call("GET", "/v1/refunds/review-queue")),
+    ("GET", "/v1/refunds/{refund_id}"): (
+        "refund.read",
+        lambda d, w, r: Call("GET", f"/v1/refunds/{pending_case(d, w)}"),
+    ),
+    ("POST", "/v1/refunds/{refund_id}/approve"): (
+        "refund.review",
+        lambda d, w, r: Call("POST", f"/v1/refunds/{pending_case(d, w)}/approve", {"reason": "ok"}),
+    ),
+    ("POST", "/v1/refunds/{refund_id}/reject"): (
+        "refund.review",
+        lambda d, w, r: Call("POST", f"/v1/refunds/{pending_case(d, w)}/reject", {"reason": "不符合政策"}),
+    ),
+    ("POST", "/v1/refunds/{refund_id}/cancel"): (
+        "refund.cancel",
+        lambda d, w, r: Call("POST", f"/v1/refunds/{pending_case(d, w)}/cancel", {"reason": "撤回"}),
+    ),
+    ("GET", "/v1/refunds/{refund_id}/events"): (
+        "audit.read",
+        lambda d, w, r: Call("GET", f"/v1/refunds/{pending_case(d, w)}/events"),
+    ),
+    ("POST", "/v1/refunds/{refund_id}/customer/reveal"): (
+        "refund.reveal_pii",
+        lambda d, w, r: Call("POST", f"/v1/refunds/{pending_case(d, w)}/customer/reveal", {"purpose": "回访"}),
+    ),
+    ("POST", "/v1/evidence"): (
+        "evidence.upload",
+        lambda d, w, r: Call("POST", "/v1/evidence", files={"file": ("r.jpg", JPEG, "image/jpeg")}),
+    ),
+    ("GET", "/v1/evidence/{evidence_id}"): (
+        "evidence.read",
+        lambda d, w, r: Call("GET", f"/v1/evidence/{an_evidence(d, w)}"),
+    ),
+    ("GET", "/v1/evidence/{evidence_id}/content"): (
+        "evidence.read",
+        lambda d, w, r: Call("GET", f"/v1/evidence/{an_evidence(d, w)}/content"),
+    ),
+}
+PUBLIC = {("POST", "/v1/auth/token"), ("GET", "/healthz")}
+ROLES = ["cashier", "supervisor", "customer_service", "finance", "risk", "auditor", "admin", "terminal", "provider"]
+ROLE_OF = {r: Role.PROVIDER_ADMIN if r == "provider" else Role(r) for r in ROLES}
+
+
+def allowed(action: str, role: str) -> bool:
+    if action == "*":
+        return True
+    if action == "user.manage+provider":
+        return role == "provider" or ROLE_OF[role] in PERMISSIONS["user.manage"]
+    return ROLE_OF[role] in PERMISSIONS[action]
+
+
+def send(client: TestClient, call: Call, headers: dict[str, str]) -> Any:
+    return client.request(
+        call.method, call.path, json=call.json, files=call.files, headers={**headers, **(call.headers or {})}
+    )
+
+
+def test_every_route_is_in_the_matrix(app: FastAPI) -> None:
+    routes = {(m.upper(), path) for path, ops in app.openapi()["paths"].items() for m in ops}
+    assert routes - PUBLIC == set(ROUTES)
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
+def test_role_matrix(route: tuple[str, str], client: TestClient, auth: Auth, deps: Deps, world: World) -> None:
+    action, build = ROUTES[route]
+    for role in ROLES:
+        who = "provider" if role == "provider" else f"a.{role}"
+        r = send(client, build(deps, world, role), auth(who))
+        if allowed(action, role):
+            assert r.status_code < 500 and (r.status_code != 403 or r.json()["code"] != "auth.forbidden"), (
+                role,
+                r.status_code,
+                r.text,
+            )
+        else:
+            assert r.status_code == 403 and r.json()["code"] == "auth.forbidden", (role, r.status_code, r.text)
+
+
+@pytest.mark.parametrize("route", sorted(k for k in ROUTES if "{" in k[1]), ids=lambda r: f"{r[0]} {r[1]}")
+def test_other_merchants_ids_answer_404(
+    route: tuple[str, str], client: TestClient, auth: Auth, deps: Deps, world: World
+) -> None:
+    action, build = ROUTES[route]
+    role = next(r for r in ROLES if r != "provider" and allowed(action, r))
+    r = send(client, build(deps, world, role), auth(f"b.{role}"))
+    assert r.status_code == 404, (role, r.text)
+    assert r.json()["code"].endswith("not_found")
+
+
+def test_terminal_key_sees_only_its_own_terminal(client: TestClient, auth: Auth, deps: Deps, world: World) -> None:
+    from posrefund.domain.roles import Actor
+    from posrefund.service import admin
+
+    boss = Actor("setup", Role.ADMIN, world.a.id)
+    other = admin.create_terminal(deps, boss, store_id=world.a.store_id, terminal_no="OTHER1", device_sn="SN-O")
+    body = sale_body(world.a, deps.clock.now(), terminal_id=other["id"])
+    assert client.post("/v1/sales", json=body, headers=auth("a.terminal")).status_code == 404
+    foreign = new_sale(deps, world.a, terminal_id=other["id"])
+    assert client.get("/v1/refunds", headers=auth("a.terminal")).json()["total"] == 0
+    r = client.post(
+        "/v1/refunds",
+        json={"sale_id": foreign.id, "amount_fen": 1, "reason": "other"},
+        headers=auth("a.terminal", **{"Idempotency-Key": "t1"}),
+    )
+    assert r.status_code == 404
