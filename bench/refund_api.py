@@ -194,7 +194,11 @@ def seed(env: dict[str, str], n_sales: int) -> tuple[str, list[str]]:
     """A merchant, store, terminal, cashier, a generous policy and ``n_sales`` sales, through the service layer.
 
     Seeding goes through the real service code (not SQL) so the rows look exactly like production rows.
-    Returns the cashier's username and the sale ids.
+    Returns the cashier's username and the sale ids to send requests for.
+
+    About one random id in 3,000 (``sal_`` + 20 hex digits) holds a run of digits that passes the card-number
+    check, and the API's PII guard answers 422 to any body naming it. Such sales are left out (and counted on
+    stderr) so the benchmark measures the refund path, not that refusal.
     """
     from posrefund import bootstrap
     from posrefund.adapters.passwords import Argon2Hasher
@@ -252,7 +256,12 @@ def seed(env: dict[str, str], n_sales: int) -> tuple[str, list[str]]:
             ids = [str(r[0]) for r in conn.execute(text("SELECT id FROM sales ORDER BY voucher_no"))]
     finally:
         bootstrap.engine_of(deps).dispose()
-    return username, ids
+    from posrefund.domain.pii import find_card_number
+
+    usable = [i for i in ids if not find_card_number(i)]
+    if len(usable) != len(ids):
+        print(f"left out {len(ids) - len(usable)} sale id(s) the PII guard takes for card numbers", file=sys.stderr)
+    return username, usable
 
 
 # ----------------------------------------------------------------------------------------------------------------

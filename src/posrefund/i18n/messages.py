@@ -8,6 +8,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "request.invalid": ("请求内容不合法：{detail}", "Invalid request: {detail}"),
     "request.field_required": ("缺少必填字段：{field}", "Missing required field: {field}"),
     "request.field_too_long": ("字段 {field} 超过最大长度 {max}", "Field {field} is longer than {max}"),
+    "request.invalid_character": (
+        "字段 {field} 含有不允许的控制字符",
+        "Field {field} contains a forbidden control character",
+    ),
     "request.bad_range": ("起止时间不正确", "The time range is not valid"),
     "request.not_found": ("请求的地址不存在", "No such endpoint"),
     "request.method_not_allowed": ("不支持该请求方法", "Method not allowed"),

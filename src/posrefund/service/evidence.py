@@ -40,7 +40,8 @@ def upload(deps: Deps, actor: Actor, *, content: bytes, filename: str, kind: str
     ctype = sniff(content)
     if ctype is None:
         raise Invalid("evidence.type_not_allowed", allowed=["image/jpeg", "image/png", "image/webp", "application/pdf"])
-    filename = (filename or "evidence").replace("/", "_").replace("\\", "_")[:200]
+    filename = "".join(ch for ch in (filename or "evidence") if ch.isprintable()).replace("/", "_").replace("\\", "_")
+    filename = filename[:200] or "evidence"
     refuse_card_number(filename, "filename")
     sha = deps.evidence_store.put(content)
     now = deps.clock.now()

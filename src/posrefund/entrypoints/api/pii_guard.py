@@ -20,8 +20,16 @@ from posrefund.i18n import pick_language
 MAX_BODY = 12 * 1024 * 1024
 
 
+class _NulFound(Exception):
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+
 def _walk(value: Any, path: str) -> str | None:
+    """The path of the first string holding a card number; raises on a NUL character (no database stores it)."""
     if isinstance(value, str):
+        if "\x00" in value:
+            raise _NulFound(path)
         return path if find_card_number(value) else None
     if isinstance(value, dict):
         for k, v in value.items():
@@ -52,6 +60,9 @@ class PiiGuard:
         path = scope.get("path", "")
         if find_card_number(path):
             await self._refuse(send, lang, "path")
+            return
+        if "\x00" in path or "%00" in query or "%00" in scope.get("raw_path", b"").decode("latin-1"):
+            await self._send(send, 422, error_body("request.invalid_character", lang, {"field": "url"}))
             return
         if query:
             for k, v in parse_qsl(query, keep_blank_values=True):
@@ -85,7 +96,11 @@ class PiiGuard:
                 doc = json.loads(raw)
             except (ValueError, RecursionError):
                 doc = None  # the route's own validation answers malformed JSON
-            hit = _walk(doc, "") if doc is not None else None
+            try:
+                hit = _walk(doc, "") if doc is not None else None
+            except _NulFound as nul:
+                await self._send(send, 422, error_body("request.invalid_character", lang, {"field": nul.field}))
+                return
             if hit is not None:
                 await self._refuse(send, lang, hit or "body")
                 return
