@@ -123,6 +123,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The payer must be masked (at most first 6 and last 4 digits)",
     ),
     "pii.purpose_required": ("查看顾客完整信息需说明用途", "State why you need the customer's full contact"),
+    "import.bad_line": ("无法解析该行：{detail}", "This line cannot be read: {detail}"),
     "evidence.not_found": ("凭证不存在", "Evidence not found"),
     "evidence.invalid_kind": ("凭证类型无效：{kind}", "Invalid evidence kind: {kind}"),
     "evidence.empty": ("上传的文件为空", "The uploaded file is empty"),

@@ -1,0 +1,133 @@
+"""The operator CLI end to end, in-process, against the test database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from posrefund.adapters.db.engine import make_engine
+from posrefund.config import Settings
+from posrefund.entrypoints.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("POSREFUND_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("POSREFUND_SECRET_KEY", settings.secret_key)
+    monkeypatch.setenv("POSREFUND_PII_KEY", settings.pii_key)
+    monkeypatch.setenv("POSREFUND_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("POSREFUND_LOG_FILE", str(settings.log_file))
+    return settings
+
+
+def run(*args: str, ok: bool = True, stdin: str | None = None) -> Any:
+    result = runner.invoke(app, list(args), input=stdin)
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def js(*args: str) -> Any:
+    return json.loads(run(*args, "--json").stdout)
+
+
+def test_setting_up_a_merchant_from_the_cli(env: Settings, tmp_path: Path) -> None:
+    run("db", "upgrade")
+    m = js("merchant", "create", "--code", "SHOP1", "--name", "一号商户")
+    assert m["code"] == "SHOP1" and m["id"].startswith("mch_")
+    dup = run("merchant", "create", "--code", "SHOP1", "--name", "x", ok=False)
+    assert dup.exit_code == 1 and "merchant.code_taken" in dup.output
+    store = js("store", "create", "-m", "SHOP1", "--name", "旗舰店")
+    term = js(
+        "terminal", "create", "-m", "SHOP1", "--store", store["id"], "--terminal-no", "T001", "--device-sn", "SN001"
+    )
+    user = js(
+        "user", "create", "-m", "SHOP1", "--username", "shop1_admin", "--role", "admin", "--password", "long-enough-1"
+    )
+    assert user["role"] == "admin" and "password_hash" not in user
+    r = runner.invoke(
+        app,
+        ["user", "create", "-m", "SHOP1", "--username", "shop1_cashier", "--role", "cashier", "--json"],
+        input="from-stdin-pw\n",
+    )
+    assert r.exit_code == 0 and json.loads(r.stdout)["username"] == "shop1_cashier"
+    key = js("apikey", "create", "-m", "SHOP1", "--terminal", term["id"])
+    assert key["key"].startswith(key["id"] + ".")
+
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(
+        "[policy]\nrefund_window_days = 15\nauto_approve_limit_fen = 5000\n"
+        '[policy.evidence_required]\ngoods_quality = ["receipt"]\n',
+        encoding="utf-8",
+    )
+    loaded = js("policy", "load", "-m", "SHOP1", str(policy_file))
+    assert loaded["version"] == 1 and loaded["refund_window_days"] == 15
+    assert js("policy", "show", "-m", "SHOP1")["evidence_required"] == {"goods_quality": ["receipt"]}
+    bad = tmp_path / "bad.toml"
+    bad.write_text("refund_window_dayz = 3\n", encoding="utf-8")
+    assert "policy.unknown_field" in run("policy", "load", "-m", "SHOP1", str(bad), ok=False).output
+
+    csv_file = tmp_path / "sales.csv"
+    header = "terminal_id,voucher_no,rrn,batch_no,auth_code,order_no,channel,kind,amount_fen,fee_fen,currency,paid_at,payer_masked"
+    rows = [
+        f"T001,{i:06d},{i:012d},000001,AB12CD,ORD{i},card,sale,{1000 + i},6,CNY,2026-11-19T10:00:00+08:00,622202******1234"
+        for i in range(1, 121)
+    ]
+    rows.append("T001,000001,000000000001,000001,AB12CD,ORD1,card,sale,1001,6,CNY,2026-11-19T10:00:00+08:00,")
+    rows.append("T001,000999,000000000999,000001,,ORD999,card,sale,not-a-number,6,CNY,2026-11-19T10:00:00+08:00,")
+    rows.append(
+        "T001,000998,000000000998,000001,,ORD998,card,sale,100,0,CNY,2026-11-19T10:00:00+08:00,4111111111111111"
+    )
+    csv_file.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    result = run("sales", "import", "-m", "SHOP1", str(csv_file), "--json", ok=False)
+    assert result.exit_code == 1  # some lines were refused: scripts must notice
+    report = json.loads(result.stdout)
+    assert (report["imported"], report["duplicates"]) == (120, 1)
+    assert [(e["line"], e["code"]) for e in report["errors"]] == [
+        (123, "import.bad_line"),
+        (124, "pii.full_card_number"),
+    ]
+    assert "4111111111111111" not in csv_text_of_db(env)
+
+
+def csv_text_of_db(settings: Settings) -> str:
+    eng = make_engine(settings.database_url)
+    with eng.connect() as c:
+        rows = c.execute(text("SELECT * FROM sales")).all()
+    eng.dispose()
+    return " ".join(str(r) for r in rows)
+
+
+def test_demo_refunds_and_audit_verify_catches_one_changed_byte(env: Settings) -> None:
+    demo = js("demo")
+    assert demo["sales"] == 300 and demo["refunds"] >= 20 and len(demo["users"]) == 9
+    again = run("demo", "--if-empty")
+    assert "already" in again.output
+    listed = js("refund", "list", "-m", "DEMO", "--limit", "5")
+    assert listed["total"] >= 20 and len(listed["items"]) == 5
+    shown = js("refund", "show", "-m", "DEMO", listed["items"][0]["id"])
+    assert shown["events"][0]["action"] == "refund.requested"
+    ok = js("audit", "verify")
+    assert ok["ok"] is True and ok["checked"] > 300
+
+    eng = make_engine(env.database_url)
+    with eng.begin() as c:
+        victim = c.execute(
+            text("SELECT id, reason FROM audit_events WHERE reason <> '' ORDER BY id LIMIT 1 OFFSET 3")
+        ).one()
+        changed = victim.reason[:-1] + ("x" if victim.reason[-1] != "x" else "y")  # one character differs
+        c.execute(text("UPDATE audit_events SET reason = :r WHERE id = :i"), {"r": changed, "i": victim.id})
+    eng.dispose()
+    broken = run("audit", "verify", "--json", ok=False)
+    assert broken.exit_code == 1
+    report = json.loads(broken.stdout)
+    assert report["ok"] is False and report["event_id"] == victim.id and report["problem"] == "hash_mismatch"
+    human = run("audit", "verify", ok=False)
+    assert f"#{victim.id}" in human.output
