@@ -8,10 +8,28 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from posrefund.domain.channel import CallbackNotice, ChannelAnswer, RefundOrder
 from posrefund.domain.events import CaseEvent
 from posrefund.domain.policy import RefundPolicy
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.sale import Sale
+
+
+class PaymentChannel(Protocol):
+    """One route back to the payer. ``submit`` and ``query`` never raise for channel trouble: they answer
+    ``Outcome.UNKNOWN`` and the worker queries later with the same refund number."""
+
+    name: str
+
+    def submit(self, order: RefundOrder) -> ChannelAnswer: ...
+
+    def query(self, order: RefundOrder) -> ChannelAnswer: ...
+
+
+class CallbackVerifier(Protocol):
+    """Checks a channel's signed notification; raises ``CallbackRejected`` unless it is genuine and fresh."""
+
+    def verify(self, headers: dict[str, str], body: bytes) -> CallbackNotice: ...
 
 
 class Clock(Protocol):

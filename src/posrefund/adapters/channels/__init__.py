@@ -1,0 +1,1 @@
+"""PaymentChannel adapters: one per route back to the payer."""

@@ -1,0 +1,84 @@
+"""What posrefund asks of a payment channel and what it can answer: the contract every adapter keeps.
+
+Adapters translate these to each channel's own protocol (ISO 8583, WeChat Pay v3, Alipay) and back.
+A channel never decides our case's status; the worker maps an ``Outcome`` onto the state machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Method(StrEnum):
+    VOID = "void"  # 消费撤销: same batch, not settled, whole amount
+    REFUND = "refund"  # 退货 / wallet refund
+    REVERSAL = "reversal"  # 冲正: undo a message whose answer never came
+    CASH = "cash"
+    CHEQUE = "cheque"
+
+
+class Outcome(StrEnum):
+    """What the channel says happened to one refund number."""
+
+    ACCEPTED = "accepted"  # taken, not final yet: query later
+    SUCCEEDED = "succeeded"  # money moved
+    DECLINED = "declined"  # refused for good (no money moved); reason in ``code``
+    CLOSED = "closed"  # the channel gave up (e.g. WeChat CLOSED)
+    ABNORMAL = "abnormal"  # money stuck (closed card account…): a person decides
+    NOT_FOUND = "not_found"  # the channel has no such refund number: safe to submit (again) with the SAME number
+    UNKNOWN = "unknown"  # timeout, 5xx, system error: outcome unknown, resolve by querying
+
+
+@dataclass(frozen=True, slots=True)
+class OriginalSale:
+    """The sale as the channel knows it: the references a refund must quote."""
+
+    channel: str
+    order_no: str  # out_trade_no for wallets
+    amount_fen: int  # the captured total
+    currency: str
+    paid_at: datetime
+    rrn: str = ""
+    auth_code: str = ""
+    voucher_no: str = ""
+    batch_no: str = ""
+    terminal_no: str = ""
+    merchant_no: str = ""
+    settled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RefundOrder:
+    """One refund as sent to a channel. ``refund_no`` is generated once and reused on every retry."""
+
+    refund_no: str
+    amount_fen: int
+    currency: str
+    reason: str
+    method: Method
+    sale: OriginalSale
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelAnswer:
+    outcome: Outcome
+    channel_refund_id: str = ""
+    code: str = ""  # the channel's own code (e.g. "00", "SUCCESS", "ACQ.SYSTEM_ERROR")
+    message: str = ""
+    succeeded_at: datetime | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+
+class CallbackRejected(Exception):
+    """A callback that is unsigned, tampered, stale or unreadable: answered 401, changes nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackNotice:
+    """A verified, decrypted channel notification about one of our refund numbers."""
+
+    refund_no: str
+    answer: ChannelAnswer
+    notice_id: str  # the channel's id for this notification, for de-duplication
