@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any
 
-from posrefund.domain.errors import Forbidden, Invalid
+from posrefund.domain.channel import ChannelAnswer, Outcome
+from posrefund.domain.errors import Conflict, Forbidden, Invalid
 from posrefund.domain.events import CaseEvent
 from posrefund.domain.policy import Reason, RefundPolicy
 from posrefund.domain.review import approvals_needed, auto_approvable, check_reviewer
 from posrefund.domain.roles import REVIEWERS, SYSTEM_ACTOR, Actor
-from posrefund.domain.status import RELEASED, RefundStatus, check_transition
+from posrefund.domain.status import RELEASED, TERMINAL, TRANSITIONS, RefundStatus, check_transition
 
 S = RefundStatus
+_TARGET: dict[Outcome, RefundStatus] = {
+    Outcome.SUCCEEDED: S.SUCCEEDED,
+    Outcome.DECLINED: S.FAILED,
+    Outcome.CLOSED: S.CLOSED,
+    Outcome.ABNORMAL: S.ABNORMAL,
+}
 MAX_NOTE = 500
 MAX_REASON_TEXT = 500
 
@@ -40,6 +47,17 @@ class RefundCase:
     review_reason: str = ""
     evidence_ids: list[str] = field(default_factory=list)
     channel: str = ""
+    # Execution on the channel (the channel issue): the refund_no above is the only number ever sent.
+    method: str = ""
+    attempts: int = 0
+    submitted: bool = False  # the channel acknowledged receiving this refund_no at least once
+    channel_refund_id: str = ""
+    last_code: str = ""
+    next_check_at: datetime | None = None
+    checks: int = 0  # how often the channel was asked about this refund: drives the query back-off
+    sent_at: datetime | None = None  # first hand-over to the channel
+    succeeded_at: datetime | None = None
+    expected_arrival: date | None = None
     version: int = 0
     pending_events: list[CaseEvent] = field(default_factory=list)
 
@@ -135,6 +153,87 @@ class RefundCase:
         if actor.id != self.requested_by and actor.role not in REVIEWERS:
             raise Forbidden("refund.cancel_not_requester")
         self._move(S.CANCELLED, actor, now, "refund.cancelled", reason)
+
+    def start_processing(self, method: str, now: datetime, actor: Actor = SYSTEM_ACTOR, reason: str = "") -> None:
+        """Hand the case to the channel: recorded before the first call, so a crash right after it is
+        found again by the worker, which then asks the channel before it ever sends again."""
+        before = self.status
+        self._move(S.PROCESSING, actor, now, "refund.processing", reason)
+        self.method = method
+        self.attempts += 1
+        self.pending_events[-1] = replace(
+            self.pending_events[-1], data={"method": method, "attempt": self.attempts, "from": before.value}
+        )
+
+    def apply_answer(self, answer: ChannelAnswer, now: datetime, source: str) -> bool:
+        """Apply what the channel said (a submit, query or callback answer). Idempotent: the same outcome
+        twice changes nothing; an outcome that contradicts a final one goes to a person. True if it changed."""
+        if answer.channel_refund_id and answer.channel_refund_id != self.channel_refund_id:
+            self.channel_refund_id = answer.channel_refund_id
+        if answer.code:
+            self.last_code = answer.code
+        if answer.outcome in (Outcome.ACCEPTED, Outcome.SUCCEEDED, Outcome.CLOSED, Outcome.ABNORMAL, Outcome.DECLINED):
+            self.submitted = True
+        target = _TARGET.get(answer.outcome)
+        if target is None or target is self.status:
+            return False
+        if self.status in TERMINAL or target not in TRANSITIONS[self.status]:
+            if self.status is S.ABNORMAL:
+                return False  # already with a person
+            self._record(
+                "refund.contradictory_outcome",
+                SYSTEM_ACTOR,
+                now,
+                self.status,
+                self.status,
+                answer.message,
+                outcome=answer.outcome.value,
+                code=answer.code,
+                source=source,
+            )
+            if S.ABNORMAL in TRANSITIONS[self.status]:
+                self._move(S.ABNORMAL, SYSTEM_ACTOR, now, "refund.abnormal", "contradictory channel outcome")
+            return True
+        if target is S.SUCCEEDED:
+            self.succeeded_at = answer.succeeded_at or now
+        self._move(target, SYSTEM_ACTOR, now, f"refund.{target.value}", answer.message or answer.code)
+        ev = self.pending_events[-1]
+        self.pending_events[-1] = replace(
+            ev, data={"source": source, "code": answer.code, "channel_refund_id": answer.channel_refund_id}
+        )
+        return True
+
+    def retry(self, actor: Actor, reason: str, now: datetime) -> None:
+        """A person sends a failed refund again — with the same refund_no, never a new one."""
+        if self.status is not S.FAILED:
+            check_transition(self.status, S.PROCESSING)
+            raise Conflict("state.invalid_transition", current=self.status.value, target="processing")
+        self.start_processing(self.method, now, actor, reason)
+        self.next_check_at = now
+
+    def resolve(self, actor: Actor, target: RefundStatus, reason: str, now: datetime) -> None:
+        """A person settles an abnormal case (money stuck, contradictory answers) with a recorded reason."""
+        if not reason.strip():
+            raise Invalid("review.reason_required")
+        if self.status is not S.ABNORMAL:
+            raise Conflict("refund.not_abnormal", current=self.status.value)
+        if target is S.PROCESSING:
+            self.start_processing(self.method, now, actor, reason)
+            self.next_check_at = now
+            return
+        if target is S.SUCCEEDED:
+            self.succeeded_at = now
+        self._move(target, actor, now, "refund.resolved", reason)
+
+    def confirm_offline_payout(self, actor: Actor, reference: str, now: datetime) -> None:
+        """Cash paid from the till, or a cheque cleared: confirmed by a second person, never the requester."""
+        if self.status is not S.PROCESSING or self.method not in ("cash", "cheque"):
+            raise Conflict("refund.not_awaiting_confirmation", current=self.status.value)
+        if actor.id == self.requested_by:
+            raise Forbidden("refund.second_person_required")
+        self.channel_refund_id = reference or self.channel_refund_id
+        self.succeeded_at = now
+        self._move(S.SUCCEEDED, actor, now, "refund.payout_confirmed", reference)
 
     @property
     def holds_reservation(self) -> bool:

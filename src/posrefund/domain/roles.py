@@ -45,6 +45,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "evidence.upload": frozenset({R.CASHIER, R.SUPERVISOR, R.CUSTOMER_SERVICE, R.ADMIN, R.TERMINAL}),
     "evidence.read": MERCHANT_STAFF | {R.TERMINAL},
     "audit.read": MERCHANT_STAFF | {R.TERMINAL},
+    "refund.retry": frozenset({R.SUPERVISOR, R.ADMIN, R.FINANCE}),
+    "refund.resolve": frozenset({R.SUPERVISOR, R.ADMIN, R.FINANCE}),
+    "refund.confirm_payout": frozenset({R.CASHIER, R.SUPERVISOR, R.ADMIN, R.FINANCE}),
+    "calendar.manage": frozenset({R.PROVIDER_ADMIN}),
     "audit.verify": frozenset({R.AUDITOR, R.ADMIN}),
 }
 

@@ -72,6 +72,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "退款单已被他人修改，请刷新后重试",
         "The refund was changed by someone else; reload and retry",
     ),
+    "refund.not_abnormal": (
+        "只有异常状态的退款需要人工处理（当前：{current}）",
+        "Only abnormal refunds are resolved by hand (now: {current})",
+    ),
+    "refund.invalid_resolution": ("无效的处理结果：{target}", "Invalid resolution: {target}"),
+    "refund.not_awaiting_confirmation": (
+        "该退款不在等待确认付款的状态（当前：{current}）",
+        "This refund is not waiting for a payout confirmation (now: {current})",
+    ),
+    "refund.second_person_required": (
+        "付款须由申请人以外的第二人确认",
+        "A second person, not the requester, must confirm the payout",
+    ),
+    "callback.rejected": ("回调签名无效或已过期", "The callback's signature is invalid or stale"),
     "state.invalid_transition": (
         "退款单当前状态为 {current}，不能变为 {target}",
         "A refund in status {current} cannot become {target}",

@@ -192,9 +192,14 @@ def _load(uow: UnitOfWork, actor: Actor, case_id: str) -> RefundCase:
     return case
 
 
-def _release_if_needed(uow: UnitOfWork, case: RefundCase, before: RefundStatus) -> None:
-    """Hand the amount back to the sale when the case has just let go of it (rejected, cancelled, closed)."""
-    if before not in RELEASED and case.status in RELEASED:
+def settle_reservation(uow: UnitOfWork, case: RefundCase, before: RefundStatus) -> None:
+    """Move the reserved amount when the case has just become final: into ``refunded`` on success, back to
+    the sale when it let go of it (rejected, cancelled, closed). Runs in the same transaction as the case."""
+    if case.status is before:
+        return
+    if case.status is RefundStatus.SUCCEEDED:
+        uow.sales.settle_refund(case.sale_id, case.amount_fen)
+    elif before not in RELEASED and case.status in RELEASED:
         uow.sales.release(case.sale_id, case.amount_fen)
 
 
@@ -220,7 +225,7 @@ def reject(deps: Deps, actor: Actor, case_id: str, reason: str) -> RefundCase:
         before = case.status
         case.reject(actor, reason, now)
         uow.refunds.save_case(case)
-        _release_if_needed(uow, case, before)
+        settle_reservation(uow, case, before)
         flush_case_events(uow, case)
         uow.commit()
     return case
@@ -235,7 +240,7 @@ def cancel(deps: Deps, actor: Actor, case_id: str, reason: str = "") -> RefundCa
         before = case.status
         case.cancel(actor, reason, now)
         uow.refunds.save_case(case)
-        _release_if_needed(uow, case, before)
+        settle_reservation(uow, case, before)
         flush_case_events(uow, case)
         uow.commit()
     return case

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from posrefund.adapters.db import tables as t
 from posrefund.domain.audit import GENESIS, chain_hash
@@ -17,7 +17,7 @@ from posrefund.domain.policy import Reason, RefundPolicy
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
 from posrefund.domain.status import RefundStatus
-from posrefund.ports import CustomerRecord, RefundQuery, SaleQuery
+from posrefund.ports import ConcurrentUpdate, CustomerRecord, RefundQuery, SaleQuery
 
 PLATFORM_CHAIN = "platform"
 
@@ -288,6 +288,16 @@ def case_from_row(r: Any) -> RefundCase:
         review_reason=m["review_reason"],
         evidence_ids=json.loads(m["evidence_ids"]),
         channel=m["channel"],
+        method=m["method"],
+        attempts=m["attempts"],
+        submitted=bool(m["submitted"]),
+        channel_refund_id=m["channel_refund_id"],
+        last_code=m["last_code"],
+        next_check_at=m["next_check_at"],
+        checks=m["checks"],
+        sent_at=m["sent_at"],
+        succeeded_at=m["succeeded_at"],
+        expected_arrival=m["expected_arrival"],
         version=m["version"],
     )
 
@@ -302,10 +312,6 @@ def _customer_from(m: Any) -> CustomerRecord:
         id_no_enc=m["customer_id_no_enc"],
         id_no_masked=m["customer_id_no_masked"],
     )
-
-
-class ConcurrentUpdate(Exception):
-    """The case changed since it was read (compare-and-set on ``version`` failed)."""
 
 
 class RefundSql:
@@ -363,12 +369,49 @@ class RefundSql:
                 approved_by=json.dumps(case.approved_by),
                 review_reason=case.review_reason,
                 updated_at=case.updated_at,
+                method=case.method,
+                attempts=case.attempts,
+                submitted=case.submitted,
+                channel_refund_id=case.channel_refund_id,
+                last_code=case.last_code,
+                next_check_at=case.next_check_at,
+                checks=case.checks,
+                sent_at=case.sent_at,
+                succeeded_at=case.succeeded_at,
+                expected_arrival=case.expected_arrival,
                 version=case.version + 1,
             )
         )
         if result.rowcount != 1:
             raise ConcurrentUpdate(case.id)
         case.version += 1
+
+    def get_by_refund_no(self, refund_no: str) -> RefundCase | None:
+        r = self.c.execute(select(t.refunds).where(t.refunds.c.refund_no == refund_no)).first()
+        return case_from_row(r) if r else None
+
+    def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        """(merchant, case) pairs the worker must move: approved and not yet handed over, or in flight and
+        due for a look. Our own table is the queue, so nothing is lost with a dead worker."""
+        r = t.refunds.c
+        q = (
+            select(r.merchant_id, r.id)
+            .where(
+                (r.status == "approved")
+                | ((r.status == "processing") & (r.next_check_at.is_not(None)) & (r.next_check_at <= now))
+            )
+            .order_by(r.updated_at)
+            .limit(limit)
+        )
+        return [(str(row[0]), str(row[1])) for row in self.c.execute(q)]
+
+    def last_sent_for_sale(self, sale_id: str, other_than: str) -> datetime | None:
+        """When another refund of the same sale was last sent: channels want a gap between them."""
+        r = t.refunds.c
+        q = select(func.max(r.sent_at)).where(r.sale_id == sale_id, r.id != other_than)
+        value = self.c.execute(q).scalar()  # max() keeps the column's type, so this is an aware datetime
+        assert value is None or isinstance(value, datetime)
+        return value
 
     def customer(self, case_id: str) -> CustomerRecord:
         r = self.c.execute(select(t.refunds).where(t.refunds.c.id == case_id)).first()
@@ -504,6 +547,40 @@ class OutboxSql:
                 attempts=0,
             )
         )
+
+
+class CallbackSql:
+    def __init__(self, conn: Connection) -> None:
+        self.c = conn
+
+    def first_time(self, channel: str, notice_id: str, refund_no: str, now: datetime) -> bool:
+        """Record a notification id; False when it was seen before (a duplicate callback)."""
+        cb = t.callback_notices.c
+        seen = self.c.execute(
+            select(cb.notice_id).where(cb.channel == channel, cb.notice_id == notice_id)
+        ).first()
+        if seen is not None:
+            return False
+        self.c.execute(
+            insert(t.callback_notices).values(channel=channel, notice_id=notice_id, refund_no=refund_no,
+                                              received_at=now)
+        )
+        return True
+
+
+class CalendarSql:
+    def __init__(self, conn: Connection) -> None:
+        self.c = conn
+
+    def overrides(self) -> dict[date, bool]:
+        rows = self.c.execute(select(t.calendar_overrides.c.day, t.calendar_overrides.c.workday))
+        return {row[0]: bool(row[1]) for row in rows}
+
+    def put_override(self, day: date, workday: bool, note: str, actor_id: str, now: datetime) -> None:
+        co = t.calendar_overrides.c
+        self.c.execute(delete(t.calendar_overrides).where(co.day == day))
+        self.c.execute(insert(t.calendar_overrides).values(day=day, workday=workday, note=note,
+                                                           updated_by=actor_id, updated_at=now))
 
 
 class IdempotencySql:

@@ -194,10 +194,40 @@ refunds = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("method", String(16), nullable=False, server_default=""),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("submitted", Boolean, nullable=False, server_default="0"),
+    Column("channel_refund_id", String(64), nullable=False, server_default=""),
+    Column("last_code", String(64), nullable=False, server_default=""),
+    Column("next_check_at", UTCDateTime, nullable=True),
+    Column("checks", Integer, nullable=False, server_default="0"),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("succeeded_at", UTCDateTime, nullable=True),
+    Column("expected_arrival", Date, nullable=True),
     CheckConstraint("amount_fen > 0", name="amount_positive"),
     Index("ix_refunds_merchant_status_created", "merchant_id", "status", "created_at"),
     Index("ix_refunds_merchant_created", "merchant_id", "created_at"),
     Index("ix_refunds_merchant_phone", "merchant_id", "customer_phone_index"),
+    Index("ix_refunds_due", "status", "next_check_at"),
+)
+
+callback_notices = Table(
+    "callback_notices",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("notice_id", String(128), primary_key=True),
+    Column("refund_no", String(64), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
+calendar_overrides = Table(
+    "calendar_overrides",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("workday", Boolean, nullable=False),
+    Column("note", String(200), nullable=False, server_default=""),
+    Column("updated_by", ID, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 evidence = Table(

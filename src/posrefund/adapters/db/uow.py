@@ -11,6 +11,8 @@ from sqlalchemy import Connection, Engine
 
 from posrefund.adapters.db.repositories import (
     AuditSql,
+    CalendarSql,
+    CallbackSql,
     EvidenceSql,
     IdempotencySql,
     MerchantSql,
@@ -22,6 +24,8 @@ from posrefund.adapters.db.repositories import (
 )
 from posrefund.ports import (
     AuditRepo,
+    CalendarRepo,
+    CallbackRepo,
     EvidenceRepo,
     IdempotencyRepo,
     MerchantRepo,
@@ -57,6 +61,8 @@ class SqlUnitOfWork:
         self.audit: AuditRepo = AuditSql(conn)
         self.outbox: Outbox = OutboxSql(conn)
         self.idempotency: IdempotencyRepo = IdempotencySql(conn)
+        self.callbacks: CallbackRepo = CallbackSql(conn)
+        self.calendar: CalendarRepo = CalendarSql(conn)
         return self
 
     def __exit__(

@@ -7,13 +7,13 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from posrefund import __version__
-from posrefund.adapters.db.repositories import ConcurrentUpdate
 from posrefund.domain.errors import DomainError
 from posrefund.entrypoints.api import errors
 from posrefund.entrypoints.api.access_log import AccessLog
 from posrefund.entrypoints.api.context import AppContext
 from posrefund.entrypoints.api.pii_guard import PiiGuard
 from posrefund.entrypoints.api.routers import admin, auth, evidence, refunds, sales
+from posrefund.ports import ConcurrentUpdate
 from posrefund.service.deps import Deps
 
 

@@ -1,0 +1,273 @@
+"""Executing approved refunds on their channel, exactly once, whatever fails.
+
+The worker's rule: *not yet sent → submit; sent and not final → query* — always with the case's own
+``refund_no``, never a new one. Every step is two short transactions around one channel call:
+
+1. claim: the case is marked (``processing``, a lease in ``next_check_at``) and committed *before* the
+   call, so a crash after the call is found again by the sweep over our own table;
+2. the call, outside any transaction;
+3. record: the answer is applied with compare-and-set on the case's version (a callback may have
+   won the race: then we reload and apply again, which is idempotent).
+
+After a crash the case is ``processing`` but not known to be ``submitted``: the worker asks the channel
+first, and submits (with the same number) only when the channel has never heard of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from posrefund.domain.calendar import expected_arrival
+from posrefund.domain.channel import ChannelAnswer, Method, OriginalSale, Outcome, RefundOrder
+from posrefund.domain.errors import Invalid, NotFound
+from posrefund.domain.refund import RefundCase
+from posrefund.domain.roles import Actor
+from posrefund.domain.sale import Sale, SettlementStatus
+from posrefund.domain.status import RefundStatus
+from posrefund.ports import CallbackVerifier, ConcurrentUpdate, PaymentChannel, UnitOfWork
+from posrefund.service.deps import Deps
+from posrefund.service.records import flush_case_events
+from posrefund.service.refunds import settle_reservation
+
+S = RefundStatus
+# Seconds to the next look at a refund in flight: first after about a minute, then growing (WeChat asks
+# for a query no sooner than a minute after the refund; Alipay ≥ 5–10 s).
+BACKOFF = (60, 120, 300, 600, 1800, 3600, 7200, 14400)
+LEASE = timedelta(seconds=30)  # while one worker talks to the channel, the case is not due for another
+
+
+@dataclass(frozen=True)
+class ChannelRules:
+    """What a channel asks of its callers; configurable per channel."""
+
+    min_gap_same_order: timedelta = timedelta(0)  # WeChat: 60 s between refunds of one order; Alipay: 3 s
+    first_query_after: timedelta = timedelta(seconds=60)
+
+
+DEFAULT_RULES: dict[str, ChannelRules] = {
+    "wechat": ChannelRules(timedelta(seconds=60), timedelta(seconds=60)),
+    "alipay": ChannelRules(timedelta(seconds=3), timedelta(seconds=10)),
+    "card": ChannelRules(timedelta(0), timedelta(seconds=60)),
+    "unionpay_qr": ChannelRules(timedelta(seconds=60), timedelta(seconds=60)),
+}
+
+
+@dataclass
+class Router:
+    """Which adapter pays back which sale channel, and the business calendar for arrival dates."""
+
+    channels: Mapping[str, PaymentChannel]
+    is_workday: Callable[[date], bool]
+    choose_card_method: Callable[[Sale, RefundCase, datetime], Method] | None = None
+    rules: dict[str, ChannelRules] = field(default_factory=lambda: dict(DEFAULT_RULES))
+
+    def method_for(self, sale: Sale, case: RefundCase, now: datetime) -> Method:
+        if sale.channel.value == "cash":
+            return Method.CASH
+        if sale.channel.value == "cheque":
+            return Method.CHEQUE
+        if sale.channel.value == "card" and self.choose_card_method is not None:
+            return self.choose_card_method(sale, case, now)
+        return Method.REFUND
+
+
+OFFLINE = {Method.CASH.value, Method.CHEQUE.value}
+
+
+def order_of(case: RefundCase, sale: Sale, terminal_no: str) -> RefundOrder:
+    return RefundOrder(
+        refund_no=case.refund_no,
+        amount_fen=case.amount_fen,
+        currency=case.currency,
+        reason=case.reason.value,
+        method=Method(case.method),
+        sale=OriginalSale(
+            channel=sale.channel.value,
+            order_no=sale.order_no,
+            amount_fen=sale.amount_fen,
+            currency=sale.currency,
+            paid_at=sale.paid_at,
+            rrn=sale.rrn,
+            auth_code=sale.auth_code,
+            voucher_no=sale.voucher_no,
+            batch_no=sale.batch_no,
+            terminal_no=terminal_no,
+            settled=sale.settlement_status is SettlementStatus.SETTLED,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Claim:
+    case: RefundCase
+    order: RefundOrder
+    fresh: bool  # True: nothing was ever sent for this case in this state, so submit without asking first
+
+
+def _claim(deps: Deps, router: Router, merchant_id: str, case_id: str) -> Claim | None:
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        case = uow.refunds.get_case(merchant_id, case_id)
+        if case is None:
+            return None
+        sale = uow.sales.get_sale(merchant_id, case.sale_id)
+        assert sale is not None
+        terminal = uow.merchants.get_terminal(merchant_id, case.terminal_id)
+        terminal_no = str(terminal["terminal_no"]) if terminal else ""
+        fresh = False
+        if case.status is S.APPROVED:
+            rules = router.rules.get(case.channel, ChannelRules())
+            last = uow.refunds.last_sent_for_sale(sale.id, case.id)
+            if last is not None and now < last + rules.min_gap_same_order:
+                return None  # the channel wants a gap between refunds of one order: the sweep comes back
+            case.start_processing(router.method_for(sale, case, now).value, now)
+            case.sent_at = now
+            fresh = True
+        elif case.status is not S.PROCESSING or case.next_check_at is None or case.next_check_at > now:
+            return None
+        if case.method in OFFLINE:
+            case.next_check_at = None  # waits for a person to confirm the payout
+            case.expected_arrival = expected_arrival(case.channel, case.method, deps.local_date(now), router.is_workday)
+            case.submitted = True
+        else:
+            case.next_check_at = now + LEASE
+        uow.refunds.save_case(case)
+        flush_case_events(uow, case)
+        uow.commit()
+    if case.method in OFFLINE:
+        return None
+    return Claim(case, order_of(case, sale, terminal_no), fresh)
+
+
+def _call(channel: PaymentChannel, claim: Claim) -> tuple[ChannelAnswer, str]:
+    if claim.fresh:
+        return channel.submit(claim.order), "submit"
+    answer = channel.query(claim.order)
+    if answer.outcome is Outcome.NOT_FOUND and not claim.case.submitted:
+        # Never reached the channel (or it forgot an unacknowledged request): send the SAME number.
+        return channel.submit(claim.order), "submit"
+    return answer, "query"
+
+
+def record_answer(
+    deps: Deps, router: Router, merchant_id: str, case_id: str, answer: ChannelAnswer, source: str
+) -> RefundCase | None:
+    """Apply one channel answer to the case; retried on a lost compare-and-set (a callback raced us)."""
+    for _ in range(5):
+        now = deps.clock.now()
+        try:
+            with deps.uow() as uow:
+                case = uow.refunds.get_case(merchant_id, case_id)
+                if case is None:
+                    return None
+                before = case.status
+                if answer.outcome is Outcome.NOT_FOUND and case.submitted and case.status is S.PROCESSING:
+                    # The channel once acknowledged this refund and now says it never heard of it.
+                    answer = ChannelAnswer(
+                        Outcome.ABNORMAL, code=answer.code or "NOT_FOUND", message="channel lost an acknowledged refund"
+                    )
+                case.apply_answer(answer, now, source)
+                if case.status is S.PROCESSING and source != "callback":
+                    delay = BACKOFF[min(case.checks, len(BACKOFF) - 1)]
+                    if case.checks == 0:
+                        delay = int(router.rules.get(case.channel, ChannelRules()).first_query_after.total_seconds())
+                    case.checks += 1
+                    case.next_check_at = now + timedelta(seconds=delay)
+                elif case.status is not S.PROCESSING:
+                    case.next_check_at = None
+                if case.status is S.SUCCEEDED and before is not S.SUCCEEDED:
+                    day = deps.local_date(case.succeeded_at or now)
+                    case.expected_arrival = expected_arrival(case.channel, case.method, day, router.is_workday)
+                uow.refunds.save_case(case)
+                settle_reservation(uow, case, before)
+                flush_case_events(uow, case)
+                uow.commit()
+                return case
+        except ConcurrentUpdate:
+            continue
+    raise RuntimeError(f"case {case_id} kept changing under the worker")
+
+
+def advance(deps: Deps, router: Router, merchant_id: str, case_id: str) -> RefundCase | None:
+    """One step for one case: claim, call the channel once, record. Safe to run again at any time."""
+    claim = _claim(deps, router, merchant_id, case_id)
+    if claim is None:
+        return None
+    channel = router.channels.get(claim.case.channel)
+    if channel is None:
+        answer = ChannelAnswer(Outcome.ABNORMAL, code="NO_CHANNEL", message=f"no adapter for {claim.case.channel}")
+        return record_answer(deps, router, merchant_id, case_id, answer, "worker")
+    answer, source = _call(channel, claim)
+    return record_answer(deps, router, merchant_id, case_id, answer, source)
+
+
+def sweep(deps: Deps, router: Router, limit: int = 100) -> int:
+    """Move every due case one step; the worker calls this in a loop. Returns how many were due."""
+    with deps.uow(readonly=True) as uow:
+        due = uow.refunds.due(deps.clock.now(), limit)
+    for merchant_id, case_id in due:
+        advance(deps, router, merchant_id, case_id)
+    return len(due)
+
+
+def apply_callback(
+    deps: Deps, router: Router, channel: str, verifier: CallbackVerifier, headers: dict[str, str], body: bytes
+) -> str:
+    """A signed channel notification. Raises CallbackRejected (→ 401) before anything is read or changed;
+    a duplicate notification is acknowledged and changes nothing."""
+    notice = verifier.verify(headers, body)
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        if not uow.callbacks.first_time(channel, notice.notice_id, notice.refund_no, now):
+            uow.commit()
+            return "duplicate"
+        case = uow.refunds.get_by_refund_no(notice.refund_no)
+        uow.commit()
+    if case is None:
+        raise NotFound("refund.not_found")
+    record_answer(deps, router, case.merchant_id, case.id, notice.answer, "callback")
+    return "applied"
+
+
+def _person_step(deps: Deps, actor: Actor, case_id: str, step: Callable[[RefundCase, datetime], None]) -> RefundCase:
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        case = _load(uow, actor, case_id)
+        before = case.status
+        step(case, now)
+        uow.refunds.save_case(case)
+        settle_reservation(uow, case, before)
+        flush_case_events(uow, case)
+        uow.commit()
+    return case
+
+
+def _load(uow: UnitOfWork, actor: Actor, case_id: str) -> RefundCase:
+    case = uow.refunds.get_case(actor.merchant_id or "", case_id)
+    if case is None or (actor.terminal_id is not None and case.terminal_id != actor.terminal_id):
+        raise NotFound("refund.not_found")
+    return case
+
+
+def retry(deps: Deps, actor: Actor, case_id: str, reason: str) -> RefundCase:
+    actor.require("refund.retry")
+    return _person_step(deps, actor, case_id, lambda c, now: c.retry(actor, reason, now))
+
+
+def resolve(deps: Deps, actor: Actor, case_id: str, target: str, reason: str) -> RefundCase:
+    actor.require("refund.resolve")
+    try:
+        status = RefundStatus(target)
+    except ValueError:
+        raise Invalid("refund.invalid_resolution", target=target) from None
+    if status not in (S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CLOSED):
+        raise Invalid("refund.invalid_resolution", target=target)
+    return _person_step(deps, actor, case_id, lambda c, now: c.resolve(actor, status, reason, now))
+
+
+def confirm_payout(deps: Deps, actor: Actor, case_id: str, reference: str) -> RefundCase:
+    """Cash handed over at the till, or a cheque cleared (finance enters the bank reference)."""
+    actor.require("refund.confirm_payout")
+    return _person_step(deps, actor, case_id, lambda c, now: c.confirm_offline_payout(actor, reference, now))

@@ -1,0 +1,197 @@
+"""The worker's flow with a fake channel at the edge and the real database in the middle."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from posrefund.adapters.calendar_cn import ChineseCalendar
+from posrefund.domain.channel import ChannelAnswer, Outcome
+from posrefund.domain.errors import Conflict, Forbidden
+from posrefund.domain.status import RefundStatus
+from posrefund.service import execution, refunds, sales
+from posrefund.service.deps import Deps
+from posrefund.service.execution import Router
+from posrefund.service.refunds import RefundRequest
+from tests.conftest import FixedClock, World
+from tests.fakes import FakeChannel
+from tests.helpers import new_sale
+
+S = RefundStatus
+
+
+@pytest.fixture
+def fake() -> FakeChannel:
+    return FakeChannel()
+
+
+@pytest.fixture
+def router(fake: FakeChannel) -> Router:
+    return Router(channels={"wechat": fake, "alipay": fake}, is_workday=ChineseCalendar().is_workday)
+
+
+def approved(deps: Deps, world: World, amount: int = 3_000, **sale_kw: object) -> refunds.RefundCase:
+    sale = new_sale(deps, world.a, **sale_kw)
+    case = refunds.request_refund(
+        deps, world.a.actors["cashier"], RefundRequest(sale_id=sale.id, amount_fen=amount, reason="customer_cancelled")
+    )
+    assert case.status is S.APPROVED
+    return case
+
+
+def state(deps: Deps, world: World, case_id: str) -> refunds.RefundCase:
+    return refunds.get_case(deps, world.a.actors["auditor"], case_id).case
+
+
+def test_submit_then_query_until_success(
+    deps: Deps, world: World, router: Router, fake: FakeChannel, clock: FixedClock
+) -> None:
+    case = approved(deps, world)
+    fake.script[case.refund_no] = ["processing", "processing"]
+    assert execution.sweep(deps, router) == 1
+    mid = state(deps, world, case.id)
+    assert (mid.status, mid.method, mid.attempts, mid.channel_refund_id) == (
+        S.PROCESSING,
+        "refund",
+        1,
+        f"CH-{case.refund_no}",
+    )
+    assert execution.sweep(deps, router) == 0  # first query only after a minute
+    clock.advance(seconds=61)
+    execution.sweep(deps, router)  # PROCESSING again
+    assert state(deps, world, case.id).status is S.PROCESSING
+    clock.advance(seconds=59)
+    assert execution.sweep(deps, router) == 0  # back-off grows
+    clock.advance(seconds=70)
+    execution.sweep(deps, router)
+    done = state(deps, world, case.id)
+    assert done.status is S.SUCCEEDED and done.expected_arrival == date(2026, 11, 20)
+    assert fake.calls == [("submit", case.refund_no), ("query", case.refund_no), ("query", case.refund_no)]
+    sale = sales.get_sale(deps, world.a.actors["cashier"], case.sale_id)
+    assert (sale.refunded_fen, sale.reserved_fen) == (3_000, 0)
+    actions = [e["action"] for e in refunds.case_events(deps, world.a.actors["auditor"], case.id)]
+    assert actions[-2:] == ["refund.processing", "refund.succeeded"]
+
+
+def test_lost_answer_is_resolved_by_query_never_a_second_submit(
+    deps: Deps, world: World, router: Router, fake: FakeChannel, clock: FixedClock
+) -> None:
+    case = approved(deps, world)
+    fake.script[case.refund_no] = ["timeout"]  # executed, but the answer never came
+    execution.sweep(deps, router)
+    assert state(deps, world, case.id).status is S.PROCESSING
+    clock.advance(seconds=61)
+    execution.sweep(deps, router)
+    assert state(deps, world, case.id).status is S.SUCCEEDED
+    assert [k for k, _ in fake.calls] == ["submit", "query"] and fake.ledger == {case.refund_no: 3_000}
+
+
+def test_request_that_never_arrived_is_sent_again_with_the_same_number(
+    deps: Deps, world: World, router: Router, fake: FakeChannel, clock: FixedClock
+) -> None:
+    case = approved(deps, world)
+    fake.script[case.refund_no] = ["lost"]  # the request never reached the channel
+    execution.sweep(deps, router)
+    clock.advance(seconds=61)
+    execution.sweep(deps, router)  # query → NOT_FOUND → submit again, same refund_no
+    assert state(deps, world, case.id).status is S.SUCCEEDED
+    assert fake.calls == [("submit", case.refund_no), ("query", case.refund_no), ("submit", case.refund_no)]
+
+
+def test_crash_after_the_channel_executed_is_found_again(
+    deps: Deps, world: World, router: Router, fake: FakeChannel, clock: FixedClock
+) -> None:
+    case = approved(deps, world)
+
+    def die(kind: str, _order: object) -> None:
+        if kind == "submit":
+            raise KeyboardInterrupt("worker killed")
+
+    fake.on_call = die
+    with pytest.raises(KeyboardInterrupt):
+        execution.sweep(deps, router)
+    fake.on_call = None
+    assert state(deps, world, case.id).status is S.PROCESSING  # the claim was committed before the call
+    assert execution.sweep(deps, router) == 0  # leased
+    clock.advance(seconds=31)
+    execution.sweep(deps, router)
+    assert state(deps, world, case.id).status is S.SUCCEEDED
+    assert fake.ledger == {case.refund_no: 3_000}
+    assert [k for k, _ in fake.calls] == ["submit", "query"]
+
+
+def test_decline_then_retry_with_the_same_refund_no(
+    deps: Deps, world: World, router: Router, fake: FakeChannel
+) -> None:
+    case = approved(deps, world)
+    fake.script[case.refund_no] = ["declined"]
+    execution.sweep(deps, router)
+    failed = state(deps, world, case.id)
+    assert failed.status is S.FAILED and failed.last_code == "DECLINED"
+    assert sales.get_sale(deps, world.a.actors["cashier"], case.sale_id).reserved_fen == 3_000
+    with pytest.raises(Forbidden):
+        execution.retry(deps, world.a.actors["cashier"], case.id, "again")
+    execution.retry(deps, world.a.actors["supervisor"], case.id, "余额已补足")
+    execution.sweep(deps, router)
+    final = state(deps, world, case.id)
+    assert final.status is S.SUCCEEDED and final.attempts == 2 and final.refund_no == case.refund_no
+
+
+def test_abnormal_goes_to_a_person_who_closes_it_and_the_amount_returns(
+    deps: Deps, world: World, router: Router, fake: FakeChannel
+) -> None:
+    case = approved(deps, world)
+    fake.script[case.refund_no] = ["abnormal"]
+    execution.sweep(deps, router)
+    assert state(deps, world, case.id).status is S.ABNORMAL
+    with pytest.raises(Conflict):
+        execution.retry(deps, world.a.actors["supervisor"], case.id, "x")
+    closed = execution.resolve(deps, world.a.actors["finance"], case.id, "closed", "卡已注销，改为现金退还另案处理")
+    assert closed.status is S.CLOSED
+    assert sales.get_sale(deps, world.a.actors["cashier"], case.sale_id).refundable_fen == 10_000
+
+
+def test_duplicate_and_contradictory_outcomes(deps: Deps, world: World, router: Router, fake: FakeChannel) -> None:
+    case = approved(deps, world)
+    fake.script[case.refund_no] = ["declined"]
+    execution.sweep(deps, router)
+    for _ in range(3):
+        execution.record_answer(deps, router, world.a.id, case.id, ChannelAnswer(Outcome.DECLINED, code="X"), "query")
+    events = refunds.case_events(deps, world.a.actors["auditor"], case.id)
+    assert [e["action"] for e in events].count("refund.failed") == 1
+    execution.record_answer(deps, router, world.a.id, case.id, ChannelAnswer(Outcome.SUCCEEDED), "callback")
+    assert state(deps, world, case.id).status is S.ABNORMAL  # failed, then "succeeded": a person decides
+    assert [e["action"] for e in refunds.case_events(deps, world.a.actors["auditor"], case.id)][-2:] == [
+        "refund.contradictory_outcome",
+        "refund.abnormal",
+    ]
+
+
+def test_cash_waits_for_a_second_person(deps: Deps, world: World, router: Router) -> None:
+    case = approved(deps, world, channel="cash", payer_masked="")
+    execution.sweep(deps, router)
+    waiting = state(deps, world, case.id)
+    assert (waiting.status, waiting.method) == (S.PROCESSING, "cash")
+    assert execution.sweep(deps, router) == 0
+    with pytest.raises(Forbidden) as e:
+        execution.confirm_payout(deps, world.a.actors["cashier"], case.id, "till 1")
+    assert e.value.code == "refund.second_person_required"
+    done = execution.confirm_payout(deps, world.a.actors["supervisor"], case.id, "till 1")
+    assert done.status is S.SUCCEEDED
+    assert sales.get_sale(deps, world.a.actors["cashier"], case.sale_id).refunded_fen == 3_000
+
+
+def test_gap_between_refunds_of_one_order(
+    deps: Deps, world: World, router: Router, fake: FakeChannel, clock: FixedClock
+) -> None:
+    first = approved(deps, world, amount=1_000)
+    second = refunds.request_refund(
+        deps, world.a.actors["cashier"], RefundRequest(sale_id=first.sale_id, amount_fen=1_000, reason="other")
+    )
+    execution.sweep(deps, router)
+    assert state(deps, world, first.id).status is S.SUCCEEDED
+    assert state(deps, world, second.id).status is S.APPROVED  # WeChat wants 60 s between them
+    clock.advance(seconds=61)
+    execution.sweep(deps, router)
+    assert state(deps, world, second.id).status is S.SUCCEEDED
