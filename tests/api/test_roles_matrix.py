@@ -129,6 +129,30 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
         "refund.reveal_pii",
         lambda d, w, r: Call("POST", f"/v1/refunds/{pending_case(d, w)}/customer/reveal", {"purpose": "回访"}),
     ),
+    ("POST", "/v1/refunds/{refund_id}/retry"): (
+        "refund.retry",
+        lambda d, w, r: Call("POST", f"/v1/refunds/{pending_case(d, w)}/retry", {"reason": "再试"}),
+    ),
+    ("POST", "/v1/refunds/{refund_id}/resolve"): (
+        "refund.resolve",
+        lambda d, w, r: Call(
+            "POST", f"/v1/refunds/{pending_case(d, w)}/resolve", {"status": "closed", "reason": "人工处理"}
+        ),
+    ),
+    ("POST", "/v1/refunds/{refund_id}/confirm-payout"): (
+        "refund.confirm_payout",
+        lambda d, w, r: Call("POST", f"/v1/refunds/{pending_case(d, w)}/confirm-payout", {"reference": "till 1"}),
+    ),
+    ("GET", "/v1/calendar/overrides"): (
+        "merchant.read+provider",
+        lambda d, w, r: Call("GET", "/v1/calendar/overrides"),
+    ),
+    ("PUT", "/v1/calendar/overrides"): (
+        "calendar.manage",
+        lambda d, w, r: Call(
+            "PUT", "/v1/calendar/overrides", {"day": "2026-12-31", "workday": False, "note": "银行停业"}
+        ),
+    ),
     ("POST", "/v1/evidence"): (
         "evidence.upload",
         lambda d, w, r: Call("POST", "/v1/evidence", files={"file": ("r.jpg", JPEG, "image/jpeg")}),
@@ -142,7 +166,12 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
         lambda d, w, r: Call("GET", f"/v1/evidence/{an_evidence(d, w)}/content"),
     ),
 }
-PUBLIC = {("POST", "/v1/auth/token"), ("GET", "/healthz")}
+PUBLIC = {
+    ("POST", "/v1/auth/token"),
+    ("GET", "/healthz"),
+    ("POST", "/v1/callbacks/wechatpay"),
+    ("POST", "/v1/callbacks/alipay"),
+}
 ROLES = ["cashier", "supervisor", "customer_service", "finance", "risk", "auditor", "admin", "terminal", "provider"]
 ROLE_OF = {r: Role.PROVIDER_ADMIN if r == "provider" else Role(r) for r in ROLES}
 
@@ -150,6 +179,8 @@ ROLE_OF = {r: Role.PROVIDER_ADMIN if r == "provider" else Role(r) for r in ROLES
 def allowed(action: str, role: str) -> bool:
     if action == "*":
         return True
+    if action == "merchant.read+provider":
+        return role == "provider" or ROLE_OF[role] in PERMISSIONS["merchant.read"]
     if action == "user.manage+provider":
         return role == "provider" or ROLE_OF[role] in PERMISSIONS["user.manage"]
     return ROLE_OF[role] in PERMISSIONS[action]

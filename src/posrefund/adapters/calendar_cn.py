@@ -11,7 +11,7 @@ import holidays
 class ChineseCalendar:
     def __init__(self, overrides: dict[date, bool] | None = None) -> None:
         self._cn = holidays.country_holidays("CN")
-        self.overrides = dict(overrides or {})
+        self.overrides = overrides if overrides is not None else {}  # kept by reference: admins' edits apply at once
 
     def is_workday(self, day: date) -> bool:
         if day in self.overrides:

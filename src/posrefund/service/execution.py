@@ -62,6 +62,8 @@ class Router:
     is_workday: Callable[[date], bool]
     choose_card_method: Callable[[Sale, RefundCase, datetime], Method] | None = None
     rules: dict[str, ChannelRules] = field(default_factory=lambda: dict(DEFAULT_RULES))
+    verifiers: Mapping[str, CallbackVerifier] = field(default_factory=dict)
+    overrides: dict[date, bool] = field(default_factory=dict)  # shared with the calendar behind is_workday
 
     def method_for(self, sale: Sale, case: RefundCase, now: datetime) -> Method:
         if sale.channel.value == "cash":
@@ -212,11 +214,12 @@ def sweep(deps: Deps, router: Router, limit: int = 100) -> int:
     return len(due)
 
 
-def apply_callback(
-    deps: Deps, router: Router, channel: str, verifier: CallbackVerifier, headers: dict[str, str], body: bytes
-) -> str:
+def apply_callback(deps: Deps, router: Router, channel: str, headers: dict[str, str], body: bytes) -> str:
     """A signed channel notification. Raises CallbackRejected (→ 401) before anything is read or changed;
     a duplicate notification is acknowledged and changes nothing."""
+    verifier = router.verifiers.get(channel)
+    if verifier is None:
+        raise NotFound("callback.unknown_channel", channel=channel)
     notice = verifier.verify(headers, body)
     now = deps.clock.now()
     with deps.uow() as uow:

@@ -12,21 +12,30 @@ from posrefund.entrypoints.api import errors
 from posrefund.entrypoints.api.access_log import AccessLog
 from posrefund.entrypoints.api.context import AppContext
 from posrefund.entrypoints.api.pii_guard import PiiGuard
-from posrefund.entrypoints.api.routers import admin, auth, evidence, refunds, sales
+from posrefund.entrypoints.api.routers import admin, auth, calendar, callbacks, evidence, refunds, sales
 from posrefund.ports import ConcurrentUpdate
 from posrefund.service.deps import Deps
+from posrefund.service.execution import Router
 
 
-def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480) -> FastAPI:
+def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Router | None = None) -> FastAPI:
     app = FastAPI(
         title="posrefund",
         version=__version__,
         description="Refunds of POS payments: sales, refund cases, review, audit. "
         "Amounts are integer fen (`*_fen`) with a `currency`; errors are `{code, message, params}`.",
     )
-    app.state.ctx = AppContext(deps, inline=inline, token_minutes=token_minutes)
-    for router in (auth.router, admin.router, sales.router, refunds.router, evidence.router):
-        app.include_router(router)
+    app.state.ctx = AppContext(deps, inline=inline, token_minutes=token_minutes, router=router)
+    for api in (
+        auth.router,
+        admin.router,
+        sales.router,
+        refunds.router,
+        evidence.router,
+        callbacks.router,
+        calendar.router,
+    ):
+        app.include_router(api)
     app.add_exception_handler(DomainError, errors.on_domain_error)
     app.add_exception_handler(ConcurrentUpdate, errors.on_concurrent_update)
     app.add_exception_handler(RequestValidationError, errors.on_validation_error)

@@ -16,6 +16,7 @@ from posrefund.domain.errors import Unauthorized
 from posrefund.domain.roles import Actor, Role
 from posrefund.service import auth as auth_service
 from posrefund.service.deps import Deps
+from posrefund.service.execution import Router
 
 T = TypeVar("T")
 ALGORITHM = "HS256"
@@ -25,8 +26,11 @@ class AppContext:
     """Service code is synchronous. On SQLite it runs inline on the event loop: one writer, no lock fight
     (measured faster than a thread pool, see docs/decisions.md); on PostgreSQL it runs on a bounded pool."""
 
-    def __init__(self, deps: Deps, *, inline: bool, token_minutes: int, threads: int = 16) -> None:
+    def __init__(
+        self, deps: Deps, *, inline: bool, token_minutes: int, router: Router | None = None, threads: int = 16
+    ) -> None:
         self.deps = deps
+        self.router = router or Router(channels={}, is_workday=lambda _d: True)
         self.inline = inline
         self.token_minutes = token_minutes
         self._limiter = CapacityLimiter(threads)

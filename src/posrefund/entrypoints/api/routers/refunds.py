@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
+from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 
 from posrefund.domain.errors import DomainError, Invalid
@@ -16,10 +17,10 @@ from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
 from posrefund.domain.status import RefundStatus
 from posrefund.entrypoints.api.context import AppContext, Ctx, CurrentActor
-from posrefund.entrypoints.api.schemas import RefundIn, RejectIn, RevealIn, ReviewIn
+from posrefund.entrypoints.api.schemas import Body, RefundIn, RejectIn, RevealIn, ReviewIn
 from posrefund.entrypoints.api.views import event_view, refund_view
 from posrefund.ports import CustomerRecord, RefundQuery
-from posrefund.service import refunds
+from posrefund.service import execution, refunds
 from posrefund.service.refunds import Answer, CustomerInput, Idempotency, RefundRequest
 
 router = APIRouter(prefix="/v1/refunds", tags=["refunds"])
@@ -157,3 +158,34 @@ async def events(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
 @router.post("/{refund_id}/customer/reveal")
 async def reveal(refund_id: str, body: RevealIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return await c.run(refunds.reveal_customer, c.deps, actor, refund_id, body.purpose)
+
+
+class RetryIn(ReviewIn):
+    pass
+
+
+class ResolveIn(Body):
+    status: Annotated[str, Field(min_length=1, max_length=20, description="processing|succeeded|failed|closed")]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class PayoutIn(Body):
+    reference: Annotated[str, Field(max_length=64, description="till no., or the cheque's bank reference")] = ""
+
+
+@router.post("/{refund_id}/retry")
+async def retry(refund_id: str, body: RetryIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    case = await c.run(execution.retry, c.deps, actor, refund_id, body.reason)
+    return await _after(c, actor, case)
+
+
+@router.post("/{refund_id}/resolve")
+async def resolve(refund_id: str, body: ResolveIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    case = await c.run(execution.resolve, c.deps, actor, refund_id, body.status, body.reason)
+    return await _after(c, actor, case)
+
+
+@router.post("/{refund_id}/confirm-payout")
+async def confirm_payout(refund_id: str, body: PayoutIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    case = await c.run(execution.confirm_payout, c.deps, actor, refund_id, body.reference)
+    return await _after(c, actor, case)

@@ -1,0 +1,35 @@
+"""Channel notifications. Authenticated by the channel's signature, not by our tokens: a tampered,
+unsigned or stale callback is answered 401 and changes nothing; duplicates are acknowledged."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from posrefund.domain.channel import CallbackRejected
+from posrefund.domain.errors import Unauthorized
+from posrefund.entrypoints.api.context import Ctx
+from posrefund.service import execution
+
+router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
+
+
+async def _apply(request: Request, c: Ctx, channel: str) -> str:
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    try:
+        return await c.run(execution.apply_callback, c.deps, c.router, channel, headers, body)
+    except CallbackRejected:
+        raise Unauthorized("callback.rejected") from None
+
+
+@router.post("/wechatpay", responses={401: {"description": "bad or stale signature"}})
+async def wechatpay(request: Request, c: Ctx) -> Response:
+    await _apply(request, c, "wechat")
+    return JSONResponse({"code": "SUCCESS", "message": "成功"})  # the acknowledgment WeChat Pay expects
+
+
+@router.post("/alipay", responses={401: {"description": "bad or stale signature"}})
+async def alipay(request: Request, c: Ctx) -> Response:
+    await _apply(request, c, "alipay")
+    return PlainTextResponse("success")  # Alipay stops resending on this exact body
