@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -28,6 +30,26 @@ def local_date_in(tz_name: str) -> Callable[[datetime], date]:
     return local_date
 
 
+def failpoints_from(spec: str) -> Callable[[str], None]:
+    """``name=kill:N[,name=kill:N]``: the process kills itself with SIGKILL at the N-th time it passes the
+    named place. Only crash tests set POSREFUND_FAILPOINTS; without it every failpoint is a no-op."""
+    armed: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, action = part.partition("=")
+        kind, _, count = action.partition(":")
+        if kind != "kill":
+            raise ValueError(f"unknown failpoint action {action!r}")
+        armed[name] = int(count or "1")
+
+    def failpoint(name: str) -> None:
+        if name in armed:
+            armed[name] -= 1
+            if armed[name] <= 0:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    return failpoint
+
+
 def build(
     settings: Settings,
     *,
@@ -48,6 +70,7 @@ def build(
         evidence_store=DiskEvidenceStore(settings.data_dir / "evidence"),
         local_date=local_date,
         secret_key=settings.secret_key,
+        failpoint=failpoints_from(os.environ.get("POSREFUND_FAILPOINTS", "")),
     )
 
 

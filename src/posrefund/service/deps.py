@@ -19,3 +19,5 @@ class Deps:
     evidence_store: EvidenceStore
     local_date: Callable[[datetime], date]
     secret_key: str
+    # Failpoints: named places where a crash test may kill the process (no-op unless bootstrap arms one).
+    failpoint: Callable[[str], None] = lambda _name: None

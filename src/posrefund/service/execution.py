@@ -154,9 +154,17 @@ def _call(channel: PaymentChannel, claim: Claim) -> tuple[ChannelAnswer, str]:
 
 
 def record_answer(
-    deps: Deps, router: Router, merchant_id: str, case_id: str, answer: ChannelAnswer, source: str
+    deps: Deps,
+    router: Router,
+    merchant_id: str,
+    case_id: str,
+    answer: ChannelAnswer,
+    source: str,
+    notice: tuple[str, str] | None = None,
 ) -> RefundCase | None:
-    """Apply one channel answer to the case; retried on a lost compare-and-set (a callback raced us)."""
+    """Apply one channel answer to the case; retried on a lost compare-and-set (a callback raced us).
+    A callback's ``notice`` (channel, notice id) is remembered in the same transaction, so a crash can
+    never leave a notification marked as seen but not applied."""
     for _ in range(5):
         now = deps.clock.now()
         try:
@@ -164,6 +172,8 @@ def record_answer(
                 case = uow.refunds.get_case(merchant_id, case_id)
                 if case is None:
                     return None
+                if notice is not None and not uow.callbacks.first_time(notice[0], notice[1], case.refund_no, now):
+                    return case  # a duplicate notification: acknowledged, nothing changes
                 before = case.status
                 if answer.outcome is Outcome.NOT_FOUND and case.submitted and case.status is S.PROCESSING:
                     # The channel once acknowledged this refund and now says it never heard of it.
@@ -185,6 +195,7 @@ def record_answer(
                 uow.refunds.save_case(case)
                 settle_reservation(uow, case, before)
                 flush_case_events(uow, case)
+                deps.failpoint("record.before_commit")
                 uow.commit()
                 return case
         except ConcurrentUpdate:
@@ -201,7 +212,9 @@ def advance(deps: Deps, router: Router, merchant_id: str, case_id: str) -> Refun
     if channel is None:
         answer = ChannelAnswer(Outcome.ABNORMAL, code="NO_CHANNEL", message=f"no adapter for {claim.case.channel}")
         return record_answer(deps, router, merchant_id, case_id, answer, "worker")
+    deps.failpoint("advance.before_call")
     answer, source = _call(channel, claim)
+    deps.failpoint(f"advance.after_{source}")
     return record_answer(deps, router, merchant_id, case_id, answer, source)
 
 
@@ -221,17 +234,16 @@ def apply_callback(deps: Deps, router: Router, channel: str, headers: dict[str, 
     if verifier is None:
         raise NotFound("callback.unknown_channel", channel=channel)
     notice = verifier.verify(headers, body)
-    now = deps.clock.now()
-    with deps.uow() as uow:
-        if not uow.callbacks.first_time(channel, notice.notice_id, notice.refund_no, now):
-            uow.commit()
-            return "duplicate"
+    with deps.uow(readonly=True) as uow:
         case = uow.refunds.get_by_refund_no(notice.refund_no)
-        uow.commit()
     if case is None:
         raise NotFound("refund.not_found")
-    record_answer(deps, router, case.merchant_id, case.id, notice.answer, "callback")
-    return "applied"
+    deps.failpoint("callback.before_apply")
+    before = case.version
+    after = record_answer(
+        deps, router, case.merchant_id, case.id, notice.answer, "callback", notice=(channel, notice.notice_id)
+    )
+    return "applied" if after is not None and after.version != before else "duplicate"
 
 
 def _person_step(deps: Deps, actor: Actor, case_id: str, step: Callable[[RefundCase, datetime], None]) -> RefundCase:

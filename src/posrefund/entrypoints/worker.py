@@ -1,0 +1,56 @@
+"""The background worker: sweeps our own refunds table and moves every due case one step.
+
+Our tables are the queue (ARCHITECTURE.md: "a sweep over our own tables re-finds work lost with a
+dead worker"), so the worker keeps no state of its own: kill it at any moment, start it again, and it
+carries on — asking the channel before it ever sends a refund number twice.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from types import FrameType
+
+import structlog
+
+from posrefund.service import execution
+from posrefund.service.deps import Deps
+from posrefund.service.execution import Router
+
+log = structlog.get_logger("posrefund.worker")
+
+
+def run(deps: Deps, router: Router, stop: threading.Event, idle: float = 1.0, once: bool = False) -> int:
+    """Sweep until ``stop`` is set (or once). Returns how many case steps were taken."""
+    steps = 0
+    while not stop.is_set():
+        try:
+            due = execution.sweep(deps, router)
+        except Exception:
+            log.exception("worker.sweep_failed")  # the next sweep retries; nothing is lost
+            due = 0
+        steps += due
+        if once:
+            break
+        if due == 0:
+            stop.wait(idle)
+    return steps
+
+
+def install_signal_handlers(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("worker.stopping", signal=signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def start_in_thread(deps: Deps, router: Router, idle: float = 0.5) -> tuple[threading.Thread, threading.Event]:
+    """For ``posrefund serve --demo``: the worker beside the API in one process."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run, args=(deps, router, stop, idle), name="posrefund-worker", daemon=True)
+    thread.start()
+    time.sleep(0)
+    return thread, stop
