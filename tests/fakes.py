@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from posrefund.domain.channel import ChannelAnswer, Outcome, RefundOrder
+from posrefund.domain.channel import CallbackNotice, CallbackRejected, ChannelAnswer, Outcome, RefundOrder
 
 
 @dataclass
@@ -47,3 +47,29 @@ class FakeChannel:
 
     def query(self, order: RefundOrder) -> ChannelAnswer:
         return self._step("query", order)
+
+
+class FakeVerifier:
+    """A channel signature stand-in: body must be JSON signed with HMAC in ``x-sig``; stale if ``ts`` < 0."""
+
+    def __init__(self, key: bytes = b"k") -> None:
+        self.key = key
+
+    def sign(self, body: bytes) -> str:
+        import hashlib
+        import hmac
+
+        return hmac.new(self.key, body, hashlib.sha256).hexdigest()
+
+    def verify(self, headers: dict[str, str], body: bytes) -> CallbackNotice:
+        import hmac
+        import json
+
+        if not hmac.compare_digest(headers.get("x-sig", ""), self.sign(body)):
+            raise CallbackRejected("bad signature")
+        doc = json.loads(body)
+        if doc.get("ts", 0) < 0:
+            raise CallbackRejected("stale")
+        return CallbackNotice(
+            refund_no=doc["refund_no"], answer=ChannelAnswer(Outcome(doc["outcome"])), notice_id=doc["id"]
+        )
