@@ -85,6 +85,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "付款须由申请人以外的第二人确认",
         "A second person, not the requester, must confirm the payout",
     ),
+    "callback.unknown_channel": ("未配置该渠道的回调：{channel}", "No callback is configured for channel {channel}"),
     "callback.rejected": ("回调签名无效或已过期", "The callback's signature is invalid or stale"),
     "state.invalid_transition": (
         "退款单当前状态为 {current}，不能变为 {target}",
