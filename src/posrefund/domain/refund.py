@@ -203,6 +203,23 @@ class RefundCase:
         )
         return True
 
+    def switch_method(self, method: str, now: datetime, code: str) -> None:
+        """The channel refused this method but another fits (a void after settlement → a refund): the
+        same refund_no is sent again with the new method; nothing was executed."""
+        self._record(
+            "refund.method_changed",
+            SYSTEM_ACTOR,
+            now,
+            self.status,
+            self.status,
+            code,
+            before_method=self.method,
+            after_method=method,
+        )
+        self.method = method
+        self.submitted = False
+        self._touch(now)
+
     def retry(self, actor: Actor, reason: str, now: datetime) -> None:
         """A person sends a failed refund again — with the same refund_no, never a new one."""
         if self.status is not S.FAILED:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from posrefund.domain.calendar import expected_arrival
+from posrefund.domain.card_method import choose_card_method
 from posrefund.domain.channel import ChannelAnswer, Method, OriginalSale, Outcome, RefundOrder
 from posrefund.domain.errors import Invalid, NotFound
 from posrefund.domain.refund import RefundCase
@@ -76,6 +77,27 @@ class Router:
 
 
 OFFLINE = {Method.CASH.value, Method.CHEQUE.value}
+
+
+def card_method_rule(cutoff: time = time(23, 0)) -> Callable[[Sale, RefundCase, datetime], Method]:
+    """Void while the sale is in the terminal's open batch and wholly refunded at once; refund otherwise."""
+
+    def choose(sale: Sale, case: RefundCase, now: datetime) -> Method:
+        unsettled = sale.settlement_status is not SettlementStatus.SETTLED
+        return choose_card_method(
+            sale_paid_at=sale.paid_at,
+            sale_settled=not unsettled,
+            sale_batch_no=sale.batch_no,
+            open_batch_no=sale.batch_no if unsettled else "",
+            cutoff_local_time=cutoff,
+            now=now,
+            refund_amount_fen=case.amount_fen,
+            sale_amount_fen=sale.amount_fen,
+            # Everything else already refunded or held by other live requests makes this one partial.
+            already_refunded_fen=sale.refunded_fen + sale.reserved_fen - case.amount_fen,
+        )
+
+    return choose
 
 
 def order_of(case: RefundCase, sale: Sale, terminal_no: str) -> RefundOrder:
@@ -180,7 +202,16 @@ def record_answer(
                     answer = ChannelAnswer(
                         Outcome.ABNORMAL, code=answer.code or "NOT_FOUND", message="channel lost an acknowledged refund"
                     )
-                case.apply_answer(answer, now, source)
+                if (
+                    answer.outcome is Outcome.DECLINED
+                    and answer.details.get("hint") == "use_refund"
+                    and case.method == Method.VOID.value
+                ):
+                    # The acquirer settled the batch meanwhile: same refund_no, sent again as a 退货.
+                    case.switch_method(Method.REFUND.value, now, answer.code)
+                    case.next_check_at = now
+                else:
+                    case.apply_answer(answer, now, source)
                 if case.status is S.PROCESSING and source != "callback":
                     delay = BACKOFF[min(case.checks, len(BACKOFF) - 1)]
                     if case.checks == 0:
