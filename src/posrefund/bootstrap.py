@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
+import tomllib
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from posrefund.adapters.calendar_cn import ChineseCalendar
+from posrefund.adapters.channels.card_acquirer import CardAcquirerChannel
+from posrefund.adapters.channels.wechat_pay import WeChatPayCallbackVerifier, WeChatPayChannel
 from posrefund.adapters.crypto import AesGcmCipher
 from posrefund.adapters.db.engine import make_engine
 from posrefund.adapters.db.uow import SqlUnitOfWorkFactory
@@ -17,8 +22,9 @@ from posrefund.adapters.files import DiskEvidenceStore
 from posrefund.adapters.passwords import Argon2Hasher
 from posrefund.adapters.system import RandomIds, SystemClock
 from posrefund.config import Settings, check
-from posrefund.ports import Clock, Ids, PasswordHasher
+from posrefund.ports import CallbackVerifier, Clock, Ids, PasswordHasher, PaymentChannel
 from posrefund.service.deps import Deps
+from posrefund.service.execution import Router, card_method_rule
 
 
 def local_date_in(tz_name: str) -> Callable[[datetime], date]:
@@ -78,3 +84,64 @@ def engine_of(deps: Deps) -> Engine:
     uow = deps.uow
     assert isinstance(uow, SqlUnitOfWorkFactory)
     return uow.engine
+
+
+def build_router(settings: Settings, deps: Deps) -> Router:
+    """Real channel adapters from ``POSREFUND_CHANNELS_FILE`` (see docs/channels.example.toml)."""
+    calendar = ChineseCalendar()
+    channels: dict[str, PaymentChannel] = {}
+    verifiers: dict[str, CallbackVerifier] = {}
+    if settings.channels_file is not None:
+        conf = tomllib.loads(settings.channels_file.read_text(encoding="utf-8"))
+        base = settings.channels_file.parent
+
+        def text(section: dict[str, Any], key: str) -> str:
+            if f"{key}_file" in section:
+                return (base / str(section[f"{key}_file"])).read_text(encoding="utf-8")
+            if f"{key}_env" in section:
+                return str(os.environ[section[f"{key}_env"]])
+            return str(section[key])
+
+        if "wechat" in conf:
+            w = conf["wechat"]
+            channels["wechat"] = WeChatPayChannel(
+                mchid=w["mchid"],
+                merchant_private_key=text(w, "merchant_private_key"),
+                merchant_serial_no=w["merchant_serial_no"],
+                platform_public_key=text(w, "platform_public_key"),
+                platform_public_key_id=w["platform_public_key_id"],
+                apiv3_key=text(w, "apiv3_key"),
+                base_url=w.get("base_url", "https://api.mch.weixin.qq.com"),
+                notify_url=w.get("notify_url"),
+                timeout=float(w.get("timeout", 10)),
+            )
+            verifiers["wechat"] = WeChatPayCallbackVerifier(
+                platform_public_key=text(w, "platform_public_key"),
+                platform_public_key_id=w["platform_public_key_id"],
+                apiv3_key=text(w, "apiv3_key"),
+                mchid=w["mchid"],
+            )
+        if "card" in conf:
+            c = conf["card"]
+            channels["card"] = CardAcquirerChannel(
+                c["host"],
+                int(c["port"]),
+                bytes.fromhex(text(c, "mac_key_hex")),
+                c["terminal_id"],
+                c["merchant_id"],
+                timeout=float(c.get("timeout", 10)),
+            )
+    return Router(
+        channels=channels,
+        is_workday=calendar.is_workday,
+        choose_card_method=card_method_rule(),
+        verifiers=verifiers,
+        overrides=calendar.overrides,
+    )
+
+
+def load_calendar_overrides(deps: Deps, router: Router) -> None:
+    """The admins' override table, read once at start; the API refreshes it in place on every edit."""
+    with deps.uow(readonly=True) as uow:
+        router.overrides.clear()
+        router.overrides.update(uow.calendar.overrides())

@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("./data"), description="evidence files live here")
     token_minutes: int = 8 * 60
     timezone: str = "Asia/Shanghai"
+    channels_file: Path | None = Field(default=None, description="TOML with each channel's credentials")
+    sim_wechat_port: int = 9101
+    sim_alipay_port: int = 9102
+    sim_acquirer_port: int = 9103
     log_level: str = "INFO"
     log_file: Path | None = None
 

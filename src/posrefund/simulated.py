@@ -66,6 +66,7 @@ def start(
     is_workday: Callable[..., bool] | None = None,
     wechat_port: int = 0,
     acquirer_port: int = 0,
+    alipay_port: int = 0,
     fault_rate: float = 0.0,
     seed: int = 0,
     timeout: float = 5.0,

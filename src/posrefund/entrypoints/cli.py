@@ -461,17 +461,80 @@ def demo(
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    with_simulators: Annotated[
+        bool, typer.Option("--with-simulators", help="start the channel simulators and a worker here (demo)")
+    ] = False,
 ) -> None:
-    """Serve the API (and later the console) with uvicorn."""
+    """Serve the API; with --with-simulators the demo goes all the way to the channels and back."""
     import uvicorn
 
+    from posrefund import bootstrap
+    from posrefund.entrypoints import worker
     from posrefund.entrypoints.api.app import create_app
 
     settings = _settings()
     deps = _deps()
     inline = settings.database_url.startswith("sqlite")
-    application = create_app(deps, inline=inline, token_minutes=settings.token_minutes)
-    uvicorn.run(application, host=host, port=port, access_log=False, log_level="warning")
+    sims = None
+    if with_simulators:
+        from posrefund import simulated
+
+        sims = simulated.start(
+            f"http://{host}:{port}",
+            wechat_port=settings.sim_wechat_port,
+            acquirer_port=settings.sim_acquirer_port,
+            alipay_port=settings.sim_alipay_port,
+        )
+        router = sims.router
+        for name, sim in sims.simulators.items():
+            err.print(f"simulator {name}: {getattr(sim, 'base_url', None) or getattr(sim, 'address', '')}")
+    else:
+        router = bootstrap.build_router(settings, deps)
+    bootstrap.load_calendar_overrides(deps, router)
+    _thread, stop = worker.start_in_thread(deps, router) if with_simulators else (None, None)
+    application = create_app(deps, inline=inline, token_minutes=settings.token_minutes, router=router)
+    try:
+        uvicorn.run(application, host=host, port=port, access_log=False, log_level="warning")
+    finally:
+        if stop is not None:
+            stop.set()
+        if sims is not None:
+            sims.close()
+
+
+@app.command("worker")
+def run_worker(
+    once: Annotated[bool, typer.Option("--once", help="one sweep, then exit")] = False,
+    idle: Annotated[float, typer.Option(help="seconds to wait when nothing is due")] = 1.0,
+) -> None:
+    """Execute approved refunds on their channels and follow the ones in flight (stop with Ctrl-C / SIGTERM)."""
+    import threading
+
+    from posrefund import bootstrap
+    from posrefund.entrypoints import worker
+
+    deps = _deps()
+    router = bootstrap.build_router(_settings(), deps)
+    bootstrap.load_calendar_overrides(deps, router)
+    stop = threading.Event()
+    worker.install_signal_handlers(stop)
+    steps = worker.run(deps, router, stop, idle=idle, once=once)
+    err.print(f"worker stopped after {steps} steps")
+
+
+@app.command("simulate", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def simulate(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="acquirer | wechatpay | alipay")],
+) -> None:
+    """Run one channel simulator in the foreground (its own options follow, e.g. --port 9101 --fault-rate 0.3)."""
+    import importlib
+
+    if name not in ("acquirer", "wechatpay", "alipay"):
+        err.print(f"[red]unknown simulator {name}[/red]")
+        raise typer.Exit(2)
+    module = importlib.import_module(f"posrefund.simulators.{name}")
+    raise typer.Exit(module.main(list(ctx.args)) or 0)
 
 
 def main() -> None:
