@@ -71,7 +71,11 @@ def start(
     seed: int = 0,
     timeout: float = 5.0,
     clock: Callable[[], datetime] | None = None,
+    wechat_faults: tuple[str, ...] = (),
+    acquirer_faults: dict[str, float] | None = None,
 ) -> Simulated:
+    """``fault_rate`` > 0 injects faults into that share of requests (seeded): for tests and for trying
+    posrefund's behaviour under a misbehaving channel."""
     stack = ExitStack()
     now = clock or (lambda: datetime.now(UTC))
     wechat = WeChatPaySimulator(
@@ -86,7 +90,9 @@ def start(
     acquirer = AcquirerSimulator(
         DEMO_MAC_KEY,
         port=acquirer_port,
-        fault_rates={"no_answer_after_accept": fault_rate} if fault_rate else None,
+        fault_rates=acquirer_faults
+        if acquirer_faults is not None
+        else ({"no_answer_after_accept": fault_rate} if fault_rate else None),
         seed=seed,
         slow_seconds=timeout + 1,
     )

@@ -249,12 +249,20 @@ def advance(deps: Deps, router: Router, merchant_id: str, case_id: str) -> Refun
     return record_answer(deps, router, merchant_id, case_id, answer, source)
 
 
-def sweep(deps: Deps, router: Router, limit: int = 100) -> int:
-    """Move every due case one step; the worker calls this in a loop. Returns how many were due."""
+def sweep(
+    deps: Deps, router: Router, limit: int = 100, shuffle: Callable[[list[tuple[str, str]]], None] | None = None
+) -> int:
+    """Move every due case one step; the worker calls this in a loop. Returns how many were due.
+    Several workers may sweep at once: the claim's compare-and-set gives each case to one of them."""
     with deps.uow(readonly=True) as uow:
         due = uow.refunds.due(deps.clock.now(), limit)
+    if shuffle is not None:
+        shuffle(due)
     for merchant_id, case_id in due:
-        advance(deps, router, merchant_id, case_id)
+        try:
+            advance(deps, router, merchant_id, case_id)
+        except ConcurrentUpdate:
+            continue  # another worker claimed it first: it is theirs for this round
     return len(due)
 
 
