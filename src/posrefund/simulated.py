@@ -14,12 +14,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
+from posrefund.adapters.channels.alipay import AlipayCallbackVerifier, AlipayChannel
 from posrefund.adapters.channels.card_acquirer import CardAcquirerChannel
 from posrefund.adapters.channels.wechat_pay import WeChatPayCallbackVerifier, WeChatPayChannel
 from posrefund.domain.channel import ChannelAnswer, RefundOrder
-from posrefund.ports import PaymentChannel
+from posrefund.ports import CallbackVerifier, PaymentChannel
 from posrefund.service.execution import Router, card_method_rule
+from posrefund.simulators._alipay_book import DEFAULT_RATE_FAULTS as ALIPAY_RATE_FAULTS
 from posrefund.simulators.acquirer import DEMO_MAC_KEY, AcquirerSimulator
+from posrefund.simulators.alipay import AlipaySimulator
 from posrefund.simulators.wechatpay import WeChatPaySimulator
 
 
@@ -73,6 +76,7 @@ def start(
     clock: Callable[[], datetime] | None = None,
     wechat_faults: tuple[str, ...] = (),
     acquirer_faults: dict[str, float] | None = None,
+    alipay_faults: tuple[str, ...] = (),
 ) -> Simulated:
     """``fault_rate`` > 0 injects faults into that share of requests (seeded): for tests and for trying
     posrefund's behaviour under a misbehaving channel."""
@@ -98,6 +102,23 @@ def start(
     )
     stack.enter_context(acquirer)
     host, port = acquirer.address
+    alipay = AlipaySimulator(
+        port=alipay_port,
+        fault_rate=fault_rate,
+        seed=seed,
+        settle_after=1.0,
+        processing_queries=1,
+        hang_seconds=timeout + 0.5,
+        min_gap_same_trade=0.0,
+        rate_faults=alipay_faults or ALIPAY_RATE_FAULTS,
+    )
+    stack.enter_context(alipay)
+    alipay_notify = f"{api_base_url}/v1/callbacks/alipay"
+
+    def alipay_register(order: RefundOrder) -> None:
+        alipay.add_payment(
+            order.sale.order_no, order.sale.amount_fen, paid_at=order.sale.paid_at, notify_url=alipay_notify
+        )
 
     def wechat_register(order: RefundOrder) -> None:
         wechat.add_payment(order.sale.order_no, order.sale.amount_fen, paid_at=order.sale.paid_at)
@@ -130,15 +151,28 @@ def start(
     channels: dict[str, PaymentChannel] = {
         "wechat": _Registering(wechat_channel, wechat_register),
         "card": _Registering(card_channel, card_register),
+        "alipay": _Registering(
+            AlipayChannel(
+                app_id=alipay.app_id,
+                app_private_key=alipay.app_private_key_pem,
+                alipay_public_key=alipay.alipay_public_key_pem,
+                gateway_url=alipay.gateway_url,
+                timeout=timeout,
+            ),
+            alipay_register,
+        ),
     }
-    verifiers = {
+    verifiers: dict[str, CallbackVerifier] = {
         "wechat": WeChatPayCallbackVerifier(
             platform_public_key=wechat.platform_public_key_pem,
             platform_public_key_id=wechat.platform_public_key_id,
             apiv3_key=wechat.apiv3_key,
             mchid=wechat.mchid,
             clock=now,
-        )
+        ),
+        "alipay": AlipayCallbackVerifier(
+            alipay_public_key=alipay.alipay_public_key_pem, app_id=alipay.app_id, clock=now
+        ),
     }
     calendar = ChineseCalendar()
     router = Router(
@@ -148,4 +182,4 @@ def start(
         verifiers=verifiers,
         overrides=calendar.overrides,
     )
-    return Simulated(router=router, simulators={"wechat": wechat, "card": acquirer}, stack=stack)
+    return Simulated(router=router, simulators={"wechat": wechat, "card": acquirer, "alipay": alipay}, stack=stack)

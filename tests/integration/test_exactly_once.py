@@ -26,17 +26,50 @@ from tests.integration.test_demo_channels import free_port
 
 N = 200
 S = RefundStatus
-WECHAT_FAULTS = ("system_error", "system_error_no_effect", "http_500", "no_answer_after_accept",
-                 "drop_after_accept", "decline", "processing_then_success", "abnormal", "closed",
-                 "duplicate_callback", "bad_signature_callback", "callback_before_query")
+WECHAT_FAULTS = (
+    "system_error",
+    "system_error_no_effect",
+    "http_500",
+    "no_answer_after_accept",
+    "drop_after_accept",
+    "decline",
+    "processing_then_success",
+    "abnormal",
+    "closed",
+    "duplicate_callback",
+    "bad_signature_callback",
+    "callback_before_query",
+)
+ALIPAY_FAULTS = (
+    "no_answer_after_accept",
+    "drop_after_accept",
+    "system_error",
+    "system_error_no_effect",
+    "service_unavailable",
+    "http_500",
+    "decline",
+    "closed",
+    "abnormal",
+    "processing_then_success",
+    "duplicate_callback",
+    "bad_signature_callback",
+    "callback_before_query",
+)
 CARD_FAULTS = {"no_answer_after_accept": 0.1, "system_error": 0.1, "decline": 0.05, "bad_response_mac": 0.05}
 
 
 @pytest.fixture
 def faulty(deps: Deps, backend: str) -> Iterator[simulated.Simulated]:
     port = free_port()
-    sims = simulated.start(f"http://127.0.0.1:{port}", timeout=0.4, fault_rate=0.3, seed=7,
-                           wechat_faults=WECHAT_FAULTS, acquirer_faults=CARD_FAULTS)
+    sims = simulated.start(
+        f"http://127.0.0.1:{port}",
+        timeout=0.4,
+        fault_rate=0.3,
+        seed=7,
+        wechat_faults=WECHAT_FAULTS,
+        acquirer_faults=CARD_FAULTS,
+        alipay_faults=ALIPAY_FAULTS,
+    )
     app = create_app(deps, inline=backend == "sqlite", router=sims.router)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -49,15 +82,18 @@ def faulty(deps: Deps, backend: str) -> Iterator[simulated.Simulated]:
     sims.close()
 
 
-def run_until_settled(deps: Deps, sims: simulated.Simulated, world: World, clock: FixedClock, ids: list[str]) -> dict[str, refunds.RefundCase]:
+def run_until_settled(
+    deps: Deps, sims: simulated.Simulated, world: World, clock: FixedClock, ids: list[str]
+) -> dict[str, refunds.RefundCase]:
     """Four workers sweep in parallel while the clock moves on, until every case has an outcome."""
     auditor = world.a.actors["auditor"]
     rng = random.Random(1)
     deadline = time.monotonic() + 150
     final = {S.SUCCEEDED, S.FAILED, S.CLOSED, S.ABNORMAL}
     while True:
-        workers = [threading.Thread(target=execution.sweep, args=(deps, sims.router, 500, rng.shuffle))
-                   for _ in range(4)]
+        workers = [
+            threading.Thread(target=execution.sweep, args=(deps, sims.router, 500, rng.shuffle)) for _ in range(4)
+        ]
         for w in workers:
             w.start()
         for w in workers:
@@ -86,13 +122,13 @@ def check_books(cases: dict[str, refunds.RefundCase], ledger: list[dict[str, obj
     assert sum(c.status is S.SUCCEEDED for c in cases.values()) > N // 2
 
 
-def test_wechat_exactly_once_under_faults(deps: Deps, world: World, faulty: simulated.Simulated,
-                                          clock: FixedClock) -> None:
+def test_wechat_exactly_once_under_faults(
+    deps: Deps, world: World, faulty: simulated.Simulated, clock: FixedClock
+) -> None:
     ids = []
     for _ in range(N):
         sale = new_sale(deps, world.a, channel="wechat", amount_fen=10_000)
-        ids.append(refunds.request_refund(deps, world.a.actors["cashier"],
-                                          RefundRequest(sale.id, 6_000, "other")).id)
+        ids.append(refunds.request_refund(deps, world.a.actors["cashier"], RefundRequest(sale.id, 6_000, "other")).id)
     cases = run_until_settled(deps, faulty, world, clock, ids)
     ledger = faulty.simulators["wechat"].ledger()
     # WeChat's ABNORMAL: the money left the merchant but is stuck — a person decides, so abnormal is right.
@@ -106,14 +142,34 @@ def test_wechat_exactly_once_under_faults(deps: Deps, world: World, faulty: simu
     assert sum(s.refunded_fen for s in totals) == 6_000 * sum(c.status is S.SUCCEEDED for c in cases.values())
 
 
-def test_card_exactly_once_under_faults(deps: Deps, world: World, faulty: simulated.Simulated,
-                                        clock: FixedClock) -> None:
+def test_card_exactly_once_under_faults(
+    deps: Deps, world: World, faulty: simulated.Simulated, clock: FixedClock
+) -> None:
     ids = []
     for i in range(N):
-        sale = new_sale(deps, world.a, channel="card", amount_fen=10_000, payer_masked="622202******1234",
-                        settlement_status="settled", rrn=f"{900000 + i:012d}", voucher_no=f"{i + 1:06d}",
-                        batch_no="000003", auth_code="A1B2C3")
-        ids.append(refunds.request_refund(deps, world.a.actors["cashier"],
-                                          RefundRequest(sale.id, 6_000, "other")).id)
+        sale = new_sale(
+            deps,
+            world.a,
+            channel="card",
+            amount_fen=10_000,
+            payer_masked="622202******1234",
+            settlement_status="settled",
+            rrn=f"{900000 + i:012d}",
+            voucher_no=f"{i + 1:06d}",
+            batch_no="000003",
+            auth_code="A1B2C3",
+        )
+        ids.append(refunds.request_refund(deps, world.a.actors["cashier"], RefundRequest(sale.id, 6_000, "other")).id)
     cases = run_until_settled(deps, faulty, world, clock, ids)
     check_books(cases, faulty.simulators["card"].ledger(), "executed")
+
+
+def test_alipay_exactly_once_under_faults(
+    deps: Deps, world: World, faulty: simulated.Simulated, clock: FixedClock
+) -> None:
+    ids = []
+    for _ in range(N):
+        sale = new_sale(deps, world.a, channel="alipay", amount_fen=10_000, payer_masked="138****1234")
+        ids.append(refunds.request_refund(deps, world.a.actors["cashier"], RefundRequest(sale.id, 6_000, "other")).id)
+    cases = run_until_settled(deps, faulty, world, clock, ids)
+    check_books(cases, faulty.simulators["alipay"].ledger(), "executed")
