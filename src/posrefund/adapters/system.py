@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -14,11 +16,24 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+# No id may hold a digit run long enough to pass for a card number: the card-number guard would refuse
+# every request that names it (found by the benchmark: about one random hex id in 3,000 did).
+_LONG_DIGITS = re.compile(r"\d{12,}")
+
+
+def _without_long_digit_runs(make: Callable[[], str]) -> str:
+    while True:
+        candidate = make()
+        if not _LONG_DIGITS.search(candidate):
+            return candidate
+
+
 class RandomIds:
     """Ids that cannot be guessed; refund numbers that sort by day and fit every channel (≤32 chars)."""
 
     def new_id(self, prefix: str) -> str:
-        return f"{prefix}_{secrets.token_hex(10)}"
+        return _without_long_digit_runs(lambda: f"{prefix}_{secrets.token_hex(10)}")
 
     def new_refund_no(self, now: datetime) -> str:
-        return f"RF{now.astimezone(SHANGHAI):%Y%m%d}{secrets.token_hex(8).upper()}"
+        day = f"{now.astimezone(SHANGHAI):%Y%m%d}"
+        return _without_long_digit_runs(lambda: f"RF{day}{secrets.token_hex(8).upper()}")
