@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from posrefund.domain.events import CaseEvent
@@ -14,12 +15,14 @@ def flush_case_events(uow: UnitOfWork, case: RefundCase) -> list[CaseEvent]:
     """Write the case's pending events to the audit chain and the outbox, then clear them."""
     events = list(case.pending_events)
     case.pending_events.clear()
+    uow.audit.append_many(case.merchant_id, case.id, events)
+    out: list[tuple[str, str, str | None, dict[str, Any], datetime]] = []
     for ev in events:
-        uow.audit.append(case.merchant_id, case.id, ev)
         payload = {"case_id": case.id, "refund_no": case.refund_no, "action": ev.action, "status": ev.after}
-        uow.outbox.put("case.event", case.merchant_id, case.id, payload, ev.at)
+        out.append(("case.event", case.merchant_id, case.id, payload, ev.at))
         if ev.after == "approved" and ev.before != "approved":
-            uow.outbox.put("refund.execute", case.merchant_id, case.id, payload, ev.at)
+            out.append(("refund.execute", case.merchant_id, case.id, payload, ev.at))
+    uow.outbox.put_many(out)
     return events
 
 

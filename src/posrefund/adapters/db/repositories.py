@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from posrefund.adapters.db import tables as t
 from posrefund.domain.audit import GENESIS, chain_hash
@@ -20,6 +21,41 @@ from posrefund.domain.status import RefundStatus
 from posrefund.ports import ConcurrentUpdate, CustomerRecord, RefundQuery, SaleQuery
 
 PLATFORM_CHAIN = "platform"
+
+# Statements on the refund hot path are built once: SQLAlchemy then finds their compiled form in its cache
+# and only binds parameters. (Building them per call, with literal values, cost ~3 ms per refund request.)
+_S, _R, _A, _H, _I = t.sales.c, t.refunds.c, t.audit_events.c, t.audit_heads.c, t.idempotency.c
+GET_SALE = select(t.sales).where(_S.id == bindparam("b_id"), _S.merchant_id == bindparam("b_mid"))
+RESERVE = (
+    update(t.sales)
+    .where(
+        _S.id == bindparam("b_id"),
+        _S.refunded_fen + _S.reserved_fen + bindparam("b_amount") <= _S.amount_fen,
+        _S.refund_count < bindparam("b_max"),
+    )
+    .values(reserved_fen=_S.reserved_fen + bindparam("b_amount"), refund_count=_S.refund_count + 1)
+)
+RELEASE = (
+    update(t.sales)
+    .where(_S.id == bindparam("b_id"), _S.reserved_fen >= bindparam("b_amount"))
+    .values(reserved_fen=_S.reserved_fen - bindparam("b_amount"), refund_count=_S.refund_count - 1)
+)
+SETTLE = (
+    update(t.sales)
+    .where(_S.id == bindparam("b_id"), _S.reserved_fen >= bindparam("b_amount"))
+    .values(reserved_fen=_S.reserved_fen - bindparam("b_amount"), refunded_fen=_S.refunded_fen + bindparam("b_amount"))
+)
+INSERT_REFUND = insert(t.refunds)
+GET_CASE = select(t.refunds).where(_R.id == bindparam("b_id"), _R.merchant_id == bindparam("b_mid"))
+SAVE_CASE = update(t.refunds).where(_R.id == bindparam("b_id"), _R.version == bindparam("b_version"))
+GET_POLICY = select(t.policies.c.document).where(t.policies.c.merchant_id == bindparam("b_mid"))
+AUDIT_HEAD = select(_H.seq, _H.hash).where(_H.chain == bindparam("b_chain")).with_for_update()
+INSERT_HEAD = insert(t.audit_heads)
+UPDATE_HEAD = update(t.audit_heads).where(_H.chain == bindparam("b_chain"))
+INSERT_AUDIT = insert(t.audit_events)
+INSERT_OUTBOX = insert(t.outbox)
+GET_IDEMPOTENCY = select(t.idempotency).where(_I.scope == bindparam("b_scope"), _I.key == bindparam("b_key"))
+INSERT_IDEMPOTENCY = insert(t.idempotency)
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -114,9 +150,8 @@ class PolicySql:
         self.c = conn
 
     def get_policy(self, merchant_id: str) -> RefundPolicy | None:
-        q = select(t.policies.c.document).where(t.policies.c.merchant_id == merchant_id)
-        doc = self.c.execute(q).scalar()
-        return RefundPolicy.from_dict(json.loads(doc)) if doc else None
+        doc = self.c.execute(GET_POLICY, {"b_mid": merchant_id}).scalar()
+        return _parse_policy(doc) if doc else None
 
     def put_policy(self, merchant_id: str, policy: RefundPolicy, actor_id: str, now: datetime) -> int:
         doc = json.dumps(policy.to_dict(), sort_keys=True)
@@ -136,6 +171,12 @@ class PolicySql:
             .values(document=doc, version=current + 1, updated_by=actor_id, updated_at=now)
         )
         return int(current) + 1
+
+
+@lru_cache(maxsize=1024)
+def _parse_policy(document: str) -> RefundPolicy:
+    """Policies are read on every request and change rarely: parse each stored document once."""
+    return RefundPolicy.from_dict(json.loads(document))
 
 
 def sale_from_row(r: Any) -> Sale:
@@ -210,8 +251,7 @@ class SaleSql:
         return True
 
     def get_sale(self, merchant_id: str, sale_id: str) -> Sale | None:
-        q = select(t.sales).where(t.sales.c.id == sale_id, t.sales.c.merchant_id == merchant_id)
-        r = self.c.execute(q).first()
+        r = self.c.execute(GET_SALE, {"b_id": sale_id, "b_mid": merchant_id}).first()
         return sale_from_row(r) if r else None
 
     def find_sales(self, merchant_id: str, query: SaleQuery) -> list[Sale]:
@@ -232,36 +272,15 @@ class SaleSql:
 
     def reserve(self, sale_id: str, amount_fen: int, max_refunds: int) -> bool:
         """Atomically hold ``amount_fen`` of the sale; False when it would overdraw or pass the count."""
-        s = t.sales.c
-        result = self.c.execute(
-            update(t.sales)
-            .where(
-                s.id == sale_id,
-                s.refunded_fen + s.reserved_fen + amount_fen <= s.amount_fen,
-                s.refund_count < max_refunds,
-            )
-            .values(reserved_fen=s.reserved_fen + amount_fen, refund_count=s.refund_count + 1)
-        )
+        result = self.c.execute(RESERVE, {"b_id": sale_id, "b_amount": amount_fen, "b_max": max_refunds})
         return result.rowcount == 1
 
     def release(self, sale_id: str, amount_fen: int) -> None:
-        s = t.sales.c
-        result = self.c.execute(
-            update(t.sales)
-            .where(s.id == sale_id, s.reserved_fen >= amount_fen)
-            .values(reserved_fen=s.reserved_fen - amount_fen, refund_count=s.refund_count - 1)
-        )
-        if result.rowcount != 1:
+        if self.c.execute(RELEASE, {"b_id": sale_id, "b_amount": amount_fen}).rowcount != 1:
             raise RuntimeError(f"reservation of sale {sale_id} smaller than {amount_fen}")
 
     def settle_refund(self, sale_id: str, amount_fen: int) -> None:
-        s = t.sales.c
-        result = self.c.execute(
-            update(t.sales)
-            .where(s.id == sale_id, s.reserved_fen >= amount_fen)
-            .values(reserved_fen=s.reserved_fen - amount_fen, refunded_fen=s.refunded_fen + amount_fen)
-        )
-        if result.rowcount != 1:
+        if self.c.execute(SETTLE, {"b_id": sale_id, "b_amount": amount_fen}).rowcount != 1:
             raise RuntimeError(f"reservation of sale {sale_id} smaller than {amount_fen}")
 
 
@@ -320,67 +339,67 @@ class RefundSql:
 
     def add_case(self, case: RefundCase, customer: CustomerRecord) -> None:
         self.c.execute(
-            insert(t.refunds).values(
-                id=case.id,
-                merchant_id=case.merchant_id,
-                store_id=case.store_id,
-                terminal_id=case.terminal_id,
-                sale_id=case.sale_id,
-                refund_no=case.refund_no,
-                amount_fen=case.amount_fen,
-                currency=case.currency,
-                reason=case.reason.value,
-                note=case.note,
-                status=case.status.value,
-                channel=case.channel,
-                requested_by=case.requested_by,
-                requested_role=case.requested_role,
-                required_approvals=case.required_approvals,
-                approved_by=json.dumps(case.approved_by),
-                review_reason=case.review_reason,
-                evidence_ids=json.dumps(case.evidence_ids),
-                customer_phone_enc=customer.phone_enc,
-                customer_phone_index=customer.phone_index,
-                customer_phone_masked=customer.phone_masked,
-                customer_name_enc=customer.name_enc,
-                customer_name_masked=customer.name_masked,
-                customer_id_no_enc=customer.id_no_enc,
-                customer_id_no_masked=customer.id_no_masked,
-                version=1,
-                created_at=case.created_at,
-                updated_at=case.updated_at,
-            )
+            INSERT_REFUND,
+            {
+                "id": case.id,
+                "merchant_id": case.merchant_id,
+                "store_id": case.store_id,
+                "terminal_id": case.terminal_id,
+                "sale_id": case.sale_id,
+                "refund_no": case.refund_no,
+                "amount_fen": case.amount_fen,
+                "currency": case.currency,
+                "reason": case.reason.value,
+                "note": case.note,
+                "status": case.status.value,
+                "channel": case.channel,
+                "requested_by": case.requested_by,
+                "requested_role": case.requested_role,
+                "required_approvals": case.required_approvals,
+                "approved_by": json.dumps(case.approved_by),
+                "review_reason": case.review_reason,
+                "evidence_ids": json.dumps(case.evidence_ids),
+                "customer_phone_enc": customer.phone_enc,
+                "customer_phone_index": customer.phone_index,
+                "customer_phone_masked": customer.phone_masked,
+                "customer_name_enc": customer.name_enc,
+                "customer_name_masked": customer.name_masked,
+                "customer_id_no_enc": customer.id_no_enc,
+                "customer_id_no_masked": customer.id_no_masked,
+                "version": 1,
+                "created_at": case.created_at,
+                "updated_at": case.updated_at,
+            },
         )
         case.version = 1
 
     def get_case(self, merchant_id: str, case_id: str) -> RefundCase | None:
-        q = select(t.refunds).where(t.refunds.c.id == case_id, t.refunds.c.merchant_id == merchant_id)
-        r = self.c.execute(q).first()
+        r = self.c.execute(GET_CASE, {"b_id": case_id, "b_mid": merchant_id}).first()
         return case_from_row(r) if r else None
 
     def save_case(self, case: RefundCase) -> None:
         """Compare-and-set on the version read: a lost race raises instead of overwriting."""
-        r = t.refunds.c
         result = self.c.execute(
-            update(t.refunds)
-            .where(r.id == case.id, r.version == case.version)
-            .values(
-                status=case.status.value,
-                approved_by=json.dumps(case.approved_by),
-                review_reason=case.review_reason,
-                updated_at=case.updated_at,
-                method=case.method,
-                attempts=case.attempts,
-                submitted=case.submitted,
-                channel_refund_id=case.channel_refund_id,
-                last_code=case.last_code,
-                next_check_at=case.next_check_at,
-                checks=case.checks,
-                sent_at=case.sent_at,
-                succeeded_at=case.succeeded_at,
-                expected_arrival=case.expected_arrival,
-                version=case.version + 1,
-            )
+            SAVE_CASE,
+            {
+                "b_id": case.id,
+                "b_version": case.version,
+                "status": case.status.value,
+                "approved_by": json.dumps(case.approved_by),
+                "review_reason": case.review_reason,
+                "updated_at": case.updated_at,
+                "method": case.method,
+                "attempts": case.attempts,
+                "submitted": case.submitted,
+                "channel_refund_id": case.channel_refund_id,
+                "last_code": case.last_code,
+                "next_check_at": case.next_check_at,
+                "checks": case.checks,
+                "sent_at": case.sent_at,
+                "succeeded_at": case.succeeded_at,
+                "expected_arrival": case.expected_arrival,
+                "version": case.version + 1,
+            },
         )
         if result.rowcount != 1:
             raise ConcurrentUpdate(case.id)
@@ -486,33 +505,39 @@ class AuditSql:
         self.c = conn
 
     def append(self, merchant_id: str | None, case_id: str | None, event: CaseEvent) -> None:
+        self.append_many(merchant_id, case_id, [event])
+
+    def append_many(self, merchant_id: str | None, case_id: str | None, events: Sequence[CaseEvent]) -> None:
+        """Chain the events after the merchant's head; the head row is locked so concurrent writers queue."""
+        if not events:
+            return
         chain = merchant_id or PLATFORM_CHAIN
-        head = self.c.execute(
-            select(t.audit_heads.c.seq, t.audit_heads.c.hash).where(t.audit_heads.c.chain == chain).with_for_update()
-        ).first()
+        head = self.c.execute(AUDIT_HEAD, {"b_chain": chain}).first()
+        seq, prev = (0, GENESIS) if head is None else (int(head.seq), str(head.hash))
+        rows = []
+        for event in events:
+            seq += 1
+            row: dict[str, Any] = {
+                "chain": chain,
+                "seq": seq,
+                "case_id": case_id,
+                "action": event.action,
+                "actor_id": event.actor.id,
+                "actor_role": event.actor.role.value,
+                "at": event.at,
+                "before": event.before,
+                "after": event.after,
+                "reason": event.reason,
+                "data": json.dumps(event.data, sort_keys=True, ensure_ascii=False, default=str),
+            }
+            row["prev_hash"] = prev
+            row["hash"] = prev = chain_hash(prev, audit_fields(row))
+            rows.append(row)
+        self.c.execute(INSERT_AUDIT, rows)
         if head is None:
-            seq, prev = 1, GENESIS
+            self.c.execute(INSERT_HEAD, {"chain": chain, "seq": seq, "hash": prev})
         else:
-            seq, prev = int(head.seq) + 1, str(head.hash)
-        row: dict[str, Any] = {
-            "chain": chain,
-            "seq": seq,
-            "case_id": case_id,
-            "action": event.action,
-            "actor_id": event.actor.id,
-            "actor_role": event.actor.role.value,
-            "at": event.at,
-            "before": event.before,
-            "after": event.after,
-            "reason": event.reason,
-            "data": json.dumps(event.data, sort_keys=True, ensure_ascii=False, default=str),
-        }
-        digest = chain_hash(prev, audit_fields(row))
-        self.c.execute(insert(t.audit_events).values(**row, prev_hash=prev, hash=digest))
-        if head is None:
-            self.c.execute(insert(t.audit_heads).values(chain=chain, seq=seq, hash=digest))
-        else:
-            self.c.execute(update(t.audit_heads).where(t.audit_heads.c.chain == chain).values(seq=seq, hash=digest))
+            self.c.execute(UPDATE_HEAD, {"b_chain": chain, "seq": seq, "hash": prev})
 
     def case_events(self, merchant_id: str, case_id: str) -> list[dict[str, Any]]:
         a = t.audit_events.c
@@ -536,16 +561,25 @@ class OutboxSql:
         self.c = conn
 
     def put(self, topic: str, merchant_id: str, case_id: str | None, payload: dict[str, Any], now: datetime) -> None:
+        self.put_many([(topic, merchant_id, case_id, payload, now)])
+
+    def put_many(self, items: Sequence[tuple[str, str, str | None, dict[str, Any], datetime]]) -> None:
+        if not items:
+            return
         self.c.execute(
-            insert(t.outbox).values(
-                topic=topic,
-                merchant_id=merchant_id,
-                case_id=case_id,
-                payload=json.dumps(payload, sort_keys=True, default=str),
-                created_at=now,
-                available_at=now,
-                attempts=0,
-            )
+            INSERT_OUTBOX,
+            [
+                {
+                    "topic": topic,
+                    "merchant_id": mid,
+                    "case_id": cid,
+                    "created_at": now,
+                    "available_at": now,
+                    "payload": json.dumps(payload, sort_keys=True, default=str),
+                    "attempts": 0,
+                }
+                for topic, mid, cid, payload, now in items
+            ],
         )
 
 
@@ -556,14 +590,13 @@ class CallbackSql:
     def first_time(self, channel: str, notice_id: str, refund_no: str, now: datetime) -> bool:
         """Record a notification id; False when it was seen before (a duplicate callback)."""
         cb = t.callback_notices.c
-        seen = self.c.execute(
-            select(cb.notice_id).where(cb.channel == channel, cb.notice_id == notice_id)
-        ).first()
+        seen = self.c.execute(select(cb.notice_id).where(cb.channel == channel, cb.notice_id == notice_id)).first()
         if seen is not None:
             return False
         self.c.execute(
-            insert(t.callback_notices).values(channel=channel, notice_id=notice_id, refund_no=refund_no,
-                                              received_at=now)
+            insert(t.callback_notices).values(
+                channel=channel, notice_id=notice_id, refund_no=refund_no, received_at=now
+            )
         )
         return True
 
@@ -579,8 +612,11 @@ class CalendarSql:
     def put_override(self, day: date, workday: bool, note: str, actor_id: str, now: datetime) -> None:
         co = t.calendar_overrides.c
         self.c.execute(delete(t.calendar_overrides).where(co.day == day))
-        self.c.execute(insert(t.calendar_overrides).values(day=day, workday=workday, note=note,
-                                                           updated_by=actor_id, updated_at=now))
+        self.c.execute(
+            insert(t.calendar_overrides).values(
+                day=day, workday=workday, note=note, updated_by=actor_id, updated_at=now
+            )
+        )
 
 
 class IdempotencySql:
@@ -588,13 +624,18 @@ class IdempotencySql:
         self.c = conn
 
     def lookup(self, scope: str, key: str) -> dict[str, Any] | None:
-        i = t.idempotency.c
-        r = self.c.execute(select(t.idempotency).where(i.scope == scope, i.key == key)).first()
+        r = self.c.execute(GET_IDEMPOTENCY, {"b_scope": scope, "b_key": key}).first()
         return _row(r) if r else None
 
     def save(self, scope: str, key: str, request_hash: str, status: int, body: bytes, now: datetime) -> None:
         self.c.execute(
-            insert(t.idempotency).values(
-                scope=scope, key=key, request_hash=request_hash, status_code=status, body=body, created_at=now
-            )
+            INSERT_IDEMPOTENCY,
+            {
+                "scope": scope,
+                "key": key,
+                "request_hash": request_hash,
+                "status_code": status,
+                "body": body,
+                "created_at": now,
+            },
         )
