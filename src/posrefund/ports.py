@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -220,3 +221,7 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, readonly: bool = False) -> UnitOfWork: ...
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Group commit: units of work opened inside share one transaction and one commit."""
+        ...

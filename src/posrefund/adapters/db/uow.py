@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, NestedTransaction
 
 from posrefund.adapters.db.repositories import (
     AuditSql,
@@ -38,19 +40,35 @@ from posrefund.ports import (
 
 
 class SqlUnitOfWork:
-    """Rolls back unless ``commit()`` was called; a crash mid-way leaves nothing half-written."""
+    """Rolls back unless ``commit()`` was called; a crash mid-way leaves nothing half-written.
 
-    def __init__(self, engine: Engine, local_date: Callable[[datetime], date], readonly: bool = False) -> None:
+    Inside a batch (``SqlUnitOfWorkFactory.batch``) it is a SAVEPOINT of the batch's transaction: its
+    commit releases the savepoint, its rollback undoes only its own work, and nothing is durable until the
+    batch commits."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        local_date: Callable[[datetime], date],
+        readonly: bool = False,
+        shared: Connection | None = None,
+    ) -> None:
         self._engine = engine
         self._local_date = local_date
         self._readonly = readonly
+        self._shared = shared
+        self._nested: NestedTransaction | None = None
         self._conn: Connection | None = None
 
     def __enter__(self) -> Self:
-        conn = self._engine.connect()
-        if self._readonly:
-            conn = conn.execution_options(posrefund_readonly=True)
-        conn.begin()
+        if self._shared is not None:
+            conn = self._shared
+            self._nested = conn.begin_nested()
+        else:
+            conn = self._engine.connect()
+            if self._readonly:
+                conn = conn.execution_options(posrefund_readonly=True)
+            conn.begin()
         self._conn = conn
         self.merchants: MerchantRepo = MerchantSql(conn)
         self.users: UserRepo = UserSql(conn)
@@ -69,6 +87,11 @@ class SqlUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         assert self._conn is not None
+        if self._nested is not None:
+            if self._nested.is_active:
+                self._nested.rollback()
+            self._conn = None
+            return
         try:
             if self._conn.in_transaction():
                 self._conn.rollback()
@@ -78,17 +101,43 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self._conn is not None
-        self._conn.commit()
+        if self._nested is not None:
+            self._nested.commit()
+        else:
+            self._conn.commit()
 
     def rollback(self) -> None:
         assert self._conn is not None
-        self._conn.rollback()
+        if self._nested is not None:
+            self._nested.rollback()
+        else:
+            self._conn.rollback()
 
 
 class SqlUnitOfWorkFactory:
     def __init__(self, engine: Engine, local_date: Callable[[datetime], date]) -> None:
         self.engine = engine
         self._local_date = local_date
+        self._batch = threading.local()
 
     def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self._local_date, readonly)
+        return SqlUnitOfWork(self.engine, self._local_date, readonly, getattr(self._batch, "conn", None))
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group commit: every unit of work opened in this thread meanwhile is a savepoint of one transaction,
+        and one commit (one fsync) makes them all durable together. Callers answer only after it returns."""
+        if getattr(self._batch, "conn", None) is not None:
+            yield
+            return
+        conn = self.engine.connect()
+        conn.begin()
+        self._batch.conn = conn
+        try:
+            yield
+            conn.commit()
+        finally:
+            self._batch.conn = None
+            if conn.in_transaction():
+                conn.rollback()
+            conn.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -36,11 +37,43 @@ class AppContext:
         self._limiter = CapacityLimiter(threads)
         self._token_cache: OrderedDict[str, tuple[Actor, float]] = OrderedDict()
         self.in_flight: set[tuple[str, str]] = set()
+        self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]] = []
+        self._flush_scheduled = False
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        if self.inline:
-            return fn(*args, **kwargs)
-        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self._limiter)
+        if not self.inline:
+            return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self._limiter)
+        # Inline (SQLite): calls that arrive in the same turn of the event loop are run together in one
+        # transaction, each in its own savepoint, and answered after the one commit (group commit).
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((fn, args, kwargs, future))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        result: T = await future
+        return result
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        batch, self._pending = self._pending, []
+        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        try:
+            with self.deps.uow.batch():
+                for fn, args, kwargs, future in batch:
+                    try:
+                        outcomes.append((future, True, fn(*args, **kwargs)))
+                    except Exception as exc:  # that call's savepoint is rolled back; the others go on
+                        outcomes.append((future, False, exc))
+        except Exception as exc:  # the commit itself failed: nothing of this batch is durable
+            outcomes = [(future, False, exc) for _fn, _a, _k, future in batch]
+        for future, ok, value in outcomes:
+            if future.cancelled():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
 
     def issue_token(self, actor: Actor) -> tuple[str, datetime]:
         now = self.deps.clock.now()
@@ -83,7 +116,7 @@ class AppContext:
         return actor
 
 
-def ctx(request: Request) -> AppContext:
+async def ctx(request: Request) -> AppContext:
     context = request.app.state.ctx
     assert isinstance(context, AppContext)
     return context
@@ -95,7 +128,7 @@ async def current_actor(request: Request) -> Actor:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("auth.missing")
     token = token.strip()
-    c = ctx(request)
+    c: AppContext = request.app.state.ctx
     if token.startswith("key_"):
         return await c.run(auth_service.actor_for_api_key, c.deps, token)
     return c.actor_from_jwt(token)
