@@ -161,7 +161,9 @@ def child(cmd: list[str], **kw: Any) -> Iterator[subprocess.Popen[bytes]]:
 
 def generate_keys() -> dict[str, str]:
     """Fresh secrets from the CLI itself (``posrefund keys generate``), as an operator would make them."""
-    out = subprocess.run([venv_bin("posrefund"), "keys", "generate"], check=True, capture_output=True, text=True)
+    out = subprocess.run([venv_bin("posrefund"), "keys", "generate"], check=False, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise BenchError(f"`posrefund keys generate` failed ({out.returncode}):\n{out.stderr[-3000:]}")
     env: dict[str, str] = {}
     for line in out.stdout.splitlines():
         k, sep, v = line.partition("=")
@@ -274,7 +276,16 @@ def copy_database(src: Path, dst: Path) -> None:
         a.backup(b)
 
 
-def raw_baseline(db: Path, sale_ids: Sequence[str], warmup: float, duration: float) -> Measurement:
+@dataclass
+class RawSample:
+    """One stretch of the raw loop: the latency of every committed transaction, in seconds."""
+
+    latencies: list[float]
+    failures: int
+    seconds: float
+
+
+def raw_loop(db: Path, sale_ids: Sequence[str], warmup: float, duration: float) -> RawSample:
     """BEGIN IMMEDIATE; read the sale; conditional UPDATE; INSERT the case; INSERT an audit event; COMMIT.
 
     One connection in a loop: SQLite has one writer at a time, so this is the most a single process can commit
@@ -372,7 +383,13 @@ def raw_baseline(db: Path, sale_ids: Sequence[str], warmup: float, duration: flo
         seconds = time.perf_counter() - start
     finally:
         conn.close()
-    latencies.sort()
+    return RawSample(latencies, failures, seconds)
+
+
+def summarise_raw(samples: Sequence[RawSample]) -> Measurement:
+    """All stretches of the raw loop as one measurement: total commits over total time, pooled percentiles."""
+    latencies = sorted(x for sample in samples for x in sample.latencies)
+    seconds = sum(sample.seconds for sample in samples)
     return Measurement(
         name="raw sqlite3",
         ok=len(latencies),
@@ -380,8 +397,13 @@ def raw_baseline(db: Path, sale_ids: Sequence[str], warmup: float, duration: flo
         per_second=len(latencies) / seconds,
         p50_ms=percentile(latencies, 50) * 1000,
         p99_ms=percentile(latencies, 99) * 1000,
-        errors=failures,
+        errors=sum(sample.failures for sample in samples),
     )
+
+
+def raw_baseline(db: Path, sale_ids: Sequence[str], warmup: float, duration: float) -> Measurement:
+    """The raw loop in one stretch (for tools that only want the number)."""
+    return summarise_raw([raw_loop(db, sale_ids, warmup, duration)])
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -713,7 +735,16 @@ def report(api: Measurement, raw: Measurement, meta: dict[str, Any], out_path: P
         ("api requests 201 / errors", f"{api.ok:,} / {api.errors:,}  statuses {api.statuses}"),
         ("raw tx committed / failed", f"{raw.ok:,} / {raw.errors:,}"),
         ("load generator", meta["load_generator"]),
-        ("measured for", f"{meta['duration_s']:.0f} s each, after {meta['warmup_s']:.0f} s warm-up"),
+        ("machine load (1 min) before / after", " / ".join(f"{x:.2f}" for x in meta["loadavg_1m_before_after"])),
+        (
+            "raw tx/s before / after the api run",
+            f"{meta['raw_tps_before_api']:,.1f} / {meta['raw_tps_after_api']:,.1f}  (pooled above)",
+        ),
+        (
+            "measured for",
+            f"{meta['duration_s']:.0f} s each (raw: two halves around the api run), "
+            f"after {meta['warmup_s']:.0f} s warm-up",
+        ),
     ]
     width = max(len(k) for k, _ in rows)
     print(f"\nposrefund refund API benchmark — SQLite WAL, synchronous=FULL ({meta['sqlite_version']})")
@@ -730,16 +761,22 @@ def report(api: Measurement, raw: Measurement, meta: dict[str, Any], out_path: P
 
 
 def git_commit() -> str:
-    """Which code was measured (read-only ``git rev-parse``); empty outside a checkout."""
+    """Which code was measured: the short HEAD, with ``+dirty`` when src/ differs from it; empty outside a checkout.
+
+    Read-only plumbing only (``rev-parse``, ``diff-index``), which never writes to the repository.
+    """
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        out = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=5,
+        git = ["git", "-C", str(ROOT)]
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, timeout=5
+        ).stdout.strip()
+        dirty = (
+            subprocess.run(
+                [*git, "diff-index", "--quiet", "HEAD", "--", "src"], capture_output=True, check=False, timeout=5
+            ).returncode
+            == 1
         )
-        return out.stdout.strip()
+        return f"{head}+dirty" if head and dirty else head
     return ""
 
 
@@ -772,6 +809,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.loadgen:
         print(json.dumps(asyncio.run(_python_load(json.loads(args.loadgen.read_text())))))
         return 0
+    load_before = os.getloadavg()[0]  # other work on a 2-core machine moves the numbers: record it
     workdir = Path(tempfile.mkdtemp(prefix="posrefund-bench-", dir=args.workdir))
     try:
         with terminate_on_sigterm():
@@ -782,8 +820,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             username, sale_ids = seed(env, args.sales)
             print(f"seeded {len(sale_ids)} sales in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
             copy_database(workdir / "api.db", workdir / "raw.db")
-            print(f"raw sqlite3 baseline: {args.warmup:.0f}s warm-up, {args.duration:.0f}s measured …", file=sys.stderr)
-            raw = raw_baseline(workdir / "raw.db", sale_ids, args.warmup, args.duration)
+            # The baseline runs in two halves around the API run: fsync latency on a shared disk drifts by the
+            # minute, and bracketing keeps that drift from landing on one side of the ratio only.
+            half = args.duration / 2
+            print(f"raw sqlite3, first half: {args.warmup:.0f}s warm-up, {half:.1f}s measured …", file=sys.stderr)
+            raw_before = raw_loop(workdir / "raw.db", sale_ids, args.warmup, half)
             print(
                 f"api: {args.warmup:.0f}s warm-up, {args.duration:.0f}s measured, {args.connections} clients …",
                 file=sys.stderr,
@@ -791,17 +832,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             api, rows = api_run(
                 env, workdir, username, sale_ids, args.connections, args.warmup, args.duration, args.client
             )
+            print(f"raw sqlite3, second half: {args.warmup:.0f}s warm-up, {half:.1f}s measured …", file=sys.stderr)
+            raw_after = raw_loop(workdir / "raw.db", sale_ids, args.warmup, half)
+            raw = summarise_raw([raw_before, raw_after])
             meta = {
                 "connections": args.connections,
                 "duration_s": args.duration,
                 "warmup_s": args.warmup,
                 "sales_seeded": len(sale_ids),
+                "raw_tps_before_api": round(len(raw_before.latencies) / raw_before.seconds, 1),
+                "raw_tps_after_api": round(len(raw_after.latencies) / raw_after.seconds, 1),
                 "refund_amount_fen": REFUND_AMOUNT_FEN,
                 "api_refund_rows_after_run": rows,
                 "load_generator": api.name.removeprefix("api (").removesuffix(")"),
                 "sqlite_version": sqlite3.sqlite_version,
                 "python": platform.python_version(),
                 "cpus": os.cpu_count(),
+                "loadavg_1m_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
                 "commit": git_commit(),
                 "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
