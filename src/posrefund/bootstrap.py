@@ -123,7 +123,7 @@ def build_router(settings: Settings, deps: Deps) -> Router:
             )
         if "card" in conf:
             c = conf["card"]
-            channels["card"] = CardAcquirerChannel(
+            channels["card"] = channels["unionpay_qr"] = CardAcquirerChannel(
                 c["host"],
                 int(c["port"]),
                 bytes.fromhex(text(c, "mac_key_hex")),

@@ -151,6 +151,8 @@ def start(
     channels: dict[str, PaymentChannel] = {
         "wechat": _Registering(wechat_channel, wechat_register),
         "card": _Registering(card_channel, card_register),
+        # UnionPay QR (云闪付) payments are acquired like cards: their refunds go to the acquirer host as 退货.
+        "unionpay_qr": _Registering(card_channel, card_register),
         "alipay": _Registering(
             AlipayChannel(
                 app_id=alipay.app_id,
