@@ -671,7 +671,7 @@ def api_run(
     with (
         open(server_out, "wb") as out,
         child(
-            [venv_bin("posrefund"), "serve", "--host", HOST, "--port", str(port)],
+            [venv_bin("posrefund"), "serve", "--host", HOST, "--port", str(port), "--workers", str(SERVER_WORKERS)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -799,13 +799,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         help="parent folder of the temporary folder (same disk matters: fsync speed is measured)",
     )
+    p.add_argument(
+        "--server-workers",
+        type=int,
+        default=2,
+        help="server processes for `posrefund serve --workers` (default 2: one per core here)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temporary folder (databases, logs) for a look")
     p.add_argument("--loadgen", type=Path, help=argparse.SUPPRESS)  # internal: run as the Python load generator
     return p.parse_args(argv)
 
 
+SERVER_WORKERS = 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    global SERVER_WORKERS  # noqa: PLW0603 - one setting for the whole run
     args = parse_args(argv)
+    SERVER_WORKERS = args.server_workers
     if args.loadgen:
         print(json.dumps(asyncio.run(_python_load(json.loads(args.loadgen.read_text())))))
         return 0
@@ -837,6 +848,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raw = summarise_raw([raw_before, raw_after])
             meta = {
                 "connections": args.connections,
+                "server_workers": args.server_workers,
                 "duration_s": args.duration,
                 "warmup_s": args.warmup,
                 "sales_seeded": len(sale_ids),

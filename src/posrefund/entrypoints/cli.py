@@ -464,9 +464,26 @@ def serve(
     with_simulators: Annotated[
         bool, typer.Option("--with-simulators", help="start the channel simulators and a worker here (demo)")
     ] = False,
+    workers: Annotated[int, typer.Option(help="server processes (not with --with-simulators)")] = 1,
 ) -> None:
     """Serve the API; with --with-simulators the demo goes all the way to the channels and back."""
     import uvicorn
+
+    if workers > 1:
+        if with_simulators:
+            err.print("[red]--workers and --with-simulators do not go together[/red]")
+            raise typer.Exit(2)
+        _deps()  # fail early, with a clear message, on missing keys
+        uvicorn.run(
+            "posrefund.entrypoints.api.factory:build_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_level="warning",
+        )
+        return
 
     from posrefund import bootstrap
     from posrefund.entrypoints import worker

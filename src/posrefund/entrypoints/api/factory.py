@@ -1,0 +1,21 @@
+"""The app built from the environment, for uvicorn's worker processes (``posrefund serve --workers N``)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from posrefund import bootstrap
+from posrefund.config import Settings
+from posrefund.entrypoints.api.app import create_app
+from posrefund.entrypoints.logging_setup import configure
+
+
+def build_app() -> FastAPI:
+    settings = Settings()
+    configure(settings.log_level, settings.log_file)
+    deps = bootstrap.build(settings)
+    router = bootstrap.build_router(settings, deps)
+    bootstrap.load_calendar_overrides(deps, router)
+    return create_app(
+        deps, inline=settings.database_url.startswith("sqlite"), token_minutes=settings.token_minutes, router=router
+    )
