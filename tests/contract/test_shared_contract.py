@@ -1,0 +1,162 @@
+"""One contract, every adapter: the same refund orders and the same faults sent to the acquirer (ISO 8583),
+WeChat Pay and Alipay adapters, each against its protocol simulator, must end in the same outcomes."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from posrefund import simulated
+from posrefund.domain.channel import ChannelAnswer, Method, OriginalSale, Outcome, RefundOrder
+from posrefund.ports import PaymentChannel
+
+CHANNELS = ["card", "wechat", "alipay"]
+_n = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def sims() -> Iterator[simulated.Simulated]:
+    s = simulated.start("http://127.0.0.1:9", timeout=0.5)  # no callbacks needed: queries settle every case
+    yield s
+    s.close()
+
+
+def order(channel: str, amount: int = 3_000, total: int = 10_000) -> RefundOrder:
+    n = next(_n)
+    sale = OriginalSale(
+        channel=channel,
+        order_no=f"CT{n:08d}",
+        amount_fen=total,
+        currency="CNY",
+        paid_at=datetime.now(UTC) - timedelta(days=2),
+        rrn=f"{700000 + n:012d}",
+        auth_code="AB12CD",
+        voucher_no=f"{n % 999999:06d}",
+        batch_no="000042",
+        terminal_no="T0000001",
+        settled=True,
+    )
+    return RefundOrder(
+        refund_no=f"RFCT{n:06d}X{channel[:2].upper()}",
+        amount_fen=amount,
+        currency="CNY",
+        reason="other",
+        method=Method.REFUND,
+        sale=sale,
+    )
+
+
+def inject(sims: simulated.Simulated, channel: str, refund_no: str, fault: str, applied: bool = True) -> None:
+    sim = sims.simulators[channel]
+    if channel == "card":
+        name = {"system_error": "system_error", "no_answer": "no_answer_after_accept", "decline": "decline"}[fault]
+        sim.inject_fault(refund_no, name, apply_effect=applied)
+    else:
+        name = {"system_error": "system_error", "no_answer": "no_answer_after_accept", "decline": "decline"}[fault]
+        sim.set_fault(refund_no, name, applied=applied if fault == "system_error" else None)
+
+
+def settle(adapter: PaymentChannel, o: RefundOrder, first: ChannelAnswer) -> ChannelAnswer:
+    """Ask until the channel says something final, as the worker would."""
+    answer = first
+    deadline = time.monotonic() + 8
+    while answer.outcome in (Outcome.ACCEPTED, Outcome.UNKNOWN) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        answer = adapter.query(o)
+        if answer.outcome is Outcome.NOT_FOUND:
+            answer = adapter.submit(o)
+    return answer
+
+
+def executed(sims: simulated.Simulated, channel: str, refund_no: str) -> int:
+    rows = [e for e in sims.simulators[channel].ledger() if e["refund_no"] == refund_no]
+    assert len(rows) <= 1
+    key = "paid_out" if channel == "wechat" else "executed"
+    return sum(1 for e in rows if e[key])
+
+
+Scenario = Callable[[simulated.Simulated, str, PaymentChannel], None]
+
+
+def success(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+    o = order(ch)
+    assert settle(adapter, o, adapter.submit(o)).outcome is Outcome.SUCCEEDED
+    assert executed(sims, ch, o.refund_no) == 1
+
+
+def resubmit(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+    o = order(ch)
+    first, second = adapter.submit(o), adapter.submit(o)
+    assert {first.outcome, second.outcome} <= {Outcome.SUCCEEDED, Outcome.ACCEPTED}
+    assert settle(adapter, o, second).outcome is Outcome.SUCCEEDED
+    assert executed(sims, ch, o.refund_no) == 1
+
+
+def unknown_number(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+    o = order(ch)
+    adapter.submit(order(ch))  # the channel knows the original sale through another refund's registration
+    assert adapter.query(o).outcome is Outcome.NOT_FOUND
+
+
+def over_refund(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+    o = order(ch, amount=10_001)
+    assert adapter.submit(o).outcome is Outcome.DECLINED
+    assert executed(sims, ch, o.refund_no) == 0
+
+
+def no_answer_after_accept(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+    o = order(ch)
+    inject(sims, ch, o.refund_no, "no_answer")
+    first = adapter.submit(o)
+    assert first.outcome is Outcome.UNKNOWN
+    assert settle(adapter, o, first).outcome is Outcome.SUCCEEDED
+    assert executed(sims, ch, o.refund_no) == 1
+
+
+def system_error_with_effect(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+    o = order(ch)
+    inject(sims, ch, o.refund_no, "system_error", applied=True)
+    first = adapter.submit(o)
+    assert first.outcome is Outcome.UNKNOWN
+    assert settle(adapter, o, first).outcome is Outcome.SUCCEEDED
+    assert executed(sims, ch, o.refund_no) == 1
+
+
+def system_error_without_effect(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+    o = order(ch)
+    inject(sims, ch, o.refund_no, "system_error", applied=False)
+    first = adapter.submit(o)
+    assert first.outcome is Outcome.UNKNOWN
+    assert settle(adapter, o, first).outcome is Outcome.SUCCEEDED  # query: not found → sent again, same number
+    assert executed(sims, ch, o.refund_no) == 1
+
+
+def decline(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+    o = order(ch)
+    inject(sims, ch, o.refund_no, "decline")
+    answer = adapter.submit(o)
+    assert answer.outcome is Outcome.DECLINED and answer.code
+    assert executed(sims, ch, o.refund_no) == 0
+
+
+SCENARIOS: list[Scenario] = [
+    success,
+    resubmit,
+    unknown_number,
+    over_refund,
+    no_answer_after_accept,
+    system_error_with_effect,
+    system_error_without_effect,
+    decline,
+]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_same_inputs_same_outcomes(channel: str, scenario: Scenario, sims: simulated.Simulated) -> None:
+    adapter = sims.router.channels[channel]
+    scenario(sims, channel, adapter)
