@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import heapq
-import itertools
 import json
 import secrets
 import signal
@@ -25,7 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,6 +51,7 @@ from posrefund.simulators._alipay_crypto import (
     rsa2_verify,
     sign_content,
 )
+from posrefund.simulators._scheduler import Scheduler
 
 __all__ = ["FAULTS", "AlipayKeys", "AlipaySimulator", "main"]
 
@@ -78,50 +77,6 @@ class _Delivery:
     params: dict[str, str]
     kind: str  # trade | duplicate | forged | depositback
     attempt: int = 0
-
-
-@dataclass(order=True)
-class _Job:
-    due: float
-    seq: int
-    run: Callable[[], None] = field(compare=False)
-
-
-class _Scheduler:
-    """One background thread running timed jobs (settling refunds, delivering notifications) in due order."""
-
-    def __init__(self) -> None:
-        self._heap: list[_Job] = []
-        self._cv = threading.Condition()
-        self._seq = itertools.count()
-        self._stopped = False
-        self._thread = threading.Thread(target=self._loop, name="alipay-sim-scheduler", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        with self._cv:
-            self._stopped = True
-            self._cv.notify_all()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def after(self, delay: float, run: Callable[[], None]) -> None:
-        with self._cv:
-            heapq.heappush(self._heap, _Job(time.monotonic() + delay, next(self._seq), run))
-            self._cv.notify_all()
-
-    def _loop(self) -> None:
-        while True:
-            with self._cv:
-                while not self._stopped and (not self._heap or self._heap[0].due > time.monotonic()):
-                    timeout = self._heap[0].due - time.monotonic() if self._heap else None
-                    self._cv.wait(timeout)
-                if self._stopped:
-                    return
-                job = heapq.heappop(self._heap)
-            job.run()
 
 
 class AlipaySimulator:
@@ -165,7 +120,7 @@ class AlipaySimulator:
         self._hang_seconds = hang_seconds
         self._settle_after = settle_after
         self._max_skew = max_clock_skew
-        self._scheduler = _Scheduler()
+        self._scheduler = Scheduler("alipay")
         self._stopping = threading.Event()
         self._deliveries: list[dict[str, Any]] = []
         self._deliveries_cv = threading.Condition()
@@ -195,7 +150,7 @@ class AlipaySimulator:
         server.daemon_threads = False  # so server_close() joins every request thread: nothing outlives stop()
         self._server = server
         self._stopping.clear()
-        self._scheduler = _Scheduler()  # a fresh one: a stopped simulator may be started again
+        self._scheduler = Scheduler("alipay")  # a fresh one: a stopped simulator may be started again
         self._scheduler.start()
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="alipay-sim", daemon=True

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import collections
 import functools
-import heapq
 import itertools
 import json
 import signal
@@ -25,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +33,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
+from posrefund.simulators._scheduler import Scheduler
 from posrefund.simulators._wechatpay_book import (
     DEFAULT_RATE_FAULTS,
     FAULTS,
@@ -83,50 +83,6 @@ class _Delivery:
     attempt: int = 0
 
 
-@dataclass(order=True)
-class _Job:
-    due: float
-    seq: int
-    run: Callable[[], None] = field(compare=False)
-
-
-class _Scheduler:
-    """One background thread running timed jobs (settling refunds, delivering notifications) in due order."""
-
-    def __init__(self) -> None:
-        self._heap: list[_Job] = []
-        self._cv = threading.Condition()
-        self._seq = itertools.count()
-        self._stopped = False
-        self._thread = threading.Thread(target=self._loop, name="wechatpay-sim-scheduler", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        with self._cv:
-            self._stopped = True
-            self._cv.notify_all()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def after(self, delay: float, run: Callable[[], None]) -> None:
-        with self._cv:
-            heapq.heappush(self._heap, _Job(time.monotonic() + delay, next(self._seq), run))
-            self._cv.notify_all()
-
-    def _loop(self) -> None:
-        while True:
-            with self._cv:
-                while not self._stopped and (not self._heap or self._heap[0].due > time.monotonic()):
-                    timeout = self._heap[0].due - time.monotonic() if self._heap else None
-                    self._cv.wait(timeout)
-                if self._stopped:
-                    return
-                job = heapq.heappop(self._heap)
-            job.run()
-
-
 class WeChatPaySimulator:
     """WeChat Pay's refund API on ``127.0.0.1:<port>`` in a background thread; ``with`` starts and stops it.
 
@@ -168,7 +124,7 @@ class WeChatPaySimulator:
         self._max_qps = max_qps
         self._recent: collections.deque[float] = collections.deque()
         self._rate_lock = threading.Lock()
-        self._scheduler = _Scheduler()
+        self._scheduler = Scheduler("wechatpay")
         self._stopping = threading.Event()
         self._deliveries: list[dict[str, Any]] = []
         self._deliveries_cv = threading.Condition()

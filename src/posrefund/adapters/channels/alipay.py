@@ -35,8 +35,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from posrefund.adapters.channels._common import REASON_TEXT, utc_now
 from posrefund.domain.channel import CallbackNotice, CallbackRejected, ChannelAnswer, Outcome, RefundOrder
-from posrefund.domain.policy import Reason
 
 log = logging.getLogger(__name__)
 
@@ -55,21 +55,6 @@ _TRANSIENT = frozenset({"ACQ.SYSTEM_ERROR", "ACQ.REFUND_CHARGE_ERROR"})
 _REFUSED = frozenset({"40001", "40002", "40003", "40006"})
 _YUAN = re.compile(r"(\d{1,11})(?:\.(\d{1,2}))?")
 # Shown in the merchant's and the payer's bill details ("refund_reason", ≤ 256 characters).
-_REASON_TEXT: dict[str, str] = {
-    Reason.GOODS_QUALITY: "商品质量问题",
-    Reason.SERVICE_ISSUE: "服务问题",
-    Reason.CUSTOMER_CANCELLED: "顾客取消",
-    Reason.DEPOSIT_RETURN: "押金退还",
-    Reason.TRANSACTION_ERROR: "交易差错",
-    Reason.WRONG_AMOUNT: "金额有误",
-    Reason.DUPLICATE_CHARGE: "重复扣款",
-    Reason.SYSTEM_FAULT: "系统故障",
-    Reason.OTHER: "其他",
-}
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def fen_to_yuan(fen: int) -> str:
@@ -117,7 +102,7 @@ def _beijing_time(text: object) -> datetime | None:
 
 
 def _reason_text(reason: str) -> str:
-    return _REASON_TEXT.get(reason, reason)[:256]
+    return REASON_TEXT.get(reason, reason)[:256]
 
 
 class AlipayChannel:
@@ -138,7 +123,7 @@ class AlipayChannel:
         alipay_public_key: str,
         gateway_url: str = PRODUCTION_GATEWAY,
         timeout: float = 5.0,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._client: Any = AliPay(
             appid=app_id,
@@ -327,7 +312,7 @@ class AlipayCallbackVerifier:
         *,
         alipay_public_key: str,
         app_id: str = "",
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         max_age: timedelta = timedelta(minutes=15),
     ) -> None:
         key = serialization.load_pem_public_key(_pem(alipay_public_key, private=False).encode("ascii"))

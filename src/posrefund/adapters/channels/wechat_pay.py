@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from wechatpayv3 import WeChatPay, WeChatPayType
 from wechatpayv3.utils import load_public_key
 
+from posrefund.adapters.channels._common import REASON_TEXT, utc_now
 from posrefund.domain.channel import CallbackNotice, CallbackRejected, ChannelAnswer, Outcome, RefundOrder
-from posrefund.domain.policy import Reason
 
 PRODUCTION_GATEWAY = "https://api.mch.weixin.qq.com"  # backup: https://api2.mch.weixin.qq.com
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
@@ -43,21 +43,6 @@ _EVENT_STATUS = {"REFUND.SUCCESS": "SUCCESS", "REFUND.ABNORMAL": "ABNORMAL", "RE
 # Error codes that say "not now", not "no": the refund may or may not exist; query, or retry the same number.
 _TRANSIENT = frozenset({"SYSTEM_ERROR", "FREQUENCY_LIMITED", "BANK_ERROR", "REQUEST_BLOCKED"})
 # Shown in the payer's refund message ("reason", ≤ 80 bytes).
-_REASON_TEXT: dict[str, str] = {
-    Reason.GOODS_QUALITY: "商品质量问题",
-    Reason.SERVICE_ISSUE: "服务问题",
-    Reason.CUSTOMER_CANCELLED: "顾客取消",
-    Reason.DEPOSIT_RETURN: "押金退还",
-    Reason.TRANSACTION_ERROR: "交易差错",
-    Reason.WRONG_AMOUNT: "金额有误",
-    Reason.DUPLICATE_CHARGE: "重复扣款",
-    Reason.SYSTEM_FAULT: "系统故障",
-    Reason.OTHER: "其他",
-}
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class WeChatPayChannel:
@@ -160,7 +145,7 @@ class WeChatPayChannel:
 
 
 def _reason_text(reason: str) -> str:
-    text = _REASON_TEXT.get(reason, reason)
+    text = REASON_TEXT.get(reason, reason)
     raw = text.encode()[:80]
     return raw.decode(errors="ignore")  # cut at 80 bytes without splitting a character
 
@@ -215,7 +200,7 @@ class WeChatPayCallbackVerifier:
         platform_public_key_id: str,
         apiv3_key: str,
         mchid: str = "",
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         max_age: timedelta = timedelta(minutes=5),
     ) -> None:
         key = load_public_key(platform_public_key)  # accepts a PEM or the bare base64 the console shows
