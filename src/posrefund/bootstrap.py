@@ -20,6 +20,7 @@ from posrefund.adapters.db.engine import make_engine
 from posrefund.adapters.db.uow import SqlUnitOfWorkFactory
 from posrefund.adapters.files import DiskEvidenceStore
 from posrefund.adapters.passwords import Argon2Hasher
+from posrefund.adapters.rate_limit import ChannelRateLimiter
 from posrefund.adapters.system import RandomIds, SystemClock
 from posrefund.config import Settings, check
 from posrefund.ports import CallbackVerifier, Clock, Ids, PasswordHasher, PaymentChannel
@@ -137,6 +138,7 @@ def build_router(settings: Settings, deps: Deps) -> Router:
         choose_card_method=card_method_rule(),
         verifiers=verifiers,
         overrides=calendar.overrides,
+        may_call=ChannelRateLimiter(),
     )
 
 

@@ -17,6 +17,7 @@ from posrefund.adapters.calendar_cn import ChineseCalendar
 from posrefund.adapters.channels.alipay import AlipayCallbackVerifier, AlipayChannel
 from posrefund.adapters.channels.card_acquirer import CardAcquirerChannel
 from posrefund.adapters.channels.wechat_pay import WeChatPayCallbackVerifier, WeChatPayChannel
+from posrefund.adapters.rate_limit import ChannelRateLimiter
 from posrefund.domain.channel import ChannelAnswer, RefundOrder
 from posrefund.ports import CallbackVerifier, PaymentChannel
 from posrefund.service.execution import Router, card_method_rule
@@ -183,5 +184,6 @@ def start(
         choose_card_method=card_method_rule(),
         verifiers=verifiers,
         overrides=calendar.overrides,
+        may_call=ChannelRateLimiter(),
     )
     return Simulated(router=router, simulators={"wechat": wechat, "card": acquirer, "alipay": alipay}, stack=stack)

@@ -139,6 +139,12 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
             "POST", f"/v1/refunds/{pending_case(d, w)}/resolve", {"status": "closed", "reason": "人工处理"}
         ),
     ),
+    ("POST", "/v1/refunds/{refund_id}/reroute"): (
+        "refund.reroute",
+        lambda d, w, r: Call(
+            "POST", f"/v1/refunds/{pending_case(d, w)}/reroute", {"method": "cash", "reason": "卡已注销"}
+        ),
+    ),
     ("POST", "/v1/refunds/{refund_id}/confirm-payout"): (
         "refund.confirm_payout",
         lambda d, w, r: Call("POST", f"/v1/refunds/{pending_case(d, w)}/confirm-payout", {"reference": "till 1"}),

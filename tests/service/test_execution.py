@@ -8,7 +8,7 @@ import pytest
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
 from posrefund.domain.channel import ChannelAnswer, Outcome
-from posrefund.domain.errors import Conflict, Forbidden
+from posrefund.domain.errors import Conflict, Forbidden, Invalid
 from posrefund.domain.status import RefundStatus
 from posrefund.service import execution, refunds, sales
 from posrefund.service.deps import Deps
@@ -195,3 +195,40 @@ def test_gap_between_refunds_of_one_order(
     clock.advance(seconds=61)
     execution.sweep(deps, router)
     assert state(deps, world, second.id).status is S.SUCCEEDED
+
+
+def test_channel_rate_limit_defers_calls_to_the_next_sweep(deps: Deps, world: World, fake: FakeChannel) -> None:
+    from posrefund.adapters.rate_limit import ChannelRateLimiter
+
+    limiter = ChannelRateLimiter()
+    router = Router(
+        channels={"wechat": fake},
+        is_workday=ChineseCalendar().is_workday,
+        rules={"wechat": execution.ChannelRules(max_calls_per_second=2)},
+        may_call=limiter,
+    )
+    cases = [approved(deps, world) for _ in range(5)]
+    assert execution.sweep(deps, router) == 5
+    assert len(fake.calls) == 2  # the other three stay approved, untouched
+    statuses = sorted(state(deps, world, c.id).status.value for c in cases)
+    assert statuses == ["approved", "approved", "approved", "succeeded", "succeeded"]
+
+
+def test_reroute_away_from_a_closed_account_needs_a_reviewer_and_a_second_person(
+    deps: Deps, world: World, router: Router, fake: FakeChannel
+) -> None:
+    case = approved(deps, world)
+    fake.script[case.refund_no] = ["abnormal"]  # the payer's card account was closed
+    execution.sweep(deps, router)
+    with pytest.raises(Forbidden):
+        execution.reroute(deps, world.a.actors["cashier"], case.id, "cash", "卡已注销")
+    with pytest.raises(Invalid):
+        execution.reroute(deps, world.a.actors["supervisor"], case.id, "cash", " ")
+    moved = execution.reroute(deps, world.a.actors["supervisor"], case.id, "transfer", "卡已注销，改银行转账")
+    assert (moved.status, moved.method) == (S.PROCESSING, "transfer")
+    assert execution.sweep(deps, router) == 0  # nothing for the channel: a person pays
+    done = execution.confirm_payout(deps, world.a.actors["finance"], case.id, "BANK-REF-778")
+    assert done.status is S.SUCCEEDED and done.channel_refund_id == "BANK-REF-778"
+    actions = [e["action"] for e in refunds.case_events(deps, world.a.actors["auditor"], case.id)]
+    assert actions[-3:] == ["refund.abnormal", "refund.rerouted", "refund.payout_confirmed"]
+    assert sales.get_sale(deps, world.a.actors["cashier"], case.sale_id).refunded_fen == 3_000

@@ -17,6 +17,7 @@ class Method(StrEnum):
     REVERSAL = "reversal"  # 冲正: undo a message whose answer never came
     CASH = "cash"
     CHEQUE = "cheque"
+    TRANSFER = "transfer"  # bank transfer: only as a reroute away from the original route
 
 
 class Outcome(StrEnum):

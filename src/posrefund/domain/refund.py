@@ -242,9 +242,33 @@ class RefundCase:
             self.succeeded_at = now
         self._move(target, actor, now, "refund.resolved", reason)
 
+    def reroute(self, actor: Actor, method: str, reason: str, now: datetime) -> None:
+        """Away from the original route (card cancelled, wallet account closed): an exception that needs a
+        reviewer other than the requester and a recorded reason; paid by cash or bank transfer, then
+        confirmed by a second person."""
+        if method not in ("cash", "transfer"):
+            raise Invalid("refund.invalid_route", method=method)
+        if not reason.strip():
+            raise Invalid("review.reason_required")
+        if self.status not in (S.ABNORMAL, S.FAILED):
+            raise Conflict("refund.not_reroutable", current=self.status.value)
+        if actor.role not in REVIEWERS:
+            raise Forbidden("auth.forbidden", action="refund.reroute", role=actor.role.value)
+        if actor.id == self.requested_by:
+            raise Forbidden("review.self_approval")
+        before_method = self.method
+        self.start_processing(method, now, actor, reason)
+        self.pending_events[-1] = replace(
+            self.pending_events[-1],
+            action="refund.rerouted",
+            data={"from_method": before_method, "to_method": method, "attempt": self.attempts},
+        )
+        self.next_check_at = None
+        self.submitted = True
+
     def confirm_offline_payout(self, actor: Actor, reference: str, now: datetime) -> None:
         """Cash paid from the till, or a cheque cleared: confirmed by a second person, never the requester."""
-        if self.status is not S.PROCESSING or self.method not in ("cash", "cheque"):
+        if self.status is not S.PROCESSING or self.method not in ("cash", "cheque", "transfer"):
             raise Conflict("refund.not_awaiting_confirmation", current=self.status.value)
         if actor.id == self.requested_by:
             raise Forbidden("refund.second_person_required")

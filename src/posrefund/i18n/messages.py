@@ -85,6 +85,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "付款须由申请人以外的第二人确认",
         "A second person, not the requester, must confirm the payout",
     ),
+    "refund.invalid_route": (
+        "只能改为现金或银行转账退还：{method}",
+        "Only cash or bank transfer may replace the route: {method}",
+    ),
+    "refund.not_reroutable": (
+        "只有失败或异常的退款可以改道（当前：{current}）",
+        "Only failed or abnormal refunds may be rerouted (now: {current})",
+    ),
     "callback.unknown_channel": ("未配置该渠道的回调：{channel}", "No callback is configured for channel {channel}"),
     "callback.rejected": ("回调签名无效或已过期", "The callback's signature is invalid or stale"),
     "state.invalid_transition": (

@@ -45,13 +45,14 @@ class ChannelRules:
 
     min_gap_same_order: timedelta = timedelta(0)  # WeChat: 60 s between refunds of one order; Alipay: 3 s
     first_query_after: timedelta = timedelta(seconds=60)
+    max_calls_per_second: int = 0  # 0 = no limit; WeChat: 150 qps per merchant
 
 
 DEFAULT_RULES: dict[str, ChannelRules] = {
-    "wechat": ChannelRules(timedelta(seconds=60), timedelta(seconds=60)),
-    "alipay": ChannelRules(timedelta(seconds=3), timedelta(seconds=10)),
-    "card": ChannelRules(timedelta(0), timedelta(seconds=60)),
-    "unionpay_qr": ChannelRules(timedelta(seconds=60), timedelta(seconds=60)),
+    "wechat": ChannelRules(timedelta(seconds=60), timedelta(seconds=60), max_calls_per_second=150),
+    "alipay": ChannelRules(timedelta(seconds=3), timedelta(seconds=10), max_calls_per_second=100),
+    "card": ChannelRules(timedelta(0), timedelta(seconds=60), max_calls_per_second=50),
+    "unionpay_qr": ChannelRules(timedelta(seconds=60), timedelta(seconds=60), max_calls_per_second=50),
 }
 
 
@@ -65,6 +66,8 @@ class Router:
     rules: dict[str, ChannelRules] = field(default_factory=lambda: dict(DEFAULT_RULES))
     verifiers: Mapping[str, CallbackVerifier] = field(default_factory=dict)
     overrides: dict[date, bool] = field(default_factory=dict)  # shared with the calendar behind is_workday
+    # Asked before every channel call: False means "over the channel's rate, leave the case for the next sweep".
+    may_call: Callable[[str, int], bool] = lambda _channel, _per_second: True
 
     def method_for(self, sale: Sale, case: RefundCase, now: datetime) -> Method:
         if sale.channel.value == "cash":
@@ -76,7 +79,7 @@ class Router:
         return Method.REFUND
 
 
-OFFLINE = {Method.CASH.value, Method.CHEQUE.value}
+OFFLINE = {Method.CASH.value, Method.CHEQUE.value, Method.TRANSFER.value}
 
 
 def card_method_rule(cutoff: time = time(23, 0)) -> Callable[[Sale, RefundCase, datetime], Method]:
@@ -151,6 +154,9 @@ def _claim(deps: Deps, router: Router, merchant_id: str, case_id: str) -> Claim 
             fresh = True
         elif case.status is not S.PROCESSING or case.next_check_at is None or case.next_check_at > now:
             return None
+        per_second = router.rules.get(case.channel, ChannelRules()).max_calls_per_second
+        if case.method not in OFFLINE and not router.may_call(case.channel, per_second):
+            return None  # over the channel's rate: nothing changes, the next sweep comes back
         if case.method in OFFLINE:
             case.next_check_at = None  # waits for a person to confirm the payout
             case.expected_arrival = expected_arrival(case.channel, case.method, deps.local_date(now), router.is_workday)
@@ -319,6 +325,12 @@ def resolve(deps: Deps, actor: Actor, case_id: str, target: str, reason: str) ->
     if status not in (S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CLOSED):
         raise Invalid("refund.invalid_resolution", target=target)
     return _person_step(deps, actor, case_id, lambda c, now: c.resolve(actor, status, reason, now))
+
+
+def reroute(deps: Deps, actor: Actor, case_id: str, method: str, reason: str) -> RefundCase:
+    """Pay a failed or abnormal refund away from its original route, with a reviewer's recorded reason."""
+    actor.require("refund.reroute")
+    return _person_step(deps, actor, case_id, lambda c, now: c.reroute(actor, method, reason, now))
 
 
 def confirm_payout(deps: Deps, actor: Actor, case_id: str, reference: str) -> RefundCase:

@@ -185,6 +185,17 @@ async def resolve(refund_id: str, body: ResolveIn, actor: CurrentActor, c: Ctx) 
     return await _after(c, actor, case)
 
 
+class RerouteIn(Body):
+    method: Annotated[str, Field(min_length=1, max_length=16, description="cash | transfer")]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+@router.post("/{refund_id}/reroute")
+async def reroute(refund_id: str, body: RerouteIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    case = await c.run(execution.reroute, c.deps, actor, refund_id, body.method, body.reason)
+    return await _after(c, actor, case)
+
+
 @router.post("/{refund_id}/confirm-payout")
 async def confirm_payout(refund_id: str, body: PayoutIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     case = await c.run(execution.confirm_payout, c.deps, actor, refund_id, body.reference)
