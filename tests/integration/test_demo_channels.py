@@ -74,10 +74,24 @@ def test_wechat_and_card_refunds_reach_succeeded(
         auth_code="654321",
     )
     wallet = new_sale(deps, world.a, channel="wechat")
+    alipay = new_sale(deps, world.a, channel="alipay", payer_masked="138****0000")
+    qr = new_sale(
+        deps,
+        world.a,
+        channel="unionpay_qr",
+        payer_masked="6228********1111",
+        settlement_status="settled",
+        batch_no="000005",
+        voucher_no="000121",
+        rrn="000000000121",
+        auth_code="111111",
+    )
     cases = {
         "void": refunds.request_refund(deps, cashier, RefundRequest(today_card.id, today_card.amount_fen, "other")),
         "refund": refunds.request_refund(deps, cashier, RefundRequest(old_card.id, 2_000, "other")),
         "wechat": refunds.request_refund(deps, cashier, RefundRequest(wallet.id, 3_000, "other")),
+        "alipay": refunds.request_refund(deps, cashier, RefundRequest(alipay.id, 3_000, "other")),
+        "unionpay_qr": refunds.request_refund(deps, cashier, RefundRequest(qr.id, 3_000, "other")),
     }
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -94,6 +108,9 @@ def test_wechat_and_card_refunds_reach_succeeded(
         and states["refund"].expected_arrival > states["void"].expected_arrival
     )  # type: ignore[operator]
     card_ledger = sims.simulators["card"].ledger()
-    assert sorted(e["refund_no"] for e in card_ledger) == sorted([cases["void"].refund_no, cases["refund"].refund_no])
+    assert sorted(e["refund_no"] for e in card_ledger) == sorted(
+        [cases["void"].refund_no, cases["refund"].refund_no, cases["unionpay_qr"].refund_no]
+    )
     wechat_ledger = sims.simulators["wechat"].ledger()
     assert [e["refund_no"] for e in wechat_ledger] == [cases["wechat"].refund_no]
+    assert [e["refund_no"] for e in sims.simulators["alipay"].ledger()] == [cases["alipay"].refund_no]
