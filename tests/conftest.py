@@ -23,7 +23,7 @@ from posrefund.adapters.db.tables import metadata
 from posrefund.adapters.passwords import Argon2Hasher
 from posrefund.config import Settings
 from posrefund.domain.roles import Actor, Role
-from posrefund.service import admin
+from posrefund.service import admin, policies
 from posrefund.service.deps import Deps
 
 PG_URL = os.environ.get("POSREFUND_TEST_PG_URL")
@@ -153,6 +153,8 @@ def make_merchant(deps: Deps, provider: Actor, code: str) -> Merchant:
         u = admin.create_user(deps, provider, username=username, password=PASSWORD, role=real_role, merchant_id=m["id"])
         out.actors[role] = Actor(id=u["id"], role=Role(real_role), merchant_id=m["id"], name=username)
         out.usernames[role] = username
+    # Tests run with small refunds auto-approved, as a merchant's admin would set it; the default is none.
+    policies.put_policy(deps, boss, {"auto_approve_limit_fen": 10_000})
     key = admin.create_api_key(deps, boss, terminal_id=term["id"])
     out.actors["terminal"] = Actor(
         id=key["id"], role=Role.TERMINAL, merchant_id=m["id"], name=term["id"], terminal_id=term["id"]

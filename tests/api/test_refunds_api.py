@@ -204,7 +204,7 @@ def test_fifty_concurrent_http_requests_exactly_three_win(app: FastAPI, auth: Au
 def client_put_policy(app: FastAPI, auth: Auth) -> None:
     with TestClient(app) as c:
         r = c.put("/v1/policy", json={"auto_approve_limit_fen": 5_000}, headers=auth("a.admin"))
-        assert r.status_code == 200 and r.json()["version"] == 1
+        assert r.status_code == 200 and r.json()["version"] == 2  # the test world set version 1
 
 
 def test_list_paginates_and_filters(client: TestClient, auth: Auth, world: World, deps: Deps) -> None:

@@ -45,9 +45,10 @@ def test_setting_up_a_merchant_from_the_cli(env: Settings, tmp_path: Path) -> No
     dup = run("merchant", "create", "--code", "SHOP1", "--name", "x", ok=False)
     assert dup.exit_code == 1 and "merchant.code_taken" in dup.output
     store = js("store", "create", "-m", "SHOP1", "--name", "旗舰店")
-    term = js(
-        "terminal", "create", "-m", "SHOP1", "--store", store["id"], "--terminal-no", "T001", "--device-sn", "SN001"
-    )
+    term = js("terminal", "create", "--store", store["id"], "--sn", "SN001", "--terminal-no", "T001")
+    assert term["api_key"].startswith(term["api_key_id"] + ".")  # shown this once
+    generated = js("merchant", "create", "--name", "二号商户")
+    assert generated["code"].startswith("M") and generated["id"].startswith("mch_")
     user = js(
         "user", "create", "-m", "SHOP1", "--username", "shop1_admin", "--role", "admin", "--password", "long-enough-1"
     )

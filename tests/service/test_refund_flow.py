@@ -209,3 +209,21 @@ def test_database_check_constraint_refuses_over_refund(deps: Deps, world: World)
         c.execute(update(t.sales).where(t.sales.c.id == sale.id).values(refunded_fen=6_000, reserved_fen=4_001))
     with pytest.raises(IntegrityError), engine_of(deps).begin() as c:
         c.execute(update(t.sales).where(t.sales.c.id == sale.id).values(reserved_fen=-1))
+
+
+def test_a_new_merchants_default_policy_auto_approves_nothing(deps: Deps, world: World) -> None:
+    from posrefund.domain.roles import Actor, Role
+    from posrefund.service import admin
+    from tests.conftest import Merchant
+
+    m = admin.create_merchant(deps, world.provider, code="FRESH", name="新商户")
+    boss = Actor("boss", Role.ADMIN, m["id"])
+    store = admin.create_store(deps, boss, name="店")
+    term = admin.create_terminal(deps, boss, store_id=store["id"], terminal_no="F1", device_sn="SNF")
+    fresh = Merchant(
+        id=m["id"], store_id=store["id"], terminal_id=term["id"], actors={"cashier": Actor("c", Role.CASHIER, m["id"])}
+    )
+    assert policies.get_policy(deps, boss).auto_approve_limit_fen == 0
+    sale = new_sale(deps, fresh, amount_fen=100)
+    case = refunds.request_refund(deps, Actor("c", Role.CASHIER, m["id"]), RefundRequest(sale.id, 1, "other"))
+    assert case.status is S.PENDING_REVIEW  # even one fen waits for a supervisor

@@ -169,7 +169,8 @@ def open_case(amount: int, policy: RefundPolicy | None = None) -> RefundCase:
 
 
 def test_small_request_is_auto_approved_with_two_events() -> None:
-    case = open_case(5_000)
+    assert open_case(1).status is RefundStatus.PENDING_REVIEW  # the default policy auto-approves nothing
+    case = open_case(5_000, RefundPolicy(auto_approve_limit_fen=10_000))
     assert case.status is RefundStatus.APPROVED
     assert [(e.action, e.before, e.after) for e in case.pending_events] == [
         ("refund.requested", None, "requested"),

@@ -43,7 +43,7 @@ class RefundPolicy:
 
     refund_window_days: int = 30
     evidence_required: dict[str, list[str]] = field(default_factory=dict)
-    auto_approve_limit_fen: int = 10_000
+    auto_approve_limit_fen: int = 0  # a new merchant auto-approves nothing until an admin sets limits
     supervisor_limit_fen: int = 500_000
     two_person_limit_fen: int = 1_000_000
     max_partial_refunds: int = 50

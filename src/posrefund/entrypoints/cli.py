@@ -131,13 +131,16 @@ def db_upgrade() -> None:
 
 @merchant_app.command("create")
 def merchant_create(
-    code: Annotated[str, typer.Option(help="short unique code")],
     name: Annotated[str, typer.Option(help="merchant name")],
+    code: Annotated[str | None, typer.Option(help="short unique code (generated when omitted)")] = None,
     as_json: JsonOpt = False,
 ) -> None:
+    import secrets
+
     from posrefund.service import admin
 
     deps = _deps()
+    code = code or f"M{secrets.token_hex(4).upper()}"
     try:
         row = admin.create_merchant(deps, OPERATOR, code=code, name=name)
     except DomainError as exc:
@@ -172,22 +175,34 @@ def store_create(merchant: MerchantOpt, name: Annotated[str, typer.Option()], as
 
 @terminal_app.command("create")
 def terminal_create(
-    merchant: MerchantOpt,
     store: Annotated[str, typer.Option(help="store id")],
-    terminal_no: Annotated[str, typer.Option(help="终端号")],
-    device_sn: Annotated[str, typer.Option(help="device serial number")],
+    sn: Annotated[str, typer.Option("--sn", help="device serial number")],
+    terminal_no: Annotated[str | None, typer.Option(help="终端号 (generated when omitted)")] = None,
     as_json: JsonOpt = False,
 ) -> None:
+    """Register a POS terminal in a store and print its API key (shown this once; only a hash is kept)."""
+    import secrets
+
     from posrefund.service import admin
 
     deps = _deps()
+    with deps.uow(readonly=True) as uow:
+        owner = next(
+            (m["id"] for m in uow.merchants.list_merchants() if uow.merchants.get_store(m["id"], store) is not None),
+            None,
+        )
+    if owner is None:
+        err.print(f"[red]store.not_found[/red]: {store}")
+        raise typer.Exit(1)
+    actor = Actor(id="cli", role=Role.ADMIN, merchant_id=owner, name="posrefund CLI")
     try:
         row = admin.create_terminal(
-            deps, _as(deps, merchant), store_id=store, terminal_no=terminal_no, device_sn=device_sn
+            deps, actor, store_id=store, terminal_no=terminal_no or f"T{secrets.token_hex(3).upper()}", device_sn=sn
         )
+        key = admin.create_api_key(deps, actor, terminal_id=row["id"])
     except DomainError as exc:
         _fail(exc)
-    _emit(row, as_json, "terminal")
+    _emit({**row, "api_key": key["key"], "api_key_id": key["id"]}, as_json, "terminal")
 
 
 @user_app.command("create")

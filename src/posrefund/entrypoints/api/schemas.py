@@ -96,7 +96,7 @@ class RevealIn(Body):
 class PolicyIn(Body):
     refund_window_days: Annotated[StrictInt, Field(ge=1, le=3650)] = 30
     evidence_required: dict[str, list[str]] = {}
-    auto_approve_limit_fen: Fen = 10_000
+    auto_approve_limit_fen: Fen = 0
     supervisor_limit_fen: Fen = 500_000
     two_person_limit_fen: Fen = 1_000_000
     max_partial_refunds: Annotated[StrictInt, Field(ge=1, le=1000)] = 50
