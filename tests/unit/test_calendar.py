@@ -29,6 +29,7 @@ def test_spring_festival_2026() -> None:
 
 def test_wallets_same_day_cash_at_once_and_admin_override_wins() -> None:
     assert expected_arrival("wechat", "refund", date(2026, 10, 3), CAL.is_workday) == date(2026, 10, 3)
+    assert expected_arrival("unionpay_qr", "refund", date(2026, 9, 30), CAL.is_workday) == date(2026, 10, 10)
     assert expected_arrival("cash", "cash", date(2026, 10, 3), CAL.is_workday) == date(2026, 10, 3)
     closed_bank = ChineseCalendar({date(2026, 11, 24): False})
     assert expected_arrival("card", "refund", date(2026, 11, 23), closed_bank.is_workday) == date(2026, 11, 27)

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 # Business days after the channel's success by which the money reaches the payer (DOMAIN.md step 5).
-ARRIVAL_BUSINESS_DAYS = {"card": 3, "cheque": 5}
+# UnionPay QR (云闪付) is paid from a bank card, so its refunds travel back like a card's.
+ARRIVAL_BUSINESS_DAYS = {"card": 3, "unionpay_qr": 3, "cheque": 5}
 
 
 def add_business_days(start: date, days: int, is_workday: Callable[[date], bool]) -> date:
