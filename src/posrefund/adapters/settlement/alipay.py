@@ -1,0 +1,127 @@
+"""Alipay merchant bill (业务明细) CSV: GBK text with ``#`` comment lines before and after the table."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from posrefund.adapters.settlement._common import (
+    BinarySource,
+    LineError,
+    SettlementFormatError,
+    excerpt,
+    iter_lines,
+    mask_card_number,
+    open_binary,
+    parse_local_time,
+    raw_hash,
+    split_csv,
+    yuan_to_fen,
+)
+from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
+
+ALIPAY_COLUMNS = (
+    "支付宝交易号",
+    "商户订单号",
+    "业务类型",
+    "商品名称",
+    "创建时间",
+    "完成时间",
+    "门店编号",
+    "门店名称",
+    "操作员",
+    "终端号",
+    "对方账户",
+    "订单金额（元）",
+    "商家实收（元）",
+    "支付宝红包（元）",
+    "集分宝（元）",
+    "支付宝优惠（元）",
+    "商家优惠（元）",
+    "券核销金额（元）",
+    "券名称",
+    "商家红包消费金额（元）",
+    "卡消费金额（元）",
+    "退款批次号/请求号",
+    "服务费（元）",
+    "分润（元）",
+    "备注",
+)
+_REQUIRED = ("支付宝交易号", "商户订单号", "业务类型", "完成时间", "订单金额（元）")
+_KINDS: dict[str, Kind] = {"交易": "sale", "退款": "refund"}
+_ACCOUNT = re.compile(r"#账号：\[(\d+)\]")
+_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def parse_alipay_bill(source: BinarySource, encoding: str = "gbk") -> Iterator[ParsedLine]:
+    """Yield one ``SettlementLine`` or ``BadLine`` per data line of an Alipay bill, streaming.
+
+    The bill shows refunds as negative amounts; they come out positive with kind ``refund``. The
+    merchant number is the Alipay account (PID) from the ``#账号：[…]`` comment. 服务费 is printed
+    negative when charged, so its sign is flipped to match ``fee_fen`` (positive = charged).
+    """
+    columns: dict[str, int] = {}
+    account = ""
+    with open_binary(source) as fh:
+        for line_no, raw, text in iter_lines(fh, encoding):
+            if text is None:
+                yield BadLine(line_no, f"not valid {encoding}", excerpt(raw.decode(encoding, "replace")))
+                continue
+            if text.startswith("#"):
+                if match := _ACCOUNT.match(text.replace(" ", "")):
+                    account = match.group(1)
+                continue
+            if not text.strip():
+                continue
+            if not columns:
+                header = [name.strip() for name in split_csv(text)]
+                missing = [name for name in _REQUIRED if name not in header]
+                if missing:
+                    raise SettlementFormatError(f"not an Alipay bill header, missing: {', '.join(missing)}")
+                columns = {name: i for i, name in enumerate(header)}
+                continue
+            try:
+                yield _alipay_line(split_csv(text), columns, account, line_no, raw)
+            except LineError as exc:
+                yield BadLine(line_no, str(exc), excerpt(text))
+    if not columns:
+        raise SettlementFormatError("file has no header row")
+
+
+def _alipay_line(row: list[str], columns: dict[str, int], account: str, line_no: int, raw: bytes) -> SettlementLine:
+    # Alipay pads every field with a tab so spreadsheets keep long numbers as text; strip() removes it.
+    if len(row) != len(columns):
+        raise LineError(f"expected {len(columns)} columns, found {len(row)}")
+
+    def get(name: str) -> str:
+        i = columns.get(name)
+        return row[i].strip() if i is not None else ""
+
+    kind_text = get("业务类型")
+    kind = _KINDS.get(kind_text)
+    if kind is None:
+        raise LineError(f"unknown 业务类型 {kind_text!r}")
+    signed = yuan_to_fen(get("订单金额（元）"))
+    if signed == 0 or (signed < 0) != (kind == "refund"):
+        raise LineError(f"amount {get('订单金额（元）')!r} does not fit 业务类型 {kind_text}")
+    fee = get("服务费（元）")
+    return SettlementLine(
+        source="alipay",
+        kind=kind,
+        line_no=line_no,
+        occurred_at=parse_local_time(get("完成时间") or get("创建时间"), _TIME_FORMAT),
+        amount_fen=abs(signed),
+        fee_fen=-yuan_to_fen(fee) if fee else 0,
+        currency="CNY",
+        merchant_no=account,
+        terminal_no=get("终端号"),
+        voucher_no="",
+        rrn="",
+        channel_trade_no=get("支付宝交易号"),
+        merchant_order_no=get("商户订单号"),
+        channel_refund_no="",
+        merchant_refund_no=get("退款批次号/请求号") if kind == "refund" else "",
+        refund_status="SUCCESS" if kind == "refund" else "",
+        payer_masked=mask_card_number(get("对方账户")),
+        raw_hash=raw_hash(raw),
+    )

@@ -1,0 +1,258 @@
+"""Acquirer card settlement CSV, with a column mapping a merchant can adapt to their acquirer in TOML.
+
+Acquirers (银联商务, 拉卡拉, bank acquiring departments…) all send "a CSV with Chinese headers" but
+never quite the same one, so the layout is data (``CardMapping``), not code.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from posrefund.adapters.settlement._common import (
+    BinarySource,
+    LineError,
+    SettlementFormatError,
+    excerpt,
+    fen_field,
+    iter_lines,
+    mask_card_number,
+    open_binary,
+    parse_local_time,
+    raw_hash,
+    split_csv,
+    yuan_to_fen,
+)
+from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
+
+# Fields of a card line a mapping may name a column for.
+MAPPABLE_FIELDS = frozenset(
+    {
+        "date",
+        "time",
+        "datetime",
+        "merchant_no",
+        "terminal_no",
+        "card_no",
+        "kind",
+        "amount",
+        "fee",
+        "currency",
+        "voucher_no",
+        "rrn",
+        "batch_no",
+        "auth_code",
+        "channel_trade_no",
+        "merchant_order_no",
+        "merchant_refund_no",
+    }
+)
+_TOP_KEYS = frozenset(
+    {
+        "mapping",
+        "kinds",
+        "encoding",
+        "delimiter",
+        "header_rows",
+        "date_format",
+        "time_format",
+        "datetime_format",
+        "amount_unit",
+        "currency",
+        "skip_prefixes",
+    }
+)
+_KINDS: tuple[Kind, ...] = ("sale", "refund", "void")
+
+
+@dataclass(frozen=True, slots=True)
+class CardMapping:
+    """How to read one acquirer's card settlement file.
+
+    ``mapping`` is field → column header (in the last of ``header_rows`` header lines); either
+    ``datetime`` or both ``date`` and ``time`` must be mapped. ``kinds`` lists the 交易类型 values
+    meaning sale / refund / void. Lines starting with one of ``skip_prefixes`` (totals, comments) are skipped.
+    """
+
+    mapping: Mapping[str, str]
+    kinds: Mapping[Kind, tuple[str, ...]]
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    header_rows: int = 1
+    date_format: str = "%Y%m%d"
+    time_format: str = "%H%M%S"
+    datetime_format: str = "%Y-%m-%d %H:%M:%S"
+    amount_unit: str = "yuan"
+    currency: str = "CNY"
+    skip_prefixes: tuple[str, ...] = field(default=("合计", "总计", "#"))
+
+    def __post_init__(self) -> None:
+        unknown = set(self.mapping) - MAPPABLE_FIELDS
+        if unknown:
+            raise SettlementFormatError(f"unknown mapping fields: {', '.join(sorted(unknown))}")
+        missing = {"kind", "amount"} - set(self.mapping)
+        if "datetime" not in self.mapping and not {"date", "time"} <= set(self.mapping):
+            missing.add("datetime (or date and time)")
+        if missing:
+            raise SettlementFormatError(f"mapping lacks: {', '.join(sorted(missing))}")
+        unknown_kinds = set(self.kinds) - set(_KINDS)
+        if unknown_kinds:
+            raise SettlementFormatError(f"unknown kinds: {', '.join(sorted(unknown_kinds))}")
+        if self.amount_unit not in ("yuan", "fen"):
+            raise SettlementFormatError("amount_unit must be 'yuan' or 'fen'")
+        if self.header_rows < 1:
+            raise SettlementFormatError("header_rows must be at least 1 (columns are found by header name)")
+        if len(self.delimiter) != 1:
+            raise SettlementFormatError("delimiter must be one character")
+
+
+DEFAULT_CARD_MAPPING = CardMapping(
+    mapping={
+        "date": "交易日期",
+        "time": "交易时间",
+        "merchant_no": "商户号",
+        "terminal_no": "终端号",
+        "card_no": "卡号",
+        "kind": "交易类型",
+        "amount": "交易金额",
+        "fee": "手续费",
+        "voucher_no": "凭证号",
+        "rrn": "参考号",
+        "batch_no": "批次号",
+        "auth_code": "授权码",
+    },
+    kinds={"sale": ("消费", "预授权完成"), "refund": ("退货", "退款"), "void": ("消费撤销", "撤销")},
+)
+
+
+def card_mapping_from_dict(data: Mapping[str, Any]) -> CardMapping:
+    """Build a mapping from parsed TOML, refusing unknown keys so a typo does not silently drop a column."""
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise SettlementFormatError(f"unknown keys: {', '.join(sorted(unknown))}")
+    mapping = data.get("mapping")
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        raise SettlementFormatError("'mapping' must be a table of field = \"column header\"")
+    raw_kinds = data.get("kinds", {})
+    if not isinstance(raw_kinds, dict):
+        raise SettlementFormatError("'kinds' must be a table of kind = [values]")
+    kinds: dict[Kind, tuple[str, ...]] = {}
+    for name, values in raw_kinds.items():
+        if name not in _KINDS:
+            raise SettlementFormatError(f"unknown kinds: {name}")
+        listed = [values] if isinstance(values, str) else values
+        if not isinstance(listed, list) or not all(isinstance(v, str) for v in listed):
+            raise SettlementFormatError(f"kinds.{name} must be a list of strings")
+        kinds[name] = tuple(listed)
+    options: dict[str, Any] = {k: v for k, v in data.items() if k not in ("mapping", "kinds")}
+    if "skip_prefixes" in options:
+        options["skip_prefixes"] = tuple(options["skip_prefixes"])
+    defaults = DEFAULT_CARD_MAPPING
+    try:
+        return CardMapping(mapping=dict(mapping), kinds=kinds or dict(defaults.kinds), **options)
+    except TypeError as exc:
+        raise SettlementFormatError(str(exc)) from None
+
+
+def load_card_mapping(path: str | Path) -> CardMapping:
+    """Read a merchant's TOML mapping file (see docs/settlement.md for the format)."""
+    with open(path, "rb") as fh:
+        try:
+            data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise SettlementFormatError(f"{path}: {exc}") from None
+    return card_mapping_from_dict(data)
+
+
+def parse_card_settlement(source: BinarySource, mapping: CardMapping = DEFAULT_CARD_MAPPING) -> Iterator[ParsedLine]:
+    """Yield one ``SettlementLine`` or ``BadLine`` per data line of an acquirer card file, streaming.
+
+    Raises ``SettlementFormatError`` before any line if a mapped column is missing from the header.
+    """
+    kind_of = {value: kind for kind, values in mapping.kinds.items() for value in values}
+    columns: dict[str, int] = {}
+    width = 0
+    with open_binary(source) as fh:
+        for line_no, raw, text in iter_lines(fh, mapping.encoding):
+            if text is None:
+                yield BadLine(
+                    line_no, f"not valid {mapping.encoding}", excerpt(raw.decode(mapping.encoding, "replace"))
+                )
+                continue
+            if line_no <= mapping.header_rows:
+                if line_no == mapping.header_rows:
+                    columns, width = _header_columns(split_csv(text, mapping.delimiter), mapping)
+                continue
+            if not text.strip() or text.lstrip().startswith(mapping.skip_prefixes):
+                continue
+            try:
+                yield _card_line(split_csv(text, mapping.delimiter), width, columns, kind_of, mapping, line_no, raw)
+            except LineError as exc:
+                yield BadLine(line_no, str(exc), excerpt(text))
+    if not columns:
+        raise SettlementFormatError("file has no header row")
+
+
+def _header_columns(header: list[str], mapping: CardMapping) -> tuple[dict[str, int], int]:
+    index = {name.strip(): i for i, name in enumerate(header)}
+    missing = [column for column in mapping.mapping.values() if column not in index]
+    if missing:
+        raise SettlementFormatError(f"columns not in header: {', '.join(missing)}")
+    return {fld: index[column] for fld, column in mapping.mapping.items()}, len(header)
+
+
+def _card_line(
+    row: list[str],
+    width: int,
+    columns: dict[str, int],
+    kind_of: dict[str, Kind],
+    mapping: CardMapping,
+    line_no: int,
+    raw: bytes,
+) -> SettlementLine:
+    if len(row) != width:
+        raise LineError(f"expected {width} columns, found {len(row)}")
+
+    values = {fld: row[i].strip() for fld, i in columns.items()}
+    get = values.get
+
+    kind_text = get("kind", "")
+    kind = kind_of.get(kind_text)
+    if kind is None:
+        raise LineError(f"unknown transaction type {kind_text!r}")
+    if "datetime" in columns:
+        occurred_at = parse_local_time(get("datetime", ""), mapping.datetime_format)
+    else:
+        occurred_at = parse_local_time(
+            f"{get('date', '')} {get('time', '')}", f"{mapping.date_format} {mapping.time_format}"
+        )
+    to_fen = yuan_to_fen if mapping.amount_unit == "yuan" else fen_field
+    amount = abs(to_fen(get("amount", "")))
+    if amount == 0:
+        raise LineError("amount is zero")
+    fee_text = get("fee", "")
+    return SettlementLine(
+        source="card",
+        kind=kind,
+        line_no=line_no,
+        occurred_at=occurred_at,
+        amount_fen=amount,
+        fee_fen=to_fen(fee_text) if fee_text else 0,
+        currency=get("currency", "") or mapping.currency,
+        merchant_no=get("merchant_no", ""),
+        terminal_no=get("terminal_no", ""),
+        voucher_no=get("voucher_no", ""),
+        rrn=get("rrn", ""),
+        channel_trade_no=get("channel_trade_no", ""),
+        merchant_order_no=get("merchant_order_no", ""),
+        channel_refund_no="",
+        merchant_refund_no=get("merchant_refund_no", ""),
+        refund_status="SUCCESS" if kind == "refund" else "",
+        payer_masked=mask_card_number(get("card_no", "")),
+        raw_hash=raw_hash(raw),
+        batch_no=get("batch_no", ""),
+        auth_code=get("auth_code", ""),
+    )

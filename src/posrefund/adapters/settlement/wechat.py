@@ -1,0 +1,132 @@
+"""WeChat Pay trade bill (交易账单 / 对账单, bill type ALL) as downloaded from the merchant platform or API.
+
+Every data field is prefixed with a backtick so spreadsheets keep long numbers as text; the file
+ends with a summary header (总交易单数,…) and one summary line, which are not transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from posrefund.adapters.settlement._common import (
+    BinarySource,
+    LineError,
+    SettlementFormatError,
+    excerpt,
+    iter_lines,
+    open_binary,
+    parse_local_time,
+    raw_hash,
+    split_csv,
+    yuan_to_fen,
+)
+from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
+
+WECHAT_COLUMNS = (
+    "交易时间",
+    "公众账号ID",
+    "商户号",
+    "特约商户号",
+    "设备号",
+    "微信订单号",
+    "商户订单号",
+    "用户标识",
+    "交易类型",
+    "交易状态",
+    "付款银行",
+    "货币种类",
+    "应结订单金额",
+    "代金券金额",
+    "微信退款单号",
+    "商户退款单号",
+    "退款金额",
+    "充值券退款金额",
+    "退款类型",
+    "退款状态",
+    "商品名称",
+    "商户数据包",
+    "手续费",
+    "费率",
+    "订单金额",
+    "申请退款金额",
+    "费率备注",
+)
+_REQUIRED = ("交易时间", "商户号", "微信订单号", "商户订单号", "交易状态", "应结订单金额", "退款金额", "手续费")
+_SUMMARY_START = "总交易单数"
+_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def parse_wechat_bill(source: BinarySource, encoding: str = "utf-8") -> Iterator[ParsedLine]:
+    """Yield one ``SettlementLine`` or ``BadLine`` per transaction line of a WeChat Pay bill, streaming.
+
+    A 交易状态 of REFUND makes a refund line (amount from 退款金额, else 申请退款金额), REVOKED a void,
+    anything else a sale (amount from 应结订单金额). Columns are found by header name, so the older
+    and newer layouts (with or without 费率备注 etc.) both work.
+    """
+    columns: dict[str, int] = {}
+    in_summary = False
+    with open_binary(source) as fh:
+        for line_no, raw, text in iter_lines(fh, encoding):
+            if text is None:
+                yield BadLine(line_no, f"not valid {encoding}", excerpt(raw.decode(encoding, "replace")))
+                continue
+            if not text.strip() or in_summary:
+                continue
+            if not columns:
+                header = [name.strip() for name in split_csv(text)]
+                missing = [name for name in _REQUIRED if name not in header]
+                if missing:
+                    raise SettlementFormatError(f"not a WeChat Pay bill header, missing: {', '.join(missing)}")
+                columns = {name: i for i, name in enumerate(header)}
+                continue
+            if text.startswith(_SUMMARY_START):
+                in_summary = True  # the summary header and its single data line end the transactions
+                continue
+            try:
+                yield _wechat_line(split_csv(text), columns, line_no, raw)
+            except LineError as exc:
+                yield BadLine(line_no, str(exc), excerpt(text))
+    if not columns:
+        raise SettlementFormatError("file has no header row")
+
+
+def _wechat_line(row: list[str], columns: dict[str, int], line_no: int, raw: bytes) -> SettlementLine:
+    if len(row) != len(columns):
+        raise LineError(f"expected {len(columns)} columns, found {len(row)}")
+
+    def get(name: str) -> str:
+        i = columns.get(name)
+        return row[i].strip().removeprefix("`").strip() if i is not None else ""
+
+    status = get("交易状态")
+    kind: Kind = "refund" if status == "REFUND" else "void" if status == "REVOKED" else "sale"
+    if kind == "refund":
+        amount = yuan_to_fen(get("退款金额") or "0") or yuan_to_fen(get("申请退款金额") or "0")
+    else:
+        amount = yuan_to_fen(get("应结订单金额") or "0") or yuan_to_fen(get("订单金额") or "0")
+    amount = abs(amount)
+    if amount == 0:
+        raise LineError("amount is zero")
+    fee = get("手续费")
+    sub_merchant = get("特约商户号")
+    return SettlementLine(
+        source="wechat",
+        kind=kind,
+        line_no=line_no,
+        occurred_at=parse_local_time(get("交易时间"), _TIME_FORMAT),
+        amount_fen=amount,
+        fee_fen=yuan_to_fen(fee) if fee else 0,
+        currency=get("货币种类") or "CNY",
+        # In service-provider mode the transaction belongs to the sub-merchant (特约商户号).
+        merchant_no=sub_merchant if sub_merchant not in ("", "0") else get("商户号"),
+        terminal_no=get("设备号"),
+        voucher_no="",
+        rrn="",
+        channel_trade_no=get("微信订单号"),
+        merchant_order_no=get("商户订单号"),
+        channel_refund_no=get("微信退款单号") if kind == "refund" else "",
+        merchant_refund_no=get("商户退款单号") if kind == "refund" else "",
+        refund_status=get("退款状态") if kind == "refund" else "",
+        payer_masked="",
+        raw_hash=raw_hash(raw),
+    )
