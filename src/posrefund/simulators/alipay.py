@@ -26,10 +26,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from posrefund.simulators._alipay_book import (
@@ -51,7 +50,7 @@ from posrefund.simulators._alipay_crypto import (
     rsa2_verify,
     sign_content,
 )
-from posrefund.simulators._scheduler import Scheduler
+from posrefund.simulators._http_life import HttpSimulatorLife
 
 __all__ = ["FAULTS", "AlipayKeys", "AlipaySimulator", "main"]
 
@@ -79,7 +78,7 @@ class _Delivery:
     attempt: int = 0
 
 
-class AlipaySimulator:
+class AlipaySimulator(HttpSimulatorLife):
     """Alipay's gateway on ``127.0.0.1:<port>`` in a background thread; ``with`` starts and stops it.
 
     ``min_gap_same_trade``: seconds a new refund of one trade must wait after the previous one (Alipay: 3; 0 =
@@ -120,8 +119,7 @@ class AlipaySimulator:
         self._hang_seconds = hang_seconds
         self._settle_after = settle_after
         self._max_skew = max_clock_skew
-        self._scheduler = Scheduler("alipay")
-        self._stopping = threading.Event()
+        self._init_life("alipay", port)
         self._deliveries: list[dict[str, Any]] = []
         self._deliveries_cv = threading.Condition()
         self._settling: set[int] = set()
@@ -137,54 +135,11 @@ class AlipaySimulator:
             rate_faults=rate_faults,
             seed=seed,
         )
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # ---- life -------------------------------------------------------------------------------------------
 
-    def start(self) -> str:
-        """Bind 127.0.0.1 on the given port (0: any free one), serve in a thread, return the base URL."""
-        if self._server is not None:
-            return self.base_url
-        server = ThreadingHTTPServer(("127.0.0.1", self._port), _handler_for(self))
-        server.daemon_threads = False  # so server_close() joins every request thread: nothing outlives stop()
-        self._server = server
-        self._stopping.clear()
-        self._scheduler = Scheduler("alipay")  # a fresh one: a stopped simulator may be started again
-        self._scheduler.start()
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="alipay-sim", daemon=True
-        )
-        self._thread.start()
-        return self.base_url
-
-    def stop(self) -> None:
-        self._stopping.set()  # releases requests held by no_answer_after_accept
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._scheduler.stop()
-        self._server, self._thread = None, None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    # ---- what a client needs to be configured --------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("simulator not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def _make_handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     @property
     def gateway_url(self) -> str:

@@ -27,13 +27,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from posrefund.simulators._scheduler import Scheduler
+from posrefund.simulators._http_life import HttpSimulatorLife
 from posrefund.simulators._wechatpay_book import (
     DEFAULT_RATE_FAULTS,
     FAULTS,
@@ -83,7 +82,7 @@ class _Delivery:
     attempt: int = 0
 
 
-class WeChatPaySimulator:
+class WeChatPaySimulator(HttpSimulatorLife):
     """WeChat Pay's refund API on ``127.0.0.1:<port>`` in a background thread; ``with`` starts and stops it.
 
     ``settle_after``: seconds after which a PROCESSING refund finishes on its own (``None``: only when queried
@@ -124,8 +123,7 @@ class WeChatPaySimulator:
         self._max_qps = max_qps
         self._recent: collections.deque[float] = collections.deque()
         self._rate_lock = threading.Lock()
-        self._scheduler = Scheduler("wechatpay")
-        self._stopping = threading.Event()
+        self._init_life("wechatpay", port)
         self._deliveries: list[dict[str, Any]] = []
         self._deliveries_cv = threading.Condition()
         self._notice_seq = itertools.count(1)
@@ -142,52 +140,11 @@ class WeChatPaySimulator:
             rate_faults=rate_faults,
             seed=seed,
         )
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # ---- life -------------------------------------------------------------------------------------------
 
-    def start(self) -> str:
-        """Bind 127.0.0.1 on the given port (0: any free one), serve in a thread, return the base URL."""
-        if self._server is not None:
-            return self.base_url
-        server = ThreadingHTTPServer(("127.0.0.1", self._port), _handler_for(self))
-        server.daemon_threads = False  # so server_close() joins every request thread: nothing outlives stop()
-        self._server = server
-        self._scheduler.start()
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="wechatpay-sim", daemon=True
-        )
-        self._thread.start()
-        return self.base_url
-
-    def stop(self) -> None:
-        self._stopping.set()  # releases requests held by no_answer_after_accept
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._scheduler.stop()
-        self._server, self._thread = None, None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    # ---- what a client needs to be configured --------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("simulator not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+    def _make_handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     @property
     def keys(self) -> WeChatPayKeys:
