@@ -16,34 +16,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from posrefund.simulators._rsa_keys import load_private, new_rsa, private_pem, public_pem
 
 # China has no daylight saving time, so a fixed +08:00 is exactly Asia/Shanghai (and needs no tz database).
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # "yyyy-MM-dd HH:mm:ss", Beijing time, as every Alipay timestamp
 _YUAN = re.compile(r"(\d{1,11})(?:\.(\d{1,2}))?")
-
-
-def new_rsa() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def private_pem(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode("ascii")
-
-
-def public_pem(key: rsa.RSAPublicKey) -> str:
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
-
-
-def _load_private(pem: str) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ValueError("not an RSA private key")
-    return key
 
 
 @dataclass(frozen=True)
@@ -94,8 +75,8 @@ class AlipayKeys:
         try:
             return cls(
                 app_id=(directory / "app_id.txt").read_text().strip(),
-                app_private_key=_load_private((directory / "app_private_key.pem").read_text()),
-                alipay_private_key=_load_private((directory / "alipay_private_key.pem").read_text()),
+                app_private_key=load_private((directory / "app_private_key.pem").read_text()),
+                alipay_private_key=load_private((directory / "alipay_private_key.pem").read_text()),
             )
         except FileNotFoundError:
             keys = cls.generate(app_id)

@@ -14,33 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from posrefund.simulators._rsa_keys import load_private, new_rsa, private_pem, public_pem
+
 SCHEMA = "WECHATPAY2-SHA256-RSA2048"
 _AUTH_FIELD = re.compile(r'(\w+)="([^"]*)"')
-
-
-def _new_rsa() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def _private_pem(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode("ascii")
-
-
-def _public_pem(key: rsa.RSAPublicKey) -> str:
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
-
-
-def _load_private(pem: str) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ValueError("not an RSA private key")
-    return key
 
 
 @dataclass(frozen=True)
@@ -60,24 +41,24 @@ class WeChatPayKeys:
         alphabet = string.ascii_letters + string.digits
         return cls(
             mchid=mchid,
-            merchant_private_key=_new_rsa(),
+            merchant_private_key=new_rsa(),
             merchant_serial_no=secrets.token_hex(20).upper(),
-            platform_private_key=_new_rsa(),
+            platform_private_key=new_rsa(),
             platform_public_key_id="PUB_KEY_ID_01" + "".join(secrets.choice(string.digits) for _ in range(24)),
             apiv3_key="".join(secrets.choice(alphabet) for _ in range(32)),
         )
 
     @property
     def merchant_private_key_pem(self) -> str:
-        return _private_pem(self.merchant_private_key)
+        return private_pem(self.merchant_private_key)
 
     @property
     def merchant_public_key_pem(self) -> str:
-        return _public_pem(self.merchant_private_key.public_key())
+        return public_pem(self.merchant_private_key.public_key())
 
     @property
     def platform_public_key_pem(self) -> str:
-        return _public_pem(self.platform_private_key.public_key())
+        return public_pem(self.platform_private_key.public_key())
 
     def credentials(self) -> dict[str, str]:
         """What a merchant downloads from the console to configure its client (never the platform's private key)."""
@@ -94,7 +75,7 @@ class WeChatPayKeys:
         """Persist the keys so a simulator restarted with the same directory keeps its clients configured."""
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "merchant_private_key.pem").write_text(self.merchant_private_key_pem)
-        (directory / "platform_private_key.pem").write_text(_private_pem(self.platform_private_key))
+        (directory / "platform_private_key.pem").write_text(private_pem(self.platform_private_key))
         (directory / "platform_public_key.pem").write_text(self.platform_public_key_pem)
         ids = f"{self.mchid}\n{self.merchant_serial_no}\n{self.platform_public_key_id}\n{self.apiv3_key}\n"
         (directory / "ids.txt").write_text(ids)
@@ -105,9 +86,9 @@ class WeChatPayKeys:
             mchid, serial, key_id, apiv3 = (directory / "ids.txt").read_text().split()
             return cls(
                 mchid=mchid,
-                merchant_private_key=_load_private((directory / "merchant_private_key.pem").read_text()),
+                merchant_private_key=load_private((directory / "merchant_private_key.pem").read_text()),
                 merchant_serial_no=serial,
-                platform_private_key=_load_private((directory / "platform_private_key.pem").read_text()),
+                platform_private_key=load_private((directory / "platform_private_key.pem").read_text()),
                 platform_public_key_id=key_id,
                 apiv3_key=apiv3,
             )
