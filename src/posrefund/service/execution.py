@@ -27,10 +27,10 @@ from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale, SettlementStatus
 from posrefund.domain.status import RefundStatus
-from posrefund.ports import CallbackVerifier, ConcurrentUpdate, PaymentChannel, UnitOfWork
+from posrefund.ports import CallbackVerifier, ConcurrentUpdate, PaymentChannel
 from posrefund.service.deps import Deps
 from posrefund.service.records import flush_case_events
-from posrefund.service.refunds import settle_reservation
+from posrefund.service.refunds import change_case, settle_reservation
 
 S = RefundStatus
 # Seconds to the next look at a refund in flight: first after about a minute, then growing (WeChat asks
@@ -291,29 +291,9 @@ def apply_callback(deps: Deps, router: Router, channel: str, headers: dict[str, 
     return "applied" if after is not None and after.version != before else "duplicate"
 
 
-def _person_step(deps: Deps, actor: Actor, case_id: str, step: Callable[[RefundCase, datetime], None]) -> RefundCase:
-    now = deps.clock.now()
-    with deps.uow() as uow:
-        case = _load(uow, actor, case_id)
-        before = case.status
-        step(case, now)
-        uow.refunds.save_case(case)
-        settle_reservation(uow, case, before)
-        flush_case_events(uow, case)
-        uow.commit()
-    return case
-
-
-def _load(uow: UnitOfWork, actor: Actor, case_id: str) -> RefundCase:
-    case = uow.refunds.get_case(actor.merchant_id or "", case_id)
-    if case is None or (actor.terminal_id is not None and case.terminal_id != actor.terminal_id):
-        raise NotFound("refund.not_found")
-    return case
-
-
 def retry(deps: Deps, actor: Actor, case_id: str, reason: str) -> RefundCase:
     actor.require("refund.retry")
-    return _person_step(deps, actor, case_id, lambda c, now: c.retry(actor, reason, now))
+    return change_case(deps, actor, case_id, lambda c, _uow, now: c.retry(actor, reason, now))
 
 
 def resolve(deps: Deps, actor: Actor, case_id: str, target: str, reason: str) -> RefundCase:
@@ -324,16 +304,16 @@ def resolve(deps: Deps, actor: Actor, case_id: str, target: str, reason: str) ->
         raise Invalid("refund.invalid_resolution", target=target) from None
     if status not in (S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CLOSED):
         raise Invalid("refund.invalid_resolution", target=target)
-    return _person_step(deps, actor, case_id, lambda c, now: c.resolve(actor, status, reason, now))
+    return change_case(deps, actor, case_id, lambda c, _uow, now: c.resolve(actor, status, reason, now))
 
 
 def reroute(deps: Deps, actor: Actor, case_id: str, method: str, reason: str) -> RefundCase:
     """Pay a failed or abnormal refund away from its original route, with a reviewer's recorded reason."""
     actor.require("refund.reroute")
-    return _person_step(deps, actor, case_id, lambda c, now: c.reroute(actor, method, reason, now))
+    return change_case(deps, actor, case_id, lambda c, _uow, now: c.reroute(actor, method, reason, now))
 
 
 def confirm_payout(deps: Deps, actor: Actor, case_id: str, reference: str) -> RefundCase:
     """Cash handed over at the till, or a cheque cleared (finance enters the bank reference)."""
     actor.require("refund.confirm_payout")
-    return _person_step(deps, actor, case_id, lambda c, now: c.confirm_offline_payout(actor, reference, now))
+    return change_case(deps, actor, case_id, lambda c, _uow, now: c.confirm_offline_payout(actor, reference, now))

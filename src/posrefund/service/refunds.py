@@ -203,47 +203,41 @@ def settle_reservation(uow: UnitOfWork, case: RefundCase, before: RefundStatus) 
         uow.sales.release(case.sale_id, case.amount_fen)
 
 
-def approve(deps: Deps, actor: Actor, case_id: str, reason: str = "") -> RefundCase:
-    actor.require("refund.review")
-    refuse_card_number(reason, "reason")
+def change_case(
+    deps: Deps, actor: Actor, case_id: str, step: Callable[[RefundCase, UnitOfWork, datetime], None]
+) -> RefundCase:
+    """A person's step on one case, in one transaction: load it (own merchant, own terminal), apply the step,
+    save with compare-and-set, move the reservation if the case just became final, record its events."""
     now = deps.clock.now()
     with deps.uow() as uow:
         case = _load(uow, actor, case_id)
-        case.approve(actor, policy_of(uow, case.merchant_id), reason, now)
+        before = case.status
+        step(case, uow, now)
         uow.refunds.save_case(case)
+        settle_reservation(uow, case, before)
         flush_case_events(uow, case)
         uow.commit()
     return case
+
+
+def approve(deps: Deps, actor: Actor, case_id: str, reason: str = "") -> RefundCase:
+    actor.require("refund.review")
+    refuse_card_number(reason, "reason")
+    return change_case(
+        deps, actor, case_id, lambda c, uow, now: c.approve(actor, policy_of(uow, c.merchant_id), reason, now)
+    )
 
 
 def reject(deps: Deps, actor: Actor, case_id: str, reason: str) -> RefundCase:
     actor.require("refund.review")
     refuse_card_number(reason, "reason")
-    now = deps.clock.now()
-    with deps.uow() as uow:
-        case = _load(uow, actor, case_id)
-        before = case.status
-        case.reject(actor, reason, now)
-        uow.refunds.save_case(case)
-        settle_reservation(uow, case, before)
-        flush_case_events(uow, case)
-        uow.commit()
-    return case
+    return change_case(deps, actor, case_id, lambda c, _uow, now: c.reject(actor, reason, now))
 
 
 def cancel(deps: Deps, actor: Actor, case_id: str, reason: str = "") -> RefundCase:
     actor.require("refund.cancel")
     refuse_card_number(reason, "reason")
-    now = deps.clock.now()
-    with deps.uow() as uow:
-        case = _load(uow, actor, case_id)
-        before = case.status
-        case.cancel(actor, reason, now)
-        uow.refunds.save_case(case)
-        settle_reservation(uow, case, before)
-        flush_case_events(uow, case)
-        uow.commit()
-    return case
+    return change_case(deps, actor, case_id, lambda c, _uow, now: c.cancel(actor, reason, now))
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def _check_fields(inp: SaleInput, now: datetime) -> None:
     validate_payer_masked(inp.payer_masked)
 
 
-def _build(deps: Deps, actor: Actor, inp: SaleInput, store_id: str, sale_id: str) -> Sale:
+def _build(actor: Actor, inp: SaleInput, store_id: str, sale_id: str) -> Sale:
     return Sale(
         id=sale_id,
         merchant_id=actor.merchant_id or "",
@@ -110,7 +110,7 @@ def record_sale(deps: Deps, actor: Actor, inp: SaleInput) -> Sale:
     _check_fields(inp, now)
     with deps.uow() as uow:
         store_id = _terminal_store(uow, actor, inp.terminal_id)
-        sale = _build(deps, actor, inp, store_id, deps.ids.new_id("sal"))
+        sale = _build(actor, inp, store_id, deps.ids.new_id("sal"))
         if not uow.sales.add_sale(sale, now):
             raise DuplicateSale(inp.terminal_id, inp.batch_no, inp.voucher_no)
         record(uow, actor, actor.merchant_id, "sale.recorded", now, sale_id=sale.id, amount_fen=sale.amount_fen)
@@ -206,7 +206,7 @@ def import_sales(
                 except DomainError as err:
                     report.errors.append((line, err.code, err.params))
                     continue
-                sale = _build(deps, actor, item, store_id, deps.ids.new_id("sal"))
+                sale = _build(actor, item, store_id, deps.ids.new_id("sal"))
                 if uow.sales.add_sale(sale, now):
                     report.imported += 1
                 else:
