@@ -222,6 +222,19 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, readonly: bool = False) -> UnitOfWork: ...
 
-    def batch(self) -> AbstractContextManager[None]:
-        """Group commit: units of work opened inside share one transaction and one commit."""
+    def open_batch(self) -> GroupCommit:
+        """Group commit: units of work opened inside ``joined()`` share one transaction and one commit."""
         ...
+
+
+class GroupCommit(Protocol):
+    """One transaction shared by many units of work (each a savepoint), made durable by one commit.
+
+    ``joined()`` is used on the thread that runs the units of work; ``commit()`` may then run on another
+    thread (the fsync leaves the event loop free), after which the transaction is closed either way."""
+
+    def joined(self) -> AbstractContextManager[None]: ...
+
+    def commit(self) -> None: ...
+
+    def abandon(self) -> None: ...

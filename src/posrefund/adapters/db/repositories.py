@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from posrefund.adapters.db import tables as t
+from posrefund.adapters.db.prebuilt import Prebuilt
 from posrefund.domain.audit import GENESIS, chain_hash
 from posrefund.domain.events import CaseEvent
 from posrefund.domain.pii import card_last4
@@ -22,11 +23,11 @@ from posrefund.ports import ConcurrentUpdate, CustomerRecord, RefundQuery, SaleQ
 
 PLATFORM_CHAIN = "platform"
 
-# Statements on the refund hot path are built once: SQLAlchemy then finds their compiled form in its cache
-# and only binds parameters. (Building them per call, with literal values, cost ~3 ms per refund request.)
+# Statements on the refund hot path are built once (building them per call, with literal values, cost ~3 ms per
+# refund request) and, on SQLite, run straight on the driver's cursor (see prebuilt.py: ~45 µs saved each).
 _S, _R, _A, _H, _I = t.sales.c, t.refunds.c, t.audit_events.c, t.audit_heads.c, t.idempotency.c
-GET_SALE = select(t.sales).where(_S.id == bindparam("b_id"), _S.merchant_id == bindparam("b_mid"))
-RESERVE = (
+GET_SALE = Prebuilt(select(t.sales).where(_S.id == bindparam("b_id"), _S.merchant_id == bindparam("b_mid")))
+RESERVE = Prebuilt(
     update(t.sales)
     .where(
         _S.id == bindparam("b_id"),
@@ -35,27 +36,27 @@ RESERVE = (
     )
     .values(reserved_fen=_S.reserved_fen + bindparam("b_amount"), refund_count=_S.refund_count + 1)
 )
-RELEASE = (
+RELEASE = Prebuilt(
     update(t.sales)
     .where(_S.id == bindparam("b_id"), _S.reserved_fen >= bindparam("b_amount"))
     .values(reserved_fen=_S.reserved_fen - bindparam("b_amount"), refund_count=_S.refund_count - 1)
 )
-SETTLE = (
+SETTLE = Prebuilt(
     update(t.sales)
     .where(_S.id == bindparam("b_id"), _S.reserved_fen >= bindparam("b_amount"))
     .values(reserved_fen=_S.reserved_fen - bindparam("b_amount"), refunded_fen=_S.refunded_fen + bindparam("b_amount"))
 )
-INSERT_REFUND = insert(t.refunds)
-GET_CASE = select(t.refunds).where(_R.id == bindparam("b_id"), _R.merchant_id == bindparam("b_mid"))
-SAVE_CASE = update(t.refunds).where(_R.id == bindparam("b_id"), _R.version == bindparam("b_version"))
-GET_POLICY = select(t.policies.c.document).where(t.policies.c.merchant_id == bindparam("b_mid"))
-AUDIT_HEAD = select(_H.seq, _H.hash).where(_H.chain == bindparam("b_chain")).with_for_update()
-INSERT_HEAD = insert(t.audit_heads)
-UPDATE_HEAD = update(t.audit_heads).where(_H.chain == bindparam("b_chain"))
-INSERT_AUDIT = insert(t.audit_events)
-INSERT_OUTBOX = insert(t.outbox)
-GET_IDEMPOTENCY = select(t.idempotency).where(_I.scope == bindparam("b_scope"), _I.key == bindparam("b_key"))
-INSERT_IDEMPOTENCY = insert(t.idempotency)
+INSERT_REFUND = Prebuilt(insert(t.refunds))
+GET_CASE = Prebuilt(select(t.refunds).where(_R.id == bindparam("b_id"), _R.merchant_id == bindparam("b_mid")))
+SAVE_CASE = Prebuilt(update(t.refunds).where(_R.id == bindparam("b_id"), _R.version == bindparam("b_version")))
+GET_POLICY = Prebuilt(select(t.policies.c.document).where(t.policies.c.merchant_id == bindparam("b_mid")))
+AUDIT_HEAD = Prebuilt(select(_H.seq, _H.hash).where(_H.chain == bindparam("b_chain")).with_for_update())
+INSERT_HEAD = Prebuilt(insert(t.audit_heads))
+UPDATE_HEAD = Prebuilt(update(t.audit_heads).where(_H.chain == bindparam("b_chain")))
+INSERT_AUDIT = Prebuilt(insert(t.audit_events))
+INSERT_OUTBOX = Prebuilt(insert(t.outbox))
+GET_IDEMPOTENCY = Prebuilt(select(t.idempotency).where(_I.scope == bindparam("b_scope"), _I.key == bindparam("b_key")))
+INSERT_IDEMPOTENCY = Prebuilt(insert(t.idempotency))
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -150,7 +151,7 @@ class PolicySql:
         self.c = conn
 
     def get_policy(self, merchant_id: str) -> RefundPolicy | None:
-        doc = self.c.execute(GET_POLICY, {"b_mid": merchant_id}).scalar()
+        doc = GET_POLICY.run(self.c, {"b_mid": merchant_id}).scalar()
         return _parse_policy(doc) if doc else None
 
     def put_policy(self, merchant_id: str, policy: RefundPolicy, actor_id: str, now: datetime) -> int:
@@ -251,7 +252,7 @@ class SaleSql:
         return True
 
     def get_sale(self, merchant_id: str, sale_id: str) -> Sale | None:
-        r = self.c.execute(GET_SALE, {"b_id": sale_id, "b_mid": merchant_id}).first()
+        r = GET_SALE.run(self.c, {"b_id": sale_id, "b_mid": merchant_id}).first()
         return sale_from_row(r) if r else None
 
     def find_sales(self, merchant_id: str, query: SaleQuery) -> list[Sale]:
@@ -272,15 +273,15 @@ class SaleSql:
 
     def reserve(self, sale_id: str, amount_fen: int, max_refunds: int) -> bool:
         """Atomically hold ``amount_fen`` of the sale; False when it would overdraw or pass the count."""
-        result = self.c.execute(RESERVE, {"b_id": sale_id, "b_amount": amount_fen, "b_max": max_refunds})
+        result = RESERVE.run(self.c, {"b_id": sale_id, "b_amount": amount_fen, "b_max": max_refunds})
         return result.rowcount == 1
 
     def release(self, sale_id: str, amount_fen: int) -> None:
-        if self.c.execute(RELEASE, {"b_id": sale_id, "b_amount": amount_fen}).rowcount != 1:
+        if RELEASE.run(self.c, {"b_id": sale_id, "b_amount": amount_fen}).rowcount != 1:
             raise RuntimeError(f"reservation of sale {sale_id} smaller than {amount_fen}")
 
     def settle_refund(self, sale_id: str, amount_fen: int) -> None:
-        if self.c.execute(SETTLE, {"b_id": sale_id, "b_amount": amount_fen}).rowcount != 1:
+        if SETTLE.run(self.c, {"b_id": sale_id, "b_amount": amount_fen}).rowcount != 1:
             raise RuntimeError(f"reservation of sale {sale_id} smaller than {amount_fen}")
 
 
@@ -338,8 +339,8 @@ class RefundSql:
         self.c = conn
 
     def add_case(self, case: RefundCase, customer: CustomerRecord) -> None:
-        self.c.execute(
-            INSERT_REFUND,
+        INSERT_REFUND.run(
+            self.c,
             {
                 "id": case.id,
                 "merchant_id": case.merchant_id,
@@ -374,13 +375,13 @@ class RefundSql:
         case.version = 1
 
     def get_case(self, merchant_id: str, case_id: str) -> RefundCase | None:
-        r = self.c.execute(GET_CASE, {"b_id": case_id, "b_mid": merchant_id}).first()
+        r = GET_CASE.run(self.c, {"b_id": case_id, "b_mid": merchant_id}).first()
         return case_from_row(r) if r else None
 
     def save_case(self, case: RefundCase) -> None:
         """Compare-and-set on the version read: a lost race raises instead of overwriting."""
-        result = self.c.execute(
-            SAVE_CASE,
+        result = SAVE_CASE.run(
+            self.c,
             {
                 "b_id": case.id,
                 "b_version": case.version,
@@ -512,7 +513,7 @@ class AuditSql:
         if not events:
             return
         chain = merchant_id or PLATFORM_CHAIN
-        head = self.c.execute(AUDIT_HEAD, {"b_chain": chain}).first()
+        head = AUDIT_HEAD.run(self.c, {"b_chain": chain}).first()
         seq, prev = (0, GENESIS) if head is None else (int(head.seq), str(head.hash))
         rows = []
         for event in events:
@@ -533,11 +534,11 @@ class AuditSql:
             row["prev_hash"] = prev
             row["hash"] = prev = chain_hash(prev, audit_fields(row))
             rows.append(row)
-        self.c.execute(INSERT_AUDIT, rows)
+        INSERT_AUDIT.run(self.c, rows)
         if head is None:
-            self.c.execute(INSERT_HEAD, {"chain": chain, "seq": seq, "hash": prev})
+            INSERT_HEAD.run(self.c, {"chain": chain, "seq": seq, "hash": prev})
         else:
-            self.c.execute(UPDATE_HEAD, {"b_chain": chain, "seq": seq, "hash": prev})
+            UPDATE_HEAD.run(self.c, {"b_chain": chain, "seq": seq, "hash": prev})
 
     def case_events(self, merchant_id: str, case_id: str) -> list[dict[str, Any]]:
         a = t.audit_events.c
@@ -566,8 +567,8 @@ class OutboxSql:
     def put_many(self, items: Sequence[tuple[str, str, str | None, dict[str, Any], datetime]]) -> None:
         if not items:
             return
-        self.c.execute(
-            INSERT_OUTBOX,
+        INSERT_OUTBOX.run(
+            self.c,
             [
                 {
                     "topic": topic,
@@ -624,12 +625,12 @@ class IdempotencySql:
         self.c = conn
 
     def lookup(self, scope: str, key: str) -> dict[str, Any] | None:
-        r = self.c.execute(GET_IDEMPOTENCY, {"b_scope": scope, "b_key": key}).first()
+        r = GET_IDEMPOTENCY.run(self.c, {"b_scope": scope, "b_key": key}).first()
         return _row(r) if r else None
 
     def save(self, scope: str, key: str, request_hash: str, status: int, body: bytes, now: datetime) -> None:
-        self.c.execute(
-            INSERT_IDEMPOTENCY,
+        INSERT_IDEMPOTENCY.run(
+            self.c,
             {
                 "scope": scope,
                 "key": key,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,7 +10,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Connection, Engine, NestedTransaction
+from sqlalchemy import Connection, Engine
 
 from posrefund.adapters.db.repositories import (
     AuditSql,
@@ -57,13 +58,13 @@ class SqlUnitOfWork:
         self._local_date = local_date
         self._readonly = readonly
         self._shared = shared
-        self._nested: NestedTransaction | None = None
+        self._savepoint: str | None = None
         self._conn: Connection | None = None
 
     def __enter__(self) -> Self:
         if self._shared is not None:
             conn = self._shared
-            self._nested = conn.begin_nested()
+            self._savepoint = _savepoint(conn, "SAVEPOINT {}")
         else:
             conn = self._engine.connect()
             if self._readonly:
@@ -87,9 +88,9 @@ class SqlUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         assert self._conn is not None
-        if self._nested is not None:
-            if self._nested.is_active:
-                self._nested.rollback()
+        if self._shared is not None:
+            if self._savepoint is not None:
+                self.rollback()
             self._conn = None
             return
         try:
@@ -101,17 +102,39 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self._conn is not None
-        if self._nested is not None:
-            self._nested.commit()
-        else:
+        if self._shared is None:
             self._conn.commit()
+        elif self._savepoint is not None:
+            _driver_sql(self._conn, f"RELEASE SAVEPOINT {self._savepoint}")
+            self._savepoint = None
 
     def rollback(self) -> None:
         assert self._conn is not None
-        if self._nested is not None:
-            self._nested.rollback()
-        else:
+        if self._shared is None:
             self._conn.rollback()
+        elif self._savepoint is not None:
+            _driver_sql(self._conn, f"ROLLBACK TO SAVEPOINT {self._savepoint}")
+            _driver_sql(self._conn, f"RELEASE SAVEPOINT {self._savepoint}")
+            self._savepoint = None
+
+
+_savepoints = itertools.count(1)
+
+
+def _savepoint(conn: Connection, template: str) -> str:
+    """A savepoint of the group's transaction, sent straight to the driver: SQLAlchemy's ``begin_nested``
+    compiles a new SAVEPOINT statement each time (~100 µs), and only our code uses this connection."""
+    name = f"uow_{next(_savepoints)}"
+    _driver_sql(conn, template.format(name))
+    return name
+
+
+def _driver_sql(conn: Connection, sql: str) -> None:
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
 
 
 class SqlUnitOfWorkFactory:
@@ -123,21 +146,39 @@ class SqlUnitOfWorkFactory:
     def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self._local_date, readonly, getattr(self._batch, "conn", None))
 
+    def open_batch(self) -> SqlGroupCommit:
+        return SqlGroupCommit(self.engine, self._batch)
+
+
+class SqlGroupCommit:
+    """Group commit: every unit of work opened in this thread inside ``joined()`` is a savepoint of one
+    transaction, and one commit (one fsync) makes them all durable together. Callers answer only after
+    ``commit()`` returns; the connection is closed afterwards whatever happened."""
+
+    def __init__(self, engine: Engine, slot: threading.local) -> None:
+        self._slot = slot
+        self._conn = engine.connect()
+        self._conn.begin()
+
     @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Group commit: every unit of work opened in this thread meanwhile is a savepoint of one transaction,
-        and one commit (one fsync) makes them all durable together. Callers answer only after it returns."""
-        if getattr(self._batch, "conn", None) is not None:
-            yield
-            return
-        conn = self.engine.connect()
-        conn.begin()
-        self._batch.conn = conn
+    def joined(self) -> Iterator[None]:
+        if getattr(self._slot, "conn", None) is not None:
+            raise RuntimeError("a group commit is already open in this thread")
+        self._slot.conn = self._conn
         try:
             yield
-            conn.commit()
         finally:
-            self._batch.conn = None
-            if conn.in_transaction():
-                conn.rollback()
-            conn.close()
+            self._slot.conn = None
+
+    def commit(self) -> None:
+        try:
+            self._conn.commit()
+        finally:
+            self.abandon()
+
+    def abandon(self) -> None:
+        try:
+            if self._conn.in_transaction():
+                self._conn.rollback()
+        finally:
+            self._conn.close()

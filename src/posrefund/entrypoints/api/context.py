@@ -38,35 +38,49 @@ class AppContext:
         self._token_cache: OrderedDict[str, tuple[Actor, float]] = OrderedDict()
         self.in_flight: set[tuple[str, str]] = set()
         self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]] = []
-        self._flush_scheduled = False
+        self._drainer: asyncio.Task[None] | None = None
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if not self.inline:
             return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self._limiter)
-        # Inline (SQLite): calls that arrive in the same turn of the event loop are run together in one
+        # Inline (SQLite): calls that arrive while the previous batch commits are run together in one
         # transaction, each in its own savepoint, and answered after the one commit (group commit).
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._pending.append((fn, args, kwargs, future))
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            loop.call_soon(self._flush)
+        if self._drainer is None:
+            self._drainer = loop.create_task(self._drain())
         result: T = await future
         return result
 
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        batch, self._pending = self._pending, []
-        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+    async def _drain(self) -> None:
+        """Run what is pending as one batch on the event loop, then commit it on a thread: while the fsync
+        runs, the loop reads and answers other requests, which form the next batch."""
         try:
-            with self.deps.uow.batch():
-                for fn, args, kwargs, future in batch:
-                    try:
-                        outcomes.append((future, True, fn(*args, **kwargs)))
-                    except Exception as exc:  # that call's savepoint is rolled back; the others go on
-                        outcomes.append((future, False, exc))
-        except Exception as exc:  # the commit itself failed: nothing of this batch is durable
-            outcomes = [(future, False, exc) for _fn, _a, _k, future in batch]
+            while self._pending:
+                batch, self._pending = self._pending, []
+                outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+                try:
+                    group = self.deps.uow.open_batch()
+                except Exception as exc:  # no connection: nothing of this batch ran
+                    self._settle([(f, False, exc) for _fn, _a, _k, f in batch])
+                    continue
+                with group.joined():
+                    for fn, args, kwargs, future in batch:
+                        try:
+                            outcomes.append((future, True, fn(*args, **kwargs)))
+                        except Exception as exc:  # that call's savepoint is rolled back; the others go on
+                            outcomes.append((future, False, exc))
+                try:
+                    await asyncio.shield(asyncio.to_thread(group.commit))
+                except Exception as exc:  # the commit itself failed: nothing of this batch is durable
+                    outcomes = [(future, False, exc) for _fn, _a, _k, future in batch]
+                self._settle(outcomes)
+        finally:
+            self._drainer = None
+
+    @staticmethod
+    def _settle(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
         for future, ok, value in outcomes:
             if future.cancelled():
                 continue

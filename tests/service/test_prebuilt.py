@@ -1,0 +1,80 @@
+"""The SQLite fast path for hot statements must behave exactly like ``Connection.execute``: same rows and
+types, same rowcounts, same exception classes, same transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from posrefund.adapters.db import tables as t
+from posrefund.adapters.db.prebuilt import FastResult, Prebuilt
+from posrefund.adapters.db.repositories import GET_SALE, RESERVE
+from posrefund.domain.sale import Sale
+from posrefund.service.deps import Deps
+from tests.conftest import World
+from tests.helpers import new_sale
+
+
+@pytest.fixture
+def seeded(deps: Deps, world: World, engine: Engine) -> tuple[Engine, Sale]:
+    return engine, new_sale(deps, world.a, amount_fen=10_000)
+
+
+def test_select_gives_the_same_row_as_core(seeded: tuple[Engine, Sale]) -> None:
+    engine, sale = seeded
+    key = {"b_id": sale.id, "b_mid": sale.merchant_id}
+    with engine.connect() as c:
+        core = c.execute(GET_SALE.stmt, key).first()
+        fast = GET_SALE.run(c, key).first()
+        assert core is not None and fast is not None
+        assert dict(fast._mapping) == dict(core._mapping)
+        assert fast.paid_at == sale.paid_at and fast.paid_at.tzinfo is not None  # type conversion applied
+        assert fast[0] == sale.id
+        assert GET_SALE.run(c, {"b_id": "nope", "b_mid": sale.merchant_id}).first() is None
+
+
+def test_fast_path_is_taken_on_sqlite_only(seeded: tuple[Engine, Sale], backend: str) -> None:
+    engine, sale = seeded
+    with engine.connect() as c:
+        result = GET_SALE.run(c, {"b_id": sale.id, "b_mid": sale.merchant_id})
+    assert isinstance(result, FastResult) == (backend == "sqlite")
+
+
+def test_update_with_a_literal_counts_rows_and_keeps_the_rule(seeded: tuple[Engine, Sale]) -> None:
+    """RESERVE has ``refund_count + 1``: a literal bound value the fast path must carry itself."""
+    engine, sale = seeded
+    with engine.begin() as c:
+        assert RESERVE.run(c, {"b_id": sale.id, "b_amount": 6_000, "b_max": 50}).rowcount == 1
+        assert RESERVE.run(c, {"b_id": sale.id, "b_amount": 6_000, "b_max": 50}).rowcount == 0  # overdraw
+    with engine.connect() as c:
+        q = select(t.sales.c.reserved_fen, t.sales.c.refund_count).where(t.sales.c.id == sale.id)
+        row = c.execute(q).one()
+    assert tuple(row) == (6_000, 1)
+
+
+def test_driver_errors_arrive_as_sqlalchemy_errors_and_roll_back(seeded: tuple[Engine, Sale]) -> None:
+    engine, sale = seeded
+    rename = Prebuilt(update(t.stores).where(t.stores.c.id == bindparam("b_id")))
+    with engine.connect() as c:
+        store = dict(c.execute(select(t.stores).where(t.stores.c.id == sale.store_id)).one()._mapping)
+    with pytest.raises(IntegrityError), engine.begin() as c:
+        rename.run(c, {"b_id": sale.store_id, "name": "renamed"})
+        Prebuilt(insert(t.stores)).run(c, store)  # the same primary key again
+    with engine.connect() as c:
+        name = c.execute(select(t.stores.c.name).where(t.stores.c.id == sale.store_id)).scalar()
+    assert name == store["name"]  # the update before the error was undone
+
+
+def test_executemany_inserts_every_row(seeded: tuple[Engine, Sale]) -> None:
+    engine, sale = seeded
+    with engine.connect() as c:
+        store = dict(c.execute(select(t.stores).where(t.stores.c.id == sale.store_id)).one()._mapping)
+    rows: list[dict[str, Any]] = [{**store, "id": f"many_{i}", "name": f"s{i}"} for i in range(5)]
+    with engine.begin() as c:
+        Prebuilt(insert(t.stores)).run(c, rows)
+    with engine.connect() as c:
+        got = c.execute(select(t.stores.c.name).where(t.stores.c.id.like("many_%")).order_by(t.stores.c.id)).scalars()
+        assert list(got) == [f"s{i}" for i in range(5)]
