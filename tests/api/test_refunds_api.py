@@ -225,3 +225,36 @@ def test_list_paginates_and_filters(client: TestClient, auth: Auth, world: World
 def test_unknown_routes_answer_in_our_error_shape(client: TestClient, path: str) -> None:
     r = client.get(path)
     assert r.status_code == 404 and r.json()["code"] == "request.not_found"
+
+
+def test_the_hand_read_refund_body_answers_like_every_other_route(client: TestClient, auth: Auth) -> None:
+    """POST /v1/refunds reads its body without FastAPI's parameter machinery: same rules, same answers."""
+    h = auth("a.cashier", **{"Idempotency-Key": "hand-1"})
+    cases = [
+        (b"", "application/json", "body"),
+        (b'{"sale_id": "x", "amount_fen": 1, "reason": "other"}', "text/plain", "body"),
+        (b"{not json", "application/json", "body"),
+        (b'{"sale_id": "x", "amount_fen": "100", "reason": "other"}', "application/json", "body.amount_fen"),
+        (b'{"sale_id": "x", "amount_fen": 1, "reason": "other", "extra": 1}', "application/json", "body.extra"),
+        (b'{"sale_id": "x", "amount_fen": 1, "reason": "other", "customer": {"pin": "1"}}', None, "body.customer.pin"),
+    ]
+    for raw, ctype, where in cases:
+        r = client.post("/v1/refunds", content=raw, headers={**h, "Content-Type": ctype or "application/json"})
+        assert r.status_code == 422, (raw, r.text)
+        body = r.json()
+        assert body["code"] == "request.invalid"
+        assert any(".".join(e["loc"]).startswith(where) for e in body["params"]["errors"]), (raw, body)
+    # who is calling is checked before the body is looked at, as with Depends()
+    assert client.post("/v1/refunds", content=b"{not json", headers={"Idempotency-Key": "k"}).status_code == 401
+
+
+def test_openapi_still_documents_the_refund_request(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    op = spec["paths"]["/v1/refunds"]["post"]
+    ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref == "#/components/schemas/RefundIn"
+    refund_in = spec["components"]["schemas"]["RefundIn"]
+    assert set(refund_in["required"]) == {"sale_id", "amount_fen", "reason"}
+    assert refund_in["additionalProperties"] is False
+    assert "CustomerIn" in spec["components"]["schemas"]
+    assert [p["name"] for p in op["parameters"]] == ["Idempotency-Key"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -11,11 +13,15 @@ from posrefund.domain.errors import DomainError
 from posrefund.entrypoints.api import errors
 from posrefund.entrypoints.api.access_log import AccessLog
 from posrefund.entrypoints.api.context import AppContext
+from posrefund.entrypoints.api.json_body import with_models
 from posrefund.entrypoints.api.pii_guard import PiiGuard
 from posrefund.entrypoints.api.routers import admin, auth, calendar, callbacks, evidence, refunds, sales
+from posrefund.entrypoints.api.schemas import RefundIn
 from posrefund.ports import ConcurrentUpdate
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
+
+HAND_READ_MODELS = (RefundIn,)  # bodies read by json_body(), documented by openapi_body()
 
 
 def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Router | None = None) -> FastAPI:
@@ -47,6 +53,15 @@ def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Ro
 
     app.add_middleware(PiiGuard)
     app.add_middleware(AccessLog)
+
+    document = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_models(document(), *HAND_READ_MODELS)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
