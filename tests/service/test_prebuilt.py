@@ -3,9 +3,12 @@ types, same rowcounts, same exception classes, same transaction."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -78,3 +81,25 @@ def test_executemany_inserts_every_row(seeded: tuple[Engine, Sale]) -> None:
     with engine.connect() as c:
         got = c.execute(select(t.stores.c.name).where(t.stores.c.id.like("many_%")).order_by(t.stores.c.id)).scalars()
         assert list(got) == [f"s{i}" for i in range(5)]
+
+
+@given(st.datetimes(timezones=st.timezones()))
+def test_the_one_call_datetime_conversion_equals_sqlalchemys(value: datetime) -> None:
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    column = t.refunds.c.created_at.type
+    two_steps = column.dialect_impl(dialect).bind_processor(dialect)
+    assert two_steps is not None
+    try:
+        expected = two_steps(value)
+    except (ValueError, OverflowError) as exc:  # out of range once in UTC: both must refuse
+        with pytest.raises(type(exc)):
+            t.UTCDateTime.sqlite_text(value)
+        return
+    assert t.UTCDateTime.sqlite_text(value) == expected
+
+
+def test_naive_datetimes_are_refused_by_both() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        t.UTCDateTime.sqlite_text(datetime(2026, 1, 1))

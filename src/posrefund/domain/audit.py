@@ -9,8 +9,12 @@ from typing import Any
 GENESIS = "0" * 64
 
 
+# One encoder for every hash (json.dumps with options builds a new encoder per call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def canonical(fields: dict[str, Any]) -> bytes:
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    return _CANONICAL.encode(fields).encode()
 
 
 def chain_hash(prev_hash: str, fields: dict[str, Any]) -> str:

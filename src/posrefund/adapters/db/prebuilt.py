@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import Select
+from sqlalchemy.types import TypeEngine
 
 Convert = Callable[[Any], Any] | None
 Params = Mapping[str, Any] | Sequence[Mapping[str, Any]]  # one row, or many for executemany
@@ -137,7 +138,7 @@ def _plan_for(stmt: Select[Any] | UpdateBase, dialect: Dialect, shape: tuple[str
     consts = {n: by_name[n].value for n in set(names) - set(shape)}
     if any(by_name[n].required or callable(v) for n, v in consts.items()):
         return None
-    convs = [by_name[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+    convs = [_bind_converter(by_name[n].type, dialect) for n in names]
     binds = tuple((i, c) for i, c in enumerate(convs) if c is not None)
     values = _values_getter(names, consts)
     keys: tuple[str, ...] = ()
@@ -161,3 +162,11 @@ def _values_getter(names: tuple[str, ...], consts: dict[str, Any]) -> Callable[[
     if consts:
         return lambda p: getter({**consts, **p})
     return getter
+
+
+def _bind_converter(type_: TypeEngine[Any], dialect: Dialect) -> Convert:
+    """A type may offer one call that does all its SQLite conversion (``sqlite_text``); else SQLAlchemy's."""
+    direct = getattr(type_, "sqlite_text", None)
+    if direct is not None:
+        return cast(Callable[[Any], Any], direct)
+    return type_.dialect_impl(dialect).bind_processor(dialect)

@@ -57,6 +57,9 @@ INSERT_AUDIT = Prebuilt(insert(t.audit_events))
 INSERT_OUTBOX = Prebuilt(insert(t.outbox))
 GET_IDEMPOTENCY = Prebuilt(select(t.idempotency).where(_I.scope == bindparam("b_scope"), _I.key == bindparam("b_key")))
 INSERT_IDEMPOTENCY = Prebuilt(insert(t.idempotency))
+# Encoders built once: json.dumps with options builds a new encoder on every call.
+_event_data = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str).encode
+_payload = json.JSONEncoder(sort_keys=True, default=str).encode
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -529,7 +532,7 @@ class AuditSql:
                 "before": event.before,
                 "after": event.after,
                 "reason": event.reason,
-                "data": json.dumps(event.data, sort_keys=True, ensure_ascii=False, default=str),
+                "data": _event_data(event.data),
             }
             row["prev_hash"] = prev
             row["hash"] = prev = chain_hash(prev, audit_fields(row))
@@ -576,7 +579,7 @@ class OutboxSql:
                     "case_id": cid,
                     "created_at": now,
                     "available_at": now,
-                    "payload": json.dumps(payload, sort_keys=True, default=str),
+                    "payload": _payload(payload),
                     "attempts": 0,
                 }
                 for topic, mid, cid, payload, now in items

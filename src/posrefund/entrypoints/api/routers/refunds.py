@@ -40,10 +40,13 @@ def _check_key(key: str | None) -> str:
     return key
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def render_created(case: RefundCase, sale: Sale, customer: CustomerRecord) -> tuple[int, bytes]:
     view = refund_view(case, customer)
     view["sale_refundable_fen"] = sale.refundable_fen
-    return 201, json.dumps(view, ensure_ascii=False).encode()
+    return 201, _encode(view).encode()
 
 
 async def _request(c: AppContext, actor: Actor, body: RefundIn, key: str) -> Answer:
