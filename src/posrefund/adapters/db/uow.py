@@ -11,6 +11,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine, NestedTransaction
 
+from posrefund.adapters.db.recon_sql import ReconSql  # recon (issue 6)
 from posrefund.adapters.db.repositories import (
     AuditSql,
     CalendarSql,
@@ -33,6 +34,7 @@ from posrefund.ports import (
     MerchantRepo,
     Outbox,
     PolicyRepo,
+    ReconRepo,
     RefundRepo,
     SaleRepo,
     UserRepo,
@@ -81,6 +83,7 @@ class SqlUnitOfWork:
         self.idempotency: IdempotencyRepo = IdempotencySql(conn)
         self.callbacks: CallbackRepo = CallbackSql(conn)
         self.calendar: CalendarRepo = CalendarSql(conn)
+        self.recon: ReconRepo = ReconSql(conn)  # recon (issue 6)
         return self
 
     def __exit__(
