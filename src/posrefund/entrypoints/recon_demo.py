@@ -423,7 +423,7 @@ def synthetic(
                     refund_no=f"RF{day:%Y%m%d}{i:010d}",
                     channel_refund_id=f"R{i:011d}",
                     amount_fen=refund_amount,
-                    at=tx.at + timedelta(seconds=600),
+                    at=min(tx.at + timedelta(seconds=600), start + timedelta(seconds=86_390)),  # same local day
                     sale=tx,
                     status="PROCESSING" if i in processing else "SUCCESS",
                 )
