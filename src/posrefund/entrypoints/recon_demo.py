@@ -326,10 +326,11 @@ def synthetic(
     n_terms = len(ledger.terminals)
 
     def flush(final: bool = False) -> None:
-        if sale_rows and (final or len(sale_rows) >= ledger.chunk):
+        refunds_due = bool(refund_rows) and (final or len(refund_rows) >= ledger.chunk)
+        if sale_rows and (final or refunds_due or len(sale_rows) >= ledger.chunk):  # a refund's sale goes first
             ledger.sales(list(sale_rows))
             sale_rows.clear()
-        if refund_rows and (final or len(refund_rows) >= ledger.chunk):
+        if refunds_due:
             ledger.refunds(list(refund_rows))
             refund_rows.clear()
 
