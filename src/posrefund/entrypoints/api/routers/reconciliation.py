@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +29,9 @@ from posrefund.service.refunds import CustomerInput
 router = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
 SourceName = Literal["card", "wechat", "alipay"]
 MAX_UPLOAD = 12 * 1024 * 1024  # the API's body cap; larger files go through `posrefund reconcile FILE`
+
+
+DiscrepancyId = Annotated[int, FastPath(ge=1, le=2**62)]
 
 
 class Strict(BaseModel):
@@ -255,7 +259,7 @@ async def discrepancies_csv(
 
 
 @router.get("/discrepancies/{discrepancy_id}")
-async def get_discrepancy(discrepancy_id: int, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+async def get_discrepancy(discrepancy_id: DiscrepancyId, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     d = await c.run(reconciliation.get_discrepancy, c.deps, actor, discrepancy_id)
     out = _discrepancy(d)
     out["line"] = plain(d["line"]) if d["line"] else None
@@ -263,13 +267,15 @@ async def get_discrepancy(discrepancy_id: int, actor: CurrentActor, c: Ctx) -> d
 
 
 @router.post("/discrepancies/{discrepancy_id}/recover")
-async def recover(discrepancy_id: int, body: RecoverIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+async def recover(discrepancy_id: DiscrepancyId, body: RecoverIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     case = await c.run(reconciliation.recover_refund, c.deps, actor, discrepancy_id, body.reason)
     return refund_view(case, None)
 
 
 @router.post("/discrepancies/{discrepancy_id}/wrong-charge", status_code=201)
-async def open_wrong_charge(discrepancy_id: int, body: WrongChargeIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+async def open_wrong_charge(
+    discrepancy_id: DiscrepancyId, body: WrongChargeIn, actor: CurrentActor, c: Ctx
+) -> dict[str, Any]:
     wc = await c.run(
         wrong_charges.open_case,
         c.deps,
