@@ -16,6 +16,7 @@ from posrefund.service import evidence, refunds
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest
 from tests.api.conftest import Auth
+from tests.api.recon_routes import RECON_ROUTES
 from tests.conftest import World
 from tests.helpers import new_sale, sale_body
 
@@ -172,6 +173,8 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
         lambda d, w, r: Call("GET", f"/v1/evidence/{an_evidence(d, w)}/content"),
     ),
 }
+# recon (issue 6): the reconciliation routes
+ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in RECON_ROUTES.items()})
 PUBLIC = {
     ("POST", "/v1/auth/token"),
     ("GET", "/healthz"),

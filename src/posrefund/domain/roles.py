@@ -70,3 +70,18 @@ class Actor:
 
 
 SYSTEM_ACTOR = Actor(id="system", role=Role.SYSTEM, merchant_id=None, name="posrefund")
+
+
+# ---- recon (issue 6): reconciliation and wrong charges (错收) belong to finance; risk reads and opens cases ----
+PERMISSIONS.update(
+    {
+        "recon.import": frozenset({R.FINANCE, R.ADMIN}),
+        "recon.run": frozenset({R.FINANCE, R.ADMIN}),
+        "recon.read": frozenset({R.FINANCE, R.RISK, R.ADMIN}),
+        "recon.case": frozenset({R.FINANCE, R.RISK, R.ADMIN}),
+        "recon.correct": frozenset({R.FINANCE, R.ADMIN}),  # correction refunds, lost-refund recovery
+        "recon.fee_rates": frozenset({R.ADMIN}),
+    }
+)
+# Finance starts the correction refund of a wrong charge, through the normal refund flow and its review.
+PERMISSIONS["refund.request"] = PERMISSIONS["refund.request"] | {R.FINANCE}

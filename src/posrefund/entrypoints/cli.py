@@ -569,6 +569,12 @@ def simulate(
     raise typer.Exit(module.main(list(ctx.args)) or 0)
 
 
+# recon (issue 6): `posrefund reconcile FILE` and `posrefund demo settlement`
+from posrefund.entrypoints import cli_recon  # noqa: E402
+
+cli_recon.register(app)
+
+
 def main() -> None:
     app()
 

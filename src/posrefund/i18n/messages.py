@@ -156,3 +156,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Only JPEG, PNG, WebP images or PDF are accepted",
     ),
 }
+
+# recon (issue 6)
+from posrefund.i18n.messages_recon import MESSAGES_RECON  # noqa: E402
+
+MESSAGES.update(MESSAGES_RECON)

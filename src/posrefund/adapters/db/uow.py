@@ -12,6 +12,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from posrefund.adapters.db.recon_sql import ReconSql  # recon (issue 6)
 from posrefund.adapters.db.repositories import (
     AuditSql,
     CalendarSql,
@@ -34,6 +35,7 @@ from posrefund.ports import (
     MerchantRepo,
     Outbox,
     PolicyRepo,
+    ReconRepo,
     RefundRepo,
     SaleRepo,
     UserRepo,
@@ -82,6 +84,7 @@ class SqlUnitOfWork:
         self.idempotency: IdempotencyRepo = IdempotencySql(conn)
         self.callbacks: CallbackRepo = CallbackSql(conn)
         self.calendar: CalendarRepo = CalendarSql(conn)
+        self.recon: ReconRepo = ReconSql(conn)  # recon (issue 6)
         return self
 
     def __exit__(
@@ -148,6 +151,22 @@ class SqlUnitOfWorkFactory:
 
     def open_batch(self) -> SqlGroupCommit:
         return SqlGroupCommit(self.engine, self._batch)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Several units of work as one transaction (all or nothing), in this thread; inside a group
+        that is already open (the API's group commit) they simply join it."""
+        if getattr(self._batch, "conn", None) is not None:
+            yield
+            return
+        group = self.open_batch()
+        try:
+            with group.joined():
+                yield
+        except BaseException:
+            group.abandon()
+            raise
+        group.commit()
 
 
 class SqlGroupCommit:

@@ -127,6 +127,12 @@ def _wechat_line(row: list[str], columns: dict[str, int], line_no: int, raw: byt
         channel_refund_no=get("微信退款单号") if kind == "refund" else "",
         merchant_refund_no=get("商户退款单号") if kind == "refund" else "",
         refund_status=get("退款状态") if kind == "refund" else "",
-        payer_masked="",
+        payer_masked=mask_openid(get("用户标识")),
         raw_hash=raw_hash(raw),
     )
+
+
+def mask_openid(openid: str) -> str:
+    """The payer's openid, masked like the sales' payer (first 2, last 2): enough to see the same payer
+    twice in one day (duplicate charges), not enough to identify the person."""
+    return f"{openid[:2]}***{openid[-2:]}" if len(openid) > 4 else ""

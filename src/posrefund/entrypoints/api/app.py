@@ -15,7 +15,16 @@ from posrefund.entrypoints.api.access_log import AccessLog
 from posrefund.entrypoints.api.context import AppContext
 from posrefund.entrypoints.api.json_body import with_models
 from posrefund.entrypoints.api.pii_guard import PiiGuard
-from posrefund.entrypoints.api.routers import admin, auth, calendar, callbacks, evidence, refunds, sales
+from posrefund.entrypoints.api.routers import (
+    admin,
+    auth,
+    calendar,
+    callbacks,
+    evidence,
+    reconciliation,  # recon (issue 6)
+    refunds,
+    sales,
+)
 from posrefund.entrypoints.api.schemas import RefundIn
 from posrefund.ports import ConcurrentUpdate
 from posrefund.service.deps import Deps
@@ -46,6 +55,8 @@ def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Ro
         calendar.router,
     ):
         app.include_router(api)
+    # recon (issue 6): reconciliation and wrong charges
+    app.include_router(reconciliation.router)
     app.add_exception_handler(DomainError, errors.on_domain_error)
     app.add_exception_handler(ConcurrentUpdate, errors.on_concurrent_update)
     app.add_exception_handler(RequestValidationError, errors.on_validation_error)

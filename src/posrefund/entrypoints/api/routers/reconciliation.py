@@ -1,0 +1,338 @@
+"""Reconciliation (对账) and wrong charges (错收): import a settlement file, run, read the totals and the
+discrepancies (JSON pages or CSV), recover a lost refund, open a wrong-charge case and start its correction.
+
+The console page calls these same routes (or the same service functions) for its run totals and list."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import Path as FastPath
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from posrefund.domain.errors import Invalid
+from posrefund.domain.reconciliation import FeeRate
+from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.views import iso, plain, refund_view
+from posrefund.entrypoints.recon_io import import_path
+from posrefund.service import reconciliation, wrong_charges
+from posrefund.service.refunds import CustomerInput
+
+router = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
+SourceName = Literal["card", "wechat", "alipay"]
+MAX_UPLOAD = 12 * 1024 * 1024  # the API's body cap; larger files go through `posrefund reconcile FILE`
+
+
+DiscrepancyId = Annotated[int, FastPath(ge=1, le=2**62)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunIn(Strict):
+    source: SourceName
+    date_from: date
+    date_to: date
+    file_ids: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, max_length=100)
+    window_seconds: int = Field(default=600, ge=0, le=7 * 86_400)
+
+
+class FeeRateIn(Strict):
+    channel: Literal["card", "wechat", "alipay", "unionpay_qr"]
+    rate_bp: int = Field(ge=0, le=1_000)
+    large_rate_bp: int | None = Field(default=None, ge=0, le=1_000)
+    large_from_fen: int | None = Field(default=None, gt=0, le=10**12)
+
+
+class RecoverIn(Strict):
+    reason: str = Field(default="", max_length=500)
+
+
+class WrongChargeIn(Strict):
+    cause: str = Field(default="unknown", max_length=32)
+    responsible: str = Field(default="unknown", max_length=32)
+    analysis: str = Field(default="", max_length=1_000)
+    evidence_ids: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
+
+
+class WrongChargeUpdateIn(Strict):
+    cause: str | None = Field(default=None, max_length=32)
+    responsible: str | None = Field(default=None, max_length=32)
+    analysis: str | None = Field(default=None, max_length=1_000)
+    evidence_ids: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, max_length=20)
+    contact_method: str | None = Field(default=None, max_length=16)
+    contact_note: str | None = Field(default=None, max_length=1_000)
+
+
+class CustomerIn(Strict):
+    phone: str | None = Field(default=None, max_length=20)
+    name: str | None = Field(default=None, max_length=50)
+
+
+class CorrectionIn(Strict):
+    amount_fen: int | None = Field(default=None, gt=0, le=10**12)
+    note: str = Field(default="", max_length=300)
+    customer: CustomerIn | None = None
+
+
+def _report(r: reconciliation.ImportReport) -> dict[str, Any]:
+    return {
+        "file_id": r.file_id,
+        "fingerprint": r.fingerprint,
+        "duplicate": r.duplicate,
+        "lines": r.lines,
+        "bad_lines": r.bad_lines,
+        "first_date": r.first_date.isoformat() if r.first_date else None,
+        "last_date": r.last_date.isoformat() if r.last_date else None,
+        "bad": r.bad,
+    }
+
+
+def _run(run: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **run,
+        "date_from": run["date_from"].isoformat(),
+        "date_to": run["date_to"].isoformat(),
+        "created_at": iso(run["created_at"]),
+    }
+
+
+def _discrepancy(d: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": d["id"],
+        "run_id": d["run_id"],
+        "class": d["class"],
+        "line_id": d["line_id"] or None,
+        "sale_id": d["sale_id"] or None,
+        "refund_id": d["refund_id"] or None,
+        "duplicate_of_line_id": d["other_line_id"] or None,
+        "ours_fen": d["ours_fen"],
+        "theirs_fen": d["theirs_fen"],
+        "ours_status": d["ours_status"] or None,
+        "theirs_status": d["theirs_status"] or None,
+        "found_at": iso(d["found_at"]),
+        "cleared_at": iso(d["cleared_at"]),
+        "resolution": d["resolution"] or None,
+        "wrong_charge_id": d["wrong_charge_id"] or None,
+    }
+
+
+def _wrong_charge(wc: dict[str, Any]) -> dict[str, Any]:
+    out = plain({k: v for k, v in wc.items() if k not in ("events", "discrepancy", "merchant_id")})
+    if "discrepancy" in wc and wc["discrepancy"] is not None:
+        out["discrepancy"] = _discrepancy(wc["discrepancy"])
+    if "events" in wc:
+        out["events"] = [plain(e) for e in wc["events"]]
+    return out
+
+
+@router.post("/files", status_code=201, responses={200: {"description": "the same file was imported before"}})
+async def import_file(
+    actor: CurrentActor,
+    c: Ctx,
+    source: Annotated[SourceName, Query()],
+    file: Annotated[UploadFile, File(description="the settlement file as the channel sent it (≤ 12 MiB)")],
+) -> JSONResponse:
+    actor.require("recon.import")
+    with tempfile.TemporaryDirectory(prefix="posrefund-settlement-") as tmp:
+        path = Path(tmp) / "upload"
+        size = 0
+        with open(path, "wb") as out:
+            while chunk := await file.read(1 << 20):
+                size += len(chunk)
+                if size > MAX_UPLOAD:
+                    raise Invalid("recon.file_too_large", max_bytes=MAX_UPLOAD)
+                out.write(chunk)
+        if size == 0:
+            raise Invalid("recon.bad_file", detail="empty file")
+        name = (file.filename or "upload")[:200]
+        report = await c.run(import_path, c.deps, actor, source, path, filename=name)
+    return JSONResponse(_report(report), status_code=200 if report.duplicate else 201)
+
+
+@router.get("/files/{file_id}")
+async def get_file(file_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    return plain(await c.run(reconciliation.get_file, c.deps, actor, file_id))
+
+
+@router.post("/runs")
+async def run(body: RunIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
+    actor.require("recon.run")
+    result = await c.run(
+        reconciliation.reconcile,
+        c.deps,
+        actor,
+        source=body.source,
+        date_from=body.date_from,
+        date_to=body.date_to,
+        file_ids=body.file_ids,
+        window_seconds=body.window_seconds,
+    )
+    return JSONResponse(_run(result), status_code=201 if result["created"] else 200)
+
+
+@router.get("/runs/{run_id}")
+async def get_run(run_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    return _run(await c.run(reconciliation.get_run, c.deps, actor, run_id))
+
+
+@router.get("/runs/{run_id}/discrepancies")
+async def discrepancies(
+    run_id: str,
+    actor: CurrentActor,
+    c: Ctx,
+    cls: Annotated[str | None, Query(alias="class", max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    include_cleared: bool = False,
+) -> dict[str, Any]:
+    rows, total = await c.run(
+        reconciliation.list_discrepancies, c.deps, actor, run_id, cls, limit, offset, include_cleared
+    )
+    return {"items": [_discrepancy(d) for d in rows], "total": total, "limit": limit, "offset": offset}
+
+
+CSV_COLUMNS = [
+    "id",
+    "class",
+    "line_no",
+    "kind",
+    "occurred_at",
+    "terminal_no",
+    "voucher_no",
+    "rrn",
+    "merchant_order_no",
+    "merchant_refund_no",
+    "payer_masked",
+    "sale_id",
+    "refund_id",
+    "ours_fen",
+    "theirs_fen",
+    "ours_status",
+    "theirs_status",
+    "resolution",
+    "wrong_charge_id",
+]
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(CSV_COLUMNS)
+    for n, row in enumerate(rows, 1):
+        w.writerow([_cell(row.get(k)) for k in CSV_COLUMNS])
+        if n % 500 == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+@router.get("/runs/{run_id}/discrepancies.csv", response_class=StreamingResponse)
+async def discrepancies_csv(
+    run_id: str,
+    actor: CurrentActor,
+    c: Ctx,
+    cls: Annotated[str | None, Query(alias="class", max_length=32)] = None,
+) -> StreamingResponse:
+    rows = await c.run(reconciliation.export_discrepancies, c.deps, actor, run_id, cls)
+    return StreamingResponse(
+        _csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="reconciliation-{run_id}.csv"'},
+    )
+
+
+@router.get("/discrepancies/{discrepancy_id}")
+async def get_discrepancy(discrepancy_id: DiscrepancyId, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    d = await c.run(reconciliation.get_discrepancy, c.deps, actor, discrepancy_id)
+    out = _discrepancy(d)
+    out["line"] = plain(d["line"]) if d["line"] else None
+    return out
+
+
+@router.post("/discrepancies/{discrepancy_id}/recover")
+async def recover(discrepancy_id: DiscrepancyId, body: RecoverIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    case = await c.run(reconciliation.recover_refund, c.deps, actor, discrepancy_id, body.reason)
+    return refund_view(case, None)
+
+
+@router.post("/discrepancies/{discrepancy_id}/wrong-charge", status_code=201)
+async def open_wrong_charge(
+    discrepancy_id: DiscrepancyId, body: WrongChargeIn, actor: CurrentActor, c: Ctx
+) -> dict[str, Any]:
+    wc = await c.run(
+        wrong_charges.open_case,
+        c.deps,
+        actor,
+        discrepancy_id,
+        cause=body.cause,
+        responsible=body.responsible,
+        analysis=body.analysis,
+        evidence_ids=body.evidence_ids,
+    )
+    return _wrong_charge(wc)
+
+
+@router.get("/wrong-charges/{wc_id}")
+async def get_wrong_charge(wc_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    return _wrong_charge(await c.run(wrong_charges.get_case, c.deps, actor, wc_id))
+
+
+@router.patch("/wrong-charges/{wc_id}")
+async def update_wrong_charge(wc_id: str, body: WrongChargeUpdateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    wc = await c.run(wrong_charges.update_case, c.deps, actor, wc_id, **body.model_dump())
+    return _wrong_charge(wc)
+
+
+@router.post("/wrong-charges/{wc_id}/correction", status_code=201)
+async def start_correction(wc_id: str, body: CorrectionIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    customer = CustomerInput(phone=body.customer.phone, name=body.customer.name) if body.customer else None
+    wc, case = await c.run(
+        wrong_charges.start_correction,
+        c.deps,
+        actor,
+        wc_id,
+        amount_fen=body.amount_fen,
+        customer=customer,
+        note=body.note,
+    )
+    return {"wrong_charge": _wrong_charge(wc), "refund": refund_view(case, None)}
+
+
+@router.get("/fee-rates")
+async def fee_rates(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    rates = await c.run(reconciliation.fee_rates, c.deps, actor)
+    return {"items": [_rate(r) for r in rates]}
+
+
+def _rate(r: FeeRate) -> dict[str, Any]:
+    return {
+        "channel": r.channel,
+        "rate_bp": r.rate_bp,
+        "large_rate_bp": r.large_rate_bp,
+        "large_from_fen": r.large_from_fen,
+    }
+
+
+@router.put("/fee-rates")
+async def put_fee_rate(body: FeeRateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    rate = await c.run(
+        reconciliation.put_fee_rate, c.deps, actor, body.channel, body.rate_bp, body.large_rate_bp, body.large_from_fen
+    )
+    return _rate(rate)
