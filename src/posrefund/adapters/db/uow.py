@@ -24,6 +24,7 @@ from posrefund.adapters.db.repositories import (
     SaleSql,
     UserSql,
 )
+from posrefund.adapters.db.repositories_notify import NotifySql
 from posrefund.ports import (
     AuditRepo,
     CalendarRepo,
@@ -31,6 +32,7 @@ from posrefund.ports import (
     EvidenceRepo,
     IdempotencyRepo,
     MerchantRepo,
+    NotifyRepo,
     Outbox,
     PolicyRepo,
     RefundRepo,
@@ -81,6 +83,7 @@ class SqlUnitOfWork:
         self.idempotency: IdempotencyRepo = IdempotencySql(conn)
         self.callbacks: CallbackRepo = CallbackSql(conn)
         self.calendar: CalendarRepo = CalendarSql(conn)
+        self.notify: NotifyRepo = NotifySql(conn)  # notify (issue 5)
         return self
 
     def __exit__(
