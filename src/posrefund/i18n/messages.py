@@ -156,3 +156,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Only JPEG, PNG, WebP images or PDF are accepted",
     ),
 }
+
+# notify (issue 5)
+from posrefund.i18n.messages_notify import MESSAGES_NOTIFY  # noqa: E402
+
+MESSAGES.update(MESSAGES_NOTIFY)
