@@ -21,10 +21,16 @@ PDF = b"%PDF-1.4\n" + b"0" * 64
 
 
 def paid_refund(client: TestClient, auth: Auth, deps: Deps, world: World) -> tuple[str, str]:
-    sale = client.post("/v1/sales", json=sale_body(world.a, deps.clock.now(), amount_fen=10_000), headers=auth("a.cashier"))
+    sale = client.post(
+        "/v1/sales", json=sale_body(world.a, deps.clock.now(), amount_fen=10_000), headers=auth("a.cashier")
+    )
     assert sale.status_code == 201, sale.text
-    body = {"sale_id": sale.json()["id"], "amount_fen": 3_000, "reason": "wrong_amount",
-            "customer": {"phone": "13812345678"}}
+    body = {
+        "sale_id": sale.json()["id"],
+        "amount_fen": 3_000,
+        "reason": "wrong_amount",
+        "customer": {"phone": "13812345678"},
+    }
     r = client.post("/v1/refunds", json=body, headers=auth("a.cashier", **{"Idempotency-Key": "d1"}))
     assert r.status_code == 201, r.text
     execution.sweep(deps, Router(channels={"wechat": FakeChannel()}, is_workday=lambda d: True))
@@ -34,7 +40,9 @@ def paid_refund(client: TestClient, auth: Auth, deps: Deps, world: World) -> tup
 
 
 def upload(client: TestClient, auth: Auth, name: str, content: bytes, kind: str) -> str:
-    r = client.post("/v1/evidence", files={"file": (name, content)}, data={"kind": kind}, headers=auth("a.customer_service"))
+    r = client.post(
+        "/v1/evidence", files={"file": (name, content)}, data={"kind": kind}, headers=auth("a.customer_service")
+    )
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 
@@ -44,8 +52,11 @@ def test_upheld_dispute_end_to_end(client: TestClient, auth: Auth, deps: Deps, w
     receipt = upload(client, auth, "receipt.jpg", JPEG, "receipt")
     cs = auth("a.customer_service")
 
-    r = client.post("/v1/disputes", json={"case_id": case_id, "claim": "多收了 20 元，应退 50 元", "claimed_fen": 2_000,
-                                          "evidence_ids": [receipt]}, headers=cs)
+    r = client.post(
+        "/v1/disputes",
+        json={"case_id": case_id, "claim": "多收了 20 元，应退 50 元", "claimed_fen": 2_000, "evidence_ids": [receipt]},
+        headers=cs,
+    )
     assert r.status_code == 201, r.text
     dispute = r.json()
     assert (dispute["status"], dispute["claimed_fen"], dispute["evidence_ids"]) == ("open", 2_000, [receipt])
@@ -59,7 +70,11 @@ def test_upheld_dispute_end_to_end(client: TestClient, auth: Auth, deps: Deps, w
 
     r = client.post(f"/v1/disputes/{did}/escalate", json={"to": "mediation", "reference": "消协 2026-118"}, headers=cs)
     assert r.status_code == 200
-    assert (r.json()["status"], r.json()["escalated_to"], r.json()["escalation_ref"]) == ("escalated", "mediation", "消协 2026-118")
+    assert (r.json()["status"], r.json()["escalated_to"], r.json()["escalation_ref"]) == (
+        "escalated",
+        "mediation",
+        "消协 2026-118",
+    )
 
     clock.advance(days=3, hours=2)
     auth = Auth(client.app, world)  # type: ignore[arg-type]  # fresh tokens: three days have passed
@@ -68,9 +83,15 @@ def test_upheld_dispute_end_to_end(client: TestClient, auth: Auth, deps: Deps, w
     assert [(d["id"], d["age_days"]) for d in listed] == [(did, 3)]
 
     # customer service may not decide; a supervisor does
-    assert client.post(f"/v1/disputes/{did}/outcome", json={"outcome": "upheld", "reason": "x"}, headers=cs).status_code == 403
-    r = client.post(f"/v1/disputes/{did}/outcome", json={"outcome": "upheld", "reason": "调解确认多收 20 元"},
-                    headers=auth("a.supervisor"))
+    assert (
+        client.post(f"/v1/disputes/{did}/outcome", json={"outcome": "upheld", "reason": "x"}, headers=cs).status_code
+        == 403
+    )
+    r = client.post(
+        f"/v1/disputes/{did}/outcome",
+        json={"outcome": "upheld", "reason": "调解确认多收 20 元"},
+        headers=auth("a.supervisor"),
+    )
     assert r.status_code == 200, r.text
     closed = r.json()
     assert closed["status"] == "upheld" and closed["new_case_id"] and closed["age_days"] == 3
@@ -81,8 +102,9 @@ def test_upheld_dispute_end_to_end(client: TestClient, auth: Auth, deps: Deps, w
     sale = client.get(f"/v1/sales/{sale_id}", headers=auth("a.auditor")).json()
     assert (sale["refunded_fen"], sale["reserved_fen"], sale["refundable_fen"]) == (3_000, 2_000, 5_000)
 
-    again = client.post(f"/v1/disputes/{did}/outcome", json={"outcome": "upheld", "reason": "again"},
-                        headers=auth("a.supervisor"))
+    again = client.post(
+        f"/v1/disputes/{did}/outcome", json={"outcome": "upheld", "reason": "again"}, headers=auth("a.supervisor")
+    )
     assert again.status_code == 409 and again.json()["code"] == "dispute.closed"
 
     events = client.get(f"/v1/refunds/{case_id}/events", headers=auth("a.auditor")).json()["items"]
@@ -98,13 +120,21 @@ def test_upheld_beyond_what_is_refundable_is_refused_and_the_dispute_stays_open(
     client: TestClient, auth: Auth, deps: Deps, world: World
 ) -> None:
     case_id, _ = paid_refund(client, auth, deps, world)
-    did = client.post("/v1/disputes", json={"case_id": case_id, "claim": "全部退"}, headers=auth("a.customer_service")).json()["id"]
-    r = client.post(f"/v1/disputes/{did}/outcome", json={"outcome": "upheld", "reason": "全额", "amount_fen": 9_000},
-                    headers=auth("a.supervisor"))
+    did = client.post(
+        "/v1/disputes", json={"case_id": case_id, "claim": "全部退"}, headers=auth("a.customer_service")
+    ).json()["id"]
+    r = client.post(
+        f"/v1/disputes/{did}/outcome",
+        json={"outcome": "upheld", "reason": "全额", "amount_fen": 9_000},
+        headers=auth("a.supervisor"),
+    )
     assert r.status_code == 422 and r.json()["code"] == "refund.exceeds_refundable"
     assert client.get(f"/v1/disputes/{did}", headers=auth("a.auditor")).json()["status"] == "open"
-    missing = client.post(f"/v1/disputes/{did}/outcome", json={"outcome": "upheld", "reason": "x"},
-                          headers=auth("a.supervisor", **{"Accept-Language": "en"}))
+    missing = client.post(
+        f"/v1/disputes/{did}/outcome",
+        json={"outcome": "upheld", "reason": "x"},
+        headers=auth("a.supervisor", **{"Accept-Language": "en"}),
+    )
     assert missing.status_code == 422 and missing.json()["message"] == "An upheld dispute needs the amount to refund"
 
 
@@ -112,12 +142,17 @@ def test_rejected_dispute_sends_the_reason_to_the_customer(
     client: TestClient, auth: Auth, deps: Deps, world: World
 ) -> None:
     case_id, _ = paid_refund(client, auth, deps, world)
-    did = client.post("/v1/disputes", json={"case_id": case_id, "claim": "没收到"}, headers=auth("a.customer_service")).json()["id"]
+    did = client.post(
+        "/v1/disputes", json={"case_id": case_id, "claim": "没收到"}, headers=auth("a.customer_service")
+    ).json()["id"]
     with gateway_server() as gw:
         router = NotifyRouter(gateways={"sms": sms_gateway(gw)})
         notify.sweep(deps, router)
-        r = client.post(f"/v1/disputes/{did}/outcome",
-                        json={"outcome": "rejected", "reason": "银行流水显示已于 11 月 20 日到账"}, headers=auth("a.admin"))
+        r = client.post(
+            f"/v1/disputes/{did}/outcome",
+            json={"outcome": "rejected", "reason": "银行流水显示已于 11 月 20 日到账"},
+            headers=auth("a.admin"),
+        )
         assert r.status_code == 200 and r.json()["status"] == "rejected" and r.json()["new_case_id"] is None
         notify.sweep(deps, router)
         texts = [x for x in gw.texts() if "争议" in x]
@@ -125,7 +160,9 @@ def test_rejected_dispute_sends_the_reason_to_the_customer(
     sent = client.get(f"/v1/refunds/{case_id}/notifications", headers=auth("a.customer_service")).json()
     item = next(n for n in sent["items"] if n["event"] == "dispute_rejected")
     assert item["status"] == "sent" and [a["result"] for a in item["attempt_log"]] == ["sent"]
-    events = [e["action"] for e in client.get(f"/v1/refunds/{case_id}/events", headers=auth("a.auditor")).json()["items"]]
+    events = [
+        e["action"] for e in client.get(f"/v1/refunds/{case_id}/events", headers=auth("a.auditor")).json()["items"]
+    ]
     assert "dispute.rejected" in events and events.count("notify.attempt") == len(sent["items"])
 
 
@@ -135,9 +172,14 @@ def test_dispute_input_is_checked(client: TestClient, auth: Auth, deps: Deps, wo
     assert client.post("/v1/disputes", json={"case_id": "rfd_nope", "claim": "x"}, headers=cs).status_code == 404
     card = client.post("/v1/disputes", json={"case_id": case_id, "claim": "卡号 4111 1111 1111 1111"}, headers=cs)
     assert card.status_code == 422 and card.json()["code"] == "pii.full_card_number"
-    bad_ev = client.post("/v1/disputes", json={"case_id": case_id, "claim": "x", "evidence_ids": ["ev_nope"]}, headers=cs)
+    bad_ev = client.post(
+        "/v1/disputes", json={"case_id": case_id, "claim": "x", "evidence_ids": ["ev_nope"]}, headers=cs
+    )
     assert bad_ev.status_code == 422 and bad_ev.json()["code"] == "evidence.not_found"
     did = client.post("/v1/disputes", json={"case_id": case_id, "claim": "x"}, headers=cs).json()["id"]
-    assert client.post(f"/v1/disputes/{did}/escalate", json={"to": "court", "reference": "1"}, headers=cs).status_code == 422
+    assert (
+        client.post(f"/v1/disputes/{did}/escalate", json={"to": "court", "reference": "1"}, headers=cs).status_code
+        == 422
+    )
     assert client.get(f"/v1/disputes/{did}", headers=auth("b.auditor")).status_code == 404
     assert client.get("/v1/disputes", headers=auth("b.auditor")).json()["items"] == []

@@ -68,10 +68,18 @@ def paid_case(deps: Deps, world: World, language: str) -> refunds.RefundCase:
 
 @pytest.mark.parametrize(
     ("language", "subject", "words"),
-    [("zh", "退款已退回", ["已于", "预计", "银行卡原路退回"]), ("en", "Refund paid", ["paid back on", "expect it by", "bank card"])],
+    [
+        ("zh", "退款已退回", ["已于", "预计", "银行卡原路退回"]),
+        ("en", "Refund paid", ["paid back on", "expect it by", "bank card"]),
+    ],
 )
 def test_paid_email_arrives_in_the_customers_language(
-    language: str, subject: str, words: list[str], deps: Deps, world: World, clock: FixedClock,
+    language: str,
+    subject: str,
+    words: list[str],
+    deps: Deps,
+    world: World,
+    clock: FixedClock,
     smtp: tuple[Inbox, int],
 ) -> None:
     inbox, port = smtp

@@ -58,7 +58,10 @@ def test_each_event_is_sent_once_with_a_stable_message_id(deps: Deps, world: Wor
         assert all("https://r.example.cn/t/" in x for x in texts)
         assert not any(PHONE in x or "张三" in x for x in texts)
     sent = [n for n in rows(deps, t.notifications) if n["case_id"] == case.id]
-    assert {(n["event"], n["status"], n["attempts"]) for n in sent} == {("accepted", "sent", 1), ("approved", "sent", 1)}
+    assert {(n["event"], n["status"], n["attempts"]) for n in sent} == {
+        ("accepted", "sent", 1),
+        ("approved", "sent", 1),
+    }
     assert {n["recipient_masked"] for n in sent} == {"138****5678"}
     assert {n["provider_message_id"] for n in sent} == {f"P-{i}" for i in ids}
     events = audit(deps, case.id, "notify.attempt")
@@ -74,7 +77,8 @@ def test_retries_on_5xx_and_timeouts_then_sends_once(deps: Deps, world: World, c
         router = NotifyRouter(gateways={"sms": sms_gateway(gw, timeout=0.3)})
         sale = new_sale(deps, world.a, amount_fen=900_000)
         case = refunds.request_refund(
-            deps, world.a.actors["cashier"],
+            deps,
+            world.a.actors["cashier"],
             RefundRequest(sale.id, 800_000, "other", customer=CustomerInput(phone=PHONE)),
         )  # accepted + pending review: two messages; the first goes through the faults
         notify.fan_out(deps, router)

@@ -118,6 +118,7 @@ def contact_view(row: dict[str, Any], uow_phone: str | None) -> dict[str, Any]:
 
 def opt_out(deps: Deps, actor: Actor, case_id: str, scope: str, source: str = "staff") -> None:
     """Stop messages: for this case, or (``scope="customer"``) for every case of the same phone number."""
+    actor.require("notify.contact")
     if scope not in ("case", "customer"):
         raise Invalid("notify.invalid_scope", scope=scope)
     now = deps.clock.now()

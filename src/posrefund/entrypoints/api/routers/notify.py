@@ -32,11 +32,14 @@ class OptOutIn(Body):
 
 
 class TemplateIn(Body):
+    event: Annotated[str, Field(min_length=1, max_length=32, description="accepted, pending_review, approved, …")]
+    language: Lang
     subject: Annotated[str, Field(max_length=200)] = ""
     body: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class GatewayIn(Body):
+    kind: Literal["sms", "wechat"]
     url: Annotated[str, Field(min_length=8, max_length=500)]
     payload: Annotated[
         dict[Annotated[str, Field(min_length=1, max_length=100)], Annotated[str, Field(max_length=200)]],
@@ -84,13 +87,20 @@ async def templates(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return {"items": await c.run(notify_admin.list_templates, c.deps, actor)}
 
 
-@router.put("/v1/notify/templates/{event}/{language}")
-async def put_template(event: str, language: str, body: TemplateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return await c.run(notify_admin.put_template, c.deps, actor, event, language, body.subject, body.body)
+@router.put("/v1/notify/templates")
+async def put_template(body: TemplateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    """The merchant's own template for one event and language; refused (422) unless it renders."""
+    return await c.run(notify_admin.put_template, c.deps, actor, body.event, body.language, body.subject, body.body)
 
 
-@router.delete("/v1/notify/templates/{event}/{language}", status_code=204)
-async def reset_template(event: str, language: str, actor: CurrentActor, c: Ctx) -> Response:
+@router.delete("/v1/notify/templates", status_code=204)
+async def reset_template(
+    actor: CurrentActor,
+    c: Ctx,
+    event: Annotated[str, Query(min_length=1, max_length=32)],
+    language: Annotated[Lang, Query()],
+) -> Response:
+    """Back to the default template."""
     await c.run(notify_admin.reset_template, c.deps, actor, event, language)
     return Response(status_code=204)
 
@@ -100,10 +110,11 @@ async def gateways(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return {"items": await c.run(notify_admin.list_gateways, c.deps, actor)}
 
 
-@router.put("/v1/notify/gateways/{kind}")
-async def put_gateway(kind: str, body: GatewayIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    doc = body.model_dump(exclude={"credential"})
-    return await c.run(notify_admin.put_gateway, c.deps, actor, kind, doc, body.credential)
+@router.put("/v1/notify/gateways")
+async def put_gateway(body: GatewayIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    """The merchant's own SMS or WeChat provider; the credential is write-only and stored encrypted."""
+    doc = body.model_dump(exclude={"credential", "kind"})
+    return await c.run(notify_admin.put_gateway, c.deps, actor, body.kind, doc, body.credential)
 
 
 @router.post("/v1/refunds/{refund_id}/contacts", status_code=201)
