@@ -172,6 +172,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_notify_attempts_notification_id"), ["notification_id"], unique=False)
 
     # ### end Alembic commands ###
+    # Case events written before notifications existed are history, not news: the customer must not get a
+    # burst of old messages when this version is installed on a running system.
+    op.execute("UPDATE outbox SET done_at = created_at WHERE topic = 'case.event' AND done_at IS NULL")
 
 
 def downgrade() -> None:
