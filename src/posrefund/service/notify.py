@@ -296,19 +296,20 @@ def _claim(deps: Deps, router: NotifyRouter, notification_id: str) -> _Claim | N
 def _record(deps: Deps, claim: _Claim, result: SendResult) -> None:
     now = deps.clock.now()
     n = claim.notification
+    delay = retry_delay(claim.attempt)
+    outcome = "sent" if result.ok else "retry" if result.retryable and delay is not None else "failed"
     with deps.uow() as uow:
         uow.notify.add_attempt(
             {
                 "notification_id": n["id"],
                 "at": now,
                 "gateway": result.gateway[:64],
-                "result": "sent" if result.ok else "retry" if result.retryable else "failed",
+                "result": outcome,
                 "provider_message_id": result.provider_message_id[:128],
                 "error": result.error[:300],
             }
         )
         values: dict[str, Any]
-        delay = retry_delay(claim.attempt)
         if result.ok:
             values = {
                 "status": Delivery.SENT.value,
@@ -317,7 +318,7 @@ def _record(deps: Deps, claim: _Claim, result: SendResult) -> None:
                 "provider_message_id": result.provider_message_id[:128],
                 "last_error": "",
             }
-        elif result.retryable and delay is not None:
+        elif outcome == "retry" and delay is not None:
             values = {
                 "status": Delivery.PENDING.value,
                 "next_attempt_at": now + timedelta(seconds=delay),
@@ -339,7 +340,7 @@ def _record(deps: Deps, claim: _Claim, result: SendResult) -> None:
             channel=n["channel"],
             recipient=n["recipient_masked"],
             gateway=result.gateway,
-            result="sent" if result.ok else "retry" if result.retryable and delay is not None else "failed",
+            result=outcome,
             provider_message_id=result.provider_message_id,
             attempt=claim.attempt,
         )
