@@ -5,17 +5,25 @@ every attempt recorded and audited on the case."""
 from __future__ import annotations
 
 import json
+import threading
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from posrefund.adapters.db import tables as t
-from posrefund.bootstrap import engine_of
+from posrefund.adapters.notifiers.http_gateway import gateway_from
+from posrefund.bootstrap import build_notify_router, engine_of
+from posrefund.config import Settings
 from posrefund.domain.notify import RETRY_BACKOFF
+from posrefund.entrypoints import worker
 from posrefund.service import notify, notify_admin, refunds
 from posrefund.service.deps import Deps
+from posrefund.service.execution import Router
 from posrefund.service.notify import NotifyRouter
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.conftest import FixedClock, World
+from tests.fakes import FakeChannel
 from tests.helpers import new_sale
 from tests.notify_helpers import gateway_server, sms_gateway
 
@@ -142,3 +150,75 @@ def test_no_contact_no_message(deps: Deps, world: World) -> None:
         a_case(deps, world, phone=None)
         assert notify.sweep(deps, NotifyRouter(gateways={"sms": sms_gateway(gw)})) == 2  # events processed
         assert rows(deps, t.notifications) == [] and gw.arrivals == []
+
+
+def test_the_worker_loop_sends_through_gateways_from_the_notify_file(
+    deps: Deps, world: World, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with gateway_server() as gw:
+        (tmp_path / "notify.toml").write_text(
+            f"""public_url = "https://track.example.cn"
+[sms]
+name = "file-sms"
+url = "{gw.url}"
+credential_env = "TEST_SMS_TOKEN"
+response_id = "data.msgid"
+[sms.payload]
+mobile = "to"
+content = "text"
+out_id = "message_id"
+""",
+            encoding="utf-8",
+        )
+        monkeypatch.setenv("TEST_SMS_TOKEN", "from-env")
+        notify_router = build_notify_router(settings.model_copy(update={"notify_file": tmp_path / "notify.toml"}))
+        case = a_case(deps, world)
+        steps = worker.run(
+            deps,
+            Router(channels={"wechat": FakeChannel()}, is_workday=lambda d: True),
+            threading.Event(),
+            once=True,
+            notify_router=notify_router,
+        )
+        assert steps >= 3 and len(gw.delivered) == 3  # accepted, approved, and paid in the same round
+        assert any("已退回" in x or "¥12.34 已于" in x for x in gw.texts())
+        assert {a.headers["authorization"] for a in gw.arrivals} == {"Bearer from-env"}
+        assert all("https://track.example.cn/t/" in x for x in gw.texts())
+    assert {json.loads(e["data"])["gateway"] for e in audit(deps, case.id, "notify.attempt")} == {"file-sms"}
+
+
+def test_wechat_template_message_with_a_nested_payload(deps: Deps, world: World) -> None:
+    with gateway_server() as gw:
+        wechat = gateway_from(
+            "wechat",
+            {
+                "name": "wx-relay",
+                "url": gw.url,
+                "message_id_header": "Idempotency-Key",
+                "payload": {
+                    "touser": "to",
+                    "template_id": "=TM00015",
+                    "data.first.value": "subject",
+                    "data.remark.value": "text",
+                    "client_msg_id": "message_id",
+                },
+            },
+            "",
+        )
+        case = a_case(deps, world, phone=None)
+        notify_admin.set_contact(
+            deps,
+            world.a.actors["customer_service"],
+            case.id,
+            notify_admin.ContactInput(language="en", wechat_openid="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+        )
+        notify.sweep(deps, NotifyRouter(gateways={"wechat": wechat}))
+        bodies = [a.body for a in gw.delivered.values()]
+    assert len(bodies) == 2
+    assert {b["touser"] for b in bodies} == {"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}
+    assert {b["template_id"] for b in bodies} == {"TM00015"}
+    assert {b["data"]["first"]["value"] for b in bodies} == {"Refund request received", "Refund approved"}
+    assert all("¥12.34" in b["data"]["remark"]["value"] for b in bodies)
+    assert all(b["client_msg_id"].endswith("-wechat") for b in bodies)
+    masked = {n["recipient_masked"] for n in rows(deps, t.notifications)}
+    assert masked == {"oUp***S6o"}
