@@ -167,7 +167,7 @@ def fan_out(deps: Deps, router: NotifyRouter, limit: int = 200) -> int:
                 cases[case_id] = uow.refunds.get_case(row["merchant_id"], case_id)
             case = cases[case_id]
             if case is not None:
-                schedule(deps, uow, case, event, f"ev{row['id']}", now)
+                schedule(deps, uow, case, event, f"ev{int(row['id']):010d}", now)
         uow.notify.mark_events_done([int(r["id"]) for r in rows], now)
         uow.commit()
     return len(rows)
