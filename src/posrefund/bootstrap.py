@@ -26,6 +26,7 @@ from posrefund.config import Settings, check
 from posrefund.ports import CallbackVerifier, Clock, Ids, PasswordHasher, PaymentChannel
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router, card_method_rule
+from posrefund.service.notify import NotifyRouter  # notify (issue 5)
 
 
 def local_date_in(tz_name: str) -> Callable[[datetime], date]:
@@ -147,3 +148,51 @@ def load_calendar_overrides(deps: Deps, router: Router) -> None:
     with deps.uow(readonly=True) as uow:
         router.overrides.clear()
         router.overrides.update(uow.calendar.overrides())
+
+
+# --- notify: notification gateways from POSREFUND_NOTIFY_FILE (issue 5) ---
+
+
+def build_notify_router(settings: Settings) -> NotifyRouter:
+    """SMS / WeChat HTTP gateways and the SMTP server from the notify TOML (see docs/notifications.md);
+    merchants' own HTTP gateways (stored through the API) are built on demand with the same builder."""
+    from posrefund.adapters.notifiers.email_smtp import SmtpSender
+    from posrefund.adapters.notifiers.http_gateway import gateway_from
+    from posrefund.ports import Notifier
+
+    gateways: dict[str, Notifier] = {}
+    public_url = settings.public_url
+    if settings.notify_file is not None:
+        conf = tomllib.loads(settings.notify_file.read_text(encoding="utf-8"))
+        base = settings.notify_file.parent
+
+        def secret(section: dict[str, Any], key: str) -> str:
+            if f"{key}_file" in section:
+                return (base / str(section[f"{key}_file"])).read_text(encoding="utf-8").strip()
+            if f"{key}_env" in section:
+                return str(os.environ[section[f"{key}_env"]])
+            return str(section.get(key, ""))
+
+        public_url = str(conf.get("public_url", public_url))
+        for kind in ("sms", "wechat"):
+            if kind in conf:
+                gateways[kind] = gateway_from(kind, conf[kind], secret(conf[kind], "credential"))
+        if "email" in conf:
+            e = conf["email"]
+            gateways["email"] = SmtpSender(
+                host=str(e["host"]),
+                port=int(e.get("port", 25)),
+                sender=str(e["sender"]),
+                name=str(e.get("name", "smtp")),
+                username=str(e.get("username", "")),
+                password=secret(e, "password"),
+                starttls=bool(e.get("starttls", False)),
+                timeout=float(e.get("timeout", 10)),
+            )
+    return NotifyRouter(
+        gateways=gateways,
+        build_gateway=gateway_from,
+        public_url=public_url,
+        link_days=settings.tracking_link_days,
+        timezone=settings.timezone,
+    )

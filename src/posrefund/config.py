@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     sim_acquirer_port: int = 9103
     log_level: str = "INFO"
     log_file: Path | None = None
+    # notify: gateways (SMS / WeChat / SMTP) and the customer's tracking links
+    notify_file: Path | None = Field(default=None, description="TOML with the notification gateways")
+    public_url: str = Field(default="http://127.0.0.1:8000", description="base of tracking links sent to customers")
+    tracking_link_days: int = 60
 
 
 class ConfigError(RuntimeError):

@@ -37,6 +37,14 @@ def string_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]
     return []
 
 
+def field_name(path: tuple[Any, ...]) -> str:
+    """As the guard names it: ``customer.phone``, list items as ``evidence_ids[0]``."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
 def replaced(body: Any, path: tuple[Any, ...], new: str) -> Any:
     out = copy.deepcopy(body)
     node = out
@@ -79,7 +87,7 @@ def test_card_numbers_are_refused_everywhere_and_stored_nowhere(
                 r = client.request(method, call.path, json=body, headers={**auth(who), **(call.headers or {})})
                 tried += 1
                 assert r.status_code == 422 and r.json()["code"] == "pii.full_card_number", (path, field, r.text)
-                assert r.json()["params"]["field"] == ".".join(str(p) for p in field)
+                assert r.json()["params"]["field"] == field_name(field)
     # Query strings, path segments, multipart file names and a raw non-JSON body.
     for card in CARDS:
         for q in ("voucher_no", "order_no", "last4"):

@@ -47,6 +47,13 @@ def an_evidence(deps: Deps, world: World) -> str:
     return str(evidence.upload(deps, world.a.actors["cashier"], content=JPEG, filename="r.jpg", kind="receipt")["id"])
 
 
+def a_dispute(deps: Deps, world: World) -> str:  # notify (issue 5)
+    from posrefund.service import disputes
+
+    case_id = pending_case(deps, world)
+    return str(disputes.open_dispute(deps, world.a.actors["customer_service"], case_id, "顾客称金额不对")["id"])
+
+
 def seq(prefix: str = "x") -> str:
     seq.n += 1  # type: ignore[attr-defined]
     return f"{prefix}{seq.n}"  # type: ignore[attr-defined]
@@ -171,6 +178,75 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
     ("GET", "/v1/evidence/{evidence_id}/content"): (
         "evidence.read",
         lambda d, w, r: Call("GET", f"/v1/evidence/{an_evidence(d, w)}/content"),
+    ),
+    # --- notify: notifications, contact log, follow-ups, disputes (issue 5) ---
+    ("GET", "/v1/refunds/{refund_id}/notifications"): (
+        "notify.read",
+        lambda d, w, r: Call("GET", f"/v1/refunds/{pending_case(d, w)}/notifications"),
+    ),
+    ("PUT", "/v1/refunds/{refund_id}/notify-contact"): (
+        "notify.contact",
+        lambda d, w, r: Call("PUT", f"/v1/refunds/{pending_case(d, w)}/notify-contact", {"language": "en"}),
+    ),
+    ("POST", "/v1/refunds/{refund_id}/opt-out"): (
+        "notify.contact",
+        lambda d, w, r: Call("POST", f"/v1/refunds/{pending_case(d, w)}/opt-out", {"scope": "case"}),
+    ),
+    ("GET", "/v1/notify/templates"): ("notify.read", lambda d, w, r: Call("GET", "/v1/notify/templates")),
+    ("PUT", "/v1/notify/templates"): (
+        "notify.configure",
+        lambda d, w, r: Call(
+            "PUT", "/v1/notify/templates", {"event": "paid", "language": "en", "body": "{{ amount }}"}
+        ),
+    ),
+    ("DELETE", "/v1/notify/templates"): (
+        "notify.configure",
+        lambda d, w, r: Call("DELETE", "/v1/notify/templates?event=paid&language=en"),
+    ),
+    ("GET", "/v1/notify/gateways"): ("notify.configure", lambda d, w, r: Call("GET", "/v1/notify/gateways")),
+    ("PUT", "/v1/notify/gateways"): (
+        "notify.configure",
+        lambda d, w, r: Call(
+            "PUT",
+            "/v1/notify/gateways",
+            {"kind": "sms", "url": "http://sms.example.cn", "payload": {"m": "to", "c": "text"}},
+        ),
+    ),
+    ("POST", "/v1/refunds/{refund_id}/contacts"): (
+        "contact.record",
+        lambda d, w, r: Call("POST", f"/v1/refunds/{pending_case(d, w)}/contacts", {"kind": "call", "note": "来电"}),
+    ),
+    ("GET", "/v1/refunds/{refund_id}/contacts"): (
+        "contact.read",
+        lambda d, w, r: Call("GET", f"/v1/refunds/{pending_case(d, w)}/contacts"),
+    ),
+    ("GET", "/v1/followups"): ("followup.read", lambda d, w, r: Call("GET", "/v1/followups")),
+    ("POST", "/v1/followups/{refund_id}/close"): (
+        "followup.close",
+        lambda d, w, r: Call("POST", f"/v1/followups/{pending_case(d, w)}/close", {"note": "已到账"}),
+    ),
+    ("POST", "/v1/disputes"): (
+        "dispute.manage",
+        lambda d, w, r: Call("POST", "/v1/disputes", {"case_id": pending_case(d, w), "claim": "金额不对"}),
+    ),
+    ("GET", "/v1/disputes"): ("dispute.read", lambda d, w, r: Call("GET", "/v1/disputes")),
+    ("GET", "/v1/disputes/{dispute_id}"): (
+        "dispute.read",
+        lambda d, w, r: Call("GET", f"/v1/disputes/{a_dispute(d, w)}"),
+    ),
+    ("POST", "/v1/disputes/{dispute_id}/evidence"): (
+        "dispute.manage",
+        lambda d, w, r: Call("POST", f"/v1/disputes/{a_dispute(d, w)}/evidence", {"evidence_ids": [an_evidence(d, w)]}),
+    ),
+    ("POST", "/v1/disputes/{dispute_id}/escalate"): (
+        "dispute.manage",
+        lambda d, w, r: Call("POST", f"/v1/disputes/{a_dispute(d, w)}/escalate", {"to": "acquirer", "reference": "T1"}),
+    ),
+    ("POST", "/v1/disputes/{dispute_id}/outcome"): (
+        "dispute.decide",
+        lambda d, w, r: Call(
+            "POST", f"/v1/disputes/{a_dispute(d, w)}/outcome", {"outcome": "rejected", "reason": "无依据"}
+        ),
     ),
 }
 # recon (issue 6): the reconciliation routes

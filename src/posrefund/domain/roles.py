@@ -19,6 +19,7 @@ class Role(StrEnum):
     TERMINAL = "terminal"  # a POS terminal's API key
     PROVIDER_ADMIN = "provider_admin"  # the service provider: creates merchants, sees none of their data
     SYSTEM = "system"  # posrefund itself (auto-approval, worker)
+    CUSTOMER = "customer"  # notify: the customer on the tracking page (signed link, no login)
 
 
 R = Role
@@ -51,6 +52,18 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "refund.confirm_payout": frozenset({R.CASHIER, R.SUPERVISOR, R.ADMIN, R.FINANCE}),
     "calendar.manage": frozenset({R.PROVIDER_ADMIN}),
     "audit.verify": frozenset({R.AUDITOR, R.ADMIN}),
+    # --- notify: notifications, tracking page, follow-up, contact log, disputes (issue 5) ---
+    "notify.read": MERCHANT_STAFF,
+    "notify.configure": frozenset({R.ADMIN}),
+    "notify.contact": frozenset({R.CASHIER, R.SUPERVISOR, R.CUSTOMER_SERVICE, R.ADMIN}),
+    "contact.record": frozenset({R.CASHIER, R.SUPERVISOR, R.CUSTOMER_SERVICE, R.ADMIN}),
+    "contact.read": MERCHANT_STAFF,
+    "followup.read": frozenset({R.CUSTOMER_SERVICE, R.SUPERVISOR, R.ADMIN}),
+    "followup.close": frozenset({R.CUSTOMER_SERVICE, R.SUPERVISOR, R.ADMIN}),
+    "dispute.read": MERCHANT_STAFF,
+    "dispute.manage": frozenset({R.CUSTOMER_SERVICE, R.SUPERVISOR, R.ADMIN}),
+    "dispute.decide": frozenset({R.SUPERVISOR, R.ADMIN}),
+    "tracking.confirm": frozenset({R.CUSTOMER}),
 }
 
 

@@ -523,7 +523,10 @@ def serve(
     else:
         router = bootstrap.build_router(settings, deps)
     bootstrap.load_calendar_overrides(deps, router)
-    _thread, stop = worker.start_in_thread(deps, router) if with_simulators else (None, None)
+    notify_router = bootstrap.build_notify_router(settings)  # notify (issue 5)
+    _thread, stop = (
+        worker.start_in_thread(deps, router, notify_router=notify_router) if with_simulators else (None, None)
+    )
     application = create_app(deps, inline=inline, token_minutes=settings.token_minutes, router=router)
     try:
         uvicorn.run(application, host=host, port=port, access_log=False, log_level="warning")
@@ -550,7 +553,8 @@ def run_worker(
     bootstrap.load_calendar_overrides(deps, router)
     stop = threading.Event()
     worker.install_signal_handlers(stop)
-    steps = worker.run(deps, router, stop, idle=idle, once=once)
+    notify_router = bootstrap.build_notify_router(_settings())  # notify (issue 5)
+    steps = worker.run(deps, router, stop, idle=idle, once=once, notify_router=notify_router)
     err.print(f"worker stopped after {steps} steps")
 
 

@@ -14,14 +14,22 @@ from types import FrameType
 
 import structlog
 
-from posrefund.service import execution
+from posrefund.service import execution, followup, notify
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
+from posrefund.service.notify import NotifyRouter  # notify (issue 5)
 
 log = structlog.get_logger("posrefund.worker")
 
 
-def run(deps: Deps, router: Router, stop: threading.Event, idle: float = 1.0, once: bool = False) -> int:
+def run(
+    deps: Deps,
+    router: Router,
+    stop: threading.Event,
+    idle: float = 1.0,
+    once: bool = False,
+    notify_router: NotifyRouter | None = None,
+) -> int:
     """Sweep until ``stop`` is set (or once). Returns how many case steps were taken."""
     steps = 0
     while not stop.is_set():
@@ -30,6 +38,8 @@ def run(deps: Deps, router: Router, stop: threading.Event, idle: float = 1.0, on
         except Exception:
             log.exception("worker.sweep_failed")  # the next sweep retries; nothing is lost
             due = 0
+        if notify_router is not None:  # notify: tell customers, open follow-ups (issue 5)
+            due += notify_round(deps, notify_router)
         steps += due
         if once:
             break
@@ -47,10 +57,27 @@ def install_signal_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def start_in_thread(deps: Deps, router: Router, idle: float = 0.5) -> tuple[threading.Thread, threading.Event]:
+def start_in_thread(
+    deps: Deps, router: Router, idle: float = 0.5, notify_router: NotifyRouter | None = None
+) -> tuple[threading.Thread, threading.Event]:
     """For ``posrefund serve --demo``: the worker beside the API in one process."""
     stop = threading.Event()
-    thread = threading.Thread(target=run, args=(deps, router, stop, idle), name="posrefund-worker", daemon=True)
+    thread = threading.Thread(
+        target=run, args=(deps, router, stop, idle, False, notify_router), name="posrefund-worker", daemon=True
+    )
     thread.start()
     time.sleep(0)
     return thread, stop
+
+
+# --- notify (issue 5) ---
+
+
+def notify_round(deps: Deps, notify_router: NotifyRouter) -> int:
+    """Open due follow-ups, fan out new case events, send what is due. A failure is logged and retried on
+    the next round: the notify tables are the queue."""
+    try:
+        return followup.sweep(deps) + notify.sweep(deps, notify_router)
+    except Exception:
+        log.exception("worker.notify_failed")
+        return 0

@@ -161,3 +161,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 from posrefund.i18n.messages_recon import MESSAGES_RECON  # noqa: E402
 
 MESSAGES.update(MESSAGES_RECON)
+# notify (issue 5)
+from posrefund.i18n.messages_notify import MESSAGES_NOTIFY  # noqa: E402
+
+MESSAGES.update(MESSAGES_NOTIFY)

@@ -482,3 +482,137 @@ wrong_charges = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("version", Integer, nullable=False),
 )
+
+# --- notify: notifications, tracking, follow-up, contact log, disputes (issue 5) ---
+
+notify_contacts = Table(
+    "notify_contacts",
+    metadata,
+    Column("case_id", ID, ForeignKey("refunds.id"), primary_key=True),
+    Column("merchant_id", ID, nullable=False),
+    Column("language", String(2), nullable=False, server_default="zh"),
+    Column("email_enc", Text, nullable=True),
+    Column("email_masked", String(120), nullable=False, server_default=""),
+    Column("wechat_openid_enc", Text, nullable=True),
+    Column("wechat_openid_masked", String(64), nullable=False, server_default=""),
+    Column("opted_out", Boolean, nullable=False, server_default="0"),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+notify_optouts = Table(
+    "notify_optouts",
+    metadata,
+    Column("merchant_id", ID, primary_key=True),
+    Column("phone_index", String(64), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+notify_templates = Table(
+    "notify_templates",
+    metadata,
+    Column("merchant_id", ID, ForeignKey("merchants.id"), primary_key=True),
+    Column("event", String(32), primary_key=True),
+    Column("language", String(2), primary_key=True),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("updated_by", ID, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+notify_gateways = Table(
+    "notify_gateways",
+    metadata,
+    Column("merchant_id", ID, ForeignKey("merchants.id"), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("document", Text, nullable=False),  # JSON without the credential
+    Column("credential_enc", Text, nullable=True),
+    Column("updated_by", ID, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("message_id", String(80), nullable=False, unique=True),
+    Column("merchant_id", ID, nullable=False),
+    Column("case_id", ID, ForeignKey("refunds.id"), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("recipient_masked", String(120), nullable=False),
+    Column("params", Text, nullable=False),  # JSON: event details (e.g. the rejection reason)
+    Column("status", String(16), nullable=False),  # pending | sending | sent | failed | skipped
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("provider_message_id", String(128), nullable=False, server_default=""),
+    Column("last_error", String(300), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Index("ix_notifications_due", "status", "next_attempt_at"),
+    Index("ix_notifications_case", "case_id"),
+)
+
+notify_attempts = Table(
+    "notify_attempts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("notification_id", ID, ForeignKey("notifications.id"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("gateway", String(64), nullable=False),
+    Column("result", String(16), nullable=False),  # sent | retry | failed
+    Column("provider_message_id", String(128), nullable=False, server_default=""),
+    Column("error", String(300), nullable=False, server_default=""),
+)
+
+followups = Table(
+    "followups",
+    metadata,
+    Column("case_id", ID, ForeignKey("refunds.id"), primary_key=True),
+    Column("merchant_id", ID, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("status", String(16), nullable=False),  # open | closed
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("closed_by", String(64), nullable=False, server_default=""),
+    Column("closed_how", String(16), nullable=False, server_default=""),  # customer | staff
+    Column("note", Text, nullable=False, server_default=""),
+    Index("ix_followups_merchant_status_due", "merchant_id", "status", "due_on"),
+)
+
+contact_log = Table(
+    "contact_log",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("merchant_id", ID, nullable=False),
+    Column("case_id", ID, ForeignKey("refunds.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # call | message | visit
+    Column("direction", String(8), nullable=False),  # in | out
+    Column("note", Text, nullable=False),
+    Column("actor_id", ID, nullable=False),
+    Column("actor_role", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+disputes = Table(
+    "disputes",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("merchant_id", ID, nullable=False),
+    Column("case_id", ID, ForeignKey("refunds.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # open | escalated | upheld | rejected
+    Column("claim", Text, nullable=False),
+    Column("claimed_fen", BigInteger, nullable=True),
+    Column("evidence_ids", Text, nullable=False),  # JSON list
+    Column("escalated_to", String(16), nullable=False, server_default=""),
+    Column("escalation_ref", String(64), nullable=False, server_default=""),
+    Column("outcome_reason", Text, nullable=False, server_default=""),
+    Column("new_case_id", ID, nullable=True),
+    Column("opened_by", ID, nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("version", Integer, nullable=False),
+    Index("ix_disputes_merchant_status_opened", "merchant_id", "status", "opened_at"),
+)

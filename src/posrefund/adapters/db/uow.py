@@ -26,6 +26,7 @@ from posrefund.adapters.db.repositories import (
     SaleSql,
     UserSql,
 )
+from posrefund.adapters.db.repositories_notify import NotifySql
 from posrefund.ports import (
     AuditRepo,
     CalendarRepo,
@@ -33,6 +34,7 @@ from posrefund.ports import (
     EvidenceRepo,
     IdempotencyRepo,
     MerchantRepo,
+    NotifyRepo,
     Outbox,
     PolicyRepo,
     ReconRepo,
@@ -85,6 +87,7 @@ class SqlUnitOfWork:
         self.callbacks: CallbackRepo = CallbackSql(conn)
         self.calendar: CalendarRepo = CalendarSql(conn)
         self.recon: ReconRepo = ReconSql(conn)  # recon (issue 6)
+        self.notify: NotifyRepo = NotifySql(conn)  # notify (issue 5)
         return self
 
     def __exit__(

@@ -57,6 +57,11 @@ def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Ro
         app.include_router(api)
     # recon (issue 6): reconciliation and wrong charges
     app.include_router(reconciliation.router)
+    # notify: notifications, contact log, follow-ups, disputes, the customer's tracking page (issue 5)
+    from posrefund.entrypoints.api.routers import disputes, notify, tracking
+
+    for api in (notify.router, disputes.router, tracking.router):
+        app.include_router(api)
     app.add_exception_handler(DomainError, errors.on_domain_error)
     app.add_exception_handler(ConcurrentUpdate, errors.on_concurrent_update)
     app.add_exception_handler(RequestValidationError, errors.on_validation_error)

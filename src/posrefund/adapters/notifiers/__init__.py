@@ -1,0 +1,1 @@
+"""Delivery routes for customer notifications: HTTP gateways (SMS, WeChat template messages) and SMTP."""

@@ -1,0 +1,83 @@
+"""Disputes (争议): open on a case, add evidence, escalate to a third party, record the outcome (issue 5)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import Field, StrictInt
+
+from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.schemas import Body
+from posrefund.service import disputes
+from posrefund.service.disputes import Outcome
+
+router = APIRouter(prefix="/v1/disputes", tags=["disputes"])
+
+EvidenceIds = Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], Field(max_length=20)]
+
+
+class DisputeIn(Body):
+    case_id: Annotated[str, Field(min_length=1, max_length=40)]
+    claim: Annotated[str, Field(min_length=1, max_length=2000)]
+    claimed_fen: Annotated[StrictInt | None, Field(gt=0, le=10**13)] = None
+    evidence_ids: EvidenceIds = Field(default_factory=list)
+
+
+class EvidenceIn(Body):
+    evidence_ids: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=40)]], Field(min_length=1, max_length=20)
+    ]
+
+
+class EscalateIn(Body):
+    to: Literal["mediation", "arbitration", "acquirer"]
+    reference: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class OutcomeIn(Body):
+    outcome: Literal["upheld", "rejected"]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    amount_fen: Annotated[StrictInt | None, Field(gt=0, le=10**13)] = None
+
+
+@router.post("", status_code=201)
+async def open_dispute(body: DisputeIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    row = await c.run(
+        disputes.open_dispute, c.deps, actor, body.case_id, body.claim, body.claimed_fen, body.evidence_ids
+    )
+    return disputes.with_age(row, c.deps.clock.now())
+
+
+@router.get("")
+async def list_disputes(
+    actor: CurrentActor,
+    c: Ctx,
+    status: Annotated[Literal["open", "escalated", "upheld", "rejected"] | None, Query()] = None,
+    case_id: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    return {"items": await c.run(disputes.list_disputes, c.deps, actor, status, case_id, limit)}
+
+
+@router.get("/{dispute_id}")
+async def get_dispute(dispute_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    return await c.run(disputes.get, c.deps, actor, dispute_id)
+
+
+@router.post("/{dispute_id}/evidence")
+async def add_evidence(dispute_id: str, body: EvidenceIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    row = await c.run(disputes.add_evidence, c.deps, actor, dispute_id, body.evidence_ids)
+    return disputes.with_age(row, c.deps.clock.now())
+
+
+@router.post("/{dispute_id}/escalate")
+async def escalate(dispute_id: str, body: EscalateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    row = await c.run(disputes.escalate, c.deps, actor, dispute_id, body.to, body.reference)
+    return disputes.with_age(row, c.deps.clock.now())
+
+
+@router.post("/{dispute_id}/outcome")
+async def outcome(dispute_id: str, body: OutcomeIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    row = await c.run(disputes.decide, c.deps, actor, dispute_id, Outcome(body.outcome, body.reason, body.amount_fen))
+    return disputes.with_age(row, c.deps.clock.now())

@@ -1,0 +1,145 @@
+"""Notifications (通知), the contact log and follow-ups (后续跟进) of refund cases (issue 5)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import Field
+
+from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.schemas import Body
+from posrefund.service import followup, notify_admin
+from posrefund.service.followup import ContactEntry
+from posrefund.service.notify_admin import ContactInput
+
+router = APIRouter(tags=["notify"])
+
+Lang = Literal["zh", "en"]
+
+
+class NotifyContactIn(Body):
+    language: Lang | None = None
+    email: Annotated[str | None, Field(max_length=254)] = None
+    wechat_openid: Annotated[str | None, Field(max_length=64)] = None
+    opted_out: bool | None = None
+
+
+class OptOutIn(Body):
+    scope: Annotated[Literal["case", "customer"], Field(description="this case, or every case of the phone")] = (
+        "customer"
+    )
+
+
+class TemplateIn(Body):
+    event: Annotated[str, Field(min_length=1, max_length=32, description="accepted, pending_review, approved, …")]
+    language: Lang
+    subject: Annotated[str, Field(max_length=200)] = ""
+    body: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class GatewayIn(Body):
+    kind: Literal["sms", "wechat"]
+    url: Annotated[str, Field(min_length=8, max_length=500)]
+    payload: Annotated[
+        dict[Annotated[str, Field(min_length=1, max_length=100)], Annotated[str, Field(max_length=200)]],
+        Field(min_length=1, max_length=30),
+    ]
+    credential: Annotated[str | None, Field(max_length=500, description="write-only; kept encrypted")] = None
+    name: Annotated[str, Field(max_length=64)] = ""
+    auth_header: Annotated[str, Field(min_length=1, max_length=64)] = "Authorization"
+    auth_scheme: Annotated[str, Field(max_length=32)] = "Bearer"
+    message_id_header: Annotated[str, Field(min_length=1, max_length=64)] = "Idempotency-Key"
+    response_id: Annotated[str, Field(max_length=100)] = ""
+    timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
+
+
+class ContactIn(Body):
+    kind: Literal["call", "message", "visit"]
+    direction: Literal["in", "out"] = "out"
+    note: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class CloseFollowupIn(Body):
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+
+@router.get("/v1/refunds/{refund_id}/notifications")
+async def notifications(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    return await c.run(notify_admin.case_notifications, c.deps, actor, refund_id)
+
+
+@router.put("/v1/refunds/{refund_id}/notify-contact")
+async def put_contact(refund_id: str, body: NotifyContactIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    inp = ContactInput(body.language, body.email, body.wechat_openid, body.opted_out)
+    return await c.run(notify_admin.set_contact, c.deps, actor, refund_id, inp)
+
+
+@router.post("/v1/refunds/{refund_id}/opt-out", status_code=204)
+async def opt_out(refund_id: str, actor: CurrentActor, c: Ctx, body: OptOutIn | None = None) -> Response:
+    actor.require("notify.contact")
+    await c.run(notify_admin.opt_out, c.deps, actor, refund_id, body.scope if body else "customer")
+    return Response(status_code=204)
+
+
+@router.get("/v1/notify/templates")
+async def templates(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    return {"items": await c.run(notify_admin.list_templates, c.deps, actor)}
+
+
+@router.put("/v1/notify/templates")
+async def put_template(body: TemplateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    """The merchant's own template for one event and language; refused (422) unless it renders."""
+    return await c.run(notify_admin.put_template, c.deps, actor, body.event, body.language, body.subject, body.body)
+
+
+@router.delete("/v1/notify/templates", status_code=204)
+async def reset_template(
+    actor: CurrentActor,
+    c: Ctx,
+    event: Annotated[str, Query(min_length=1, max_length=32)],
+    language: Annotated[Lang, Query()],
+) -> Response:
+    """Back to the default template."""
+    await c.run(notify_admin.reset_template, c.deps, actor, event, language)
+    return Response(status_code=204)
+
+
+@router.get("/v1/notify/gateways")
+async def gateways(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    return {"items": await c.run(notify_admin.list_gateways, c.deps, actor)}
+
+
+@router.put("/v1/notify/gateways")
+async def put_gateway(body: GatewayIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    """The merchant's own SMS or WeChat provider; the credential is write-only and stored encrypted."""
+    doc = body.model_dump(exclude={"credential", "kind"})
+    return await c.run(notify_admin.put_gateway, c.deps, actor, body.kind, doc, body.credential)
+
+
+@router.post("/v1/refunds/{refund_id}/contacts", status_code=201)
+async def log_contact(refund_id: str, body: ContactIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    entry = ContactEntry(body.kind, body.direction, body.note)
+    return await c.run(followup.log_contact, c.deps, actor, refund_id, entry)
+
+
+@router.get("/v1/refunds/{refund_id}/contacts")
+async def contacts(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    return {"items": await c.run(followup.contacts, c.deps, actor, refund_id)}
+
+
+@router.get("/v1/followups")
+async def followups(
+    actor: CurrentActor,
+    c: Ctx,
+    status: Annotated[Literal["open", "closed"] | None, Query()] = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    return {"items": await c.run(followup.list_followups, c.deps, actor, status, limit)}
+
+
+@router.post("/v1/followups/{refund_id}/close")
+async def close_followup(
+    refund_id: str, actor: CurrentActor, c: Ctx, body: CloseFollowupIn | None = None
+) -> dict[str, Any]:
+    return await c.run(followup.close_by_staff, c.deps, actor, refund_id, body.note if body else "")
