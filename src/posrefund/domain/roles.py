@@ -51,6 +51,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "refund.confirm_payout": frozenset({R.CASHIER, R.SUPERVISOR, R.ADMIN, R.FINANCE}),
     "calendar.manage": frozenset({R.PROVIDER_ADMIN}),
     "audit.verify": frozenset({R.AUDITOR, R.ADMIN}),
+    # console (issue 4): follow-up notes on a case, and the read-only reports with CSV export
+    "case.note": frozenset({R.CUSTOMER_SERVICE, R.SUPERVISOR, R.ADMIN}),
+    "report.read": frozenset({R.FINANCE, R.AUDITOR, R.RISK, R.SUPERVISOR, R.ADMIN}),
 }
 
 

@@ -156,3 +156,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Only JPEG, PNG, WebP images or PDF are accepted",
     ),
 }
+
+# console (issue 4)
+from posrefund.i18n.messages_console import MESSAGES_CONSOLE  # noqa: E402
+
+MESSAGES.update(MESSAGES_CONSOLE)

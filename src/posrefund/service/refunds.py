@@ -147,7 +147,12 @@ def _request(deps: Deps, actor: Actor, req: RefundRequest, idem: Idempotency | N
         )
         if violations:
             first = violations[0]
-            raise Invalid(first.code, **first.params, violations=[v.code for v in violations])
+            raise Invalid(
+                first.code,
+                **first.params,
+                violations=[v.code for v in violations],
+                rules=[{"code": v.code, "params": v.params} for v in violations],  # each rule, explained
+            )
         if not uow.sales.reserve(sale.id, req.amount_fen, policy.max_partial_refunds):
             # Lost a race to another request: read what is left now and explain.
             fresh = uow.sales.get_sale(merchant_id, sale.id)
