@@ -37,8 +37,16 @@ def refund_form(b: Browser, sale_id: str, **fields: Any) -> Any:
     assert page.status_code == 200, page.text
     form_id = FORM_ID.search(page.text)
     assert form_id
-    data = {"amount": "10.00", "reason": "customer_cancelled", "note": "", "phone": "", "name": "",
-            "evidence_kind": "receipt", "form_id": form_id.group(1), **fields}
+    data = {
+        "amount": "10.00",
+        "reason": "customer_cancelled",
+        "note": "",
+        "phone": "",
+        "name": "",
+        "evidence_kind": "receipt",
+        "form_id": form_id.group(1),
+        **fields,
+    }
     return data
 
 
@@ -57,7 +65,13 @@ def test_sign_in_gives_each_role_its_own_menu(as_user: Any) -> None:
 
 
 def test_pages_need_a_signed_in_session(browser: Browser) -> None:
-    for path in ("/console/desk", "/console/review", "/console/cases/rfd_x", "/console/reports", "/console/admin/users"):
+    for path in (
+        "/console/desk",
+        "/console/review",
+        "/console/cases/rfd_x",
+        "/console/reports",
+        "/console/admin/users",
+    ):
         r = browser.get(path, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/console/login?next="), path
 
@@ -163,8 +177,9 @@ def test_bad_input_shows_beside_the_field_and_changes_nothing(
 
 def _pending(deps: Any, world: World, amount: int = 300_000, by: str = "cashier") -> str:
     sale = new_sale(deps, world.a, amount_fen=amount)
-    req = RefundRequest(sale_id=sale.id, amount_fen=amount, reason="goods_quality",
-                        customer=CustomerInput(phone="13912345678"))
+    req = RefundRequest(
+        sale_id=sale.id, amount_fen=amount, reason="goods_quality", customer=CustomerInput(phone="13912345678")
+    )
     case = refunds.request_refund(deps, world.a.actors[by], req)
     assert case.status.value == "pending_review"
     return case.id
@@ -282,12 +297,16 @@ def test_admin_forms_show_errors_beside_fields(as_user: Any, engine: Engine) -> 
     adm.get("/console/admin/users")
     r = adm.post("/console/admin/users", {"username": "x", "display_name": "", "role": "cashier", "password": "p"})
     assert r.status_code == 422 and "用户名为 3–64 位" in field_error(r.text, "username")
-    r = adm.post("/console/admin/users", {"username": "new_cashier", "display_name": "小王", "role": "cashier",
-                                          "password": "short"})
+    r = adm.post(
+        "/console/admin/users",
+        {"username": "new_cashier", "display_name": "小王", "role": "cashier", "password": "short"},
+    )
     assert "密码至少 8 位" in field_error(r.text, "password")
     assert count(engine, t.users) == before
-    r = adm.post("/console/admin/users", {"username": "new_cashier", "display_name": "小王", "role": "cashier",
-                                          "password": "long-enough-1"})
+    r = adm.post(
+        "/console/admin/users",
+        {"username": "new_cashier", "display_name": "小王", "role": "cashier", "password": "long-enough-1"},
+    )
     assert r.status_code == 200 and "new_cashier" in r.text and count(engine, t.users) == before + 1
     adm.get("/console/admin/terminals")
     r = adm.post("/console/admin/terminals", {"store_id": "sto_nope", "terminal_no": "T 1", "device_sn": "SN"})
@@ -301,9 +320,17 @@ def test_policy_page_validates_and_saves(as_user: Any, world: World, deps: Any, 
     adm = as_user("a.admin")
     page = adm.get("/console/admin/policy").text
     assert 'value="100.00"' in page  # the auto-approve limit of the test world, in yuan
-    good = {"refund_window_days": "15", "max_partial_refunds": "10", "auto_approve_limit_fen": "200",
-            "supervisor_limit_fen": "5000", "two_person_limit_fen": "10000", "require_customer_phone_above_fen": "",
-            "window_wechat": "365", "window_alipay": "365", "window_unionpay_qr": "365"}
+    good = {
+        "refund_window_days": "15",
+        "max_partial_refunds": "10",
+        "auto_approve_limit_fen": "200",
+        "supervisor_limit_fen": "5000",
+        "two_person_limit_fen": "10000",
+        "require_customer_phone_above_fen": "",
+        "window_wechat": "365",
+        "window_alipay": "365",
+        "window_unionpay_qr": "365",
+    }
     r = adm.post("/console/admin/policy", {**good, "auto_approve_limit_fen": "9000"})
     assert r.status_code == 422 and "自动审批限额不能高于主管审批限额" in field_error(r.text, "auto_approve_limit_fen")
     r = adm.post("/console/admin/policy", {**good, "refund_window_days": "abc"})
@@ -349,7 +376,8 @@ def test_full_card_number_in_any_form_field_is_refused(as_user: Any, world: Worl
         data = {**refund_form(cashier, sale.id, note=note), "csrf": cashier.csrf}
         r = cashier.client.post(f"/console/desk/sale/{sale.id}", data=data)  # urlencoded
         assert r.status_code == 422 and "请勿提交完整银行卡号" in r.text, note
-        r = cashier.client.post(f"/console/desk/sale/{sale.id}", data=data,
-                                files={"evidence": ("r.png", PNG, "image/png")})  # multipart
+        r = cashier.client.post(
+            f"/console/desk/sale/{sale.id}", data=data, files={"evidence": ("r.png", PNG, "image/png")}
+        )  # multipart
         assert r.status_code == 422 and "请勿提交完整银行卡号" in r.text, note
     assert count(engine, t.refunds) == 0 and count(engine, t.evidence) == 0

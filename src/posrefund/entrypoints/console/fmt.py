@@ -14,7 +14,9 @@ from posrefund.domain.errors import Invalid
 from posrefund.domain.money import format_yuan
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_YUAN = re.compile(r"^(\d{1,10})(?:\.(\d{1,2}))?$")
+_YUAN = re.compile(r"^(\d{1,10})(?:\.(\d{1,2}))?$", re.ASCII)
+# A Chinese input method may type full-width digits and point: read them as what the cashier meant.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
 
 
 def yuan(fen: int | None, currency: str = "CNY") -> str:
@@ -44,7 +46,7 @@ def age(since: datetime, now: datetime, lang: str) -> str:
 
 def parse_yuan(text: str, field: str) -> int:
     """``12.3`` → 1230 fen, exactly (no float ever); a bad shape is ``console.invalid_amount``."""
-    value = text.strip().replace(",", "").replace("¥", "").replace("￥", "")
+    value = text.strip().translate(_FULL_WIDTH).replace(",", "").replace("¥", "").replace("￥", "")
     m = _YUAN.match(value)
     if not m:
         raise Invalid("console.invalid_amount", field=field)
