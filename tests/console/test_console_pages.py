@@ -92,7 +92,7 @@ def test_lock_out_after_repeated_failures_is_audited(browser: Browser, world: Wo
     for _ in range(5):
         assert browser.sign_in(name, "nope-nope-nope").status_code == 401
     r = browser.sign_in(name)  # the right password, but locked now
-    assert r.status_code == 401 and "账户已锁定" in r.text
+    assert r.status_code == 401 and "账户已锁定至 2026-11-20 10:15" in r.text  # Shanghai time
     assert count(engine, t.audit_events, t.audit_events.c.action == "user.locked") == 1
 
 
@@ -288,7 +288,10 @@ def test_reports_filter_and_export_csv(as_user: Any, world: World, deps: Any) ->
     bad = fin.get("/console/reports", params={"from": "2026-13-40", "status": "nope"})
     assert bad.status_code == 200 and field_error(bad.text, "from") and field_error(bad.text, "status")
     assert as_user("a.cashier").get("/console/reports").status_code == 403
-    assert as_user("a.auditor").get("/console/reports/export.csv").status_code == 200
+    auditor = as_user("a.auditor")
+    assert auditor.get("/console/reports/export.csv").status_code == 200
+    timeline = auditor.get(f"/console/cases/{pending}").text  # the audit timeline of any case, read-only
+    assert "发起退款申请" in timeline and "转人工审核" in timeline and 'value="approve"' not in timeline
 
 
 def test_admin_forms_show_errors_beside_fields(as_user: Any, engine: Engine) -> None:

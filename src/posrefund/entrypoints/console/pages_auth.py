@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from posrefund.domain.errors import DomainError, Invalid
 from posrefund.domain.roles import MERCHANT_STAFF
+from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console import session as sessions
 from posrefund.entrypoints.console.web import (
     PREFIX,
@@ -18,8 +21,8 @@ from posrefund.entrypoints.console.web import (
     lang_of,
     render,
     safe_next,
-    session_of,
 )
+from posrefund.i18n import message
 from posrefund.service import auth
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -35,14 +38,8 @@ async def home(request: Request) -> Response:
 async def login_page(request: Request) -> Response:
     errors = Errors(lang_of(request))
     if request.query_params.get("idle"):
-        errors.form.append(_msg(request, "console.signed_out_idle"))
+        errors.form.append(message("console.signed_out_idle", lang_of(request)))
     return render(request, "login.html", errors=errors, username="", next=safe_next(request.query_params.get("next")))
-
-
-def _msg(request: Request, code: str) -> str:
-    from posrefund.i18n import message
-
-    return message(code, lang_of(request))
 
 
 @router.post("/login")
@@ -62,6 +59,8 @@ async def login(request: Request) -> Response:
         if actor.role not in MERCHANT_STAFF or actor.merchant_id is None:
             raise Invalid("console.staff_only")
     except DomainError as err:
+        if err.code == "auth.locked":  # until when, on the shop's clock
+            err.params["until"] = fmt.local(datetime.fromisoformat(str(err.params["until"])))
         errors.add(err)
         return render(request, "login.html", 401, errors=errors, username=username, next=target)
     request.state.console_session = sessions.signed_in(actor, c.deps.clock.now())
@@ -81,5 +80,4 @@ async def switch_language(request: Request) -> Response:
     response.set_cookie(
         sessions.LANG_COOKIE, to, httponly=True, samesite="strict", path=PREFIX, max_age=365 * 24 * 3600
     )
-    session_of(request)  # the session cookie is re-issued with the answer as usual
     return response

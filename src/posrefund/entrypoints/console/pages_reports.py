@@ -15,6 +15,7 @@ from posrefund.domain.status import RefundStatus
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.texts import label
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, Errors, actor_of, ctx_of, lang_of, render
+from posrefund.i18n import message
 from posrefund.ports import RefundQuery
 from posrefund.service import admin, refunds
 from posrefund.service.refunds import CaseView
@@ -79,8 +80,6 @@ def _query(request: Request, errors: Errors) -> tuple[RefundQuery, dict[str, str
 
 
 def fmt_error(request: Request, err: DomainError) -> str:
-    from posrefund.i18n import message
-
     return message(err.code, lang_of(request), err.params)
 
 
@@ -145,6 +144,7 @@ async def export(request: Request) -> Response:
 
     async def rows() -> AsyncIterator[str]:
         buf = io.StringIO()
+        buf.write("\ufeff")  # a byte-order mark, so spreadsheet programs read the Chinese as UTF-8
         out = csv.writer(buf)
         out.writerow(header)
         offset = 0

@@ -76,7 +76,8 @@ class Sessions:
         try:
             data: Any = self._s.loads(raw)
             session = Session(**data)
-            Role(session.role) if session.role else None
+            if session.role:
+                Role(session.role)  # a role that no longer exists ends the session
         except (BadSignature, TypeError, ValueError):
             return anonymous(now), False
         at = now.timestamp()
