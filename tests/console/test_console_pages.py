@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from posrefund.adapters.db import tables as t
+from posrefund.ports import RefundQuery
 from posrefund.service import refunds
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.conftest import FixedClock, World
@@ -384,3 +385,33 @@ def test_full_card_number_in_any_form_field_is_refused(as_user: Any, world: Worl
         )  # multipart
         assert r.status_code == 422 and "请勿提交完整银行卡号" in r.text, note
     assert count(engine, t.refunds) == 0 and count(engine, t.evidence) == 0
+
+
+def test_evidence_rule_named_and_photos_kept_across_a_refused_try(
+    as_user: Any, world: World, deps: Any, engine: Engine
+) -> None:
+    from posrefund.service import policies
+
+    policies.put_policy(
+        deps,
+        world.a.actors["admin"],
+        {"auto_approve_limit_fen": 10_000, "evidence_required": {"goods_quality": ["receipt"]}},
+    )
+    sale = new_sale(deps, world.a, amount_fen=50_000)
+    cashier = as_user("a.cashier")
+    data = {**refund_form(cashier, sale.id, amount="80", reason="goods_quality"), "csrf": cashier.csrf}
+    r = cashier.client.post(f"/console/desk/sale/{sale.id}", data=data)
+    assert r.status_code == 422 and "退款原因需要提供凭证：购物小票" in r.text
+    r = cashier.client.post(
+        f"/console/desk/sale/{sale.id}", data={**data, "phone": "123"}, files={"evidence": ("r.png", PNG, "image/png")}
+    )
+    assert r.status_code == 422 and "手机号格式不正确" in field_error(r.text, "phone")
+    kept = re.findall(r'name="evidence_id" value="([^"]+)"', r.text)
+    assert len(kept) == 1 and count(engine, t.refunds) == 0
+    r = cashier.client.post(f"/console/desk/sale/{sale.id}", data={**data, "phone": "13812345678", "evidence_id": kept})
+    assert "已自动批准" in r.text
+    case = refunds.list_cases(deps, world.a.actors["cashier"], RefundQuery(sale_id=sale.id))[0][0].case
+    assert case.evidence_ids == kept
+    stranger = {**data, "form_id": "another-form-0001", "evidence_id": ["evd_of_someone_else"]}
+    r = cashier.client.post(f"/console/desk/sale/{sale.id}", data=stranger)
+    assert r.status_code == 422 and "凭证不存在" in r.text

@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
@@ -21,6 +22,7 @@ from posrefund.domain.policy import EvidenceKind, Reason
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.sale import Sale
 from posrefund.entrypoints.console import fmt
+from posrefund.entrypoints.console.texts import label
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, Errors, actor_of, ctx_of, lang_of, render
 from posrefund.i18n import message
 from posrefund.ports import CustomerRecord
@@ -108,6 +110,7 @@ async def refund_form(request: Request, sale_id: str) -> Response:
         reasons=list(Reason),
         kinds=list(EvidenceKind),
         rules=[],
+        kept=[],
     )
 
 
@@ -126,6 +129,9 @@ async def request_refund(request: Request, sale_id: str) -> Response:
         k: str(form.get(k) or "") for k in ("amount", "reason", "note", "phone", "name", "evidence_kind", "form_id")
     }
     files = [f for f in form.getlist("evidence") if isinstance(f, UploadFile) and f.filename][:MAX_FILES]
+    # Photos already uploaded with an earlier, refused try of this form are kept (the service checks that
+    # each belongs to this merchant), so the cashier does not photograph the receipt again.
+    evidence_ids = [v for v in form.getlist("evidence_id") if isinstance(v, str) and 0 < len(v) <= 64][:MAX_FILES]
     errors = Errors(lang_of(request))
     rules: list[str] = []
     try:
@@ -141,8 +147,7 @@ async def request_refund(request: Request, sale_id: str) -> Response:
         digest = hashlib.sha256(
             json.dumps([sale.id, amount, text["reason"], text["note"], text["phone"], text["name"]]).encode()
         ).hexdigest()
-        evidence_ids: list[str] = []
-        for f in files:
+        for f in files[: MAX_FILES - len(evidence_ids)]:
             content = await f.read(evidence.MAX_BYTES + 1)
             row = await c.run(
                 evidence.upload, c.deps, actor, content=content, filename=f.filename or "", kind=text["evidence_kind"]
@@ -159,7 +164,11 @@ async def request_refund(request: Request, sale_id: str) -> Response:
         idem = Idempotency(
             scope=actor.merchant_id or "", key="console:" + key, request_hash=digest, render=_render_answer
         )
-        answer = await c.run(refunds.request_refund_once, c.deps, actor, req, idem)
+        try:
+            answer = await c.run(refunds.request_refund_once, c.deps, actor, req, idem)
+        except IntegrityError:
+            # The same form committed by a concurrent request between our lookup and insert: its answer.
+            answer = await c.run(refunds.request_refund_once, c.deps, actor, req, idem)
     except DomainError as err:
         rules = explain(err, errors, lang_of(request))
         sale = await _sale(request, sale_id)
@@ -173,6 +182,7 @@ async def request_refund(request: Request, sale_id: str) -> Response:
             kinds=list(EvidenceKind),
             rules=rules,
             errors=errors,
+            kept=evidence_ids,
         )
     case_id = json.loads(answer.body)["case_id"]
     return RedirectResponse(f"{PREFIX}/desk/answer/{case_id}", status_code=303)
@@ -188,6 +198,8 @@ def explain(err: DomainError, errors: Errors, lang: str) -> list[str]:
         if code == "refund.exceeds_refundable":  # in yuan, as the cashier typed it
             code = "console.exceeds_refundable"
             params = {"amount": fmt.yuan(params["amount_fen"]), "refundable": fmt.yuan(params["refundable_fen"])}
+        if code == "policy.evidence_required":  # the kinds by their names, not their codes
+            params["missing"] = "、".join(label("evidence", k, lang) for k in params.get("missing", []))
         raw_field = str(params.get("field", ""))
         name = REFUND_FIELD_OF.get(code) or FIELD_NAMES.get(raw_field, raw_field)
         if code.startswith("policy.") and code != "policy.customer_phone_required":

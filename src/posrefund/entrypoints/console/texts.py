@@ -231,6 +231,7 @@ EN: dict[str, str] = {
     "顾客姓名": "Customer's name",
     "凭证照片（小票等，可用平板拍照）": "Evidence photo (receipt etc.; the tablet camera works)",
     "凭证类型": "Evidence kind",
+    "已附凭证": "Evidence attached",
     "提交退款申请": "Request the refund",
     "取消": "Cancel",
     "退款报表": "Refund reports",
