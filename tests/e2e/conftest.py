@@ -14,12 +14,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from posrefund import bootstrap
 from posrefund.adapters.crypto import generate_key_spec
@@ -28,7 +31,7 @@ from posrefund.adapters.passwords import Argon2Hasher
 from posrefund.config import Settings
 from posrefund.domain.roles import Actor, Role
 from posrefund.service.deps import Deps
-from tests.conftest import PASSWORD, World, make_merchant
+from tests.conftest import PASSWORD, PG_URL, World, make_merchant
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -61,14 +64,42 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+@contextmanager
+def fresh_database(backend: str, root: Path) -> Iterator[str]:
+    """A database built by the migrations: a SQLite file, or a new database on the test PostgreSQL server."""
+    if backend == "sqlite":
+        yield f"sqlite:///{root / 'posrefund.db'}"
+        return
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("POSREFUND_TEST_PG_URL is not set: run the suite with `make test`")
+        pytest.skip("PostgreSQL not started (use `make test`)")
+    name = f"posrefund_e2e_{os.getpid()}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite"])
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """The app under uvicorn; SQLite unless a test asks for ``postgresql`` (indirect parametrisation)."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("chromium is missing: run the suite with `make test` (scripts/browser installs it)")
         pytest.skip("chromium not installed (scripts/browser installs it)")
     root = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{root / 'posrefund.db'}"
+    with fresh_database(str(request.param), root) as url:
+        yield from _serve(url, root)
+
+
+def _serve(url: str, root: Path) -> Iterator[Live]:
     upgrade(url)
     settings = Settings(
         database_url=url,
@@ -127,6 +158,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+        bootstrap.engine_of(deps).dispose()
         shutil.rmtree(root / "data", ignore_errors=True)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from posrefund.service import refunds, sales
@@ -42,6 +43,7 @@ def shot(page: Page, live: Live, name: str) -> None:
     page.screenshot(path=str(live.shots / f"{name}.png"), full_page=False)
 
 
+@pytest.mark.parametrize("live", ["sqlite", "postgresql"], indirect=True)
 def test_cashier_finds_a_sale_and_requests_a_refund(page: Page, live: Live) -> None:
     sale = new_sale(live, amount_fen=388_800, voucher_no="520131", order_no="ORD-E2E-1")
     page.goto(live.url("/console/login"))
@@ -71,6 +73,7 @@ def test_cashier_finds_a_sale_and_requests_a_refund(page: Page, live: Live) -> N
     shot(page, live, "04-answer")
 
 
+@pytest.mark.parametrize("live", ["sqlite", "postgresql"], indirect=True)
 def test_supervisor_approves_from_the_queue(page: Page, live: Live) -> None:
     case_id = pending_case(live, amount_fen=266_600)
     sign_in(page, live, "a.supervisor")
@@ -174,6 +177,7 @@ def test_every_input_has_a_label(page: Page, live: Live) -> None:
                  .map(e => e.name || e.id)"""
         )
         assert unlabelled == [], (path, unlabelled)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366, path  # fits the counter screen
     page.goto(live.url("/console/service?phone=13912345678"))
     shot(page, live, "09-customer-service")
     page.goto(live.url("/console/reports"))
