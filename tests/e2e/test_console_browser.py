@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from posrefund.service import refunds, sales
+from posrefund.service import evidence, refunds, sales
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.e2e.conftest import Live, sign_in
 from tests.helpers import sale_input
@@ -25,7 +25,7 @@ def new_sale(live: Live, merchant: str = "a", **kw: object):  # type: ignore[no-
     return sales.record_sale(live.deps, m.actors["cashier"], sale_input(m, live.deps.clock.now(), **kw))
 
 
-def pending_case(live: Live, amount_fen: int = 250_000, by: str = "cashier") -> str:
+def pending_case(live: Live, amount_fen: int = 250_000, by: str = "cashier", evidence_ids: tuple[str, ...] = ()) -> str:
     sale = new_sale(live, amount_fen=amount_fen)
     req = RefundRequest(
         sale_id=sale.id,
@@ -33,6 +33,7 @@ def pending_case(live: Live, amount_fen: int = 250_000, by: str = "cashier") -> 
         reason="goods_quality",
         note="包装破损",
         customer=CustomerInput(phone="13912345678", name="张三"),
+        evidence_ids=evidence_ids,
     )
     case = refunds.request_refund(live.deps, live.world.a.actors[by], req)
     assert case.status.value == "pending_review"
@@ -73,9 +74,22 @@ def test_cashier_finds_a_sale_and_requests_a_refund(page: Page, live: Live) -> N
     shot(page, live, "04-answer")
 
 
+def receipt_photo(page: Page) -> bytes:
+    """A receipt 'photo', drawn by the browser itself: what a cashier's tablet would upload."""
+    page.set_content(
+        '<div id="r" style="width:260px;padding:12px;font:14px monospace;background:#fffdf5;border:1px solid #999">'
+        "<b>演示便利店 购物小票</b><br>凭证号 000123<br>蓝牙耳机 1 × ¥2,666.00<br>合计 ¥2,666.00<br>微信支付</div>"
+    )
+    return page.locator("#r").screenshot()
+
+
 @pytest.mark.parametrize("live", ["sqlite", "postgresql"], indirect=True)
 def test_supervisor_approves_from_the_queue(page: Page, live: Live) -> None:
-    case_id = pending_case(live, amount_fen=266_600)
+    photo = evidence.upload(
+        live.deps, live.world.a.actors["cashier"], content=receipt_photo(page), filename="receipt.png", kind="receipt"
+    )
+    pending_case(live, amount_fen=12_000)  # the same customer's earlier refund: shown as their history
+    case_id = pending_case(live, amount_fen=266_600, evidence_ids=(str(photo["id"]),))
     sign_in(page, live, "a.supervisor")
     page.goto(live.url("/console/review"))
     expect(page.get_by_role("heading", name=re.compile("待审核"))).to_be_visible()
@@ -84,7 +98,13 @@ def test_supervisor_approves_from_the_queue(page: Page, live: Live) -> None:
     page.goto(live.url(f"/console/cases/{case_id}"))
     expect(page.get_by_text("不能审批自己发起的退款：")).to_be_visible()
     expect(page.get_by_text("139****5678")).to_be_visible()
+    expect(page.locator("img[alt^='购物小票']")).to_be_visible()
+    assert page.locator("img[alt^='购物小票']").evaluate("img => img.naturalWidth") > 100  # really loaded
+    expect(page.get_by_text("¥120.00")).to_be_visible()  # the customer's other refund
     shot(page, live, "06-case")
+    page.set_viewport_size({"width": 1366, "height": 1400})
+    shot(page, live, "06b-case-full")
+    page.set_viewport_size({"width": 1366, "height": 768})
     page.fill("#f-reason", "小票与商品相符")
     page.get_by_role("button", name="批准").click()
     expect(page.locator("[data-status]")).to_have_attribute("data-status", "approved")
