@@ -1,4 +1,4 @@
-.PHONY: serve test check bench install
+.PHONY: serve test check bench install screenshots
 serve:
 	scripts/serve
 test:
@@ -14,3 +14,7 @@ bench:
 .PHONY: bench-recon
 bench-recon:
 	scripts/install && .venv/bin/python bench/reconcile.py
+
+# console (issue 4): re-take docs/screenshots/ with the browser tests
+screenshots:
+	scripts/install && scripts/browser && POSREFUND_SCREENSHOT_DIR=docs/screenshots .venv/bin/python -m pytest -q -p no:cacheprovider tests/e2e

@@ -64,6 +64,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "dispute.manage": frozenset({R.CUSTOMER_SERVICE, R.SUPERVISOR, R.ADMIN}),
     "dispute.decide": frozenset({R.SUPERVISOR, R.ADMIN}),
     "tracking.confirm": frozenset({R.CUSTOMER}),
+    # console (issue 4): follow-up notes on a case, and the read-only reports with CSV export
+    "case.note": frozenset({R.CUSTOMER_SERVICE, R.SUPERVISOR, R.ADMIN}),
+    "report.read": frozenset({R.FINANCE, R.AUDITOR, R.RISK, R.SUPERVISOR, R.ADMIN}),
 }
 
 
@@ -96,5 +99,3 @@ PERMISSIONS.update(
         "recon.fee_rates": frozenset({R.ADMIN}),
     }
 )
-# Finance starts the correction refund of a wrong charge, through the normal refund flow and its review.
-PERMISSIONS["refund.request"] = PERMISSIONS["refund.request"] | {R.FINANCE}

@@ -165,3 +165,7 @@ MESSAGES.update(MESSAGES_RECON)
 from posrefund.i18n.messages_notify import MESSAGES_NOTIFY  # noqa: E402
 
 MESSAGES.update(MESSAGES_NOTIFY)
+# console (issue 4)
+from posrefund.i18n.messages_console import MESSAGES_CONSOLE  # noqa: E402
+
+MESSAGES.update(MESSAGES_CONSOLE)

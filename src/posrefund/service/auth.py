@@ -9,6 +9,7 @@ from posrefund.domain.errors import Unauthorized
 from posrefund.domain.roles import Actor, Role
 from posrefund.service.admin import hash_api_secret
 from posrefund.service.deps import Deps
+from posrefund.service.records import record
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -30,6 +31,9 @@ def login(deps: Deps, username: str, password: str) -> Actor:
             failures = int(user["failed_logins"]) + 1
             locked = now + LOCK_FOR if failures >= MAX_FAILURES else None
             uow.users.record_login_failure(user["id"], 0 if locked else failures, locked)
+            if locked is not None:  # the lock-out is a security event: it goes on the audit chain
+                who = Actor(id=user["id"], role=Role(user["role"]), merchant_id=user["merchant_id"], name=username)
+                record(uow, who, user["merchant_id"], "user.locked", now, until=locked.isoformat(), failures=failures)
             uow.commit()
             raise Unauthorized("auth.invalid_credentials")
         if user["failed_logins"] or user["locked_until"]:

@@ -94,9 +94,13 @@ def protect_customer(deps: Deps, inp: CustomerInput) -> CustomerRecord:
     )
 
 
-def request_refund(deps: Deps, actor: Actor, req: RefundRequest) -> RefundCase:
-    """A refund request without an idempotency key (CLI, tests): the case itself."""
-    result = _request(deps, actor, req, None)
+def request_refund(
+    deps: Deps, actor: Actor, req: RefundRequest, *, permission: str = "refund.request"
+) -> RefundCase:
+    """A refund request without an idempotency key (CLI, tests): the case itself. ``permission`` names the
+    action that allows it: a wrong charge's correction is allowed by ``recon.correct`` (finance), without
+    giving finance the right to request any refund."""
+    result = _request(deps, actor, req, None, permission)
     assert isinstance(result, RefundCase)
     return result
 
@@ -108,8 +112,10 @@ def request_refund_once(deps: Deps, actor: Actor, req: RefundRequest, idem: Idem
     return result
 
 
-def _request(deps: Deps, actor: Actor, req: RefundRequest, idem: Idempotency | None) -> RefundCase | Answer:
-    actor.require("refund.request")
+def _request(
+    deps: Deps, actor: Actor, req: RefundRequest, idem: Idempotency | None, permission: str = "refund.request"
+) -> RefundCase | Answer:
+    actor.require(permission)
     try:
         reason = Reason(req.reason)
     except ValueError:
@@ -147,7 +153,12 @@ def _request(deps: Deps, actor: Actor, req: RefundRequest, idem: Idempotency | N
         )
         if violations:
             first = violations[0]
-            raise Invalid(first.code, **first.params, violations=[v.code for v in violations])
+            raise Invalid(
+                first.code,
+                **first.params,
+                violations=[v.code for v in violations],
+                rules=[{"code": v.code, "params": v.params} for v in violations],  # each rule, explained
+            )
         if not uow.sales.reserve(sale.id, req.amount_fen, policy.max_partial_refunds):
             # Lost a race to another request: read what is left now and explain.
             fresh = uow.sales.get_sale(merchant_id, sale.id)

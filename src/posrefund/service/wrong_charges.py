@@ -240,6 +240,7 @@ def start_correction(
                 customer=customer or CustomerInput(),
                 evidence_ids=tuple(wc["evidence_ids"]),
             ),
+            permission="recon.correct",
         )
         with deps.uow() as uow:
             wc["correction_refund_id"] = case.id

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from posrefund import __version__
 from posrefund.domain.errors import DomainError
+from posrefund.entrypoints import console  # console (issue 4)
 from posrefund.entrypoints.api import errors
 from posrefund.entrypoints.api.access_log import AccessLog
 from posrefund.entrypoints.api.context import AppContext
@@ -78,6 +79,8 @@ def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Ro
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+    console.mount(app)  # console (issue 4): the web console at /console
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -8,6 +8,7 @@ handed on unchanged. It also caps the size of bodies.
 from __future__ import annotations
 
 import json
+from html import escape
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -15,9 +16,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from posrefund.domain.pii import find_card_number
 from posrefund.entrypoints.api.errors import error_body
+from posrefund.entrypoints.api.pii_forms import MalformedForm, form_fields
 from posrefund.i18n import pick_language
 
 MAX_BODY = 12 * 1024 * 1024
+_HTML = (
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>422</title>'
+    '<p role="alert">{message}</p><p><a href="javascript:history.back()">返回 / Back</a></p></html>'
+)
 
 
 class _NulFound(Exception):
@@ -46,6 +52,20 @@ def _walk(value: Any, path: str) -> str | None:
     return None
 
 
+def _form_problem(content_type: str, raw: bytes) -> tuple[str, str] | None:
+    """(error code, field) for a form field holding a card number or a NUL; None when the form is clean."""
+    try:
+        fields = form_fields(content_type, raw)
+    except MalformedForm:
+        return None  # the route's own parser answers a broken form
+    for name, value in fields or ():
+        if "\x00" in value or "\x00" in name:
+            return "request.invalid_character", name
+        if find_card_number(value) or find_card_number(name):
+            return "pii.full_card_number", name
+    return None
+
+
 class PiiGuard:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -58,23 +78,24 @@ class PiiGuard:
         lang = pick_language(headers.get("accept-language"))
         query = scope.get("query_string", b"").decode("latin-1")
         path = scope.get("path", "")
+        html = path.startswith("/console/")  # console (issue 4): a person reads the refusal in the browser
         if find_card_number(path):
-            await self._refuse(send, lang, "path")
+            await self._refuse(send, html, lang, "path")
             return
         if "\x00" in path or "%00" in query or "%00" in scope.get("raw_path", b"").decode("latin-1"):
-            await self._send(send, 422, error_body("request.invalid_character", lang, {"field": "url"}))
+            await self._send(send, html, 422, error_body("request.invalid_character", lang, {"field": "url"}))
             return
         if query:
             for k, v in parse_qsl(query, keep_blank_values=True):
                 if find_card_number(v) or find_card_number(k):
-                    await self._refuse(send, lang, k)
+                    await self._refuse(send, html, lang, k)
                     return
         if scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > MAX_BODY:
-            await self._send(send, 413, error_body("request.too_large", lang))
+            await self._send(send, html, 413, error_body("request.too_large", lang))
             return
         chunks: list[bytes] = []
         size = 0
@@ -86,7 +107,7 @@ class PiiGuard:
             body = msg.get("body", b"")
             size += len(body)
             if size > MAX_BODY:
-                await self._send(send, 413, error_body("request.too_large", lang))
+                await self._send(send, html, 413, error_body("request.too_large", lang))
                 return
             chunks.append(body)
             more = msg.get("more_body", False)
@@ -99,16 +120,21 @@ class PiiGuard:
             try:
                 hit = _walk(doc, "") if doc is not None else None
             except _NulFound as nul:
-                await self._send(send, 422, error_body("request.invalid_character", lang, {"field": nul.field}))
+                await self._send(send, html, 422, error_body("request.invalid_character", lang, {"field": nul.field}))
                 return
             if hit is not None:
-                await self._refuse(send, lang, hit or "body")
+                await self._refuse(send, html, lang, hit or "body")
                 return
         elif raw and not headers.get("content-type", "").startswith("multipart/"):
             text = raw.decode("utf-8", "replace")
             if find_card_number(text):
-                await self._refuse(send, lang, "body")
+                await self._refuse(send, html, lang, "body")
                 return
+        # console (issue 4): HTML forms, field by field, decoded as the route will read them
+        if raw and (bad := _form_problem(headers.get("content-type", ""), raw)) is not None:
+            code, field = bad
+            await self._send(send, html, 422, error_body(code, lang, {"field": field}))
+            return
         sent = False
 
         async def replay() -> Message:
@@ -120,17 +146,21 @@ class PiiGuard:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send, lang: str, field: str) -> None:
-        await self._send(send, 422, error_body("pii.full_card_number", lang, {"field": field}))
+    async def _refuse(self, send: Send, html: bool, lang: str, field: str) -> None:
+        await self._send(send, html, 422, error_body("pii.full_card_number", lang, {"field": field}))
 
     @staticmethod
-    async def _send(send: Send, status: int, body: dict[str, Any]) -> None:
+    async def _send(send: Send, html: bool, status: int, body: dict[str, Any]) -> None:
         payload = json.dumps(body, ensure_ascii=False).encode()
+        ctype = b"application/json"
+        if html:
+            payload = _HTML.format(message=escape(str(body["message"]))).encode()
+            ctype = b"text/html; charset=utf-8"
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+                "headers": [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())],
             }
         )
         await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,220 @@
+"""The cashier's refund desk (退款台): find the sale, ask for the refund, see the answer at once.
+
+The request goes through the same ``refunds.request_refund_once`` as the API, keyed by a token issued
+with the form, so a double click or a resubmitted page gives the first answer again, never a second
+refund.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.exc import IntegrityError
+from starlette.datastructures import UploadFile
+from starlette.responses import RedirectResponse, Response
+
+from posrefund.domain.errors import DomainError, Invalid
+from posrefund.domain.policy import EvidenceKind, Reason
+from posrefund.domain.refund import RefundCase
+from posrefund.domain.sale import Sale
+from posrefund.entrypoints.console import fmt
+from posrefund.entrypoints.console.texts import label
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, Errors, actor_of, ctx_of, lang_of, render
+from posrefund.i18n import message
+from posrefund.ports import CustomerRecord
+from posrefund.service import evidence, refunds, sales
+from posrefund.service.refunds import CustomerInput, Idempotency, RefundRequest
+
+router = APIRouter(prefix=PREFIX + "/desk", route_class=ConsoleRoute, include_in_schema=False)
+
+SEARCH_FIELDS = ("voucher_no", "order_no", "last4", "amount", "on")
+# Which form field a service error belongs beside.
+REFUND_FIELD_OF = {
+    "refund.exceeds_refundable": "amount",
+    "console.exceeds_refundable": "amount",
+    "policy.customer_phone_required": "phone",
+    "refund.amount_not_positive": "amount",
+    "refund.invalid_reason": "reason",
+    "refund.note_too_long": "note",
+    "pii.invalid_phone": "phone",
+    "pii.invalid_id_no": "id_no",
+    "evidence.invalid_kind": "evidence_kind",
+    "evidence.empty": "evidence",
+    "evidence.too_large": "evidence",
+    "evidence.type_not_allowed": "evidence",
+    "idempotency.key_reused": "amount",
+}
+FIELD_NAMES = {"note": "note", "customer.name": "name", "customer.phone": "phone", "filename": "evidence"}
+MAX_FILES = 5
+
+
+@router.get("")
+async def desk(request: Request) -> Response:
+    actor = actor_of(request)
+    actor.require("refund.request")
+    q = request.query_params
+    values = {k: q.get(k, "")[:64] for k in SEARCH_FIELDS}
+    errors = Errors(lang_of(request))
+    found: list[Sale] | None = None
+    if any(values.values()):
+        try:
+            amount = fmt.parse_yuan(values["amount"], "amount") if values["amount"] else None
+            on = fmt.parse_date(values["on"], "on") if values["on"] else None
+            c = ctx_of(request)
+            found = await c.run(
+                sales.find_sales,
+                c.deps,
+                actor,
+                voucher_no=values["voucher_no"].strip() or None,
+                order_no=values["order_no"].strip() or None,
+                last4=values["last4"].strip() or None,
+                amount_fen=amount,
+                on=on,
+                limit=20,
+            )
+        except DomainError as err:
+            errors.add(err)
+    return render(request, "desk.html", values=values, found=found, errors=errors)
+
+
+def _fresh_form(sale: Sale) -> dict[str, Any]:
+    return {
+        "amount": fmt.yuan_input(sale.refundable_fen),
+        "reason": "",
+        "note": "",
+        "phone": "",
+        "name": "",
+        "evidence_kind": EvidenceKind.RECEIPT.value,
+        "form_id": secrets.token_urlsafe(16),
+    }
+
+
+async def _sale(request: Request, sale_id: str) -> Sale:
+    c = ctx_of(request)
+    return await c.run(sales.get_sale, c.deps, actor_of(request), sale_id[:64])
+
+
+@router.get("/sale/{sale_id}")
+async def refund_form(request: Request, sale_id: str) -> Response:
+    actor_of(request).require("refund.request")
+    sale = await _sale(request, sale_id)
+    return render(
+        request,
+        "refund_form.html",
+        sale=sale,
+        form=_fresh_form(sale),
+        reasons=list(Reason),
+        kinds=list(EvidenceKind),
+        rules=[],
+        kept=[],
+    )
+
+
+def _render_answer(case: RefundCase, _sale: Sale, _customer: CustomerRecord) -> tuple[int, bytes]:
+    return 201, json.dumps({"case_id": case.id}).encode()
+
+
+@router.post("/sale/{sale_id}")
+async def request_refund(request: Request, sale_id: str) -> Response:
+    actor = actor_of(request)
+    actor.require("refund.request")
+    c = ctx_of(request)
+    sale = await _sale(request, sale_id)
+    form = await request.form()
+    text = {
+        k: str(form.get(k) or "") for k in ("amount", "reason", "note", "phone", "name", "evidence_kind", "form_id")
+    }
+    files = [f for f in form.getlist("evidence") if isinstance(f, UploadFile) and f.filename][:MAX_FILES]
+    # Photos already uploaded with an earlier, refused try of this form are kept (the service checks that
+    # each belongs to this merchant), so the cashier does not photograph the receipt again.
+    evidence_ids = [v for v in form.getlist("evidence_id") if isinstance(v, str) and 0 < len(v) <= 64][:MAX_FILES]
+    errors = Errors(lang_of(request))
+    rules: list[str] = []
+    try:
+        amount = fmt.parse_yuan(text["amount"], "amount")
+        if text["reason"] not in Reason.__members__.values():
+            raise Invalid("console.invalid_choice", field="reason")
+        fmt.bounded(text["phone"], "phone", 32)
+        fmt.bounded(text["note"], "note", 500)
+        key = text["form_id"].strip()
+        if not 8 <= len(key) <= 64 or not key.isascii() or not key.isprintable():
+            raise Invalid("console.csrf")
+        # The answer is keyed by the form, not by its files: a resubmitted form replays the first case.
+        digest = hashlib.sha256(
+            json.dumps([sale.id, amount, text["reason"], text["note"], text["phone"], text["name"]]).encode()
+        ).hexdigest()
+        for f in files[: MAX_FILES - len(evidence_ids)]:
+            content = await f.read(evidence.MAX_BYTES + 1)
+            row = await c.run(
+                evidence.upload, c.deps, actor, content=content, filename=f.filename or "", kind=text["evidence_kind"]
+            )
+            evidence_ids.append(str(row["id"]))
+        req = RefundRequest(
+            sale_id=sale.id,
+            amount_fen=amount,
+            reason=text["reason"],
+            note=text["note"],
+            customer=CustomerInput(phone=text["phone"].strip() or None, name=text["name"].strip() or None),
+            evidence_ids=tuple(evidence_ids),
+        )
+        idem = Idempotency(
+            scope=actor.merchant_id or "", key="console:" + key, request_hash=digest, render=_render_answer
+        )
+        try:
+            answer = await c.run(refunds.request_refund_once, c.deps, actor, req, idem)
+        except IntegrityError:
+            # The same form committed by a concurrent request between our lookup and insert: its answer.
+            answer = await c.run(refunds.request_refund_once, c.deps, actor, req, idem)
+    except DomainError as err:
+        rules = explain(err, errors, lang_of(request))
+        sale = await _sale(request, sale_id)
+        return render(
+            request,
+            "refund_form.html",
+            422,
+            sale=sale,
+            form=text,
+            reasons=list(Reason),
+            kinds=list(EvidenceKind),
+            rules=rules,
+            errors=errors,
+            kept=evidence_ids,
+        )
+    case_id = json.loads(answer.body)["case_id"]
+    return RedirectResponse(f"{PREFIX}/desk/answer/{case_id}", status_code=303)
+
+
+def explain(err: DomainError, errors: Errors, lang: str) -> list[str]:
+    """Put each refusal where the cashier looks: beside its field, or in the box of policy rules."""
+    raw = err.params.get("rules")
+    found = raw if isinstance(raw, list) and raw else [{"code": err.code, "params": err.params}]
+    rules: list[str] = []
+    for rule in found:
+        code, params = str(rule["code"]), dict(rule["params"]) if isinstance(rule["params"], dict) else {}
+        if code == "refund.exceeds_refundable":  # in yuan, as the cashier typed it
+            code = "console.exceeds_refundable"
+            params = {"amount": fmt.yuan(params["amount_fen"]), "refundable": fmt.yuan(params["refundable_fen"])}
+        if code == "policy.evidence_required":  # the kinds by their names, not their codes
+            params["missing"] = "、".join(label("evidence", k, lang) for k in params.get("missing", []))
+        raw_field = str(params.get("field", ""))
+        name = REFUND_FIELD_OF.get(code) or FIELD_NAMES.get(raw_field, raw_field)
+        if code.startswith("policy.") and code != "policy.customer_phone_required":
+            rules.append(message(code, lang, params))
+        elif name and name not in errors.fields:
+            errors.fields[name] = message(code, lang, params)
+        else:
+            errors.form.append(message(code, lang, params))
+    return rules
+
+
+@router.get("/answer/{case_id}")
+async def answer(request: Request, case_id: str) -> Response:
+    actor = actor_of(request)
+    c = ctx_of(request)
+    view = await c.run(refunds.get_case, c.deps, actor, case_id[:64])
+    sale = await c.run(sales.get_sale, c.deps, actor, view.case.sale_id)
+    return render(request, "answer.html", case=view.case, customer=view.customer, sale=sale)

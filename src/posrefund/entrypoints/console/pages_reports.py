@@ -1,0 +1,198 @@
+"""Customer service's lookup by phone, and the read-only refund lists with filters and CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response, StreamingResponse
+
+from posrefund.domain.errors import DomainError, Invalid
+from posrefund.domain.status import RefundStatus
+from posrefund.entrypoints.console import fmt
+from posrefund.entrypoints.console.texts import label
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, Errors, actor_of, ctx_of, lang_of, render
+from posrefund.i18n import message
+from posrefund.ports import RefundQuery
+from posrefund.service import admin, refunds
+from posrefund.service.refunds import CaseView
+
+router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+PAGE = 50
+EXPORT_PAGE = 200
+EXPORT_MAX = 50_000
+
+
+@router.get("/service")
+async def service(request: Request) -> Response:
+    actor = actor_of(request)
+    actor.require("refund.reveal_pii")
+    phone = request.query_params.get("phone", "")[:32]
+    errors = Errors(lang_of(request))
+    found: list[CaseView] | None = None
+    if phone.strip():
+        c = ctx_of(request)
+        try:
+            found = await c.run(refunds.find_by_phone, c.deps, actor, phone)
+        except DomainError as err:
+            errors.add(err, {"pii.invalid_phone": "phone"})
+    return render(request, "service.html", phone=phone, found=found, errors=errors)
+
+
+def _query(request: Request, errors: Errors) -> tuple[RefundQuery, dict[str, str]]:
+    q = request.query_params
+    values = {k: q.get(k, "")[:40] for k in ("status", "store_id", "from", "to", "page")}
+    status = values["status"] if values["status"] in RefundStatus.__members__.values() else None
+    if values["status"] and status is None:
+        errors.fields["status"] = fmt_error(request, Invalid("console.invalid_choice"))
+    start = end = None
+    page = 1
+    for name in ("from", "to"):
+        if values[name]:
+            try:
+                day = fmt.parse_date(values[name], name)
+                if name == "from":
+                    start = fmt.day_start(day)
+                else:
+                    end = fmt.day_after(day)
+            except DomainError as err:
+                errors.add(err)
+    if start and end and start >= end:
+        errors.fields["to"] = fmt_error(request, Invalid("request.bad_range"))
+        start = end = None
+    if values["page"]:
+        try:
+            page = fmt.parse_count(values["page"], "page", low=1, high=100_000)
+        except DomainError as err:
+            errors.add(err)
+    query = RefundQuery(
+        status=status,
+        store_id=values["store_id"].strip() or None,
+        created_from=start,
+        created_to=end,
+        limit=PAGE,
+        offset=(page - 1) * PAGE,
+    )
+    return query, values
+
+
+def fmt_error(request: Request, err: DomainError) -> str:
+    return message(err.code, lang_of(request), err.params)
+
+
+@router.get("/reports")
+async def reports(request: Request) -> Response:
+    actor = actor_of(request)
+    actor.require("report.read")
+    c = ctx_of(request)
+    errors = Errors(lang_of(request))
+    query, values = _query(request, errors)
+    views, total = await c.run(refunds.list_cases, c.deps, actor, query)
+    stores = await c.run(admin.list_stores, c.deps, actor)
+    page = query.offset // PAGE + 1
+    export_qs = "&".join(f"{k}={v}" for k, v in values.items() if v and k != "page")
+    return render(
+        request,
+        "reports.html",
+        views=views,
+        total=total,
+        values=values,
+        stores=stores,
+        page=page,
+        pages=max(1, -(-total // PAGE)),
+        statuses=list(RefundStatus),
+        export_qs=export_qs,
+        errors=errors,
+    )
+
+
+def _safe_cell(value: Any) -> str:
+    """Spreadsheet programs run cells that start with = + - @: such text is quoted with a leading '."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@router.get("/reports/export.csv")
+async def export(request: Request) -> Response:
+    actor = actor_of(request)
+    actor.require("report.read")
+    c = ctx_of(request)
+    lang = lang_of(request)
+    query, _values = _query(request, Errors(lang))
+    header = [
+        "refund_no",
+        "case_id",
+        "created_at",
+        "status",
+        "status_label",
+        "amount_fen",
+        "amount",
+        "currency",
+        "reason",
+        "channel",
+        "method",
+        "store_id",
+        "terminal_id",
+        "sale_id",
+        "customer_phone_masked",
+        "expected_arrival",
+        "succeeded_at",
+    ]
+
+    async def rows() -> AsyncIterator[str]:
+        buf = io.StringIO()
+        buf.write("\ufeff")  # a byte-order mark, so spreadsheet programs read the Chinese as UTF-8
+        out = csv.writer(buf)
+        out.writerow(header)
+        offset = 0
+        while offset < EXPORT_MAX:
+            page = RefundQuery(
+                status=query.status,
+                store_id=query.store_id,
+                created_from=query.created_from,
+                created_to=query.created_to,
+                limit=EXPORT_PAGE,
+                offset=offset,
+            )
+            views, _total = await c.run(refunds.list_cases, c.deps, actor, page)
+            for v in views:
+                k = v.case
+                out.writerow(
+                    [
+                        _safe_cell(x)
+                        for x in (
+                            k.refund_no,
+                            k.id,
+                            fmt.local(k.created_at, True),
+                            k.status.value,
+                            label("status", k.status, lang),
+                            k.amount_fen,
+                            fmt.yuan_input(k.amount_fen),
+                            k.currency,
+                            k.reason.value,
+                            k.channel,
+                            k.method,
+                            k.store_id,
+                            k.terminal_id,
+                            k.sale_id,
+                            v.customer.phone_masked,
+                            k.expected_arrival.isoformat() if k.expected_arrival else "",
+                            fmt.local(k.succeeded_at, True),
+                        )
+                    ]
+                )
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+            if len(views) < EXPORT_PAGE:
+                break
+            offset += EXPORT_PAGE
+
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="refunds.csv"'},
+    )

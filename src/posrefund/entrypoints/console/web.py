@@ -1,0 +1,212 @@
+"""The console's plumbing: templates in two languages, the session around every route, errors as pages.
+
+Every console route goes through ``ConsoleRoute``: it reads the signed session (signing out after idle),
+checks the CSRF token of every POST, turns a domain error that escapes a page into an HTML page with the
+right status (404 for another merchant's case, as if it did not exist), and re-issues the session cookie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from posrefund.domain.errors import DomainError, Invalid, NotFound
+from posrefund.domain.roles import PERMISSIONS, Actor
+from posrefund.entrypoints.api.context import AppContext
+from posrefund.entrypoints.api.errors import status_of
+from posrefund.entrypoints.console import fmt
+from posrefund.entrypoints.console.session import LANG_COOKIE, Session, Sessions
+from posrefund.entrypoints.console.texts import EN, label
+from posrefund.i18n import message
+from posrefund.ports import ConcurrentUpdate
+
+PREFIX = "/console"
+
+
+def _env(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("posrefund.entrypoints.console", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+    )
+
+    def gettext(text: str) -> str:
+        return EN.get(text, text) if lang == "en" else text
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return gettext(singular if n == 1 else plural)
+
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        yuan=fmt.yuan,
+        local=fmt.local,
+        label=lambda kind, value: label(kind, value, lang),
+        msg=lambda code, params=None: message(code, lang, params),
+        lang=lang,
+        P=PREFIX,
+    )
+    return env
+
+
+ENVS = {"zh": _env("zh"), "en": _env("en")}
+
+
+def lang_of(request: Request) -> str:
+    return "en" if request.cookies.get(LANG_COOKIE) == "en" else "zh"
+
+
+class NotSignedIn(Exception):
+    def __init__(self, idle: bool = False) -> None:
+        self.idle = idle
+
+
+# The menu: each entry is shown only to the roles the PERMISSIONS table allows its action.
+MENU: tuple[tuple[str, str, str], ...] = (
+    ("退款台", "/desk", "refund.request"),
+    ("待审核", "/review", "refund.review"),
+    ("客服查询", "/service", "refund.reveal_pii"),
+    ("退款报表", "/reports", "report.read"),
+    ("门店", "/admin/stores", "store.manage"),
+    ("终端", "/admin/terminals", "terminal.manage"),
+    ("操作员", "/admin/users", "user.manage"),
+    ("退款政策", "/admin/policy", "policy.write"),
+)
+
+
+def may(actor: Actor, action: str) -> bool:
+    return actor.role in PERMISSIONS[action]
+
+
+def menu_for(actor: Actor) -> list[tuple[str, str]]:
+    return [(text, PREFIX + path) for text, path, action in MENU if may(actor, action)]
+
+
+def home_of(actor: Actor) -> str:
+    entries = menu_for(actor)
+    return entries[0][1] if entries else PREFIX + "/reports"
+
+
+@dataclass
+class Errors:
+    """Messages beside their fields (``field`` → message), plus those that belong to the whole form."""
+
+    lang: str
+    fields: dict[str, str] = field(default_factory=dict)
+    form: list[str] = field(default_factory=list)
+
+    def add(self, err: DomainError, field_of: Mapping[str, str] | None = None) -> None:
+        text = message(err.code, self.lang, err.params)
+        name = (field_of or {}).get(err.code) or str(err.params.get("field", "") or "")
+        if name and name not in self.fields:
+            self.fields[name] = text
+        else:
+            self.form.append(text)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.form)
+
+
+def ctx_of(request: Request) -> AppContext:
+    c = request.app.state.ctx
+    assert isinstance(c, AppContext)
+    return c
+
+
+def session_of(request: Request) -> Session:
+    s = request.state.console_session
+    assert isinstance(s, Session)
+    return s
+
+
+def actor_of(request: Request) -> Actor:
+    session = session_of(request)
+    if not session.signed_in:
+        raise NotSignedIn()
+    return session.actor()
+
+
+def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    session = session_of(request)
+    actor = session.actor() if session.signed_in else None
+    page = (
+        ENVS[lang]
+        .get_template(template)
+        .render(
+            request_path=request.url.path,
+            csrf=session.csrf,
+            actor=actor,
+            menu=menu_for(actor) if actor else [],
+            may=(lambda action: may(actor, action)) if actor else (lambda _a: False),
+            errors=values.pop("errors", None) or Errors(lang),
+            **values,
+        )
+    )
+    return HTMLResponse(page, status_code=status)
+
+
+def error_page(request: Request, err: DomainError, status: int | None = None) -> HTMLResponse:
+    lang = lang_of(request)
+    code = status or status_of(err)
+    return render(request, "error.html", code, http_status=code, text=message(err.code, lang, err.params))
+
+
+def safe_next(value: str | None) -> str:
+    """Only our own console pages are followed after a redirect: never another site."""
+    if value and value.startswith(PREFIX + "/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return PREFIX + "/"
+
+
+class ConsoleRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        inner = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            c = ctx_of(request)
+            sessions: Sessions = request.app.state.console_sessions
+            session, ran_out = sessions.read(request, c.deps.clock.now())
+            request.state.console_session = session
+            try:
+                if ran_out:
+                    raise NotSignedIn(idle=True)
+                if request.method == "POST":
+                    form = await request.form()
+                    token = request.headers.get("x-csrf-token") or form.get("csrf")
+                    if not session.csrf_ok(token if isinstance(token, str) else None):
+                        response: Response = error_page(request, Invalid("console.csrf"), 403)
+                        sessions.write(request, response, session)
+                        return response
+                response = await inner(request)
+            except NotSignedIn as out:
+                target = f"{PREFIX}/login?next={quote(request.url.path)}" + ("&idle=1" if out.idle else "")
+                response = RedirectResponse(target, status_code=303)
+                if request.headers.get("hx-request"):
+                    response = Response(status_code=204, headers={"HX-Redirect": target})
+            except DomainError as err:
+                response = error_page(request, err)
+            except ConcurrentUpdate:
+                response = error_page(request, Invalid("refund.concurrent_update"), 409)
+            except RequestValidationError:
+                response = error_page(request, NotFound("request.not_found"), 404)
+            except StarletteHTTPException as exc:
+                response = error_page(request, Invalid("error.unknown"), exc.status_code)
+            current = request.state.console_session
+            assert isinstance(current, Session)
+            sessions.write(request, response, current)
+            response.headers.setdefault("Cache-Control", "no-store")
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            response.headers.setdefault("Referrer-Policy", "same-origin")
+            return response
+
+        return handler

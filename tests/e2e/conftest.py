@@ -1,0 +1,192 @@
+"""The real app under uvicorn on a free port over a fresh SQLite database, and a real headless Chromium.
+
+Debian's chromium is driven by Python playwright (``executable_path``); ``playwright install`` is never
+run. Screenshots go to a temporary folder, or to ``POSREFUND_SCREENSHOT_DIR`` (``make screenshots``
+points it at ``docs/screenshots``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from posrefund import bootstrap
+from posrefund.adapters.crypto import generate_key_spec
+from posrefund.adapters.db.migrate import upgrade
+from posrefund.adapters.passwords import Argon2Hasher
+from posrefund.config import Settings
+from posrefund.domain.roles import Actor, Role
+from posrefund.service.deps import Deps
+from tests.conftest import PASSWORD, PG_URL, World, make_merchant
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1366, "height": 768}
+
+
+@dataclass
+class Live:
+    base: str
+    deps: Deps
+    world: World
+    shots: Path
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def fresh_database(backend: str, root: Path) -> Iterator[str]:
+    """A database built by the migrations: a SQLite file, or a new database on the test PostgreSQL server."""
+    if backend == "sqlite":
+        yield f"sqlite:///{root / 'posrefund.db'}"
+        return
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("POSREFUND_TEST_PG_URL is not set: run the suite with `make test`")
+        pytest.skip("PostgreSQL not started (use `make test`)")
+    name = f"posrefund_e2e_{os.getpid()}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite"])
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """The app under uvicorn; SQLite unless a test asks for ``postgresql`` (indirect parametrisation)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: run the suite with `make test` (scripts/browser installs it)")
+        pytest.skip("chromium not installed (scripts/browser installs it)")
+    root = tmp_path_factory.mktemp("e2e")
+    with fresh_database(str(request.param), root) as url:
+        yield from _serve(url, root)
+
+
+def _serve(url: str, root: Path) -> Iterator[Live]:
+    upgrade(url)
+    settings = Settings(
+        database_url=url,
+        secret_key="e" * 40,
+        pii_key=generate_key_spec("k1"),
+        data_dir=root / "data",
+        log_file=root / "server.log",
+    )
+    deps = bootstrap.build(settings, hasher=Argon2Hasher(fast=True))
+    provider = Actor(id="provider", role=Role.PROVIDER_ADMIN, merchant_id=None, name="provider")
+    world = World(a=make_merchant(deps, provider, "MA"), b=make_merchant(deps, provider, "MB"), provider=provider)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "POSREFUND_DATABASE_URL": url,
+        "POSREFUND_SECRET_KEY": settings.secret_key,
+        "POSREFUND_PII_KEY": settings.pii_key,
+        "POSREFUND_DATA_DIR": str(settings.data_dir),
+        "POSREFUND_LOG_FILE": str(root / "server.log"),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "posrefund.entrypoints.api.factory:build_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail("the app did not start under uvicorn")
+        time.sleep(0.1)
+    shots = Path(os.environ.get("POSREFUND_SCREENSHOT_DIR") or root / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        yield Live(base, deps, world, shots)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        bootstrap.engine_of(deps).dispose()
+        shutil.rmtree(root / "data", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Browser, live: Live) -> Iterator[Page]:
+    """A fresh browser context (no cookies) at a 1366×768 counter screen."""
+    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(10_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def sign_in(page: Page, live: Live, who: str) -> None:
+    """Sign in through the login form as ``a.cashier``, ``b.supervisor``, …"""
+    prefix, role = who.split(".")
+    m = live.world.a if prefix == "a" else live.world.b
+    page.goto(live.url("/console/login"))
+    page.fill("#f-username", m.usernames[role])
+    page.fill("#f-password", PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url("**/console/**")
+    assert "/console/login" not in page.url
