@@ -273,6 +273,8 @@ def test_customer_service_finds_by_phone_reveals_and_notes(
     r = cs.post(f"/console/cases/{case_id}/contact", {"channel": "phone", "note": "顾客来电询问", "escalate": "1"})
     assert r.status_code == 200 and "顾客来电询问" in r.text and "升级处理" in r.text
     assert count(engine, t.audit_events, t.audit_events.c.action == "case.escalated") == 1
+    logged = t.contact_log.c
+    assert count(engine, t.contact_log, (logged.case_id == case_id) & (logged.kind == "call")) == 1  # one contact log
     assert as_user("a.cashier").get("/console/service").status_code == 403
 
 

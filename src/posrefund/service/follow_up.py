@@ -1,20 +1,22 @@
 """Following a case up (后续): the customer's other refunds, colleagues' names, and contact notes.
 
-Contact notes and escalations are audit events on the case (who, when, what, why); a fuller contact log
-and disputes are another issue's work and can read these events.
+A contact note goes into the case's contact log (followup.py, the notifications issue); an escalation to a
+supervisor is an audit event. Both show on the case's timeline.
 """
 
 from __future__ import annotations
 
 from posrefund.domain.errors import Invalid
-from posrefund.domain.pii import refuse_card_number
 from posrefund.domain.roles import Actor
 from posrefund.ports import RefundQuery
+from posrefund.service import followup
 from posrefund.service.deps import Deps
+from posrefund.service.followup import ContactEntry
 from posrefund.service.records import record
 from posrefund.service.refunds import CaseView, _load, list_cases
 
 CONTACT_CHANNELS = ("phone", "wechat", "counter", "sms", "email")
+CONTACT_KIND = {"phone": "call", "wechat": "message", "counter": "visit", "sms": "message", "email": "message"}
 MAX_NOTE = 500
 
 
@@ -38,7 +40,8 @@ def staff_names(deps: Deps, actor: Actor) -> dict[str, str]:
 
 
 def note_contact(deps: Deps, actor: Actor, case_id: str, *, channel: str, note: str, escalate: bool) -> None:
-    """Customer service records a contact with the customer, and may escalate the case to a supervisor."""
+    """Customer service records a contact with the customer in the case's contact log (followup.log_contact),
+    and may escalate the case to a supervisor; both in one transaction, both on the case's timeline."""
     actor.require("case.note")
     if channel not in CONTACT_CHANNELS:
         raise Invalid("followup.invalid_channel", channel=channel, allowed=list(CONTACT_CHANNELS))
@@ -47,24 +50,15 @@ def note_contact(deps: Deps, actor: Actor, case_id: str, *, channel: str, note: 
         raise Invalid("request.field_required", field="note")
     if len(note) > MAX_NOTE:
         raise Invalid("request.field_too_long", field="note", max=MAX_NOTE)
-    refuse_card_number(note, "note")
-    now = deps.clock.now()
-    with deps.uow() as uow:
-        case = _load(uow, actor, case_id)
-        status = case.status.value
-        record(
-            uow,
-            actor,
-            case.merchant_id,
-            "case.contact_noted",
-            now,
-            case_id=case.id,
-            reason=note,
-            before=status,
-            after=status,
-            channel=channel,
-        )
-        if escalate:
+    entry = ContactEntry(kind=CONTACT_KIND[channel], direction="in" if channel == "counter" else "out", note=note)
+    with deps.uow.batch():
+        followup.log_contact(deps, actor, case_id, entry)
+        if not escalate:
+            return
+        now = deps.clock.now()
+        with deps.uow() as uow:
+            case = _load(uow, actor, case_id)
+            status = case.status.value
             record(
                 uow,
                 actor,
@@ -76,4 +70,4 @@ def note_contact(deps: Deps, actor: Actor, case_id: str, *, channel: str, note: 
                 before=status,
                 after=status,
             )
-        uow.commit()
+            uow.commit()
