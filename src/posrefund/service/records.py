@@ -12,7 +12,9 @@ from posrefund.ports import UnitOfWork
 
 
 def flush_case_events(uow: UnitOfWork, case: RefundCase) -> list[CaseEvent]:
-    """Write the case's pending events to the audit chain and the outbox, then clear them."""
+    """Write the case's pending events to the audit chain and the outbox (read by the notification sender),
+    then clear them. Execution needs no outbox row: the channel worker finds approved cases in the refunds
+    table, written in this same transaction."""
     events = list(case.pending_events)
     case.pending_events.clear()
     uow.audit.append_many(case.merchant_id, case.id, events)
@@ -20,8 +22,6 @@ def flush_case_events(uow: UnitOfWork, case: RefundCase) -> list[CaseEvent]:
     for ev in events:
         payload = {"case_id": case.id, "refund_no": case.refund_no, "action": ev.action, "status": ev.after}
         out.append(("case.event", case.merchant_id, case.id, payload, ev.at))
-        if ev.after == "approved" and ev.before != "approved":
-            out.append(("refund.execute", case.merchant_id, case.id, payload, ev.at))
     uow.outbox.put_many(out)
     return events
 

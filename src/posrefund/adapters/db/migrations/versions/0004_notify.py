@@ -175,6 +175,9 @@ def upgrade() -> None:
     # Case events written before notifications existed are history, not news: the customer must not get a
     # burst of old messages when this version is installed on a running system.
     op.execute("UPDATE outbox SET done_at = created_at WHERE topic = 'case.event' AND done_at IS NULL")
+    # 'refund.execute' rows were never read: the channel worker finds approved cases in the refunds table
+    # (written in the same transaction). They are no longer written; close the ones that were.
+    op.execute("UPDATE outbox SET done_at = created_at WHERE topic = 'refund.execute' AND done_at IS NULL")
 
 
 def downgrade() -> None:
