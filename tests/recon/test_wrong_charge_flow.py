@@ -13,7 +13,7 @@ import pytest
 from posrefund.adapters.calendar_cn import ChineseCalendar
 from posrefund.adapters.db.repositories import audit_fields
 from posrefund.adapters.settlement import file_fingerprint, parse_card_settlement, parse_wechat_bill
-from posrefund.domain.errors import Conflict, Forbidden, Invalid
+from posrefund.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from posrefund.domain.reconciliation import FeeRate
 from posrefund.domain.roles import Actor
 from posrefund.domain.status import RefundStatus
@@ -195,9 +195,9 @@ def test_same_file_twice_is_recognised_and_bad_lines_keep_their_numbers(deps: De
     with pytest.raises(Invalid):
         reconciliation.reconcile(deps, finance, source="card", date_from=date(2026, 11, 21), date_to=date(2026, 11, 21))
     with pytest.raises(Forbidden):
-        load_as = reconciliation.import_file
-        load_as(deps, world.a.actors["cashier"], source="card", filename="x", fingerprint="f", size=1, lines=[])
-    other = reconciliation.get_file
-    with pytest.raises(Exception) as caught:
-        other(deps, world.b.actors["finance"], first.file_id)
-    assert getattr(caught.value, "code", "") == "recon.file_not_found"
+        reconciliation.import_file(
+            deps, world.a.actors["cashier"], source="card", filename="x", fingerprint="f", size=1, lines=[]
+        )
+    with pytest.raises(NotFound) as caught:
+        reconciliation.get_file(deps, world.b.actors["finance"], first.file_id)  # another merchant's file
+    assert caught.value.code == "recon.file_not_found"

@@ -17,6 +17,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 
 from posrefund.domain.errors import Invalid
 from posrefund.domain.reconciliation import FeeRate
@@ -155,7 +156,11 @@ async def import_file(
         if size == 0:
             raise Invalid("recon.bad_file", detail="empty file")
         name = (file.filename or "upload")[:200]
-        report = await c.run(import_path, c.deps, actor, source, path, filename=name)
+        try:
+            report = await c.run(import_path, c.deps, actor, source, path, filename=name)
+        except IntegrityError:
+            # The same file committed by a concurrent upload between our look-up and our insert: it is a replay.
+            report = await c.run(import_path, c.deps, actor, source, path, filename=name)
     return JSONResponse(_report(report), status_code=200 if report.duplicate else 201)
 
 
@@ -167,16 +172,18 @@ async def get_file(file_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
 @router.post("/runs")
 async def run(body: RunIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
     actor.require("recon.run")
-    result = await c.run(
-        reconciliation.reconcile,
-        c.deps,
-        actor,
-        source=body.source,
-        date_from=body.date_from,
-        date_to=body.date_to,
-        file_ids=body.file_ids,
-        window_seconds=body.window_seconds,
-    )
+    kwargs: dict[str, Any] = {
+        "source": body.source,
+        "date_from": body.date_from,
+        "date_to": body.date_to,
+        "file_ids": body.file_ids,
+        "window_seconds": body.window_seconds,
+    }
+    try:
+        result = await c.run(reconciliation.reconcile, c.deps, actor, **kwargs)
+    except IntegrityError:
+        # The same run created concurrently (its key is unique): run it again, which finds and re-checks it.
+        result = await c.run(reconciliation.reconcile, c.deps, actor, **kwargs)
     return JSONResponse(_run(result), status_code=201 if result["created"] else 200)
 
 
