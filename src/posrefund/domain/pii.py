@@ -41,6 +41,11 @@ def find_card_number(text: str) -> bool:
     return False
 
 
+def has_long_digit_run(text: str) -> bool:
+    """Cheap first look: no run of 13+ digits (spaces/dashes allowed) means no card number anywhere."""
+    return _DIGIT_RUN.search(text) is not None
+
+
 def redact_card_numbers(text: str) -> str:
     """Replace anything that looks like a card number by ``[PAN]`` (for logs of paths people typed)."""
 
