@@ -110,6 +110,16 @@ def test_bad_input_is_a_4xx_in_the_callers_language_and_changes_nothing(
     )
     assert (r.status_code, r.json()["code"]) == (422, "recon.bad_file")
     assert "无法读取" in r.json()["message"]
+    weird = b"\xf0\xb9\xa7\xbf`\xc3\x88r!\r?"  # a bare CR: the csv module refuses the header (found by schemathesis)
+    r = client.post(f"{P}/files?source=card", files={"file": ("f", weird, "text/csv")}, headers=finance)
+    assert (r.status_code, r.json()["code"]) == (422, "recon.bad_file")
+    header = "交易日期,交易时间,商户号,终端号,卡号,交易类型,交易金额,手续费,凭证号,参考号,批次号,授权码\n"
+    nul = (
+        header
+        + "20261120,093015,898310058120001,1000\x0001,622202******0128,消费,128.00,0.77,000101,093015123456,000012,A\n"
+    )
+    r = client.post(f"{P}/files?source=card", files={"file": ("nul.csv", nul.encode(), "text/csv")}, headers=finance)
+    assert (r.status_code, r.json()["lines"], r.json()["bad_lines"]) == (201, 0, 1)  # no database text holds NUL
     r = client.post(
         f"{P}/runs",
         json={"source": "card", "date_from": "2026-11-20", "date_to": "2026-11-20"},

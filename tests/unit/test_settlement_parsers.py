@@ -296,3 +296,18 @@ def test_streaming_200k_card_lines_in_constant_memory(tmp_path: Path) -> None:
     assert good == count - bad
     assert total_fen == sum((i % 1000) * 100 + i % 100 for i in range(count) if i != 123_456)
     assert peak < 2_000_000, f"peak {peak} bytes: parser is not streaming"
+
+
+# recon (issue 6): a bare carriage return inside a line (the csv module refuses it) is a bad line, never a crash;
+# in the header it makes the file unreadable (SettlementFormatError, answered 422 by the API).
+def test_a_bare_carriage_return_is_a_bad_line_and_in_the_header_a_format_error() -> None:
+    good = (
+        "20261120,093015,898310058120001,10000001,622202******0128,消费,128.00,0.77,000101,093015123456,000012,A1B2C3"
+    )
+    header = "交易日期,交易时间,商户号,终端号,卡号,交易类型,交易金额,手续费,凭证号,参考号,批次号,授权码"
+    body = f"{header}\n{good}\n20261120,09\r3015,x\n{good}\n".encode()
+    out = list(parse_card_settlement(io.BytesIO(body)))
+    assert [type(x).__name__ for x in out] == ["SettlementLine", "BadLine", "SettlementLine"]
+    assert isinstance(out[1], BadLine) and out[1].line_no == 3 and "unreadable CSV" in out[1].reason
+    with pytest.raises(SettlementFormatError):
+        list(parse_card_settlement(io.BytesIO(b"\xc3\x88r!\r?\n" + good.encode())))

@@ -76,6 +76,8 @@ def import_file(
     actor.require("recon.import")
     src = _source(source)
     refuse_card_number(filename, "filename")
+    if "\x00" in filename or "\x00" in fingerprint:
+        raise Invalid("request.invalid_character", field="filename")
     merchant_id = actor.merchant_id or ""
     now = deps.clock.now()
     with deps.uow() as uow:

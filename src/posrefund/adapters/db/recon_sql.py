@@ -110,7 +110,10 @@ class ReconSql:
         bad: list[dict[str, Any]] = []
         first: date | None = None
         last: date | None = None
-        for item in items:
+        for parsed in items:
+            item = parsed
+            if isinstance(item, SettlementLine) and _has_nul(item):
+                item = BadLine(item.line_no, "NUL character in a field", "")  # no database text holds NUL
             if isinstance(item, BadLine):
                 bad.append(
                     {
@@ -761,6 +764,10 @@ class ReconSql:
         )
         for r in self.c.execute(q):
             yield _row(r)
+
+
+def _has_nul(line: SettlementLine) -> bool:
+    return any("\x00" in v for v in (getattr(line, f) for f in line.__slots__) if isinstance(v, str))
 
 
 def _run(r: Any) -> dict[str, Any]:

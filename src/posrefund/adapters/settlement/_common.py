@@ -109,8 +109,20 @@ def excerpt(text: str) -> str:
 
 
 def split_csv(text: str, delimiter: str = ",") -> list[str]:
-    """One physical line as CSV fields (quoted fields spanning lines are not supported by these formats)."""
-    return next(csv.reader((text,), delimiter=delimiter), [])
+    """One physical line as CSV fields (quoted fields spanning lines are not supported by these formats).
+    A line the csv module refuses (e.g. a bare carriage return inside it) is a bad line, not a crash."""
+    try:
+        return next(csv.reader((text,), delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise LineError(f"unreadable CSV line ({exc})") from None
+
+
+def split_header(text: str, delimiter: str = ",") -> list[str]:
+    """The header line's fields; a header that is not CSV makes the whole file unreadable."""
+    try:
+        return split_csv(text, delimiter)
+    except LineError as exc:
+        raise SettlementFormatError(f"header: {exc}") from None
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from posrefund.adapters.settlement._common import (
     parse_local_time,
     raw_hash,
     split_csv,
+    split_header,
     yuan_to_fen,
 )
 from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
@@ -74,7 +75,7 @@ def parse_alipay_bill(source: BinarySource, encoding: str = "gbk") -> Iterator[P
             if not text.strip():
                 continue
             if not columns:
-                header = [name.strip() for name in split_csv(text)]
+                header = [name.strip() for name in split_header(text)]
                 missing = [name for name in _REQUIRED if name not in header]
                 if missing:
                     raise SettlementFormatError(f"not an Alipay bill header, missing: {', '.join(missing)}")

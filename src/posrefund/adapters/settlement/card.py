@@ -24,6 +24,7 @@ from posrefund.adapters.settlement._common import (
     parse_local_time,
     raw_hash,
     split_csv,
+    split_header,
     yuan_to_fen,
 )
 from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
@@ -184,7 +185,7 @@ def parse_card_settlement(source: BinarySource, mapping: CardMapping = DEFAULT_C
                 continue
             if line_no <= mapping.header_rows:
                 if line_no == mapping.header_rows:
-                    columns, width = _header_columns(split_csv(text, mapping.delimiter), mapping)
+                    columns, width = _header_columns(split_header(text, mapping.delimiter), mapping)
                 continue
             if not text.strip() or text.lstrip().startswith(mapping.skip_prefixes):
                 continue

@@ -18,6 +18,7 @@ from posrefund.adapters.settlement._common import (
     parse_local_time,
     raw_hash,
     split_csv,
+    split_header,
     yuan_to_fen,
 )
 from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
@@ -73,7 +74,7 @@ def parse_wechat_bill(source: BinarySource, encoding: str = "utf-8") -> Iterator
             if not text.strip() or in_summary:
                 continue
             if not columns:
-                header = [name.strip() for name in split_csv(text)]
+                header = [name.strip() for name in split_header(text)]
                 missing = [name for name in _REQUIRED if name not in header]
                 if missing:
                     raise SettlementFormatError(f"not a WeChat Pay bill header, missing: {', '.join(missing)}")
