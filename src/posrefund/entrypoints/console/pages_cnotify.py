@@ -120,7 +120,7 @@ async def tracking_link(request: Request, case_id: str) -> Response:
 
 @router.get("/followups")
 async def followup_queue(request: Request) -> Response:
-    return await _queue(request)
+    return await _queue(request, closed=bool(request.query_params.get("closed")))
 
 
 async def _queue(request: Request, status: int = 200, **extra: Any) -> Response:

@@ -27,7 +27,8 @@ async def templates(request: Request) -> Response:
     actor.require("notify.configure")
     c = ctx_of(request)
     items = await c.run(notify_admin.list_templates, c.deps, actor)
-    return render(request, "cnotify_admin_templates.html", items=items)
+    saved = bool(request.query_params.get("saved"))
+    return render(request, "cnotify_admin_templates.html", items=items, saved=saved)
 
 
 def _template_key(event: str, language: str) -> tuple[str, str]:
@@ -134,7 +135,7 @@ async def _gateways_page(request: Request, status: int = 200, **extra: Any) -> R
 
 @router.get("/admin/notify/gateways")
 async def gateways(request: Request) -> Response:
-    return await _gateways_page(request)
+    return await _gateways_page(request, saved=bool(request.query_params.get("saved")))
 
 
 @router.post("/admin/notify/gateways/{kind}")

@@ -190,7 +190,6 @@ EN_CNOTIFY: dict[str, str] = {
     "短信网关": "SMS gateway",
     "微信网关": "WeChat gateway",
     "保存网关": "Save gateway",
-    "通知相关": "Notifications",
 }
 
 
