@@ -245,10 +245,17 @@ def test_dispute_opened_from_the_case_and_rejected(
     )
     assert bad.status_code == 422 and field_error(bad.text, "evidence")
     assert count(engine, t.disputes) == 0
+    refused = cs.client.post(
+        f"/console/cases/{case_id}/disputes",
+        data={"csrf": cs.csrf, "claim": " ", "claimed": "10"},
+        files={"evidence": ("聊天.png", PNG, "image/png")},
+    )
+    assert refused.status_code == 422 and field_error(refused.text, "claim") and count(engine, t.disputes) == 0
+    kept = re.findall(r'name="evidence_id" value="([^"]+)" checked', refused.text)
+    assert len(kept) == 1  # the uploaded photo comes back ticked, not to be uploaded again
     r = cs.client.post(
         f"/console/cases/{case_id}/disputes",
-        data={"csrf": cs.csrf, "claim": "少退了 10 元", "claimed": "10", "evidence_id": photo.group(1)},
-        files={"evidence": ("聊天.png", PNG, "image/png")},
+        data={"csrf": cs.csrf, "claim": "少退了 10 元", "claimed": "10", "evidence_id": [photo.group(1), kept[0]]},
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"].startswith("/console/disputes/dsp")

@@ -93,18 +93,20 @@ async def open_dispute(request: Request, case_id: str) -> Response:
     form = await request.form()
     errors = Errors(lang_of(request))
     typed = {k: str(form.get(k) or "") for k in ("claim", "claimed")}
+    ids = _picked(form)
     try:
         claimed = fmt.parse_yuan(typed["claimed"], "claimed") if typed["claimed"].strip() else None
         claim = fmt.bounded(typed["claim"], "claim", disputes.MAX_TEXT)
-        picked = _picked(form)
         await c.run(refunds.get_case, c.deps, actor, case_id[:64])  # a case of this merchant before any upload
-        ids = picked + await _uploads(request, form, "communication")
+        ids += await _uploads(request, form, "communication")
         row = await c.run(disputes.open_dispute, c.deps, actor, case_id[:64], claim, claimed, ids)
     except DomainError as err:
         if err.code in PASS_THROUGH:
             raise
         errors.add(err, FIELD_OF)
-        return await section_page(request, case_id, 422, errors=errors, typed=typed)
+        # files uploaded by a refused try come back ticked: sent again, they are not uploaded twice
+        kept = [f for f in await c.run(evidence.list_for, c.deps, actor, ids) if f["id"] in ids] if ids else []
+        return await section_page(request, case_id, 422, errors=errors, typed=typed, kept=kept)
     return RedirectResponse(f"{PREFIX}/disputes/{row['id']}", status_code=303)
 
 
