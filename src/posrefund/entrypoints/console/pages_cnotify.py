@@ -50,7 +50,7 @@ async def _section(request: Request, case_id: str) -> dict[str, Any]:
 async def section_page(request: Request, case_id: str, status: int = 200, **extra: Any) -> Response:
     """The whole section as a page: what a form answers with (errors beside their fields, or the link)."""
     values = await _section(request, case_id[:64])
-    return render(request, "cnotify_case_page.html", status, **values, **extra)
+    return render(request, "cnotify_case_page.html", status, standalone=True, **values, **extra)
 
 
 @router.get("/cases/{case_id}/notify")
@@ -126,8 +126,7 @@ async def followup_queue(request: Request) -> Response:
 async def _queue(request: Request, status: int = 200, **extra: Any) -> Response:
     actor = actor_of(request)
     c = ctx_of(request)
-    rows = await c.run(followup.list_followups, c.deps, actor, "open", 200)
-    rows.sort(key=lambda r: (r["due_on"], r["created_at"]))  # oldest due first, whatever the store's order
+    rows = await c.run(followup.list_followups, c.deps, actor, "open", 200)  # oldest due first
     return render(request, "cnotify_followups.html", status, rows=rows, **extra)
 
 
