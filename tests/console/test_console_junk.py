@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from posrefund.service import refunds
+from posrefund.service import disputes, refunds
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.conftest import World
 from tests.console.conftest import Browser
@@ -77,6 +77,25 @@ FIELDS = [
     "evidence",
     "next",
     "to",
+    # cnotify (issue 5 pages)
+    "language",
+    "email",
+    "wechat_openid",
+    "scope",
+    "claim",
+    "claimed",
+    "evidence_id",
+    "reference",
+    "outcome",
+    "subject",
+    "body",
+    "do",
+    "url",
+    "payload",
+    "credential",
+    "sms.url",
+    "min_days",
+    "part",
 ]
 FORM = st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=12)), VALUE, max_size=10)
 
@@ -97,6 +116,15 @@ GETS = [
     "/console/desk/sale/{sale}",
     "/console/desk/answer/{case}",
     "/console/evidence/{case}",
+    # cnotify (issue 5 pages)
+    "/console/cases/{case}/notify",
+    "/console/followups",
+    "/console/disputes",
+    "/console/disputes/{dispute}",
+    "/console/admin/notify",
+    "/console/admin/notify/templates/paid/zh",
+    "/console/admin/notify/templates/{case}/en",
+    "/console/admin/notify/gateways",
 ]
 POSTS = [
     "/console/desk/sale/{sale}",
@@ -109,6 +137,17 @@ POSTS = [
     "/console/admin/policy",
     "/console/login",
     "/console/logout",
+    # cnotify (issue 5 pages)
+    "/console/cases/{case}/notify/contact",
+    "/console/cases/{case}/notify/opt-out",
+    "/console/cases/{case}/notify/link",
+    "/console/cases/{case}/disputes",
+    "/console/followups/{case}/close",
+    "/console/disputes/{dispute}/evidence",
+    "/console/disputes/{dispute}/escalate",
+    "/console/disputes/{dispute}/decide",
+    "/console/admin/notify/templates/paid/zh",
+    "/console/admin/notify/gateways/sms",
 ]
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -119,12 +158,13 @@ def _ids(deps: Any, world: World) -> dict[str, str]:
         sale_id=sale.id, amount_fen=200_000, reason="goods_quality", customer=CustomerInput(phone="13912345678")
     )
     case = refunds.request_refund(deps, world.a.actors["cashier"], req)
-    return {"sale": sale.id, "case": case.id}
+    dispute = disputes.open_dispute(deps, world.a.actors["customer_service"], case.id, "顾客不同意")  # cnotify
+    return {"sale": sale.id, "case": case.id, "dispute": dispute["id"]}
 
 
 def _path(template: str, ids: dict[str, str], junk_id: str | None) -> str:
     junk = quote(junk_id, safe="") if junk_id else None
-    return template.format(sale=junk or ids["sale"], case=junk or ids["case"])
+    return template.format(sale=junk or ids["sale"], case=junk or ids["case"], dispute=junk or ids["dispute"])
 
 
 JUNK_ID = st.one_of(st.none(), st.text(max_size=70).filter(bool))

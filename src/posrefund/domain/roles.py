@@ -67,6 +67,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # console (issue 4): follow-up notes on a case, and the read-only reports with CSV export
     "case.note": frozenset({R.CUSTOMER_SERVICE, R.SUPERVISOR, R.ADMIN}),
     "report.read": frozenset({R.FINANCE, R.AUDITOR, R.RISK, R.SUPERVISOR, R.ADMIN}),
+    # cnotify (console pages of issue 5): staff hand the customer the tracking link (audited)
+    "tracking.link": frozenset({R.CUSTOMER_SERVICE, R.SUPERVISOR, R.ADMIN}),
 }
 
 

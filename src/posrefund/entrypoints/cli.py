@@ -528,6 +528,7 @@ def serve(
         worker.start_in_thread(deps, router, notify_router=notify_router) if with_simulators else (None, None)
     )
     application = create_app(deps, inline=inline, token_minutes=settings.token_minutes, router=router)
+    application.state.ctx.notify_router = notify_router  # cnotify: tracking links shown in the console
     try:
         uvicorn.run(application, host=host, port=port, access_log=False, log_level="warning")
     finally:

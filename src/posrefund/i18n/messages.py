@@ -169,3 +169,7 @@ MESSAGES.update(MESSAGES_NOTIFY)
 from posrefund.i18n.messages_console import MESSAGES_CONSOLE  # noqa: E402
 
 MESSAGES.update(MESSAGES_CONSOLE)
+# cnotify (console pages of issue 5)
+from posrefund.i18n.messages_cnotify import MESSAGES_CNOTIFY  # noqa: E402
+
+MESSAGES.update(MESSAGES_CNOTIFY)

@@ -18,6 +18,7 @@ from posrefund.domain.roles import Actor, Role
 from posrefund.service import auth as auth_service
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
+from posrefund.service.notify import NotifyRouter  # cnotify
 
 T = TypeVar("T")
 ALGORITHM = "HS256"
@@ -39,6 +40,9 @@ class AppContext:
         self.in_flight: set[tuple[str, str]] = set()
         self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]] = []
         self._drainer: asyncio.Task[None] | None = None
+        # cnotify: where tracking links point (the public URL and validity the notifications use); the
+        # serve command and the app factory set the one built from settings (bootstrap.build_notify_router).
+        self.notify_router = NotifyRouter()
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if not self.inline:

@@ -16,6 +16,8 @@ def build_app() -> FastAPI:
     deps = bootstrap.build(settings)
     router = bootstrap.build_router(settings, deps)
     bootstrap.load_calendar_overrides(deps, router)
-    return create_app(
+    app = create_app(
         deps, inline=settings.database_url.startswith("sqlite"), token_minutes=settings.token_minutes, router=router
     )
+    app.state.ctx.notify_router = bootstrap.build_notify_router(settings)  # cnotify: tracking links in the console
+    return app

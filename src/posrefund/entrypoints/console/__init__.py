@@ -20,4 +20,8 @@ def mount(app: FastAPI) -> None:
     app.state.console_sessions = Sessions(ctx.deps.secret_key)
     for pages in (pages_auth, pages_desk, pages_cases, pages_reports, pages_admin):
         app.include_router(pages.router)
+    from posrefund.entrypoints.console import pages_cnotify, pages_cnotify_admin, pages_cnotify_disputes  # cnotify
+
+    for cnotify in (pages_cnotify, pages_cnotify_disputes, pages_cnotify_admin):  # cnotify (issue 5 pages)
+        app.include_router(cnotify.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

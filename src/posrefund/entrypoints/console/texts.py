@@ -255,3 +255,7 @@ EN: dict[str, str] = {
     ),
     "没有该手机号的退款。": "No refunds for this phone number.",
 }
+# cnotify (console pages of issue 5): their labels and English
+from posrefund.entrypoints.console.texts_cnotify import merge as _merge_cnotify  # noqa: E402
+
+_merge_cnotify(EN, LABELS)
