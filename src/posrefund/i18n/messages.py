@@ -169,3 +169,7 @@ MESSAGES.update(MESSAGES_NOTIFY)
 from posrefund.i18n.messages_console import MESSAGES_CONSOLE  # noqa: E402
 
 MESSAGES.update(MESSAGES_CONSOLE)
+# crecon (console pages of issue 6)
+from posrefund.i18n.messages_crecon import MESSAGES_CRECON  # noqa: E402
+
+MESSAGES.update(MESSAGES_CRECON)

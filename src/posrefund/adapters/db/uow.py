@@ -12,6 +12,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from posrefund.adapters.db.crecon_sql import ReconListSql  # crecon (console pages of issue 6)
 from posrefund.adapters.db.recon_sql import ReconSql  # recon (issue 6)
 from posrefund.adapters.db.repositories import (
     AuditSql,
@@ -37,6 +38,7 @@ from posrefund.ports import (
     NotifyRepo,
     Outbox,
     PolicyRepo,
+    ReconListRepo,  # crecon (console pages of issue 6)
     ReconRepo,
     RefundRepo,
     SaleRepo,
@@ -88,6 +90,7 @@ class SqlUnitOfWork:
         self.calendar: CalendarRepo = CalendarSql(conn)
         self.recon: ReconRepo = ReconSql(conn)  # recon (issue 6)
         self.notify: NotifyRepo = NotifySql(conn)  # notify (issue 5)
+        self.recon_lists: ReconListRepo = ReconListSql(conn)  # crecon (console pages of issue 6)
         return self
 
     def __exit__(

@@ -8,7 +8,14 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from posrefund.entrypoints.api.context import AppContext
-from posrefund.entrypoints.console import pages_admin, pages_auth, pages_cases, pages_desk, pages_reports
+from posrefund.entrypoints.console import (
+    pages_admin,
+    pages_auth,
+    pages_cases,
+    pages_crecon,  # crecon (console pages of issue 6)
+    pages_desk,
+    pages_reports,
+)
 from posrefund.entrypoints.console.session import Sessions
 
 STATIC = Path(__file__).parent / "static"
@@ -20,4 +27,5 @@ def mount(app: FastAPI) -> None:
     app.state.console_sessions = Sessions(ctx.deps.secret_key)
     for pages in (pages_auth, pages_desk, pages_cases, pages_reports, pages_admin):
         app.include_router(pages.router)
+    app.include_router(pages_crecon.router)  # crecon (console pages of issue 6)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

@@ -255,3 +255,9 @@ EN: dict[str, str] = {
     ),
     "没有该手机号的退款。": "No refunds for this phone number.",
 }
+
+# crecon (console pages of issue 6)
+from posrefund.entrypoints.console.texts_crecon import EN_CRECON, LABELS_CRECON  # noqa: E402
+
+EN.update(EN_CRECON)
+LABELS.update(LABELS_CRECON)
