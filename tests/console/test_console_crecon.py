@@ -298,6 +298,8 @@ def test_wrong_charge_from_a_duplicate_contact_and_correction_through_the_normal
     too_much = finance.post(wc_path + "/correction", {"amount": "999"})
     assert too_much.status_code in (409, 422) and "amount" in field_errors(too_much.text) | {"amount"}
     assert count(engine, t.refunds) == 0
+    with engine.connect() as c:  # a refused correction leaves the case as it was: all or nothing
+        assert c.scalar(select(t.wrong_charges.c.status)) == "open"
     started = finance.post(wc_path + "/correction", {"amount": "", "phone": "13800138000"}, follow_redirects=False)
     assert started.status_code == 303, started.text
     after = finance.get(wc_path).text
@@ -305,13 +307,14 @@ def test_wrong_charge_from_a_duplicate_contact_and_correction_through_the_normal
     assert link and "更正退款已发起" in after
     case = refunds.get_case(deps, m.actors["auditor"], link.group(1)).case
     assert (case.sale_id, case.amount_fen, case.reason.value) == (twin.id, 5_000, "duplicate_charge")
-    assert list(re.findall(r"<li><time>[^<]*</time> ([^<·]+)", after)) == [
+    assert [a.strip() for a in re.findall(r"<li><time>[^<]*</time> ([^<·]+)", after)] == [
         "开立工单",
         "已联系顾客",
         "发起更正退款",
     ]
     again = finance.post(wc_path + "/correction", {"amount": ""})
-    assert again.status_code == 200 and "发起更正退款" not in again.text  # the form is gone; no second refund
+    assert again.status_code == 409 and f"更正退款已发起（退款单 {case.id}）" in again.text  # never a second refund
+    assert 'action="/console/recon/wrong-charges/' + wc_path.rsplit("/", 1)[1] + '/correction"' not in again.text
     assert count(engine, t.refunds) == 1
 
 

@@ -162,8 +162,19 @@ class SqlUnitOfWorkFactory:
     def batch(self) -> Iterator[None]:
         """Several units of work as one transaction (all or nothing), in this thread; inside a group
         that is already open (the API's group commit) they simply join it."""
-        if getattr(self._batch, "conn", None) is not None:
-            yield
+        shared: Connection | None = getattr(self._batch, "conn", None)
+        if shared is not None:
+            # crecon: inside the group the batch is one savepoint of its own, so a failure part-way also undoes
+            # the units it already released into the group (a refused correction refund left its 错收 case
+            # "correcting" with no refund when run through the console or API on SQLite).
+            name = _savepoint(shared, "SAVEPOINT {}")
+            try:
+                yield
+            except BaseException:
+                _driver_sql(shared, f"ROLLBACK TO SAVEPOINT {name}")
+                _driver_sql(shared, f"RELEASE SAVEPOINT {name}")
+                raise
+            _driver_sql(shared, f"RELEASE SAVEPOINT {name}")
             return
         group = self.open_batch()
         try:
