@@ -97,6 +97,8 @@ GETS = [
     "/console/desk/sale/{sale}",
     "/console/desk/answer/{case}",
     "/console/evidence/{case}",
+    # crecon (console pages of issue 6); the pages with ids: tests/console/test_console_crecon_junk.py
+    "/console/recon",
 ]
 POSTS = [
     "/console/desk/sale/{sale}",
@@ -109,6 +111,9 @@ POSTS = [
     "/console/admin/policy",
     "/console/login",
     "/console/logout",
+    # crecon (console pages of issue 6)
+    "/console/recon/import",
+    "/console/recon/run",
 ]
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
