@@ -34,9 +34,7 @@ def test_finance_reconciles_a_bill_and_opens_a_wrong_charge_case(page: Page, liv
     with deps.uow(readonly=True) as uow:
         sale_rows = list(uow.recon.ledger_sales(m.id, ["wechat"], day, day))
     bill = tmp_path / f"wechat-{day}.csv"
-    from_ledger(
-        bill, "wechat", day, sale_rows, [], Faults(missing_here=2, amount_mismatch=1), {"wechat": FeeRate("wechat", 38)}
-    )
+    from_ledger(bill, "wechat", day, sale_rows, [], Faults(missing_here=2), {"wechat": FeeRate("wechat", 38)})
 
     sign_in(page, live, "a.finance")
     page.get_by_role("link", name="对账", exact=True).click()
@@ -53,6 +51,7 @@ def test_finance_reconciles_a_bill_and_opens_a_wrong_charge_case(page: Page, liv
     page.get_by_role("link", name="查看对账结果").click()
     expect(page.locator("svg.chart")).to_be_visible()
     expect(page.locator('tr[data-class="duplicate_charge"] td.num').first).to_have_text("1")
+    expect(page.locator('tr[data-class="missing_here"] td.num').first).to_have_text("2")
     shot(page, live, "21-recon-run")
     page.select_option("#f-class", "duplicate_charge")
     page.get_by_role("button", name="筛选").click()
