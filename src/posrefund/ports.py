@@ -212,6 +212,7 @@ class UnitOfWork(Protocol):
     recon: ReconRepo  # recon (issue 6)
 
     notify: NotifyRepo  # notify (issue 5)
+    recon_lists: ReconListRepo  # crecon (console pages of issue 6)
 
     def __enter__(self) -> Self: ...
 
@@ -359,3 +360,12 @@ class NotifyRepo(Protocol):
     def list_disputes(
         self, merchant_id: str, status: str | None, case_id: str | None, limit: int
     ) -> list[dict[str, Any]]: ...
+
+
+# ---- crecon (console pages of issue 6): the lists of runs and files the console shows ----
+class ReconListRepo(Protocol):
+    def runs(self, merchant_id: str, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]: ...
+
+    def files(self, merchant_id: str, limit: int) -> list[dict[str, Any]]: ...
+
+    def class_sums(self, merchant_id: str, run_id: str) -> dict[str, dict[str, int]]: ...

@@ -125,6 +125,8 @@ GETS = [
     "/console/admin/notify/templates/paid/zh",
     "/console/admin/notify/templates/{case}/en",
     "/console/admin/notify/gateways",
+    # crecon (console pages of issue 6); the pages with ids: tests/console/test_console_crecon_junk.py
+    "/console/recon",
 ]
 POSTS = [
     "/console/desk/sale/{sale}",
@@ -148,6 +150,9 @@ POSTS = [
     "/console/disputes/{dispute}/decide",
     "/console/admin/notify/templates/paid/zh",
     "/console/admin/notify/gateways/sms",
+    # crecon (console pages of issue 6)
+    "/console/recon/import",
+    "/console/recon/run",
 ]
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

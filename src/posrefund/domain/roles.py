@@ -101,3 +101,7 @@ PERMISSIONS.update(
         "recon.fee_rates": frozenset({R.ADMIN}),
     }
 )
+
+
+# ---- crecon (console pages of issue 6): finance and risk attach evidence (receipts, messages) to 错收 cases ----
+PERMISSIONS["evidence.upload"] = PERMISSIONS["evidence.upload"] | {R.FINANCE, R.RISK}

@@ -173,3 +173,7 @@ MESSAGES.update(MESSAGES_CONSOLE)
 from posrefund.i18n.messages_cnotify import MESSAGES_CNOTIFY  # noqa: E402
 
 MESSAGES.update(MESSAGES_CNOTIFY)
+# crecon (console pages of issue 6)
+from posrefund.i18n.messages_crecon import MESSAGES_CRECON  # noqa: E402
+
+MESSAGES.update(MESSAGES_CRECON)

@@ -12,6 +12,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from posrefund.adapters.db.crecon_sql import ReconListSql  # crecon (console pages of issue 6)
 from posrefund.adapters.db.recon_sql import ReconSql  # recon (issue 6)
 from posrefund.adapters.db.repositories import (
     AuditSql,
@@ -37,6 +38,7 @@ from posrefund.ports import (
     NotifyRepo,
     Outbox,
     PolicyRepo,
+    ReconListRepo,  # crecon (console pages of issue 6)
     ReconRepo,
     RefundRepo,
     SaleRepo,
@@ -88,6 +90,7 @@ class SqlUnitOfWork:
         self.calendar: CalendarRepo = CalendarSql(conn)
         self.recon: ReconRepo = ReconSql(conn)  # recon (issue 6)
         self.notify: NotifyRepo = NotifySql(conn)  # notify (issue 5)
+        self.recon_lists: ReconListRepo = ReconListSql(conn)  # crecon (console pages of issue 6)
         return self
 
     def __exit__(
@@ -159,8 +162,19 @@ class SqlUnitOfWorkFactory:
     def batch(self) -> Iterator[None]:
         """Several units of work as one transaction (all or nothing), in this thread; inside a group
         that is already open (the API's group commit) they simply join it."""
-        if getattr(self._batch, "conn", None) is not None:
-            yield
+        shared: Connection | None = getattr(self._batch, "conn", None)
+        if shared is not None:
+            # crecon: inside the group the batch is one savepoint of its own, so a failure part-way also undoes
+            # the units it already released into the group (a refused correction refund left its 错收 case
+            # "correcting" with no refund when run through the console or API on SQLite).
+            name = _savepoint(shared, "SAVEPOINT {}")
+            try:
+                yield
+            except BaseException:
+                _driver_sql(shared, f"ROLLBACK TO SAVEPOINT {name}")
+                _driver_sql(shared, f"RELEASE SAVEPOINT {name}")
+                raise
+            _driver_sql(shared, f"RELEASE SAVEPOINT {name}")
             return
         group = self.open_batch()
         try:

@@ -259,3 +259,9 @@ EN: dict[str, str] = {
 from posrefund.entrypoints.console.texts_cnotify import merge as _merge_cnotify  # noqa: E402
 
 _merge_cnotify(EN, LABELS)
+
+# crecon (console pages of issue 6)
+from posrefund.entrypoints.console.texts_crecon import EN_CRECON, LABELS_CRECON  # noqa: E402
+
+EN.update(EN_CRECON)
+LABELS.update(LABELS_CRECON)
