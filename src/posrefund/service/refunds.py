@@ -94,9 +94,7 @@ def protect_customer(deps: Deps, inp: CustomerInput) -> CustomerRecord:
     )
 
 
-def request_refund(
-    deps: Deps, actor: Actor, req: RefundRequest, *, permission: str = "refund.request"
-) -> RefundCase:
+def request_refund(deps: Deps, actor: Actor, req: RefundRequest, *, permission: str = "refund.request") -> RefundCase:
     """A refund request without an idempotency key (CLI, tests): the case itself. ``permission`` names the
     action that allows it: a wrong charge's correction is allowed by ``recon.correct`` (finance), without
     giving finance the right to request any refund."""

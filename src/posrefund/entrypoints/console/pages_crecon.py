@@ -458,14 +458,10 @@ async def _upload_evidence(request: Request, form: Any, errors: Errors) -> list[
     return ids
 
 
-@router.post("/discrepancies/{discrepancy_id}/wrong-charge")
-async def open_wrong_charge(request: Request, discrepancy_id: str) -> Response:
-    actor = actor_of(request)
-    actor.require("recon.case")
-    c = ctx_of(request)
-    form = await request.form()
+def _analysis_form(form: Any, lang: str) -> tuple[dict[str, str], Errors]:
+    """A wrong-charge case's cause, responsible party and analysis, each checked, errors beside the field."""
     text = {k: str(form.get(k) or "") for k in ("cause", "responsible", "analysis")}
-    errors = Errors(lang_of(request))
+    errors = Errors(lang)
     for name, allowed in (("cause", [x.value for x in Cause]), ("responsible", [x.value for x in Responsible])):
         try:
             _choice(text[name], allowed, name)
@@ -475,6 +471,16 @@ async def open_wrong_charge(request: Request, discrepancy_id: str) -> Response:
         fmt.bounded(text["analysis"], "analysis", wrong_charges.MAX_TEXT)
     except DomainError as err:
         errors.add(err)
+    return text, errors
+
+
+@router.post("/discrepancies/{discrepancy_id}/wrong-charge")
+async def open_wrong_charge(request: Request, discrepancy_id: str) -> Response:
+    actor = actor_of(request)
+    actor.require("recon.case")
+    c = ctx_of(request)
+    form = await request.form()
+    text, errors = _analysis_form(form, lang_of(request))
     # the discrepancy must be ours before any file is stored for it
     await c.run(reconciliation.get_discrepancy, c.deps, actor, _discrepancy_id(discrepancy_id))
     ids: list[str] = []
@@ -583,17 +589,7 @@ async def update_wrong_charge(request: Request, wc_id: str) -> Response:
     c = ctx_of(request)
     await c.run(wrong_charges.get_case, c.deps, actor, wc_id[:64])  # ours, before any file is stored
     form = await request.form()
-    text = {k: str(form.get(k) or "") for k in ("cause", "responsible", "analysis")}
-    errors = Errors(lang_of(request))
-    for name, allowed in (("cause", [x.value for x in Cause]), ("responsible", [x.value for x in Responsible])):
-        try:
-            _choice(text[name], allowed, name)
-        except DomainError as err:
-            errors.add(err)
-    try:
-        fmt.bounded(text["analysis"], "analysis", wrong_charges.MAX_TEXT)
-    except DomainError as err:
-        errors.add(err)
+    text, errors = _analysis_form(form, lang_of(request))
     ids: list[str] = []
     if not errors:
         ids = await _upload_evidence(request, form, errors)
