@@ -32,7 +32,7 @@ MESSAGES_NOTIFY: dict[str, tuple[str, str]] = {
     "contact.invalid_direction": ("方向无效：{direction}（in、out）", "Invalid direction: {direction} (in, out)"),
     "contact.note_required": ("请填写联系内容", "Write what was said"),
     "dispute.not_found": ("争议不存在", "Dispute not found"),
-    "dispute.text_required": ("请填写{field}", "The field {field} is required"),
+    "dispute.text_required": ("请填写{field_zh}", "The field {field} is required"),
     "dispute.too_much_evidence": ("凭证最多 {max} 份", "At most {max} pieces of evidence"),
     "dispute.already_open": ("该退款已有未结的争议", "This refund already has an open dispute"),
     "dispute.evidence_required": ("请选择要添加的凭证", "Name the evidence to add"),

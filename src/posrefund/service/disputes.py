@@ -34,10 +34,13 @@ MAX_TEXT = 2000
 MAX_EVIDENCE = 20
 
 
+_FIELD_ZH = {"claim": "顾客诉求", "reference": "第三方受理编号", "reason": "处理理由"}  # for the Chinese message
+
+
 def _text(value: str, field: str, required: bool = True) -> str:
     value = value.strip()
     if required and not value:
-        raise Invalid("dispute.text_required", field=field)
+        raise Invalid("dispute.text_required", field=field, field_zh=_FIELD_ZH.get(field, field))
     if len(value) > MAX_TEXT:
         raise Invalid("request.field_too_long", field=field, max=MAX_TEXT)
     refuse_card_number(value, field)
