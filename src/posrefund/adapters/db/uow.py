@@ -64,13 +64,13 @@ class SqlUnitOfWork:
         self._local_date = local_date
         self._readonly = readonly
         self._shared = shared
-        self._savepoint: str | None = None
+        self._savepoint: _Savepoint | None = None
         self._conn: Connection | None = None
 
     def __enter__(self) -> Self:
         if self._shared is not None:
             conn = self._shared
-            self._savepoint = _savepoint(conn, "SAVEPOINT {}")
+            self._savepoint = _Savepoint(conn)
         else:
             conn = self._engine.connect()
             if self._readonly:
@@ -114,7 +114,7 @@ class SqlUnitOfWork:
         if self._shared is None:
             self._conn.commit()
         elif self._savepoint is not None:
-            _driver_sql(self._conn, f"RELEASE SAVEPOINT {self._savepoint}")
+            self._savepoint.release()
             self._savepoint = None
 
     def rollback(self) -> None:
@@ -122,20 +122,27 @@ class SqlUnitOfWork:
         if self._shared is None:
             self._conn.rollback()
         elif self._savepoint is not None:
-            _driver_sql(self._conn, f"ROLLBACK TO SAVEPOINT {self._savepoint}")
-            _driver_sql(self._conn, f"RELEASE SAVEPOINT {self._savepoint}")
+            self._savepoint.undo()
             self._savepoint = None
 
 
-_savepoints = itertools.count(1)
-
-
-def _savepoint(conn: Connection, template: str) -> str:
+class _Savepoint:
     """A savepoint of the group's transaction, sent straight to the driver: SQLAlchemy's ``begin_nested``
     compiles a new SAVEPOINT statement each time (~100 µs), and only our code uses this connection."""
-    name = f"uow_{next(_savepoints)}"
-    _driver_sql(conn, template.format(name))
-    return name
+
+    _names = itertools.count(1)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._name = f"uow_{next(self._names)}"
+        _driver_sql(conn, f"SAVEPOINT {self._name}")
+
+    def release(self) -> None:
+        _driver_sql(self._conn, f"RELEASE SAVEPOINT {self._name}")
+
+    def undo(self) -> None:
+        _driver_sql(self._conn, f"ROLLBACK TO SAVEPOINT {self._name}")
+        self.release()
 
 
 def _driver_sql(conn: Connection, sql: str) -> None:
@@ -161,20 +168,19 @@ class SqlUnitOfWorkFactory:
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Several units of work as one transaction (all or nothing), in this thread; inside a group
-        that is already open (the API's group commit) they simply join it."""
+        that is already open (the API's group commit) they form one savepoint of it."""
         shared: Connection | None = getattr(self._batch, "conn", None)
         if shared is not None:
             # crecon: inside the group the batch is one savepoint of its own, so a failure part-way also undoes
             # the units it already released into the group (a refused correction refund left its 错收 case
             # "correcting" with no refund when run through the console or API on SQLite).
-            name = _savepoint(shared, "SAVEPOINT {}")
+            savepoint = _Savepoint(shared)
             try:
                 yield
             except BaseException:
-                _driver_sql(shared, f"ROLLBACK TO SAVEPOINT {name}")
-                _driver_sql(shared, f"RELEASE SAVEPOINT {name}")
+                savepoint.undo()
                 raise
-            _driver_sql(shared, f"RELEASE SAVEPOINT {name}")
+            savepoint.release()
             return
         group = self.open_batch()
         try:

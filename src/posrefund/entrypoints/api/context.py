@@ -26,7 +26,7 @@ ALGORITHM = "HS256"
 
 class AppContext:
     """Service code is synchronous. On SQLite it runs inline on the event loop: one writer, no lock fight
-    (measured faster than a thread pool, see docs/decisions.md); on PostgreSQL it runs on a bounded pool."""
+    (measured faster than a thread pool, see docs/design.md); on PostgreSQL it runs on a bounded pool."""
 
     def __init__(
         self, deps: Deps, *, inline: bool, token_minutes: int, router: Router | None = None, threads: int = 16

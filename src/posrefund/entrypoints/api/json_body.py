@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import models_json_schema
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -52,8 +53,6 @@ def openapi_body(model: type[BaseModel], *headers: tuple[str, str]) -> dict[str,
 
 def with_models(openapi: dict[str, Any], *models: type[BaseModel]) -> dict[str, Any]:
     """Add models that only ``openapi_body`` refers to (FastAPI lists only those in signatures)."""
-    from pydantic.json_schema import models_json_schema
-
     _, top = models_json_schema([(m, "validation") for m in models], ref_template="#/components/schemas/{model}")
     openapi.setdefault("components", {}).setdefault("schemas", {}).update(top.get("$defs", {}))
     return openapi

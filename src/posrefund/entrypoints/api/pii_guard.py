@@ -80,6 +80,13 @@ def _plain_and_digit_free(raw: bytes) -> bool:
     return not has_long_digit_run(raw.decode("utf-8", "replace"))
 
 
+def _parsed(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None  # the route's own validation answers malformed JSON
+
+
 class PiiGuard:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -126,13 +133,8 @@ class PiiGuard:
             chunks.append(body)
             more = msg.get("more_body", False)
         raw = b"".join(chunks)
-        if "json" in headers.get("content-type", "") and raw and _plain_and_digit_free(raw):
-            pass  # nothing to look for: no escapes that could hide a digit or a NUL, no long digit run
-        elif "json" in headers.get("content-type", "") and raw:
-            try:
-                doc = json.loads(raw)
-            except (ValueError, RecursionError):
-                doc = None  # the route's own validation answers malformed JSON
+        if "json" in headers.get("content-type", "") and raw:
+            doc = None if _plain_and_digit_free(raw) else _parsed(raw)
             try:
                 hit = _walk(doc, "") if doc is not None else None
             except _NulFound as nul:
