@@ -65,16 +65,7 @@ def set_contact(deps: Deps, actor: Actor, case_id: str, inp: ContactInput) -> di
     now = deps.clock.now()
     with deps.uow() as uow:
         case = load_case(uow, actor, case_id)
-        row = uow.notify.contact(case.id) or {
-            "case_id": case.id,
-            "merchant_id": case.merchant_id,
-            "language": "zh",
-            "email_enc": None,
-            "email_masked": "",
-            "wechat_openid_enc": None,
-            "wechat_openid_masked": "",
-            "opted_out": False,
-        }
+        row = contact_row(uow, case)
         changed: list[str] = []
         if inp.language is not None:
             row["language"] = inp.language
@@ -124,24 +115,13 @@ def opt_out(deps: Deps, actor: Actor, case_id: str, scope: str, source: str = "s
     now = deps.clock.now()
     with deps.uow() as uow:
         case = load_case(uow, actor, case_id)
-        apply_opt_out(uow, case, scope, source, now)
-        record(
-            uow,
-            actor,
-            case.merchant_id,
-            "notify.opted_out",
-            now,
-            case_id=case.id,
-            before=case.status.value,
-            after=case.status.value,
-            scope=scope,
-            source=source,
-        )
+        apply_opt_out(uow, actor, case, scope, source, now)
         uow.commit()
 
 
-def apply_opt_out(uow: UnitOfWork, case: RefundCase, scope: str, source: str, now: Any) -> None:
-    row = uow.notify.contact(case.id) or {
+def contact_row(uow: UnitOfWork, case: RefundCase) -> dict[str, Any]:
+    """The case's notification contact as stored, or the default one (Chinese, no address, not opted out)."""
+    return uow.notify.contact(case.id) or {
         "case_id": case.id,
         "merchant_id": case.merchant_id,
         "language": "zh",
@@ -149,7 +129,13 @@ def apply_opt_out(uow: UnitOfWork, case: RefundCase, scope: str, source: str, no
         "email_masked": "",
         "wechat_openid_enc": None,
         "wechat_openid_masked": "",
+        "opted_out": False,
     }
+
+
+def apply_opt_out(uow: UnitOfWork, actor: Actor, case: RefundCase, scope: str, source: str, now: Any) -> None:
+    """Stop messages for the case (and, for scope ``customer``, every case of its phone number); audited."""
+    row = contact_row(uow, case)
     row["opted_out"] = True
     row["updated_at"] = now
     uow.notify.put_contact(row)
@@ -157,6 +143,18 @@ def apply_opt_out(uow: UnitOfWork, case: RefundCase, scope: str, source: str, no
         phone_index = uow.refunds.customer(case.id).phone_index
         if phone_index:
             uow.notify.put_phone_optout(case.merchant_id, phone_index, source, now)
+    record(
+        uow,
+        actor,
+        case.merchant_id,
+        "notify.opted_out",
+        now,
+        case_id=case.id,
+        before=case.status.value,
+        after=case.status.value,
+        scope=scope,
+        source=source,
+    )
 
 
 def case_notifications(deps: Deps, actor: Actor, case_id: str) -> dict[str, Any]:

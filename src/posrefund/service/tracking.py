@@ -14,7 +14,6 @@ from posrefund.ports import UnitOfWork
 from posrefund.service import followup, tracking_links
 from posrefund.service.deps import Deps
 from posrefund.service.notify_admin import apply_opt_out
-from posrefund.service.records import record
 
 
 def _case(deps: Deps, uow: UnitOfWork, token: str) -> RefundCase:
@@ -74,17 +73,5 @@ def stop_messages(deps: Deps, token: str) -> None:
         case = _case(deps, uow, token)
         actor = customer_actor(case)
         actor.require("tracking.confirm")
-        apply_opt_out(uow, case, "customer", "tracking_page", now)
-        record(
-            uow,
-            actor,
-            case.merchant_id,
-            "notify.opted_out",
-            now,
-            case_id=case.id,
-            before=case.status.value,
-            after=case.status.value,
-            scope="customer",
-            source="tracking_page",
-        )
+        apply_opt_out(uow, actor, case, "customer", "tracking_page", now)
         uow.commit()
