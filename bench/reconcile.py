@@ -56,9 +56,9 @@ def _deps(db: Path) -> Any:
 def generate(work: Path, source: str, n_sales: int, faults: int, n_refunds: int) -> dict[str, Any]:
     from posrefund.adapters.db import tables as t
     from posrefund.adapters.db.migrate import upgrade
+    from posrefund.demo.settlement import Faults, Ledger, synthetic
     from posrefund.domain.reconciliation import FeeRate
     from posrefund.domain.roles import Actor, Role
-    from posrefund.entrypoints.recon_demo import Faults, Ledger, synthetic
     from posrefund.service import admin, reconciliation
 
     db = work / "posrefund.db"

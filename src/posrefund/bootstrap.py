@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
-from posrefund.adapters.channels.card_acquirer import CardAcquirerChannel
-from posrefund.adapters.channels.wechat_pay import WeChatPayCallbackVerifier, WeChatPayChannel
+from posrefund.adapters.channels.acquirer.client import CardAcquirerChannel
+from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier, WeChatPayChannel
 from posrefund.adapters.crypto import AesGcmCipher
 from posrefund.adapters.db.engine import make_engine
 from posrefund.adapters.db.uow import SqlUnitOfWorkFactory
@@ -26,7 +26,7 @@ from posrefund.config import Settings, check
 from posrefund.ports import CallbackVerifier, Clock, Ids, PasswordHasher, PaymentChannel
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router, card_method_rule
-from posrefund.service.notify import NotifyRouter  # notify (issue 5)
+from posrefund.service.notifications.sending import NotifyRouter  # notify (issue 5)
 
 
 def local_date_in(tz_name: str) -> Callable[[datetime], date]:

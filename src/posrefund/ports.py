@@ -11,7 +11,7 @@ from typing import Any, Protocol, Self
 
 from posrefund.domain.channel import CallbackNotice, ChannelAnswer, RefundOrder
 from posrefund.domain.events import CaseEvent
-from posrefund.domain.notify import OutgoingMessage, SendResult
+from posrefund.domain.notification import OutgoingMessage, SendResult
 from posrefund.domain.policy import RefundPolicy
 from posrefund.domain.reconciliation import FeeRate
 from posrefund.domain.refund import RefundCase

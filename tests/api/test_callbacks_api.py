@@ -14,8 +14,8 @@ from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
 from posrefund.service.refunds import RefundRequest
 from tests.conftest import World
-from tests.fakes import FakeChannel, FakeVerifier
-from tests.helpers import new_sale
+from tests.support.fakes import FakeChannel, FakeVerifier
+from tests.support.helpers import new_sale
 
 
 def test_tampered_and_duplicate_callbacks(deps: Deps, world: World, backend: str) -> None:

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from posrefund.service import execution, notify
+from posrefund.service import execution
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
-from posrefund.service.notify import NotifyRouter
+from posrefund.service.notifications import sending
+from posrefund.service.notifications.sending import NotifyRouter
 from tests.api.conftest import Auth
 from tests.conftest import FixedClock, World
-from tests.fakes import FakeChannel
-from tests.helpers import sale_body
-from tests.notify_helpers import gateway_server, sms_gateway
+from tests.support.fakes import FakeChannel
+from tests.support.helpers import sale_body
+from tests.support.notifications import gateway_server, sms_gateway
 
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 64
 PDF = b"%PDF-1.4\n" + b"0" * 64
@@ -147,14 +148,14 @@ def test_rejected_dispute_sends_the_reason_to_the_customer(
     ).json()["id"]
     with gateway_server() as gw:
         router = NotifyRouter(gateways={"sms": sms_gateway(gw)})
-        notify.sweep(deps, router)
+        sending.sweep(deps, router)
         r = client.post(
             f"/v1/disputes/{did}/outcome",
             json={"outcome": "rejected", "reason": "银行流水显示已于 11 月 20 日到账"},
             headers=auth("a.admin"),
         )
         assert r.status_code == 200 and r.json()["status"] == "rejected" and r.json()["new_case_id"] is None
-        notify.sweep(deps, router)
+        sending.sweep(deps, router)
         texts = [x for x in gw.texts() if "争议" in x]
     assert len(texts) == 1 and "银行流水显示已于 11 月 20 日到账" in texts[0]
     sent = client.get(f"/v1/refunds/{case_id}/notifications", headers=auth("a.customer_service")).json()

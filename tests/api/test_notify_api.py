@@ -7,15 +7,16 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from posrefund.adapters.notifiers.http_gateway import gateway_from
-from posrefund.service import execution, followup, notify
+from posrefund.service import execution
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
-from posrefund.service.notify import NotifyRouter
+from posrefund.service.notifications import follow_up, sending
+from posrefund.service.notifications.sending import NotifyRouter
 from tests.api.conftest import Auth
 from tests.conftest import FixedClock, World
-from tests.fakes import FakeChannel
-from tests.helpers import sale_body
-from tests.notify_helpers import SMS_PAYLOAD, gateway_server
+from tests.support.fakes import FakeChannel
+from tests.support.helpers import sale_body
+from tests.support.notifications import SMS_PAYLOAD, gateway_server
 
 
 def a_refund(client: TestClient, auth: Auth, deps: Deps, world: World, key: str = "n1") -> str:
@@ -95,7 +96,7 @@ def test_templates_are_validated_and_used(client: TestClient, auth: Auth, deps: 
     with gateway_server() as gw:
         router = NotifyRouter(gateways={"sms": gateway_from("sms", {"url": gw.url, "payload": SMS_PAYLOAD}, "")})
         a_refund(client, auth, deps, world)
-        notify.sweep(deps, router)
+        sending.sweep(deps, router)
         assert "商户 MA已受理 ¥25.00" in gw.texts()
     assert client.delete("/v1/notify/templates?event=accepted&language=zh", headers=admin).status_code == 204
     assert client.delete("/v1/notify/templates?event=accepted&language=zh", headers=admin).status_code == 404
@@ -140,7 +141,7 @@ def test_a_merchants_own_gateway_is_used_and_its_credential_never_shown(
         assert listed[0]["credential_set"] is True and "merchant-secret" not in str(listed)
         router = NotifyRouter(gateways={}, build_gateway=gateway_from)
         case_id = a_refund(client, auth, deps, world)
-        notify.sweep(deps, router)
+        sending.sweep(deps, router)
         assert len(gw.delivered) == 2
         assert {a.headers["authorization"] for a in gw.arrivals} == {"Bearer merchant-secret"}
     sent = client.get(f"/v1/refunds/{case_id}/notifications", headers=auth("a.auditor")).json()
@@ -209,11 +210,11 @@ def test_contact_log(client: TestClient, auth: Auth, deps: Deps, world: World, c
 def test_follow_up_queue(client: TestClient, auth: Auth, deps: Deps, world: World, clock: FixedClock) -> None:
     case_id = a_refund(client, auth, deps, world)
     execution.sweep(deps, Router(channels={"wechat": FakeChannel()}, is_workday=lambda d: True))
-    notify.sweep(deps, NotifyRouter())  # no gateway configured: recorded as skipped
-    assert followup.sweep(deps) == 0  # not before the expected arrival date has passed
+    sending.sweep(deps, NotifyRouter())  # no gateway configured: recorded as skipped
+    assert follow_up.sweep(deps) == 0  # not before the expected arrival date has passed
     clock.advance(days=2)
-    assert followup.sweep(deps) == 1
-    assert followup.sweep(deps) == 0
+    assert follow_up.sweep(deps) == 1
+    assert follow_up.sweep(deps) == 0
     clock.advance(days=1)
     auth = Auth(client.app, world)  # type: ignore[arg-type]
     items = client.get("/v1/followups", headers=auth("a.customer_service")).json()["items"]

@@ -116,7 +116,7 @@ def test_card_numbers_are_refused_everywhere_and_stored_nowhere(
 def test_phone_and_id_numbers_never_stored_in_clear(
     client: TestClient, auth: Auth, deps: Deps, world: World, settings: Settings, backend: str, logged: Path
 ) -> None:
-    from tests.helpers import new_sale
+    from tests.support.helpers import new_sale
 
     sale = new_sale(deps, world.a)
     body = {

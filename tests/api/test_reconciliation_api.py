@@ -10,12 +10,12 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
+from posrefund.demo.settlement import Faults, from_ledger
 from posrefund.domain.reconciliation import FeeRate
-from posrefund.entrypoints.recon_demo import Faults, from_ledger
 from posrefund.service.deps import Deps
 from tests.api.conftest import Auth
 from tests.conftest import World
-from tests.helpers import new_sale
+from tests.support.helpers import new_sale
 
 P = "/v1/reconciliation"
 

@@ -13,7 +13,7 @@ from posrefund.service import refunds
 from posrefund.service.deps import Deps
 from tests.api.conftest import Auth, refund_body
 from tests.conftest import PASSWORD, World
-from tests.helpers import new_sale, sale_body
+from tests.support.helpers import new_sale, sale_body
 
 
 def test_sign_in_and_me(client: TestClient, world: World) -> None:

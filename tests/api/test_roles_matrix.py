@@ -18,7 +18,7 @@ from posrefund.service.refunds import RefundRequest
 from tests.api.conftest import Auth
 from tests.api.recon_routes import RECON_ROUTES
 from tests.conftest import World
-from tests.helpers import new_sale, sale_body
+from tests.support.helpers import new_sale, sale_body
 
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 64
 

@@ -14,7 +14,7 @@ from schemathesis.checks import not_a_server_error
 from posrefund.service.deps import Deps
 from tests.api.conftest import Auth
 from tests.conftest import World
-from tests.helpers import new_sale
+from tests.support.helpers import new_sale
 
 
 def test_no_server_error_on_any_input(app: FastAPI, auth: Auth, deps: Deps, world: World) -> None:

@@ -10,17 +10,18 @@ from datetime import timedelta
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from posrefund.adapters.db import tables as t
+from posrefund.adapters.db import tables
 from posrefund.bootstrap import engine_of
-from posrefund.service import execution, followup, notify, refunds, tracking_links
+from posrefund.service import execution, refunds
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
-from posrefund.service.notify import NotifyRouter
+from posrefund.service.notifications import follow_up, sending, tracking_links
+from posrefund.service.notifications.sending import NotifyRouter
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.conftest import FixedClock, World
-from tests.fakes import FakeChannel
-from tests.helpers import new_sale
-from tests.notify_helpers import gateway_server, sms_gateway
+from tests.support.fakes import FakeChannel
+from tests.support.helpers import new_sale
+from tests.support.notifications import gateway_server, sms_gateway
 
 PHONE = "13812345678"
 
@@ -83,20 +84,22 @@ def test_the_customer_confirms_receipt_and_closes_the_follow_up(
     case = a_case(deps, world)
     assert case.expected_arrival is not None
     clock.at = clock.at + timedelta(days=(case.expected_arrival - clock.at.date()).days + 1)
-    assert followup.sweep(deps) == 1  # past the expected arrival: a follow-up for customer service
-    assert [f["case_id"] for f in followup.list_followups(deps, world.a.actors["customer_service"])] == [case.id]
+    assert follow_up.sweep(deps) == 1  # past the expected arrival: a follow-up for customer service
+    assert [f["case_id"] for f in follow_up.list_followups(deps, world.a.actors["customer_service"])] == [case.id]
     url = link(deps, case.id)
     page = client.get(url).text
     assert 'id="confirm"' in page
     r = client.post(url + "/confirm")
     assert r.status_code == 200 and "您已确认收到退款" in r.text and 'id="confirm"' not in r.text
-    assert followup.list_followups(deps, world.a.actors["customer_service"]) == []
-    closed = followup.list_followups(deps, world.a.actors["customer_service"], status="closed")
+    assert follow_up.list_followups(deps, world.a.actors["customer_service"]) == []
+    closed = follow_up.list_followups(deps, world.a.actors["customer_service"], status="closed")
     assert [(f["case_id"], f["closed_how"]) for f in closed] == [(case.id, "customer")]
     assert client.post(url + "/confirm").status_code == 200  # a second click changes nothing
     with engine_of(deps).connect() as c:
         events = c.execute(
-            select(t.audit_events.c.action, t.audit_events.c.actor_role).where(t.audit_events.c.case_id == case.id)
+            select(tables.audit_events.c.action, tables.audit_events.c.actor_role).where(
+                tables.audit_events.c.case_id == case.id
+            )
         ).all()
     assert ("followup.opened", "system") in events
     assert [e for e in events if e[0] == "followup.closed"] == [("followup.closed", "customer")]
@@ -112,15 +115,17 @@ def test_stop_messages_from_the_page(client: TestClient, deps: Deps, world: Worl
     with gateway_server() as gw:
         router = NotifyRouter(gateways={"sms": sms_gateway(gw)})
         case = a_case(deps, world, pay=False)
-        notify.sweep(deps, router)
+        sending.sweep(deps, router)
         before = len(gw.delivered)
         r = client.post(link(deps, case.id) + "/stop?lang=en")
         assert r.status_code == 200 and "no more messages" in r.text
         execution.sweep(deps, Router(channels={"card": FakeChannel(name="card")}, is_workday=lambda d: True))
-        notify.sweep(deps, router)
+        sending.sweep(deps, router)
         assert len(gw.delivered) == before  # "paid" was not sent
     with engine_of(deps).connect() as c:
-        rows = c.execute(select(t.notifications).where(t.notifications.c.event == "paid")).all()
-        opted = c.execute(select(t.audit_events.c.data).where(t.audit_events.c.action == "notify.opted_out")).all()
+        rows = c.execute(select(tables.notifications).where(tables.notifications.c.event == "paid")).all()
+        opted = c.execute(
+            select(tables.audit_events.c.data).where(tables.audit_events.c.action == "notify.opted_out")
+        ).all()
     assert [(r.status, r.last_error) for r in rows] == [("skipped", "opted_out")]
     assert json.loads(opted[0][0]) == {"scope": "customer", "source": "tracking_page"}

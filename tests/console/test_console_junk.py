@@ -13,7 +13,7 @@ from posrefund.service import disputes, refunds
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.conftest import World
 from tests.console.conftest import Browser
-from tests.helpers import new_sale
+from tests.support.helpers import new_sale
 
 NASTY = st.sampled_from(
     [

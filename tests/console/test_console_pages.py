@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from posrefund.adapters.db import tables as t
+from posrefund.adapters.db import tables
 from posrefund.ports import RefundQuery
 from posrefund.service import refunds
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.conftest import FixedClock, World
 from tests.console.conftest import Browser
-from tests.helpers import new_sale
+from tests.support.helpers import new_sale
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -94,7 +94,7 @@ def test_lock_out_after_repeated_failures_is_audited(browser: Browser, world: Wo
         assert browser.sign_in(name, "nope-nope-nope").status_code == 401
     r = browser.sign_in(name)  # the right password, but locked now
     assert r.status_code == 401 and "账户已锁定至 2026-11-20 10:15" in r.text  # Shanghai time
-    assert count(engine, t.audit_events, t.audit_events.c.action == "user.locked") == 1
+    assert count(engine, tables.audit_events, tables.audit_events.c.action == "user.locked") == 1
 
 
 def test_idle_operator_is_signed_out(as_user: Any, clock: FixedClock) -> None:
@@ -116,7 +116,7 @@ def test_every_post_needs_the_csrf_token(as_user: Any, world: World, deps: Any, 
     data["csrf"] = "forged"
     r = cashier.client.post(f"/console/desk/sale/{sale.id}", data=data)
     assert r.status_code == 403 and "表单已过期" in r.text
-    assert count(engine, t.refunds) == 0
+    assert count(engine, tables.refunds) == 0
 
 
 def test_cashier_finds_a_sale_and_gets_an_auto_approval(as_user: Any, world: World, deps: Any, engine: Engine) -> None:
@@ -130,7 +130,7 @@ def test_cashier_finds_a_sale_and_gets_an_auto_approval(as_user: Any, world: Wor
     assert "¥1,184.56" in r.text  # what is left to refund
     again = cashier.post(f"/console/desk/sale/{sale.id}", data)  # the same form sent twice: one refund
     assert again.status_code == 200 and "已自动批准" in again.text
-    assert count(engine, t.refunds) == 1
+    assert count(engine, tables.refunds) == 1
 
 
 def test_search_by_last4_amount_and_date(as_user: Any, world: World, deps: Any) -> None:
@@ -155,7 +155,7 @@ def test_refused_by_policy_names_the_rule(as_user: Any, world: World, deps: Any,
     r = cashier.post(f"/console/desk/sale/{sale.id}", refund_form(cashier, sale.id, amount="10"))
     assert r.status_code == 422
     assert "按本店退款政策，不能退款" in r.text and "已超过 30 天的退款期限" in r.text
-    assert count(engine, t.refunds) == 0
+    assert count(engine, tables.refunds) == 0
 
 
 def test_bad_input_shows_beside_the_field_and_changes_nothing(
@@ -173,7 +173,7 @@ def test_bad_input_shows_beside_the_field_and_changes_nothing(
         assert r.status_code == 422 and text in field_error(r.text, name), (name, r.text[-2000:])
     over = cashier.post(f"/console/desk/sale/{sale.id}", refund_form(cashier, sale.id, amount="100.01"))
     assert field_error(over.text, "amount") == "退款金额 ¥100.01 超过可退金额 ¥100.00"
-    assert count(engine, t.refunds) == 0
+    assert count(engine, tables.refunds) == 0
 
 
 def _pending(deps: Any, world: World, amount: int = 300_000, by: str = "cashier") -> str:
@@ -269,12 +269,14 @@ def test_customer_service_finds_by_phone_reveals_and_notes(
     assert r.status_code == 422 and "需说明用途" in field_error(r.text, "purpose")
     r = cs.post(f"/console/cases/{case_id}/reveal", {"purpose": "回电确认到账"})
     assert "13912345678" in r.text
-    assert count(engine, t.audit_events, t.audit_events.c.action == "customer.revealed") == 1
+    assert count(engine, tables.audit_events, tables.audit_events.c.action == "customer.revealed") == 1
     r = cs.post(f"/console/cases/{case_id}/contact", {"channel": "phone", "note": "顾客来电询问", "escalate": "1"})
     assert r.status_code == 200 and "顾客来电询问" in r.text and "升级处理" in r.text
-    assert count(engine, t.audit_events, t.audit_events.c.action == "case.escalated") == 1
-    logged = t.contact_log.c
-    assert count(engine, t.contact_log, (logged.case_id == case_id) & (logged.kind == "call")) == 1  # one contact log
+    assert count(engine, tables.audit_events, tables.audit_events.c.action == "case.escalated") == 1
+    logged = tables.contact_log.c
+    assert (
+        count(engine, tables.contact_log, (logged.case_id == case_id) & (logged.kind == "call")) == 1
+    )  # one contact log
     assert as_user("a.cashier").get("/console/service").status_code == 403
 
 
@@ -299,7 +301,7 @@ def test_reports_filter_and_export_csv(as_user: Any, world: World, deps: Any) ->
 
 def test_admin_forms_show_errors_beside_fields(as_user: Any, engine: Engine) -> None:
     adm = as_user("a.admin")
-    before = count(engine, t.users)
+    before = count(engine, tables.users)
     adm.get("/console/admin/users")
     r = adm.post("/console/admin/users", {"username": "x", "display_name": "", "role": "cashier", "password": "p"})
     assert r.status_code == 422 and "用户名为 3–64 位" in field_error(r.text, "username")
@@ -308,12 +310,12 @@ def test_admin_forms_show_errors_beside_fields(as_user: Any, engine: Engine) -> 
         {"username": "new_cashier", "display_name": "小王", "role": "cashier", "password": "short"},
     )
     assert "密码至少 8 位" in field_error(r.text, "password")
-    assert count(engine, t.users) == before
+    assert count(engine, tables.users) == before
     r = adm.post(
         "/console/admin/users",
         {"username": "new_cashier", "display_name": "小王", "role": "cashier", "password": "long-enough-1"},
     )
-    assert r.status_code == 200 and "new_cashier" in r.text and count(engine, t.users) == before + 1
+    assert r.status_code == 200 and "new_cashier" in r.text and count(engine, tables.users) == before + 1
     adm.get("/console/admin/terminals")
     r = adm.post("/console/admin/terminals", {"store_id": "sto_nope", "terminal_no": "T 1", "device_sn": "SN"})
     assert "终端号只能包含字母和数字" in field_error(r.text, "terminal_no")
@@ -386,7 +388,7 @@ def test_full_card_number_in_any_form_field_is_refused(as_user: Any, world: Worl
             f"/console/desk/sale/{sale.id}", data=data, files={"evidence": ("r.png", PNG, "image/png")}
         )  # multipart
         assert r.status_code == 422 and "请勿提交完整银行卡号" in r.text, note
-    assert count(engine, t.refunds) == 0 and count(engine, t.evidence) == 0
+    assert count(engine, tables.refunds) == 0 and count(engine, tables.evidence) == 0
 
 
 def test_evidence_rule_named_and_photos_kept_across_a_refused_try(
@@ -409,7 +411,7 @@ def test_evidence_rule_named_and_photos_kept_across_a_refused_try(
     )
     assert r.status_code == 422 and "手机号格式不正确" in field_error(r.text, "phone")
     kept = re.findall(r'name="evidence_id" value="([^"]+)"', r.text)
-    assert len(kept) == 1 and count(engine, t.refunds) == 0
+    assert len(kept) == 1 and count(engine, tables.refunds) == 0
     r = cashier.client.post(f"/console/desk/sale/{sale.id}", data={**data, "phone": "13812345678", "evidence_id": kept})
     assert "已自动批准" in r.text
     case = refunds.list_cases(deps, world.a.actors["cashier"], RefundQuery(sale_id=sale.id))[0][0].case

@@ -30,10 +30,10 @@ import pytest
 from alipay import AliPay
 from alipay.exceptions import AliPayException
 
-from posrefund.adapters.channels.alipay import AlipayCallbackVerifier, AlipayChannel, fen_to_yuan, yuan_to_fen
+from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier, AlipayChannel, fen_to_yuan, yuan_to_fen
 from posrefund.domain.channel import CallbackRejected, ChannelAnswer, Method, OriginalSale, Outcome, RefundOrder
-from posrefund.simulators._alipay_crypto import rsa2_sign, sign_content
-from posrefund.simulators.alipay import FAULTS, AlipayKeys, AlipaySimulator
+from posrefund.simulators.alipay.crypto import rsa2_sign, sign_content
+from posrefund.simulators.alipay.server import FAULTS, AlipayKeys, AlipaySimulator
 
 TIMEOUT = 0.5  # the adapter's timeout in these tests
 NOTIFY_DELAY = 0.2  # ordinary notifications leave this long after the refund; early ones come before the answer
@@ -782,7 +782,7 @@ def test_side_doors_set_up_payments_and_faults_and_show_the_ledger(sim: AlipaySi
 
 def test_main_serves_in_the_foreground_until_sigterm(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    args = [sys.executable, "-m", "posrefund.simulators.alipay", "--port", "0", "--keys-dir", str(tmp_path)]
+    args = [sys.executable, "-m", "posrefund.simulators.alipay.server", "--port", "0", "--keys-dir", str(tmp_path)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout is not None

@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from posrefund.adapters.channels.card_acquirer import CardAcquirerChannel
+from posrefund.adapters.channels.acquirer.client import CardAcquirerChannel
 from posrefund.domain.card_method import choose_card_method
 from posrefund.domain.channel import Method, OriginalSale, Outcome, RefundOrder
 from posrefund.ports import PaymentChannel
-from posrefund.simulators import _acquirer_protocol as proto
-from posrefund.simulators.acquirer import SHANGHAI, AcquirerSimulator
+from posrefund.simulators.acquirer import protocol
+from posrefund.simulators.acquirer.server import SHANGHAI, AcquirerSimulator
 
 KEY = b"contract-test-mac-key-0123456789"
 TERMINAL = "T0000001"
@@ -333,19 +333,19 @@ def test_tampered_message_is_refused(sim: AcquirerSimulator) -> None:
         "60": "25000000",
         "61": f"{sale.batch_no}{sale.voucher_no}{sale.paid_at.astimezone(SHANGHAI):%m%d}",
     }
-    genuine = proto.pack(fields, KEY)
+    genuine = protocol.pack(fields, KEY)
     tampered = genuine.replace(b"000000000100", b"000000009900")  # 1 yuan became 99
     assert tampered != genuine
     with socket.create_connection(sim.address, timeout=2) as conn:
-        proto.write_frame(conn, tampered)
-        raw = proto.read_frame(conn)
+        protocol.write_frame(conn, tampered)
+        raw = protocol.read_frame(conn)
         assert raw is not None
-        assert not proto.mac_ok(raw, KEY)  # the refusal carries no MAC
-        doc = proto.unpack(raw)
+        assert not protocol.mac_ok(raw, KEY)  # the refusal carries no MAC
+        doc = protocol.unpack(raw)
         assert (doc["t"], doc["39"]) == ("0230", "A0")
-        proto.write_frame(conn, genuine)  # the same connection, the untouched message: accepted
-        ok = proto.read_frame(conn)
-        assert ok is not None and proto.mac_ok(ok, KEY) and proto.unpack(ok)["39"] == "00"
+        protocol.write_frame(conn, genuine)  # the same connection, the untouched message: accepted
+        ok = protocol.read_frame(conn)
+        assert ok is not None and protocol.mac_ok(ok, KEY) and protocol.unpack(ok)["39"] == "00"
     assert [r["amount_fen"] for r in sim.ledger()] == [100]
 
 
@@ -505,7 +505,7 @@ def test_side_http_endpoint_sets_up_and_shows_the_host() -> None:
 
 def test_serve_entry_runs_in_the_foreground() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "posrefund.simulators.acquirer", "--port", "0", "--mac-key-hex", KEY.hex()],
+        [sys.executable, "-m", "posrefund.simulators.acquirer.server", "--port", "0", "--mac-key-hex", KEY.hex()],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from posrefund import simulated
+from posrefund.demo import channels
 from posrefund.domain.channel import ChannelAnswer, Method, OriginalSale, Outcome, RefundOrder
 from posrefund.ports import PaymentChannel
 
@@ -19,8 +19,8 @@ _n = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def sims() -> Iterator[simulated.Simulated]:
-    s = simulated.start("http://127.0.0.1:9", timeout=0.5)  # no callbacks needed: queries settle every case
+def sims() -> Iterator[channels.Simulated]:
+    s = channels.start("http://127.0.0.1:9", timeout=0.5)  # no callbacks needed: queries settle every case
     yield s
     s.close()
 
@@ -50,7 +50,7 @@ def order(channel: str, amount: int = 3_000, total: int = 10_000) -> RefundOrder
     )
 
 
-def inject(sims: simulated.Simulated, channel: str, refund_no: str, fault: str, applied: bool = True) -> None:
+def inject(sims: channels.Simulated, channel: str, refund_no: str, fault: str, applied: bool = True) -> None:
     sim = sims.simulators[channel]
     if channel == "card":
         name = {"system_error": "system_error", "no_answer": "no_answer_after_accept", "decline": "decline"}[fault]
@@ -72,23 +72,23 @@ def settle(adapter: PaymentChannel, o: RefundOrder, first: ChannelAnswer) -> Cha
     return answer
 
 
-def executed(sims: simulated.Simulated, channel: str, refund_no: str) -> int:
+def executed(sims: channels.Simulated, channel: str, refund_no: str) -> int:
     rows = [e for e in sims.simulators[channel].ledger() if e["refund_no"] == refund_no]
     assert len(rows) <= 1
     key = "paid_out" if channel == "wechat" else "executed"
     return sum(1 for e in rows if e[key])
 
 
-Scenario = Callable[[simulated.Simulated, str, PaymentChannel], None]
+Scenario = Callable[[channels.Simulated, str, PaymentChannel], None]
 
 
-def success(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+def success(sims: channels.Simulated, ch: str, adapter: PaymentChannel) -> None:
     o = order(ch)
     assert settle(adapter, o, adapter.submit(o)).outcome is Outcome.SUCCEEDED
     assert executed(sims, ch, o.refund_no) == 1
 
 
-def resubmit(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+def resubmit(sims: channels.Simulated, ch: str, adapter: PaymentChannel) -> None:
     o = order(ch)
     first, second = adapter.submit(o), adapter.submit(o)
     assert {first.outcome, second.outcome} <= {Outcome.SUCCEEDED, Outcome.ACCEPTED}
@@ -96,19 +96,19 @@ def resubmit(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> Non
     assert executed(sims, ch, o.refund_no) == 1
 
 
-def unknown_number(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+def unknown_number(sims: channels.Simulated, ch: str, adapter: PaymentChannel) -> None:
     o = order(ch)
     adapter.submit(order(ch))  # the channel knows the original sale through another refund's registration
     assert adapter.query(o).outcome is Outcome.NOT_FOUND
 
 
-def over_refund(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+def over_refund(sims: channels.Simulated, ch: str, adapter: PaymentChannel) -> None:
     o = order(ch, amount=10_001)
     assert adapter.submit(o).outcome is Outcome.DECLINED
     assert executed(sims, ch, o.refund_no) == 0
 
 
-def no_answer_after_accept(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+def no_answer_after_accept(sims: channels.Simulated, ch: str, adapter: PaymentChannel) -> None:
     o = order(ch)
     inject(sims, ch, o.refund_no, "no_answer")
     first = adapter.submit(o)
@@ -117,7 +117,7 @@ def no_answer_after_accept(sims: simulated.Simulated, ch: str, adapter: PaymentC
     assert executed(sims, ch, o.refund_no) == 1
 
 
-def system_error_with_effect(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+def system_error_with_effect(sims: channels.Simulated, ch: str, adapter: PaymentChannel) -> None:
     o = order(ch)
     inject(sims, ch, o.refund_no, "system_error", applied=True)
     first = adapter.submit(o)
@@ -126,7 +126,7 @@ def system_error_with_effect(sims: simulated.Simulated, ch: str, adapter: Paymen
     assert executed(sims, ch, o.refund_no) == 1
 
 
-def system_error_without_effect(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+def system_error_without_effect(sims: channels.Simulated, ch: str, adapter: PaymentChannel) -> None:
     o = order(ch)
     inject(sims, ch, o.refund_no, "system_error", applied=False)
     first = adapter.submit(o)
@@ -135,7 +135,7 @@ def system_error_without_effect(sims: simulated.Simulated, ch: str, adapter: Pay
     assert executed(sims, ch, o.refund_no) == 1
 
 
-def decline(sims: simulated.Simulated, ch: str, adapter: PaymentChannel) -> None:
+def decline(sims: channels.Simulated, ch: str, adapter: PaymentChannel) -> None:
     o = order(ch)
     inject(sims, ch, o.refund_no, "decline")
     answer = adapter.submit(o)
@@ -157,6 +157,6 @@ SCENARIOS: list[Scenario] = [
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__)
 @pytest.mark.parametrize("channel", CHANNELS)
-def test_same_inputs_same_outcomes(channel: str, scenario: Scenario, sims: simulated.Simulated) -> None:
+def test_same_inputs_same_outcomes(channel: str, scenario: Scenario, sims: channels.Simulated) -> None:
     adapter = sims.router.channels[channel]
     scenario(sims, channel, adapter)

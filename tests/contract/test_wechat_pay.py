@@ -28,10 +28,10 @@ from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.hashes import SHA256
 from wechatpayv3 import WeChatPay, WeChatPayType
 
-from posrefund.adapters.channels.wechat_pay import WeChatPayCallbackVerifier, WeChatPayChannel
+from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier, WeChatPayChannel
 from posrefund.domain.channel import CallbackRejected, Method, OriginalSale, Outcome, RefundOrder
-from posrefund.simulators._wechatpay_crypto import b64_sign, platform_message
-from posrefund.simulators.wechatpay import FAULTS, WeChatPayKeys, WeChatPaySimulator
+from posrefund.simulators.wechatpay.crypto import b64_sign, platform_message
+from posrefund.simulators.wechatpay.server import FAULTS, WeChatPayKeys, WeChatPaySimulator
 
 TIMEOUT = 0.5  # the adapter's read timeout in these tests
 
@@ -777,7 +777,15 @@ def _free_port() -> int:
 def test_main_serves_in_the_foreground(tmp_path: Path) -> None:
     port = _free_port()
     env = os.environ | {"PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "posrefund.simulators.wechatpay", "--port", str(port), "--keys-dir", str(tmp_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "posrefund.simulators.wechatpay.server",
+        "--port",
+        str(port),
+        "--keys-dir",
+        str(tmp_path),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout is not None

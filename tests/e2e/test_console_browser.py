@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from posrefund.service import evidence, refunds, sales
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.e2e.conftest import Live, sign_in
-from tests.helpers import sale_input
+from tests.support.helpers import sale_input
 
 PNG_1PX = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"

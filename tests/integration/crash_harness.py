@@ -14,7 +14,7 @@ from sqlalchemy import create_engine
 
 from posrefund import bootstrap
 from posrefund.adapters.calendar_cn import ChineseCalendar
-from posrefund.adapters.channels.wechat_pay import WeChatPayCallbackVerifier, WeChatPayChannel
+from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier, WeChatPayChannel
 from posrefund.config import Settings
 from posrefund.service import execution
 from posrefund.service.execution import Router

@@ -8,9 +8,9 @@ from typing import Any
 
 from posrefund import bootstrap
 from posrefund.config import Settings
-from posrefund.service import notify
-from posrefund.service.notify import NotifyRouter
-from tests.notify_helpers import SMS_PAYLOAD
+from posrefund.service.notifications import sending
+from posrefund.service.notifications.sending import NotifyRouter
+from tests.support.notifications import SMS_PAYLOAD
 
 
 def run(conf: dict[str, Any], failpoints: str) -> None:
@@ -26,5 +26,5 @@ def run(conf: dict[str, Any], failpoints: str) -> None:
     )
     deps = bootstrap.build(settings)
     gateway = HttpGateway(name="test-sms", url=conf["gateway_url"], payload=SMS_PAYLOAD, timeout=2.0)
-    notify.sweep(deps, NotifyRouter(gateways={"sms": gateway}))
+    sending.sweep(deps, NotifyRouter(gateways={"sms": gateway}))
     bootstrap.engine_of(deps).dispose()

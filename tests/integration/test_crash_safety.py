@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import text, update
 
-from posrefund.adapters.db import tables as t
+from posrefund.adapters.db import tables
 from posrefund.bootstrap import engine_of
 from posrefund.config import Settings
 from posrefund.domain.status import RefundStatus
@@ -24,9 +24,9 @@ from posrefund.ports import RefundQuery
 from posrefund.service import refunds, sales
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest
-from posrefund.simulators.wechatpay import WeChatPaySimulator
+from posrefund.simulators.wechatpay.server import WeChatPaySimulator
 from tests.conftest import World
-from tests.helpers import new_sale
+from tests.support.helpers import new_sale
 
 KILLS = 20
 CTX = multiprocessing.get_context("forkserver")
@@ -102,8 +102,8 @@ def make_all_due(deps: Deps) -> None:
     """Leases and back-off are real time in the children: move every in-flight case's next look to now."""
     with engine_of(deps).begin() as c:
         c.execute(
-            update(t.refunds)
-            .where(t.refunds.c.status == "processing")
+            update(tables.refunds)
+            .where(tables.refunds.c.status == "processing")
             .values(next_check_at=datetime(2000, 1, 1, tzinfo=UTC))
         )
 

@@ -11,14 +11,14 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 
-from posrefund import simulated
+from posrefund.demo import channels
 from posrefund.domain.status import RefundStatus
 from posrefund.entrypoints.api.app import create_app
 from posrefund.service import execution, refunds
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest
 from tests.conftest import World
-from tests.helpers import new_sale
+from tests.support.helpers import new_sale
 
 
 def free_port() -> int:
@@ -28,10 +28,10 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def live(deps: Deps, backend: str) -> Iterator[tuple[simulated.Simulated, str]]:
+def live(deps: Deps, backend: str) -> Iterator[tuple[channels.Simulated, str]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    sims = simulated.start(base, timeout=2.0)
+    sims = channels.start(base, timeout=2.0)
     app = create_app(deps, inline=backend == "sqlite", router=sims.router)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -47,7 +47,7 @@ def live(deps: Deps, backend: str) -> Iterator[tuple[simulated.Simulated, str]]:
 
 
 def test_wechat_and_card_refunds_reach_succeeded(
-    deps: Deps, world: World, live: tuple[simulated.Simulated, str], clock: object
+    deps: Deps, world: World, live: tuple[channels.Simulated, str], clock: object
 ) -> None:
     sims, _ = live
     cashier = world.a.actors["cashier"]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 
-from posrefund import simulated
+from posrefund.demo import channels
 from posrefund.domain.status import RefundStatus
 from posrefund.entrypoints.api.app import create_app
 from posrefund.ports import RefundQuery
@@ -21,8 +21,8 @@ from posrefund.service import execution, refunds, sales
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest
 from tests.conftest import FixedClock, World
-from tests.helpers import new_sale
 from tests.integration.test_demo_channels import free_port
+from tests.support.helpers import new_sale
 
 N = 200
 S = RefundStatus
@@ -59,9 +59,9 @@ CARD_FAULTS = {"no_answer_after_accept": 0.1, "system_error": 0.1, "decline": 0.
 
 
 @pytest.fixture
-def faulty(deps: Deps, backend: str) -> Iterator[simulated.Simulated]:
+def faulty(deps: Deps, backend: str) -> Iterator[channels.Simulated]:
     port = free_port()
-    sims = simulated.start(
+    sims = channels.start(
         f"http://127.0.0.1:{port}",
         timeout=0.4,
         fault_rate=0.3,
@@ -83,7 +83,7 @@ def faulty(deps: Deps, backend: str) -> Iterator[simulated.Simulated]:
 
 
 def run_until_settled(
-    deps: Deps, sims: simulated.Simulated, world: World, clock: FixedClock, ids: list[str]
+    deps: Deps, sims: channels.Simulated, world: World, clock: FixedClock, ids: list[str]
 ) -> dict[str, refunds.RefundCase]:
     """Four workers sweep in parallel while the clock moves on, until every case has an outcome."""
     auditor = world.a.actors["auditor"]
@@ -123,7 +123,7 @@ def check_books(cases: dict[str, refunds.RefundCase], ledger: list[dict[str, obj
 
 
 def test_wechat_exactly_once_under_faults(
-    deps: Deps, world: World, faulty: simulated.Simulated, clock: FixedClock
+    deps: Deps, world: World, faulty: channels.Simulated, clock: FixedClock
 ) -> None:
     ids = []
     for _ in range(N):
@@ -143,7 +143,7 @@ def test_wechat_exactly_once_under_faults(
 
 
 def test_card_exactly_once_under_faults(
-    deps: Deps, world: World, faulty: simulated.Simulated, clock: FixedClock
+    deps: Deps, world: World, faulty: channels.Simulated, clock: FixedClock
 ) -> None:
     ids = []
     for i in range(N):
@@ -165,7 +165,7 @@ def test_card_exactly_once_under_faults(
 
 
 def test_alipay_exactly_once_under_faults(
-    deps: Deps, world: World, faulty: simulated.Simulated, clock: FixedClock
+    deps: Deps, world: World, faulty: channels.Simulated, clock: FixedClock
 ) -> None:
     ids = []
     for _ in range(N):

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from posrefund.adapters.db import tables as t
+from posrefund.adapters.db import tables
 from posrefund.bootstrap import engine_of
 from posrefund.config import Settings
 from posrefund.service import refunds
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.conftest import World
-from tests.helpers import new_sale
-from tests.notify_helpers import gateway_server
+from tests.support.helpers import new_sale
+from tests.support.notifications import gateway_server
 
 CASES = 2  # four messages (accepted + approved each)
 CTX = multiprocessing.get_context("forkserver")
@@ -42,8 +42,8 @@ def leases_run_out(deps: Deps) -> None:
     """The send lease is real time in the children: make every claimed or waiting message due now."""
     with engine_of(deps).begin() as c:
         c.execute(
-            update(t.notifications)
-            .where(t.notifications.c.status.in_(("sending", "pending")))
+            update(tables.notifications)
+            .where(tables.notifications.c.status.in_(("sending", "pending")))
             .values(next_attempt_at=datetime(2000, 1, 1, tzinfo=UTC))
         )
 
@@ -70,8 +70,8 @@ def test_killed_between_send_and_record(failpoint: str, deps: Deps, world: World
         assert child(conf, "") == 0  # a clean worker finishes the job
         arrivals = [a.message_id for a in gw.arrivals]
     with engine_of(deps).connect() as c:
-        notes = [dict(r._mapping) for r in c.execute(select(t.notifications))]
-        attempts = [dict(r._mapping) for r in c.execute(select(t.notify_attempts))]
+        notes = [dict(r._mapping) for r in c.execute(select(tables.notifications))]
+        attempts = [dict(r._mapping) for r in c.execute(select(tables.notify_attempts))]
     assert len(notes) == 2 * CASES
     assert {n["status"] for n in notes} == {"sent"}
     # Every killed child had sent one message; the clean worker sent each message once more at most, always

@@ -16,15 +16,16 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from posrefund.adapters.notifiers.email_smtp import SmtpSender
-from posrefund.service import execution, notify, notify_admin, refunds, tracking_links
+from posrefund.service import execution, refunds
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
-from posrefund.service.notify import NotifyRouter
-from posrefund.service.notify_admin import ContactInput
+from posrefund.service.notifications import sending, settings, tracking_links
+from posrefund.service.notifications.sending import NotifyRouter
+from posrefund.service.notifications.settings import ContactInput
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.conftest import FixedClock, World
-from tests.fakes import FakeChannel
-from tests.helpers import new_sale
+from tests.support.fakes import FakeChannel
+from tests.support.helpers import new_sale
 
 
 class Inbox:
@@ -56,7 +57,7 @@ def paid_case(deps: Deps, world: World, language: str) -> refunds.RefundCase:
     sale = new_sale(deps, world.a, amount_fen=20_000, channel="card", payer_masked="622202******1234")
     req = RefundRequest(sale.id, 1_234, "goods_quality", customer=CustomerInput(phone="13812345678", name="李四"))
     case = refunds.request_refund(deps, world.a.actors["cashier"], req)
-    notify_admin.set_contact(
+    settings.set_contact(
         deps, world.a.actors["customer_service"], case.id, ContactInput(language=language, email="li.si@example.com")
     )
     router = Router(channels={"card": FakeChannel(name="card")}, is_workday=lambda d: d.weekday() < 5)
@@ -86,10 +87,10 @@ def test_paid_email_arrives_in_the_customers_language(
     case = paid_case(deps, world, language)
     sender = SmtpSender(host="127.0.0.1", port=port, sender="refunds@shop.example", name="test-smtp")
     router = NotifyRouter(gateways={"email": sender}, public_url="https://r.example.cn")
-    notify.sweep(deps, router)
+    sending.sweep(deps, router)
     subjects = [m.get("Subject") for _f, _to, m in inbox.messages]
     assert len(subjects) == 3  # accepted, approved, paid — each once
-    notify.sweep(deps, router)
+    sending.sweep(deps, router)
     assert len(inbox.messages) == 3
     mail_from, rcpt, msg = next(x for x in inbox.messages if x[2]["Subject"] == subject)
     assert mail_from == "refunds@shop.example" and rcpt == ["li.si@example.com"]
@@ -110,9 +111,9 @@ def test_smtp_down_is_retried(deps: Deps, world: World, clock: FixedClock, smtp:
     inbox, port = smtp
     paid_case(deps, world, "zh")
     dead = NotifyRouter(gateways={"email": SmtpSender(host="127.0.0.1", port=1, sender="r@shop.example", timeout=1)})
-    notify.sweep(deps, dead)
+    sending.sweep(deps, dead)
     assert inbox.messages == []
     clock.advance(minutes=1)
     alive = NotifyRouter(gateways={"email": SmtpSender(host="127.0.0.1", port=port, sender="r@shop.example")})
-    notify.sweep(deps, alive)
+    sending.sweep(deps, alive)
     assert len(inbox.messages) == 3

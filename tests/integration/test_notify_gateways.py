@@ -11,21 +11,23 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from posrefund.adapters.db import tables as t
+from posrefund.adapters.db import tables
 from posrefund.adapters.notifiers.http_gateway import gateway_from
 from posrefund.bootstrap import build_notify_router, engine_of
 from posrefund.config import Settings
-from posrefund.domain.notify import RETRY_BACKOFF
+from posrefund.domain.notification import RETRY_BACKOFF
 from posrefund.entrypoints import worker
-from posrefund.service import notify, notify_admin, refunds
+from posrefund.service import refunds
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
-from posrefund.service.notify import NotifyRouter
+from posrefund.service.notifications import sending
+from posrefund.service.notifications import settings as notification_settings
+from posrefund.service.notifications.sending import NotifyRouter
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.conftest import FixedClock, World
-from tests.fakes import FakeChannel
-from tests.helpers import new_sale
-from tests.notify_helpers import gateway_server, sms_gateway
+from tests.support.fakes import FakeChannel
+from tests.support.helpers import new_sale
+from tests.support.notifications import gateway_server, sms_gateway
 
 PHONE = "13812345678"
 
@@ -36,14 +38,16 @@ def a_case(deps: Deps, world: World, amount: int = 1_234, phone: str | None = PH
     return refunds.request_refund(deps, world.a.actors["cashier"], req)
 
 
-def rows(deps: Deps, table: t.Table) -> list[dict]:
+def rows(deps: Deps, table: tables.Table) -> list[dict]:
     with engine_of(deps).connect() as c:
         return [dict(r._mapping) for r in c.execute(select(table))]
 
 
 def audit(deps: Deps, case_id: str, action: str) -> list[dict]:
     with engine_of(deps).connect() as c:
-        q = select(t.audit_events).where(t.audit_events.c.case_id == case_id, t.audit_events.c.action == action)
+        q = select(tables.audit_events).where(
+            tables.audit_events.c.case_id == case_id, tables.audit_events.c.action == action
+        )
         return [dict(r._mapping) for r in c.execute(q)]
 
 
@@ -51,8 +55,8 @@ def test_each_event_is_sent_once_with_a_stable_message_id(deps: Deps, world: Wor
     with gateway_server() as gw:
         router = NotifyRouter(gateways={"sms": sms_gateway(gw)}, public_url="https://r.example.cn")
         case = a_case(deps, world)  # accepted + auto-approved
-        assert notify.sweep(deps, router) == 2 + 2  # two case events fanned out, two messages sent
-        assert notify.sweep(deps, router) == 0  # nothing twice
+        assert sending.sweep(deps, router) == 2 + 2  # two case events fanned out, two messages sent
+        assert sending.sweep(deps, router) == 0  # nothing twice
         assert len(gw.arrivals) == 2 and len(gw.delivered) == 2
         ids = sorted(a.message_id for a in gw.arrivals)
         assert all(i.startswith("prn-ev") and i.endswith("-sms") for i in ids)
@@ -65,7 +69,7 @@ def test_each_event_is_sent_once_with_a_stable_message_id(deps: Deps, world: Wor
         assert any("已批准" in x and "微信支付原路退回" in x for x in texts)
         assert all("https://r.example.cn/t/" in x for x in texts)
         assert not any(PHONE in x or "张三" in x for x in texts)
-    sent = [n for n in rows(deps, t.notifications) if n["case_id"] == case.id]
+    sent = [n for n in rows(deps, tables.notifications) if n["case_id"] == case.id]
     assert {(n["event"], n["status"], n["attempts"]) for n in sent} == {
         ("accepted", "sent", 1),
         ("approved", "sent", 1),
@@ -89,22 +93,22 @@ def test_retries_on_5xx_and_timeouts_then_sends_once(deps: Deps, world: World, c
             world.a.actors["cashier"],
             RefundRequest(sale.id, 800_000, "other", customer=CustomerInput(phone=PHONE)),
         )  # accepted + pending review: two messages; the first goes through the faults
-        notify.fan_out(deps, router)
-        [first, second] = sorted((n for n in rows(deps, t.notifications)), key=lambda n: n["message_id"])
-        assert notify.deliver(deps, router, first["id"]) is True  # 503
-        assert notify.deliver(deps, router, first["id"]) is False  # not due before its back-off
+        sending.fan_out(deps, router)
+        [first, second] = sorted((n for n in rows(deps, tables.notifications)), key=lambda n: n["message_id"])
+        assert sending.deliver(deps, router, first["id"]) is True  # 503
+        assert sending.deliver(deps, router, first["id"]) is False  # not due before its back-off
         clock.advance(seconds=RETRY_BACKOFF[0])
-        assert notify.deliver(deps, router, first["id"]) is True  # timeout
+        assert sending.deliver(deps, router, first["id"]) is True  # timeout
         clock.advance(seconds=RETRY_BACKOFF[1])
-        assert notify.deliver(deps, router, first["id"]) is True  # 200
-        assert notify.deliver(deps, router, second["id"]) is True
+        assert sending.deliver(deps, router, first["id"]) is True  # 200
+        assert sending.deliver(deps, router, second["id"]) is True
         assert [a.message_id for a in gw.arrivals[:3]] == [first["message_id"]] * 3
         assert len(gw.delivered) == 2
-    attempts = [a for a in rows(deps, t.notify_attempts) if a["notification_id"] == first["id"]]
+    attempts = [a for a in rows(deps, tables.notify_attempts) if a["notification_id"] == first["id"]]
     assert [(a["result"], a["error"]) for a in attempts] == [("retry", "HTTP 503"), ("retry", "timeout"), ("sent", "")]
     assert attempts[2]["provider_message_id"] == f"P-{first['message_id']}"
     assert [a["at"] for a in attempts] == sorted(a["at"] for a in attempts)
-    final = next(n for n in rows(deps, t.notifications) if n["id"] == first["id"])
+    final = next(n for n in rows(deps, tables.notifications) if n["id"] == first["id"])
     assert (final["status"], final["attempts"]) == ("sent", 3)
     results = [json.loads(e["data"])["result"] for e in audit(deps, case.id, "notify.attempt")]
     assert results.count("retry") == 2 and results.count("sent") == 2
@@ -114,11 +118,11 @@ def test_a_4xx_is_not_retried_and_failures_stop_after_the_last_try(deps: Deps, w
     with gateway_server(script=["400"] + ["500"] * 10) as gw:
         router = NotifyRouter(gateways={"sms": sms_gateway(gw)})
         a_case(deps, world)
-        notify.sweep(deps, router)
+        sending.sweep(deps, router)
         for _ in range(10):
             clock.advance(hours=1)
-            notify.sweep(deps, router)
-        by_status = sorted((n["status"], n["attempts"]) for n in rows(deps, t.notifications))
+            sending.sweep(deps, router)
+        by_status = sorted((n["status"], n["attempts"]) for n in rows(deps, tables.notifications))
         assert by_status == [("failed", 1), ("failed", 6)]
         assert len(gw.arrivals) == 7
 
@@ -127,11 +131,11 @@ def test_an_opted_out_customer_is_not_contacted(deps: Deps, world: World) -> Non
     with gateway_server() as gw:
         router = NotifyRouter(gateways={"sms": sms_gateway(gw)})
         first = a_case(deps, world)
-        notify_admin.opt_out(deps, world.a.actors["customer_service"], first.id, "customer")
+        notification_settings.opt_out(deps, world.a.actors["customer_service"], first.id, "customer")
         second = a_case(deps, world)  # the same phone number, a new case: also opted out
-        notify.sweep(deps, router)
+        sending.sweep(deps, router)
         assert gw.arrivals == []
-    skipped = rows(deps, t.notifications)
+    skipped = rows(deps, tables.notifications)
     assert len(skipped) == 4 and {n["status"] for n in skipped} == {"skipped"}
     assert {n["last_error"] for n in skipped} == {"opted_out"}
     for case in (first, second):
@@ -140,16 +144,16 @@ def test_an_opted_out_customer_is_not_contacted(deps: Deps, world: World) -> Non
 
 def test_without_a_gateway_the_message_is_skipped_and_recorded(deps: Deps, world: World) -> None:
     case = a_case(deps, world)
-    notify.sweep(deps, NotifyRouter())
-    assert {(n["status"], n["last_error"]) for n in rows(deps, t.notifications)} == {("skipped", "no_gateway")}
+    sending.sweep(deps, NotifyRouter())
+    assert {(n["status"], n["last_error"]) for n in rows(deps, tables.notifications)} == {("skipped", "no_gateway")}
     assert len(audit(deps, case.id, "notify.skipped")) == 2
 
 
 def test_no_contact_no_message(deps: Deps, world: World) -> None:
     with gateway_server() as gw:
         a_case(deps, world, phone=None)
-        assert notify.sweep(deps, NotifyRouter(gateways={"sms": sms_gateway(gw)})) == 2  # events processed
-        assert rows(deps, t.notifications) == [] and gw.arrivals == []
+        assert sending.sweep(deps, NotifyRouter(gateways={"sms": sms_gateway(gw)})) == 2  # events processed
+        assert rows(deps, tables.notifications) == [] and gw.arrivals == []
 
 
 def test_the_worker_loop_sends_through_gateways_from_the_notify_file(
@@ -206,13 +210,13 @@ def test_wechat_template_message_with_a_nested_payload(deps: Deps, world: World)
             "",
         )
         case = a_case(deps, world, phone=None)
-        notify_admin.set_contact(
+        notification_settings.set_contact(
             deps,
             world.a.actors["customer_service"],
             case.id,
-            notify_admin.ContactInput(language="en", wechat_openid="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
+            notification_settings.ContactInput(language="en", wechat_openid="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
         )
-        notify.sweep(deps, NotifyRouter(gateways={"wechat": wechat}))
+        sending.sweep(deps, NotifyRouter(gateways={"wechat": wechat}))
         bodies = [a.body for a in gw.delivered.values()]
     assert len(bodies) == 2
     assert {b["touser"] for b in bodies} == {"oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}
@@ -220,5 +224,5 @@ def test_wechat_template_message_with_a_nested_payload(deps: Deps, world: World)
     assert {b["data"]["first"]["value"] for b in bodies} == {"Refund request received", "Refund approved"}
     assert all("¥12.34" in b["data"]["remark"]["value"] for b in bodies)
     assert all(b["client_msg_id"].endswith("-wechat") for b in bodies)
-    masked = {n["recipient_masked"] for n in rows(deps, t.notifications)}
+    masked = {n["recipient_masked"] for n in rows(deps, tables.notifications)}
     assert masked == {"oUp***S6o"}

@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 import pytest
 from starlette.testclient import TestClient
 
-from posrefund import simulated
-from posrefund.adapters.channels.alipay import AlipayCallbackVerifier
-from posrefund.adapters.channels.wechat_pay import WeChatPayCallbackVerifier
+from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier
+from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier
+from posrefund.demo import channels as demo_channels
 from posrefund.domain.status import RefundStatus
 from posrefund.entrypoints.api.app import create_app
 from posrefund.ports import CallbackVerifier
@@ -24,7 +24,7 @@ from posrefund.service import execution, refunds
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest
 from tests.conftest import World
-from tests.helpers import new_sale
+from tests.support.helpers import new_sale
 
 
 class Capture(BaseHTTPRequestHandler):
@@ -44,11 +44,11 @@ class Capture(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def capture_sims() -> Iterator[simulated.Simulated]:
+def capture_sims() -> Iterator[demo_channels.Simulated]:
     Capture.got = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Capture)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    sims = simulated.start(f"http://127.0.0.1:{server.server_address[1]}", timeout=1.0)
+    sims = demo_channels.start(f"http://127.0.0.1:{server.server_address[1]}", timeout=1.0)
     yield sims
     sims.close()
     server.shutdown()
@@ -56,7 +56,7 @@ def capture_sims() -> Iterator[simulated.Simulated]:
 
 @pytest.mark.parametrize("channel,path", [("wechat", "/v1/callbacks/wechatpay"), ("alipay", "/v1/callbacks/alipay")])
 def test_real_signatures(
-    channel: str, path: str, deps: Deps, world: World, backend: str, capture_sims: simulated.Simulated
+    channel: str, path: str, deps: Deps, world: World, backend: str, capture_sims: demo_channels.Simulated
 ) -> None:
     router = capture_sims.router
     sale = new_sale(deps, world.a, channel=channel, payer_masked="138****0000")

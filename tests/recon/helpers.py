@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from posrefund.adapters.db import tables as t
+from posrefund.adapters.db import tables
 from posrefund.adapters.settlement import file_fingerprint, parse_alipay_bill, parse_card_settlement, parse_wechat_bill
+from posrefund.demo.settlement import Faults, Ledger, Synthetic, synthetic
 from posrefund.domain.reconciliation import FeeRate
 from posrefund.domain.roles import Actor, Role
-from posrefund.entrypoints.recon_demo import Faults, Ledger, Synthetic, synthetic
 from posrefund.service import admin, reconciliation
 from posrefund.service.deps import Deps
 from tests.conftest import Merchant
@@ -55,7 +55,7 @@ def build_set(
 
         return write
 
-    ledger = Ledger(m.id, m.store_id, terms, put(t.sales), put(t.refunds))
+    ledger = Ledger(m.id, m.store_id, terms, put(tables.sales), put(tables.refunds))
     path = tmp / f"{source}-{DAY}.csv"
     now = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
     return path, synthetic(path, source, DAY, n_sales, n_refunds, faults, ledger, rate, now=now)
@@ -81,7 +81,7 @@ def reported(deps: Deps, engine: Engine, actor: Actor, run_id: str) -> set[tuple
     """The run's open discrepancies as (class, "refund:<id>" | "sale:<id>" | "line:<line no.>")."""
     line_no = {}
     with engine.connect() as c:
-        for lid, no in c.execute(select(t.settlement_lines.c.id, t.settlement_lines.c.line_no)):
+        for lid, no in c.execute(select(tables.settlement_lines.c.id, tables.settlement_lines.c.line_no)):
             line_no[lid] = no
     out = set()
     for d in reconciliation.export_discrepancies(deps, actor, run_id):

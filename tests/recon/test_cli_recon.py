@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from posrefund.adapters.db.engine import make_engine
 from posrefund.config import Settings
-from posrefund.entrypoints.cli import app
+from posrefund.entrypoints.cli.main import app
 
 runner = CliRunner()
 

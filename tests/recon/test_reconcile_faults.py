@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from posrefund.adapters.db import tables as t
+from posrefund.adapters.db import tables
+from posrefund.demo.settlement import Faults
 from posrefund.domain.reconciliation import DiscrepancyClass
-from posrefund.entrypoints.recon_demo import Faults
 from posrefund.service import reconciliation
 from posrefund.service.deps import Deps
 from tests.conftest import World
@@ -33,9 +33,12 @@ def snapshot(engine: Engine) -> dict[str, Any]:
     """Everything a run may write: its row, its discrepancies, the audit chain."""
     with engine.connect() as c:
         return {
-            "runs": [tuple(r) for r in c.execute(select(t.recon_runs).order_by(t.recon_runs.c.id))],
-            "disc": [tuple(r) for r in c.execute(select(t.recon_discrepancies).order_by(t.recon_discrepancies.c.id))],
-            "audit": c.scalar(select(func.count()).select_from(t.audit_events)),
+            "runs": [tuple(r) for r in c.execute(select(tables.recon_runs).order_by(tables.recon_runs.c.id))],
+            "disc": [
+                tuple(r)
+                for r in c.execute(select(tables.recon_discrepancies).order_by(tables.recon_discrepancies.c.id))
+            ],
+            "audit": c.scalar(select(func.count()).select_from(tables.audit_events)),
             "scratch": c.scalar(
                 text("SELECT (SELECT count(*) FROM recon_matches) + (SELECT count(*) FROM recon_found)")
             ),

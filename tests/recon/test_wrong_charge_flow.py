@@ -11,20 +11,20 @@ from pathlib import Path
 import pytest
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
-from posrefund.adapters.db.repositories import audit_fields
+from posrefund.adapters.db.repositories.core import audit_fields
 from posrefund.adapters.settlement import file_fingerprint, parse_card_settlement, parse_wechat_bill
+from posrefund.demo.settlement import Faults, from_ledger
 from posrefund.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from posrefund.domain.reconciliation import FeeRate
 from posrefund.domain.roles import Actor
 from posrefund.domain.status import RefundStatus
-from posrefund.entrypoints.recon_demo import Faults, from_ledger
 from posrefund.service import audit, evidence, execution, reconciliation, refunds, sales, wrong_charges
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.conftest import FixedClock, Merchant, World
-from tests.fakes import FakeChannel
-from tests.helpers import new_sale
+from tests.support.fakes import FakeChannel
+from tests.support.helpers import new_sale
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "settlement"
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 64

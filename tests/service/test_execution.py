@@ -15,8 +15,8 @@ from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
 from posrefund.service.refunds import RefundRequest
 from tests.conftest import FixedClock, World
-from tests.fakes import FakeChannel
-from tests.helpers import new_sale
+from tests.support.fakes import FakeChannel
+from tests.support.helpers import new_sale
 
 S = RefundStatus
 

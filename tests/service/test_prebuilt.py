@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from posrefund.adapters.db import tables as t
+from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import FastResult, Prebuilt
-from posrefund.adapters.db.repositories import GET_SALE, RESERVE
+from posrefund.adapters.db.repositories.core import GET_SALE, RESERVE
 from posrefund.domain.sale import Sale
 from posrefund.service.deps import Deps
 from tests.conftest import World
-from tests.helpers import new_sale
+from tests.support.helpers import new_sale
 
 
 @pytest.fixture
@@ -53,33 +53,35 @@ def test_update_with_a_literal_counts_rows_and_keeps_the_rule(seeded: tuple[Engi
         assert RESERVE.run(c, {"b_id": sale.id, "b_amount": 6_000, "b_max": 50}).rowcount == 1
         assert RESERVE.run(c, {"b_id": sale.id, "b_amount": 6_000, "b_max": 50}).rowcount == 0  # overdraw
     with engine.connect() as c:
-        q = select(t.sales.c.reserved_fen, t.sales.c.refund_count).where(t.sales.c.id == sale.id)
+        q = select(tables.sales.c.reserved_fen, tables.sales.c.refund_count).where(tables.sales.c.id == sale.id)
         row = c.execute(q).one()
     assert tuple(row) == (6_000, 1)
 
 
 def test_driver_errors_arrive_as_sqlalchemy_errors_and_roll_back(seeded: tuple[Engine, Sale]) -> None:
     engine, sale = seeded
-    rename = Prebuilt(update(t.stores).where(t.stores.c.id == bindparam("b_id")))
+    rename = Prebuilt(update(tables.stores).where(tables.stores.c.id == bindparam("b_id")))
     with engine.connect() as c:
-        store = dict(c.execute(select(t.stores).where(t.stores.c.id == sale.store_id)).one()._mapping)
+        store = dict(c.execute(select(tables.stores).where(tables.stores.c.id == sale.store_id)).one()._mapping)
     with pytest.raises(IntegrityError), engine.begin() as c:
         rename.run(c, {"b_id": sale.store_id, "name": "renamed"})
-        Prebuilt(insert(t.stores)).run(c, store)  # the same primary key again
+        Prebuilt(insert(tables.stores)).run(c, store)  # the same primary key again
     with engine.connect() as c:
-        name = c.execute(select(t.stores.c.name).where(t.stores.c.id == sale.store_id)).scalar()
+        name = c.execute(select(tables.stores.c.name).where(tables.stores.c.id == sale.store_id)).scalar()
     assert name == store["name"]  # the update before the error was undone
 
 
 def test_executemany_inserts_every_row(seeded: tuple[Engine, Sale]) -> None:
     engine, sale = seeded
     with engine.connect() as c:
-        store = dict(c.execute(select(t.stores).where(t.stores.c.id == sale.store_id)).one()._mapping)
+        store = dict(c.execute(select(tables.stores).where(tables.stores.c.id == sale.store_id)).one()._mapping)
     rows: list[dict[str, Any]] = [{**store, "id": f"many_{i}", "name": f"s{i}"} for i in range(5)]
     with engine.begin() as c:
-        Prebuilt(insert(t.stores)).run(c, rows)
+        Prebuilt(insert(tables.stores)).run(c, rows)
     with engine.connect() as c:
-        got = c.execute(select(t.stores.c.name).where(t.stores.c.id.like("many_%")).order_by(t.stores.c.id)).scalars()
+        got = c.execute(
+            select(tables.stores.c.name).where(tables.stores.c.id.like("many_%")).order_by(tables.stores.c.id)
+        ).scalars()
         assert list(got) == [f"s{i}" for i in range(5)]
 
 
@@ -88,18 +90,18 @@ def test_the_one_call_datetime_conversion_equals_sqlalchemys(value: datetime) ->
     from sqlalchemy.dialects import sqlite
 
     dialect = sqlite.dialect()
-    column = t.refunds.c.created_at.type
+    column = tables.refunds.c.created_at.type
     two_steps = column.dialect_impl(dialect).bind_processor(dialect)
     assert two_steps is not None
     try:
         expected = two_steps(value)
     except (ValueError, OverflowError) as exc:  # out of range once in UTC: both must refuse
         with pytest.raises(type(exc)):
-            t.UTCDateTime.sqlite_text(value)
+            tables.UTCDateTime.sqlite_text(value)
         return
-    assert t.UTCDateTime.sqlite_text(value) == expected
+    assert tables.UTCDateTime.sqlite_text(value) == expected
 
 
 def test_naive_datetimes_are_refused_by_both() -> None:
     with pytest.raises(ValueError, match="naive"):
-        t.UTCDateTime.sqlite_text(datetime(2026, 1, 1))
+        tables.UTCDateTime.sqlite_text(datetime(2026, 1, 1))

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 
-from posrefund.adapters.db import tables as t
+from posrefund.adapters.db import tables
 from posrefund.bootstrap import engine_of
 from posrefund.domain.errors import DomainError, Forbidden, Invalid, NotFound
 from posrefund.domain.status import RefundStatus
@@ -17,7 +17,7 @@ from posrefund.service import policies, refunds, sales
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.conftest import World
-from tests.helpers import new_sale
+from tests.support.helpers import new_sale
 
 S = RefundStatus
 
@@ -206,9 +206,11 @@ def test_fifty_concurrent_requests_never_over_refund(deps: Deps, world: World) -
 def test_database_check_constraint_refuses_over_refund(deps: Deps, world: World) -> None:
     sale = new_sale(deps, world.a, amount_fen=10_000)
     with pytest.raises(IntegrityError), engine_of(deps).begin() as c:
-        c.execute(update(t.sales).where(t.sales.c.id == sale.id).values(refunded_fen=6_000, reserved_fen=4_001))
+        c.execute(
+            update(tables.sales).where(tables.sales.c.id == sale.id).values(refunded_fen=6_000, reserved_fen=4_001)
+        )
     with pytest.raises(IntegrityError), engine_of(deps).begin() as c:
-        c.execute(update(t.sales).where(t.sales.c.id == sale.id).values(reserved_fen=-1))
+        c.execute(update(tables.sales).where(tables.sales.c.id == sale.id).values(reserved_fen=-1))
 
 
 def test_a_new_merchants_default_policy_auto_approves_nothing(deps: Deps, world: World) -> None:

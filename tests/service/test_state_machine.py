@@ -16,7 +16,7 @@ from posrefund.service import admin, policies, refunds, sales
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest
 from tests.conftest import Merchant
-from tests.helpers import sale_input
+from tests.support.helpers import sale_input
 
 _codes = itertools.count()
 

@@ -10,7 +10,7 @@ from jinja2 import TemplateError
 
 from posrefund.domain.errors import Invalid
 from posrefund.domain.money import format_yuan
-from posrefund.domain.notify import (
+from posrefund.domain.notification import (
     DEFAULT_TEMPLATES,
     MAX_ATTEMPTS,
     TEMPLATE_VARIABLES,
@@ -19,8 +19,8 @@ from posrefund.domain.notify import (
     retry_delay,
 )
 from posrefund.domain.pii import find_card_number
-from posrefund.service import tracking_links
-from posrefund.service.notify_templates import render_text, validate
+from posrefund.service.notifications import tracking_links
+from posrefund.service.notifications.templates import render_text, validate
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 SECRET = "s" * 40

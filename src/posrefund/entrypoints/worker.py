@@ -14,10 +14,11 @@ from types import FrameType
 
 import structlog
 
-from posrefund.service import execution, followup, notify
+from posrefund.service import execution
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
-from posrefund.service.notify import NotifyRouter  # notify (issue 5)
+from posrefund.service.notifications import follow_up, sending
+from posrefund.service.notifications.sending import NotifyRouter  # notify (issue 5)
 
 log = structlog.get_logger("posrefund.worker")
 
@@ -77,7 +78,7 @@ def notify_round(deps: Deps, notify_router: NotifyRouter) -> int:
     """Open due follow-ups, fan out new case events, send what is due. A failure is logged and retried on
     the next round: the notify tables are the queue."""
     try:
-        return followup.sweep(deps) + notify.sweep(deps, notify_router)
+        return follow_up.sweep(deps) + sending.sweep(deps, notify_router)
     except Exception:
         log.exception("worker.notify_failed")
         return 0

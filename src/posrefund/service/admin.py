@@ -196,3 +196,10 @@ def list_users(deps: Deps, actor: Actor) -> list[dict[str, Any]]:
     with deps.uow(readonly=True) as uow:
         rows = uow.users.list_users(_merchant_of(actor))
     return [{k: v for k, v in r.items() if k != "password_hash"} for r in rows]
+
+
+def staff_names(deps: Deps, actor: Actor) -> dict[str, str]:
+    """User id → display name of the merchant's operators, to show who did what on a case."""
+    actor.require("merchant.read")
+    with deps.uow(readonly=True) as uow:
+        return {str(u["id"]): str(u["display_name"]) for u in uow.users.list_users(actor.merchant_id or "")}

@@ -16,15 +16,16 @@ from datetime import datetime
 from typing import Any
 
 from posrefund.domain.errors import Conflict, Invalid, NotFound
-from posrefund.domain.notify import NotifyEvent
+from posrefund.domain.notification import NotifyEvent
 from posrefund.domain.pii import refuse_card_number
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
 from posrefund.ports import CustomerRecord, UnitOfWork
-from posrefund.service import notify, refunds
+from posrefund.service import refunds
 from posrefund.service.deps import Deps
-from posrefund.service.notify_admin import load_case
+from posrefund.service.notifications import sending
+from posrefund.service.notifications.settings import load_case
 from posrefund.service.records import record
 from posrefund.service.refunds import CustomerInput, Idempotency, RefundRequest
 
@@ -252,7 +253,7 @@ def decide(deps: Deps, actor: Actor, dispute_id: str, outcome: Outcome) -> dict[
             uow, actor, case, f"dispute.{outcome.outcome}", now, reason, dispute_id=row["id"], new_case_id=new_case_id
         )
         if outcome.outcome == "rejected":
-            notify.schedule(deps, uow, case, NotifyEvent.DISPUTE_REJECTED, f"dsp-{row['id']}", now, {"reason": reason})
+            sending.schedule(deps, uow, case, NotifyEvent.DISPUTE_REJECTED, f"dsp-{row['id']}", now, {"reason": reason})
         uow.commit()
     return row
 

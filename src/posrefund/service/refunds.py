@@ -330,3 +330,15 @@ def pending_review(deps: Deps, actor: Actor, limit: int = 100) -> tuple[list[Cas
 def created_between(start: datetime | None, end: datetime | None) -> None:
     if start and end and start >= end:
         raise Invalid("request.bad_range")
+
+
+def customer_history(deps: Deps, actor: Actor, case_id: str, limit: int = 20) -> list[CaseView]:
+    """The same customer's other refunds at this merchant, matched on the phone's blind index."""
+    actor.require("refund.read")
+    with deps.uow(readonly=True) as uow:
+        case = _load(uow, actor, case_id)
+        index = uow.refunds.customer(case.id).phone_index
+    if not index:
+        return []
+    views, _ = list_cases(deps, actor, RefundQuery(phone_index=index, limit=limit + 1))
+    return [v for v in views if v.case.id != case_id][:limit]

@@ -12,9 +12,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
-from posrefund.adapters.db.crecon_sql import ReconListSql  # crecon (console pages of issue 6)
-from posrefund.adapters.db.recon_sql import ReconSql  # recon (issue 6)
-from posrefund.adapters.db.repositories import (
+from posrefund.adapters.db.repositories.core import (
     AuditSql,
     CalendarSql,
     CallbackSql,
@@ -27,7 +25,9 @@ from posrefund.adapters.db.repositories import (
     SaleSql,
     UserSql,
 )
-from posrefund.adapters.db.repositories_notify import NotifySql
+from posrefund.adapters.db.repositories.notifications import NotifySql
+from posrefund.adapters.db.repositories.reconciliation import ReconSql  # recon (issue 6)
+from posrefund.adapters.db.repositories.reconciliation_lists import ReconListSql  # crecon (console pages of issue 6)
 from posrefund.ports import (
     AuditRepo,
     CalendarRepo,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from posrefund.domain.notify import OutgoingMessage, SendResult
+from posrefund.domain.notification import OutgoingMessage, SendResult
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from posrefund.domain.notify import OutgoingMessage, SendResult
+from posrefund.domain.notification import OutgoingMessage, SendResult
 
 
 def _put(body: dict[str, Any], dotted: str, value: Any) -> None:

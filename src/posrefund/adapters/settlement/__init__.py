@@ -4,7 +4,6 @@ Each parser is a generator over a path or binary file, so files of millions of l
 constant memory, and yields a ``SettlementLine`` or a ``BadLine`` per line: one bad line never stops the rest.
 """
 
-from posrefund.adapters.settlement._common import SettlementFormatError, file_fingerprint, yuan_to_fen
 from posrefund.adapters.settlement.alipay import parse_alipay_bill
 from posrefund.adapters.settlement.card import (
     DEFAULT_CARD_MAPPING,
@@ -14,6 +13,7 @@ from posrefund.adapters.settlement.card import (
     parse_card_settlement,
 )
 from posrefund.adapters.settlement.model import BadLine, ParsedLine, SettlementLine
+from posrefund.adapters.settlement.reading import SettlementFormatError, file_fingerprint, yuan_to_fen
 from posrefund.adapters.settlement.wechat import parse_wechat_bill
 
 __all__ = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from posrefund.adapters.settlement._common import (
+from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
+from posrefund.adapters.settlement.reading import (
     BinarySource,
     LineError,
     SettlementFormatError,
@@ -19,7 +20,6 @@ from posrefund.adapters.settlement._common import (
     split_header,
     yuan_to_fen,
 )
-from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
 
 ALIPAY_COLUMNS = (
     "支付宝交易号",

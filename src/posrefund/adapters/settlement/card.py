@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from posrefund.adapters.settlement._common import (
+from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
+from posrefund.adapters.settlement.reading import (
     BinarySource,
     LineError,
     SettlementFormatError,
@@ -27,7 +28,6 @@ from posrefund.adapters.settlement._common import (
     split_header,
     yuan_to_fen,
 )
-from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
 
 # Fields of a card line a mapping may name a column for.
 MAPPABLE_FIELDS = frozenset(

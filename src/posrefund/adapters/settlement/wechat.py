@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from posrefund.adapters.settlement._common import (
+from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
+from posrefund.adapters.settlement.reading import (
     BinarySource,
     LineError,
     SettlementFormatError,
@@ -21,7 +22,6 @@ from posrefund.adapters.settlement._common import (
     split_header,
     yuan_to_fen,
 )
-from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
 
 WECHAT_COLUMNS = (
     "交易时间",

@@ -18,7 +18,7 @@ from posrefund.domain.roles import Actor, Role
 from posrefund.service import auth as auth_service
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
-from posrefund.service.notify import NotifyRouter  # cnotify
+from posrefund.service.notifications.sending import NotifyRouter  # cnotify
 
 T = TypeVar("T")
 ALGORITHM = "HS256"

@@ -8,30 +8,20 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from posrefund.entrypoints.api.context import AppContext
-from posrefund.entrypoints.console import (
-    pages_admin,
-    pages_auth,
-    pages_cases,
-    pages_cnotify,
-    pages_cnotify_admin,
-    pages_cnotify_disputes,
-    pages_crecon,
-    pages_desk,
-    pages_reports,
-)
+from posrefund.entrypoints.console import pages
 from posrefund.entrypoints.console.session import Sessions
 
-# The core pages, then notifications and disputes (issue 5), then reconciliation (issue 6).
+# Sign-in first, then the refund desk and cases, then the rest of the business.
 PAGES = (
-    pages_auth,
-    pages_desk,
-    pages_cases,
-    pages_reports,
-    pages_admin,
-    pages_cnotify,
-    pages_cnotify_disputes,
-    pages_cnotify_admin,
-    pages_crecon,
+    pages.auth,
+    pages.desk,
+    pages.cases,
+    pages.reports,
+    pages.admin,
+    pages.case_notifications,
+    pages.disputes,
+    pages.notification_settings,
+    pages.reconciliation,
 )
 STATIC = Path(__file__).parent / "static"
 
@@ -40,6 +30,6 @@ def mount(app: FastAPI) -> None:
     ctx = app.state.ctx
     assert isinstance(ctx, AppContext)
     app.state.console_sessions = Sessions(ctx.deps.secret_key)
-    for pages in PAGES:
-        app.include_router(pages.router)
+    for page in PAGES:
+        app.include_router(page.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

@@ -9,9 +9,9 @@ from pydantic import Field
 
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
 from posrefund.entrypoints.api.schemas import Body
-from posrefund.service import followup, notify_admin
-from posrefund.service.followup import ContactEntry
-from posrefund.service.notify_admin import ContactInput
+from posrefund.service.notifications import follow_up, settings
+from posrefund.service.notifications.follow_up import ContactEntry
+from posrefund.service.notifications.settings import ContactInput
 
 router = APIRouter(tags=["notify"])
 
@@ -66,31 +66,31 @@ class CloseFollowupIn(Body):
 
 @router.get("/v1/refunds/{refund_id}/notifications")
 async def notifications(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return await c.run(notify_admin.case_notifications, c.deps, actor, refund_id)
+    return await c.run(settings.case_notifications, c.deps, actor, refund_id)
 
 
 @router.put("/v1/refunds/{refund_id}/notify-contact")
 async def put_contact(refund_id: str, body: NotifyContactIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     inp = ContactInput(body.language, body.email, body.wechat_openid, body.opted_out)
-    return await c.run(notify_admin.set_contact, c.deps, actor, refund_id, inp)
+    return await c.run(settings.set_contact, c.deps, actor, refund_id, inp)
 
 
 @router.post("/v1/refunds/{refund_id}/opt-out", status_code=204)
 async def opt_out(refund_id: str, actor: CurrentActor, c: Ctx, body: OptOutIn | None = None) -> Response:
     actor.require("notify.contact")
-    await c.run(notify_admin.opt_out, c.deps, actor, refund_id, body.scope if body else "customer")
+    await c.run(settings.opt_out, c.deps, actor, refund_id, body.scope if body else "customer")
     return Response(status_code=204)
 
 
 @router.get("/v1/notify/templates")
 async def templates(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return {"items": await c.run(notify_admin.list_templates, c.deps, actor)}
+    return {"items": await c.run(settings.list_templates, c.deps, actor)}
 
 
 @router.put("/v1/notify/templates")
 async def put_template(body: TemplateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     """The merchant's own template for one event and language; refused (422) unless it renders."""
-    return await c.run(notify_admin.put_template, c.deps, actor, body.event, body.language, body.subject, body.body)
+    return await c.run(settings.put_template, c.deps, actor, body.event, body.language, body.subject, body.body)
 
 
 @router.delete("/v1/notify/templates", status_code=204)
@@ -101,31 +101,31 @@ async def reset_template(
     language: Annotated[Lang, Query()],
 ) -> Response:
     """Back to the default template."""
-    await c.run(notify_admin.reset_template, c.deps, actor, event, language)
+    await c.run(settings.reset_template, c.deps, actor, event, language)
     return Response(status_code=204)
 
 
 @router.get("/v1/notify/gateways")
 async def gateways(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return {"items": await c.run(notify_admin.list_gateways, c.deps, actor)}
+    return {"items": await c.run(settings.list_gateways, c.deps, actor)}
 
 
 @router.put("/v1/notify/gateways")
 async def put_gateway(body: GatewayIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     """The merchant's own SMS or WeChat provider; the credential is write-only and stored encrypted."""
     doc = body.model_dump(exclude={"credential", "kind"})
-    return await c.run(notify_admin.put_gateway, c.deps, actor, body.kind, doc, body.credential)
+    return await c.run(settings.put_gateway, c.deps, actor, body.kind, doc, body.credential)
 
 
 @router.post("/v1/refunds/{refund_id}/contacts", status_code=201)
 async def log_contact(refund_id: str, body: ContactIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     entry = ContactEntry(body.kind, body.direction, body.note)
-    return await c.run(followup.log_contact, c.deps, actor, refund_id, entry)
+    return await c.run(follow_up.log_contact, c.deps, actor, refund_id, entry)
 
 
 @router.get("/v1/refunds/{refund_id}/contacts")
 async def contacts(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return {"items": await c.run(followup.contacts, c.deps, actor, refund_id)}
+    return {"items": await c.run(follow_up.contacts, c.deps, actor, refund_id)}
 
 
 @router.get("/v1/followups")
@@ -135,11 +135,11 @@ async def followups(
     status: Annotated[Literal["open", "closed"] | None, Query()] = "open",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    return {"items": await c.run(followup.list_followups, c.deps, actor, status, limit)}
+    return {"items": await c.run(follow_up.list_followups, c.deps, actor, status, limit)}
 
 
 @router.post("/v1/followups/{refund_id}/close")
 async def close_followup(
     refund_id: str, actor: CurrentActor, c: Ctx, body: CloseFollowupIn | None = None
 ) -> dict[str, Any]:
-    return await c.run(followup.close_by_staff, c.deps, actor, refund_id, body.note if body else "")
+    return await c.run(follow_up.close_by_staff, c.deps, actor, refund_id, body.note if body else "")

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 from posrefund.domain.errors import Conflict, NotFound
 from posrefund.entrypoints.api.context import Ctx
 from posrefund.entrypoints.api.tracking_page import render_page
-from posrefund.service import tracking
-from posrefund.service.tracking_links import LinkRefused
+from posrefund.service.notifications import tracking
+from posrefund.service.notifications.tracking_links import LinkRefused
 
 router = APIRouter(prefix="/t", include_in_schema=False)
 

@@ -1,0 +1,268 @@
+"""WeChat Pay APIv3 refunds (直连商户) through the ``wechatpayv3`` library, and its refund notifications.
+
+The library signs our requests with the merchant key and checks the platform's signature on every 2xx answer;
+it runs in platform-public-key mode ("微信支付公钥"), so it never downloads certificates. It has no base-URL
+setting, so the gateway is set in exactly one place below (``WeChatPayChannel.__init__``).
+
+Outcome mapping (the contract: never raise for channel trouble):
+  200 SUCCESS → SUCCEEDED, PROCESSING → ACCEPTED, CLOSED → CLOSED, ABNORMAL → ABNORMAL;
+  query 404 RESOURCE_NOT_EXISTS → NOT_FOUND (safe to submit with the same number);
+  submit 4xx business errors (NOT_ENOUGH, INVALID_REQUEST, PARAM_ERROR, USER_ACCOUNT_ABNORMAL…) → DECLINED;
+  timeouts, connection errors, unverifiable answers, 5xx, SYSTEM_ERROR, FREQUENCY_LIMITED → UNKNOWN.
+A query never answers DECLINED: a refused *query* says nothing about the refund.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from wechatpayv3 import WeChatPay, WeChatPayType
+from wechatpayv3.utils import load_public_key
+
+from posrefund.adapters.channels.common import REASON_TEXT, utc_now
+from posrefund.domain.channel import CallbackNotice, CallbackRejected, ChannelAnswer, Outcome, RefundOrder
+
+PRODUCTION_GATEWAY = "https://api.mch.weixin.qq.com"  # backup: https://api2.mch.weixin.qq.com
+SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
+_STATUS = {
+    "SUCCESS": Outcome.SUCCEEDED,
+    "PROCESSING": Outcome.ACCEPTED,
+    "CLOSED": Outcome.CLOSED,
+    "ABNORMAL": Outcome.ABNORMAL,
+}
+_EVENT_STATUS = {"REFUND.SUCCESS": "SUCCESS", "REFUND.ABNORMAL": "ABNORMAL", "REFUND.CLOSED": "CLOSED"}
+# Error codes that say "not now", not "no": the refund may or may not exist; query, or retry the same number.
+_TRANSIENT = frozenset({"SYSTEM_ERROR", "FREQUENCY_LIMITED", "BANK_ERROR", "REQUEST_BLOCKED"})
+# Shown in the payer's refund message ("reason", ≤ 80 bytes).
+
+
+class WeChatPayChannel:
+    """``PaymentChannel`` for sales paid with WeChat Pay: ``refund_no`` travels as ``out_refund_no``.
+
+    ``timeout`` (seconds, read) and ``connect_timeout`` bound every call: past them the answer is UNKNOWN
+    and the worker queries later with the same number.
+    """
+
+    name = "wechat"
+
+    def __init__(
+        self,
+        *,
+        mchid: str,
+        merchant_private_key: str,
+        merchant_serial_no: str,
+        platform_public_key: str,
+        platform_public_key_id: str,
+        apiv3_key: str,
+        base_url: str = PRODUCTION_GATEWAY,
+        appid: str = "",
+        notify_url: str | None = None,
+        timeout: float = 5.0,
+        connect_timeout: float = 2.0,
+    ) -> None:
+        self._pay = WeChatPay(
+            wechatpay_type=WeChatPayType.CODEPAY,  # 付款码: what a POS terminal takes
+            mchid=mchid,
+            private_key=merchant_private_key,
+            cert_serial_no=merchant_serial_no,
+            appid=appid,  # not used by refunds
+            apiv3_key=apiv3_key,
+            notify_url=notify_url,
+            timeout=(connect_timeout, timeout),
+            public_key=platform_public_key,  # public-key mode: no certificate download while constructing
+            public_key_id=platform_public_key_id,
+        )
+        # wechatpayv3 has no base-URL option: the gateway is the private Core._gate_way, which defaults to
+        # https://api.mch.weixin.qq.com. THIS is the one place we point it elsewhere (the simulator, the backup
+        # host). Re-check this attribute name whenever the wechatpayv3 version changes.
+        self._pay._core._gate_way = base_url.rstrip("/")
+
+    def submit(self, order: RefundOrder) -> ChannelAnswer:
+        """``POST /v3/refund/domestic/refunds``; sending the same ``refund_no`` again is safe by design."""
+        amount = {"refund": order.amount_fen, "total": order.sale.amount_fen, "currency": order.currency}
+        reply = self._call(
+            lambda: self._pay.refund(
+                out_refund_no=order.refund_no,
+                amount=amount,
+                out_trade_no=order.sale.order_no,
+                reason=_reason_text(order.reason),
+            )
+        )
+        if isinstance(reply, ChannelAnswer):
+            return reply
+        status, data = reply
+        if 200 <= status < 300:
+            return _from_refund_object(data, order.refund_no)
+        code, message = _error_of(status, data)
+        if status >= 500 or status == 429 or code in _TRANSIENT:
+            return ChannelAnswer(Outcome.UNKNOWN, code=code, message=message)
+        if 400 <= status < 500:
+            return ChannelAnswer(Outcome.DECLINED, code=code, message=message)
+        return ChannelAnswer(Outcome.UNKNOWN, code=code, message=message)
+
+    def query(self, order: RefundOrder) -> ChannelAnswer:
+        """``GET /v3/refund/domestic/refunds/{out_refund_no}``."""
+        reply = self._call(lambda: self._pay.query_refund(out_refund_no=order.refund_no))
+        if isinstance(reply, ChannelAnswer):
+            return reply
+        status, data = reply
+        if 200 <= status < 300:
+            return _from_refund_object(data, order.refund_no)
+        code, message = _error_of(status, data)
+        if status == 404 and code == "RESOURCE_NOT_EXISTS":
+            return ChannelAnswer(Outcome.NOT_FOUND, code=code, message=message)
+        return ChannelAnswer(Outcome.UNKNOWN, code=code, message=message)
+
+    @staticmethod
+    def _call(send: Callable[[], tuple[int, str | bytes]]) -> tuple[int, Any] | ChannelAnswer:
+        """Run one library call; transport trouble and unverifiable answers become UNKNOWN."""
+        try:
+            status, text = send()
+        except OSError as e:  # requests' exceptions are OSErrors: timeouts, refused or dropped connections
+            timed_out = any(cls.__name__ == "Timeout" for cls in type(e).__mro__)
+            code = "TIMEOUT" if timed_out else "CONNECTION_ERROR"
+            return ChannelAnswer(Outcome.UNKNOWN, code=code, message=type(e).__name__)
+        except Exception as e:
+            if type(e) is not Exception:
+                raise  # our own bug, not channel trouble: let it surface
+            # wechatpayv3 raises a bare Exception when a 2xx answer's signature is missing or wrong: the answer
+            # may be forged or damaged, so it says nothing; the query (also verified) will tell.
+            return ChannelAnswer(Outcome.UNKNOWN, code="RESPONSE_NOT_VERIFIED", message=str(e)[:200])
+        try:
+            data = json.loads(text)
+        except (ValueError, TypeError):
+            data = None
+        return status, data
+
+
+def _reason_text(reason: str) -> str:
+    text = REASON_TEXT.get(reason, reason)
+    raw = text.encode()[:80]
+    return raw.decode(errors="ignore")  # cut at 80 bytes without splitting a character
+
+
+def _error_of(status: int, data: Any) -> tuple[str, str]:
+    if isinstance(data, dict) and isinstance(data.get("code"), str):
+        return data["code"], str(data.get("message", ""))
+    return f"HTTP_{status}", "no JSON error body"
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return at.astimezone(UTC) if at.tzinfo else None
+
+
+def _answer_of(obj: dict[str, Any], status: str, refund_id: str) -> ChannelAnswer:
+    outcome = _STATUS.get(status, Outcome.UNKNOWN)
+    details = {
+        key: str(obj[key])
+        for key in ("out_trade_no", "transaction_id", "user_received_account", "channel", "funds_account")
+        if obj.get(key)
+    }
+    details["status"] = status
+    amount = obj.get("amount")
+    if isinstance(amount, dict) and isinstance(amount.get("refund"), int):
+        details["refund_fen"] = str(amount["refund"])
+    succeeded_at = _parse_time(obj.get("success_time")) if outcome is Outcome.SUCCEEDED else None
+    return ChannelAnswer(outcome, channel_refund_id=refund_id, code=status, succeeded_at=succeeded_at, details=details)
+
+
+def _from_refund_object(data: Any, refund_no: str) -> ChannelAnswer:
+    """A 200 Refund object; one that is not about our number cannot be trusted to say anything."""
+    if not isinstance(data, dict) or data.get("out_refund_no") != refund_no or not isinstance(data.get("status"), str):
+        return ChannelAnswer(Outcome.UNKNOWN, code="BAD_RESPONSE", message="answer is not this refund")
+    return _answer_of(data, data["status"], str(data.get("refund_id", "")))
+
+
+class WeChatPayCallbackVerifier:
+    """``CallbackVerifier`` for refund notifications: platform signature over ``timestamp\\nnonce\\nbody\\n``
+    (key named by ``Wechatpay-Serial``), timestamp within ``max_age`` of ``clock()``, then AES-256-GCM decryption
+    of ``resource`` with the APIv3 key. Anything else raises ``CallbackRejected``."""
+
+    def __init__(
+        self,
+        *,
+        platform_public_key: str,
+        platform_public_key_id: str,
+        apiv3_key: str,
+        mchid: str = "",
+        clock: Callable[[], datetime] = utc_now,
+        max_age: timedelta = timedelta(minutes=5),
+    ) -> None:
+        key = load_public_key(platform_public_key)  # accepts a PEM or the bare base64 the console shows
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise ValueError("the WeChat Pay platform public key must be an RSA public key")
+        self._key = key
+        self._key_id = platform_public_key_id
+        self._aes = AESGCM(apiv3_key.encode())
+        self._mchid = mchid
+        self._clock = clock
+        self._max_age = max_age
+
+    def verify(self, headers: dict[str, str], body: bytes) -> CallbackNotice:
+        h = {k.lower(): v for k, v in headers.items()}
+        signature, timestamp, nonce, serial = (
+            h.get(f"wechatpay-{name}", "") for name in ("signature", "timestamp", "nonce", "serial")
+        )
+        if not (signature and timestamp and nonce and serial):
+            raise CallbackRejected("missing Wechatpay-Signature/Timestamp/Nonce/Serial header")
+        if serial != self._key_id:
+            raise CallbackRejected(f"signed with an unknown key {serial!r}")
+        if h.get("wechatpay-signature-type", SIGNATURE_TYPE) != SIGNATURE_TYPE:
+            raise CallbackRejected("unsupported signature type")
+        try:
+            signed_at = datetime.fromtimestamp(int(timestamp), UTC)
+        except (ValueError, OverflowError, OSError):
+            raise CallbackRejected("bad Wechatpay-Timestamp") from None
+        if abs(self._clock() - signed_at) > self._max_age:
+            raise CallbackRejected("stale or future Wechatpay-Timestamp")
+        message = f"{timestamp}\n{nonce}\n".encode() + body + b"\n"
+        try:
+            self._key.verify(base64.b64decode(signature, validate=True), message, padding.PKCS1v15(), hashes.SHA256())
+        except (InvalidSignature, binascii.Error, ValueError):
+            raise CallbackRejected("bad signature") from None
+        return self._read(body)
+
+    def _read(self, body: bytes) -> CallbackNotice:
+        try:
+            envelope = json.loads(body)
+            resource = envelope["resource"]
+            if envelope.get("resource_type") != "encrypt-resource" or resource.get("algorithm") != "AEAD_AES_256_GCM":
+                raise CallbackRejected("not an AEAD_AES_256_GCM resource")
+            plain = json.loads(
+                self._aes.decrypt(
+                    resource["nonce"].encode(),
+                    base64.b64decode(resource["ciphertext"]),
+                    (resource.get("associated_data") or "").encode(),
+                )
+            )
+            notice_id, refund_no, status = str(envelope["id"]), plain["out_refund_no"], plain["refund_status"]
+        except CallbackRejected:
+            raise
+        except InvalidTag:
+            raise CallbackRejected("cannot decrypt resource (wrong APIv3 key or tampered)") from None
+        except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+            raise CallbackRejected("unreadable notification") from None
+        if not isinstance(refund_no, str) or not refund_no or status not in _STATUS:
+            raise CallbackRejected("notification lacks out_refund_no or a known refund_status")
+        if self._mchid and plain.get("mchid") != self._mchid:
+            raise CallbackRejected("notification for another merchant")
+        expected = _EVENT_STATUS.get(str(envelope.get("event_type")))
+        if expected is not None and expected != status:
+            raise CallbackRejected("event_type contradicts refund_status")
+        answer = _answer_of(plain, status, str(plain.get("refund_id", "")))
+        return CallbackNotice(refund_no=refund_no, answer=answer, notice_id=notice_id)

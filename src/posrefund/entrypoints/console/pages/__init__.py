@@ -1,0 +1,25 @@
+"""The console's pages, one module per area of the business; each exposes a ``router``."""
+
+from posrefund.entrypoints.console.pages import (
+    admin,
+    auth,
+    case_notifications,
+    cases,
+    desk,
+    disputes,
+    notification_settings,
+    reconciliation,
+    reports,
+)
+
+__all__ = [
+    "admin",
+    "auth",
+    "case_notifications",
+    "cases",
+    "desk",
+    "disputes",
+    "notification_settings",
+    "reconciliation",
+    "reports",
+]

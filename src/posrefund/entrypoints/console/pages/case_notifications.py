@@ -1,0 +1,155 @@
+"""Notifications on a case (every message with every attempt), the customer's contact settings and
+opt-out, the contact log, the tracking link for staff who may share it, and the follow-up queue (后续跟进).
+
+The case page includes ``case_notifications_slot.html``, which loads this section with htmx; the same section
+is a page of its own (``/cases/{id}/notify``) without JavaScript and when a form comes back with errors.
+Every rule is the service layer's (``notify_admin``, ``followup``, ``disputes``, ``tracking_share``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response
+
+from posrefund.domain.errors import DomainError
+from posrefund.entrypoints.console import fmt
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, Errors, actor_of, ctx_of, lang_of, may, render
+from posrefund.i18n import message
+from posrefund.service import admin, disputes, evidence, refunds
+from posrefund.service.notifications import follow_up, tracking_share
+from posrefund.service.notifications import settings as notification_settings
+from posrefund.service.notifications.settings import ContactInput
+
+router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+# A missing case or a forbidden action is a page of its own (404 / 403), never an error beside a field.
+PASS_THROUGH = ("refund.not_found", "auth.forbidden")
+
+
+async def _section(request: Request, case_id: str) -> dict[str, Any]:
+    actor = actor_of(request)
+    c = ctx_of(request)
+    view = await c.run(refunds.get_case, c.deps, actor, case_id)
+    sent = await c.run(notification_settings.case_notifications, c.deps, actor, view.case.id)
+    log = await c.run(follow_up.contacts, c.deps, actor, view.case.id)
+    case_disputes = await c.run(disputes.list_disputes, c.deps, actor, None, view.case.id)
+    names = await c.run(admin.staff_names, c.deps, actor)
+    files = []
+    if may(actor, "dispute.manage"):  # the case's evidence, to pick for a new dispute
+        files = await c.run(evidence.list_for, c.deps, actor, view.case.evidence_ids)
+    return {
+        "case": view.case,
+        "contact": sent["contact"],
+        "notifications": sent["items"],
+        "contact_log": log,
+        "case_disputes": case_disputes,
+        "names": names,
+        "case_files": files,
+    }
+
+
+async def section_page(request: Request, case_id: str, status: int = 200, **extra: Any) -> Response:
+    """The whole section as a page: what a form answers with (errors beside their fields, or the link)."""
+    values = await _section(request, case_id[:64])
+    return render(request, "case_notifications_page.html", status, standalone=True, **values, **extra)
+
+
+@router.get("/cases/{case_id}/notify")
+async def case_section(request: Request, case_id: str, part: str = "") -> Response:
+    if part == "1":  # the fragment the case page loads
+        values = await _section(request, case_id[:64])
+        return render(request, "case_notifications.html", **values)
+    return await section_page(request, case_id)
+
+
+@router.post("/cases/{case_id}/notify/contact")
+async def set_contact(request: Request, case_id: str) -> Response:
+    """Language, e-mail and WeChat openid of the customer for this case; an empty address is left as it was."""
+    actor = actor_of(request)
+    c = ctx_of(request)
+    form = await request.form()
+    errors = Errors(lang_of(request))
+    text = {k: str(form.get(k) or "") for k in ("language", "email", "wechat_openid")}
+    try:
+        inp = ContactInput(
+            language=fmt.bounded(text["language"], "language", 5),
+            email=fmt.bounded(text["email"], "email", 254) or None,
+            wechat_openid=fmt.bounded(text["wechat_openid"], "wechat_openid", 64) or None,
+        )
+        await c.run(notification_settings.set_contact, c.deps, actor, case_id[:64], inp)
+    except DomainError as err:
+        if err.code in PASS_THROUGH:
+            raise
+        errors.add(
+            err,
+            {
+                "notify.unknown_language": "language",
+                "notify.invalid_email": "email",
+                "notify.invalid_openid": "wechat_openid",
+            },
+        )
+        return await section_page(request, case_id, 422, errors=errors, typed=text)
+    return RedirectResponse(f"{PREFIX}/cases/{case_id[:64]}#notify", status_code=303)
+
+
+@router.post("/cases/{case_id}/notify/opt-out")
+async def opt_out(request: Request, case_id: str) -> Response:
+    """Stop messages for this case, or for every case of the customer's phone number."""
+    actor = actor_of(request)
+    c = ctx_of(request)
+    form = await request.form()
+    errors = Errors(lang_of(request))
+    try:
+        scope = fmt.bounded(str(form.get("scope") or ""), "scope", 20)
+        await c.run(notification_settings.opt_out, c.deps, actor, case_id[:64], scope)
+    except DomainError as err:
+        if err.code in PASS_THROUGH:
+            raise
+        errors.add(err, {"notify.invalid_scope": "scope"})
+        return await section_page(request, case_id, 422, errors=errors)
+    return RedirectResponse(f"{PREFIX}/cases/{case_id[:64]}#notify", status_code=303)
+
+
+@router.post("/cases/{case_id}/notify/link")
+async def tracking_link(request: Request, case_id: str) -> Response:
+    """The customer's tracking link, shown once per request (each showing is audited), ready to copy."""
+    actor = actor_of(request)
+    c = ctx_of(request)
+    link = await c.run(tracking_share.staff_link, c.deps, actor, c.notify_router, case_id[:64])
+    return await section_page(request, case_id, link=link)
+
+
+@router.get("/followups")
+async def followup_queue(request: Request) -> Response:
+    return await _queue(request, closed=bool(request.query_params.get("closed")))
+
+
+async def _queue(request: Request, status: int = 200, **extra: Any) -> Response:
+    actor = actor_of(request)
+    c = ctx_of(request)
+    rows = await c.run(follow_up.list_followups, c.deps, actor, "open", 200)  # oldest due first
+    return render(request, "followups.html", status, rows=rows, **extra)
+
+
+@router.post("/followups/{case_id}/close")
+async def close_followup(request: Request, case_id: str) -> Response:
+    """Customer service confirmed with the customer that the money arrived: the follow-up closes."""
+    actor = actor_of(request)
+    c = ctx_of(request)
+    form = await request.form()
+    note = str(form.get("note") or "")
+    errors = Errors(lang_of(request))
+    key = f"note-{case_id[:64]}"
+    try:
+        await c.run(follow_up.close_by_staff, c.deps, actor, case_id[:64], fmt.bounded(note, key, 1000))
+    except DomainError as err:
+        if err.code in PASS_THROUGH or err.code == "followup.not_found":
+            raise
+        field_of = {"request.field_too_long": key, "pii.full_card_number": key, "console.too_long": key}
+        if err.code in field_of:
+            errors.fields[key] = message(err.code, errors.lang, err.params)
+        else:
+            errors.add(err)
+        return await _queue(request, 422, errors=errors, typed={key: note})
+    return RedirectResponse(f"{PREFIX}/followups?closed={case_id[:64]}", status_code=303)

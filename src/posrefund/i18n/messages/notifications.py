@@ -1,0 +1,59 @@
+"""Messages of notifications, follow-ups, contact log, disputes."""
+
+from __future__ import annotations
+
+MESSAGES_NOTIFY: dict[str, tuple[str, str]] = {
+    "notify.unknown_event": ("未知的通知事件：{event}", "Unknown notification event: {event}"),
+    "notify.unknown_language": ("不支持的语言：{language}（可选 zh、en）", "Unsupported language: {language} (zh, en)"),
+    "notify.template_invalid": (
+        "模板无法生成消息（{field}）：{detail}",
+        "The template does not render ({field}): {detail}",
+    ),
+    "notify.template_not_found": ("该事件没有自定义模板", "There is no custom template for this event"),
+    "notify.invalid_email": ("邮箱地址格式不正确", "Invalid email address"),
+    "notify.invalid_openid": ("微信 openid 格式不正确", "Invalid WeChat openid"),
+    "notify.invalid_scope": ("退订范围无效：{scope}", "Invalid opt-out scope: {scope}"),
+    "notify.unknown_gateway_kind": (
+        "未知的通知网关类型：{kind}（可选 sms、wechat）",
+        "Unknown gateway kind: {kind} (sms, wechat)",
+    ),
+    "notify.invalid_gateway": ("网关配置无效：{detail}", "Invalid gateway configuration: {detail}"),
+    "followup.not_paid": (
+        "退款尚未完成（当前：{current}），不能确认收款",
+        "The refund is not paid yet ({current}): receipt cannot be confirmed",
+    ),
+    "followup.not_found": ("该退款没有跟进任务", "This refund has no follow-up"),
+    "followup.already_closed": ("跟进任务已关闭", "The follow-up is already closed"),
+    "followup.invalid_status": ("跟进状态无效：{status}", "Invalid follow-up status: {status}"),
+    "contact.invalid_kind": (
+        "联系方式无效：{kind}（call、message、visit）",
+        "Invalid contact kind: {kind} (call, message, visit)",
+    ),
+    "contact.invalid_direction": ("方向无效：{direction}（in、out）", "Invalid direction: {direction} (in, out)"),
+    "contact.note_required": ("请填写联系内容", "Write what was said"),
+    "dispute.not_found": ("争议不存在", "Dispute not found"),
+    "dispute.text_required": ("请填写{field_zh}", "The field {field} is required"),
+    "dispute.too_much_evidence": ("凭证最多 {max} 份", "At most {max} pieces of evidence"),
+    "dispute.already_open": ("该退款已有未结的争议", "This refund already has an open dispute"),
+    "dispute.evidence_required": ("请选择要添加的凭证", "Name the evidence to add"),
+    "dispute.closed": ("争议已结案（{status}）", "The dispute is closed ({status})"),
+    "dispute.invalid_party": (
+        "第三方无效：{party}（mediation、arbitration、acquirer）",
+        "Invalid third party: {party} (mediation, arbitration, acquirer)",
+    ),
+    "dispute.invalid_outcome": (
+        "结果无效：{outcome}（upheld、rejected）",
+        "Invalid outcome: {outcome} (upheld, rejected)",
+    ),
+    "dispute.amount_required": ("支持争议时须填写退款金额", "An upheld dispute needs the amount to refund"),
+    "dispute.concurrent_update": (
+        "争议已被他人修改，请刷新后重试",
+        "The dispute was changed meanwhile; reload and try again",
+    ),
+    "dispute.invalid_status": ("争议状态无效：{status}", "Invalid dispute status: {status}"),
+    # the console's pages
+    "notify.payload_line": (
+        "每行写“服务商字段 = 我方字段”：{line}",
+        "Write one 'provider field = our field' a line: {line}",
+    ),
+}

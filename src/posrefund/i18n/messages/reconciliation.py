@@ -1,0 +1,66 @@
+"""Messages of reconciliation and wrong charges: code → (zh, en)."""
+
+from __future__ import annotations
+
+MESSAGES_RECON: dict[str, tuple[str, str]] = {
+    "recon.invalid_source": (
+        "对账渠道无效：{source}（card / wechat / alipay）",
+        "Invalid channel: {source} (card / wechat / alipay)",
+    ),
+    "recon.bad_file": ("对账文件无法读取：{detail}", "The settlement file cannot be read: {detail}"),
+    "recon.file_too_large": (
+        "对账文件过大（上限 {max_bytes} 字节）",
+        "The settlement file is too large (limit {max_bytes} bytes)",
+    ),
+    "recon.file_not_found": ("对账文件不存在", "Settlement file not found"),
+    "recon.file_wrong_source": (
+        "文件 {file_id} 属于渠道 {source}，不能用于本次对账",
+        "File {file_id} belongs to channel {source} and cannot be used in this run",
+    ),
+    "recon.no_files": (
+        "该日期范围内没有已导入的 {source} 对账文件",
+        "No imported {source} settlement file covers these dates",
+    ),
+    "recon.range_too_long": ("对账日期范围最多 {max_days} 天", "A reconciliation covers at most {max_days} days"),
+    "recon.invalid_window": (
+        "重复扣款时间窗口须在 0 到 {max_seconds} 秒之间",
+        "The duplicate window must be 0 to {max_seconds} seconds",
+    ),
+    "recon.invalid_fee_rate": (
+        "渠道 {channel} 的费率设置无效（基点 0–1000）",
+        "Invalid fee rate for channel {channel} (0–1000 basis points)",
+    ),
+    "recon.run_not_found": ("对账批次不存在", "Reconciliation run not found"),
+    "recon.invalid_class": ("差错类型无效：{value}", "Invalid discrepancy class: {value}"),
+    "recon.discrepancy_not_found": ("差错记录不存在", "Discrepancy not found"),
+    "recon.not_recoverable": (
+        "该差错不是“渠道已退款而本系统未完成”，不能据此补记退款成功（当前：{current}）",
+        "Not a refund the channel paid and we did not record: it cannot be recovered (now: {current})",
+    ),
+    "recon.already_resolved": ("该差错已处理（{resolution}）", "This discrepancy is already handled ({resolution})"),
+    "recon.case_exists": (
+        "该差错已建立错收工单 {wrong_charge_id}",
+        "This discrepancy already has wrong-charge case {wrong_charge_id}",
+    ),
+    "recon.wrong_charge_not_found": ("错收工单不存在", "Wrong-charge case not found"),
+    "recon.invalid_field": ("字段 {field} 的值无效：{value}", "Invalid value for {field}: {value}"),
+    "recon.case_changed": (
+        "错收工单已被他人修改，请刷新后重试",
+        "The wrong-charge case changed meanwhile; reload and try again",
+    ),
+    "recon.correction_started": (
+        "更正退款已发起（退款单 {refund_id}）",
+        "The correction refund was already started (refund {refund_id})",
+    ),
+    "recon.no_sale": (
+        "本系统没有对应的消费记录，无法按正常流程退款；请先补录该笔消费",
+        "There is no sale of ours to refund through the normal flow; record the sale first",
+    ),
+    "recon.amount_required": ("请填写更正退款金额", "Give the amount of the correction refund"),
+    "request.bad_page": ("分页参数无效", "Invalid page parameters"),
+    # the console's pages
+    "recon.job_not_found": ("该处理任务不存在或已过期", "This task does not exist or has expired"),
+    "recon.file_required": ("请选择要导入的对账文件", "Choose the settlement file to import"),
+    "recon.file_empty": ("文件为空", "The file is empty"),
+    "recon.note_required": ("请填写联系内容", "Say what was told to the customer"),
+}
