@@ -1,0 +1,77 @@
+"""The schema, in SQLAlchemy Core, one module a concept. Alembic migrations build it; the tables here are their
+mirror, all in one ``metadata``."""
+
+from posrefund.adapters.db.tables.columns import AUTO_ID, ID, UTCDateTime, metadata, naming
+from posrefund.adapters.db.tables.ledger import evidence, refunds, sales
+from posrefund.adapters.db.tables.merchants import api_keys, merchants, policies, stores, terminals, users
+from posrefund.adapters.db.tables.notifications import (
+    contact_log,
+    disputes,
+    followups,
+    notifications,
+    notify_attempts,
+    notify_contacts,
+    notify_gateways,
+    notify_optouts,
+    notify_templates,
+)
+from posrefund.adapters.db.tables.reconciliation import (
+    recon_discrepancies,
+    recon_fee_rates,
+    recon_found,
+    recon_matches,
+    recon_runs,
+    settlement_bad_lines,
+    settlement_files,
+    settlement_lines,
+    wrong_charges,
+)
+from posrefund.adapters.db.tables.records import (
+    audit_events,
+    audit_heads,
+    calendar_overrides,
+    callback_notices,
+    idempotency,
+    outbox,
+)
+
+__all__ = [
+    "AUTO_ID",
+    "ID",
+    "UTCDateTime",
+    "api_keys",
+    "audit_events",
+    "audit_heads",
+    "calendar_overrides",
+    "callback_notices",
+    "contact_log",
+    "disputes",
+    "evidence",
+    "followups",
+    "idempotency",
+    "merchants",
+    "metadata",
+    "naming",
+    "notifications",
+    "notify_attempts",
+    "notify_contacts",
+    "notify_gateways",
+    "notify_optouts",
+    "notify_templates",
+    "outbox",
+    "policies",
+    "recon_discrepancies",
+    "recon_fee_rates",
+    "recon_found",
+    "recon_matches",
+    "recon_runs",
+    "refunds",
+    "sales",
+    "settlement_bad_lines",
+    "settlement_files",
+    "settlement_lines",
+    "stores",
+    "terminals",
+    "users",
+    "wrong_charges",
+]

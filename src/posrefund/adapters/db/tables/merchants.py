@@ -1,0 +1,75 @@
+"""Who uses the service: merchants, their stores and terminals, staff accounts, API keys and refund policies."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+
+from posrefund.adapters.db.tables.columns import ID, changed_by, id_key, merchant_ref, metadata, moment
+
+merchants = Table(
+    "merchants",
+    metadata,
+    id_key(),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("contact_phone", String(40), nullable=False, server_default=""),
+    moment("created_at"),
+)
+
+stores = Table(
+    "stores",
+    metadata,
+    id_key(),
+    merchant_ref(index=True),
+    Column("name", String(200), nullable=False),
+    Column("address", String(400), nullable=False, server_default=""),
+    moment("created_at"),
+)
+
+terminals = Table(
+    "terminals",
+    metadata,
+    id_key(),
+    merchant_ref(),
+    Column("store_id", ID, ForeignKey("stores.id"), nullable=False),
+    Column("terminal_no", String(16), nullable=False),
+    Column("device_sn", String(64), nullable=False),
+    moment("created_at"),
+    UniqueConstraint("merchant_id", "terminal_no"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    id_key(),
+    Column("merchant_id", ID, ForeignKey("merchants.id"), nullable=True, index=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    moment("locked_until", nullable=True),
+    moment("created_at"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    id_key(),
+    merchant_ref(),
+    Column("terminal_id", ID, ForeignKey("terminals.id"), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("role", String(32), nullable=False),
+    moment("created_at"),
+    moment("revoked_at", nullable=True),
+)
+
+policies = Table(
+    "policies",
+    metadata,
+    merchant_ref(primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    *changed_by(),
+)
