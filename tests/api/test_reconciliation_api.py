@@ -33,7 +33,7 @@ def test_upload_run_page_export_and_correct(
     r = client.put(f"{P}/fee-rates", json={"channel": "wechat", "rate_bp": 38}, headers=auth("a.admin"))
     assert r.status_code == 200, r.text
     with deps.uow(readonly=True) as uow:
-        rows = list(uow.recon.ledger_sales(m.id, ["wechat"], day, day))
+        rows = list(uow.ledger.ledger_sales(m.id, ["wechat"], day, day))
     path = tmp_path / "bill.csv"
     from_ledger(
         path, "wechat", day, rows, [], Faults(missing_here=2, fee_mismatch=1), {"wechat": FeeRate("wechat", 38)}, seed=7

@@ -69,8 +69,8 @@ def upload(b: Browser, path: Path, source: str) -> Any:
 
 def wechat_bill(deps: Deps, m: Merchant, tmp: Path, faults: Faults, day: date) -> tuple[Path, str]:
     with deps.uow(readonly=True) as uow:
-        sale_rows = list(uow.recon.ledger_sales(m.id, ["wechat"], day, day))
-        refund_rows = list(uow.recon.ledger_refunds(m.id, ["wechat"], day, day))
+        sale_rows = list(uow.ledger.ledger_sales(m.id, ["wechat"], day, day))
+        refund_rows = list(uow.ledger.ledger_refunds(m.id, ["wechat"], day, day))
     path = tmp / f"wechat-{day}.csv"
     from_ledger(path, "wechat", day, sale_rows, refund_rows, faults, {"wechat": FeeRate("wechat", 38)})
     return path, day.isoformat()

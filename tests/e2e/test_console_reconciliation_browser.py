@@ -32,7 +32,7 @@ def test_finance_reconciles_a_bill_and_opens_a_wrong_charge_case(page: Page, liv
     )
     day = deps.local_date(first.paid_at)
     with deps.uow(readonly=True) as uow:
-        sale_rows = list(uow.recon.ledger_sales(m.id, ["wechat"], day, day))
+        sale_rows = list(uow.ledger.ledger_sales(m.id, ["wechat"], day, day))
     bill = tmp_path / f"wechat-{day}.csv"
     from_ledger(bill, "wechat", day, sale_rows, [], Faults(missing_here=2), {"wechat": FeeRate("wechat", 38)})
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
-from posrefund.adapters.db.repositories.core import audit_fields
+from posrefund.adapters.db.repositories.audit import audit_fields
 from posrefund.adapters.settlement import file_fingerprint, parse_card_settlement, parse_wechat_bill
 from posrefund.demo.settlement import Faults, from_ledger
 from posrefund.domain.errors import Conflict, Forbidden, Invalid, NotFound
@@ -34,8 +34,8 @@ S = RefundStatus
 def bill_for(deps: Deps, m: Merchant, tmp: Path, day: date, faults: Faults | None = None) -> Path:
     """The WeChat bill the channel would send for what merchant ``m`` recorded on ``day``."""
     with deps.uow(readonly=True) as uow:
-        sale_rows = list(uow.recon.ledger_sales(m.id, ["wechat"], day, day))
-        refund_rows = list(uow.recon.ledger_refunds(m.id, ["wechat"], day, day))
+        sale_rows = list(uow.ledger.ledger_sales(m.id, ["wechat"], day, day))
+        refund_rows = list(uow.ledger.ledger_refunds(m.id, ["wechat"], day, day))
     path = tmp / f"wechat-{day}.csv"
     from_ledger(path, "wechat", day, sale_rows, refund_rows, faults or Faults(), {"wechat": FeeRate("wechat", 38)})
     return path

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import FastResult, Prebuilt
-from posrefund.adapters.db.repositories.core import GET_SALE, RESERVE
+from posrefund.adapters.db.repositories.sales import GET_SALE, RESERVE
 from posrefund.domain.sale import Sale
 from posrefund.service.deps import Deps
 from tests.conftest import World

@@ -58,7 +58,7 @@ def _evidence(uow: UnitOfWork, merchant_id: str, ids: list[str]) -> list[str]:
 
 
 def _load(uow: UnitOfWork, actor: Actor, dispute_id: str) -> tuple[dict[str, Any], RefundCase]:
-    row = uow.notify.get_dispute(actor.merchant_id or "", dispute_id)
+    row = uow.disputes.get_dispute(actor.merchant_id or "", dispute_id)
     if row is None:
         raise NotFound("dispute.not_found")
     case = load_case(uow, actor, row["case_id"])
@@ -66,7 +66,7 @@ def _load(uow: UnitOfWork, actor: Actor, dispute_id: str) -> tuple[dict[str, Any
 
 
 def _save(uow: UnitOfWork, row: dict[str, Any], values: dict[str, Any]) -> None:
-    if not uow.notify.save_dispute(row["id"], int(row["version"]), values):
+    if not uow.disputes.save_dispute(row["id"], int(row["version"]), values):
         raise Conflict("dispute.concurrent_update")
     row.update(values, version=int(row["version"]) + 1)
 
@@ -103,7 +103,7 @@ def open_dispute(
     now = deps.clock.now()
     with deps.uow() as uow:
         case = load_case(uow, actor, case_id)
-        if any(d["status"] in OPEN for d in uow.notify.list_disputes(case.merchant_id, None, case.id, 100)):
+        if any(d["status"] in OPEN for d in uow.disputes.list_disputes(case.merchant_id, None, case.id, 100)):
             raise Conflict("dispute.already_open")
         evidence = _evidence(uow, case.merchant_id, evidence_ids or [])
         row = {
@@ -124,7 +124,7 @@ def open_dispute(
             "closed_at": None,
             "version": 1,
         }
-        uow.notify.add_dispute(row)
+        uow.disputes.add_dispute(row)
         _event(
             uow,
             actor,
@@ -273,7 +273,7 @@ def list_disputes(
     if status not in (None, "open", "escalated", "upheld", "rejected"):
         raise Invalid("dispute.invalid_status", status=status)
     with deps.uow(readonly=True) as uow:
-        rows = uow.notify.list_disputes(actor.merchant_id or "", status, case_id, limit)
+        rows = uow.disputes.list_disputes(actor.merchant_id or "", status, case_id, limit)
     now = deps.clock.now()
     return [with_age(r, now) for r in rows]
 

@@ -56,7 +56,7 @@ def _evidence(uow: UnitOfWork, merchant_id: str, ids: Sequence[str]) -> list[str
 
 
 def _load(uow: UnitOfWork, actor: Actor, wc_id: str) -> dict[str, Any]:
-    wc = uow.recon.get_wrong_charge(actor.merchant_id or "", wc_id)
+    wc = uow.wrong_charges.get_wrong_charge(actor.merchant_id or "", wc_id)
     if wc is None:
         raise NotFound("recon.wrong_charge_not_found")
     return wc
@@ -81,7 +81,7 @@ def open_case(
     merchant_id = actor.merchant_id or ""
     now = deps.clock.now()
     with deps.uow() as uow:
-        d = uow.recon.get_discrepancy(merchant_id, discrepancy_id)
+        d = uow.discrepancies.get_discrepancy(merchant_id, discrepancy_id)
         if d is None:
             raise NotFound("recon.discrepancy_not_found")
         if d["wrong_charge_id"]:
@@ -90,7 +90,7 @@ def open_case(
             raise Conflict("recon.already_resolved", resolution=str(d["resolution"] or "cleared"))
         evidence = _evidence(uow, merchant_id, evidence_ids)
         wc_id = deps.ids.new_id("wch")
-        if not uow.recon.resolve_discrepancy(discrepancy_id, "wrong_charge", wc_id):
+        if not uow.discrepancies.resolve_discrepancy(discrepancy_id, "wrong_charge", wc_id):
             raise Conflict("recon.already_resolved", resolution="wrong_charge")
         row = {
             "id": wc_id,
@@ -114,7 +114,7 @@ def open_case(
             "updated_at": now,
             "version": 0,
         }
-        uow.recon.add_wrong_charge(row)
+        uow.wrong_charges.add_wrong_charge(row)
         record(
             uow,
             actor,
@@ -175,7 +175,7 @@ def update_case(
             return wc
         before = {k: wc[k] for k in changes if k != "contacted_at"}
         wc.update(changes, updated_at=now)
-        if not uow.recon.save_wrong_charge(wc):
+        if not uow.wrong_charges.save_wrong_charge(wc):
             raise Conflict("recon.case_changed")
         action = "wrong_charge.customer_contacted" if "contact_method" in changes else "wrong_charge.updated"
         record(
@@ -217,7 +217,7 @@ def start_correction(
                 raise Conflict("recon.correction_started", refund_id=str(wc["correction_refund_id"]))
             if not wc["sale_id"]:
                 raise Invalid("recon.no_sale")
-            d = uow.recon.get_discrepancy(merchant_id, int(wc["discrepancy_id"]))
+            d = uow.discrepancies.get_discrepancy(merchant_id, int(wc["discrepancy_id"]))
             assert d is not None
             amount = amount_fen
             if amount is None:
@@ -226,7 +226,7 @@ def start_correction(
                 raise Invalid("recon.amount_required")
             wc["status"] = WrongChargeStatus.CORRECTING.value
             wc["updated_at"] = now
-            if not uow.recon.save_wrong_charge(wc):
+            if not uow.wrong_charges.save_wrong_charge(wc):
                 raise Conflict("recon.case_changed")
             uow.commit()
         case = refunds.request_refund(
@@ -244,7 +244,7 @@ def start_correction(
         )
         with deps.uow() as uow:
             wc["correction_refund_id"] = case.id
-            if not uow.recon.save_wrong_charge(wc):
+            if not uow.wrong_charges.save_wrong_charge(wc):
                 raise Conflict("recon.case_changed")
             links = {"wrong_charge_id": wc_id, "discrepancy_id": wc["discrepancy_id"], "refund_id": case.id}
             record(
@@ -270,7 +270,7 @@ def get_case(deps: Deps, actor: Actor, wc_id: str) -> dict[str, Any]:
     actor.require("recon.read")
     with deps.uow(readonly=True) as uow:
         wc = _load(uow, actor, wc_id)
-        d = uow.recon.get_discrepancy(actor.merchant_id or "", int(wc["discrepancy_id"]))
+        d = uow.discrepancies.get_discrepancy(actor.merchant_id or "", int(wc["discrepancy_id"]))
         refund = (
             uow.refunds.get_case(actor.merchant_id or "", str(wc["correction_refund_id"]))
             if wc["correction_refund_id"]

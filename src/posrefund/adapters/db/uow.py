@@ -12,37 +12,51 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
-from posrefund.adapters.db.repositories.core import (
-    AuditSql,
-    CalendarSql,
-    CallbackSql,
-    EvidenceSql,
-    IdempotencySql,
-    MerchantSql,
-    OutboxSql,
-    PolicySql,
-    RefundSql,
-    SaleSql,
-    UserSql,
-)
-from posrefund.adapters.db.repositories.notifications import NotifySql
-from posrefund.adapters.db.repositories.reconciliation import ReconSql  # recon (issue 6)
-from posrefund.adapters.db.repositories.reconciliation_lists import ReconListSql  # crecon (console pages of issue 6)
+from posrefund.adapters.db.repositories.audit import AuditSql
+from posrefund.adapters.db.repositories.calendar import CalendarSql
+from posrefund.adapters.db.repositories.callbacks import CallbackSql
+from posrefund.adapters.db.repositories.contacts import ContactSql
+from posrefund.adapters.db.repositories.discrepancies import DiscrepancySql
+from posrefund.adapters.db.repositories.disputes import DisputeSql
+from posrefund.adapters.db.repositories.evidence import EvidenceSql
+from posrefund.adapters.db.repositories.fee_rates import FeeRateSql
+from posrefund.adapters.db.repositories.follow_ups import FollowUpSql
+from posrefund.adapters.db.repositories.idempotency import IdempotencySql
+from posrefund.adapters.db.repositories.ledger import LedgerSql
+from posrefund.adapters.db.repositories.merchants import MerchantSql
+from posrefund.adapters.db.repositories.notifications import NotificationSql
+from posrefund.adapters.db.repositories.notify_settings import NotifySettingsSql
+from posrefund.adapters.db.repositories.outbox import OutboxSql
+from posrefund.adapters.db.repositories.policies import PolicySql
+from posrefund.adapters.db.repositories.recon_runs import ReconRunSql
+from posrefund.adapters.db.repositories.refunds import RefundSql
+from posrefund.adapters.db.repositories.sales import SaleSql
+from posrefund.adapters.db.repositories.settlement_files import SettlementFileSql
+from posrefund.adapters.db.repositories.users import UserSql
+from posrefund.adapters.db.repositories.wrong_charges import WrongChargeSql
 from posrefund.ports import (
     AuditRepo,
     CalendarRepo,
     CallbackRepo,
+    ContactRepo,
+    DiscrepancyRepo,
+    DisputeRepo,
     EvidenceRepo,
+    FeeRateRepo,
+    FollowUpRepo,
     IdempotencyRepo,
+    LedgerRepo,
     MerchantRepo,
-    NotifyRepo,
+    NotificationRepo,
+    NotifySettingsRepo,
     Outbox,
     PolicyRepo,
-    ReconListRepo,  # crecon (console pages of issue 6)
-    ReconRepo,
+    ReconRunRepo,
     RefundRepo,
     SaleRepo,
+    SettlementFileRepo,
     UserRepo,
+    WrongChargeRepo,
 )
 
 
@@ -77,6 +91,11 @@ class SqlUnitOfWork:
                 conn = conn.execution_options(posrefund_readonly=True)
             conn.begin()
         self._conn = conn
+        self._bind(conn)
+        return self
+
+    def _bind(self, conn: Connection) -> None:
+        """Every repository, on the unit of work's connection."""
         self.merchants: MerchantRepo = MerchantSql(conn)
         self.users: UserRepo = UserSql(conn)
         self.policies: PolicyRepo = PolicySql(conn)
@@ -88,10 +107,17 @@ class SqlUnitOfWork:
         self.idempotency: IdempotencyRepo = IdempotencySql(conn)
         self.callbacks: CallbackRepo = CallbackSql(conn)
         self.calendar: CalendarRepo = CalendarSql(conn)
-        self.recon: ReconRepo = ReconSql(conn)  # recon (issue 6)
-        self.notify: NotifyRepo = NotifySql(conn)  # notify (issue 5)
-        self.recon_lists: ReconListRepo = ReconListSql(conn)  # crecon (console pages of issue 6)
-        return self
+        self.settlement_files: SettlementFileRepo = SettlementFileSql(conn)
+        self.fee_rates: FeeRateRepo = FeeRateSql(conn)
+        self.recon_runs: ReconRunRepo = ReconRunSql(conn)
+        self.discrepancies: DiscrepancyRepo = DiscrepancySql(conn)
+        self.wrong_charges: WrongChargeRepo = WrongChargeSql(conn)
+        self.ledger: LedgerRepo = LedgerSql(conn)
+        self.notifications: NotificationRepo = NotificationSql(conn)
+        self.contacts: ContactRepo = ContactSql(conn)
+        self.follow_ups: FollowUpRepo = FollowUpSql(conn)
+        self.disputes: DisputeRepo = DisputeSql(conn)
+        self.notify_settings: NotifySettingsRepo = NotifySettingsSql(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -110,19 +136,24 @@ class SqlUnitOfWork:
             self._conn = None
 
     def commit(self) -> None:
-        assert self._conn is not None
-        if self._shared is None:
-            self._conn.commit()
-        elif self._savepoint is not None:
-            self._savepoint.release()
-            self._savepoint = None
+        self._finish(keep=True)
 
     def rollback(self) -> None:
+        self._finish(keep=False)
+
+    def _finish(self, *, keep: bool) -> None:
+        """Commit or roll back the transaction; inside a batch, release or undo only this unit's savepoint."""
         assert self._conn is not None
         if self._shared is None:
-            self._conn.rollback()
+            if keep:
+                self._conn.commit()
+            else:
+                self._conn.rollback()
         elif self._savepoint is not None:
-            self._savepoint.undo()
+            if keep:
+                self._savepoint.release()
+            else:
+                self._savepoint.undo()
             self._savepoint = None
 
 
@@ -171,9 +202,9 @@ class SqlUnitOfWorkFactory:
         that is already open (the API's group commit) they form one savepoint of it."""
         shared: Connection | None = getattr(self._batch, "conn", None)
         if shared is not None:
-            # crecon: inside the group the batch is one savepoint of its own, so a failure part-way also undoes
-            # the units it already released into the group (a refused correction refund left its 错收 case
-            # "correcting" with no refund when run through the console or API on SQLite).
+            # Inside the group the batch is one savepoint of its own, so a failure part-way also undoes the units
+            # it already released into the group (else a refused correction refund would leave its wrong charge
+            # "correcting" with no refund).
             savepoint = _Savepoint(shared)
             try:
                 yield

@@ -412,7 +412,7 @@ def audit_verify(
     merchant: Annotated[str | None, typer.Option("--merchant", "-m")] = None, as_json: JsonOpt = False
 ) -> None:
     """Recompute the hash chain; exit 1 and name the first broken event if any row was altered."""
-    from posrefund.adapters.db.repositories.core import audit_fields
+    from posrefund.adapters.db.repositories.audit import audit_fields
     from posrefund.service import audit
 
     deps = _deps()

@@ -169,9 +169,9 @@ def demo_settlement(
     day = on.date() if on else deps.local_date(deps.clock.now()) - timedelta(days=1)
     with deps.uow(readonly=True) as uow:
         channels = list(SOURCE_CHANNELS[src])
-        sales = list(uow.recon.ledger_sales(mid, channels, day, day))
-        refunds = list(uow.recon.ledger_refunds(mid, channels, day, day))
-        rates = {r.channel: r for r in uow.recon.fee_rates(mid)}
+        sales = list(uow.ledger.ledger_sales(mid, channels, day, day))
+        refunds = list(uow.ledger.ledger_refunds(mid, channels, day, day))
+        rates = {r.channel: r for r in uow.fee_rates.fee_rates(mid)}
     out_dir.mkdir(parents=True, exist_ok=True)
     suffix = {"card": "acquirer.csv", "wechat": "wechatpay-bill.csv", "alipay": "alipay-bill.csv"}[src.value]
     path = out_dir / f"{day:%Y%m%d}-{suffix}"

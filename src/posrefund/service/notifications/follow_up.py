@@ -35,10 +35,10 @@ def sweep(deps: Deps, limit: int = 200) -> int:
     now = deps.clock.now()
     today = deps.local_date(now)
     with deps.uow() as uow:
-        due = uow.notify.cases_needing_followup(today, limit)
+        due = uow.follow_ups.cases_needing_followup(today, limit)
         for merchant_id, case_id in due:
             case = uow.refunds.get_case(merchant_id, case_id)
-            if case is None or not uow.notify.add_followup(
+            if case is None or not uow.follow_ups.add_followup(
                 {"case_id": case.id, "merchant_id": merchant_id, "due_on": today, "status": "open", "created_at": now}
             ):
                 continue
@@ -72,7 +72,7 @@ def list_followups(deps: Deps, actor: Actor, status: str | None = "open", limit:
         raise Invalid("followup.invalid_status", status=status)
     today = deps.local_date(deps.clock.now())
     with deps.uow(readonly=True) as uow:
-        rows = uow.notify.list_followups(actor.merchant_id or "", status, limit)
+        rows = uow.follow_ups.list_followups(actor.merchant_id or "", status, limit)
         for r in rows:
             case = uow.refunds.get_case(actor.merchant_id or "", r["case_id"])
             assert case is not None
@@ -94,10 +94,10 @@ def confirm_receipt(
     False when it was already closed (a second confirmation changes nothing)."""
     if case.status is not RefundStatus.SUCCEEDED:
         raise Conflict("followup.not_paid", current=case.status.value)
-    uow.notify.add_followup(
+    uow.follow_ups.add_followup(
         {"case_id": case.id, "merchant_id": case.merchant_id, "due_on": today, "status": "open", "created_at": now}
     )
-    if not uow.notify.close_followup(
+    if not uow.follow_ups.close_followup(
         case.id, {"closed_at": now, "closed_by": actor.id, "closed_how": how, "note": note}
     ):
         return False
@@ -125,11 +125,11 @@ def close_by_staff(deps: Deps, actor: Actor, case_id: str, note: str) -> dict[st
     now = deps.clock.now()
     with deps.uow() as uow:
         case = load_case(uow, actor, case_id)
-        if uow.notify.followup(case.merchant_id, case.id) is None and case.status is not RefundStatus.SUCCEEDED:
+        if uow.follow_ups.followup(case.merchant_id, case.id) is None and case.status is not RefundStatus.SUCCEEDED:
             raise NotFound("followup.not_found")
         if not confirm_receipt(uow, case, actor, "staff", note, now, deps.local_date(now)):
             raise Conflict("followup.already_closed")
-        row = uow.notify.followup(case.merchant_id, case.id)
+        row = uow.follow_ups.followup(case.merchant_id, case.id)
         uow.commit()
     assert row is not None
     return row
@@ -168,7 +168,7 @@ def log_contact(deps: Deps, actor: Actor, case_id: str, entry: ContactEntry) -> 
             "actor_role": actor.role.value,
             "at": now,
         }
-        uow.notify.add_contact_entry(row)
+        uow.contacts.add_contact_entry(row)
         record(
             uow,
             actor,
@@ -191,7 +191,7 @@ def contacts(deps: Deps, actor: Actor, case_id: str) -> list[dict[str, Any]]:
     actor.require("contact.read")
     with deps.uow(readonly=True) as uow:
         case = load_case(uow, actor, case_id)
-        return uow.notify.contact_entries(case.merchant_id, case.id)
+        return uow.contacts.contact_entries(case.merchant_id, case.id)
 
 
 def note_contact(deps: Deps, actor: Actor, case_id: str, *, channel: str, note: str, escalate: bool) -> None:

@@ -63,7 +63,7 @@ class NotifyRouter:
     _built: dict[tuple[str, str, str], Notifier] = field(default_factory=dict)
 
     def gateway(self, deps: Deps, uow: UnitOfWork, merchant_id: str, channel: str) -> Notifier | None:
-        row = uow.notify.gateway(merchant_id, channel) if channel != NotifyChannel.EMAIL else None
+        row = uow.notify_settings.gateway(merchant_id, channel) if channel != NotifyChannel.EMAIL else None
         if row is not None and self.build_gateway is not None:
             key = (merchant_id, channel, str(row["updated_at"]))
             if key not in self._built:
@@ -84,7 +84,7 @@ def _audit(uow: UnitOfWork, case: RefundCase, action: str, at: datetime, reason:
 
 def _targets(deps: Deps, uow: UnitOfWork, case: RefundCase) -> tuple[list[tuple[str, str]], str, bool]:
     """(channel, masked address) the customer can be reached on, their language, and whether they opted out."""
-    contact = uow.notify.contact(case.id) or {}
+    contact = uow.contacts.contact(case.id) or {}
     customer = uow.refunds.customer(case.id)
     out: list[tuple[str, str]] = []
     if customer.phone_enc:
@@ -94,7 +94,7 @@ def _targets(deps: Deps, uow: UnitOfWork, case: RefundCase) -> tuple[list[tuple[
     if contact.get("email_enc"):
         out.append((NotifyChannel.EMAIL.value, str(contact["email_masked"])))
     opted = bool(contact.get("opted_out")) or bool(
-        customer.phone_index and uow.notify.phone_opted_out(case.merchant_id, customer.phone_index)
+        customer.phone_index and uow.contacts.phone_opted_out(case.merchant_id, customer.phone_index)
     )
     return out, str(contact.get("language") or "zh"), opted
 
@@ -132,7 +132,7 @@ def schedule(
             "last_error": reason,
             "created_at": now,
         }
-        if not uow.notify.add_notification(row):
+        if not uow.notifications.add_notification(row):
             continue
         if reason:
             _audit(
@@ -155,7 +155,7 @@ def fan_out(deps: Deps, router: NotifyRouter, limit: int = 200) -> int:
     """Turn unprocessed case events into notifications. Returns how many events were processed."""
     now = deps.clock.now()
     with deps.uow() as uow:
-        rows = uow.notify.pending_case_events(now, limit)
+        rows = uow.notifications.pending_case_events(now, limit)
         cases: dict[str, RefundCase | None] = {}
         for row in rows:
             payload = json.loads(row["payload"])
@@ -168,7 +168,7 @@ def fan_out(deps: Deps, router: NotifyRouter, limit: int = 200) -> int:
             case = cases[case_id]
             if case is not None:
                 schedule(deps, uow, case, event, f"ev{int(row['id']):010d}", now)
-        uow.notify.mark_events_done([int(r["id"]) for r in rows], now)
+        uow.notifications.mark_events_done([int(r["id"]) for r in rows], now)
         uow.commit()
     return len(rows)
 
@@ -207,7 +207,7 @@ def render(
 ) -> tuple[str, str]:
     """Subject and text from the merchant's template (or the default); a stored template that no longer
     renders falls back to the default rather than leaving the customer untold."""
-    custom = uow.notify.template(merchant_id, event.value, language)
+    custom = uow.notify_settings.template(merchant_id, event.value, language)
     for subject, body in [c for c in (custom, default_template(event, language)) if c is not None]:
         try:
             return render_text(subject, values), render_text(body, values)
@@ -220,7 +220,7 @@ def _address(deps: Deps, uow: UnitOfWork, case_id: str, channel: str) -> str | N
     if channel == NotifyChannel.SMS:
         enc = uow.refunds.customer(case_id).phone_enc
     else:
-        contact = uow.notify.contact(case_id) or {}
+        contact = uow.contacts.contact(case_id) or {}
         enc = contact.get("email_enc" if channel == NotifyChannel.EMAIL else "wechat_openid_enc")
     return deps.cipher.decrypt(enc) if enc else None
 
@@ -235,7 +235,7 @@ class _Claim:
 
 
 def _finish(uow: UnitOfWork, case: RefundCase, n: dict[str, Any], status: Delivery, reason: str, now: datetime) -> None:
-    uow.notify.update_notification(
+    uow.notifications.update_notification(
         n["id"], int(n["attempts"]), {"status": status.value, "last_error": reason, "next_attempt_at": None}
     )
     _audit(
@@ -254,7 +254,7 @@ def _finish(uow: UnitOfWork, case: RefundCase, n: dict[str, Any], status: Delive
 def _claim(deps: Deps, router: NotifyRouter, notification_id: str) -> _Claim | None:
     now = deps.clock.now()
     with deps.uow() as uow:
-        n = uow.notify.get_notification(notification_id)
+        n = uow.notifications.get_notification(notification_id)
         if n is None or n["status"] not in (Delivery.PENDING, Delivery.SENDING):
             return None
         if n["next_attempt_at"] is None or n["next_attempt_at"] > now:
@@ -277,7 +277,7 @@ def _claim(deps: Deps, router: NotifyRouter, notification_id: str) -> _Claim | N
             uow.commit()
             return None
         attempt = int(n["attempts"]) + 1
-        claimed = uow.notify.update_notification(
+        claimed = uow.notifications.update_notification(
             n["id"],
             int(n["attempts"]),
             {
@@ -299,7 +299,7 @@ def _record(deps: Deps, claim: _Claim, result: SendResult) -> None:
     delay = retry_delay(claim.attempt)
     outcome = "sent" if result.ok else "retry" if result.retryable and delay is not None else "failed"
     with deps.uow() as uow:
-        uow.notify.add_attempt(
+        uow.notifications.add_attempt(
             {
                 "notification_id": n["id"],
                 "at": now,
@@ -326,9 +326,9 @@ def _record(deps: Deps, claim: _Claim, result: SendResult) -> None:
             }
         else:
             values = {"status": Delivery.FAILED.value, "next_attempt_at": None, "last_error": result.error[:300]}
-        current = uow.notify.get_notification(n["id"])
+        current = uow.notifications.get_notification(n["id"])
         if current is not None and current["status"] != Delivery.SENT and int(current["attempts"]) == claim.attempt:
-            uow.notify.update_notification(n["id"], claim.attempt, values)
+            uow.notifications.update_notification(n["id"], claim.attempt, values)
         _audit(
             uow,
             claim.case,
@@ -367,7 +367,7 @@ def sweep(deps: Deps, router: NotifyRouter, limit: int = 100) -> int:
     """One round for the worker: fan out new case events, then send what is due. Returns work done."""
     events = fan_out(deps, router)
     with deps.uow(readonly=True) as uow:
-        due = uow.notify.due_notifications(deps.clock.now(), limit)
+        due = uow.notifications.due_notifications(deps.clock.now(), limit)
     sent = 0
     for notification_id in due:
         try:

@@ -80,7 +80,7 @@ def set_contact(deps: Deps, actor: Actor, case_id: str, inp: ContactInput) -> di
             row["opted_out"] = inp.opted_out
             changed.append("opted_out")
         row["updated_at"] = now
-        uow.notify.put_contact(row)
+        uow.contacts.put_contact(row)
         record(
             uow,
             actor,
@@ -121,7 +121,7 @@ def opt_out(deps: Deps, actor: Actor, case_id: str, scope: str, source: str = "s
 
 def contact_row(uow: UnitOfWork, case: RefundCase) -> dict[str, Any]:
     """The case's notification contact as stored, or the default one (Chinese, no address, not opted out)."""
-    return uow.notify.contact(case.id) or {
+    return uow.contacts.contact(case.id) or {
         "case_id": case.id,
         "merchant_id": case.merchant_id,
         "language": "zh",
@@ -138,11 +138,11 @@ def apply_opt_out(uow: UnitOfWork, actor: Actor, case: RefundCase, scope: str, s
     row = contact_row(uow, case)
     row["opted_out"] = True
     row["updated_at"] = now
-    uow.notify.put_contact(row)
+    uow.contacts.put_contact(row)
     if scope == "customer":
         phone_index = uow.refunds.customer(case.id).phone_index
         if phone_index:
-            uow.notify.put_phone_optout(case.merchant_id, phone_index, source, now)
+            uow.contacts.put_phone_optout(case.merchant_id, phone_index, source, now)
     record(
         uow,
         actor,
@@ -162,9 +162,9 @@ def case_notifications(deps: Deps, actor: Actor, case_id: str) -> dict[str, Any]
     actor.require("notify.read")
     with deps.uow(readonly=True) as uow:
         case = load_case(uow, actor, case_id)
-        rows = uow.notify.notifications_for(case.id)
-        attempts = uow.notify.attempts_for([r["id"] for r in rows])
-        contact = uow.notify.contact(case.id)
+        rows = uow.notifications.notifications_for(case.id)
+        attempts = uow.notifications.attempts_for([r["id"] for r in rows])
+        contact = uow.contacts.contact(case.id)
         phone = uow.refunds.customer(case.id).phone_masked
     by_id: dict[str, list[dict[str, Any]]] = {}
     for a in attempts:
@@ -180,7 +180,7 @@ def list_templates(deps: Deps, actor: Actor) -> list[dict[str, Any]]:
     """Every event × language: the merchant's own template where there is one, else the default."""
     actor.require("notify.read")
     with deps.uow(readonly=True) as uow:
-        own = {(r["event"], r["language"]): r for r in uow.notify.templates(actor.merchant_id or "")}
+        own = {(r["event"], r["language"]): r for r in uow.notify_settings.templates(actor.merchant_id or "")}
     out = []
     for event in NotifyEvent:
         for lang in LANGUAGES:
@@ -199,7 +199,7 @@ def put_template(deps: Deps, actor: Actor, event: str, language: str, subject: s
     ev, lang = notification_templates.validate(event, language, subject, body)
     now = deps.clock.now()
     with deps.uow() as uow:
-        uow.notify.put_template(
+        uow.notify_settings.put_template(
             {
                 "merchant_id": actor.merchant_id,
                 "event": ev.value,
@@ -223,7 +223,7 @@ def reset_template(deps: Deps, actor: Actor, event: str, language: str) -> None:
         raise NotFound("notify.template_not_found") from None
     now = deps.clock.now()
     with deps.uow() as uow:
-        if not uow.notify.delete_template(actor.merchant_id or "", ev.value, language):
+        if not uow.notify_settings.delete_template(actor.merchant_id or "", ev.value, language):
             raise NotFound("notify.template_not_found")
         record(uow, actor, actor.merchant_id, "notify.template_reset", now, notify_event=ev.value, language=language)
         uow.commit()
@@ -254,9 +254,9 @@ def put_gateway(deps: Deps, actor: Actor, kind: str, doc: dict[str, Any], creden
     validate_gateway(kind, doc)
     now = deps.clock.now()
     with deps.uow() as uow:
-        old = uow.notify.gateway(actor.merchant_id or "", kind)
+        old = uow.notify_settings.gateway(actor.merchant_id or "", kind)
         enc = deps.cipher.encrypt(credential) if credential else (old["credential_enc"] if old else None)
-        uow.notify.put_gateway(
+        uow.notify_settings.put_gateway(
             {
                 "merchant_id": actor.merchant_id,
                 "kind": kind,
@@ -287,5 +287,5 @@ def gateway_view(kind: str, doc: dict[str, Any], has_credential: bool) -> dict[s
 def list_gateways(deps: Deps, actor: Actor) -> list[dict[str, Any]]:
     actor.require("notify.configure")
     with deps.uow(readonly=True) as uow:
-        rows = uow.notify.gateways(actor.merchant_id or "")
+        rows = uow.notify_settings.gateways(actor.merchant_id or "")
     return [gateway_view(r["kind"], json.loads(r["document"]), r["credential_enc"] is not None) for r in rows]

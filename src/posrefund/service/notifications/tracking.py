@@ -20,7 +20,7 @@ def _case(deps: Deps, uow: UnitOfWork, token: str) -> RefundCase:
     """Raises ``tracking_links.LinkRefused`` for a forged, changed or expired token. A signed link names
     only the case; the merchant is whichever owns it."""
     case_id = tracking_links.verify(deps.secret_key, token, deps.clock.now())
-    merchant_id = uow.notify.case_merchant(case_id)
+    merchant_id = uow.refunds.case_merchant(case_id)
     case = uow.refunds.get_case(merchant_id, case_id) if merchant_id else None
     if case is None:
         raise NotFound("refund.not_found")
@@ -36,8 +36,8 @@ def page(deps: Deps, token: str, language: str) -> dict[str, Any]:
         case = _case(deps, uow, token)
         merchant = uow.merchants.get_merchant(case.merchant_id) or {}
         sale = uow.sales.get_sale(case.merchant_id, case.sale_id)
-        fu = uow.notify.followup(case.merchant_id, case.id)
-        contact = uow.notify.contact(case.id) or {}
+        fu = uow.follow_ups.followup(case.merchant_id, case.id)
+        contact = uow.contacts.contact(case.id) or {}
     return {
         "refund_no": case.refund_no,
         "status": case.status.value,

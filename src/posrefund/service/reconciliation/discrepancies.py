@@ -48,9 +48,9 @@ def list_discrepancies(
     if offset < 0:
         raise Invalid("request.bad_page")
     with deps.uow(readonly=True) as uow:
-        if uow.recon.get_run(actor.merchant_id or "", run_id) is None:
+        if uow.recon_runs.get_run(actor.merchant_id or "", run_id) is None:
             raise NotFound("recon.run_not_found")
-        return uow.recon.discrepancies(
+        return uow.discrepancies.discrepancies(
             actor.merchant_id or "", run_id, klass, max(1, min(limit, PAGE_MAX)), offset, include_cleared
         )
 
@@ -62,14 +62,14 @@ def export_discrepancies(deps: Deps, actor: Actor, run_id: str, cls: str | None 
     klass = _class(cls)
     merchant_id = actor.merchant_id or ""
     with deps.uow(readonly=True) as uow:
-        if uow.recon.get_run(merchant_id, run_id) is None:
+        if uow.recon_runs.get_run(merchant_id, run_id) is None:
             raise NotFound("recon.run_not_found")
 
     def rows() -> Iterator[dict[str, Any]]:
         after = 0
         while True:
             with deps.uow(readonly=True) as uow:
-                page = uow.recon.discrepancy_page(merchant_id, run_id, klass, after, 2_000)
+                page = uow.discrepancies.discrepancy_page(merchant_id, run_id, klass, after, 2_000)
             if not page:
                 return
             yield from page
@@ -81,10 +81,10 @@ def export_discrepancies(deps: Deps, actor: Actor, run_id: str, cls: str | None 
 def get_discrepancy(deps: Deps, actor: Actor, discrepancy_id: int) -> dict[str, Any]:
     actor.require("recon.read")
     with deps.uow(readonly=True) as uow:
-        d = uow.recon.get_discrepancy(actor.merchant_id or "", discrepancy_id)
+        d = uow.discrepancies.get_discrepancy(actor.merchant_id or "", discrepancy_id)
         if d is None:
             raise NotFound("recon.discrepancy_not_found")
-        line = uow.recon.line(actor.merchant_id or "", int(d["line_id"])) if d["line_id"] else None
+        line = uow.settlement_files.line(actor.merchant_id or "", int(d["line_id"])) if d["line_id"] else None
     return {**d, "line": line}
 
 
@@ -100,10 +100,10 @@ def recover_refund(deps: Deps, actor: Actor, discrepancy_id: int, reason: str = 
     refuse_card_number(reason, "reason")
     merchant_id = actor.merchant_id or ""
     with deps.uow(readonly=True) as uow:
-        d = uow.recon.get_discrepancy(merchant_id, discrepancy_id)
+        d = uow.discrepancies.get_discrepancy(merchant_id, discrepancy_id)
         if d is None:
             raise NotFound("recon.discrepancy_not_found")
-        line = uow.recon.line(merchant_id, int(d["line_id"])) if d["line_id"] else None
+        line = uow.settlement_files.line(merchant_id, int(d["line_id"])) if d["line_id"] else None
     if d["class"] != DiscrepancyClass.REFUND_STATUS_MISMATCH.value or d["theirs_status"] != "SUCCESS" or line is None:
         raise Conflict("recon.not_recoverable", current=str(d["class"]))
     if d["resolution"]:
@@ -128,7 +128,7 @@ def recover_refund(deps: Deps, actor: Actor, discrepancy_id: int, reason: str = 
                 case.apply_answer(answer, now, "reconciliation")  # failed → abnormal: the answers contradict
             case.resolve(actor, S.SUCCEEDED, why, now)
             case.succeeded_at = line["occurred_at"]
-        if not uow.recon.resolve_discrepancy(discrepancy_id, "recovered"):
+        if not uow.discrepancies.resolve_discrepancy(discrepancy_id, "recovered"):
             raise Conflict("recon.already_resolved", resolution="recovered")
         record(
             uow,

@@ -32,7 +32,7 @@ def put_fee_rate(
     rate = FeeRate(channel, rate_bp, large_rate_bp, large_from_fen)
     now = deps.clock.now()
     with deps.uow() as uow:
-        uow.recon.put_fee_rate(actor.merchant_id or "", rate, actor.id, now)
+        uow.fee_rates.put_fee_rate(actor.merchant_id or "", rate, actor.id, now)
         record(
             uow,
             actor,
@@ -51,7 +51,7 @@ def put_fee_rate(
 def fee_rates(deps: Deps, actor: Actor) -> list[FeeRate]:
     actor.require("recon.read")
     with deps.uow(readonly=True) as uow:
-        return uow.recon.fee_rates(actor.merchant_id or "")
+        return uow.fee_rates.fee_rates(actor.merchant_id or "")
 
 
 # ---- runs --------------------------------------------------------------------------------------------------

@@ -65,11 +65,11 @@ def import_file(
     merchant_id = actor.merchant_id or ""
     now = deps.clock.now()
     with deps.uow() as uow:
-        earlier = uow.recon.file_by_fingerprint(merchant_id, fingerprint)
+        earlier = uow.settlement_files.file_by_fingerprint(merchant_id, fingerprint)
         if earlier is not None:
             return _report(uow, earlier, duplicate=True)
         file_id = deps.ids.new_id("stf")
-        uow.recon.add_file(
+        uow.settlement_files.add_file(
             {
                 "id": file_id,
                 "merchant_id": merchant_id,
@@ -90,7 +90,7 @@ def import_file(
 
         def flush() -> None:
             nonlocal good, bad, first, last
-            g, b, lo, hi = uow.recon.stage(file_id, merchant_id, buf)
+            g, b, lo, hi = uow.settlement_files.stage(file_id, merchant_id, buf)
             good, bad = good + g, bad + b
             first = lo if first is None or (lo is not None and lo < first) else first
             last = hi if last is None or (hi is not None and hi > last) else last
@@ -104,8 +104,8 @@ def import_file(
                 flush()
         if buf:
             flush()
-        uow.recon.finish_file(file_id, good, bad, first, last)
-        uow.recon.refresh_statistics()
+        uow.settlement_files.finish_file(file_id, good, bad, first, last)
+        uow.settlement_files.refresh_statistics()
         record(
             uow,
             actor,
@@ -118,7 +118,7 @@ def import_file(
             lines=good,
             bad_lines=bad,
         )
-        stored = uow.recon.get_file(merchant_id, file_id)
+        stored = uow.settlement_files.get_file(merchant_id, file_id)
         assert stored is not None
         report = _report(uow, stored, duplicate=False)
         uow.commit()
@@ -134,17 +134,17 @@ def _report(uow: UnitOfWork, row: dict[str, Any], duplicate: bool) -> ImportRepo
         bad_lines=int(row["bad_count"]),
         first_date=row["first_date"],
         last_date=row["last_date"],
-        bad=uow.recon.bad_lines(str(row["id"]), limit=20),
+        bad=uow.settlement_files.bad_lines(str(row["id"]), limit=20),
     )
 
 
 def get_file(deps: Deps, actor: Actor, file_id: str, bad_limit: int = 100) -> dict[str, Any]:
     actor.require("recon.read")
     with deps.uow(readonly=True) as uow:
-        row = uow.recon.get_file(actor.merchant_id or "", file_id)
+        row = uow.settlement_files.get_file(actor.merchant_id or "", file_id)
         if row is None:
             raise NotFound("recon.file_not_found")
-        return {**row, "bad": uow.recon.bad_lines(file_id, limit=max(1, min(bad_limit, 1_000)))}
+        return {**row, "bad": uow.settlement_files.bad_lines(file_id, limit=max(1, min(bad_limit, 1_000)))}
 
 
 # ---- fee rates ---------------------------------------------------------------------------------------------

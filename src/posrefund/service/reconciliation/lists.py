@@ -18,14 +18,14 @@ def list_runs(deps: Deps, actor: Actor, limit: int = 50, offset: int = 0) -> tup
     """The merchant's reconciliation runs, the most recently (re)computed first."""
     actor.require("recon.read")
     with deps.uow(readonly=True) as uow:
-        return uow.recon_lists.runs(actor.merchant_id or "", max(1, min(limit, RUNS_PAGE_MAX)), max(0, offset))
+        return uow.recon_runs.runs(actor.merchant_id or "", max(1, min(limit, RUNS_PAGE_MAX)), max(0, offset))
 
 
 def list_files(deps: Deps, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
     """The merchant's latest imported settlement files, newest first."""
     actor.require("recon.read")
     with deps.uow(readonly=True) as uow:
-        return uow.recon_lists.files(actor.merchant_id or "", max(1, min(limit, RUNS_PAGE_MAX)))
+        return uow.settlement_files.files(actor.merchant_id or "", max(1, min(limit, RUNS_PAGE_MAX)))
 
 
 def class_sums(deps: Deps, actor: Actor, run_id: str) -> dict[str, dict[str, int]]:
@@ -33,6 +33,6 @@ def class_sums(deps: Deps, actor: Actor, run_id: str) -> dict[str, dict[str, int
     actor.require("recon.read")
     merchant_id = actor.merchant_id or ""
     with deps.uow(readonly=True) as uow:
-        if uow.recon.get_run(merchant_id, run_id) is None:
+        if uow.recon_runs.get_run(merchant_id, run_id) is None:
             raise NotFound("recon.run_not_found")
-        return uow.recon_lists.class_sums(merchant_id, run_id)
+        return uow.discrepancies.class_sums(merchant_id, run_id)

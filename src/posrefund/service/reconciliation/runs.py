@@ -48,11 +48,11 @@ def reconcile(
     now = deps.clock.now()
     with deps.uow() as uow:
         if file_ids is None:
-            files = uow.recon.files_for(merchant_id, src.value, date_from, date_to)
+            files = uow.settlement_files.files_for(merchant_id, src.value, date_from, date_to)
         else:
             files = []
             for fid in dict.fromkeys(file_ids):
-                row = uow.recon.get_file(merchant_id, fid)
+                row = uow.settlement_files.get_file(merchant_id, fid)
                 if row is None:
                     raise NotFound("recon.file_not_found")
                 if row["source"] != src.value:
@@ -62,7 +62,7 @@ def reconcile(
             raise Invalid("recon.no_files", source=src.value)
         prints = [str(f["fingerprint"]) for f in files]
         key = run_key(merchant_id, f"{src.value}/{window_seconds}", date_from, date_to, prints)
-        run = uow.recon.run_by_key(merchant_id, key)
+        run = uow.recon_runs.run_by_key(merchant_id, key)
         created = run is None
         if run is None:
             run = {
@@ -79,7 +79,7 @@ def reconcile(
                 "created_at": now,
                 "updated_at": now,
             }
-            uow.recon.add_run(run)
+            uow.recon_runs.add_run(run)
         spec = RunSpec(
             run_id=str(run["id"]),
             merchant_id=merchant_id,
@@ -89,17 +89,17 @@ def reconcile(
             file_ids=tuple(run["file_ids"]),
             window_seconds=window_seconds,
         )
-        changes = uow.recon.reconcile(spec, now)
+        changes = uow.recon_runs.reconcile(spec, now)
         totals: dict[str, Any] = {
-            **uow.recon.line_totals(spec),
+            **uow.recon_runs.line_totals(spec),
             "matched_sales": changes["matched_sales"],
             "matched_refunds": changes["matched_refunds"],
-            "discrepancies": {c.value: 0 for c in DiscrepancyClass} | uow.recon.open_counts(spec.run_id),
+            "discrepancies": {c.value: 0 for c in DiscrepancyClass} | uow.discrepancies.open_counts(spec.run_id),
         }
         totals["open_discrepancies"] = sum(totals["discrepancies"].values())
         changed = created or totals != run["totals"] or any(changes[k] for k in ("inserted", "cleared", "reopened"))
         if changed:
-            uow.recon.set_totals(spec.run_id, totals, now)
+            uow.recon_runs.set_totals(spec.run_id, totals, now)
             record(
                 uow,
                 actor,
@@ -141,7 +141,7 @@ def _run_view(run: dict[str, Any], *, created: bool = False, changed: bool = Fal
 def get_run(deps: Deps, actor: Actor, run_id: str) -> dict[str, Any]:
     actor.require("recon.read")
     with deps.uow(readonly=True) as uow:
-        run = uow.recon.get_run(actor.merchant_id or "", run_id)
+        run = uow.recon_runs.get_run(actor.merchant_id or "", run_id)
     if run is None:
         raise NotFound("recon.run_not_found")
     return _run_view(run)

@@ -1,0 +1,200 @@
+"""What a run finds, one kind of finding a statement, into the ``recon_found`` scratch table.
+
+Each step is one ``INSERT … SELECT``; they run in this order (a line already found as a duplicate charge is not
+also reported missing here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, Connection, Select, and_, case, exists, func, insert, literal, or_, select
+
+from posrefund.adapters.db import tables as t
+from posrefund.adapters.db.repositories.recon_scope import F, L, M, R, RunScope, S, lines_of, local_bounds
+from posrefund.domain.reconciliation import DiscrepancyClass as C
+
+_COLUMNS = [
+    "run_id",
+    "class",
+    "line_id",
+    "sale_id",
+    "refund_id",
+    "other_line_id",
+    "ours_fen",
+    "theirs_fen",
+    "ours_status",
+    "theirs_status",
+]
+
+
+def find(conn: Connection, sc: RunScope) -> None:
+    """Every kind of finding of the run, after its matches are in ``recon_matches``."""
+    for step in (
+        _duplicate_charges,
+        _missing_here,
+        _sales_missing_at_channel,
+        _refunds_missing_at_channel,
+        _sale_amount_mismatches,
+        _fee_mismatches,
+        _refund_amount_mismatches,
+        _refund_status_mismatches,
+    ):
+        conn.execute(insert(t.recon_found).from_select(_COLUMNS, step(sc)))
+
+
+def _finding(sc: RunScope, cls: C, **columns: Any) -> Select[Any]:
+    """A select of ``_COLUMNS``: what a kind of finding names, and "none" (0, "", NULL) for the rest."""
+    none_fen = literal(None, type_=BigInteger)
+    row = {
+        "line_id": literal(0),
+        "sale_id": literal(""),
+        "refund_id": literal(""),
+        "other_line_id": literal(0),
+        "ours_fen": none_fen,
+        "theirs_fen": none_fen,
+        "ours_status": literal(""),
+        "theirs_status": literal(""),
+        **columns,
+    }
+    return select(literal(sc.spec.run_id), literal(cls.value), *(row[name] for name in _COLUMNS[2:]))
+
+
+def _duplicate_charges(sc: RunScope) -> Select[Any]:
+    """A sale line with an earlier twin: same payer, amount and terminal within the run's window."""
+    l1 = t.settlement_lines.alias("l1")
+    earlier_twin = (
+        select(func.min(l1.c.id))
+        .where(
+            lines_of(l1.c, sc.spec),
+            l1.c.kind == "sale",
+            l1.c.payer_masked == L.payer_masked,
+            l1.c.amount_fen == L.amount_fen,
+            l1.c.terminal_no == L.terminal_no,
+            l1.c.occurred_epoch >= L.occurred_epoch - sc.spec.window_seconds,
+            or_(
+                l1.c.occurred_epoch < L.occurred_epoch,
+                and_(l1.c.occurred_epoch == L.occurred_epoch, l1.c.id < L.id),
+            ),
+        )
+        .scalar_subquery()
+    )
+    dup = (
+        select(L.id.label("line_id"), L.amount_fen.label("amount_fen"), earlier_twin.label("twin"))
+        .where(sc.lines, L.kind == "sale", L.payer_masked != "")
+        .subquery()
+    )
+    md = t.recon_matches.alias("md")
+    return (
+        _finding(
+            sc,
+            C.DUPLICATE_CHARGE,
+            line_id=dup.c.line_id,
+            sale_id=func.coalesce(md.c.sale_id, ""),
+            other_line_id=dup.c.twin,
+            theirs_fen=dup.c.amount_fen,
+        )
+        .select_from(dup.outerjoin(md, and_(md.c.run_id == sc.spec.run_id, md.c.line_id == dup.c.line_id)))
+        .where(dup.c.twin.is_not(None))
+    )
+
+
+def _missing_here(sc: RunScope) -> Select[Any]:
+    """A settled sale or successful refund line with nothing of ours behind it."""
+    run_id = sc.spec.run_id
+    line_unmatched = ~exists().where(M.run_id == run_id, M.line_id == L.id)
+    not_duplicate = ~exists().where(F.run_id == run_id, F.line_id == L.id, F["class"] == C.DUPLICATE_CHARGE.value)
+    return _finding(sc, C.MISSING_HERE, line_id=L.id, theirs_fen=L.amount_fen, theirs_status=L.refund_status).where(
+        sc.lines, line_unmatched, not_duplicate, or_(L.kind == "sale", L.refund_status == "SUCCESS")
+    )
+
+
+def _sales_missing_at_channel(sc: RunScope) -> Select[Any]:
+    """A sale of ours in no line (unless a successful void cancelled it)."""
+    rv = t.refunds.alias("rv")
+    voided = exists().where(rv.c.sale_id == S.id, rv.c.method == "void", rv.c.status == "succeeded")
+    sale_unmatched = ~exists().where(M.run_id == sc.spec.run_id, M.sale_id == S.id)
+    return _finding(
+        sc, C.MISSING_AT_CHANNEL, sale_id=S.id, ours_fen=S.amount_fen, ours_status=literal("recorded")
+    ).where(sc.sales, sale_unmatched, ~voided)
+
+
+def _refunds_missing_at_channel(sc: RunScope) -> Select[Any]:
+    """A refund of ours that succeeded in the run's days and is in no line."""
+    run_id = sc.spec.run_id
+    start, end = local_bounds(sc.spec.date_from, sc.spec.date_to)
+    refund_unmatched = ~exists().where(M.run_id == run_id, M.refund_id == R.id)
+    sale_seen = exists().where(M.run_id == run_id, M.sale_id == R.sale_id)
+    return _finding(sc, C.MISSING_AT_CHANNEL, refund_id=R.id, ours_fen=R.amount_fen, ours_status=R.status).where(
+        sc.refunds,
+        R.status == "succeeded",
+        R.method.in_(("refund", "void")),
+        R.succeeded_at >= start,
+        R.succeeded_at < end,
+        refund_unmatched,
+        # A same-day void may leave the acquirer's file together with its sale: expected then.
+        or_(R.method != "void", sale_seen),
+    )
+
+
+def _matched_sales() -> Any:
+    return t.recon_matches.join(t.sales, S.id == M.sale_id).join(t.settlement_lines, L.id == M.line_id)
+
+
+def _matched_refunds() -> Any:
+    return t.recon_matches.join(t.refunds, R.id == M.refund_id).join(t.settlement_lines, L.id == M.line_id)
+
+
+def _sale_amount_mismatches(sc: RunScope) -> Select[Any]:
+    return (
+        _finding(sc, C.AMOUNT_MISMATCH, line_id=L.id, sale_id=S.id, ours_fen=S.amount_fen, theirs_fen=L.amount_fen)
+        .select_from(_matched_sales())
+        .where(M.run_id == sc.spec.run_id, L.amount_fen != S.amount_fen)
+    )
+
+
+def _fee_mismatches(sc: RunScope) -> Select[Any]:
+    """A matched sale whose settled fee is not the agreed rate of its amount (rounded half up, in fen)."""
+    fr = t.recon_fee_rates.c
+    bp = case(
+        (and_(fr.large_from_fen.is_not(None), L.amount_fen >= fr.large_from_fen), fr.large_rate_bp),
+        else_=fr.rate_bp,
+    )
+    expected_fee = (L.amount_fen * bp + 5_000) // 10_000  # integer division on both databases
+    return (
+        _finding(sc, C.FEE_MISMATCH, line_id=L.id, sale_id=S.id, ours_fen=expected_fee, theirs_fen=L.fee_fen)
+        .select_from(
+            _matched_sales().join(t.recon_fee_rates, and_(fr.merchant_id == S.merchant_id, fr.channel == S.channel))
+        )
+        .where(M.run_id == sc.spec.run_id, L.amount_fen == S.amount_fen, L.fee_fen != expected_fee)
+    )
+
+
+def _refund_finding(sc: RunScope, cls: C) -> Select[Any]:
+    """A matched refund and its line, both amounts and both statuses."""
+    return _finding(
+        sc,
+        cls,
+        line_id=L.id,
+        refund_id=R.id,
+        ours_fen=R.amount_fen,
+        theirs_fen=L.amount_fen,
+        ours_status=R.status,
+        theirs_status=L.refund_status,
+    ).select_from(_matched_refunds())
+
+
+def _refund_amount_mismatches(sc: RunScope) -> Select[Any]:
+    return _refund_finding(sc, C.AMOUNT_MISMATCH).where(
+        M.run_id == sc.spec.run_id, L.refund_status == "SUCCESS", L.amount_fen != R.amount_fen
+    )
+
+
+def _refund_status_mismatches(sc: RunScope) -> Select[Any]:
+    """The channel says succeeded and we do not, or the channel says failed and we say succeeded."""
+    return _refund_finding(sc, C.REFUND_STATUS_MISMATCH).where(
+        M.run_id == sc.spec.run_id,
+        or_(
+            and_(L.refund_status == "SUCCESS", R.status != "succeeded"),
+            and_(L.refund_status.not_in(("SUCCESS", "PROCESSING")), R.status == "succeeded"),
+        ),
+    )

@@ -1,0 +1,112 @@
+"""Matching a run's settlement lines to the ledger, strongest key first, into the ``recon_matches`` scratch table.
+
+Sales by RRN (card) or our order no. (wallets); then, for card lines, by voucher no. + terminal + amount; refunds
+by our refund_no, then by the channel's reference (card: the refund's RRN). Each side is matched at most once
+per pass (the lowest line id wins; a second line is a duplicate). The statements run in this order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, exists, func, insert, literal, select
+
+from posrefund.adapters.db import tables as t
+from posrefund.adapters.db.repositories.recon_scope import L, M, R, RunScope, S
+from posrefund.domain.reconciliation import Source
+
+_REFUND_KINDS = ("refund", "void")
+
+
+def match(conn: Connection, sc: RunScope) -> None:
+    """Fill the run's matches: sales first, then refunds; the second key of each only for what is still free."""
+    card = sc.spec.source == Source.CARD.value
+    _insert(conn, _sales_by_reference(sc, card))
+    if card:
+        _insert(conn, _card_sales_by_voucher(sc))
+    _insert(conn, _refunds_by_refund_no(sc))
+    if card:
+        _insert(conn, _card_refunds_by_channel_reference(sc))
+
+
+def match_counts(conn: Connection, sc: RunScope) -> dict[str, int]:
+    run = sc.spec.run_id
+    matched_sales = conn.scalar(select(func.count()).where(M.run_id == run, M.sale_id != "")) or 0
+    matched_refunds = conn.scalar(select(func.count()).where(M.run_id == run, M.refund_id != "")) or 0
+    return {"matched_sales": int(matched_sales), "matched_refunds": int(matched_refunds)}
+
+
+def _insert(conn: Connection, q: Select[Any]) -> None:
+    conn.execute(insert(t.recon_matches).from_select(["run_id", "line_id", "sale_id", "refund_id"], q))
+
+
+def _line_free(sc: RunScope) -> Any:
+    return ~exists().where(M.run_id == sc.spec.run_id, M.line_id == L.id)
+
+
+def _sales_by_reference(sc: RunScope, card: bool) -> Select[Any]:
+    """Card lines by RRN, wallet lines by our order no."""
+    key = (L.rrn == S.rrn) if card else (L.merchant_order_no == S.order_no)
+    nonempty = (L.rrn != "") if card else (L.merchant_order_no != "")
+    return (
+        select(literal(sc.spec.run_id), func.min(L.id), S.id, literal(""))
+        .select_from(t.sales.join(t.settlement_lines, and_(L.merchant_id == S.merchant_id, key)))
+        .where(sc.sales, sc.lines, L.kind == "sale", nonempty)
+        .group_by(S.id)
+    )
+
+
+def _card_sales_by_voucher(sc: RunScope) -> Select[Any]:
+    """Card sales not matched by RRN: voucher no. on the same terminal for the same amount."""
+    tm = t.terminals.c
+    sale_free = ~exists().where(M.run_id == sc.spec.run_id, M.sale_id == S.id)
+    return (
+        select(literal(sc.spec.run_id), func.min(L.id), S.id, literal(""))
+        .select_from(
+            t.sales.join(t.terminals, tm.id == S.terminal_id).join(
+                t.settlement_lines,
+                and_(
+                    L.merchant_id == S.merchant_id,
+                    L.voucher_no == S.voucher_no,
+                    L.terminal_no == tm.terminal_no,
+                    L.amount_fen == S.amount_fen,
+                ),
+            )
+        )
+        .where(sc.sales, sc.lines, L.kind == "sale", L.voucher_no != "", sale_free, _line_free(sc))
+        .group_by(S.id)
+    )
+
+
+def _refunds_by_refund_no(sc: RunScope) -> Select[Any]:
+    return (
+        select(literal(sc.spec.run_id), func.min(L.id), literal(""), R.id)
+        .select_from(
+            t.refunds.join(
+                t.settlement_lines, and_(L.merchant_id == R.merchant_id, L.merchant_refund_no == R.refund_no)
+            )
+        )
+        .where(sc.refunds, sc.lines, L.kind.in_(_REFUND_KINDS), L.merchant_refund_no != "")
+        .group_by(R.id)
+    )
+
+
+def _card_refunds_by_channel_reference(sc: RunScope) -> Select[Any]:
+    """Card refunds not matched by our refund no.: the line's RRN is the channel's reference of the refund."""
+    refund_free = ~exists().where(M.run_id == sc.spec.run_id, M.refund_id == R.id)
+    return (
+        select(literal(sc.spec.run_id), func.min(L.id), literal(""), R.id)
+        .select_from(
+            t.refunds.join(t.settlement_lines, and_(L.merchant_id == R.merchant_id, L.rrn == R.channel_refund_id))
+        )
+        .where(
+            sc.refunds,
+            sc.lines,
+            L.kind.in_(_REFUND_KINDS),
+            R.channel_refund_id != "",
+            L.rrn != "",
+            refund_free,
+            _line_free(sc),
+        )
+        .group_by(R.id)
+    )

@@ -1,0 +1,50 @@
+"""Merchants with their stores and terminals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from posrefund.adapters.db import tables
+from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
+
+_M, _ST, _T = tables.merchants.c, tables.stores.c, tables.terminals.c
+
+
+class MerchantSql(Repository):
+    def add_merchant(self, row: dict[str, Any]) -> None:
+        self.c.execute(insert(tables.merchants).values(**row))
+
+    def get_merchant(self, merchant_id: str) -> dict[str, Any] | None:
+        return first_row(self.c, select(tables.merchants).where(_M.id == merchant_id))
+
+    def merchant_code_taken(self, code: str) -> bool:
+        return self.c.execute(select(_M.id).where(_M.code == code)).first() is not None
+
+    def list_merchants(self) -> list[dict[str, Any]]:
+        return all_rows(self.c, select(tables.merchants).order_by(_M.created_at))
+
+    def add_store(self, row: dict[str, Any]) -> None:
+        self.c.execute(insert(tables.stores).values(**row))
+
+    def get_store(self, merchant_id: str, store_id: str) -> dict[str, Any] | None:
+        return first_row(self.c, select(tables.stores).where(_ST.id == store_id, _ST.merchant_id == merchant_id))
+
+    def list_stores(self, merchant_id: str) -> list[dict[str, Any]]:
+        return all_rows(self.c, select(tables.stores).where(_ST.merchant_id == merchant_id).order_by(_ST.created_at))
+
+    def add_terminal(self, row: dict[str, Any]) -> None:
+        self.c.execute(insert(tables.terminals).values(**row))
+
+    def get_terminal(self, merchant_id: str, terminal_id: str) -> dict[str, Any] | None:
+        q = select(tables.terminals).where(_T.id == terminal_id, _T.merchant_id == merchant_id)
+        return first_row(self.c, q)
+
+    def terminal_no_taken(self, merchant_id: str, terminal_no: str) -> bool:
+        q = select(_T.id).where(_T.merchant_id == merchant_id, _T.terminal_no == terminal_no)
+        return self.c.execute(q).first() is not None
+
+    def list_terminals(self, merchant_id: str) -> list[dict[str, Any]]:
+        q = select(tables.terminals).where(_T.merchant_id == merchant_id).order_by(_T.terminal_no)
+        return all_rows(self.c, q)

@@ -1,0 +1,41 @@
+"""A merchant's notification settings: message templates and the gateways that deliver them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+
+from posrefund.adapters.db import tables as t
+from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
+
+_T, _G = t.notify_templates.c, t.notify_gateways.c
+
+
+class NotifySettingsSql(Repository):
+    def template(self, merchant_id: str, event: str, language: str) -> tuple[str, str] | None:
+        q = select(_T.subject, _T.body).where(_T.merchant_id == merchant_id, _T.event == event, _T.language == language)
+        r = self.c.execute(q).first()
+        return (str(r.subject), str(r.body)) if r else None
+
+    def templates(self, merchant_id: str) -> list[dict[str, Any]]:
+        q = select(t.notify_templates).where(_T.merchant_id == merchant_id).order_by(_T.event, _T.language)
+        return all_rows(self.c, q)
+
+    def put_template(self, row: dict[str, Any]) -> None:
+        self.delete_template(row["merchant_id"], row["event"], row["language"])
+        self.c.execute(insert(t.notify_templates).values(**row))
+
+    def delete_template(self, merchant_id: str, event: str, language: str) -> bool:
+        q = delete(t.notify_templates).where(_T.merchant_id == merchant_id, _T.event == event, _T.language == language)
+        return bool(self.c.execute(q).rowcount)
+
+    def gateway(self, merchant_id: str, kind: str) -> dict[str, Any] | None:
+        return first_row(self.c, select(t.notify_gateways).where(_G.merchant_id == merchant_id, _G.kind == kind))
+
+    def gateways(self, merchant_id: str) -> list[dict[str, Any]]:
+        return all_rows(self.c, select(t.notify_gateways).where(_G.merchant_id == merchant_id).order_by(_G.kind))
+
+    def put_gateway(self, row: dict[str, Any]) -> None:
+        self.c.execute(delete(t.notify_gateways).where(_G.merchant_id == row["merchant_id"], _G.kind == row["kind"]))
+        self.c.execute(insert(t.notify_gateways).values(**row))

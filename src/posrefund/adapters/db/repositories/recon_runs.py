@@ -1,0 +1,90 @@
+"""Reconciliation runs: one a merchant's channel, date range and file set; running one again updates it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+
+from posrefund.adapters.db import tables as t
+from posrefund.adapters.db.repositories.discrepancies import merge_findings
+from posrefund.adapters.db.repositories.findings import find
+from posrefund.adapters.db.repositories.matching import match, match_counts
+from posrefund.adapters.db.repositories.recon_scope import F, L, M, S, run_scope
+from posrefund.adapters.db.repositories.rows import Repository, row_dict
+from posrefund.ports import RunSpec
+
+_RR = t.recon_runs.c
+
+
+def _run_row(r: Any) -> dict[str, Any]:
+    """A run's row with its JSON columns (file set, totals) decoded."""
+    row = row_dict(r)
+    row["file_ids"] = json.loads(row["file_ids"])
+    row["totals"] = json.loads(row["totals"])
+    return row
+
+
+class ReconRunSql(Repository):
+    def run_by_key(self, merchant_id: str, key: str) -> dict[str, Any] | None:
+        r = self.c.execute(select(t.recon_runs).where(_RR.merchant_id == merchant_id, _RR.run_key == key)).first()
+        return _run_row(r) if r else None
+
+    def get_run(self, merchant_id: str, run_id: str) -> dict[str, Any] | None:
+        r = self.c.execute(select(t.recon_runs).where(_RR.merchant_id == merchant_id, _RR.id == run_id)).first()
+        return _run_row(r) if r else None
+
+    def runs(self, merchant_id: str, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """The merchant's runs, latest first, and how many there are (the console's list)."""
+        where = _RR.merchant_id == merchant_id
+        total = int(self.c.scalar(select(func.count()).select_from(t.recon_runs).where(where)) or 0)
+        q = select(t.recon_runs).where(where).order_by(_RR.updated_at.desc(), _RR.id.desc()).limit(limit).offset(offset)
+        return [_run_row(r) for r in self.c.execute(q)], total
+
+    def add_run(self, row: dict[str, Any]) -> None:
+        self.c.execute(
+            insert(t.recon_runs).values(
+                **{**row, "file_ids": json.dumps(row["file_ids"]), "totals": json.dumps(row["totals"], sort_keys=True)}
+            )
+        )
+
+    def set_totals(self, run_id: str, totals: dict[str, Any], now: datetime) -> None:
+        self.c.execute(
+            update(t.recon_runs)
+            .where(_RR.id == run_id)
+            .values(totals=json.dumps(totals, sort_keys=True), updated_at=now)
+        )
+
+    def reconcile(self, spec: RunSpec, now: datetime) -> dict[str, int]:
+        """Match, classify, merge into the run's discrepancies; returns what changed and the match counts."""
+        scope = run_scope(spec)
+        match(self.c, scope)
+        counts = match_counts(self.c, scope)
+        find(self.c, scope)
+        changed = merge_findings(self.c, scope, now)
+        self.c.execute(delete(t.recon_found).where(F.run_id == spec.run_id))
+        self.c.execute(delete(t.recon_matches).where(M.run_id == spec.run_id))
+        return {**counts, **changed}
+
+    def line_totals(self, spec: RunSpec) -> dict[str, int]:
+        """Counts and sums of the run's lines by kind, and of its ledger's sales."""
+        sc = run_scope(spec)
+        q = (
+            select(
+                L.kind, func.count(), func.coalesce(func.sum(L.amount_fen), 0), func.coalesce(func.sum(L.fee_fen), 0)
+            )
+            .where(sc.lines)
+            .group_by(L.kind)
+        )
+        out: dict[str, int] = {}
+        for kind, n, amount, fee in self.c.execute(q):
+            out[f"lines_{kind}"] = int(n)
+            out[f"lines_{kind}_fen"] = int(amount)
+            out[f"lines_{kind}_fee_fen"] = int(fee)
+        sales_q = select(func.count(), func.coalesce(func.sum(S.amount_fen), 0)).where(sc.sales)
+        n, amount = self.c.execute(sales_q).one()
+        out["ledger_sales"] = int(n)
+        out["ledger_sales_fen"] = int(amount)
+        return out

@@ -1,0 +1,214 @@
+"""Refund cases, with the customer's contact as stored (encrypted, indexed, masked)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, insert, select, update
+
+from posrefund.adapters.db import tables
+from posrefund.adapters.db.prebuilt import Prebuilt
+from posrefund.adapters.db.repositories.rows import Repository
+from posrefund.domain.policy import Reason
+from posrefund.domain.refund import RefundCase
+from posrefund.domain.status import RefundStatus
+from posrefund.ports import ConcurrentUpdate, CustomerRecord, RefundQuery
+
+# Built once and run on the driver's cursor: the refund hot path (see sales.py and prebuilt.py).
+_R = tables.refunds.c
+INSERT_REFUND = Prebuilt(insert(tables.refunds))
+GET_CASE = Prebuilt(select(tables.refunds).where(_R.id == bindparam("b_id"), _R.merchant_id == bindparam("b_mid")))
+SAVE_CASE = Prebuilt(update(tables.refunds).where(_R.id == bindparam("b_id"), _R.version == bindparam("b_version")))
+
+
+def case_from_row(r: Any) -> RefundCase:
+    m = r._mapping
+    return RefundCase(
+        id=m["id"],
+        merchant_id=m["merchant_id"],
+        store_id=m["store_id"],
+        terminal_id=m["terminal_id"],
+        sale_id=m["sale_id"],
+        refund_no=m["refund_no"],
+        amount_fen=m["amount_fen"],
+        currency=m["currency"],
+        reason=Reason(m["reason"]),
+        note=m["note"],
+        status=RefundStatus(m["status"]),
+        requested_by=m["requested_by"],
+        requested_role=m["requested_role"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        required_approvals=m["required_approvals"],
+        approved_by=json.loads(m["approved_by"]),
+        review_reason=m["review_reason"],
+        evidence_ids=json.loads(m["evidence_ids"]),
+        channel=m["channel"],
+        method=m["method"],
+        attempts=m["attempts"],
+        submitted=bool(m["submitted"]),
+        channel_refund_id=m["channel_refund_id"],
+        last_code=m["last_code"],
+        next_check_at=m["next_check_at"],
+        checks=m["checks"],
+        sent_at=m["sent_at"],
+        succeeded_at=m["succeeded_at"],
+        expected_arrival=m["expected_arrival"],
+        version=m["version"],
+    )
+
+
+def _customer_from(m: Any) -> CustomerRecord:
+    return CustomerRecord(
+        phone_enc=m["customer_phone_enc"],
+        phone_index=m["customer_phone_index"],
+        phone_masked=m["customer_phone_masked"],
+        name_enc=m["customer_name_enc"],
+        name_masked=m["customer_name_masked"],
+        id_no_enc=m["customer_id_no_enc"],
+        id_no_masked=m["customer_id_no_masked"],
+    )
+
+
+def _new_case_row(case: RefundCase, customer: CustomerRecord) -> dict[str, Any]:
+    """A new case's row, at version 1."""
+    return {
+        "id": case.id,
+        "merchant_id": case.merchant_id,
+        "store_id": case.store_id,
+        "terminal_id": case.terminal_id,
+        "sale_id": case.sale_id,
+        "refund_no": case.refund_no,
+        "amount_fen": case.amount_fen,
+        "currency": case.currency,
+        "reason": case.reason.value,
+        "note": case.note,
+        "status": case.status.value,
+        "channel": case.channel,
+        "requested_by": case.requested_by,
+        "requested_role": case.requested_role,
+        "required_approvals": case.required_approvals,
+        "approved_by": json.dumps(case.approved_by),
+        "review_reason": case.review_reason,
+        "evidence_ids": json.dumps(case.evidence_ids),
+        "customer_phone_enc": customer.phone_enc,
+        "customer_phone_index": customer.phone_index,
+        "customer_phone_masked": customer.phone_masked,
+        "customer_name_enc": customer.name_enc,
+        "customer_name_masked": customer.name_masked,
+        "customer_id_no_enc": customer.id_no_enc,
+        "customer_id_no_masked": customer.id_no_masked,
+        "version": 1,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+    }
+
+
+def _changed_case_row(case: RefundCase) -> dict[str, Any]:
+    """What a save writes (the columns a case's life changes), guarded by the version read."""
+    return {
+        "b_id": case.id,
+        "b_version": case.version,
+        "status": case.status.value,
+        "approved_by": json.dumps(case.approved_by),
+        "review_reason": case.review_reason,
+        "updated_at": case.updated_at,
+        "method": case.method,
+        "attempts": case.attempts,
+        "submitted": case.submitted,
+        "channel_refund_id": case.channel_refund_id,
+        "last_code": case.last_code,
+        "next_check_at": case.next_check_at,
+        "checks": case.checks,
+        "sent_at": case.sent_at,
+        "succeeded_at": case.succeeded_at,
+        "expected_arrival": case.expected_arrival,
+        "version": case.version + 1,
+    }
+
+
+class RefundSql(Repository):
+    def add_case(self, case: RefundCase, customer: CustomerRecord) -> None:
+        INSERT_REFUND.run(self.c, _new_case_row(case, customer))
+        case.version = 1
+
+    def get_case(self, merchant_id: str, case_id: str) -> RefundCase | None:
+        r = GET_CASE.run(self.c, {"b_id": case_id, "b_mid": merchant_id}).first()
+        return case_from_row(r) if r else None
+
+    def save_case(self, case: RefundCase) -> None:
+        """Compare-and-set on the version read: a lost race raises instead of overwriting."""
+        if SAVE_CASE.run(self.c, _changed_case_row(case)).rowcount != 1:
+            raise ConcurrentUpdate(case.id)
+        case.version += 1
+
+    def case_merchant(self, case_id: str) -> str | None:
+        """The merchant a case belongs to, whoever asks (a customer's tracking link carries only the case)."""
+        r = self.c.execute(select(_R.merchant_id).where(_R.id == case_id)).first()
+        return str(r[0]) if r else None
+
+    def get_by_refund_no(self, refund_no: str) -> RefundCase | None:
+        r = self.c.execute(select(tables.refunds).where(_R.refund_no == refund_no)).first()
+        return case_from_row(r) if r else None
+
+    def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        """(merchant, case) pairs the worker must move: approved and not yet handed over, or in flight and
+        due for a look. Our own table is the queue, so nothing is lost with a dead worker."""
+        q = (
+            select(_R.merchant_id, _R.id)
+            .where(
+                (_R.status == "approved")
+                | ((_R.status == "processing") & (_R.next_check_at.is_not(None)) & (_R.next_check_at <= now))
+            )
+            .order_by(_R.updated_at)
+            .limit(limit)
+        )
+        return [(str(row[0]), str(row[1])) for row in self.c.execute(q)]
+
+    def last_sent_for_sale(self, sale_id: str, other_than: str) -> datetime | None:
+        """When another refund of the same sale was last sent: channels want a gap between them."""
+        q = select(func.max(_R.sent_at)).where(_R.sale_id == sale_id, _R.id != other_than)
+        value = self.c.execute(q).scalar()  # max() keeps the column's type, so this is an aware datetime
+        assert value is None or isinstance(value, datetime)
+        return value
+
+    def customer(self, case_id: str) -> CustomerRecord:
+        r = self.c.execute(select(tables.refunds).where(_R.id == case_id)).first()
+        assert r is not None
+        return _customer_from(r._mapping)
+
+    def customers_masked(self, case_ids: Sequence[str]) -> dict[str, CustomerRecord]:
+        if not case_ids:
+            return {}
+        rows = self.c.execute(select(tables.refunds).where(_R.id.in_(list(case_ids))))
+        return {r._mapping["id"]: _customer_from(r._mapping) for r in rows}
+
+    def list_cases(self, merchant_id: str, query: RefundQuery) -> tuple[list[RefundCase], int]:
+        where = and_(*_case_conditions(merchant_id, query))
+        total = int(self.c.execute(select(func.count()).select_from(tables.refunds).where(where)).scalar() or 0)
+        order = (_R.created_at.asc(), _R.id) if query.oldest_first else (_R.created_at.desc(), _R.id)
+        q = select(tables.refunds).where(where).order_by(*order).limit(query.limit).offset(query.offset)
+        return [case_from_row(row) for row in self.c.execute(q)], total
+
+
+def _case_conditions(merchant_id: str, query: RefundQuery) -> list[Any]:
+    """The list's filters: each one given narrows the merchant's cases."""
+    conds = [_R.merchant_id == merchant_id]
+    if query.status:
+        conds.append(_R.status == query.status)
+    if query.store_id:
+        conds.append(_R.store_id == query.store_id)
+    if query.terminal_id:
+        conds.append(_R.terminal_id == query.terminal_id)
+    if query.sale_id:
+        conds.append(_R.sale_id == query.sale_id)
+    if query.phone_index:
+        conds.append(_R.customer_phone_index == query.phone_index)
+    if query.created_from:
+        conds.append(_R.created_at >= query.created_from)
+    if query.created_to:
+        conds.append(_R.created_at < query.created_to)
+    return conds

@@ -1,0 +1,30 @@
+"""Reading rows as plain dicts: the repositories hand the service mappings of the table's columns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Executable
+
+
+def row_dict(r: Any) -> dict[str, Any]:
+    """One result row (SQLAlchemy's or the prebuilt path's) as a dict of its columns."""
+    return dict(r._mapping)
+
+
+def first_row(conn: Connection, query: Executable) -> dict[str, Any] | None:
+    """The first row the query finds, or None."""
+    r = conn.execute(query).first()
+    return row_dict(r) if r else None
+
+
+def all_rows(conn: Connection, query: Executable) -> list[dict[str, Any]]:
+    """Every row the query finds, in its order."""
+    return [row_dict(r) for r in conn.execute(query)]
+
+
+class Repository:
+    """A repository works on the unit of work's connection and nothing else."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.c = conn

@@ -1,0 +1,143 @@
+"""Sales as the terminals recorded them, and the refundable amount each one still holds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
+
+from posrefund.adapters.db import tables
+from posrefund.adapters.db.prebuilt import Prebuilt
+from posrefund.adapters.db.repositories.rows import Repository
+from posrefund.domain.pii import card_last4
+from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
+from posrefund.ports import SaleQuery
+
+# Statements on the refund hot path are built once (building them per call, with literal values, cost ~3 ms per
+# refund request) and, on SQLite, run straight on the driver's cursor (see prebuilt.py: ~45 µs saved each).
+_S = tables.sales.c
+GET_SALE = Prebuilt(select(tables.sales).where(_S.id == bindparam("b_id"), _S.merchant_id == bindparam("b_mid")))
+RESERVE = Prebuilt(
+    update(tables.sales)
+    .where(
+        _S.id == bindparam("b_id"),
+        _S.refunded_fen + _S.reserved_fen + bindparam("b_amount") <= _S.amount_fen,
+        _S.refund_count < bindparam("b_max"),
+    )
+    .values(reserved_fen=_S.reserved_fen + bindparam("b_amount"), refund_count=_S.refund_count + 1)
+)
+RELEASE = Prebuilt(
+    update(tables.sales)
+    .where(_S.id == bindparam("b_id"), _S.reserved_fen >= bindparam("b_amount"))
+    .values(reserved_fen=_S.reserved_fen - bindparam("b_amount"), refund_count=_S.refund_count - 1)
+)
+SETTLE = Prebuilt(
+    update(tables.sales)
+    .where(_S.id == bindparam("b_id"), _S.reserved_fen >= bindparam("b_amount"))
+    .values(reserved_fen=_S.reserved_fen - bindparam("b_amount"), refunded_fen=_S.refunded_fen + bindparam("b_amount"))
+)
+
+
+def sale_from_row(r: Any) -> Sale:
+    m = r._mapping
+    return Sale(
+        id=m["id"],
+        merchant_id=m["merchant_id"],
+        store_id=m["store_id"],
+        terminal_id=m["terminal_id"],
+        channel=Channel(m["channel"]),
+        kind=SaleKind(m["kind"]),
+        amount_fen=m["amount_fen"],
+        fee_fen=m["fee_fen"],
+        currency=m["currency"],
+        paid_at=m["paid_at"],
+        settlement_status=SettlementStatus(m["settlement_status"]),
+        voucher_no=m["voucher_no"],
+        rrn=m["rrn"],
+        batch_no=m["batch_no"],
+        auth_code=m["auth_code"],
+        order_no=m["order_no"],
+        payer_masked=m["payer_masked"],
+        refunded_fen=m["refunded_fen"],
+        reserved_fen=m["reserved_fen"],
+        refund_count=m["refund_count"],
+    )
+
+
+class SaleSql(Repository):
+    def __init__(self, conn: Connection, local_date: Callable[[datetime], date]) -> None:
+        super().__init__(conn)
+        self._local_date = local_date
+
+    def add_sale(self, sale: Sale, created_at: datetime) -> bool:
+        """Insert unless (terminal, batch, voucher) is already recorded; False when it was."""
+        dup = self.c.execute(
+            select(_S.id).where(
+                _S.terminal_id == sale.terminal_id, _S.batch_no == sale.batch_no, _S.voucher_no == sale.voucher_no
+            )
+        ).first()
+        if dup is not None:
+            return False
+        self.c.execute(insert(tables.sales).values(**self._columns(sale), created_at=created_at))
+        return True
+
+    def _columns(self, sale: Sale) -> dict[str, Any]:
+        """A new sale's row: nothing refunded or held yet; the local date and last four digits for search."""
+        return {
+            "id": sale.id,
+            "merchant_id": sale.merchant_id,
+            "store_id": sale.store_id,
+            "terminal_id": sale.terminal_id,
+            "voucher_no": sale.voucher_no,
+            "rrn": sale.rrn,
+            "batch_no": sale.batch_no,
+            "auth_code": sale.auth_code,
+            "order_no": sale.order_no,
+            "channel": sale.channel.value,
+            "kind": sale.kind.value,
+            "amount_fen": sale.amount_fen,
+            "fee_fen": sale.fee_fen,
+            "currency": sale.currency,
+            "paid_at": sale.paid_at,
+            "paid_date": self._local_date(sale.paid_at),
+            "settlement_status": sale.settlement_status.value,
+            "payer_masked": sale.payer_masked,
+            "card_last4": card_last4(sale.payer_masked),
+            "refunded_fen": 0,
+            "reserved_fen": 0,
+            "refund_count": 0,
+        }
+
+    def get_sale(self, merchant_id: str, sale_id: str) -> Sale | None:
+        r = GET_SALE.run(self.c, {"b_id": sale_id, "b_mid": merchant_id}).first()
+        return sale_from_row(r) if r else None
+
+    def find_sales(self, merchant_id: str, query: SaleQuery) -> list[Sale]:
+        conds = [_S.merchant_id == merchant_id]
+        if query.voucher_no:
+            conds.append(_S.voucher_no == query.voucher_no)
+        if query.order_no:
+            conds.append(_S.order_no == query.order_no)
+        if query.last4:
+            conds.append(_S.card_last4 == query.last4)
+        if query.amount_fen is not None:
+            conds.append(_S.amount_fen == query.amount_fen)
+        if query.local_date is not None:
+            conds.append(_S.paid_date == query.local_date)
+        q = select(tables.sales).where(and_(*conds)).order_by(_S.paid_at.desc(), _S.id).limit(query.limit)
+        return [sale_from_row(r) for r in self.c.execute(q)]
+
+    def reserve(self, sale_id: str, amount_fen: int, max_refunds: int) -> bool:
+        """Atomically hold ``amount_fen`` of the sale; False when it would overdraw or pass the count."""
+        result = RESERVE.run(self.c, {"b_id": sale_id, "b_amount": amount_fen, "b_max": max_refunds})
+        return result.rowcount == 1
+
+    def release(self, sale_id: str, amount_fen: int) -> None:
+        if RELEASE.run(self.c, {"b_id": sale_id, "b_amount": amount_fen}).rowcount != 1:
+            raise RuntimeError(f"reservation of sale {sale_id} smaller than {amount_fen}")
+
+    def settle_refund(self, sale_id: str, amount_fen: int) -> None:
+        if SETTLE.run(self.c, {"b_id": sale_id, "b_amount": amount_fen}).rowcount != 1:
+            raise RuntimeError(f"reservation of sale {sale_id} smaller than {amount_fen}")

@@ -1,0 +1,75 @@
+"""The edges the core needs, as Protocols, one module a concept; adapters implement them, bootstrap picks which.
+Every name is also importable from ``posrefund.ports`` itself."""
+
+from posrefund.ports.channels import CallbackVerifier, PaymentChannel
+from posrefund.ports.merchants import MerchantRepo, PolicyRepo, UserRepo
+from posrefund.ports.notifications import (
+    ContactRepo,
+    DisputeRepo,
+    FollowUpRepo,
+    NotificationRepo,
+    Notifier,
+    NotifySettingsRepo,
+)
+from posrefund.ports.reconciliation import (
+    DiscrepancyRepo,
+    FeeRateRepo,
+    LedgerRepo,
+    ReconRunRepo,
+    RunSpec,
+    SettlementFileRepo,
+    WrongChargeRepo,
+)
+from posrefund.ports.records import AuditRepo, CalendarRepo, CallbackRepo, IdempotencyRepo, Outbox
+from posrefund.ports.refunds import (
+    ConcurrentUpdate,
+    CustomerRecord,
+    EvidenceRepo,
+    RefundQuery,
+    RefundRepo,
+    SaleQuery,
+    SaleRepo,
+)
+from posrefund.ports.system import Cipher, Clock, EvidenceStore, Ids, PasswordHasher
+from posrefund.ports.unit_of_work import GroupCommit, UnitOfWork, UnitOfWorkFactory
+
+__all__ = [
+    "AuditRepo",
+    "CalendarRepo",
+    "CallbackRepo",
+    "CallbackVerifier",
+    "Cipher",
+    "Clock",
+    "ConcurrentUpdate",
+    "ContactRepo",
+    "CustomerRecord",
+    "DiscrepancyRepo",
+    "DisputeRepo",
+    "EvidenceRepo",
+    "EvidenceStore",
+    "FeeRateRepo",
+    "FollowUpRepo",
+    "GroupCommit",
+    "IdempotencyRepo",
+    "Ids",
+    "LedgerRepo",
+    "MerchantRepo",
+    "NotificationRepo",
+    "Notifier",
+    "NotifySettingsRepo",
+    "Outbox",
+    "PasswordHasher",
+    "PaymentChannel",
+    "PolicyRepo",
+    "ReconRunRepo",
+    "RefundQuery",
+    "RefundRepo",
+    "RunSpec",
+    "SaleQuery",
+    "SaleRepo",
+    "SettlementFileRepo",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "UserRepo",
+    "WrongChargeRepo",
+]

@@ -1,0 +1,39 @@
+"""What the service keeps about itself: the audit trail, the outbox, idempotent answers, channel callbacks
+already seen and the working-day calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from posrefund.domain.events import CaseEvent
+
+
+class AuditRepo(Protocol):
+    def append(self, merchant_id: str | None, case_id: str | None, event: CaseEvent) -> None: ...
+    def append_many(self, merchant_id: str | None, case_id: str | None, events: Sequence[CaseEvent]) -> None: ...
+    def case_events(self, merchant_id: str, case_id: str) -> list[dict[str, Any]]: ...
+    def chains(self) -> list[str]: ...
+    def iter_chain(self, chain: str) -> Iterable[dict[str, Any]]: ...
+
+
+class Outbox(Protocol):
+    def put(
+        self, topic: str, merchant_id: str, case_id: str | None, payload: dict[str, Any], now: datetime
+    ) -> None: ...
+    def put_many(self, items: Sequence[tuple[str, str, str | None, dict[str, Any], datetime]]) -> None: ...
+
+
+class CallbackRepo(Protocol):
+    def first_time(self, channel: str, notice_id: str, refund_no: str, now: datetime) -> bool: ...
+
+
+class CalendarRepo(Protocol):
+    def overrides(self) -> dict[date, bool]: ...
+    def put_override(self, day: date, workday: bool, note: str, actor_id: str, now: datetime) -> None: ...
+
+
+class IdempotencyRepo(Protocol):
+    def lookup(self, scope: str, key: str) -> dict[str, Any] | None: ...
+    def save(self, scope: str, key: str, request_hash: str, status: int, body: bytes, now: datetime) -> None: ...

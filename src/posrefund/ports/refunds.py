@@ -1,0 +1,79 @@
+"""Sales, the refund cases made of them, and the evidence attached to cases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from posrefund.domain.refund import RefundCase
+from posrefund.domain.sale import Sale
+
+
+class ConcurrentUpdate(Exception):
+    """A case changed since it was read (compare-and-set on its version failed): reload and try again."""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    """A customer's contact as stored: ciphertexts, a blind index and the masked forms."""
+
+    phone_enc: str | None = None
+    phone_index: str | None = None
+    phone_masked: str = ""
+    name_enc: str | None = None
+    name_masked: str = ""
+    id_no_enc: str | None = None
+    id_no_masked: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SaleQuery:
+    voucher_no: str | None = None
+    order_no: str | None = None
+    last4: str | None = None
+    amount_fen: int | None = None
+    local_date: date | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RefundQuery:
+    status: str | None = None
+    store_id: str | None = None
+    terminal_id: str | None = None
+    sale_id: str | None = None
+    phone_index: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    oldest_first: bool = False
+    limit: int = 50
+    offset: int = 0
+
+
+class SaleRepo(Protocol):
+    def add_sale(self, sale: Sale, created_at: datetime) -> bool: ...
+    def get_sale(self, merchant_id: str, sale_id: str) -> Sale | None: ...
+    def find_sales(self, merchant_id: str, query: SaleQuery) -> list[Sale]: ...
+    def reserve(self, sale_id: str, amount_fen: int, max_refunds: int) -> bool: ...
+    def release(self, sale_id: str, amount_fen: int) -> None: ...
+    def settle_refund(self, sale_id: str, amount_fen: int) -> None: ...
+
+
+class RefundRepo(Protocol):
+    def add_case(self, case: RefundCase, customer: CustomerRecord) -> None: ...
+    def get_case(self, merchant_id: str, case_id: str) -> RefundCase | None: ...
+    def save_case(self, case: RefundCase) -> None: ...
+    def case_merchant(self, case_id: str) -> str | None: ...
+    def customer(self, case_id: str) -> CustomerRecord: ...
+    def get_by_refund_no(self, refund_no: str) -> RefundCase | None: ...
+    def due(self, now: datetime, limit: int) -> list[tuple[str, str]]: ...
+    def last_sent_for_sale(self, sale_id: str, other_than: str) -> datetime | None: ...
+    def list_cases(self, merchant_id: str, query: RefundQuery) -> tuple[list[RefundCase], int]: ...
+    def customers_masked(self, case_ids: Sequence[str]) -> dict[str, CustomerRecord]: ...
+
+
+class EvidenceRepo(Protocol):
+    def add_evidence(self, row: dict[str, Any]) -> None: ...
+    def evidence_rows(self, merchant_id: str, ids: Iterable[str]) -> list[dict[str, Any]]: ...

@@ -1,0 +1,82 @@
+"""The unit of work: every repository over one transaction, and batches of units committed together."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Protocol, Self
+
+from posrefund.ports.merchants import MerchantRepo, PolicyRepo, UserRepo
+from posrefund.ports.notifications import ContactRepo, DisputeRepo, FollowUpRepo, NotificationRepo, NotifySettingsRepo
+from posrefund.ports.reconciliation import (
+    DiscrepancyRepo,
+    FeeRateRepo,
+    LedgerRepo,
+    ReconRunRepo,
+    SettlementFileRepo,
+    WrongChargeRepo,
+)
+from posrefund.ports.records import AuditRepo, CalendarRepo, CallbackRepo, IdempotencyRepo, Outbox
+from posrefund.ports.refunds import EvidenceRepo, RefundRepo, SaleRepo
+
+
+class UnitOfWork(Protocol):
+    """One database transaction; everything written inside commits together or not at all."""
+
+    merchants: MerchantRepo
+    users: UserRepo
+    policies: PolicyRepo
+    sales: SaleRepo
+    refunds: RefundRepo
+    evidence: EvidenceRepo
+    audit: AuditRepo
+    outbox: Outbox
+    idempotency: IdempotencyRepo
+    callbacks: CallbackRepo
+    calendar: CalendarRepo
+    settlement_files: SettlementFileRepo
+    fee_rates: FeeRateRepo
+    recon_runs: ReconRunRepo
+    discrepancies: DiscrepancyRepo
+    wrong_charges: WrongChargeRepo
+    ledger: LedgerRepo
+    notifications: NotificationRepo
+    contacts: ContactRepo
+    follow_ups: FollowUpRepo
+    disputes: DisputeRepo
+    notify_settings: NotifySettingsRepo
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, readonly: bool = False) -> UnitOfWork: ...
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Units of work opened inside are one transaction: all of them are kept, or none."""
+        ...
+
+    def open_batch(self) -> GroupCommit:
+        """Group commit: units of work opened inside ``joined()`` share one transaction and one commit."""
+        ...
+
+
+class GroupCommit(Protocol):
+    """One transaction shared by many units of work (each a savepoint), made durable by one commit.
+
+    ``joined()`` is used on the thread that runs the units of work; ``commit()`` may then run on another
+    thread (the fsync leaves the event loop free), after which the transaction is closed either way."""
+
+    def joined(self) -> AbstractContextManager[None]: ...
+
+    def commit(self) -> None: ...
+
+    def abandon(self) -> None: ...
