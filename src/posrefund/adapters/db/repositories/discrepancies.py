@@ -8,24 +8,12 @@ from typing import Any
 from sqlalchemy import Connection, Select, exists, func, insert, literal, select, update
 
 from posrefund.adapters.db import tables as t
+from posrefund.adapters.db.repositories.findings import FINDING_COLUMNS
 from posrefund.adapters.db.repositories.recon_scope import D, F, L, RunScope
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
 
 _KEY = ("run_id", "class", "line_id", "sale_id", "refund_id")
-_MERGED = [
-    "run_id",
-    "merchant_id",
-    "class",
-    "line_id",
-    "sale_id",
-    "refund_id",
-    "other_line_id",
-    "ours_fen",
-    "theirs_fen",
-    "ours_status",
-    "theirs_status",
-    "found_at",
-]
+_MERGED = ["run_id", "merchant_id", *FINDING_COLUMNS[1:], "found_at"]
 
 
 def _same_key(a: Any, b: Any) -> list[Any]:

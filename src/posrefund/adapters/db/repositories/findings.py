@@ -13,7 +13,8 @@ from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.recon_scope import F, L, M, R, RunScope, S, lines_of, local_bounds
 from posrefund.domain.reconciliation import DiscrepancyClass as C
 
-_COLUMNS = [
+# The columns of ``recon_found``, in the order every finding's select gives them.
+FINDING_COLUMNS = [
     "run_id",
     "class",
     "line_id",
@@ -39,11 +40,11 @@ def find(conn: Connection, sc: RunScope) -> None:
         _refund_amount_mismatches,
         _refund_status_mismatches,
     ):
-        conn.execute(insert(t.recon_found).from_select(_COLUMNS, step(sc)))
+        conn.execute(insert(t.recon_found).from_select(FINDING_COLUMNS, step(sc)))
 
 
 def _finding(sc: RunScope, cls: C, **columns: Any) -> Select[Any]:
-    """A select of ``_COLUMNS``: what a kind of finding names, and "none" (0, "", NULL) for the rest."""
+    """A select of ``FINDING_COLUMNS``: what a kind of finding names, and "none" (0, "", NULL) for the rest."""
     none_fen = literal(None, type_=BigInteger)
     row = {
         "line_id": literal(0),
@@ -56,7 +57,7 @@ def _finding(sc: RunScope, cls: C, **columns: Any) -> Select[Any]:
         "theirs_status": literal(""),
         **columns,
     }
-    return select(literal(sc.spec.run_id), literal(cls.value), *(row[name] for name in _COLUMNS[2:]))
+    return select(literal(sc.spec.run_id), literal(cls.value), *(row[name] for name in FINDING_COLUMNS[2:]))
 
 
 def _duplicate_charges(sc: RunScope) -> Select[Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import and_, bindparam, func, insert, select, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
-from posrefund.adapters.db.repositories.rows import Repository
+from posrefund.adapters.db.repositories.rows import Repository, columns_of, dataclass_columns
 from posrefund.domain.policy import Reason
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.status import RefundStatus
@@ -22,55 +23,27 @@ _R = tables.refunds.c
 INSERT_REFUND = Prebuilt(insert(tables.refunds))
 GET_CASE = Prebuilt(select(tables.refunds).where(_R.id == bindparam("b_id"), _R.merchant_id == bindparam("b_mid")))
 SAVE_CASE = Prebuilt(update(tables.refunds).where(_R.id == bindparam("b_id"), _R.version == bindparam("b_version")))
+_CASE_COLUMNS = dataclass_columns(RefundCase, tables.refunds)
+_CUSTOMER_FIELDS = tuple(f.name for f in fields(CustomerRecord))
 
 
 def case_from_row(r: Any) -> RefundCase:
     m = r._mapping
     return RefundCase(
-        id=m["id"],
-        merchant_id=m["merchant_id"],
-        store_id=m["store_id"],
-        terminal_id=m["terminal_id"],
-        sale_id=m["sale_id"],
-        refund_no=m["refund_no"],
-        amount_fen=m["amount_fen"],
-        currency=m["currency"],
-        reason=Reason(m["reason"]),
-        note=m["note"],
-        status=RefundStatus(m["status"]),
-        requested_by=m["requested_by"],
-        requested_role=m["requested_role"],
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
-        required_approvals=m["required_approvals"],
-        approved_by=json.loads(m["approved_by"]),
-        review_reason=m["review_reason"],
-        evidence_ids=json.loads(m["evidence_ids"]),
-        channel=m["channel"],
-        method=m["method"],
-        attempts=m["attempts"],
-        submitted=bool(m["submitted"]),
-        channel_refund_id=m["channel_refund_id"],
-        last_code=m["last_code"],
-        next_check_at=m["next_check_at"],
-        checks=m["checks"],
-        sent_at=m["sent_at"],
-        succeeded_at=m["succeeded_at"],
-        expected_arrival=m["expected_arrival"],
-        version=m["version"],
+        **{
+            **columns_of(m, _CASE_COLUMNS),
+            "reason": Reason(m["reason"]),
+            "status": RefundStatus(m["status"]),
+            "approved_by": json.loads(m["approved_by"]),
+            "evidence_ids": json.loads(m["evidence_ids"]),
+            "submitted": bool(m["submitted"]),
+        }
     )
 
 
 def _customer_from(m: Any) -> CustomerRecord:
-    return CustomerRecord(
-        phone_enc=m["customer_phone_enc"],
-        phone_index=m["customer_phone_index"],
-        phone_masked=m["customer_phone_masked"],
-        name_enc=m["customer_name_enc"],
-        name_masked=m["customer_name_masked"],
-        id_no_enc=m["customer_id_no_enc"],
-        id_no_masked=m["customer_id_no_masked"],
-    )
+    """The customer's fields are the refund's columns of the same name after ``customer_``."""
+    return CustomerRecord(**{name: m[f"customer_{name}"] for name in _CUSTOMER_FIELDS})
 
 
 def _new_case_row(case: RefundCase, customer: CustomerRecord) -> dict[str, Any]:

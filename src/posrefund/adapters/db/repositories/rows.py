@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Connection, Executable
+from sqlalchemy import Connection, Executable, Table
 
 
 def row_dict(r: Any) -> dict[str, Any]:
@@ -21,6 +23,16 @@ def first_row(conn: Connection, query: Executable) -> dict[str, Any] | None:
 def all_rows(conn: Connection, query: Executable) -> list[dict[str, Any]]:
     """Every row the query finds, in its order."""
     return [row_dict(r) for r in conn.execute(query)]
+
+
+def dataclass_columns(cls: Any, table: Table) -> tuple[str, ...]:
+    """The fields of a domain dataclass that the table stores under the same name."""
+    return tuple(f.name for f in fields(cls) if f.name in table.c)
+
+
+def columns_of(row: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The named columns of a row, as keyword arguments for a domain object."""
+    return {name: row[name] for name in names}
 
 
 class Repository:

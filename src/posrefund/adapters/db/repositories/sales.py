@@ -10,7 +10,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
-from posrefund.adapters.db.repositories.rows import Repository
+from posrefund.adapters.db.repositories.rows import Repository, columns_of, dataclass_columns
 from posrefund.domain.pii import card_last4
 from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
 from posrefund.ports import SaleQuery
@@ -38,31 +38,18 @@ SETTLE = Prebuilt(
     .where(_S.id == bindparam("b_id"), _S.reserved_fen >= bindparam("b_amount"))
     .values(reserved_fen=_S.reserved_fen - bindparam("b_amount"), refunded_fen=_S.refunded_fen + bindparam("b_amount"))
 )
+_SALE_COLUMNS = dataclass_columns(Sale, tables.sales)
 
 
 def sale_from_row(r: Any) -> Sale:
     m = r._mapping
     return Sale(
-        id=m["id"],
-        merchant_id=m["merchant_id"],
-        store_id=m["store_id"],
-        terminal_id=m["terminal_id"],
-        channel=Channel(m["channel"]),
-        kind=SaleKind(m["kind"]),
-        amount_fen=m["amount_fen"],
-        fee_fen=m["fee_fen"],
-        currency=m["currency"],
-        paid_at=m["paid_at"],
-        settlement_status=SettlementStatus(m["settlement_status"]),
-        voucher_no=m["voucher_no"],
-        rrn=m["rrn"],
-        batch_no=m["batch_no"],
-        auth_code=m["auth_code"],
-        order_no=m["order_no"],
-        payer_masked=m["payer_masked"],
-        refunded_fen=m["refunded_fen"],
-        reserved_fen=m["reserved_fen"],
-        refund_count=m["refund_count"],
+        **{
+            **columns_of(m, _SALE_COLUMNS),
+            "channel": Channel(m["channel"]),
+            "kind": SaleKind(m["kind"]),
+            "settlement_status": SettlementStatus(m["settlement_status"]),
+        }
     )
 
 
