@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from posrefund.domain.notification import OutgoingMessage, SendResult
 
@@ -17,6 +17,17 @@ class Notifier(Protocol):
     name: str
 
     def send(self, message: OutgoingMessage) -> SendResult: ...
+
+
+class GatewayRow(TypedDict):
+    """A merchant's delivery gateway of one kind: its settings (JSON) and its encrypted credential."""
+
+    merchant_id: str
+    kind: str
+    document: str
+    credential_enc: str | None
+    updated_by: str
+    updated_at: datetime
 
 
 class NotificationRepo(Protocol):
@@ -72,6 +83,6 @@ class NotifySettingsRepo(Protocol):
     def templates(self, merchant_id: str) -> list[dict[str, Any]]: ...
     def put_template(self, row: dict[str, Any]) -> None: ...
     def delete_template(self, merchant_id: str, event: str, language: str) -> bool: ...
-    def gateway(self, merchant_id: str, kind: str) -> dict[str, Any] | None: ...
+    def gateway(self, merchant_id: str, kind: str) -> GatewayRow | None: ...
     def gateways(self, merchant_id: str) -> list[dict[str, Any]]: ...
     def put_gateway(self, row: dict[str, Any]) -> None: ...

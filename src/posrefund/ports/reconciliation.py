@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from posrefund.domain.reconciliation import FeeRate
 
@@ -23,6 +23,59 @@ class RunSpec:
     window_seconds: int
 
 
+class SettlementLineRow(TypedDict):
+    """A staged settlement line: the channel's record of one sale, refund or void."""
+
+    id: int
+    file_id: str
+    merchant_id: str
+    line_no: int
+    kind: str
+    occurred_at: datetime
+    occurred_epoch: int
+    local_date: date
+    amount_fen: int
+    fee_fen: int
+    currency: str
+    merchant_no: str
+    terminal_no: str
+    voucher_no: str
+    rrn: str
+    channel_trade_no: str
+    merchant_order_no: str
+    channel_refund_no: str
+    merchant_refund_no: str
+    refund_status: str
+    payer_masked: str
+    batch_no: str
+    raw_hash: str
+
+
+# "class" is a keyword, hence the functional form.
+DiscrepancyRow = TypedDict(
+    "DiscrepancyRow",
+    {
+        "id": int,
+        "run_id": str,
+        "merchant_id": str,
+        "class": str,
+        "line_id": int,
+        "sale_id": str,
+        "refund_id": str,
+        "other_line_id": int,
+        "ours_fen": int | None,
+        "theirs_fen": int | None,
+        "ours_status": str,
+        "theirs_status": str,
+        "found_at": datetime,
+        "cleared_at": datetime | None,
+        "resolution": str,
+        "wrong_charge_id": str,
+    },
+)
+"""A discrepancy of a run: 0 and "" stand for the line, sale or refund it does not have."""
+
+
 class SettlementFileRepo(Protocol):
     def file_by_fingerprint(self, merchant_id: str, fingerprint: str) -> dict[str, Any] | None: ...
     def get_file(self, merchant_id: str, file_id: str) -> dict[str, Any] | None: ...
@@ -37,7 +90,7 @@ class SettlementFileRepo(Protocol):
     def bad_lines(self, file_id: str, limit: int = 100) -> list[dict[str, Any]]: ...
     def files_for(self, merchant_id: str, source: str, date_from: date, date_to: date) -> list[dict[str, Any]]: ...
     def files(self, merchant_id: str, limit: int) -> list[dict[str, Any]]: ...
-    def line(self, merchant_id: str, line_id: int) -> dict[str, Any] | None: ...
+    def line(self, merchant_id: str, line_id: int) -> SettlementLineRow | None: ...
 
 
 class FeeRateRepo(Protocol):
@@ -64,7 +117,7 @@ class DiscrepancyRepo(Protocol):
     def discrepancy_page(
         self, merchant_id: str, run_id: str, cls: str | None, after_id: int, limit: int
     ) -> list[dict[str, Any]]: ...
-    def get_discrepancy(self, merchant_id: str, discrepancy_id: int) -> dict[str, Any] | None: ...
+    def get_discrepancy(self, merchant_id: str, discrepancy_id: int) -> DiscrepancyRow | None: ...
     def resolve_discrepancy(self, discrepancy_id: int, resolution: str, wrong_charge_id: str = "") -> bool: ...
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Select, exists, func, insert, literal, select, update
 
@@ -11,6 +11,7 @@ from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.findings import FINDING_COLUMNS
 from posrefund.adapters.db.repositories.recon_scope import D, F, L, RunScope
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
+from posrefund.ports import DiscrepancyRow
 
 _KEY = ("run_id", "class", "line_id", "sale_id", "refund_id")
 _MERGED = ["run_id", "merchant_id", *FINDING_COLUMNS[1:], "found_at"]
@@ -120,9 +121,9 @@ class DiscrepancySql(Repository):
             q = q.where(D["class"] == cls)
         return all_rows(self.c, q)
 
-    def get_discrepancy(self, merchant_id: str, discrepancy_id: int) -> dict[str, Any] | None:
+    def get_discrepancy(self, merchant_id: str, discrepancy_id: int) -> DiscrepancyRow | None:
         q = select(t.recon_discrepancies).where(D.merchant_id == merchant_id, D.id == discrepancy_id)
-        return first_row(self.c, q)
+        return cast(DiscrepancyRow | None, first_row(self.c, q))
 
     def resolve_discrepancy(self, discrepancy_id: int, resolution: str, wrong_charge_id: str = "") -> bool:
         """Conditional: only an unresolved discrepancy is marked (a second click changes nothing)."""

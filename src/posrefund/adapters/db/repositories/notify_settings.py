@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, insert, select
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
+from posrefund.ports import GatewayRow
 
 _T, _G = t.notify_templates.c, t.notify_gateways.c
 
@@ -30,8 +31,9 @@ class NotifySettingsSql(Repository):
         q = delete(t.notify_templates).where(_T.merchant_id == merchant_id, _T.event == event, _T.language == language)
         return bool(self.c.execute(q).rowcount)
 
-    def gateway(self, merchant_id: str, kind: str) -> dict[str, Any] | None:
-        return first_row(self.c, select(t.notify_gateways).where(_G.merchant_id == merchant_id, _G.kind == kind))
+    def gateway(self, merchant_id: str, kind: str) -> GatewayRow | None:
+        q = select(t.notify_gateways).where(_G.merchant_id == merchant_id, _G.kind == kind)
+        return cast(GatewayRow | None, first_row(self.c, q))
 
     def gateways(self, merchant_id: str) -> list[dict[str, Any]]:
         return all_rows(self.c, select(t.notify_gateways).where(_G.merchant_id == merchant_id).order_by(_G.kind))
