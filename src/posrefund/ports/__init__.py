@@ -20,7 +20,6 @@ from posrefund.ports.reconciliation import (
     ReconRunRepo,
     RunSpec,
     SettlementFileRepo,
-    SettlementLineRow,
     WrongChargeRepo,
 )
 from posrefund.ports.records import AuditRepo, CalendarRepo, CallbackRepo, IdempotencyRepo, Outbox
@@ -73,7 +72,6 @@ __all__ = [
     "SaleQuery",
     "SaleRepo",
     "SettlementFileRepo",
-    "SettlementLineRow",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "UserRepo",

@@ -23,34 +23,6 @@ class RunSpec:
     window_seconds: int
 
 
-class SettlementLineRow(TypedDict):
-    """A staged settlement line: the channel's record of one sale, refund or void."""
-
-    id: int
-    file_id: str
-    merchant_id: str
-    line_no: int
-    kind: str
-    occurred_at: datetime
-    occurred_epoch: int
-    local_date: date
-    amount_fen: int
-    fee_fen: int
-    currency: str
-    merchant_no: str
-    terminal_no: str
-    voucher_no: str
-    rrn: str
-    channel_trade_no: str
-    merchant_order_no: str
-    channel_refund_no: str
-    merchant_refund_no: str
-    refund_status: str
-    payer_masked: str
-    batch_no: str
-    raw_hash: str
-
-
 # "class" is a keyword, hence the functional form.
 DiscrepancyRow = TypedDict(
     "DiscrepancyRow",
@@ -90,7 +62,7 @@ class SettlementFileRepo(Protocol):
     def bad_lines(self, file_id: str, limit: int = 100) -> list[dict[str, Any]]: ...
     def files_for(self, merchant_id: str, source: str, date_from: date, date_to: date) -> list[dict[str, Any]]: ...
     def files(self, merchant_id: str, limit: int) -> list[dict[str, Any]]: ...
-    def line(self, merchant_id: str, line_id: int) -> SettlementLineRow | None: ...
+    def line(self, merchant_id: str, line_id: int) -> dict[str, Any] | None: ...
 
 
 class FeeRateRepo(Protocol):

@@ -12,7 +12,7 @@ from sqlalchemy import and_, bindparam, func, insert, select, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
-from posrefund.adapters.db.repositories.rows import Repository, columns_of, dataclass_columns
+from posrefund.adapters.db.repositories.rows import Repository, columns_of, dataclass_columns, equal_where_given
 from posrefund.domain.policy import Reason
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.status import RefundStatus
@@ -169,17 +169,16 @@ class RefundSql(Repository):
 
 def _case_conditions(merchant_id: str, query: RefundQuery) -> list[Any]:
     """The list's filters: each one given narrows the merchant's cases."""
-    conds = [_R.merchant_id == merchant_id]
-    if query.status:
-        conds.append(_R.status == query.status)
-    if query.store_id:
-        conds.append(_R.store_id == query.store_id)
-    if query.terminal_id:
-        conds.append(_R.terminal_id == query.terminal_id)
-    if query.sale_id:
-        conds.append(_R.sale_id == query.sale_id)
-    if query.phone_index:
-        conds.append(_R.customer_phone_index == query.phone_index)
+    conds = [
+        _R.merchant_id == merchant_id,
+        *equal_where_given(
+            (_R.status, query.status),
+            (_R.store_id, query.store_id),
+            (_R.terminal_id, query.terminal_id),
+            (_R.sale_id, query.sale_id),
+            (_R.customer_phone_index, query.phone_index),
+        ),
+    ]
     if query.created_from:
         conds.append(_R.created_at >= query.created_from)
     if query.created_to:

@@ -35,6 +35,11 @@ def columns_of(row: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]
     return {name: row[name] for name in names}
 
 
+def equal_where_given(*pairs: tuple[Any, Any]) -> list[Any]:
+    """``column == value`` for each search field that was filled in (None and "" mean "any")."""
+    return [column == value for column, value in pairs if value is not None and value != ""]
+
+
 class Repository:
     """A repository works on the unit of work's connection and nothing else."""
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
-from posrefund.adapters.db.repositories.rows import Repository, columns_of, dataclass_columns
+from posrefund.adapters.db.repositories.rows import Repository, columns_of, dataclass_columns, equal_where_given
 from posrefund.domain.pii import card_last4
 from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
 from posrefund.ports import SaleQuery
@@ -102,17 +102,16 @@ class SaleSql(Repository):
         return sale_from_row(r) if r else None
 
     def find_sales(self, merchant_id: str, query: SaleQuery) -> list[Sale]:
-        conds = [_S.merchant_id == merchant_id]
-        if query.voucher_no:
-            conds.append(_S.voucher_no == query.voucher_no)
-        if query.order_no:
-            conds.append(_S.order_no == query.order_no)
-        if query.last4:
-            conds.append(_S.card_last4 == query.last4)
-        if query.amount_fen is not None:
-            conds.append(_S.amount_fen == query.amount_fen)
-        if query.local_date is not None:
-            conds.append(_S.paid_date == query.local_date)
+        conds = [
+            _S.merchant_id == merchant_id,
+            *equal_where_given(
+                (_S.voucher_no, query.voucher_no),
+                (_S.order_no, query.order_no),
+                (_S.card_last4, query.last4),
+                (_S.amount_fen, query.amount_fen),
+                (_S.paid_date, query.local_date),
+            ),
+        ]
         q = select(tables.sales).where(and_(*conds)).order_by(_S.paid_at.desc(), _S.id).limit(query.limit)
         return [sale_from_row(r) for r in self.c.execute(q)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import insert, select, update
 
@@ -12,7 +12,6 @@ from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.recon_scope import SHANGHAI, L
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
 from posrefund.adapters.settlement.model import BadLine, SettlementLine
-from posrefund.ports import SettlementLineRow
 
 _F, _B = t.settlement_files.c, t.settlement_bad_lines.c
 
@@ -96,9 +95,9 @@ class SettlementFileSql(Repository):
         )
         return all_rows(self.c, q)
 
-    def line(self, merchant_id: str, line_id: int) -> SettlementLineRow | None:
+    def line(self, merchant_id: str, line_id: int) -> dict[str, Any] | None:
         q = select(t.settlement_lines).where(L.id == line_id, L.merchant_id == merchant_id)
-        return cast(SettlementLineRow | None, first_row(self.c, q))
+        return first_row(self.c, q)
 
 
 def _has_nul(line: SettlementLine) -> bool:
