@@ -2,7 +2,7 @@
 Every name is also importable from ``posrefund.ports`` itself."""
 
 from posrefund.ports.channels import CallbackVerifier, PaymentChannel
-from posrefund.ports.merchants import MerchantRepo, PolicyRepo, UserRepo
+from posrefund.ports.merchants import ApiKeyRow, MerchantRepo, PolicyRepo, StoreRow, TerminalRow, UserRepo, UserRow
 from posrefund.ports.notifications import (
     ContactRepo,
     DisputeRepo,
@@ -22,7 +22,7 @@ from posrefund.ports.reconciliation import (
     SettlementFileRepo,
     WrongChargeRepo,
 )
-from posrefund.ports.records import AuditRepo, CalendarRepo, CallbackRepo, IdempotencyRepo, Outbox
+from posrefund.ports.records import AuditRepo, CalendarRepo, CallbackRepo, IdempotencyRepo, IdempotencyRow, Outbox
 from posrefund.ports.refunds import (
     ConcurrentUpdate,
     CustomerRecord,
@@ -36,6 +36,7 @@ from posrefund.ports.system import Cipher, Clock, EvidenceStore, Ids, PasswordHa
 from posrefund.ports.unit_of_work import GroupCommit, UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
+    "ApiKeyRow",
     "AuditRepo",
     "CalendarRepo",
     "CallbackRepo",
@@ -55,6 +56,7 @@ __all__ = [
     "GatewayRow",
     "GroupCommit",
     "IdempotencyRepo",
+    "IdempotencyRow",
     "Ids",
     "LedgerRepo",
     "MerchantRepo",
@@ -72,8 +74,11 @@ __all__ = [
     "SaleQuery",
     "SaleRepo",
     "SettlementFileRepo",
+    "StoreRow",
+    "TerminalRow",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "UserRepo",
+    "UserRow",
     "WrongChargeRepo",
 ]

@@ -3,9 +3,53 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from posrefund.domain.policy import RefundPolicy
+
+
+class StoreRow(TypedDict):
+    id: str
+    merchant_id: str
+    name: str
+    address: str
+    created_at: datetime
+
+
+class TerminalRow(TypedDict):
+    id: str
+    merchant_id: str
+    store_id: str
+    terminal_no: str
+    device_sn: str
+    created_at: datetime
+
+
+class UserRow(TypedDict):
+    """A staff account; ``merchant_id`` is None for platform staff, ``locked_until`` set after failed logins."""
+
+    id: str
+    merchant_id: str | None
+    username: str
+    display_name: str
+    role: str
+    password_hash: str
+    active: bool
+    failed_logins: int
+    locked_until: datetime | None
+    created_at: datetime
+
+
+class ApiKeyRow(TypedDict):
+    """A terminal's API key: only the hash of its secret is kept."""
+
+    id: str
+    merchant_id: str
+    terminal_id: str
+    secret_hash: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 class MerchantRepo(Protocol):
@@ -14,23 +58,23 @@ class MerchantRepo(Protocol):
     def merchant_code_taken(self, code: str) -> bool: ...
     def list_merchants(self) -> list[dict[str, Any]]: ...
     def add_store(self, row: dict[str, Any]) -> None: ...
-    def get_store(self, merchant_id: str, store_id: str) -> dict[str, Any] | None: ...
+    def get_store(self, merchant_id: str, store_id: str) -> StoreRow | None: ...
     def list_stores(self, merchant_id: str) -> list[dict[str, Any]]: ...
     def add_terminal(self, row: dict[str, Any]) -> None: ...
-    def get_terminal(self, merchant_id: str, terminal_id: str) -> dict[str, Any] | None: ...
+    def get_terminal(self, merchant_id: str, terminal_id: str) -> TerminalRow | None: ...
     def terminal_no_taken(self, merchant_id: str, terminal_no: str) -> bool: ...
     def list_terminals(self, merchant_id: str) -> list[dict[str, Any]]: ...
 
 
 class UserRepo(Protocol):
     def add_user(self, row: dict[str, Any]) -> None: ...
-    def by_username(self, username: str) -> dict[str, Any] | None: ...
-    def get_user(self, user_id: str) -> dict[str, Any] | None: ...
-    def list_users(self, merchant_id: str) -> list[dict[str, Any]]: ...
+    def by_username(self, username: str) -> UserRow | None: ...
+    def get_user(self, user_id: str) -> UserRow | None: ...
+    def list_users(self, merchant_id: str) -> list[UserRow]: ...
     def record_login_failure(self, user_id: str, failures: int, locked_until: datetime | None) -> None: ...
     def record_login_success(self, user_id: str) -> None: ...
     def add_api_key(self, row: dict[str, Any]) -> None: ...
-    def api_key(self, key_id: str) -> dict[str, Any] | None: ...
+    def api_key(self, key_id: str) -> ApiKeyRow | None: ...
 
 
 class PolicyRepo(Protocol):

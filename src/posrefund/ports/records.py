@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from posrefund.domain.events import CaseEvent
+
+
+class IdempotencyRow(TypedDict):
+    """The answer once given to a request with this key, and a hash of that request to recognise a reuse."""
+
+    scope: str
+    key: str
+    request_hash: str
+    status_code: int
+    body: bytes
+    created_at: datetime
 
 
 class AuditRepo(Protocol):
@@ -35,5 +46,5 @@ class CalendarRepo(Protocol):
 
 
 class IdempotencyRepo(Protocol):
-    def lookup(self, scope: str, key: str) -> dict[str, Any] | None: ...
+    def lookup(self, scope: str, key: str) -> IdempotencyRow | None: ...
     def save(self, scope: str, key: str, request_hash: str, status: int, body: bytes, now: datetime) -> None: ...

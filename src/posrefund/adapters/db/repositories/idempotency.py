@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 from sqlalchemy import bindparam, insert, select
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
 from posrefund.adapters.db.repositories.rows import Repository, row_dict
+from posrefund.ports import IdempotencyRow
 
 # Every refund request looks here: built once, run on the driver's cursor (see prebuilt.py).
 _I = tables.idempotency.c
@@ -20,9 +21,9 @@ INSERT_IDEMPOTENCY = Prebuilt(insert(tables.idempotency))
 
 
 class IdempotencySql(Repository):
-    def lookup(self, scope: str, key: str) -> dict[str, Any] | None:
+    def lookup(self, scope: str, key: str) -> IdempotencyRow | None:
         r = GET_IDEMPOTENCY.run(self.c, {"b_scope": scope, "b_key": key}).first()
-        return row_dict(r) if r else None
+        return cast(IdempotencyRow, row_dict(r)) if r else None
 
     def save(self, scope: str, key: str, request_hash: str, status: int, body: bytes, now: datetime) -> None:
         INSERT_IDEMPOTENCY.run(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import insert, select
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
+from posrefund.ports import StoreRow, TerminalRow
 
 _M, _ST, _T = tables.merchants.c, tables.stores.c, tables.terminals.c
 
@@ -28,8 +29,9 @@ class MerchantSql(Repository):
     def add_store(self, row: dict[str, Any]) -> None:
         self.c.execute(insert(tables.stores).values(**row))
 
-    def get_store(self, merchant_id: str, store_id: str) -> dict[str, Any] | None:
-        return first_row(self.c, select(tables.stores).where(_ST.id == store_id, _ST.merchant_id == merchant_id))
+    def get_store(self, merchant_id: str, store_id: str) -> StoreRow | None:
+        q = select(tables.stores).where(_ST.id == store_id, _ST.merchant_id == merchant_id)
+        return cast(StoreRow | None, first_row(self.c, q))
 
     def list_stores(self, merchant_id: str) -> list[dict[str, Any]]:
         return all_rows(self.c, select(tables.stores).where(_ST.merchant_id == merchant_id).order_by(_ST.created_at))
@@ -37,9 +39,9 @@ class MerchantSql(Repository):
     def add_terminal(self, row: dict[str, Any]) -> None:
         self.c.execute(insert(tables.terminals).values(**row))
 
-    def get_terminal(self, merchant_id: str, terminal_id: str) -> dict[str, Any] | None:
+    def get_terminal(self, merchant_id: str, terminal_id: str) -> TerminalRow | None:
         q = select(tables.terminals).where(_T.id == terminal_id, _T.merchant_id == merchant_id)
-        return first_row(self.c, q)
+        return cast(TerminalRow | None, first_row(self.c, q))
 
     def terminal_no_taken(self, merchant_id: str, terminal_no: str) -> bool:
         q = select(_T.id).where(_T.merchant_id == merchant_id, _T.terminal_no == terminal_no)
