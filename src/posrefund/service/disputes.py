@@ -133,8 +133,8 @@ def _save(uow: UnitOfWork, dispute: Dispute, case: RefundCase) -> dict[str, Any]
 
 def _flush(uow: UnitOfWork, dispute: Dispute, case: RefundCase) -> None:
     status = case.status.value
-    for event in dispute.pending_events:
-        uow.audit.append(case.merchant_id, case.id, replace(event, before=status, after=status))
+    events = [replace(event, before=status, after=status) for event in dispute.pending_events]
+    uow.audit.append_many(case.merchant_id, case.id, events)
     dispute.pending_events.clear()
 
 
