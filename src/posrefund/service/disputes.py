@@ -5,6 +5,9 @@ party (mediation, arbitration, the acquirer) with that party's reference, and a 
 outcome: *upheld* → a new refund through the normal flow (``refunds.request_refund_once``: policy, review,
 the reservation that can never over-refund); *rejected* → the reason is sent to the customer. Every step is
 an audit event on the case, so the dispute is part of the case's timeline.
+
+The dispute's rules and its one table of transitions are in ``domain/dispute.py``; here a row is loaded as
+the aggregate, asked to act, and saved with its events.
 """
 
 from __future__ import annotations
