@@ -10,7 +10,7 @@ from posrefund.i18n.messages import MESSAGES
 
 SRC = Path(__file__).parents[2] / "src" / "posrefund"
 RAISED = re.compile(
-    r"(?:Invalid|Forbidden|NotFound|Conflict|Unauthorized|DomainError|Violation|error_body|"
+    r"(?:Invalid|Forbidden|NotFound|Conflict|IllegalTransition|Unauthorized|DomainError|Violation|error_body|"
     r'error_response|super\(\).__init__)\(\s*"([a-z_]+\.[a-z_.]+)"'
 )
 

@@ -10,6 +10,7 @@ class only says which kind of answer the edge should give::
     ├── Forbidden      who is asking may not do this                    → 403
     ├── NotFound       no such object for this merchant                 → 404
     └── Conflict       the object is not in a state that allows it      → 409
+        └── IllegalTransition   its table of transitions has no such move
 """
 
 from __future__ import annotations
@@ -44,3 +45,18 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """The object's state or version does not allow the action now."""
+
+
+class IllegalTransition(Conflict):
+    """An aggregate was asked for a move its one table of transitions does not have; nothing changed.
+
+    ``current`` and ``target`` name the move for code that reasons about it. The ``code`` and ``params``
+    are what the caller is told: the refund answers ``state.invalid_transition`` with both states, while a
+    dispute or a wrong charge keeps the words its callers already match on (``dispute.closed``,
+    ``recon.correction_started``) — the API does not change when the rule moves into the domain.
+    """
+
+    def __init__(self, code: str, current: str, target: str, **params: Any) -> None:
+        super().__init__(code, **(params or {"current": current, "target": target}))
+        self.current = current
+        self.target = target

@@ -67,11 +67,6 @@ class ContactMethod(StrEnum):
     IN_PERSON = "in_person"
 
 
-class WrongChargeStatus(StrEnum):
-    OPEN = "open"  # evidence and cause being collected
-    CORRECTING = "correcting"  # the correction refund was started; its own case carries the money
-
-
 DEFAULT_DUPLICATE_WINDOW_SECONDS = 600
 MAX_DUPLICATE_WINDOW_SECONDS = 7 * 86_400
 MAX_RUN_DAYS = 31

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from posrefund.domain.channel import ChannelAnswer, Outcome
-from posrefund.domain.errors import Conflict, Forbidden, Invalid
+from posrefund.domain.errors import Conflict, Forbidden, IllegalTransition, Invalid
 from posrefund.domain.events import CaseEvent
 from posrefund.domain.policy import Reason, RefundPolicy
 from posrefund.domain.review import approvals_needed, auto_approvable, check_reviewer
@@ -224,7 +224,7 @@ class RefundCase:
         """A person sends a failed refund again — with the same refund_no, never a new one."""
         if self.status is not S.FAILED:
             check_transition(self.status, S.PROCESSING)
-            raise Conflict("state.invalid_transition", current=self.status.value, target="processing")
+            raise IllegalTransition("state.invalid_transition", self.status.value, S.PROCESSING.value)
         self.start_processing(self.method, now, actor, reason)
         self.next_check_at = now
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from posrefund.domain.errors import Conflict
+from posrefund.domain.errors import IllegalTransition
 
 
 class RefundStatus(StrEnum):
@@ -47,4 +47,4 @@ RELEASED: frozenset[RefundStatus] = frozenset({S.REJECTED, S.CANCELLED, S.CLOSED
 
 def check_transition(current: RefundStatus, target: RefundStatus) -> None:
     if target not in TRANSITIONS[current]:
-        raise Conflict("state.invalid_transition", current=current.value, target=target.value)
+        raise IllegalTransition("state.invalid_transition", current.value, target.value)

@@ -5,19 +5,36 @@ party (mediation, arbitration, the acquirer) with that party's reference, and a 
 outcome: *upheld* → a new refund through the normal flow (``refunds.request_refund_once``: policy, review,
 the reservation that can never over-refund); *rejected* → the reason is sent to the customer. Every step is
 an audit event on the case, so the dispute is part of the case's timeline.
+
+The dispute's rules and its one table of transitions are in ``domain/dispute.py``; here a row is loaded as
+the aggregate, asked to act, and saved with its events.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from posrefund.domain.dispute import (
+    MAX_TEXT,
+    OPEN_STATES,
+    Dispute,
+    DisputeStatus,
+    ThirdParty,
+    check_claimed_amount,
+    dispute_text,
+    evidence_list,
+    outcome_of,
+    reference_text,
+    refuse_second_dispute,
+    status_filter,
+    third_party,
+)
 from posrefund.domain.errors import Conflict, Invalid, NotFound
 from posrefund.domain.notification import NotifyEvent
-from posrefund.domain.pii import refuse_card_number
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
@@ -26,66 +43,102 @@ from posrefund.service import refunds
 from posrefund.service.deps import Deps
 from posrefund.service.notifications import sending
 from posrefund.service.notifications.settings import load_case
-from posrefund.service.records import record
 from posrefund.service.refunds import CustomerInput, Idempotency, RefundRequest
 
-THIRD_PARTIES = ("mediation", "arbitration", "acquirer")
-OPEN = ("open", "escalated")
-MAX_TEXT = 2000
-MAX_EVIDENCE = 20
+# The names the console and the API have always read from here.
+THIRD_PARTIES: tuple[str, ...] = tuple(p.value for p in ThirdParty)
+OPEN = OPEN_STATES
+__all__ = [
+    "MAX_TEXT",
+    "OPEN",
+    "THIRD_PARTIES",
+    "Outcome",
+    "add_evidence",
+    "decide",
+    "escalate",
+    "get",
+    "list_disputes",
+    "open_dispute",
+    "with_age",
+]
 
 
-_FIELD_ZH = {"claim": "顾客诉求", "reference": "第三方受理编号", "reason": "处理理由"}  # for the Chinese message
+def _dispute(row: dict[str, Any]) -> Dispute:
+    """A ``disputes`` row as the aggregate."""
+    return Dispute(
+        id=row["id"],
+        merchant_id=row["merchant_id"],
+        case_id=row["case_id"],
+        status=DisputeStatus(row["status"]),
+        claim=row["claim"],
+        claimed_fen=row["claimed_fen"],
+        evidence_ids=list(json.loads(row["evidence_ids"])),
+        escalated_to=ThirdParty(row["escalated_to"]) if row["escalated_to"] else None,
+        escalation_ref=row["escalation_ref"],
+        outcome_reason=row["outcome_reason"],
+        new_case_id=row["new_case_id"],
+        opened_by=row["opened_by"],
+        opened_at=row["opened_at"],
+        updated_at=row["updated_at"],
+        closed_at=row["closed_at"],
+        version=int(row["version"]),
+    )
 
 
-def _text(value: str, field: str, required: bool = True) -> str:
-    value = value.strip()
-    if required and not value:
-        raise Invalid("dispute.text_required", field=field, field_zh=_FIELD_ZH.get(field, field))
-    if len(value) > MAX_TEXT:
-        raise Invalid("request.field_too_long", field=field, max=MAX_TEXT)
-    refuse_card_number(value, field)
-    return value
+def _row(d: Dispute) -> dict[str, Any]:
+    """The aggregate as its ``disputes`` row, in the table's column order (what the API shows)."""
+    return {
+        "id": d.id,
+        "merchant_id": d.merchant_id,
+        "case_id": d.case_id,
+        "status": d.status.value,
+        "claim": d.claim,
+        "claimed_fen": d.claimed_fen,
+        "evidence_ids": json.dumps(d.evidence_ids),
+        "escalated_to": d.escalated_to.value if d.escalated_to else "",
+        "escalation_ref": d.escalation_ref,
+        "outcome_reason": d.outcome_reason,
+        "new_case_id": d.new_case_id,
+        "opened_by": d.opened_by,
+        "opened_at": d.opened_at,
+        "updated_at": d.updated_at,
+        "closed_at": d.closed_at,
+        "version": d.version,
+    }
 
 
-def _evidence(uow: UnitOfWork, merchant_id: str, ids: list[str]) -> list[str]:
-    wanted = list(dict.fromkeys(ids))
-    if len(wanted) > MAX_EVIDENCE:
-        raise Invalid("dispute.too_much_evidence", max=MAX_EVIDENCE)
+def _known_evidence(uow: UnitOfWork, merchant_id: str, ids: list[str]) -> list[str]:
+    """The pieces, each once; every one must be this merchant's upload."""
+    wanted = evidence_list(ids)
     if len(uow.evidence.evidence_rows(merchant_id, wanted)) != len(wanted):
         raise Invalid("evidence.not_found")
     return wanted
 
 
-def _load(uow: UnitOfWork, actor: Actor, dispute_id: str) -> tuple[dict[str, Any], RefundCase]:
+def _load(uow: UnitOfWork, actor: Actor, dispute_id: str) -> tuple[Dispute, RefundCase]:
     row = uow.disputes.get_dispute(actor.merchant_id or "", dispute_id)
     if row is None:
         raise NotFound("dispute.not_found")
     case = load_case(uow, actor, row["case_id"])
-    return row, case
+    return _dispute(row), case
 
 
-def _save(uow: UnitOfWork, row: dict[str, Any], values: dict[str, Any]) -> None:
-    if not uow.disputes.save_dispute(row["id"], int(row["version"]), values):
+def _save(uow: UnitOfWork, dispute: Dispute, case: RefundCase) -> dict[str, Any]:
+    """Compare-and-set on the version, then the dispute's events on the refund case's timeline (the case's
+    status stays as it is: a dispute is about the case, not a move of it)."""
+    values = {k: v for k, v in _row(dispute).items() if k not in ("id", "version")}
+    if not uow.disputes.save_dispute(dispute.id, dispute.version, values):
         raise Conflict("dispute.concurrent_update")
-    row.update(values, version=int(row["version"]) + 1)
+    dispute.version += 1
+    _flush(uow, dispute, case)
+    return _row(dispute)
 
 
-def _event(
-    uow: UnitOfWork, actor: Actor, case: RefundCase, action: str, now: datetime, reason: str = "", **data: Any
-) -> None:
-    record(
-        uow,
-        actor,
-        case.merchant_id,
-        action,
-        now,
-        case_id=case.id,
-        reason=reason,
-        before=case.status.value,
-        after=case.status.value,
-        **data,
-    )
+def _flush(uow: UnitOfWork, dispute: Dispute, case: RefundCase) -> None:
+    status = case.status.value
+    events = [replace(event, before=status, after=status) for event in dispute.pending_events]
+    uow.audit.append_many(case.merchant_id, case.id, events)
+    dispute.pending_events.clear()
 
 
 def open_dispute(
@@ -97,45 +150,27 @@ def open_dispute(
     evidence_ids: list[str] | None = None,
 ) -> dict[str, Any]:
     actor.require("dispute.manage")
-    claim = _text(claim, "claim")
-    if claimed_fen is not None and (isinstance(claimed_fen, bool) or claimed_fen <= 0):
-        raise Invalid("refund.amount_not_positive", amount_fen=claimed_fen)
+    claim = dispute_text(claim, "claim")
+    check_claimed_amount(claimed_fen)
     now = deps.clock.now()
     with deps.uow() as uow:
         case = load_case(uow, actor, case_id)
-        if any(d["status"] in OPEN for d in uow.disputes.list_disputes(case.merchant_id, None, case.id, 100)):
-            raise Conflict("dispute.already_open")
-        evidence = _evidence(uow, case.merchant_id, evidence_ids or [])
-        row = {
-            "id": deps.ids.new_id("dsp"),
-            "merchant_id": case.merchant_id,
-            "case_id": case.id,
-            "status": "open",
-            "claim": claim,
-            "claimed_fen": claimed_fen,
-            "evidence_ids": json.dumps(evidence),
-            "escalated_to": "",
-            "escalation_ref": "",
-            "outcome_reason": "",
-            "new_case_id": None,
-            "opened_by": actor.id,
-            "opened_at": now,
-            "updated_at": now,
-            "closed_at": None,
-            "version": 1,
-        }
-        uow.disputes.add_dispute(row)
-        _event(
-            uow,
-            actor,
-            case,
-            "dispute.opened",
-            now,
-            claim,
-            dispute_id=row["id"],
+        others = uow.disputes.list_disputes(case.merchant_id, None, case.id, 100)
+        refuse_second_dispute(DisputeStatus(d["status"]) for d in others)
+        evidence = _known_evidence(uow, case.merchant_id, evidence_ids or [])
+        dispute = Dispute.open(
+            id=deps.ids.new_id("dsp"),
+            merchant_id=case.merchant_id,
+            case_id=case.id,
+            claim=claim,
             claimed_fen=claimed_fen,
             evidence_ids=evidence,
+            actor=actor,
+            now=now,
         )
+        row = _row(dispute)
+        uow.disputes.add_dispute(row)
+        _flush(uow, dispute, case)
         uow.commit()
     return row
 
@@ -146,15 +181,10 @@ def add_evidence(deps: Deps, actor: Actor, dispute_id: str, evidence_ids: list[s
         raise Invalid("dispute.evidence_required")
     now = deps.clock.now()
     with deps.uow() as uow:
-        row, case = _load(uow, actor, dispute_id)
-        if row["status"] not in OPEN:
-            raise Conflict("dispute.closed", status=row["status"])
-        added = _evidence(uow, case.merchant_id, evidence_ids)
-        merged = list(dict.fromkeys([*json.loads(row["evidence_ids"]), *added]))
-        if len(merged) > MAX_EVIDENCE:
-            raise Invalid("dispute.too_much_evidence", max=MAX_EVIDENCE)
-        _save(uow, row, {"evidence_ids": json.dumps(merged), "updated_at": now})
-        _event(uow, actor, case, "dispute.evidence_added", now, dispute_id=row["id"], evidence_ids=added)
+        dispute, case = _load(uow, actor, dispute_id)
+        added = _known_evidence(uow, case.merchant_id, dispute.evidence_to_add(evidence_ids))
+        dispute.add_evidence(added, actor, now)
+        row = _save(uow, dispute, case)
         uow.commit()
     return row
 
@@ -163,18 +193,13 @@ def escalate(deps: Deps, actor: Actor, dispute_id: str, to: str, reference: str)
     """Hand the dispute to a third party; its reference (case no. at the mediator, the acquirer's ticket)
     is kept. A dispute may move on (mediation, then arbitration); each hand-over is recorded."""
     actor.require("dispute.manage")
-    if to not in THIRD_PARTIES:
-        raise Invalid("dispute.invalid_party", party=to)
-    reference = _text(reference, "reference")
-    if len(reference) > 64:
-        raise Invalid("request.field_too_long", field="reference", max=64)
+    party = third_party(to)
+    reference = reference_text(reference)
     now = deps.clock.now()
     with deps.uow() as uow:
-        row, case = _load(uow, actor, dispute_id)
-        if row["status"] not in OPEN:
-            raise Conflict("dispute.closed", status=row["status"])
-        _save(uow, row, {"status": "escalated", "escalated_to": to, "escalation_ref": reference, "updated_at": now})
-        _event(uow, actor, case, "dispute.escalated", now, dispute_id=row["id"], to=to, reference=reference)
+        dispute, case = _load(uow, actor, dispute_id)
+        dispute.escalate(party, reference, actor, now)
+        row = _save(uow, dispute, case)
         uow.commit()
     return row
 
@@ -195,7 +220,7 @@ def _customer_input(deps: Deps, rec: CustomerRecord) -> CustomerInput:
     )
 
 
-def _new_refund(deps: Deps, actor: Actor, row: dict[str, Any], case: RefundCase, amount: int, reason: str) -> str:
+def _new_refund(deps: Deps, actor: Actor, dispute: Dispute, case: RefundCase, amount: int, reason: str) -> str:
     """The upheld dispute's refund, through the normal request: policy, review, reservation. Keyed by the
     dispute, so recording the outcome again after a crash finds the same refund instead of a second one."""
     with deps.uow(readonly=True) as uow:
@@ -204,56 +229,44 @@ def _new_refund(deps: Deps, actor: Actor, row: dict[str, Any], case: RefundCase,
         sale_id=case.sale_id,
         amount_fen=amount,
         reason="other",
-        note=f"争议 {row['id']} 支持 / dispute upheld: {reason}"[:500],
+        note=f"争议 {dispute.id} 支持 / dispute upheld: {reason}"[:500],
         customer=_customer_input(deps, customer),
-        evidence_ids=tuple(json.loads(row["evidence_ids"])),
+        evidence_ids=tuple(dispute.evidence_ids),
     )
 
     def render(new: RefundCase, _sale: Sale, _cust: CustomerRecord) -> tuple[int, bytes]:
         return 201, json.dumps({"id": new.id}).encode()
 
-    digest = hashlib.sha256(f"{row['id']}:{amount}".encode()).hexdigest()
-    idem = Idempotency(scope=case.merchant_id, key=f"dispute:{row['id']}", request_hash=digest, render=render)
+    digest = hashlib.sha256(f"{dispute.id}:{amount}".encode()).hexdigest()
+    idem = Idempotency(scope=case.merchant_id, key=f"dispute:{dispute.id}", request_hash=digest, render=render)
     answer = refunds.request_refund_once(deps, actor, req, idem)
     return str(json.loads(answer.body)["id"])
 
 
 def decide(deps: Deps, actor: Actor, dispute_id: str, outcome: Outcome) -> dict[str, Any]:
+    """A supervisor closes the dispute. An upheld one first gets its refund (its own transactions, keyed by
+    the dispute); the dispute is then closed only if nobody closed it meanwhile."""
     actor.require("dispute.decide")
-    reason = _text(outcome.reason, "reason")
-    if outcome.outcome not in ("upheld", "rejected"):
-        raise Invalid("dispute.invalid_outcome", outcome=outcome.outcome)
+    reason = dispute_text(outcome.reason, "reason")
+    closing = outcome_of(outcome.outcome)
     with deps.uow(readonly=True) as uow:
-        row, case = _load(uow, actor, dispute_id)
-    if row["status"] not in OPEN:
-        raise Conflict("dispute.closed", status=row["status"])
+        dispute, case = _load(uow, actor, dispute_id)
+    dispute.check_move(closing)
     new_case_id: str | None = None
-    if outcome.outcome == "upheld":
-        amount = outcome.amount_fen if outcome.amount_fen is not None else row["claimed_fen"]
-        if amount is None or isinstance(amount, bool) or amount <= 0:
-            raise Invalid("dispute.amount_required")
-        new_case_id = _new_refund(deps, actor, row, case, int(amount), reason)
+    if closing is DisputeStatus.UPHELD:
+        amount = dispute.upheld_amount(outcome.amount_fen)
+        new_case_id = _new_refund(deps, actor, dispute, case, amount, reason)
     now = deps.clock.now()
     with deps.uow() as uow:
-        row, case = _load(uow, actor, dispute_id)
-        if row["status"] not in OPEN:
-            raise Conflict("dispute.closed", status=row["status"])
-        _save(
-            uow,
-            row,
-            {
-                "status": outcome.outcome,
-                "outcome_reason": reason,
-                "new_case_id": new_case_id,
-                "closed_at": now,
-                "updated_at": now,
-            },
-        )
-        _event(
-            uow, actor, case, f"dispute.{outcome.outcome}", now, reason, dispute_id=row["id"], new_case_id=new_case_id
-        )
-        if outcome.outcome == "rejected":
-            sending.schedule(deps, uow, case, NotifyEvent.DISPUTE_REJECTED, f"dsp-{row['id']}", now, {"reason": reason})
+        dispute, case = _load(uow, actor, dispute_id)
+        if new_case_id:
+            dispute.uphold(reason, new_case_id, actor, now)
+        else:
+            dispute.reject(reason, actor, now)
+        row = _save(uow, dispute, case)
+        if dispute.tells_customer_the_reason:
+            key, data = f"dsp-{dispute.id}", {"reason": reason}
+            sending.schedule(deps, uow, case, NotifyEvent.DISPUTE_REJECTED, key, now, data)
         uow.commit()
     return row
 
@@ -261,8 +274,8 @@ def decide(deps: Deps, actor: Actor, dispute_id: str, outcome: Outcome) -> dict[
 def get(deps: Deps, actor: Actor, dispute_id: str) -> dict[str, Any]:
     actor.require("dispute.read")
     with deps.uow(readonly=True) as uow:
-        row, _case = _load(uow, actor, dispute_id)
-    return with_age(row, deps.clock.now())
+        dispute, _case = _load(uow, actor, dispute_id)
+    return with_age(_row(dispute), deps.clock.now())
 
 
 def list_disputes(
@@ -270,8 +283,7 @@ def list_disputes(
 ) -> list[dict[str, Any]]:
     """Oldest first, each with its age (open ones up to now, closed ones up to their outcome)."""
     actor.require("dispute.read")
-    if status not in (None, "open", "escalated", "upheld", "rejected"):
-        raise Invalid("dispute.invalid_status", status=status)
+    status_filter(status)
     with deps.uow(readonly=True) as uow:
         rows = uow.disputes.list_disputes(actor.merchant_id or "", status, case_id, limit)
     now = deps.clock.now()

@@ -1,51 +1,93 @@
 """Wrong charges (错收): a discrepancy found by reconciliation becomes a case with its evidence, cause,
 responsible party and customer contact, and is corrected by a refund through the NORMAL refund flow
 (policy, review, channel, notification) — the three linked in the audit trail.
+
+The case's rules and its one table of transitions are in ``domain/wrong_charge.py``; here a row is loaded
+as the aggregate, asked to act, and saved with its events.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from posrefund.domain.errors import Conflict, Invalid, NotFound
-from posrefund.domain.pii import refuse_card_number
-from posrefund.domain.policy import Reason
-from posrefund.domain.reconciliation import (
-    Cause,
-    ContactMethod,
-    DiscrepancyClass,
-    Responsible,
-    WrongChargeStatus,
-    correction_amount,
-)
+from posrefund.domain.reconciliation import Cause, ContactMethod, DiscrepancyClass, Responsible
+from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
+from posrefund.domain.wrong_charge import (
+    MAX_TEXT,
+    Amendment,
+    Discrepancy,
+    WrongCharge,
+    WrongChargeStatus,
+    case_text,
+    check_discrepancy_free,
+    choice,
+)
 from posrefund.ports import UnitOfWork
 from posrefund.service import refunds
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 from posrefund.service.refunds import CustomerInput, RefundRequest
 
-MAX_TEXT = 1_000
-REASON_OF: dict[str, Reason] = {
-    DiscrepancyClass.DUPLICATE_CHARGE.value: Reason.DUPLICATE_CHARGE,
-    DiscrepancyClass.AMOUNT_MISMATCH.value: Reason.WRONG_AMOUNT,
-    DiscrepancyClass.FEE_MISMATCH.value: Reason.WRONG_AMOUNT,
-}
+__all__ = ["MAX_TEXT", "get_case", "open_case", "start_correction", "update_case"]
 
 
-def _enum(kind: type[Cause] | type[Responsible] | type[ContactMethod], value: str, field: str) -> str:
-    try:
-        return kind(value).value
-    except ValueError:
-        raise Invalid("recon.invalid_field", field=field, value=value) from None
+def _wrong_charge(row: dict[str, Any]) -> WrongCharge:
+    """A ``wrong_charges`` row (evidence already decoded by the repository) as the aggregate."""
+    return WrongCharge(
+        id=row["id"],
+        merchant_id=row["merchant_id"],
+        discrepancy=Discrepancy(
+            id=int(row["discrepancy_id"]),
+            run_id=row["run_id"],
+            cls=DiscrepancyClass(row["class"]),
+            sale_id=row["sale_id"],
+            line_id=row["line_id"],
+        ),
+        evidence_ids=list(row["evidence_ids"]),
+        cause=Cause(row["cause"]),
+        responsible=Responsible(row["responsible"]),
+        analysis=row["analysis"],
+        contact_method=ContactMethod(row["contact_method"]) if row["contact_method"] else None,
+        contact_note=row["contact_note"],
+        contacted_at=row["contacted_at"],
+        status=WrongChargeStatus(row["status"]),
+        correction_refund_id=row["correction_refund_id"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=int(row["version"]),
+    )
 
 
-def _text(value: str, field: str) -> str:
-    if len(value) > MAX_TEXT:
-        raise Invalid("request.field_too_long", field=field, max=MAX_TEXT)
-    refuse_card_number(value, field)
-    return value.strip()
+def _row(wc: WrongCharge) -> dict[str, Any]:
+    """The aggregate as its row, in the table's column order (what the API and the console show)."""
+    d = wc.discrepancy
+    return {
+        "id": wc.id,
+        "merchant_id": wc.merchant_id,
+        "discrepancy_id": d.id,
+        "run_id": d.run_id,
+        "class": d.cls.value,
+        "sale_id": d.sale_id,
+        "line_id": d.line_id,
+        "evidence_ids": list(wc.evidence_ids),
+        "cause": wc.cause.value,
+        "responsible": wc.responsible.value,
+        "analysis": wc.analysis,
+        "contact_method": wc.contact_method.value if wc.contact_method else "",
+        "contact_note": wc.contact_note,
+        "contacted_at": wc.contacted_at,
+        "status": wc.status.value,
+        "correction_refund_id": wc.correction_refund_id,
+        "created_by": wc.created_by,
+        "created_at": wc.created_at,
+        "updated_at": wc.updated_at,
+        "version": wc.version,
+    }
 
 
 def _evidence(uow: UnitOfWork, merchant_id: str, ids: Sequence[str]) -> list[str]:
@@ -55,11 +97,40 @@ def _evidence(uow: UnitOfWork, merchant_id: str, ids: Sequence[str]) -> list[str
     return wanted
 
 
-def _load(uow: UnitOfWork, actor: Actor, wc_id: str) -> dict[str, Any]:
-    wc = uow.wrong_charges.get_wrong_charge(actor.merchant_id or "", wc_id)
-    if wc is None:
+def _load(uow: UnitOfWork, actor: Actor, wc_id: str) -> WrongCharge:
+    row = uow.wrong_charges.get_wrong_charge(actor.merchant_id or "", wc_id)
+    if row is None:
         raise NotFound("recon.wrong_charge_not_found")
-    return wc
+    return _wrong_charge(row)
+
+
+def _save(uow: UnitOfWork, wc: WrongCharge) -> dict[str, Any]:
+    """Compare-and-set on the version, then the case's events into the audit chain."""
+    row = _row(wc)
+    if not uow.wrong_charges.save_wrong_charge(row):
+        raise Conflict("recon.case_changed")
+    wc.version = int(row["version"])
+    _flush(uow, wc)
+    return _row(wc)
+
+
+def _flush(uow: UnitOfWork, wc: WrongCharge) -> None:
+    uow.audit.append_many(wc.merchant_id, wc.id, wc.pending_events)
+    wc.pending_events.clear()
+
+
+def _free_discrepancy(uow: UnitOfWork, merchant_id: str, discrepancy_id: int) -> Discrepancy:
+    d = uow.discrepancies.get_discrepancy(merchant_id, discrepancy_id)
+    if d is None:
+        raise NotFound("recon.discrepancy_not_found")
+    check_discrepancy_free(str(d["wrong_charge_id"] or ""), str(d["resolution"] or ""), d["cleared_at"] is not None)
+    return Discrepancy(
+        id=discrepancy_id,
+        run_id=d["run_id"],
+        cls=DiscrepancyClass(str(d["class"])),
+        sale_id=d["sale_id"],
+        line_id=d["line_id"],
+    )
 
 
 def open_case(
@@ -75,64 +146,31 @@ def open_case(
     """One discrepancy, one case: its settlement line and sale are the first evidence, with uploaded proof
     (receipt, messages) attached by id."""
     actor.require("recon.case")
-    cause = _enum(Cause, cause, "cause")
-    responsible = _enum(Responsible, responsible, "responsible")
-    analysis = _text(analysis, "analysis")
+    typed_cause = choice(Cause, cause, "cause")
+    typed_responsible = choice(Responsible, responsible, "responsible")
+    analysis = case_text(analysis, "analysis")
     merchant_id = actor.merchant_id or ""
     now = deps.clock.now()
     with deps.uow() as uow:
-        d = uow.discrepancies.get_discrepancy(merchant_id, discrepancy_id)
-        if d is None:
-            raise NotFound("recon.discrepancy_not_found")
-        if d["wrong_charge_id"]:
-            raise Conflict("recon.case_exists", wrong_charge_id=str(d["wrong_charge_id"]))
-        if d["cleared_at"] is not None or d["resolution"]:
-            raise Conflict("recon.already_resolved", resolution=str(d["resolution"] or "cleared"))
+        discrepancy = _free_discrepancy(uow, merchant_id, discrepancy_id)
         evidence = _evidence(uow, merchant_id, evidence_ids)
         wc_id = deps.ids.new_id("wch")
         if not uow.discrepancies.resolve_discrepancy(discrepancy_id, "wrong_charge", wc_id):
             raise Conflict("recon.already_resolved", resolution="wrong_charge")
-        row = {
-            "id": wc_id,
-            "merchant_id": merchant_id,
-            "discrepancy_id": discrepancy_id,
-            "run_id": d["run_id"],
-            "class": d["class"],
-            "sale_id": d["sale_id"],
-            "line_id": d["line_id"],
-            "evidence_ids": evidence,
-            "cause": cause,
-            "responsible": responsible,
-            "analysis": analysis,
-            "contact_method": "",
-            "contact_note": "",
-            "contacted_at": None,
-            "status": WrongChargeStatus.OPEN.value,
-            "correction_refund_id": "",
-            "created_by": actor.id,
-            "created_at": now,
-            "updated_at": now,
-            "version": 0,
-        }
-        uow.wrong_charges.add_wrong_charge(row)
-        record(
-            uow,
-            actor,
-            merchant_id,
-            "wrong_charge.opened",
-            now,
-            case_id=wc_id,
-            reason=analysis,
-            after=WrongChargeStatus.OPEN.value,
-            discrepancy_id=discrepancy_id,
-            run_id=d["run_id"],
-            discrepancy_class=d["class"],
-            line_id=d["line_id"],
-            sale_id=d["sale_id"],
+        wc = WrongCharge.open(
+            id=wc_id,
+            merchant_id=merchant_id,
+            discrepancy=discrepancy,
             evidence_ids=evidence,
-            cause=cause,
-            responsible=responsible,
+            cause=typed_cause,
+            responsible=typed_responsible,
+            analysis=analysis,
+            actor=actor,
+            now=now,
         )
+        row = _row(wc)
+        uow.wrong_charges.add_wrong_charge(row)
+        _flush(uow, wc)
         uow.commit()
     return row
 
@@ -155,43 +193,56 @@ def update_case(
     now = deps.clock.now()
     with deps.uow() as uow:
         wc = _load(uow, actor, wc_id)
-        changes: dict[str, Any] = {}
-        if cause is not None:
-            changes["cause"] = _enum(Cause, cause, "cause")
-        if responsible is not None:
-            changes["responsible"] = _enum(Responsible, responsible, "responsible")
-        if analysis is not None:
-            changes["analysis"] = _text(analysis, "analysis")
-        if evidence_ids is not None:
-            changes["evidence_ids"] = _evidence(uow, actor.merchant_id or "", [*wc["evidence_ids"], *evidence_ids])
-        if contact_method is not None:
-            changes["contact_method"] = _enum(ContactMethod, contact_method, "contact_method")
-            changes["contact_note"] = _text(contact_note or "", "contact_note")
-            changes["contacted_at"] = now
-        elif contact_note is not None:
-            raise Invalid("recon.invalid_field", field="contact_method", value="")
-        changes = {k: v for k, v in changes.items() if wc[k] != v}
-        if not changes:
-            return wc
-        before = {k: wc[k] for k in changes if k != "contacted_at"}
-        wc.update(changes, updated_at=now)
-        if not uow.wrong_charges.save_wrong_charge(wc):
-            raise Conflict("recon.case_changed")
-        action = "wrong_charge.customer_contacted" if "contact_method" in changes else "wrong_charge.updated"
-        record(
-            uow,
-            actor,
-            actor.merchant_id,
-            action,
-            now,
-            case_id=wc_id,
-            before=wc["status"],
-            after=wc["status"],
-            changed={k: v for k, v in changes.items() if k != "contacted_at"},
-            was=before,
+        change = Amendment(
+            cause=choice(Cause, cause, "cause") if cause is not None else None,
+            responsible=choice(Responsible, responsible, "responsible") if responsible is not None else None,
+            analysis=case_text(analysis, "analysis") if analysis is not None else None,
+            evidence_ids=(
+                _evidence(uow, wc.merchant_id, [*wc.evidence_ids, *evidence_ids]) if evidence_ids is not None else None
+            ),
+            **_contact(contact_method, contact_note),
         )
+        if not wc.amend(change, actor, now):
+            return _row(wc)
+        row = _save(uow, wc)
         uow.commit()
-    return wc
+    return row
+
+
+def _contact(method: str | None, note: str | None) -> dict[str, Any]:
+    """A contact is its method and what was said; a note without a method is refused."""
+    if method is not None:
+        return {
+            "contact_method": choice(ContactMethod, method, "contact_method"),
+            "contact_note": case_text(note or "", "contact_note"),
+        }
+    if note is not None:
+        raise Invalid("recon.invalid_field", field="contact_method", value="")
+    return {}
+
+
+def _begin_correction(
+    deps: Deps, actor: Actor, wc_id: str, amount_fen: int | None, now: datetime
+) -> tuple[WrongCharge, int]:
+    """The case moves to ``correcting`` (once: a second start is refused) and the amount is settled."""
+    with deps.uow() as uow:
+        wc = _load(uow, actor, wc_id)
+        d = uow.discrepancies.get_discrepancy(wc.merchant_id, wc.discrepancy.id)
+        assert d is not None
+        amount = wc.start_correction(amount_fen, d["ours_fen"], d["theirs_fen"], now)
+        _save(uow, wc)
+        uow.commit()
+    return wc, amount
+
+
+def _link_correction(deps: Deps, actor: Actor, wc: WrongCharge, case: RefundCase, amount: int, now: datetime) -> None:
+    """The case, its discrepancy and the refund point at each other, on both timelines."""
+    with deps.uow() as uow:
+        wc.link_correction(case.id, case.refund_no, amount, actor, now)
+        _save(uow, wc)
+        links = wc.correction_links
+        record(uow, actor, wc.merchant_id, "wrong_charge.correction_linked", now, case_id=case.id, **links)
+        uow.commit()
 
 
 def start_correction(
@@ -202,83 +253,39 @@ def start_correction(
     amount_fen: int | None = None,
     customer: CustomerInput | None = None,
     note: str = "",
-) -> tuple[dict[str, Any], Any]:
+) -> tuple[dict[str, Any], RefundCase]:
     """The correction refund, through ``refunds.request_refund`` (policy, review, worker, channel, notice).
     The case's move to ``correcting``, the refund request and the links are one transaction: a second
     start, or a refused refund, leaves nothing behind."""
     actor.require("recon.correct")
-    note = _text(note, "note")
-    merchant_id = actor.merchant_id or ""
+    note = case_text(note, "note")
     with deps.uow.batch():
         now = deps.clock.now()
-        with deps.uow() as uow:
-            wc = _load(uow, actor, wc_id)
-            if wc["status"] != WrongChargeStatus.OPEN.value:
-                raise Conflict("recon.correction_started", refund_id=str(wc["correction_refund_id"]))
-            if not wc["sale_id"]:
-                raise Invalid("recon.no_sale")
-            d = uow.discrepancies.get_discrepancy(merchant_id, int(wc["discrepancy_id"]))
-            assert d is not None
-            amount = amount_fen
-            if amount is None:
-                amount = correction_amount(DiscrepancyClass(str(d["class"])), d["ours_fen"], d["theirs_fen"])
-            if amount is None:
-                raise Invalid("recon.amount_required")
-            wc["status"] = WrongChargeStatus.CORRECTING.value
-            wc["updated_at"] = now
-            if not uow.wrong_charges.save_wrong_charge(wc):
-                raise Conflict("recon.case_changed")
-            uow.commit()
-        case = refunds.request_refund(
-            deps,
-            actor,
-            RefundRequest(
-                sale_id=str(wc["sale_id"]),
-                amount_fen=amount,
-                reason=REASON_OF.get(str(wc["class"]), Reason.TRANSACTION_ERROR).value,
-                note=(f"错收更正 {wc_id} " + note).strip(),
-                customer=customer or CustomerInput(),
-                evidence_ids=tuple(wc["evidence_ids"]),
-            ),
-            permission="recon.correct",
+        wc, amount = _begin_correction(deps, actor, wc_id, amount_fen, now)
+        request = RefundRequest(
+            sale_id=str(wc.discrepancy.sale_id),
+            amount_fen=amount,
+            reason=wc.refund_reason.value,
+            note=(f"错收更正 {wc.id} " + note).strip(),
+            customer=customer or CustomerInput(),
+            evidence_ids=tuple(wc.evidence_ids),
         )
-        with deps.uow() as uow:
-            wc["correction_refund_id"] = case.id
-            if not uow.wrong_charges.save_wrong_charge(wc):
-                raise Conflict("recon.case_changed")
-            links = {"wrong_charge_id": wc_id, "discrepancy_id": wc["discrepancy_id"], "refund_id": case.id}
-            record(
-                uow,
-                actor,
-                merchant_id,
-                "wrong_charge.correction_started",
-                now,
-                case_id=wc_id,
-                before=WrongChargeStatus.OPEN.value,
-                after=WrongChargeStatus.CORRECTING.value,
-                amount_fen=amount,
-                refund_no=case.refund_no,
-                **links,
-            )
-            record(uow, actor, merchant_id, "wrong_charge.correction_linked", now, case_id=case.id, **links)
-            uow.commit()
-    return wc, case
+        case = refunds.request_refund(deps, actor, request, permission="recon.correct")
+        _link_correction(deps, actor, wc, case, amount, now)
+    return _row(wc), case
 
 
 def get_case(deps: Deps, actor: Actor, wc_id: str) -> dict[str, Any]:
     """The case with its discrepancy and, once started, its correction refund's status."""
     actor.require("recon.read")
+    merchant_id = actor.merchant_id or ""
     with deps.uow(readonly=True) as uow:
         wc = _load(uow, actor, wc_id)
-        d = uow.discrepancies.get_discrepancy(actor.merchant_id or "", int(wc["discrepancy_id"]))
-        refund = (
-            uow.refunds.get_case(actor.merchant_id or "", str(wc["correction_refund_id"]))
-            if wc["correction_refund_id"]
-            else None
-        )
-        events = uow.audit.case_events(actor.merchant_id or "", wc_id)
+        d = uow.discrepancies.get_discrepancy(merchant_id, wc.discrepancy.id)
+        refund = uow.refunds.get_case(merchant_id, wc.correction_refund_id) if wc.correction_refund_id else None
+        events = uow.audit.case_events(merchant_id, wc_id)
     return {
-        **wc,
+        **_row(wc),
         "discrepancy": d,
         "correction_status": refund.status.value if refund else None,
         "events": events,
