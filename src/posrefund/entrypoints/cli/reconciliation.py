@@ -51,9 +51,8 @@ def reconcile(
     as_json: JsonOpt = False,
 ) -> None:
     """Import a settlement file (recognised if imported before) and reconcile it against posrefund's ledger."""
-    from posrefund.adapters.settlement import SettlementFormatError, load_card_mapping
+    from posrefund.adapters.settlement import SettlementFormatError, load_card_mapping, open_settlement_file
     from posrefund.entrypoints.cli import main as cli
-    from posrefund.entrypoints.recon_io import import_path
     from posrefund.service import reconciliation
 
     deps = cli._deps()
@@ -73,13 +72,9 @@ def reconcile(
             disable=as_json,
         ) as progress:
             task = progress.add_task(f"导入 import {file.name}", total=_count_lines(file))
-            report = import_path(
-                deps,
-                actor,
-                channel,
-                file,
-                mapping=card_mapping,
-                progress=lambda n: progress.advance(task, n),
+            settlement = open_settlement_file(channel, file, mapping=card_mapping)
+            report = reconciliation.import_file(
+                deps, actor, **settlement.import_arguments(), progress=lambda n: progress.advance(task, n)
             )
             progress.update(task, completed=progress.tasks[0].total)
         first = on.date()
