@@ -79,11 +79,15 @@ class SaleFaults:
     dups: set[int]
     rest: list[int]
 
+    @staticmethod
+    def sizes(faults: Faults) -> list[int]:
+        """How many sales each fault takes, in the order they are cut from the drawn positions."""
+        return [faults.missing_at_channel, faults.amount_mismatch, faults.fee_mismatch, faults.duplicate_charge]
+
     @classmethod
     def drawn(cls, order: list[int], faults: Faults) -> SaleFaults:
         """Cut an already shuffled (or sampled) list of positions into the faults, in a fixed order."""
-        sizes = [faults.missing_at_channel, faults.amount_mismatch, faults.fee_mismatch, faults.duplicate_charge]
-        cuts = cut(order, sizes)
+        cuts = cut(order, cls.sizes(faults))
         return cls(set(cuts[0]), set(cuts[1]), set(cuts[2]), set(cuts[3]), cuts[4])
 
 

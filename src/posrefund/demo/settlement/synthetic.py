@@ -62,9 +62,7 @@ class _Plan:
 
     @classmethod
     def drawn(cls, rng: random.Random, source: str, n_sales: int, n_refunds: int, faults: Faults) -> _Plan:
-        n_special = (
-            faults.missing_at_channel + faults.amount_mismatch + faults.fee_mismatch + faults.duplicate_charge
-        ) + n_refunds
+        n_special = sum(SaleFaults.sizes(faults)) + n_refunds
         drawn = SaleFaults.drawn(rng.sample(range(n_sales), n_special), faults)
         refund_order = drawn.rest
         lost_end = faults.refund_status_mismatch
