@@ -10,11 +10,11 @@ install:
 bench:
 	scripts/install && .venv/bin/python bench/refund_api.py
 
-# recon (issue 6): reconciliation at 1,000,000 × 1,000,000 against a DuckDB join
+# reconciliation of 1,000,000 sales against a 1,000,000-line settlement file, beside a plain DuckDB join
 .PHONY: bench-recon
 bench-recon:
 	scripts/install && .venv/bin/python bench/reconcile.py
 
-# console (issue 4): re-take docs/screenshots/ with the browser tests
+# re-take docs/screenshots/ with the browser tests
 screenshots:
 	scripts/install && scripts/browser && POSREFUND_SCREENSHOT_DIR=docs/screenshots .venv/bin/python -m pytest -q -p no:cacheprovider tests/e2e

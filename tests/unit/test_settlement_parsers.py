@@ -18,11 +18,13 @@ from posrefund.adapters.settlement import (
     card_mapping_from_dict,
     file_fingerprint,
     load_card_mapping,
+    open_settlement_file,
     parse_alipay_bill,
     parse_card_settlement,
     parse_wechat_bill,
     yuan_to_fen,
 )
+from posrefund.domain.errors import Invalid
 from posrefund.domain.pii import find_card_number
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "settlement"
@@ -298,7 +300,7 @@ def test_streaming_200k_card_lines_in_constant_memory(tmp_path: Path) -> None:
     assert peak < 2_000_000, f"peak {peak} bytes: parser is not streaming"
 
 
-# recon (issue 6): a bare carriage return inside a line (the csv module refuses it) is a bad line, never a crash;
+# A bare carriage return inside a line (the csv module refuses it) is a bad line, never a crash;
 # in the header it makes the file unreadable (SettlementFormatError, answered 422 by the API).
 def test_a_bare_carriage_return_is_a_bad_line_and_in_the_header_a_format_error() -> None:
     good = (
@@ -311,3 +313,27 @@ def test_a_bare_carriage_return_is_a_bad_line_and_in_the_header_a_format_error()
     assert isinstance(out[1], BadLine) and out[1].line_no == 3 and "unreadable CSV" in out[1].reason
     with pytest.raises(SettlementFormatError):
         list(parse_card_settlement(io.BytesIO(b"\xc3\x88r!\r?\n" + good.encode())))
+
+
+def test_a_settlement_file_is_fingerprinted_once_and_read_afresh_for_each_import(tmp_path: Path) -> None:
+    header = "交易日期,交易时间,商户号,终端号,卡号,交易类型,交易金额,手续费,凭证号,参考号,批次号,授权码"
+    line = "20261120,093015,898310058120001,10000001,622202******0128,消费,128.00,0.77,000101,093015123456,000012,A1"
+    path = tmp_path / "acquirer.csv"
+    path.write_text(f"{header}\n{line}\n", encoding="utf-8")
+    settlement = open_settlement_file("card", path)
+    first, again = settlement.import_arguments(), settlement.import_arguments()
+    assert (first["source"], first["filename"], first["size"]) == ("card", "acquirer.csv", path.stat().st_size)
+    assert first["fingerprint"] == file_fingerprint(path)
+    assert [x.line_no for x in first["lines"]] == [x.line_no for x in again["lines"]] == [2]
+    assert open_settlement_file("card", path, filename="upload.csv").filename == "upload.csv"
+
+
+def test_an_unreadable_settlement_file_or_an_unknown_channel_is_said_in_the_domain_s_words(tmp_path: Path) -> None:
+    path = tmp_path / "bill.csv"
+    path.write_text("not,a,bill\n", encoding="utf-8")
+    with pytest.raises(Invalid) as bad:
+        list(open_settlement_file("wechat", path).lines())
+    assert bad.value.code == "recon.bad_file" and "missing" in bad.value.params["detail"]
+    with pytest.raises(Invalid) as unknown:
+        open_settlement_file("paypal", path)
+    assert unknown.value.code == "recon.invalid_source"

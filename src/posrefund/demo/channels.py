@@ -82,7 +82,6 @@ def start(
     """``fault_rate`` > 0 injects faults into that share of requests (seeded): for tests and for trying
     posrefund's behaviour under a misbehaving channel."""
     stack = ExitStack()
-    now = clock or (lambda: datetime.now(UTC))
     wechat = WeChatPaySimulator(
         port=wechat_port,
         notify_url=f"{api_base_url}/v1/callbacks/wechatpay",
@@ -102,7 +101,6 @@ def start(
         slow_seconds=timeout + 1,
     )
     stack.enter_context(acquirer)
-    host, port = acquirer.address
     alipay = AlipaySimulator(
         port=alipay_port,
         fault_rate=fault_rate,
@@ -114,29 +112,27 @@ def start(
         rate_faults=alipay_faults or ALIPAY_RATE_FAULTS,
     )
     stack.enter_context(alipay)
-    alipay_notify = f"{api_base_url}/v1/callbacks/alipay"
+    calendar = ChineseCalendar()
+    router = Router(
+        channels=_channels(api_base_url, wechat, acquirer, alipay, timeout),
+        is_workday=is_workday or calendar.is_workday,
+        choose_card_method=card_method_rule(),
+        verifiers=_verifiers(wechat, alipay, clock or (lambda: datetime.now(UTC))),
+        overrides=calendar.overrides,
+        may_call=ChannelRateLimiter(),
+    )
+    return Simulated(router=router, simulators={"wechat": wechat, "card": acquirer, "alipay": alipay}, stack=stack)
 
-    def alipay_register(order: RefundOrder) -> None:
-        alipay.add_payment(
-            order.sale.order_no, order.sale.amount_fen, paid_at=order.sale.paid_at, notify_url=alipay_notify
-        )
 
-    def wechat_register(order: RefundOrder) -> None:
-        wechat.add_payment(order.sale.order_no, order.sale.amount_fen, paid_at=order.sale.paid_at)
-
-    def card_register(order: RefundOrder) -> None:
-        s = order.sale
-        acquirer.add_payment(
-            s.rrn.zfill(12),
-            s.auth_code.zfill(6) if s.auth_code else "000000",
-            s.voucher_no.zfill(6),
-            s.batch_no.zfill(6),
-            s.amount_fen,
-            s.paid_at,
-            s.terminal_no,
-            settled=s.settled,
-        )
-
+def _channels(
+    api_base_url: str,
+    wechat: WeChatPaySimulator,
+    acquirer: AcquirerSimulator,
+    alipay: AlipaySimulator,
+    timeout: float,
+) -> dict[str, PaymentChannel]:
+    """posrefund's real channel adapters, pointed at the simulators, each telling its simulator about the sale."""
+    host, port = acquirer.address
     wechat_channel = WeChatPayChannel(
         mchid=wechat.mchid,
         merchant_private_key=wechat.merchant_private_key_pem,
@@ -149,23 +145,55 @@ def start(
         timeout=timeout,
     )
     card_channel = CardAcquirerChannel(host, port, DEMO_MAC_KEY, "00000001", "898310000000001", timeout=timeout)
-    channels: dict[str, PaymentChannel] = {
+    alipay_channel = AlipayChannel(
+        app_id=alipay.app_id,
+        app_private_key=alipay.app_private_key_pem,
+        alipay_public_key=alipay.alipay_public_key_pem,
+        gateway_url=alipay.gateway_url,
+        timeout=timeout,
+    )
+    alipay_notify = f"{api_base_url}/v1/callbacks/alipay"
+
+    def alipay_register(order: RefundOrder) -> None:
+        alipay.add_payment(
+            order.sale.order_no, order.sale.amount_fen, paid_at=order.sale.paid_at, notify_url=alipay_notify
+        )
+
+    def wechat_register(order: RefundOrder) -> None:
+        wechat.add_payment(order.sale.order_no, order.sale.amount_fen, paid_at=order.sale.paid_at)
+
+    def card_register(order: RefundOrder) -> None:
+        _register_card(acquirer, order)
+
+    return {
         "wechat": _Registering(wechat_channel, wechat_register),
         "card": _Registering(card_channel, card_register),
         # UnionPay QR (云闪付) payments are acquired like cards: their refunds go to the acquirer host as 退货.
         "unionpay_qr": _Registering(card_channel, card_register),
-        "alipay": _Registering(
-            AlipayChannel(
-                app_id=alipay.app_id,
-                app_private_key=alipay.app_private_key_pem,
-                alipay_public_key=alipay.alipay_public_key_pem,
-                gateway_url=alipay.gateway_url,
-                timeout=timeout,
-            ),
-            alipay_register,
-        ),
+        "alipay": _Registering(alipay_channel, alipay_register),
     }
-    verifiers: dict[str, CallbackVerifier] = {
+
+
+def _register_card(acquirer: AcquirerSimulator, order: RefundOrder) -> None:
+    """The acquirer host knows a card payment by its reference, authorisation, voucher and batch numbers."""
+    s = order.sale
+    acquirer.add_payment(
+        s.rrn.zfill(12),
+        s.auth_code.zfill(6) if s.auth_code else "000000",
+        s.voucher_no.zfill(6),
+        s.batch_no.zfill(6),
+        s.amount_fen,
+        s.paid_at,
+        s.terminal_no,
+        settled=s.settled,
+    )
+
+
+def _verifiers(
+    wechat: WeChatPaySimulator, alipay: AlipaySimulator, now: Callable[[], datetime]
+) -> dict[str, CallbackVerifier]:
+    """The checks of the signed callbacks the WeChat Pay and Alipay simulators send."""
+    return {
         "wechat": WeChatPayCallbackVerifier(
             platform_public_key=wechat.platform_public_key_pem,
             platform_public_key_id=wechat.platform_public_key_id,
@@ -177,13 +205,3 @@ def start(
             alipay_public_key=alipay.alipay_public_key_pem, app_id=alipay.app_id, clock=now
         ),
     }
-    calendar = ChineseCalendar()
-    router = Router(
-        channels=channels,
-        is_workday=is_workday or calendar.is_workday,
-        choose_card_method=card_method_rule(),
-        verifiers=verifiers,
-        overrides=calendar.overrides,
-        may_call=ChannelRateLimiter(),
-    )
-    return Simulated(router=router, simulators={"wechat": wechat, "card": acquirer, "alipay": alipay}, stack=stack)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rich.console import Console
@@ -53,41 +53,54 @@ def _payer(rng: random.Random, channel: str) -> str:
 
 
 def seed(deps: Deps, progress_console: Console | None = None, sales_count: int = 300) -> dict[str, Any]:
+    """The demo merchant with an operator of every role, two stores of two terminals, the demo policy,
+    ``sales_count`` sales of the last four weeks and refunds in every state."""
     rng = random.Random(2026)  # noqa: S311 - demo data, not secrets
     provider = Actor(id="demo", role=Role.PROVIDER_ADMIN, merchant_id=None, name="demo seed")
     m = admin.create_merchant(deps, provider, code="DEMO", name="演示便利店 Demo Mart", contact_phone="400-800-1234")
     mid = m["id"]
     seeder = Actor(id="demo", role=Role.ADMIN, merchant_id=mid, name="demo seed")
+    users = _operators(deps, provider, mid)
+    policies.put_policy(deps, seeder, DEMO_POLICY)
+    terminals = _terminals(deps, seeder)
+    key = admin.create_api_key(deps, seeder, terminal_id=terminals[0]["id"])
+    made = _sales(deps, seeder, rng, terminals, sales_count, progress_console)
+    cashier = Actor(id=users[2]["id"], role=Role.CASHIER, merchant_id=mid, name="演示收银员")
+    supervisor = Actor(id=users[1]["id"], role=Role.SUPERVISOR, merchant_id=mid, name="演示主管")
+    refunded = _refunds(deps, cashier, supervisor, made[:40])
+    return {
+        "merchant_id": mid,
+        "users": users,
+        "password": DEMO_PASSWORD,
+        "sales": len(made),
+        "refunds": refunded,
+        "terminal_key": key["key"],
+        "terminals": [t["id"] for t in terminals],
+    }
+
+
+def _operators(deps: Deps, provider: Actor, mid: str) -> list[dict[str, str]]:
+    """A demo user of every merchant role (two supervisors, for the two-person approval), and a provider admin."""
+    accounts = [(f"demo_{role}", role, f"演示{role}") for role in ROLES]
+    accounts.append(("demo_supervisor2", "supervisor", "演示主管二"))
     users = []
-    for role in ROLES:
+    for username, role, display_name in accounts:
         u = admin.create_user(
             deps,
             provider,
-            username=f"demo_{role}",
+            username=username,
             password=DEMO_PASSWORD,
             role=role,
-            display_name=f"演示{role}",
+            display_name=display_name,
             merchant_id=mid,
         )
         users.append({"username": u["username"], "role": role, "id": u["id"]})
-    users.append(
-        {
-            "username": "demo_supervisor2",
-            "role": "supervisor",
-            "id": admin.create_user(
-                deps,
-                provider,
-                username="demo_supervisor2",
-                password=DEMO_PASSWORD,
-                role="supervisor",
-                display_name="演示主管二",
-                merchant_id=mid,
-            )["id"],
-        }
-    )
     admin.create_user(deps, provider, username="demo_provider", password=DEMO_PASSWORD, role="provider_admin")
     users.append({"username": "demo_provider", "role": "provider_admin", "id": ""})
-    policies.put_policy(deps, seeder, DEMO_POLICY)
+    return users
+
+
+def _terminals(deps: Deps, seeder: Actor) -> list[dict[str, Any]]:
     terminals = []
     for s_no, store_name in enumerate(["人民广场店", "徐家汇店"], start=1):
         store = admin.create_store(deps, seeder, name=store_name, address=f"上海市 {store_name}")
@@ -101,49 +114,56 @@ def seed(deps: Deps, progress_console: Console | None = None, sales_count: int =
                     device_sn=f"SN-DEMO-{s_no}{t_no}",
                 )
             )
-    key = admin.create_api_key(deps, seeder, terminal_id=terminals[0]["id"])
+    return terminals
+
+
+def _sales(
+    deps: Deps,
+    seeder: Actor,
+    rng: random.Random,
+    terminals: list[dict[str, Any]],
+    count: int,
+    progress_console: Console | None,
+) -> list[Any]:
+    """Sales spread over the last 28 days, on every channel in realistic shares, round-robin on the terminals."""
     now = deps.clock.now()
-    names = [c for c, _ in CHANNELS]
-    weights = [w for _, w in CHANNELS]
     made: list[Any] = []
-    progress = Progress(console=progress_console, disable=progress_console is None)
-    with progress:
-        task = progress.add_task("演示消费记录 demo sales", total=sales_count)
-        for i in range(sales_count):
-            channel = rng.choices(names, weights)[0]
-            age = timedelta(days=rng.uniform(0, 28), minutes=rng.randrange(60 * 12))
-            paid_at = (now - age).astimezone(UTC)
-            amount = rng.choice(
-                [rng.randrange(500, 10_000), rng.randrange(10_000, 200_000), rng.randrange(200_000, 1_500_000)]
-            )
-            term = terminals[i % len(terminals)]
-            sale = sales.record_sale(
-                deps,
-                seeder,
-                SaleInput(
-                    terminal_id=term["id"],
-                    voucher_no=f"{i + 1:06d}",
-                    rrn=f"{rng.randrange(10**12):012d}",
-                    batch_no=f"{(now - paid_at).days:06d}",
-                    auth_code=f"{rng.randrange(10**6):06d}",
-                    order_no=f"DM{paid_at:%Y%m%d}{i + 1:05d}",
-                    channel=channel,
-                    kind="deposit" if i % 37 == 0 else "sale",
-                    amount_fen=amount,
-                    fee_fen=fee_for(channel, amount),
-                    currency="CNY",
-                    paid_at=paid_at,
-                    payer_masked=_payer(rng, channel),
-                    settlement_status="settled" if age > timedelta(days=1) else "unsettled",
-                ),
-            )
-            made.append(sale)
+    with Progress(console=progress_console, disable=progress_console is None) as progress:
+        task = progress.add_task("演示消费记录 demo sales", total=count)
+        for i in range(count):
+            made.append(sales.record_sale(deps, seeder, _sale_input(rng, i, terminals[i % len(terminals)], now)))
             progress.advance(task)
-    cashier = Actor(id=users[2]["id"], role=Role.CASHIER, merchant_id=mid, name="演示收银员")
-    supervisor = Actor(id=users[1]["id"], role=Role.SUPERVISOR, merchant_id=mid, name="演示主管")
+    return made
+
+
+def _sale_input(rng: random.Random, i: int, term: dict[str, Any], now: datetime) -> SaleInput:
+    channel = rng.choices([c for c, _ in CHANNELS], [w for _, w in CHANNELS])[0]
+    age = timedelta(days=rng.uniform(0, 28), minutes=rng.randrange(60 * 12))
+    paid_at = (now - age).astimezone(UTC)
+    amount = rng.choice([rng.randrange(500, 10_000), rng.randrange(10_000, 200_000), rng.randrange(200_000, 1_500_000)])
+    return SaleInput(
+        terminal_id=term["id"],
+        voucher_no=f"{i + 1:06d}",
+        rrn=f"{rng.randrange(10**12):012d}",
+        batch_no=f"{(now - paid_at).days:06d}",
+        auth_code=f"{rng.randrange(10**6):06d}",
+        order_no=f"DM{paid_at:%Y%m%d}{i + 1:05d}",
+        channel=channel,
+        kind="deposit" if i % 37 == 0 else "sale",
+        amount_fen=amount,
+        fee_fen=fee_for(channel, amount),
+        currency="CNY",
+        paid_at=paid_at,
+        payer_masked=_payer(rng, channel),
+        settlement_status="settled" if age > timedelta(days=1) else "unsettled",
+    )
+
+
+def _refunds(deps: Deps, cashier: Actor, supervisor: Actor, sold: list[Any]) -> int:
+    """Refunds of the first sales, in every state: pending, approved, rejected, cancelled; half amounts too."""
     count = 0
     reasons = ["customer_cancelled", "wrong_amount", "duplicate_charge", "service_issue", "transaction_error"]
-    for i, sale in enumerate(made[:40]):
+    for i, sale in enumerate(sold):
         amount = sale.amount_fen if i % 3 else max(sale.amount_fen // 2, 1)
         try:
             case = refunds.request_refund(
@@ -166,12 +186,4 @@ def seed(deps: Deps, progress_console: Console | None = None, sales_count: int =
             count += 1
         except DomainError:
             continue  # e.g. a sale outside the window: the demo shows only what the policy allows
-    return {
-        "merchant_id": mid,
-        "users": users,
-        "password": DEMO_PASSWORD,
-        "sales": len(made),
-        "refunds": count,
-        "terminal_key": key["key"],
-        "terminals": [t["id"] for t in terminals],
-    }
+    return count

@@ -13,11 +13,12 @@ from posrefund.adapters.settlement.reading import (
     excerpt,
     iter_lines,
     mask_card_number,
+    named_columns,
     open_binary,
     parse_local_time,
     raw_hash,
     split_csv,
-    split_header,
+    undecodable,
     yuan_to_fen,
 )
 
@@ -66,7 +67,7 @@ def parse_alipay_bill(source: BinarySource, encoding: str = "gbk") -> Iterator[P
     with open_binary(source) as fh:
         for line_no, raw, text in iter_lines(fh, encoding):
             if text is None:
-                yield BadLine(line_no, f"not valid {encoding}", excerpt(raw.decode(encoding, "replace")))
+                yield undecodable(line_no, raw, encoding)
                 continue
             if text.startswith("#"):
                 if match := _ACCOUNT.match(text.replace(" ", "")):
@@ -75,11 +76,7 @@ def parse_alipay_bill(source: BinarySource, encoding: str = "gbk") -> Iterator[P
             if not text.strip():
                 continue
             if not columns:
-                header = [name.strip() for name in split_header(text)]
-                missing = [name for name in _REQUIRED if name not in header]
-                if missing:
-                    raise SettlementFormatError(f"not an Alipay bill header, missing: {', '.join(missing)}")
-                columns = {name: i for i, name in enumerate(header)}
+                columns = named_columns(text, _REQUIRED, "an Alipay bill")
                 continue
             try:
                 yield _alipay_line(split_csv(text), columns, account, line_no, raw)

@@ -26,6 +26,7 @@ from posrefund.adapters.settlement.reading import (
     raw_hash,
     split_csv,
     split_header,
+    undecodable,
     yuan_to_fen,
 )
 
@@ -179,9 +180,7 @@ def parse_card_settlement(source: BinarySource, mapping: CardMapping = DEFAULT_C
     with open_binary(source) as fh:
         for line_no, raw, text in iter_lines(fh, mapping.encoding):
             if text is None:
-                yield BadLine(
-                    line_no, f"not valid {mapping.encoding}", excerpt(raw.decode(mapping.encoding, "replace"))
-                )
+                yield undecodable(line_no, raw, mapping.encoding)
                 continue
             if line_no <= mapping.header_rows:
                 if line_no == mapping.header_rows:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import BinaryIO
 
+from posrefund.adapters.settlement.model import BadLine
 from posrefund.domain.pii import find_card_number, redact_card_numbers
 
 # Mainland China has had no daylight saving since 1991, so a fixed +08:00 is exact for these files
@@ -123,6 +124,21 @@ def split_header(text: str, delimiter: str = ",") -> list[str]:
         return split_csv(text, delimiter)
     except LineError as exc:
         raise SettlementFormatError(f"header: {exc}") from None
+
+
+def named_columns(text: str, required: tuple[str, ...], bill: str) -> dict[str, int]:
+    """Column positions by header name, for layouts that add or move columns over the years; a header
+    without a ``required`` column is not ``bill``'s, and the whole file is refused."""
+    header = [name.strip() for name in split_header(text)]
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise SettlementFormatError(f"not {bill} header, missing: {', '.join(missing)}")
+    return {name: i for i, name in enumerate(header)}
+
+
+def undecodable(line_no: int, raw: bytes, encoding: str) -> BadLine:
+    """A line that is not in the file's encoding: reported with what can be read of it, never a crash."""
+    return BadLine(line_no, f"not valid {encoding}", excerpt(raw.decode(encoding, "replace")))
 
 
 @contextmanager

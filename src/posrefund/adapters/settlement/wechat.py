@@ -15,11 +15,12 @@ from posrefund.adapters.settlement.reading import (
     SettlementFormatError,
     excerpt,
     iter_lines,
+    named_columns,
     open_binary,
     parse_local_time,
     raw_hash,
     split_csv,
-    split_header,
+    undecodable,
     yuan_to_fen,
 )
 
@@ -69,16 +70,12 @@ def parse_wechat_bill(source: BinarySource, encoding: str = "utf-8") -> Iterator
     with open_binary(source) as fh:
         for line_no, raw, text in iter_lines(fh, encoding):
             if text is None:
-                yield BadLine(line_no, f"not valid {encoding}", excerpt(raw.decode(encoding, "replace")))
+                yield undecodable(line_no, raw, encoding)
                 continue
             if not text.strip() or in_summary:
                 continue
             if not columns:
-                header = [name.strip() for name in split_header(text)]
-                missing = [name for name in _REQUIRED if name not in header]
-                if missing:
-                    raise SettlementFormatError(f"not a WeChat Pay bill header, missing: {', '.join(missing)}")
-                columns = {name: i for i, name in enumerate(header)}
+                columns = named_columns(text, _REQUIRED, "a WeChat Pay bill")
                 continue
             if text.startswith(_SUMMARY_START):
                 in_summary = True  # the summary header and its single data line end the transactions

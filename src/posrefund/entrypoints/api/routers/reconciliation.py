@@ -19,11 +19,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
 
+from posrefund.adapters.settlement import open_settlement_file
 from posrefund.domain.errors import Invalid
 from posrefund.domain.reconciliation import FeeRate
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
 from posrefund.entrypoints.api.views import iso, plain, refund_view
-from posrefund.entrypoints.recon_io import import_path
 from posrefund.service import reconciliation, wrong_charges
 from posrefund.service.refunds import CustomerInput
 
@@ -156,11 +156,12 @@ async def import_file(
         if size == 0:
             raise Invalid("recon.bad_file", detail="empty file")
         name = (file.filename or "upload")[:200]
+        settlement = open_settlement_file(source, path, filename=name)
         try:
-            report = await c.run(import_path, c.deps, actor, source, path, filename=name)
+            report = await c.run(reconciliation.import_file, c.deps, actor, **settlement.import_arguments())
         except IntegrityError:
             # The same file committed by a concurrent upload between our look-up and our insert: it is a replay.
-            report = await c.run(import_path, c.deps, actor, source, path, filename=name)
+            report = await c.run(reconciliation.import_file, c.deps, actor, **settlement.import_arguments())
     return JSONResponse(_report(report), status_code=200 if report.duplicate else 201)
 
 

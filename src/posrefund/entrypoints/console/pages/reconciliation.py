@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
+from posrefund.adapters.settlement import open_settlement_file
 from posrefund.domain.errors import DomainError, Forbidden, Invalid, NotFound
 from posrefund.domain.policy import EvidenceKind
 from posrefund.domain.reconciliation import (
@@ -37,7 +38,6 @@ from posrefund.entrypoints.console.charts import bars
 from posrefund.entrypoints.console.jobs import Job, Jobs
 from posrefund.entrypoints.console.texts import label
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, Errors, actor_of, ctx_of, lang_of, render
-from posrefund.entrypoints.recon_io import import_path
 from posrefund.i18n import message
 from posrefund.service import evidence, reconciliation, refunds, sales, wrong_charges
 from posrefund.service.reconciliation import lists
@@ -155,7 +155,8 @@ async def start_import(request: Request) -> Response:
     lines = newlines + (1 if last not in (b"\n", b"") else 0)
 
     def work(job: Job) -> reconciliation.ImportReport:
-        return import_path(c.deps, actor, source, path, filename=name, progress=job.tick)
+        settlement = open_settlement_file(source, path, filename=name)
+        return reconciliation.import_file(c.deps, actor, **settlement.import_arguments(), progress=job.tick)
 
     job = _jobs(request).start(
         actor,

@@ -1,0 +1,129 @@
+"""``posrefund serve|worker|simulate``: the long-running processes — the API, the refund worker, and the
+channel simulators that let the demo go all the way to the channels and back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from posrefund.entrypoints.cli.common import app, build_deps, err, settings
+
+if TYPE_CHECKING:
+    from posrefund.config import Settings
+    from posrefund.demo.channels import Simulated
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    with_simulators: Annotated[
+        bool, typer.Option("--with-simulators", help="start the channel simulators and a worker here (demo)")
+    ] = False,
+    workers: Annotated[int, typer.Option(help="server processes (not with --with-simulators)")] = 1,
+) -> None:
+    """Serve the API; with --with-simulators the demo goes all the way to the channels and back."""
+    if workers > 1:
+        if with_simulators:
+            err.print("[red]--workers and --with-simulators do not go together[/red]")
+            raise typer.Exit(2)
+        _serve_processes(host, port, workers)
+        return
+    _serve_in_process(host, port, with_simulators)
+
+
+def _serve_processes(host: str, port: int, workers: int) -> None:
+    """Several server processes, each building its own app from the environment."""
+    import uvicorn
+
+    build_deps()  # fail early, with a clear message, on missing keys
+    uvicorn.run(
+        "posrefund.entrypoints.api.factory:build_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="warning",
+    )
+
+
+def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
+    """One server process; with the simulators, a worker thread here executes refunds on them."""
+    import uvicorn
+
+    from posrefund import bootstrap
+    from posrefund.entrypoints import worker
+    from posrefund.entrypoints.api.app import create_app
+
+    current = settings()
+    deps = build_deps()
+    sims = _start_simulators(current, host, port) if with_simulators else None
+    router = sims.router if sims is not None else bootstrap.build_router(current, deps)
+    bootstrap.load_calendar_overrides(deps, router)
+    notify_router = bootstrap.build_notify_router(current)
+    _thread, stop = (
+        worker.start_in_thread(deps, router, notify_router=notify_router) if with_simulators else (None, None)
+    )
+    inline = current.database_url.startswith("sqlite")
+    application = create_app(deps, inline=inline, token_minutes=current.token_minutes, router=router)
+    application.state.ctx.notify_router = notify_router  # the console shows the tracking links it sends
+    try:
+        uvicorn.run(application, host=host, port=port, access_log=False, log_level="warning")
+    finally:
+        if stop is not None:
+            stop.set()
+        if sims is not None:
+            sims.close()
+
+
+def _start_simulators(current: Settings, host: str, port: int) -> Simulated:
+    """The three channel simulators on the configured ports, calling back to this server."""
+    from posrefund.demo import channels as demo_channels
+
+    sims = demo_channels.start(
+        f"http://{host}:{port}",
+        wechat_port=current.sim_wechat_port,
+        acquirer_port=current.sim_acquirer_port,
+        alipay_port=current.sim_alipay_port,
+    )
+    for name, sim in sims.simulators.items():
+        err.print(f"simulator {name}: {getattr(sim, 'base_url', None) or getattr(sim, 'address', '')}")
+    return sims
+
+
+@app.command("worker")
+def run_worker(
+    once: Annotated[bool, typer.Option("--once", help="one sweep, then exit")] = False,
+    idle: Annotated[float, typer.Option(help="seconds to wait when nothing is due")] = 1.0,
+) -> None:
+    """Execute approved refunds on their channels and follow the ones in flight (stop with Ctrl-C / SIGTERM)."""
+    import threading
+
+    from posrefund import bootstrap
+    from posrefund.entrypoints import worker
+
+    deps = build_deps()
+    router = bootstrap.build_router(settings(), deps)
+    bootstrap.load_calendar_overrides(deps, router)
+    stop = threading.Event()
+    worker.install_signal_handlers(stop)
+    notify_router = bootstrap.build_notify_router(settings())
+    steps = worker.run(deps, router, stop, idle=idle, once=once, notify_router=notify_router)
+    err.print(f"worker stopped after {steps} steps")
+
+
+@app.command("simulate", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def simulate(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="acquirer | wechatpay | alipay")],
+) -> None:
+    """Run one channel simulator in the foreground (its own options follow, e.g. --port 9101 --fault-rate 0.3)."""
+    import importlib
+
+    if name not in ("acquirer", "wechatpay", "alipay"):
+        err.print(f"[red]unknown simulator {name}[/red]")
+        raise typer.Exit(2)
+    module = importlib.import_module(f"posrefund.simulators.{name}.server")
+    raise typer.Exit(module.main(list(ctx.args)) or 0)
