@@ -11,40 +11,17 @@ demo or an operator can look inside and set it up:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from posrefund.simulators.common.faults import Fault
+from posrefund.simulators.acquirer.host import Host
+from posrefund.simulators.acquirer.ledger import HostLedger
 from posrefund.simulators.common.side_door import Routes, fault_route
 
 
-class SideDoorHost(Protocol):
-    """What the side door needs of the simulator (so this module does not import the server)."""
-
-    def ledger(self) -> list[dict[str, Any]]: ...
-    def payments(self) -> list[dict[str, Any]]: ...
-    def messages(self) -> list[dict[str, Any]]: ...
-    def settle(self, terminal_no: str | None = None) -> dict[str, str]: ...
-    def set_fault(
-        self, refund_no: str, fault: str, *, applied: bool | None = None, code: str = "", times: int | None = None
-    ) -> None: ...
-    def add_payment(
-        self,
-        rrn: str,
-        auth_code: str,
-        voucher_no: str,
-        batch_no: str,
-        amount_fen: int,
-        paid_at: datetime,
-        terminal_no: str,
-        *,
-        merchant_no: str = "",
-        settled: bool = False,
-    ) -> None: ...
-
-
-def side_routes(sim: SideDoorHost) -> Routes:
+def side_routes(book: HostLedger, host: Host) -> Routes:
+    """The routes, read straight from the books and the host: the server module is not needed here."""
     def add_payment(body: dict[str, Any]) -> tuple[int, Any]:
-        sim.add_payment(
+        book.add_payment(
             rrn=str(body["rrn"]),
             auth_code=str(body["auth_code"]),
             voucher_no=str(body["voucher_no"]),
@@ -57,18 +34,15 @@ def side_routes(sim: SideDoorHost) -> Routes:
         )
         return 201, {"ok": True}
 
-    def set_fault(refund_no: str, fault: Fault) -> None:
-        sim.set_fault(refund_no, fault.name, applied=fault.applied, code=fault.code, times=fault.times)
-
     def settle(body: dict[str, Any]) -> tuple[int, Any]:
         terminal = body.get("terminal_no")
-        return 200, sim.settle(str(terminal) if terminal is not None else None)
+        return 200, book.settle(str(terminal) if terminal is not None else None)
 
     return {
-        ("GET", "ledger"): lambda _: (200, sim.ledger()),
-        ("GET", "payments"): lambda _: (200, sim.payments()),
-        ("GET", "messages"): lambda _: (200, sim.messages()),
+        ("GET", "ledger"): lambda _: (200, book.ledger()),
+        ("GET", "payments"): lambda _: (200, book.payment_rows()),
+        ("GET", "messages"): lambda _: (200, host.messages()),
         ("POST", "payments"): add_payment,
-        ("POST", "faults"): fault_route(set_fault, status=204),
+        ("POST", "faults"): fault_route(book.set_fault, status=204),
         ("POST", "settle"): settle,
     }

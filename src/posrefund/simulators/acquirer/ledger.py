@@ -105,10 +105,26 @@ class HostLedger(RefundLedger):
     def now(self) -> datetime:
         return self._clock()
 
-    def add_payment(self, payment: Payment) -> None:
-        """Book a captured sale. The first payment of a terminal opens its batch with its ``batch_no``."""
-        if payment.paid_at.tzinfo is None:
+    def add_payment(
+        self,
+        rrn: str,
+        auth_code: str,
+        voucher_no: str,
+        batch_no: str,
+        amount_fen: int,
+        paid_at: datetime,
+        terminal_no: str,
+        *,
+        merchant_no: str = "",
+        settled: bool = False,
+    ) -> None:
+        """Book a captured sale. The first payment of a terminal opens its batch with ``batch_no``."""
+        if len(rrn) != 12 or amount_fen <= 0 or len(voucher_no) != 6 or len(batch_no) != 6:
+            raise ValueError("rrn is 12 characters, voucher_no and batch_no 6 digits, amount positive fen")
+        if paid_at.tzinfo is None:
             raise ValueError("paid_at must be timezone-aware")
+        terminal_no, merchant_no = terminal_no.strip(), merchant_no.strip()
+        payment = Payment(rrn, auth_code, voucher_no, batch_no, amount_fen, paid_at, terminal_no, merchant_no, settled)
         with self._lock:
             self.open_batches.setdefault(payment.terminal_no, payment.batch_no)
             self.payments[payment.rrn] = payment

@@ -47,8 +47,9 @@ from typing import Any, Final
 from posrefund.simulators.acquirer import protocol
 from posrefund.simulators.acquirer.host import DEFAULT_RATE_FAULTS, FAULTS, SUBMIT_FAULTS, Host, Reply, Rules
 from posrefund.simulators.acquirer.http_side import side_routes
-from posrefund.simulators.acquirer.ledger import SHANGHAI, HostLedger, Payment
-from posrefund.simulators.common.faults import Fault, FaultPlan, add_fault_flags, fault_settings
+from posrefund.simulators.acquirer.ledger import SHANGHAI, HostLedger
+from posrefund.simulators.common.faults import FaultPlan, add_fault_flags, fault_settings
+from posrefund.simulators.common.ledger import KeepsBooks
 from posrefund.simulators.common.life import Life, serve_in_foreground
 from posrefund.simulators.common.side_door import make_side_server
 
@@ -59,7 +60,9 @@ log = logging.getLogger(__name__)
 DEMO_MAC_KEY: Final = b"posrefund-demo-acquirer-mac-key!"  # demo/test only: a real key lives in an HSM
 
 
-class AcquirerSimulator(Life):
+class AcquirerSimulator(KeepsBooks, Life):
+    book: HostLedger
+
     """The host, served on 127.0.0.1 from a background thread; ``start()`` returns the bound (host, port)."""
 
     def __init__(
@@ -87,6 +90,7 @@ class AcquirerSimulator(Life):
             drawable=SUBMIT_FAULTS,
         )
         self.book = HostLedger(clock or (lambda: datetime.now(UTC)), plan, plan.rng)
+        self.add_payment = self.book.add_payment
         self.host = Host(self.book, mac_key, Rules(slow_seconds, refund_window_days, max_partial_refunds))
         self._port = port
         self._http_port = http_port
@@ -113,7 +117,7 @@ class AcquirerSimulator(Life):
         self._accept_thread = threading.Thread(target=self._accept_loop, name="acquirer-accept", daemon=True)
         self._accept_thread.start()
         if self._http_port is not None:
-            self._http = make_side_server(side_routes(self), self._http_port)
+            self._http = make_side_server(side_routes(self.book, self.host), self._http_port)
             http_host, http_port = self._http.server_address[:2]
             self.http_address = (str(http_host), int(http_port))
             self._http_thread = threading.Thread(
@@ -147,27 +151,6 @@ class AcquirerSimulator(Life):
 
     # ---- set-up and inspection -------------------------------------------------------------------------------
 
-    def add_payment(
-        self,
-        rrn: str,
-        auth_code: str,
-        voucher_no: str,
-        batch_no: str,
-        amount_fen: int,
-        paid_at: datetime,
-        terminal_no: str,
-        *,
-        merchant_no: str = "",
-        settled: bool = False,
-    ) -> None:
-        """Book a captured sale. The first payment of a terminal opens its batch with ``batch_no``."""
-        if len(rrn) != 12 or amount_fen <= 0 or len(voucher_no) != 6 or len(batch_no) != 6:
-            raise ValueError("rrn is 12 characters, voucher_no and batch_no 6 digits, amount positive fen")
-        payment = Payment(
-            rrn, auth_code, voucher_no, batch_no, amount_fen, paid_at, terminal_no.strip(), merchant_no.strip(), settled
-        )
-        self.book.add_payment(payment)
-
     def open_batch(self, terminal_no: str) -> str:
         with self.book.lock:
             return self.book.open_batches.get(terminal_no, "")
@@ -177,20 +160,6 @@ class AcquirerSimulator(Life):
 
         Returns terminal → the batch number now open."""
         return self.book.settle(terminal_no)
-
-    def set_fault(
-        self, refund_no: str, fault: str, *, applied: bool | None = None, code: str = "", times: int | None = None
-    ) -> None:
-        """Make the next ``times`` messages (default one) for ``refund_no`` misbehave: submit faults hit voids and
-        refunds, ``reversal_lost`` hits reversals. ``applied=False`` makes a ``system_error`` execute nothing."""
-        self.book.set_fault(refund_no, Fault(fault, applied, code, times))
-
-    def clear_faults(self) -> None:
-        self.book.clear_faults()
-
-    def ledger(self) -> list[dict[str, Any]]:
-        """Executed and reversed voids/refunds, one row per refund_no; ``executed`` is true when money moved."""
-        return self.book.ledger()
 
     def payments(self) -> list[dict[str, Any]]:
         return self.book.payment_rows()

@@ -70,6 +70,9 @@ class RefundBook(RefundLedger):
         notify_url: str | None = None,
         bank_card: bool = False,
     ) -> str:
+        """Register a paid trade Alipay knows; returns its ``trade_no``. ``notify_url`` is the payment's (the
+        refund API has none, so refunds are notified there); ``bank_card``: refunds also send a deposit-back
+        message."""
         paid = self._paid_at(total_fen, paid_at)
         with self._lock:
             existing = self._by_out_trade_no.get(out_trade_no)

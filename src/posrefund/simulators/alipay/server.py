@@ -34,9 +34,11 @@ from posrefund.simulators.alipay.gateway import (
 from posrefund.simulators.alipay.ledger import RefundBook
 from posrefund.simulators.alipay.notify import DEMO_RETRY_DELAYS, Notifier, NotifySettings
 from posrefund.simulators.alipay.rules import DEFAULT_RATE_FAULTS, FAULTS, PROCESSING, Refund, Result, business_error
-from posrefund.simulators.common.faults import Fault, FaultPlan, add_fault_flags, fault_settings
+from posrefund.simulators.common.faults import FaultPlan, add_fault_flags, fault_settings
 from posrefund.simulators.common.http_life import BARE_500, HttpAnswer, HttpSimulatorLife
+from posrefund.simulators.common.ledger import KeepsBooks
 from posrefund.simulators.common.life import serve_in_foreground
+from posrefund.simulators.common.notify import Notifies
 from posrefund.simulators.common.side_door import Routes, fault_route
 
 __all__ = ["FAULTS", "AlipayKeys", "AlipaySimulator", "main"]
@@ -46,7 +48,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class AlipaySimulator(HttpSimulatorLife):
+class AlipaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
     """Alipay's gateway on ``127.0.0.1:<port>`` in a background thread; ``with`` starts and stops it.
 
     ``min_gap_same_trade``: seconds a new refund of one trade must wait after the previous one (Alipay: 3; 0 =
@@ -59,6 +61,7 @@ class AlipaySimulator(HttpSimulatorLife):
     """
 
     server_version = "AlipaySimulator"
+    book: RefundBook
 
     def __init__(
         self,
@@ -99,6 +102,8 @@ class AlipaySimulator(HttpSimulatorLife):
         )
         settings = NotifySettings(tuple(notify_retry_delays), notify_timeout, notify_delay)
         self._notifier = Notifier(self._keys, self.book, clock, lambda: self._scheduler, self._stopping, settings)
+        self.add_payment = self.book.add_payment
+        self._delivery_log = self._notifier.log
 
     # ---- keys ---------------------------------------------------------------------------------------------
 
@@ -129,45 +134,11 @@ class AlipaySimulator(HttpSimulatorLife):
 
     # ---- set-up and inspection ---------------------------------------------------------------------------
 
-    def add_payment(
-        self,
-        out_trade_no: str,
-        total_fen: int,
-        paid_at: datetime | None = None,
-        trade_no: str | None = None,
-        notify_url: str | None = None,
-        bank_card: bool = False,
-    ) -> str:
-        """Register a paid trade Alipay knows; returns its ``trade_no``. ``notify_url`` is the payment's (the
-        refund API has none, so refunds are notified there); ``bank_card``: refunds also send a deposit-back
-        message."""
-        return self.book.add_payment(out_trade_no, total_fen, paid_at, trade_no, notify_url, bank_card)
-
-    def set_fault(
-        self, refund_no: str, fault: str, *, applied: bool | None = None, code: str = "", times: int | None = None
-    ) -> None:
-        """Plan a fault for one refund number (names in ``FAULTS``); several may be set for one number."""
-        self.book.set_fault(refund_no, Fault(fault, applied, code, times))
-
-    def clear_faults(self) -> None:
-        self.book.clear_faults()
-
     def complete(self, refund_no: str) -> None:
         """Let time pass for one refund taken with fund_change=N: its money moves now (and is notified)."""
         refund = self.book.settle(refund_no)
         if refund is not None:
             self._notifier.refund_executed(refund)
-
-    def ledger(self) -> list[dict[str, Any]]:
-        return self.book.ledger()
-
-    def notifications(self) -> list[dict[str, Any]]:
-        """Every delivery attempt: notify_id, refund_no, kind, attempt, status, answer, error."""
-        return self._notifier.log.rows()
-
-    def wait_notifications(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
-        """Block until at least ``count`` delivery attempts were made (or the timeout passes)."""
-        return self._notifier.log.wait(count, timeout)
 
     # ---- the gateway -------------------------------------------------------------------------------------
 

@@ -61,3 +61,23 @@ class RefundLedger(ABC):
     def settle(self, key: str | None = None) -> Any:
         """Let time pass: what was still in progress reaches its end (for a refund number, or a terminal's
         batch at a card acquirer)."""
+
+
+class KeepsBooks:
+    """The simulator's face of its book, the same on every simulator: plan faults, read the ledger."""
+
+    book: RefundLedger
+
+    def set_fault(
+        self, refund_no: str, fault: str, *, applied: bool | None = None, code: str = "", times: int | None = None
+    ) -> None:
+        """Plan a fault for one refund number (names in the simulator's ``FAULTS``); several may be planned for
+        one number. What ``applied``, ``code`` and ``times`` mean is on ``Fault``."""
+        self.book.set_fault(refund_no, Fault(fault, applied, code, times))
+
+    def clear_faults(self) -> None:
+        self.book.clear_faults()
+
+    def ledger(self) -> list[dict[str, Any]]:
+        """Every refund taken, one row per refund number (``executed``: the money moved)."""
+        return self.book.ledger()

@@ -71,3 +71,17 @@ class DeliveryLog:
             while len(self._rows) < count and (left := deadline - time.monotonic()) > 0:
                 self._cv.wait(left)
             return list(self._rows)
+
+
+class Notifies:
+    """The simulator's face of its notifications: every delivery attempt, and a way to wait for them."""
+
+    _delivery_log: DeliveryLog
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Every delivery attempt, in order: refund_no, kind, attempt, status, error and the channel's ids."""
+        return self._delivery_log.rows()
+
+    def wait_notifications(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Block until at least ``count`` delivery attempts were made (or the timeout passes)."""
+        return self._delivery_log.wait(count, timeout)

@@ -80,6 +80,7 @@ class RefundBook(RefundLedger):
         transaction_id: str | None = None,
         user_received_account: str = "支付用户零钱",
     ) -> str:
+        """Register a paid order the platform knows; returns its ``transaction_id``."""
         paid = self._paid_at(total_fen, paid_at)
         with self._lock:
             tx = transaction_id or f"42000{next(self._seq):05d}{paid.astimezone(SHANGHAI):%Y%m%d}{self._digits(10)}"

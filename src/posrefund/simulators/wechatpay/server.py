@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from posrefund.simulators.common.faults import Fault, FaultPlan, add_fault_flags, fault_settings
+from posrefund.simulators.common.faults import FaultPlan, add_fault_flags, fault_settings
 from posrefund.simulators.common.http_life import BARE_500, HttpAnswer, HttpSimulatorLife
+from posrefund.simulators.common.ledger import KeepsBooks
 from posrefund.simulators.common.life import serve_in_foreground
+from posrefund.simulators.common.notify import Notifies
 from posrefund.simulators.common.side_door import Routes, fault_route
 from posrefund.simulators.wechatpay.crypto import WeChatPayKeys, new_nonce
 from posrefund.simulators.wechatpay.gateway import RateLimit, authenticate, check_sensitive, signed_headers
@@ -38,7 +40,7 @@ REFUNDS_PATH = "/v3/refund/domestic/refunds"
 _JSON = "application/json; charset=utf-8"
 
 
-class WeChatPaySimulator(HttpSimulatorLife):
+class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
     """WeChat Pay's refund API on ``127.0.0.1:<port>`` in a background thread; ``with`` starts and stops it.
 
     ``settle_after``: seconds after which a PROCESSING refund finishes on its own (``None``: only when queried
@@ -50,6 +52,7 @@ class WeChatPaySimulator(HttpSimulatorLife):
     """
 
     server_version = "WeChatPaySimulator"
+    book: RefundBook
 
     def __init__(
         self,
@@ -90,6 +93,8 @@ class WeChatPaySimulator(HttpSimulatorLife):
             accept_unknown_orders=accept_unknown_orders,
             default_notify_url=notify_url,
         )
+        self.add_payment = self.book.add_payment
+        self._delivery_log = self._notifier.log
 
     # ---- keys ---------------------------------------------------------------------------------------------
 
@@ -127,40 +132,9 @@ class WeChatPaySimulator(HttpSimulatorLife):
 
     # ---- set-up and inspection ---------------------------------------------------------------------------
 
-    def add_payment(
-        self,
-        out_trade_no: str,
-        total_fen: int,
-        paid_at: datetime | None = None,
-        transaction_id: str | None = None,
-        user_received_account: str = "支付用户零钱",
-    ) -> str:
-        """Register a paid order the platform knows; returns its ``transaction_id``."""
-        return self.book.add_payment(out_trade_no, total_fen, paid_at, transaction_id, user_received_account)
-
-    def set_fault(
-        self, refund_no: str, fault: str, *, applied: bool | None = None, code: str = "", times: int | None = None
-    ) -> None:
-        """Plan a fault for one refund number (names in ``FAULTS``); several may be set for one number."""
-        self.book.set_fault(refund_no, Fault(fault, applied, code, times))
-
-    def clear_faults(self) -> None:
-        self.book.clear_faults()
-
     def complete(self, refund_no: str) -> None:
         """Let time pass for one refund: a PROCESSING refund reaches its final status (and is notified)."""
         self.book.complete(refund_no)
-
-    def ledger(self) -> list[dict[str, Any]]:
-        return self.book.ledger()
-
-    def notifications(self) -> list[dict[str, Any]]:
-        """Every notification delivery attempt: notice_id, refund_no, event_type, kind, attempt, status, error."""
-        return self._notifier.log.rows()
-
-    def wait_notifications(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
-        """Block until at least ``count`` delivery attempts were made (or the timeout passes)."""
-        return self._notifier.log.wait(count, timeout)
 
     # ---- notifications ----------------------------------------------------------------------------------
 
