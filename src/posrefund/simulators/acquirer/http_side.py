@@ -20,6 +20,7 @@ from posrefund.simulators.common.side_door import Routes, fault_route
 
 def side_routes(book: HostLedger, host: Host) -> Routes:
     """The routes, read straight from the books and the host: the server module is not needed here."""
+
     def add_payment(body: dict[str, Any]) -> tuple[int, Any]:
         book.add_payment(
             rrn=str(body["rrn"]),

@@ -39,6 +39,7 @@ from posrefund.simulators.common.http_life import BARE_500, HttpAnswer, HttpSimu
 from posrefund.simulators.common.ledger import KeepsBooks
 from posrefund.simulators.common.life import serve_in_foreground
 from posrefund.simulators.common.notify import Notifies
+from posrefund.simulators.common.rsa_keys import FromKeys
 from posrefund.simulators.common.side_door import Routes, fault_route
 
 __all__ = ["FAULTS", "AlipayKeys", "AlipaySimulator", "main"]
@@ -62,6 +63,10 @@ class AlipaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
 
     server_version = "AlipaySimulator"
     book: RefundBook
+    app_id = FromKeys()
+    app_private_key_pem = FromKeys()
+    app_public_key_pem = FromKeys()
+    alipay_public_key_pem = FromKeys()
 
     def __init__(
         self,
@@ -115,22 +120,6 @@ class AlipaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
     @property
     def keys(self) -> AlipayKeys:
         return self._keys
-
-    @property
-    def app_id(self) -> str:
-        return self._keys.app_id
-
-    @property
-    def app_private_key_pem(self) -> str:
-        return self._keys.app_private_key_pem
-
-    @property
-    def app_public_key_pem(self) -> str:
-        return self._keys.app_public_key_pem
-
-    @property
-    def alipay_public_key_pem(self) -> str:
-        return self._keys.alipay_public_key_pem
 
     # ---- set-up and inspection ---------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from posrefund.simulators.common.http_life import BARE_500, HttpAnswer, HttpSimu
 from posrefund.simulators.common.ledger import KeepsBooks
 from posrefund.simulators.common.life import serve_in_foreground
 from posrefund.simulators.common.notify import Notifies
+from posrefund.simulators.common.rsa_keys import FromKeys
 from posrefund.simulators.common.side_door import Routes, fault_route
 from posrefund.simulators.wechatpay.crypto import WeChatPayKeys, new_nonce
 from posrefund.simulators.wechatpay.gateway import RateLimit, authenticate, check_sensitive, signed_headers
@@ -53,6 +54,13 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
 
     server_version = "WeChatPaySimulator"
     book: RefundBook
+    mchid = FromKeys()
+    merchant_private_key_pem = FromKeys()
+    merchant_public_key_pem = FromKeys()
+    merchant_serial_no = FromKeys()
+    platform_public_key_pem = FromKeys()
+    platform_public_key_id = FromKeys()
+    apiv3_key = FromKeys()
 
     def __init__(
         self,
@@ -101,34 +109,6 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
     @property
     def keys(self) -> WeChatPayKeys:
         return self._keys
-
-    @property
-    def mchid(self) -> str:
-        return self._keys.mchid
-
-    @property
-    def merchant_private_key_pem(self) -> str:
-        return self._keys.merchant_private_key_pem
-
-    @property
-    def merchant_public_key_pem(self) -> str:
-        return self._keys.merchant_public_key_pem
-
-    @property
-    def merchant_serial_no(self) -> str:
-        return self._keys.merchant_serial_no
-
-    @property
-    def platform_public_key_pem(self) -> str:
-        return self._keys.platform_public_key_pem
-
-    @property
-    def platform_public_key_id(self) -> str:
-        return self._keys.platform_public_key_id
-
-    @property
-    def apiv3_key(self) -> str:
-        return self._keys.apiv3_key
 
     # ---- set-up and inspection ---------------------------------------------------------------------------
 
