@@ -40,7 +40,7 @@ from posrefund.simulators.common.ledger import KeepsBooks
 from posrefund.simulators.common.life import serve_in_foreground
 from posrefund.simulators.common.notify import Notifies
 from posrefund.simulators.common.rsa_keys import FromKeys
-from posrefund.simulators.common.side_door import Routes, fault_route
+from posrefund.simulators.common.side_door import Routes, wallet_routes
 
 __all__ = ["FAULTS", "AlipayKeys", "AlipaySimulator", "main"]
 
@@ -189,18 +189,14 @@ class AlipaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
             )
             return 200, {"trade_no": trade_no}
 
-        def complete(payload: dict[str, Any]) -> tuple[int, Any]:
-            self.complete(str(payload["refund_no"]))
-            return 200, {"ok": True}
-
-        return {
-            ("GET", "ledger"): lambda _: (200, self.ledger()),
-            ("GET", "notifications"): lambda _: (200, self.notifications()),
-            ("GET", "credentials"): lambda _: (200, {**self._keys.credentials(), "gateway_url": self.gateway_url}),
-            ("POST", "payments"): add_payment,
-            ("POST", "faults"): fault_route(self.book.set_fault),
-            ("POST", "complete"): complete,
-        }
+        return wallet_routes(
+            ledger=self.ledger,
+            notifications=self.notifications,
+            credentials=lambda: {**self._keys.credentials(), "gateway_url": self.gateway_url},
+            add_payment=add_payment,
+            complete=self.complete,
+            set_fault=self.book.set_fault,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

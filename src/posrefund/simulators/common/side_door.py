@@ -73,3 +73,29 @@ def make_side_server(routes: Routes, port: int) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     return server
+
+
+def wallet_routes(
+    *,
+    ledger: Callable[[], Any],
+    notifications: Callable[[], Any],
+    credentials: Callable[[], Any],
+    add_payment: Route,
+    complete: Callable[[str], None],
+    set_fault: Callable[[str, Fault], None],
+) -> dict[tuple[str, str], Route]:
+    """The side doors every wallet simulator has: ``GET ledger``, ``GET notifications``, ``GET credentials``,
+    ``POST payments``, ``POST faults``, ``POST complete {refund_no}``."""
+
+    def complete_route(payload: dict[str, Any]) -> tuple[int, Any]:
+        complete(str(payload["refund_no"]))
+        return 200, {"ok": True}
+
+    return {
+        ("GET", "ledger"): lambda _: (200, ledger()),
+        ("GET", "notifications"): lambda _: (200, notifications()),
+        ("GET", "credentials"): lambda _: (200, credentials()),
+        ("POST", "payments"): add_payment,
+        ("POST", "faults"): fault_route(set_fault),
+        ("POST", "complete"): complete_route,
+    }

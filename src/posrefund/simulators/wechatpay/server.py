@@ -28,7 +28,7 @@ from posrefund.simulators.common.ledger import KeepsBooks
 from posrefund.simulators.common.life import serve_in_foreground
 from posrefund.simulators.common.notify import Notifies
 from posrefund.simulators.common.rsa_keys import FromKeys
-from posrefund.simulators.common.side_door import Routes, fault_route
+from posrefund.simulators.common.side_door import Routes, wallet_routes
 from posrefund.simulators.wechatpay.crypto import WeChatPayKeys, new_nonce
 from posrefund.simulators.wechatpay.gateway import RateLimit, authenticate, check_sensitive, signed_headers
 from posrefund.simulators.wechatpay.ledger import RefundBook
@@ -135,18 +135,14 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
             )
             return 200, {"transaction_id": tx}
 
-        def complete(payload: dict[str, Any]) -> tuple[int, Any]:
-            self.complete(str(payload["refund_no"]))
-            return 200, {"ok": True}
-
-        return {
-            ("GET", "ledger"): lambda _: (200, self.ledger()),
-            ("GET", "notifications"): lambda _: (200, self.notifications()),
-            ("GET", "credentials"): lambda _: (200, {**self._keys.credentials(), "base_url": self.base_url}),
-            ("POST", "payments"): add_payment,
-            ("POST", "faults"): fault_route(self.book.set_fault),
-            ("POST", "complete"): complete,
-        }
+        return wallet_routes(
+            ledger=self.ledger,
+            notifications=self.notifications,
+            credentials=lambda: {**self._keys.credentials(), "base_url": self.base_url},
+            add_payment=add_payment,
+            complete=self.complete,
+            set_fault=self.book.set_fault,
+        )
 
     def _answer_http(self, method: str, raw_path: str, headers: Message, body: bytes) -> HttpAnswer:
         """Authenticate, limit the rate, route; answers are signed with the platform key."""
