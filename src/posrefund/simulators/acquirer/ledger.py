@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
@@ -99,7 +100,8 @@ class HostLedger(RefundLedger):
         self.journal: dict[tuple[str, str], Journal] = {}
 
     @property
-    def lock(self) -> Any:
+    def lock(self) -> AbstractContextManager[Any]:
+        """Held by the host across the steps of one message, so each message sees and leaves the books whole."""
         return self._lock
 
     def now(self) -> datetime:

@@ -24,10 +24,10 @@ A0 MAC check failed (answered without a MAC, nothing done).
 
 Faults, planned per refund_no with ``set_fault`` (or drawn at random: ``simulators.common.faults``):
 ``no_answer_after_accept`` (execute, then close the connection without answering), ``decline`` (05 or ``code``,
-nothing done), ``system_error`` (96; the effect applied unless ``applied=False``), ``slow`` (execute, answer after
-``slow_seconds``, longer than the client waits), ``bad_response_mac`` (execute, answer with a broken MAC),
-``reversal_lost`` (a reversal for that refund_no is swallowed: neither applied nor answered); ``times``: how many
-messages the fault hits (default one).
+nothing done), ``system_error`` (96 or ``code``; the effect applied unless ``applied=False``), ``slow``
+(execute, answer after ``slow_seconds``, longer than the client waits), ``bad_response_mac`` (execute, answer
+with a broken MAC), ``reversal_lost`` (a reversal for that refund_no is swallowed: neither applied nor
+answered); ``times``: how many messages the fault hits (default one).
 
 Run it: ``python -m posrefund.simulators.acquirer.server --port 5858 [--http-port 5859]``.
 """

@@ -19,12 +19,6 @@ GATEWAY_PATH = "/gateway.do"
 METHODS = ("alipay.trade.refund", "alipay.trade.fastpay.refund.query")
 Refusal = tuple[str, str, str]  # code, sub_code, sub_msg
 
-# Parameters that must be present, and the refusal when one is missing.
-_REQUIRED: tuple[tuple[str, Refusal], ...] = (
-    ("sign", ("40001", "isv.missing-signature", "缺少签名参数")),
-    ("sign_type", ("40001", "isv.missing-signature-type", "缺少签名类型参数")),
-)
-
 
 def response_key(method: str) -> str:
     return method.replace(".", "_") + "_response" if method in METHODS else "error_response"
@@ -47,9 +41,10 @@ def check_common(params: dict[str, str], keys: AlipayKeys, max_skew: float | Non
         return "40001", "isv.missing-method", "缺少方法名参数"
     if method not in METHODS:
         return "40002", "isv.invalid-method", "不存在的方法名"
-    for name, missing in _REQUIRED:
-        if not params.get(name):
-            return missing
+    if not params.get("sign"):
+        return "40001", "isv.missing-signature", "缺少签名参数"
+    if not params.get("sign_type"):
+        return "40001", "isv.missing-signature-type", "缺少签名类型参数"
     if params["sign_type"] != "RSA2":
         return "40002", "isv.invalid-signature-type", "无效的签名类型参数"
     if params.get("format", "JSON").upper() != "JSON":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import Message
@@ -42,7 +43,7 @@ def json_answer(status: int, value: Any, content_type: str = "application/json; 
 
 
 class HttpSimulatorLife(Life):
-    """Mixed into the wallet simulators; they call ``_init_life`` and provide ``_answer_http`` and
+    """The base of the wallet simulators; they call ``_init_life`` and provide ``_answer_http`` and
     ``_side_routes``."""
 
     server_version = "Simulator"
@@ -56,11 +57,13 @@ class HttpSimulatorLife(Life):
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
+    @abstractmethod
     def _answer_http(self, method: str, raw_path: str, headers: Message, body: bytes) -> HttpAnswer:
-        raise NotImplementedError
+        """The answer to a request of the simulated protocol (anything outside ``/__sim__/``)."""
 
+    @abstractmethod
     def _side_routes(self) -> Routes:
-        raise NotImplementedError
+        """The simulator's side doors, by (method, name under ``/__sim__/``)."""
 
     def _hold(self) -> None:
         """Keep a request unanswered until ``hang_seconds`` pass or the simulator stops."""
