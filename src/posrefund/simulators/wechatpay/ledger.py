@@ -173,10 +173,6 @@ class RefundBook(RefundLedger):
             for r in self._refunds.values()
         ]
 
-    def refund(self, out_refund_no: str) -> Refund | None:
-        with self._lock:
-            return self._refunds.get(out_refund_no)
-
     def notification_plain(self, r: Refund) -> dict[str, Any]:
         """The decrypted ``resource`` of a refund notification."""
         with self._lock:
