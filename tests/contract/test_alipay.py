@@ -30,7 +30,8 @@ import pytest
 from alipay import AliPay
 from alipay.exceptions import AliPayException
 
-from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier, AlipayChannel, fen_to_yuan, yuan_to_fen
+from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier, AlipayChannel
+from posrefund.adapters.channels.alipay.mapping import fen_to_yuan, yuan_to_fen
 from posrefund.domain.channel import CallbackRejected, ChannelAnswer, Method, OriginalSale, Outcome, RefundOrder
 from posrefund.simulators.alipay.crypto import rsa2_sign, sign_content
 from posrefund.simulators.alipay.server import FAULTS, AlipayKeys, AlipaySimulator

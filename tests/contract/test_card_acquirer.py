@@ -354,7 +354,7 @@ def test_tampered_message_is_refused(sim: AcquirerSimulator) -> None:
 
 def test_no_answer_after_accept_is_reversed_then_resubmitted(sim: AcquirerSimulator, card: CardAcquirerChannel) -> None:
     o = order(add_sale(sim), Method.REFUND, 3_000)
-    sim.inject_fault(o.refund_no, "no_answer_after_accept")
+    sim.set_fault(o.refund_no, "no_answer_after_accept")
     answer = card.submit(o)
     assert answer.outcome is Outcome.UNKNOWN
     assert answer.details["reversal_sent"] == "true"
@@ -375,7 +375,7 @@ def test_no_answer_after_accept_is_reversed_then_resubmitted(sim: AcquirerSimula
 def test_timeout_sends_a_reversal_and_the_void_is_undone(sim: AcquirerSimulator, card: CardAcquirerChannel) -> None:
     sale = add_sale(sim)
     o = order(sale, Method.VOID)
-    sim.inject_fault(o.refund_no, "slow")
+    sim.set_fault(o.refund_no, "slow")
     started = time.monotonic()
     answer = card.submit(o)
     assert time.monotonic() - started < 1.5  # did not wait for the 2 s answer
@@ -393,8 +393,8 @@ def test_lost_reversals_are_tried_three_times_and_query_finds_the_refund(
     sim: AcquirerSimulator, card: CardAcquirerChannel
 ) -> None:
     o = order(add_sale(sim), Method.REFUND, 500)
-    sim.inject_fault(o.refund_no, "no_answer_after_accept")
-    sim.inject_fault(o.refund_no, "reversal_lost", times=3)
+    sim.set_fault(o.refund_no, "no_answer_after_accept")
+    sim.set_fault(o.refund_no, "reversal_lost", times=3)
     answer = card.submit(o)
     assert answer.outcome is Outcome.UNKNOWN
     assert answer.details["reversal_sent"] == "true"
@@ -408,7 +408,7 @@ def test_lost_reversals_are_tried_three_times_and_query_finds_the_refund(
 
 def test_answer_with_a_broken_mac_is_not_trusted(sim: AcquirerSimulator, card: CardAcquirerChannel) -> None:
     o = order(add_sale(sim), Method.REFUND, 700)
-    sim.inject_fault(o.refund_no, "bad_response_mac")
+    sim.set_fault(o.refund_no, "bad_response_mac")
     answer = card.submit(o)
     assert answer.outcome is Outcome.UNKNOWN
     assert "MAC" in answer.details["reason"] and answer.details["reversal_acknowledged"] == "true"
@@ -417,7 +417,7 @@ def test_answer_with_a_broken_mac_is_not_trusted(sim: AcquirerSimulator, card: C
 
 def test_decline_fault(sim: AcquirerSimulator, card: CardAcquirerChannel) -> None:
     o = order(add_sale(sim), Method.REFUND, 800)
-    sim.inject_fault(o.refund_no, "decline")
+    sim.set_fault(o.refund_no, "decline")
     answer = card.submit(o)
     assert (answer.outcome, answer.code, answer.message) == (Outcome.DECLINED, "05", "do not honour")
     assert sim.ledger() == []
@@ -429,7 +429,7 @@ def test_system_error_is_unknown_and_query_resolves_it(
     sim: AcquirerSimulator, card: CardAcquirerChannel, applied: bool, resolved: Outcome
 ) -> None:
     o = order(add_sale(sim), Method.REFUND, 900)
-    sim.inject_fault(o.refund_no, "system_error", apply_effect=applied)
+    sim.set_fault(o.refund_no, "system_error", applied=applied)
     answer = card.submit(o)
     assert (answer.outcome, answer.code) == (Outcome.UNKNOWN, "96")
     assert "reversal_sent" not in answer.details  # the host answered: nothing to reverse, query instead

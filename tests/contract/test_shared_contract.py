@@ -51,13 +51,8 @@ def order(channel: str, amount: int = 3_000, total: int = 10_000) -> RefundOrder
 
 
 def inject(sims: channels.Simulated, channel: str, refund_no: str, fault: str, applied: bool = True) -> None:
-    sim = sims.simulators[channel]
-    if channel == "card":
-        name = {"system_error": "system_error", "no_answer": "no_answer_after_accept", "decline": "decline"}[fault]
-        sim.inject_fault(refund_no, name, apply_effect=applied)
-    else:
-        name = {"system_error": "system_error", "no_answer": "no_answer_after_accept", "decline": "decline"}[fault]
-        sim.set_fault(refund_no, name, applied=applied if fault == "system_error" else None)
+    name = {"system_error": "system_error", "no_answer": "no_answer_after_accept", "decline": "decline"}[fault]
+    sims.simulators[channel].set_fault(refund_no, name, applied=applied if fault == "system_error" else None)
 
 
 def settle(adapter: PaymentChannel, o: RefundOrder, first: ChannelAnswer) -> ChannelAnswer:

@@ -22,7 +22,7 @@ from posrefund.domain.channel import ChannelAnswer, RefundOrder
 from posrefund.ports import CallbackVerifier, PaymentChannel
 from posrefund.service.execution import Router, card_method_rule
 from posrefund.simulators.acquirer.server import DEMO_MAC_KEY, AcquirerSimulator
-from posrefund.simulators.alipay.ledger import DEFAULT_RATE_FAULTS as ALIPAY_RATE_FAULTS
+from posrefund.simulators.alipay.rules import DEFAULT_RATE_FAULTS as ALIPAY_RATE_FAULTS
 from posrefund.simulators.alipay.server import AlipaySimulator
 from posrefund.simulators.wechatpay.server import WeChatPaySimulator
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -25,3 +27,14 @@ def load_private(pem: str) -> rsa.RSAPrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("not an RSA private key")
     return key
+
+
+class FromKeys:
+    """A simulator's attribute read from its ``keys`` (``sim.mchid`` is ``sim.keys.mchid``): what the adapter
+    must be configured with, offered where a test or the demo looks for it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> str:
+        return str(getattr(obj.keys, self._name))

@@ -18,11 +18,10 @@ MAC: HMAC-SHA256 over the packed message without the MAC bytes, truncated to 8 b
 host. A real acquirer uses its own algorithm (e.g. ANSI X9.19 with a session MAC key from the terminal master key);
 this stands in for it. The codec below is deliberately independent of the simulator's copy.
 
-Outcomes: 00 → SUCCEEDED; 91/96/98/68 and no answer → UNKNOWN (resolve by ``query``); any other code → DECLINED
-with the code. When a void or refund got no valid answer in time, the adapter sends a reversal (up to 3 tries, as
-terminals do) so the acquirer undoes whatever it did, and answers UNKNOWN with details saying so; a query then
-finds either nothing / a reversed entry (NOT_FOUND: submit again with the same refund_no) or, if no reversal got
-through, the executed refund (SUCCEEDED).
+What the answers mean for a refund is in ``mapping``. When a void or refund got no valid answer in time, the
+adapter sends a reversal (up to 3 tries, as terminals do) so the acquirer undoes whatever it did, and answers
+UNKNOWN with details saying so; a query then finds either nothing / a reversed entry (NOT_FOUND: submit again
+with the same refund_no) or, if no reversal got through, the executed refund (SUCCEEDED).
 """
 
 from __future__ import annotations
@@ -37,17 +36,23 @@ import threading
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import iso8583
 from iso8583.specs import default as _default_spec
 
+from posrefund.adapters.channels.acquirer.mapping import (
+    REVERSAL_ACKS,
+    SHANGHAI,
+    TRANSACTION_TYPE,
+    query_answer,
+    submit_answer,
+    unanswered,
+)
 from posrefund.domain.channel import ChannelAnswer, Method, Outcome, RefundOrder
 
 log = logging.getLogger(__name__)
-
-SHANGHAI: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 # ---- wire codec (pyiso8583's default spec narrowed to our fields; framing and MAC are ours) -------------------
 
@@ -120,34 +125,6 @@ def _recv_exact(conn: socket.socket, size: int, deadline: float) -> bytes:
     return bytes(out)
 
 
-# ---- response codes --------------------------------------------------------------------------------------------
-
-APPROVED: Final = "00"
-UNKNOWN_CODES: Final = frozenset({"91", "96", "98", "68"})  # switch/issuer/system trouble: the effect is unknown
-REVERSAL_ACKS: Final = frozenset({"00", "25"})  # undone, or nothing there to undo
-CODE_TEXT: Final = {
-    "00": "approved",
-    "05": "do not honour",
-    "12": "invalid transaction",
-    "13": "invalid amount",
-    "25": "unable to locate the original",
-    "30": "format error",
-    "40": "function not supported",
-    "58": "not permitted to the terminal (refund window passed)",
-    "61": "exceeds the amount limit (cumulative refunds above the original)",
-    "64": "original amount incorrect",
-    "65": "exceeds the refund count limit",
-    "68": "answer received too late",
-    "91": "issuer or switch inoperative",
-    "94": "duplicate transmission (same refund_no, different content)",
-    "96": "system malfunction",
-    "98": "no answer from the issuer",
-    "A0": "MAC check failed",
-}
-_VOID_REFUSED_CODES: Final = frozenset({"12", "64"})  # the sale is out of void range: refund it instead
-_TYPE = {Method.VOID: "23", Method.REFUND: "25"}
-
-
 @dataclass(frozen=True, slots=True)
 class _Exchange:
     """One request/answer round trip: the answer, or why there was none and whether the request left us."""
@@ -202,7 +179,7 @@ class CardAcquirerChannel:
 
     def submit(self, order: RefundOrder) -> ChannelAnswer:
         """Send a void or a refund for ``order``; a lost answer is reversed and reported UNKNOWN."""
-        if order.method not in _TYPE:
+        if order.method not in TRANSACTION_TYPE:
             return ChannelAnswer(Outcome.DECLINED, code="unsupported_method", message=f"card cannot {order.method}")
         problem = self._invalid(order)
         if problem:
@@ -218,7 +195,7 @@ class CardAcquirerChannel:
                     details=base | {"sent": "false", "reversal_sent": "false"},
                 )
             return self._reverse(request, exchange.reason, base)
-        return self._submit_answer(order, exchange.answer, base)
+        return submit_answer(order, exchange.answer, base, self._clock())
 
     def query(self, order: RefundOrder) -> ChannelAnswer:
         """Ask the acquirer what it holds under ``order.refund_no`` (status enquiry, processing code 330000)."""
@@ -238,29 +215,7 @@ class CardAcquirerChannel:
         doc = exchange.answer
         if doc is None:
             return ChannelAnswer(Outcome.UNKNOWN, message=f"query unanswered: {exchange.reason}")
-        code = doc.get("39", "")
-        if code == "25":
-            return ChannelAnswer(Outcome.NOT_FOUND, code=code, message=CODE_TEXT[code])
-        if code != APPROVED:
-            return ChannelAnswer(Outcome.UNKNOWN, code=code, message=CODE_TEXT.get(code, "query failed"))
-        stored = dict(part.partition("=")[::2] for part in doc.get("62", "").split(";") if part)
-        details = {k.lower(): v for k, v in stored.items()}
-        state = stored.get("STATE", "")
-        if state == "REVERSED":
-            message = "reversed: nothing moved; submit again with the same refund_no"
-            return ChannelAnswer(Outcome.NOT_FOUND, code=code, message=message, details=details)
-        if state != "EXECUTED":
-            return ChannelAnswer(Outcome.UNKNOWN, code=code, message=f"unexpected state {state!r}", details=details)
-        amount = int(doc.get("4", "0") or 0)
-        if amount != order.amount_fen or stored.get("ORIG_RRN") != order.sale.rrn:
-            return ChannelAnswer(
-                Outcome.ABNORMAL,
-                channel_refund_id=doc.get("37", ""),
-                code=code,
-                message="the acquirer executed this refund_no for another amount or sale",
-                details=details,
-            )
-        return self._succeeded(doc, details | {"auth_code": doc.get("38", "")})
+        return query_answer(order, doc, self._clock())
 
     # ---- messages --------------------------------------------------------------------------------------------
 
@@ -282,7 +237,7 @@ class CardAcquirerChannel:
             "48": order.refund_no,
             "49": "156",
             # 60.1 type + 60.2 batch: a void lives in the sale's (open) batch; a refund's batch is the host's to set.
-            "60": _TYPE[order.method] + (batch if order.method is Method.VOID else "000000"),
+            "60": TRANSACTION_TYPE[order.method] + (batch if order.method is Method.VOID else "000000"),
             "61": batch + sale.voucher_no.zfill(6) + f"{sale.paid_at.astimezone(SHANGHAI):%m%d}",
         }
 
@@ -300,43 +255,9 @@ class CardAcquirerChannel:
                 ack_code = code
             else:
                 last = exchange.reason or f"answered {code}"
-        acknowledged = bool(ack_code)
-        details = base | {
-            "sent": "true",
-            "reason": reason,
-            "reversal_sent": "true",
-            "reversal_acknowledged": str(acknowledged).lower(),
-            "reversal_tries": str(tries),
-            "reversal_code": ack_code,
-        }
-        if not acknowledged:
-            details["reversal_error"] = last
+        if not ack_code:
             log.error("card reversal for %s not acknowledged after %d tries: %s", request["48"], tries, last)
-        message = "no answer; reversal " + ("acknowledged" if acknowledged else "NOT acknowledged")
-        return ChannelAnswer(Outcome.UNKNOWN, message=message, details=details)
-
-    def _submit_answer(self, order: RefundOrder, doc: dict[str, str], base: dict[str, str]) -> ChannelAnswer:
-        code = doc.get("39", "")
-        if code == APPROVED:
-            return self._succeeded(doc, base | {"auth_code": doc.get("38", "")})
-        text = CODE_TEXT.get(code, "refused")
-        if code in UNKNOWN_CODES:
-            return ChannelAnswer(Outcome.UNKNOWN, code=code, message=text, details=base)
-        details = dict(base)
-        if order.method is Method.VOID and code in _VOID_REFUSED_CODES:
-            details["hint"] = "use_refund"
-            text += ": the sale is out of void range, refund it instead"
-        return ChannelAnswer(Outcome.DECLINED, code=code, message=text, details=details)
-
-    def _succeeded(self, doc: dict[str, str], details: dict[str, str]) -> ChannelAnswer:
-        return ChannelAnswer(
-            Outcome.SUCCEEDED,
-            channel_refund_id=doc.get("37", ""),
-            code=APPROVED,
-            message=CODE_TEXT[APPROVED],
-            succeeded_at=self._host_time(doc.get("13", ""), doc.get("12", "")),
-            details=details,
-        )
+        return unanswered(base, reason, ack_code, tries, last)
 
     # ---- transport -------------------------------------------------------------------------------------------
 
@@ -413,21 +334,3 @@ class CardAcquirerChannel:
             (sale.paid_at.tzinfo is not None, "the sale's paid_at must be timezone-aware"),
         ]
         return next((why for ok, why in checks if not ok), "")
-
-    def _host_time(self, mmdd: str, hhmmss: str) -> datetime | None:
-        """The host's local MMDD + hhmmss as UTC; the year is the one that puts it nearest to our clock."""
-        try:
-            month, day = int(mmdd[:2]), int(mmdd[2:4])
-            hour, minute, second = int(hhmmss[:2]), int(hhmmss[2:4]), int(hhmmss[4:6])
-        except ValueError:
-            return None
-        now = self._clock()
-        candidates = []
-        for year in (now.year - 1, now.year, now.year + 1):
-            try:
-                candidates.append(datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI))
-            except ValueError:
-                continue  # 29 February in a common year
-        if not candidates:
-            return None
-        return min(candidates, key=lambda at: abs(at - now)).astimezone(UTC)

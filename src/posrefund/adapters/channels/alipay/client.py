@@ -4,14 +4,7 @@ The library signs our requests with the app's private key (RSA2) and verifies Al
 signed answer. It has no base-URL setting, so the gateway is set in exactly one place below
 (``AlipayChannel.__init__``). Amounts travel as yuan strings with two decimals, made from fen with integers.
 
-Outcome mapping (the contract: never raise for channel trouble):
-  refund code 10000 + fund_change=Y → SUCCEEDED; fund_change=N → ACCEPTED (taken, or a repeat that moved nothing:
-  query); 40004 ACQ.SYSTEM_ERROR / ACQ.REFUND_CHARGE_ERROR, 20000, timeouts, dropped connections, HTTP errors,
-  unsigned or unverifiable answers → UNKNOWN (retry the same out_request_no and amount, or query);
-  other 40004 sub_codes and 40001/40002/40003/40006 (request refused before anything happened) → DECLINED.
-  query refund_status=REFUND_SUCCESS → SUCCEEDED; refund_status absent ("not received, or failed") or
-  ACQ.TRADE_NOT_EXIST → NOT_FOUND (safe to submit again with the same number); anything else → UNKNOWN.
-A query never answers DECLINED: a refused *query* says nothing about the refund.
+What the answers mean for a refund (and the fen ↔ yuan amounts) is in ``mapping``.
 """
 
 from __future__ import annotations
@@ -20,9 +13,8 @@ import base64
 import binascii
 import json
 import logging
-import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.client import HTTPException
 from typing import Any
 from urllib.error import HTTPError
@@ -35,6 +27,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from posrefund.adapters.channels.alipay.mapping import (
+    BEIJING,
+    DEPOSIT_BACK,
+    TIME_FORMAT,
+    beijing_time,
+    deposit_back_answer,
+    fen_to_yuan,
+    query_outcome,
+    refund_outcome,
+    trade_notice_answer,
+)
 from posrefund.adapters.channels.common import REASON_TEXT, utc_now
 from posrefund.domain.channel import CallbackNotice, CallbackRejected, ChannelAnswer, Outcome, RefundOrder
 
@@ -43,34 +46,8 @@ log = logging.getLogger(__name__)
 PRODUCTION_GATEWAY = (
     "https://openapi.alipay.com/gateway.do"  # sandbox: https://openapi-sandbox.dl.alipaydev.com/gateway.do
 )
-# China has no daylight saving time: +08:00 is exactly Asia/Shanghai, the zone of every Alipay timestamp.
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
-_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _REFUND = "alipay.trade.refund"
 _QUERY = "alipay.trade.fastpay.refund.query"
-_DEPOSIT_BACK = "alipay.trade.refund.depositback.completed"
-# Business errors that say "not now", not "no": the refund may or may not have happened; query, or retry.
-_TRANSIENT = frozenset({"ACQ.SYSTEM_ERROR", "ACQ.REFUND_CHARGE_ERROR"})
-# Common-parameter errors: the gateway refused the request before any business ran (a key or app-id problem).
-_REFUSED = frozenset({"40001", "40002", "40003", "40006"})
-_YUAN = re.compile(r"(\d{1,11})(?:\.(\d{1,2}))?")
-# Shown in the merchant's and the payer's bill details ("refund_reason", ≤ 256 characters).
-
-
-def fen_to_yuan(fen: int) -> str:
-    """``12345`` → ``"123.45"``: Alipay's price format, made with integer arithmetic (never a float)."""
-    if isinstance(fen, bool) or not isinstance(fen, int) or fen < 0:
-        raise ValueError(f"not an amount in fen: {fen!r}")
-    whole, cents = divmod(fen, 100)
-    return f"{whole}.{cents:02d}"
-
-
-def yuan_to_fen(text: object) -> int | None:
-    """``"123.45"`` → ``12345``; None unless it is a plain non-negative decimal with at most two decimals."""
-    m = _YUAN.fullmatch(text) if isinstance(text, str) else None
-    if m is None:
-        return None
-    return int(m.group(1)) * 100 + int((m.group(2) or "0").ljust(2, "0"))
 
 
 def _pem(text: str, *, private: bool) -> str:
@@ -89,19 +66,8 @@ def _pem(text: str, *, private: bool) -> str:
     )
 
 
-def _beijing_time(text: object) -> datetime | None:
-    """``"yyyy-MM-dd HH:mm:ss[.SSS]"`` in Beijing time → aware UTC; None if absent or malformed."""
-    if not isinstance(text, str):
-        return None
-    for fmt in (_TIME_FORMAT, _TIME_FORMAT + ".%f"):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=BEIJING).astimezone(UTC)
-        except ValueError:
-            continue
-    return None
-
-
 def _reason_text(reason: str) -> str:
+    """Shown in the merchant's and the payer's bill details (``refund_reason``, ≤ 256 characters)."""
     return REASON_TEXT.get(reason, reason)[:256]
 
 
@@ -154,18 +120,7 @@ class AlipayChannel:
         reply = self._call(_REFUND, biz)
         if isinstance(reply, ChannelAnswer):
             return reply
-        data, signed = reply
-        code = str(data.get("code", ""))
-        sub_code, sub_msg = str(data.get("sub_code", "")), str(data.get("sub_msg", ""))
-        if code in _REFUSED:
-            return ChannelAnswer(Outcome.DECLINED, code=sub_code or code, message=sub_msg, details={"code": code})
-        if not signed:
-            return _unverified(code, sub_code)
-        if code == "10000":
-            return _refund_taken(data, order)
-        if code == "40004" and sub_code not in _TRANSIENT:
-            return ChannelAnswer(Outcome.DECLINED, code=sub_code or code, message=sub_msg, details={"code": code})
-        return ChannelAnswer(Outcome.UNKNOWN, code=sub_code or code or "BAD_RESPONSE", message=sub_msg)
+        return refund_outcome(*reply, order)
 
     def query(self, order: RefundOrder) -> ChannelAnswer:
         """``alipay.trade.fastpay.refund.query`` by ``out_trade_no`` + ``out_request_no``."""
@@ -177,24 +132,13 @@ class AlipayChannel:
         reply = self._call(_QUERY, biz)
         if isinstance(reply, ChannelAnswer):
             return reply
-        data, signed = reply
-        code = str(data.get("code", ""))
-        sub_code, sub_msg = str(data.get("sub_code", "")), str(data.get("sub_msg", ""))
-        if not signed:
-            if code in _REFUSED:  # our request was refused (key, app id): the refund's fate is still unknown
-                return ChannelAnswer(Outcome.UNKNOWN, code=sub_code or code, message=sub_msg)
-            return _unverified(code, sub_code)
-        if code == "40004" and sub_code == "ACQ.TRADE_NOT_EXIST":
-            return ChannelAnswer(Outcome.NOT_FOUND, code=sub_code, message=sub_msg)
-        if code != "10000":
-            return ChannelAnswer(Outcome.UNKNOWN, code=sub_code or code or "BAD_RESPONSE", message=sub_msg)
-        return _query_found(data, order)
+        return query_outcome(*reply, order)
 
     def _call(self, method: str, biz: dict[str, Any]) -> tuple[dict[str, Any], bool] | ChannelAnswer:
         """One gateway call: (the response object, whether it was signed and verified), or UNKNOWN for transport
         trouble and unverifiable answers."""
         # The library stamps ``timestamp`` with the host's local time; Alipay reads it as Beijing time.
-        timestamp = self._clock().astimezone(BEIJING).strftime(_TIME_FORMAT)
+        timestamp = self._clock().astimezone(BEIJING).strftime(TIME_FORMAT)
         try:
             data = self._client.server_api(method, biz_content=biz, timestamp=timestamp)
         except AliPayValidationError:
@@ -230,71 +174,6 @@ def _unsigned(raw: str, method: str) -> tuple[dict[str, Any], bool] | ChannelAns
         if isinstance(inner, dict):
             return inner, False
     return ChannelAnswer(Outcome.UNKNOWN, code="BAD_RESPONSE", message="unsigned answer without a response object")
-
-
-def _unverified(code: str, sub_code: str) -> ChannelAnswer:
-    """An unsigned answer that claims more than "refused before anything ran" cannot be believed."""
-    return ChannelAnswer(Outcome.UNKNOWN, code="RESPONSE_NOT_SIGNED", message=f"unsigned answer {code} {sub_code}")
-
-
-def _details(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
-    return {key: str(data[key]) for key in keys if data.get(key) not in (None, "")}
-
-
-def _refund_taken(data: dict[str, Any], order: RefundOrder) -> ChannelAnswer:
-    """Code 10000 only says the request was taken; ``fund_change=Y`` says money moved in this call."""
-    if data.get("out_trade_no") not in (None, "", order.sale.order_no):
-        return ChannelAnswer(Outcome.UNKNOWN, code="BAD_RESPONSE", message="answer is about another trade")
-    details = _details(
-        data, ("trade_no", "out_trade_no", "fund_change", "refund_fee", "send_back_fee", "gmt_refund_pay")
-    )
-    trade_no = str(data.get("trade_no", ""))
-    if data.get("fund_change") == "Y":
-        succeeded_at = _beijing_time(data.get("gmt_refund_pay"))
-        return ChannelAnswer(
-            Outcome.SUCCEEDED, channel_refund_id=trade_no, code="10000", succeeded_at=succeeded_at, details=details
-        )
-    return ChannelAnswer(
-        Outcome.ACCEPTED,
-        channel_refund_id=trade_no,
-        code="10000",
-        message="fund_change=N: taken or repeated, query for the result",
-        details=details,
-    )
-
-
-def _query_found(data: dict[str, Any], order: RefundOrder) -> ChannelAnswer:
-    if data.get("out_request_no") not in (None, "", order.refund_no):
-        return ChannelAnswer(Outcome.UNKNOWN, code="BAD_RESPONSE", message="answer is about another refund")
-    details = _details(
-        data, ("trade_no", "out_trade_no", "out_request_no", "refund_status", "refund_amount", "gmt_refund_pay")
-    )
-    trade_no = str(data.get("trade_no", ""))
-    status = data.get("refund_status")
-    if not status:
-        # "未返回该字段表示退款请求未收到或者退款失败": submitting the same number and amount again is safe.
-        return ChannelAnswer(
-            Outcome.NOT_FOUND, channel_refund_id=trade_no, message="no refund_status: not received or not done"
-        )
-    if status != "REFUND_SUCCESS":
-        return ChannelAnswer(Outcome.ACCEPTED, channel_refund_id=trade_no, code=str(status), details=details)
-    refunded = yuan_to_fen(data.get("refund_amount"))
-    if refunded is not None and refunded != order.amount_fen:
-        # Alipay refuses a different amount under the same number, so this cannot be ours: a person looks.
-        return ChannelAnswer(
-            Outcome.ABNORMAL,
-            channel_refund_id=trade_no,
-            code="AMOUNT_MISMATCH",
-            message=f"Alipay refunded {refunded} fen under this number, we asked {order.amount_fen}",
-            details=details,
-        )
-    return ChannelAnswer(
-        Outcome.SUCCEEDED,
-        channel_refund_id=trade_no,
-        code="REFUND_SUCCESS",
-        succeeded_at=_beijing_time(data.get("gmt_refund_pay")),
-        details=details,
-    )
 
 
 class AlipayCallbackVerifier:
@@ -350,7 +229,7 @@ class AlipayCallbackVerifier:
             raise CallbackRejected("stale or future notification")
 
     def _trade_notice(self, params: dict[str, str]) -> CallbackNotice:
-        self._fresh(_beijing_time(params.get("notify_time")))
+        self._fresh(beijing_time(params.get("notify_time")))
         refund_no, notice_id, trade_no = params.get("out_biz_no"), params.get("notify_id"), params.get("trade_no")
         if not refund_no or params.get("refund_fee") in (None, ""):
             raise CallbackRejected("not a refund notification (no out_biz_no / refund_fee)")
@@ -359,22 +238,13 @@ class AlipayCallbackVerifier:
         status = params.get("trade_status", "")
         if status not in ("TRADE_SUCCESS", "TRADE_CLOSED", "TRADE_FINISHED"):
             raise CallbackRejected(f"unexpected trade_status {status!r}")
-        details = _details(
-            params, ("out_trade_no", "trade_status", "refund_fee", "gmt_refund", "notify_type", "notify_time")
-        )
-        answer = ChannelAnswer(
-            Outcome.SUCCEEDED,
-            channel_refund_id=trade_no,
-            code=status,
-            succeeded_at=_beijing_time(params.get("gmt_refund")),
-            details=details,
-        )
+        answer = trade_notice_answer(params, trade_no, status)
         return CallbackNotice(refund_no=refund_no, answer=answer, notice_id=notice_id)
 
     def _deposit_back(self, params: dict[str, str]) -> CallbackNotice:
         """A refund to a bank card reaching (S) or missing (F: credited to the payer's Alipay balance instead) the
         card; the refund itself had already succeeded. P: still on its way."""
-        if params["msg_method"] != _DEPOSIT_BACK:
+        if params["msg_method"] != DEPOSIT_BACK:
             raise CallbackRejected(f"unexpected msg_method {params['msg_method']!r}")
         try:
             sent_at: datetime | None = datetime.fromtimestamp(int(params.get("utc_timestamp", "")) / 1000, UTC)
@@ -390,14 +260,7 @@ class AlipayCallbackVerifier:
         dback = str(biz.get("dback_status", ""))
         if dback not in ("S", "F", "P"):
             raise CallbackRejected(f"unexpected dback_status {dback!r}")
-        details = _details(biz, ("out_trade_no", "dback_status", "dback_amount", "bank_ack_time"))
-        details["msg_method"] = _DEPOSIT_BACK
-        answer = ChannelAnswer(
-            Outcome.ACCEPTED if dback == "P" else Outcome.SUCCEEDED,
-            channel_refund_id=str(biz.get("trade_no", "")),
-            code=f"DBACK_{dback}",
-            details=details,
-        )
+        answer = deposit_back_answer(biz, dback)
         return CallbackNotice(refund_no=str(biz["out_request_no"]), answer=answer, notice_id=params["notify_id"])
 
 

@@ -4,12 +4,7 @@ The library signs our requests with the merchant key and checks the platform's s
 it runs in platform-public-key mode ("微信支付公钥"), so it never downloads certificates. It has no base-URL
 setting, so the gateway is set in exactly one place below (``WeChatPayChannel.__init__``).
 
-Outcome mapping (the contract: never raise for channel trouble):
-  200 SUCCESS → SUCCEEDED, PROCESSING → ACCEPTED, CLOSED → CLOSED, ABNORMAL → ABNORMAL;
-  query 404 RESOURCE_NOT_EXISTS → NOT_FOUND (safe to submit with the same number);
-  submit 4xx business errors (NOT_ENOUGH, INVALID_REQUEST, PARAM_ERROR, USER_ACCOUNT_ABNORMAL…) → DECLINED;
-  timeouts, connection errors, unverifiable answers, 5xx, SYSTEM_ERROR, FREQUENCY_LIMITED → UNKNOWN.
-A query never answers DECLINED: a refused *query* says nothing about the refund.
+What the answers mean for a refund is in ``mapping``.
 """
 
 from __future__ import annotations
@@ -29,20 +24,17 @@ from wechatpayv3 import WeChatPay, WeChatPayType
 from wechatpayv3.utils import load_public_key
 
 from posrefund.adapters.channels.common import REASON_TEXT, utc_now
+from posrefund.adapters.channels.wechatpay.mapping import (
+    EVENT_STATUS,
+    REFUND_STATUS,
+    query_outcome,
+    refund_answer,
+    refund_outcome,
+)
 from posrefund.domain.channel import CallbackNotice, CallbackRejected, ChannelAnswer, Outcome, RefundOrder
 
 PRODUCTION_GATEWAY = "https://api.mch.weixin.qq.com"  # backup: https://api2.mch.weixin.qq.com
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
-_STATUS = {
-    "SUCCESS": Outcome.SUCCEEDED,
-    "PROCESSING": Outcome.ACCEPTED,
-    "CLOSED": Outcome.CLOSED,
-    "ABNORMAL": Outcome.ABNORMAL,
-}
-_EVENT_STATUS = {"REFUND.SUCCESS": "SUCCESS", "REFUND.ABNORMAL": "ABNORMAL", "REFUND.CLOSED": "CLOSED"}
-# Error codes that say "not now", not "no": the refund may or may not exist; query, or retry the same number.
-_TRANSIENT = frozenset({"SYSTEM_ERROR", "FREQUENCY_LIMITED", "BANK_ERROR", "REQUEST_BLOCKED"})
-# Shown in the payer's refund message ("reason", ≤ 80 bytes).
 
 
 class WeChatPayChannel:
@@ -99,28 +91,14 @@ class WeChatPayChannel:
         )
         if isinstance(reply, ChannelAnswer):
             return reply
-        status, data = reply
-        if 200 <= status < 300:
-            return _from_refund_object(data, order.refund_no)
-        code, message = _error_of(status, data)
-        if status >= 500 or status == 429 or code in _TRANSIENT:
-            return ChannelAnswer(Outcome.UNKNOWN, code=code, message=message)
-        if 400 <= status < 500:
-            return ChannelAnswer(Outcome.DECLINED, code=code, message=message)
-        return ChannelAnswer(Outcome.UNKNOWN, code=code, message=message)
+        return refund_outcome(*reply, order.refund_no)
 
     def query(self, order: RefundOrder) -> ChannelAnswer:
         """``GET /v3/refund/domestic/refunds/{out_refund_no}``."""
         reply = self._call(lambda: self._pay.query_refund(out_refund_no=order.refund_no))
         if isinstance(reply, ChannelAnswer):
             return reply
-        status, data = reply
-        if 200 <= status < 300:
-            return _from_refund_object(data, order.refund_no)
-        code, message = _error_of(status, data)
-        if status == 404 and code == "RESOURCE_NOT_EXISTS":
-            return ChannelAnswer(Outcome.NOT_FOUND, code=code, message=message)
-        return ChannelAnswer(Outcome.UNKNOWN, code=code, message=message)
+        return query_outcome(*reply, order.refund_no)
 
     @staticmethod
     def _call(send: Callable[[], tuple[int, str | bytes]]) -> tuple[int, Any] | ChannelAnswer:
@@ -145,47 +123,10 @@ class WeChatPayChannel:
 
 
 def _reason_text(reason: str) -> str:
+    """Shown in the payer's refund message (``reason``, ≤ 80 bytes)."""
     text = REASON_TEXT.get(reason, reason)
     raw = text.encode()[:80]
     return raw.decode(errors="ignore")  # cut at 80 bytes without splitting a character
-
-
-def _error_of(status: int, data: Any) -> tuple[str, str]:
-    if isinstance(data, dict) and isinstance(data.get("code"), str):
-        return data["code"], str(data.get("message", ""))
-    return f"HTTP_{status}", "no JSON error body"
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return at.astimezone(UTC) if at.tzinfo else None
-
-
-def _answer_of(obj: dict[str, Any], status: str, refund_id: str) -> ChannelAnswer:
-    outcome = _STATUS.get(status, Outcome.UNKNOWN)
-    details = {
-        key: str(obj[key])
-        for key in ("out_trade_no", "transaction_id", "user_received_account", "channel", "funds_account")
-        if obj.get(key)
-    }
-    details["status"] = status
-    amount = obj.get("amount")
-    if isinstance(amount, dict) and isinstance(amount.get("refund"), int):
-        details["refund_fen"] = str(amount["refund"])
-    succeeded_at = _parse_time(obj.get("success_time")) if outcome is Outcome.SUCCEEDED else None
-    return ChannelAnswer(outcome, channel_refund_id=refund_id, code=status, succeeded_at=succeeded_at, details=details)
-
-
-def _from_refund_object(data: Any, refund_no: str) -> ChannelAnswer:
-    """A 200 Refund object; one that is not about our number cannot be trusted to say anything."""
-    if not isinstance(data, dict) or data.get("out_refund_no") != refund_no or not isinstance(data.get("status"), str):
-        return ChannelAnswer(Outcome.UNKNOWN, code="BAD_RESPONSE", message="answer is not this refund")
-    return _answer_of(data, data["status"], str(data.get("refund_id", "")))
 
 
 class WeChatPayCallbackVerifier:
@@ -257,12 +198,12 @@ class WeChatPayCallbackVerifier:
             raise CallbackRejected("cannot decrypt resource (wrong APIv3 key or tampered)") from None
         except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
             raise CallbackRejected("unreadable notification") from None
-        if not isinstance(refund_no, str) or not refund_no or status not in _STATUS:
+        if not isinstance(refund_no, str) or not refund_no or status not in REFUND_STATUS:
             raise CallbackRejected("notification lacks out_refund_no or a known refund_status")
         if self._mchid and plain.get("mchid") != self._mchid:
             raise CallbackRejected("notification for another merchant")
-        expected = _EVENT_STATUS.get(str(envelope.get("event_type")))
+        expected = EVENT_STATUS.get(str(envelope.get("event_type")))
         if expected is not None and expected != status:
             raise CallbackRejected("event_type contradicts refund_status")
-        answer = _answer_of(plain, status, str(plain.get("refund_id", "")))
+        answer = refund_answer(plain, status, str(plain.get("refund_id", "")))
         return CallbackNotice(refund_no=refund_no, answer=answer, notice_id=notice_id)
