@@ -12,13 +12,14 @@ import anyio
 import jwt
 from anyio import CapacityLimiter
 from fastapi import Depends, Request
+from sqlalchemy.exc import IntegrityError
 
 from posrefund.domain.errors import Unauthorized
 from posrefund.domain.roles import Actor, Role
 from posrefund.service import auth as auth_service
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
-from posrefund.service.notifications.sending import NotifyRouter  # cnotify
+from posrefund.service.notifications.sending import NotifyRouter
 
 T = TypeVar("T")
 ALGORITHM = "HS256"
@@ -40,8 +41,8 @@ class AppContext:
         self.in_flight: set[tuple[str, str]] = set()
         self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]] = []
         self._drainer: asyncio.Task[None] | None = None
-        # cnotify: where tracking links point (the public URL and validity the notifications use); the
-        # serve command and the app factory set the one built from settings (bootstrap.build_notify_router).
+        # Where tracking links point (the public URL and validity the notifications use); the serve
+        # command and the app factory set the one built from settings (bootstrap.build_notify_router).
         self.notify_router = NotifyRouter()
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -56,6 +57,17 @@ class AppContext:
             self._drainer = loop.create_task(self._drain())
         result: T = await future
         return result
+
+    async def run_once(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a command that is made idempotent by a unique key (a refund's Idempotency-Key, a settlement
+        file's fingerprint, a reconciliation run's source and dates). Two requests with the same key can
+        both miss the look-up; the database's unique key lets only one insert, and the other fails with
+        ``IntegrityError``. Running the command once more then finds what the first committed and answers
+        it as a replay, so the caller never sees the race."""
+        try:
+            return await self.run(fn, *args, **kwargs)
+        except IntegrityError:
+            return await self.run(fn, *args, **kwargs)
 
     async def _drain(self) -> None:
         """Run what is pending as one batch on the event loop, then commit it on a thread: while the fsync

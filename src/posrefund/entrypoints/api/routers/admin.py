@@ -2,30 +2,55 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from posrefund.domain.errors import NotFound
-from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.domain.roles import Actor
+from posrefund.entrypoints.api.context import AppContext, Ctx, CurrentActor
+from posrefund.entrypoints.api.responses import (
+    SIGNED_IN,
+    WITH_BODY,
+    ApiKey,
+    Merchant,
+    Policy,
+    PolicyVersion,
+    Store,
+    StoreList,
+    Terminal,
+    TerminalList,
+    User,
+    UserList,
+    answers,
+)
 from posrefund.entrypoints.api.schemas import ApiKeyIn, MerchantIn, PolicyIn, StoreIn, TerminalIn, UserIn, dump
 from posrefund.entrypoints.api.views import plain
 from posrefund.service import admin, policies
 
 router = APIRouter(prefix="/v1", tags=["admin"])
+# Creating: the body may be refused, a referenced store or terminal may not exist, a code or name may be taken.
+CREATE = (*SIGNED_IN, *WITH_BODY, 404, 409)
 
 
-def created(row: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(plain(row), status_code=201)
+async def _create(c: AppContext, actor: Actor, command: Callable[..., dict[str, Any]], body: BaseModel) -> JSONResponse:
+    """Every set-up object is created the same way: the body's fields to the service, the row back as 201."""
+    return JSONResponse(plain(await c.run(command, c.deps, actor, **dump(body))), status_code=201)
 
 
-@router.post("/merchants", status_code=201)
+async def _items(c: AppContext, actor: Actor, query: Callable[..., list[dict[str, Any]]]) -> dict[str, Any]:
+    return {"items": [plain(r) for r in await c.run(query, c.deps, actor)]}
+
+
+@router.post("/merchants", **answers(Merchant, *CREATE, status=201))
 async def create_merchant(body: MerchantIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return created(await c.run(admin.create_merchant, c.deps, actor, **dump(body)))
+    return await _create(c, actor, admin.create_merchant, body)
 
 
-@router.get("/merchants/me")
+@router.get("/merchants/me", **answers(Merchant, *SIGNED_IN, 404))
 async def my_merchant(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     actor.require("merchant.read")
 
@@ -39,47 +64,47 @@ async def my_merchant(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return plain(row)
 
 
-@router.post("/stores", status_code=201)
+@router.post("/stores", **answers(Store, *CREATE, status=201))
 async def create_store(body: StoreIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return created(await c.run(admin.create_store, c.deps, actor, **dump(body)))
+    return await _create(c, actor, admin.create_store, body)
 
 
-@router.get("/stores")
+@router.get("/stores", **answers(StoreList, *SIGNED_IN))
 async def list_stores(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return {"items": [plain(r) for r in await c.run(admin.list_stores, c.deps, actor)]}
+    return await _items(c, actor, admin.list_stores)
 
 
-@router.post("/terminals", status_code=201)
+@router.post("/terminals", **answers(Terminal, *CREATE, status=201))
 async def create_terminal(body: TerminalIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return created(await c.run(admin.create_terminal, c.deps, actor, **dump(body)))
+    return await _create(c, actor, admin.create_terminal, body)
 
 
-@router.get("/terminals")
+@router.get("/terminals", **answers(TerminalList, *SIGNED_IN))
 async def list_terminals(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return {"items": [plain(r) for r in await c.run(admin.list_terminals, c.deps, actor)]}
+    return await _items(c, actor, admin.list_terminals)
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", **answers(User, *CREATE, status=201))
 async def create_user(body: UserIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return created(await c.run(admin.create_user, c.deps, actor, **dump(body)))
+    return await _create(c, actor, admin.create_user, body)
 
 
-@router.get("/users")
+@router.get("/users", **answers(UserList, *SIGNED_IN))
 async def list_users(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return {"items": [plain(r) for r in await c.run(admin.list_users, c.deps, actor)]}
+    return await _items(c, actor, admin.list_users)
 
 
-@router.post("/api-keys", status_code=201)
+@router.post("/api-keys", **answers(ApiKey, *CREATE, status=201))
 async def create_api_key(body: ApiKeyIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return created(await c.run(admin.create_api_key, c.deps, actor, **dump(body)))
+    return await _create(c, actor, admin.create_api_key, body)
 
 
-@router.get("/policy")
+@router.get("/policy", **answers(Policy, *SIGNED_IN))
 async def get_policy(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return (await c.run(policies.get_policy, c.deps, actor)).to_dict()
 
 
-@router.put("/policy")
+@router.put("/policy", **answers(PolicyVersion, *SIGNED_IN, *WITH_BODY))
 async def put_policy(body: PolicyIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     policy, version = await c.run(policies.put_policy, c.deps, actor, dump(body))
     return {**policy.to_dict(), "version": version}

@@ -7,13 +7,14 @@ from typing import Any
 from fastapi import APIRouter
 
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, Me, Token, answers
 from posrefund.entrypoints.api.schemas import TokenIn
 from posrefund.service import auth as auth_service
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
-@router.post("/token")
+@router.post("/token", **answers(Token, 401, 422, 429, *WITH_BODY))
 async def token(body: TokenIn, c: Ctx) -> dict[str, Any]:
     actor = await c.run(auth_service.login, c.deps, body.username, body.password)
     tok, exp = c.issue_token(actor)
@@ -30,7 +31,7 @@ async def token(body: TokenIn, c: Ctx) -> dict[str, Any]:
     }
 
 
-@router.get("/me")
+@router.get("/me", **answers(Me, *SIGNED_IN))
 async def me(actor: CurrentActor) -> dict[str, Any]:
     return {
         "id": actor.id,

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from posrefund.domain.channel import CallbackRejected
 from posrefund.domain.errors import Unauthorized
 from posrefund.entrypoints.api.context import Ctx
+from posrefund.entrypoints.api.responses import WITH_BODY, WechatAck, answers
 from posrefund.service import execution
 
 router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
@@ -23,13 +24,21 @@ async def _apply(request: Request, c: Ctx, channel: str) -> str:
         raise Unauthorized("callback.rejected") from None
 
 
-@router.post("/wechatpay", responses={401: {"description": "bad or stale signature"}})
+@router.post(
+    "/wechatpay", **answers(WechatAck, 401, 422, *WITH_BODY, description="the acknowledgment WeChat Pay expects")
+)
 async def wechatpay(request: Request, c: Ctx) -> Response:
     await _apply(request, c, "wechat")
     return JSONResponse({"code": "SUCCESS", "message": "成功"})  # the acknowledgment WeChat Pay expects
 
 
-@router.post("/alipay", responses={401: {"description": "bad or stale signature"}})
+@router.post(
+    "/alipay",
+    response_class=PlainTextResponse,
+    **answers(
+        None, 401, 422, *WITH_BODY, media_type="text/plain", description="`success`, which stops Alipay resending"
+    ),
+)
 async def alipay(request: Request, c: Ctx) -> Response:
     await _apply(request, c, "alipay")
     return PlainTextResponse("success")  # Alipay stops resending on this exact body
