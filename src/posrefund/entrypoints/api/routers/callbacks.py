@@ -34,7 +34,7 @@ async def wechatpay(request: Request, c: Ctx) -> Response:
 
 @router.post(
     "/alipay",
-    response_class=PlainTextResponse,
+    response_class=Response,  # the acknowledgment is plain text; refusals are JSON
     **answers(
         None, 401, 422, *WITH_BODY, media_type="text/plain", description="`success`, which stops Alipay resending"
     ),
