@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from posrefund.domain.roles import PERMISSIONS, Role
 from posrefund.entrypoints.api.errors import error_responses
 
 # Every signed-in operation can be refused for who is calling (401, 403) and for what it was sent: a
@@ -27,6 +28,8 @@ def answers(
     media_type: str | None = None,
     description: str | None = None,
     again: str | None = None,
+    permission: str | None = None,
+    openapi_extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The decorator keywords of an operation: its 2xx body (a model, or a media type for files and
     pages) and the refusals it can answer. ``response_model=None``: the model documents, it does not
@@ -40,7 +43,20 @@ def answers(
     responses: dict[int | str, dict[str, Any]] = {status: ok, **error_responses(*errors)}
     if again is not None:
         responses[200] = {"model": model, "description": again}
-    return {"status_code": status, "response_model": None, "responses": responses}
+    extra = dict(openapi_extra or {})
+    if permission is not None:
+        extra.update({"x-permission": permission, "x-roles": roles_of(permission)})
+    return {"status_code": status, "response_model": None, "responses": responses, "openapi_extra": extra}
+
+
+def roles_of(permission: str) -> list[str]:
+    """Who may: ``*`` anyone signed in, an action the roles ``PERMISSIONS`` gives it, and ``action+provider``
+    also the service provider's admin (who acts across merchants there)."""
+    if permission == "*":
+        return ["any signed-in user"]
+    action, _, also = permission.partition("+")
+    roles = [role.value for role in Role if role in PERMISSIONS[action]]
+    return roles + (["provider_admin"] if also == "provider" and "provider_admin" not in roles else [])
 
 
 class Out(BaseModel):

@@ -45,12 +45,12 @@ async def _items(c: AppContext, actor: Actor, query: Callable[..., list[dict[str
     return {"items": [plain(r) for r in await c.run(query, c.deps, actor)]}
 
 
-@router.post("/merchants", **answers(Merchant, *CREATE, status=201))
+@router.post("/merchants", **answers(Merchant, *CREATE, status=201, permission="merchant.create"))
 async def create_merchant(body: MerchantIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
     return await _create(c, actor, admin.create_merchant, body)
 
 
-@router.get("/merchants/me", **answers(Merchant, *SIGNED_IN, 404))
+@router.get("/merchants/me", **answers(Merchant, *SIGNED_IN, 404, permission="merchant.read"))
 async def my_merchant(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     actor.require("merchant.read")
 
@@ -64,47 +64,47 @@ async def my_merchant(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return plain(row)
 
 
-@router.post("/stores", **answers(Store, *CREATE, status=201))
+@router.post("/stores", **answers(Store, *CREATE, status=201, permission="store.manage"))
 async def create_store(body: StoreIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
     return await _create(c, actor, admin.create_store, body)
 
 
-@router.get("/stores", **answers(StoreList, *SIGNED_IN))
+@router.get("/stores", **answers(StoreList, *SIGNED_IN, permission="merchant.read"))
 async def list_stores(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return await _items(c, actor, admin.list_stores)
 
 
-@router.post("/terminals", **answers(Terminal, *CREATE, status=201))
+@router.post("/terminals", **answers(Terminal, *CREATE, status=201, permission="terminal.manage"))
 async def create_terminal(body: TerminalIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
     return await _create(c, actor, admin.create_terminal, body)
 
 
-@router.get("/terminals", **answers(TerminalList, *SIGNED_IN))
+@router.get("/terminals", **answers(TerminalList, *SIGNED_IN, permission="merchant.read"))
 async def list_terminals(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return await _items(c, actor, admin.list_terminals)
 
 
-@router.post("/users", **answers(User, *CREATE, status=201))
+@router.post("/users", **answers(User, *CREATE, status=201, permission="user.manage+provider"))
 async def create_user(body: UserIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
     return await _create(c, actor, admin.create_user, body)
 
 
-@router.get("/users", **answers(UserList, *SIGNED_IN))
+@router.get("/users", **answers(UserList, *SIGNED_IN, permission="user.manage"))
 async def list_users(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return await _items(c, actor, admin.list_users)
 
 
-@router.post("/api-keys", **answers(ApiKey, *CREATE, status=201))
+@router.post("/api-keys", **answers(ApiKey, *CREATE, status=201, permission="apikey.create"))
 async def create_api_key(body: ApiKeyIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
     return await _create(c, actor, admin.create_api_key, body)
 
 
-@router.get("/policy", **answers(Policy, *SIGNED_IN))
+@router.get("/policy", **answers(Policy, *SIGNED_IN, permission="policy.read"))
 async def get_policy(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return (await c.run(policies.get_policy, c.deps, actor)).to_dict()
 
 
-@router.put("/policy", **answers(PolicyVersion, *SIGNED_IN, *WITH_BODY))
+@router.put("/policy", **answers(PolicyVersion, *SIGNED_IN, *WITH_BODY, permission="policy.write"))
 async def put_policy(body: PolicyIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     policy, version = await c.run(policies.put_policy, c.deps, actor, dump(body))
     return {**policy.to_dict(), "version": version}

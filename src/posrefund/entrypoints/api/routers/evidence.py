@@ -16,7 +16,7 @@ from posrefund.service.evidence import MAX_BYTES
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 
 
-@router.post("", **answers(Evidence, *SIGNED_IN, *WITH_BODY, status=201))
+@router.post("", **answers(Evidence, *SIGNED_IN, *WITH_BODY, status=201, permission="evidence.upload"))
 async def upload(
     actor: CurrentActor,
     c: Ctx,
@@ -29,7 +29,7 @@ async def upload(
     return JSONResponse(plain(row), status_code=201)
 
 
-@router.get("/{evidence_id}", **answers(Evidence, *SIGNED_IN, 404))
+@router.get("/{evidence_id}", **answers(Evidence, *SIGNED_IN, 404, permission="evidence.read"))
 async def meta(evidence_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     row, _ = await c.run(evidence.get, c.deps, actor, evidence_id)
     return plain(row)
@@ -44,6 +44,7 @@ async def meta(evidence_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
         404,
         media_type="application/octet-stream",
         description="the file as uploaded, with its own content type",
+        permission="evidence.read",
     ),
 )
 async def content(evidence_id: str, actor: CurrentActor, c: Ctx) -> Response:

@@ -86,36 +86,40 @@ async def _items(c: AppContext, actor: Actor, query: Callable[..., list[dict[str
     return {"items": await c.run(query, c.deps, actor, *args)}
 
 
-@router.get("/v1/refunds/{refund_id}/notifications", **answers(CaseNotifications, *ON_CASE))
+@router.get("/v1/refunds/{refund_id}/notifications", **answers(CaseNotifications, *ON_CASE, permission="notify.read"))
 async def notifications(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return await c.run(settings.case_notifications, c.deps, actor, refund_id)
 
 
-@router.put("/v1/refunds/{refund_id}/notify-contact", **answers(NotifyContact, *ON_CASE_WITH_BODY))
+@router.put(
+    "/v1/refunds/{refund_id}/notify-contact", **answers(NotifyContact, *ON_CASE_WITH_BODY, permission="notify.contact")
+)
 async def put_contact(refund_id: str, body: NotifyContactIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     inp = ContactInput(body.language, body.email, body.wechat_openid, body.opted_out)
     return await c.run(settings.set_contact, c.deps, actor, refund_id, inp)
 
 
-@router.post("/v1/refunds/{refund_id}/opt-out", **answers(None, *ON_CASE_WITH_BODY, status=204))
+@router.post(
+    "/v1/refunds/{refund_id}/opt-out", **answers(None, *ON_CASE_WITH_BODY, status=204, permission="notify.contact")
+)
 async def opt_out(refund_id: str, actor: CurrentActor, c: Ctx, body: OptOutIn | None = None) -> Response:
     actor.require("notify.contact")
     await c.run(settings.opt_out, c.deps, actor, refund_id, body.scope if body else "customer")
     return Response(status_code=204)
 
 
-@router.get("/v1/notify/templates", **answers(TemplateList, *SIGNED_IN))
+@router.get("/v1/notify/templates", **answers(TemplateList, *SIGNED_IN, permission="notify.read"))
 async def templates(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return await _items(c, actor, settings.list_templates)
 
 
-@router.put("/v1/notify/templates", **answers(Template, *SIGNED_IN, *WITH_BODY))
+@router.put("/v1/notify/templates", **answers(Template, *SIGNED_IN, *WITH_BODY, permission="notify.configure"))
 async def put_template(body: TemplateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     """The merchant's own template for one event and language; refused (422) unless it renders."""
     return await c.run(settings.put_template, c.deps, actor, body.event, body.language, body.subject, body.body)
 
 
-@router.delete("/v1/notify/templates", **answers(None, *SIGNED_IN, 404, status=204))
+@router.delete("/v1/notify/templates", **answers(None, *SIGNED_IN, 404, status=204, permission="notify.configure"))
 async def reset_template(
     actor: CurrentActor,
     c: Ctx,
@@ -127,30 +131,33 @@ async def reset_template(
     return Response(status_code=204)
 
 
-@router.get("/v1/notify/gateways", **answers(GatewayList, *SIGNED_IN))
+@router.get("/v1/notify/gateways", **answers(GatewayList, *SIGNED_IN, permission="notify.configure"))
 async def gateways(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return await _items(c, actor, settings.list_gateways)
 
 
-@router.put("/v1/notify/gateways", **answers(Gateway, *SIGNED_IN, *WITH_BODY))
+@router.put("/v1/notify/gateways", **answers(Gateway, *SIGNED_IN, *WITH_BODY, permission="notify.configure"))
 async def put_gateway(body: GatewayIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     """The merchant's own SMS or WeChat provider; the credential is write-only and stored encrypted."""
     doc = body.model_dump(exclude={"credential", "kind"})
     return await c.run(settings.put_gateway, c.deps, actor, body.kind, doc, body.credential)
 
 
-@router.post("/v1/refunds/{refund_id}/contacts", **answers(ContactLogEntry, *ON_CASE_WITH_BODY, status=201))
+@router.post(
+    "/v1/refunds/{refund_id}/contacts",
+    **answers(ContactLogEntry, *ON_CASE_WITH_BODY, status=201, permission="contact.record"),
+)
 async def log_contact(refund_id: str, body: ContactIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     entry = ContactEntry(body.kind, body.direction, body.note)
     return await c.run(follow_up.log_contact, c.deps, actor, refund_id, entry)
 
 
-@router.get("/v1/refunds/{refund_id}/contacts", **answers(ContactLog, *ON_CASE))
+@router.get("/v1/refunds/{refund_id}/contacts", **answers(ContactLog, *ON_CASE, permission="contact.read"))
 async def contacts(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return await _items(c, actor, follow_up.contacts, refund_id)
 
 
-@router.get("/v1/followups", **answers(FollowUpList, *SIGNED_IN))
+@router.get("/v1/followups", **answers(FollowUpList, *SIGNED_IN, permission="followup.read"))
 async def followups(
     actor: CurrentActor,
     c: Ctx,
@@ -160,7 +167,9 @@ async def followups(
     return await _items(c, actor, follow_up.list_followups, status, limit)
 
 
-@router.post("/v1/followups/{refund_id}/close", **answers(FollowUp, *ON_CASE_WITH_BODY, 409))
+@router.post(
+    "/v1/followups/{refund_id}/close", **answers(FollowUp, *ON_CASE_WITH_BODY, 409, permission="followup.close")
+)
 async def close_followup(
     refund_id: str, actor: CurrentActor, c: Ctx, body: CloseFollowupIn | None = None
 ) -> dict[str, Any]:

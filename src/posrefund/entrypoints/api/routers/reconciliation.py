@@ -161,6 +161,7 @@ def _wrong_charge(wc: dict[str, Any]) -> dict[str, Any]:
         status=201,
         description="imported",
         again="the same file was imported before",
+        permission="recon.import",
     ),
 )
 async def import_file(
@@ -186,7 +187,7 @@ async def import_file(
     return JSONResponse(_report(report), status_code=200 if report.duplicate else 201)
 
 
-@router.get("/files/{file_id}", **answers(SettlementFile, *ON_OBJECT))
+@router.get("/files/{file_id}", **answers(SettlementFile, *ON_OBJECT, permission="recon.read"))
 async def get_file(file_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return plain(await c.run(reconciliation.get_file, c.deps, actor, file_id))
 
@@ -194,7 +195,14 @@ async def get_file(file_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
 @router.post(
     "/runs",
     **answers(
-        Run, *SIGNED_IN, *WITH_BODY, 404, status=201, description="a new run", again="the same run again, re-checked"
+        Run,
+        *SIGNED_IN,
+        *WITH_BODY,
+        404,
+        status=201,
+        description="a new run",
+        again="the same run again, re-checked",
+        permission="recon.run",
     ),
 )
 async def run(body: RunIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
@@ -210,12 +218,12 @@ async def run(body: RunIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
     return JSONResponse(_run(result), status_code=201 if result["created"] else 200)
 
 
-@router.get("/runs/{run_id}", **answers(Run, *ON_OBJECT))
+@router.get("/runs/{run_id}", **answers(Run, *ON_OBJECT, permission="recon.read"))
 async def get_run(run_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return _run(await c.run(reconciliation.get_run, c.deps, actor, run_id))
 
 
-@router.get("/runs/{run_id}/discrepancies", **answers(DiscrepancyPage, *ON_OBJECT))
+@router.get("/runs/{run_id}/discrepancies", **answers(DiscrepancyPage, *ON_OBJECT, permission="recon.read"))
 async def discrepancies(
     run_id: str,
     actor: CurrentActor,
@@ -275,7 +283,13 @@ def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
 @router.get(
     "/runs/{run_id}/discrepancies.csv",
     response_class=StreamingResponse,
-    **answers(None, *ON_OBJECT, media_type="text/csv", description="every discrepancy of the run, with its line"),
+    **answers(
+        None,
+        *ON_OBJECT,
+        media_type="text/csv",
+        description="every discrepancy of the run, with its line",
+        permission="recon.read",
+    ),
 )
 async def discrepancies_csv(
     run_id: str,
@@ -291,7 +305,7 @@ async def discrepancies_csv(
     )
 
 
-@router.get("/discrepancies/{discrepancy_id}", **answers(DiscrepancyWithLine, *ON_OBJECT))
+@router.get("/discrepancies/{discrepancy_id}", **answers(DiscrepancyWithLine, *ON_OBJECT, permission="recon.read"))
 async def get_discrepancy(discrepancy_id: DiscrepancyId, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     d = await c.run(reconciliation.get_discrepancy, c.deps, actor, discrepancy_id)
     out = _discrepancy(d)
@@ -299,13 +313,15 @@ async def get_discrepancy(discrepancy_id: DiscrepancyId, actor: CurrentActor, c:
     return out
 
 
-@router.post("/discrepancies/{discrepancy_id}/recover", **answers(RefundOut, *STEP))
+@router.post("/discrepancies/{discrepancy_id}/recover", **answers(RefundOut, *STEP, permission="recon.correct"))
 async def recover(discrepancy_id: DiscrepancyId, body: RecoverIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     case = await c.run(reconciliation.recover_refund, c.deps, actor, discrepancy_id, body.reason)
     return refund_view(case, None)
 
 
-@router.post("/discrepancies/{discrepancy_id}/wrong-charge", **answers(WrongCharge, *STEP, status=201))
+@router.post(
+    "/discrepancies/{discrepancy_id}/wrong-charge", **answers(WrongCharge, *STEP, status=201, permission="recon.case")
+)
 async def open_wrong_charge(
     discrepancy_id: DiscrepancyId, body: WrongChargeIn, actor: CurrentActor, c: Ctx
 ) -> dict[str, Any]:
@@ -322,18 +338,18 @@ async def open_wrong_charge(
     return _wrong_charge(wc)
 
 
-@router.get("/wrong-charges/{wc_id}", **answers(WrongChargeCase, *ON_OBJECT))
+@router.get("/wrong-charges/{wc_id}", **answers(WrongChargeCase, *ON_OBJECT, permission="recon.read"))
 async def get_wrong_charge(wc_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return _wrong_charge(await c.run(wrong_charges.get_case, c.deps, actor, wc_id))
 
 
-@router.patch("/wrong-charges/{wc_id}", **answers(WrongCharge, *STEP))
+@router.patch("/wrong-charges/{wc_id}", **answers(WrongCharge, *STEP, permission="recon.case"))
 async def update_wrong_charge(wc_id: str, body: WrongChargeUpdateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     wc = await c.run(wrong_charges.update_case, c.deps, actor, wc_id, **body.model_dump())
     return _wrong_charge(wc)
 
 
-@router.post("/wrong-charges/{wc_id}/correction", **answers(Correction, *STEP, status=201))
+@router.post("/wrong-charges/{wc_id}/correction", **answers(Correction, *STEP, status=201, permission="recon.correct"))
 async def start_correction(wc_id: str, body: CorrectionIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     customer = CustomerInput(phone=body.customer.phone, name=body.customer.name) if body.customer else None
     wc, case = await c.run(
@@ -348,7 +364,7 @@ async def start_correction(wc_id: str, body: CorrectionIn, actor: CurrentActor, 
     return {"wrong_charge": _wrong_charge(wc), "refund": refund_view(case, None)}
 
 
-@router.get("/fee-rates", **answers(FeeRateList, *SIGNED_IN))
+@router.get("/fee-rates", **answers(FeeRateList, *SIGNED_IN, permission="recon.read"))
 async def fee_rates(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     rates = await c.run(reconciliation.fee_rates, c.deps, actor)
     return {"items": [_rate(r) for r in rates]}
@@ -358,7 +374,7 @@ def _rate(r: FeeRate) -> dict[str, Any]:
     return dataclasses.asdict(r)
 
 
-@router.put("/fee-rates", **answers(FeeRateOut, *SIGNED_IN, *WITH_BODY))
+@router.put("/fee-rates", **answers(FeeRateOut, *SIGNED_IN, *WITH_BODY, permission="recon.fee_rates"))
 async def put_fee_rate(body: FeeRateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     rate = await c.run(
         reconciliation.put_fee_rate, c.deps, actor, body.channel, body.rate_bp, body.large_rate_bp, body.large_from_fen
