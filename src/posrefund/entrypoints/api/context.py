@@ -164,5 +164,12 @@ async def current_actor(request: Request) -> Actor:
     return c.actor_from_jwt(token)
 
 
+async def channel_router(request: Request) -> Router:
+    """The channels (and the business-day calendar they share with the worker) refunds are sent through."""
+    router: Router = request.app.state.ctx.router
+    return router
+
+
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 Ctx = Annotated[AppContext, Depends(ctx)]
+Channels = Annotated[Router, Depends(channel_router)]

@@ -13,10 +13,11 @@ from html import escape
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from posrefund.domain.pii import find_card_number, has_long_digit_run
 from posrefund.entrypoints.api.errors import error_body
+from posrefund.entrypoints.api.middleware import Middleware
 from posrefund.entrypoints.api.pii_forms import MalformedForm, form_fields
 from posrefund.i18n import pick_language
 
@@ -160,10 +161,7 @@ def _replay(raw: bytes, receive: Receive) -> Receive:
     return replay
 
 
-class PiiGuard:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
+class PiiGuard(Middleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from posrefund.domain.roles import PERMISSIONS, Role
 from posrefund.entrypoints.api.errors import error_responses
@@ -168,11 +168,11 @@ class SaleOut(Out):
     merchant_id: str
     store_id: str
     terminal_id: str
-    voucher_no: str
-    rrn: str
-    batch_no: str
-    auth_code: str
-    order_no: str
+    voucher_no: str = Field(description="the slip's voucher number (凭证号)")
+    rrn: str = Field(description="the acquirer's retrieval reference number (参考号)")
+    batch_no: str = Field(description="the terminal's settlement batch (批次号)")
+    auth_code: str = Field(description="the issuer's authorisation code (授权码), when there is one")
+    order_no: str = Field(description="the merchant order number of a QR payment (商户订单号)")
     channel: str
     kind: str
     amount_fen: int

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from posrefund.domain.errors import NotFound
-from posrefund.domain.roles import Actor
-from posrefund.entrypoints.api.context import AppContext, Ctx, CurrentActor
+from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.listing import add_listing
 from posrefund.entrypoints.api.responses import (
     SIGNED_IN,
     WITH_BODY,
@@ -34,20 +34,25 @@ from posrefund.service import admin, policies
 router = APIRouter(prefix="/v1", tags=["admin"])
 # Creating: the body may be refused, a referenced store or terminal may not exist, a code or name may be taken.
 CREATE = (*SIGNED_IN, *WITH_BODY, 404, 409)
+Command = Callable[..., dict[str, Any]]
 
 
-async def _create(c: AppContext, actor: Actor, command: Callable[..., dict[str, Any]], body: BaseModel) -> JSONResponse:
-    """Every set-up object is created the same way: the body's fields to the service, the row back as 201."""
-    return JSONResponse(plain(await c.run(command, c.deps, actor, **dump(body))), status_code=201)
+def _add_creation(
+    path: str, model: type[BaseModel], answer: type[BaseModel], command: Command, permission: str, *, name: str
+) -> None:
+    """``POST path``: the body's fields to the service command, the new row back as 201. Every set-up
+    object is created this way."""
+
+    async def create(body: BaseModel, actor: CurrentActor, c: Ctx) -> JSONResponse:
+        return JSONResponse(plain(await c.run(command, c.deps, actor, **dump(body))), status_code=201)
+
+    create.__annotations__["body"] = model  # the route reads and documents this very model
+    router.add_api_route(
+        path, create, methods=["POST"], name=name, **answers(answer, *CREATE, status=201, permission=permission)
+    )
 
 
-async def _items(c: AppContext, actor: Actor, query: Callable[..., list[dict[str, Any]]]) -> dict[str, Any]:
-    return {"items": [plain(r) for r in await c.run(query, c.deps, actor)]}
-
-
-@router.post("/merchants", **answers(Merchant, *CREATE, status=201, permission="merchant.create"))
-async def create_merchant(body: MerchantIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return await _create(c, actor, admin.create_merchant, body)
+_add_creation("/merchants", MerchantIn, Merchant, admin.create_merchant, "merchant.create", name="create_merchant")
 
 
 @router.get("/merchants/me", **answers(Merchant, *SIGNED_IN, 404, permission="merchant.read"))
@@ -64,39 +69,13 @@ async def my_merchant(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return plain(row)
 
 
-@router.post("/stores", **answers(Store, *CREATE, status=201, permission="store.manage"))
-async def create_store(body: StoreIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return await _create(c, actor, admin.create_store, body)
-
-
-@router.get("/stores", **answers(StoreList, *SIGNED_IN, permission="merchant.read"))
-async def list_stores(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return await _items(c, actor, admin.list_stores)
-
-
-@router.post("/terminals", **answers(Terminal, *CREATE, status=201, permission="terminal.manage"))
-async def create_terminal(body: TerminalIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return await _create(c, actor, admin.create_terminal, body)
-
-
-@router.get("/terminals", **answers(TerminalList, *SIGNED_IN, permission="merchant.read"))
-async def list_terminals(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return await _items(c, actor, admin.list_terminals)
-
-
-@router.post("/users", **answers(User, *CREATE, status=201, permission="user.manage+provider"))
-async def create_user(body: UserIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return await _create(c, actor, admin.create_user, body)
-
-
-@router.get("/users", **answers(UserList, *SIGNED_IN, permission="user.manage"))
-async def list_users(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return await _items(c, actor, admin.list_users)
-
-
-@router.post("/api-keys", **answers(ApiKey, *CREATE, status=201, permission="apikey.create"))
-async def create_api_key(body: ApiKeyIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return await _create(c, actor, admin.create_api_key, body)
+_add_creation("/stores", StoreIn, Store, admin.create_store, "store.manage", name="create_store")
+add_listing(router, "/stores", StoreList, admin.list_stores, "merchant.read", name="list_stores", row=plain)
+_add_creation("/terminals", TerminalIn, Terminal, admin.create_terminal, "terminal.manage", name="create_terminal")
+add_listing(router, "/terminals", TerminalList, admin.list_terminals, "merchant.read", name="list_terminals", row=plain)
+_add_creation("/users", UserIn, User, admin.create_user, "user.manage+provider", name="create_user")
+add_listing(router, "/users", UserList, admin.list_users, "user.manage", name="list_users", row=plain)
+_add_creation("/api-keys", ApiKeyIn, ApiKey, admin.create_api_key, "apikey.create", name="create_api_key")
 
 
 @router.get("/policy", **answers(Policy, *SIGNED_IN, permission="policy.read"))

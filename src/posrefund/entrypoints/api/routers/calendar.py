@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import Field
 
-from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.context import Channels, Ctx, CurrentActor
 from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, Override, OverrideList, answers
 from posrefund.entrypoints.api.schemas import Body
 from posrefund.service import calendar as calendar_service
@@ -29,8 +29,8 @@ async def overrides(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
 
 
 @router.put("/overrides", **answers(Override, *SIGNED_IN, *WITH_BODY, permission="calendar.manage"))
-async def put_override(body: OverrideIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+async def put_override(body: OverrideIn, actor: CurrentActor, c: Ctx, channels: Channels) -> dict[str, Any]:
     rows = await c.run(calendar_service.put_override, c.deps, actor, body.day, body.workday, body.note)
-    c.router.overrides.clear()  # the calendar the worker and API share reads this very dict
-    c.router.overrides.update(rows)
+    channels.overrides.clear()  # the calendar the worker and API share reads this very dict
+    channels.overrides.update(rows)
     return {"day": body.day.isoformat(), "workday": body.workday}

@@ -8,18 +8,18 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from posrefund.domain.channel import CallbackRejected
 from posrefund.domain.errors import Unauthorized
-from posrefund.entrypoints.api.context import Ctx
+from posrefund.entrypoints.api.context import Channels, Ctx
 from posrefund.entrypoints.api.responses import WITH_BODY, WechatAck, answers
 from posrefund.service import execution
 
 router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
 
 
-async def _apply(request: Request, c: Ctx, channel: str) -> str:
+async def _apply(request: Request, c: Ctx, channels: Channels, channel: str) -> str:
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
     try:
-        return await c.run(execution.apply_callback, c.deps, c.router, channel, headers, body)
+        return await c.run(execution.apply_callback, c.deps, channels, channel, headers, body)
     except CallbackRejected:
         raise Unauthorized("callback.rejected") from None
 
@@ -27,8 +27,8 @@ async def _apply(request: Request, c: Ctx, channel: str) -> str:
 @router.post(
     "/wechatpay", **answers(WechatAck, 401, 422, *WITH_BODY, description="the acknowledgment WeChat Pay expects")
 )
-async def wechatpay(request: Request, c: Ctx) -> Response:
-    await _apply(request, c, "wechat")
+async def wechatpay(request: Request, c: Ctx, channels: Channels) -> Response:
+    await _apply(request, c, channels, "wechat")
     return JSONResponse({"code": "SUCCESS", "message": "成功"})  # the acknowledgment WeChat Pay expects
 
 
@@ -39,6 +39,6 @@ async def wechatpay(request: Request, c: Ctx) -> Response:
         None, 401, 422, *WITH_BODY, media_type="text/plain", description="`success`, which stops Alipay resending"
     ),
 )
-async def alipay(request: Request, c: Ctx) -> Response:
-    await _apply(request, c, "alipay")
+async def alipay(request: Request, c: Ctx, channels: Channels) -> Response:
+    await _apply(request, c, channels, "alipay")
     return PlainTextResponse("success")  # Alipay stops resending on this exact body

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from posrefund.domain.roles import Actor
 from posrefund.entrypoints.api.context import AppContext, Ctx, CurrentActor
+from posrefund.entrypoints.api.listing import add_listing
 from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, answers
 from posrefund.entrypoints.api.responses_followup import (
     CaseNotifications,
@@ -108,9 +109,7 @@ async def opt_out(refund_id: str, actor: CurrentActor, c: Ctx, body: OptOutIn | 
     return Response(status_code=204)
 
 
-@router.get("/v1/notify/templates", **answers(TemplateList, *SIGNED_IN, permission="notify.read"))
-async def templates(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return await _items(c, actor, settings.list_templates)
+add_listing(router, "/v1/notify/templates", TemplateList, settings.list_templates, "notify.read", name="templates")
 
 
 @router.put("/v1/notify/templates", **answers(Template, *SIGNED_IN, *WITH_BODY, permission="notify.configure"))
@@ -131,9 +130,7 @@ async def reset_template(
     return Response(status_code=204)
 
 
-@router.get("/v1/notify/gateways", **answers(GatewayList, *SIGNED_IN, permission="notify.configure"))
-async def gateways(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return await _items(c, actor, settings.list_gateways)
+add_listing(router, "/v1/notify/gateways", GatewayList, settings.list_gateways, "notify.configure", name="gateways")
 
 
 @router.put("/v1/notify/gateways", **answers(Gateway, *SIGNED_IN, *WITH_BODY, permission="notify.configure"))
