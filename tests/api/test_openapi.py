@@ -21,8 +21,13 @@ ERROR_REF = "#/components/schemas/ErrorBody"
 NOT_JSON = {"text/csv", "text/html", "text/plain", "application/octet-stream"}
 
 
-def operations(app: FastAPI) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(m.upper(), path, op) for path, ops in app.openapi()["paths"].items() for m, op in ops.items()]
+def answers_of(app: FastAPI, kind: str) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """(method, path, operation, its responses whose status starts with ``kind``) for every operation."""
+    return [
+        (m.upper(), path, op, {s: r for s, r in op["responses"].items() if s.startswith(kind)})
+        for path, ops in app.openapi()["paths"].items()
+        for m, op in ops.items()
+    ]
 
 
 def test_the_error_body_is_the_one_model(app: FastAPI) -> None:
@@ -34,8 +39,7 @@ def test_the_error_body_is_the_one_model(app: FastAPI) -> None:
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_every_2xx_has_a_schema_or_a_media_type(app: FastAPI) -> None:
-    for method, path, op in operations(app):
-        ok = {s: r for s, r in op["responses"].items() if s.startswith("2")}
+    for method, path, _, ok in answers_of(app, "2"):
         assert ok, (method, path)
         for status, response in ok.items():
             if status == "204":
@@ -54,8 +58,7 @@ def test_every_2xx_has_a_schema_or_a_media_type(app: FastAPI) -> None:
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_every_operation_declares_its_refusals_with_the_error_body(app: FastAPI) -> None:
-    for method, path, op in operations(app):
-        refusals = {s: r for s, r in op["responses"].items() if s.startswith("4")}
+    for method, path, op, refusals in answers_of(app, "4"):
         assert refusals, (method, path)
         for status, response in refusals.items():
             assert response["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}, (method, path, status)
