@@ -83,7 +83,7 @@ def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Ro
 
     console.mount(app)  # the web console at /console
 
-    @app.get("/healthz", tags=["ops"], **answers(Health, 422))
+    @app.get("/healthz", tags=["ops"], summary="Liveness and version", **answers(Health, 422))
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 

@@ -30,6 +30,7 @@ def add_listing(
     permission: str,
     *,
     name: str,
+    summary: str,
     row: Callable[[Row], Row] = _as_stored,
 ) -> None:
     """``GET path``: ``{"items": [row(r) for r in query(deps, actor)]}``; the service checks ``permission``."""
@@ -38,5 +39,10 @@ def add_listing(
         return {"items": [row(r) for r in await c.run(query, c.deps, actor)]}
 
     router.add_api_route(
-        path, listing, methods=["GET"], name=name, **answers(answer, *SIGNED_IN, permission=permission)
+        path,
+        listing,
+        methods=["GET"],
+        name=name,
+        summary=summary,
+        **answers(answer, *SIGNED_IN, permission=permission),
     )

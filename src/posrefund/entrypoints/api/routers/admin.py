@@ -38,7 +38,14 @@ Command = Callable[..., dict[str, Any]]
 
 
 def _add_creation(
-    path: str, model: type[BaseModel], answer: type[BaseModel], command: Command, permission: str, *, name: str
+    path: str,
+    model: type[BaseModel],
+    answer: type[BaseModel],
+    command: Command,
+    permission: str,
+    *,
+    name: str,
+    summary: str,
 ) -> None:
     """``POST path``: the body's fields to the service command, the new row back as 201. Every set-up
     object is created this way."""
@@ -48,14 +55,29 @@ def _add_creation(
 
     create.__annotations__["body"] = model  # the route reads and documents this very model
     router.add_api_route(
-        path, create, methods=["POST"], name=name, **answers(answer, *CREATE, status=201, permission=permission)
+        path,
+        create,
+        methods=["POST"],
+        name=name,
+        summary=summary,
+        **answers(answer, *CREATE, status=201, permission=permission),
     )
 
 
-_add_creation("/merchants", MerchantIn, Merchant, admin.create_merchant, "merchant.create", name="create_merchant")
+_add_creation(
+    "/merchants",
+    MerchantIn,
+    Merchant,
+    admin.create_merchant,
+    "merchant.create",
+    name="create_merchant",
+    summary="Create a merchant",
+)
 
 
-@router.get("/merchants/me", **answers(Merchant, *SIGNED_IN, 404, permission="merchant.read"))
+@router.get(
+    "/merchants/me", summary="The caller's merchant", **answers(Merchant, *SIGNED_IN, 404, permission="merchant.read")
+)
 async def my_merchant(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     actor.require("merchant.read")
 
@@ -69,21 +91,72 @@ async def my_merchant(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return plain(row)
 
 
-_add_creation("/stores", StoreIn, Store, admin.create_store, "store.manage", name="create_store")
-add_listing(router, "/stores", StoreList, admin.list_stores, "merchant.read", name="list_stores", row=plain)
-_add_creation("/terminals", TerminalIn, Terminal, admin.create_terminal, "terminal.manage", name="create_terminal")
-add_listing(router, "/terminals", TerminalList, admin.list_terminals, "merchant.read", name="list_terminals", row=plain)
-_add_creation("/users", UserIn, User, admin.create_user, "user.manage+provider", name="create_user")
-add_listing(router, "/users", UserList, admin.list_users, "user.manage", name="list_users", row=plain)
-_add_creation("/api-keys", ApiKeyIn, ApiKey, admin.create_api_key, "apikey.create", name="create_api_key")
+_add_creation(
+    "/stores", StoreIn, Store, admin.create_store, "store.manage", name="create_store", summary="Create a store"
+)
+add_listing(
+    router,
+    "/stores",
+    StoreList,
+    admin.list_stores,
+    "merchant.read",
+    name="list_stores",
+    summary="The merchant's stores",
+    row=plain,
+)
+_add_creation(
+    "/terminals",
+    TerminalIn,
+    Terminal,
+    admin.create_terminal,
+    "terminal.manage",
+    name="create_terminal",
+    summary="Create a terminal",
+)
+add_listing(
+    router,
+    "/terminals",
+    TerminalList,
+    admin.list_terminals,
+    "merchant.read",
+    name="list_terminals",
+    summary="The merchant's terminals",
+    row=plain,
+)
+_add_creation(
+    "/users", UserIn, User, admin.create_user, "user.manage+provider", name="create_user", summary="Create an operator"
+)
+add_listing(
+    router,
+    "/users",
+    UserList,
+    admin.list_users,
+    "user.manage",
+    name="list_users",
+    summary="The merchant's operators",
+    row=plain,
+)
+_add_creation(
+    "/api-keys",
+    ApiKeyIn,
+    ApiKey,
+    admin.create_api_key,
+    "apikey.create",
+    name="create_api_key",
+    summary="Create a terminal's API key",
+)
 
 
-@router.get("/policy", **answers(Policy, *SIGNED_IN, permission="policy.read"))
+@router.get("/policy", summary="The refund policy", **answers(Policy, *SIGNED_IN, permission="policy.read"))
 async def get_policy(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return (await c.run(policies.get_policy, c.deps, actor)).to_dict()
 
 
-@router.put("/policy", **answers(PolicyVersion, *SIGNED_IN, *WITH_BODY, permission="policy.write"))
+@router.put(
+    "/policy",
+    summary="Replace the refund policy",
+    **answers(PolicyVersion, *SIGNED_IN, *WITH_BODY, permission="policy.write"),
+)
 async def put_policy(body: PolicyIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     policy, version = await c.run(policies.put_policy, c.deps, actor, dump(body))
     return {**policy.to_dict(), "version": version}

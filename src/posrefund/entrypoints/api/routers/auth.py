@@ -14,7 +14,7 @@ from posrefund.service import auth as auth_service
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
-@router.post("/token", **answers(Token, 401, 422, *WITH_BODY))
+@router.post("/token", summary="Sign in for a bearer token", **answers(Token, 401, 422, *WITH_BODY))
 async def token(body: TokenIn, c: Ctx) -> dict[str, Any]:
     actor = await c.run(auth_service.login, c.deps, body.username, body.password)
     tok, exp = c.issue_token(actor)
@@ -31,7 +31,7 @@ async def token(body: TokenIn, c: Ctx) -> dict[str, Any]:
     }
 
 
-@router.get("/me", **answers(Me, *SIGNED_IN, permission="*"))
+@router.get("/me", summary="Who the token belongs to", **answers(Me, *SIGNED_IN, permission="*"))
 async def me(actor: CurrentActor) -> dict[str, Any]:
     return {
         "id": actor.id,

@@ -22,13 +22,21 @@ class OverrideIn(Body):
     note: Annotated[str, Field(max_length=200)] = ""
 
 
-@router.get("/overrides", **answers(OverrideList, *SIGNED_IN, permission="merchant.read+provider"))
+@router.get(
+    "/overrides",
+    summary="Business-day overrides",
+    **answers(OverrideList, *SIGNED_IN, permission="merchant.read+provider"),
+)
 async def overrides(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     rows = await c.run(calendar_service.list_overrides, c.deps, actor)
     return {"items": [{"day": d.isoformat(), "workday": w} for d, w in sorted(rows.items())]}
 
 
-@router.put("/overrides", **answers(Override, *SIGNED_IN, *WITH_BODY, permission="calendar.manage"))
+@router.put(
+    "/overrides",
+    summary="Set a business-day override",
+    **answers(Override, *SIGNED_IN, *WITH_BODY, permission="calendar.manage"),
+)
 async def put_override(body: OverrideIn, actor: CurrentActor, c: Ctx, channels: Channels) -> dict[str, Any]:
     rows = await c.run(calendar_service.put_override, c.deps, actor, body.day, body.workday, body.note)
     channels.overrides.clear()  # the calendar the worker and API share reads this very dict

@@ -25,7 +25,9 @@ async def _apply(request: Request, c: Ctx, channels: Channels, channel: str) -> 
 
 
 @router.post(
-    "/wechatpay", **answers(WechatAck, 401, 422, *WITH_BODY, description="the acknowledgment WeChat Pay expects")
+    "/wechatpay",
+    summary="WeChat Pay refund notification",
+    **answers(WechatAck, 401, 422, *WITH_BODY, description="the acknowledgment WeChat Pay expects"),
 )
 async def wechatpay(request: Request, c: Ctx, channels: Channels) -> Response:
     await _apply(request, c, channels, "wechat")
@@ -34,6 +36,7 @@ async def wechatpay(request: Request, c: Ctx, channels: Channels) -> Response:
 
 @router.post(
     "/alipay",
+    summary="Alipay refund notification",
     response_class=Response,  # the acknowledgment is plain text; refusals are JSON
     **answers(
         None, 401, 422, *WITH_BODY, media_type="text/plain", description="`success`, which stops Alipay resending"

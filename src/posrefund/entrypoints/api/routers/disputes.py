@@ -45,7 +45,7 @@ class OutcomeIn(Body):
     amount_fen: Annotated[StrictInt | None, Field(gt=0, le=10**13)] = None
 
 
-@router.post("", **answers(Dispute, *STEP, status=201, permission="dispute.manage"))
+@router.post("", summary="Open a dispute on a case", **answers(Dispute, *STEP, status=201, permission="dispute.manage"))
 async def open_dispute(body: DisputeIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     row = await c.run(
         disputes.open_dispute, c.deps, actor, body.case_id, body.claim, body.claimed_fen, body.evidence_ids
@@ -53,7 +53,7 @@ async def open_dispute(body: DisputeIn, actor: CurrentActor, c: Ctx) -> dict[str
     return disputes.with_age(row, c.deps.clock.now())
 
 
-@router.get("", **answers(DisputeList, *SIGNED_IN, permission="dispute.read"))
+@router.get("", summary="List disputes", **answers(DisputeList, *SIGNED_IN, permission="dispute.read"))
 async def list_disputes(
     actor: CurrentActor,
     c: Ctx,
@@ -64,24 +64,34 @@ async def list_disputes(
     return {"items": await c.run(disputes.list_disputes, c.deps, actor, status, case_id, limit)}
 
 
-@router.get("/{dispute_id}", **answers(Dispute, *SIGNED_IN, 404, permission="dispute.read"))
+@router.get("/{dispute_id}", summary="One dispute", **answers(Dispute, *SIGNED_IN, 404, permission="dispute.read"))
 async def get_dispute(dispute_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return await c.run(disputes.get, c.deps, actor, dispute_id)
 
 
-@router.post("/{dispute_id}/evidence", **answers(Dispute, *STEP, permission="dispute.manage"))
+@router.post(
+    "/{dispute_id}/evidence",
+    summary="Add evidence to a dispute",
+    **answers(Dispute, *STEP, permission="dispute.manage"),
+)
 async def add_evidence(dispute_id: str, body: EvidenceIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     row = await c.run(disputes.add_evidence, c.deps, actor, dispute_id, body.evidence_ids)
     return disputes.with_age(row, c.deps.clock.now())
 
 
-@router.post("/{dispute_id}/escalate", **answers(Dispute, *STEP, permission="dispute.manage"))
+@router.post(
+    "/{dispute_id}/escalate", summary="Escalate a dispute", **answers(Dispute, *STEP, permission="dispute.manage")
+)
 async def escalate(dispute_id: str, body: EscalateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     row = await c.run(disputes.escalate, c.deps, actor, dispute_id, body.to, body.reference)
     return disputes.with_age(row, c.deps.clock.now())
 
 
-@router.post("/{dispute_id}/outcome", **answers(Dispute, *STEP, permission="dispute.decide"))
+@router.post(
+    "/{dispute_id}/outcome",
+    summary="Record a dispute's outcome",
+    **answers(Dispute, *STEP, permission="dispute.decide"),
+)
 async def outcome(dispute_id: str, body: OutcomeIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     row = await c.run(disputes.decide, c.deps, actor, dispute_id, Outcome(body.outcome, body.reason, body.amount_fen))
     return disputes.with_age(row, c.deps.clock.now())

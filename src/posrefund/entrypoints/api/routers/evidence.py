@@ -16,7 +16,11 @@ from posrefund.service.evidence import MAX_BYTES
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 
 
-@router.post("", **answers(Evidence, *SIGNED_IN, *WITH_BODY, status=201, permission="evidence.upload"))
+@router.post(
+    "",
+    summary="Upload evidence (photo or PDF)",
+    **answers(Evidence, *SIGNED_IN, *WITH_BODY, status=201, permission="evidence.upload"),
+)
 async def upload(
     actor: CurrentActor,
     c: Ctx,
@@ -29,7 +33,11 @@ async def upload(
     return JSONResponse(plain(row), status_code=201)
 
 
-@router.get("/{evidence_id}", **answers(Evidence, *SIGNED_IN, 404, permission="evidence.read"))
+@router.get(
+    "/{evidence_id}",
+    summary="An evidence file's description",
+    **answers(Evidence, *SIGNED_IN, 404, permission="evidence.read"),
+)
 async def meta(evidence_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     row, _ = await c.run(evidence.get, c.deps, actor, evidence_id)
     return plain(row)
@@ -37,6 +45,7 @@ async def meta(evidence_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
 
 @router.get(
     "/{evidence_id}/content",
+    summary="An evidence file's bytes",
     response_class=Response,
     **answers(
         None,

@@ -87,13 +87,19 @@ async def _items(c: AppContext, actor: Actor, query: Callable[..., list[dict[str
     return {"items": await c.run(query, c.deps, actor, *args)}
 
 
-@router.get("/v1/refunds/{refund_id}/notifications", **answers(CaseNotifications, *ON_CASE, permission="notify.read"))
+@router.get(
+    "/v1/refunds/{refund_id}/notifications",
+    summary="Messages sent for a case",
+    **answers(CaseNotifications, *ON_CASE, permission="notify.read"),
+)
 async def notifications(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return await c.run(settings.case_notifications, c.deps, actor, refund_id)
 
 
 @router.put(
-    "/v1/refunds/{refund_id}/notify-contact", **answers(NotifyContact, *ON_CASE_WITH_BODY, permission="notify.contact")
+    "/v1/refunds/{refund_id}/notify-contact",
+    summary="How the customer wants to hear",
+    **answers(NotifyContact, *ON_CASE_WITH_BODY, permission="notify.contact"),
 )
 async def put_contact(refund_id: str, body: NotifyContactIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     inp = ContactInput(body.language, body.email, body.wechat_openid, body.opted_out)
@@ -101,7 +107,9 @@ async def put_contact(refund_id: str, body: NotifyContactIn, actor: CurrentActor
 
 
 @router.post(
-    "/v1/refunds/{refund_id}/opt-out", **answers(None, *ON_CASE_WITH_BODY, status=204, permission="notify.contact")
+    "/v1/refunds/{refund_id}/opt-out",
+    summary="Stop messages to the customer",
+    **answers(None, *ON_CASE_WITH_BODY, status=204, permission="notify.contact"),
 )
 async def opt_out(refund_id: str, actor: CurrentActor, c: Ctx, body: OptOutIn | None = None) -> Response:
     actor.require("notify.contact")
@@ -109,16 +117,32 @@ async def opt_out(refund_id: str, actor: CurrentActor, c: Ctx, body: OptOutIn | 
     return Response(status_code=204)
 
 
-add_listing(router, "/v1/notify/templates", TemplateList, settings.list_templates, "notify.read", name="templates")
+add_listing(
+    router,
+    "/v1/notify/templates",
+    TemplateList,
+    settings.list_templates,
+    "notify.read",
+    name="templates",
+    summary="Message templates, per event and language",
+)
 
 
-@router.put("/v1/notify/templates", **answers(Template, *SIGNED_IN, *WITH_BODY, permission="notify.configure"))
+@router.put(
+    "/v1/notify/templates",
+    summary="Set a message template",
+    **answers(Template, *SIGNED_IN, *WITH_BODY, permission="notify.configure"),
+)
 async def put_template(body: TemplateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     """The merchant's own template for one event and language; refused (422) unless it renders."""
     return await c.run(settings.put_template, c.deps, actor, body.event, body.language, body.subject, body.body)
 
 
-@router.delete("/v1/notify/templates", **answers(None, *SIGNED_IN, 404, status=204, permission="notify.configure"))
+@router.delete(
+    "/v1/notify/templates",
+    summary="Back to the default template",
+    **answers(None, *SIGNED_IN, 404, status=204, permission="notify.configure"),
+)
 async def reset_template(
     actor: CurrentActor,
     c: Ctx,
@@ -130,10 +154,22 @@ async def reset_template(
     return Response(status_code=204)
 
 
-add_listing(router, "/v1/notify/gateways", GatewayList, settings.list_gateways, "notify.configure", name="gateways")
+add_listing(
+    router,
+    "/v1/notify/gateways",
+    GatewayList,
+    settings.list_gateways,
+    "notify.configure",
+    name="gateways",
+    summary="The merchant's SMS and WeChat gateways",
+)
 
 
-@router.put("/v1/notify/gateways", **answers(Gateway, *SIGNED_IN, *WITH_BODY, permission="notify.configure"))
+@router.put(
+    "/v1/notify/gateways",
+    summary="Set an SMS or WeChat gateway",
+    **answers(Gateway, *SIGNED_IN, *WITH_BODY, permission="notify.configure"),
+)
 async def put_gateway(body: GatewayIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     """The merchant's own SMS or WeChat provider; the credential is write-only and stored encrypted."""
     doc = body.model_dump(exclude={"credential", "kind"})
@@ -142,6 +178,7 @@ async def put_gateway(body: GatewayIn, actor: CurrentActor, c: Ctx) -> dict[str,
 
 @router.post(
     "/v1/refunds/{refund_id}/contacts",
+    summary="Log a call, message or visit",
     **answers(ContactLogEntry, *ON_CASE_WITH_BODY, status=201, permission="contact.record"),
 )
 async def log_contact(refund_id: str, body: ContactIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
@@ -149,12 +186,20 @@ async def log_contact(refund_id: str, body: ContactIn, actor: CurrentActor, c: C
     return await c.run(follow_up.log_contact, c.deps, actor, refund_id, entry)
 
 
-@router.get("/v1/refunds/{refund_id}/contacts", **answers(ContactLog, *ON_CASE, permission="contact.read"))
+@router.get(
+    "/v1/refunds/{refund_id}/contacts",
+    summary="A case's contact log",
+    **answers(ContactLog, *ON_CASE, permission="contact.read"),
+)
 async def contacts(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return await _items(c, actor, follow_up.contacts, refund_id)
 
 
-@router.get("/v1/followups", **answers(FollowUpList, *SIGNED_IN, permission="followup.read"))
+@router.get(
+    "/v1/followups",
+    summary="Follow-ups, open or closed",
+    **answers(FollowUpList, *SIGNED_IN, permission="followup.read"),
+)
 async def followups(
     actor: CurrentActor,
     c: Ctx,
@@ -165,7 +210,9 @@ async def followups(
 
 
 @router.post(
-    "/v1/followups/{refund_id}/close", **answers(FollowUp, *ON_CASE_WITH_BODY, 409, permission="followup.close")
+    "/v1/followups/{refund_id}/close",
+    summary="Close a follow-up",
+    **answers(FollowUp, *ON_CASE_WITH_BODY, 409, permission="followup.close"),
 )
 async def close_followup(
     refund_id: str, actor: CurrentActor, c: Ctx, body: CloseFollowupIn | None = None

@@ -10,14 +10,13 @@ import dataclasses
 import io
 import tempfile
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from posrefund.domain.errors import Invalid
 from posrefund.domain.reconciliation import FeeRate
@@ -36,6 +35,15 @@ from posrefund.entrypoints.api.responses_recon import (
     WrongChargeCase,
 )
 from posrefund.entrypoints.api.responses_recon import FeeRate as FeeRateOut
+from posrefund.entrypoints.api.schemas_recon import (
+    CorrectionIn,
+    FeeRateIn,
+    RecoverIn,
+    RunIn,
+    SourceName,
+    WrongChargeIn,
+    WrongChargeUpdateIn,
+)
 from posrefund.entrypoints.api.views import iso, plain, refund_view
 from posrefund.entrypoints.recon_io import import_path
 from posrefund.service import reconciliation, wrong_charges
@@ -44,61 +52,10 @@ from posrefund.service.refunds import CustomerInput
 router = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
 ON_OBJECT = (*SIGNED_IN, 404)
 STEP = (*ON_OBJECT, *WITH_BODY, 409)
-SourceName = Literal["card", "wechat", "alipay"]
 MAX_UPLOAD = 12 * 1024 * 1024  # the API's body cap; larger files go through `posrefund reconcile FILE`
 
 
 DiscrepancyId = Annotated[int, FastPath(ge=1, le=2**62)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RunIn(Strict):
-    source: SourceName
-    date_from: date
-    date_to: date
-    file_ids: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, max_length=100)
-    window_seconds: int = Field(default=600, ge=0, le=7 * 86_400)
-
-
-class FeeRateIn(Strict):
-    channel: Literal["card", "wechat", "alipay", "unionpay_qr"]
-    rate_bp: int = Field(ge=0, le=1_000)
-    large_rate_bp: int | None = Field(default=None, ge=0, le=1_000)
-    large_from_fen: int | None = Field(default=None, gt=0, le=10**12)
-
-
-class RecoverIn(Strict):
-    reason: str = Field(default="", max_length=500)
-
-
-class WrongChargeIn(Strict):
-    cause: str = Field(default="unknown", max_length=32)
-    responsible: str = Field(default="unknown", max_length=32)
-    analysis: str = Field(default="", max_length=1_000)
-    evidence_ids: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
-
-
-class WrongChargeUpdateIn(Strict):
-    cause: str | None = Field(default=None, max_length=32)
-    responsible: str | None = Field(default=None, max_length=32)
-    analysis: str | None = Field(default=None, max_length=1_000)
-    evidence_ids: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, max_length=20)
-    contact_method: str | None = Field(default=None, max_length=16)
-    contact_note: str | None = Field(default=None, max_length=1_000)
-
-
-class CustomerIn(Strict):
-    phone: str | None = Field(default=None, max_length=20)
-    name: str | None = Field(default=None, max_length=50)
-
-
-class CorrectionIn(Strict):
-    amount_fen: int | None = Field(default=None, gt=0, le=10**12)
-    note: str = Field(default="", max_length=300)
-    customer: CustomerIn | None = None
 
 
 def _report(r: reconciliation.ImportReport) -> dict[str, Any]:
@@ -154,6 +111,7 @@ def _wrong_charge(wc: dict[str, Any]) -> dict[str, Any]:
 
 @router.post(
     "/files",
+    summary="Import a settlement file",
     **answers(
         ImportReport,
         *SIGNED_IN,
@@ -187,13 +145,18 @@ async def import_file(
     return JSONResponse(_report(report), status_code=200 if report.duplicate else 201)
 
 
-@router.get("/files/{file_id}", **answers(SettlementFile, *ON_OBJECT, permission="recon.read"))
+@router.get(
+    "/files/{file_id}",
+    summary="An imported settlement file",
+    **answers(SettlementFile, *ON_OBJECT, permission="recon.read"),
+)
 async def get_file(file_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return plain(await c.run(reconciliation.get_file, c.deps, actor, file_id))
 
 
 @router.post(
     "/runs",
+    summary="Reconcile a source over dates",
     **answers(
         Run,
         *SIGNED_IN,
@@ -218,12 +181,20 @@ async def run(body: RunIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
     return JSONResponse(_run(result), status_code=201 if result["created"] else 200)
 
 
-@router.get("/runs/{run_id}", **answers(Run, *ON_OBJECT, permission="recon.read"))
+@router.get(
+    "/runs/{run_id}",
+    summary="A reconciliation run with its totals",
+    **answers(Run, *ON_OBJECT, permission="recon.read"),
+)
 async def get_run(run_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return _run(await c.run(reconciliation.get_run, c.deps, actor, run_id))
 
 
-@router.get("/runs/{run_id}/discrepancies", **answers(DiscrepancyPage, *ON_OBJECT, permission="recon.read"))
+@router.get(
+    "/runs/{run_id}/discrepancies",
+    summary="A run's discrepancies (paged)",
+    **answers(DiscrepancyPage, *ON_OBJECT, permission="recon.read"),
+)
 async def discrepancies(
     run_id: str,
     actor: CurrentActor,
@@ -282,6 +253,7 @@ def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
 
 @router.get(
     "/runs/{run_id}/discrepancies.csv",
+    summary="A run's discrepancies as CSV",
     response_class=StreamingResponse,
     **answers(
         None,
@@ -305,7 +277,11 @@ async def discrepancies_csv(
     )
 
 
-@router.get("/discrepancies/{discrepancy_id}", **answers(DiscrepancyWithLine, *ON_OBJECT, permission="recon.read"))
+@router.get(
+    "/discrepancies/{discrepancy_id}",
+    summary="One discrepancy with its line",
+    **answers(DiscrepancyWithLine, *ON_OBJECT, permission="recon.read"),
+)
 async def get_discrepancy(discrepancy_id: DiscrepancyId, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     d = await c.run(reconciliation.get_discrepancy, c.deps, actor, discrepancy_id)
     out = _discrepancy(d)
@@ -313,14 +289,20 @@ async def get_discrepancy(discrepancy_id: DiscrepancyId, actor: CurrentActor, c:
     return out
 
 
-@router.post("/discrepancies/{discrepancy_id}/recover", **answers(RefundOut, *STEP, permission="recon.correct"))
+@router.post(
+    "/discrepancies/{discrepancy_id}/recover",
+    summary="Recover a lost refund as succeeded",
+    **answers(RefundOut, *STEP, permission="recon.correct"),
+)
 async def recover(discrepancy_id: DiscrepancyId, body: RecoverIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     case = await c.run(reconciliation.recover_refund, c.deps, actor, discrepancy_id, body.reason)
     return refund_view(case, None)
 
 
 @router.post(
-    "/discrepancies/{discrepancy_id}/wrong-charge", **answers(WrongCharge, *STEP, status=201, permission="recon.case")
+    "/discrepancies/{discrepancy_id}/wrong-charge",
+    summary="Open a wrong-charge case",
+    **answers(WrongCharge, *STEP, status=201, permission="recon.case"),
 )
 async def open_wrong_charge(
     discrepancy_id: DiscrepancyId, body: WrongChargeIn, actor: CurrentActor, c: Ctx
@@ -338,18 +320,30 @@ async def open_wrong_charge(
     return _wrong_charge(wc)
 
 
-@router.get("/wrong-charges/{wc_id}", **answers(WrongChargeCase, *ON_OBJECT, permission="recon.read"))
+@router.get(
+    "/wrong-charges/{wc_id}",
+    summary="A wrong-charge case",
+    **answers(WrongChargeCase, *ON_OBJECT, permission="recon.read"),
+)
 async def get_wrong_charge(wc_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return _wrong_charge(await c.run(wrong_charges.get_case, c.deps, actor, wc_id))
 
 
-@router.patch("/wrong-charges/{wc_id}", **answers(WrongCharge, *STEP, permission="recon.case"))
+@router.patch(
+    "/wrong-charges/{wc_id}",
+    summary="Update a wrong-charge case",
+    **answers(WrongCharge, *STEP, permission="recon.case"),
+)
 async def update_wrong_charge(wc_id: str, body: WrongChargeUpdateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     wc = await c.run(wrong_charges.update_case, c.deps, actor, wc_id, **body.model_dump())
     return _wrong_charge(wc)
 
 
-@router.post("/wrong-charges/{wc_id}/correction", **answers(Correction, *STEP, status=201, permission="recon.correct"))
+@router.post(
+    "/wrong-charges/{wc_id}/correction",
+    summary="Start the correction refund",
+    **answers(Correction, *STEP, status=201, permission="recon.correct"),
+)
 async def start_correction(wc_id: str, body: CorrectionIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     customer = CustomerInput(phone=body.customer.phone, name=body.customer.name) if body.customer else None
     wc, case = await c.run(
@@ -364,7 +358,9 @@ async def start_correction(wc_id: str, body: CorrectionIn, actor: CurrentActor, 
     return {"wrong_charge": _wrong_charge(wc), "refund": refund_view(case, None)}
 
 
-@router.get("/fee-rates", **answers(FeeRateList, *SIGNED_IN, permission="recon.read"))
+@router.get(
+    "/fee-rates", summary="The merchant's fee rates", **answers(FeeRateList, *SIGNED_IN, permission="recon.read")
+)
 async def fee_rates(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     rates = await c.run(reconciliation.fee_rates, c.deps, actor)
     return {"items": [_rate(r) for r in rates]}
@@ -374,7 +370,11 @@ def _rate(r: FeeRate) -> dict[str, Any]:
     return dataclasses.asdict(r)
 
 
-@router.put("/fee-rates", **answers(FeeRateOut, *SIGNED_IN, *WITH_BODY, permission="recon.fee_rates"))
+@router.put(
+    "/fee-rates",
+    summary="Set a channel's fee rate",
+    **answers(FeeRateOut, *SIGNED_IN, *WITH_BODY, permission="recon.fee_rates"),
+)
 async def put_fee_rate(body: FeeRateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     rate = await c.run(
         reconciliation.put_fee_rate, c.deps, actor, body.channel, body.rate_bp, body.large_rate_bp, body.large_from_fen

@@ -80,6 +80,7 @@ async def _request(c: AppContext, actor: Actor, body: RefundIn, key: str) -> Ans
 
 @router.post(
     "",
+    summary="Request a refund of a sale (idempotent)",
     **answers(
         RefundCreated,
         *SIGNED_IN,
@@ -116,7 +117,9 @@ async def request_refund(request: Request) -> Response:
     return Response(result.body, status_code=result.status, media_type="application/json", headers=headers)
 
 
-@router.get("", **answers(RefundPage, *SIGNED_IN, permission="refund.read"))
+@router.get(
+    "", summary="List refund cases (paged, filtered)", **answers(RefundPage, *SIGNED_IN, permission="refund.read")
+)
 async def list_refunds(
     actor: CurrentActor,
     c: Ctx,
@@ -144,13 +147,17 @@ async def list_refunds(
     return pages.page([refund_view(v.case, v.customer) for v in views], total)
 
 
-@router.get("/review-queue", **answers(ReviewQueue, *SIGNED_IN, permission="refund.review"))
+@router.get(
+    "/review-queue",
+    summary="Cases waiting for review, oldest first",
+    **answers(ReviewQueue, *SIGNED_IN, permission="refund.review"),
+)
 async def review_queue(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     views, total = await c.run(refunds.pending_review, c.deps, actor)
     return {"items": [refund_view(v.case, v.customer) for v in views], "total": total}
 
 
-@router.get("/{refund_id}", **answers(RefundOut, *ON_CASE, permission="refund.read"))
+@router.get("/{refund_id}", summary="One refund case", **answers(RefundOut, *ON_CASE, permission="refund.read"))
 async def get_refund(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     view = await c.run(refunds.get_case, c.deps, actor, refund_id)
     return refund_view(view.case, view.customer)
@@ -161,32 +168,44 @@ async def _after(c: AppContext, actor: Actor, case: RefundCase) -> dict[str, Any
     return refund_view(view.case, view.customer)
 
 
-@router.post("/{refund_id}/approve", **answers(RefundOut, *STEP, permission="refund.review"))
+@router.post(
+    "/{refund_id}/approve",
+    summary="Approve a case under review",
+    **answers(RefundOut, *STEP, permission="refund.review"),
+)
 async def approve(refund_id: str, actor: CurrentActor, c: Ctx, body: ReviewIn | None = None) -> dict[str, Any]:
     case = await c.run(refunds.approve, c.deps, actor, refund_id, body.reason if body else "")
     return await _after(c, actor, case)
 
 
-@router.post("/{refund_id}/reject", **answers(RefundOut, *STEP, permission="refund.review"))
+@router.post(
+    "/{refund_id}/reject", summary="Reject a case under review", **answers(RefundOut, *STEP, permission="refund.review")
+)
 async def reject(refund_id: str, body: RejectIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     case = await c.run(refunds.reject, c.deps, actor, refund_id, body.reason)
     return await _after(c, actor, case)
 
 
-@router.post("/{refund_id}/cancel", **answers(RefundOut, *STEP, permission="refund.cancel"))
+@router.post(
+    "/{refund_id}/cancel", summary="Withdraw a request", **answers(RefundOut, *STEP, permission="refund.cancel")
+)
 async def cancel(refund_id: str, actor: CurrentActor, c: Ctx, body: ReviewIn | None = None) -> dict[str, Any]:
     case = await c.run(refunds.cancel, c.deps, actor, refund_id, body.reason if body else "")
     return await _after(c, actor, case)
 
 
-@router.get("/{refund_id}/events", **answers(EventList, *ON_CASE, permission="audit.read"))
+@router.get(
+    "/{refund_id}/events", summary="The case's audit trail", **answers(EventList, *ON_CASE, permission="audit.read")
+)
 async def events(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     rows = await c.run(refunds.case_events, c.deps, actor, refund_id)
     return {"items": [event_view(r) for r in rows]}
 
 
 @router.post(
-    "/{refund_id}/customer/reveal", **answers(RevealedCustomer, *ON_CASE, *WITH_BODY, permission="refund.reveal_pii")
+    "/{refund_id}/customer/reveal",
+    summary="Reveal the customer's full details (audited)",
+    **answers(RevealedCustomer, *ON_CASE, *WITH_BODY, permission="refund.reveal_pii"),
 )
 async def reveal(refund_id: str, body: RevealIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return await c.run(refunds.reveal_customer, c.deps, actor, refund_id, body.purpose)
@@ -205,13 +224,19 @@ class PayoutIn(Body):
     reference: Annotated[str, Field(max_length=64, description="till no., or the cheque's bank reference")] = ""
 
 
-@router.post("/{refund_id}/retry", **answers(RefundOut, *STEP, permission="refund.retry"))
+@router.post(
+    "/{refund_id}/retry", summary="Send a failed refund again", **answers(RefundOut, *STEP, permission="refund.retry")
+)
 async def retry(refund_id: str, body: RetryIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     case = await c.run(execution.retry, c.deps, actor, refund_id, body.reason)
     return await _after(c, actor, case)
 
 
-@router.post("/{refund_id}/resolve", **answers(RefundOut, *STEP, permission="refund.resolve"))
+@router.post(
+    "/{refund_id}/resolve",
+    summary="Settle an abnormal case by hand",
+    **answers(RefundOut, *STEP, permission="refund.resolve"),
+)
 async def resolve(refund_id: str, body: ResolveIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     case = await c.run(execution.resolve, c.deps, actor, refund_id, body.status, body.reason)
     return await _after(c, actor, case)
@@ -222,13 +247,21 @@ class RerouteIn(Body):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
-@router.post("/{refund_id}/reroute", **answers(RefundOut, *STEP, permission="refund.reroute"))
+@router.post(
+    "/{refund_id}/reroute",
+    summary="Pay back by cash or transfer instead",
+    **answers(RefundOut, *STEP, permission="refund.reroute"),
+)
 async def reroute(refund_id: str, body: RerouteIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     case = await c.run(execution.reroute, c.deps, actor, refund_id, body.method, body.reason)
     return await _after(c, actor, case)
 
 
-@router.post("/{refund_id}/confirm-payout", **answers(RefundOut, *STEP, permission="refund.confirm_payout"))
+@router.post(
+    "/{refund_id}/confirm-payout",
+    summary="Confirm a cash or transfer payout",
+    **answers(RefundOut, *STEP, permission="refund.confirm_payout"),
+)
 async def confirm_payout(refund_id: str, body: PayoutIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     case = await c.run(execution.confirm_payout, c.deps, actor, refund_id, body.reference)
     return await _after(c, actor, case)
