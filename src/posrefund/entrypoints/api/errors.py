@@ -59,6 +59,11 @@ STATUS_BY_CODE: dict[str, int] = {
 }
 
 
+# The tracking page's refusals of a signed link, by reason: forged or changed, expired, no such case, a step
+# the case is already past.
+LINK_REFUSED_STATUS: dict[str, int] = {"invalid": 403, "expired": 410, "not_found": 404, "state": 409}
+
+
 def status_of(err: DomainError) -> int:
     """The HTTP status of a refusal, for the API and the console alike."""
     if err.code in STATUS_BY_CODE:
@@ -67,6 +72,11 @@ def status_of(err: DomainError) -> int:
         if cls in STATUS:
             return STATUS[cls]
     return 422
+
+
+def status_of_code(code: str) -> int:
+    """The status of a refusal raised outside the routes (the card-number guard): its code's, else 422."""
+    return STATUS_BY_CODE.get(code, 422)
 
 
 def error_body(code: str, lang: str, params: dict[str, Any] | None = None) -> dict[str, Any]:

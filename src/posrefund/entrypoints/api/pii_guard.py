@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 from starlette.types import Message, Receive, Scope, Send
 
 from posrefund.domain.pii import find_card_number, has_long_digit_run
-from posrefund.entrypoints.api.errors import error_body
+from posrefund.entrypoints.api.errors import error_body, status_of_code
 from posrefund.entrypoints.api.middleware import Middleware
 from posrefund.entrypoints.api.pii_forms import MalformedForm, form_fields
 from posrefund.i18n import pick_language
@@ -88,7 +88,7 @@ def _parsed(raw: bytes) -> Any:
         return None  # the route's own validation answers malformed JSON
 
 
-# (error code, field): what a request is refused for, always with 422 and the field it was found in.
+# (error code, field): what a request is refused for (422, by the one mapping) and the field it was found in.
 Problem = tuple[str, str]
 
 
@@ -179,7 +179,7 @@ class PiiGuard(Middleware):
         try:
             raw = await _read_body(receive, headers.get("content-length"))
         except _TooLarge:
-            await self._send(send, html, 413, error_body("request.too_large", lang))
+            await self._send(send, html, status_of_code("request.too_large"), error_body("request.too_large", lang))
             return
         if raw is None:
             return
@@ -191,7 +191,7 @@ class PiiGuard(Middleware):
 
     async def _refuse(self, send: Send, html: bool, lang: str, problem: Problem) -> None:
         code, field = problem
-        await self._send(send, html, 422, error_body(code, lang, {"field": field}))
+        await self._send(send, html, status_of_code(code), error_body(code, lang, {"field": field}))
 
     @staticmethod
     async def _send(send: Send, html: bool, status: int, body: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from posrefund.domain.errors import Conflict, NotFound
 from posrefund.entrypoints.api.context import Ctx
+from posrefund.entrypoints.api.errors import LINK_REFUSED_STATUS
 from posrefund.entrypoints.api.tracking_page import render_page
 from posrefund.service.deps import Deps
 from posrefund.service.notifications import tracking
@@ -20,7 +21,6 @@ router = APIRouter(prefix="/t", include_in_schema=False)
 
 LangQ = Annotated[str, Query(max_length=5)]
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
-REFUSED_STATUS = {"invalid": 403, "expired": 410, "not_found": 404, "state": 409}
 
 
 def _lang(value: str) -> str:
@@ -29,7 +29,7 @@ def _lang(value: str) -> str:
 
 def _refused(lang: str, token: str, reason: str) -> HTMLResponse:
     html = render_page(lang, f"/t/{token}", None, refused=reason)
-    return HTMLResponse(html, status_code=REFUSED_STATUS[reason], headers=HEADERS)
+    return HTMLResponse(html, status_code=LINK_REFUSED_STATUS[reason], headers=HEADERS)
 
 
 async def _answer(
