@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -163,7 +164,11 @@ async def get_refund(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, A
     return refund_view(view.case, view.customer)
 
 
-async def _after(c: AppContext, actor: Actor, case: RefundCase) -> dict[str, Any]:
+async def _step(
+    c: AppContext, actor: Actor, step: Callable[..., RefundCase], refund_id: str, *args: Any
+) -> dict[str, Any]:
+    """Take one step on a case (review, cancel, retry, …), then answer the case as the caller now sees it."""
+    case = await c.run(step, c.deps, actor, refund_id, *args)
     view = await c.run(refunds.get_case, c.deps, actor, case.id)
     return refund_view(view.case, view.customer)
 
@@ -174,24 +179,21 @@ async def _after(c: AppContext, actor: Actor, case: RefundCase) -> dict[str, Any
     **answers(RefundOut, *STEP, permission="refund.review"),
 )
 async def approve(refund_id: str, actor: CurrentActor, c: Ctx, body: ReviewIn | None = None) -> dict[str, Any]:
-    case = await c.run(refunds.approve, c.deps, actor, refund_id, body.reason if body else "")
-    return await _after(c, actor, case)
+    return await _step(c, actor, refunds.approve, refund_id, body.reason if body else "")
 
 
 @router.post(
     "/{refund_id}/reject", summary="Reject a case under review", **answers(RefundOut, *STEP, permission="refund.review")
 )
 async def reject(refund_id: str, body: RejectIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    case = await c.run(refunds.reject, c.deps, actor, refund_id, body.reason)
-    return await _after(c, actor, case)
+    return await _step(c, actor, refunds.reject, refund_id, body.reason)
 
 
 @router.post(
     "/{refund_id}/cancel", summary="Withdraw a request", **answers(RefundOut, *STEP, permission="refund.cancel")
 )
 async def cancel(refund_id: str, actor: CurrentActor, c: Ctx, body: ReviewIn | None = None) -> dict[str, Any]:
-    case = await c.run(refunds.cancel, c.deps, actor, refund_id, body.reason if body else "")
-    return await _after(c, actor, case)
+    return await _step(c, actor, refunds.cancel, refund_id, body.reason if body else "")
 
 
 @router.get(
@@ -228,8 +230,7 @@ class PayoutIn(Body):
     "/{refund_id}/retry", summary="Send a failed refund again", **answers(RefundOut, *STEP, permission="refund.retry")
 )
 async def retry(refund_id: str, body: RetryIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    case = await c.run(execution.retry, c.deps, actor, refund_id, body.reason)
-    return await _after(c, actor, case)
+    return await _step(c, actor, execution.retry, refund_id, body.reason)
 
 
 @router.post(
@@ -238,8 +239,7 @@ async def retry(refund_id: str, body: RetryIn, actor: CurrentActor, c: Ctx) -> d
     **answers(RefundOut, *STEP, permission="refund.resolve"),
 )
 async def resolve(refund_id: str, body: ResolveIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    case = await c.run(execution.resolve, c.deps, actor, refund_id, body.status, body.reason)
-    return await _after(c, actor, case)
+    return await _step(c, actor, execution.resolve, refund_id, body.status, body.reason)
 
 
 class RerouteIn(Body):
@@ -253,8 +253,7 @@ class RerouteIn(Body):
     **answers(RefundOut, *STEP, permission="refund.reroute"),
 )
 async def reroute(refund_id: str, body: RerouteIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    case = await c.run(execution.reroute, c.deps, actor, refund_id, body.method, body.reason)
-    return await _after(c, actor, case)
+    return await _step(c, actor, execution.reroute, refund_id, body.method, body.reason)
 
 
 @router.post(
@@ -263,5 +262,4 @@ async def reroute(refund_id: str, body: RerouteIn, actor: CurrentActor, c: Ctx) 
     **answers(RefundOut, *STEP, permission="refund.confirm_payout"),
 )
 async def confirm_payout(refund_id: str, body: PayoutIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    case = await c.run(execution.confirm_payout, c.deps, actor, refund_id, body.reference)
-    return await _after(c, actor, case)
+    return await _step(c, actor, execution.confirm_payout, refund_id, body.reference)
