@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import Field, StrictInt
 
-from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.domain.roles import Actor
+from posrefund.entrypoints.api.context import AppContext, Ctx, CurrentActor
 from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, answers
 from posrefund.entrypoints.api.responses_followup import Dispute, DisputeList
 from posrefund.entrypoints.api.schemas import Body
@@ -45,12 +47,15 @@ class OutcomeIn(Body):
     amount_fen: Annotated[StrictInt | None, Field(gt=0, le=10**13)] = None
 
 
+async def _step(c: AppContext, actor: Actor, step: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Take one step on a dispute, then answer it with its age (days and hours open, on the service's clock)."""
+    row = await c.run(step, c.deps, actor, *args)
+    return disputes.with_age(row, c.deps.clock.now())
+
+
 @router.post("", summary="Open a dispute on a case", **answers(Dispute, *STEP, status=201, permission="dispute.manage"))
 async def open_dispute(body: DisputeIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    row = await c.run(
-        disputes.open_dispute, c.deps, actor, body.case_id, body.claim, body.claimed_fen, body.evidence_ids
-    )
-    return disputes.with_age(row, c.deps.clock.now())
+    return await _step(c, actor, disputes.open_dispute, body.case_id, body.claim, body.claimed_fen, body.evidence_ids)
 
 
 @router.get("", summary="List disputes", **answers(DisputeList, *SIGNED_IN, permission="dispute.read"))
@@ -75,16 +80,14 @@ async def get_dispute(dispute_id: str, actor: CurrentActor, c: Ctx) -> dict[str,
     **answers(Dispute, *STEP, permission="dispute.manage"),
 )
 async def add_evidence(dispute_id: str, body: EvidenceIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    row = await c.run(disputes.add_evidence, c.deps, actor, dispute_id, body.evidence_ids)
-    return disputes.with_age(row, c.deps.clock.now())
+    return await _step(c, actor, disputes.add_evidence, dispute_id, body.evidence_ids)
 
 
 @router.post(
     "/{dispute_id}/escalate", summary="Escalate a dispute", **answers(Dispute, *STEP, permission="dispute.manage")
 )
 async def escalate(dispute_id: str, body: EscalateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    row = await c.run(disputes.escalate, c.deps, actor, dispute_id, body.to, body.reference)
-    return disputes.with_age(row, c.deps.clock.now())
+    return await _step(c, actor, disputes.escalate, dispute_id, body.to, body.reference)
 
 
 @router.post(
@@ -93,5 +96,4 @@ async def escalate(dispute_id: str, body: EscalateIn, actor: CurrentActor, c: Ct
     **answers(Dispute, *STEP, permission="dispute.decide"),
 )
 async def outcome(dispute_id: str, body: OutcomeIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    row = await c.run(disputes.decide, c.deps, actor, dispute_id, Outcome(body.outcome, body.reason, body.amount_fen))
-    return disputes.with_age(row, c.deps.clock.now())
+    return await _step(c, actor, disputes.decide, dispute_id, Outcome(body.outcome, body.reason, body.amount_fen))
