@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import anyio
-import jwt
 from anyio import CapacityLimiter
 from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError
 
 from posrefund.domain.errors import Unauthorized
-from posrefund.domain.roles import Actor, Role
+from posrefund.domain.roles import Actor
+from posrefund.entrypoints.api.tokens import Tokens
 from posrefund.service import auth as auth_service
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
 from posrefund.service.notifications.sending import NotifyRouter
 
 T = TypeVar("T")
-ALGORITHM = "HS256"
 
 
 class AppContext:
@@ -35,9 +33,8 @@ class AppContext:
         self.deps = deps
         self.router = router or Router(channels={}, is_workday=lambda _d: True)
         self.inline = inline
-        self.token_minutes = token_minutes
         self._limiter = CapacityLimiter(threads)
-        self._token_cache: OrderedDict[str, tuple[Actor, float]] = OrderedDict()
+        self.tokens = Tokens(deps, minutes=token_minutes)
         self.in_flight: set[tuple[str, str]] = set()
         self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]] = []
         self._drainer: asyncio.Task[None] | None = None
@@ -106,44 +103,10 @@ class AppContext:
                 future.set_exception(value)
 
     def issue_token(self, actor: Actor) -> tuple[str, datetime]:
-        now = self.deps.clock.now()
-        exp = now + timedelta(minutes=self.token_minutes)
-        claims = {
-            "sub": actor.id,
-            "mid": actor.merchant_id,
-            "role": actor.role.value,
-            "name": actor.name,
-            "iat": int(now.timestamp()),
-            "exp": int(exp.timestamp()),
-        }
-        return jwt.encode(claims, self.deps.secret_key, algorithm=ALGORITHM), exp
+        return self.tokens.issue(actor)
 
     def actor_from_jwt(self, token: str) -> Actor:
-        now = self.deps.clock.now().timestamp()  # the service's clock decides expiry, as it decided issue
-        hit = self._token_cache.get(token)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        try:
-            claims = jwt.decode(
-                token,
-                self.deps.secret_key,
-                algorithms=[ALGORITHM],
-                options={"require": ["exp", "sub", "role"], "verify_exp": False, "verify_iat": False},
-            )
-            if float(claims["exp"]) <= now:
-                raise Unauthorized("auth.invalid_token")
-            actor = Actor(
-                id=str(claims["sub"]),
-                role=Role(claims["role"]),
-                merchant_id=claims.get("mid"),
-                name=str(claims.get("name", "")),
-            )
-        except (jwt.PyJWTError, ValueError, KeyError):
-            raise Unauthorized("auth.invalid_token") from None
-        self._token_cache[token] = (actor, float(claims["exp"]))
-        if len(self._token_cache) > 10_000:
-            self._token_cache.popitem(last=False)
-        return actor
+        return self.tokens.actor_of(token)
 
 
 async def ctx(request: Request) -> AppContext:
@@ -161,7 +124,12 @@ async def current_actor(request: Request) -> Actor:
     c: AppContext = request.app.state.ctx
     if token.startswith("key_"):
         return await c.run(auth_service.actor_for_api_key, c.deps, token)
-    return c.actor_from_jwt(token)
+    return c.tokens.actor_of(token)
+
+
+async def bearer_tokens(request: Request) -> Tokens:
+    tokens: Tokens = request.app.state.ctx.tokens
+    return tokens
 
 
 async def channel_router(request: Request) -> Router:
@@ -173,3 +141,4 @@ async def channel_router(request: Request) -> Router:
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 Ctx = Annotated[AppContext, Depends(ctx)]
 Channels = Annotated[Router, Depends(channel_router)]
+BearerTokens = Annotated[Tokens, Depends(bearer_tokens)]

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.context import BearerTokens, Ctx, CurrentActor
 from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, Me, Token, answers
 from posrefund.entrypoints.api.schemas import TokenIn
 from posrefund.service import auth as auth_service
@@ -15,9 +15,9 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
 @router.post("/token", summary="Sign in for a bearer token", **answers(Token, 401, 422, *WITH_BODY))
-async def token(body: TokenIn, c: Ctx) -> dict[str, Any]:
+async def token(body: TokenIn, c: Ctx, tokens: BearerTokens) -> dict[str, Any]:
     actor = await c.run(auth_service.login, c.deps, body.username, body.password)
-    tok, exp = c.issue_token(actor)
+    tok, exp = tokens.issue(actor)
     return {
         "access_token": tok,
         "token_type": "bearer",
