@@ -1,4 +1,4 @@
-"""The reconciliation routes for the role × route matrix (recon, issue 6): each builder returns the request
+"""The reconciliation routes for the role × route matrix: each builder returns the request
 as keyword arguments of ``Call``; ids in paths belong to merchant A."""
 
 from __future__ import annotations

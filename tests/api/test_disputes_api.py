@@ -48,11 +48,10 @@ def upload(client: TestClient, auth: Auth, name: str, content: bytes, kind: str)
     return str(r.json()["id"])
 
 
-def test_upheld_dispute_end_to_end(client: TestClient, auth: Auth, deps: Deps, world: World, clock: FixedClock) -> None:
-    case_id, sale_id = paid_refund(client, auth, deps, world)
+def open_and_escalate(client: TestClient, auth: Auth, case_id: str) -> tuple[str, str, str]:
+    """A dispute opened with a receipt, a bank statement added, escalated to mediation: (id, receipt, statement)."""
     receipt = upload(client, auth, "receipt.jpg", JPEG, "receipt")
     cs = auth("a.customer_service")
-
     r = client.post(
         "/v1/disputes",
         json={"case_id": case_id, "claim": "多收了 20 元，应退 50 元", "claimed_fen": 2_000, "evidence_ids": [receipt]},
@@ -76,6 +75,12 @@ def test_upheld_dispute_end_to_end(client: TestClient, auth: Auth, deps: Deps, w
         "mediation",
         "消协 2026-118",
     )
+    return did, receipt, statement
+
+
+def test_upheld_dispute_end_to_end(client: TestClient, auth: Auth, deps: Deps, world: World, clock: FixedClock) -> None:
+    case_id, sale_id = paid_refund(client, auth, deps, world)
+    did, receipt, statement = open_and_escalate(client, auth, case_id)
 
     clock.advance(days=3, hours=2)
     auth = Auth(client.app, world)  # type: ignore[arg-type]  # fresh tokens: three days have passed

@@ -34,7 +34,7 @@ def a_refund(client: TestClient, auth: Auth, deps: Deps, world: World, key: str 
     return str(r.json()["id"])
 
 
-def test_templates_are_validated_and_used(client: TestClient, auth: Auth, deps: Deps, world: World) -> None:
+def test_templates_that_do_not_render_are_refused(client: TestClient, auth: Auth, deps: Deps, world: World) -> None:
     admin = auth("a.admin")
     items = client.get("/v1/notify/templates", headers=auth("a.cashier")).json()["items"]
     assert len(items) == 16 and not any(i["custom"] for i in items)
@@ -74,6 +74,10 @@ def test_templates_are_validated_and_used(client: TestClient, auth: Auth, deps: 
         headers=admin,
     )
     assert card.status_code == 422 and card.json()["code"] == "pii.full_card_number"
+
+
+def test_a_merchants_template_is_used_until_reset(client: TestClient, auth: Auth, deps: Deps, world: World) -> None:
+    admin = auth("a.admin")
     ok = client.put(
         "/v1/notify/templates",
         json={

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from starlette.testclient import TestClient
 
 from posrefund.demo.settlement import Faults, from_ledger
 from posrefund.domain.reconciliation import FeeRate
+from posrefund.domain.sale import Sale
 from posrefund.service.deps import Deps
 from tests.api.conftest import Auth
 from tests.conftest import World
@@ -20,9 +21,11 @@ from tests.support.helpers import new_sale
 P = "/v1/reconciliation"
 
 
-def test_upload_run_page_export_and_correct(
+def a_wechat_bill(
     client: TestClient, auth: Auth, deps: Deps, world: World, tmp_path: Path
-) -> None:
+) -> tuple[Path, date, Sale, list[Sale]]:
+    """A day of WeChat sales (one charged twice) and the channel's bill for it with two lines we do not have
+    and one wrong fee: (the bill, the day, the twice-charged sale, the other sales)."""
     m = world.a
     first = new_sale(deps, m, amount_fen=4_000, fee_fen=15, payer_masked="o***9z")
     twin = new_sale(
@@ -38,6 +41,37 @@ def test_upload_run_page_export_and_correct(
     from_ledger(
         path, "wechat", day, rows, [], Faults(missing_here=2, fee_mismatch=1), {"wechat": FeeRate("wechat", 38)}, seed=7
     )
+    return path, day, twin, others
+
+
+def open_and_correct(client: TestClient, auth: Auth, discrepancy_id: int, twin_id: str) -> None:
+    """A twice-charged sale: its wrong-charge case, the customer told, the correction refund started."""
+    finance = auth("a.finance")
+    wc = client.post(
+        f"{P}/discrepancies/{discrepancy_id}/wrong-charge",
+        json={"cause": "operator_error", "responsible": "merchant_staff", "analysis": "重复扫码"},
+        headers=finance,
+    )
+    assert wc.status_code == 201, wc.text
+    wc_id = wc.json()["id"]
+    patched = client.patch(
+        f"{P}/wrong-charges/{wc_id}", json={"contact_method": "sms", "contact_note": "已短信致歉"}, headers=finance
+    )
+    assert patched.status_code == 200 and patched.json()["contact_method"] == "sms"
+    corr = client.post(f"{P}/wrong-charges/{wc_id}/correction", json={}, headers=finance)
+    assert corr.status_code == 201, corr.text
+    refund = corr.json()["refund"]
+    assert (refund["sale_id"], refund["amount_fen"], refund["status"]) == (twin_id, 4_000, "approved")
+    view = client.get(f"{P}/wrong-charges/{wc_id}", headers=auth("a.risk")).json()
+    assert (view["correction_refund_id"], view["correction_status"]) == (refund["id"], "approved")
+    timeline = client.get(f"/v1/refunds/{refund['id']}/events", headers=auth("a.auditor")).json()
+    assert "wrong_charge.correction_linked" in str(timeline)
+
+
+def test_upload_run_page_export_and_correct(
+    client: TestClient, auth: Auth, deps: Deps, world: World, tmp_path: Path
+) -> None:
+    path, day, twin, others = a_wechat_bill(client, auth, deps, world, tmp_path)
     finance = auth("a.finance")
 
     up = client.post(
@@ -80,25 +114,7 @@ def test_upload_run_page_export_and_correct(
     table = list(csv.DictReader(io.StringIO(exported.text)))
     assert sorted(row["class"] for row in table) == ["duplicate_charge", "fee_mismatch", "missing_here", "missing_here"]
 
-    wc = client.post(
-        f"{P}/discrepancies/{dup[0]['id']}/wrong-charge",
-        json={"cause": "operator_error", "responsible": "merchant_staff", "analysis": "重复扫码"},
-        headers=finance,
-    )
-    assert wc.status_code == 201, wc.text
-    wc_id = wc.json()["id"]
-    patched = client.patch(
-        f"{P}/wrong-charges/{wc_id}", json={"contact_method": "sms", "contact_note": "已短信致歉"}, headers=finance
-    )
-    assert patched.status_code == 200 and patched.json()["contact_method"] == "sms"
-    corr = client.post(f"{P}/wrong-charges/{wc_id}/correction", json={}, headers=finance)
-    assert corr.status_code == 201, corr.text
-    refund = corr.json()["refund"]
-    assert (refund["sale_id"], refund["amount_fen"], refund["status"]) == (twin.id, 4_000, "approved")
-    view = client.get(f"{P}/wrong-charges/{wc_id}", headers=auth("a.risk")).json()
-    assert (view["correction_refund_id"], view["correction_status"]) == (refund["id"], "approved")
-    timeline = client.get(f"/v1/refunds/{refund['id']}/events", headers=auth("a.auditor")).json()
-    assert "wrong_charge.correction_linked" in str(timeline)
+    open_and_correct(client, auth, dup[0]["id"], twin.id)
 
 
 def test_bad_input_is_a_4xx_in_the_callers_language_and_changes_nothing(

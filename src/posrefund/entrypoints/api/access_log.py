@@ -10,19 +10,17 @@ import json
 import time
 
 import structlog
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from posrefund.domain.pii import redact_card_numbers
 from posrefund.entrypoints.api.errors import error_body
+from posrefund.entrypoints.api.middleware import Middleware
 from posrefund.i18n import pick_language
 
 log = structlog.get_logger("posrefund.http")
 
 
-class AccessLog:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
+class AccessLog(Middleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)

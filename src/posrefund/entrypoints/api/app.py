@@ -10,21 +10,25 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from posrefund import __version__
 from posrefund.domain.errors import DomainError
-from posrefund.entrypoints import console  # console (issue 4)
+from posrefund.entrypoints import console
 from posrefund.entrypoints.api import errors
 from posrefund.entrypoints.api.access_log import AccessLog
 from posrefund.entrypoints.api.context import AppContext
 from posrefund.entrypoints.api.json_body import with_models
 from posrefund.entrypoints.api.pii_guard import PiiGuard
+from posrefund.entrypoints.api.responses import Health, answers
 from posrefund.entrypoints.api.routers import (
     admin,
     auth,
     calendar,
     callbacks,
+    disputes,
     evidence,
-    reconciliation,  # recon (issue 6)
+    notify,
+    reconciliation,
     refunds,
     sales,
+    tracking,
 )
 from posrefund.entrypoints.api.schemas import RefundIn
 from posrefund.ports import ConcurrentUpdate
@@ -54,14 +58,11 @@ def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Ro
         evidence.router,
         callbacks.router,
         calendar.router,
+        reconciliation.router,
+        notify.router,
+        disputes.router,
+        tracking.router,
     ):
-        app.include_router(api)
-    # recon (issue 6): reconciliation and wrong charges
-    app.include_router(reconciliation.router)
-    # notify: notifications, contact log, follow-ups, disputes, the customer's tracking page (issue 5)
-    from posrefund.entrypoints.api.routers import disputes, notify, tracking
-
-    for api in (notify.router, disputes.router, tracking.router):
         app.include_router(api)
     app.add_exception_handler(DomainError, errors.on_domain_error)
     app.add_exception_handler(ConcurrentUpdate, errors.on_concurrent_update)
@@ -80,9 +81,9 @@ def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Ro
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    console.mount(app)  # console (issue 4): the web console at /console
+    console.mount(app)  # the web console at /console
 
-    @app.get("/healthz", tags=["ops"])
+    @app.get("/healthz", tags=["ops"], summary="Liveness and version", **answers(Health, 422))
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import anyio
-import jwt
 from anyio import CapacityLimiter
 from fastapi import Depends, Request
+from sqlalchemy.exc import IntegrityError
 
 from posrefund.domain.errors import Unauthorized
-from posrefund.domain.roles import Actor, Role
+from posrefund.domain.roles import Actor
+from posrefund.entrypoints.api.tokens import Tokens
 from posrefund.service import auth as auth_service
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
-from posrefund.service.notifications.sending import NotifyRouter  # cnotify
+from posrefund.service.notifications.sending import NotifyRouter
 
 T = TypeVar("T")
-ALGORITHM = "HS256"
 
 
 class AppContext:
@@ -34,14 +33,13 @@ class AppContext:
         self.deps = deps
         self.router = router or Router(channels={}, is_workday=lambda _d: True)
         self.inline = inline
-        self.token_minutes = token_minutes
         self._limiter = CapacityLimiter(threads)
-        self._token_cache: OrderedDict[str, tuple[Actor, float]] = OrderedDict()
+        self.tokens = Tokens(deps, minutes=token_minutes)
         self.in_flight: set[tuple[str, str]] = set()
         self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]] = []
         self._drainer: asyncio.Task[None] | None = None
-        # cnotify: where tracking links point (the public URL and validity the notifications use); the
-        # serve command and the app factory set the one built from settings (bootstrap.build_notify_router).
+        # Where tracking links point (the public URL and validity the notifications use); the serve
+        # command and the app factory set the one built from settings (bootstrap.build_notify_router).
         self.notify_router = NotifyRouter()
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -56,6 +54,17 @@ class AppContext:
             self._drainer = loop.create_task(self._drain())
         result: T = await future
         return result
+
+    async def run_once(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a command that is made idempotent by a unique key (a refund's Idempotency-Key, a settlement
+        file's fingerprint, a reconciliation run's source and dates). Two requests with the same key can
+        both miss the look-up; the database's unique key lets only one insert, and the other fails with
+        ``IntegrityError``. Running the command once more then finds what the first committed and answers
+        it as a replay, so the caller never sees the race."""
+        try:
+            return await self.run(fn, *args, **kwargs)
+        except IntegrityError:
+            return await self.run(fn, *args, **kwargs)
 
     async def _drain(self) -> None:
         """Run what is pending as one batch on the event loop, then commit it on a thread: while the fsync
@@ -94,44 +103,10 @@ class AppContext:
                 future.set_exception(value)
 
     def issue_token(self, actor: Actor) -> tuple[str, datetime]:
-        now = self.deps.clock.now()
-        exp = now + timedelta(minutes=self.token_minutes)
-        claims = {
-            "sub": actor.id,
-            "mid": actor.merchant_id,
-            "role": actor.role.value,
-            "name": actor.name,
-            "iat": int(now.timestamp()),
-            "exp": int(exp.timestamp()),
-        }
-        return jwt.encode(claims, self.deps.secret_key, algorithm=ALGORITHM), exp
+        return self.tokens.issue(actor)
 
     def actor_from_jwt(self, token: str) -> Actor:
-        now = self.deps.clock.now().timestamp()  # the service's clock decides expiry, as it decided issue
-        hit = self._token_cache.get(token)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        try:
-            claims = jwt.decode(
-                token,
-                self.deps.secret_key,
-                algorithms=[ALGORITHM],
-                options={"require": ["exp", "sub", "role"], "verify_exp": False, "verify_iat": False},
-            )
-            if float(claims["exp"]) <= now:
-                raise Unauthorized("auth.invalid_token")
-            actor = Actor(
-                id=str(claims["sub"]),
-                role=Role(claims["role"]),
-                merchant_id=claims.get("mid"),
-                name=str(claims.get("name", "")),
-            )
-        except (jwt.PyJWTError, ValueError, KeyError):
-            raise Unauthorized("auth.invalid_token") from None
-        self._token_cache[token] = (actor, float(claims["exp"]))
-        if len(self._token_cache) > 10_000:
-            self._token_cache.popitem(last=False)
-        return actor
+        return self.tokens.actor_of(token)
 
 
 async def ctx(request: Request) -> AppContext:
@@ -149,8 +124,21 @@ async def current_actor(request: Request) -> Actor:
     c: AppContext = request.app.state.ctx
     if token.startswith("key_"):
         return await c.run(auth_service.actor_for_api_key, c.deps, token)
-    return c.actor_from_jwt(token)
+    return c.tokens.actor_of(token)
+
+
+async def bearer_tokens(request: Request) -> Tokens:
+    tokens: Tokens = request.app.state.ctx.tokens
+    return tokens
+
+
+async def channel_router(request: Request) -> Router:
+    """The channels (and the business-day calendar they share with the worker) refunds are sent through."""
+    router: Router = request.app.state.ctx.router
+    return router
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 Ctx = Annotated[AppContext, Depends(ctx)]
+Channels = Annotated[Router, Depends(channel_router)]
+BearerTokens = Annotated[Tokens, Depends(bearer_tokens)]

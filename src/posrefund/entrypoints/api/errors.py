@@ -8,10 +8,38 @@ from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from posrefund.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from posrefund.i18n import message, pick_language
+
+
+class ErrorBody(BaseModel):
+    """Every refusal of the API, whatever its status: a stable code to branch on, a message for people."""
+
+    code: str = Field(description="stable, dotted: `refund.exceeds_refundable`, `auth.forbidden`, …")
+    message: str = Field(description="Simplified Chinese, or English with `Accept-Language: en`")
+    params: dict[str, Any] = Field(description="the values the message names (amounts in fen, the field, …)")
+
+
+# What each refusal status means in this API; the OpenAPI description and docs/api.md say the same.
+ERROR_MEANING: dict[int, str] = {
+    400: "missing or malformed `Idempotency-Key`",
+    401: "not signed in, or a bad signature (`auth.*`, `callback.rejected`)",
+    403: "the role may not do this (`auth.forbidden`, `review.*`)",
+    404: "no such object for this merchant (`*.not_found`)",
+    409: "the object's state does not allow it (`state.invalid_transition`, `*.duplicate`, …)",
+    413: "request body over 12 MiB (`request.too_large`)",
+    422: "invalid input, a policy rule, or a full card number (`request.invalid`, `policy.*`, `pii.*`)",
+    429: "too many attempts (`request.rate_limited`)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entries of an operation for the refusals it can answer, all with ``ErrorBody``."""
+    return {status: {"model": ErrorBody, "description": ERROR_MEANING[status]} for status in sorted(statuses)}
+
 
 STATUS: dict[type[DomainError], int] = {
     Invalid: 422,
@@ -31,13 +59,24 @@ STATUS_BY_CODE: dict[str, int] = {
 }
 
 
+# The tracking page's refusals of a signed link, by reason: forged or changed, expired, no such case, a step
+# the case is already past.
+LINK_REFUSED_STATUS: dict[str, int] = {"invalid": 403, "expired": 410, "not_found": 404, "state": 409}
+
+
 def status_of(err: DomainError) -> int:
+    """The HTTP status of a refusal, for the API and the console alike."""
     if err.code in STATUS_BY_CODE:
         return STATUS_BY_CODE[err.code]
     for cls in type(err).__mro__:
         if cls in STATUS:
             return STATUS[cls]
     return 422
+
+
+def status_of_code(code: str) -> int:
+    """The status of a refusal raised outside the routes (the card-number guard): its code's, else 422."""
+    return STATUS_BY_CODE.get(code, 422)
 
 
 def error_body(code: str, lang: str, params: dict[str, Any] | None = None) -> dict[str, Any]:

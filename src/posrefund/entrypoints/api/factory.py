@@ -19,5 +19,5 @@ def build_app() -> FastAPI:
     app = create_app(
         deps, inline=settings.database_url.startswith("sqlite"), token_minutes=settings.token_minutes, router=router
     )
-    app.state.ctx.notify_router = bootstrap.build_notify_router(settings)  # cnotify: tracking links in the console
+    app.state.ctx.notify_router = bootstrap.build_notify_router(settings)  # tracking links in messages and the console
     return app

@@ -1,4 +1,4 @@
-"""The text fields of an HTML form body, for the card-number guard (console forms; issue 4).
+"""The text fields of an HTML form body, for the card-number guard (the console posts forms).
 
 A form arrives URL-encoded (spaces as ``+``, digits maybe percent-encoded) or as multipart with files:
 a guard that only searched the raw bytes would miss ``4111+1111+1111+1111`` and never look inside

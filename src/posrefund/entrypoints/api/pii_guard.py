@@ -13,10 +13,11 @@ from html import escape
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from posrefund.domain.pii import find_card_number, has_long_digit_run
-from posrefund.entrypoints.api.errors import error_body
+from posrefund.entrypoints.api.errors import error_body, status_of_code
+from posrefund.entrypoints.api.middleware import Middleware
 from posrefund.entrypoints.api.pii_forms import MalformedForm, form_fields
 from posrefund.i18n import pick_language
 
@@ -87,85 +88,110 @@ def _parsed(raw: bytes) -> Any:
         return None  # the route's own validation answers malformed JSON
 
 
-class PiiGuard:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+# (error code, field): what a request is refused for (422, by the one mapping) and the field it was found in.
+Problem = tuple[str, str]
 
+
+class _TooLarge(Exception):
+    pass
+
+
+def _url_problem(scope: Scope, query: str) -> Problem | None:
+    """A card number in the path or a query parameter, or a NUL anywhere in the URL."""
+    path = scope.get("path", "")
+    if find_card_number(path):
+        return "pii.full_card_number", "path"
+    if "\x00" in path or "%00" in query or "%00" in scope.get("raw_path", b"").decode("latin-1"):
+        return "request.invalid_character", "url"
+    for k, v in parse_qsl(query, keep_blank_values=True):
+        if find_card_number(v) or find_card_number(k):
+            return "pii.full_card_number", k
+    return None
+
+
+def _body_problem(content_type: str, raw: bytes) -> Problem | None:
+    """A card number or a NUL in a JSON body (walked field by field), a plain body, or a form's fields."""
+    if not raw:
+        return None
+    if "json" in content_type:
+        doc = None if _plain_and_digit_free(raw) else _parsed(raw)
+        try:
+            hit = _walk(doc, "") if doc is not None else None
+        except _NulFound as nul:
+            return "request.invalid_character", nul.field
+        if hit is not None:
+            return "pii.full_card_number", hit or "body"
+    elif not content_type.startswith("multipart/") and find_card_number(raw.decode("utf-8", "replace")):
+        return "pii.full_card_number", "body"
+    # HTML forms, field by field, decoded as the route will read them.
+    return _form_problem(content_type, raw)
+
+
+async def _read_body(receive: Receive, declared: str | None) -> bytes | None:
+    """The whole body, or None when the client went away; ``_TooLarge`` past the cap, as declared or as sent."""
+    if declared and declared.isdigit() and int(declared) > MAX_BODY:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            return None
+        body = msg.get("body", b"")
+        size += len(body)
+        if size > MAX_BODY:
+            raise _TooLarge
+        chunks.append(body)
+        more = msg.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replay(raw: bytes, receive: Receive) -> Receive:
+    """Hands the body already read to the app, then anything after it (a disconnect) as it comes."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+class PiiGuard(Middleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         lang = pick_language(headers.get("accept-language"))
-        query = scope.get("query_string", b"").decode("latin-1")
-        path = scope.get("path", "")
-        html = path.startswith("/console/")  # console (issue 4): a person reads the refusal in the browser
-        if find_card_number(path):
-            await self._refuse(send, html, lang, "path")
+        html = scope.get("path", "").startswith("/console/")  # a person reads the refusal in the browser
+        problem = _url_problem(scope, scope.get("query_string", b"").decode("latin-1"))
+        if problem is not None:
+            await self._refuse(send, html, lang, problem)
             return
-        if "\x00" in path or "%00" in query or "%00" in scope.get("raw_path", b"").decode("latin-1"):
-            await self._send(send, html, 422, error_body("request.invalid_character", lang, {"field": "url"}))
-            return
-        if query:
-            for k, v in parse_qsl(query, keep_blank_values=True):
-                if find_card_number(v) or find_card_number(k):
-                    await self._refuse(send, html, lang, k)
-                    return
         if scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        declared = headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > MAX_BODY:
-            await self._send(send, html, 413, error_body("request.too_large", lang))
+        try:
+            raw = await _read_body(receive, headers.get("content-length"))
+        except _TooLarge:
+            await self._send(send, html, status_of_code("request.too_large"), error_body("request.too_large", lang))
             return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            msg = await receive()
-            if msg["type"] == "http.disconnect":
-                return
-            body = msg.get("body", b"")
-            size += len(body)
-            if size > MAX_BODY:
-                await self._send(send, html, 413, error_body("request.too_large", lang))
-                return
-            chunks.append(body)
-            more = msg.get("more_body", False)
-        raw = b"".join(chunks)
-        if "json" in headers.get("content-type", "") and raw:
-            doc = None if _plain_and_digit_free(raw) else _parsed(raw)
-            try:
-                hit = _walk(doc, "") if doc is not None else None
-            except _NulFound as nul:
-                await self._send(send, html, 422, error_body("request.invalid_character", lang, {"field": nul.field}))
-                return
-            if hit is not None:
-                await self._refuse(send, html, lang, hit or "body")
-                return
-        elif raw and not headers.get("content-type", "").startswith("multipart/"):
-            text = raw.decode("utf-8", "replace")
-            if find_card_number(text):
-                await self._refuse(send, html, lang, "body")
-                return
-        # console (issue 4): HTML forms, field by field, decoded as the route will read them
-        if raw and (bad := _form_problem(headers.get("content-type", ""), raw)) is not None:
-            code, field = bad
-            await self._send(send, html, 422, error_body(code, lang, {"field": field}))
+        if raw is None:
             return
-        sent = False
+        problem = _body_problem(headers.get("content-type", ""), raw)
+        if problem is not None:
+            await self._refuse(send, html, lang, problem)
+            return
+        await self.app(scope, _replay(raw, receive), send)
 
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": raw, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, send: Send, html: bool, lang: str, field: str) -> None:
-        await self._send(send, html, 422, error_body("pii.full_card_number", lang, {"field": field}))
+    async def _refuse(self, send: Send, html: bool, lang: str, problem: Problem) -> None:
+        code, field = problem
+        await self._send(send, html, status_of_code(code), error_body(code, lang, {"field": field}))
 
     @staticmethod
     async def _send(send: Send, html: bool, status: int, body: dict[str, Any]) -> None:

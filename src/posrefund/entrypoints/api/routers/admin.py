@@ -2,30 +2,82 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from posrefund.domain.errors import NotFound
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.listing import add_listing
+from posrefund.entrypoints.api.responses import (
+    SIGNED_IN,
+    WITH_BODY,
+    ApiKey,
+    Merchant,
+    Policy,
+    PolicyVersion,
+    Store,
+    StoreList,
+    Terminal,
+    TerminalList,
+    User,
+    UserList,
+    answers,
+)
 from posrefund.entrypoints.api.schemas import ApiKeyIn, MerchantIn, PolicyIn, StoreIn, TerminalIn, UserIn, dump
 from posrefund.entrypoints.api.views import plain
 from posrefund.service import admin, policies
 
 router = APIRouter(prefix="/v1", tags=["admin"])
+# Creating: the body may be refused, a referenced store or terminal may not exist, a code or name may be taken.
+CREATE = (*SIGNED_IN, *WITH_BODY, 404, 409)
+Command = Callable[..., dict[str, Any]]
 
 
-def created(row: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(plain(row), status_code=201)
+def _add_creation(
+    path: str,
+    model: type[BaseModel],
+    answer: type[BaseModel],
+    command: Command,
+    permission: str,
+    *,
+    name: str,
+    summary: str,
+) -> None:
+    """``POST path``: the body's fields to the service command, the new row back as 201. Every set-up
+    object is created this way."""
+
+    async def create(body: BaseModel, actor: CurrentActor, c: Ctx) -> JSONResponse:
+        return JSONResponse(plain(await c.run(command, c.deps, actor, **dump(body))), status_code=201)
+
+    create.__annotations__["body"] = model  # the route reads and documents this very model
+    router.add_api_route(
+        path,
+        create,
+        methods=["POST"],
+        name=name,
+        summary=summary,
+        **answers(answer, *CREATE, status=201, permission=permission),
+    )
 
 
-@router.post("/merchants", status_code=201)
-async def create_merchant(body: MerchantIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return created(await c.run(admin.create_merchant, c.deps, actor, **dump(body)))
+_add_creation(
+    "/merchants",
+    MerchantIn,
+    Merchant,
+    admin.create_merchant,
+    "merchant.create",
+    name="create_merchant",
+    summary="Create a merchant",
+)
 
 
-@router.get("/merchants/me")
+@router.get(
+    "/merchants/me", summary="The caller's merchant", **answers(Merchant, *SIGNED_IN, 404, permission="merchant.read")
+)
 async def my_merchant(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     actor.require("merchant.read")
 
@@ -39,47 +91,72 @@ async def my_merchant(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return plain(row)
 
 
-@router.post("/stores", status_code=201)
-async def create_store(body: StoreIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return created(await c.run(admin.create_store, c.deps, actor, **dump(body)))
+_add_creation(
+    "/stores", StoreIn, Store, admin.create_store, "store.manage", name="create_store", summary="Create a store"
+)
+add_listing(
+    router,
+    "/stores",
+    StoreList,
+    admin.list_stores,
+    "merchant.read",
+    name="list_stores",
+    summary="The merchant's stores",
+    row=plain,
+)
+_add_creation(
+    "/terminals",
+    TerminalIn,
+    Terminal,
+    admin.create_terminal,
+    "terminal.manage",
+    name="create_terminal",
+    summary="Create a terminal",
+)
+add_listing(
+    router,
+    "/terminals",
+    TerminalList,
+    admin.list_terminals,
+    "merchant.read",
+    name="list_terminals",
+    summary="The merchant's terminals",
+    row=plain,
+)
+_add_creation(
+    "/users", UserIn, User, admin.create_user, "user.manage+provider", name="create_user", summary="Create an operator"
+)
+add_listing(
+    router,
+    "/users",
+    UserList,
+    admin.list_users,
+    "user.manage",
+    name="list_users",
+    summary="The merchant's operators",
+    row=plain,
+)
+_add_creation(
+    "/api-keys",
+    ApiKeyIn,
+    ApiKey,
+    admin.create_api_key,
+    "apikey.create",
+    name="create_api_key",
+    summary="Create a terminal's API key",
+)
 
 
-@router.get("/stores")
-async def list_stores(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return {"items": [plain(r) for r in await c.run(admin.list_stores, c.deps, actor)]}
-
-
-@router.post("/terminals", status_code=201)
-async def create_terminal(body: TerminalIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return created(await c.run(admin.create_terminal, c.deps, actor, **dump(body)))
-
-
-@router.get("/terminals")
-async def list_terminals(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return {"items": [plain(r) for r in await c.run(admin.list_terminals, c.deps, actor)]}
-
-
-@router.post("/users", status_code=201)
-async def create_user(body: UserIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return created(await c.run(admin.create_user, c.deps, actor, **dump(body)))
-
-
-@router.get("/users")
-async def list_users(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return {"items": [plain(r) for r in await c.run(admin.list_users, c.deps, actor)]}
-
-
-@router.post("/api-keys", status_code=201)
-async def create_api_key(body: ApiKeyIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    return created(await c.run(admin.create_api_key, c.deps, actor, **dump(body)))
-
-
-@router.get("/policy")
+@router.get("/policy", summary="The refund policy", **answers(Policy, *SIGNED_IN, permission="policy.read"))
 async def get_policy(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return (await c.run(policies.get_policy, c.deps, actor)).to_dict()
 
 
-@router.put("/policy")
+@router.put(
+    "/policy",
+    summary="Replace the refund policy",
+    **answers(PolicyVersion, *SIGNED_IN, *WITH_BODY, permission="policy.write"),
+)
 async def put_policy(body: PolicyIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     policy, version = await c.run(policies.put_policy, c.deps, actor, dump(body))
     return {**policy.to_dict(), "version": version}

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import Field
 
-from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.context import Channels, Ctx, CurrentActor
+from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, Override, OverrideList, answers
 from posrefund.entrypoints.api.schemas import Body
 from posrefund.service import calendar as calendar_service
 
@@ -21,15 +22,23 @@ class OverrideIn(Body):
     note: Annotated[str, Field(max_length=200)] = ""
 
 
-@router.get("/overrides")
+@router.get(
+    "/overrides",
+    summary="Business-day overrides",
+    **answers(OverrideList, *SIGNED_IN, permission="merchant.read+provider"),
+)
 async def overrides(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     rows = await c.run(calendar_service.list_overrides, c.deps, actor)
     return {"items": [{"day": d.isoformat(), "workday": w} for d, w in sorted(rows.items())]}
 
 
-@router.put("/overrides")
-async def put_override(body: OverrideIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+@router.put(
+    "/overrides",
+    summary="Set a business-day override",
+    **answers(Override, *SIGNED_IN, *WITH_BODY, permission="calendar.manage"),
+)
+async def put_override(body: OverrideIn, actor: CurrentActor, c: Ctx, channels: Channels) -> dict[str, Any]:
     rows = await c.run(calendar_service.put_override, c.deps, actor, body.day, body.workday, body.note)
-    c.router.overrides.clear()  # the calendar the worker and API share reads this very dict
-    c.router.overrides.update(rows)
+    channels.overrides.clear()  # the calendar the worker and API share reads this very dict
+    channels.overrides.update(rows)
     return {"day": body.day.isoformat(), "workday": body.workday}

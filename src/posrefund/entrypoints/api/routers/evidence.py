@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, Evidence, answers
 from posrefund.entrypoints.api.views import plain
 from posrefund.service import evidence
 from posrefund.service.evidence import MAX_BYTES
@@ -15,7 +16,11 @@ from posrefund.service.evidence import MAX_BYTES
 router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    summary="Upload evidence (photo or PDF)",
+    **answers(Evidence, *SIGNED_IN, *WITH_BODY, status=201, permission="evidence.upload"),
+)
 async def upload(
     actor: CurrentActor,
     c: Ctx,
@@ -28,13 +33,29 @@ async def upload(
     return JSONResponse(plain(row), status_code=201)
 
 
-@router.get("/{evidence_id}")
+@router.get(
+    "/{evidence_id}",
+    summary="An evidence file's description",
+    **answers(Evidence, *SIGNED_IN, 404, permission="evidence.read"),
+)
 async def meta(evidence_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     row, _ = await c.run(evidence.get, c.deps, actor, evidence_id)
     return plain(row)
 
 
-@router.get("/{evidence_id}/content")
+@router.get(
+    "/{evidence_id}/content",
+    summary="An evidence file's bytes",
+    response_class=Response,
+    **answers(
+        None,
+        *SIGNED_IN,
+        404,
+        media_type="application/octet-stream",
+        description="the file as uploaded, with its own content type",
+        permission="evidence.read",
+    ),
+)
 async def content(evidence_id: str, actor: CurrentActor, c: Ctx) -> Response:
     row, data = await c.run(evidence.get, c.deps, actor, evidence_id)
     return Response(

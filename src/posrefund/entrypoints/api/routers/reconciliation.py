@@ -6,83 +6,58 @@ The console page calls these same routes (or the same service functions) for its
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import tempfile
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
 
 from posrefund.adapters.settlement import open_settlement_file
 from posrefund.domain.errors import Invalid
 from posrefund.domain.reconciliation import FeeRate
+from posrefund.domain.roles import Actor
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.paging import Paging, paging
+from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, RefundOut, answers
+from posrefund.entrypoints.api.responses_recon import (
+    Correction,
+    DiscrepancyPage,
+    DiscrepancyWithLine,
+    FeeRateList,
+    ImportReport,
+    Run,
+    SettlementFile,
+    WrongCharge,
+    WrongChargeCase,
+)
+from posrefund.entrypoints.api.responses_recon import FeeRate as FeeRateOut
+from posrefund.entrypoints.api.schemas_recon import (
+    CorrectionIn,
+    FeeRateIn,
+    RecoverIn,
+    RunIn,
+    SourceName,
+    WrongChargeIn,
+    WrongChargeUpdateIn,
+)
 from posrefund.entrypoints.api.views import iso, plain, refund_view
 from posrefund.service import reconciliation, wrong_charges
+from posrefund.service.deps import Deps
 from posrefund.service.refunds import CustomerInput
 
 router = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
-SourceName = Literal["card", "wechat", "alipay"]
+ON_OBJECT = (*SIGNED_IN, 404)
+STEP = (*ON_OBJECT, *WITH_BODY, 409)
 MAX_UPLOAD = 12 * 1024 * 1024  # the API's body cap; larger files go through `posrefund reconcile FILE`
 
 
 DiscrepancyId = Annotated[int, FastPath(ge=1, le=2**62)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RunIn(Strict):
-    source: SourceName
-    date_from: date
-    date_to: date
-    file_ids: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, max_length=100)
-    window_seconds: int = Field(default=600, ge=0, le=7 * 86_400)
-
-
-class FeeRateIn(Strict):
-    channel: Literal["card", "wechat", "alipay", "unionpay_qr"]
-    rate_bp: int = Field(ge=0, le=1_000)
-    large_rate_bp: int | None = Field(default=None, ge=0, le=1_000)
-    large_from_fen: int | None = Field(default=None, gt=0, le=10**12)
-
-
-class RecoverIn(Strict):
-    reason: str = Field(default="", max_length=500)
-
-
-class WrongChargeIn(Strict):
-    cause: str = Field(default="unknown", max_length=32)
-    responsible: str = Field(default="unknown", max_length=32)
-    analysis: str = Field(default="", max_length=1_000)
-    evidence_ids: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
-
-
-class WrongChargeUpdateIn(Strict):
-    cause: str | None = Field(default=None, max_length=32)
-    responsible: str | None = Field(default=None, max_length=32)
-    analysis: str | None = Field(default=None, max_length=1_000)
-    evidence_ids: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, max_length=20)
-    contact_method: str | None = Field(default=None, max_length=16)
-    contact_note: str | None = Field(default=None, max_length=1_000)
-
-
-class CustomerIn(Strict):
-    phone: str | None = Field(default=None, max_length=20)
-    name: str | None = Field(default=None, max_length=50)
-
-
-class CorrectionIn(Strict):
-    amount_fen: int | None = Field(default=None, gt=0, le=10**12)
-    note: str = Field(default="", max_length=300)
-    customer: CustomerIn | None = None
 
 
 def _report(r: reconciliation.ImportReport) -> dict[str, Any]:
@@ -136,7 +111,19 @@ def _wrong_charge(wc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@router.post("/files", status_code=201, responses={200: {"description": "the same file was imported before"}})
+@router.post(
+    "/files",
+    summary="Import a settlement file",
+    **answers(
+        ImportReport,
+        *SIGNED_IN,
+        *WITH_BODY,
+        status=201,
+        description="imported",
+        again="the same file was imported before",
+        permission="recon.import",
+    ),
+)
 async def import_file(
     actor: CurrentActor,
     c: Ctx,
@@ -157,20 +144,38 @@ async def import_file(
             raise Invalid("recon.bad_file", detail="empty file")
         name = (file.filename or "upload")[:200]
         settlement = open_settlement_file(source, path, filename=name)
-        try:
-            report = await c.run(reconciliation.import_file, c.deps, actor, **settlement.import_arguments())
-        except IntegrityError:
-            # The same file committed by a concurrent upload between our look-up and our insert: it is a replay.
-            report = await c.run(reconciliation.import_file, c.deps, actor, **settlement.import_arguments())
+
+        def stage(deps: Deps, actor: Actor) -> reconciliation.ImportReport:
+            # The file is read afresh on each try: a replay after a concurrent upload needs unread lines.
+            return reconciliation.import_file(deps, actor, **settlement.import_arguments())
+
+        report = await c.run_once(stage, c.deps, actor)
     return JSONResponse(_report(report), status_code=200 if report.duplicate else 201)
 
 
-@router.get("/files/{file_id}")
+@router.get(
+    "/files/{file_id}",
+    summary="An imported settlement file",
+    **answers(SettlementFile, *ON_OBJECT, permission="recon.read"),
+)
 async def get_file(file_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return plain(await c.run(reconciliation.get_file, c.deps, actor, file_id))
 
 
-@router.post("/runs")
+@router.post(
+    "/runs",
+    summary="Reconcile a source over dates",
+    **answers(
+        Run,
+        *SIGNED_IN,
+        *WITH_BODY,
+        404,
+        status=201,
+        description="a new run",
+        again="the same run again, re-checked",
+        permission="recon.run",
+    ),
+)
 async def run(body: RunIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
     actor.require("recon.run")
     kwargs: dict[str, Any] = {
@@ -180,33 +185,36 @@ async def run(body: RunIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
         "file_ids": body.file_ids,
         "window_seconds": body.window_seconds,
     }
-    try:
-        result = await c.run(reconciliation.reconcile, c.deps, actor, **kwargs)
-    except IntegrityError:
-        # The same run created concurrently (its key is unique): run it again, which finds and re-checks it.
-        result = await c.run(reconciliation.reconcile, c.deps, actor, **kwargs)
+    result = await c.run_once(reconciliation.reconcile, c.deps, actor, **kwargs)
     return JSONResponse(_run(result), status_code=201 if result["created"] else 200)
 
 
-@router.get("/runs/{run_id}")
+@router.get(
+    "/runs/{run_id}",
+    summary="A reconciliation run with its totals",
+    **answers(Run, *ON_OBJECT, permission="recon.read"),
+)
 async def get_run(run_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return _run(await c.run(reconciliation.get_run, c.deps, actor, run_id))
 
 
-@router.get("/runs/{run_id}/discrepancies")
+@router.get(
+    "/runs/{run_id}/discrepancies",
+    summary="A run's discrepancies (paged)",
+    **answers(DiscrepancyPage, *ON_OBJECT, permission="recon.read"),
+)
 async def discrepancies(
     run_id: str,
     actor: CurrentActor,
     c: Ctx,
+    pages: Annotated[Paging, Depends(paging(max_limit=500, max_offset=10**9))],
     cls: Annotated[str | None, Query(alias="class", max_length=32)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     include_cleared: bool = False,
 ) -> dict[str, Any]:
     rows, total = await c.run(
-        reconciliation.list_discrepancies, c.deps, actor, run_id, cls, limit, offset, include_cleared
+        reconciliation.list_discrepancies, c.deps, actor, run_id, cls, pages.limit, pages.offset, include_cleared
     )
-    return {"items": [_discrepancy(d) for d in rows], "total": total, "limit": limit, "offset": offset}
+    return pages.page([_discrepancy(d) for d in rows], total)
 
 
 CSV_COLUMNS = [
@@ -251,7 +259,18 @@ def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield buf.getvalue()
 
 
-@router.get("/runs/{run_id}/discrepancies.csv", response_class=StreamingResponse)
+@router.get(
+    "/runs/{run_id}/discrepancies.csv",
+    summary="A run's discrepancies as CSV",
+    response_class=StreamingResponse,
+    **answers(
+        None,
+        *ON_OBJECT,
+        media_type="text/csv",
+        description="every discrepancy of the run, with its line",
+        permission="recon.read",
+    ),
+)
 async def discrepancies_csv(
     run_id: str,
     actor: CurrentActor,
@@ -266,7 +285,11 @@ async def discrepancies_csv(
     )
 
 
-@router.get("/discrepancies/{discrepancy_id}")
+@router.get(
+    "/discrepancies/{discrepancy_id}",
+    summary="One discrepancy with its line",
+    **answers(DiscrepancyWithLine, *ON_OBJECT, permission="recon.read"),
+)
 async def get_discrepancy(discrepancy_id: DiscrepancyId, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     d = await c.run(reconciliation.get_discrepancy, c.deps, actor, discrepancy_id)
     out = _discrepancy(d)
@@ -274,13 +297,21 @@ async def get_discrepancy(discrepancy_id: DiscrepancyId, actor: CurrentActor, c:
     return out
 
 
-@router.post("/discrepancies/{discrepancy_id}/recover")
+@router.post(
+    "/discrepancies/{discrepancy_id}/recover",
+    summary="Recover a lost refund as succeeded",
+    **answers(RefundOut, *STEP, permission="recon.correct"),
+)
 async def recover(discrepancy_id: DiscrepancyId, body: RecoverIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     case = await c.run(reconciliation.recover_refund, c.deps, actor, discrepancy_id, body.reason)
     return refund_view(case, None)
 
 
-@router.post("/discrepancies/{discrepancy_id}/wrong-charge", status_code=201)
+@router.post(
+    "/discrepancies/{discrepancy_id}/wrong-charge",
+    summary="Open a wrong-charge case",
+    **answers(WrongCharge, *STEP, status=201, permission="recon.case"),
+)
 async def open_wrong_charge(
     discrepancy_id: DiscrepancyId, body: WrongChargeIn, actor: CurrentActor, c: Ctx
 ) -> dict[str, Any]:
@@ -297,18 +328,30 @@ async def open_wrong_charge(
     return _wrong_charge(wc)
 
 
-@router.get("/wrong-charges/{wc_id}")
+@router.get(
+    "/wrong-charges/{wc_id}",
+    summary="A wrong-charge case",
+    **answers(WrongChargeCase, *ON_OBJECT, permission="recon.read"),
+)
 async def get_wrong_charge(wc_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return _wrong_charge(await c.run(wrong_charges.get_case, c.deps, actor, wc_id))
 
 
-@router.patch("/wrong-charges/{wc_id}")
+@router.patch(
+    "/wrong-charges/{wc_id}",
+    summary="Update a wrong-charge case",
+    **answers(WrongCharge, *STEP, permission="recon.case"),
+)
 async def update_wrong_charge(wc_id: str, body: WrongChargeUpdateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     wc = await c.run(wrong_charges.update_case, c.deps, actor, wc_id, **body.model_dump())
     return _wrong_charge(wc)
 
 
-@router.post("/wrong-charges/{wc_id}/correction", status_code=201)
+@router.post(
+    "/wrong-charges/{wc_id}/correction",
+    summary="Start the correction refund",
+    **answers(Correction, *STEP, status=201, permission="recon.correct"),
+)
 async def start_correction(wc_id: str, body: CorrectionIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     customer = CustomerInput(phone=body.customer.phone, name=body.customer.name) if body.customer else None
     wc, case = await c.run(
@@ -323,22 +366,23 @@ async def start_correction(wc_id: str, body: CorrectionIn, actor: CurrentActor, 
     return {"wrong_charge": _wrong_charge(wc), "refund": refund_view(case, None)}
 
 
-@router.get("/fee-rates")
+@router.get(
+    "/fee-rates", summary="The merchant's fee rates", **answers(FeeRateList, *SIGNED_IN, permission="recon.read")
+)
 async def fee_rates(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     rates = await c.run(reconciliation.fee_rates, c.deps, actor)
     return {"items": [_rate(r) for r in rates]}
 
 
 def _rate(r: FeeRate) -> dict[str, Any]:
-    return {
-        "channel": r.channel,
-        "rate_bp": r.rate_bp,
-        "large_rate_bp": r.large_rate_bp,
-        "large_from_fen": r.large_from_fen,
-    }
+    return dataclasses.asdict(r)
 
 
-@router.put("/fee-rates")
+@router.put(
+    "/fee-rates",
+    summary="Set a channel's fee rate",
+    **answers(FeeRateOut, *SIGNED_IN, *WITH_BODY, permission="recon.fee_rates"),
+)
 async def put_fee_rate(body: FeeRateIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     rate = await c.run(
         reconciliation.put_fee_rate, c.deps, actor, body.channel, body.rate_bp, body.large_rate_bp, body.large_from_fen

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
-from sqlalchemy.exc import IntegrityError
 
 from posrefund.domain.errors import DomainError, Invalid
 from posrefund.domain.refund import RefundCase
@@ -18,6 +18,18 @@ from posrefund.domain.sale import Sale
 from posrefund.domain.status import RefundStatus
 from posrefund.entrypoints.api.context import AppContext, Ctx, CurrentActor, current_actor
 from posrefund.entrypoints.api.json_body import json_body, openapi_body
+from posrefund.entrypoints.api.paging import Paging, paging
+from posrefund.entrypoints.api.responses import (
+    SIGNED_IN,
+    WITH_BODY,
+    EventList,
+    RefundCreated,
+    RefundOut,
+    RefundPage,
+    RevealedCustomer,
+    ReviewQueue,
+    answers,
+)
 from posrefund.entrypoints.api.schemas import Body, RefundIn, RejectIn, RevealIn, ReviewIn
 from posrefund.entrypoints.api.views import event_view, refund_view
 from posrefund.ports import CustomerRecord, RefundQuery
@@ -25,6 +37,9 @@ from posrefund.service import execution, refunds
 from posrefund.service.refunds import Answer, CustomerInput, Idempotency, RefundRequest
 
 router = APIRouter(prefix="/v1/refunds", tags=["refunds"])
+# A case's own routes: it may not exist for this merchant (404) or not be in a state that allows the step (409).
+ON_CASE = (*SIGNED_IN, 404)
+STEP = (*ON_CASE, 409, *WITH_BODY)
 
 
 class InFlight(DomainError):
@@ -61,18 +76,27 @@ async def _request(c: AppContext, actor: Actor, body: RefundIn, key: str) -> Ans
     )
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     idem = Idempotency(scope=actor.merchant_id or actor.id, key=key, request_hash=digest, render=render_created)
-    try:
-        return await c.run(refunds.request_refund_once, c.deps, actor, req, idem)
-    except IntegrityError:
-        # Another process committed the same key between our lookup and our insert: answer as a replay.
-        return await c.run(refunds.request_refund_once, c.deps, actor, req, idem)
+    return await c.run_once(refunds.request_refund_once, c.deps, actor, req, idem)
 
 
 @router.post(
     "",
-    status_code=201,
-    responses={200: {"description": "replayed answer"}},
-    openapi_extra=openapi_body(RefundIn, ("Idempotency-Key", "required: a retry reuses it (1–128 printable ASCII)")),
+    summary="Request a refund of a sale (idempotent)",
+    **answers(
+        RefundCreated,
+        *SIGNED_IN,
+        *WITH_BODY,
+        400,
+        404,
+        409,
+        status=201,
+        description="the new case; a retry with the same key gets the first answer again, "
+        "with `Idempotency-Replayed: true`",
+        openapi_extra=openapi_body(
+            RefundIn, ("Idempotency-Key", "required: a retry reuses it (1–128 printable ASCII)")
+        ),
+        permission="refund.request",
+    ),
 )
 async def request_refund(request: Request) -> Response:
     # The counter's hot path reads who calls, the body and the key by hand (json_body.py says why);
@@ -94,17 +118,18 @@ async def request_refund(request: Request) -> Response:
     return Response(result.body, status_code=result.status, media_type="application/json", headers=headers)
 
 
-@router.get("")
+@router.get(
+    "", summary="List refund cases (paged, filtered)", **answers(RefundPage, *SIGNED_IN, permission="refund.read")
+)
 async def list_refunds(
     actor: CurrentActor,
     c: Ctx,
+    pages: Annotated[Paging, Depends(paging(max_limit=200, max_offset=1_000_000))],
     status: Annotated[RefundStatus | None, Query()] = None,
     store_id: Annotated[str | None, Query(max_length=40)] = None,
     sale_id: Annotated[str | None, Query(max_length=40)] = None,
     date_from: Annotated[datetime | None, Query(alias="from")] = None,
     date_to: Annotated[datetime | None, Query(alias="to")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
     for value in (date_from, date_to):
         if value is not None and value.tzinfo is None:
@@ -116,55 +141,74 @@ async def list_refunds(
         sale_id=sale_id,
         created_from=date_from,
         created_to=date_to,
-        limit=limit,
-        offset=offset,
+        limit=pages.limit,
+        offset=pages.offset,
     )
     views, total = await c.run(refunds.list_cases, c.deps, actor, q)
-    return {"items": [refund_view(v.case, v.customer) for v in views], "total": total, "limit": limit, "offset": offset}
+    return pages.page([refund_view(v.case, v.customer) for v in views], total)
 
 
-@router.get("/review-queue")
+@router.get(
+    "/review-queue",
+    summary="Cases waiting for review, oldest first",
+    **answers(ReviewQueue, *SIGNED_IN, permission="refund.review"),
+)
 async def review_queue(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     views, total = await c.run(refunds.pending_review, c.deps, actor)
     return {"items": [refund_view(v.case, v.customer) for v in views], "total": total}
 
 
-@router.get("/{refund_id}")
+@router.get("/{refund_id}", summary="One refund case", **answers(RefundOut, *ON_CASE, permission="refund.read"))
 async def get_refund(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     view = await c.run(refunds.get_case, c.deps, actor, refund_id)
     return refund_view(view.case, view.customer)
 
 
-async def _after(c: AppContext, actor: Actor, case: RefundCase) -> dict[str, Any]:
+async def _step(
+    c: AppContext, actor: Actor, step: Callable[..., RefundCase], refund_id: str, *args: Any
+) -> dict[str, Any]:
+    """Take one step on a case (review, cancel, retry, …), then answer the case as the caller now sees it."""
+    case = await c.run(step, c.deps, actor, refund_id, *args)
     view = await c.run(refunds.get_case, c.deps, actor, case.id)
     return refund_view(view.case, view.customer)
 
 
-@router.post("/{refund_id}/approve")
+@router.post(
+    "/{refund_id}/approve",
+    summary="Approve a case under review",
+    **answers(RefundOut, *STEP, permission="refund.review"),
+)
 async def approve(refund_id: str, actor: CurrentActor, c: Ctx, body: ReviewIn | None = None) -> dict[str, Any]:
-    case = await c.run(refunds.approve, c.deps, actor, refund_id, body.reason if body else "")
-    return await _after(c, actor, case)
+    return await _step(c, actor, refunds.approve, refund_id, body.reason if body else "")
 
 
-@router.post("/{refund_id}/reject")
+@router.post(
+    "/{refund_id}/reject", summary="Reject a case under review", **answers(RefundOut, *STEP, permission="refund.review")
+)
 async def reject(refund_id: str, body: RejectIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    case = await c.run(refunds.reject, c.deps, actor, refund_id, body.reason)
-    return await _after(c, actor, case)
+    return await _step(c, actor, refunds.reject, refund_id, body.reason)
 
 
-@router.post("/{refund_id}/cancel")
+@router.post(
+    "/{refund_id}/cancel", summary="Withdraw a request", **answers(RefundOut, *STEP, permission="refund.cancel")
+)
 async def cancel(refund_id: str, actor: CurrentActor, c: Ctx, body: ReviewIn | None = None) -> dict[str, Any]:
-    case = await c.run(refunds.cancel, c.deps, actor, refund_id, body.reason if body else "")
-    return await _after(c, actor, case)
+    return await _step(c, actor, refunds.cancel, refund_id, body.reason if body else "")
 
 
-@router.get("/{refund_id}/events")
+@router.get(
+    "/{refund_id}/events", summary="The case's audit trail", **answers(EventList, *ON_CASE, permission="audit.read")
+)
 async def events(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     rows = await c.run(refunds.case_events, c.deps, actor, refund_id)
     return {"items": [event_view(r) for r in rows]}
 
 
-@router.post("/{refund_id}/customer/reveal")
+@router.post(
+    "/{refund_id}/customer/reveal",
+    summary="Reveal the customer's full details (audited)",
+    **answers(RevealedCustomer, *ON_CASE, *WITH_BODY, permission="refund.reveal_pii"),
+)
 async def reveal(refund_id: str, body: RevealIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return await c.run(refunds.reveal_customer, c.deps, actor, refund_id, body.purpose)
 
@@ -182,16 +226,20 @@ class PayoutIn(Body):
     reference: Annotated[str, Field(max_length=64, description="till no., or the cheque's bank reference")] = ""
 
 
-@router.post("/{refund_id}/retry")
+@router.post(
+    "/{refund_id}/retry", summary="Send a failed refund again", **answers(RefundOut, *STEP, permission="refund.retry")
+)
 async def retry(refund_id: str, body: RetryIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    case = await c.run(execution.retry, c.deps, actor, refund_id, body.reason)
-    return await _after(c, actor, case)
+    return await _step(c, actor, execution.retry, refund_id, body.reason)
 
 
-@router.post("/{refund_id}/resolve")
+@router.post(
+    "/{refund_id}/resolve",
+    summary="Settle an abnormal case by hand",
+    **answers(RefundOut, *STEP, permission="refund.resolve"),
+)
 async def resolve(refund_id: str, body: ResolveIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    case = await c.run(execution.resolve, c.deps, actor, refund_id, body.status, body.reason)
-    return await _after(c, actor, case)
+    return await _step(c, actor, execution.resolve, refund_id, body.status, body.reason)
 
 
 class RerouteIn(Body):
@@ -199,13 +247,19 @@ class RerouteIn(Body):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
-@router.post("/{refund_id}/reroute")
+@router.post(
+    "/{refund_id}/reroute",
+    summary="Pay back by cash or transfer instead",
+    **answers(RefundOut, *STEP, permission="refund.reroute"),
+)
 async def reroute(refund_id: str, body: RerouteIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    case = await c.run(execution.reroute, c.deps, actor, refund_id, body.method, body.reason)
-    return await _after(c, actor, case)
+    return await _step(c, actor, execution.reroute, refund_id, body.method, body.reason)
 
 
-@router.post("/{refund_id}/confirm-payout")
+@router.post(
+    "/{refund_id}/confirm-payout",
+    summary="Confirm a cash or transfer payout",
+    **answers(RefundOut, *STEP, permission="refund.confirm_payout"),
+)
 async def confirm_payout(refund_id: str, body: PayoutIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    case = await c.run(execution.confirm_payout, c.deps, actor, refund_id, body.reference)
-    return await _after(c, actor, case)
+    return await _step(c, actor, execution.confirm_payout, refund_id, body.reference)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, SaleList, SaleOut, answers
 from posrefund.entrypoints.api.schemas import SaleIn
 from posrefund.entrypoints.api.views import sale_view
 from posrefund.service import sales
@@ -17,19 +18,23 @@ from posrefund.service.sales import SaleInput
 router = APIRouter(prefix="/v1/sales", tags=["sales"])
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    summary="Record a sale",
+    **answers(SaleOut, *SIGNED_IN, *WITH_BODY, 404, 409, status=201, permission="sale.create"),
+)
 async def create_sale(body: SaleIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
     inp = SaleInput(**body.model_dump())
     sale = await c.run(sales.record_sale, c.deps, actor, inp)
     return JSONResponse(sale_view(sale), status_code=201)
 
 
-@router.get("/{sale_id}")
+@router.get("/{sale_id}", summary="One sale", **answers(SaleOut, *SIGNED_IN, 404, permission="sale.read"))
 async def get_sale(sale_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return sale_view(await c.run(sales.get_sale, c.deps, actor, sale_id))
 
 
-@router.get("")
+@router.get("", summary="Find sales the way a cashier does", **answers(SaleList, *SIGNED_IN, permission="sale.read"))
 async def find_sales(
     actor: CurrentActor,
     c: Ctx,

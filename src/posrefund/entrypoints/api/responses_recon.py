@@ -1,0 +1,131 @@
+"""What the reconciliation and wrong-charge routes answer (see responses.py for why these models document
+and do not re-validate)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from posrefund.entrypoints.api.responses import Out, RefundOut
+
+
+class BadLine(Out):
+    line_no: int
+    reason: str
+    excerpt: str
+
+
+class ImportReport(Out):
+    file_id: str
+    fingerprint: str
+    duplicate: bool
+    lines: int
+    bad_lines: int
+    first_date: str | None
+    last_date: str | None
+    bad: list[BadLine]
+
+
+class SettlementFile(Out):
+    id: str
+    merchant_id: str
+    source: str
+    fingerprint: str
+    filename: str
+    size: int
+    line_count: int
+    bad_count: int
+    first_date: str | None
+    last_date: str | None
+    imported_by: str
+    imported_at: str | None
+    bad: list[BadLine]
+
+
+class Run(Out):
+    id: str
+    source: str
+    date_from: str
+    date_to: str
+    file_ids: list[str]
+    window_seconds: int
+    totals: dict[str, Any] = Field(description="line and ledger counts and sums (fen), discrepancies by class")
+    created_at: str | None
+    created: bool
+    changed: bool
+
+
+class Discrepancy(Out):
+    id: int
+    run_id: str
+    class_: str = Field(alias="class")
+    line_id: int | None
+    sale_id: str | None
+    refund_id: str | None
+    duplicate_of_line_id: int | None
+    ours_fen: int | None
+    theirs_fen: int | None
+    ours_status: str | None
+    theirs_status: str | None
+    found_at: str | None
+    cleared_at: str | None
+    resolution: str | None
+    wrong_charge_id: str | None
+
+
+class DiscrepancyWithLine(Discrepancy):
+    line: dict[str, Any] | None = Field(description="the settlement file's line, as imported")
+
+
+class DiscrepancyPage(Out):
+    items: list[Discrepancy]
+    total: int
+    limit: int
+    offset: int
+
+
+class WrongCharge(Out):
+    id: str
+    discrepancy_id: int
+    run_id: str
+    class_: str = Field(alias="class")
+    sale_id: str | None
+    line_id: int | None
+    evidence_ids: list[str]
+    cause: str
+    responsible: str
+    analysis: str
+    contact_method: str
+    contact_note: str
+    contacted_at: str | None
+    status: str
+    correction_refund_id: str | None
+    created_by: str
+    created_at: str | None
+    updated_at: str | None
+    version: int
+
+
+class WrongChargeCase(WrongCharge):
+    """A wrong charge as read: with its correction's status, its discrepancy and its audit trail."""
+
+    correction_status: str | None
+    discrepancy: Discrepancy | None
+    events: list[dict[str, Any]]
+
+
+class Correction(Out):
+    wrong_charge: WrongCharge
+    refund: RefundOut
+
+
+class FeeRate(Out):
+    channel: str
+    rate_bp: int
+    large_rate_bp: int | None
+    large_from_fen: int | None
+
+
+class FeeRateList(Out):
+    items: list[FeeRate]
