@@ -7,8 +7,7 @@ right status (404 for another merchant's case, as if it did not exist), and re-i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +23,7 @@ from posrefund.domain.roles import PERMISSIONS, Actor
 from posrefund.entrypoints.api.context import AppContext
 from posrefund.entrypoints.api.errors import status_of
 from posrefund.entrypoints.console import fmt
+from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.session import LANG_COOKIE, Session, Sessions
 from posrefund.entrypoints.console.texts import EN, label
 from posrefund.i18n import message
@@ -94,26 +94,6 @@ def menu_for(actor: Actor) -> list[tuple[str, str]]:
 def home_of(actor: Actor) -> str:
     entries = menu_for(actor)
     return entries[0][1] if entries else PREFIX + "/reports"
-
-
-@dataclass
-class Errors:
-    """Messages beside their fields (``field`` → message), plus those that belong to the whole form."""
-
-    lang: str
-    fields: dict[str, str] = field(default_factory=dict)
-    form: list[str] = field(default_factory=list)
-
-    def add(self, err: DomainError, field_of: Mapping[str, str] | None = None) -> None:
-        text = message(err.code, self.lang, err.params)
-        name = (field_of or {}).get(err.code) or str(err.params.get("field", "") or "")
-        if name and name not in self.fields:
-            self.fields[name] = text
-        else:
-            self.form.append(text)
-
-    def __bool__(self) -> bool:
-        return bool(self.fields or self.form)
 
 
 def ctx_of(request: Request) -> AppContext:
