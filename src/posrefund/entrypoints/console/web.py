@@ -7,7 +7,7 @@ right status (404 for another merchant's case, as if it did not exist), and re-i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from typing import Any
 from urllib.parse import quote
 
@@ -23,7 +23,7 @@ from posrefund.domain.roles import PERMISSIONS, Actor
 from posrefund.entrypoints.api.context import AppContext
 from posrefund.entrypoints.api.errors import status_of
 from posrefund.entrypoints.console import fmt
-from posrefund.entrypoints.console.form_errors import Errors
+from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors, FieldOf
 from posrefund.entrypoints.console.session import LANG_COOKIE, Session, Sessions
 from posrefund.entrypoints.console.texts import EN, label
 from posrefund.i18n import message
@@ -139,6 +139,26 @@ def error_page(request: Request, err: DomainError, status: int | None = None) ->
     lang = lang_of(request)
     code = status or status_of(err)
     return render(request, "error.html", code, http_status=code, text=message(err.code, lang, err.params))
+
+
+async def submit(
+    request: Request,
+    step: Callable[[], Awaitable[object]],
+    again: Callable[[Errors], Awaitable[Response]],
+    done: str,
+    field_of: FieldOf | None = None,
+    *,
+    passing: Collection[str] = NOT_MINE,
+    only: Collection[str] | None = None,
+) -> Response:
+    """One form's step: done, on to ``done`` (303, so reloading the next page does not post again); refused,
+    the page ``again`` with each message beside its field (see ``Errors.catch`` for ``passing`` and ``only``)."""
+    errors = Errors(lang_of(request))
+    with errors.catch(field_of, passing=passing, only=only):
+        await step()
+    if errors:
+        return await again(errors)
+    return RedirectResponse(done, status_code=303)
 
 
 def safe_next(value: str | None) -> str:

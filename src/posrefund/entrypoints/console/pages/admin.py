@@ -14,7 +14,7 @@ from posrefund.domain.roles import MERCHANT_STAFF
 from posrefund.domain.sale import Channel
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render, submit
 from posrefund.service import admin, policies
 
 router = APIRouter(prefix=PREFIX + "/admin", route_class=ConsoleRoute, include_in_schema=False)
@@ -49,12 +49,19 @@ async def _create(
     actor = actor_of(request)
     c = ctx_of(request)
     form = await _form(request, *names)
-    errors = Errors(lang_of(request))
-    with errors.catch(FIELD_OF, passing=("auth.forbidden",)):
+    shown = form | ({"password": ""} if "password" in form else {})
+
+    async def step() -> None:
         await c.run(create, c.deps, actor, **args(form))
-    if errors:
-        return await again(request, errors, form | ({"password": ""} if "password" in form else {}), 422)
-    return RedirectResponse(str(request.url.path), status_code=303)
+
+    return await submit(
+        request,
+        step,
+        lambda errors: again(request, errors, shown, 422),
+        request.url.path,
+        FIELD_OF,
+        passing=("auth.forbidden",),
+    )
 
 
 @router.get("/stores")

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from posrefund.entrypoints.console import fmt
-from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, may, render
+from posrefund.entrypoints.console.form_errors import NOT_MINE
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, may, render, submit
 from posrefund.service import admin, disputes, evidence, refunds
 from posrefund.service.notifications import follow_up, tracking_share
 from posrefund.service.notifications import settings as notification_settings
@@ -71,18 +71,23 @@ async def set_contact(request: Request, case_id: str) -> Response:
     actor = actor_of(request)
     c = ctx_of(request)
     form = await request.form()
-    errors = Errors(lang_of(request))
     text = {k: str(form.get(k) or "") for k in ("language", "email", "wechat_openid")}
-    with errors.catch(CONTACT_FIELDS, passing=NOT_MINE):
+
+    async def step() -> None:
         inp = ContactInput(
             language=fmt.bounded(text["language"], "language", 5),
             email=fmt.bounded(text["email"], "email", 254) or None,
             wechat_openid=fmt.bounded(text["wechat_openid"], "wechat_openid", 64) or None,
         )
         await c.run(notification_settings.set_contact, c.deps, actor, case_id[:64], inp)
-    if errors:
-        return await section_page(request, case_id, 422, errors=errors, typed=text)
-    return RedirectResponse(f"{PREFIX}/cases/{case_id[:64]}#notify", status_code=303)
+
+    return await submit(
+        request,
+        step,
+        lambda errors: section_page(request, case_id, 422, errors=errors, typed=text),
+        f"{PREFIX}/cases/{case_id[:64]}#notify",
+        CONTACT_FIELDS,
+    )
 
 
 @router.post("/cases/{case_id}/notify/opt-out")
@@ -91,13 +96,18 @@ async def opt_out(request: Request, case_id: str) -> Response:
     actor = actor_of(request)
     c = ctx_of(request)
     form = await request.form()
-    errors = Errors(lang_of(request))
-    with errors.catch({"notify.invalid_scope": "scope"}, passing=NOT_MINE):
+
+    async def step() -> None:
         scope = fmt.bounded(str(form.get("scope") or ""), "scope", 20)
         await c.run(notification_settings.opt_out, c.deps, actor, case_id[:64], scope)
-    if errors:
-        return await section_page(request, case_id, 422, errors=errors)
-    return RedirectResponse(f"{PREFIX}/cases/{case_id[:64]}#notify", status_code=303)
+
+    return await submit(
+        request,
+        step,
+        lambda errors: section_page(request, case_id, 422, errors=errors),
+        f"{PREFIX}/cases/{case_id[:64]}#notify",
+        {"notify.invalid_scope": "scope"},
+    )
 
 
 @router.post("/cases/{case_id}/notify/link")
@@ -128,11 +138,16 @@ async def close_followup(request: Request, case_id: str) -> Response:
     c = ctx_of(request)
     form = await request.form()
     note = str(form.get("note") or "")
-    errors = Errors(lang_of(request))
     key = f"note-{case_id[:64]}"
-    field_of = {"request.field_too_long": key, "pii.full_card_number": key, "console.too_long": key}
-    with errors.catch(field_of, passing=(*NOT_MINE, "followup.not_found")):
+
+    async def step() -> None:
         await c.run(follow_up.close_by_staff, c.deps, actor, case_id[:64], fmt.bounded(note, key, 1000))
-    if errors:
-        return await _queue(request, 422, errors=errors, typed={key: note})
-    return RedirectResponse(f"{PREFIX}/followups?closed={case_id[:64]}", status_code=303)
+
+    return await submit(
+        request,
+        step,
+        lambda errors: _queue(request, 422, errors=errors, typed={key: note}),
+        f"{PREFIX}/followups?closed={case_id[:64]}",
+        {"request.field_too_long": key, "pii.full_card_number": key, "console.too_long": key},
+        passing=(*NOT_MINE, "followup.not_found"),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from posrefund.domain.errors import Invalid
 from posrefund.domain.review import check_reviewer
@@ -13,7 +13,7 @@ from posrefund.domain.roles import Actor
 from posrefund.domain.status import TERMINAL
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, may, render
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, may, render, submit
 from posrefund.service import admin, evidence, policies, refunds, sales
 from posrefund.service.notifications import follow_up
 from posrefund.service.refunds import CaseView
@@ -107,8 +107,8 @@ async def review(request: Request, case_id: str) -> Response:
     form = await request.form()
     decision = str(form.get("decision") or "")
     reason = str(form.get("reason") or "")
-    errors = Errors(lang_of(request))
-    with errors.catch({"review.reason_required": "reason", "review.reason_too_long": "reason"}, passing=NOT_MINE):
+
+    async def step() -> None:
         fmt.bounded(reason, "reason", 500)
         if decision == "approve":
             await c.run(refunds.approve, c.deps, actor, case_id[:64], reason)
@@ -116,9 +116,14 @@ async def review(request: Request, case_id: str) -> Response:
             await c.run(refunds.reject, c.deps, actor, case_id[:64], reason)
         else:
             raise Invalid("console.invalid_choice", field="decision")
-    if errors:
-        return await _case_page(request, case_id, 422, errors=errors, reason=reason)
-    return RedirectResponse(f"{PREFIX}/cases/{case_id[:64]}", status_code=303)
+
+    return await submit(
+        request,
+        step,
+        lambda errors: _case_page(request, case_id, 422, errors=errors, reason=reason),
+        f"{PREFIX}/cases/{case_id[:64]}",
+        {"review.reason_required": "reason", "review.reason_too_long": "reason"},
+    )
 
 
 @router.post("/cases/{case_id}/reveal")
@@ -142,8 +147,8 @@ async def note_contact(request: Request, case_id: str) -> Response:
     actor = actor_of(request)
     c = ctx_of(request)
     form = await request.form()
-    errors = Errors(lang_of(request))
-    with errors.catch({"followup.invalid_channel": "channel"}, passing=NOT_MINE):
+
+    async def step() -> None:
         await c.run(
             follow_up.note_contact,
             c.deps,
@@ -153,9 +158,14 @@ async def note_contact(request: Request, case_id: str) -> Response:
             note=fmt.bounded(str(form.get("note") or ""), "note", 500),
             escalate=form.get("escalate") == "1",
         )
-    if errors:
-        return await _case_page(request, case_id, 422, errors=errors)
-    return RedirectResponse(f"{PREFIX}/cases/{case_id[:64]}", status_code=303)
+
+    return await submit(
+        request,
+        step,
+        lambda errors: _case_page(request, case_id, 422, errors=errors),
+        f"{PREFIX}/cases/{case_id[:64]}",
+        {"followup.invalid_channel": "channel"},
+    )
 
 
 @router.get("/evidence/{evidence_id}")

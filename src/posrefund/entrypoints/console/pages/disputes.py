@@ -15,7 +15,7 @@ from posrefund.domain.errors import Invalid
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
 from posrefund.entrypoints.console.pages.case_notifications import section_page
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render, submit
 from posrefund.service import admin, disputes, evidence, refunds
 from posrefund.service.disputes import Outcome
 
@@ -151,12 +151,14 @@ async def dispute_page(request: Request, dispute_id: str) -> Response:
 
 async def _act(request: Request, dispute_id: str, action: Any, typed: dict[str, str]) -> Response:
     """Run one step of the dispute; its errors go back beside their fields and nothing changes."""
-    errors = Errors(lang_of(request))
-    with errors.catch(FIELD_OF, passing=(*NOT_MINE, "dispute.not_found")):
-        await action()
-    if errors:
-        return await _dispute_page(request, dispute_id, 422, errors=errors, typed=typed)
-    return RedirectResponse(f"{PREFIX}/disputes/{dispute_id[:64]}", status_code=303)
+    return await submit(
+        request,
+        action,
+        lambda errors: _dispute_page(request, dispute_id, 422, errors=errors, typed=typed),
+        f"{PREFIX}/disputes/{dispute_id[:64]}",
+        FIELD_OF,
+        passing=(*NOT_MINE, "dispute.not_found"),
+    )
 
 
 @router.post("/disputes/{dispute_id}/evidence")

@@ -205,20 +205,22 @@ async def start_run(request: Request) -> Response:
 
 
 # ---- progress ----------------------------------------------------------------------------------------------
-@router.get("/jobs/{job_id}")
-async def job_page(request: Request, job_id: str) -> Response:
+def _job_view(request: Request, job_id: str, template: str) -> Response:
+    """A job of the operator's merchant (another's is 404), as the page or the fragment the page polls."""
     actor = actor_of(request)
     actor.require("recon.read")
     job = _jobs(request).get(actor, job_id[:40])
-    return render(request, "recon_job.html", job=job, poll_seconds=POLL_SECONDS)
+    return render(request, template, job=job, poll_seconds=POLL_SECONDS)
+
+
+@router.get("/jobs/{job_id}")
+async def job_page(request: Request, job_id: str) -> Response:
+    return _job_view(request, job_id, "recon_job.html")
 
 
 @router.get("/jobs/{job_id}/progress")
 async def job_progress(request: Request, job_id: str) -> Response:
-    actor = actor_of(request)
-    actor.require("recon.read")
-    job = _jobs(request).get(actor, job_id[:40])
-    return render(request, "recon_job_progress.html", job=job, poll_seconds=POLL_SECONDS)
+    return _job_view(request, job_id, "recon_job_progress.html")
 
 
 @router.get("/files/{file_id}")

@@ -19,7 +19,7 @@ from posrefund.domain.reconciliation import Cause, ContactMethod, DiscrepancyCla
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.pages.reconciliation import choice
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render, submit
 from posrefund.i18n import message
 from posrefund.service import evidence, reconciliation, refunds, sales, wrong_charges
 from posrefund.service.refunds import CustomerInput
@@ -246,11 +246,8 @@ async def contact(request: Request, wc_id: str) -> Response:
     c = ctx_of(request)
     form = await request.form()
     text = {k: str(form.get(k) or "") for k in ("contact_method", "contact_note")}
-    errors = Errors(lang_of(request))
-    with errors.catch(
-        {"pii.card_number": "contact_note"},
-        only=("console.invalid_choice", "console.too_long", "recon.note_required", "pii.card_number"),
-    ):
+
+    async def step() -> None:
         choice(text["contact_method"], [x.value for x in ContactMethod], "contact_method")
         fmt.bounded(text["contact_note"], "contact_note", wrong_charges.MAX_TEXT)
         if not text["contact_note"].strip():
@@ -263,9 +260,15 @@ async def contact(request: Request, wc_id: str) -> Response:
             contact_method=text["contact_method"],
             contact_note=text["contact_note"],
         )
-    if errors:
-        return await _wrong_charge_page(request, wc_id, 422, errors=errors, form=text)
-    return RedirectResponse(f"{PREFIX}/recon/wrong-charges/{wc_id[:64]}", status_code=303)
+
+    return await submit(
+        request,
+        step,
+        lambda errors: _wrong_charge_page(request, wc_id, 422, errors=errors, form=text),
+        f"{PREFIX}/recon/wrong-charges/{wc_id[:64]}",
+        {"pii.card_number": "contact_note"},
+        only=("console.invalid_choice", "console.too_long", "recon.note_required", "pii.card_number"),
+    )
 
 
 CORRECTION_FIELDS = {
