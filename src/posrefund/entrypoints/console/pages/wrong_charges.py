@@ -16,6 +16,8 @@ from starlette.responses import RedirectResponse, Response
 from posrefund.domain.errors import DomainError, Forbidden, Invalid, NotFound
 from posrefund.domain.policy import EvidenceKind
 from posrefund.domain.reconciliation import Cause, ContactMethod, DiscrepancyClass, Responsible
+from posrefund.domain.refund import RefundCase
+from posrefund.domain.sale import Sale
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.pages.reconciliation import choice
@@ -26,6 +28,12 @@ from posrefund.service.refunds import CustomerInput
 
 router = APIRouter(prefix=PREFIX + "/recon", route_class=ConsoleRoute, include_in_schema=False)
 MAX_EVIDENCE = 5
+# The choices of a wrong-charge case's analysis and evidence, on the discrepancy and the case page.
+ANALYSIS_CHOICES = {
+    "causes": [x.value for x in Cause],
+    "responsibles": [x.value for x in Responsible],
+    "kinds": [k.value for k in EvidenceKind],
+}
 # What the service refuses in a case's own fields: said beside them; anything else is an error page.
 CASE_REFUSALS = ("recon.invalid_field", "pii.card_number", "request.field_too_long")
 
@@ -38,13 +46,21 @@ def discrepancy_id_of(text: str) -> int:
     return int(text)
 
 
+async def _linked(request: Request, sale_id: Any, refund_id: Any) -> tuple[Sale | None, RefundCase | None]:
+    """The sale and the refund case a discrepancy or a wrong charge points at, where it points at one."""
+    actor = actor_of(request)
+    c = ctx_of(request)
+    sale = await c.run(sales.get_sale, c.deps, actor, str(sale_id)) if sale_id else None
+    view = await c.run(refunds.get_case, c.deps, actor, str(refund_id)) if refund_id else None
+    return sale, view.case if view else None
+
+
 async def discrepancy_view(request: Request, discrepancy_id: str, status: int = 200, **extra: Any) -> Response:
     actor = actor_of(request)
     c = ctx_of(request)
     did = discrepancy_id_of(discrepancy_id)
     d = await c.run(reconciliation.get_discrepancy, c.deps, actor, did)
-    sale = await c.run(sales.get_sale, c.deps, actor, str(d["sale_id"])) if d["sale_id"] else None
-    refund = await c.run(refunds.get_case, c.deps, actor, str(d["refund_id"])) if d["refund_id"] else None
+    sale, refund = await _linked(request, d["sale_id"], d["refund_id"])
     recoverable = (
         d["class"] == DiscrepancyClass.REFUND_STATUS_MISMATCH.value
         and d["theirs_status"] == "SUCCESS"
@@ -59,11 +75,9 @@ async def discrepancy_view(request: Request, discrepancy_id: str, status: int = 
         d=d,
         line=d["line"],
         sale=sale,
-        refund=refund.case if refund else None,
+        refund=refund,
         recoverable=recoverable,
-        causes=[x.value for x in Cause],
-        responsibles=[x.value for x in Responsible],
-        kinds=[k.value for k in EvidenceKind],
+        **ANALYSIS_CHOICES,
         form=form,
         errors=extra.pop("errors", None) or Errors(lang_of(request)),
         recover_reason=extra.pop("recover_reason", ""),
@@ -166,12 +180,7 @@ async def _wrong_charge_page(request: Request, wc_id: str, status: int = 200, **
     c = ctx_of(request)
     wc = await c.run(wrong_charges.get_case, c.deps, actor, wc_id[:64])
     d = await c.run(reconciliation.get_discrepancy, c.deps, actor, int(wc["discrepancy_id"]))
-    sale = await c.run(sales.get_sale, c.deps, actor, str(wc["sale_id"])) if wc["sale_id"] else None
-    refund = (
-        await c.run(refunds.get_case, c.deps, actor, str(wc["correction_refund_id"]))
-        if wc["correction_refund_id"]
-        else None
-    )
+    sale, refund = await _linked(request, wc["sale_id"], wc["correction_refund_id"])
     files = await c.run(evidence.list_for, c.deps, actor, wc["evidence_ids"])
     lang = lang_of(request)
     form = {
@@ -193,12 +202,10 @@ async def _wrong_charge_page(request: Request, wc_id: str, status: int = 200, **
         d=d,
         line=d["line"],
         sale=sale,
-        refund=refund.case if refund else None,
+        refund=refund,
         files=files,
-        causes=[x.value for x in Cause],
-        responsibles=[x.value for x in Responsible],
+        **ANALYSIS_CHOICES,
         methods=[x.value for x in ContactMethod],
-        kinds=[k.value for k in EvidenceKind],
         events=wc["events"],
         form=form,
         errors=extra.pop("errors", None) or Errors(lang),
