@@ -70,7 +70,6 @@ async def _case_page(request: Request, case_id: str, status: int = 200, **extra:
         poll=view.case.status not in TERMINAL,
         poll_seconds=POLL_SECONDS,
         revealed=extra.pop("revealed", None),
-        errors=extra.pop("errors", None) or Errors(lang),
         **extra,
     )
 

@@ -79,7 +79,6 @@ async def discrepancy_view(request: Request, discrepancy_id: str, status: int = 
         recoverable=recoverable,
         **ANALYSIS_CHOICES,
         form=form,
-        errors=extra.pop("errors", None) or Errors(lang_of(request)),
         recover_reason=extra.pop("recover_reason", ""),
         **extra,
     )
@@ -182,7 +181,6 @@ async def _wrong_charge_page(request: Request, wc_id: str, status: int = 200, **
     d = await c.run(reconciliation.get_discrepancy, c.deps, actor, int(wc["discrepancy_id"]))
     sale, refund = await _linked(request, wc["sale_id"], wc["correction_refund_id"])
     files = await c.run(evidence.list_for, c.deps, actor, wc["evidence_ids"])
-    lang = lang_of(request)
     form = {
         "cause": wc["cause"],
         "responsible": wc["responsible"],
@@ -208,7 +206,6 @@ async def _wrong_charge_page(request: Request, wc_id: str, status: int = 200, **
         methods=[x.value for x in ContactMethod],
         events=wc["events"],
         form=form,
-        errors=extra.pop("errors", None) or Errors(lang),
         **extra,
     )
 
