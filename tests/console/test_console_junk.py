@@ -77,7 +77,7 @@ FIELDS = [
     "evidence",
     "next",
     "to",
-    # cnotify (issue 5 pages)
+    # notifications, follow-ups, disputes and their settings
     "language",
     "email",
     "wechat_openid",
@@ -116,7 +116,7 @@ GETS = [
     "/console/desk/sale/{sale}",
     "/console/desk/answer/{case}",
     "/console/evidence/{case}",
-    # cnotify (issue 5 pages)
+    # notifications, follow-ups, disputes and their settings
     "/console/cases/{case}/notify",
     "/console/followups",
     "/console/disputes",
@@ -125,7 +125,7 @@ GETS = [
     "/console/admin/notify/templates/paid/zh",
     "/console/admin/notify/templates/{case}/en",
     "/console/admin/notify/gateways",
-    # crecon (console pages of issue 6); the pages with ids: tests/console/test_console_crecon_junk.py
+    # reconciliation; the pages with ids: tests/console/test_console_reconciliation_junk.py
     "/console/recon",
 ]
 POSTS = [
@@ -139,7 +139,7 @@ POSTS = [
     "/console/admin/policy",
     "/console/login",
     "/console/logout",
-    # cnotify (issue 5 pages)
+    # notifications, follow-ups, disputes and their settings
     "/console/cases/{case}/notify/contact",
     "/console/cases/{case}/notify/opt-out",
     "/console/cases/{case}/notify/link",
@@ -150,7 +150,7 @@ POSTS = [
     "/console/disputes/{dispute}/decide",
     "/console/admin/notify/templates/paid/zh",
     "/console/admin/notify/gateways/sms",
-    # crecon (console pages of issue 6)
+    # reconciliation
     "/console/recon/import",
     "/console/recon/run",
 ]
@@ -163,7 +163,7 @@ def _ids(deps: Any, world: World) -> dict[str, str]:
         sale_id=sale.id, amount_fen=200_000, reason="goods_quality", customer=CustomerInput(phone="13912345678")
     )
     case = refunds.request_refund(deps, world.a.actors["cashier"], req)
-    dispute = disputes.open_dispute(deps, world.a.actors["customer_service"], case.id, "顾客不同意")  # cnotify
+    dispute = disputes.open_dispute(deps, world.a.actors["customer_service"], case.id, "顾客不同意")
     return {"sale": sale.id, "case": case.id, "dispute": dispute["id"]}
 
 

@@ -114,7 +114,8 @@ def test_contact_settings_and_opt_out(as_user: Any, world: World, deps: Any, eng
     bad = cs.post(f"/console/cases/{case_id}/notify/opt-out", {"scope": "everyone"})
     assert bad.status_code == 422 and field_error(bad.text, "scope")
     assert audit_count(engine, "notify.opted_out") == 0
-    cs.post(f"/console/cases/{case_id}/notify/opt-out", {"scope": "customer"})
+    r = cs.post(f"/console/cases/{case_id}/notify/opt-out", {"scope": "customer"})
+    assert r.url.path == f"/console/cases/{case_id}"  # back on the case, at its notifications
     assert "已退订" in cs.get(f"/console/cases/{case_id}/notify").text
     assert audit_count(engine, "notify.opted_out") == 1 and count(engine, tables.notify_optouts) == 1
     finance = as_user("a.finance")
@@ -124,7 +125,8 @@ def test_contact_settings_and_opt_out(as_user: Any, world: World, deps: Any, eng
 def test_contact_log_written_by_the_case_form_is_shown(as_user: Any, world: World, deps: Any) -> None:
     case_id = paid_case(deps, world)
     cs = as_user("a.customer_service")
-    cs.post(f"/console/cases/{case_id}/contact", {"channel": "phone", "note": "顾客来电询问到账"})
+    r = cs.post(f"/console/cases/{case_id}/contact", {"channel": "phone", "note": "顾客来电询问到账"})
+    assert r.url.path == f"/console/cases/{case_id}"
     html = as_user("a.auditor").get(f"/console/cases/{case_id}/notify?part=1").text
     log = html[html.index('class="contact-log"') :]
     assert "顾客来电询问到账" in log and "电话" in log and "客服" in log
@@ -272,7 +274,8 @@ def test_dispute_opened_from_the_case_and_rejected(
     assert bad.status_code == 422 and field_error(bad.text, "to")
     bad = cs.post(f"/console/disputes/{dispute_id}/escalate", {"to": "mediation", "reference": " "})
     assert bad.status_code == 422 and field_error(bad.text, "reference")
-    cs.post(f"/console/disputes/{dispute_id}/escalate", {"to": "mediation", "reference": "TJ-2026-001"})
+    r = cs.post(f"/console/disputes/{dispute_id}/escalate", {"to": "mediation", "reference": "TJ-2026-001"})
+    assert r.url.path == f"/console/disputes/{dispute_id}"
     assert "调解机构 · TJ-2026-001" in cs.get(f"/console/disputes/{dispute_id}").text
     # customer service cannot decide: no form, and a forced POST is 403
     assert "/decide" not in cs.get(f"/console/disputes/{dispute_id}").text
@@ -284,6 +287,7 @@ def test_dispute_opened_from_the_case_and_rejected(
     assert bad.status_code == 422 and field_error(bad.text, "outcome")
     assert disputes.get(deps, world.a.actors["auditor"], dispute_id)["status"] == "escalated"
     r = sup.post(f"/console/disputes/{dispute_id}/decide", {"outcome": "rejected", "reason": "已按小票金额退款"})
+    assert r.url.path == f"/console/disputes/{dispute_id}"
     assert r.status_code == 200 and "争议驳回" in r.text and "已按小票金额退款" in r.text
     assert "/decide" not in r.text and "/escalate" not in r.text  # closed: no more steps
     with engine.connect() as c:
@@ -311,7 +315,7 @@ def test_upheld_dispute_links_the_new_refund(as_user: Any, world: World, deps: A
         and disputes.get(deps, world.a.actors["auditor"], d["id"])["status"] == "open"
     )
     r = sup.post(f"/console/disputes/{d['id']}/decide", {"outcome": "upheld", "reason": "核实少退"})
-    assert r.status_code == 200
+    assert r.status_code == 200 and r.url.path == f"/console/disputes/{d['id']}"
     m = re.search(r'class="new-case" href="/console/cases/([^"]+)">', r.text)
     assert m and "¥20.00" in r.text
     new = refunds.get_case(deps, world.a.actors["auditor"], m.group(1)).case
@@ -360,7 +364,8 @@ def test_admin_edits_a_template_with_preview(as_user: Any, engine: Engine) -> No
     )
     assert r.status_code == 303 and count(engine, tables.notify_templates) == 1
     assert "自定义" in admin.get("/console/admin/notify").text
-    admin.post(path, {"subject": "", "body": "", "do": "reset"})
+    r = admin.post(path, {"subject": "", "body": "", "do": "reset"})
+    assert (r.url.path, r.url.params.get("saved")) == ("/console/admin/notify", "paid-zh")
     assert count(engine, tables.notify_templates) == 0
     assert admin.get("/console/admin/notify/templates/nope/zh").status_code == 404
     assert as_user("a.supervisor").get("/console/admin/notify").status_code == 403
@@ -401,9 +406,10 @@ def test_admin_gateway_credential_is_write_only(as_user: Any, engine: Engine) ->
         row = c.execute(select(tables.notify_gateways)).mappings().one()
     assert "s3cret-key" not in str(row["credential_enc"])
     # saving again without a credential keeps the one stored
-    admin.post(
+    r = admin.post(
         "/console/admin/notify/gateways/sms", {"sms.url": "https://sms2.example.cn/send", "payload": "m = to\nc = text"}
     )
+    assert (r.url.path, r.url.params.get("saved")) == ("/console/admin/notify/gateways", "sms")
     with engine.connect() as c:
         again = c.execute(select(tables.notify_gateways)).mappings().one()
     assert again["credential_enc"] == row["credential_enc"] and "sms2" in again["document"]

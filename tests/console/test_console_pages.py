@@ -62,7 +62,8 @@ def test_sign_in_gives_each_role_its_own_menu(as_user: Any) -> None:
     assert admin.status_code == 200 and "/console/admin/users" in admin.text
     finance = as_user("a.finance")
     assert finance.get("/console/desk").status_code == 403
-    assert finance.get("/console/").headers.get("location") is None  # followed: lands on its own first page
+    first = finance.get("/console/")  # followed: lands on its own first page
+    assert first.status_code == 200 and first.url.path == "/console/reports"
 
 
 def test_pages_need_a_signed_in_session(browser: Browser) -> None:
@@ -126,10 +127,11 @@ def test_cashier_finds_a_sale_and_gets_an_auto_approval(as_user: Any, world: Wor
     assert "¥1,234.56" in found.text and f"/console/desk/sale/{sale.id}" in found.text
     data = refund_form(cashier, sale.id, amount="50", phone="13812345678", note="尺码不合适")
     r = cashier.post(f"/console/desk/sale/{sale.id}", data)
+    assert r.url.path.startswith("/console/desk/answer/rfd_")
     assert r.status_code == 200 and "已自动批准" in r.text and "¥50.00" in r.text
     assert "¥1,184.56" in r.text  # what is left to refund
     again = cashier.post(f"/console/desk/sale/{sale.id}", data)  # the same form sent twice: one refund
-    assert again.status_code == 200 and "已自动批准" in again.text
+    assert again.status_code == 200 and "已自动批准" in again.text and again.url.path == r.url.path
     assert count(engine, tables.refunds) == 1
 
 
@@ -146,7 +148,7 @@ def test_above_the_auto_limit_waits_for_review(as_user: Any, world: World, deps:
     sale = new_sale(deps, world.a, amount_fen=300_000)
     cashier = as_user("a.cashier")
     r = cashier.post(f"/console/desk/sale/{sale.id}", refund_form(cashier, sale.id, amount="2000"))
-    assert "等待主管审核" in r.text
+    assert r.url.path.startswith("/console/desk/answer/rfd_") and "等待主管审核" in r.text
 
 
 def test_refused_by_policy_names_the_rule(as_user: Any, world: World, deps: Any, engine: Engine) -> None:
@@ -199,6 +201,7 @@ def test_supervisor_sees_the_queue_oldest_first_and_approves(
     page = sup.get(f"/console/cases/{first}").text
     assert "不能审批自己发起的退款" in page and 'value="approve"' in page
     r = sup.post(f"/console/cases/{first}/review", {"decision": "approve", "reason": "小票齐全"})
+    assert r.url.path == f"/console/cases/{first}"
     assert r.status_code == 200 and 'data-status="approved"' in r.text and "小票齐全" in r.text
     assert refunds.get_case(deps, world.a.actors["supervisor"], first).case.status.value == "approved"
 
@@ -271,6 +274,7 @@ def test_customer_service_finds_by_phone_reveals_and_notes(
     assert "13912345678" in r.text
     assert count(engine, tables.audit_events, tables.audit_events.c.action == "customer.revealed") == 1
     r = cs.post(f"/console/cases/{case_id}/contact", {"channel": "phone", "note": "顾客来电询问", "escalate": "1"})
+    assert r.url.path == f"/console/cases/{case_id}"
     assert r.status_code == 200 and "顾客来电询问" in r.text and "升级处理" in r.text
     assert count(engine, tables.audit_events, tables.audit_events.c.action == "case.escalated") == 1
     logged = tables.contact_log.c
@@ -316,6 +320,7 @@ def test_admin_forms_show_errors_beside_fields(as_user: Any, engine: Engine) -> 
         {"username": "new_cashier", "display_name": "小王", "role": "cashier", "password": "long-enough-1"},
     )
     assert r.status_code == 200 and "new_cashier" in r.text and count(engine, tables.users) == before + 1
+    assert r.url.path == "/console/admin/users"  # back on the list, with the new operator in it
     adm.get("/console/admin/terminals")
     r = adm.post("/console/admin/terminals", {"store_id": "sto_nope", "terminal_no": "T 1", "device_sn": "SN"})
     assert "终端号只能包含字母和数字" in field_error(r.text, "terminal_no")
@@ -345,6 +350,7 @@ def test_policy_page_validates_and_saves(as_user: Any, world: World, deps: Any, 
     assert "请输入正整数" in field_error(r.text, "refund_window_days")
     r = adm.post("/console/admin/policy", {**good, "evidence": "goods_quality:receipt"})
     assert r.status_code == 200 and "已保存" in r.text
+    assert (r.url.path, r.url.params.get("saved")) == ("/console/admin/policy", "1")
     from posrefund.service import policies
 
     saved = policies.get_policy(deps, world.a.actors["admin"])
@@ -354,6 +360,7 @@ def test_policy_page_validates_and_saves(as_user: Any, world: World, deps: Any, 
 def test_english_switch(as_user: Any) -> None:
     cashier = as_user("a.cashier")
     r = cashier.get("/console/lang", params={"to": "en", "next": "/console/desk"})
+    assert r.url.path == "/console/desk"
     assert r.status_code == 200 and "Refund desk" in r.text and "退款台" not in r.text
     assert 'lang="en"' in r.text
     back = cashier.get("/console/lang", params={"to": "zh", "next": "https://evil.example/"}, follow_redirects=False)
@@ -366,7 +373,7 @@ def test_evidence_photo_is_shown_inline_to_its_merchant_only(as_user: Any, world
     data = refund_form(cashier, sale.id, amount="2000", reason="goods_quality")
     data["csrf"] = cashier.csrf
     r = cashier.client.post(f"/console/desk/sale/{sale.id}", data=data, files={"evidence": ("r.png", PNG, "image/png")})
-    assert "等待主管审核" in r.text
+    assert r.url.path.startswith("/console/desk/answer/rfd_") and "等待主管审核" in r.text
     case_id = re.search(r"/console/cases/(rfd_[A-Za-z0-9_]+)", r.text)
     assert case_id
     page = as_user("a.supervisor").get(f"/console/cases/{case_id.group(1)}").text
@@ -413,7 +420,7 @@ def test_evidence_rule_named_and_photos_kept_across_a_refused_try(
     kept = re.findall(r'name="evidence_id" value="([^"]+)"', r.text)
     assert len(kept) == 1 and count(engine, tables.refunds) == 0
     r = cashier.client.post(f"/console/desk/sale/{sale.id}", data={**data, "phone": "13812345678", "evidence_id": kept})
-    assert "已自动批准" in r.text
+    assert r.url.path.startswith("/console/desk/answer/rfd_") and "已自动批准" in r.text
     case = refunds.list_cases(deps, world.a.actors["cashier"], RefundQuery(sale_id=sale.id))[0][0].case
     assert case.evidence_ids == kept
     stranger = {**data, "form_id": "another-form-0001", "evidence_id": ["evd_of_someone_else"]}

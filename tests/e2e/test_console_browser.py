@@ -68,6 +68,7 @@ def test_cashier_finds_a_sale_and_requests_a_refund(page: Page, live: Live) -> N
     assert page.get_attribute("#f-evidence", "capture") == "environment"
     shot(page, live, "03-refund-form")
     page.get_by_role("button", name="提交退款申请").click()
+    expect(page).to_have_url(re.compile(r"/console/desk/answer/rfd_\w+$"))
     expect(page.get_by_role("heading", name="已提交，等待主管审核")).to_be_visible()
     expect(page.get_by_text("¥1,288.00")).to_be_visible()
     expect(page.get_by_text("¥2,600.00")).to_be_visible()  # still refundable
@@ -107,6 +108,7 @@ def test_supervisor_approves_from_the_queue(page: Page, live: Live) -> None:
     page.set_viewport_size({"width": 1366, "height": 768})
     page.fill("#f-reason", "小票与商品相符")
     page.get_by_role("button", name="批准").click()
+    expect(page).to_have_url(live.url(f"/console/cases/{case_id}"))
     expect(page.locator("[data-status]")).to_have_attribute("data-status", "approved")
     expect(page.get_by_text("小票与商品相符")).to_be_visible()
 
@@ -144,6 +146,7 @@ def test_a_refused_policy_shows_the_rule(page: Page, live: Live) -> None:
     page.select_option("#f-reason", "customer_cancelled")
     page.get_by_role("button", name="提交退款申请").click()
     expect(page.get_by_text("按本店退款政策，不能退款：")).to_be_visible()
+    expect(page).to_have_url(live.url(f"/console/desk/sale/{sale.id}"))  # the form again, not an answer
     expect(page.get_by_text("已超过 30 天的退款期限")).to_be_visible()
     shot(page, live, "07-refused-by-policy")
 
@@ -151,12 +154,14 @@ def test_a_refused_policy_shows_the_rule(page: Page, live: Live) -> None:
 def test_the_english_switch(page: Page, live: Live) -> None:
     sign_in(page, live, "a.cashier")
     page.get_by_role("link", name="English").click()
+    expect(page).to_have_url(live.url("/console/desk"))  # back where the switch was clicked
     expect(page.get_by_role("heading", name="Refund desk")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     shot(page, live, "08-desk-english")
     page.goto(live.url("/console/desk?voucher_no=000000"))  # the choice sticks (a cookie)
     expect(page.get_by_text("No sale matches")).to_be_visible()
     page.get_by_role("link", name="中文").click()
+    expect(page).to_have_url(live.url("/console/desk"))  # the page, without its search
     expect(page.get_by_role("heading", name="退款台")).to_be_visible()
 
 
@@ -205,6 +210,7 @@ def test_every_input_has_a_label(page: Page, live: Live) -> None:
     page.goto(live.url("/console/admin/policy"))
     page.fill("#f-auto_approve_limit_fen", "99999")
     page.get_by_role("button", name="保存政策").click()
+    expect(page).to_have_url(live.url("/console/admin/policy"))  # refused: the form again, not "saved"
     expect(page.locator("#f-auto_approve_limit_fen-err")).to_have_text("自动审批限额不能高于主管审批限额")
     shot(page, live, "11-admin-policy-error")
 

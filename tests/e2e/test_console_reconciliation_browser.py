@@ -4,6 +4,7 @@ charge — with a screenshot of each main page."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,13 +43,18 @@ def test_finance_reconciles_a_bill_and_opens_a_wrong_charge_case(page: Page, liv
     page.select_option("#f-import-source", "wechat")
     page.set_input_files("#f-file", str(bill))
     page.get_by_role("button", name="导入", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/console/recon/jobs/[\w-]+$"))
     expect(
         page.get_by_text("导入完成")
     ).to_be_visible()  # the progress fragment, polled by htmx, turned into the report
     shot(page, live, "20-recon-import")
+    import_url = page.url
     page.get_by_role("button", name="对这些日期运行对账").click()
+    expect(page).not_to_have_url(import_url)
+    expect(page).to_have_url(re.compile(r"/console/recon/jobs/[\w-]+$"))
     expect(page.get_by_text("对账完成")).to_be_visible()
     page.get_by_role("link", name="查看对账结果").click()
+    expect(page).to_have_url(re.compile(r"/console/recon/runs/[\w-]+$"))
     expect(page.locator("svg.chart")).to_be_visible()
     expect(page.locator('tr[data-class="duplicate_charge"] td.num').first).to_have_text("1")
     expect(page.locator('tr[data-class="missing_here"] td.num').first).to_have_text("2")
@@ -62,8 +68,11 @@ def test_finance_reconciles_a_bill_and_opens_a_wrong_charge_case(page: Page, liv
     page.select_option("#f-responsible", "merchant_staff")
     page.fill("#f-analysis", "收银员重复扫码，顾客被扣两次")
     page.get_by_role("button", name="开立工单").click()
+    expect(page).to_have_url(re.compile(r"/console/recon/wrong-charges/[\w-]+$"))
     expect(page.get_by_role("heading", name="发起更正退款")).to_be_visible()
+    wrong_charge_url = page.url
     page.get_by_role("button", name="发起更正退款").click()
     expect(page.get_by_text("更正退款已发起")).to_be_visible()
+    expect(page).to_have_url(wrong_charge_url)
     expect(page.locator("a[href^='/console/cases/']").first).to_be_visible()
     shot(page, live, "23-recon-wrong-charge")

@@ -22,6 +22,7 @@ PAGES = (
     pages.disputes,
     pages.notification_settings,
     pages.reconciliation,
+    pages.wrong_charges,
 )
 STATIC = Path(__file__).parent / "static"
 

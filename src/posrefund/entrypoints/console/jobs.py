@@ -3,7 +3,9 @@ polls a progress fragment while a worker thread does the work through the servic
 
 Jobs live in this process's memory (the console's app): enough to follow one's own work from the page; what
 the job did is durable in the database and audited by the service, whatever happens to the job record.
-A job is seen only by operators of the merchant that started it (another merchant's job id is 404)."""
+A job is seen only by operators of the merchant that started it (another merchant's job id is 404).
+The CSV exports need no job: ``entrypoints.csv_export`` reads their rows on Starlette's thread pool while
+the file is sent."""
 
 from __future__ import annotations
 

@@ -7,8 +7,7 @@ right status (404 for another merchant's case, as if it did not exist), and re-i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +23,7 @@ from posrefund.domain.roles import PERMISSIONS, Actor
 from posrefund.entrypoints.api.context import AppContext
 from posrefund.entrypoints.api.errors import status_of
 from posrefund.entrypoints.console import fmt
+from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors, FieldOf
 from posrefund.entrypoints.console.session import LANG_COOKIE, Session, Sessions
 from posrefund.entrypoints.console.texts import EN, label
 from posrefund.i18n import message
@@ -96,26 +96,6 @@ def home_of(actor: Actor) -> str:
     return entries[0][1] if entries else PREFIX + "/reports"
 
 
-@dataclass
-class Errors:
-    """Messages beside their fields (``field`` → message), plus those that belong to the whole form."""
-
-    lang: str
-    fields: dict[str, str] = field(default_factory=dict)
-    form: list[str] = field(default_factory=list)
-
-    def add(self, err: DomainError, field_of: Mapping[str, str] | None = None) -> None:
-        text = message(err.code, self.lang, err.params)
-        name = (field_of or {}).get(err.code) or str(err.params.get("field", "") or "")
-        if name and name not in self.fields:
-            self.fields[name] = text
-        else:
-            self.form.append(text)
-
-    def __bool__(self) -> bool:
-        return bool(self.fields or self.form)
-
-
 def ctx_of(request: Request) -> AppContext:
     c = request.app.state.ctx
     assert isinstance(c, AppContext)
@@ -159,6 +139,26 @@ def error_page(request: Request, err: DomainError, status: int | None = None) ->
     lang = lang_of(request)
     code = status or status_of(err)
     return render(request, "error.html", code, http_status=code, text=message(err.code, lang, err.params))
+
+
+async def submit(
+    request: Request,
+    step: Callable[[], Awaitable[object]],
+    again: Callable[[Errors], Awaitable[Response]],
+    done: str,
+    field_of: FieldOf | None = None,
+    *,
+    passing: Collection[str] = NOT_MINE,
+    only: Collection[str] | None = None,
+) -> Response:
+    """One form's step: done, on to ``done`` (303, so reloading the next page does not post again); refused,
+    the page ``again`` with each message beside its field (see ``Errors.catch`` for ``passing`` and ``only``)."""
+    errors = Errors(lang_of(request))
+    with errors.catch(field_of, passing=passing, only=only):
+        await step()
+    if errors:
+        return await again(errors)
+    return RedirectResponse(done, status_code=303)
 
 
 def safe_next(value: str | None) -> str:

@@ -10,6 +10,7 @@ from posrefund.entrypoints.console.pages import (
     notification_settings,
     reconciliation,
     reports,
+    wrong_charges,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "notification_settings",
     "reconciliation",
     "reports",
+    "wrong_charges",
 ]

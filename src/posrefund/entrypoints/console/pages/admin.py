@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from posrefund.domain.errors import DomainError, Invalid
+from posrefund.domain.errors import Invalid
 from posrefund.domain.policy import EvidenceKind, Reason, RefundPolicy
 from posrefund.domain.roles import MERCHANT_STAFF
 from posrefund.domain.sale import Channel
 from posrefund.entrypoints.console import fmt
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, Errors, actor_of, ctx_of, lang_of, render
+from posrefund.entrypoints.console.form_errors import Errors
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render, submit
 from posrefund.service import admin, policies
 
 router = APIRouter(prefix=PREFIX + "/admin", route_class=ConsoleRoute, include_in_schema=False)
@@ -35,6 +37,33 @@ async def _form(request: Request, *names: str) -> dict[str, str]:
     return {n: str(form.get(n) or "")[:400] for n in names}
 
 
+async def _create(
+    request: Request,
+    names: tuple[str, ...],
+    create: Callable[..., Any],
+    args: Callable[[dict[str, str]], dict[str, str]],
+    again: Callable[[Request, Errors, dict[str, str], int], Awaitable[Response]],
+) -> Response:
+    """Create a store, terminal or operator from its form; a refusal comes back beside its field with what
+    was typed, except the password, which is never sent back to the browser."""
+    actor = actor_of(request)
+    c = ctx_of(request)
+    form = await _form(request, *names)
+    shown = form | ({"password": ""} if "password" in form else {})
+
+    async def step() -> None:
+        await c.run(create, c.deps, actor, **args(form))
+
+    return await submit(
+        request,
+        step,
+        lambda errors: again(request, errors, shown, 422),
+        request.url.path,
+        FIELD_OF,
+        passing=("auth.forbidden",),
+    )
+
+
 @router.get("/stores")
 async def stores_page(request: Request) -> Response:
     return await stores(request)
@@ -54,18 +83,7 @@ async def stores(
 
 @router.post("/stores")
 async def create_store(request: Request) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await _form(request, "name", "address")
-    try:
-        await c.run(admin.create_store, c.deps, actor, name=form["name"], address=form["address"])
-    except DomainError as err:
-        if err.code == "auth.forbidden":
-            raise
-        errors = Errors(lang_of(request))
-        errors.add(err, FIELD_OF)
-        return await stores(request, errors, form, 422)
-    return RedirectResponse(f"{PREFIX}/admin/stores", status_code=303)
+    return await _create(request, ("name", "address"), admin.create_store, dict, stores)
 
 
 @router.get("/terminals")
@@ -85,34 +103,22 @@ async def terminals(
         request,
         "admin_terminals.html",
         status,
+        errors=errors,
         rows=rows,
         stores=store_rows,
         form=form or {"store_id": "", "terminal_no": "", "device_sn": ""},
-        errors=errors,
     )
 
 
 @router.post("/terminals")
 async def create_terminal(request: Request) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await _form(request, "store_id", "terminal_no", "device_sn")
-    try:
-        await c.run(
-            admin.create_terminal,
-            c.deps,
-            actor,
-            store_id=form["store_id"][:64],
-            terminal_no=form["terminal_no"],
-            device_sn=form["device_sn"],
-        )
-    except DomainError as err:
-        if err.code == "auth.forbidden":
-            raise
-        errors = Errors(lang_of(request))
-        errors.add(err, FIELD_OF)
-        return await terminals(request, errors, form, 422)
-    return RedirectResponse(f"{PREFIX}/admin/terminals", status_code=303)
+    return await _create(
+        request,
+        ("store_id", "terminal_no", "device_sn"),
+        admin.create_terminal,
+        lambda f: f | {"store_id": f["store_id"][:64]},
+        terminals,
+    )
 
 
 @router.get("/users")
@@ -131,36 +137,16 @@ async def users(
         request,
         "admin_users.html",
         status,
+        errors=errors,
         rows=rows,
         roles=ROLES,
         form=form or {"username": "", "display_name": "", "role": "cashier"},
-        errors=errors,
     )
 
 
 @router.post("/users")
 async def create_user(request: Request) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await _form(request, "username", "display_name", "role", "password")
-    try:
-        await c.run(
-            admin.create_user,
-            c.deps,
-            actor,
-            username=form["username"],
-            password=form["password"],
-            role=form["role"],
-            display_name=form["display_name"],
-        )
-    except DomainError as err:
-        if err.code == "auth.forbidden":
-            raise
-        errors = Errors(lang_of(request))
-        errors.add(err, FIELD_OF)
-        form["password"] = ""  # never sent back to the browser
-        return await users(request, errors, form, 422)
-    return RedirectResponse(f"{PREFIX}/admin/users", status_code=303)
+    return await _create(request, ("username", "display_name", "role", "password"), admin.create_user, dict, users)
 
 
 YUAN_FIELDS = ("auto_approve_limit_fen", "supervisor_limit_fen", "two_person_limit_fen")
@@ -181,30 +167,22 @@ def _document(form: Any, errors: Errors) -> dict[str, Any]:
     """The policy document from the form; shapes are checked here, every rule by ``RefundPolicy``."""
     doc: dict[str, Any] = {}
     for name in YUAN_FIELDS:
-        try:
+        with errors.catch():
             doc[name] = fmt.parse_yuan(str(form.get(name) or ""), name)
-        except DomainError as err:
-            errors.add(err)
     for name in COUNT_FIELDS:
-        try:
+        with errors.catch():
             doc[name] = fmt.parse_count(str(form.get(name) or ""), name)
-        except DomainError as err:
-            errors.add(err)
     phone = str(form.get("require_customer_phone_above_fen") or "").strip()
-    try:
+    with errors.catch():
         doc["require_customer_phone_above_fen"] = (
             fmt.parse_yuan(phone, "require_customer_phone_above_fen") if phone else None
         )
-    except DomainError as err:
-        errors.add(err)
     windows: dict[str, int] = {}
     for ch in WINDOW_CHANNELS:
         value = str(form.get(f"window_{ch}") or "").strip()
         if value:
-            try:
+            with errors.catch():
                 windows[ch] = fmt.parse_count(value, f"window_{ch}", low=1, high=100_000)
-            except DomainError as err:
-                errors.add(err)
     doc["channel_window_days"] = windows
     evidence: dict[str, list[str]] = {}
     for item in form.getlist("evidence"):
@@ -243,10 +221,8 @@ async def save_policy(request: Request) -> Response:
     errors = Errors(lang_of(request))
     doc = _document(form, errors)
     if not errors:
-        try:
+        with errors.catch(FIELD_OF):
             await c.run(policies.put_policy, c.deps, actor, doc)
-        except DomainError as err:
-            errors.add(err, FIELD_OF)
     if errors:
         shown = {
             k: str(form.get(k) or "")[:40] for k in (*YUAN_FIELDS, *COUNT_FIELDS, "require_customer_phone_above_fen")

@@ -10,10 +10,10 @@ from starlette.responses import RedirectResponse, Response
 from posrefund.domain.errors import DomainError, Invalid
 from posrefund.domain.roles import MERCHANT_STAFF
 from posrefund.entrypoints.console import fmt, session
+from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.web import (
     PREFIX,
     ConsoleRoute,
-    Errors,
     actor_of,
     ctx_of,
     home_of,
@@ -37,8 +37,15 @@ async def home(request: Request) -> Response:
 async def login_page(request: Request) -> Response:
     errors = Errors(lang_of(request))
     if request.query_params.get("idle"):
-        errors.form.append(message("console.signed_out_idle", lang_of(request)))
+        errors.form.append(message("console.signed_out_idle", errors.lang))
     return render(request, "login.html", errors=errors, username="", next=safe_next(request.query_params.get("next")))
+
+
+def _on_shop_clock(err: DomainError) -> DomainError:
+    """A lock-out says until when on the shop's clock, not in UTC."""
+    if err.code == "auth.locked":
+        err.params["until"] = fmt.local(datetime.fromisoformat(str(err.params["until"])))
+    return err
 
 
 @router.post("/login")
@@ -49,7 +56,7 @@ async def login(request: Request) -> Response:
     target = safe_next(str(form.get("next") or ""))
     errors = Errors(lang_of(request))
     c = ctx_of(request)
-    try:
+    with errors.catch(place=lambda err: errors.add(_on_shop_clock(err))):
         if not username.strip():
             raise Invalid("request.field_required", field="username")
         if not password:
@@ -57,10 +64,7 @@ async def login(request: Request) -> Response:
         actor = await c.run(auth.login, c.deps, username.strip(), password)
         if actor.role not in MERCHANT_STAFF or actor.merchant_id is None:
             raise Invalid("console.staff_only")
-    except DomainError as err:
-        if err.code == "auth.locked":  # until when, on the shop's clock
-            err.params["until"] = fmt.local(datetime.fromisoformat(str(err.params["until"])))
-        errors.add(err)
+    if errors:
         return render(request, "login.html", 401, errors=errors, username=username, next=target)
     request.state.console_session = session.signed_in(actor, c.deps.clock.now())
     return RedirectResponse(target if target != PREFIX + "/" else home_of(actor), status_code=303)

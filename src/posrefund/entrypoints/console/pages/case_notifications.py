@@ -11,20 +11,22 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from posrefund.domain.errors import DomainError
 from posrefund.entrypoints.console import fmt
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, Errors, actor_of, ctx_of, lang_of, may, render
-from posrefund.i18n import message
+from posrefund.entrypoints.console.form_errors import NOT_MINE
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, may, render, submit
 from posrefund.service import admin, disputes, evidence, refunds
 from posrefund.service.notifications import follow_up, tracking_share
 from posrefund.service.notifications import settings as notification_settings
 from posrefund.service.notifications.settings import ContactInput
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
-# A missing case or a forbidden action is a page of its own (404 / 403), never an error beside a field.
-PASS_THROUGH = ("refund.not_found", "auth.forbidden")
+CONTACT_FIELDS = {
+    "notify.unknown_language": "language",
+    "notify.invalid_email": "email",
+    "notify.invalid_openid": "wechat_openid",
+}
 
 
 async def _section(request: Request, case_id: str) -> dict[str, Any]:
@@ -69,28 +71,23 @@ async def set_contact(request: Request, case_id: str) -> Response:
     actor = actor_of(request)
     c = ctx_of(request)
     form = await request.form()
-    errors = Errors(lang_of(request))
     text = {k: str(form.get(k) or "") for k in ("language", "email", "wechat_openid")}
-    try:
+
+    async def step() -> None:
         inp = ContactInput(
             language=fmt.bounded(text["language"], "language", 5),
             email=fmt.bounded(text["email"], "email", 254) or None,
             wechat_openid=fmt.bounded(text["wechat_openid"], "wechat_openid", 64) or None,
         )
         await c.run(notification_settings.set_contact, c.deps, actor, case_id[:64], inp)
-    except DomainError as err:
-        if err.code in PASS_THROUGH:
-            raise
-        errors.add(
-            err,
-            {
-                "notify.unknown_language": "language",
-                "notify.invalid_email": "email",
-                "notify.invalid_openid": "wechat_openid",
-            },
-        )
-        return await section_page(request, case_id, 422, errors=errors, typed=text)
-    return RedirectResponse(f"{PREFIX}/cases/{case_id[:64]}#notify", status_code=303)
+
+    return await submit(
+        request,
+        step,
+        lambda errors: section_page(request, case_id, 422, errors=errors, typed=text),
+        f"{PREFIX}/cases/{case_id[:64]}#notify",
+        CONTACT_FIELDS,
+    )
 
 
 @router.post("/cases/{case_id}/notify/opt-out")
@@ -99,16 +96,18 @@ async def opt_out(request: Request, case_id: str) -> Response:
     actor = actor_of(request)
     c = ctx_of(request)
     form = await request.form()
-    errors = Errors(lang_of(request))
-    try:
+
+    async def step() -> None:
         scope = fmt.bounded(str(form.get("scope") or ""), "scope", 20)
         await c.run(notification_settings.opt_out, c.deps, actor, case_id[:64], scope)
-    except DomainError as err:
-        if err.code in PASS_THROUGH:
-            raise
-        errors.add(err, {"notify.invalid_scope": "scope"})
-        return await section_page(request, case_id, 422, errors=errors)
-    return RedirectResponse(f"{PREFIX}/cases/{case_id[:64]}#notify", status_code=303)
+
+    return await submit(
+        request,
+        step,
+        lambda errors: section_page(request, case_id, 422, errors=errors),
+        f"{PREFIX}/cases/{case_id[:64]}#notify",
+        {"notify.invalid_scope": "scope"},
+    )
 
 
 @router.post("/cases/{case_id}/notify/link")
@@ -139,17 +138,16 @@ async def close_followup(request: Request, case_id: str) -> Response:
     c = ctx_of(request)
     form = await request.form()
     note = str(form.get("note") or "")
-    errors = Errors(lang_of(request))
     key = f"note-{case_id[:64]}"
-    try:
+
+    async def step() -> None:
         await c.run(follow_up.close_by_staff, c.deps, actor, case_id[:64], fmt.bounded(note, key, 1000))
-    except DomainError as err:
-        if err.code in PASS_THROUGH or err.code == "followup.not_found":
-            raise
-        field_of = {"request.field_too_long": key, "pii.full_card_number": key, "console.too_long": key}
-        if err.code in field_of:
-            errors.fields[key] = message(err.code, errors.lang, err.params)
-        else:
-            errors.add(err)
-        return await _queue(request, 422, errors=errors, typed={key: note})
-    return RedirectResponse(f"{PREFIX}/followups?closed={case_id[:64]}", status_code=303)
+
+    return await submit(
+        request,
+        step,
+        lambda errors: _queue(request, 422, errors=errors, typed={key: note}),
+        f"{PREFIX}/followups?closed={case_id[:64]}",
+        {"request.field_too_long": key, "pii.full_card_number": key, "console.too_long": key},
+        passing=(*NOT_MINE, "followup.not_found"),
+    )

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from posrefund.domain.errors import DomainError, Invalid
+from posrefund.domain.errors import Invalid
 from posrefund.domain.review import check_reviewer
 from posrefund.domain.roles import Actor
 from posrefund.domain.status import TERMINAL
 from posrefund.entrypoints.console import fmt
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, Errors, actor_of, ctx_of, lang_of, may, render
-from posrefund.i18n import message
+from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, may, render, submit
 from posrefund.service import admin, evidence, policies, refunds, sales
 from posrefund.service.notifications import follow_up
 from posrefund.service.refunds import CaseView
@@ -35,11 +35,10 @@ async def review_queue(request: Request) -> Response:
 
 def _may_review(actor: Actor, view: CaseView, policy: Any, lang: str) -> str | None:
     """Why this operator may not approve this case now (in words), or None when they may."""
-    try:
+    why = Errors(lang)
+    with why.catch(place=why.note):
         check_reviewer(policy, actor, view.case.requested_by, view.case.amount_fen, view.case.approved_by)
-    except DomainError as err:
-        return message(err.code, lang, err.params)
-    return None
+    return why.form[0] if why else None
 
 
 async def _case_page(request: Request, case_id: str, status: int = 200, **extra: Any) -> Response:
@@ -71,7 +70,6 @@ async def _case_page(request: Request, case_id: str, status: int = 200, **extra:
         poll=view.case.status not in TERMINAL,
         poll_seconds=POLL_SECONDS,
         revealed=extra.pop("revealed", None),
-        errors=extra.pop("errors", None) or Errors(lang),
         **extra,
     )
 
@@ -108,8 +106,8 @@ async def review(request: Request, case_id: str) -> Response:
     form = await request.form()
     decision = str(form.get("decision") or "")
     reason = str(form.get("reason") or "")
-    errors = Errors(lang_of(request))
-    try:
+
+    async def step() -> None:
         fmt.bounded(reason, "reason", 500)
         if decision == "approve":
             await c.run(refunds.approve, c.deps, actor, case_id[:64], reason)
@@ -117,12 +115,14 @@ async def review(request: Request, case_id: str) -> Response:
             await c.run(refunds.reject, c.deps, actor, case_id[:64], reason)
         else:
             raise Invalid("console.invalid_choice", field="decision")
-    except DomainError as err:
-        if err.code in ("refund.not_found", "auth.forbidden"):
-            raise
-        errors.add(err, {"review.reason_required": "reason", "review.reason_too_long": "reason"})
-        return await _case_page(request, case_id, 422, errors=errors, reason=reason)
-    return RedirectResponse(f"{PREFIX}/cases/{case_id[:64]}", status_code=303)
+
+    return await submit(
+        request,
+        step,
+        lambda errors: _case_page(request, case_id, 422, errors=errors, reason=reason),
+        f"{PREFIX}/cases/{case_id[:64]}",
+        {"review.reason_required": "reason", "review.reason_too_long": "reason"},
+    )
 
 
 @router.post("/cases/{case_id}/reveal")
@@ -133,13 +133,10 @@ async def reveal(request: Request, case_id: str) -> Response:
     form = await request.form()
     purpose = str(form.get("purpose") or "")
     errors = Errors(lang_of(request))
-    try:
+    with errors.catch({"pii.purpose_required": "purpose"}, passing=NOT_MINE):
         fmt.bounded(purpose, "purpose", 200)
         clear = await c.run(refunds.reveal_customer, c.deps, actor, case_id[:64], purpose)
-    except DomainError as err:
-        if err.code in ("refund.not_found", "auth.forbidden"):
-            raise
-        errors.add(err, {"pii.purpose_required": "purpose"})
+    if errors:
         return await _case_page(request, case_id, 422, errors=errors)
     return await _case_page(request, case_id, revealed=clear)
 
@@ -149,8 +146,8 @@ async def note_contact(request: Request, case_id: str) -> Response:
     actor = actor_of(request)
     c = ctx_of(request)
     form = await request.form()
-    errors = Errors(lang_of(request))
-    try:
+
+    async def step() -> None:
         await c.run(
             follow_up.note_contact,
             c.deps,
@@ -160,12 +157,14 @@ async def note_contact(request: Request, case_id: str) -> Response:
             note=fmt.bounded(str(form.get("note") or ""), "note", 500),
             escalate=form.get("escalate") == "1",
         )
-    except DomainError as err:
-        if err.code in ("refund.not_found", "auth.forbidden"):
-            raise
-        errors.add(err, {"followup.invalid_channel": "channel"})
-        return await _case_page(request, case_id, 422, errors=errors)
-    return RedirectResponse(f"{PREFIX}/cases/{case_id[:64]}", status_code=303)
+
+    return await submit(
+        request,
+        step,
+        lambda errors: _case_page(request, case_id, 422, errors=errors),
+        f"{PREFIX}/cases/{case_id[:64]}",
+        {"followup.invalid_channel": "channel"},
+    )
 
 
 @router.get("/evidence/{evidence_id}")

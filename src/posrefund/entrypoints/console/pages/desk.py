@@ -22,8 +22,9 @@ from posrefund.domain.policy import EvidenceKind, Reason
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.sale import Sale
 from posrefund.entrypoints.console import fmt
+from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.texts import label
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, Errors, actor_of, ctx_of, lang_of, render
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render
 from posrefund.i18n import message
 from posrefund.ports import CustomerRecord
 from posrefund.service import evidence, refunds, sales
@@ -61,7 +62,7 @@ async def desk(request: Request) -> Response:
     errors = Errors(lang_of(request))
     found: list[Sale] | None = None
     if any(values.values()):
-        try:
+        with errors.catch():
             amount = fmt.parse_yuan(values["amount"], "amount") if values["amount"] else None
             on = fmt.parse_date(values["on"], "on") if values["on"] else None
             c = ctx_of(request)
@@ -76,8 +77,6 @@ async def desk(request: Request) -> Response:
                 on=on,
                 limit=20,
             )
-        except DomainError as err:
-            errors.add(err)
     return render(request, "desk.html", values=values, found=found, errors=errors)
 
 
@@ -122,7 +121,6 @@ def _render_answer(case: RefundCase, _sale: Sale, _customer: CustomerRecord) -> 
 async def request_refund(request: Request, sale_id: str) -> Response:
     actor = actor_of(request)
     actor.require("refund.request")
-    c = ctx_of(request)
     sale = await _sale(request, sale_id)
     form = await request.form()
     text = {
@@ -134,58 +132,64 @@ async def request_refund(request: Request, sale_id: str) -> Response:
     evidence_ids = [v for v in form.getlist("evidence_id") if isinstance(v, str) and 0 < len(v) <= 64][:MAX_FILES]
     errors = Errors(lang_of(request))
     rules: list[str] = []
+    with errors.catch(place=lambda err: rules.extend(explain(err, errors, errors.lang))) as refused:
+        case_id = await _ask(request, sale, text, files, evidence_ids)
+    if refused.error is None:
+        return RedirectResponse(f"{PREFIX}/desk/answer/{case_id}", status_code=303)
+    return render(
+        request,
+        "refund_form.html",
+        422,
+        sale=await _sale(request, sale_id),
+        form=text,
+        reasons=list(Reason),
+        kinds=list(EvidenceKind),
+        rules=rules,
+        errors=errors,
+        kept=evidence_ids,
+    )
+
+
+async def _ask(
+    request: Request, sale: Sale, text: dict[str, str], files: list[UploadFile], evidence_ids: list[str]
+) -> str:
+    """The refund asked once per form: the new case's id, or the first answer again for a resubmitted form.
+    Uploaded photos are added to ``evidence_ids``, so a refused try keeps them for the next."""
+    actor = actor_of(request)
+    c = ctx_of(request)
+    amount = fmt.parse_yuan(text["amount"], "amount")
+    if text["reason"] not in Reason.__members__.values():
+        raise Invalid("console.invalid_choice", field="reason")
+    fmt.bounded(text["phone"], "phone", 32)
+    fmt.bounded(text["note"], "note", 500)
+    key = text["form_id"].strip()
+    if not 8 <= len(key) <= 64 or not key.isascii() or not key.isprintable():
+        raise Invalid("console.csrf")
+    # The answer is keyed by the form, not by its files: a resubmitted form replays the first case.
+    digest = hashlib.sha256(
+        json.dumps([sale.id, amount, text["reason"], text["note"], text["phone"], text["name"]]).encode()
+    ).hexdigest()
+    for f in files[: MAX_FILES - len(evidence_ids)]:
+        content = await f.read(evidence.MAX_BYTES + 1)
+        row = await c.run(
+            evidence.upload, c.deps, actor, content=content, filename=f.filename or "", kind=text["evidence_kind"]
+        )
+        evidence_ids.append(str(row["id"]))
+    req = RefundRequest(
+        sale_id=sale.id,
+        amount_fen=amount,
+        reason=text["reason"],
+        note=text["note"],
+        customer=CustomerInput(phone=text["phone"].strip() or None, name=text["name"].strip() or None),
+        evidence_ids=tuple(evidence_ids),
+    )
+    idem = Idempotency(scope=actor.merchant_id or "", key="console:" + key, request_hash=digest, render=_render_answer)
     try:
-        amount = fmt.parse_yuan(text["amount"], "amount")
-        if text["reason"] not in Reason.__members__.values():
-            raise Invalid("console.invalid_choice", field="reason")
-        fmt.bounded(text["phone"], "phone", 32)
-        fmt.bounded(text["note"], "note", 500)
-        key = text["form_id"].strip()
-        if not 8 <= len(key) <= 64 or not key.isascii() or not key.isprintable():
-            raise Invalid("console.csrf")
-        # The answer is keyed by the form, not by its files: a resubmitted form replays the first case.
-        digest = hashlib.sha256(
-            json.dumps([sale.id, amount, text["reason"], text["note"], text["phone"], text["name"]]).encode()
-        ).hexdigest()
-        for f in files[: MAX_FILES - len(evidence_ids)]:
-            content = await f.read(evidence.MAX_BYTES + 1)
-            row = await c.run(
-                evidence.upload, c.deps, actor, content=content, filename=f.filename or "", kind=text["evidence_kind"]
-            )
-            evidence_ids.append(str(row["id"]))
-        req = RefundRequest(
-            sale_id=sale.id,
-            amount_fen=amount,
-            reason=text["reason"],
-            note=text["note"],
-            customer=CustomerInput(phone=text["phone"].strip() or None, name=text["name"].strip() or None),
-            evidence_ids=tuple(evidence_ids),
-        )
-        idem = Idempotency(
-            scope=actor.merchant_id or "", key="console:" + key, request_hash=digest, render=_render_answer
-        )
-        try:
-            answer = await c.run(refunds.request_refund_once, c.deps, actor, req, idem)
-        except IntegrityError:
-            # The same form committed by a concurrent request between our lookup and insert: its answer.
-            answer = await c.run(refunds.request_refund_once, c.deps, actor, req, idem)
-    except DomainError as err:
-        rules = explain(err, errors, lang_of(request))
-        sale = await _sale(request, sale_id)
-        return render(
-            request,
-            "refund_form.html",
-            422,
-            sale=sale,
-            form=text,
-            reasons=list(Reason),
-            kinds=list(EvidenceKind),
-            rules=rules,
-            errors=errors,
-            kept=evidence_ids,
-        )
-    case_id = json.loads(answer.body)["case_id"]
-    return RedirectResponse(f"{PREFIX}/desk/answer/{case_id}", status_code=303)
+        answer = await c.run(refunds.request_refund_once, c.deps, actor, req, idem)
+    except IntegrityError:
+        # The same form committed by a concurrent request between our lookup and insert: its answer.
+        answer = await c.run(refunds.request_refund_once, c.deps, actor, req, idem)
+    return str(json.loads(answer.body)["case_id"])
 
 
 def explain(err: DomainError, errors: Errors, lang: str) -> list[str]:

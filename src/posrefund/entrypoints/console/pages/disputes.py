@@ -11,10 +11,11 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from posrefund.domain.errors import DomainError, Invalid
+from posrefund.domain.errors import Invalid
 from posrefund.entrypoints.console import fmt
-from posrefund.entrypoints.console.pages.case_notifications import PASS_THROUGH, section_page
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, Errors, actor_of, ctx_of, lang_of, render
+from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
+from posrefund.entrypoints.console.pages.case_notifications import section_page
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render, submit
 from posrefund.service import admin, disputes, evidence, refunds
 from posrefund.service.disputes import Outcome
 
@@ -35,7 +36,6 @@ FIELD_OF = {
     "evidence.type_not_allowed": "evidence",
     "evidence.invalid_kind": "evidence",
 }
-DISPUTE_PASS_THROUGH = (*PASS_THROUGH, "dispute.not_found")
 
 
 @router.get("/disputes")
@@ -45,10 +45,8 @@ async def dispute_list(request: Request, status: str = "", min_days: str = "") -
     errors = Errors(lang_of(request))
     wanted = status if status in STATUSES else None
     least = 0
-    try:
+    with errors.catch():
         least = fmt.parse_count(min_days, "min_days", high=3650) if min_days.strip() else 0
-    except DomainError as err:
-        errors.add(err)
     rows = await c.run(disputes.list_disputes, c.deps, actor, wanted, None, 200)
     rows = [r for r in rows if r["age_days"] >= least]
     refund_nos: dict[str, str] = {}
@@ -94,16 +92,13 @@ async def open_dispute(request: Request, case_id: str) -> Response:
     errors = Errors(lang_of(request))
     typed = {k: str(form.get(k) or "") for k in ("claim", "claimed")}
     ids = _picked(form)
-    try:
+    with errors.catch(FIELD_OF, passing=NOT_MINE):
         claimed = fmt.parse_yuan(typed["claimed"], "claimed") if typed["claimed"].strip() else None
         claim = fmt.bounded(typed["claim"], "claim", disputes.MAX_TEXT)
         await c.run(refunds.get_case, c.deps, actor, case_id[:64])  # a case of this merchant before any upload
         ids += await _uploads(request, form, "communication")
         row = await c.run(disputes.open_dispute, c.deps, actor, case_id[:64], claim, claimed, ids)
-    except DomainError as err:
-        if err.code in PASS_THROUGH:
-            raise
-        errors.add(err, FIELD_OF)
+    if errors:
         # files uploaded by a refused try come back ticked: sent again, they are not uploaded twice
         kept = [f for f in await c.run(evidence.list_for, c.deps, actor, ids) if f["id"] in ids] if ids else []
         return await section_page(request, case_id, 422, errors=errors, typed=typed, kept=kept)
@@ -156,15 +151,14 @@ async def dispute_page(request: Request, dispute_id: str) -> Response:
 
 async def _act(request: Request, dispute_id: str, action: Any, typed: dict[str, str]) -> Response:
     """Run one step of the dispute; its errors go back beside their fields and nothing changes."""
-    errors = Errors(lang_of(request))
-    try:
-        await action()
-    except DomainError as err:
-        if err.code in DISPUTE_PASS_THROUGH:
-            raise
-        errors.add(err, FIELD_OF)
-        return await _dispute_page(request, dispute_id, 422, errors=errors, typed=typed)
-    return RedirectResponse(f"{PREFIX}/disputes/{dispute_id[:64]}", status_code=303)
+    return await submit(
+        request,
+        action,
+        lambda errors: _dispute_page(request, dispute_id, 422, errors=errors, typed=typed),
+        f"{PREFIX}/disputes/{dispute_id[:64]}",
+        FIELD_OF,
+        passing=(*NOT_MINE, "dispute.not_found"),
+    )
 
 
 @router.post("/disputes/{dispute_id}/evidence")

@@ -11,9 +11,8 @@ from starlette.responses import RedirectResponse, Response
 from posrefund.domain.errors import DomainError, Invalid, NotFound
 from posrefund.domain.notification import LANGUAGES, TEMPLATE_VARIABLES, NotifyEvent
 from posrefund.entrypoints.console import fmt
-from posrefund.entrypoints.console.pages.case_notifications import PASS_THROUGH
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, Errors, actor_of, ctx_of, lang_of, render
-from posrefund.i18n import message
+from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render
 from posrefund.service.notifications import settings
 from posrefund.service.notifications import templates as notification_templates
 
@@ -75,7 +74,8 @@ async def save_template(request: Request, event: str, language: str) -> Response
     body = str(form.get("body") or "")
     do = str(form.get("do") or "")
     errors = Errors(lang_of(request))
-    try:
+    # the service names the field (subject or body)
+    with errors.catch(passing=(*NOT_MINE, "notify.template_not_found")):
         fmt.bounded(subject, "subject", notification_templates.MAX_SUBJECT)
         fmt.bounded(body, "body", notification_templates.MAX_BODY)
         if do == "preview":
@@ -91,10 +91,7 @@ async def save_template(request: Request, event: str, language: str) -> Response
             await c.run(settings.reset_template, c.deps, actor, event, language)
         else:
             raise Invalid("console.invalid_choice", field="do")
-    except DomainError as err:
-        if err.code in PASS_THROUGH or err.code == "notify.template_not_found":
-            raise
-        errors.add(err)  # the service names the field (subject or body)
+    if errors:
         return await _template_page(request, event, language, 422, subject=subject, body=body, errors=errors)
     return RedirectResponse(f"{PREFIX}/admin/notify?saved={event}-{language}", status_code=303)
 
@@ -139,6 +136,14 @@ async def gateways(request: Request) -> Response:
     return await _gateways_page(request, saved=bool(request.query_params.get("saved")))
 
 
+def _gateway_part(kind: str, err: DomainError) -> str | None:
+    """A length checked here is beside the field it names; the service names the part of the gateway it
+    refuses in ``detail``: the URL, or the payload mapping."""
+    if err.code == "console.too_long":
+        return None
+    return f"{kind}.url" if str(err.params.get("detail", "")).startswith("url") else f"{kind}.payload"
+
+
 @router.post("/admin/notify/gateways/{kind}")
 async def save_gateway(request: Request, kind: str) -> Response:
     """The gateway's URL and payload mapping; the credential is only ever written (empty keeps the old one)."""
@@ -151,7 +156,7 @@ async def save_gateway(request: Request, kind: str) -> Response:
     payload_text = str(form.get("payload") or "")
     credential = str(form.get(f"{kind}.credential") or form.get("credential") or "")
     errors = Errors(lang_of(request))
-    try:
+    with errors.catch(lambda err: _gateway_part(kind, err), passing=NOT_MINE):
         stored = {g["kind"]: g for g in await c.run(settings.list_gateways, c.deps, actor)}
         kept = {k: v for k, v in stored.get(kind, {}).items() if k not in ("kind", "credential_set", *GATEWAY_FIELDS)}
         doc = {
@@ -161,14 +166,7 @@ async def save_gateway(request: Request, kind: str) -> Response:
         }
         fmt.bounded(credential, f"{kind}.credential", 2000)
         await c.run(settings.put_gateway, c.deps, actor, kind, doc, credential or None)
-    except DomainError as err:
-        if err.code in PASS_THROUGH:
-            raise
-        if err.code == "console.too_long":
-            errors.add(err)
-        else:  # the service names the part of the gateway in ``detail``: the URL, or the payload mapping
-            part = "url" if str(err.params.get("detail", "")).startswith("url") else "payload"
-            errors.fields[f"{kind}.{part}"] = message(err.code, errors.lang, err.params)
+    if errors:
         return await _gateways_page(
             request, 422, errors=errors, typed={f"{kind}.url": url, f"{kind}.payload": payload_text}
         )

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from posrefund.domain.errors import DomainError, Invalid
+from posrefund.domain.errors import Invalid
+from posrefund.domain.roles import Actor
 from posrefund.domain.status import RefundStatus
 from posrefund.entrypoints.console import fmt
+from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.texts import label
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, Errors, actor_of, ctx_of, lang_of, render
-from posrefund.i18n import message
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render
+from posrefund.entrypoints.csv_export import csv_response
 from posrefund.ports import RefundQuery
 from posrefund.service import admin, refunds
+from posrefund.service.deps import Deps
 from posrefund.service.refunds import CaseView
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -35,10 +37,8 @@ async def service(request: Request) -> Response:
     found: list[CaseView] | None = None
     if phone.strip():
         c = ctx_of(request)
-        try:
+        with errors.catch({"pii.invalid_phone": "phone"}):
             found = await c.run(refunds.find_by_phone, c.deps, actor, phone)
-        except DomainError as err:
-            errors.add(err, {"pii.invalid_phone": "phone"})
     return render(request, "service.html", phone=phone, found=found, errors=errors)
 
 
@@ -47,27 +47,23 @@ def _query(request: Request, errors: Errors) -> tuple[RefundQuery, dict[str, str
     values = {k: q.get(k, "")[:40] for k in ("status", "store_id", "from", "to", "page")}
     status = values["status"] if values["status"] in RefundStatus.__members__.values() else None
     if values["status"] and status is None:
-        errors.fields["status"] = fmt_error(request, Invalid("console.invalid_choice"))
+        errors.put("status", Invalid("console.invalid_choice"))
     start = end = None
     page = 1
     for name in ("from", "to"):
         if values[name]:
-            try:
+            with errors.catch():
                 day = fmt.parse_date(values[name], name)
                 if name == "from":
                     start = fmt.day_start(day)
                 else:
                     end = fmt.day_after(day)
-            except DomainError as err:
-                errors.add(err)
     if start and end and start >= end:
-        errors.fields["to"] = fmt_error(request, Invalid("request.bad_range"))
+        errors.put("to", Invalid("request.bad_range"))
         start = end = None
     if values["page"]:
-        try:
+        with errors.catch():
             page = fmt.parse_count(values["page"], "page", low=1, high=100_000)
-        except DomainError as err:
-            errors.add(err)
     query = RefundQuery(
         status=status,
         store_id=values["store_id"].strip() or None,
@@ -77,10 +73,6 @@ def _query(request: Request, errors: Errors) -> tuple[RefundQuery, dict[str, str
         offset=(page - 1) * PAGE,
     )
     return query, values
-
-
-def fmt_error(request: Request, err: DomainError) -> str:
-    return message(err.code, lang_of(request), err.params)
 
 
 @router.get("/reports")
@@ -109,10 +101,60 @@ async def reports(request: Request) -> Response:
     )
 
 
-def _safe_cell(value: Any) -> str:
-    """Spreadsheet programs run cells that start with = + - @: such text is quoted with a leading '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+EXPORT_HEADER = (
+    "refund_no",
+    "case_id",
+    "created_at",
+    "status",
+    "status_label",
+    "amount_fen",
+    "amount",
+    "currency",
+    "reason",
+    "channel",
+    "method",
+    "store_id",
+    "terminal_id",
+    "sale_id",
+    "customer_phone_masked",
+    "expected_arrival",
+    "succeeded_at",
+)
+
+
+def _export_row(view: CaseView, lang: str) -> tuple[Any, ...]:
+    k = view.case
+    return (
+        k.refund_no,
+        k.id,
+        fmt.local(k.created_at, True),
+        k.status.value,
+        label("status", k.status, lang),
+        k.amount_fen,
+        fmt.yuan_input(k.amount_fen),
+        k.currency,
+        k.reason.value,
+        k.channel,
+        k.method,
+        k.store_id,
+        k.terminal_id,
+        k.sale_id,
+        view.customer.phone_masked,
+        k.expected_arrival.isoformat() if k.expected_arrival else "",
+        fmt.local(k.succeeded_at, True),
+    )
+
+
+def _export_rows(deps: Deps, actor: Actor, query: RefundQuery, lang: str) -> Iterator[tuple[Any, ...]]:
+    """The filtered refunds page by page (each its own short read), at most ``EXPORT_MAX`` of them."""
+    offset = 0
+    while offset < EXPORT_MAX:
+        views, _total = refunds.list_cases(deps, actor, replace(query, limit=EXPORT_PAGE, offset=offset))
+        for v in views:
+            yield _export_row(v, lang)
+        if len(views) < EXPORT_PAGE:
+            return
+        offset += EXPORT_PAGE
 
 
 @router.get("/reports/export.csv")
@@ -122,77 +164,4 @@ async def export(request: Request) -> Response:
     c = ctx_of(request)
     lang = lang_of(request)
     query, _values = _query(request, Errors(lang))
-    header = [
-        "refund_no",
-        "case_id",
-        "created_at",
-        "status",
-        "status_label",
-        "amount_fen",
-        "amount",
-        "currency",
-        "reason",
-        "channel",
-        "method",
-        "store_id",
-        "terminal_id",
-        "sale_id",
-        "customer_phone_masked",
-        "expected_arrival",
-        "succeeded_at",
-    ]
-
-    async def rows() -> AsyncIterator[str]:
-        buf = io.StringIO()
-        buf.write("\ufeff")  # a byte-order mark, so spreadsheet programs read the Chinese as UTF-8
-        out = csv.writer(buf)
-        out.writerow(header)
-        offset = 0
-        while offset < EXPORT_MAX:
-            page = RefundQuery(
-                status=query.status,
-                store_id=query.store_id,
-                created_from=query.created_from,
-                created_to=query.created_to,
-                limit=EXPORT_PAGE,
-                offset=offset,
-            )
-            views, _total = await c.run(refunds.list_cases, c.deps, actor, page)
-            for v in views:
-                k = v.case
-                out.writerow(
-                    [
-                        _safe_cell(x)
-                        for x in (
-                            k.refund_no,
-                            k.id,
-                            fmt.local(k.created_at, True),
-                            k.status.value,
-                            label("status", k.status, lang),
-                            k.amount_fen,
-                            fmt.yuan_input(k.amount_fen),
-                            k.currency,
-                            k.reason.value,
-                            k.channel,
-                            k.method,
-                            k.store_id,
-                            k.terminal_id,
-                            k.sale_id,
-                            v.customer.phone_masked,
-                            k.expected_arrival.isoformat() if k.expected_arrival else "",
-                            fmt.local(k.succeeded_at, True),
-                        )
-                    ]
-                )
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-            if len(views) < EXPORT_PAGE:
-                break
-            offset += EXPORT_PAGE
-
-    return StreamingResponse(
-        rows(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="refunds.csv"'},
-    )
+    return csv_response(EXPORT_HEADER, _export_rows(c.deps, actor, query, lang), "refunds.csv")
