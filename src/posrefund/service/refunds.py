@@ -114,56 +114,17 @@ def _request(
     deps: Deps, actor: Actor, req: RefundRequest, idem: Idempotency | None, permission: str = "refund.request"
 ) -> RefundCase | Answer:
     actor.require(permission)
-    try:
-        reason = Reason(req.reason)
-    except ValueError:
-        raise Invalid("refund.invalid_reason", reason=req.reason) from None
-    if isinstance(req.amount_fen, bool) or not isinstance(req.amount_fen, int) or req.amount_fen <= 0:
-        raise Invalid("refund.amount_not_positive", amount_fen=req.amount_fen)
-    refuse_card_number(req.note, "note")
+    reason = _checked_input(req)
     customer = protect_customer(deps, req.customer)
     merchant_id = actor.merchant_id or ""
     now = deps.clock.now()
     with deps.uow() as uow:
-        if idem is not None:
-            earlier = uow.idempotency.lookup(idem.scope, idem.key)
-            if earlier is not None:
-                if earlier["request_hash"] != idem.request_hash:
-                    raise Invalid("idempotency.key_reused")
-                return Answer(int(earlier["status_code"]), bytes(earlier["body"]), replayed=True)
-        sale = uow.sales.get_sale(merchant_id, req.sale_id)
-        if sale is None:
-            raise NotFound("sale.not_found")
-        if actor.terminal_id is not None and actor.terminal_id != sale.terminal_id:
-            raise NotFound("sale.not_found")
-        evidence = uow.evidence.evidence_rows(merchant_id, req.evidence_ids)
-        if len(evidence) != len(set(req.evidence_ids)):
-            raise Invalid("evidence.not_found")
+        if idem is not None and (earlier := _replay(uow, idem)) is not None:
+            return earlier
+        sale = _sale_for(uow, actor, merchant_id, req.sale_id)
         policy = policy_of(uow, merchant_id)
-        violations = check_request(
-            policy,
-            sale,
-            req.amount_fen,
-            reason,
-            {str(e["kind"]) for e in evidence},
-            customer.phone_enc is not None,
-            now,
-        )
-        if violations:
-            first = violations[0]
-            raise Invalid(
-                first.code,
-                **first.params,
-                violations=[v.code for v in violations],
-                rules=[{"code": v.code, "params": v.params} for v in violations],  # each rule, explained
-            )
-        if not uow.sales.reserve(sale.id, req.amount_fen, policy.max_partial_refunds):
-            # Lost a race to another request: read what is left now and explain.
-            fresh = uow.sales.get_sale(merchant_id, sale.id)
-            assert fresh is not None
-            if fresh.refund_count >= policy.max_partial_refunds:
-                raise Invalid("policy.partial_limit", max_partial_refunds=policy.max_partial_refunds)
-            raise Invalid("refund.exceeds_refundable", amount_fen=req.amount_fen, refundable_fen=fresh.refundable_fen)
+        _check_policy(uow, policy, sale, req, reason, customer, now)
+        _reserve(uow, policy, sale, merchant_id, req.amount_fen)
         case = RefundCase.open(
             id=deps.ids.new_id("rfd"),
             refund_no=deps.ids.new_refund_no(now),
@@ -192,6 +153,81 @@ def _request(
             answer = Answer(status, body, replayed=False)
         uow.commit()
     return answer or case
+
+
+def _checked_input(req: RefundRequest) -> Reason:
+    """The request's own fields, before anything is read: a known reason, a positive whole amount in fen,
+    and no card number in the note."""
+    try:
+        reason = Reason(req.reason)
+    except ValueError:
+        raise Invalid("refund.invalid_reason", reason=req.reason) from None
+    if isinstance(req.amount_fen, bool) or not isinstance(req.amount_fen, int) or req.amount_fen <= 0:
+        raise Invalid("refund.amount_not_positive", amount_fen=req.amount_fen)
+    refuse_card_number(req.note, "note")
+    return reason
+
+
+def _replay(uow: UnitOfWork, idem: Idempotency) -> Answer | None:
+    """The stored answer of an earlier request with the same key; the same key with another body is refused."""
+    earlier = uow.idempotency.lookup(idem.scope, idem.key)
+    if earlier is None:
+        return None
+    if earlier["request_hash"] != idem.request_hash:
+        raise Invalid("idempotency.key_reused")
+    return Answer(int(earlier["status_code"]), bytes(earlier["body"]), replayed=True)
+
+
+def _sale_for(uow: UnitOfWork, actor: Actor, merchant_id: str, sale_id: str) -> Sale:
+    """The sale to refund; a terminal's token sees only its own terminal's sales (others do not exist for it)."""
+    sale = uow.sales.get_sale(merchant_id, sale_id)
+    if sale is None or (actor.terminal_id is not None and actor.terminal_id != sale.terminal_id):
+        raise NotFound("sale.not_found")
+    return sale
+
+
+def _check_policy(
+    uow: UnitOfWork,
+    policy: RefundPolicy,
+    sale: Sale,
+    req: RefundRequest,
+    reason: Reason,
+    customer: CustomerRecord,
+    now: datetime,
+) -> None:
+    """Refuse a request the merchant's policy does not allow, naming every rule it breaks."""
+    evidence = uow.evidence.evidence_rows(sale.merchant_id, req.evidence_ids)
+    if len(evidence) != len(set(req.evidence_ids)):
+        raise Invalid("evidence.not_found")
+    violations = check_request(
+        policy,
+        sale,
+        req.amount_fen,
+        reason,
+        {str(e["kind"]) for e in evidence},
+        customer.phone_enc is not None,
+        now,
+    )
+    if violations:
+        first = violations[0]
+        raise Invalid(
+            first.code,
+            **first.params,
+            violations=[v.code for v in violations],
+            rules=[{"code": v.code, "params": v.params} for v in violations],  # each rule, explained
+        )
+
+
+def _reserve(uow: UnitOfWork, policy: RefundPolicy, sale: Sale, merchant_id: str, amount_fen: int) -> None:
+    """Reserve the amount on the sale with one conditional update; when another request won the race, read
+    what is left now and explain."""
+    if uow.sales.reserve(sale.id, amount_fen, policy.max_partial_refunds):
+        return
+    fresh = uow.sales.get_sale(merchant_id, sale.id)
+    assert fresh is not None
+    if fresh.refund_count >= policy.max_partial_refunds:
+        raise Invalid("policy.partial_limit", max_partial_refunds=policy.max_partial_refunds)
+    raise Invalid("refund.exceeds_refundable", amount_fen=amount_fen, refundable_fen=fresh.refundable_fen)
 
 
 def _load(uow: UnitOfWork, actor: Actor, case_id: str) -> RefundCase:
