@@ -1,4 +1,5 @@
-"""The shape rules of src/: no module over 400 lines, no function over 60 lines, no import cycle.
+"""The shape rules of src/: no module over 400 lines, no function over 60 lines, no import cycle, and a
+domain that imports the standard library only.
 
 Run by ``make test`` (scripts/test). A rule broken prints each offender and exits 1. An exception is
 listed below with its reason; an exception that no longer applies is reported too, so the list cannot rot.
@@ -111,19 +112,36 @@ def import_cycles() -> list[list[str]]:
     return groups
 
 
+def impure_domain_imports() -> list[str]:
+    """The domain's imports of anything but the standard library and the domain itself: its rules must run
+    and be tested with nothing installed."""
+    graph = grimp.build_graph(PACKAGE, include_external_packages=True)
+    found = []
+    for module in sorted(graph.find_children(f"{PACKAGE}.domain") | {f"{PACKAGE}.domain"}):
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            top = imported.split(".")[0]
+            if imported.startswith(f"{PACKAGE}.domain") or top in sys.stdlib_module_names:
+                continue
+            found.append(f"{module} imports {imported}")
+    return found
+
+
 def main() -> int:
     offences, used = size_offences()
     stale = sorted(set(EXCEPTIONS) - used)
     cycles = import_cycles()
+    impure = impure_domain_imports()
+    for line in impure:
+        sys.stdout.write(f"domain is standard library only: {line}" + "\n")
     for line in offences:
-        print(f"too long: {line}")
+        sys.stdout.write(f"too long: {line}" + "\n")
     for key in stale:
-        print(f"exception no longer needed, remove it from scripts/shape.py: {key}")
+        sys.stdout.write(f"exception no longer needed, remove it from scripts/shape.py: {key}" + "\n")
     for group in cycles:
-        print("import cycle: " + " ⇄ ".join(group))
-    if offences or stale or cycles:
+        sys.stdout.write("import cycle: " + " ⇄ ".join(group) + "\n")
+    if offences or stale or cycles or impure:
         return 1
-    print(f"shape: every module ≤ {MAX_MODULE_LINES} lines, every function ≤ {MAX_FUNCTION_LINES}, no import cycle")
+    sys.stdout.write(f"shape: every module ≤ {MAX_MODULE_LINES} lines, every function ≤ {MAX_FUNCTION_LINES}, no import cycle" + "\n")
     return 0
 
 

@@ -83,27 +83,7 @@ def import_file(
                 "imported_at": now,
             }
         )
-        good = bad = 0
-        first: date | None = None
-        last: date | None = None
-        buf: list[object] = []
-
-        def flush() -> None:
-            nonlocal good, bad, first, last
-            g, b, lo, hi = uow.settlement_files.stage(file_id, merchant_id, buf)
-            good, bad = good + g, bad + b
-            first = lo if first is None or (lo is not None and lo < first) else first
-            last = hi if last is None or (hi is not None and hi > last) else last
-            if progress:
-                progress(len(buf))
-            buf.clear()
-
-        for item in lines:
-            buf.append(item)
-            if len(buf) >= batch:
-                flush()
-        if buf:
-            flush()
+        good, bad, first, last = _stage(uow, file_id, merchant_id, lines, batch, progress)
         uow.settlement_files.finish_file(file_id, good, bad, first, last)
         uow.settlement_files.refresh_statistics()
         record(
@@ -123,6 +103,50 @@ def import_file(
         report = _report(uow, stored, duplicate=False)
         uow.commit()
     return report
+
+
+@dataclass
+class _Staged:
+    """What the batches staged so far add up to: good and bad lines, and the first and last business date."""
+
+    good: int = 0
+    bad: int = 0
+    first: date | None = None
+    last: date | None = None
+
+    def add(self, good: int, bad: int, first: date | None, last: date | None) -> None:
+        self.good, self.bad = self.good + good, self.bad + bad
+        if first is not None and (self.first is None or first < self.first):
+            self.first = first
+        if last is not None and (self.last is None or last > self.last):
+            self.last = last
+
+
+def _stage(
+    uow: UnitOfWork,
+    file_id: str,
+    merchant_id: str,
+    lines: Iterable[object],
+    batch: int,
+    progress: Callable[[int], None] | None,
+) -> tuple[int, int, date | None, date | None]:
+    """Stage the lines ``batch`` at a time, so a file of millions of lines never lives in memory."""
+    staged = _Staged()
+    buf: list[object] = []
+
+    def flush() -> None:
+        staged.add(*uow.settlement_files.stage(file_id, merchant_id, buf))
+        if progress:
+            progress(len(buf))
+        buf.clear()
+
+    for item in lines:
+        buf.append(item)
+        if len(buf) >= batch:
+            flush()
+    if buf:
+        flush()
+    return staged.good, staged.bad, staged.first, staged.last
 
 
 def _report(uow: UnitOfWork, row: dict[str, Any], duplicate: bool) -> ImportReport:

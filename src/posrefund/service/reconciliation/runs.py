@@ -4,7 +4,7 @@ running it again recomputes in SQL and merges by natural key; when nothing chang
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from posrefund.domain.errors import Invalid, NotFound
@@ -17,7 +17,7 @@ from posrefund.domain.reconciliation import (
 )
 from posrefund.domain.roles import Actor
 from posrefund.domain.status import RefundStatus
-from posrefund.ports import RunSpec
+from posrefund.ports import RunSpec, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.reconciliation.imports import source_of
 from posrefund.service.records import record
@@ -47,17 +47,7 @@ def reconcile(
     merchant_id = actor.merchant_id or ""
     now = deps.clock.now()
     with deps.uow() as uow:
-        if file_ids is None:
-            files = uow.settlement_files.files_for(merchant_id, src.value, date_from, date_to)
-        else:
-            files = []
-            for fid in dict.fromkeys(file_ids):
-                row = uow.settlement_files.get_file(merchant_id, fid)
-                if row is None:
-                    raise NotFound("recon.file_not_found")
-                if row["source"] != src.value:
-                    raise Invalid("recon.file_wrong_source", file_id=fid, source=row["source"])
-                files.append(row)
+        files = _files(uow, merchant_id, src.value, date_from, date_to, file_ids)
         if not files:
             raise Invalid("recon.no_files", source=src.value)
         prints = [str(f["fingerprint"]) for f in files]
@@ -65,20 +55,7 @@ def reconcile(
         run = uow.recon_runs.run_by_key(merchant_id, key)
         created = run is None
         if run is None:
-            run = {
-                "id": deps.ids.new_id("rcn"),
-                "merchant_id": merchant_id,
-                "source": src.value,
-                "date_from": date_from,
-                "date_to": date_to,
-                "run_key": key,
-                "file_ids": sorted(str(f["id"]) for f in files),
-                "window_seconds": window_seconds,
-                "totals": {},
-                "created_by": actor.id,
-                "created_at": now,
-                "updated_at": now,
-            }
+            run = _new_run(deps, actor, src.value, (date_from, date_to), key, files, window_seconds, now)
             uow.recon_runs.add_run(run)
         spec = RunSpec(
             run_id=str(run["id"]),
@@ -90,37 +67,106 @@ def reconcile(
             window_seconds=window_seconds,
         )
         changes = uow.recon_runs.reconcile(spec, now)
-        totals: dict[str, Any] = {
-            **uow.recon_runs.line_totals(spec),
-            "matched_sales": changes["matched_sales"],
-            "matched_refunds": changes["matched_refunds"],
-            "discrepancies": {c.value: 0 for c in DiscrepancyClass} | uow.discrepancies.open_counts(spec.run_id),
-        }
-        totals["open_discrepancies"] = sum(totals["discrepancies"].values())
+        totals = _totals(uow, spec, changes)
         changed = created or totals != run["totals"] or any(changes[k] for k in ("inserted", "cleared", "reopened"))
         if changed:
             uow.recon_runs.set_totals(spec.run_id, totals, now)
-            record(
-                uow,
-                actor,
-                merchant_id,
-                "recon.run",
-                now,
-                case_id=spec.run_id,
-                source=src.value,
-                date_from=date_from.isoformat(),
-                date_to=date_to.isoformat(),
-                files=prints,
-                new=changes["inserted"],
-                cleared=changes["cleared"],
-                reopened=changes["reopened"],
-                open=totals["discrepancies"],
-            )
+            _record_run(uow, actor, spec, now, prints, changes, totals)
             uow.commit()
         else:
             uow.rollback()  # the scratch rows are gone either way; nothing of the run's state changed
         run = {**run, "totals": totals}
     return _run_view(run, created=created, changed=changed)
+
+
+def _record_run(
+    uow: UnitOfWork,
+    actor: Actor,
+    spec: RunSpec,
+    now: datetime,
+    prints: list[str],
+    changes: dict[str, int],
+    totals: dict[str, Any],
+) -> None:
+    """The audit event of a run that changed something: the files it read and what it found or cleared."""
+    record(
+        uow,
+        actor,
+        spec.merchant_id,
+        "recon.run",
+        now,
+        case_id=spec.run_id,
+        source=spec.source,
+        date_from=spec.date_from.isoformat(),
+        date_to=spec.date_to.isoformat(),
+        files=prints,
+        new=changes["inserted"],
+        cleared=changes["cleared"],
+        reopened=changes["reopened"],
+        open=totals["discrepancies"],
+    )
+
+
+def _new_run(
+    deps: Deps,
+    actor: Actor,
+    source: str,
+    dates: tuple[date, date],
+    key: str,
+    files: list[dict[str, Any]],
+    window_seconds: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """The row of a run seen for the first time; its totals are filled by the run itself."""
+    return {
+        "id": deps.ids.new_id("rcn"),
+        "merchant_id": actor.merchant_id or "",
+        "source": source,
+        "date_from": dates[0],
+        "date_to": dates[1],
+        "run_key": key,
+        "file_ids": sorted(str(f["id"]) for f in files),
+        "window_seconds": window_seconds,
+        "totals": {},
+        "created_by": actor.id,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _files(
+    uow: UnitOfWork,
+    merchant_id: str,
+    source: str,
+    date_from: date,
+    date_to: date,
+    file_ids: Iterable[str] | None,
+) -> list[dict[str, Any]]:
+    """The run's file set: the files named (each the merchant's own, of this channel), or without names every
+    imported file of the channel with lines in the range."""
+    if file_ids is None:
+        return list(uow.settlement_files.files_for(merchant_id, source, date_from, date_to))
+    files = []
+    for fid in dict.fromkeys(file_ids):
+        row = uow.settlement_files.get_file(merchant_id, fid)
+        if row is None:
+            raise NotFound("recon.file_not_found")
+        if row["source"] != source:
+            raise Invalid("recon.file_wrong_source", file_id=fid, source=row["source"])
+        files.append(row)
+    return files
+
+
+def _totals(uow: UnitOfWork, spec: RunSpec, changes: dict[str, int]) -> dict[str, Any]:
+    """The run's figures as finance reads them: line totals, what matched, open discrepancies per class."""
+    totals: dict[str, Any] = {
+        **uow.recon_runs.line_totals(spec),
+        "matched_sales": changes["matched_sales"],
+        "matched_refunds": changes["matched_refunds"],
+        "discrepancies": {c.value: 0 for c in DiscrepancyClass} | uow.discrepancies.open_counts(spec.run_id),
+    }
+    totals["open_discrepancies"] = sum(totals["discrepancies"].values())
+    return totals
 
 
 def _run_view(run: dict[str, Any], *, created: bool = False, changed: bool = False) -> dict[str, Any]:
