@@ -141,7 +141,8 @@ def main() -> int:
         sys.stdout.write("import cycle: " + " ⇄ ".join(group) + "\n")
     if offences or stale or cycles or impure:
         return 1
-    sys.stdout.write(f"shape: every module ≤ {MAX_MODULE_LINES} lines, every function ≤ {MAX_FUNCTION_LINES}, no import cycle" + "\n")
+    summary = f"every module ≤ {MAX_MODULE_LINES} lines, every function ≤ {MAX_FUNCTION_LINES}, no import cycle"
+    sys.stdout.write(f"shape: {summary}\n")
     return 0
 
 
