@@ -26,7 +26,7 @@ from posrefund.config import Settings, check
 from posrefund.ports import CallbackVerifier, Clock, Ids, PasswordHasher, PaymentChannel
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router, card_method_rule
-from posrefund.service.notifications.sending import NotifyRouter  # notify (issue 5)
+from posrefund.service.notifications.sending import NotifyRouter
 
 
 def local_date_in(tz_name: str) -> Callable[[datetime], date]:
@@ -150,7 +150,7 @@ def load_calendar_overrides(deps: Deps, router: Router) -> None:
         router.overrides.update(uow.calendar.overrides())
 
 
-# --- notify: notification gateways from POSREFUND_NOTIFY_FILE (issue 5) ---
+# --- notification gateways from POSREFUND_NOTIFY_FILE ---
 
 
 def build_notify_router(settings: Settings) -> NotifyRouter:

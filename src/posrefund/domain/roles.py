@@ -52,7 +52,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "refund.confirm_payout": frozenset({R.CASHIER, R.SUPERVISOR, R.ADMIN, R.FINANCE}),
     "calendar.manage": frozenset({R.PROVIDER_ADMIN}),
     "audit.verify": frozenset({R.AUDITOR, R.ADMIN}),
-    # --- notify: notifications, tracking page, follow-up, contact log, disputes (issue 5) ---
+    # --- notify: notifications, tracking page, follow-up, contact log, disputes ---
     "notify.read": MERCHANT_STAFF,
     "notify.configure": frozenset({R.ADMIN}),
     "notify.contact": frozenset({R.CASHIER, R.SUPERVISOR, R.CUSTOMER_SERVICE, R.ADMIN}),
@@ -64,10 +64,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "dispute.manage": frozenset({R.CUSTOMER_SERVICE, R.SUPERVISOR, R.ADMIN}),
     "dispute.decide": frozenset({R.SUPERVISOR, R.ADMIN}),
     "tracking.confirm": frozenset({R.CUSTOMER}),
-    # console (issue 4): follow-up notes on a case, and the read-only reports with CSV export
+    # follow-up notes on a case, and the read-only reports with CSV export
     "case.note": frozenset({R.CUSTOMER_SERVICE, R.SUPERVISOR, R.ADMIN}),
     "report.read": frozenset({R.FINANCE, R.AUDITOR, R.RISK, R.SUPERVISOR, R.ADMIN}),
-    # cnotify (console pages of issue 5): staff hand the customer the tracking link (audited)
+    # staff hand the customer the tracking link (audited)
     "tracking.link": frozenset({R.CUSTOMER_SERVICE, R.SUPERVISOR, R.ADMIN}),
 }
 
@@ -90,7 +90,7 @@ class Actor:
 SYSTEM_ACTOR = Actor(id="system", role=Role.SYSTEM, merchant_id=None, name="posrefund")
 
 
-# ---- recon (issue 6): reconciliation and wrong charges (错收) belong to finance; risk reads and opens cases ----
+# ---- reconciliation and wrong charges (错收) belong to finance; risk reads and opens cases ----
 PERMISSIONS.update(
     {
         "recon.import": frozenset({R.FINANCE, R.ADMIN}),
@@ -103,5 +103,5 @@ PERMISSIONS.update(
 )
 
 
-# ---- crecon (console pages of issue 6): finance and risk attach evidence (receipts, messages) to 错收 cases ----
+# ---- finance and risk attach evidence (receipts, messages) to 错收 cases ----
 PERMISSIONS["evidence.upload"] = PERMISSIONS["evidence.upload"] | {R.FINANCE, R.RISK}

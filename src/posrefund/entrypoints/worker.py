@@ -18,7 +18,7 @@ from posrefund.service import execution
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
 from posrefund.service.notifications import follow_up, sending
-from posrefund.service.notifications.sending import NotifyRouter  # notify (issue 5)
+from posrefund.service.notifications.sending import NotifyRouter
 
 log = structlog.get_logger("posrefund.worker")
 
@@ -39,7 +39,7 @@ def run(
         except Exception:
             log.exception("worker.sweep_failed")  # the next sweep retries; nothing is lost
             due = 0
-        if notify_router is not None:  # notify: tell customers, open follow-ups (issue 5)
+        if notify_router is not None:  # tell customers, open follow-ups
             due += notify_round(deps, notify_router)
         steps += due
         if once:
@@ -71,7 +71,7 @@ def start_in_thread(
     return thread, stop
 
 
-# --- notify (issue 5) ---
+# --- notifications ---
 
 
 def notify_round(deps: Deps, notify_router: NotifyRouter) -> int:

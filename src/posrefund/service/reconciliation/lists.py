@@ -1,4 +1,4 @@
-"""What the console's reconciliation pages list: the merchant's runs and imported files (crecon).
+"""What the console's reconciliation pages list: the merchant's runs and imported files.
 
 Everything else those pages show or change goes through ``service.reconciliation`` and
 ``service.wrong_charges`` as they are; this module only adds the two lists they lack."""

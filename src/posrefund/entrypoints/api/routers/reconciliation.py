@@ -5,11 +5,8 @@ The console page calls these same routes (or the same service functions) for its
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import tempfile
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -47,6 +44,7 @@ from posrefund.entrypoints.api.schemas_recon import (
     WrongChargeUpdateIn,
 )
 from posrefund.entrypoints.api.views import iso, plain, refund_view
+from posrefund.entrypoints.csv_export import csv_response
 from posrefund.service import reconciliation, wrong_charges
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import CustomerInput
@@ -246,19 +244,6 @@ def _cell(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(CSV_COLUMNS)
-    for n, row in enumerate(rows, 1):
-        w.writerow([_cell(row.get(k)) for k in CSV_COLUMNS])
-        if n % 500 == 0:
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()
-
-
 @router.get(
     "/runs/{run_id}/discrepancies.csv",
     summary="A run's discrepancies as CSV",
@@ -278,10 +263,9 @@ async def discrepancies_csv(
     cls: Annotated[str | None, Query(alias="class", max_length=32)] = None,
 ) -> StreamingResponse:
     rows = await c.run(reconciliation.export_discrepancies, c.deps, actor, run_id, cls)
-    return StreamingResponse(
-        _csv(rows),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="reconciliation-{run_id}.csv"'},
+    # The one CSV writer: a cell the settlement file filled cannot become a formula in finance's spreadsheet.
+    return csv_response(
+        CSV_COLUMNS, ([_cell(row.get(k)) for k in CSV_COLUMNS] for row in rows), f"reconciliation-{run_id}.csv"
     )
 
 
