@@ -9,9 +9,9 @@ import pytest
 
 from posrefund.domain.errors import Invalid
 from posrefund.domain.policy import EvidenceKind, Reason
+from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import MERCHANT_STAFF
 from posrefund.domain.sale import Channel
-from posrefund.domain.status import RefundStatus
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.texts import EN, LABELS
 from posrefund.entrypoints.console.web import ENVS, MENU

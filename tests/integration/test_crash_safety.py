@@ -19,7 +19,7 @@ from sqlalchemy import text, update
 from posrefund.adapters.db import tables
 from posrefund.bootstrap import engine_of
 from posrefund.config import Settings
-from posrefund.domain.status import RefundStatus
+from posrefund.domain.refund import RefundStatus
 from posrefund.ports import RefundQuery
 from posrefund.service import refunds, sales
 from posrefund.service.deps import Deps

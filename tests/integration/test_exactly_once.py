@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 
 from posrefund.demo import channels
-from posrefund.domain.status import RefundStatus
+from posrefund.domain.refund import RefundStatus
 from posrefund.entrypoints.api.app import create_app
 from posrefund.ports import RefundQuery
 from posrefund.service import execution, refunds, sales

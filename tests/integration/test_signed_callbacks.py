@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier
 from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier
 from posrefund.demo import channels as demo_channels
-from posrefund.domain.status import RefundStatus
+from posrefund.domain.refund import RefundStatus
 from posrefund.entrypoints.api.app import create_app
 from posrefund.ports import CallbackVerifier
 from posrefund.service import execution, refunds

@@ -16,8 +16,8 @@ from posrefund.adapters.settlement import file_fingerprint, parse_card_settlemen
 from posrefund.demo.settlement import Faults, from_ledger
 from posrefund.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from posrefund.domain.reconciliation import FeeRate
+from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.domain.status import RefundStatus
 from posrefund.service import audit, evidence, execution, reconciliation, refunds, sales, wrong_charges
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router

@@ -9,7 +9,7 @@ import pytest
 from posrefund.adapters.calendar_cn import ChineseCalendar
 from posrefund.domain.channel import ChannelAnswer, Outcome
 from posrefund.domain.errors import Conflict, Forbidden, Invalid
-from posrefund.domain.status import RefundStatus
+from posrefund.domain.refund import RefundStatus
 from posrefund.service import execution, refunds, sales
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from posrefund.adapters.db import tables
 from posrefund.bootstrap import engine_of
 from posrefund.domain.errors import DomainError, Forbidden, Invalid, NotFound
-from posrefund.domain.status import RefundStatus
+from posrefund.domain.refund import RefundStatus
 from posrefund.service import policies, refunds, sales
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import CustomerInput, RefundRequest

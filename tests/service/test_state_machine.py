@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from posrefund.domain.errors import DomainError
+from posrefund.domain.refund import TERMINAL, RefundStatus
 from posrefund.domain.roles import Actor, Role
-from posrefund.domain.status import TERMINAL, RefundStatus
 from posrefund.service import admin, policies, refunds, sales
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest

@@ -18,10 +18,9 @@ from posrefund.domain.pii import (
     validate_payer_masked,
 )
 from posrefund.domain.policy import Reason, RefundPolicy, check_request
-from posrefund.domain.refund import RefundCase
+from posrefund.domain.refund import TERMINAL, TRANSITIONS, RefundCase, RefundStatus, check_transition
 from posrefund.domain.roles import Actor, Role
 from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
-from posrefund.domain.status import TERMINAL, TRANSITIONS, RefundStatus, check_transition
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 CASHIER = Actor("u1", Role.CASHIER, "m1")

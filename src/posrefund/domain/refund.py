@@ -1,9 +1,14 @@
-"""The refund case (退款单) aggregate: intent methods guard the state machine and record events."""
+"""The refund case (退款单): its states, the one table of allowed transitions, and the aggregate whose intent
+methods guard that state machine and record events.
+
+Nothing else in the code base decides whether a status may change: the aggregate asks
+:func:`check_transition`, which raises ``state.invalid_transition``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from posrefund.domain.channel import ChannelAnswer, Outcome
@@ -12,9 +17,47 @@ from posrefund.domain.events import CaseEvent
 from posrefund.domain.policy import Reason, RefundPolicy
 from posrefund.domain.review import approvals_needed, auto_approvable, check_reviewer
 from posrefund.domain.roles import REVIEWERS, SYSTEM_ACTOR, Actor
-from posrefund.domain.status import RELEASED, TERMINAL, TRANSITIONS, RefundStatus, check_transition
+
+
+class RefundStatus(StrEnum):
+    REQUESTED = "requested"
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CLOSED = "closed"
+    ABNORMAL = "abnormal"
+
 
 S = RefundStatus
+
+TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
+    S.REQUESTED: frozenset({S.PENDING_REVIEW, S.APPROVED, S.REJECTED, S.CANCELLED}),
+    S.PENDING_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CANCELLED}),
+    S.APPROVED: frozenset({S.PROCESSING, S.CANCELLED}),
+    S.PROCESSING: frozenset({S.SUCCEEDED, S.FAILED, S.CLOSED, S.ABNORMAL}),
+    S.FAILED: frozenset({S.PROCESSING, S.CLOSED, S.ABNORMAL}),
+    S.ABNORMAL: frozenset({S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CLOSED}),
+    S.REJECTED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.SUCCEEDED: frozenset(),
+    S.CLOSED: frozenset(),
+}
+
+TERMINAL: frozenset[RefundStatus] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
+
+# States whose amount no longer holds a reservation on the sale.
+RELEASED: frozenset[RefundStatus] = frozenset({S.REJECTED, S.CANCELLED, S.CLOSED})
+
+
+def check_transition(current: RefundStatus, target: RefundStatus) -> None:
+    if target not in TRANSITIONS[current]:
+        raise IllegalTransition("state.invalid_transition", current.value, target.value)
+
+
 _TARGET: dict[Outcome, RefundStatus] = {
     Outcome.SUCCEEDED: S.SUCCEEDED,
     Outcome.DECLINED: S.FAILED,

@@ -23,10 +23,9 @@ from posrefund.domain.calendar import expected_arrival
 from posrefund.domain.card_method import choose_card_method
 from posrefund.domain.channel import ChannelAnswer, Method, OriginalSale, Outcome, RefundOrder
 from posrefund.domain.errors import Invalid, NotFound
-from posrefund.domain.refund import RefundCase
+from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale, SettlementStatus
-from posrefund.domain.status import RefundStatus
 from posrefund.ports import CallbackVerifier, ConcurrentUpdate, PaymentChannel
 from posrefund.service.deps import Deps
 from posrefund.service.records import flush_case_events

@@ -22,10 +22,9 @@ from posrefund.domain.pii import (
     validate_id_no,
 )
 from posrefund.domain.policy import Reason, RefundPolicy, check_request
-from posrefund.domain.refund import RefundCase
+from posrefund.domain.refund import RELEASED, RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
-from posrefund.domain.status import RELEASED, RefundStatus
 from posrefund.ports import CustomerRecord, RefundQuery, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.records import flush_case_events, record

@@ -12,9 +12,8 @@ from posrefund.domain.errors import Conflict, Invalid, NotFound
 from posrefund.domain.events import CaseEvent
 from posrefund.domain.notification import NotifyEvent
 from posrefund.domain.pii import refuse_card_number
-from posrefund.domain.refund import RefundCase
+from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import SYSTEM_ACTOR, Actor
-from posrefund.domain.status import RefundStatus
 from posrefund.ports import UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.notifications import sending

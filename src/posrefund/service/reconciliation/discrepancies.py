@@ -12,9 +12,8 @@ from posrefund.domain.pii import refuse_card_number
 from posrefund.domain.reconciliation import (
     DiscrepancyClass,
 )
-from posrefund.domain.refund import RefundCase
+from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.domain.status import RefundStatus
 from posrefund.ports import UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.records import record

@@ -6,9 +6,9 @@ from posrefund.domain.errors import Invalid
 from posrefund.domain.reconciliation import (
     FeeRate,
 )
+from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Channel
-from posrefund.domain.status import RefundStatus
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 

@@ -13,8 +13,8 @@ from posrefund.domain.pii import refuse_card_number
 from posrefund.domain.reconciliation import (
     Source,
 )
+from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.domain.status import RefundStatus
 from posrefund.ports import UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.records import record

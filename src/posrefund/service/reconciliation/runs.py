@@ -15,8 +15,8 @@ from posrefund.domain.reconciliation import (
     check_range,
     run_key,
 )
+from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.domain.status import RefundStatus
 from posrefund.ports import RunSpec, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.reconciliation.imports import source_of

@@ -14,8 +14,7 @@ from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
 from posrefund.adapters.db.repositories.rows import Repository, columns_of, dataclass_columns, equal_where_given
 from posrefund.domain.policy import Reason
-from posrefund.domain.refund import RefundCase
-from posrefund.domain.status import RefundStatus
+from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.ports import ConcurrentUpdate, CustomerRecord, RefundQuery
 
 # Built once and run on the driver's cursor: the refund hot path (see sales.py and prebuilt.py).

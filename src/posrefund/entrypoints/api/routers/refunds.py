@@ -12,10 +12,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
 from posrefund.domain.errors import DomainError, Invalid
-from posrefund.domain.refund import RefundCase
+from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
-from posrefund.domain.status import RefundStatus
 from posrefund.entrypoints.api.context import AppContext, Ctx, CurrentActor, current_actor
 from posrefund.entrypoints.api.json_body import json_body, openapi_body
 from posrefund.entrypoints.api.paging import Paging, paging

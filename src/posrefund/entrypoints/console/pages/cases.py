@@ -8,9 +8,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from posrefund.domain.errors import Invalid
+from posrefund.domain.refund import TERMINAL
 from posrefund.domain.review import check_reviewer
 from posrefund.domain.roles import Actor
-from posrefund.domain.status import TERMINAL
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, may, render, submit

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from posrefund.domain.errors import Invalid
+from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.domain.status import RefundStatus
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.texts import label
