@@ -292,7 +292,7 @@ def test_reports_filter_and_export_csv(as_user: Any, world: World, deps: Any) ->
     csv = fin.get("/console/reports/export.csv", params={"status": "pending_review"})
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     lines = csv.content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("refund_no,case_id") and len(lines) == 2 and "3000.00" in lines[1]
+    assert lines[0].startswith("退款单号,退款案件编号") and len(lines) == 2 and "3000.00" in lines[1]
     assert "139****5678" in lines[1] and "13912345678" not in csv.text
     bad = fin.get("/console/reports", params={"from": "2026-13-40", "status": "nope"})
     assert bad.status_code == 200 and field_error(bad.text, "from") and field_error(bad.text, "status")

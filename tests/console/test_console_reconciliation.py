@@ -209,13 +209,13 @@ def test_run_page_totals_chart_list_by_class_pages_and_csv(
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
     assert export.text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(export.text.lstrip("\ufeff"))))
-    assert sorted(r["class"] for r in rows) == [
+    assert sorted(r["差错类别代码"] for r in rows) == [
         "duplicate_charge",
         "missing_here",
         "missing_here",
     ]
-    dup = next(r for r in rows if r["class"] == "duplicate_charge")
-    assert (dup["sale_id"], dup["theirs_fen"], dup["theirs"], dup["class_label"]) == (
+    dup = next(r for r in rows if r["差错类别代码"] == "duplicate_charge")
+    assert (dup["销售单号"], dup["对方金额（分）"], dup["对方金额（元）"], dup["差错类别"]) == (
         twin.id,
         "5000",
         "50.00",

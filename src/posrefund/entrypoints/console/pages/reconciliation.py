@@ -25,14 +25,14 @@ from posrefund.domain.reconciliation import (
     Source,
     check_range,
 )
-from posrefund.entrypoints.api.routers.reconciliation import MAX_UPLOAD
+from posrefund.entrypoints.api.routers.reconciliation import CSV_COLUMNS, MAX_UPLOAD
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.charts import bars
 from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.jobs import Job, Jobs
 from posrefund.entrypoints.console.texts import label
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render
-from posrefund.entrypoints.csv_export import csv_response
+from posrefund.entrypoints.csv_export import csv_response, titled
 from posrefund.service import reconciliation
 from posrefund.service.reconciliation import lists
 
@@ -278,30 +278,19 @@ def _title(lang: str) -> str:
     return "Open discrepancies by class" if lang == "en" else "各类差错笔数"
 
 
-CSV_HEADER = [
-    "discrepancy_id",
-    "class",
-    "class_label",
-    "line_no",
-    "kind",
-    "occurred_at",
-    "terminal_no",
-    "voucher_no",
-    "rrn",
-    "merchant_order_no",
-    "merchant_refund_no",
-    "payer_masked",
-    "sale_id",
-    "refund_id",
-    "ours_fen",
-    "ours",
-    "theirs_fen",
-    "theirs",
-    "ours_status",
-    "theirs_status",
-    "resolution",
-    "wrong_charge_id",
-]
+def _console_columns(api_columns: list[str]) -> list[str]:
+    """The API's discrepancy columns, with the class's label and each amount in yuan next to its code
+    and fen, for people reading the export in a spreadsheet."""
+    extra = {"class": "class_label", "ours_fen": "ours", "theirs_fen": "theirs"}
+    out: list[str] = []
+    for col in api_columns:
+        out.append("discrepancy_id" if col == "id" else col)
+        if col in extra:
+            out.append(extra[col])
+    return out
+
+
+CSV_HEADER = _console_columns(CSV_COLUMNS)
 
 
 def _csv_row(d: dict[str, Any], lang: str) -> list[Any]:
@@ -342,4 +331,4 @@ async def export(request: Request, run_id: str) -> Response:
     found = await c.run(reconciliation.export_discrepancies, c.deps, actor, run_id, cls or None)
 
     name = f"reconciliation-{run_id}{'-' + cls if cls else ''}.csv"
-    return csv_response(CSV_HEADER, (_csv_row(d, lang) for d in found), name)
+    return csv_response(titled(CSV_HEADER, lang), (_csv_row(d, lang) for d in found), name)

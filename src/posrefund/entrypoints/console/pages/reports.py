@@ -16,7 +16,7 @@ from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.texts import label
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render
-from posrefund.entrypoints.csv_export import csv_response
+from posrefund.entrypoints.csv_export import csv_response, titled
 from posrefund.ports import RefundQuery
 from posrefund.service import admin, refunds
 from posrefund.service.deps import Deps
@@ -164,4 +164,4 @@ async def export(request: Request) -> Response:
     c = ctx_of(request)
     lang = lang_of(request)
     query, _values = _query(request, Errors(lang))
-    return csv_response(EXPORT_HEADER, _export_rows(c.deps, actor, query, lang), "refunds.csv")
+    return csv_response(titled(EXPORT_HEADER, lang), _export_rows(c.deps, actor, query, lang), "refunds.csv")
