@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -74,6 +75,24 @@ async def _case_page(request: Request, case_id: str, status: int = 200, **extra:
     )
 
 
+async def _act_on_case(
+    request: Request,
+    case_id: str,
+    step: Callable[[], Awaitable[None]],
+    fields: dict[str, str],
+    **typed: Any,
+) -> Response:
+    """Run one action on a case, then back to the case; a refused form shows the case page again with each
+    error next to its field and what the operator typed still in place."""
+    return await submit(
+        request,
+        step,
+        lambda errors: _case_page(request, case_id, 422, errors=errors, **typed),
+        f"{PREFIX}/cases/{case_id[:64]}",
+        fields,
+    )
+
+
 @router.get("/cases/{case_id}")
 async def case_page(request: Request, case_id: str) -> Response:
     return await _case_page(request, case_id)
@@ -116,13 +135,8 @@ async def review(request: Request, case_id: str) -> Response:
         else:
             raise Invalid("console.invalid_choice", field="decision")
 
-    return await submit(
-        request,
-        step,
-        lambda errors: _case_page(request, case_id, 422, errors=errors, reason=reason),
-        f"{PREFIX}/cases/{case_id[:64]}",
-        {"review.reason_required": "reason", "review.reason_too_long": "reason"},
-    )
+    fields = {"review.reason_required": "reason", "review.reason_too_long": "reason"}
+    return await _act_on_case(request, case_id, step, fields, reason=reason)
 
 
 @router.post("/cases/{case_id}/reveal")
@@ -158,13 +172,7 @@ async def note_contact(request: Request, case_id: str) -> Response:
             escalate=form.get("escalate") == "1",
         )
 
-    return await submit(
-        request,
-        step,
-        lambda errors: _case_page(request, case_id, 422, errors=errors),
-        f"{PREFIX}/cases/{case_id[:64]}",
-        {"followup.invalid_channel": "channel"},
-    )
+    return await _act_on_case(request, case_id, step, {"followup.invalid_channel": "channel"})
 
 
 @router.get("/evidence/{evidence_id}")
