@@ -195,21 +195,30 @@ def _document(form: Any, errors: Errors) -> dict[str, Any]:
     return doc
 
 
+def _policy_page(
+    request: Request, form: dict[str, Any], status: int = 200, *, saved: bool = False, errors: Errors | None = None
+) -> Response:
+    """The policy form, whether showing the saved policy or a refused edit with what was typed."""
+    return render(
+        request,
+        "admin_policy.html",
+        status,
+        form=form,
+        reasons=list(Reason),
+        kinds=list(EvidenceKind),
+        channels=WINDOW_CHANNELS,
+        saved=saved,
+        errors=errors,
+    )
+
+
 @router.get("/policy")
 async def policy_page(request: Request) -> Response:
     actor = actor_of(request)
     actor.require("policy.write")
     c = ctx_of(request)
     policy = await c.run(policies.get_policy, c.deps, actor)
-    return render(
-        request,
-        "admin_policy.html",
-        form=policy_form(policy),
-        reasons=list(Reason),
-        kinds=list(EvidenceKind),
-        channels=WINDOW_CHANNELS,
-        saved=bool(request.query_params.get("saved")),
-    )
+    return _policy_page(request, policy_form(policy), saved=bool(request.query_params.get("saved")))
 
 
 @router.post("/policy")
@@ -230,15 +239,5 @@ async def save_policy(request: Request) -> Response:
         shown.update({f"window_{ch}": str(form.get(f"window_{ch}") or "")[:12] for ch in WINDOW_CHANNELS})
         values: dict[str, Any] = dict(shown)
         values["evidence"] = {str(x) for x in form.getlist("evidence")}
-        return render(
-            request,
-            "admin_policy.html",
-            422,
-            form=values,
-            reasons=list(Reason),
-            kinds=list(EvidenceKind),
-            channels=WINDOW_CHANNELS,
-            saved=False,
-            errors=errors,
-        )
+        return _policy_page(request, values, 422, errors=errors)
     return RedirectResponse(f"{PREFIX}/admin/policy?saved=1", status_code=303)
