@@ -115,6 +115,13 @@ def actor_of(request: Request) -> Actor:
     return session.actor()
 
 
+def allowed(request: Request, action: str) -> tuple[Actor, AppContext]:
+    """The signed-in operator, refused before any work unless their role may do ``action``, and the app."""
+    actor = actor_of(request)
+    actor.require(action)
+    return actor, ctx_of(request)
+
+
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
     lang = lang_of(request)
     session = session_of(request)

@@ -14,7 +14,7 @@ from posrefund.domain.roles import MERCHANT_STAFF
 from posrefund.domain.sale import Channel
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render, submit
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, allowed, ctx_of, lang_of, render, submit
 from posrefund.service import admin, policies
 
 router = APIRouter(prefix=PREFIX + "/admin", route_class=ConsoleRoute, include_in_schema=False)
@@ -72,9 +72,7 @@ async def stores_page(request: Request) -> Response:
 async def stores(
     request: Request, errors: Errors | None = None, form: dict[str, str] | None = None, status: int = 200
 ) -> Response:
-    actor = actor_of(request)
-    actor.require("store.manage")
-    c = ctx_of(request)
+    actor, c = allowed(request, "store.manage")
     rows = await c.run(admin.list_stores, c.deps, actor)
     return render(
         request, "admin_stores.html", status, rows=rows, form=form or {"name": "", "address": ""}, errors=errors
@@ -94,9 +92,7 @@ async def terminals_page(request: Request) -> Response:
 async def terminals(
     request: Request, errors: Errors | None = None, form: dict[str, str] | None = None, status: int = 200
 ) -> Response:
-    actor = actor_of(request)
-    actor.require("terminal.manage")
-    c = ctx_of(request)
+    actor, c = allowed(request, "terminal.manage")
     rows = await c.run(admin.list_terminals, c.deps, actor)
     store_rows = await c.run(admin.list_stores, c.deps, actor)
     return render(
@@ -129,9 +125,7 @@ async def users_page(request: Request) -> Response:
 async def users(
     request: Request, errors: Errors | None = None, form: dict[str, str] | None = None, status: int = 200
 ) -> Response:
-    actor = actor_of(request)
-    actor.require("user.manage")
-    c = ctx_of(request)
+    actor, c = allowed(request, "user.manage")
     rows = await c.run(admin.list_users, c.deps, actor)
     return render(
         request,
@@ -214,18 +208,14 @@ def _policy_page(
 
 @router.get("/policy")
 async def policy_page(request: Request) -> Response:
-    actor = actor_of(request)
-    actor.require("policy.write")
-    c = ctx_of(request)
+    actor, c = allowed(request, "policy.write")
     policy = await c.run(policies.get_policy, c.deps, actor)
     return _policy_page(request, policy_form(policy), saved=bool(request.query_params.get("saved")))
 
 
 @router.post("/policy")
 async def save_policy(request: Request) -> Response:
-    actor = actor_of(request)
-    actor.require("policy.write")
-    c = ctx_of(request)
+    actor, c = allowed(request, "policy.write")
     form = await request.form()
     errors = Errors(lang_of(request))
     doc = _document(form, errors)

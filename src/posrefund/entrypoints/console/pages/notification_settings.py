@@ -12,7 +12,7 @@ from posrefund.domain.errors import DomainError, Invalid, NotFound
 from posrefund.domain.notification import LANGUAGES, TEMPLATE_VARIABLES, NotifyEvent
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, allowed, ctx_of, lang_of, render
 from posrefund.service.notifications import settings
 from posrefund.service.notifications import templates as notification_templates
 
@@ -23,9 +23,7 @@ GATEWAY_FIELDS = ("url", "payload")
 
 @router.get("/admin/notify")
 async def templates(request: Request) -> Response:
-    actor = actor_of(request)
-    actor.require("notify.configure")
-    c = ctx_of(request)
+    actor, c = allowed(request, "notify.configure")
     items = await c.run(settings.list_templates, c.deps, actor)
     saved = bool(request.query_params.get("saved"))
     return render(request, "notify_admin_templates.html", items=items, saved=saved)
@@ -38,9 +36,7 @@ def _template_key(event: str, language: str) -> tuple[str, str]:
 
 
 async def _template_page(request: Request, event: str, language: str, status: int = 200, **extra: Any) -> Response:
-    actor = actor_of(request)
-    actor.require("notify.configure")
-    c = ctx_of(request)
+    actor, c = allowed(request, "notify.configure")
     event, language = _template_key(event, language)
     items = await c.run(settings.list_templates, c.deps, actor)
     current = next(i for i in items if i["event"] == event and i["language"] == language)
@@ -65,9 +61,7 @@ async def template_page(request: Request, event: str, language: str) -> Response
 async def save_template(request: Request, event: str, language: str) -> Response:
     """``do=preview`` renders with the sample values (validated as a save would be) and stores nothing;
     ``do=save`` stores it; ``do=reset`` goes back to the default text."""
-    actor = actor_of(request)
-    actor.require("notify.configure")
-    c = ctx_of(request)
+    actor, c = allowed(request, "notify.configure")
     event, language = _template_key(event, language)
     form = await request.form()
     subject = str(form.get("subject") or "")

@@ -31,7 +31,7 @@ from posrefund.entrypoints.console.charts import bars
 from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.jobs import Job, Jobs
 from posrefund.entrypoints.console.texts import label
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, allowed, ctx_of, lang_of, render
 from posrefund.entrypoints.csv_export import csv_response, titled
 from posrefund.service import reconciliation
 from posrefund.service.reconciliation import lists
@@ -62,9 +62,7 @@ def _page_no(text: str, errors: Errors) -> int:
 
 # ---- home: import, run, the runs ---------------------------------------------------------------------------
 async def _home(request: Request, status: int = 200, **extra: Any) -> Response:
-    actor = actor_of(request)
-    actor.require("recon.read")
-    c = ctx_of(request)
+    actor, c = allowed(request, "recon.read")
     errors: Errors = extra.pop("errors", None) or Errors(lang_of(request))
     page = _page_no(request.query_params.get("page", ""), errors)
     runs, total = await c.run(lists.list_runs, c.deps, actor, RUNS_PAGE, (page - 1) * RUNS_PAGE)
@@ -126,9 +124,7 @@ async def _save_upload(upload: UploadFile, path: Path) -> int:
 @router.post("/import")
 async def start_import(request: Request) -> Response:
     """Save the upload, then import it on a worker thread; the page follows the job's progress."""
-    actor = actor_of(request)
-    actor.require("recon.import")
-    c = ctx_of(request)
+    actor, c = allowed(request, "recon.import")
     form = await request.form()
     source = str(form.get("source") or "")
     upload = form.get("file")
@@ -167,9 +163,7 @@ async def start_import(request: Request) -> Response:
 
 @router.post("/run")
 async def start_run(request: Request) -> Response:
-    actor = actor_of(request)
-    actor.require("recon.run")
-    c = ctx_of(request)
+    actor, c = allowed(request, "recon.run")
     form = await request.form()
     text = {k: str(form.get(k) or "")[:40] for k in ("source", "date_from", "date_to", "window_minutes")}
     errors = Errors(lang_of(request))

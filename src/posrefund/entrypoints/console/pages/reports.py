@@ -15,7 +15,7 @@ from posrefund.domain.roles import Actor
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.texts import label
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, allowed, ctx_of, lang_of, render
 from posrefund.entrypoints.csv_export import csv_response, titled
 from posrefund.ports import RefundQuery
 from posrefund.service import admin, refunds
@@ -77,9 +77,7 @@ def _query(request: Request, errors: Errors) -> tuple[RefundQuery, dict[str, str
 
 @router.get("/reports")
 async def reports(request: Request) -> Response:
-    actor = actor_of(request)
-    actor.require("report.read")
-    c = ctx_of(request)
+    actor, c = allowed(request, "report.read")
     errors = Errors(lang_of(request))
     query, values = _query(request, errors)
     views, total = await c.run(refunds.list_cases, c.deps, actor, query)
@@ -159,9 +157,7 @@ def _export_rows(deps: Deps, actor: Actor, query: RefundQuery, lang: str) -> Ite
 
 @router.get("/reports/export.csv")
 async def export(request: Request) -> Response:
-    actor = actor_of(request)
-    actor.require("report.read")
-    c = ctx_of(request)
+    actor, c = allowed(request, "report.read")
     lang = lang_of(request)
     query, _values = _query(request, Errors(lang))
     return csv_response(titled(EXPORT_HEADER, lang), _export_rows(c.deps, actor, query, lang), "refunds.csv")

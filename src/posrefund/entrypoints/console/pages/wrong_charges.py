@@ -21,7 +21,7 @@ from posrefund.domain.sale import Sale
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.pages.reconciliation import choice
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render, submit
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, allowed, ctx_of, lang_of, render, submit
 from posrefund.i18n import message
 from posrefund.service import evidence, reconciliation, refunds, sales, wrong_charges
 from posrefund.service.refunds import CustomerInput
@@ -92,9 +92,7 @@ async def discrepancy_page(request: Request, discrepancy_id: str) -> Response:
 @router.post("/discrepancies/{discrepancy_id}/recover")
 async def recover(request: Request, discrepancy_id: str) -> Response:
     """A refund the channel paid but we did not record becomes a case of ours, with the stated reason."""
-    actor = actor_of(request)
-    actor.require("recon.correct")
-    c = ctx_of(request)
+    actor, c = allowed(request, "recon.correct")
     form = await request.form()
     reason = str(form.get("reason") or "")
     errors = Errors(lang_of(request))
@@ -136,9 +134,9 @@ def _analysis_form(form: Any, lang: str) -> tuple[dict[str, str], Errors]:
     """A wrong-charge case's cause, responsible party and analysis, each checked, errors beside the field."""
     text = {k: str(form.get(k) or "") for k in ("cause", "responsible", "analysis")}
     errors = Errors(lang)
-    for name, allowed in (("cause", [x.value for x in Cause]), ("responsible", [x.value for x in Responsible])):
+    for name, options in (("cause", [x.value for x in Cause]), ("responsible", [x.value for x in Responsible])):
         with errors.catch():
-            choice(text[name], allowed, name)
+            choice(text[name], options, name)
     with errors.catch():
         fmt.bounded(text["analysis"], "analysis", wrong_charges.MAX_TEXT)
     return text, errors
@@ -146,9 +144,7 @@ def _analysis_form(form: Any, lang: str) -> tuple[dict[str, str], Errors]:
 
 @router.post("/discrepancies/{discrepancy_id}/wrong-charge")
 async def open_wrong_charge(request: Request, discrepancy_id: str) -> Response:
-    actor = actor_of(request)
-    actor.require("recon.case")
-    c = ctx_of(request)
+    actor, c = allowed(request, "recon.case")
     form = await request.form()
     text, errors = _analysis_form(form, lang_of(request))
     # the discrepancy must be ours before any file is stored for it
@@ -217,9 +213,7 @@ async def wrong_charge_page(request: Request, wc_id: str) -> Response:
 
 @router.post("/wrong-charges/{wc_id}/update")
 async def update_wrong_charge(request: Request, wc_id: str) -> Response:
-    actor = actor_of(request)
-    actor.require("recon.case")
-    c = ctx_of(request)
+    actor, c = allowed(request, "recon.case")
     await c.run(wrong_charges.get_case, c.deps, actor, wc_id[:64])  # ours, before any file is stored
     form = await request.form()
     text, errors = _analysis_form(form, lang_of(request))
@@ -245,9 +239,7 @@ async def update_wrong_charge(request: Request, wc_id: str) -> Response:
 
 @router.post("/wrong-charges/{wc_id}/contact")
 async def contact(request: Request, wc_id: str) -> Response:
-    actor = actor_of(request)
-    actor.require("recon.case")
-    c = ctx_of(request)
+    actor, c = allowed(request, "recon.case")
     form = await request.form()
     text = {k: str(form.get(k) or "") for k in ("contact_method", "contact_note")}
 
@@ -297,9 +289,7 @@ def _refused_correction(err: DomainError, errors: Errors) -> None:
 
 @router.post("/wrong-charges/{wc_id}/correction")
 async def correction(request: Request, wc_id: str) -> Response:
-    actor = actor_of(request)
-    actor.require("recon.correct")
-    c = ctx_of(request)
+    actor, c = allowed(request, "recon.correct")
     form = await request.form()
     text = {k: str(form.get(k) or "") for k in ("amount", "phone", "name", "note")}
     errors = Errors(lang_of(request))
