@@ -299,6 +299,10 @@ def test_reports_filter_and_export_csv(as_user: Any, world: World, deps: Any) ->
     assert as_user("a.cashier").get("/console/reports").status_code == 403
     auditor = as_user("a.auditor")
     assert auditor.get("/console/reports/export.csv").status_code == 200
+    auditor.client.cookies.set("prc_lang", "en", path="/console")
+    english = auditor.get("/console/reports/export.csv").content.decode("utf-8-sig")
+    assert english.startswith("Refund no.,Case ID,")
+    auditor.client.cookies.set("prc_lang", "zh", path="/console")
     timeline = auditor.get(f"/console/cases/{pending}").text  # the audit timeline of any case, read-only
     assert "发起退款申请" in timeline and "转人工审核" in timeline and 'value="approve"' not in timeline
 
