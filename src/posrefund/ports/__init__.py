@@ -21,6 +21,7 @@ from posrefund.ports.reconciliation import (
     RunSpec,
     SettlementFileRepo,
     WrongChargeRepo,
+    WrongChargeRow,
 )
 from posrefund.ports.records import AuditRepo, CalendarRepo, CallbackRepo, IdempotencyRepo, IdempotencyRow, Outbox
 from posrefund.ports.refunds import (
@@ -81,4 +82,5 @@ __all__ = [
     "UserRepo",
     "UserRow",
     "WrongChargeRepo",
+    "WrongChargeRow",
 ]

@@ -48,6 +48,36 @@ DiscrepancyRow = TypedDict(
 """A discrepancy of a run: 0 and "" stand for the line, sale or refund it does not have."""
 
 
+# "class" is a keyword, hence the functional form.
+WrongChargeRow = TypedDict(
+    "WrongChargeRow",
+    {
+        "id": str,
+        "merchant_id": str,
+        "discrepancy_id": int,
+        "run_id": str,
+        "class": str,
+        "sale_id": str | None,
+        "line_id": int | None,
+        "evidence_ids": list[str],
+        "cause": str,
+        "responsible": str,
+        "analysis": str,
+        "contact_method": str,
+        "contact_note": str,
+        "contacted_at": datetime | None,
+        "status": str,
+        "correction_refund_id": str,
+        "created_by": str,
+        "created_at": datetime,
+        "updated_at": datetime,
+        "version": int,
+    },
+)
+"""A wrong-charge case as stored, its evidence ids decoded from JSON; "" stands for no contact method or
+correction refund yet."""
+
+
 class SettlementFileRepo(Protocol):
     def file_by_fingerprint(self, merchant_id: str, fingerprint: str) -> dict[str, Any] | None: ...
     def get_file(self, merchant_id: str, file_id: str) -> dict[str, Any] | None: ...
@@ -94,9 +124,9 @@ class DiscrepancyRepo(Protocol):
 
 
 class WrongChargeRepo(Protocol):
-    def add_wrong_charge(self, row: dict[str, Any]) -> None: ...
-    def get_wrong_charge(self, merchant_id: str, wc_id: str) -> dict[str, Any] | None: ...
-    def save_wrong_charge(self, row: dict[str, Any]) -> bool: ...
+    def add_wrong_charge(self, row: WrongChargeRow) -> None: ...
+    def get_wrong_charge(self, merchant_id: str, wc_id: str) -> WrongChargeRow | None: ...
+    def save_wrong_charge(self, row: WrongChargeRow) -> bool: ...
 
 
 class LedgerRepo(Protocol):
