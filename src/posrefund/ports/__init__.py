@@ -6,6 +6,7 @@ from posrefund.ports.merchants import ApiKeyRow, MerchantRepo, PolicyRepo, Store
 from posrefund.ports.notifications import (
     ContactRepo,
     DisputeRepo,
+    DisputeRow,
     FollowUpRepo,
     GatewayRow,
     NotificationRepo,
@@ -50,6 +51,7 @@ __all__ = [
     "DiscrepancyRepo",
     "DiscrepancyRow",
     "DisputeRepo",
+    "DisputeRow",
     "EvidenceRepo",
     "EvidenceStore",
     "FeeRateRepo",

@@ -30,6 +30,27 @@ class GatewayRow(TypedDict):
     updated_at: datetime
 
 
+class DisputeRow(TypedDict):
+    """A dispute as stored: its evidence ids are a JSON list, "" stands for not escalated."""
+
+    id: str
+    merchant_id: str
+    case_id: str
+    status: str
+    claim: str
+    claimed_fen: int | None
+    evidence_ids: str
+    escalated_to: str
+    escalation_ref: str
+    outcome_reason: str
+    new_case_id: str | None
+    opened_by: str
+    opened_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    version: int
+
+
 class NotificationRepo(Protocol):
     """The outbox's case events, the notifications made from them and each delivery attempt."""
 
@@ -68,12 +89,12 @@ class FollowUpRepo(Protocol):
 class DisputeRepo(Protocol):
     """Disputes (争议) a customer raises about a refund."""
 
-    def add_dispute(self, row: dict[str, Any]) -> None: ...
-    def get_dispute(self, merchant_id: str, dispute_id: str) -> dict[str, Any] | None: ...
+    def add_dispute(self, row: DisputeRow) -> None: ...
+    def get_dispute(self, merchant_id: str, dispute_id: str) -> DisputeRow | None: ...
     def save_dispute(self, dispute_id: str, version: int, values: dict[str, Any]) -> bool: ...
     def list_disputes(
         self, merchant_id: str, status: str | None, case_id: str | None, limit: int
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[DisputeRow]: ...
 
 
 class NotifySettingsRepo(Protocol):
