@@ -48,6 +48,23 @@ DiscrepancyRow = TypedDict(
 """A discrepancy of a run: 0 and "" stand for the line, sale or refund it does not have."""
 
 
+class ReconRunRow(TypedDict):
+    """A run as stored, its file set and totals decoded from JSON (the totals are empty until it has run)."""
+
+    id: str
+    merchant_id: str
+    source: str
+    date_from: date
+    date_to: date
+    run_key: str
+    file_ids: list[str]
+    window_seconds: int
+    totals: dict[str, Any]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
 # "class" is a keyword, hence the functional form.
 WrongChargeRow = TypedDict(
     "WrongChargeRow",
@@ -101,10 +118,10 @@ class FeeRateRepo(Protocol):
 
 
 class ReconRunRepo(Protocol):
-    def run_by_key(self, merchant_id: str, key: str) -> dict[str, Any] | None: ...
-    def get_run(self, merchant_id: str, run_id: str) -> dict[str, Any] | None: ...
-    def runs(self, merchant_id: str, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]: ...
-    def add_run(self, row: dict[str, Any]) -> None: ...
+    def run_by_key(self, merchant_id: str, key: str) -> ReconRunRow | None: ...
+    def get_run(self, merchant_id: str, run_id: str) -> ReconRunRow | None: ...
+    def runs(self, merchant_id: str, limit: int, offset: int) -> tuple[list[ReconRunRow], int]: ...
+    def add_run(self, row: ReconRunRow) -> None: ...
     def set_totals(self, run_id: str, totals: dict[str, Any], now: datetime) -> None: ...
     def reconcile(self, spec: RunSpec, now: datetime) -> dict[str, int]: ...
     def line_totals(self, spec: RunSpec) -> dict[str, int]: ...

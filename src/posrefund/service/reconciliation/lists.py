@@ -9,12 +9,13 @@ from typing import Any
 
 from posrefund.domain.errors import NotFound
 from posrefund.domain.roles import Actor
+from posrefund.ports import ReconRunRow
 from posrefund.service.deps import Deps
 
 RUNS_PAGE_MAX = 200
 
 
-def list_runs(deps: Deps, actor: Actor, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+def list_runs(deps: Deps, actor: Actor, limit: int = 50, offset: int = 0) -> tuple[list[ReconRunRow], int]:
     """The merchant's reconciliation runs, the most recently (re)computed first."""
     actor.require("recon.read")
     with deps.uow(readonly=True) as uow:

@@ -17,7 +17,7 @@ from posrefund.domain.reconciliation import (
 )
 from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.ports import RunSpec, UnitOfWork
+from posrefund.ports import ReconRunRow, RunSpec, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.reconciliation.imports import source_of
 from posrefund.service.records import record
@@ -116,7 +116,7 @@ def _new_run(
     files: list[dict[str, Any]],
     window_seconds: int,
     now: datetime,
-) -> dict[str, Any]:
+) -> ReconRunRow:
     """The row of a run seen for the first time; its totals are filled by the run itself."""
     return {
         "id": deps.ids.new_id("rcn"),
@@ -169,7 +169,7 @@ def _totals(uow: UnitOfWork, spec: RunSpec, changes: dict[str, int]) -> dict[str
     return totals
 
 
-def _run_view(run: dict[str, Any], *, created: bool = False, changed: bool = False) -> dict[str, Any]:
+def _run_view(run: ReconRunRow, *, created: bool = False, changed: bool = False) -> dict[str, Any]:
     return {
         "id": run["id"],
         "source": run["source"],
