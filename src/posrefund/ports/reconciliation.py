@@ -48,6 +48,28 @@ DiscrepancyRow = TypedDict(
 """A discrepancy of a run: 0 and "" stand for the line, sale or refund it does not have."""
 
 
+class NewSettlementFileRow(TypedDict):
+    """A settlement file as first written, before its lines are staged (the counts are 0 until then)."""
+
+    id: str
+    merchant_id: str
+    source: str
+    fingerprint: str
+    filename: str
+    size: int
+    line_count: int
+    bad_count: int
+    imported_by: str
+    imported_at: datetime
+
+
+class SettlementFileRow(NewSettlementFileRow):
+    """An imported settlement file: its business-date span is None when no line was readable."""
+
+    first_date: date | None
+    last_date: date | None
+
+
 class ReconRunRow(TypedDict):
     """A run as stored, its file set and totals decoded from JSON (the totals are empty until it has run)."""
 
@@ -96,9 +118,9 @@ correction refund yet."""
 
 
 class SettlementFileRepo(Protocol):
-    def file_by_fingerprint(self, merchant_id: str, fingerprint: str) -> dict[str, Any] | None: ...
-    def get_file(self, merchant_id: str, file_id: str) -> dict[str, Any] | None: ...
-    def add_file(self, row: dict[str, Any]) -> None: ...
+    def file_by_fingerprint(self, merchant_id: str, fingerprint: str) -> SettlementFileRow | None: ...
+    def get_file(self, merchant_id: str, file_id: str) -> SettlementFileRow | None: ...
+    def add_file(self, row: NewSettlementFileRow) -> None: ...
     def finish_file(
         self, file_id: str, line_count: int, bad_count: int, first: date | None, last: date | None
     ) -> None: ...
@@ -107,8 +129,8 @@ class SettlementFileRepo(Protocol):
     ) -> tuple[int, int, date | None, date | None]: ...
     def refresh_statistics(self) -> None: ...
     def bad_lines(self, file_id: str, limit: int = 100) -> list[dict[str, Any]]: ...
-    def files_for(self, merchant_id: str, source: str, date_from: date, date_to: date) -> list[dict[str, Any]]: ...
-    def files(self, merchant_id: str, limit: int) -> list[dict[str, Any]]: ...
+    def files_for(self, merchant_id: str, source: str, date_from: date, date_to: date) -> list[SettlementFileRow]: ...
+    def files(self, merchant_id: str, limit: int) -> list[SettlementFileRow]: ...
     def line(self, merchant_id: str, line_id: int) -> dict[str, Any] | None: ...
 
 

@@ -17,7 +17,7 @@ from posrefund.domain.reconciliation import (
 )
 from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.ports import ReconRunRow, RunSpec, UnitOfWork
+from posrefund.ports import ReconRunRow, RunSpec, SettlementFileRow, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.reconciliation.imports import source_of
 from posrefund.service.records import record
@@ -113,7 +113,7 @@ def _new_run(
     source: str,
     dates: tuple[date, date],
     key: str,
-    files: list[dict[str, Any]],
+    files: list[SettlementFileRow],
     window_seconds: int,
     now: datetime,
 ) -> ReconRunRow:
@@ -141,7 +141,7 @@ def _files(
     date_from: date,
     date_to: date,
     file_ids: Iterable[str] | None,
-) -> list[dict[str, Any]]:
+) -> list[SettlementFileRow]:
     """The run's file set: the files named (each the merchant's own, of this channel), or without names every
     imported file of the channel with lines in the range."""
     if file_ids is None:
