@@ -51,17 +51,43 @@ class DisputeRow(TypedDict):
     version: int
 
 
+class NewNotificationRow(TypedDict):
+    """A notification as queued: its event details (``params``) are JSON; "" is no error yet."""
+
+    id: str
+    message_id: str
+    merchant_id: str
+    case_id: str
+    event: str
+    channel: str
+    language: str
+    recipient_masked: str
+    params: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str
+    created_at: datetime
+
+
+class NotificationRow(NewNotificationRow):
+    """A notification as stored, with what its delivery left: the gateway's id and when it was sent."""
+
+    provider_message_id: str
+    sent_at: datetime | None
+
+
 class NotificationRepo(Protocol):
     """The outbox's case events, the notifications made from them and each delivery attempt."""
 
     def pending_case_events(self, now: datetime, limit: int) -> list[dict[str, Any]]: ...
     def mark_events_done(self, ids: Sequence[int], now: datetime) -> None: ...
-    def add_notification(self, row: dict[str, Any]) -> bool: ...
+    def add_notification(self, row: NewNotificationRow) -> bool: ...
     def due_notifications(self, now: datetime, limit: int) -> list[str]: ...
-    def get_notification(self, notification_id: str) -> dict[str, Any] | None: ...
+    def get_notification(self, notification_id: str) -> NotificationRow | None: ...
     def update_notification(self, notification_id: str, attempts: int, values: dict[str, Any]) -> bool: ...
     def add_attempt(self, row: dict[str, Any]) -> None: ...
-    def notifications_for(self, case_id: str) -> list[dict[str, Any]]: ...
+    def notifications_for(self, case_id: str) -> list[NotificationRow]: ...
     def attempts_for(self, notification_ids: Sequence[str]) -> list[dict[str, Any]]: ...
 
 
