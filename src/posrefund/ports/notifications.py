@@ -77,6 +77,25 @@ class NotificationRow(NewNotificationRow):
     sent_at: datetime | None
 
 
+class NewFollowUpRow(TypedDict):
+    """A follow-up as opened: one a case, due from the day the money should have arrived."""
+
+    case_id: str
+    merchant_id: str
+    due_on: date
+    status: str
+    created_at: datetime
+
+
+class FollowUpRow(NewFollowUpRow):
+    """A follow-up as stored: "" and None until it is closed (by the customer or by staff)."""
+
+    closed_at: datetime | None
+    closed_by: str
+    closed_how: str
+    note: str
+
+
 class NotificationRepo(Protocol):
     """The outbox's case events, the notifications made from them and each delivery attempt."""
 
@@ -106,10 +125,10 @@ class FollowUpRepo(Protocol):
     """Follow-ups (后续跟进) of refunds whose money should have arrived."""
 
     def cases_needing_followup(self, before: date, limit: int) -> list[tuple[str, str]]: ...
-    def add_followup(self, row: dict[str, Any]) -> bool: ...
-    def followup(self, merchant_id: str, case_id: str) -> dict[str, Any] | None: ...
+    def add_followup(self, row: NewFollowUpRow) -> bool: ...
+    def followup(self, merchant_id: str, case_id: str) -> FollowUpRow | None: ...
     def close_followup(self, case_id: str, values: dict[str, Any]) -> bool: ...
-    def list_followups(self, merchant_id: str, status: str | None, limit: int) -> list[dict[str, Any]]: ...
+    def list_followups(self, merchant_id: str, status: str | None, limit: int) -> list[FollowUpRow]: ...
 
 
 class DisputeRepo(Protocol):
