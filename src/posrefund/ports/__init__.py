@@ -4,6 +4,7 @@ Every name is also importable from ``posrefund.ports`` itself."""
 from posrefund.ports.channels import CallbackVerifier, PaymentChannel
 from posrefund.ports.merchants import ApiKeyRow, MerchantRepo, PolicyRepo, StoreRow, TerminalRow, UserRepo, UserRow
 from posrefund.ports.notifications import (
+    ContactEntryRow,
     ContactRepo,
     DisputeRepo,
     DisputeRow,
@@ -53,6 +54,7 @@ __all__ = [
     "Cipher",
     "Clock",
     "ConcurrentUpdate",
+    "ContactEntryRow",
     "ContactRepo",
     "CustomerRecord",
     "DiscrepancyRepo",

@@ -96,6 +96,20 @@ class FollowUpRow(NewFollowUpRow):
     note: str
 
 
+class ContactEntryRow(TypedDict):
+    """One contact with a case's customer in the contact log: a call, message or visit, in or out."""
+
+    id: str
+    merchant_id: str
+    case_id: str
+    kind: str
+    direction: str
+    note: str
+    actor_id: str
+    actor_role: str
+    at: datetime
+
+
 class NotificationRepo(Protocol):
     """The outbox's case events, the notifications made from them and each delivery attempt."""
 
@@ -117,8 +131,8 @@ class ContactRepo(Protocol):
     def put_contact(self, row: dict[str, Any]) -> None: ...
     def phone_opted_out(self, merchant_id: str, phone_index: str) -> bool: ...
     def put_phone_optout(self, merchant_id: str, phone_index: str, source: str, now: datetime) -> None: ...
-    def add_contact_entry(self, row: dict[str, Any]) -> None: ...
-    def contact_entries(self, merchant_id: str, case_id: str) -> list[dict[str, Any]]: ...
+    def add_contact_entry(self, row: ContactEntryRow) -> None: ...
+    def contact_entries(self, merchant_id: str, case_id: str) -> list[ContactEntryRow]: ...
 
 
 class FollowUpRepo(Protocol):

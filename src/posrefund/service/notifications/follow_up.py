@@ -14,7 +14,7 @@ from posrefund.domain.notification import NotifyEvent
 from posrefund.domain.pii import refuse_card_number
 from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import SYSTEM_ACTOR, Actor
-from posrefund.ports import FollowUpRow, UnitOfWork
+from posrefund.ports import ContactEntryRow, FollowUpRow, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.notifications import sending
 from posrefund.service.notifications.settings import load_case
@@ -158,7 +158,7 @@ def log_contact(deps: Deps, actor: Actor, case_id: str, entry: ContactEntry) -> 
     now = deps.clock.now()
     with deps.uow() as uow:
         case = load_case(uow, actor, case_id)
-        row = {
+        row: ContactEntryRow = {
             "id": deps.ids.new_id("cnt"),
             "merchant_id": case.merchant_id,
             "case_id": case.id,
@@ -185,14 +185,14 @@ def log_contact(deps: Deps, actor: Actor, case_id: str, entry: ContactEntry) -> 
             contact_id=row["id"],
         )
         uow.commit()
-    return row
+    return {**row}
 
 
 def contacts(deps: Deps, actor: Actor, case_id: str) -> list[dict[str, Any]]:
     actor.require("contact.read")
     with deps.uow(readonly=True) as uow:
         case = load_case(uow, actor, case_id)
-        return uow.contacts.contact_entries(case.merchant_id, case.id)
+        return [{**r} for r in uow.contacts.contact_entries(case.merchant_id, case.id)]
 
 
 def note_contact(deps: Deps, actor: Actor, case_id: str, *, channel: str, note: str, escalate: bool) -> None:
