@@ -48,10 +48,79 @@ DiscrepancyRow = TypedDict(
 """A discrepancy of a run: 0 and "" stand for the line, sale or refund it does not have."""
 
 
+class NewSettlementFileRow(TypedDict):
+    """A settlement file as first written, before its lines are staged (the counts are 0 until then)."""
+
+    id: str
+    merchant_id: str
+    source: str
+    fingerprint: str
+    filename: str
+    size: int
+    line_count: int
+    bad_count: int
+    imported_by: str
+    imported_at: datetime
+
+
+class SettlementFileRow(NewSettlementFileRow):
+    """An imported settlement file: its business-date span is None when no line was readable."""
+
+    first_date: date | None
+    last_date: date | None
+
+
+class ReconRunRow(TypedDict):
+    """A run as stored, its file set and totals decoded from JSON (the totals are empty until it has run)."""
+
+    id: str
+    merchant_id: str
+    source: str
+    date_from: date
+    date_to: date
+    run_key: str
+    file_ids: list[str]
+    window_seconds: int
+    totals: dict[str, Any]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# "class" is a keyword, hence the functional form.
+WrongChargeRow = TypedDict(
+    "WrongChargeRow",
+    {
+        "id": str,
+        "merchant_id": str,
+        "discrepancy_id": int,
+        "run_id": str,
+        "class": str,
+        "sale_id": str | None,
+        "line_id": int | None,
+        "evidence_ids": list[str],
+        "cause": str,
+        "responsible": str,
+        "analysis": str,
+        "contact_method": str,
+        "contact_note": str,
+        "contacted_at": datetime | None,
+        "status": str,
+        "correction_refund_id": str,
+        "created_by": str,
+        "created_at": datetime,
+        "updated_at": datetime,
+        "version": int,
+    },
+)
+"""A wrong-charge case as stored, its evidence ids decoded from JSON; "" stands for no contact method or
+correction refund yet."""
+
+
 class SettlementFileRepo(Protocol):
-    def file_by_fingerprint(self, merchant_id: str, fingerprint: str) -> dict[str, Any] | None: ...
-    def get_file(self, merchant_id: str, file_id: str) -> dict[str, Any] | None: ...
-    def add_file(self, row: dict[str, Any]) -> None: ...
+    def file_by_fingerprint(self, merchant_id: str, fingerprint: str) -> SettlementFileRow | None: ...
+    def get_file(self, merchant_id: str, file_id: str) -> SettlementFileRow | None: ...
+    def add_file(self, row: NewSettlementFileRow) -> None: ...
     def finish_file(
         self, file_id: str, line_count: int, bad_count: int, first: date | None, last: date | None
     ) -> None: ...
@@ -60,8 +129,8 @@ class SettlementFileRepo(Protocol):
     ) -> tuple[int, int, date | None, date | None]: ...
     def refresh_statistics(self) -> None: ...
     def bad_lines(self, file_id: str, limit: int = 100) -> list[dict[str, Any]]: ...
-    def files_for(self, merchant_id: str, source: str, date_from: date, date_to: date) -> list[dict[str, Any]]: ...
-    def files(self, merchant_id: str, limit: int) -> list[dict[str, Any]]: ...
+    def files_for(self, merchant_id: str, source: str, date_from: date, date_to: date) -> list[SettlementFileRow]: ...
+    def files(self, merchant_id: str, limit: int) -> list[SettlementFileRow]: ...
     def line(self, merchant_id: str, line_id: int) -> dict[str, Any] | None: ...
 
 
@@ -71,10 +140,10 @@ class FeeRateRepo(Protocol):
 
 
 class ReconRunRepo(Protocol):
-    def run_by_key(self, merchant_id: str, key: str) -> dict[str, Any] | None: ...
-    def get_run(self, merchant_id: str, run_id: str) -> dict[str, Any] | None: ...
-    def runs(self, merchant_id: str, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]: ...
-    def add_run(self, row: dict[str, Any]) -> None: ...
+    def run_by_key(self, merchant_id: str, key: str) -> ReconRunRow | None: ...
+    def get_run(self, merchant_id: str, run_id: str) -> ReconRunRow | None: ...
+    def runs(self, merchant_id: str, limit: int, offset: int) -> tuple[list[ReconRunRow], int]: ...
+    def add_run(self, row: ReconRunRow) -> None: ...
     def set_totals(self, run_id: str, totals: dict[str, Any], now: datetime) -> None: ...
     def reconcile(self, spec: RunSpec, now: datetime) -> dict[str, int]: ...
     def line_totals(self, spec: RunSpec) -> dict[str, int]: ...
@@ -94,9 +163,9 @@ class DiscrepancyRepo(Protocol):
 
 
 class WrongChargeRepo(Protocol):
-    def add_wrong_charge(self, row: dict[str, Any]) -> None: ...
-    def get_wrong_charge(self, merchant_id: str, wc_id: str) -> dict[str, Any] | None: ...
-    def save_wrong_charge(self, row: dict[str, Any]) -> bool: ...
+    def add_wrong_charge(self, row: WrongChargeRow) -> None: ...
+    def get_wrong_charge(self, merchant_id: str, wc_id: str) -> WrongChargeRow | None: ...
+    def save_wrong_charge(self, row: WrongChargeRow) -> bool: ...
 
 
 class LedgerRepo(Protocol):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -38,7 +39,7 @@ from posrefund.domain.notification import NotifyEvent
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
-from posrefund.ports import CustomerRecord, UnitOfWork
+from posrefund.ports import CustomerRecord, DisputeRow, UnitOfWork
 from posrefund.service import refunds
 from posrefund.service.deps import Deps
 from posrefund.service.notifications import sending
@@ -63,7 +64,7 @@ __all__ = [
 ]
 
 
-def _dispute(row: dict[str, Any]) -> Dispute:
+def _dispute(row: DisputeRow) -> Dispute:
     """A ``disputes`` row as the aggregate."""
     return Dispute(
         id=row["id"],
@@ -81,11 +82,11 @@ def _dispute(row: dict[str, Any]) -> Dispute:
         opened_at=row["opened_at"],
         updated_at=row["updated_at"],
         closed_at=row["closed_at"],
-        version=int(row["version"]),
+        version=row["version"],
     )
 
 
-def _row(d: Dispute) -> dict[str, Any]:
+def _row(d: Dispute) -> DisputeRow:
     """The aggregate as its ``disputes`` row, in the table's column order (what the API shows)."""
     return {
         "id": d.id,
@@ -123,7 +124,7 @@ def _load(uow: UnitOfWork, actor: Actor, dispute_id: str) -> tuple[Dispute, Refu
     return _dispute(row), case
 
 
-def _save(uow: UnitOfWork, dispute: Dispute, case: RefundCase) -> dict[str, Any]:
+def _save(uow: UnitOfWork, dispute: Dispute, case: RefundCase) -> DisputeRow:
     """Compare-and-set on the version, then the dispute's events on the refund case's timeline (the case's
     status stays as it is: a dispute is about the case, not a move of it)."""
     values = {k: v for k, v in _row(dispute).items() if k not in ("id", "version")}
@@ -148,7 +149,7 @@ def open_dispute(
     claim: str,
     claimed_fen: int | None = None,
     evidence_ids: list[str] | None = None,
-) -> dict[str, Any]:
+) -> DisputeRow:
     actor.require("dispute.manage")
     claim = dispute_text(claim, "claim")
     check_claimed_amount(claimed_fen)
@@ -175,7 +176,7 @@ def open_dispute(
     return row
 
 
-def add_evidence(deps: Deps, actor: Actor, dispute_id: str, evidence_ids: list[str]) -> dict[str, Any]:
+def add_evidence(deps: Deps, actor: Actor, dispute_id: str, evidence_ids: list[str]) -> DisputeRow:
     actor.require("dispute.manage")
     if not evidence_ids:
         raise Invalid("dispute.evidence_required")
@@ -189,7 +190,7 @@ def add_evidence(deps: Deps, actor: Actor, dispute_id: str, evidence_ids: list[s
     return row
 
 
-def escalate(deps: Deps, actor: Actor, dispute_id: str, to: str, reference: str) -> dict[str, Any]:
+def escalate(deps: Deps, actor: Actor, dispute_id: str, to: str, reference: str) -> DisputeRow:
     """Hand the dispute to a third party; its reference (case no. at the mediator, the acquirer's ticket)
     is kept. A dispute may move on (mediation, then arbitration); each hand-over is recorded."""
     actor.require("dispute.manage")
@@ -243,7 +244,7 @@ def _new_refund(deps: Deps, actor: Actor, dispute: Dispute, case: RefundCase, am
     return str(json.loads(answer.body)["id"])
 
 
-def decide(deps: Deps, actor: Actor, dispute_id: str, outcome: Outcome) -> dict[str, Any]:
+def decide(deps: Deps, actor: Actor, dispute_id: str, outcome: Outcome) -> DisputeRow:
     """A supervisor closes the dispute. An upheld one first gets its refund (its own transactions, keyed by
     the dispute); the dispute is then closed only if nobody closed it meanwhile."""
     actor.require("dispute.decide")
@@ -290,7 +291,7 @@ def list_disputes(
     return [with_age(r, now) for r in rows]
 
 
-def with_age(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+def with_age(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     end = row["closed_at"] or now
     age = end - row["opened_at"]
     return {

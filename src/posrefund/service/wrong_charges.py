@@ -26,7 +26,7 @@ from posrefund.domain.wrong_charge import (
     check_discrepancy_free,
     choice,
 )
-from posrefund.ports import UnitOfWork
+from posrefund.ports import UnitOfWork, WrongChargeRow
 from posrefund.service import refunds
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
@@ -35,7 +35,7 @@ from posrefund.service.refunds import CustomerInput, RefundRequest
 __all__ = ["MAX_TEXT", "get_case", "open_case", "start_correction", "update_case"]
 
 
-def _wrong_charge(row: dict[str, Any]) -> WrongCharge:
+def _wrong_charge(row: WrongChargeRow) -> WrongCharge:
     """A ``wrong_charges`` row (evidence already decoded by the repository) as the aggregate."""
     return WrongCharge(
         id=row["id"],
@@ -63,7 +63,7 @@ def _wrong_charge(row: dict[str, Any]) -> WrongCharge:
     )
 
 
-def _row(wc: WrongCharge) -> dict[str, Any]:
+def _row(wc: WrongCharge) -> WrongChargeRow:
     """The aggregate as its row, in the table's column order (what the API and the console show)."""
     d = wc.discrepancy
     return {
@@ -104,12 +104,12 @@ def _load(uow: UnitOfWork, actor: Actor, wc_id: str) -> WrongCharge:
     return _wrong_charge(row)
 
 
-def _save(uow: UnitOfWork, wc: WrongCharge) -> dict[str, Any]:
+def _save(uow: UnitOfWork, wc: WrongCharge) -> WrongChargeRow:
     """Compare-and-set on the version, then the case's events into the audit chain."""
     row = _row(wc)
     if not uow.wrong_charges.save_wrong_charge(row):
         raise Conflict("recon.case_changed")
-    wc.version = int(row["version"])
+    wc.version = row["version"]
     _flush(uow, wc)
     return _row(wc)
 
@@ -142,7 +142,7 @@ def open_case(
     responsible: str = Responsible.UNKNOWN.value,
     analysis: str = "",
     evidence_ids: Sequence[str] = (),
-) -> dict[str, Any]:
+) -> WrongChargeRow:
     """One discrepancy, one case: its settlement line and sale are the first evidence, with uploaded proof
     (receipt, messages) attached by id."""
     actor.require("recon.case")
@@ -186,7 +186,7 @@ def update_case(
     evidence_ids: Sequence[str] | None = None,
     contact_method: str | None = None,
     contact_note: str | None = None,
-) -> dict[str, Any]:
+) -> WrongChargeRow:
     """Cause analysed, responsibility decided, evidence added, customer contacted (apologised, told what
     happens next): each change is audited with its before and after."""
     actor.require("recon.case")
@@ -253,7 +253,7 @@ def start_correction(
     amount_fen: int | None = None,
     customer: CustomerInput | None = None,
     note: str = "",
-) -> tuple[dict[str, Any], RefundCase]:
+) -> tuple[WrongChargeRow, RefundCase]:
     """The correction refund, through ``refunds.request_refund`` (policy, review, worker, channel, notice).
     The case's move to ``correcting``, the refund request and the links are one transaction: a second
     start, or a refused refund, leaves nothing behind."""

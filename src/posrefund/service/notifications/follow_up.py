@@ -14,7 +14,7 @@ from posrefund.domain.notification import NotifyEvent
 from posrefund.domain.pii import refuse_card_number
 from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import SYSTEM_ACTOR, Actor
-from posrefund.ports import UnitOfWork
+from posrefund.ports import ContactEntryRow, FollowUpRow, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.notifications import sending
 from posrefund.service.notifications.settings import load_case
@@ -59,9 +59,8 @@ def sweep(deps: Deps, limit: int = 200) -> int:
     return len(due)
 
 
-def _age_days(row: dict[str, Any], today: date) -> int:
-    due: date = row["due_on"]
-    return max(0, (today - due).days)
+def _age_days(row: FollowUpRow, today: date) -> int:
+    return max(0, (today - row["due_on"]).days)
 
 
 def list_followups(deps: Deps, actor: Actor, status: str | None = "open", limit: int = 100) -> list[dict[str, Any]]:
@@ -71,17 +70,20 @@ def list_followups(deps: Deps, actor: Actor, status: str | None = "open", limit:
         raise Invalid("followup.invalid_status", status=status)
     today = deps.local_date(deps.clock.now())
     with deps.uow(readonly=True) as uow:
-        rows = uow.follow_ups.list_followups(actor.merchant_id or "", status, limit)
-        for r in rows:
+        rows: list[dict[str, Any]] = []
+        for r in uow.follow_ups.list_followups(actor.merchant_id or "", status, limit):
             case = uow.refunds.get_case(actor.merchant_id or "", r["case_id"])
             assert case is not None
-            r.update(
-                refund_no=case.refund_no,
-                amount_fen=case.amount_fen,
-                currency=case.currency,
-                expected_arrival=case.expected_arrival,
-                age_days=_age_days(r, today),
-                customer_phone=uow.refunds.customer(case.id).phone_masked or None,
+            rows.append(
+                {
+                    **r,
+                    "refund_no": case.refund_no,
+                    "amount_fen": case.amount_fen,
+                    "currency": case.currency,
+                    "expected_arrival": case.expected_arrival,
+                    "age_days": _age_days(r, today),
+                    "customer_phone": uow.refunds.customer(case.id).phone_masked or None,
+                }
             )
     return rows
 
@@ -131,7 +133,7 @@ def close_by_staff(deps: Deps, actor: Actor, case_id: str, note: str) -> dict[st
         row = uow.follow_ups.followup(case.merchant_id, case.id)
         uow.commit()
     assert row is not None
-    return row
+    return {**row}
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def log_contact(deps: Deps, actor: Actor, case_id: str, entry: ContactEntry) -> 
     now = deps.clock.now()
     with deps.uow() as uow:
         case = load_case(uow, actor, case_id)
-        row = {
+        row: ContactEntryRow = {
             "id": deps.ids.new_id("cnt"),
             "merchant_id": case.merchant_id,
             "case_id": case.id,
@@ -183,14 +185,14 @@ def log_contact(deps: Deps, actor: Actor, case_id: str, entry: ContactEntry) -> 
             contact_id=row["id"],
         )
         uow.commit()
-    return row
+    return {**row}
 
 
 def contacts(deps: Deps, actor: Actor, case_id: str) -> list[dict[str, Any]]:
     actor.require("contact.read")
     with deps.uow(readonly=True) as uow:
         case = load_case(uow, actor, case_id)
-        return uow.contacts.contact_entries(case.merchant_id, case.id)
+        return [{**r} for r in uow.contacts.contact_entries(case.merchant_id, case.id)]
 
 
 def note_contact(deps: Deps, actor: Actor, case_id: str, *, channel: str, note: str, escalate: bool) -> None:

@@ -42,7 +42,7 @@ from posrefund.domain.notification import (
 from posrefund.domain.pii import find_card_number
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import SYSTEM_ACTOR
-from posrefund.ports import ConcurrentUpdate, Notifier, UnitOfWork
+from posrefund.ports import ConcurrentUpdate, NewNotificationRow, NotificationRow, Notifier, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.notifications import tracking_links
 from posrefund.service.notifications.templates import default_template, render_text
@@ -116,7 +116,7 @@ def schedule(
     queued = 0
     for channel, masked in targets:
         reason = "opted_out" if opted else ""
-        row = {
+        row: NewNotificationRow = {
             "id": deps.ids.new_id("ntf"),
             "message_id": message_id(source, channel),
             "merchant_id": case.merchant_id,
@@ -227,14 +227,16 @@ def _address(deps: Deps, uow: UnitOfWork, case_id: str, channel: str) -> str | N
 
 @dataclass(frozen=True)
 class _Claim:
-    notification: dict[str, Any]
+    notification: NotificationRow
     case: RefundCase
     message: OutgoingMessage
     gateway: Notifier
     attempt: int
 
 
-def _finish(uow: UnitOfWork, case: RefundCase, n: dict[str, Any], status: Delivery, reason: str, now: datetime) -> None:
+def _finish(
+    uow: UnitOfWork, case: RefundCase, n: NotificationRow, status: Delivery, reason: str, now: datetime
+) -> None:
     uow.notifications.update_notification(
         n["id"], int(n["attempts"]), {"status": status.value, "last_error": reason, "next_attempt_at": None}
     )

@@ -169,11 +169,9 @@ def case_notifications(deps: Deps, actor: Actor, case_id: str) -> dict[str, Any]
     by_id: dict[str, list[dict[str, Any]]] = {}
     for a in attempts:
         by_id.setdefault(a["notification_id"], []).append(a)
-    for r in rows:
-        r["attempt_log"] = by_id.get(r["id"], [])
-        r["params"] = json.loads(r["params"])
+    items = [{**r, "attempt_log": by_id.get(r["id"], []), "params": json.loads(r["params"])} for r in rows]
     base = contact or {"language": "zh", "email_masked": "", "wechat_openid_masked": "", "opted_out": False}
-    return {"contact": contact_view(base, phone or ""), "items": rows}
+    return {"contact": contact_view(base, phone or ""), "items": items}
 
 
 def list_templates(deps: Deps, actor: Actor) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from posrefund.domain.reconciliation import (
 )
 from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.ports import UnitOfWork
+from posrefund.ports import SettlementFileRow, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 
@@ -149,7 +149,7 @@ def _stage(
     return staged.good, staged.bad, staged.first, staged.last
 
 
-def _report(uow: UnitOfWork, row: dict[str, Any], duplicate: bool) -> ImportReport:
+def _report(uow: UnitOfWork, row: SettlementFileRow, duplicate: bool) -> ImportReport:
     return ImportReport(
         file_id=str(row["id"]),
         fingerprint=str(row["fingerprint"]),

@@ -5,23 +5,22 @@ Everything else those pages show or change goes through ``service.reconciliation
 
 from __future__ import annotations
 
-from typing import Any
-
 from posrefund.domain.errors import NotFound
 from posrefund.domain.roles import Actor
+from posrefund.ports import ReconRunRow, SettlementFileRow
 from posrefund.service.deps import Deps
 
 RUNS_PAGE_MAX = 200
 
 
-def list_runs(deps: Deps, actor: Actor, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+def list_runs(deps: Deps, actor: Actor, limit: int = 50, offset: int = 0) -> tuple[list[ReconRunRow], int]:
     """The merchant's reconciliation runs, the most recently (re)computed first."""
     actor.require("recon.read")
     with deps.uow(readonly=True) as uow:
         return uow.recon_runs.runs(actor.merchant_id or "", max(1, min(limit, RUNS_PAGE_MAX)), max(0, offset))
 
 
-def list_files(deps: Deps, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
+def list_files(deps: Deps, actor: Actor, limit: int = 20) -> list[SettlementFileRow]:
     """The merchant's latest imported settlement files, newest first."""
     actor.require("recon.read")
     with deps.uow(readonly=True) as uow:

@@ -17,7 +17,7 @@ from posrefund.domain.reconciliation import (
 )
 from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.ports import RunSpec, UnitOfWork
+from posrefund.ports import ReconRunRow, RunSpec, SettlementFileRow, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.reconciliation.imports import source_of
 from posrefund.service.records import record
@@ -113,10 +113,10 @@ def _new_run(
     source: str,
     dates: tuple[date, date],
     key: str,
-    files: list[dict[str, Any]],
+    files: list[SettlementFileRow],
     window_seconds: int,
     now: datetime,
-) -> dict[str, Any]:
+) -> ReconRunRow:
     """The row of a run seen for the first time; its totals are filled by the run itself."""
     return {
         "id": deps.ids.new_id("rcn"),
@@ -141,7 +141,7 @@ def _files(
     date_from: date,
     date_to: date,
     file_ids: Iterable[str] | None,
-) -> list[dict[str, Any]]:
+) -> list[SettlementFileRow]:
     """The run's file set: the files named (each the merchant's own, of this channel), or without names every
     imported file of the channel with lines in the range."""
     if file_ids is None:
@@ -169,7 +169,7 @@ def _totals(uow: UnitOfWork, spec: RunSpec, changes: dict[str, int]) -> dict[str
     return totals
 
 
-def _run_view(run: dict[str, Any], *, created: bool = False, changed: bool = False) -> dict[str, Any]:
+def _run_view(run: ReconRunRow, *, created: bool = False, changed: bool = False) -> dict[str, Any]:
     return {
         "id": run["id"],
         "source": run["source"],

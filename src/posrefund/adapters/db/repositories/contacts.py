@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import insert, select, update
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
+from posrefund.ports import ContactEntryRow
 
 _NC, _OO, _CL = t.notify_contacts.c, t.notify_optouts.c, t.contact_log.c
 
@@ -34,9 +35,9 @@ class ContactSql(Repository):
                 )
             )
 
-    def add_contact_entry(self, row: dict[str, Any]) -> None:
+    def add_contact_entry(self, row: ContactEntryRow) -> None:
         self.c.execute(insert(t.contact_log).values(**row))
 
-    def contact_entries(self, merchant_id: str, case_id: str) -> list[dict[str, Any]]:
+    def contact_entries(self, merchant_id: str, case_id: str) -> list[ContactEntryRow]:
         q = select(t.contact_log).where(_CL.merchant_id == merchant_id, _CL.case_id == case_id)
-        return all_rows(self.c, q.order_by(_CL.at, _CL.id))
+        return cast(list[ContactEntryRow], all_rows(self.c, q.order_by(_CL.at, _CL.id)))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import exists, insert, select, update
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
+from posrefund.ports import FollowUpRow, NewFollowUpRow
 
 _R, _F = t.refunds.c, t.followups.c
 
@@ -23,23 +24,24 @@ class FollowUpSql(Repository):
         )
         return [(str(a), str(b)) for a, b in self.c.execute(q)]
 
-    def add_followup(self, row: dict[str, Any]) -> bool:
+    def add_followup(self, row: NewFollowUpRow) -> bool:
         """False when the case has a follow-up already (one a case)."""
         if self.c.execute(select(_F.case_id).where(_F.case_id == row["case_id"])).first() is not None:
             return False
         self.c.execute(insert(t.followups).values(**row))
         return True
 
-    def followup(self, merchant_id: str, case_id: str) -> dict[str, Any] | None:
-        return first_row(self.c, select(t.followups).where(_F.case_id == case_id, _F.merchant_id == merchant_id))
+    def followup(self, merchant_id: str, case_id: str) -> FollowUpRow | None:
+        q = select(t.followups).where(_F.case_id == case_id, _F.merchant_id == merchant_id)
+        return cast(FollowUpRow | None, first_row(self.c, q))
 
     def close_followup(self, case_id: str, values: dict[str, Any]) -> bool:
         """Only an open follow-up is closed: of two closers, one wins."""
         q = update(t.followups).where(_F.case_id == case_id, _F.status == "open").values(status="closed", **values)
         return bool(self.c.execute(q).rowcount)
 
-    def list_followups(self, merchant_id: str, status: str | None, limit: int) -> list[dict[str, Any]]:
+    def list_followups(self, merchant_id: str, status: str | None, limit: int) -> list[FollowUpRow]:
         q = select(t.followups).where(_F.merchant_id == merchant_id)
         if status:
             q = q.where(_F.status == status)
-        return all_rows(self.c, q.order_by(_F.due_on, _F.case_id).limit(limit))
+        return cast(list[FollowUpRow], all_rows(self.c, q.order_by(_F.due_on, _F.case_id).limit(limit)))

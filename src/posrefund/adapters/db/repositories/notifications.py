@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import insert, select, update
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
+from posrefund.ports import NewNotificationRow, NotificationRow
 
 _O, _N, _NA = t.outbox.c, t.notifications.c, t.notify_attempts.c
 
@@ -30,7 +31,7 @@ class NotificationSql(Repository):
         if ids:
             self.c.execute(update(t.outbox).where(_O.id.in_(list(ids))).values(done_at=now, attempts=_O.attempts + 1))
 
-    def add_notification(self, row: dict[str, Any]) -> bool:
+    def add_notification(self, row: NewNotificationRow) -> bool:
         """False when a notification with this message id exists already (the event was handled before)."""
         if self.c.execute(select(_N.id).where(_N.message_id == row["message_id"])).first() is not None:
             return False
@@ -46,8 +47,8 @@ class NotificationSql(Repository):
         )
         return [str(r[0]) for r in self.c.execute(q)]
 
-    def get_notification(self, notification_id: str) -> dict[str, Any] | None:
-        return first_row(self.c, select(t.notifications).where(_N.id == notification_id))
+    def get_notification(self, notification_id: str) -> NotificationRow | None:
+        return cast(NotificationRow | None, first_row(self.c, select(t.notifications).where(_N.id == notification_id)))
 
     def update_notification(self, notification_id: str, attempts: int, values: dict[str, Any]) -> bool:
         """Compare-and-set on the attempt count: of two workers only one claims or records a given try."""
@@ -57,9 +58,9 @@ class NotificationSql(Repository):
     def add_attempt(self, row: dict[str, Any]) -> None:
         self.c.execute(insert(t.notify_attempts).values(**row))
 
-    def notifications_for(self, case_id: str) -> list[dict[str, Any]]:
+    def notifications_for(self, case_id: str) -> list[NotificationRow]:
         q = select(t.notifications).where(_N.case_id == case_id).order_by(_N.created_at, _N.message_id)
-        return all_rows(self.c, q)
+        return cast(list[NotificationRow], all_rows(self.c, q))
 
     def attempts_for(self, notification_ids: Sequence[str]) -> list[dict[str, Any]]:
         if not notification_ids:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, insert, select, update
 
@@ -14,36 +14,36 @@ from posrefund.adapters.db.repositories.findings import find
 from posrefund.adapters.db.repositories.matching import match, match_counts
 from posrefund.adapters.db.repositories.recon_scope import F, L, M, S, run_scope
 from posrefund.adapters.db.repositories.rows import Repository, row_dict
-from posrefund.ports import RunSpec
+from posrefund.ports import ReconRunRow, RunSpec
 
 _RR = t.recon_runs.c
 
 
-def _run_row(r: Any) -> dict[str, Any]:
+def _run_row(r: Any) -> ReconRunRow:
     """A run's row with its JSON columns (file set, totals) decoded."""
     row = row_dict(r)
     row["file_ids"] = json.loads(row["file_ids"])
     row["totals"] = json.loads(row["totals"])
-    return row
+    return cast(ReconRunRow, row)
 
 
 class ReconRunSql(Repository):
-    def run_by_key(self, merchant_id: str, key: str) -> dict[str, Any] | None:
+    def run_by_key(self, merchant_id: str, key: str) -> ReconRunRow | None:
         r = self.c.execute(select(t.recon_runs).where(_RR.merchant_id == merchant_id, _RR.run_key == key)).first()
         return _run_row(r) if r else None
 
-    def get_run(self, merchant_id: str, run_id: str) -> dict[str, Any] | None:
+    def get_run(self, merchant_id: str, run_id: str) -> ReconRunRow | None:
         r = self.c.execute(select(t.recon_runs).where(_RR.merchant_id == merchant_id, _RR.id == run_id)).first()
         return _run_row(r) if r else None
 
-    def runs(self, merchant_id: str, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    def runs(self, merchant_id: str, limit: int, offset: int) -> tuple[list[ReconRunRow], int]:
         """The merchant's runs, latest first, and how many there are (the console's list)."""
         where = _RR.merchant_id == merchant_id
         total = int(self.c.scalar(select(func.count()).select_from(t.recon_runs).where(where)) or 0)
         q = select(t.recon_runs).where(where).order_by(_RR.updated_at.desc(), _RR.id.desc()).limit(limit).offset(offset)
         return [_run_row(r) for r in self.c.execute(q)], total
 
-    def add_run(self, row: dict[str, Any]) -> None:
+    def add_run(self, row: ReconRunRow) -> None:
         self.c.execute(
             insert(t.recon_runs).values(
                 **{**row, "file_ids": json.dumps(row["file_ids"]), "totals": json.dumps(row["totals"], sort_keys=True)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import insert, select, update
 
@@ -12,19 +12,21 @@ from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.recon_scope import SHANGHAI, L
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
 from posrefund.adapters.settlement.model import BadLine, SettlementLine
+from posrefund.ports import NewSettlementFileRow, SettlementFileRow
 
 _F, _B = t.settlement_files.c, t.settlement_bad_lines.c
 
 
 class SettlementFileSql(Repository):
-    def file_by_fingerprint(self, merchant_id: str, fingerprint: str) -> dict[str, Any] | None:
+    def file_by_fingerprint(self, merchant_id: str, fingerprint: str) -> SettlementFileRow | None:
         q = select(t.settlement_files).where(_F.merchant_id == merchant_id, _F.fingerprint == fingerprint)
-        return first_row(self.c, q)
+        return cast(SettlementFileRow | None, first_row(self.c, q))
 
-    def get_file(self, merchant_id: str, file_id: str) -> dict[str, Any] | None:
-        return first_row(self.c, select(t.settlement_files).where(_F.merchant_id == merchant_id, _F.id == file_id))
+    def get_file(self, merchant_id: str, file_id: str) -> SettlementFileRow | None:
+        q = select(t.settlement_files).where(_F.merchant_id == merchant_id, _F.id == file_id)
+        return cast(SettlementFileRow | None, first_row(self.c, q))
 
-    def add_file(self, row: dict[str, Any]) -> None:
+    def add_file(self, row: NewSettlementFileRow) -> None:
         self.c.execute(insert(t.settlement_files).values(**row))
 
     def finish_file(self, file_id: str, line_count: int, bad_count: int, first: date | None, last: date | None) -> None:
@@ -71,7 +73,7 @@ class SettlementFileSql(Repository):
         q = select(_B.line_no, _B.reason, _B.excerpt).where(_B.file_id == file_id).order_by(_B.line_no).limit(limit)
         return all_rows(self.c, q)
 
-    def files_for(self, merchant_id: str, source: str, date_from: date, date_to: date) -> list[dict[str, Any]]:
+    def files_for(self, merchant_id: str, source: str, date_from: date, date_to: date) -> list[SettlementFileRow]:
         """The merchant's files of this channel with lines in the range: the default file set of a run."""
         q = (
             select(t.settlement_files)
@@ -83,9 +85,9 @@ class SettlementFileSql(Repository):
             )
             .order_by(_F.fingerprint)
         )
-        return all_rows(self.c, q)
+        return cast(list[SettlementFileRow], all_rows(self.c, q))
 
-    def files(self, merchant_id: str, limit: int) -> list[dict[str, Any]]:
+    def files(self, merchant_id: str, limit: int) -> list[SettlementFileRow]:
         """The merchant's latest imported files, newest first (the console's list)."""
         q = (
             select(t.settlement_files)
@@ -93,7 +95,7 @@ class SettlementFileSql(Repository):
             .order_by(_F.imported_at.desc(), _F.id.desc())
             .limit(limit)
         )
-        return all_rows(self.c, q)
+        return cast(list[SettlementFileRow], all_rows(self.c, q))
 
     def line(self, merchant_id: str, line_id: int) -> dict[str, Any] | None:
         q = select(t.settlement_lines).where(L.id == line_id, L.merchant_id == merchant_id)

@@ -3,29 +3,30 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import insert, select, update
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.rows import Repository, first_row
+from posrefund.ports import WrongChargeRow
 
 _W = t.wrong_charges.c
 
 
 class WrongChargeSql(Repository):
-    def add_wrong_charge(self, row: dict[str, Any]) -> None:
+    def add_wrong_charge(self, row: WrongChargeRow) -> None:
         self.c.execute(insert(t.wrong_charges).values(**{**row, "evidence_ids": json.dumps(row["evidence_ids"])}))
 
-    def get_wrong_charge(self, merchant_id: str, wc_id: str) -> dict[str, Any] | None:
+    def get_wrong_charge(self, merchant_id: str, wc_id: str) -> WrongChargeRow | None:
         row = first_row(self.c, select(t.wrong_charges).where(_W.merchant_id == merchant_id, _W.id == wc_id))
         if row is not None:
             row["evidence_ids"] = json.loads(row["evidence_ids"])
-        return row
+        return cast(WrongChargeRow | None, row)
 
-    def save_wrong_charge(self, row: dict[str, Any]) -> bool:
+    def save_wrong_charge(self, row: WrongChargeRow) -> bool:
         """Compare-and-set on the version; the row's version is bumped when it wins."""
-        values = {k: v for k, v in row.items() if k not in ("id", "version")}
+        values: dict[str, Any] = {k: v for k, v in row.items() if k not in ("id", "version")}
         values["evidence_ids"] = json.dumps(row["evidence_ids"])
         done = self.c.execute(
             update(t.wrong_charges)

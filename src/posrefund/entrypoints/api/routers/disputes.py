@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -47,7 +47,7 @@ class OutcomeIn(Body):
     amount_fen: Annotated[StrictInt | None, Field(gt=0, le=10**13)] = None
 
 
-async def _step(c: AppContext, actor: Actor, step: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+async def _step(c: AppContext, actor: Actor, step: Callable[..., Mapping[str, Any]], *args: Any) -> dict[str, Any]:
     """Take one step on a dispute, then answer it with its age (days and hours open, on the service's clock)."""
     row = await c.run(step, c.deps, actor, *args)
     return disputes.with_age(row, c.deps.clock.now())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -100,7 +101,7 @@ def _discrepancy(d: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _wrong_charge(wc: dict[str, Any]) -> dict[str, Any]:
+def _wrong_charge(wc: Mapping[str, Any]) -> dict[str, Any]:
     out = plain({k: v for k, v in wc.items() if k not in ("events", "discrepancy", "merchant_id")})
     if "discrepancy" in wc and wc["discrepancy"] is not None:
         out["discrepancy"] = _discrepancy(wc["discrepancy"])
