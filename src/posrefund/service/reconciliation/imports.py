@@ -83,8 +83,8 @@ def import_file(
                 "imported_at": now,
             }
         )
-        good, bad, first, last = _stage(uow, file_id, merchant_id, lines, batch, progress)
-        uow.settlement_files.finish_file(file_id, good, bad, first, last)
+        staged = _stage(uow, file_id, merchant_id, lines, batch, progress)
+        uow.settlement_files.finish_file(file_id, staged.good, staged.bad, staged.first, staged.last)
         uow.settlement_files.refresh_statistics()
         record(
             uow,
@@ -95,8 +95,8 @@ def import_file(
             file_id=file_id,
             source=src.value,
             fingerprint=fingerprint,
-            lines=good,
-            bad_lines=bad,
+            lines=staged.good,
+            bad_lines=staged.bad,
         )
         stored = uow.settlement_files.get_file(merchant_id, file_id)
         assert stored is not None
@@ -129,7 +129,7 @@ def _stage(
     lines: Iterable[object],
     batch: int,
     progress: Callable[[int], None] | None,
-) -> tuple[int, int, date | None, date | None]:
+) -> _Staged:
     """Stage the lines ``batch`` at a time, so a file of millions of lines never lives in memory."""
     staged = _Staged()
     buf: list[object] = []
@@ -146,7 +146,7 @@ def _stage(
             flush()
     if buf:
         flush()
-    return staged.good, staged.bad, staged.first, staged.last
+    return staged
 
 
 def _report(uow: UnitOfWork, row: SettlementFileRow, duplicate: bool) -> ImportReport:
