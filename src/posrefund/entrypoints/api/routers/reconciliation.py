@@ -142,10 +142,11 @@ async def import_file(
         if size == 0:
             raise Invalid("recon.bad_file", detail="empty file")
         name = (file.filename or "upload")[:200]
-        settlement = open_settlement_file(source, path, filename=name)
 
         def stage(deps: Deps, actor: Actor) -> reconciliation.ImportReport:
-            # The file is read afresh on each try: a replay after a concurrent upload needs unread lines.
+            # Fingerprinting reads the whole file, so it runs with the import (off the event loop where the
+            # engine allows), and afresh on each try: a replay after a concurrent upload needs unread lines.
+            settlement = open_settlement_file(source, path, filename=name)
             return reconciliation.import_file(deps, actor, **settlement.import_arguments())
 
         report = await c.run_once(stage, c.deps, actor)
