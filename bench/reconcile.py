@@ -250,11 +250,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sales", type=int, default=1_000_000)
     ap.add_argument("--faults", type=int, default=1_000, help="of every kind")
-    ap.add_argument("--refunds", type=int, default=20_000)
+    ap.add_argument("--refunds", type=int, default=None, help="default: one sale in fifty, at most 20,000")
     ap.add_argument("--source", choices=["card", "wechat", "alipay"], default="wechat")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
+    if args.refunds is None:
+        args.refunds = min(20_000, args.sales // 50)
+    if not 0 <= args.refunds <= args.sales or args.faults * 7 > args.sales:
+        ap.error("need 0 <= --refunds <= --sales and --faults small beside --sales (seven kinds of fault)")
     work = Path(tempfile.mkdtemp(prefix="recon-bench-"))
     try:
         print(f"generating {args.sales:,} sales + {args.refunds:,} refunds with {args.faults:,} faults of each kind…")
