@@ -109,8 +109,9 @@ class _ChainCheck:
             problem = row_fault(row, self.prev, self.seq + 1, self.fields_of)
             if problem is None and head is not None and head[0] == row["seq"] and head[1] != row["hash"]:
                 problem = "head_mismatch"
-            if problem is not None:
-                return self._first(Broken(self.chain, int(row["seq"]), int(row["id"]), problem))
+            if problem is not None:  # a gap is named by the number that is missing
+                at = self.seq + 1 if problem == "seq_gap" else int(row["seq"])
+                return self._first(Broken(self.chain, at, int(row["id"]), problem))
             self.seq, self.prev = self.seq + 1, str(row["hash"])
             for cp in self.trusted.pop(self.seq, []):
                 if cp.hash != self.prev or cp.events != self.seq:

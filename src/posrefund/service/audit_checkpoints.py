@@ -50,6 +50,7 @@ def sign_heads(deps: Deps, ends: Mapping[str, tuple[int, str]]) -> int:
             if chain not in latest or latest[chain].seq != seq
         ]
         uow.audit.add_checkpoints(fresh)
+        uow.commit()
     return len(fresh)
 
 
