@@ -96,6 +96,14 @@ def cut_after(engine: Engine, keep: int) -> None:
         c.execute(update(H).where(H.c.chain == CHAIN).values(seq=keep, hash=last))
 
 
+def swap(engine: Engine, one: int, other: int) -> None:
+    """Exchange the places of two events (through a free number: the places are unique)."""
+    with engine.begin() as c:
+        c.execute(update(E).where(E.c.chain == CHAIN, E.c.seq == one).values(seq=-one))
+        c.execute(update(E).where(E.c.chain == CHAIN, E.c.seq == other).values(seq=one))
+        c.execute(update(E).where(E.c.chain == CHAIN, E.c.seq == -one).values(seq=other))
+
+
 def expect(report: dict[str, Any], problem: str, seq: int, event: int | None, since: int | None = None) -> None:
     assert report["ok"] is False and report["chain"] == CHAIN
     assert (report["problem"], report["seq"], report["event_id"], report["since"]) == (problem, seq, event, since)
@@ -118,10 +126,7 @@ def test_deleting_every_event_is_named(chain: None, engine: Engine) -> None:
 
 
 def test_reordering_two_events_and_rehashing_is_named(chain: None, engine: Engine) -> None:
-    with engine.begin() as c:
-        c.execute(update(E).where(E.c.chain == CHAIN, E.c.seq == 4).values(seq=-4))
-        c.execute(update(E).where(E.c.chain == CHAIN, E.c.seq == 5).values(seq=4))
-        c.execute(update(E).where(E.c.chain == CHAIN, E.c.seq == -4).values(seq=5))
+    swap(engine, 4, 5)
     rehash(engine, 4)
     code, report = verify()
     assert code == 1
@@ -129,10 +134,7 @@ def test_reordering_two_events_and_rehashing_is_named(chain: None, engine: Engin
 
 
 def test_reordering_two_events_without_rehashing_is_named(chain: None, engine: Engine) -> None:
-    with engine.begin() as c:
-        c.execute(update(E).where(E.c.chain == CHAIN, E.c.seq == 4).values(seq=-4))
-        c.execute(update(E).where(E.c.chain == CHAIN, E.c.seq == 5).values(seq=4))
-        c.execute(update(E).where(E.c.chain == CHAIN, E.c.seq == -4).values(seq=5))
+    swap(engine, 4, 5)
     code, report = verify()
     assert code == 1
     expect(report, "prev_mismatch", 4, event_id(engine, 4))

@@ -69,8 +69,9 @@ def _print_report(report: VerifyReport, as_json: bool) -> None:
     """OK, or the first bad position in Chinese and English (exit 1)."""
     counts: dict[str, object] = {"checked": report.checked, "checkpoints": report.checkpoints}
     if report.broken is None:
+        counts["signed"] = report.signed
         if as_json:
-            emit({"ok": True, **counts, "signed": report.signed}, True)
+            emit({"ok": True, **counts}, True)
         else:
             out.print(f"[green]OK[/green]: {message('audit.ok', 'zh', counts)} / {message('audit.ok', 'en', counts)}")
         return

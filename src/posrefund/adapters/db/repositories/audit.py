@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -134,12 +135,4 @@ def _checkpoint(r: Any) -> Checkpoint:
 
 
 def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:
-    return {
-        "chain": cp.chain,
-        "seq": cp.seq,
-        "hash": cp.hash,
-        "events": cp.events,
-        "at": datetime.fromisoformat(cp.at),
-        "kid": cp.kid,
-        "mac": cp.mac,
-    }
+    return {**asdict(cp), "at": datetime.fromisoformat(cp.at)}
