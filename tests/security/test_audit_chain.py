@@ -212,6 +212,28 @@ def test_the_exported_file_finds_a_chain_removed_with_its_checkpoints(
     expect(report, "truncated", 1, None, 0)
 
 
+def test_events_cut_behind_the_head_row_are_named(cli: Settings, deps: Deps) -> None:
+    append(deps, 1, 5)  # no checkpoint yet: the head row is what counted them
+    with bootstrap.engine_of(deps).begin() as c:
+        c.execute(delete(E).where(E.c.chain == CHAIN, E.c.seq > 3))
+    code, report = verify()
+    assert code == 1
+    expect(report, "truncated", 4, None, 0)
+
+
+def test_emptying_the_checkpoint_table_does_not_stop_the_export(
+    chain: None, engine: Engine, deps: Deps, tmp_path: Path
+) -> None:
+    anchors = tmp_path / "anchors.jsonl"
+    assert runner.invoke(app, ["audit", "checkpoints", "export", "--to", str(anchors)]).exit_code == 0
+    with engine.begin() as c:
+        c.execute(delete(C))  # on SQLite the next checkpoints are numbered from 1 again
+    append(deps, 11, 2)
+    assert runner.invoke(app, ["audit", "checkpoints", "export", "--to", str(anchors)]).exit_code == 0
+    lines = [json.loads(line) for line in anchors.read_text().splitlines()]
+    assert [(line["seq"], line["events"]) for line in lines] == [(3, 3), (6, 6), (9, 9), (10, 10), (12, 12)]
+
+
 def test_the_worker_signs_heads_and_refuses_a_tampered_chain(cli: Settings, engine: Engine, deps: Deps) -> None:
     keyed = bootstrap.build(cli.model_copy(update={"audit_key": KEY}), engine=engine, hasher=Argon2Hasher(fast=True))
     append(deps, 1, 10)

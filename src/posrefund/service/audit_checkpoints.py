@@ -13,7 +13,7 @@ that checkpoint's hash: a checkpoint never blesses a chain that was already tamp
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -82,11 +82,19 @@ def take(deps: Deps, fields_of: FieldsOf) -> Taken:
     return Taken(sign_heads(deps, ends), refused)
 
 
-def exported_after(deps: Deps, actor: Actor, after_id: int) -> list[tuple[int, Checkpoint]]:
-    """The stored checkpoints numbered after ``after_id`` (the last one already exported)."""
+def not_exported(deps: Deps, actor: Actor, done: Sequence[tuple[int, Checkpoint]]) -> list[tuple[int, Checkpoint]]:
+    """The stored checkpoints an export file (``done``) does not hold yet: those numbered after its last line —
+    or, when the table's numbering went back (its rows deleted, the database restored), every one the file
+    lacks, so that emptying the table cannot quietly stop the export."""
     actor.require("audit.verify")
+    after = max((n for n, _cp in done), default=0)
+    known = {cp.mac for _n, cp in done}
     with deps.uow(readonly=True) as uow:
-        return uow.audit.checkpoints_after(after_id)
+        fresh = uow.audit.checkpoints_after(after)
+        listed = known | {cp.mac for _n, cp in fresh}
+        if any(cp.mac not in listed for cp in uow.audit.latest_checkpoints().values()):
+            fresh = [(n, cp) for n, cp in uow.audit.checkpoints_after(0) if cp.mac not in known]
+    return fresh
 
 
 def to_line(number: int, cp: Checkpoint) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from posrefund.domain.audit import Keyring
@@ -21,6 +21,6 @@ class Deps:
     local_date: Callable[[datetime], date]
     secret_key: str
     # Signs the audit checkpoints (POSREFUND_AUDIT_KEY, kept outside the database); empty: none can be taken.
-    audit_keys: Keyring = ()
+    audit_keys: Keyring = field(default=(), repr=False)
     # Failpoints: named places where a crash test may kill the process (no-op unless bootstrap arms one).
     failpoint: Callable[[str], None] = lambda _name: None

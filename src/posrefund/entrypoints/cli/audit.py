@@ -115,8 +115,7 @@ def checkpoints_export(
         done = read_anchors(target) if target is not None and target.exists() else []
     except DomainError as exc:
         fail(exc)
-    after = max((n for n, _cp in done), default=0)
-    fresh = audit_checkpoints.exported_after(deps, HOST_AUDITOR, after)
+    fresh = audit_checkpoints.not_exported(deps, HOST_AUDITOR, done)
     lines = "".join(audit_checkpoints.to_line(n, cp) + "\n" for n, cp in fresh)
     if target is None:
         sys.stdout.write(lines)
