@@ -56,13 +56,16 @@ def verify(
         raise Conflict("audit.key_missing")
     checked = held = 0
     ends: dict[str, tuple[int, str]] = {}
+    exported: dict[str, list[Checkpoint]] = {}
+    for anchor in anchors:
+        exported.setdefault(anchor.chain, []).append(anchor)
     with deps.uow(readonly=True) as uow:
-        chains = sorted(set(uow.audit.chains()) | {a.chain for a in anchors})
+        chains = sorted(set(uow.audit.chains()) | set(exported))
         if actor.merchant_id is not None:
             chains = [c for c in chains if c == actor.merchant_id]
         heads = uow.audit.heads()
         for chain in chains:
-            points = [*uow.audit.checkpoints(chain), *(a for a in anchors if a.chain == chain)]
+            points = [*uow.audit.checkpoints(chain), *exported.get(chain, [])]
             check = _ChainCheck(deps, chain, points, fields_of, progress)
             broken = check.run(uow.audit.iter_chain(chain), heads.get(chain))
             checked, held = checked + check.checked, held + len(points)
