@@ -15,14 +15,15 @@ from sqlalchemy import Engine
 from posrefund.adapters.calendar_cn import ChineseCalendar
 from posrefund.adapters.channels.acquirer.client import CardAcquirerChannel
 from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier, WeChatPayChannel
-from posrefund.adapters.crypto import AesGcmCipher
+from posrefund.adapters.crypto import AesGcmCipher, KeyringError, parse_keyring
 from posrefund.adapters.db.engine import make_engine
 from posrefund.adapters.db.uow import SqlUnitOfWorkFactory
 from posrefund.adapters.files import DiskEvidenceStore
 from posrefund.adapters.passwords import Argon2Hasher
 from posrefund.adapters.rate_limit import ChannelRateLimiter
 from posrefund.adapters.system import RandomIds, SystemClock
-from posrefund.config import Settings, check
+from posrefund.config import ConfigError, Settings, check
+from posrefund.domain.audit import Keyring
 from posrefund.ports import CallbackVerifier, Clock, Ids, PasswordHasher, PaymentChannel
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router, card_method_rule
@@ -78,8 +79,19 @@ def build(
         evidence_store=DiskEvidenceStore(settings.data_dir / "evidence"),
         local_date=local_date,
         secret_key=settings.secret_key,
+        audit_keys=audit_keyring(settings.audit_key),
         failpoint=failpoints_from(os.environ.get("POSREFUND_FAILPOINTS", "")),
     )
+
+
+def audit_keyring(spec: str) -> Keyring:
+    """The audit checkpoint keys; a malformed spec is a configuration error, an empty one means none."""
+    if not spec:
+        return ()
+    try:
+        return tuple(parse_keyring(spec, "POSREFUND_AUDIT_KEY"))
+    except KeyringError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def engine_of(deps: Deps) -> Engine:

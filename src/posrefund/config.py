@@ -14,6 +14,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///./posrefund.db")
     secret_key: str = Field(default="", description="signs bearer tokens; at least 32 characters")
     pii_key: str = Field(default="", description="kid:base64(32 bytes)[,older keys…] for AES-256-GCM")
+    audit_key: str = Field(
+        default="", description="kid:base64(32 bytes)[,older keys…] for HMAC-SHA256 audit checkpoints"
+    )
     data_dir: Path = Field(default=Path("./data"), description="evidence files live here")
     token_minutes: int = 8 * 60
     timezone: str = "Asia/Shanghai"

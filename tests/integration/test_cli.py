@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from posrefund.adapters.crypto import generate_key_spec
 from posrefund.adapters.db.engine import make_engine
 from posrefund.config import Settings
 from posrefund.entrypoints.cli.main import app
@@ -22,6 +23,7 @@ def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("POSREFUND_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("POSREFUND_SECRET_KEY", settings.secret_key)
     monkeypatch.setenv("POSREFUND_PII_KEY", settings.pii_key)
+    monkeypatch.setenv("POSREFUND_AUDIT_KEY", generate_key_spec("a1"))
     monkeypatch.setenv("POSREFUND_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("POSREFUND_LOG_FILE", str(settings.log_file))
     return settings

@@ -14,22 +14,23 @@ class KeyringError(ValueError):
     pass
 
 
-def parse_keyring(spec: str) -> list[tuple[str, bytes]]:
-    """``kid:base64key[,kid:base64key…]``; the first key encrypts, all of them decrypt (rotation)."""
+def parse_keyring(spec: str, name: str = "POSREFUND_PII_KEY") -> list[tuple[str, bytes]]:
+    """``kid:base64key[,kid:base64key…]``; the first key encrypts (or signs), all of them decrypt (or verify):
+    rotation. ``name`` is the setting the spec came from, for the error message."""
     keys: list[tuple[str, bytes]] = []
     for part in spec.split(","):
         kid, sep, b64 = part.strip().partition(":")
-        if not sep or not kid or not kid.isalnum():
-            raise KeyringError("POSREFUND_PII_KEY must look like 'k1:<base64 of 32 bytes>'")
+        if not sep or not kid or not kid.isalnum() or len(kid) > 16:
+            raise KeyringError(f"{name} must look like 'k1:<base64 of 32 bytes>'")
         try:
             key = base64.b64decode(b64, validate=True)
         except ValueError as exc:
-            raise KeyringError("POSREFUND_PII_KEY is not valid base64") from exc
+            raise KeyringError(f"{name} is not valid base64") from exc
         if len(key) != 32:
-            raise KeyringError("POSREFUND_PII_KEY keys must be 32 bytes (AES-256)")
+            raise KeyringError(f"{name} keys must be 32 bytes")
         keys.append((kid, key))
     if not keys:
-        raise KeyringError("POSREFUND_PII_KEY is empty")
+        raise KeyringError(f"{name} is empty")
     return keys
 
 

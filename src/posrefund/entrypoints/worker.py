@@ -14,13 +14,16 @@ from types import FrameType
 
 import structlog
 
-from posrefund.service import execution
+from posrefund.service import audit_checkpoints, execution
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
 from posrefund.service.notifications import follow_up, sending
 from posrefund.service.notifications.sending import NotifyRouter
 
 log = structlog.get_logger("posrefund.worker")
+# How often the worker signs the audit chains' heads: the events of the last minute at most are protected by the
+# head row alone. Off the refund path: no refund waits for a checkpoint.
+CHECKPOINT_SECONDS = 60.0
 
 
 def run(
@@ -33,7 +36,11 @@ def run(
 ) -> int:
     """Sweep until ``stop`` is set (or once). Returns how many case steps were taken."""
     steps = 0
+    checkpoint_due = 0.0
     while not stop.is_set():
+        if time.monotonic() >= checkpoint_due:  # sign the audit heads that moved, about once a minute
+            checkpoint_round(deps)
+            checkpoint_due = time.monotonic() + CHECKPOINT_SECONDS
         try:
             due = execution.sweep(deps, router)
         except Exception:
@@ -69,6 +76,23 @@ def start_in_thread(
     thread.start()
     time.sleep(0)
     return thread, stop
+
+
+def checkpoint_round(deps: Deps) -> None:
+    """Sign every audit chain whose head moved; a chain that no longer links to its last checkpoint is left
+    unsigned and logged (``audit verify`` names where). Without POSREFUND_AUDIT_KEY this says so and signs none."""
+    from posrefund.adapters.db.repositories.audit import audit_fields
+
+    if not deps.audit_keys:
+        log.warning("audit.no_checkpoint_key")
+        return
+    try:
+        taken = audit_checkpoints.take(deps, audit_fields)
+    except Exception:
+        log.exception("audit.checkpoint_failed")  # the next round retries
+        return
+    for chain in taken.refused:
+        log.error("audit.checkpoint_refused", chain=chain)
 
 
 # --- notifications ---

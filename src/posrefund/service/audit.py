@@ -1,57 +1,129 @@
-"""Checking the audit trail: recompute every chain and name the first event that no longer fits."""
+"""Checking the audit trail: recompute every chain, hold it against its signed checkpoints and its head row,
+and name the first position that no longer fits.
+
+The hash chain alone proves that no event was changed in place; it cannot tell that the last events (or all of
+them) were removed, nor that an event was rewritten and every later hash recomputed. The checkpoints can: each
+signs (with a key the database never holds) how many events a chain had and the hash it ended in.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from posrefund.domain.audit import GENESIS, chain_hash
+from posrefund.domain.audit import GENESIS, Checkpoint, FieldsOf, checkpoint_fault, row_fault
+from posrefund.domain.errors import Conflict
 from posrefund.domain.roles import Actor
+from posrefund.service.audit_checkpoints import sign_heads
 from posrefund.service.deps import Deps
 
 
 @dataclass(frozen=True)
 class Broken:
+    """The first position of a chain that does not fit. ``problem`` is one of: ``seq_gap``, ``prev_mismatch``,
+    ``hash_mismatch`` (the event itself); ``checkpoint_mismatch`` (the chain was rewritten and re-hashed
+    somewhere after ``since``, up to ``seq``); ``truncated`` (events from ``seq`` on are gone);
+    ``head_mismatch``; ``checkpoint_forged`` / ``checkpoint_unknown_key`` (the checkpoint at ``seq``)."""
+
     chain: str
     seq: int
-    event_id: int
-    problem: str  # "hash_mismatch" | "prev_mismatch" | "seq_gap"
+    event_id: int | None
+    problem: str
+    since: int | None = None
 
 
 @dataclass(frozen=True)
 class VerifyReport:
     checked: int
     broken: Broken | None
+    checkpoints: int = 0  # stored and exported checkpoints held against the chains
+    signed: int = 0  # checkpoints taken at the end of this run
 
 
 def verify(
     deps: Deps,
     actor: Actor,
-    fields_of: Callable[[dict[str, Any]], dict[str, Any]],
+    fields_of: FieldsOf,
     progress: Callable[[int], None] | None = None,
+    anchors: Sequence[Checkpoint] = (),
 ) -> VerifyReport:
-    """``fields_of`` is the storage's own view of what each row's hash covers."""
+    """Every chain (the actor's merchant's only, for a merchant's auditor) against its stored checkpoints and the
+    exported ``anchors``; when all are intact, a fresh checkpoint signs each chain's end. ``fields_of`` is the
+    storage's own view of what each row's hash covers."""
     actor.require("audit.verify")
-    checked = 0
+    if not deps.audit_keys:
+        raise Conflict("audit.key_missing")
+    checked = held = 0
+    ends: dict[str, tuple[int, str]] = {}
+    exported: dict[str, list[Checkpoint]] = {}
+    for anchor in anchors:
+        exported.setdefault(anchor.chain, []).append(anchor)
     with deps.uow(readonly=True) as uow:
-        chains = uow.audit.chains()
+        chains = sorted(set(uow.audit.chains()) | set(exported))
         if actor.merchant_id is not None:
             chains = [c for c in chains if c == actor.merchant_id]
+        heads = uow.audit.heads()
         for chain in chains:
-            prev, expected_seq = GENESIS, 1
-            for row in uow.audit.iter_chain(chain):
-                checked += 1
-                if progress and checked % 1000 == 0:
-                    progress(1000)
-                problem = None
-                if row["seq"] != expected_seq:
-                    problem = "seq_gap"
-                elif row["prev_hash"] != prev:
-                    problem = "prev_mismatch"
-                elif chain_hash(prev, fields_of(row)) != row["hash"]:
-                    problem = "hash_mismatch"
-                if problem:
-                    return VerifyReport(checked, Broken(chain, int(row["seq"]), int(row["id"]), problem))
-                prev, expected_seq = row["hash"], expected_seq + 1
-    return VerifyReport(checked, None)
+            points = [*uow.audit.checkpoints(chain), *exported.get(chain, [])]
+            check = _ChainCheck(deps, chain, points, fields_of, progress)
+            broken = check.run(uow.audit.iter_chain(chain), heads.get(chain))
+            checked, held = checked + check.checked, held + len(points)
+            if broken is not None:
+                return VerifyReport(checked, broken, held)
+            if check.seq:
+                ends[chain] = (check.seq, check.prev)
+    return VerifyReport(checked, None, held, sign_heads(deps, ends))
+
+
+class _ChainCheck:
+    """One chain, streamed once: each event against the one before it and against any checkpoint at its place."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        chain: str,
+        points: Iterable[Checkpoint],
+        fields_of: FieldsOf,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.chain, self.fields_of, self.progress = chain, fields_of, progress
+        self.checked, self.seq, self.prev = 0, 0, GENESIS
+        self.trusted: dict[int, list[Checkpoint]] = {}
+        self.forged: Broken | None = None  # the first checkpoint whose signature fails, by position
+        for cp in sorted(points, key=lambda p: p.seq):
+            fault = checkpoint_fault(deps.audit_keys, cp)
+            if fault is None:
+                self.trusted.setdefault(cp.seq, []).append(cp)
+            elif self.forged is None:
+                self.forged = Broken(chain, cp.seq, None, fault)
+
+    def run(self, rows: Iterable[dict[str, Any]], head: tuple[int, str] | None) -> Broken | None:
+        """The first position that does not fit, or None when the chain, its checkpoints and its head agree.
+        The head row is read before the events, so a writer may have added events since: only the event at
+        the head's own position is held against it."""
+        vouched = 0  # the last position a checkpoint still vouches for
+        for row in rows:
+            if self.forged is not None and row["seq"] > self.forged.seq:
+                return self.forged
+            self.checked += 1
+            if self.progress and self.checked % 1000 == 0:
+                self.progress(1000)
+            problem = row_fault(row, self.prev, self.seq + 1, self.fields_of)
+            if problem is None and head is not None and head[0] == row["seq"] and head[1] != row["hash"]:
+                problem = "head_mismatch"
+            if problem is not None:  # a gap is named by the number that is missing
+                at = self.seq + 1 if problem == "seq_gap" else int(row["seq"])
+                return self._first(Broken(self.chain, at, int(row["id"]), problem))
+            self.seq, self.prev = self.seq + 1, str(row["hash"])
+            for cp in self.trusted.pop(self.seq, []):
+                if cp.hash != self.prev or cp.events != self.seq:
+                    return self._first(Broken(self.chain, self.seq, int(row["id"]), "checkpoint_mismatch", vouched))
+                vouched = self.seq
+        if self.trusted or (head is not None and head[0] > self.seq):  # more events were counted than are left
+            return self._first(Broken(self.chain, self.seq + 1, None, "truncated", vouched))
+        return self.forged
+
+    def _first(self, broken: Broken) -> Broken:
+        """The earlier of a chain fault and a forged checkpoint."""
+        return self.forged if self.forged is not None and self.forged.seq < broken.seq else broken

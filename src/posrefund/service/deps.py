@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from posrefund.domain.audit import Keyring
 from posrefund.ports import Cipher, Clock, EvidenceStore, Ids, PasswordHasher, UnitOfWorkFactory
 
 
@@ -19,5 +20,7 @@ class Deps:
     evidence_store: EvidenceStore
     local_date: Callable[[datetime], date]
     secret_key: str
+    # Signs the audit checkpoints (POSREFUND_AUDIT_KEY, kept outside the database); empty: none can be taken.
+    audit_keys: Keyring = field(default=(), repr=False)
     # Failpoints: named places where a crash test may kill the process (no-op unless bootstrap arms one).
     failpoint: Callable[[str], None] = lambda _name: None

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, union, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, row_dict
-from posrefund.domain.audit import GENESIS, chain_hash
+from posrefund.domain.audit import GENESIS, Checkpoint, chain_hash, signed_time
 from posrefund.domain.events import CaseEvent
 
 PLATFORM_CHAIN = "platform"
 
 # Every refund request appends here: built once, run on the driver's cursor (see prebuilt.py).
-_A, _H = tables.audit_events.c, tables.audit_heads.c
+_A, _H, _C = tables.audit_events.c, tables.audit_heads.c, tables.audit_checkpoints.c
 AUDIT_HEAD = Prebuilt(select(_H.seq, _H.hash).where(_H.chain == bindparam("b_chain")).with_for_update())
 INSERT_HEAD = Prebuilt(insert(tables.audit_heads))
 UPDATE_HEAD = Prebuilt(update(tables.audit_heads).where(_H.chain == bindparam("b_chain")))
@@ -93,11 +94,45 @@ class AuditSql(Repository):
         return all_rows(self.c, q)
 
     def chains(self) -> list[str]:
-        q = select(_A.chain).distinct().order_by(_A.chain)
-        return [str(r[0]) for r in self.c.execute(q)]
+        """Every chain that has events, a head or a checkpoint: a chain emptied of its events is still named."""
+        q = union(select(_A.chain).distinct(), select(_H.chain), select(_C.chain).distinct())
+        return sorted(str(r[0]) for r in self.c.execute(q))
 
-    def iter_chain(self, chain: str) -> Iterator[dict[str, Any]]:
-        """Every event of one chain in order, streamed so a long history needs little memory."""
-        q = select(tables.audit_events).where(_A.chain == chain).order_by(_A.seq)
+    def iter_chain(self, chain: str, after_seq: int = 0) -> Iterator[dict[str, Any]]:
+        """The events of one chain after ``after_seq`` in order, streamed so a long history needs little memory."""
+        q = select(tables.audit_events).where(_A.chain == chain, _A.seq > after_seq).order_by(_A.seq)
         for r in self.c.execution_options(yield_per=2000).execute(q):
             yield row_dict(r)
+
+    def heads(self) -> dict[str, tuple[int, str]]:
+        """Each chain's head row: the sequence number and hash its last append left."""
+        return {str(r.chain): (int(r.seq), str(r.hash)) for r in self.c.execute(select(tables.audit_heads))}
+
+    def checkpoints(self, chain: str) -> list[Checkpoint]:
+        """One chain's stored checkpoints, oldest position first."""
+        q = select(tables.audit_checkpoints).where(_C.chain == chain).order_by(_C.seq, _C.id)
+        return [_checkpoint(r) for r in self.c.execute(q)]
+
+    def latest_checkpoints(self) -> dict[str, Checkpoint]:
+        """The newest checkpoint of every chain that has one."""
+        newest = select(func.max(_C.id)).group_by(_C.chain).scalar_subquery()
+        q = select(tables.audit_checkpoints).where(_C.id.in_(newest))
+        return {str(r.chain): _checkpoint(r) for r in self.c.execute(q)}
+
+    def checkpoints_after(self, after_id: int) -> list[tuple[int, Checkpoint]]:
+        """Checkpoints numbered after ``after_id``, with their numbers, for an append-only export."""
+        q = select(tables.audit_checkpoints).where(_C.id > after_id).order_by(_C.id)
+        return [(int(r.id), _checkpoint(r)) for r in self.c.execute(q)]
+
+    def add_checkpoints(self, checkpoints: Sequence[Checkpoint]) -> None:
+        if checkpoints:
+            self.c.execute(insert(tables.audit_checkpoints), [_checkpoint_row(cp) for cp in checkpoints])
+
+
+def _checkpoint(r: Any) -> Checkpoint:
+    """A stored row as the signed statement; ``at`` back in the exact text that was signed."""
+    return Checkpoint(str(r.chain), int(r.seq), str(r.hash), int(r.events), signed_time(r.at), str(r.kid), str(r.mac))
+
+
+def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:
+    return {**asdict(cp), "at": datetime.fromisoformat(cp.at)}

@@ -27,6 +27,7 @@ from posrefund.adapters.db.tables.reconciliation import (
     wrong_charges,
 )
 from posrefund.adapters.db.tables.records import (
+    audit_checkpoints,
     audit_events,
     audit_heads,
     calendar_overrides,
@@ -40,6 +41,7 @@ __all__ = [
     "ID",
     "UTCDateTime",
     "api_keys",
+    "audit_checkpoints",
     "audit_events",
     "audit_heads",
     "calendar_overrides",

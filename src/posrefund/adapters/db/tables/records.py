@@ -66,6 +66,22 @@ audit_events = Table(
     Index("ix_audit_events_chain_case", "chain", "case_id"),
 )
 
+# Signed statements "chain X had N events ending in hash H at time T" (HMAC key outside the database): a
+# truncated, emptied or rewritten chain no longer matches the last one; exported copies survive the database.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    auto_id(),
+    Column("chain", String(40), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("events", BigInteger, nullable=False),
+    moment("at"),
+    Column("kid", String(16), nullable=False),
+    Column("mac", String(64), nullable=False),
+    Index("ix_audit_checkpoints_chain_seq", "chain", "seq"),
+)
+
 outbox = Table(
     "outbox",
     metadata,
