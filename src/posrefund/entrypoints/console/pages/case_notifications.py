@@ -15,7 +15,8 @@ from starlette.responses import Response
 
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import NOT_MINE
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, may, render, submit
+from posrefund.entrypoints.console.forms import posted, signed_in, texts
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, may, render, submit
 from posrefund.service import admin, disputes, evidence, refunds
 from posrefund.service.notifications import follow_up, tracking_share
 from posrefund.service.notifications import settings as notification_settings
@@ -30,8 +31,7 @@ CONTACT_FIELDS = {
 
 
 async def _section(request: Request, case_id: str) -> dict[str, Any]:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     view = await c.run(refunds.get_case, c.deps, actor, case_id)
     sent = await c.run(notification_settings.case_notifications, c.deps, actor, view.case.id)
     log = await c.run(follow_up.contacts, c.deps, actor, view.case.id)
@@ -68,10 +68,8 @@ async def case_section(request: Request, case_id: str, part: str = "") -> Respon
 @router.post("/cases/{case_id}/notify/contact")
 async def set_contact(request: Request, case_id: str) -> Response:
     """Language, e-mail and WeChat openid of the customer for this case; an empty address is left as it was."""
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await request.form()
-    text = {k: str(form.get(k) or "") for k in ("language", "email", "wechat_openid")}
+    actor, c, form = await posted(request)
+    text = texts(form, "language", "email", "wechat_openid")
 
     async def step() -> None:
         inp = ContactInput(
@@ -93,9 +91,7 @@ async def set_contact(request: Request, case_id: str) -> Response:
 @router.post("/cases/{case_id}/notify/opt-out")
 async def opt_out(request: Request, case_id: str) -> Response:
     """Stop messages for this case, or for every case of the customer's phone number."""
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await request.form()
+    actor, c, form = await posted(request)
 
     async def step() -> None:
         scope = fmt.bounded(str(form.get("scope") or ""), "scope", 20)
@@ -113,8 +109,7 @@ async def opt_out(request: Request, case_id: str) -> Response:
 @router.post("/cases/{case_id}/notify/link")
 async def tracking_link(request: Request, case_id: str) -> Response:
     """The customer's tracking link, shown once per request (each showing is audited), ready to copy."""
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     link = await c.run(tracking_share.staff_link, c.deps, actor, c.notify_router, case_id[:64])
     return await section_page(request, case_id, link=link)
 
@@ -125,8 +120,7 @@ async def followup_queue(request: Request) -> Response:
 
 
 async def _queue(request: Request, status: int = 200, **extra: Any) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     rows = await c.run(follow_up.list_followups, c.deps, actor, "open", 200)  # oldest due first
     return render(request, "followups.html", status, rows=rows, **extra)
 
@@ -134,9 +128,7 @@ async def _queue(request: Request, status: int = 200, **extra: Any) -> Response:
 @router.post("/followups/{case_id}/close")
 async def close_followup(request: Request, case_id: str) -> Response:
     """Customer service confirmed with the customer that the money arrived: the follow-up closes."""
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await request.form()
+    actor, c, form = await posted(request)
     note = str(form.get("note") or "")
     key = f"note-{case_id[:64]}"
 
