@@ -45,3 +45,22 @@ def record(
         case_id,
         CaseEvent(action=action, actor=actor, at=at, before=before, after=after, reason=reason, data=data),
     )
+
+
+def record_on_case(
+    uow: UnitOfWork, actor: Actor, case: RefundCase, action: str, at: Any, reason: str = "", **data: Any
+) -> None:
+    """An audit event on a refund case that leaves it where it is (a contact, a reveal, an opt-out): its
+    status stands as both before and after, so the case's trail reads without gaps."""
+    record(
+        uow,
+        actor,
+        case.merchant_id,
+        action,
+        at,
+        case_id=case.id,
+        reason=reason,
+        before=case.status.value,
+        after=case.status.value,
+        **data,
+    )
