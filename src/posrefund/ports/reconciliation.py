@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol, TypedDict
 
+from typing_extensions import TypedDict as PortableTypedDict
+
 from posrefund.domain.reconciliation import FeeRate
 
 
@@ -48,8 +50,9 @@ DiscrepancyRow = TypedDict(
 """A discrepancy of a run: 0 and "" stand for the line, sale or refund it does not have."""
 
 
-class NewSettlementFileRow(TypedDict):
-    """A settlement file as first written, before its lines are staged (the counts are 0 until then)."""
+class SettlementFileFacts(PortableTypedDict):
+    """What a settlement file is, the same where it is stored and where the API shows it (``SettlementFile``
+    there adds the dates and the import, as text)."""
 
     id: str
     merchant_id: str
@@ -59,6 +62,11 @@ class NewSettlementFileRow(TypedDict):
     size: int
     line_count: int
     bad_count: int
+
+
+class NewSettlementFileRow(SettlementFileFacts):
+    """A settlement file as first written, before its lines are staged (the counts are 0 until then)."""
+
     imported_by: str
     imported_at: datetime
 

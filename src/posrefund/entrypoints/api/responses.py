@@ -7,6 +7,7 @@ checks real answers against these models."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,7 +23,7 @@ WITH_BODY = (413,)
 
 
 def answers(
-    model: type[BaseModel] | None,
+    model: type[BaseModel] | type[Mapping[str, Any]] | None,
     *errors: int,
     status: int = 200,
     media_type: str | None = None,
@@ -31,9 +32,9 @@ def answers(
     permission: str | None = None,
     openapi_extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The decorator keywords of an operation: its 2xx body (a model, or a media type for files and
-    pages) and the refusals it can answer. ``response_model=None``: the model documents, it does not
-    re-validate (see the module's docstring)."""
+    """The decorator keywords of an operation: its 2xx body (a model, or a typed dict sharing its fields with
+    a port's row, or a media type for files and pages) and the refusals it can answer.
+    ``response_model=None``: the model documents, it does not re-validate (see the module's docstring)."""
     ok: dict[str, Any] = {"description": description or "OK"}
     if model is not None:
         ok["model"] = model
