@@ -8,13 +8,14 @@ Every rule is the service layer's (``notify_admin``, ``followup``, ``disputes``,
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from posrefund.entrypoints.console import fmt
-from posrefund.entrypoints.console.form_errors import NOT_MINE
+from posrefund.entrypoints.console.form_errors import NOT_MINE, FieldOf
 from posrefund.entrypoints.console.forms import posted, signed_in, texts
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, may, render, submit
 from posrefund.service import admin, disputes, evidence, refunds
@@ -65,6 +66,15 @@ async def case_section(request: Request, case_id: str, part: str = "") -> Respon
     return await section_page(request, case_id)
 
 
+async def _on_section(
+    request: Request, case_id: str, step: Callable[[], Awaitable[None]], field_of: FieldOf, **typed: Any
+) -> Response:
+    """One step on the case's notification settings: done, back to the section; refused, the section again
+    with each message beside its field and what was typed."""
+    done = f"{PREFIX}/cases/{case_id[:64]}#notify"
+    return await submit(request, step, lambda e: section_page(request, case_id, 422, errors=e, **typed), done, field_of)
+
+
 @router.post("/cases/{case_id}/notify/contact")
 async def set_contact(request: Request, case_id: str) -> Response:
     """Language, e-mail and WeChat openid of the customer for this case; an empty address is left as it was."""
@@ -79,13 +89,7 @@ async def set_contact(request: Request, case_id: str) -> Response:
         )
         await c.run(notification_settings.set_contact, c.deps, actor, case_id[:64], inp)
 
-    return await submit(
-        request,
-        step,
-        lambda errors: section_page(request, case_id, 422, errors=errors, typed=text),
-        f"{PREFIX}/cases/{case_id[:64]}#notify",
-        CONTACT_FIELDS,
-    )
+    return await _on_section(request, case_id, step, CONTACT_FIELDS, typed=text)
 
 
 @router.post("/cases/{case_id}/notify/opt-out")
@@ -97,13 +101,7 @@ async def opt_out(request: Request, case_id: str) -> Response:
         scope = fmt.bounded(str(form.get("scope") or ""), "scope", 20)
         await c.run(notification_settings.opt_out, c.deps, actor, case_id[:64], scope)
 
-    return await submit(
-        request,
-        step,
-        lambda errors: section_page(request, case_id, 422, errors=errors),
-        f"{PREFIX}/cases/{case_id[:64]}#notify",
-        {"notify.invalid_scope": "scope"},
-    )
+    return await _on_section(request, case_id, step, {"notify.invalid_scope": "scope"})
 
 
 @router.post("/cases/{case_id}/notify/link")
