@@ -8,7 +8,7 @@ from typing import Any
 from posrefund.domain.events import CaseEvent
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
-from posrefund.ports import UnitOfWork
+from posrefund.ports import CaseEventMessage, UnitOfWork
 
 
 def flush_case_events(uow: UnitOfWork, case: RefundCase) -> list[CaseEvent]:
@@ -18,9 +18,14 @@ def flush_case_events(uow: UnitOfWork, case: RefundCase) -> list[CaseEvent]:
     events = list(case.pending_events)
     case.pending_events.clear()
     uow.audit.append_many(case.merchant_id, case.id, events)
-    out: list[tuple[str, str, str | None, dict[str, Any], datetime]] = []
+    out: list[tuple[str, str, str | None, CaseEventMessage, datetime]] = []
     for ev in events:
-        payload = {"case_id": case.id, "refund_no": case.refund_no, "action": ev.action, "status": ev.after}
+        payload: CaseEventMessage = {
+            "case_id": case.id,
+            "refund_no": case.refund_no,
+            "action": ev.action,
+            "status": ev.after,
+        }
         out.append(("case.event", case.merchant_id, case.id, payload, ev.at))
     uow.outbox.put_many(out)
     return events

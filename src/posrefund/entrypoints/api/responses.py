@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, with_config
 
 from posrefund.domain.roles import PERMISSIONS, Role
 from posrefund.entrypoints.api.errors import error_responses
+from posrefund.ports import EvidenceFacts
 
 # Every signed-in operation can be refused for who is calling (401, 403) and for what it was sent: a
 # malformed field, or a full card number anywhere in the URL (422, from the card-number guard).
@@ -272,17 +273,10 @@ class RevealedCustomer(Out):
     id_no: str | None
 
 
-class Evidence(Out):
+@with_config(ConfigDict(extra="forbid"))
+class Evidence(EvidenceFacts):
     """The stored file's description; its bytes are at ``/v1/evidence/{id}/content``."""
 
-    id: str
-    merchant_id: str
-    sha256: str
-    content_type: str
-    size: int
-    filename: str
-    kind: str
-    uploaded_by: str
     created_at: str | None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -279,7 +280,7 @@ def _console_columns(api_columns: list[str]) -> list[str]:
 CSV_HEADER = _console_columns(CSV_COLUMNS)
 
 
-def _csv_row(d: dict[str, Any], lang: str) -> list[Any]:
+def _csv_row(d: Mapping[str, Any], lang: str) -> list[Any]:
     ours, theirs = d.get("ours_fen"), d.get("theirs_fen")
     return [
         d["id"],
