@@ -9,13 +9,13 @@ table below, so the service never compares statuses: it asks the aggregate, whic
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from posrefund.domain.errors import Conflict, IllegalTransition, Invalid
-from posrefund.domain.events import CaseEvent
+from posrefund.domain.errors import Conflict, Invalid, check_step
+from posrefund.domain.events import CaseEvent, EventSource
 from posrefund.domain.pii import refuse_card_number
 from posrefund.domain.roles import Actor
 
@@ -59,8 +59,7 @@ class ThirdParty(StrEnum):
 
 
 def check_transition(current: DisputeStatus, target: DisputeStatus) -> None:
-    if target not in TRANSITIONS[current]:
-        raise IllegalTransition("dispute.closed", current.value, target.value, status=current.value)
+    check_step(TRANSITIONS, current, target, "dispute.closed", status=current.value)
 
 
 def dispute_text(value: str, field: str) -> str:
@@ -126,7 +125,7 @@ def refuse_second_dispute(statuses: Iterable[DisputeStatus]) -> None:
 
 
 @dataclass(slots=True)
-class Dispute:
+class Dispute(EventSource):
     id: str
     merchant_id: str
     case_id: str
@@ -142,8 +141,6 @@ class Dispute:
     outcome_reason: str = ""
     new_case_id: str | None = None
     closed_at: datetime | None = None
-    version: int = 1
-    pending_events: list[CaseEvent] = field(default_factory=list)
 
     @classmethod
     def open(
@@ -171,6 +168,7 @@ class Dispute:
             opened_by=actor.id,
             opened_at=now,
             updated_at=now,
+            version=1,
         )
         dispute._record(
             "dispute.opened", actor, now, claim, claimed_fen=claimed_fen, evidence_ids=list(dispute.evidence_ids)

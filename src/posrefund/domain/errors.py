@@ -15,7 +15,11 @@ class only says which kind of answer the edge should give::
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, TypeVar
+
+_State = TypeVar("_State", bound=StrEnum)
 
 
 class DomainError(Exception):
@@ -60,3 +64,11 @@ class IllegalTransition(Conflict):
         super().__init__(code, **(params or {"current": current, "target": target}))
         self.current = current
         self.target = target
+
+
+def check_step(
+    transitions: Mapping[_State, frozenset[_State]], current: _State, target: _State, code: str, **params: Any
+) -> None:
+    """Refuse a move the aggregate's table of transitions does not have, in the words its callers match on."""
+    if target not in transitions[current]:
+        raise IllegalTransition(code, current.value, target.value, **params)

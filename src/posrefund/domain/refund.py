@@ -12,8 +12,8 @@ from enum import StrEnum
 from typing import Any
 
 from posrefund.domain.channel import ChannelAnswer, Outcome
-from posrefund.domain.errors import Conflict, Forbidden, IllegalTransition, Invalid
-from posrefund.domain.events import CaseEvent
+from posrefund.domain.errors import Conflict, Forbidden, IllegalTransition, Invalid, check_step
+from posrefund.domain.events import CaseEvent, EventSource
 from posrefund.domain.policy import Reason, RefundPolicy
 from posrefund.domain.review import approvals_needed, auto_approvable, check_reviewer
 from posrefund.domain.roles import REVIEWERS, SYSTEM_ACTOR, Actor
@@ -54,8 +54,7 @@ RELEASED: frozenset[RefundStatus] = frozenset({S.REJECTED, S.CANCELLED, S.CLOSED
 
 
 def check_transition(current: RefundStatus, target: RefundStatus) -> None:
-    if target not in TRANSITIONS[current]:
-        raise IllegalTransition("state.invalid_transition", current.value, target.value)
+    check_step(TRANSITIONS, current, target, "state.invalid_transition")
 
 
 _TARGET: dict[Outcome, RefundStatus] = {
@@ -69,7 +68,7 @@ MAX_REASON_TEXT = 500
 
 
 @dataclass(slots=True)
-class RefundCase:
+class RefundCase(EventSource):
     id: str
     merchant_id: str
     store_id: str
@@ -101,8 +100,6 @@ class RefundCase:
     sent_at: datetime | None = None  # first hand-over to the channel
     succeeded_at: datetime | None = None
     expected_arrival: date | None = None
-    version: int = 0
-    pending_events: list[CaseEvent] = field(default_factory=list)
 
     @classmethod
     def open(
@@ -343,14 +340,4 @@ class RefundCase:
         reason: str,
         **data: Any,
     ) -> None:
-        self.pending_events.append(
-            CaseEvent(
-                action=action,
-                actor=actor,
-                at=now,
-                before=before.value if before else None,
-                after=after.value if after else None,
-                reason=reason,
-                data=data,
-            )
-        )
+        self.pending_events.append(CaseEvent.between(action, actor, now, before, after, reason, data))

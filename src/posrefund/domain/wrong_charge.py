@@ -9,13 +9,13 @@ refused with :class:`IllegalTransition` (code ``recon.correction_started``) and 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from posrefund.domain.errors import Conflict, IllegalTransition, Invalid
-from posrefund.domain.events import CaseEvent
+from posrefund.domain.errors import Conflict, Invalid, check_step
+from posrefund.domain.events import CaseEvent, EventSource
 from posrefund.domain.pii import refuse_card_number
 from posrefund.domain.policy import Reason
 from posrefund.domain.reconciliation import Cause, ContactMethod, DiscrepancyClass, Responsible, correction_amount
@@ -98,7 +98,7 @@ class Amendment:
 
 
 @dataclass(slots=True)
-class WrongCharge:
+class WrongCharge(EventSource):
     id: str
     merchant_id: str
     discrepancy: Discrepancy
@@ -114,8 +114,6 @@ class WrongCharge:
     contact_note: str = ""
     contacted_at: datetime | None = None
     correction_refund_id: str = ""
-    version: int = 0
-    pending_events: list[CaseEvent] = field(default_factory=list)
 
     @classmethod
     def open(
@@ -228,10 +226,7 @@ class WrongCharge:
         }
 
     def _check(self, target: WrongChargeStatus) -> None:
-        if target not in TRANSITIONS[self.status]:
-            raise IllegalTransition(
-                "recon.correction_started", self.status.value, target.value, refund_id=self.correction_refund_id
-            )
+        check_step(TRANSITIONS, self.status, target, "recon.correction_started", refund_id=self.correction_refund_id)
 
     def _stored(self, name: str) -> Any:
         """A field as the table and the audit carry it: vocabularies as their value, no contact as ""."""
@@ -245,14 +240,4 @@ class WrongCharge:
     def _record(
         self, action: str, actor: Actor, now: datetime, before: WrongChargeStatus | None, reason: str, **data: Any
     ) -> None:
-        self.pending_events.append(
-            CaseEvent(
-                action=action,
-                actor=actor,
-                at=now,
-                before=before.value if before else None,
-                after=self.status.value,
-                reason=reason,
-                data=data,
-            )
-        )
+        self.pending_events.append(CaseEvent.between(action, actor, now, before, self.status, reason, data))

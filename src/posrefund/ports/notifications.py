@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Protocol, TypedDict
+from typing import Protocol, TypedDict
+
+from typing_extensions import TypedDict as PortableTypedDict
 
 from posrefund.domain.notification import OutgoingMessage, SendResult
 
@@ -30,10 +32,9 @@ class GatewayRow(TypedDict):
     updated_at: datetime
 
 
-class DisputeRow(TypedDict):
-    """A dispute as stored: its evidence ids are a JSON list, "" stands for not escalated."""
+class DisputeState(TypedDict):
+    """What a step may change on a stored dispute: all of it but its id and version (the compare-and-set's)."""
 
-    id: str
     merchant_id: str
     case_id: str
     status: str
@@ -48,11 +49,17 @@ class DisputeRow(TypedDict):
     opened_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+
+
+class DisputeRow(DisputeState):
+    """A dispute as stored: its evidence ids are a JSON list, "" stands for not escalated."""
+
+    id: str
     version: int
 
 
-class NewNotificationRow(TypedDict):
-    """A notification as queued: its event details (``params``) are JSON; "" is no error yet."""
+class NotificationFacts(PortableTypedDict):
+    """Whom a notification is for and about, the same where it is stored and where the API shows it."""
 
     id: str
     message_id: str
@@ -62,6 +69,11 @@ class NewNotificationRow(TypedDict):
     channel: str
     language: str
     recipient_masked: str
+
+
+class NewNotificationRow(NotificationFacts):
+    """A notification as queued: its event details (``params``) are JSON; "" is no error yet."""
+
     params: str
     status: str
     attempts: int
@@ -96,8 +108,9 @@ class FollowUpRow(NewFollowUpRow):
     note: str
 
 
-class ContactEntryRow(TypedDict):
-    """One contact with a case's customer in the contact log: a call, message or visit, in or out."""
+class ContactEntryFacts(PortableTypedDict):
+    """One contact with a case's customer in the contact log: a call, message or visit, in or out; the same
+    where it is stored and where the API shows it (``ContactLogEntry`` there, its time as text)."""
 
     id: str
     merchant_id: str
@@ -107,28 +120,110 @@ class ContactEntryRow(TypedDict):
     note: str
     actor_id: str
     actor_role: str
+
+
+class ContactEntryRow(ContactEntryFacts):
+    """A contact log entry as stored, with when it happened."""
+
     at: datetime
+
+
+class CaseEventEntry(TypedDict):
+    """A case event waiting in the outbox to become notifications; ``payload`` is the event as JSON."""
+
+    id: int
+    merchant_id: str
+    case_id: str | None
+    payload: str
+
+
+class NotificationChange(TypedDict, total=False):
+    """What one delivery step changes on a notification (the attempt count it read guards the write)."""
+
+    attempts: int
+    status: str
+    next_attempt_at: datetime | None
+    provider_message_id: str
+    last_error: str
+    sent_at: datetime | None
+
+
+class NewAttemptRow(TypedDict):
+    """One try to deliver a notification: the gateway, ``sent`` / ``retry`` / ``failed``, and what it said."""
+
+    notification_id: str
+    at: datetime
+    gateway: str
+    result: str
+    provider_message_id: str
+    error: str
+
+
+class AttemptRow(NewAttemptRow):
+    """A delivery attempt as stored, numbered in the order they were made."""
+
+    id: int
+
+
+class ContactSettings(TypedDict):
+    """How a case's customer wants to hear, as staff may see it: language, masked addresses, opt-out."""
+
+    language: str
+    email_masked: str
+    wechat_openid_masked: str
+    opted_out: bool
+
+
+class ContactRow(ContactSettings):
+    """A case's notification contact as stored: the addresses themselves only encrypted (None: not given)."""
+
+    case_id: str
+    merchant_id: str
+    email_enc: str | None
+    wechat_openid_enc: str | None
+    updated_at: datetime
+
+
+class FollowUpClosing(TypedDict):
+    """How a follow-up was closed: when, by whom (a staff id or the customer), how, with the note."""
+
+    closed_at: datetime
+    closed_by: str
+    closed_how: str
+    note: str
+
+
+class TemplateRow(TypedDict):
+    """A merchant's own message template for one event and language (the defaults are in the domain)."""
+
+    merchant_id: str
+    event: str
+    language: str
+    subject: str
+    body: str
+    updated_by: str
+    updated_at: datetime
 
 
 class NotificationRepo(Protocol):
     """The outbox's case events, the notifications made from them and each delivery attempt."""
 
-    def pending_case_events(self, now: datetime, limit: int) -> list[dict[str, Any]]: ...
+    def pending_case_events(self, now: datetime, limit: int) -> list[CaseEventEntry]: ...
     def mark_events_done(self, ids: Sequence[int], now: datetime) -> None: ...
     def add_notification(self, row: NewNotificationRow) -> bool: ...
     def due_notifications(self, now: datetime, limit: int) -> list[str]: ...
     def get_notification(self, notification_id: str) -> NotificationRow | None: ...
-    def update_notification(self, notification_id: str, attempts: int, values: dict[str, Any]) -> bool: ...
-    def add_attempt(self, row: dict[str, Any]) -> None: ...
+    def update_notification(self, notification_id: str, attempts: int, values: NotificationChange) -> bool: ...
+    def add_attempt(self, row: NewAttemptRow) -> None: ...
     def notifications_for(self, case_id: str) -> list[NotificationRow]: ...
-    def attempts_for(self, notification_ids: Sequence[str]) -> list[dict[str, Any]]: ...
+    def attempts_for(self, notification_ids: Sequence[str]) -> list[AttemptRow]: ...
 
 
 class ContactRepo(Protocol):
     """How to reach a case's customer, phone opt-outs, and the log of contacts made."""
 
-    def contact(self, case_id: str) -> dict[str, Any] | None: ...
-    def put_contact(self, row: dict[str, Any]) -> None: ...
+    def contact(self, case_id: str) -> ContactRow | None: ...
+    def put_contact(self, row: ContactRow) -> None: ...
     def phone_opted_out(self, merchant_id: str, phone_index: str) -> bool: ...
     def put_phone_optout(self, merchant_id: str, phone_index: str, source: str, now: datetime) -> None: ...
     def add_contact_entry(self, row: ContactEntryRow) -> None: ...
@@ -141,7 +236,7 @@ class FollowUpRepo(Protocol):
     def cases_needing_followup(self, before: date, limit: int) -> list[tuple[str, str]]: ...
     def add_followup(self, row: NewFollowUpRow) -> bool: ...
     def followup(self, merchant_id: str, case_id: str) -> FollowUpRow | None: ...
-    def close_followup(self, case_id: str, values: dict[str, Any]) -> bool: ...
+    def close_followup(self, case_id: str, values: FollowUpClosing) -> bool: ...
     def list_followups(self, merchant_id: str, status: str | None, limit: int) -> list[FollowUpRow]: ...
 
 
@@ -150,7 +245,7 @@ class DisputeRepo(Protocol):
 
     def add_dispute(self, row: DisputeRow) -> None: ...
     def get_dispute(self, merchant_id: str, dispute_id: str) -> DisputeRow | None: ...
-    def save_dispute(self, dispute_id: str, version: int, values: dict[str, Any]) -> bool: ...
+    def save_dispute(self, dispute_id: str, version: int, values: DisputeState) -> bool: ...
     def list_disputes(
         self, merchant_id: str, status: str | None, case_id: str | None, limit: int
     ) -> list[DisputeRow]: ...
@@ -160,9 +255,9 @@ class NotifySettingsRepo(Protocol):
     """A merchant's message templates and delivery gateways."""
 
     def template(self, merchant_id: str, event: str, language: str) -> tuple[str, str] | None: ...
-    def templates(self, merchant_id: str) -> list[dict[str, Any]]: ...
-    def put_template(self, row: dict[str, Any]) -> None: ...
+    def templates(self, merchant_id: str) -> list[TemplateRow]: ...
+    def put_template(self, row: TemplateRow) -> None: ...
     def delete_template(self, merchant_id: str, event: str, language: str) -> bool: ...
     def gateway(self, merchant_id: str, kind: str) -> GatewayRow | None: ...
-    def gateways(self, merchant_id: str) -> list[dict[str, Any]]: ...
-    def put_gateway(self, row: dict[str, Any]) -> None: ...
+    def gateways(self, merchant_id: str) -> list[GatewayRow]: ...
+    def put_gateway(self, row: GatewayRow) -> None: ...

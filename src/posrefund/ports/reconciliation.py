@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol, TypedDict
 
+from typing_extensions import TypedDict as PortableTypedDict
+
 from posrefund.domain.reconciliation import FeeRate
 
 
@@ -48,8 +50,9 @@ DiscrepancyRow = TypedDict(
 """A discrepancy of a run: 0 and "" stand for the line, sale or refund it does not have."""
 
 
-class NewSettlementFileRow(TypedDict):
-    """A settlement file as first written, before its lines are staged (the counts are 0 until then)."""
+class SettlementFileFacts(PortableTypedDict):
+    """What a settlement file is, the same where it is stored and where the API shows it (``SettlementFile``
+    there adds the dates and the import, as text)."""
 
     id: str
     merchant_id: str
@@ -59,6 +62,11 @@ class NewSettlementFileRow(TypedDict):
     size: int
     line_count: int
     bad_count: int
+
+
+class NewSettlementFileRow(SettlementFileFacts):
+    """A settlement file as first written, before its lines are staged (the counts are 0 until then)."""
+
     imported_by: str
     imported_at: datetime
 
@@ -117,6 +125,77 @@ WrongChargeRow = TypedDict(
 correction refund yet."""
 
 
+class BadLineRow(TypedDict):
+    """A line of a settlement file that could not be read: where, why, and an excerpt (card numbers masked)."""
+
+    line_no: int
+    reason: str
+    excerpt: str
+
+
+class SettlementLineRow(TypedDict):
+    """A staged settlement line as the service reads it: which file and line, what kind, when, and the
+    channel's own references. The row holds every field the parser read (the settlement adapter's
+    ``SettlementLine``), which the API and console show as they are."""
+
+    id: int
+    file_id: str
+    merchant_id: str
+    line_no: int
+    kind: str
+    occurred_at: datetime
+    local_date: date
+    amount_fen: int
+    rrn: str
+    channel_refund_no: str
+
+
+class DiscrepancyExportRow(DiscrepancyRow):
+    """A discrepancy as exported, with its settlement line's references (None where it has no line)."""
+
+    line_no: int | None
+    kind: str | None
+    occurred_at: datetime | None
+    terminal_no: str | None
+    voucher_no: str | None
+    rrn: str | None
+    merchant_order_no: str | None
+    merchant_refund_no: str | None
+    payer_masked: str | None
+
+
+class LedgerSaleRow(TypedDict):
+    """A recorded sale as its channel would list it in a settlement file (with its terminal's number)."""
+
+    id: str
+    channel: str
+    terminal_no: str
+    voucher_no: str
+    rrn: str
+    batch_no: str
+    auth_code: str
+    order_no: str
+    amount_fen: int
+    fee_fen: int
+    paid_at: datetime
+    payer_masked: str
+
+
+class LedgerRefundRow(TypedDict):
+    """A refund that reached its channel, as the channel's settlement file would show it."""
+
+    id: str
+    sale_id: str
+    refund_no: str
+    channel_refund_id: str
+    amount_fen: int
+    status: str
+    method: str
+    created_at: datetime
+    sent_at: datetime | None
+    succeeded_at: datetime | None
+
+
 class SettlementFileRepo(Protocol):
     def file_by_fingerprint(self, merchant_id: str, fingerprint: str) -> SettlementFileRow | None: ...
     def get_file(self, merchant_id: str, file_id: str) -> SettlementFileRow | None: ...
@@ -128,10 +207,10 @@ class SettlementFileRepo(Protocol):
         self, file_id: str, merchant_id: str, items: Sequence[object]
     ) -> tuple[int, int, date | None, date | None]: ...
     def refresh_statistics(self) -> None: ...
-    def bad_lines(self, file_id: str, limit: int = 100) -> list[dict[str, Any]]: ...
+    def bad_lines(self, file_id: str, limit: int = 100) -> list[BadLineRow]: ...
     def files_for(self, merchant_id: str, source: str, date_from: date, date_to: date) -> list[SettlementFileRow]: ...
     def files(self, merchant_id: str, limit: int) -> list[SettlementFileRow]: ...
-    def line(self, merchant_id: str, line_id: int) -> dict[str, Any] | None: ...
+    def line(self, merchant_id: str, line_id: int) -> SettlementLineRow | None: ...
 
 
 class FeeRateRepo(Protocol):
@@ -157,7 +236,7 @@ class DiscrepancyRepo(Protocol):
     ) -> tuple[list[dict[str, Any]], int]: ...
     def discrepancy_page(
         self, merchant_id: str, run_id: str, cls: str | None, after_id: int, limit: int
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[DiscrepancyExportRow]: ...
     def get_discrepancy(self, merchant_id: str, discrepancy_id: int) -> DiscrepancyRow | None: ...
     def resolve_discrepancy(self, discrepancy_id: int, resolution: str, wrong_charge_id: str = "") -> bool: ...
 
@@ -173,7 +252,7 @@ class LedgerRepo(Protocol):
 
     def ledger_sales(
         self, merchant_id: str, channels: Sequence[str], date_from: date, date_to: date
-    ) -> Iterator[dict[str, Any]]: ...
+    ) -> Iterator[LedgerSaleRow]: ...
     def ledger_refunds(
         self, merchant_id: str, channels: Sequence[str], date_from: date, date_to: date
-    ) -> Iterator[dict[str, Any]]: ...
+    ) -> Iterator[LedgerRefundRow]: ...

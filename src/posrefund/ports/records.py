@@ -35,11 +35,21 @@ class AuditRepo(Protocol):
     def add_checkpoints(self, checkpoints: Sequence[Checkpoint]) -> None: ...
 
 
+class CaseEventMessage(TypedDict):
+    """What the outbox tells the notification sender of a case event (topic ``case.event``): which case,
+    what happened to it and the status it is in now (None for an event that is not a move)."""
+
+    case_id: str
+    refund_no: str
+    action: str
+    status: str | None
+
+
 class Outbox(Protocol):
     def put(
-        self, topic: str, merchant_id: str, case_id: str | None, payload: dict[str, Any], now: datetime
+        self, topic: str, merchant_id: str, case_id: str | None, payload: CaseEventMessage, now: datetime
     ) -> None: ...
-    def put_many(self, items: Sequence[tuple[str, str, str | None, dict[str, Any], datetime]]) -> None: ...
+    def put_many(self, items: Sequence[tuple[str, str, str | None, CaseEventMessage, datetime]]) -> None: ...
 
 
 class CallbackRepo(Protocol):

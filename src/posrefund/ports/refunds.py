@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
+
+from typing_extensions import TypedDict as PortableTypedDict
 
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.sale import Sale
@@ -74,6 +76,26 @@ class RefundRepo(Protocol):
     def customers_masked(self, case_ids: Sequence[str]) -> dict[str, CustomerRecord]: ...
 
 
+class EvidenceFacts(PortableTypedDict):
+    """What an uploaded piece of evidence is, the same where it is stored and where the API shows it; the
+    bytes are in the content-addressed store under ``sha256``."""
+
+    id: str
+    merchant_id: str
+    sha256: str
+    content_type: str
+    size: int
+    filename: str
+    kind: str
+    uploaded_by: str
+
+
+class EvidenceRow(EvidenceFacts):
+    """An uploaded piece of evidence as stored, with when it came."""
+
+    created_at: datetime
+
+
 class EvidenceRepo(Protocol):
-    def add_evidence(self, row: dict[str, Any]) -> None: ...
-    def evidence_rows(self, merchant_id: str, ids: Iterable[str]) -> list[dict[str, Any]]: ...
+    def add_evidence(self, row: EvidenceRow) -> None: ...
+    def evidence_rows(self, merchant_id: str, ids: Iterable[str]) -> list[EvidenceRow]: ...

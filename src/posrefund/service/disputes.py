@@ -39,7 +39,7 @@ from posrefund.domain.notification import NotifyEvent
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
-from posrefund.ports import CustomerRecord, DisputeRow, UnitOfWork
+from posrefund.ports import CustomerRecord, DisputeRow, DisputeState, UnitOfWork
 from posrefund.service import refunds
 from posrefund.service.deps import Deps
 from posrefund.service.notifications import sending
@@ -88,8 +88,12 @@ def _dispute(row: DisputeRow) -> Dispute:
 
 def _row(d: Dispute) -> DisputeRow:
     """The aggregate as its ``disputes`` row, in the table's column order (what the API shows)."""
+    return {"id": d.id, **_state(d), "version": d.version}
+
+
+def _state(d: Dispute) -> DisputeState:
+    """All of the dispute's row a step may change (not its id, nor the version the write compares)."""
     return {
-        "id": d.id,
         "merchant_id": d.merchant_id,
         "case_id": d.case_id,
         "status": d.status.value,
@@ -104,7 +108,6 @@ def _row(d: Dispute) -> DisputeRow:
         "opened_at": d.opened_at,
         "updated_at": d.updated_at,
         "closed_at": d.closed_at,
-        "version": d.version,
     }
 
 
@@ -127,8 +130,7 @@ def _load(uow: UnitOfWork, actor: Actor, dispute_id: str) -> tuple[Dispute, Refu
 def _save(uow: UnitOfWork, dispute: Dispute, case: RefundCase) -> DisputeRow:
     """Compare-and-set on the version, then the dispute's events on the refund case's timeline (the case's
     status stays as it is: a dispute is about the case, not a move of it)."""
-    values = {k: v for k, v in _row(dispute).items() if k not in ("id", "version")}
-    if not uow.disputes.save_dispute(dispute.id, dispute.version, values):
+    if not uow.disputes.save_dispute(dispute.id, dispute.version, _state(dispute)):
         raise Conflict("dispute.concurrent_update")
     dispute.version += 1
     _flush(uow, dispute, case)

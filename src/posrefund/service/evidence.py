@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from posrefund.domain.errors import Invalid, NotFound
 from posrefund.domain.pii import refuse_card_number
 from posrefund.domain.policy import EvidenceKind
 from posrefund.domain.roles import Actor
+from posrefund.ports import EvidenceRow
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 
@@ -29,7 +28,7 @@ def sniff(content: bytes) -> str | None:
     return None
 
 
-def upload(deps: Deps, actor: Actor, *, content: bytes, filename: str, kind: str) -> dict[str, Any]:
+def upload(deps: Deps, actor: Actor, *, content: bytes, filename: str, kind: str) -> EvidenceRow:
     actor.require("evidence.upload")
     if kind not in EvidenceKind.__members__.values():
         raise Invalid("evidence.invalid_kind", kind=kind, allowed=[k.value for k in EvidenceKind])
@@ -45,9 +44,9 @@ def upload(deps: Deps, actor: Actor, *, content: bytes, filename: str, kind: str
     refuse_card_number(filename, "filename")
     sha = deps.evidence_store.put(content)
     now = deps.clock.now()
-    row = {
+    row: EvidenceRow = {
         "id": deps.ids.new_id("evd"),
-        "merchant_id": actor.merchant_id,
+        "merchant_id": actor.merchant_id or "",
         "sha256": sha,
         "content_type": ctype,
         "size": len(content),
@@ -72,7 +71,7 @@ def upload(deps: Deps, actor: Actor, *, content: bytes, filename: str, kind: str
     return row
 
 
-def get(deps: Deps, actor: Actor, evidence_id: str) -> tuple[dict[str, Any], bytes]:
+def get(deps: Deps, actor: Actor, evidence_id: str) -> tuple[EvidenceRow, bytes]:
     actor.require("evidence.read")
     with deps.uow(readonly=True) as uow:
         rows = uow.evidence.evidence_rows(actor.merchant_id or "", [evidence_id])
@@ -81,7 +80,7 @@ def get(deps: Deps, actor: Actor, evidence_id: str) -> tuple[dict[str, Any], byt
     return rows[0], deps.evidence_store.get(rows[0]["sha256"])
 
 
-def list_for(deps: Deps, actor: Actor, ids: list[str]) -> list[dict[str, Any]]:
+def list_for(deps: Deps, actor: Actor, ids: list[str]) -> list[EvidenceRow]:
     actor.require("evidence.read")
     with deps.uow(readonly=True) as uow:
         return uow.evidence.evidence_rows(actor.merchant_id or "", ids)

@@ -8,7 +8,7 @@ from typing import Any
 from posrefund.domain.events import CaseEvent
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
-from posrefund.ports import UnitOfWork
+from posrefund.ports import CaseEventMessage, UnitOfWork
 
 
 def flush_case_events(uow: UnitOfWork, case: RefundCase) -> list[CaseEvent]:
@@ -18,9 +18,14 @@ def flush_case_events(uow: UnitOfWork, case: RefundCase) -> list[CaseEvent]:
     events = list(case.pending_events)
     case.pending_events.clear()
     uow.audit.append_many(case.merchant_id, case.id, events)
-    out: list[tuple[str, str, str | None, dict[str, Any], datetime]] = []
+    out: list[tuple[str, str, str | None, CaseEventMessage, datetime]] = []
     for ev in events:
-        payload = {"case_id": case.id, "refund_no": case.refund_no, "action": ev.action, "status": ev.after}
+        payload: CaseEventMessage = {
+            "case_id": case.id,
+            "refund_no": case.refund_no,
+            "action": ev.action,
+            "status": ev.after,
+        }
         out.append(("case.event", case.merchant_id, case.id, payload, ev.at))
     uow.outbox.put_many(out)
     return events
@@ -44,4 +49,23 @@ def record(
         merchant_id,
         case_id,
         CaseEvent(action=action, actor=actor, at=at, before=before, after=after, reason=reason, data=data),
+    )
+
+
+def record_on_case(
+    uow: UnitOfWork, actor: Actor, case: RefundCase, action: str, at: Any, reason: str = "", **data: Any
+) -> None:
+    """An audit event on a refund case that leaves it where it is (a contact, a reveal, an opt-out): its
+    status stands as both before and after, so the case's trail reads without gaps."""
+    record(
+        uow,
+        actor,
+        case.merchant_id,
+        action,
+        at,
+        case_id=case.id,
+        reason=reason,
+        before=case.status.value,
+        after=case.status.value,
+        **data,
     )

@@ -27,7 +27,7 @@ from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
 from posrefund.ports import CustomerRecord, RefundQuery, UnitOfWork
 from posrefund.service.deps import Deps
-from posrefund.service.records import flush_case_events, record
+from posrefund.service.records import flush_case_events, record_on_case
 
 MAX_NAME = 50
 
@@ -331,16 +331,13 @@ def reveal_customer(deps: Deps, actor: Actor, case_id: str, purpose: str) -> dic
             "name": c.decrypt(rec.name_enc) if rec.name_enc else None,
             "id_no": c.decrypt(rec.id_no_enc) if rec.id_no_enc else None,
         }
-        record(
+        record_on_case(
             uow,
             actor,
-            case.merchant_id,
+            case,
             "customer.revealed",
             now,
-            case_id=case.id,
             reason=purpose,
-            before=case.status.value,
-            after=case.status.value,
             fields=[k for k, v in clear.items() if v is not None],
         )
         uow.commit()

@@ -29,6 +29,7 @@ from posrefund.domain.wrong_charge import (
 from posrefund.ports import UnitOfWork, WrongChargeRow
 from posrefund.service import refunds
 from posrefund.service.deps import Deps
+from posrefund.service.reconciliation.discrepancies import known_discrepancy
 from posrefund.service.records import record
 from posrefund.service.refunds import CustomerInput, RefundRequest
 
@@ -120,9 +121,7 @@ def _flush(uow: UnitOfWork, wc: WrongCharge) -> None:
 
 
 def _free_discrepancy(uow: UnitOfWork, merchant_id: str, discrepancy_id: int) -> Discrepancy:
-    d = uow.discrepancies.get_discrepancy(merchant_id, discrepancy_id)
-    if d is None:
-        raise NotFound("recon.discrepancy_not_found")
+    d = known_discrepancy(uow, merchant_id, discrepancy_id)
     check_discrepancy_free(str(d["wrong_charge_id"] or ""), str(d["resolution"] or ""), d["cleared_at"] is not None)
     return Discrepancy(
         id=discrepancy_id,

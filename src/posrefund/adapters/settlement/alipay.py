@@ -5,20 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
+from posrefund.adapters.settlement.model import Kind, ParsedLine, SettlementLine
 from posrefund.adapters.settlement.reading import (
     BinarySource,
     LineError,
-    SettlementFormatError,
-    excerpt,
-    iter_lines,
+    field_reader,
     mask_card_number,
-    named_columns,
-    open_binary,
     parse_local_time,
     raw_hash,
-    split_csv,
-    undecodable,
+    read_named_table,
     yuan_to_fen,
 )
 
@@ -62,38 +57,25 @@ def parse_alipay_bill(source: BinarySource, encoding: str = "gbk") -> Iterator[P
     merchant number is the Alipay account (PID) from the ``#账号：[…]`` comment. 服务费 is printed
     negative when charged, so its sign is flipped to match ``fee_fen`` (positive = charged).
     """
-    columns: dict[str, int] = {}
     account = ""
-    with open_binary(source) as fh:
-        for line_no, raw, text in iter_lines(fh, encoding):
-            if text is None:
-                yield undecodable(line_no, raw, encoding)
-                continue
-            if text.startswith("#"):
-                if match := _ACCOUNT.match(text.replace(" ", "")):
-                    account = match.group(1)
-                continue
-            if not text.strip():
-                continue
-            if not columns:
-                columns = named_columns(text, _REQUIRED, "an Alipay bill")
-                continue
-            try:
-                yield _alipay_line(split_csv(text), columns, account, line_no, raw)
-            except LineError as exc:
-                yield BadLine(line_no, str(exc), excerpt(text))
-    if not columns:
-        raise SettlementFormatError("file has no header row")
+
+    def comment(text: str, header_seen: bool) -> bool:
+        nonlocal account
+        if not text.startswith("#"):
+            return False
+        if match := _ACCOUNT.match(text.replace(" ", "")):
+            account = match.group(1)
+        return True
+
+    def line_of(row: list[str], columns: dict[str, int], line_no: int, raw: bytes) -> SettlementLine:
+        return _alipay_line(row, columns, account, line_no, raw)
+
+    yield from read_named_table(source, encoding, _REQUIRED, "an Alipay bill", comment, line_of)
 
 
 def _alipay_line(row: list[str], columns: dict[str, int], account: str, line_no: int, raw: bytes) -> SettlementLine:
     # Alipay pads every field with a tab so spreadsheets keep long numbers as text; strip() removes it.
-    if len(row) != len(columns):
-        raise LineError(f"expected {len(columns)} columns, found {len(row)}")
-
-    def get(name: str) -> str:
-        i = columns.get(name)
-        return row[i].strip() if i is not None else ""
+    get = field_reader(row, columns, str.strip)
 
     kind_text = get("业务类型")
     kind = _KINDS.get(kind_text)

@@ -6,13 +6,13 @@ import csv
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import BinaryIO
 
-from posrefund.adapters.settlement.model import BadLine
+from posrefund.adapters.settlement.model import BadLine, ParsedLine, SettlementLine
 from posrefund.domain.pii import find_card_number, redact_card_numbers
 
 # Mainland China has had no daylight saving since 1991, so a fixed +08:00 is exact for these files
@@ -179,3 +179,53 @@ def file_fingerprint(source: BinarySource) -> str:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+# A bill's data line as a settlement line: (fields, column of each header name, line number, raw bytes).
+LineReader = Callable[[list[str], dict[str, int], int, bytes], SettlementLine]
+
+
+def read_named_table(
+    source: BinarySource,
+    encoding: str,
+    required: tuple[str, ...],
+    bill: str,
+    aside: Callable[[str, bool], bool],
+    line_of: LineReader,
+) -> Iterator[ParsedLine]:
+    """The reading a PSP's CSV bill needs, streaming: the first row not set ``aside`` is the header (columns
+    found by name, see :func:`named_columns`), each later one a ``SettlementLine`` or a ``BadLine``.
+
+    ``aside(text, header_seen)`` is the format's own say on a line that is not a transaction (a comment that
+    names the account, a summary after the table): true passes over it. Blank lines are always passed over.
+    """
+    columns: dict[str, int] = {}
+    with open_binary(source) as fh:
+        for line_no, raw, text in iter_lines(fh, encoding):
+            if text is None:
+                yield undecodable(line_no, raw, encoding)
+                continue
+            if aside(text, bool(columns)) or not text.strip():
+                continue
+            if not columns:
+                columns = named_columns(text, required, bill)
+                continue
+            try:
+                yield line_of(split_csv(text), columns, line_no, raw)
+            except LineError as exc:
+                yield BadLine(line_no, str(exc), excerpt(text))
+    if not columns:
+        raise SettlementFormatError("file has no header row")
+
+
+def field_reader(row: list[str], columns: dict[str, int], clean: Callable[[str], str]) -> Callable[[str], str]:
+    """A data row's field by header name ("" for a column this layout lacks), cleaned of the format's
+    padding; a row with more or fewer fields than the header is refused."""
+    if len(row) != len(columns):
+        raise LineError(f"expected {len(columns)} columns, found {len(row)}")
+
+    def get(name: str) -> str:
+        i = columns.get(name)
+        return clean(row[i]) if i is not None else ""
+
+    return get

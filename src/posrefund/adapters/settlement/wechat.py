@@ -8,19 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
+from posrefund.adapters.settlement.model import Kind, ParsedLine, SettlementLine
 from posrefund.adapters.settlement.reading import (
     BinarySource,
     LineError,
-    SettlementFormatError,
-    excerpt,
-    iter_lines,
-    named_columns,
-    open_binary,
+    field_reader,
     parse_local_time,
     raw_hash,
-    split_csv,
-    undecodable,
+    read_named_table,
     yuan_to_fen,
 )
 
@@ -65,36 +60,19 @@ def parse_wechat_bill(source: BinarySource, encoding: str = "utf-8") -> Iterator
     anything else a sale (amount from 应结订单金额). Columns are found by header name, so the older
     and newer layouts (with or without 费率备注 etc.) both work.
     """
-    columns: dict[str, int] = {}
     in_summary = False
-    with open_binary(source) as fh:
-        for line_no, raw, text in iter_lines(fh, encoding):
-            if text is None:
-                yield undecodable(line_no, raw, encoding)
-                continue
-            if not text.strip() or in_summary:
-                continue
-            if not columns:
-                columns = named_columns(text, _REQUIRED, "a WeChat Pay bill")
-                continue
-            if text.startswith(_SUMMARY_START):
-                in_summary = True  # the summary header and its single data line end the transactions
-                continue
-            try:
-                yield _wechat_line(split_csv(text), columns, line_no, raw)
-            except LineError as exc:
-                yield BadLine(line_no, str(exc), excerpt(text))
-    if not columns:
-        raise SettlementFormatError("file has no header row")
+
+    def summary(text: str, header_seen: bool) -> bool:
+        nonlocal in_summary
+        # The summary header and its single data line end the transactions.
+        in_summary = in_summary or (header_seen and text.startswith(_SUMMARY_START))
+        return in_summary
+
+    yield from read_named_table(source, encoding, _REQUIRED, "a WeChat Pay bill", summary, _wechat_line)
 
 
 def _wechat_line(row: list[str], columns: dict[str, int], line_no: int, raw: bytes) -> SettlementLine:
-    if len(row) != len(columns):
-        raise LineError(f"expected {len(columns)} columns, found {len(row)}")
-
-    def get(name: str) -> str:
-        i = columns.get(name)
-        return row[i].strip().removeprefix("`").strip() if i is not None else ""
+    get = field_reader(row, columns, _unquoted)
 
     status = get("交易状态")
     kind: Kind = "refund" if status == "REFUND" else "void" if status == "REVOKED" else "sale"
@@ -128,6 +106,11 @@ def _wechat_line(row: list[str], columns: dict[str, int], line_no: int, raw: byt
         payer_masked=mask_openid(get("用户标识")),
         raw_hash=raw_hash(raw),
     )
+
+
+def _unquoted(field: str) -> str:
+    """A field without the backtick WeChat puts before it (and the spaces around)."""
+    return field.strip().removeprefix("`").strip()
 
 
 def mask_openid(openid: str) -> str:

@@ -7,7 +7,6 @@ import random
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 
 from posrefund.demo.settlement.model import (
     SHANGHAI,
@@ -20,6 +19,7 @@ from posrefund.demo.settlement.model import (
 )
 from posrefund.demo.settlement.writers import ENCODING, WRITERS, Writer
 from posrefund.domain.reconciliation import DiscrepancyClass, FeeRate
+from posrefund.ports import LedgerRefundRow, LedgerSaleRow
 
 C = DiscrepancyClass
 Injected = list[tuple[str, str]]  # (class, what)
@@ -30,8 +30,8 @@ def from_ledger(
     path: Path,
     source: str,
     day: date,
-    sales: Iterable[dict[str, Any]],
-    refunds: Iterable[dict[str, Any]],
+    sales: Iterable[LedgerSaleRow],
+    refunds: Iterable[LedgerRefundRow],
     faults: Faults,
     rates: dict[str, FeeRate],
     seed: int = 2026,
@@ -59,7 +59,7 @@ def from_ledger(
 
 
 def _write_sales(
-    writer: Writer, sale_list: list[dict[str, Any]], txs: dict[str, Tx], faults: SaleFaults, rates: dict[str, FeeRate]
+    writer: Writer, sale_list: list[LedgerSaleRow], txs: dict[str, Tx], faults: SaleFaults, rates: dict[str, FeeRate]
 ) -> Injected:
     """Each recorded sale as the channel charged it: left out, another amount or fee, or charged twice."""
     injected: Injected = []
@@ -96,8 +96,8 @@ def _write_sales(
 def _write_refunds(
     writer: Writer,
     source: str,
-    refund_list: list[dict[str, Any]],
-    sale_list: list[dict[str, Any]],
+    refund_list: list[LedgerRefundRow],
+    sale_list: list[LedgerSaleRow],
     txs: dict[str, Tx],
     lost_ids: set[str],
 ) -> Injected:
@@ -146,7 +146,7 @@ def _write_strangers(writer: Writer, source: str, day: date, missing_here: int) 
     return injected
 
 
-def _tx(source: str, s: dict[str, Any]) -> Tx:
+def _tx(source: str, s: LedgerSaleRow) -> Tx:
     """A recorded sale as the channel saw it; WeChat lists the payer's openid, here made up from the mask."""
     payer = str(s["payer_masked"])
     if source == "wechat":

@@ -7,12 +7,14 @@ checks real answers against these models."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, with_config
 
 from posrefund.domain.roles import PERMISSIONS, Role
 from posrefund.entrypoints.api.errors import error_responses
+from posrefund.ports import EvidenceFacts
 
 # Every signed-in operation can be refused for who is calling (401, 403) and for what it was sent: a
 # malformed field, or a full card number anywhere in the URL (422, from the card-number guard).
@@ -22,7 +24,7 @@ WITH_BODY = (413,)
 
 
 def answers(
-    model: type[BaseModel] | None,
+    model: type[BaseModel] | type[Mapping[str, Any]] | None,
     *errors: int,
     status: int = 200,
     media_type: str | None = None,
@@ -31,9 +33,9 @@ def answers(
     permission: str | None = None,
     openapi_extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The decorator keywords of an operation: its 2xx body (a model, or a media type for files and
-    pages) and the refusals it can answer. ``response_model=None``: the model documents, it does not
-    re-validate (see the module's docstring)."""
+    """The decorator keywords of an operation: its 2xx body (a model, or a typed dict sharing its fields with
+    a port's row, or a media type for files and pages) and the refusals it can answer.
+    ``response_model=None``: the model documents, it does not re-validate (see the module's docstring)."""
     ok: dict[str, Any] = {"description": description or "OK"}
     if model is not None:
         ok["model"] = model
@@ -271,17 +273,10 @@ class RevealedCustomer(Out):
     id_no: str | None
 
 
-class Evidence(Out):
+@with_config(ConfigDict(extra="forbid"))
+class Evidence(EvidenceFacts):
     """The stored file's description; its bytes are at ``/v1/evidence/{id}/content``."""
 
-    id: str
-    merchant_id: str
-    sha256: str
-    content_type: str
-    size: int
-    filename: str
-    kind: str
-    uploaded_by: str
     created_at: str | None
 
 

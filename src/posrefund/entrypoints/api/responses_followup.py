@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ConfigDict, with_config
+
 from posrefund.entrypoints.api.responses import Out
+from posrefund.ports.notifications import ContactEntryFacts, NotificationFacts
 
 
 class NotifyContact(Out):
@@ -29,15 +32,8 @@ class Attempt(Out):
     error: str
 
 
-class Notification(Out):
-    id: str
-    message_id: str
-    merchant_id: str
-    case_id: str
-    event: str
-    channel: str
-    language: str
-    recipient_masked: str
+@with_config(ConfigDict(extra="forbid"))
+class Notification(NotificationFacts):
     params: dict[str, Any]
     status: str
     attempts: int
@@ -85,15 +81,8 @@ class GatewayList(Out):
     items: list[Gateway]
 
 
-class ContactLogEntry(Out):
-    id: str
-    merchant_id: str
-    case_id: str
-    kind: str
-    direction: str
-    note: str
-    actor_id: str
-    actor_role: str
+@with_config(ConfigDict(extra="forbid"))
+class ContactLogEntry(ContactEntryFacts):
     at: str | None
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, with_config
 
 from posrefund.entrypoints.api.responses import Out, RefundOut
+from posrefund.ports.reconciliation import SettlementFileFacts
 
 
 class BadLine(Out):
@@ -27,15 +28,8 @@ class ImportReport(Out):
     bad: list[BadLine]
 
 
-class SettlementFile(Out):
-    id: str
-    merchant_id: str
-    source: str
-    fingerprint: str
-    filename: str
-    size: int
-    line_count: int
-    bad_count: int
+@with_config(ConfigDict(extra="forbid"))
+class SettlementFile(SettlementFileFacts):
     first_date: str | None
     last_date: str | None
     imported_by: str

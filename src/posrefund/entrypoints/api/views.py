@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -95,5 +96,5 @@ def event_view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def plain(row: dict[str, Any]) -> dict[str, Any]:
+def plain(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (iso(v) if isinstance(v, datetime) else v) for k, v in row.items()}

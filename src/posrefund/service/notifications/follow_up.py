@@ -18,7 +18,7 @@ from posrefund.ports import ContactEntryRow, FollowUpRow, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.notifications import sending
 from posrefund.service.notifications.settings import load_case
-from posrefund.service.records import record
+from posrefund.service.records import record, record_on_case
 
 CONTACT_KINDS = ("call", "message", "visit")
 DIRECTIONS = ("in", "out")
@@ -102,16 +102,13 @@ def confirm_receipt(
         case.id, {"closed_at": now, "closed_by": actor.id, "closed_how": how, "note": note}
     ):
         return False
-    record(
+    record_on_case(
         uow,
         actor,
-        case.merchant_id,
+        case,
         "followup.closed",
         now,
-        case_id=case.id,
         reason=note,
-        before=case.status.value,
-        after=case.status.value,
         how=how,
     )
     return True
@@ -170,16 +167,13 @@ def log_contact(deps: Deps, actor: Actor, case_id: str, entry: ContactEntry) -> 
             "at": now,
         }
         uow.contacts.add_contact_entry(row)
-        record(
+        record_on_case(
             uow,
             actor,
-            case.merchant_id,
+            case,
             "contact.logged",
             now,
-            case_id=case.id,
             reason=entry.note,
-            before=case.status.value,
-            after=case.status.value,
             kind=entry.kind,
             direction=entry.direction,
             contact_id=row["id"],

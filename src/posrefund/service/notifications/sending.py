@@ -42,7 +42,15 @@ from posrefund.domain.notification import (
 from posrefund.domain.pii import find_card_number
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import SYSTEM_ACTOR
-from posrefund.ports import ConcurrentUpdate, NewNotificationRow, NotificationRow, Notifier, UnitOfWork
+from posrefund.ports import (
+    ConcurrentUpdate,
+    NewNotificationRow,
+    NotificationChange,
+    NotificationFacts,
+    NotificationRow,
+    Notifier,
+    UnitOfWork,
+)
 from posrefund.service.deps import Deps
 from posrefund.service.notifications import tracking_links
 from posrefund.service.notifications.templates import default_template, render_text
@@ -82,21 +90,36 @@ def _audit(uow: UnitOfWork, case: RefundCase, action: str, at: datetime, reason:
     uow.audit.append(case.merchant_id, case.id, event)
 
 
+def _audit_skipped(uow: UnitOfWork, case: RefundCase, n: NotificationFacts, reason: str, now: datetime) -> None:
+    """A message that will not go out (no address, opted out, refused for good), said on the case's trail."""
+    _audit(
+        uow,
+        case,
+        "notify.skipped",
+        now,
+        reason,
+        message_id=n["message_id"],
+        channel=n["channel"],
+        notify_event=n["event"],
+        recipient=n["recipient_masked"],
+    )
+
+
 def _targets(deps: Deps, uow: UnitOfWork, case: RefundCase) -> tuple[list[tuple[str, str]], str, bool]:
     """(channel, masked address) the customer can be reached on, their language, and whether they opted out."""
-    contact = uow.contacts.contact(case.id) or {}
+    contact = uow.contacts.contact(case.id)
     customer = uow.refunds.customer(case.id)
     out: list[tuple[str, str]] = []
     if customer.phone_enc:
         out.append((NotifyChannel.SMS.value, customer.phone_masked))
-    if contact.get("wechat_openid_enc"):
-        out.append((NotifyChannel.WECHAT.value, str(contact["wechat_openid_masked"])))
-    if contact.get("email_enc"):
-        out.append((NotifyChannel.EMAIL.value, str(contact["email_masked"])))
-    opted = bool(contact.get("opted_out")) or bool(
+    if contact and contact["wechat_openid_enc"]:
+        out.append((NotifyChannel.WECHAT.value, contact["wechat_openid_masked"]))
+    if contact and contact["email_enc"]:
+        out.append((NotifyChannel.EMAIL.value, contact["email_masked"]))
+    opted = bool(contact and contact["opted_out"]) or bool(
         customer.phone_index and uow.contacts.phone_opted_out(case.merchant_id, customer.phone_index)
     )
-    return out, str(contact.get("language") or "zh"), opted
+    return out, (contact["language"] if contact else "") or "zh", opted
 
 
 def schedule(
@@ -135,17 +158,7 @@ def schedule(
         if not uow.notifications.add_notification(row):
             continue
         if reason:
-            _audit(
-                uow,
-                case,
-                "notify.skipped",
-                now,
-                reason,
-                message_id=row["message_id"],
-                channel=channel,
-                notify_event=event.value,
-                recipient=masked,
-            )
+            _audit_skipped(uow, case, row, reason, now)
         else:
             queued += 1
     return queued
@@ -220,8 +233,10 @@ def _address(deps: Deps, uow: UnitOfWork, case_id: str, channel: str) -> str | N
     if channel == NotifyChannel.SMS:
         enc = uow.refunds.customer(case_id).phone_enc
     else:
-        contact = uow.contacts.contact(case_id) or {}
-        enc = contact.get("email_enc" if channel == NotifyChannel.EMAIL else "wechat_openid_enc")
+        contact = uow.contacts.contact(case_id)
+        if contact is None:
+            return None
+        enc = contact["email_enc"] if channel == NotifyChannel.EMAIL else contact["wechat_openid_enc"]
     return deps.cipher.decrypt(enc) if enc else None
 
 
@@ -240,17 +255,7 @@ def _finish(
     uow.notifications.update_notification(
         n["id"], int(n["attempts"]), {"status": status.value, "last_error": reason, "next_attempt_at": None}
     )
-    _audit(
-        uow,
-        case,
-        "notify.skipped",
-        now,
-        reason,
-        message_id=n["message_id"],
-        channel=n["channel"],
-        notify_event=n["event"],
-        recipient=n["recipient_masked"],
-    )
+    _audit_skipped(uow, case, n, reason, now)
 
 
 def _claim(deps: Deps, router: NotifyRouter, notification_id: str) -> _Claim | None:
@@ -311,7 +316,7 @@ def _record(deps: Deps, claim: _Claim, result: SendResult) -> None:
                 "error": result.error[:300],
             }
         )
-        values: dict[str, Any]
+        values: NotificationChange
         if result.ok:
             values = {
                 "status": Delivery.SENT.value,

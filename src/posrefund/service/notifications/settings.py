@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from posrefund.domain.errors import Invalid, NotFound
@@ -13,10 +14,10 @@ from posrefund.domain.notification import LANGUAGES, NotifyEvent
 from posrefund.domain.pii import refuse_card_number
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
-from posrefund.ports import UnitOfWork
+from posrefund.ports import AttemptRow, ContactRow, ContactSettings, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.notifications import templates as notification_templates
-from posrefund.service.records import record
+from posrefund.service.records import record, record_on_case
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
 _OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
@@ -65,7 +66,7 @@ def set_contact(deps: Deps, actor: Actor, case_id: str, inp: ContactInput) -> di
     now = deps.clock.now()
     with deps.uow() as uow:
         case = load_case(uow, actor, case_id)
-        row = contact_row(uow, case)
+        row = contact_row(uow, case, now)
         changed: list[str] = []
         if inp.language is not None:
             row["language"] = inp.language
@@ -81,15 +82,12 @@ def set_contact(deps: Deps, actor: Actor, case_id: str, inp: ContactInput) -> di
             changed.append("opted_out")
         row["updated_at"] = now
         uow.contacts.put_contact(row)
-        record(
+        record_on_case(
             uow,
             actor,
-            case.merchant_id,
+            case,
             "notify.contact_changed",
             now,
-            case_id=case.id,
-            before=case.status.value,
-            after=case.status.value,
             fields=changed,
             opted_out=bool(row["opted_out"]),
         )
@@ -97,7 +95,7 @@ def set_contact(deps: Deps, actor: Actor, case_id: str, inp: ContactInput) -> di
     return contact_view(row, uow_phone=None)
 
 
-def contact_view(row: dict[str, Any], uow_phone: str | None) -> dict[str, Any]:
+def contact_view(row: ContactSettings, uow_phone: str | None) -> dict[str, Any]:
     return {
         "language": row["language"],
         "email": row["email_masked"] or None,
@@ -119,7 +117,7 @@ def opt_out(deps: Deps, actor: Actor, case_id: str, scope: str, source: str = "s
         uow.commit()
 
 
-def contact_row(uow: UnitOfWork, case: RefundCase) -> dict[str, Any]:
+def contact_row(uow: UnitOfWork, case: RefundCase, now: datetime) -> ContactRow:
     """The case's notification contact as stored, or the default one (Chinese, no address, not opted out)."""
     return uow.contacts.contact(case.id) or {
         "case_id": case.id,
@@ -130,12 +128,13 @@ def contact_row(uow: UnitOfWork, case: RefundCase) -> dict[str, Any]:
         "wechat_openid_enc": None,
         "wechat_openid_masked": "",
         "opted_out": False,
+        "updated_at": now,
     }
 
 
-def apply_opt_out(uow: UnitOfWork, actor: Actor, case: RefundCase, scope: str, source: str, now: Any) -> None:
+def apply_opt_out(uow: UnitOfWork, actor: Actor, case: RefundCase, scope: str, source: str, now: datetime) -> None:
     """Stop messages for the case (and, for scope ``customer``, every case of its phone number); audited."""
-    row = contact_row(uow, case)
+    row = contact_row(uow, case, now)
     row["opted_out"] = True
     row["updated_at"] = now
     uow.contacts.put_contact(row)
@@ -143,15 +142,12 @@ def apply_opt_out(uow: UnitOfWork, actor: Actor, case: RefundCase, scope: str, s
         phone_index = uow.refunds.customer(case.id).phone_index
         if phone_index:
             uow.contacts.put_phone_optout(case.merchant_id, phone_index, source, now)
-    record(
+    record_on_case(
         uow,
         actor,
-        case.merchant_id,
+        case,
         "notify.opted_out",
         now,
-        case_id=case.id,
-        before=case.status.value,
-        after=case.status.value,
         scope=scope,
         source=source,
     )
@@ -166,11 +162,16 @@ def case_notifications(deps: Deps, actor: Actor, case_id: str) -> dict[str, Any]
         attempts = uow.notifications.attempts_for([r["id"] for r in rows])
         contact = uow.contacts.contact(case.id)
         phone = uow.refunds.customer(case.id).phone_masked
-    by_id: dict[str, list[dict[str, Any]]] = {}
+    by_id: dict[str, list[AttemptRow]] = {}
     for a in attempts:
         by_id.setdefault(a["notification_id"], []).append(a)
     items = [{**r, "attempt_log": by_id.get(r["id"], []), "params": json.loads(r["params"])} for r in rows]
-    base = contact or {"language": "zh", "email_masked": "", "wechat_openid_masked": "", "opted_out": False}
+    base: ContactSettings = contact or {
+        "language": "zh",
+        "email_masked": "",
+        "wechat_openid_masked": "",
+        "opted_out": False,
+    }
     return {"contact": contact_view(base, phone or ""), "items": items}
 
 
@@ -199,7 +200,7 @@ def put_template(deps: Deps, actor: Actor, event: str, language: str, subject: s
     with deps.uow() as uow:
         uow.notify_settings.put_template(
             {
-                "merchant_id": actor.merchant_id,
+                "merchant_id": actor.merchant_id or "",
                 "event": ev.value,
                 "language": lang,
                 "subject": subject,
@@ -256,7 +257,7 @@ def put_gateway(deps: Deps, actor: Actor, kind: str, doc: dict[str, Any], creden
         enc = deps.cipher.encrypt(credential) if credential else (old["credential_enc"] if old else None)
         uow.notify_settings.put_gateway(
             {
-                "merchant_id": actor.merchant_id,
+                "merchant_id": actor.merchant_id or "",
                 "kind": kind,
                 "document": json.dumps(doc, ensure_ascii=False, sort_keys=True),
                 "credential_enc": enc,

@@ -27,6 +27,14 @@ def _case(deps: Deps, uow: UnitOfWork, token: str) -> RefundCase:
     return case
 
 
+def _answering_customer(deps: Deps, uow: UnitOfWork, token: str) -> tuple[RefundCase, Actor]:
+    """The case a tracking link names and its customer, who may answer on it (confirm receipt, opt out)."""
+    case = _case(deps, uow, token)
+    actor = customer_actor(case)
+    actor.require("tracking.confirm")
+    return case, actor
+
+
 def customer_actor(case: RefundCase) -> Actor:
     return Actor(id=f"customer:{case.id}", role=Role.CUSTOMER, merchant_id=case.merchant_id, name="customer")
 
@@ -37,7 +45,7 @@ def page(deps: Deps, token: str, language: str) -> dict[str, Any]:
         merchant = uow.merchants.get_merchant(case.merchant_id) or {}
         sale = uow.sales.get_sale(case.merchant_id, case.sale_id)
         fu = uow.follow_ups.followup(case.merchant_id, case.id)
-        contact = uow.contacts.contact(case.id) or {}
+        contact = uow.contacts.contact(case.id)
     return {
         "refund_no": case.refund_no,
         "status": case.status.value,
@@ -50,7 +58,7 @@ def page(deps: Deps, token: str, language: str) -> dict[str, Any]:
         "payer": sale.payer_masked if sale else "",
         "received": bool(fu and fu["status"] == "closed"),
         "can_confirm": case.status.value == "succeeded" and not (fu and fu["status"] == "closed"),
-        "opted_out": bool(contact.get("opted_out")),
+        "opted_out": bool(contact and contact["opted_out"]),
     }
 
 
@@ -58,9 +66,7 @@ def confirm(deps: Deps, token: str) -> bool:
     """The customer says the money arrived: the follow-up closes. False if it was already closed."""
     now = deps.clock.now()
     with deps.uow() as uow:
-        case = _case(deps, uow, token)
-        actor = customer_actor(case)
-        actor.require("tracking.confirm")
+        case, actor = _answering_customer(deps, uow, token)
         done = follow_up.confirm_receipt(uow, case, actor, "customer", "", now, deps.local_date(now))
         uow.commit()
     return done
@@ -70,8 +76,6 @@ def stop_messages(deps: Deps, token: str) -> None:
     """The customer asks for no more messages: this case, and every case of the same phone number."""
     now = deps.clock.now()
     with deps.uow() as uow:
-        case = _case(deps, uow, token)
-        actor = customer_actor(case)
-        actor.require("tracking.confirm")
+        case, actor = _answering_customer(deps, uow, token)
         apply_opt_out(uow, actor, case, "customer", "tracking_page", now)
         uow.commit()

@@ -8,7 +8,7 @@ from posrefund.domain.roles import Actor
 from posrefund.service.deps import Deps
 from posrefund.service.notifications.sending import NotifyRouter
 from posrefund.service.notifications.settings import load_case
-from posrefund.service.records import record
+from posrefund.service.records import record_on_case
 
 
 def staff_link(deps: Deps, actor: Actor, router: NotifyRouter, case_id: str) -> str:
@@ -18,15 +18,12 @@ def staff_link(deps: Deps, actor: Actor, router: NotifyRouter, case_id: str) -> 
     with deps.uow() as uow:
         case = load_case(uow, actor, case_id)
         link = router.link(deps, case.id, now)
-        record(
+        record_on_case(
             uow,
             actor,
-            case.merchant_id,
+            case,
             "tracking.link_shown",
             now,
-            case_id=case.id,
-            before=case.status.value,
-            after=case.status.value,
             valid_days=router.link_days,
         )
         uow.commit()

@@ -14,8 +14,9 @@ from posrefund.domain.reconciliation import (
 )
 from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.ports import UnitOfWork
+from posrefund.ports import DiscrepancyExportRow, DiscrepancyRow, SettlementLineRow, UnitOfWork
 from posrefund.service.deps import Deps
+from posrefund.service.reconciliation.runs import known_run
 from posrefund.service.records import record
 from posrefund.service.refunds import change_case
 
@@ -47,24 +48,24 @@ def list_discrepancies(
     if offset < 0:
         raise Invalid("request.bad_page")
     with deps.uow(readonly=True) as uow:
-        if uow.recon_runs.get_run(actor.merchant_id or "", run_id) is None:
-            raise NotFound("recon.run_not_found")
+        known_run(uow, actor.merchant_id or "", run_id)
         return uow.discrepancies.discrepancies(
             actor.merchant_id or "", run_id, klass, max(1, min(limit, PAGE_MAX)), offset, include_cleared
         )
 
 
-def export_discrepancies(deps: Deps, actor: Actor, run_id: str, cls: str | None = None) -> Iterator[dict[str, Any]]:
+def export_discrepancies(
+    deps: Deps, actor: Actor, run_id: str, cls: str | None = None
+) -> Iterator[DiscrepancyExportRow]:
     """Every open discrepancy of the run with its line's references, streamed page by page (each page its
     own short read), for the CSV export. Checks role and merchant before the first row is produced."""
     actor.require("recon.read")
     klass = _class(cls)
     merchant_id = actor.merchant_id or ""
     with deps.uow(readonly=True) as uow:
-        if uow.recon_runs.get_run(merchant_id, run_id) is None:
-            raise NotFound("recon.run_not_found")
+        known_run(uow, merchant_id, run_id)
 
-    def rows() -> Iterator[dict[str, Any]]:
+    def rows() -> Iterator[DiscrepancyExportRow]:
         after = 0
         while True:
             with deps.uow(readonly=True) as uow:
@@ -77,13 +78,26 @@ def export_discrepancies(deps: Deps, actor: Actor, run_id: str, cls: str | None 
     return rows()
 
 
+def known_discrepancy(uow: UnitOfWork, merchant_id: str, discrepancy_id: int) -> DiscrepancyRow:
+    """The merchant's discrepancy; another merchant's, like one that does not exist, is 404."""
+    d = uow.discrepancies.get_discrepancy(merchant_id, discrepancy_id)
+    if d is None:
+        raise NotFound("recon.discrepancy_not_found")
+    return d
+
+
+def _with_line(
+    uow: UnitOfWork, merchant_id: str, discrepancy_id: int
+) -> tuple[DiscrepancyRow, SettlementLineRow | None]:
+    """The discrepancy and the settlement line it is about (None when only our side has a record)."""
+    d = known_discrepancy(uow, merchant_id, discrepancy_id)
+    return d, uow.settlement_files.line(merchant_id, int(d["line_id"])) if d["line_id"] else None
+
+
 def get_discrepancy(deps: Deps, actor: Actor, discrepancy_id: int) -> dict[str, Any]:
     actor.require("recon.read")
     with deps.uow(readonly=True) as uow:
-        d = uow.discrepancies.get_discrepancy(actor.merchant_id or "", discrepancy_id)
-        if d is None:
-            raise NotFound("recon.discrepancy_not_found")
-        line = uow.settlement_files.line(actor.merchant_id or "", int(d["line_id"])) if d["line_id"] else None
+        d, line = _with_line(uow, actor.merchant_id or "", discrepancy_id)
     return {**d, "line": line}
 
 
@@ -99,10 +113,7 @@ def recover_refund(deps: Deps, actor: Actor, discrepancy_id: int, reason: str = 
     refuse_card_number(reason, "reason")
     merchant_id = actor.merchant_id or ""
     with deps.uow(readonly=True) as uow:
-        d = uow.discrepancies.get_discrepancy(merchant_id, discrepancy_id)
-        if d is None:
-            raise NotFound("recon.discrepancy_not_found")
-        line = uow.settlement_files.line(merchant_id, int(d["line_id"])) if d["line_id"] else None
+        d, line = _with_line(uow, merchant_id, discrepancy_id)
     if d["class"] != DiscrepancyClass.REFUND_STATUS_MISMATCH.value or d["theirs_status"] != "SUCCESS" or line is None:
         raise Conflict("recon.not_recoverable", current=str(d["class"]))
     if d["resolution"]:

@@ -15,7 +15,7 @@ from posrefund.domain.reconciliation import (
 )
 from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.ports import SettlementFileRow, UnitOfWork
+from posrefund.ports import BadLineRow, SettlementFileRow, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 
@@ -40,7 +40,7 @@ class ImportReport:
     bad_lines: int = 0
     first_date: date | None = None
     last_date: date | None = None
-    bad: list[dict[str, Any]] = field(default_factory=list)
+    bad: list[BadLineRow] = field(default_factory=list)
 
 
 def import_file(

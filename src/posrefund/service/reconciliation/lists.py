@@ -5,10 +5,10 @@ Everything else those pages show or change goes through ``service.reconciliation
 
 from __future__ import annotations
 
-from posrefund.domain.errors import NotFound
 from posrefund.domain.roles import Actor
 from posrefund.ports import ReconRunRow, SettlementFileRow
 from posrefund.service.deps import Deps
+from posrefund.service.reconciliation.runs import known_run
 
 RUNS_PAGE_MAX = 200
 
@@ -32,6 +32,5 @@ def class_sums(deps: Deps, actor: Actor, run_id: str) -> dict[str, dict[str, int
     actor.require("recon.read")
     merchant_id = actor.merchant_id or ""
     with deps.uow(readonly=True) as uow:
-        if uow.recon_runs.get_run(merchant_id, run_id) is None:
-            raise NotFound("recon.run_not_found")
+        known_run(uow, merchant_id, run_id)
         return uow.discrepancies.class_sums(merchant_id, run_id)

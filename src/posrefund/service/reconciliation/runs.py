@@ -184,10 +184,16 @@ def _run_view(run: ReconRunRow, *, created: bool = False, changed: bool = False)
     }
 
 
+def known_run(uow: UnitOfWork, merchant_id: str, run_id: str) -> ReconRunRow:
+    """The merchant's run; another merchant's, like one that does not exist, is 404."""
+    run = uow.recon_runs.get_run(merchant_id, run_id)
+    if run is None:
+        raise NotFound("recon.run_not_found")
+    return run
+
+
 def get_run(deps: Deps, actor: Actor, run_id: str) -> dict[str, Any]:
     actor.require("recon.read")
     with deps.uow(readonly=True) as uow:
-        run = uow.recon_runs.get_run(actor.merchant_id or "", run_id)
-    if run is None:
-        raise NotFound("recon.run_not_found")
+        run = known_run(uow, actor.merchant_id or "", run_id)
     return _run_view(run)

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import insert, select, update
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
-from posrefund.ports import ContactEntryRow
+from posrefund.ports import ContactEntryRow, ContactRow
 
 _NC, _OO, _CL = t.notify_contacts.c, t.notify_optouts.c, t.contact_log.c
 
 
 class ContactSql(Repository):
-    def contact(self, case_id: str) -> dict[str, Any] | None:
-        return first_row(self.c, select(t.notify_contacts).where(_NC.case_id == case_id))
+    def contact(self, case_id: str) -> ContactRow | None:
+        return cast(ContactRow | None, first_row(self.c, select(t.notify_contacts).where(_NC.case_id == case_id)))
 
-    def put_contact(self, row: dict[str, Any]) -> None:
+    def put_contact(self, row: ContactRow) -> None:
         done = self.c.execute(update(t.notify_contacts).where(_NC.case_id == row["case_id"]).values(**row))
         if done.rowcount == 0:
             self.c.execute(insert(t.notify_contacts).values(**row))

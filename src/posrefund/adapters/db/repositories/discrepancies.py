@@ -11,7 +11,7 @@ from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.findings import FINDING_COLUMNS
 from posrefund.adapters.db.repositories.recon_scope import D, F, L, RunScope
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
-from posrefund.ports import DiscrepancyRow
+from posrefund.ports import DiscrepancyExportRow, DiscrepancyRow
 
 _KEY = ("run_id", "class", "line_id", "sale_id", "refund_id")
 _MERGED = ["run_id", "merchant_id", *FINDING_COLUMNS[1:], "found_at"]
@@ -96,7 +96,7 @@ class DiscrepancySql(Repository):
 
     def discrepancy_page(
         self, merchant_id: str, run_id: str, cls: str | None, after_id: int, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[DiscrepancyExportRow]:
         """One page of the run's open discrepancies after ``after_id``, with their line's references (keyset
         pagination, so an export of millions of rows streams page by page)."""
         q = (
@@ -119,7 +119,7 @@ class DiscrepancySql(Repository):
         )
         if cls:
             q = q.where(D["class"] == cls)
-        return all_rows(self.c, q)
+        return cast(list[DiscrepancyExportRow], all_rows(self.c, q))
 
     def get_discrepancy(self, merchant_id: str, discrepancy_id: int) -> DiscrepancyRow | None:
         q = select(t.recon_discrepancies).where(D.merchant_id == merchant_id, D.id == discrepancy_id)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import insert, select, update
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
-from posrefund.ports import DisputeRow
+from posrefund.ports import DisputeRow, DisputeState
 
 _D = t.disputes.c
 
@@ -21,7 +21,7 @@ class DisputeSql(Repository):
         row = first_row(self.c, select(t.disputes).where(_D.id == dispute_id, _D.merchant_id == merchant_id))
         return cast(DisputeRow | None, row)
 
-    def save_dispute(self, dispute_id: str, version: int, values: dict[str, Any]) -> bool:
+    def save_dispute(self, dispute_id: str, version: int, values: DisputeState) -> bool:
         """Compare-and-set on the version: a lost race changes nothing and answers False."""
         q = update(t.disputes).where(_D.id == dispute_id, _D.version == version).values(version=version + 1, **values)
         return bool(self.c.execute(q).rowcount)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import exists, insert, select, update
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
-from posrefund.ports import FollowUpRow, NewFollowUpRow
+from posrefund.ports import FollowUpClosing, FollowUpRow, NewFollowUpRow
 
 _R, _F = t.refunds.c, t.followups.c
 
@@ -35,7 +35,7 @@ class FollowUpSql(Repository):
         q = select(t.followups).where(_F.case_id == case_id, _F.merchant_id == merchant_id)
         return cast(FollowUpRow | None, first_row(self.c, q))
 
-    def close_followup(self, case_id: str, values: dict[str, Any]) -> bool:
+    def close_followup(self, case_id: str, values: FollowUpClosing) -> bool:
         """Only an open follow-up is closed: of two closers, one wins."""
         q = update(t.followups).where(_F.case_id == case_id, _F.status == "open").values(status="closed", **values)
         return bool(self.c.execute(q).rowcount)

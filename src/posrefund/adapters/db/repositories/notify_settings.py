@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import delete, insert, select
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
-from posrefund.ports import GatewayRow
+from posrefund.ports import GatewayRow, TemplateRow
 
 _T, _G = t.notify_templates.c, t.notify_gateways.c
 
@@ -19,11 +19,11 @@ class NotifySettingsSql(Repository):
         r = self.c.execute(q).first()
         return (str(r.subject), str(r.body)) if r else None
 
-    def templates(self, merchant_id: str) -> list[dict[str, Any]]:
+    def templates(self, merchant_id: str) -> list[TemplateRow]:
         q = select(t.notify_templates).where(_T.merchant_id == merchant_id).order_by(_T.event, _T.language)
-        return all_rows(self.c, q)
+        return cast(list[TemplateRow], all_rows(self.c, q))
 
-    def put_template(self, row: dict[str, Any]) -> None:
+    def put_template(self, row: TemplateRow) -> None:
         self.delete_template(row["merchant_id"], row["event"], row["language"])
         self.c.execute(insert(t.notify_templates).values(**row))
 
@@ -35,9 +35,10 @@ class NotifySettingsSql(Repository):
         q = select(t.notify_gateways).where(_G.merchant_id == merchant_id, _G.kind == kind)
         return cast(GatewayRow | None, first_row(self.c, q))
 
-    def gateways(self, merchant_id: str) -> list[dict[str, Any]]:
-        return all_rows(self.c, select(t.notify_gateways).where(_G.merchant_id == merchant_id).order_by(_G.kind))
+    def gateways(self, merchant_id: str) -> list[GatewayRow]:
+        q = select(t.notify_gateways).where(_G.merchant_id == merchant_id).order_by(_G.kind)
+        return cast(list[GatewayRow], all_rows(self.c, q))
 
-    def put_gateway(self, row: dict[str, Any]) -> None:
+    def put_gateway(self, row: GatewayRow) -> None:
         self.c.execute(delete(t.notify_gateways).where(_G.merchant_id == row["merchant_id"], _G.kind == row["kind"]))
         self.c.execute(insert(t.notify_gateways).values(**row))

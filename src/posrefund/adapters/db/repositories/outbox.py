@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import insert
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
 from posrefund.adapters.db.repositories.rows import Repository
+from posrefund.ports import CaseEventMessage
 
 # Every refund request writes here: built once, run on the driver's cursor (see prebuilt.py).
 INSERT_OUTBOX = Prebuilt(insert(tables.outbox))
@@ -20,10 +20,10 @@ _payload = json.JSONEncoder(sort_keys=True, default=str).encode
 
 
 class OutboxSql(Repository):
-    def put(self, topic: str, merchant_id: str, case_id: str | None, payload: dict[str, Any], now: datetime) -> None:
+    def put(self, topic: str, merchant_id: str, case_id: str | None, payload: CaseEventMessage, now: datetime) -> None:
         self.put_many([(topic, merchant_id, case_id, payload, now)])
 
-    def put_many(self, items: Sequence[tuple[str, str, str | None, dict[str, Any], datetime]]) -> None:
+    def put_many(self, items: Sequence[tuple[str, str, str | None, CaseEventMessage, datetime]]) -> None:
         if not items:
             return
         INSERT_OUTBOX.run(

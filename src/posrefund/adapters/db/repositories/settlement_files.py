@@ -12,7 +12,7 @@ from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.recon_scope import SHANGHAI, L
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
 from posrefund.adapters.settlement.model import BadLine, SettlementLine
-from posrefund.ports import NewSettlementFileRow, SettlementFileRow
+from posrefund.ports import BadLineRow, NewSettlementFileRow, SettlementFileRow, SettlementLineRow
 
 _F, _B = t.settlement_files.c, t.settlement_bad_lines.c
 
@@ -69,9 +69,9 @@ class SettlementFileSql(Repository):
             for name in ("settlement_lines", "sales", "refunds"):
                 self.c.exec_driver_sql(f"ANALYZE {name}")
 
-    def bad_lines(self, file_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    def bad_lines(self, file_id: str, limit: int = 100) -> list[BadLineRow]:
         q = select(_B.line_no, _B.reason, _B.excerpt).where(_B.file_id == file_id).order_by(_B.line_no).limit(limit)
-        return all_rows(self.c, q)
+        return cast(list[BadLineRow], all_rows(self.c, q))
 
     def files_for(self, merchant_id: str, source: str, date_from: date, date_to: date) -> list[SettlementFileRow]:
         """The merchant's files of this channel with lines in the range: the default file set of a run."""
@@ -97,9 +97,9 @@ class SettlementFileSql(Repository):
         )
         return cast(list[SettlementFileRow], all_rows(self.c, q))
 
-    def line(self, merchant_id: str, line_id: int) -> dict[str, Any] | None:
+    def line(self, merchant_id: str, line_id: int) -> SettlementLineRow | None:
         q = select(t.settlement_lines).where(L.id == line_id, L.merchant_id == merchant_id)
-        return first_row(self.c, q)
+        return cast(SettlementLineRow | None, first_row(self.c, q))
 
 
 def _has_nul(line: SettlementLine) -> bool:

@@ -8,14 +8,16 @@ Every rule is the service layer's (``notify_admin``, ``followup``, ``disputes``,
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from posrefund.entrypoints.console import fmt
-from posrefund.entrypoints.console.form_errors import NOT_MINE
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, may, render, submit
+from posrefund.entrypoints.console.form_errors import NOT_MINE, FieldOf
+from posrefund.entrypoints.console.forms import posted, signed_in, texts
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, may, render, submit
 from posrefund.service import admin, disputes, evidence, refunds
 from posrefund.service.notifications import follow_up, tracking_share
 from posrefund.service.notifications import settings as notification_settings
@@ -30,8 +32,7 @@ CONTACT_FIELDS = {
 
 
 async def _section(request: Request, case_id: str) -> dict[str, Any]:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     view = await c.run(refunds.get_case, c.deps, actor, case_id)
     sent = await c.run(notification_settings.case_notifications, c.deps, actor, view.case.id)
     log = await c.run(follow_up.contacts, c.deps, actor, view.case.id)
@@ -65,13 +66,20 @@ async def case_section(request: Request, case_id: str, part: str = "") -> Respon
     return await section_page(request, case_id)
 
 
+async def _on_section(
+    request: Request, case_id: str, step: Callable[[], Awaitable[None]], field_of: FieldOf, **typed: Any
+) -> Response:
+    """One step on the case's notification settings: done, back to the section; refused, the section again
+    with each message beside its field and what was typed."""
+    done = f"{PREFIX}/cases/{case_id[:64]}#notify"
+    return await submit(request, step, lambda e: section_page(request, case_id, 422, errors=e, **typed), done, field_of)
+
+
 @router.post("/cases/{case_id}/notify/contact")
 async def set_contact(request: Request, case_id: str) -> Response:
     """Language, e-mail and WeChat openid of the customer for this case; an empty address is left as it was."""
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await request.form()
-    text = {k: str(form.get(k) or "") for k in ("language", "email", "wechat_openid")}
+    actor, c, form = await posted(request)
+    text = texts(form, "language", "email", "wechat_openid")
 
     async def step() -> None:
         inp = ContactInput(
@@ -81,40 +89,25 @@ async def set_contact(request: Request, case_id: str) -> Response:
         )
         await c.run(notification_settings.set_contact, c.deps, actor, case_id[:64], inp)
 
-    return await submit(
-        request,
-        step,
-        lambda errors: section_page(request, case_id, 422, errors=errors, typed=text),
-        f"{PREFIX}/cases/{case_id[:64]}#notify",
-        CONTACT_FIELDS,
-    )
+    return await _on_section(request, case_id, step, CONTACT_FIELDS, typed=text)
 
 
 @router.post("/cases/{case_id}/notify/opt-out")
 async def opt_out(request: Request, case_id: str) -> Response:
     """Stop messages for this case, or for every case of the customer's phone number."""
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await request.form()
+    actor, c, form = await posted(request)
 
     async def step() -> None:
         scope = fmt.bounded(str(form.get("scope") or ""), "scope", 20)
         await c.run(notification_settings.opt_out, c.deps, actor, case_id[:64], scope)
 
-    return await submit(
-        request,
-        step,
-        lambda errors: section_page(request, case_id, 422, errors=errors),
-        f"{PREFIX}/cases/{case_id[:64]}#notify",
-        {"notify.invalid_scope": "scope"},
-    )
+    return await _on_section(request, case_id, step, {"notify.invalid_scope": "scope"})
 
 
 @router.post("/cases/{case_id}/notify/link")
 async def tracking_link(request: Request, case_id: str) -> Response:
     """The customer's tracking link, shown once per request (each showing is audited), ready to copy."""
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     link = await c.run(tracking_share.staff_link, c.deps, actor, c.notify_router, case_id[:64])
     return await section_page(request, case_id, link=link)
 
@@ -125,8 +118,7 @@ async def followup_queue(request: Request) -> Response:
 
 
 async def _queue(request: Request, status: int = 200, **extra: Any) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     rows = await c.run(follow_up.list_followups, c.deps, actor, "open", 200)  # oldest due first
     return render(request, "followups.html", status, rows=rows, **extra)
 
@@ -134,9 +126,7 @@ async def _queue(request: Request, status: int = 200, **extra: Any) -> Response:
 @router.post("/followups/{case_id}/close")
 async def close_followup(request: Request, case_id: str) -> Response:
     """Customer service confirmed with the customer that the money arrived: the follow-up closes."""
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await request.form()
+    actor, c, form = await posted(request)
     note = str(form.get("note") or "")
     key = f"note-{case_id[:64]}"
 

@@ -14,7 +14,8 @@ from posrefund.domain.review import check_reviewer
 from posrefund.domain.roles import Actor
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, may, render, submit
+from posrefund.entrypoints.console.forms import posted, signed_in
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, lang_of, may, render, submit
 from posrefund.service import admin, evidence, policies, refunds, sales
 from posrefund.service.notifications import follow_up
 from posrefund.service.refunds import CaseView
@@ -25,8 +26,7 @@ POLL_SECONDS = 3
 
 @router.get("/review")
 async def review_queue(request: Request) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     views, total = await c.run(refunds.pending_review, c.deps, actor)
     now = c.deps.clock.now()
     lang = lang_of(request)
@@ -43,8 +43,7 @@ def _may_review(actor: Actor, view: CaseView, policy: Any, lang: str) -> str | N
 
 
 async def _case_page(request: Request, case_id: str, status: int = 200, **extra: Any) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     lang = lang_of(request)
     case_id = case_id[:64]
     view = await c.run(refunds.get_case, c.deps, actor, case_id)
@@ -101,8 +100,7 @@ async def case_page(request: Request, case_id: str) -> Response:
 @router.get("/cases/{case_id}/live")
 async def live(request: Request, case_id: str) -> Response:
     """The fragment htmx polls: status, channel answer and timeline; polling stops once the case is final."""
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     view = await c.run(refunds.get_case, c.deps, actor, case_id[:64])
     events = await c.run(refunds.case_events, c.deps, actor, view.case.id)
     names = await c.run(admin.staff_names, c.deps, actor)
@@ -120,9 +118,7 @@ async def live(request: Request, case_id: str) -> Response:
 @router.post("/cases/{case_id}/review")
 async def review(request: Request, case_id: str) -> Response:
     """Approve or reject with a reason, in one step; the domain enforces (and the page shows) the rules."""
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await request.form()
+    actor, c, form = await posted(request)
     decision = str(form.get("decision") or "")
     reason = str(form.get("reason") or "")
 
@@ -142,9 +138,7 @@ async def review(request: Request, case_id: str) -> Response:
 @router.post("/cases/{case_id}/reveal")
 async def reveal(request: Request, case_id: str) -> Response:
     """The customer's contact in clear for a role allowed to call them, with a stated purpose (audited)."""
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await request.form()
+    actor, c, form = await posted(request)
     purpose = str(form.get("purpose") or "")
     errors = Errors(lang_of(request))
     with errors.catch({"pii.purpose_required": "purpose"}, passing=NOT_MINE):
@@ -157,9 +151,7 @@ async def reveal(request: Request, case_id: str) -> Response:
 
 @router.post("/cases/{case_id}/contact")
 async def note_contact(request: Request, case_id: str) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await request.form()
+    actor, c, form = await posted(request)
 
     async def step() -> None:
         await c.run(
@@ -178,8 +170,7 @@ async def note_contact(request: Request, case_id: str) -> Response:
 @router.get("/evidence/{evidence_id}")
 async def evidence_file(request: Request, evidence_id: str) -> Response:
     """An evidence file of the operator's own merchant, served with its sniffed type (never the client's)."""
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     row, content = await c.run(evidence.get, c.deps, actor, evidence_id[:64])
     return Response(
         content,

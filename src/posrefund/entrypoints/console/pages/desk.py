@@ -23,6 +23,7 @@ from posrefund.domain.refund import RefundCase
 from posrefund.domain.sale import Sale
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
+from posrefund.entrypoints.console.forms import signed_in
 from posrefund.entrypoints.console.texts import label
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render
 from posrefund.i18n import message
@@ -155,8 +156,7 @@ async def _ask(
 ) -> str:
     """The refund asked once per form: the new case's id, or the first answer again for a resubmitted form.
     Uploaded photos are added to ``evidence_ids``, so a refused try keeps them for the next."""
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     amount = fmt.parse_yuan(text["amount"], "amount")
     if text["reason"] not in Reason.__members__.values():
         raise Invalid("console.invalid_choice", field="reason")
@@ -217,8 +217,7 @@ def explain(err: DomainError, errors: Errors, lang: str) -> list[str]:
 
 @router.get("/answer/{case_id}")
 async def answer(request: Request, case_id: str) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     view = await c.run(refunds.get_case, c.deps, actor, case_id[:64])
     sale = await c.run(sales.get_sale, c.deps, actor, view.case.sale_id)
     return render(request, "answer.html", case=view.case, customer=view.customer, sale=sale)

@@ -14,8 +14,9 @@ from starlette.responses import RedirectResponse, Response
 from posrefund.domain.errors import Invalid
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
+from posrefund.entrypoints.console.forms import posted, signed_in, texts
 from posrefund.entrypoints.console.pages.case_notifications import section_page
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render, submit
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, lang_of, render, submit
 from posrefund.service import admin, disputes, evidence, refunds
 from posrefund.service.disputes import Outcome
 
@@ -40,8 +41,7 @@ FIELD_OF = {
 
 @router.get("/disputes")
 async def dispute_list(request: Request, status: str = "", min_days: str = "") -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     errors = Errors(lang_of(request))
     wanted = status if status in STATUSES else None
     least = 0
@@ -69,8 +69,7 @@ async def dispute_list(request: Request, status: str = "", min_days: str = "") -
 
 async def _uploads(request: Request, form: Any, kind: str) -> list[str]:
     """Files sent with a form become evidence of the merchant (``evidence.upload`` checks type and size)."""
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     ids = []
     for f in [f for f in form.getlist("evidence") if isinstance(f, UploadFile) and f.filename][:MAX_FILES]:
         content = await f.read(evidence.MAX_BYTES + 1)
@@ -86,11 +85,9 @@ def _picked(form: Any) -> list[str]:
 @router.post("/cases/{case_id}/disputes")
 async def open_dispute(request: Request, case_id: str) -> Response:
     """Open a dispute on a case with the customer's claim, the amount claimed and evidence."""
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await request.form()
+    actor, c, form = await posted(request)
     errors = Errors(lang_of(request))
-    typed = {k: str(form.get(k) or "") for k in ("claim", "claimed")}
+    typed = texts(form, "claim", "claimed")
     ids = _picked(form)
     with errors.catch(FIELD_OF, passing=NOT_MINE):
         claimed = fmt.parse_yuan(typed["claimed"], "claimed") if typed["claimed"].strip() else None
@@ -106,8 +103,7 @@ async def open_dispute(request: Request, case_id: str) -> Response:
 
 
 async def _dispute_page(request: Request, dispute_id: str, status: int = 200, **extra: Any) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     row = await c.run(disputes.get, c.deps, actor, dispute_id[:64])
     view = await c.run(refunds.get_case, c.deps, actor, row["case_id"])
     files = await c.run(evidence.list_for, c.deps, actor, row["evidence_ids"])
@@ -163,9 +159,7 @@ async def _act(request: Request, dispute_id: str, action: Any, typed: dict[str, 
 
 @router.post("/disputes/{dispute_id}/evidence")
 async def add_evidence(request: Request, dispute_id: str) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await request.form()
+    actor, c, form = await posted(request)
 
     async def step() -> None:
         await c.run(disputes.get, c.deps, actor, dispute_id[:64])  # this merchant's dispute before any upload
@@ -178,10 +172,8 @@ async def add_evidence(request: Request, dispute_id: str) -> Response:
 
 @router.post("/disputes/{dispute_id}/escalate")
 async def escalate(request: Request, dispute_id: str) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await request.form()
-    typed = {k: str(form.get(k) or "") for k in ("to", "reference")}
+    actor, c, form = await posted(request)
+    typed = texts(form, "to", "reference")
 
     async def step() -> None:
         reference = fmt.bounded(typed["reference"], "reference", 64)
@@ -193,10 +185,8 @@ async def escalate(request: Request, dispute_id: str) -> Response:
 @router.post("/disputes/{dispute_id}/decide")
 async def decide(request: Request, dispute_id: str) -> Response:
     """Upheld → a new refund through the normal flow (linked on the page); rejected → the reason is sent."""
-    actor = actor_of(request)
-    c = ctx_of(request)
-    form = await request.form()
-    typed = {k: str(form.get(k) or "") for k in ("outcome", "reason", "amount")}
+    actor, c, form = await posted(request)
+    typed = texts(form, "outcome", "reason", "amount")
 
     async def step() -> None:
         if typed["outcome"] not in ("upheld", "rejected"):

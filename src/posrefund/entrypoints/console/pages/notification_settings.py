@@ -12,7 +12,8 @@ from posrefund.domain.errors import DomainError, Invalid, NotFound
 from posrefund.domain.notification import LANGUAGES, TEMPLATE_VARIABLES, NotifyEvent
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, allowed, ctx_of, lang_of, render
+from posrefund.entrypoints.console.forms import signed_in
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, allowed, lang_of, render
 from posrefund.service.notifications import settings
 from posrefund.service.notifications import templates as notification_templates
 
@@ -109,8 +110,7 @@ def parse_payload(text: str) -> dict[str, str]:
 
 
 async def _gateways_page(request: Request, status: int = 200, **extra: Any) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     stored = {g["kind"]: g for g in await c.run(settings.list_gateways, c.deps, actor)}
     typed = extra.pop("typed", {})
     shown = {}
@@ -141,8 +141,7 @@ def _gateway_part(kind: str, err: DomainError) -> str | None:
 @router.post("/admin/notify/gateways/{kind}")
 async def save_gateway(request: Request, kind: str) -> Response:
     """The gateway's URL and payload mapping; the credential is only ever written (empty keeps the old one)."""
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     if kind not in settings.GATEWAY_KINDS:
         raise NotFound("request.not_found")
     form = await request.form()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,10 @@ from posrefund.entrypoints.api.routers.reconciliation import CSV_COLUMNS, MAX_UP
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.charts import bars
 from posrefund.entrypoints.console.form_errors import Errors
+from posrefund.entrypoints.console.forms import page_number, paging, posted, signed_in
 from posrefund.entrypoints.console.jobs import Job, Jobs
 from posrefund.entrypoints.console.texts import label
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, allowed, ctx_of, lang_of, render
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, allowed, lang_of, render
 from posrefund.entrypoints.csv_export import csv_response, titled
 from posrefund.service import reconciliation
 from posrefund.service.reconciliation import lists
@@ -53,11 +55,8 @@ def _jobs(request: Request) -> Jobs:
 
 
 def _page_no(text: str, errors: Errors) -> int:
-    if not text:
-        return 1
-    with errors.catch(place=errors.note):  # no page field: said above the list
-        return fmt.parse_count(text[:12], "page", low=1, high=1_000_000)
-    return 1
+    """No page field on these lists: a bad page number is said above the list."""
+    return page_number(text[:12], errors, last=1_000_000, place=errors.note)
 
 
 # ---- home: import, run, the runs ---------------------------------------------------------------------------
@@ -80,8 +79,7 @@ async def _home(request: Request, status: int = 200, **extra: Any) -> Response:
         status,
         runs=runs,
         total=total,
-        page=page,
-        pages=max(1, -(-total // RUNS_PAGE)),
+        **paging(page, total, RUNS_PAGE),
         files=files,
         sources=SOURCES,
         form=form,
@@ -124,8 +122,7 @@ async def _save_upload(upload: UploadFile, path: Path) -> int:
 @router.post("/import")
 async def start_import(request: Request) -> Response:
     """Save the upload, then import it on a worker thread; the page follows the job's progress."""
-    actor, c = allowed(request, "recon.import")
-    form = await request.form()
+    actor, c, form = await posted(request, "recon.import")
     source = str(form.get("source") or "")
     upload = form.get("file")
     errors = Errors(lang_of(request))
@@ -163,8 +160,7 @@ async def start_import(request: Request) -> Response:
 
 @router.post("/run")
 async def start_run(request: Request) -> Response:
-    actor, c = allowed(request, "recon.run")
-    form = await request.form()
+    actor, c, form = await posted(request, "recon.run")
     text = {k: str(form.get(k) or "")[:40] for k in ("source", "date_from", "date_to", "window_minutes")}
     errors = Errors(lang_of(request))
     days: dict[str, date] = {}
@@ -220,8 +216,7 @@ async def job_progress(request: Request, job_id: str) -> Response:
 
 @router.get("/files/{file_id}")
 async def file_page(request: Request, file_id: str) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     row = await c.run(reconciliation.get_file, c.deps, actor, file_id[:64], 1_000)
     return render(request, "recon_file.html", file=row)
 
@@ -237,8 +232,7 @@ def _class_filter(request: Request, errors: Errors) -> str:
 
 @router.get("/runs/{run_id}")
 async def run_page(request: Request, run_id: str) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     lang = lang_of(request)
     errors = Errors(lang)
     run_id = run_id[:64]
@@ -262,8 +256,7 @@ async def run_page(request: Request, run_id: str) -> Response:
         classes=CLASSES,
         by_class=by_class,
         chart=chart,
-        page=page,
-        pages=max(1, -(-total // PAGE)),
+        **paging(page, total, PAGE),
         errors=errors,
     )
 
@@ -287,7 +280,7 @@ def _console_columns(api_columns: list[str]) -> list[str]:
 CSV_HEADER = _console_columns(CSV_COLUMNS)
 
 
-def _csv_row(d: dict[str, Any], lang: str) -> list[Any]:
+def _csv_row(d: Mapping[str, Any], lang: str) -> list[Any]:
     ours, theirs = d.get("ours_fen"), d.get("theirs_fen")
     return [
         d["id"],
@@ -317,8 +310,7 @@ def _csv_row(d: dict[str, Any], lang: str) -> list[Any]:
 
 @router.get("/runs/{run_id}/export.csv")
 async def export(request: Request, run_id: str) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     lang = lang_of(request)
     run_id = run_id[:64]
     cls = _class_filter(request, Errors(lang))

@@ -14,6 +14,7 @@ from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
+from posrefund.entrypoints.console.forms import page_number, paging
 from posrefund.entrypoints.console.texts import label
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, allowed, ctx_of, lang_of, render
 from posrefund.entrypoints.csv_export import csv_response, titled
@@ -49,7 +50,6 @@ def _query(request: Request, errors: Errors) -> tuple[RefundQuery, dict[str, str
     if values["status"] and status is None:
         errors.put("status", Invalid("console.invalid_choice"))
     start = end = None
-    page = 1
     for name in ("from", "to"):
         if values[name]:
             with errors.catch():
@@ -61,9 +61,7 @@ def _query(request: Request, errors: Errors) -> tuple[RefundQuery, dict[str, str
     if start and end and start >= end:
         errors.put("to", Invalid("request.bad_range"))
         start = end = None
-    if values["page"]:
-        with errors.catch():
-            page = fmt.parse_count(values["page"], "page", low=1, high=100_000)
+    page = page_number(values["page"], errors, last=100_000)
     query = RefundQuery(
         status=status,
         store_id=values["store_id"].strip() or None,
@@ -91,8 +89,7 @@ async def reports(request: Request) -> Response:
         total=total,
         values=values,
         stores=stores,
-        page=page,
-        pages=max(1, -(-total // PAGE)),
+        **paging(page, total, PAGE),
         statuses=list(RefundStatus),
         export_qs=export_qs,
         errors=errors,

@@ -17,11 +17,14 @@ from posrefund.domain.errors import DomainError, Forbidden, Invalid, NotFound
 from posrefund.domain.policy import EvidenceKind
 from posrefund.domain.reconciliation import Cause, ContactMethod, DiscrepancyClass, Responsible
 from posrefund.domain.refund import RefundCase
+from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
+from posrefund.entrypoints.api.context import AppContext
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
+from posrefund.entrypoints.console.forms import posted, signed_in, texts
 from posrefund.entrypoints.console.pages.reconciliation import choice
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, allowed, ctx_of, lang_of, render, submit
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, allowed, lang_of, render, submit
 from posrefund.i18n import message
 from posrefund.service import evidence, reconciliation, refunds, sales, wrong_charges
 from posrefund.service.refunds import CustomerInput
@@ -48,16 +51,14 @@ def discrepancy_id_of(text: str) -> int:
 
 async def _linked(request: Request, sale_id: Any, refund_id: Any) -> tuple[Sale | None, RefundCase | None]:
     """The sale and the refund case a discrepancy or a wrong charge points at, where it points at one."""
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     sale = await c.run(sales.get_sale, c.deps, actor, str(sale_id)) if sale_id else None
     view = await c.run(refunds.get_case, c.deps, actor, str(refund_id)) if refund_id else None
     return sale, view.case if view else None
 
 
 async def discrepancy_view(request: Request, discrepancy_id: str, status: int = 200, **extra: Any) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     did = discrepancy_id_of(discrepancy_id)
     d = await c.run(reconciliation.get_discrepancy, c.deps, actor, did)
     sale, refund = await _linked(request, d["sale_id"], d["refund_id"])
@@ -92,8 +93,7 @@ async def discrepancy_page(request: Request, discrepancy_id: str) -> Response:
 @router.post("/discrepancies/{discrepancy_id}/recover")
 async def recover(request: Request, discrepancy_id: str) -> Response:
     """A refund the channel paid but we did not record becomes a case of ours, with the stated reason."""
-    actor, c = allowed(request, "recon.correct")
-    form = await request.form()
+    actor, c, form = await posted(request, "recon.correct")
     reason = str(form.get("reason") or "")
     errors = Errors(lang_of(request))
     did = discrepancy_id_of(discrepancy_id)
@@ -111,8 +111,7 @@ async def recover(request: Request, discrepancy_id: str) -> Response:
 async def _upload_evidence(request: Request, form: Any, errors: Errors) -> list[str]:
     """Files attached to a wrong-charge form, uploaded through ``service.evidence`` (kind and type checked
     there). A refused file is an error beside the file field; nothing else of the form is written then."""
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     files = [f for f in form.getlist("evidence") if isinstance(f, UploadFile) and f.filename][:MAX_EVIDENCE]
     kind = str(form.get("evidence_kind") or "receipt")
     ids: list[str] = []
@@ -132,7 +131,7 @@ async def _upload_evidence(request: Request, form: Any, errors: Errors) -> list[
 
 def _analysis_form(form: Any, lang: str) -> tuple[dict[str, str], Errors]:
     """A wrong-charge case's cause, responsible party and analysis, each checked, errors beside the field."""
-    text = {k: str(form.get(k) or "") for k in ("cause", "responsible", "analysis")}
+    text = texts(form, "cause", "responsible", "analysis")
     errors = Errors(lang)
     for name, options in (("cause", [x.value for x in Cause]), ("responsible", [x.value for x in Responsible])):
         with errors.catch():
@@ -144,8 +143,7 @@ def _analysis_form(form: Any, lang: str) -> tuple[dict[str, str], Errors]:
 
 @router.post("/discrepancies/{discrepancy_id}/wrong-charge")
 async def open_wrong_charge(request: Request, discrepancy_id: str) -> Response:
-    actor, c = allowed(request, "recon.case")
-    form = await request.form()
+    actor, c, form = await posted(request, "recon.case")
     text, errors = _analysis_form(form, lang_of(request))
     # the discrepancy must be ours before any file is stored for it
     await c.run(reconciliation.get_discrepancy, c.deps, actor, discrepancy_id_of(discrepancy_id))
@@ -171,8 +169,7 @@ async def open_wrong_charge(request: Request, discrepancy_id: str) -> Response:
 
 # ---- a wrong-charge case -----------------------------------------------------------------------------------
 async def _wrong_charge_page(request: Request, wc_id: str, status: int = 200, **extra: Any) -> Response:
-    actor = actor_of(request)
-    c = ctx_of(request)
+    actor, c = signed_in(request)
     wc = await c.run(wrong_charges.get_case, c.deps, actor, wc_id[:64])
     d = await c.run(reconciliation.get_discrepancy, c.deps, actor, int(wc["discrepancy_id"]))
     sale, refund = await _linked(request, wc["sale_id"], wc["correction_refund_id"])
@@ -211,6 +208,11 @@ async def wrong_charge_page(request: Request, wc_id: str) -> Response:
     return await _wrong_charge_page(request, wc_id)
 
 
+async def _amend(c: AppContext, actor: Actor, wc_id: str, **changes: Any) -> None:
+    """One change to the merchant's wrong-charge case; the service checks each field and records the step."""
+    await c.run(wrong_charges.update_case, c.deps, actor, wc_id[:64], **changes)
+
+
 @router.post("/wrong-charges/{wc_id}/update")
 async def update_wrong_charge(request: Request, wc_id: str) -> Response:
     actor, c = allowed(request, "recon.case")
@@ -222,11 +224,10 @@ async def update_wrong_charge(request: Request, wc_id: str) -> Response:
         ids = await _upload_evidence(request, form, errors)
     if not errors:
         with errors.catch(only=CASE_REFUSALS):
-            await c.run(
-                wrong_charges.update_case,
-                c.deps,
+            await _amend(
+                c,
                 actor,
-                wc_id[:64],
+                wc_id,
                 cause=text["cause"],
                 responsible=text["responsible"],
                 analysis=text["analysis"],
@@ -239,23 +240,15 @@ async def update_wrong_charge(request: Request, wc_id: str) -> Response:
 
 @router.post("/wrong-charges/{wc_id}/contact")
 async def contact(request: Request, wc_id: str) -> Response:
-    actor, c = allowed(request, "recon.case")
-    form = await request.form()
-    text = {k: str(form.get(k) or "") for k in ("contact_method", "contact_note")}
+    actor, c, form = await posted(request, "recon.case")
+    text = texts(form, "contact_method", "contact_note")
 
     async def step() -> None:
         choice(text["contact_method"], [x.value for x in ContactMethod], "contact_method")
         fmt.bounded(text["contact_note"], "contact_note", wrong_charges.MAX_TEXT)
         if not text["contact_note"].strip():
             raise Invalid("recon.note_required", field="contact_note")
-        await c.run(
-            wrong_charges.update_case,
-            c.deps,
-            actor,
-            wc_id[:64],
-            contact_method=text["contact_method"],
-            contact_note=text["contact_note"],
-        )
+        await _amend(c, actor, wc_id, contact_method=text["contact_method"], contact_note=text["contact_note"])
 
     return await submit(
         request,
@@ -289,9 +282,8 @@ def _refused_correction(err: DomainError, errors: Errors) -> None:
 
 @router.post("/wrong-charges/{wc_id}/correction")
 async def correction(request: Request, wc_id: str) -> Response:
-    actor, c = allowed(request, "recon.correct")
-    form = await request.form()
-    text = {k: str(form.get(k) or "") for k in ("amount", "phone", "name", "note")}
+    actor, c, form = await posted(request, "recon.correct")
+    text = texts(form, "amount", "phone", "name", "note")
     errors = Errors(lang_of(request))
     with errors.catch(
         passing_kinds=(NotFound, Forbidden), place=lambda err: _refused_correction(err, errors)
