@@ -19,7 +19,7 @@ from rich.table import Table
 
 from posrefund.config import ConfigError, Settings
 from posrefund.domain.errors import DomainError
-from posrefund.domain.roles import Actor, Role
+from posrefund.domain.roles import ANY_PROVIDER, Actor, Role
 from posrefund.i18n import message
 from posrefund.service.deps import Deps
 
@@ -55,7 +55,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print the result as JSON"
 MerchantOpt = Annotated[str, typer.Option("--merchant", "-m", help="merchant id or code")]
 ChannelOpt = Annotated[str, typer.Option("--channel", "-c", help="card | wechat | alipay")]
 LANG = "zh"
-OPERATOR = Actor(id="cli", role=Role.PROVIDER_ADMIN, merchant_id=None, name="posrefund CLI")
+# The host operator: a provider admin of every provider (``ANY_PROVIDER``), audited as 'cli'.
+OPERATOR = Actor(id="cli", role=Role.PROVIDER_ADMIN, merchant_id=None, name="posrefund CLI", provider_id=ANY_PROVIDER)
 
 
 def settings() -> Settings:
