@@ -93,13 +93,11 @@ def set_role(deps: Deps, actor: Actor, user_id: str, role: str) -> dict[str, Any
     """A new role within the user's kind (merchant staff stay staff); never above the actor's own. The
     user signs in again to act in it."""
     require_manager(actor)
-    try:
-        new = Role(role)
-    except ValueError:
-        new = Role.SYSTEM  # refused just below, with the roles one may choose
-    if new not in MERCHANT_STAFF:
+    if role in Role.__members__.values():
+        check_rank(actor, Role(role))  # above one's own is forbidden, not merely invalid
+    if role not in MERCHANT_STAFF:
         raise Invalid("user.invalid_role", role=role, allowed=sorted(r.value for r in MERCHANT_STAFF))
-    check_rank(actor, new)
+    new = Role(role)
     return _change(deps, actor, user_id, "user.role_changed", bump=True, own=True, role=new.value)
 
 

@@ -138,9 +138,10 @@ def create_user(
         if merchant_id not in (None, target):
             raise NotFound("merchant.not_found")
         allowed = {r.value for r in MERCHANT_STAFF}
+    if role in Role.__members__.values():
+        check_rank(actor, Role(role))  # above one's own is forbidden, not merely invalid
     if role not in allowed:
         raise Invalid("user.invalid_role", role=role, allowed=sorted(allowed))
-    check_rank(actor, Role(role))
     if (role == Role.PROVIDER_ADMIN.value) != (target is None):
         raise Invalid("user.merchant_required")
     if not _USERNAME.match(username):
