@@ -15,6 +15,7 @@ from tests.api.conftest import Auth
 from tests.conftest import PASSWORD, World
 from tests.support.helpers import new_sale
 
+
 def other_terminal_sale(deps: Deps, world: World) -> Any:
     """A sale of merchant A made on a second terminal (the world's terminal key belongs to the first)."""
     boss = Actor("setup", Role.ADMIN, world.a.id)
