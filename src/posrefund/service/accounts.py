@@ -14,23 +14,9 @@ from typing import Any
 from posrefund.domain.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from posrefund.domain.roles import MERCHANT_STAFF, Actor, Role, check_rank, manages_provider
 from posrefund.ports import UnitOfWork, UserRow
-from posrefund.service.admin import check_password, public_user
+from posrefund.service.admin import check_password, public_user, reachable_merchant
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
-
-
-def reachable_merchant(uow: UnitOfWork, actor: Actor, merchant_id: str) -> dict[str, Any]:
-    """The merchant, if the actor may manage its people: their own (an admin), or one of their provider's
-    (a provider admin). Another's looks as if it did not exist."""
-    merchant = uow.merchants.get_merchant(merchant_id)
-    if merchant is None:
-        raise NotFound("merchant.not_found")
-    if actor.role is Role.PROVIDER_ADMIN:
-        if not manages_provider(actor, str(merchant["provider_id"])):
-            raise NotFound("merchant.not_found")
-    elif actor.merchant_id != merchant_id:
-        raise NotFound("merchant.not_found")
-    return merchant
 
 
 def require_manager(actor: Actor) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from posrefund.domain.errors import Conflict, Invalid, NotFound
 from posrefund.domain.pii import refuse_card_number
 from posrefund.domain.roles import ANY_PROVIDER, MERCHANT_STAFF, Actor, Role, check_rank, manages_provider
-from posrefund.ports import UserRow
+from posrefund.ports import UnitOfWork, UserRow
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 
@@ -164,19 +164,28 @@ def create_user(
         "provider_id": _provider_of(actor, provider_id),
     }
     with deps.uow() as uow:
-        if target is not None:
-            merchant = uow.merchants.get_merchant(target)
-            if merchant is None or (
-                actor.role is Role.PROVIDER_ADMIN and not manages_provider(actor, str(merchant["provider_id"]))
-            ):
-                raise NotFound("merchant.not_found")
-            row["provider_id"] = merchant["provider_id"]  # staff belong to their merchant's provider
+        if target is not None:  # staff belong to their merchant's provider
+            row["provider_id"] = reachable_merchant(uow, actor, target)["provider_id"]
         if uow.users.by_username(username) is not None:
             raise Conflict("user.username_taken", username=username)
         uow.users.add_user(row)
         record(uow, actor, target, "user.created", now, user_id=row["id"], username=username, role=role)
         uow.commit()
     return {k: v for k, v in row.items() if k != "password_hash"}
+
+
+def reachable_merchant(uow: UnitOfWork, actor: Actor, merchant_id: str) -> dict[str, Any]:
+    """The merchant, if the actor may manage its people: their own (an admin), or one of their provider's
+    (a provider admin). Another's looks as if it did not exist."""
+    merchant = uow.merchants.get_merchant(merchant_id)
+    if merchant is None:
+        raise NotFound("merchant.not_found")
+    if actor.role is Role.PROVIDER_ADMIN:
+        if not manages_provider(actor, str(merchant["provider_id"])):
+            raise NotFound("merchant.not_found")
+    elif actor.merchant_id != merchant_id:
+        raise NotFound("merchant.not_found")
+    return merchant
 
 
 def check_password(password: str) -> None:
