@@ -240,3 +240,52 @@ def test_console_idle_limit_is_configurable(deps: Deps, world: World, clock: Fix
         r = browser.get("/console/review", follow_redirects=False)
         assert (r.status_code, r.headers["location"]) == (303, "/console/login?next=/console/review&idle=1")
         assert "长时间未操作" in browser.get(r.headers["location"]).text
+
+
+def test_console_admin_deactivation_ends_the_operators_console_session(app: FastAPI, deps: Deps, world: World) -> None:
+    from tests.console.conftest import Browser
+
+    boss, supervisor = Browser(app), Browser(app)
+    with boss.client, supervisor.client:
+        supervisor.sign_in(world.a.usernames["supervisor"])
+        boss.sign_in(world.a.usernames["admin"])
+        boss.get("/console/admin/users")
+        r = boss.post(f"/console/admin/users/{world.a.actors['supervisor'].id}/deactivate", follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/console/admin/users?done=deactivate")
+        r = supervisor.get("/console/review", follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/console/login?next=/console/review")
+
+
+def test_console_lifecycle_steps_are_refused_to_a_supervisor(app: FastAPI, world: World) -> None:
+    from tests.console.conftest import Browser
+
+    browser = Browser(app)
+    with browser.client:
+        browser.sign_in(world.a.usernames["supervisor"])
+        browser.get("/console/review")
+        r = browser.post(f"/console/admin/users/{world.a.actors['cashier'].id}/deactivate", follow_redirects=False)
+        assert r.status_code == 403
+
+
+def test_console_temporary_password_leads_to_the_password_page_first(
+    app: FastAPI, client: TestClient, auth: Auth, world: World
+) -> None:
+    from tests.console.conftest import Browser
+
+    uid = world.a.actors["supervisor"].id
+    client.post(f"/v1/users/{uid}/password", json={"temporary_password": "temporary-pw-1"}, headers=auth("a.admin"))
+    browser = Browser(app)
+    with browser.client:
+        r = browser.sign_in(world.a.usernames["supervisor"], "temporary-pw-1")
+        assert (r.status_code, r.headers["location"]) == (303, "/console/password")
+        r = browser.get("/console/review", follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/console/password")
+        browser.get("/console/password")
+        body = {
+            "old_password": "temporary-pw-1",
+            "new_password": "own-password-7",
+            "new_password_again": "own-password-7",
+        }
+        r = browser.post("/console/password", body, follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/console/desk")
+        assert browser.get("/console/review", follow_redirects=False).status_code == 200

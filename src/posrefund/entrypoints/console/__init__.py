@@ -15,6 +15,7 @@ from posrefund.entrypoints.console.session import IDLE, Sessions
 # Sign-in first, then the refund desk and cases, then the rest of the business.
 PAGES = (
     pages.auth,
+    pages.account,
     pages.desk,
     pages.cases,
     pages.reports,

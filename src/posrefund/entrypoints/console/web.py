@@ -161,6 +161,7 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
             menu=menu_for(actor) if actor else [],
             may=(lambda action: may(actor, action)) if actor else (lambda _a: False),
             errors=values.pop("errors", None) or Errors(lang),
+            idle_minutes=int(request.app.state.console_sessions.idle.total_seconds() // 60),
             **values,
         )
     )

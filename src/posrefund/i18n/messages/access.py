@@ -32,5 +32,5 @@ MESSAGES_ACCESS: dict[str, tuple[str, str]] = {
         "改道现金/转账的人不能再确认同一笔退款已付款，须由另一人确认",
         "Whoever rerouted this refund to cash or transfer may not also confirm its payout; another person must",
     ),
-    "console.password_changed": ("密码已修改", "Password changed"),
+    "console.passwords_differ": ("两次输入的新密码不一致", "The two new passwords differ"),
 }
