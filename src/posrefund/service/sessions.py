@@ -23,6 +23,15 @@ from posrefund.service.records import record
 REFRESH_PREFIX = "rft_"
 
 
+class RefreshReused(Unauthorized):
+    """A refresh token came back after it was used: every session of ``user_id`` has just been ended (the
+    caller forgets any cached generation of that user; the id is not shown to whoever sent the token)."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__("auth.refresh_invalid")
+        self.user_id = user_id
+
+
 @dataclass(frozen=True, slots=True)
 class Grant:
     """Who signed in, at which token generation, whether they must first change a temporary password, and
@@ -98,7 +107,7 @@ def refresh(deps: Deps, token: str, refresh_for: timedelta) -> Grant:
             who = actor_of_user(user)
             record(uow, who, user["merchant_id"], "user.refresh_reused", now, user_id=user["id"], token_id=refresh_id)
             uow.commit()
-            raise Unauthorized("auth.refresh_invalid")
+            raise RefreshReused(user["id"])
         new_token, expires = _issue_refresh(deps, uow, user, refresh_for)
         uow.commit()
     return Grant(

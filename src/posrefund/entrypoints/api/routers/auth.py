@@ -52,8 +52,11 @@ async def token(body: TokenIn, c: Ctx, tokens: BearerTokens) -> dict[str, Any]:
     **answers(Token, 401, 422, *WITH_BODY),
 )
 async def refresh(body: RefreshIn, c: Ctx, tokens: BearerTokens) -> dict[str, Any]:
-    grant = await c.run(sessions.refresh, c.deps, body.refresh_token, c.refresh_for)
-    tokens.generations.forget(grant.actor.id)  # a reuse may just have raised the generation
+    try:
+        grant = await c.run(sessions.refresh, c.deps, body.refresh_token, c.refresh_for)
+    except sessions.RefreshReused as reused:  # the user's generation was just raised: no cached one may stand
+        tokens.generations.forget(reused.user_id)
+        raise
     return _token_answer(grant, tokens)
 
 
