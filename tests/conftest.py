@@ -22,7 +22,7 @@ from posrefund.adapters.db.migrate import upgrade
 from posrefund.adapters.db.tables import metadata
 from posrefund.adapters.passwords import Argon2Hasher
 from posrefund.config import Settings
-from posrefund.domain.roles import Actor, Role
+from posrefund.domain.roles import ANY_PROVIDER, Actor, Role
 from posrefund.service import admin, policies
 from posrefund.service.deps import Deps
 
@@ -165,5 +165,9 @@ def make_merchant(deps: Deps, provider: Actor, code: str) -> Merchant:
 
 @pytest.fixture
 def world(deps: Deps) -> World:
-    provider = Actor(id="provider", role=Role.PROVIDER_ADMIN, merchant_id=None, name="provider")
+    # The provider admin is a real account (its tokens are checked against its token generation), made by
+    # the host operator, who acts for every provider.
+    host = Actor(id="host", role=Role.PROVIDER_ADMIN, merchant_id=None, name="host", provider_id=ANY_PROVIDER)
+    made = admin.create_user(deps, host, username="provider_admin", password=PASSWORD, role="provider_admin")
+    provider = Actor(id=made["id"], role=Role.PROVIDER_ADMIN, merchant_id=None, name="provider")
     return World(a=make_merchant(deps, provider, "MA"), b=make_merchant(deps, provider, "MB"), provider=provider)

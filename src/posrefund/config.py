@@ -18,7 +18,9 @@ class Settings(BaseSettings):
         default="", description="kid:base64(32 bytes)[,older keys…] for HMAC-SHA256 audit checkpoints"
     )
     data_dir: Path = Field(default=Path("./data"), description="evidence files live here")
-    token_minutes: int = 8 * 60
+    token_minutes: int = Field(default=30, ge=1, le=30, description="an access token's life (at most 30)")
+    refresh_hours: int = Field(default=12, ge=1, le=24 * 7, description="a refresh token's life")
+    console_idle_minutes: int = Field(default=15, ge=1, le=8 * 60, description="console sign-out after idling")
     timezone: str = "Asia/Shanghai"
     channels_file: Path | None = Field(default=None, description="TOML with each channel's credentials")
     sim_wechat_port: int = 9101

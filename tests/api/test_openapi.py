@@ -62,7 +62,7 @@ def test_every_operation_declares_its_refusals_with_the_error_body(app: FastAPI)
         assert refusals, (method, path)
         for status, response in refusals.items():
             assert response["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}, (method, path, status)
-        if path.startswith("/v1/") and "/callbacks/" not in path and path != "/v1/auth/token":
+        if path.startswith("/v1/") and "/callbacks/" not in path and path not in ("/v1/auth/token", "/v1/auth/refresh"):
             assert {"401", "403", "422"} <= set(refusals), (method, path)
         if "requestBody" in op:
             assert "413" in refusals, (method, path)
@@ -90,7 +90,8 @@ def test_real_answers_match_the_declared_models(client: TestClient, auth: Auth, 
             jsonschema_rs.validate(schema, r.json())
             checked += 1
     assert checked >= 50
-    refused = client.get("/v1/refunds/nope", headers=auth("a.cashier"))
+    # (the cashier signed out everywhere above, on the route that does it)
+    refused = client.get("/v1/refunds/nope", headers=auth("a.supervisor"))
     assert refused.status_code == 404
     ErrorBody.model_validate(refused.json())
     error_schema = answer_schema(document, "GET", "/v1/refunds/{refund_id}", 404)

@@ -63,6 +63,30 @@ def seq(prefix: str = "x") -> str:
 
 seq.n = 0  # type: ignore[attr-defined]
 
+
+def a_user(deps: Deps, world: World) -> str:
+    """A fresh cashier of merchant A, for the routes that change a user."""
+    from posrefund.service import admin
+
+    made = admin.create_user(
+        deps, world.provider, username=seq("staff"), password="long-password-1", role="cashier", merchant_id=world.a.id
+    )
+    return str(made["id"])
+
+
+def a_key(deps: Deps, world: World) -> str:
+    from posrefund.domain.roles import Actor
+    from posrefund.service import admin
+
+    return str(
+        admin.create_api_key(deps, Actor("setup", Role.ADMIN, world.a.id), terminal_id=world.a.terminal_id)["id"]
+    )
+
+
+def user_step(step: str, body: Any = None) -> tuple[str, Builder]:
+    return "user.manage+provider", lambda d, w, r: Call("POST", f"/v1/users/{a_user(d, w)}/{step}", body)
+
+
 # (method, path template) → (permission action, request builder). Ids in paths belong to merchant A.
 ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
     ("GET", "/v1/auth/me"): ("*", lambda d, w, r: Call("GET", "/v1/auth/me")),
@@ -89,6 +113,29 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
         ),
     ),
     ("GET", "/v1/users"): ("user.manage", lambda d, w, r: Call("GET", "/v1/users")),
+    ("POST", "/v1/users/{user_id}/deactivate"): user_step("deactivate"),
+    ("POST", "/v1/users/{user_id}/activate"): user_step("activate"),
+    ("POST", "/v1/users/{user_id}/role"): user_step("role", {"role": "supervisor"}),
+    ("POST", "/v1/users/{user_id}/password"): user_step("password", {"temporary_password": "temporary-pw-1"}),
+    ("POST", "/v1/users/{user_id}/sign-out-everywhere"): user_step("sign-out-everywhere"),
+    ("GET", "/v1/merchants/{merchant_id}/users"): (
+        "user.manage+provider",
+        lambda d, w, r: Call("GET", f"/v1/merchants/{w.a.id}/users"),
+    ),
+    ("GET", "/v1/api-keys"): ("apikey.revoke", lambda d, w, r: Call("GET", "/v1/api-keys")),
+    ("POST", "/v1/api-keys/{key_id}/revoke"): (
+        "apikey.revoke",
+        lambda d, w, r: Call("POST", f"/v1/api-keys/{a_key(d, w)}/revoke"),
+    ),
+    # The caller's own account: a wrong current password is refused after the role check.
+    ("POST", "/v1/auth/password"): (
+        "account.own",
+        lambda d, w, r: Call("POST", "/v1/auth/password", {"old_password": "not-it-at-all", "new_password": "x" * 9}),
+    ),
+    ("POST", "/v1/auth/sign-out-everywhere"): (
+        "account.own",
+        lambda d, w, r: Call("POST", "/v1/auth/sign-out-everywhere"),
+    ),
     ("POST", "/v1/api-keys"): (
         "apikey.create",
         lambda d, w, r: Call("POST", "/v1/api-keys", {"terminal_id": w.a.terminal_id}),
@@ -255,6 +302,7 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in RECON_ROUTES.items()})
 PUBLIC = {
     ("POST", "/v1/auth/token"),
+    ("POST", "/v1/auth/refresh"),
     ("GET", "/healthz"),
     ("POST", "/v1/callbacks/wechatpay"),
     ("POST", "/v1/callbacks/alipay"),
@@ -268,6 +316,7 @@ ANSWER: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/v1/terminals"): (201, None),
     ("POST", "/v1/users"): (201, None),
     ("POST", "/v1/api-keys"): (201, None),
+    ("POST", "/v1/auth/password"): (403, "user.wrong_password"),
     ("POST", "/v1/sales"): (201, None),
     ("POST", "/v1/refunds"): (201, None),
     ("POST", "/v1/evidence"): (201, None),

@@ -100,6 +100,7 @@ class RefundCase(EventSource):
     sent_at: datetime | None = None  # first hand-over to the channel
     succeeded_at: datetime | None = None
     expected_arrival: date | None = None
+    rerouted_by: str = ""  # who sent it to cash or transfer: someone else confirms the payout
 
     @classmethod
     def open(
@@ -297,6 +298,7 @@ class RefundCase(EventSource):
         if actor.id == self.requested_by:
             raise Forbidden("review.self_approval")
         before_method = self.method
+        self.rerouted_by = actor.id
         self.start_processing(method, now, actor, reason)
         self.pending_events[-1] = replace(
             self.pending_events[-1],
@@ -312,6 +314,8 @@ class RefundCase(EventSource):
             raise Conflict("refund.not_awaiting_confirmation", current=self.status.value)
         if actor.id == self.requested_by:
             raise Forbidden("refund.second_person_required")
+        if actor.id == self.rerouted_by:  # who chose to pay outside the channel does not also confirm it paid
+            raise Forbidden("review.same_person")
         self.channel_refund_id = reference or self.channel_refund_id
         self.succeeded_at = now
         self._move(S.SUCCEEDED, actor, now, "refund.payout_confirmed", reference)

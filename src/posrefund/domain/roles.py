@@ -74,18 +74,23 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who acts: a user, a terminal's key, or posrefund itself; always inside one merchant."""
+    """Who acts: a user, a terminal's key, or posrefund itself; always inside one merchant — or, for a
+    provider's administrator, across the merchants of one service provider (``provider_id``)."""
 
     id: str
     role: Role
     merchant_id: str | None
     name: str = ""
     terminal_id: str | None = None  # set for a terminal's API key: it acts for that terminal only
+    provider_id: str = ""  # the service provider a user belongs to; ANY_PROVIDER only for the host's CLI
 
     def require(self, action: str) -> None:
         if self.role not in PERMISSIONS[action]:
             raise Forbidden("auth.forbidden", action=action, role=self.role.value)
 
+
+# The host operator at the command line acts for every provider; no signed-in user can carry this value.
+ANY_PROVIDER = "*"
 
 SYSTEM_ACTOR = Actor(id="system", role=Role.SYSTEM, merchant_id=None, name="posrefund")
 
@@ -105,3 +110,38 @@ PERMISSIONS.update(
 
 # ---- finance and risk attach evidence (receipts, messages) to 错收 cases ----
 PERMISSIONS["evidence.upload"] = PERMISSIONS["evidence.upload"] | {R.FINANCE, R.RISK}
+
+
+# ---- who manages whom: the lifecycle of users and keys ----
+PERMISSIONS.update(
+    {
+        "apikey.revoke": frozenset({R.ADMIN}),
+        # every signed-in person changes their own password and may sign themselves out everywhere
+        "account.own": MERCHANT_STAFF | {R.PROVIDER_ADMIN},
+    }
+)
+
+# The order of authority: nobody creates or promotes a user above their own rank. Roles of one rank
+# (finance, risk, auditor) are peers. Terminals, customers and posrefund itself are never assigned.
+RANK: dict[Role, int] = {
+    R.CASHIER: 10,
+    R.CUSTOMER_SERVICE: 10,
+    R.AUDITOR: 20,
+    R.RISK: 20,
+    R.FINANCE: 20,
+    R.SUPERVISOR: 30,
+    R.ADMIN: 40,
+    R.PROVIDER_ADMIN: 50,
+}
+
+
+def check_rank(actor: Actor, role: Role) -> None:
+    """Refuse to give a role above the actor's own (creating a user, changing a role), and to manage
+    (deactivate, reset, sign out) a user who ranks above the actor."""
+    if RANK.get(role, 0) > RANK.get(actor.role, 0):
+        raise Forbidden("user.role_above_own", role=role.value, own=actor.role.value)
+
+
+def manages_provider(actor: Actor, provider_id: str) -> bool:
+    """A provider's administrator reaches only the merchants (and users) of its own provider."""
+    return actor.provider_id in (ANY_PROVIDER, provider_id)

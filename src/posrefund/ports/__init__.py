@@ -2,7 +2,16 @@
 Every name is also importable from ``posrefund.ports`` itself."""
 
 from posrefund.ports.channels import CallbackVerifier, PaymentChannel
-from posrefund.ports.merchants import ApiKeyRow, MerchantRepo, PolicyRepo, StoreRow, TerminalRow, UserRepo, UserRow
+from posrefund.ports.merchants import (
+    ApiKeyRow,
+    MerchantRepo,
+    PolicyRepo,
+    RefreshRow,
+    StoreRow,
+    TerminalRow,
+    UserRepo,
+    UserRow,
+)
 from posrefund.ports.notifications import (
     AttemptRow,
     CaseEventEntry,
@@ -130,6 +139,7 @@ __all__ = [
     "PolicyRepo",
     "ReconRunRepo",
     "ReconRunRow",
+    "RefreshRow",
     "RefundQuery",
     "RefundRepo",
     "RunSpec",

@@ -38,6 +38,21 @@ class UserRow(TypedDict):
     failed_logins: int
     locked_until: datetime | None
     created_at: datetime
+    token_generation: int
+    must_change_password: bool
+    provider_id: str
+
+
+class RefreshRow(TypedDict):
+    """A refresh token as kept: its secret's hash, the user's generation when issued, whether it was used."""
+
+    id: str
+    user_id: str
+    secret_hash: str
+    generation: int
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
 
 
 class ApiKeyRow(TypedDict):
@@ -75,6 +90,13 @@ class UserRepo(Protocol):
     def record_login_success(self, user_id: str) -> None: ...
     def add_api_key(self, row: dict[str, Any]) -> None: ...
     def api_key(self, key_id: str) -> ApiKeyRow | None: ...
+    def revoke_api_key(self, key_id: str, now: datetime) -> bool: ...
+    def list_api_keys(self, merchant_id: str) -> list[ApiKeyRow]: ...
+    def change_user(self, user_id: str, *, bump: bool, **values: Any) -> int: ...
+    def token_state(self, user_id: str) -> tuple[int, bool] | None: ...
+    def add_refresh(self, row: RefreshRow) -> None: ...
+    def refresh(self, refresh_id: str) -> RefreshRow | None: ...
+    def use_refresh(self, refresh_id: str, now: datetime) -> bool: ...
 
 
 class PolicyRepo(Protocol):

@@ -38,6 +38,7 @@ class SaleQuery:
     amount_fen: int | None = None
     local_date: date | None = None
     limit: int = 50
+    terminal_id: str | None = None  # a terminal's key finds its own terminal's sales only
 
 
 @dataclass(frozen=True, slots=True)

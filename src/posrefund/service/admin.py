@@ -9,7 +9,8 @@ from typing import Any
 
 from posrefund.domain.errors import Conflict, Invalid, NotFound
 from posrefund.domain.pii import refuse_card_number
-from posrefund.domain.roles import MERCHANT_STAFF, Actor, Role
+from posrefund.domain.roles import ANY_PROVIDER, MERCHANT_STAFF, Actor, Role, check_rank, manages_provider
+from posrefund.ports import UnitOfWork, UserRow
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 
@@ -35,14 +36,33 @@ def _merchant_of(actor: Actor) -> str:
     return actor.merchant_id
 
 
-def create_merchant(deps: Deps, actor: Actor, *, code: str, name: str, contact_phone: str = "") -> dict[str, Any]:
+def _provider_of(actor: Actor, provider_id: str) -> str:
+    """The provider a new merchant or provider admin belongs to: the creator's own; only the host's CLI
+    names another."""
+    if actor.provider_id != ANY_PROVIDER:
+        return actor.provider_id
+    if provider_id and not _CODE.match(provider_id):
+        raise Invalid("merchant.invalid_code")
+    return provider_id
+
+
+def create_merchant(
+    deps: Deps, actor: Actor, *, code: str, name: str, contact_phone: str = "", provider_id: str = ""
+) -> dict[str, Any]:
     actor.require("merchant.create")
     if not _CODE.match(code):
         raise Invalid("merchant.invalid_code")
     name = _text(name, "name", 200)
     contact_phone = _text(contact_phone, "contact_phone", 40, required=False)
     now = deps.clock.now()
-    row = {"id": deps.ids.new_id("mch"), "code": code, "name": name, "contact_phone": contact_phone, "created_at": now}
+    row = {
+        "id": deps.ids.new_id("mch"),
+        "code": code,
+        "name": name,
+        "contact_phone": contact_phone,
+        "created_at": now,
+        "provider_id": _provider_of(actor, provider_id),
+    }
     with deps.uow() as uow:
         if uow.merchants.merchant_code_taken(code):
             raise Conflict("merchant.code_taken", merchant_code=code)
@@ -105,8 +125,10 @@ def create_user(
     role: str,
     display_name: str = "",
     merchant_id: str | None = None,
+    provider_id: str = "",
 ) -> dict[str, Any]:
-    """An admin adds operators to their own merchant; the provider admin may seed a merchant's first admin."""
+    """An admin adds operators to their own merchant; a provider admin adds them to its provider's merchants
+    (a merchant's first admin) and adds fellow provider admins. Nobody creates a role above their own."""
     if actor.role is Role.PROVIDER_ADMIN:
         target = merchant_id
         allowed = {r.value for r in MERCHANT_STAFF} | {Role.PROVIDER_ADMIN.value}
@@ -116,14 +138,15 @@ def create_user(
         if merchant_id not in (None, target):
             raise NotFound("merchant.not_found")
         allowed = {r.value for r in MERCHANT_STAFF}
+    if role in Role.__members__.values():
+        check_rank(actor, Role(role))  # above one's own is forbidden, not merely invalid
     if role not in allowed:
         raise Invalid("user.invalid_role", role=role, allowed=sorted(allowed))
     if (role == Role.PROVIDER_ADMIN.value) != (target is None):
         raise Invalid("user.merchant_required")
     if not _USERNAME.match(username):
         raise Invalid("user.invalid_username")
-    if len(password) < MIN_PASSWORD or len(password) > 256:
-        raise Invalid("user.weak_password", min=MIN_PASSWORD)
+    check_password(password)
     now = deps.clock.now()
     row = {
         "id": deps.ids.new_id("usr"),
@@ -136,15 +159,43 @@ def create_user(
         "failed_logins": 0,
         "locked_until": None,
         "created_at": now,
+        "token_generation": 0,
+        "must_change_password": False,
+        "provider_id": _provider_of(actor, provider_id),
     }
     with deps.uow() as uow:
-        if target is not None and uow.merchants.get_merchant(target) is None:
-            raise NotFound("merchant.not_found")
+        if target is not None:  # staff belong to their merchant's provider
+            row["provider_id"] = reachable_merchant(uow, actor, target)["provider_id"]
         if uow.users.by_username(username) is not None:
             raise Conflict("user.username_taken", username=username)
         uow.users.add_user(row)
         record(uow, actor, target, "user.created", now, user_id=row["id"], username=username, role=role)
         uow.commit()
+    return {k: v for k, v in row.items() if k != "password_hash"}
+
+
+def reachable_merchant(uow: UnitOfWork, actor: Actor, merchant_id: str) -> dict[str, Any]:
+    """The merchant, if the actor may manage its people: their own (an admin), or one of their provider's
+    (a provider admin). Another's looks as if it did not exist."""
+    merchant = uow.merchants.get_merchant(merchant_id)
+    if merchant is None:
+        raise NotFound("merchant.not_found")
+    if actor.role is Role.PROVIDER_ADMIN:
+        if not manages_provider(actor, str(merchant["provider_id"])):
+            raise NotFound("merchant.not_found")
+    elif actor.merchant_id != merchant_id:
+        raise NotFound("merchant.not_found")
+    return merchant
+
+
+def check_password(password: str) -> None:
+    """A password long enough to resist guessing, short enough to hash without a denial of service."""
+    if len(password) < MIN_PASSWORD or len(password) > 256:
+        raise Invalid("user.weak_password", min=MIN_PASSWORD)
+
+
+def public_user(row: UserRow) -> dict[str, Any]:
+    """A user as shown to people: never the password hash."""
     return {k: v for k, v in row.items() if k != "password_hash"}
 
 
@@ -195,7 +246,7 @@ def list_users(deps: Deps, actor: Actor) -> list[dict[str, Any]]:
     actor.require("user.manage")
     with deps.uow(readonly=True) as uow:
         rows = uow.users.list_users(_merchant_of(actor))
-    return [{k: v for k, v in r.items() if k != "password_hash"} for r in rows]
+    return [public_user(r) for r in rows]
 
 
 def staff_names(deps: Deps, actor: Actor) -> dict[str, str]:

@@ -129,8 +129,8 @@ def get_sale(deps: Deps, actor: Actor, sale_id: str) -> Sale:
     actor.require("sale.read")
     with deps.uow(readonly=True) as uow:
         sale = uow.sales.get_sale(actor.merchant_id or "", sale_id)
-    if sale is None:
-        raise NotFound("sale.not_found")
+    if sale is None or (actor.terminal_id is not None and sale.terminal_id != actor.terminal_id):
+        raise NotFound("sale.not_found")  # a terminal's key sees its own terminal's sales only
     return sale
 
 
@@ -161,6 +161,7 @@ def find_sales(
                 amount_fen=amount_fen,
                 local_date=on,
                 limit=max(1, min(limit, 200)),
+                terminal_id=actor.terminal_id,
             ),
         )
 

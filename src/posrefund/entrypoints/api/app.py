@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -29,6 +30,7 @@ from posrefund.entrypoints.api.routers import (
     refunds,
     sales,
     tracking,
+    users,
 )
 from posrefund.entrypoints.api.schemas import RefundIn
 from posrefund.ports import ConcurrentUpdate
@@ -38,7 +40,15 @@ from posrefund.service.execution import Router
 HAND_READ_MODELS = (RefundIn,)  # bodies read by json_body(), documented by openapi_body()
 
 
-def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Router | None = None) -> FastAPI:
+def create_app(
+    deps: Deps,
+    *,
+    inline: bool,
+    token_minutes: int = 30,
+    router: Router | None = None,
+    refresh_hours: int = 12,
+    console_idle_minutes: int = 15,
+) -> FastAPI:
     app = FastAPI(
         # No OpenTelemetry here: FastAPI's native hook otherwise looks up the global providers (an
         # os.environ read) on every request, ~4 % of a refund request's CPU.
@@ -49,6 +59,7 @@ def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Ro
         "Amounts are integer fen (`*_fen`) with a `currency`; errors are `{code, message, params}`.",
     )
     app.state.ctx = AppContext(deps, inline=inline, token_minutes=token_minutes, router=router)
+    app.state.ctx.refresh_for = timedelta(hours=refresh_hours)
     # Routes are matched in order: refunds first, as POST /v1/refunds is the one a counter calls all day.
     for api in (
         refunds.router,
@@ -62,6 +73,7 @@ def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Ro
         notify.router,
         disputes.router,
         tracking.router,
+        users.router,
     ):
         app.include_router(api)
     app.add_exception_handler(DomainError, errors.on_domain_error)
@@ -81,7 +93,7 @@ def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Ro
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    console.mount(app)  # the web console at /console
+    console.mount(app, idle=timedelta(minutes=console_idle_minutes))  # the web console at /console
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and version", **answers(Health, 422))
     async def healthz() -> dict[str, str]:

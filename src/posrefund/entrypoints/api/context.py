@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 import anyio
@@ -16,6 +16,7 @@ from posrefund.domain.errors import Unauthorized
 from posrefund.domain.roles import Actor
 from posrefund.entrypoints.api.tokens import Tokens
 from posrefund.service import auth as auth_service
+from posrefund.service import sessions
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
 from posrefund.service.notifications.sending import NotifyRouter
@@ -35,6 +36,7 @@ class AppContext:
         self.inline = inline
         self._limiter = CapacityLimiter(threads)
         self.tokens = Tokens(deps, minutes=token_minutes)
+        self.refresh_for = timedelta(hours=12)  # how long a refresh token lasts; the app sets it from settings
         self.in_flight: set[tuple[str, str]] = set()
         self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], asyncio.Future[Any]]] = []
         self._drainer: asyncio.Task[None] | None = None
@@ -102,11 +104,12 @@ class AppContext:
             else:
                 future.set_exception(value)
 
-    def issue_token(self, actor: Actor) -> tuple[str, datetime]:
-        return self.tokens.issue(actor)
+    def issue_token(self, actor: Actor, generation: int = 0) -> tuple[str, datetime]:
+        return self.tokens.issue(actor, generation)
 
-    def actor_from_jwt(self, token: str) -> Actor:
-        return self.tokens.actor_of(token)
+    async def token_state(self, user_id: str) -> tuple[int, bool] | None:
+        """The user's token generation and whether they are active (the tokens' revocation check)."""
+        return await self.run(sessions.token_state, self.deps, user_id)
 
 
 async def ctx(request: Request) -> AppContext:
@@ -115,7 +118,7 @@ async def ctx(request: Request) -> AppContext:
     return context
 
 
-async def current_actor(request: Request) -> Actor:
+async def _bearer(request: Request, *, pending_password: bool) -> Actor:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -124,7 +127,17 @@ async def current_actor(request: Request) -> Actor:
     c: AppContext = request.app.state.ctx
     if token.startswith("key_"):
         return await c.run(auth_service.actor_for_api_key, c.deps, token)
-    return c.tokens.actor_of(token)
+    return await c.tokens.current(token, c.token_state, pending_password=pending_password)
+
+
+async def current_actor(request: Request) -> Actor:
+    """The caller: a live token of the user's current generation, or a terminal's unrevoked key."""
+    return await _bearer(request, pending_password=False)
+
+
+async def account_actor(request: Request) -> Actor:
+    """The caller on the routes of their own account: also one who must first change a temporary password."""
+    return await _bearer(request, pending_password=True)
 
 
 async def bearer_tokens(request: Request) -> Tokens:
@@ -139,6 +152,7 @@ async def channel_router(request: Request) -> Router:
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+AccountActor = Annotated[Actor, Depends(account_actor)]
 Ctx = Annotated[AppContext, Depends(ctx)]
 Channels = Annotated[Router, Depends(channel_router)]
 BearerTokens = Annotated[Tokens, Depends(bearer_tokens)]

@@ -86,9 +86,14 @@ class TokenUser(Out):
 
 
 class Token(Out):
+    """An access token (at most 30 minutes) and the refresh token that buys the next pair, once."""
+
     access_token: str
     token_type: str
     expires_at: str
+    refresh_token: str
+    refresh_expires_at: str
+    must_change_password: bool
     user: TokenUser
 
 
@@ -98,6 +103,7 @@ class Merchant(Out):
     name: str
     contact_phone: str
     created_at: str | None
+    provider_id: str
 
 
 class Store(Out):
@@ -127,6 +133,9 @@ class User(Out):
     failed_logins: int
     locked_until: str | None
     created_at: str | None
+    token_generation: int
+    must_change_password: bool
+    provider_id: str
 
 
 class ApiKey(Out):

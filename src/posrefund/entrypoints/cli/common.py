@@ -1,8 +1,8 @@
 """What every ``posrefund`` command shares: the Typer app and its command groups, the consoles, the options,
 and the helpers that build the service's dependencies and act on the host operator's authority.
 
-The area modules (``db``, ``merchants``, ``policy``, ``sales``, ``refunds``, ``audit``, ``keys``, ``demo``,
-``serve``, ``reconciliation``) register their commands on these objects; they import this module and never
+The area modules (``db``, ``merchants``, ``users``, ``policy``, ``sales``, ``refunds``, ``audit``, ``keys``,
+``demo``, ``serve``, ``reconciliation``) register their commands on these objects; they import this module and never
 one another, so the CLI has no import cycle. The groups are added here, in the order ``posrefund --help``
 lists them.
 """
@@ -19,7 +19,7 @@ from rich.table import Table
 
 from posrefund.config import ConfigError, Settings
 from posrefund.domain.errors import DomainError
-from posrefund.domain.roles import Actor, Role
+from posrefund.domain.roles import ANY_PROVIDER, Actor, Role
 from posrefund.i18n import message
 from posrefund.service.deps import Deps
 
@@ -39,6 +39,7 @@ merchant_app = _group("merchant", "merchants / 商户")
 store_app = _group("store", "stores / 门店")
 terminal_app = _group("terminal", "terminals / 终端")
 user_app = _group("user", "operators / 操作员")
+app.add_typer(user_app, name="users", help="operators / 操作员 (the same commands as `user`)")
 apikey_app = _group("apikey", "terminal API keys / 终端密钥")
 policy_app = _group("policy", "refund policy / 退款政策")
 sales_app = _group("sales", "sales / 消费记录")
@@ -55,7 +56,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print the result as JSON"
 MerchantOpt = Annotated[str, typer.Option("--merchant", "-m", help="merchant id or code")]
 ChannelOpt = Annotated[str, typer.Option("--channel", "-c", help="card | wechat | alipay")]
 LANG = "zh"
-OPERATOR = Actor(id="cli", role=Role.PROVIDER_ADMIN, merchant_id=None, name="posrefund CLI")
+# The host operator: a provider admin of every provider (``ANY_PROVIDER``), audited as 'cli'.
+OPERATOR = Actor(id="cli", role=Role.PROVIDER_ADMIN, merchant_id=None, name="posrefund CLI", provider_id=ANY_PROVIDER)
 
 
 def settings() -> Settings:

@@ -35,6 +35,7 @@ from posrefund.service.deps import Deps
 def merchant_create(
     name: Annotated[str, typer.Option(help="merchant name")],
     code: Annotated[str | None, typer.Option(help="short unique code (generated when omitted)")] = None,
+    provider: Annotated[str, typer.Option(help="the service provider whose admins manage it")] = "",
     as_json: JsonOpt = False,
 ) -> None:
     from posrefund.service import admin
@@ -42,7 +43,7 @@ def merchant_create(
     deps = build_deps()
     code = code or f"M{secrets.token_hex(4).upper()}"
     try:
-        row = admin.create_merchant(deps, OPERATOR, code=code, name=name)
+        row = admin.create_merchant(deps, OPERATOR, code=code, name=name, provider_id=provider)
     except DomainError as exc:
         fail(exc)
     emit(row, as_json, "merchant")
@@ -117,6 +118,7 @@ def user_create(
     merchant: Annotated[str | None, typer.Option("--merchant", "-m")] = None,
     password: Annotated[str | None, typer.Option(help="read from stdin when omitted")] = None,
     display_name: Annotated[str, typer.Option()] = "",
+    provider: Annotated[str, typer.Option(help="a provider admin's service provider")] = "",
     as_json: JsonOpt = False,
 ) -> None:
     from posrefund.service import admin
@@ -132,6 +134,7 @@ def user_create(
             role=role,
             display_name=display_name,
             merchant_id=merchant_id(deps, merchant) if merchant else None,
+            provider_id=provider,
         )
     except DomainError as exc:
         fail(exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -9,11 +10,12 @@ from starlette.staticfiles import StaticFiles
 
 from posrefund.entrypoints.api.context import AppContext
 from posrefund.entrypoints.console import pages
-from posrefund.entrypoints.console.session import Sessions
+from posrefund.entrypoints.console.session import IDLE, Sessions
 
 # Sign-in first, then the refund desk and cases, then the rest of the business.
 PAGES = (
     pages.auth,
+    pages.account,
     pages.desk,
     pages.cases,
     pages.reports,
@@ -27,10 +29,11 @@ PAGES = (
 STATIC = Path(__file__).parent / "static"
 
 
-def mount(app: FastAPI) -> None:
+def mount(app: FastAPI, idle: timedelta = IDLE) -> None:
+    """The console's pages on ``app``; a signed-in operator idle for ``idle`` is signed out."""
     ctx = app.state.ctx
     assert isinstance(ctx, AppContext)
-    app.state.console_sessions = Sessions(ctx.deps.secret_key)
+    app.state.console_sessions = Sessions(ctx.deps.secret_key, idle=idle)
     for page in PAGES:
         app.include_router(page.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

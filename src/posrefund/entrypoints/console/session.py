@@ -2,7 +2,10 @@
 
 The cookie holds who signed in and when they were last seen, signed with the app's secret (itsdangerous);
 nothing secret is in it. It is re-issued on every request so that the idle clock restarts, and refused
-once the service's clock says the operator has been away longer than ``IDLE``.
+once the service's clock says the operator has been away longer than the idle limit (``IDLE`` unless the
+settings say otherwise: ``POSREFUND_CONSOLE_IDLE_MINUTES``). It also carries the user's token generation
+(``gen``): every request checks it against the user's current one (web.py), so deactivating a user, changing
+their role or password, or signing them out everywhere ends their console session too.
 """
 
 from __future__ import annotations
@@ -35,13 +38,18 @@ class Session:
     mid: str = ""
     name: str = ""
     started: float = 0.0
+    gen: int = 0
+    pwc: bool = False  # a temporary password must be changed before anything else
+    pid: str = ""
 
     @property
     def signed_in(self) -> bool:
         return bool(self.uid)
 
     def actor(self) -> Actor:
-        return Actor(id=self.uid, role=Role(self.role), merchant_id=self.mid or None, name=self.name)
+        return Actor(
+            id=self.uid, role=Role(self.role), merchant_id=self.mid or None, name=self.name, provider_id=self.pid
+        )
 
     def csrf_ok(self, token: str | None) -> bool:
         return bool(token) and hmac.compare_digest(self.csrf.encode(), str(token).encode())
@@ -51,7 +59,7 @@ def anonymous(now: datetime) -> Session:
     return Session(csrf=secrets.token_urlsafe(24), seen=now.timestamp())
 
 
-def signed_in(actor: Actor, now: datetime) -> Session:
+def signed_in(actor: Actor, now: datetime, generation: int = 0, must_change_password: bool = False) -> Session:
     """A fresh session (and a fresh CSRF token) at every sign-in, so no earlier token survives it."""
     return Session(
         csrf=secrets.token_urlsafe(24),
@@ -61,12 +69,16 @@ def signed_in(actor: Actor, now: datetime) -> Session:
         mid=actor.merchant_id or "",
         name=actor.name,
         started=now.timestamp(),
+        gen=generation,
+        pwc=must_change_password,
+        pid=actor.provider_id,
     )
 
 
 class Sessions:
-    def __init__(self, secret_key: str) -> None:
+    def __init__(self, secret_key: str, idle: timedelta = IDLE) -> None:
         self._s = URLSafeSerializer(secret_key, salt=_SALT)
+        self.idle = idle
 
     def read(self, request: Request, now: datetime) -> tuple[Session, bool]:
         """The request's session and whether a signed-in session just ran out (idle or too long)."""
@@ -82,7 +94,7 @@ class Sessions:
             return anonymous(now), False
         at = now.timestamp()
         if session.signed_in and (
-            at - session.seen > IDLE.total_seconds() or at - session.started > LONGEST.total_seconds()
+            at - session.seen > self.idle.total_seconds() or at - session.started > LONGEST.total_seconds()
         ):
             return anonymous(now), True
         return replace(session, seen=max(session.seen, at)), False

@@ -24,7 +24,7 @@ from posrefund.entrypoints.api.context import AppContext
 from posrefund.entrypoints.api.errors import status_of
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors, FieldOf
-from posrefund.entrypoints.console.session import LANG_COOKIE, Session, Sessions
+from posrefund.entrypoints.console.session import LANG_COOKIE, Session, Sessions, anonymous
 from posrefund.entrypoints.console.texts import EN, label
 from posrefund.i18n import message
 from posrefund.ports import ConcurrentUpdate
@@ -68,6 +68,31 @@ def lang_of(request: Request) -> str:
 class NotSignedIn(Exception):
     def __init__(self, idle: bool = False) -> None:
         self.idle = idle
+
+
+class PasswordChangeFirst(Exception):
+    """Signed in with a temporary password: the password page comes before any other."""
+
+
+# The pages one may reach while a temporary password waits to be changed.
+PASSWORD_PAGES = frozenset({PREFIX + "/password", PREFIX + "/logout", PREFIX + "/login", PREFIX + "/lang"})
+
+
+async def live_session(request: Request, c: AppContext, session: Session) -> Session:
+    """The session, if its user still holds it: same token generation, still active (the check the API's
+    tokens make, through the same few-seconds cache); otherwise an anonymous one."""
+    if not session.signed_in:
+        return session
+    generations = c.tokens.generations
+    state, fresh = generations.get(session.uid)
+    if not fresh:
+        state = await c.token_state(session.uid)
+        generations.put(session.uid, state)
+    if state is None or not state[1] or state[0] != session.gen:
+        return anonymous(c.deps.clock.now())
+    if session.pwc and request.url.path not in PASSWORD_PAGES:
+        raise PasswordChangeFirst()
+    return session
 
 
 # The menu: each entry is shown only to the roles the PERMISSIONS table allows its action.
@@ -136,6 +161,7 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
             menu=menu_for(actor) if actor else [],
             may=(lambda action: may(actor, action)) if actor else (lambda _a: False),
             errors=values.pop("errors", None) or Errors(lang),
+            idle_minutes=int(request.app.state.console_sessions.idle.total_seconds() // 60),
             **values,
         )
     )
@@ -187,6 +213,7 @@ class ConsoleRoute(APIRoute):
             try:
                 if ran_out:
                     raise NotSignedIn(idle=True)
+                request.state.console_session = session = await live_session(request, c, session)
                 if request.method == "POST":
                     form = await request.form()
                     token = request.headers.get("x-csrf-token") or form.get("csrf")
@@ -195,6 +222,8 @@ class ConsoleRoute(APIRoute):
                         sessions.write(request, response, session)
                         return response
                 response = await inner(request)
+            except PasswordChangeFirst:
+                response = RedirectResponse(f"{PREFIX}/password", status_code=303)
             except NotSignedIn as out:
                 target = f"{PREFIX}/login?next={quote(request.url.path)}" + ("&idle=1" if out.idle else "")
                 response = RedirectResponse(target, status_code=303)

@@ -98,6 +98,7 @@ def _changed_case_row(case: RefundCase) -> dict[str, Any]:
         "sent_at": case.sent_at,
         "succeeded_at": case.succeeded_at,
         "expected_arrival": case.expected_arrival,
+        "rerouted_by": case.rerouted_by,
         "version": case.version + 1,
     }
 

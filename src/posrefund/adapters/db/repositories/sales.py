@@ -110,6 +110,7 @@ class SaleSql(Repository):
                 (_S.card_last4, query.last4),
                 (_S.amount_fen, query.amount_fen),
                 (_S.paid_date, query.local_date),
+                (_S.terminal_id, query.terminal_id),
             ),
         ]
         q = select(tables.sales).where(and_(*conds)).order_by(_S.paid_at.desc(), _S.id).limit(query.limit)

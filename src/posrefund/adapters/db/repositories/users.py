@@ -9,9 +9,11 @@ from sqlalchemy import insert, select, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
-from posrefund.ports import ApiKeyRow, UserRow
+from posrefund.ports import ApiKeyRow, RefreshRow, UserRow
 
 _U = tables.users.c
+_K = tables.api_keys.c
+_RT = tables.refresh_tokens.c
 
 
 class UserSql(Repository):
@@ -40,4 +42,36 @@ class UserSql(Repository):
         self.c.execute(insert(tables.api_keys).values(**row))
 
     def api_key(self, key_id: str) -> ApiKeyRow | None:
-        return cast(ApiKeyRow | None, first_row(self.c, select(tables.api_keys).where(tables.api_keys.c.id == key_id)))
+        return cast(ApiKeyRow | None, first_row(self.c, select(tables.api_keys).where(_K.id == key_id)))
+
+    def revoke_api_key(self, key_id: str, now: datetime) -> bool:
+        """Revoke a live key; False when it was already revoked (or never existed)."""
+        q = update(tables.api_keys).where(_K.id == key_id, _K.revoked_at.is_(None)).values(revoked_at=now)
+        return self.c.execute(q).rowcount == 1
+
+    def list_api_keys(self, merchant_id: str) -> list[ApiKeyRow]:
+        q = select(tables.api_keys).where(_K.merchant_id == merchant_id).order_by(_K.created_at, _K.id)
+        return cast(list[ApiKeyRow], all_rows(self.c, q))
+
+    def change_user(self, user_id: str, *, bump: bool, **values: Any) -> int:
+        """Set ``values`` on the user, raising the token generation when ``bump``; the rows changed."""
+        if bump:
+            values["token_generation"] = _U.token_generation + 1
+        return int(self.c.execute(update(tables.users).where(_U.id == user_id).values(**values)).rowcount)
+
+    def token_state(self, user_id: str) -> tuple[int, bool] | None:
+        """The user's token generation and whether they are active: read on every bearer request (a cache
+        in front keeps it to one look-up per user per few seconds)."""
+        r = self.c.execute(select(_U.token_generation, _U.active).where(_U.id == user_id)).first()
+        return (int(r[0]), bool(r[1])) if r else None
+
+    def add_refresh(self, row: RefreshRow) -> None:
+        self.c.execute(insert(tables.refresh_tokens).values(**row))
+
+    def refresh(self, refresh_id: str) -> RefreshRow | None:
+        return cast(RefreshRow | None, first_row(self.c, select(tables.refresh_tokens).where(_RT.id == refresh_id)))
+
+    def use_refresh(self, refresh_id: str, now: datetime) -> bool:
+        """Mark a refresh token used, once: of two concurrent uses only one wins."""
+        q = update(tables.refresh_tokens).where(_RT.id == refresh_id, _RT.used_at.is_(None)).values(used_at=now)
+        return self.c.execute(q).rowcount == 1

@@ -3,7 +3,15 @@ mirror, all in one ``metadata``."""
 
 from posrefund.adapters.db.tables.columns import AUTO_ID, ID, UTCDateTime, metadata, naming
 from posrefund.adapters.db.tables.ledger import evidence, refunds, sales
-from posrefund.adapters.db.tables.merchants import api_keys, merchants, policies, stores, terminals, users
+from posrefund.adapters.db.tables.merchants import (
+    api_keys,
+    merchants,
+    policies,
+    refresh_tokens,
+    stores,
+    terminals,
+    users,
+)
 from posrefund.adapters.db.tables.notifications import (
     contact_log,
     disputes,
@@ -67,6 +75,7 @@ __all__ = [
     "recon_found",
     "recon_matches",
     "recon_runs",
+    "refresh_tokens",
     "refunds",
     "sales",
     "settlement_bad_lines",

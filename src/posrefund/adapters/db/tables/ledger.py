@@ -98,6 +98,7 @@ refunds = Table(
     moment("sent_at", nullable=True),
     moment("succeeded_at", nullable=True),
     Column("expected_arrival", Date, nullable=True),
+    blank_string("rerouted_by", 40),  # who sent it to cash or transfer: never the one who confirms the payout
     CheckConstraint("amount_fen > 0", name="amount_positive"),
     Index("ix_refunds_merchant_status_created", "merchant_id", "status", "created_at"),
     Index("ix_refunds_merchant_created", "merchant_id", "created_at"),

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 
-from posrefund.adapters.db.tables.columns import ID, changed_by, id_key, merchant_ref, metadata, moment
+from posrefund.adapters.db.tables.columns import (
+    ID,
+    blank_string,
+    changed_by,
+    id_key,
+    merchant_ref,
+    metadata,
+    moment,
+)
 
 merchants = Table(
     "merchants",
@@ -14,6 +22,7 @@ merchants = Table(
     Column("name", String(200), nullable=False),
     Column("contact_phone", String(40), nullable=False, server_default=""),
     moment("created_at"),
+    blank_string("provider_id", 32),  # the service provider whose administrators manage it ("" the default one)
 )
 
 stores = Table(
@@ -51,6 +60,25 @@ users = Table(
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     moment("locked_until", nullable=True),
     moment("created_at"),
+    # Raised to revoke every token and refresh token the user holds (sign out everywhere, deactivation,
+    # a new role or password): a token carries the generation it was issued at.
+    Column("token_generation", Integer, nullable=False, server_default="0"),
+    Column("must_change_password", Boolean, nullable=False, server_default="0"),  # set by an admin's reset
+    blank_string("provider_id", 32),  # a provider admin's provider; a merchant's staff take their merchant's
+)
+
+# A signed-in user's refresh token: only a hash is kept; used once (then replaced), and void once the user's
+# token generation moves on.
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    id_key(),
+    Column("user_id", ID, ForeignKey("users.id"), nullable=False, index=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("generation", Integer, nullable=False),
+    moment("created_at"),
+    moment("expires_at"),
+    moment("used_at", nullable=True),
 )
 
 api_keys = Table(

@@ -1,6 +1,7 @@
 """The console's pages, one module per area of the business; each exposes a ``router``."""
 
 from posrefund.entrypoints.console.pages import (
+    account,
     admin,
     auth,
     case_notifications,
@@ -14,6 +15,7 @@ from posrefund.entrypoints.console.pages import (
 )
 
 __all__ = [
+    "account",
     "admin",
     "auth",
     "case_notifications",

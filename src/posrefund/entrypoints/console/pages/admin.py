@@ -15,7 +15,7 @@ from posrefund.domain.sale import Channel
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, allowed, ctx_of, lang_of, render, submit
-from posrefund.service import admin, policies
+from posrefund.service import accounts, admin, policies
 
 router = APIRouter(prefix=PREFIX + "/admin", route_class=ConsoleRoute, include_in_schema=False)
 ROLES = sorted(r.value for r in MERCHANT_STAFF)
@@ -127,12 +127,14 @@ async def users(
 ) -> Response:
     actor, c = allowed(request, "user.manage")
     rows = await c.run(admin.list_users, c.deps, actor)
+    done = request.query_params.get("done", "")
     return render(
         request,
         "admin_users.html",
         status,
         errors=errors,
         rows=rows,
+        done=done if done in USER_STEPS else "",
         roles=ROLES,
         form=form or {"username": "", "display_name": "", "role": "cashier"},
     )
@@ -141,6 +143,39 @@ async def users(
 @router.post("/users")
 async def create_user(request: Request) -> Response:
     return await _create(request, ("username", "display_name", "role", "password"), admin.create_user, dict, users)
+
+
+# One operator's lifecycle: the step's service command and the form field (if any) it takes.
+USER_STEPS: dict[str, tuple[Callable[..., Any], str]] = {
+    "deactivate": (accounts.deactivate_user, ""),
+    "activate": (accounts.activate_user, ""),
+    "role": (accounts.set_role, "role"),
+    "password": (accounts.reset_password, "temporary_password"),
+    "sign-out": (accounts.sign_out_everywhere, ""),
+}
+
+
+@router.post("/users/{user_id}/{step}")
+async def change_user(request: Request, user_id: str, step: str) -> Response:
+    """Deactivate, reactivate, re-role, reset the password of or sign out one operator; a refusal comes back
+    on the page (the temporary password is never sent back)."""
+    if step not in USER_STEPS:
+        raise Invalid("console.invalid_choice", field="step")
+    actor, c = allowed(request, "user.manage")
+    command, field = USER_STEPS[step]
+    form = await _form(request, field) if field else {}
+
+    async def run() -> None:
+        await c.run(command, c.deps, actor, user_id[:64], *form.values())
+        c.tokens.generations.forget(user_id)  # the operator's sessions end on their very next request
+
+    return await submit(
+        request,
+        run,
+        lambda errors: users(request, errors, None, 422),
+        f"{PREFIX}/admin/users?done={step}",
+        passing=("auth.forbidden",),
+    )
 
 
 YUAN_FIELDS = ("auto_approve_limit_fen", "supervisor_limit_fen", "two_person_limit_fen")

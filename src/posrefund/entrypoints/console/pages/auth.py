@@ -22,7 +22,7 @@ from posrefund.entrypoints.console.web import (
     safe_next,
 )
 from posrefund.i18n import message
-from posrefund.service import auth
+from posrefund.service import auth, sessions
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -66,7 +66,11 @@ async def login(request: Request) -> Response:
             raise Invalid("console.staff_only")
     if errors:
         return render(request, "login.html", 401, errors=errors, username=username, next=target)
-    request.state.console_session = session.signed_in(actor, c.deps.clock.now())
+    grant = await c.run(sessions.grant, c.deps, actor, None)  # the session carries the token generation
+    now = c.deps.clock.now()
+    request.state.console_session = session.signed_in(grant.actor, now, grant.generation, grant.must_change_password)
+    if grant.must_change_password:
+        return RedirectResponse(PREFIX + "/password", status_code=303)
     return RedirectResponse(target if target != PREFIX + "/" else home_of(actor), status_code=303)
 
 

@@ -1,6 +1,6 @@
 """audit checkpoints: HMAC-signed heads of every audit chain
 
-Revision ID: 0005_audit_checkpoints
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-04 08:10:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_audit_checkpoints"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
