@@ -1,9 +1,23 @@
-"""Password hashing with Argon2id."""
+"""Password hashing with Argon2id, and the bounded pool the API checks passwords on.
+
+One Argon2 check costs tens of milliseconds of CPU and 64 MiB. Run on the event loop, a flood of wrong
+passwords stalls every other request; run on an unbounded pool, it piles up memory and latency. The pool
+runs at most one check per core (argon2-cffi releases the GIL, so the loop keeps answering) and lets a few
+more wait; anyone beyond that is refused at once with ``HashingBusy``.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import anyio
+import anyio.to_thread
 from argon2 import PasswordHasher as _Argon2
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from posrefund.ports import PasswordHasher
 
 
 class Argon2Hasher:
@@ -19,3 +33,33 @@ class Argon2Hasher:
             return self._ph.verify(hashed, password)
         except (VerificationError, InvalidHashError):
             return False
+
+
+class HashingBusy(Exception):
+    """Every worker is checking a password and the waiting room is full: try again in a moment."""
+
+
+class HashingPool:
+    """Password checks off the event loop on ``threads`` threads (default: the cores), ``waiting`` more
+    queued (default: four per thread). ``admission()`` holds a place for one whole sign-in, so a caller
+    refused for lack of room is refused before its attempt is counted against the account."""
+
+    def __init__(self, hasher: PasswordHasher, *, threads: int | None = None, waiting: int | None = None) -> None:
+        self._hasher = hasher
+        self.threads = threads or os.cpu_count() or 1
+        self._limiter = anyio.CapacityLimiter(self.threads)
+        self._room = self.threads + (waiting if waiting is not None else 4 * self.threads)
+        self._taken = 0  # only touched on the event loop
+
+    @contextmanager
+    def admission(self) -> Iterator[None]:
+        if self._taken >= self._room:
+            raise HashingBusy
+        self._taken += 1
+        try:
+            yield
+        finally:
+            self._taken -= 1
+
+    async def verify(self, hashed: str, password: str) -> bool:
+        return await anyio.to_thread.run_sync(self._hasher.verify, hashed, password, limiter=self._limiter)

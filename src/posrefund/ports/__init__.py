@@ -2,7 +2,16 @@
 Every name is also importable from ``posrefund.ports`` itself."""
 
 from posrefund.ports.channels import CallbackVerifier, PaymentChannel
-from posrefund.ports.merchants import ApiKeyRow, MerchantRepo, PolicyRepo, StoreRow, TerminalRow, UserRepo, UserRow
+from posrefund.ports.merchants import (
+    ApiKeyRow,
+    MerchantRepo,
+    PolicyRepo,
+    SignInNotice,
+    StoreRow,
+    TerminalRow,
+    UserRepo,
+    UserRow,
+)
 from posrefund.ports.notifications import (
     ContactEntryRow,
     ContactRepo,
@@ -93,6 +102,7 @@ __all__ = [
     "SaleRepo",
     "SettlementFileRepo",
     "SettlementFileRow",
+    "SignInNotice",
     "StoreRow",
     "TerminalRow",
     "UnitOfWork",

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from posrefund import __version__
+from posrefund.config import RateLimits
 from posrefund.domain.errors import DomainError
 from posrefund.entrypoints import console
 from posrefund.entrypoints.api import errors
@@ -16,6 +17,7 @@ from posrefund.entrypoints.api.access_log import AccessLog
 from posrefund.entrypoints.api.context import AppContext
 from posrefund.entrypoints.api.json_body import with_models
 from posrefund.entrypoints.api.pii_guard import PiiGuard
+from posrefund.entrypoints.api.rate_limits import RateLimitGuard, quotas_of
 from posrefund.entrypoints.api.responses import Health, answers
 from posrefund.entrypoints.api.routers import (
     admin,
@@ -38,7 +40,14 @@ from posrefund.service.execution import Router
 HAND_READ_MODELS = (RefundIn,)  # bodies read by json_body(), documented by openapi_body()
 
 
-def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Router | None = None) -> FastAPI:
+def create_app(
+    deps: Deps,
+    *,
+    inline: bool,
+    token_minutes: int = 480,
+    router: Router | None = None,
+    rate_limits: RateLimits | None = None,
+) -> FastAPI:
     app = FastAPI(
         # No OpenTelemetry here: FastAPI's native hook otherwise looks up the global providers (an
         # os.environ read) on every request, ~4 % of a refund request's CPU.
@@ -70,6 +79,8 @@ def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Ro
     app.add_exception_handler(StarletteHTTPException, errors.on_http_error)
 
     app.add_middleware(PiiGuard)
+    quotas = quotas_of(rate_limits or RateLimits())
+    app.add_middleware(RateLimitGuard, quotas=quotas, tokens=app.state.ctx.tokens)
     app.add_middleware(AccessLog)
 
     document = app.openapi

@@ -88,6 +88,8 @@ class Token(Out):
     token_type: str
     expires_at: str
     user: TokenUser
+    failed_attempts_since_last_sign_in: int
+    last_sign_in_at: str | None
 
 
 class Merchant(Out):
@@ -125,6 +127,8 @@ class User(Out):
     failed_logins: int
     locked_until: str | None
     created_at: str | None
+    failed_since_sign_in: int = 0  # failed sign-ins since the last one (absent on a user just created)
+    last_sign_in_at: str | None = None
 
 
 class ApiKey(Out):

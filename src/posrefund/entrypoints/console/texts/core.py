@@ -209,9 +209,11 @@ EN_CORE: dict[str, str] = {
     "返回首页": "Back to the start",
     "登录": "Sign in",
     "密码": "Password",
-    "连续输错密码 5 次将锁定账户 15 分钟；15 分钟无操作自动退出。": (
-        "5 wrong passwords in a row lock the account for 15 minutes; 15 minutes without activity signs you out."
+    "连续输错密码 10 次将锁定账户 15 分钟；15 分钟无操作自动退出。": (
+        "10 wrong passwords in a row lock the account for 15 minutes; 15 minutes without activity signs you out."
     ),
+    "登录提醒": "Sign-in notice",
+    "我知道了，继续": "Understood, continue",
     "发起退款": "Start a refund",
     "按本店退款政策，不能退款：": "The shop's refund policy does not allow this refund:",
     "退款金额（元）": "Refund amount (yuan)",
