@@ -1,19 +1,22 @@
 """Password hashing with Argon2id, and the bounded pool the API checks passwords on.
 
-One Argon2 check costs tens of milliseconds of CPU and 64 MiB. Run on the event loop, a flood of wrong
-passwords stalls every other request; run on an unbounded pool, it piles up memory and latency. The pool
-runs at most one check per core (argon2-cffi releases the GIL, so the loop keeps answering) and lets a few
-more wait; anyone beyond that is refused at once with ``HashingBusy``.
+One Argon2 check costs tens of milliseconds of CPU on every core (four lanes) and 64 MiB. Run on the event
+loop, a flood of wrong passwords stalls every other request; run on an unbounded pool, it piles up memory
+and latency. The pool runs at most one check per core but one, on its own threads, at a lower CPU priority than the
+event loop (argon2-cffi releases the GIL; the lanes' threads inherit the priority), so the loop keeps
+answering while the cores are busy hashing; a few more checks may wait, anyone beyond is refused at once
+with ``HashingBusy``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-import anyio
-import anyio.to_thread
 from argon2 import PasswordHasher as _Argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -40,14 +43,14 @@ class HashingBusy(Exception):
 
 
 class HashingPool:
-    """Password checks off the event loop on ``threads`` threads (default: the cores), ``waiting`` more
+    """Password checks off the event loop on ``threads`` threads (default: the cores but one), ``waiting`` more
     queued (default: four per thread). ``admission()`` holds a place for one whole sign-in, so a caller
     refused for lack of room is refused before its attempt is counted against the account."""
 
     def __init__(self, hasher: PasswordHasher, *, threads: int | None = None, waiting: int | None = None) -> None:
         self._hasher = hasher
-        self.threads = threads or os.cpu_count() or 1
-        self._limiter = anyio.CapacityLimiter(self.threads)
+        self.threads = threads or max(1, (os.cpu_count() or 1) - 1)  # one core stays with the event loop
+        self._executor = ThreadPoolExecutor(self.threads, "password-check", initializer=_yield_to_the_event_loop)
         self._room = self.threads + (waiting if waiting is not None else 4 * self.threads)
         self._taken = 0  # only touched on the event loop
 
@@ -62,4 +65,15 @@ class HashingPool:
             self._taken -= 1
 
     async def verify(self, hashed: str, password: str) -> bool:
-        return await anyio.to_thread.run_sync(self._hasher.verify, hashed, password, limiter=self._limiter)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._hasher.verify, hashed, password)
+
+
+HASHING_NICENESS = 10
+
+
+def _yield_to_the_event_loop() -> None:
+    """Lower this thread's CPU priority (Linux schedules threads one by one; elsewhere nothing happens)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+    except (AttributeError, OSError):
+        pass
