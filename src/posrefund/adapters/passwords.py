@@ -13,14 +13,17 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher as _Argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from posrefund.ports import PasswordHasher
+
+T = TypeVar("T")
 
 
 class Argon2Hasher:
@@ -65,7 +68,11 @@ class HashingPool:
             self._taken -= 1
 
     async def verify(self, hashed: str, password: str) -> bool:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._hasher.verify, hashed, password)
+        return await self.run(self._hasher.verify, hashed, password)
+
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """Any Argon2 work (a check, a hash) on the pool's threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work, *args)
 
 
 HASHING_NICENESS = 10
@@ -73,7 +80,5 @@ HASHING_NICENESS = 10
 
 def _yield_to_the_event_loop() -> None:
     """Lower this thread's CPU priority (Linux schedules threads one by one; elsewhere nothing happens)."""
-    try:
+    with suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
-    except (AttributeError, OSError):
-        pass

@@ -46,8 +46,13 @@ class SignedIn:
     notice: SignInNotice
 
 
-def _dummy_hash(hasher: PasswordHasher) -> str:
-    """Checked against when no account can succeed, so every refusal costs one Argon2 check, no more."""
+def has_dummy_hash(hasher: PasswordHasher) -> bool:
+    return id(hasher) in _DUMMY_HASHES
+
+
+def dummy_hash(hasher: PasswordHasher) -> str:
+    """Checked against when no account can succeed, so every refusal costs one Argon2 check, no more.
+    Made once per hasher (an Argon2 hash: the API makes it on its hashing pool, ``has_dummy_hash``)."""
     key = id(hasher)
     if key not in _DUMMY_HASHES:
         _DUMMY_HASHES[key] = hasher.hash("not a password")
@@ -62,7 +67,7 @@ def begin_sign_in(deps: Deps, username: str) -> Attempt:
     """Take the attempt's turn: one conditional update counts it before the password is checked, so
     concurrent guesses cannot all slip in while the count still reads low. No turn, no chance."""
     now = deps.clock.now()
-    dummy = _dummy_hash(deps.hasher)
+    dummy = dummy_hash(deps.hasher)
     with deps.uow() as uow:
         user = uow.users.by_username(username)
         if user is None:

@@ -15,6 +15,8 @@ async def sign_in(c: AppContext, username: str, password: str) -> auth.SignedIn:
     """Refused with ``server.busy`` (503) when the pool's waiting room is full, before the attempt counts."""
     try:
         with c.hashing.admission():
+            if not auth.has_dummy_hash(c.deps.hasher):  # once per process, and not on the event loop
+                await c.hashing.run(auth.dummy_hash, c.deps.hasher)
             attempt = await c.run(auth.begin_sign_in, c.deps, username)
             password_ok = await c.hashing.verify(attempt.hashed, password)
             return await c.run(auth.finish_sign_in, c.deps, attempt, password_ok)
