@@ -4,12 +4,40 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class RateLimits(BaseModel):
+    """How fast anyone may ask (``limits`` notation: "10/minute"; "" switches that limit off). Set from the
+    environment as ``POSREFUND_RATE_LIMITS__SIGNIN_PER_IP=5/minute`` and so on. Kept in this process's memory
+    unless ``storage`` names a shared store: with several server processes (``serve --workers N``) set
+    ``POSREFUND_RATE_LIMITS__STORAGE=redis://host:6379`` (needs the ``redis`` package), or each process
+    counts on its own (N times the limit)."""
+
+    storage: str = "memory://"
+    signin_per_ip: str = "30/minute"
+    signin_per_account: str = "20/minute"
+    api_per_key: str = "1200/minute"
+    api_per_user: str = "600/minute"
+    tracking_per_token: str = "30/minute"  # noqa: S105 - a rate, not a secret
+    # Progressive delays per source address: this many sign-in attempts since its last success go at once,
+    # then each further one waits 1, 2, 4 … seconds (at most ``signin_delay_cap_seconds``).
+    signin_free_attempts: int = 5
+    signin_delay_cap_seconds: int = 60
+
+
+class ServerLimits(BaseModel):
+    """Connections: how long an idle keep-alive connection or a request's headers may take before the
+    server closes it, and how many connections one process holds (beyond that: 503)."""
+
+    keep_alive_seconds: int = 5
+    header_timeout_seconds: float = 10.0
+    max_connections: int = 1000
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="POSREFUND_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="POSREFUND_", extra="ignore", env_nested_delimiter="__")
 
     database_url: str = Field(default="sqlite:///./posrefund.db")
     secret_key: str = Field(default="", description="signs bearer tokens; at least 32 characters")
@@ -32,6 +60,8 @@ class Settings(BaseSettings):
     notify_file: Path | None = Field(default=None, description="TOML with the notification gateways")
     public_url: str = Field(default="http://127.0.0.1:8000", description="base of tracking links sent to customers")
     tracking_link_days: int = 60
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
+    server: ServerLimits = Field(default_factory=ServerLimits)
 
 
 class ConfigError(RuntimeError):

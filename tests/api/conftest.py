@@ -13,12 +13,13 @@ from posrefund.entrypoints.api.app import create_app
 from posrefund.entrypoints.api.context import AppContext
 from posrefund.service.deps import Deps
 from tests.conftest import World
+from tests.support.limits import RELAXED
 
 
 @pytest.fixture
 def app(deps: Deps, backend: str) -> FastAPI:
     # On SQLite the service runs inline on the event loop (as in production); on PostgreSQL on threads.
-    return create_app(deps, inline=backend == "sqlite")
+    return create_app(deps, inline=backend == "sqlite", rate_limits=RELAXED)
 
 
 @pytest.fixture

@@ -136,6 +136,10 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
         "account.own",
         lambda d, w, r: Call("POST", "/v1/auth/sign-out-everywhere"),
     ),
+    ("POST", "/v1/auth/users/{user_id}/unlock"): (
+        "user.manage+provider",
+        lambda d, w, r: Call("POST", f"/v1/auth/users/{w.a.actors['cashier'].id}/unlock"),
+    ),
     ("POST", "/v1/api-keys"): (
         "apikey.create",
         lambda d, w, r: Call("POST", "/v1/api-keys", {"terminal_id": w.a.terminal_id}),
@@ -323,6 +327,7 @@ ANSWER: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/v1/disputes"): (201, None),
     ("POST", "/v1/refunds/{refund_id}/contacts"): (201, None),
     ("POST", "/v1/refunds/{refund_id}/opt-out"): (204, None),
+    ("POST", "/v1/auth/users/{user_id}/unlock"): (204, None),
     ("POST", "/v1/refunds/{refund_id}/retry"): (409, "state.invalid_transition"),
     ("POST", "/v1/refunds/{refund_id}/resolve"): (409, "refund.not_abnormal"),
     ("POST", "/v1/refunds/{refund_id}/reroute"): (409, "refund.not_reroutable"),

@@ -12,13 +12,14 @@ from starlette.testclient import TestClient
 from posrefund.entrypoints.api.app import create_app
 from posrefund.service.deps import Deps
 from tests.conftest import PASSWORD, World
+from tests.support.limits import RELAXED
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @pytest.fixture
 def app(deps: Deps, backend: str) -> FastAPI:
-    return create_app(deps, inline=backend == "sqlite")
+    return create_app(deps, inline=backend == "sqlite", rate_limits=RELAXED)
 
 
 class Browser:

@@ -1,5 +1,57 @@
-"""The security probes run against the real HTTP layer: the API's fixtures (app, client, bearer headers)."""
+"""Shared pieces of the security probes: a password hasher that takes as long as a real one and counts
+what it is asked, and apps built with the limits a probe needs."""
 
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+from fastapi import FastAPI
+
+from posrefund.config import RateLimits
+from posrefund.entrypoints.api.app import create_app
+from posrefund.ports import PasswordHasher
+from posrefund.service.deps import Deps
 from tests.api.conftest import app, auth, client
+from tests.support.limits import RELAXED
 
-__all__ = ["app", "auth", "client"]
+__all__ = ["SlowHasher", "app", "app_for", "auth", "client"]
+
+
+class SlowHasher:
+    """The fast test hasher, made to take ``seconds`` per check the way Argon2 does (off the GIL), counting
+    its calls: which hashes were checked, and how many hashes were made."""
+
+    def __init__(self, inner: PasswordHasher, seconds: float) -> None:
+        self.inner = inner
+        self.seconds = seconds
+        self.checked: list[str] = []
+        self.hashed = 0
+        self._lock = threading.Lock()
+
+    def hash(self, password: str) -> str:
+        with self._lock:
+            self.hashed += 1
+        return self.inner.hash(password)
+
+    def verify(self, hashed: str, password: str) -> bool:
+        with self._lock:
+            self.checked.append(hashed)
+        time.sleep(self.seconds)
+        return self.inner.verify(hashed, password)
+
+
+@pytest.fixture
+def slow(deps: Deps) -> SlowHasher:
+    return SlowHasher(deps.hasher, 0.1)
+
+
+@pytest.fixture
+def slow_deps(deps: Deps, slow: SlowHasher) -> Deps:
+    return replace(deps, hasher=slow)
+
+
+def app_for(deps: Deps, backend: str, limits: RateLimits = RELAXED) -> FastAPI:
+    return create_app(deps, inline=backend == "sqlite", rate_limits=limits)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypedDict
 
@@ -41,6 +42,8 @@ class UserRow(TypedDict):
     token_generation: int
     must_change_password: bool
     provider_id: str
+    failed_since_sign_in: int
+    last_sign_in_at: datetime | None
 
 
 class RefreshRow(TypedDict):
@@ -53,6 +56,14 @@ class RefreshRow(TypedDict):
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SignInNotice:
+    """What a user is told on signing in: the failed attempts on the account since their last sign-in."""
+
+    failed_attempts: int
+    last_sign_in_at: datetime | None
 
 
 class ApiKeyRow(TypedDict):
@@ -86,8 +97,10 @@ class UserRepo(Protocol):
     def by_username(self, username: str) -> UserRow | None: ...
     def get_user(self, user_id: str) -> UserRow | None: ...
     def list_users(self, merchant_id: str) -> list[UserRow]: ...
-    def record_login_failure(self, user_id: str, failures: int, locked_until: datetime | None) -> None: ...
-    def record_login_success(self, user_id: str) -> None: ...
+    def take_sign_in_turn(self, user_id: str, max_failures: int, now: datetime) -> bool: ...
+    def record_sign_in_failure(self, user_id: str, max_failures: int, lock_until: datetime) -> bool: ...
+    def record_sign_in(self, user_id: str, now: datetime) -> SignInNotice | None: ...
+    def unlock_user(self, user_id: str) -> bool: ...
     def add_api_key(self, row: dict[str, Any]) -> None: ...
     def api_key(self, key_id: str) -> ApiKeyRow | None: ...
     def revoke_api_key(self, key_id: str, now: datetime) -> bool: ...

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from posrefund import __version__
+from posrefund.config import RateLimits
 from posrefund.domain.errors import DomainError
 from posrefund.entrypoints import console
 from posrefund.entrypoints.api import errors
@@ -17,6 +18,7 @@ from posrefund.entrypoints.api.access_log import AccessLog
 from posrefund.entrypoints.api.context import AppContext
 from posrefund.entrypoints.api.json_body import with_models
 from posrefund.entrypoints.api.pii_guard import PiiGuard
+from posrefund.entrypoints.api.rate_limits import RateLimitGuard, quotas_of
 from posrefund.entrypoints.api.responses import Health, answers
 from posrefund.entrypoints.api.routers import (
     admin,
@@ -48,6 +50,7 @@ def create_app(
     router: Router | None = None,
     refresh_hours: int = 12,
     console_idle_minutes: int = 15,
+    rate_limits: RateLimits | None = None,
 ) -> FastAPI:
     app = FastAPI(
         # No OpenTelemetry here: FastAPI's native hook otherwise looks up the global providers (an
@@ -60,6 +63,33 @@ def create_app(
     )
     app.state.ctx = AppContext(deps, inline=inline, token_minutes=token_minutes, router=router)
     app.state.ctx.refresh_for = timedelta(hours=refresh_hours)
+    _add_routes(app)
+
+    app.add_middleware(PiiGuard)
+    quotas = quotas_of(rate_limits or RateLimits())
+    app.add_middleware(RateLimitGuard, quotas=quotas, tokens=app.state.ctx.tokens)
+    app.add_middleware(AccessLog)
+
+    document = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_models(document(), *HAND_READ_MODELS)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    console.mount(app, idle=timedelta(minutes=console_idle_minutes))  # the web console at /console
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness and version", **answers(Health, 422))
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def _add_routes(app: FastAPI) -> None:
+    """Every router, and the one mapping of errors to HTTP answers."""
     # Routes are matched in order: refunds first, as POST /v1/refunds is the one a counter calls all day.
     for api in (
         refunds.router,
@@ -80,23 +110,3 @@ def create_app(
     app.add_exception_handler(ConcurrentUpdate, errors.on_concurrent_update)
     app.add_exception_handler(RequestValidationError, errors.on_validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.on_http_error)
-
-    app.add_middleware(PiiGuard)
-    app.add_middleware(AccessLog)
-
-    document = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = with_models(document(), *HAND_READ_MODELS)
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-    console.mount(app, idle=timedelta(minutes=console_idle_minutes))  # the web console at /console
-
-    @app.get("/healthz", tags=["ops"], summary="Liveness and version", **answers(Health, 422))
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
-
-    return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Annotated, Any, TypeVar
 
 import anyio
@@ -12,6 +13,7 @@ from anyio import CapacityLimiter
 from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError
 
+from posrefund.adapters.passwords import HashingPool
 from posrefund.domain.errors import Unauthorized
 from posrefund.domain.roles import Actor
 from posrefund.entrypoints.api.tokens import Tokens
@@ -103,6 +105,11 @@ class AppContext:
                 future.set_result(value)
             else:
                 future.set_exception(value)
+
+    @cached_property
+    def hashing(self) -> HashingPool:
+        """Password checks, off the event loop on a bounded pool (entrypoints/api/signin.py)."""
+        return HashingPool(self.deps.hasher)
 
     def issue_token(self, actor: Actor, generation: int = 0) -> tuple[str, datetime]:
         return self.tokens.issue(actor, generation)

@@ -32,7 +32,8 @@ ERROR_MEANING: dict[int, str] = {
     409: "the object's state does not allow it (`state.invalid_transition`, `*.duplicate`, …)",
     413: "request body over 12 MiB (`request.too_large`)",
     422: "invalid input, a policy rule, or a full card number (`request.invalid`, `policy.*`, `pii.*`)",
-    429: "too many attempts (`request.rate_limited`)",
+    429: "too many attempts (`request.rate_limited`); `Retry-After` says when to try again",
+    503: "every password check is busy (`server.busy`); `Retry-After` says when to try again",
 }
 
 
@@ -56,6 +57,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "sale.duplicate": 409,
     "request.too_large": 413,
     "request.rate_limited": 429,
+    "server.busy": 503,
 }
 
 
@@ -86,6 +88,8 @@ def error_body(code: str, lang: str, params: dict[str, Any] | None = None) -> di
 def error_response(request: Request, code: str, status: int, params: dict[str, Any] | None = None) -> JSONResponse:
     lang = pick_language(request.headers.get("accept-language"))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status in (429, 503):
+        headers = {"Retry-After": str((params or {}).get("retry_after", 1))}
     return JSONResponse(error_body(code, lang, params), status_code=status, headers=headers)
 
 

@@ -95,6 +95,8 @@ class Token(Out):
     refresh_expires_at: str
     must_change_password: bool
     user: TokenUser
+    failed_attempts_since_last_sign_in: int
+    last_sign_in_at: str | None
 
 
 class Merchant(Out):
@@ -136,6 +138,8 @@ class User(Out):
     token_generation: int
     must_change_password: bool
     provider_id: str
+    failed_since_sign_in: int = 0  # failed sign-ins since the last one (absent on a user just created)
+    last_sign_in_at: str | None = None
 
 
 class ApiKey(Out):

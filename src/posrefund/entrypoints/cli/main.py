@@ -13,6 +13,7 @@ from posrefund.entrypoints.cli import serve
 # isort: split
 from posrefund.entrypoints.cli import (
     audit,
+    auth,
     db,
     demo,
     keys,
@@ -26,7 +27,7 @@ from posrefund.entrypoints.cli import (
 from posrefund.entrypoints.cli.common import app
 
 # The area modules, imported for the commands they register.
-AREAS = (serve, reconciliation, db, merchants, users, policy, sales, refunds, audit, keys, demo)
+AREAS = (serve, reconciliation, db, merchants, users, policy, sales, refunds, audit, keys, auth, demo)
 __all__ = ["AREAS", "app", "main"]
 
 

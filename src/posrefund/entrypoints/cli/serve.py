@@ -34,18 +34,20 @@ def serve(
 
 
 def _serve_processes(host: str, port: int, workers: int) -> None:
-    """Several server processes, each building its own app from the environment."""
+    """Several server processes, each building its own app from the environment and ending with this one
+    (entrypoints/api/serving.py: a killed supervisor leaves no worker holding the port)."""
     import uvicorn
+
+    from posrefund.entrypoints.api.serving import uvicorn_options
 
     build_deps()  # fail early, with a clear message, on missing keys
     uvicorn.run(
-        "posrefund.entrypoints.api.factory:build_app",
+        "posrefund.entrypoints.api.serving:build_worker_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        access_log=False,
-        log_level="warning",
+        **uvicorn_options(settings()),
     )
 
 
@@ -56,6 +58,7 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
     from posrefund import bootstrap
     from posrefund.entrypoints import worker
     from posrefund.entrypoints.api.app import create_app
+    from posrefund.entrypoints.api.serving import uvicorn_options
 
     current = settings()
     deps = build_deps()
@@ -74,10 +77,11 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
         router=router,
         refresh_hours=current.refresh_hours,
         console_idle_minutes=current.console_idle_minutes,
+        rate_limits=current.rate_limits,
     )
     application.state.ctx.notify_router = notify_router  # the console shows the tracking links it sends
     try:
-        uvicorn.run(application, host=host, port=port, access_log=False, log_level="warning")
+        uvicorn.run(application, host=host, port=port, **uvicorn_options(current))
     finally:
         if stop is not None:
             stop.set()

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from posrefund.i18n.messages.access import MESSAGES_ACCESS
 from posrefund.i18n.messages.audit import MESSAGES_AUDIT
+from posrefund.i18n.messages.auth import MESSAGES_AUTH
 from posrefund.i18n.messages.console import MESSAGES_CONSOLE
 from posrefund.i18n.messages.core import MESSAGES_CORE
 from posrefund.i18n.messages.notifications import MESSAGES_NOTIFY
 from posrefund.i18n.messages.reconciliation import MESSAGES_RECON
 
-_AREAS = (MESSAGES_CORE, MESSAGES_NOTIFY, MESSAGES_RECON, MESSAGES_CONSOLE, MESSAGES_AUDIT, MESSAGES_ACCESS)
+_AREAS = (
+    MESSAGES_CORE,
+    MESSAGES_NOTIFY,
+    MESSAGES_RECON,
+    MESSAGES_CONSOLE,
+    MESSAGES_AUDIT,
+    MESSAGES_ACCESS,
+    MESSAGES_AUTH,
+)
 MESSAGES: dict[str, tuple[str, str]] = {code: text for area in _AREAS for code, text in area.items()}
 if len(MESSAGES) != sum(len(area) for area in _AREAS):  # a code defined in two areas would hide one text
     raise RuntimeError("an error code is defined twice in posrefund.i18n.messages")

@@ -18,9 +18,11 @@ MESSAGES_CORE: dict[str, tuple[str, str]] = {
     "request.too_large": ("请求体过大", "Request body too large"),
     "request.rate_limited": ("请求过于频繁，请稍后再试", "Too many requests; please retry later"),
     "auth.missing": ("需要登录或提供 API 密钥", "Sign in or provide an API key"),
-    "auth.invalid_credentials": ("用户名或密码错误", "Wrong username or password"),
+    "auth.invalid_credentials": (
+        "用户名或密码错误（多次失败后账户将暂时锁定）",
+        "Wrong username or password (repeated failures lock the account for a while)",
+    ),
     "auth.invalid_token": ("登录凭证无效或已过期", "The token is invalid or has expired"),
-    "auth.locked": ("多次登录失败，账户已锁定至 {until}", "Too many failed sign-ins; locked until {until}"),
     "auth.forbidden": ("当前角色（{role}）无权执行此操作：{action}", "Your role ({role}) may not do this: {action}"),
     "money.not_integer": ("金额必须是以分为单位的整数", "Amounts must be whole fen"),
     "money.unsupported_currency": ("不支持的币种：{currency}", "Unsupported currency: {currency}"),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, case, insert, or_, select, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
-from posrefund.ports import ApiKeyRow, RefreshRow, UserRow
+from posrefund.ports import ApiKeyRow, RefreshRow, SignInNotice, UserRow
 
 _U = tables.users.c
 _K = tables.api_keys.c
@@ -30,13 +30,55 @@ class UserSql(Repository):
         q = select(tables.users).where(_U.merchant_id == merchant_id).order_by(_U.username)
         return cast(list[UserRow], all_rows(self.c, q))
 
-    def record_login_failure(self, user_id: str, failures: int, locked_until: datetime | None) -> None:
-        self.c.execute(
-            update(tables.users).where(_U.id == user_id).values(failed_logins=failures, locked_until=locked_until)
+    def take_sign_in_turn(self, user_id: str, max_failures: int, now: datetime) -> bool:
+        """Count the attempt as a failure before the password is checked, in one conditional statement:
+        concurrent guesses each take a turn of the same counter, and none is granted once ``max_failures``
+        turns are taken or the account is locked. An expired lock starts the count again."""
+        expired = and_(_U.locked_until.is_not(None), _U.locked_until <= now)
+        granted = self.c.execute(
+            update(tables.users)
+            .where(
+                _U.id == user_id,
+                _U.active.is_(True),
+                or_(expired, and_(_U.locked_until.is_(None), _U.failed_logins < max_failures)),
+            )
+            .values(
+                failed_logins=case((expired, 1), else_=_U.failed_logins + 1),
+                locked_until=case((expired, None), else_=_U.locked_until),
+            )
         )
+        return granted.rowcount == 1
 
-    def record_login_success(self, user_id: str) -> None:
-        self.c.execute(update(tables.users).where(_U.id == user_id).values(failed_logins=0, locked_until=None))
+    def record_sign_in_failure(self, user_id: str, max_failures: int, lock_until: datetime) -> bool:
+        """Note the failure for the user's next sign-in; lock the account once its turns are spent.
+        True when this call locked it (exactly one of the concurrent failures does)."""
+        self.c.execute(
+            update(tables.users).where(_U.id == user_id).values(failed_since_sign_in=_U.failed_since_sign_in + 1)
+        )
+        locked = self.c.execute(
+            update(tables.users)
+            .where(_U.id == user_id, _U.failed_logins >= max_failures, _U.locked_until.is_(None))
+            .values(locked_until=lock_until)
+        )
+        return locked.rowcount == 1
+
+    def record_sign_in(self, user_id: str, now: datetime) -> SignInNotice | None:
+        """Clear the count on a correct password, unless a concurrent failure locked the account meanwhile
+        (then None: the sign-in fails). Answers what the user is told: failures since the last sign-in."""
+        told = select(_U.failed_since_sign_in, _U.last_sign_in_at)
+        before = first_row(self.c, told.where(_U.id == user_id, _U.locked_until.is_(None)))
+        done = self.c.execute(
+            update(tables.users)
+            .where(_U.id == user_id, _U.locked_until.is_(None))
+            .values(failed_logins=0, failed_since_sign_in=0, last_sign_in_at=now)
+        )
+        if before is None or done.rowcount != 1:
+            return None
+        return SignInNotice(int(before["failed_since_sign_in"]), before["last_sign_in_at"])
+
+    def unlock_user(self, user_id: str) -> bool:
+        done = self.c.execute(update(tables.users).where(_U.id == user_id).values(failed_logins=0, locked_until=None))
+        return done.rowcount == 1
 
     def add_api_key(self, row: dict[str, Any]) -> None:
         self.c.execute(insert(tables.api_keys).values(**row))

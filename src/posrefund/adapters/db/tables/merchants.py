@@ -60,6 +60,9 @@ users = Table(
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     moment("locked_until", nullable=True),
     moment("created_at"),
+    # What the user is told on the next sign-in: failures since the last one, and when that was.
+    Column("failed_since_sign_in", Integer, nullable=False, server_default="0"),
+    moment("last_sign_in_at", nullable=True),
     # Raised to revoke every token and refresh token the user holds (sign out everywhere, deactivation,
     # a new role or password): a token carries the generation it was issued at.
     Column("token_generation", Integer, nullable=False, server_default="0"),

@@ -1,16 +1,18 @@
 """Sign-in: username and password for a short-lived bearer token and a refresh token; the caller's own
-account (change the password, sign out everywhere)."""
+account (change the password, sign out everywhere); an admin lifts a lock-out."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.responses import Response
 
-from posrefund.entrypoints.api.context import AccountActor, BearerTokens, Ctx
+from posrefund.entrypoints.api.context import AccountActor, BearerTokens, Ctx, CurrentActor
 from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, Me, Token, User, answers
 from posrefund.entrypoints.api.schemas import TokenIn
 from posrefund.entrypoints.api.schemas_access import OwnPasswordIn, RefreshIn
+from posrefund.entrypoints.api.signin import sign_in
 from posrefund.entrypoints.api.tokens import Tokens
 from posrefund.entrypoints.api.views import plain
 from posrefund.service import accounts, sessions
@@ -39,11 +41,15 @@ def _token_answer(grant: Grant, tokens: Tokens) -> dict[str, Any]:
     }
 
 
-@router.post("/token", summary="Sign in for a bearer token", **answers(Token, 401, 422, *WITH_BODY))
+@router.post("/token", summary="Sign in for a bearer token", **answers(Token, 401, 422, 429, 503, *WITH_BODY))
 async def token(body: TokenIn, c: Ctx, tokens: BearerTokens) -> dict[str, Any]:
-    actor = await c.run(auth_service.login, c.deps, body.username, body.password)
-    grant = await c.run(sessions.grant, c.deps, actor, c.refresh_for)
-    return _token_answer(grant, tokens)
+    signed_in = await sign_in(c, body.username, body.password)
+    grant = await c.run(sessions.grant, c.deps, signed_in.actor, c.refresh_for)
+    notice = signed_in.notice
+    return _token_answer(grant, tokens) | {
+        "failed_attempts_since_last_sign_in": notice.failed_attempts,
+        "last_sign_in_at": notice.last_sign_in_at.isoformat() if notice.last_sign_in_at else None,
+    }
 
 
 @router.post(
@@ -92,3 +98,13 @@ async def me(actor: AccountActor) -> dict[str, Any]:
         "display_name": actor.name,
         "terminal_id": actor.terminal_id,
     }
+
+
+@router.post(
+    "/users/{user_id}/unlock",
+    summary="Lift a user's sign-in lock-out (audited)",
+    **answers(None, *SIGNED_IN, 404, status=204, permission="user.manage+provider"),
+)
+async def unlock(user_id: str, actor: CurrentActor, c: Ctx) -> Response:
+    await c.run(auth_service.unlock_user, c.deps, actor, user_id)
+    return Response(status_code=204)

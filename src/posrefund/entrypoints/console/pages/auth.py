@@ -1,14 +1,14 @@
-"""Sign-in (service/auth.py: Argon2, lock-out after repeated failures), sign-out, the language switch."""
+"""Sign-in (service/auth.py through entrypoints/api/signin.py: Argon2 off the event loop, lock-out after repeated
+failures, a notice of the failures since the last sign-in), sign-out, the language switch."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from posrefund.domain.errors import DomainError, Invalid
+from posrefund.domain.errors import Invalid
 from posrefund.domain.roles import MERCHANT_STAFF
+from posrefund.entrypoints.api.signin import sign_in
 from posrefund.entrypoints.console import fmt, session
 from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.web import (
@@ -22,7 +22,7 @@ from posrefund.entrypoints.console.web import (
     safe_next,
 )
 from posrefund.i18n import message
-from posrefund.service import auth, sessions
+from posrefund.service import sessions
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 
@@ -41,13 +41,6 @@ async def login_page(request: Request) -> Response:
     return render(request, "login.html", errors=errors, username="", next=safe_next(request.query_params.get("next")))
 
 
-def _on_shop_clock(err: DomainError) -> DomainError:
-    """A lock-out says until when on the shop's clock, not in UTC."""
-    if err.code == "auth.locked":
-        err.params["until"] = fmt.local(datetime.fromisoformat(str(err.params["until"])))
-    return err
-
-
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await request.form()
@@ -56,22 +49,28 @@ async def login(request: Request) -> Response:
     target = safe_next(str(form.get("next") or ""))
     errors = Errors(lang_of(request))
     c = ctx_of(request)
-    with errors.catch(place=lambda err: errors.add(_on_shop_clock(err))):
+    with errors.catch(passing=("server.busy",)):  # busy: an error page with 503, not a form error
         if not username.strip():
             raise Invalid("request.field_required", field="username")
         if not password:
             raise Invalid("request.field_required", field="password")
-        actor = await c.run(auth.login, c.deps, username.strip(), password)
-        if actor.role not in MERCHANT_STAFF or actor.merchant_id is None:
+        signed_in = await sign_in(c, username.strip(), password)
+        if signed_in.actor.role not in MERCHANT_STAFF or signed_in.actor.merchant_id is None:
             raise Invalid("console.staff_only")
     if errors:
         return render(request, "login.html", 401, errors=errors, username=username, next=target)
+    actor, notice = signed_in.actor, signed_in.notice
     grant = await c.run(sessions.grant, c.deps, actor, None)  # the session carries the token generation
     now = c.deps.clock.now()
     request.state.console_session = session.signed_in(grant.actor, now, grant.generation, grant.must_change_password)
     if grant.must_change_password:
         return RedirectResponse(PREFIX + "/password", status_code=303)
-    return RedirectResponse(target if target != PREFIX + "/" else home_of(actor), status_code=303)
+    target = target if target != PREFIX + "/" else home_of(actor)
+    if notice.failed_attempts:  # failures since the last sign-in: the user hears of them before going on
+        last = fmt.local(notice.last_sign_in_at) or "—"
+        text = message("auth.failed_since_sign_in", errors.lang, {"count": notice.failed_attempts, "last": last})
+        return render(request, "signed_in_notice.html", text=text, target=target)
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout")
