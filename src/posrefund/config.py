@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     sim_acquirer_port: int = 9103
     log_level: str = "INFO"
     log_file: Path | None = None
+    behind_https: bool = Field(
+        default=False,
+        description="served to browsers over HTTPS by a proxy: console cookies always Secure, HSTS on every answer",
+    )
     # notify: gateways (SMS / WeChat / SMTP) and the customer's tracking links
     notify_file: Path | None = Field(default=None, description="TOML with the notification gateways")
     public_url: str = Field(default="http://127.0.0.1:8000", description="base of tracking links sent to customers")

@@ -1,4 +1,5 @@
-"""The FastAPI app factory: routers, the one error mapper, the card-number guard, access logs."""
+"""The FastAPI app factory: routers, the one error mapper, the card-number guard, access logs, the
+browser's security headers."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from posrefund.entrypoints.api.routers import (
     tracking,
 )
 from posrefund.entrypoints.api.schemas import RefundIn
+from posrefund.entrypoints.api.security_headers import SecurityHeaders
 from posrefund.ports import ConcurrentUpdate
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
@@ -38,7 +40,14 @@ from posrefund.service.execution import Router
 HAND_READ_MODELS = (RefundIn,)  # bodies read by json_body(), documented by openapi_body()
 
 
-def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Router | None = None) -> FastAPI:
+def create_app(
+    deps: Deps,
+    *,
+    inline: bool,
+    token_minutes: int = 480,
+    router: Router | None = None,
+    behind_https: bool = False,
+) -> FastAPI:
     app = FastAPI(
         # No OpenTelemetry here: FastAPI's native hook otherwise looks up the global providers (an
         # os.environ read) on every request, ~4 % of a refund request's CPU.
@@ -71,6 +80,7 @@ def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Ro
 
     app.add_middleware(PiiGuard)
     app.add_middleware(AccessLog)
+    app.add_middleware(SecurityHeaders, behind_https=behind_https)  # outermost: every answer, errors too
 
     document = app.openapi
 
@@ -81,7 +91,7 @@ def create_app(deps: Deps, *, inline: bool, token_minutes: int = 480, router: Ro
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    console.mount(app)  # the web console at /console
+    console.mount(app, secure_cookies=behind_https)  # the web console at /console
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and version", **answers(Health, 422))
     async def healthz() -> dict[str, str]:

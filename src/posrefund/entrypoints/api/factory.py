@@ -17,7 +17,11 @@ def build_app() -> FastAPI:
     router = bootstrap.build_router(settings, deps)
     bootstrap.load_calendar_overrides(deps, router)
     app = create_app(
-        deps, inline=settings.database_url.startswith("sqlite"), token_minutes=settings.token_minutes, router=router
+        deps,
+        inline=settings.database_url.startswith("sqlite"),
+        token_minutes=settings.token_minutes,
+        router=router,
+        behind_https=settings.behind_https,
     )
     app.state.ctx.notify_router = bootstrap.build_notify_router(settings)  # tracking links in messages and the console
     return app

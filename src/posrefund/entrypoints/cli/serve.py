@@ -67,7 +67,9 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
         worker.start_in_thread(deps, router, notify_router=notify_router) if with_simulators else (None, None)
     )
     inline = current.database_url.startswith("sqlite")
-    application = create_app(deps, inline=inline, token_minutes=current.token_minutes, router=router)
+    application = create_app(
+        deps, inline=inline, token_minutes=current.token_minutes, router=router, behind_https=current.behind_https
+    )
     application.state.ctx.notify_router = notify_router  # the console shows the tracking links it sends
     try:
         uvicorn.run(application, host=host, port=port, access_log=False, log_level="warning")

@@ -27,10 +27,11 @@ PAGES = (
 STATIC = Path(__file__).parent / "static"
 
 
-def mount(app: FastAPI) -> None:
+def mount(app: FastAPI, *, secure_cookies: bool = False) -> None:
+    """``secure_cookies``: the console is served over HTTPS by a proxy, so its cookies are always Secure."""
     ctx = app.state.ctx
     assert isinstance(ctx, AppContext)
-    app.state.console_sessions = Sessions(ctx.deps.secret_key)
+    app.state.console_sessions = Sessions(ctx.deps.secret_key, always_secure=secure_cookies)
     for page in PAGES:
         app.include_router(page.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
