@@ -79,6 +79,7 @@ def build(
         local_date=local_date,
         secret_key=settings.secret_key,
         failpoint=failpoints_from(os.environ.get("POSREFUND_FAILPOINTS", "")),
+        message_limit=settings.notify_message_limit,
     )
 
 

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     notify_file: Path | None = Field(default=None, description="TOML with the notification gateways")
     public_url: str = Field(default="http://127.0.0.1:8000", description="base of tracking links sent to customers")
     tracking_link_days: int = 60
+    notify_message_limit: int = Field(
+        default=4096, ge=160, le=65536, description="longest message a notification template may render (characters)"
+    )
 
 
 class ConfigError(RuntimeError):

@@ -29,17 +29,6 @@ EXACT = {
 }
 
 
-@pytest.fixture
-def app(deps: Deps, backend: str) -> FastAPI:
-    return create_app(deps, inline=backend == "sqlite")
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
-
-
 def assert_guarded(r: Any) -> None:
     assert {k: r.headers.get(k) for k in EXACT} == EXACT, r.request.url
 

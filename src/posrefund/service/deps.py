@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from posrefund.ports import Cipher, Clock, EvidenceStore, Ids, PasswordHasher, UnitOfWorkFactory
+from posrefund.service.notifications.template_filters import MAX_MESSAGE
 
 
 @dataclass(frozen=True)
@@ -21,3 +22,5 @@ class Deps:
     secret_key: str
     # Failpoints: named places where a crash test may kill the process (no-op unless bootstrap arms one).
     failpoint: Callable[[str], None] = lambda _name: None
+    # The longest subject or text a notification template may render, in characters (configurable).
+    message_limit: int = MAX_MESSAGE
