@@ -1,5 +1,6 @@
 """The browser's rules on every answer (Content-Security-Policy without inline script, no framing, no
-sniffing, no referrer) and the console's cookies (HttpOnly, SameSite=Strict, Secure over HTTPS)."""
+sniffing, no referrer), the console's cookies (HttpOnly, SameSite=Strict, Secure over HTTPS), and markup
+typed into a form shown as text."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from starlette.testclient import TestClient
 
 from posrefund.entrypoints.api.app import create_app
 from posrefund.entrypoints.api.security_headers import CSP, DOCS_CSP
+from posrefund.service import refunds
 from posrefund.service.deps import Deps
+from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.api.test_tracking_page import a_case, link
 from tests.conftest import PASSWORD, World
 from tests.console.conftest import Browser
+from tests.support.helpers import new_sale
 
 TEMPLATES = Path(__file__).parents[2] / "src/posrefund/entrypoints/console/templates"
 EXACT = {
@@ -139,3 +143,15 @@ def test_a_forwarded_proto_header_from_the_client_does_not_make_the_app_think_ht
     r = client.get("/console/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
     assert "secure" not in cookies_of(r)["prc_session"].lower().replace("samesite", "")
     assert "strict-transport-security" not in r.headers
+
+
+def test_markup_typed_into_a_refund_is_shown_as_text(app: FastAPI, deps: Deps, world: World) -> None:
+    """Autoescape first, the policy behind it: a note with a script and a handler reaches the page inert."""
+    note = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    sale = new_sale(deps, world.a, amount_fen=500_000)
+    req = RefundRequest(sale.id, 400_000, "goods_quality", note=note, customer=CustomerInput(name="<b>王</b>"))
+    case = refunds.request_refund(deps, world.a.actors["cashier"], req)
+    page = signed_in(app, world, "supervisor").get(f"/console/cases/{case.id}")
+    assert page.status_code == 200
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;&gt;&lt;img src=x onerror=alert(2)&gt;" in page.text
+    assert "<script>alert" not in page.text and "<img src=x" not in page.text and "<b>王" not in page.text
