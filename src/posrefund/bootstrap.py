@@ -81,6 +81,7 @@ def build(
         secret_key=settings.secret_key,
         audit_keys=audit_keyring(settings.audit_key),
         failpoint=failpoints_from(os.environ.get("POSREFUND_FAILPOINTS", "")),
+        message_limit=settings.notify_message_limit,
     )
 
 

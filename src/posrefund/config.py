@@ -56,12 +56,19 @@ class Settings(BaseSettings):
     sim_acquirer_port: int = 9103
     log_level: str = "INFO"
     log_file: Path | None = None
+    behind_https: bool = Field(
+        default=False,
+        description="served to browsers over HTTPS by a proxy: console cookies always Secure, HSTS on every answer",
+    )
     # notify: gateways (SMS / WeChat / SMTP) and the customer's tracking links
     notify_file: Path | None = Field(default=None, description="TOML with the notification gateways")
     public_url: str = Field(default="http://127.0.0.1:8000", description="base of tracking links sent to customers")
     tracking_link_days: int = 60
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     server: ServerLimits = Field(default_factory=ServerLimits)
+    notify_message_limit: int = Field(
+        default=4096, ge=160, le=65536, description="longest message a notification template may render (characters)"
+    )
 
 
 class ConfigError(RuntimeError):

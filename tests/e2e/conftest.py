@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -170,14 +170,35 @@ def chromium() -> Iterator[Browser]:
         browser.close()
 
 
+def csp_violations(page: Page) -> list[str]:
+    """Every Content-Security-Policy violation the page reports from now on. Chromium logs each refused
+    inline script, handler or style as a console error ("Refused to … because it violates the following
+    Content Security Policy directive"), which is the only sign of it: the page otherwise goes on silently."""
+    seen: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            seen.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    return seen
+
+
+def assert_no_csp_violation(seen: list[str]) -> None:
+    assert not seen, "the console broke its Content-Security-Policy:\n" + "\n".join(seen)
+
+
 @pytest.fixture
 def page(chromium: Browser, live: Live) -> Iterator[Page]:
-    """A fresh browser context (no cookies) at a 1366×768 counter screen."""
+    """A fresh browser context (no cookies) at a 1366×768 counter screen; the test fails if any page it
+    opens breaks the Content-Security-Policy."""
     context = chromium.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
     context.set_default_timeout(10_000)
     pg = context.new_page()
+    seen = csp_violations(pg)
     yield pg
     context.close()
+    assert_no_csp_violation(seen)
 
 
 def sign_in(page: Page, live: Live, who: str) -> None:

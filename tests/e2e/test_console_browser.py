@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from posrefund.service import evidence, refunds, sales
 from posrefund.service.refunds import CustomerInput, RefundRequest
-from tests.e2e.conftest import Live, sign_in
+from tests.e2e.conftest import Live, assert_no_csp_violation, csp_violations, sign_in
 from tests.support.helpers import sale_input
 
 PNG_1PX = (
@@ -258,6 +258,7 @@ def test_the_desk_on_a_tablet(chromium: object, live: Live) -> None:
         viewport={"width": 800, "height": 1280}, is_mobile=True, has_touch=True, locale="zh-CN"
     )
     page = context.new_page()
+    seen = csp_violations(page)
     try:
         sale = new_sale(live, amount_fen=12_345, voucher_no="808080")
         sign_in(page, live, "a.cashier")
@@ -268,3 +269,4 @@ def test_the_desk_on_a_tablet(chromium: object, live: Live) -> None:
         shot(page, live, "12-tablet-refund-form")
     finally:
         context.close()
+    assert_no_csp_violation(seen)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from posrefund.domain.audit import Keyring
 from posrefund.ports import Cipher, Clock, EvidenceStore, Ids, PasswordHasher, UnitOfWorkFactory
+from posrefund.service.notifications.template_filters import MAX_MESSAGE
 
 
 @dataclass(frozen=True)
@@ -24,3 +25,5 @@ class Deps:
     audit_keys: Keyring = field(default=(), repr=False)
     # Failpoints: named places where a crash test may kill the process (no-op unless bootstrap arms one).
     failpoint: Callable[[str], None] = lambda _name: None
+    # The longest subject or text a notification template may render, in characters (configurable).
+    message_limit: int = MAX_MESSAGE

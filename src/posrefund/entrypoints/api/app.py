@@ -1,4 +1,5 @@
-"""The FastAPI app factory: routers, the one error mapper, the card-number guard, access logs."""
+"""The FastAPI app factory: routers, the one error mapper, the card-number guard, access logs, the
+browser's security headers."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from posrefund.entrypoints.api.routers import (
     users,
 )
 from posrefund.entrypoints.api.schemas import RefundIn
+from posrefund.entrypoints.api.security_headers import SecurityHeaders
 from posrefund.ports import ConcurrentUpdate
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
@@ -51,6 +53,7 @@ def create_app(
     refresh_hours: int = 12,
     console_idle_minutes: int = 15,
     rate_limits: RateLimits | None = None,
+    behind_https: bool = False,
 ) -> FastAPI:
     app = FastAPI(
         # No OpenTelemetry here: FastAPI's native hook otherwise looks up the global providers (an
@@ -69,17 +72,10 @@ def create_app(
     quotas = quotas_of(rate_limits or RateLimits())
     app.add_middleware(RateLimitGuard, quotas=quotas, tokens=app.state.ctx.tokens)
     app.add_middleware(AccessLog)
-
-    document = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = with_models(document(), *HAND_READ_MODELS)
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-    console.mount(app, idle=timedelta(minutes=console_idle_minutes))  # the web console at /console
+    app.add_middleware(SecurityHeaders, behind_https=behind_https)  # outermost: every answer, errors too
+    _document_hand_read_bodies(app)
+    # the web console at /console
+    console.mount(app, idle=timedelta(minutes=console_idle_minutes), secure_cookies=behind_https)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and version", **answers(Health, 422))
     async def healthz() -> dict[str, str]:
@@ -110,3 +106,15 @@ def _add_routes(app: FastAPI) -> None:
     app.add_exception_handler(ConcurrentUpdate, errors.on_concurrent_update)
     app.add_exception_handler(RequestValidationError, errors.on_validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.on_http_error)
+
+
+def _document_hand_read_bodies(app: FastAPI) -> None:
+    """/openapi.json also describes the bodies a route reads by hand (json_body), built once on first ask."""
+    document = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_models(document(), *HAND_READ_MODELS)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

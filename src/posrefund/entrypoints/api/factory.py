@@ -24,6 +24,7 @@ def build_app() -> FastAPI:
         refresh_hours=settings.refresh_hours,
         console_idle_minutes=settings.console_idle_minutes,
         rate_limits=settings.rate_limits,
+        behind_https=settings.behind_https,
     )
     app.state.ctx.notify_router = bootstrap.build_notify_router(settings)  # tracking links in messages and the console
     return app

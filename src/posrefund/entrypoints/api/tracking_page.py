@@ -1,4 +1,5 @@
-"""The customer's tracking page as HTML: Jinja2 with autoescape, Chinese by default, English on ``?lang=en``."""
+"""The customer's tracking page as HTML: Jinja2 with autoescape, Chinese by default, English on ``?lang=en``.
+Its style is a static file (the Content-Security-Policy allows no inline style), and it has no script."""
 
 from __future__ import annotations
 
@@ -55,9 +56,7 @@ _PAGE = _ENV.from_string(
 <html lang="{{ 'en' if lang == 'en' else 'zh-CN' }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">
 <title>{{ t.title }}</title>
-<style>body{font-family:system-ui,"WenQuanYi Micro Hei",sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}
-dt{color:#666;margin-top:.6rem}dd{margin:0;font-size:1.1rem}.msg{padding:.8rem;background:#f3f6f3}
-form{display:inline}button{margin:.8rem .4rem 0 0;padding:.5rem 1rem}</style></head>
+<link rel="stylesheet" href="/console/static/tracking.css"></head>
 <body><p><a href="?lang={{ 'zh' if lang == 'en' else 'en' }}">{{ t.switch }}</a></p>
 {% if refused %}<h1>{{ t.title }}</h1><p class="msg" id="refused">{{ t['refused_' ~ refused] }}</p>
 {% else %}<h1>{{ t.title }}</h1>

@@ -78,6 +78,7 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
         refresh_hours=current.refresh_hours,
         console_idle_minutes=current.console_idle_minutes,
         rate_limits=current.rate_limits,
+        behind_https=current.behind_https,
     )
     application.state.ctx.notify_router = notify_router  # the console shows the tracking links it sends
     try:

@@ -29,11 +29,12 @@ PAGES = (
 STATIC = Path(__file__).parent / "static"
 
 
-def mount(app: FastAPI, idle: timedelta = IDLE) -> None:
-    """The console's pages on ``app``; a signed-in operator idle for ``idle`` is signed out."""
+def mount(app: FastAPI, idle: timedelta = IDLE, *, secure_cookies: bool = False) -> None:
+    """The console's pages on ``app``; a signed-in operator idle for ``idle`` is signed out.
+    ``secure_cookies``: the console is served over HTTPS by a proxy, so its cookies are always Secure."""
     ctx = app.state.ctx
     assert isinstance(ctx, AppContext)
-    app.state.console_sessions = Sessions(ctx.deps.secret_key, idle=idle)
+    app.state.console_sessions = Sessions(ctx.deps.secret_key, idle=idle, always_secure=secure_cookies)
     for page in PAGES:
         app.include_router(page.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

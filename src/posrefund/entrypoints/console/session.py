@@ -76,9 +76,16 @@ def signed_in(actor: Actor, now: datetime, generation: int = 0, must_change_pass
 
 
 class Sessions:
-    def __init__(self, secret_key: str, idle: timedelta = IDLE) -> None:
+    def __init__(self, secret_key: str, idle: timedelta = IDLE, *, always_secure: bool = False) -> None:
         self._s = URLSafeSerializer(secret_key, salt=_SALT)
         self.idle = idle
+        self._always_secure = always_secure
+
+    def secure(self, request: Request) -> bool:
+        """Whether a cookie may travel only over HTTPS: the request came over HTTPS (uvicorn takes
+        ``X-Forwarded-Proto`` only from the proxies in ``FORWARDED_ALLOW_IPS``), or the app is configured as
+        served behind an HTTPS proxy."""
+        return self._always_secure or request.url.scheme == "https"
 
     def read(self, request: Request, now: datetime) -> tuple[Session, bool]:
         """The request's session and whether a signed-in session just ran out (idle or too long)."""
@@ -105,6 +112,6 @@ class Sessions:
             self._s.dumps(asdict(session)),
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            secure=self.secure(request),
             path="/console",
         )

@@ -240,9 +240,7 @@ class ConsoleRoute(APIRoute):
             current = request.state.console_session
             assert isinstance(current, Session)
             sessions.write(request, response, current)
-            response.headers.setdefault("Cache-Control", "no-store")
-            response.headers.setdefault("X-Frame-Options", "DENY")
-            response.headers.setdefault("Referrer-Policy", "same-origin")
+            response.headers.setdefault("Cache-Control", "no-store")  # the framing and CSP rules: SecurityHeaders
             return response
 
         return handler

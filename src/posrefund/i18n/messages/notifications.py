@@ -9,6 +9,19 @@ MESSAGES_NOTIFY: dict[str, tuple[str, str]] = {
         "模板无法生成消息（{field}）：{detail}",
         "The template does not render ({field}): {detail}",
     ),
+    "notify.template_unsafe": (
+        "模板会生成超过 {limit} 个字符的消息（{field}，{where}）：请减少 replace 等会加长文字的过滤器",
+        "The template would make a message longer than {limit} characters ({field}, {where}): "
+        "use fewer filters that lengthen text, such as replace",
+    ),
+    "notify.template_too_complex": (
+        "模板过于复杂（{field}）：最多 {most} 个过滤器，此模板有 {count} 个",
+        "The template is too complex ({field}): at most {most} filters, this one has {count}",
+    ),
+    "notify.template_bad_argument": (
+        "模板中过滤器 {filter} 的参数 {argument} 无效（{field}）：{value}",
+        "Invalid argument {argument} of filter {filter} in the template ({field}): {value}",
+    ),
     "notify.template_not_found": ("该事件没有自定义模板", "There is no custom template for this event"),
     "notify.invalid_email": ("邮箱地址格式不正确", "Invalid email address"),
     "notify.invalid_openid": ("微信 openid 格式不正确", "Invalid WeChat openid"),

@@ -216,15 +216,15 @@ def _values(
 
 
 def render(
-    uow: UnitOfWork, merchant_id: str, event: NotifyEvent, language: str, values: dict[str, Any]
+    uow: UnitOfWork, merchant_id: str, event: NotifyEvent, language: str, values: dict[str, Any], limit: int
 ) -> tuple[str, str]:
     """Subject and text from the merchant's template (or the default); a stored template that no longer
     renders falls back to the default rather than leaving the customer untold."""
     custom = uow.notify_settings.template(merchant_id, event.value, language)
     for subject, body in [c for c in (custom, default_template(event, language)) if c is not None]:
         try:
-            return render_text(subject, values), render_text(body, values)
-        except (TemplateError, ValueError, TypeError):
+            return render_text(subject, values, limit), render_text(body, values, limit)
+        except TemplateError:  # the only thing render_text raises
             continue
     raise RuntimeError(f"default template for {event} does not render")  # pragma: no cover
 
@@ -278,7 +278,7 @@ def _claim(deps: Deps, router: NotifyRouter, notification_id: str) -> _Claim | N
             return None
         event = NotifyEvent(n["event"])
         values = _values(deps, router, uow, case, n["language"], json.loads(n["params"]), now)
-        subject, text = render(uow, case.merchant_id, event, n["language"], values)
+        subject, text = render(uow, case.merchant_id, event, n["language"], values, deps.message_limit)
         if find_card_number(subject) or find_card_number(text):
             _finish(uow, case, n, Delivery.FAILED, "card_number_in_text", now)
             uow.commit()

@@ -195,7 +195,7 @@ def list_templates(deps: Deps, actor: Actor) -> list[dict[str, Any]]:
 
 def put_template(deps: Deps, actor: Actor, event: str, language: str, subject: str, body: str) -> dict[str, Any]:
     actor.require("notify.configure")
-    ev, lang = notification_templates.validate(event, language, subject, body)
+    ev, lang = notification_templates.validate(event, language, subject, body, deps.message_limit)
     now = deps.clock.now()
     with deps.uow() as uow:
         uow.notify_settings.put_template(

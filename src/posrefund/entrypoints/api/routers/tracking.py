@@ -20,7 +20,7 @@ from posrefund.service.notifications.tracking_links import LinkRefused
 router = APIRouter(prefix="/t", include_in_schema=False)
 
 LangQ = Annotated[str, Query(max_length=5)]
-HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}  # the browser rules: SecurityHeaders
 
 
 def _lang(value: str) -> str:

@@ -83,5 +83,8 @@ async def logout(request: Request) -> Response:
 async def switch_language(request: Request) -> Response:
     to = "en" if request.query_params.get("to") == "en" else "zh"
     response = RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
-    response.set_cookie(session.LANG_COOKIE, to, httponly=True, samesite="strict", path=PREFIX, max_age=365 * 24 * 3600)
+    secure = request.app.state.console_sessions.secure(request)
+    response.set_cookie(
+        session.LANG_COOKIE, to, httponly=True, samesite="strict", secure=secure, path=PREFIX, max_age=365 * 24 * 3600
+    )
     return response

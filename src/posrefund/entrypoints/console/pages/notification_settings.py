@@ -74,10 +74,10 @@ async def save_template(request: Request, event: str, language: str) -> Response
         fmt.bounded(subject, "subject", notification_templates.MAX_SUBJECT)
         fmt.bounded(body, "body", notification_templates.MAX_BODY)
         if do == "preview":
-            notification_templates.validate(event, language, subject, body)
+            notification_templates.validate(event, language, subject, body, c.deps.message_limit)
             preview = (
-                notification_templates.render_text(subject, TEMPLATE_VARIABLES),
-                notification_templates.render_text(body, TEMPLATE_VARIABLES),
+                notification_templates.render_text(subject, TEMPLATE_VARIABLES, c.deps.message_limit),
+                notification_templates.render_text(body, TEMPLATE_VARIABLES, c.deps.message_limit),
             )
             return await _template_page(request, event, language, subject=subject, body=body, preview=preview)
         if do == "save":
