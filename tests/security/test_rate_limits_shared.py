@@ -1,0 +1,143 @@
+"""Several server processes count against one limit when they share a Redis (``POSREFUND_RATE_LIMITS__STORAGE``):
+two apps built apart, as two processes would be, each refuse once the count they share is past the limit, where
+memory storage would let each have the whole limit (twice the limit in all). And a Redis that goes away turns
+no request into a 500: each process counts on its own until the store is back (still 429 past the limit)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+from fastapi import FastAPI
+from httpx import Response
+from starlette.testclient import TestClient
+
+from posrefund.config import RateLimits
+from posrefund.service.deps import Deps
+from tests.api.conftest import Auth
+from tests.conftest import PASSWORD, World
+from tests.security.conftest import app_for
+from tests.support.limits import RELAXED
+
+TOKEN = "/v1/auth/token"
+REDIS_URL = os.environ.get("POSREFUND_TEST_REDIS_URL")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis that `make test` starts (scripts/redis); never skipped on CI."""
+    if not REDIS_URL:
+        if os.environ.get("CI"):
+            pytest.fail("POSREFUND_TEST_REDIS_URL is not set: run the suite with `make test`")
+        pytest.skip("Redis not started (use `make test`)")
+    return REDIS_URL
+
+
+@pytest.fixture
+def gone_redis_url() -> str:
+    """A Redis URL where nothing listens: the store has gone away."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def _address() -> str:
+    """A source address of this test alone: the shared Redis outlives a test and serves other workers."""
+    return "10.{}.{}.{}".format(*secrets.token_bytes(3))
+
+
+def _two_apps(deps: Deps, backend: str, limits: RateLimits) -> tuple[FastAPI, FastAPI]:
+    return app_for(deps, backend, limits), app_for(deps, backend, limits)
+
+
+@pytest.fixture
+def clients() -> Iterator[ExitStack]:
+    with ExitStack() as stack:
+        yield stack
+
+
+def _from(stack: ExitStack, app: FastAPI, address: str) -> TestClient:
+    return stack.enter_context(TestClient(app, client=(address, 40000), raise_server_exceptions=False))
+
+
+def _refused(r: Response) -> None:
+    assert r.status_code == 429 and r.json()["code"] == "request.rate_limited", r.text
+    assert int(r.headers["retry-after"]) >= 1
+
+
+def _wrong(username: str) -> dict[str, str]:
+    return {"username": username, "password": "wrong-password"}
+
+
+def test_sign_in_per_address_is_counted_once_across_processes(
+    deps: Deps, backend: str, redis_url: str, clients: ExitStack
+) -> None:
+    limits = RELAXED.model_copy(update={"storage": redis_url, "signin_per_ip": "4/minute"})
+    first, second = _two_apps(deps, backend, limits)
+    address = _address()
+    one, two = _from(clients, first, address), _from(clients, second, address)
+    statuses = [client.post(TOKEN, json=_wrong(f"guess-{n}")).status_code for n, client in enumerate([one, two] * 2)]
+    assert statuses == [401, 401, 401, 401]
+    _refused(one.post(TOKEN, json=_wrong("guess-4")))  # memory storage: each process would allow 4 of its own
+    _refused(two.post(TOKEN, json=_wrong("guess-5")))
+
+
+def test_sign_in_per_account_is_counted_once_across_processes(
+    deps: Deps, backend: str, redis_url: str, clients: ExitStack
+) -> None:
+    limits = RELAXED.model_copy(update={"storage": redis_url, "signin_per_account": "3/minute"})
+    first, second = _two_apps(deps, backend, limits)
+    account = f"nobody-{secrets.token_hex(6)}"
+    one, two = _from(clients, first, _address()), _from(clients, second, _address())
+    assert [c.post(TOKEN, json=_wrong(account)).status_code for c in (one, two, one)] == [401, 401, 401]
+    _refused(two.post(TOKEN, json=_wrong(account)))
+    _refused(one.post("/console/login", data=_wrong(account)))
+
+
+def test_the_progressive_delay_is_counted_once_across_processes(
+    deps: Deps, backend: str, redis_url: str, clients: ExitStack
+) -> None:
+    limits = RELAXED.model_copy(update={"storage": redis_url, "signin_free_attempts": 2})
+    first, second = _two_apps(deps, backend, limits)
+    address = _address()
+    one, two = _from(clients, first, address), _from(clients, second, address)
+    assert [one.post(TOKEN, json=_wrong("a")).status_code, two.post(TOKEN, json=_wrong("b")).status_code] == [401, 401]
+    _refused(one.post(TOKEN, json=_wrong("c")))  # the delay the other process set holds here too
+
+
+def test_the_api_per_key_is_counted_once_across_processes(
+    deps: Deps, backend: str, world: World, redis_url: str, clients: ExitStack
+) -> None:
+    limits = RELAXED.model_copy(update={"storage": redis_url, "api_per_key": "2/minute"})
+    first, second = _two_apps(deps, backend, limits)
+    one, two = _from(clients, first, _address()), _from(clients, second, _address())
+    terminal = Auth(first, world)("a.terminal")
+    assert [c.get("/v1/auth/me", headers=terminal).status_code for c in (one, two)] == [200, 200]
+    _refused(one.get("/v1/auth/me", headers=terminal))
+    _refused(two.get("/v1/auth/me", headers=terminal))
+
+
+def test_sign_in_without_its_redis_still_answers_and_still_limits(
+    deps: Deps, backend: str, world: World, gone_redis_url: str, clients: ExitStack
+) -> None:
+    limits = RELAXED.model_copy(update={"storage": gone_redis_url, "signin_per_ip": "2/minute"})
+    client = _from(clients, app_for(deps, backend, limits), _address())
+    assert client.post(TOKEN, json=_wrong(world.a.usernames["admin"])).status_code == 401
+    assert client.post(TOKEN, json={"username": world.a.usernames["admin"], "password": PASSWORD}).status_code == 200
+    _refused(client.post(TOKEN, json=_wrong(world.a.usernames["admin"])))  # this process's own count
+
+
+def test_the_api_without_its_redis_still_answers_and_still_limits(
+    deps: Deps, backend: str, world: World, gone_redis_url: str, clients: ExitStack
+) -> None:
+    limits = RELAXED.model_copy(update={"storage": gone_redis_url, "api_per_key": "2/minute"})
+    app = app_for(deps, backend, limits)
+    client = _from(clients, app, _address())
+    terminal = Auth(app, world)("a.terminal")
+    assert [client.get("/v1/auth/me", headers=terminal).status_code for _ in range(2)] == [200, 200]
+    _refused(client.get("/v1/auth/me", headers=terminal))
