@@ -12,8 +12,8 @@ class RateLimits(BaseModel):
     """How fast anyone may ask (``limits`` notation: "10/minute"; "" switches that limit off). Set from the
     environment as ``POSREFUND_RATE_LIMITS__SIGNIN_PER_IP=5/minute`` and so on. Kept in this process's memory
     unless ``storage`` names a shared store: with several server processes (``serve --workers N``) set
-    ``POSREFUND_RATE_LIMITS__STORAGE=redis://host:6379`` (needs the ``redis`` package), or each process
-    counts on its own (N times the limit)."""
+    ``POSREFUND_RATE_LIMITS__STORAGE=redis://host:6379/0`` (one Redis for all of them), or each process
+    counts on its own (N times the limit). While that Redis is unreachable each process counts on its own."""
 
     storage: str = "memory://"
     signin_per_ip: str = "30/minute"
