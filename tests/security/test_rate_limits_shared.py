@@ -8,14 +8,20 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import subprocess
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from httpx import Response
 from starlette.testclient import TestClient
 
+from posrefund.adapters import rate_limit
+from posrefund.adapters.rate_limit import Quotas
 from posrefund.config import RateLimits
 from posrefund.service.deps import Deps
 from tests.api.conftest import Auth
@@ -25,6 +31,7 @@ from tests.support.limits import RELAXED
 
 TOKEN = "/v1/auth/token"
 REDIS_URL = os.environ.get("POSREFUND_TEST_REDIS_URL")
+REDIS_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "redis"
 
 
 @pytest.fixture
@@ -37,13 +44,16 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @pytest.fixture
 def gone_redis_url() -> str:
     """A Redis URL where nothing listens: the store has gone away."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"redis://127.0.0.1:{port}/0"
+    return f"redis://127.0.0.1:{_free_port()}/0"
 
 
 def _address() -> str:
@@ -141,3 +151,46 @@ def test_the_api_without_its_redis_still_answers_and_still_limits(
     terminal = Auth(app, world)("a.terminal")
     assert [client.get("/v1/auth/me", headers=terminal).status_code for _ in range(2)] == [200, 200]
     _refused(client.get("/v1/auth/me", headers=terminal))
+
+
+def test_a_redis_that_does_not_answer_holds_no_request(
+    deps: Deps, backend: str, world: World, clients: ExitStack
+) -> None:
+    """A store that takes the connection and never answers (a hung or black-holed Redis) counts as away."""
+    with socket.socket() as silent, ThreadPoolExecutor(1) as pool:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        limits = RELAXED.model_copy(update={"storage": f"redis://127.0.0.1:{silent.getsockname()[1]}/0"})
+        app = app_for(deps, backend, limits.model_copy(update={"api_per_key": "2/minute"}))
+        client = _from(clients, app, _address())
+        terminal = Auth(app, world)("a.terminal")
+        started = time.monotonic()
+        answered = pool.submit(lambda: [client.get("/v1/auth/me", headers=terminal).status_code for _ in range(3)])
+        try:
+            assert answered.result(timeout=10) == [200, 200, 429]
+        finally:
+            silent.close()  # lets a request stuck on it go
+        assert time.monotonic() - started < 3  # one wait of the store's timeout, then this process's own count
+
+
+def test_counting_goes_back_to_redis_once_it_is_back(
+    redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Redis of this test's own (scripts/redis, as `make test` starts one), stopped and started again."""
+    monkeypatch.setattr(rate_limit, "_RETRY_SHARED_AFTER", 0.0)  # tries the store again at every request
+    port = _free_port()
+    subprocess.run([REDIS_SCRIPT, "start", tmp_path, str(port)], check=True)
+    try:
+        store = f"redis://127.0.0.1:{port}/0"
+        one, two = (Quotas({"signin_per_ip": "2/minute"}, storage=store) for _ in range(2))
+        assert [one.take([("signin_per_ip", "a")]), two.take([("signin_per_ip", "a")])] == [0.0, 0.0]
+        assert one.take([("signin_per_ip", "a")]) > 0  # counted together
+        subprocess.run([REDIS_SCRIPT, "stop", tmp_path], check=True)
+        assert [two.take([("signin_per_ip", "b")]) for _ in range(2)] == [0.0, 0.0]  # its own count, no error
+        assert two.take([("signin_per_ip", "b")]) > 0
+        assert one.take([("signin_per_ip", "b")]) == 0.0  # the other process's own count
+        subprocess.run([REDIS_SCRIPT, "start", tmp_path, str(port)], check=True)
+        assert [one.take([("signin_per_ip", "c")]), two.take([("signin_per_ip", "c")])] == [0.0, 0.0]
+        assert two.take([("signin_per_ip", "c")]) > 0  # together again
+    finally:
+        subprocess.run([REDIS_SCRIPT, "stop", tmp_path], check=True)
