@@ -8,7 +8,7 @@ import secrets
 from typing import Any
 
 from posrefund.domain.errors import Conflict, Invalid, NotFound
-from posrefund.domain.pii import refuse_card_number
+from posrefund.domain.pii import refuse_card_data
 from posrefund.domain.roles import MERCHANT_STAFF, Actor, Role
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
@@ -25,7 +25,7 @@ def _text(value: str, field: str, max_len: int, *, required: bool = True) -> str
         raise Invalid("request.field_required", field=field)
     if len(value) > max_len:
         raise Invalid("request.field_too_long", field=field, max=max_len)
-    refuse_card_number(value, field)
+    refuse_card_data(value, field)
     return value
 
 

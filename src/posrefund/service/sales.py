@@ -10,7 +10,7 @@ from typing import Any
 
 from posrefund.domain.errors import DomainError, Invalid, NotFound
 from posrefund.domain.money import SUPPORTED_CURRENCIES
-from posrefund.domain.pii import refuse_card_number, validate_payer_masked
+from posrefund.domain.pii import refuse_card_data, validate_payer_masked
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
 from posrefund.ports import SaleQuery
@@ -53,7 +53,7 @@ def _check_fields(inp: SaleInput, now: datetime) -> None:
             raise Invalid("sale.invalid_field", field=name)
     if not _ORDER_NO.match(inp.order_no):
         raise Invalid("sale.invalid_field", field="order_no")
-    refuse_card_number(inp.order_no, "order_no")
+    refuse_card_data(inp.order_no, "order_no")
     if inp.channel not in Channel.__members__.values():
         raise Invalid("sale.invalid_field", field="channel")
     if inp.kind not in SaleKind.__members__.values():
