@@ -40,7 +40,7 @@ TOKEN_HEADERS = frozenset(
 _FRACTION_OR_EXPONENT = re.compile(rb"(?:^|[:\[,])\s*-?\d+[.eE]")
 _HTML = (
     '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>422</title>'
-    '<p role="alert">{message}</p><p><a href="javascript:history.back()">返回 / Back</a></p></html>'
+    '<p role="alert" data-code="{code}">{message}</p><p><a href="javascript:history.back()">返回 / Back</a></p></html>'
 )
 NUL = "request.invalid_character"
 
@@ -250,7 +250,7 @@ class PiiGuard(Middleware):
         payload = json.dumps(body, ensure_ascii=False).encode()
         ctype = b"application/json"
         if html:
-            payload = _HTML.format(message=escape(str(body["message"]))).encode()
+            payload = _HTML.format(code=escape(str(body["code"])), message=escape(str(body["message"]))).encode()
             ctype = b"text/html; charset=utf-8"
         await send(
             {

@@ -57,10 +57,10 @@ def set_contact(deps: Deps, actor: Actor, case_id: str, inp: ContactInput) -> di
     if inp.language is not None and inp.language not in LANGUAGES:
         raise Invalid("notify.unknown_language", language=inp.language)
     email = inp.email.strip() if inp.email else None
-    if email and not _EMAIL.match(email):
+    if email and not _EMAIL.fullmatch(email):
         raise Invalid("notify.invalid_email")
     openid = inp.wechat_openid.strip() if inp.wechat_openid else None
-    if openid and not _OPENID.match(openid):
+    if openid and not _OPENID.fullmatch(openid):
         raise Invalid("notify.invalid_openid")
     now = deps.clock.now()
     with deps.uow() as uow:
