@@ -26,10 +26,9 @@ _GROUP = re.compile(r"[0-9]+")
 _CARD_PREFIX = re.compile(r"(?:4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[0456789]|6[0245]|81|9)")
 # Magnetic stripe: track 1 ``%B<pan>^NAME^YYMM…?``; track 2 ``;<pan>=YYMM…?`` (``D`` for ``=`` in
 # EMV tag 57), also without its sentinels.
-_TRACK1 = re.compile(r"%?B([0-9]{13,19})\^[^^]{2,26}\^(?:[0-9]{2}(?:0[1-9]|1[0-2])|\^)[^?\s]{0,79}\??")
+_TRACK1 = re.compile(r"B([0-9]{13,19})\^[^^]{2,26}\^(?:[0-9]{2}(?:0[1-9]|1[0-2])|\^)[^?\s]{0,79}\??")
 _TRACK2 = re.compile(r"(?<![0-9A-Za-z])(;?)([0-9]{13,19})[=D][0-9]{2}(?:0[1-9]|1[0-2])([0-9]*\??)")
 # A card verification value given with its label: ``CVV: 123``, ``cvc2=0123``, ``安全码 123``.
-_CVV_LABELS = ("安全码", "卡验证码")
 _CVV = re.compile(
     r"(?i)(?<![a-z])(?:cvv2?|cvc2?|cvn2?|安全码|卡验证码)(?:[\W_]{0,8}(?:is|为|是))?[\W_]{0,8}"
     r"([0-9](?:[\W_]?[0-9]){2,3})(?![\W_]?[0-9])"
@@ -67,14 +66,19 @@ def fold(text: str) -> str:
     return text if text.isascii() else _OTHER_DIGIT.sub(_ascii_digit, text)
 
 
-def _may_hold_pan(folded: str) -> bool:
-    """At least 13 digits, counted at C speed (all digits are ASCII once folded), and then a run of them."""
+def _runs(folded: str) -> list[re.Match[str]]:
+    """The runs of 13+ digits (separators between them allowed): only they can hold a PAN or track data.
+    Counting the digits first, at C speed (all digits are ASCII once folded), spares most texts the search."""
+    if len(folded) < 13:
+        return []
     raw = folded.encode("utf-8", "replace")
-    return len(raw) - len(raw.translate(None, b"0123456789")) >= 13 and _RUN.search(folded) is not None
+    if len(raw) - len(raw.translate(None, b"0123456789")) < 13:
+        return []
+    return list(_RUN.finditer(folded))
 
 
 def _may_hold_cvv(folded: str) -> bool:
-    return "cv" in folded.lower() or any(label in folded for label in _CVV_LABELS)
+    return "cv" in folded.lower() or "安全码" in folded or "卡验证码" in folded
 
 
 def luhn_ok(digits: str) -> bool:
@@ -93,10 +97,10 @@ def _is_pan(digits: str) -> bool:
     return 13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) is not None and luhn_ok(digits)
 
 
-def _pan_spans(folded: str) -> Iterator[tuple[int, int]]:
+def _pan_spans(folded: str, runs: list[re.Match[str]]) -> Iterator[tuple[int, int]]:
     """Spans of ``folded`` that hold a PAN: 13–19 digits made of whole consecutive digit groups of a run, so
     a PAN is found however it is split or padded (``12 4111…``), while a long order number is not cut up."""
-    for run in _RUN.finditer(folded):
+    for run in runs:
         text = run.group()
         groups = [(m.start(), m.end()) for m in _GROUP.finditer(text)]
         tried = 0
@@ -112,17 +116,25 @@ def _pan_spans(folded: str) -> Iterator[tuple[int, int]]:
                     break
 
 
-def _track_spans(folded: str) -> Iterator[tuple[int, int]]:
-    for m in _TRACK1.finditer(folded):
-        if luhn_ok(m.group(1)):
-            yield m.start(), m.end()
-    for m in _TRACK2.finditer(folded):
-        sentinel = bool(m.group(1)) or m.group(3).endswith("?") or len(m.group(3)) >= 3
-        if luhn_ok(m.group(2)) and (sentinel or _CARD_PREFIX.match(m.group(2))):
-            yield m.start(), m.end()
+def _track_spans(folded: str, runs: list[re.Match[str]]) -> Iterator[tuple[int, int]]:
+    """Track data begins where a digit group of a run begins (its PAN), right after ``B`` for track 1 or
+    ``;`` or nothing for track 2: tried there only, with anchored matches."""
+    for run in runs:
+        for group in _GROUP.finditer(folded, run.start(), run.end()):
+            at = group.start()
+            one = _TRACK1.match(folded, at - 1) if folded[at - 1 : at] == "B" else None
+            if one is not None and luhn_ok(one.group(1)):
+                yield (at - 2 if folded[at - 2 : at - 1] == "%" else at - 1), one.end()
+            two = _TRACK2.match(folded, at - 1 if folded[at - 1 : at] == ";" else at)
+            if two is not None and luhn_ok(two.group(2)):
+                sentinel = bool(two.group(1)) or two.group(3).endswith("?") or len(two.group(3)) >= 3
+                if sentinel or _CARD_PREFIX.match(two.group(2)):
+                    yield two.start(), two.end()
 
 
-def _cvv_spans(folded: str) -> Iterator[tuple[int, int]]:
+def _cvv_spans(folded: str, _runs: list[re.Match[str]]) -> Iterator[tuple[int, int]]:
+    if not _may_hold_cvv(folded):
+        return
     for m in _CVV.finditer(folded):
         yield m.start(1), m.end(1)
 
@@ -130,16 +142,13 @@ def _cvv_spans(folded: str) -> Iterator[tuple[int, int]]:
 def find_card_data(text: str) -> str | None:
     """What card data ``text`` holds, as its refusal code (track data, then a PAN, then a labelled CVV), or
     None. Digits count in any script and width, and any separators between them count as nothing."""
-    if len(text) < 3:
+    if len(text) < 6:  # ``cvv123`` is the shortest card data
         return None
     folded = fold(text)
-    if _may_hold_pan(folded):
-        if next(_track_spans(folded), None) is not None:
-            return TRACK
-        if next(_pan_spans(folded), None) is not None:
-            return PAN
-    if _may_hold_cvv(folded) and next(_cvv_spans(folded), None) is not None:
-        return CVV
+    runs = _runs(folded)
+    for code, spans in ((TRACK, _track_spans), (PAN, _pan_spans), (CVV, _cvv_spans)):
+        if next(spans(folded, runs), None) is not None:
+            return code
     return None
 
 
@@ -151,14 +160,14 @@ def find_card_number(text: str) -> bool:
 def find_track_data(text: str) -> bool:
     """True if ``text`` holds magnetic-stripe track data (checked even where long tokens are allowed)."""
     folded = fold(text)
-    return _may_hold_pan(folded) and next(_track_spans(folded), None) is not None
+    return next(_track_spans(folded, _runs(folded)), None) is not None
 
 
 def may_hold_card_data(text: str) -> bool:
     """Cheap first look: without 13 digits (separators allowed between them) or a CVV label, ``text`` holds
     no card data; one regex pass instead of the full search."""
     folded = fold(text)
-    return _may_hold_pan(folded) or (_may_hold_cvv(folded) and _CVV.search(folded) is not None)
+    return bool(_runs(folded)) or next(_cvv_spans(folded, []), None) is not None
 
 
 def redact_card_numbers(text: str) -> str:
@@ -167,12 +176,13 @@ def redact_card_numbers(text: str) -> str:
         return text
     pieces = [text] if text.isascii() else [fold(ch) for ch in text]
     origin = list(range(len(text) + 1))  # folded offset → original offset
-    if len(pieces) > 1:
+    if not text.isascii():
         origin = [i for i, piece in enumerate(pieces) for _ in piece] + [len(text)]
     folded = "".join(pieces)
+    runs = _runs(folded)
     marks: list[tuple[int, int, str]] = []
     for label, spans in (("[TRACK]", _track_spans), ("[PAN]", _pan_spans), ("[CVV]", _cvv_spans)):
-        marks += [(origin[a], origin[b], label) for a, b in spans(folded)]
+        marks += [(origin[a], origin[b], label) for a, b in spans(folded, runs)]
     out, at = [], 0
     for a, b, label in sorted(marks, key=lambda mark: (mark[0], -mark[1])):
         if a >= at:

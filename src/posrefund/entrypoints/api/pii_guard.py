@@ -58,6 +58,15 @@ def _text_problem(text: str, field: str) -> Problem | None:
     return None if code is None else (code, field)
 
 
+def _first_problem(named: list[tuple[str, str]]) -> Problem | None:
+    """The first ``(field, text)`` holding card data. One search over all of them joined settles the usual
+    case: a letter between two texts keeps a digit run, a label or a track from spanning them, so the joined
+    text holds card data exactly when one of them does."""
+    if find_card_data("\nx\n".join(text for _field, text in named)) is None:
+        return None
+    return next((hit for field, text in named if (hit := _text_problem(text, field))), None)
+
+
 def _walk(value: Any, path: str) -> Problem | None:
     """The first string (or key, or number) holding card data; raises on a NUL character (no database
     stores it)."""
@@ -109,16 +118,13 @@ def _json_problem(raw: bytes) -> Problem | None:
 def _form_problem(content_type: str, raw: bytes) -> Problem | None:
     """A form field (or a file's name, or a part's header) holding card data or a NUL; None when clean."""
     try:
-        fields = form_fields(content_type, raw)
+        fields = list(form_fields(content_type, raw) or ())
     except MalformedForm:
         return None  # the route's own parser answers a broken form, and reads nothing from it
-    for name, value in fields or ():
-        if "\x00" in value or "\x00" in name:
-            return NUL, name
-        hit = _text_problem(name, name) or _text_problem(value, name)
-        if hit:
-            return hit
-    return None
+    nul = next((name for name, value in fields if "\x00" in value or "\x00" in name), None)
+    if nul is not None:
+        return NUL, nul
+    return _first_problem([pair for name, value in fields for pair in ((name, name), (name, value))])
 
 
 def _body_problem(content_type: str, raw: bytes) -> Problem | None:
@@ -148,30 +154,21 @@ def _header_texts(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
 
 def _header_problem(headers: list[tuple[bytes, bytes]]) -> Problem | None:
     """Card data in a request header (``Idempotency-Key``, ``X-Request-Id``, ``User-Agent``, …); track data
-    in any header. One look over all of them first (a letter between values keeps them apart)."""
+    in any header, the token-carrying ones included."""
     texts = _header_texts(headers)
-    if not may_hold_card_data("\nx\n".join(text for _name, text in texts)):
-        return None
-    for name, text in texts:
-        if name in TOKEN_HEADERS:
-            if find_track_data(text):
-                return "track_data_detected", f"headers.{name}"
-        elif hit := _text_problem(text, f"headers.{name}"):
-            return hit
-    return None
+    tokens = [(f"headers.{name}", text) for name, text in texts if name in TOKEN_HEADERS]
+    if any(find_track_data(text) for _field, text in tokens):
+        return "track_data_detected", next(field for field, text in tokens if find_track_data(text))
+    return _first_problem([(f"headers.{name}", text) for name, text in texts if name not in TOKEN_HEADERS])
 
 
 def _url_problem(scope: Scope, query: str) -> Problem | None:
-    """Card data in the path or a query parameter, or a NUL anywhere in the URL."""
+    """Card data in the path or a query parameter (named by its key), or a NUL anywhere in the URL."""
     path = scope.get("path", "")
-    if hit := _text_problem(path, "path"):
-        return hit
     if "\x00" in path or "%00" in query or "%00" in scope.get("raw_path", b"").decode("latin-1"):
         return NUL, "url"
-    for k, v in parse_qsl(query, keep_blank_values=True):
-        if hit := _text_problem(k, k) or _text_problem(v, k):
-            return hit
-    return None
+    params = parse_qsl(query, keep_blank_values=True) if query else []
+    return _first_problem([("path", path), *(pair for k, v in params for pair in ((k, k), (k, v)))])
 
 
 class _TooLarge(Exception):
