@@ -4,13 +4,23 @@ log lines go to the test's own log file, which the probe then reads."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import Engine
 
+from posrefund.adapters.db import tables
 from posrefund.config import Settings
 from posrefund.entrypoints.logging_setup import configure
+from posrefund.service.deps import Deps
 from tests.api.conftest import app, auth, client
+from tests.conftest import World
 from tests.console.conftest import as_user
+from tests.security.probes import Probe, rows
 
 __all__ = ["app", "as_user", "auth", "client"]
+
+
+@pytest.fixture
+def probe(deps: Deps, world: World, settings: Settings, backend: str, engine: Engine) -> Probe:
+    return Probe(deps, world, settings, backend, engine, rows(engine, tables.audit_events))
 
 
 @pytest.fixture(autouse=True)

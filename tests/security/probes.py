@@ -3,14 +3,17 @@ probe checks afterwards: that neither the database nor the log holds it, in its 
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
 
 from posrefund.adapters.db import tables
 from posrefund.config import Settings
+from posrefund.domain.sale import Sale
 from posrefund.service.deps import Deps
 from tests.api.test_pii import everything_stored
+from tests.conftest import World
+from tests.support.helpers import new_sale
 
 PAN = "4111111111111111"
 # written form → the same PAN as a person (or a script) might type it
@@ -42,11 +45,32 @@ def rows(engine: Engine, table: object) -> int:
         return int(c.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
 
-def no_refund_and_no_audit_of_it(engine: Engine, audit_before: int) -> None:
-    assert rows(engine, tables.refunds) == 0
-    assert rows(engine, tables.audit_events) == audit_before
+@dataclass
+class Probe:
+    """One probe's world: the database, the log, and what the audit trail held before the probe."""
 
+    deps: Deps
+    world: World
+    settings: Settings
+    backend: str
+    engine: Engine
+    audit_before: int = 0
 
-def log_file(settings: Settings) -> Path:
-    assert settings.log_file is not None
-    return settings.log_file
+    def sale(self) -> Sale:
+        """A sale of merchant A to refund (its own audit event is counted as already there)."""
+        sale = new_sale(self.deps, self.world.a)
+        self.audit_before = rows(self.engine, tables.audit_events)
+        return sale
+
+    def rows(self, table: object) -> int:
+        return rows(self.engine, table)
+
+    def nothing_kept(self, written: str) -> None:
+        """No refund, no new audit event, and the card neither in the database nor in the log."""
+        assert self.rows(tables.refunds) == 0
+        assert self.rows(tables.audit_events) == self.audit_before
+        stored_nowhere(self.deps, self.settings, self.backend, written)
+
+    def log(self) -> str:
+        assert self.settings.log_file is not None
+        return self.settings.log_file.read_text(encoding="utf-8")

@@ -23,7 +23,7 @@ from posrefund.service.execution import Router
 from posrefund.service.refunds import RefundRequest
 from tests.api.conftest import Auth, refund_body
 from tests.conftest import World
-from tests.security.probes import PAN, rows, stored_nowhere
+from tests.security.probes import PAN, Probe, rows
 from tests.support.fakes import FakeChannel, FakeVerifier
 from tests.support.helpers import new_sale, sale_body, sale_input
 
@@ -31,10 +31,9 @@ TRACK1 = "%B4111111111111111^ZHANG/SAN^2812101000000000000000?"
 TRACK2 = ";4111111111111111=28121010000000000000?"
 
 
-def post_note(client: TestClient, auth: Auth, deps: Deps, world: World, note: str, key: str = "k") -> Any:
-    sale = new_sale(deps, world.a)
-    body = refund_body(sale.id, note=note)
-    return client.post("/v1/refunds", json=body, headers=auth("a.cashier", **{"Idempotency-Key": key}))
+def post_note(client: TestClient, auth: Auth, probe: Probe, note: str) -> Any:
+    body = refund_body(probe.sale().id, note=note)
+    return client.post("/v1/refunds", json=body, headers=auth("a.cashier", **{"Idempotency-Key": "k"}))
 
 
 @pytest.mark.parametrize(
@@ -49,30 +48,16 @@ def post_note(client: TestClient, auth: Auth, deps: Deps, world: World, note: st
     ],
 )
 def test_track_data_and_a_labelled_cvv_have_their_own_code(
-    note: str,
-    code: str,
-    client: TestClient,
-    auth: Auth,
-    deps: Deps,
-    world: World,
-    settings: Settings,
-    backend: str,
-    engine: Engine,
+    note: str, code: str, client: TestClient, auth: Auth, probe: Probe
 ) -> None:
-    r = post_note(client, auth, deps, world, note)
-    assert r.status_code == 422 and r.json() == {
-        "code": code,
-        "message": r.json()["message"],
-        "params": {"field": "note"},
-    }
-    assert rows(engine, tables.refunds) == 0
-    stored_nowhere(deps, settings, backend, PAN)
+    r = post_note(client, auth, probe, note)
+    assert r.status_code == 422
+    assert (r.json()["code"], r.json()["params"]) == (code, {"field": "note"})
+    probe.nothing_kept(PAN)
 
 
-def test_messages_name_the_field_in_chinese_and_english(
-    client: TestClient, auth: Auth, deps: Deps, world: World
-) -> None:
-    zh = post_note(client, auth, deps, world, PAN).json()["message"]
+def test_messages_name_the_field_in_chinese_and_english(client: TestClient, auth: Auth, probe: Probe) -> None:
+    zh = post_note(client, auth, probe, PAN).json()["message"]
     en_headers = auth("a.cashier", **{"Idempotency-Key": "k2", "Accept-Language": "en"})
     en = client.post("/v1/refunds", json={"note": PAN}, headers=en_headers).json()["message"]
     assert zh == "请勿提交完整银行卡号，请只填写卡号后四位（字段：note）"
@@ -89,9 +74,9 @@ def test_messages_name_the_field_in_chinese_and_english(
     ],
 )
 def test_long_order_numbers_and_plain_notes_are_not_cards(
-    note: str, client: TestClient, auth: Auth, deps: Deps, world: World
+    note: str, client: TestClient, auth: Auth, probe: Probe
 ) -> None:
-    assert post_note(client, auth, deps, world, note).status_code == 201
+    assert post_note(client, auth, probe, note).status_code == 201
 
 
 def test_track_data_is_refused_even_in_the_authorization_header(client: TestClient) -> None:
