@@ -4,6 +4,8 @@ and afterwards neither the database nor the log holds it."""
 
 from __future__ import annotations
 
+import io
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,14 +13,15 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from posrefund.adapters.db import tables
-from posrefund.adapters.settlement import open_settlement_file
+from posrefund.adapters.settlement import BadLine, SettlementLine, open_settlement_file, parse_card_settlement
+from posrefund.adapters.settlement.reading import screened
 from posrefund.config import Settings
 from posrefund.entrypoints.cli.main import app
 from posrefund.service import reconciliation
 from posrefund.service.deps import Deps
 from tests.conftest import World
 from tests.integration.test_cli import env
-from tests.security.probes import WRITTEN, rows, stored_nowhere
+from tests.security.probes import PAN, WRITTEN, rows, stored_nowhere
 
 __all__ = ["env"]
 FORMS = sorted(WRITTEN)
@@ -67,3 +70,17 @@ def test_settlement_bad_line_reason_quoting_a_card_number_is_redacted(
     report = _import(deps, world, path)
     assert [b["reason"] for b in report.bad] == ["unknown transaction type '[PAN]'"]
     stored_nowhere(deps, settings, backend, WRITTEN["dots"])
+
+
+def test_a_channel_number_that_looks_like_a_card_is_kept_but_track_data_in_it_is_not() -> None:
+    """The channel's own long numbers (trade no., merchant no.) are not searched for a PAN: a Luhn-valid one
+    would quarantine real lines. Track data has sentinels no such number has, and is searched everywhere."""
+    (line,) = parse_card_settlement(io.BytesIO(f"{HEADER}\n{GOOD}\n".encode()))
+    assert isinstance(line, SettlementLine)
+    kept = replace(line, channel_trade_no=PAN, merchant_no=PAN)
+    track = replace(line, channel_trade_no=f";{PAN}=28121010000000000000?")
+    typed = replace(line, merchant_order_no=f"ORD {PAN}")
+    out = list(screened(iter([kept, track, typed])))
+    assert out[0] == kept
+    assert out[1] == BadLine(line.line_no, "track_data_detected in channel_trade_no", "")
+    assert out[2] == BadLine(line.line_no, "pan_detected in merchant_order_no", "")
