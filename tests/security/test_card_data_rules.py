@@ -79,6 +79,29 @@ def test_long_order_numbers_and_plain_notes_are_not_cards(
     assert post_note(client, auth, probe, note).status_code == 201
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body", "field"),
+    [
+        ("text/plain", "card 4111.1111.1111.1111", "body"),
+        ("TEXT/PLAIN; charset=utf-8", "４１１１ １１１１ １１１１ １１１１", "body"),
+        ("application/octet-stream", "٤١١١١١١١١١١١١١١١", "body"),
+        ("APPLICATION/X-WWW-FORM-URLENCODED", "note=4111%E3%80%801111%E3%80%801111%E3%80%801111", "note"),
+        (
+            "Multipart/Form-Data; boundary=XyZ",
+            '--XyZ\r\nContent-Disposition: form-data; name="note"\r\n\r\n'
+            "4111\u200b1111\u200b1111\u200b1111\r\n--XyZ--\r\n",
+            "note",
+        ),
+    ],
+)
+def test_any_content_type_is_searched_whatever_its_case(
+    content_type: str, body: str, field: str, client: TestClient, auth: Auth
+) -> None:
+    headers = {**auth("a.cashier"), "Content-Type": content_type, "Idempotency-Key": "k"}
+    r = client.post("/v1/refunds", content=body.encode("utf-8"), headers=headers)
+    assert r.status_code == 422 and (r.json()["code"], r.json()["params"]) == ("pan_detected", {"field": field})
+
+
 def test_track_data_is_refused_even_in_the_authorization_header(client: TestClient) -> None:
     r = client.get("/v1/refunds", headers={"Authorization": f"Bearer {TRACK2}"})
     assert r.status_code == 422 and r.json()["code"] == "track_data_detected"
