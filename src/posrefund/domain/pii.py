@@ -44,10 +44,14 @@ _ID_CHECK = "10X98765432"
 
 # Digits NFKC leaves alone: every decimal digit of another script (``\d`` of a str pattern, e.g. ``٤``), and
 # the few other digits without a compatibility mapping (Ethiopic, double-circled, dingbat, Kharoshthi, …).
-_OTHER_DIGIT = re.compile(
-    "(?:(?![0-9])\\d)|[\u1369-\u1371\u19da\u24f5-\u24fd\u24ff\u2776-\u277e\u2780-\u2788\u278a-\u2792"
-    "\U00010a40-\U00010a43\U00010e60-\U00010e68\U00011052-\U0001105a]"
+_ODD_DIGITS = (
+    "\u1369-\u1371\u19da\u24f5-\u24fd\u24ff\u2776-\u277e\u2780-\u2788\u278a-\u2792"
+    "\U00010a40-\U00010a43\U00010e60-\U00010e68\U00011052-\U0001105a"
 )
+_OTHER_DIGIT = re.compile(f"(?:(?![0-9])\\d)|[{_ODD_DIGITS}]")
+# A run of 13+ digits of any script in text that is only NFKC-normalised: one pass tells whether the digits
+# need folding at all.
+_ANY_RUN = re.compile(f"[\\d{_ODD_DIGITS}](?:[\\W_]*[\\d{_ODD_DIGITS}]){{12,}}")
 
 
 def _ascii_digit(match: re.Match[str]) -> str:
@@ -64,6 +68,19 @@ def fold(text: str) -> str:
         return text
     text = unicodedata.normalize("NFKC", text)
     return text if text.isascii() else _OTHER_DIGIT.sub(_ascii_digit, text)
+
+
+def _read(text: str) -> tuple[str, list[re.Match[str]]]:
+    """``text`` folded, with its digit runs. Text in other scripts (a Chinese note) is only NFKC-normalised
+    when it holds no run of digits of any script and no CVV label: it cannot hold card data then, and the
+    digit folding pass is spared. Folding maps one character to one, so it changes no position."""
+    if text.isascii():
+        return text, _runs(text)
+    normal = unicodedata.normalize("NFKC", text)
+    if normal.isascii() or (_ANY_RUN.search(normal) is None and not _may_hold_cvv(normal)):
+        return normal, _runs(normal) if normal.isascii() else []
+    folded = _OTHER_DIGIT.sub(_ascii_digit, normal)
+    return folded, _runs(folded)
 
 
 def _runs(folded: str) -> list[re.Match[str]]:
@@ -144,8 +161,7 @@ def find_card_data(text: str) -> str | None:
     None. Digits count in any script and width, and any separators between them count as nothing."""
     if len(text) < 6:  # ``cvv123`` is the shortest card data
         return None
-    folded = fold(text)
-    runs = _runs(folded)
+    folded, runs = _read(text)
     for code, spans in ((TRACK, _track_spans), (PAN, _pan_spans), (CVV, _cvv_spans)):
         if next(spans(folded, runs), None) is not None:
             return code
@@ -159,15 +175,15 @@ def find_card_number(text: str) -> bool:
 
 def find_track_data(text: str) -> bool:
     """True if ``text`` holds magnetic-stripe track data (checked even where long tokens are allowed)."""
-    folded = fold(text)
-    return next(_track_spans(folded, _runs(folded)), None) is not None
+    folded, runs = _read(text)
+    return next(_track_spans(folded, runs), None) is not None
 
 
 def may_hold_card_data(text: str) -> bool:
     """Cheap first look: without 13 digits (separators allowed between them) or a CVV label, ``text`` holds
     no card data; one regex pass instead of the full search."""
-    folded = fold(text)
-    return bool(_runs(folded)) or next(_cvv_spans(folded, []), None) is not None
+    folded, runs = _read(text)
+    return bool(runs) or next(_cvv_spans(folded, []), None) is not None
 
 
 def redact_card_numbers(text: str) -> str:

@@ -225,6 +225,9 @@ class PiiGuard(Middleware):
         if problem is not None:
             await self._refuse(send, html, lang, problem)
             return
+        if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body is sent without a length or chunks
+            return
         try:
             raw = await _read_body(receive, headers.get("content-length"))
         except _TooLarge:
