@@ -1,8 +1,8 @@
 """What every ``posrefund`` command shares: the Typer app and its command groups, the consoles, the options,
 and the helpers that build the service's dependencies and act on the host operator's authority.
 
-The area modules (``db``, ``merchants``, ``policy``, ``sales``, ``refunds``, ``audit``, ``keys``, ``demo``,
-``serve``, ``reconciliation``) register their commands on these objects; they import this module and never
+The area modules (``db``, ``merchants``, ``policy``, ``sales``, ``refunds``, ``audit``, ``keys``, ``pii``,
+``demo``, ``serve``, ``reconciliation``) register their commands on these objects; they import this module and never
 one another, so the CLI has no import cycle. The groups are added here, in the order ``posrefund --help``
 lists them.
 """
@@ -45,6 +45,7 @@ sales_app = _group("sales", "sales / 消费记录")
 refund_app = _group("refund", "refund cases / 退款单")
 audit_app = _group("audit", "audit trail / 审计")
 keys_app = _group("keys", "secrets / 密钥")
+pii_app = _group("pii", "personal data / 个人信息")
 # ``posrefund demo`` seeds the demo merchant itself; ``posrefund demo settlement`` writes files for it.
 demo_app = typer.Typer(help=DEMO_HELP, invoke_without_command=True, add_completion=False)
 app.add_typer(demo_app, name="demo")

@@ -11,11 +11,11 @@ from __future__ import annotations
 from posrefund.entrypoints.cli import serve
 
 # isort: split
-from posrefund.entrypoints.cli import audit, db, demo, keys, merchants, policy, reconciliation, refunds, sales
+from posrefund.entrypoints.cli import audit, db, demo, keys, merchants, pii, policy, reconciliation, refunds, sales
 from posrefund.entrypoints.cli.common import app
 
 # The area modules, imported for the commands they register.
-AREAS = (serve, reconciliation, db, merchants, policy, sales, refunds, audit, keys, demo)
+AREAS = (serve, reconciliation, db, merchants, policy, sales, refunds, audit, keys, pii, demo)
 __all__ = ["AREAS", "app", "main"]
 
 
