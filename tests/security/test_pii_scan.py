@@ -18,7 +18,6 @@ from posrefund.entrypoints.cli.main import app
 from posrefund.service import evidence
 from posrefund.service.deps import Deps
 from tests.conftest import World
-from tests.integration.test_cli import env  # noqa: F401  (the fixture: the CLI's environment)
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("env")
