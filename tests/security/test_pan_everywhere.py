@@ -34,7 +34,7 @@ from tests.conftest import World
 from tests.support.helpers import new_sale
 
 REFUSAL = "pan_detected"
-EXAMPLES = 20
+EXAMPLES = 50
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("env")
 
