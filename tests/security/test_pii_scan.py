@@ -13,6 +13,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from posrefund.adapters.db.engine import make_engine
+from posrefund.adapters.db.pii_sweep import DatabaseTexts
 from posrefund.config import Settings
 from posrefund.entrypoints.cli.main import app
 from posrefund.service import evidence
@@ -166,3 +167,26 @@ def test_the_scan_is_audited_with_counts_only(settings: Settings, world: World) 
 def test_an_unknown_option_is_a_usage_error() -> None:
     result = runner.invoke(app, ["pii", "scan", "--no-such-option"])
     assert result.exit_code == 2 and "No such option: --no-such-option" in result.output
+
+
+def test_a_card_number_in_a_stored_answer_body_is_found_by_its_composite_key(settings: Settings, world: World) -> None:
+    body = json.dumps({"note": PAN_FORMS["plain"]}).encode()
+    execute(
+        settings,
+        "INSERT INTO idempotency (scope, key, request_hash, status_code, body, created_at) "
+        "VALUES ('s1', 'k1', :h, 201, :b, CURRENT_TIMESTAMP)",
+        h="0" * 64,
+        b=body,
+    )
+    code, report = scan("--no-files")
+    assert code == 1 and found(report) == {("pan", "idempotency.body", MASKED_PANS["plain"])}
+    assert report["findings"][0]["where"]["key"] == {"scope": "s1", "key": "k1"}
+
+
+def test_small_batches_read_every_text_cell_exactly_once(settings: Settings, world: World) -> None:
+    eng = make_engine(settings.database_url)
+    every = list(DatabaseTexts(eng, batch=10_000))
+    batched = list(DatabaseTexts(eng, batch=3))
+    eng.dispose()
+    assert len(every) > 100
+    assert sorted(map(repr, batched)) == sorted(map(repr, every))

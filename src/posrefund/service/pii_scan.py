@@ -37,6 +37,8 @@ MAX_LISTED = 10_000
 
 # A JSON ``\u0034`` escape spells a digit as six ASCII characters (the outbox writes its payloads that way).
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+# A decimal digit of another script or width (``\d`` is Unicode-wide): written as ASCII before matching.
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 # Hashes and hex digests (SHA-256 of audit events and evidence, 32+ hex characters): one in a few dozen holds
 # a run of digits that passes the card checks, so they are read as letters.
 _HEX_TOKEN = re.compile(r"[0-9a-fA-F]{32,}")
@@ -115,11 +117,16 @@ def _plain(text: str) -> str:
 
 
 def _ascii_digits(text: str) -> str:
-    """Digits of any script or width in ASCII (after NFKC), for the mobile and ID number patterns."""
-    if text.isascii():
+    """Digits of any script or width (full-width, Arabic-Indic, …) as ASCII digits, for the number patterns."""
+    if text.isascii() or _OTHER_DIGIT.search(text) is None:
         return text
-    folded = unicodedata.normalize("NFKC", text)
-    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in folded)
+    return _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)
+
+
+def _digit_count(folded: str) -> int:
+    """How many digits ``folded`` (all of them ASCII by now) holds, counted at C speed."""
+    raw = folded.encode("utf-8", "surrogatepass")
+    return len(raw) - len(raw.translate(None, b"0123456789"))
 
 
 def _without_digests(text: str) -> str:
@@ -135,11 +142,14 @@ def _without_digests(text: str) -> str:
 def findings_in(text: str) -> list[tuple[str, str]]:
     """``(kind, masked value)`` for every card number, clear mobile number and clear ID number in ``text``."""
     text = _plain(text)
-    found: list[tuple[str, str]] = []
-    cards = _without_digests(text)
-    if find_card_number(cards):
-        found += [(PAN, mask_card_number(span)) for span in _card_spans(cards)]
     folded = _ascii_digits(text)
+    digits = _digit_count(folded)
+    if digits < 11:
+        return []  # fewer digits than the shortest thing looked for, a mobile number: most texts stop here
+    found: list[tuple[str, str]] = []
+    cards = _without_digests(text) if digits >= 13 else ""
+    if cards and find_card_number(cards):
+        found += [(PAN, mask_card_number(span)) for span in _card_spans(cards)]
     for match in _PHONE.finditer(folded):
         found.append((PHONE, mask_phone(normalise_phone(re.sub(r"[\W_]", "", match.group(1))))))
     for match in _ID_NO.finditer(folded):
@@ -156,8 +166,6 @@ def scan(sources: Iterable[tuple[Mapping[str, Any], str]], report: ScanReport | 
     report = report if report is not None else ScanReport()
     for where, text in sources:
         report.scanned += 1
-        if len(text) < 11:
-            continue  # shorter than the shortest thing looked for, a mobile number
         for kind, masked in findings_in(text):
             report.counts[kind] += 1
             if len(report.findings) < MAX_LISTED:
