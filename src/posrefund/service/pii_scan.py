@@ -90,10 +90,13 @@ def _digits(text: str) -> str:
 
 
 def mask_card_number(text: str) -> str:
-    """First 6 and last 4 digits, the rest starred: ``622202*********0128``."""
+    """First 6 and last 4 digits, the rest starred: ``622202*********0128``. Track data (more than 19 digits)
+    keeps its first 6 only: its last digits are the stripe's discretionary data, not the card's last 4."""
     digits = _digits(text)
     if len(digits) < 13:
         return "*" * len(digits)
+    if len(digits) > 19:
+        return digits[:6] + "*" * (len(digits) - 6)
     return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
 
 
