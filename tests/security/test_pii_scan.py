@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,6 +106,20 @@ def test_everything_planted_in_the_log_file_is_found_masked(settings: Settings, 
     }
     assert sorted(f["where"]["line"] for f in report["findings"]) == [2, 2, 3, 3]
     assert report["findings"][0]["where"]["offset"] == len(lines[0]) + 1
+
+
+def test_a_rotated_log_file_and_one_named_on_the_command_line_are_read_too(settings: Settings, tmp_path: Path) -> None:
+    assert settings.log_file is not None
+    rotated = settings.log_file.with_name(settings.log_file.name + ".1")
+    rotated.write_text(json.dumps({"event": "old", "phone": PHONE}) + "\n", encoding="utf-8")
+    elsewhere = tmp_path / "nginx-access.log"
+    elsewhere.write_text(f"GET /v1/refunds?q={PAN_FORMS['plain']} 200\n", encoding="utf-8")
+    code, report = scan("--no-db", "--log-file", str(elsewhere))
+    assert code == 1
+    assert found(report) == {
+        ("phone", "posrefund.log.1", MASKED_PHONE),
+        ("pan", "nginx-access.log", MASKED_PANS["plain"]),
+    }
 
 
 def test_everything_planted_in_an_evidence_photo_is_found_masked(settings: Settings, world: World, deps: Deps) -> None:
