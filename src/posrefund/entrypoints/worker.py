@@ -14,6 +14,7 @@ from types import FrameType
 
 import structlog
 
+from posrefund.domain.pii import redact_card_numbers
 from posrefund.service import execution
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
@@ -35,7 +36,7 @@ def run(
     steps = 0
     while not stop.is_set():
         try:
-            due = execution.sweep(deps, router)
+            due = execution.sweep(deps, router, failed=case_failed)
         except Exception:
             log.exception("worker.sweep_failed")  # the next sweep retries; nothing is lost
             due = 0
@@ -47,6 +48,11 @@ def run(
         if due == 0:
             stop.wait(idle)
     return steps
+
+
+def case_failed(case_id: str, exc: Exception) -> None:
+    """One case's step raised: logged with its id and the error, card data masked, and the sweep goes on."""
+    log.exception("worker.case_failed", case_id=case_id, error=type(exc).__name__, detail=redact_card_numbers(str(exc)))
 
 
 def install_signal_handlers(stop: threading.Event) -> None:

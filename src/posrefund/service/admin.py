@@ -8,14 +8,13 @@ import secrets
 from typing import Any
 
 from posrefund.domain.errors import Conflict, Invalid, NotFound
-from posrefund.domain.pii import refuse_card_number
+from posrefund.domain.identifiers import MERCHANT_CODE, TERMINAL_NO, is_identifier
+from posrefund.domain.pii import refuse_card_data
 from posrefund.domain.roles import MERCHANT_STAFF, Actor, Role
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 
-_CODE = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
-_TERMINAL_NO = re.compile(r"^[A-Za-z0-9]{1,16}$")
 MIN_PASSWORD = 8
 
 
@@ -25,7 +24,7 @@ def _text(value: str, field: str, max_len: int, *, required: bool = True) -> str
         raise Invalid("request.field_required", field=field)
     if len(value) > max_len:
         raise Invalid("request.field_too_long", field=field, max=max_len)
-    refuse_card_number(value, field)
+    refuse_card_data(value, field)
     return value
 
 
@@ -37,7 +36,7 @@ def _merchant_of(actor: Actor) -> str:
 
 def create_merchant(deps: Deps, actor: Actor, *, code: str, name: str, contact_phone: str = "") -> dict[str, Any]:
     actor.require("merchant.create")
-    if not _CODE.match(code):
+    if not is_identifier(MERCHANT_CODE, code):
         raise Invalid("merchant.invalid_code")
     name = _text(name, "name", 200)
     contact_phone = _text(contact_phone, "contact_phone", 40, required=False)
@@ -74,7 +73,7 @@ def create_store(deps: Deps, actor: Actor, *, name: str, address: str = "") -> d
 def create_terminal(deps: Deps, actor: Actor, *, store_id: str, terminal_no: str, device_sn: str) -> dict[str, Any]:
     actor.require("terminal.manage")
     merchant_id = _merchant_of(actor)
-    if not _TERMINAL_NO.match(terminal_no):
+    if not is_identifier(TERMINAL_NO, terminal_no):
         raise Invalid("terminal.invalid_terminal_no")
     now = deps.clock.now()
     row = {
@@ -120,7 +119,7 @@ def create_user(
         raise Invalid("user.invalid_role", role=role, allowed=sorted(allowed))
     if (role == Role.PROVIDER_ADMIN.value) != (target is None):
         raise Invalid("user.merchant_required")
-    if not _USERNAME.match(username):
+    if not _USERNAME.fullmatch(username):
         raise Invalid("user.invalid_username")
     if len(password) < MIN_PASSWORD or len(password) > 256:
         raise Invalid("user.weak_password", min=MIN_PASSWORD)

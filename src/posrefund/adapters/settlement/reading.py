@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import BinaryIO
 
-from posrefund.adapters.settlement.model import BadLine
-from posrefund.domain.pii import find_card_number, redact_card_numbers
+from posrefund.adapters.settlement.model import BadLine, ParsedLine
+from posrefund.domain.pii import find_card_data, find_card_number, redact_card_numbers
 
 # Mainland China has had no daylight saving since 1991, so a fixed +08:00 is exact for these files
 # and needs no tzdata on the host.
@@ -107,6 +107,38 @@ def mask_card_number(value: str) -> str:
 def excerpt(text: str) -> str:
     """The start of a refused line for the report, with anything card-like replaced."""
     return redact_card_numbers(text)[:_EXCERPT_CHARS]  # redact first: a cut PAN would no longer be recognised
+
+
+# The text a line keeps once imported: every field a channel fills, the masked payer included.
+_KEPT_FIELDS = (
+    "merchant_no",
+    "terminal_no",
+    "voucher_no",
+    "rrn",
+    "channel_trade_no",
+    "merchant_order_no",
+    "channel_refund_no",
+    "merchant_refund_no",
+    "refund_status",
+    "payer_masked",
+    "batch_no",
+    "auth_code",
+)
+
+
+def screened(lines: Iterator[ParsedLine]) -> Iterator[ParsedLine]:
+    """Every parsed line, with card data kept out of what is stored: a line holding a PAN, track data or a
+    CVV in any kept field (only the card column is masked by the parsers) becomes a bad line naming the
+    field, and a bad line's reason (which may quote a value) is redacted like its excerpt."""
+    for line in lines:
+        if isinstance(line, BadLine):
+            yield BadLine(line.line_no, redact_card_numbers(line.reason), line.text_excerpt)
+            continue
+        hit = next(((name, code) for name in _KEPT_FIELDS if (code := find_card_data(getattr(line, name)))), None)
+        if hit is None:
+            yield line
+        else:
+            yield BadLine(line.line_no, f"{hit[1]} in {hit[0]}", "")
 
 
 def split_csv(text: str, delimiter: str = ",") -> list[str]:

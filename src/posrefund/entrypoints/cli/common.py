@@ -19,13 +19,43 @@ from rich.table import Table
 
 from posrefund.config import ConfigError, Settings
 from posrefund.domain.errors import DomainError
+from posrefund.domain.pii import find_card_data
 from posrefund.domain.roles import Actor, Role
 from posrefund.i18n import message
 from posrefund.service.deps import Deps
 
 DEMO_HELP = "Seed a demo merchant: stores, terminals, a user of every role, a policy and a few hundred sales."
 
-app = typer.Typer(help="posrefund — POS 退款全流程管理", no_args_is_help=True, add_completion=False)
+
+def _argument_name(args: list[str], i: int) -> str:
+    """How a refusal names an argument without showing it: its option (``--note``), else its position."""
+    if args[i].startswith("--") and "=" in args[i]:
+        return args[i].split("=", 1)[0]
+    if i > 0 and args[i - 1].startswith("-") and "=" not in args[i - 1]:
+        return args[i - 1]
+    return f"argument {i + 1}"
+
+
+def refuse_card_data_in_arguments(args: list[str]) -> None:
+    """Card data in any argument of any command stops it before anything runs or is written: the code and
+    its message in Chinese and English on stderr (naming the argument, never its value), exit status 2."""
+    for i, arg in enumerate(args):
+        code = find_card_data(arg)
+        if code is not None:
+            params: dict[str, object] = {"field": _argument_name(args, i)}
+            err.print(f"[red]{code}[/red]: {message(code, 'zh', params)} / {message(code, 'en', params)}")
+            raise typer.Exit(2)
+
+
+class _GuardedGroup(typer.core.TyperGroup):
+    """The top-level command group: it sees every argument of every subcommand before they are parsed."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer vendors click: its Context
+        refuse_card_data_in_arguments(args)
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(help="posrefund — POS 退款全流程管理", no_args_is_help=True, add_completion=False, cls=_GuardedGroup)
 
 
 def _group(name: str, help_text: str) -> typer.Typer:
