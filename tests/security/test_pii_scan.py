@@ -27,8 +27,18 @@ PAN_FORMS = {
     "plain": "6222021234567890128",
     "spaced": "4111 1111 1111 1111",
     "dashed": "5500-0000-0000-0004",
+    "fullwidth_ideographic_spaced": "６２２２\u3000０２１２\u3000３４５６\u3000７８９０\u3000１２８",
+    "arabic_indic": "٤١١١١١١١١١١١١١١١",
+    "zero_width_dotted": "5500\u200b.0000\u200b.0000\u200b.0004",
 }
-MASKED_PANS = {"plain": "622202*********0128", "spaced": "411111******1111", "dashed": "550000******0004"}
+MASKED_PANS = {
+    "plain": "622202*********0128",
+    "spaced": "411111******1111",
+    "dashed": "550000******0004",
+    "fullwidth_ideographic_spaced": "622202*********0128",
+    "arabic_indic": "411111******1111",
+    "zero_width_dotted": "550000******0004",
+}
 PHONE, MASKED_PHONE = "13812345678", "138****5678"
 ID_NO, MASKED_ID_NO = "11010519491231002X", "110***********002X"
 
@@ -106,6 +116,14 @@ def test_everything_planted_in_the_log_file_is_found_masked(settings: Settings, 
     }
     assert sorted(f["where"]["line"] for f in report["findings"]) == [2, 2, 3, 3]
     assert report["findings"][0]["where"]["offset"] == len(lines[0]) + 1
+
+
+def test_track_data_in_the_log_is_found_and_shows_no_digit_past_the_first_six(settings: Settings) -> None:
+    assert settings.log_file is not None
+    settings.log_file.write_text(json.dumps({"swipe": ";4111111111111111=25121010000000000?"}) + "\n")
+    code, report = scan("--no-db")
+    assert code == 1 and report["counts"]["pan"] == 1
+    assert report["findings"][0]["masked"] == "411111" + "*" * 27
 
 
 def test_a_rotated_log_file_and_one_named_on_the_command_line_are_read_too(settings: Settings, tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import getpass
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 from posrefund.domain.errors import Invalid
 from posrefund.domain.pii import (
     find_card_number,
+    fold,
     mask_id_no,
     mask_phone,
     normalise_phone,
@@ -37,8 +37,6 @@ MAX_LISTED = 10_000
 
 # A JSON ``\u0034`` escape spells a digit as six ASCII characters (the outbox writes its payloads that way).
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
-# A decimal digit of another script or width (``\d`` is Unicode-wide): written as ASCII before matching.
-_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 # Hashes and hex digests (SHA-256 of audit events and evidence, 32+ hex characters): one in a few dozen holds
 # a run of digits that passes the card checks, so they are read as letters.
 _HEX_TOKEN = re.compile(r"[0-9a-fA-F]{32,}")
@@ -46,7 +44,7 @@ _HEX_TOKEN = re.compile(r"[0-9a-fA-F]{32,}")
 _MARK = re.compile(r"\[(?:PAN|TRACK|CVV)\]")
 # No Latin letter, digit or underscore may touch a number on either side: hex hashes, UUIDs, base64 keys and
 # our ids (``evd_…``, ``RF2026…``) hold digit runs glued to letters or to the ``_`` after their prefix. Chinese
-# text may (``手机13812345678``). Digits of every script are ASCII by then (``_ascii_digits``).
+# text may (``手机13812345678``). Digits of every script are ASCII by then (``pii.fold``).
 _FREE_START, _FREE_END = r"(?<![0-9A-Za-z_])", r"(?![0-9A-Za-z_])"
 # 11 digits 1[3-9]…, as written 3-4-4 with or without one separator, with or without +86 in front.
 _PHONE = re.compile(_FREE_START + r"(?:\+?86[\W_]?)?(1[3-9][0-9][\W_]?[0-9]{4}[\W_]?[0-9]{4})" + _FREE_END)
@@ -81,12 +79,7 @@ class ScanReport:
 
 def _digits(text: str) -> str:
     """Every digit of ``text`` in ASCII, whatever script or width it was written in."""
-    out = []
-    for ch in text:
-        value = unicodedata.digit(ch, None)
-        if value is not None:
-            out.append(str(value))
-    return "".join(out)
+    return "".join(ch for ch in fold(text) if "0" <= ch <= "9")
 
 
 def mask_card_number(text: str) -> str:
@@ -119,13 +112,6 @@ def _plain(text: str) -> str:
     return text
 
 
-def _ascii_digits(text: str) -> str:
-    """Digits of any script or width (full-width, Arabic-Indic, …) as ASCII digits, for the number patterns."""
-    if text.isascii() or _OTHER_DIGIT.search(text) is None:
-        return text
-    return _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)
-
-
 def _digit_count(folded: str) -> int:
     """How many digits ``folded`` (all of them ASCII by now) holds, counted at C speed."""
     raw = folded.encode("utf-8", "surrogatepass")
@@ -145,7 +131,7 @@ def _without_digests(text: str) -> str:
 def findings_in(text: str) -> list[tuple[str, str]]:
     """``(kind, masked value)`` for every card number, clear mobile number and clear ID number in ``text``."""
     text = _plain(text)
-    folded = _ascii_digits(text)
+    folded = fold(text)
     digits = _digit_count(folded)
     if digits < 11:
         return []  # fewer digits than the shortest thing looked for, a mobile number: most texts stop here
