@@ -32,7 +32,7 @@ from tests.conftest import World
 from tests.support.helpers import new_sale
 
 REFUSAL = "pan_detected"
-EXAMPLES = 100
+EXAMPLES = 60
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("env")
 
