@@ -1,6 +1,7 @@
 """Shared pieces of the security probes: the API client and the console browser through the real HTTP layer,
 every probe's log lines in the test's own log file (which the probe then reads), a password hasher that takes
-as long as a real one and counts what it is asked, and apps built with the limits a probe needs."""
+as long as a real one and counts what it is asked, and apps built with the limits a probe needs; the environment ``posrefund`` reads its settings from, for
+probes through the CLI."""
 
 from __future__ import annotations
 
@@ -21,10 +22,11 @@ from posrefund.service.deps import Deps
 from tests.api.conftest import app, auth, client
 from tests.conftest import World
 from tests.console.conftest import as_user
+from tests.integration.test_cli import env
 from tests.security.probes import Probe, rows
 from tests.support.limits import RELAXED
 
-__all__ = ["SlowHasher", "app", "app_for", "as_user", "auth", "client"]
+__all__ = ["SlowHasher", "app", "app_for", "as_user", "auth", "client", "env"]
 
 
 class SlowHasher:

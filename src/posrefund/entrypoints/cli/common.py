@@ -1,10 +1,10 @@
 """What every ``posrefund`` command shares: the Typer app and its command groups, the consoles, the options,
 and the helpers that build the service's dependencies and act on the host operator's authority.
 
-The area modules (``auth``, ``db``, ``merchants``, ``users``, ``policy``, ``sales``, ``refunds``, ``audit``, ``keys``,
-``demo``, ``serve``, ``reconciliation``) register their commands on these objects; they import this module and never
-one another, so the CLI has no import cycle. The groups are added here, in the order ``posrefund --help``
-lists them.
+The area modules (``auth``, ``db``, ``merchants``, ``users``, ``policy``, ``sales``, ``refunds``, ``audit``,
+``keys``, ``pii``, ``demo``, ``serve``, ``reconciliation``) register their commands on these objects; they import
+this module and never one another, so the CLI has no import cycle. The groups are added here, in the order
+``posrefund --help`` lists them.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ refund_app = _group("refund", "refund cases / 退款单")
 audit_app = _group("audit", "audit trail / 审计")
 keys_app = _group("keys", "secrets / 密钥")
 auth_app = _group("auth", "sign-in and lock-outs / 登录与锁定")
+pii_app = _group("pii", "personal data / 个人信息")
 # ``posrefund demo`` seeds the demo merchant itself; ``posrefund demo settlement`` writes files for it.
 demo_app = typer.Typer(help=DEMO_HELP, invoke_without_command=True, add_completion=False)
 app.add_typer(demo_app, name="demo")
