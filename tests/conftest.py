@@ -106,6 +106,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         database_url=db_url,
         secret_key="t" * 40,
         pii_key=generate_key_spec("k1"),
+        audit_key=generate_key_spec("a1"),
         data_dir=tmp_path / "data",
         log_file=tmp_path / "posrefund.log",
     )

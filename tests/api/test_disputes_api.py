@@ -177,7 +177,7 @@ def test_dispute_input_is_checked(client: TestClient, auth: Auth, deps: Deps, wo
     cs = auth("a.customer_service")
     assert client.post("/v1/disputes", json={"case_id": "rfd_nope", "claim": "x"}, headers=cs).status_code == 404
     card = client.post("/v1/disputes", json={"case_id": case_id, "claim": "卡号 4111 1111 1111 1111"}, headers=cs)
-    assert card.status_code == 422 and card.json()["code"] == "pii.full_card_number"
+    assert card.status_code == 422 and card.json()["code"] == "pan_detected"
     bad_ev = client.post(
         "/v1/disputes", json={"case_id": case_id, "claim": "x", "evidence_ids": ["ev_nope"]}, headers=cs
     )

@@ -73,7 +73,7 @@ def test_templates_that_do_not_render_are_refused(client: TestClient, auth: Auth
         json={"event": "accepted", "language": "zh", "body": "卡 4111111111111111"},
         headers=admin,
     )
-    assert card.status_code == 422 and card.json()["code"] == "pii.full_card_number"
+    assert card.status_code == 422 and card.json()["code"] == "pan_detected"
 
 
 def test_a_merchants_template_is_used_until_reset(client: TestClient, auth: Auth, deps: Deps, world: World) -> None:

@@ -1,5 +1,5 @@
 """No full card number is ever stored or logged: pushed through every input, it is refused with
-``pii.full_card_number``, and afterwards neither the database nor the log holds it."""
+``pan_detected``, and afterwards neither the database nor the log holds it."""
 
 from __future__ import annotations
 
@@ -86,20 +86,20 @@ def test_card_numbers_are_refused_everywhere_and_stored_nowhere(
                 body = replaced(call.json, field, f"x {card} y" if field[-1] in ("note", "reason", "name") else card)
                 r = client.request(method, call.path, json=body, headers={**auth(who), **(call.headers or {})})
                 tried += 1
-                assert r.status_code == 422 and r.json()["code"] == "pii.full_card_number", (path, field, r.text)
+                assert r.status_code == 422 and r.json()["code"] == "pan_detected", (path, field, r.text)
                 assert r.json()["params"]["field"] == field_name(field)
     # Query strings, path segments, multipart file names and a raw non-JSON body.
     for card in CARDS:
         for q in ("voucher_no", "order_no", "last4"):
             r = client.get("/v1/sales", params={q: card}, headers=auth("a.cashier"))
-            assert r.status_code == 422 and r.json()["code"] == "pii.full_card_number"
+            assert r.status_code == 422 and r.json()["code"] == "pan_detected"
         assert client.get(f"/v1/refunds/{digits(card)}", headers=auth("a.cashier")).status_code == 422
         r = client.post(
             "/v1/evidence",
             files={"file": (f"{card}.jpg", b"\xff\xd8\xff\xe0xx", "image/jpeg")},
             headers=auth("a.cashier"),
         )
-        assert r.status_code == 422 and r.json()["code"] == "pii.full_card_number"
+        assert r.status_code == 422 and r.json()["code"] == "pan_detected"
         r = client.post("/v1/auth/token", content=f"username={card}", headers={"content-type": "text/plain"})
         assert r.status_code == 422
         tried += 6

@@ -95,7 +95,7 @@ def test_setting_up_a_merchant_from_the_cli(env: Settings, tmp_path: Path) -> No
     assert (report["imported"], report["duplicates"]) == (120, 1)
     assert [(e["line"], e["code"]) for e in report["errors"]] == [
         (123, "import.bad_line"),
-        (124, "pii.full_card_number"),
+        (124, "pan_detected"),
     ]
     assert "4111111111111111" not in csv_text_of_db(env)
 

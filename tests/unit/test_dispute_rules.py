@@ -197,7 +197,7 @@ def test_what_people_type_is_checked() -> None:
         assert (e.value.code, e.value.params) == (code, params)
     with pytest.raises(Invalid) as card:
         dispute_text("卡号 4111 1111 1111 1111", "claim")
-    assert card.value.code == "pii.full_card_number"
+    assert card.value.code == "pan_detected"
     assert dispute_text("  多收了  ", "claim") == "多收了"
     assert (outcome_of("upheld"), status_filter(None), third_party("acquirer")) == (D.UPHELD, None, ThirdParty.ACQUIRER)
     refuse_second_dispute([D.UPHELD, D.REJECTED])  # closed ones do not block a new claim

@@ -115,7 +115,7 @@ def test_payer_must_be_masked() -> None:
     assert validate_payer_masked("622202******1234") == "622202******1234"
     with pytest.raises(Invalid) as e:
         validate_payer_masked("62220212345678901")
-    assert e.value.code in {"pii.payer_not_masked", "pii.full_card_number"}
+    assert e.value.code in {"pii.payer_not_masked", "pan_detected"}
 
 
 def test_policy_names_every_rule_broken() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from posrefund.domain.errors import Conflict, Invalid, check_step
 from posrefund.domain.events import CaseEvent, EventSource
-from posrefund.domain.pii import refuse_card_number
+from posrefund.domain.pii import refuse_card_data
 from posrefund.domain.roles import Actor
 
 MAX_TEXT = 2000
@@ -69,7 +69,7 @@ def dispute_text(value: str, field: str) -> str:
         raise Invalid("dispute.text_required", field=field, field_zh=_FIELD_ZH.get(field, field))
     if len(value) > MAX_TEXT:
         raise Invalid("request.field_too_long", field=field, max=MAX_TEXT)
-    refuse_card_number(value, field)
+    refuse_card_data(value, field)
     return value
 
 

@@ -8,6 +8,25 @@ from pathlib import Path
 from typing import TextIO
 
 import structlog
+from structlog.typing import EventDict, WrappedLogger
+
+from posrefund.domain.pii import redact_card_numbers
+
+
+def _redacted(value: object) -> object:
+    if isinstance(value, str):
+        return redact_card_numbers(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(v) for v in value]
+    return value
+
+
+def redact_card_data(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
+    """The last step before a line is written: card data in any value (a path, an error message, a
+    traceback) is replaced by ``[PAN]`` / ``[TRACK]`` / ``[CVV]``, by the same detector as the API guard."""
+    return {k: _redacted(v) for k, v in event.items()}
 
 
 def configure(level: str = "INFO", file: Path | None = None) -> None:
@@ -17,6 +36,7 @@ def configure(level: str = "INFO", file: Path | None = None) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            redact_card_data,
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

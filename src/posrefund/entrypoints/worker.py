@@ -14,6 +14,7 @@ from types import FrameType
 
 import structlog
 
+from posrefund.domain.pii import redact_card_numbers
 from posrefund.service import audit_checkpoints, execution
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
@@ -42,7 +43,7 @@ def run(
             checkpoint_round(deps)
             checkpoint_due = time.monotonic() + CHECKPOINT_SECONDS
         try:
-            due = execution.sweep(deps, router)
+            due = execution.sweep(deps, router, failed=case_failed)
         except Exception:
             log.exception("worker.sweep_failed")  # the next sweep retries; nothing is lost
             due = 0
@@ -54,6 +55,11 @@ def run(
         if due == 0:
             stop.wait(idle)
     return steps
+
+
+def case_failed(case_id: str, exc: Exception) -> None:
+    """One case's step raised: logged with its id and the error, card data masked, and the sweep goes on."""
+    log.exception("worker.case_failed", case_id=case_id, error=type(exc).__name__, detail=redact_card_numbers(str(exc)))
 
 
 def install_signal_handlers(stop: threading.Event) -> None:

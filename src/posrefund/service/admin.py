@@ -8,15 +8,14 @@ import secrets
 from typing import Any
 
 from posrefund.domain.errors import Conflict, Invalid, NotFound
-from posrefund.domain.pii import refuse_card_number
+from posrefund.domain.identifiers import MERCHANT_CODE, TERMINAL_NO, is_identifier
+from posrefund.domain.pii import refuse_card_data
 from posrefund.domain.roles import ANY_PROVIDER, MERCHANT_STAFF, Actor, Role, check_rank, manages_provider
 from posrefund.ports import UnitOfWork, UserRow
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 
-_CODE = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
-_TERMINAL_NO = re.compile(r"^[A-Za-z0-9]{1,16}$")
 MIN_PASSWORD = 8
 
 
@@ -26,7 +25,7 @@ def _text(value: str, field: str, max_len: int, *, required: bool = True) -> str
         raise Invalid("request.field_required", field=field)
     if len(value) > max_len:
         raise Invalid("request.field_too_long", field=field, max=max_len)
-    refuse_card_number(value, field)
+    refuse_card_data(value, field)
     return value
 
 
@@ -41,7 +40,7 @@ def _provider_of(actor: Actor, provider_id: str) -> str:
     names another."""
     if actor.provider_id != ANY_PROVIDER:
         return actor.provider_id
-    if provider_id and not _CODE.match(provider_id):
+    if provider_id and not is_identifier(MERCHANT_CODE, provider_id):
         raise Invalid("merchant.invalid_code")
     return provider_id
 
@@ -50,7 +49,7 @@ def create_merchant(
     deps: Deps, actor: Actor, *, code: str, name: str, contact_phone: str = "", provider_id: str = ""
 ) -> dict[str, Any]:
     actor.require("merchant.create")
-    if not _CODE.match(code):
+    if not is_identifier(MERCHANT_CODE, code):
         raise Invalid("merchant.invalid_code")
     name = _text(name, "name", 200)
     contact_phone = _text(contact_phone, "contact_phone", 40, required=False)
@@ -94,7 +93,7 @@ def create_store(deps: Deps, actor: Actor, *, name: str, address: str = "") -> d
 def create_terminal(deps: Deps, actor: Actor, *, store_id: str, terminal_no: str, device_sn: str) -> dict[str, Any]:
     actor.require("terminal.manage")
     merchant_id = _merchant_of(actor)
-    if not _TERMINAL_NO.match(terminal_no):
+    if not is_identifier(TERMINAL_NO, terminal_no):
         raise Invalid("terminal.invalid_terminal_no")
     now = deps.clock.now()
     row = {
@@ -144,7 +143,7 @@ def create_user(
         raise Invalid("user.invalid_role", role=role, allowed=sorted(allowed))
     if (role == Role.PROVIDER_ADMIN.value) != (target is None):
         raise Invalid("user.merchant_required")
-    if not _USERNAME.match(username):
+    if not _USERNAME.fullmatch(username):
         raise Invalid("user.invalid_username")
     check_password(password)
     now = deps.clock.now()

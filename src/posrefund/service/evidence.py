@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from posrefund.domain.errors import Invalid, NotFound
-from posrefund.domain.pii import refuse_card_number
+from posrefund.domain.pii import refuse_card_data
 from posrefund.domain.policy import EvidenceKind
 from posrefund.domain.roles import Actor
 from posrefund.ports import EvidenceRow
@@ -41,7 +41,7 @@ def upload(deps: Deps, actor: Actor, *, content: bytes, filename: str, kind: str
         raise Invalid("evidence.type_not_allowed", allowed=["image/jpeg", "image/png", "image/webp", "application/pdf"])
     filename = "".join(ch for ch in (filename or "evidence") if ch.isprintable()).replace("/", "_").replace("\\", "_")
     filename = filename[:200] or "evidence"
-    refuse_card_number(filename, "filename")
+    refuse_card_data(filename, "filename")
     sha = deps.evidence_store.put(content)
     now = deps.clock.now()
     row: EvidenceRow = {

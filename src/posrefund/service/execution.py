@@ -255,10 +255,16 @@ def advance(deps: Deps, router: Router, merchant_id: str, case_id: str) -> Refun
 
 
 def sweep(
-    deps: Deps, router: Router, limit: int = 100, shuffle: Callable[[list[tuple[str, str]]], None] | None = None
+    deps: Deps,
+    router: Router,
+    limit: int = 100,
+    shuffle: Callable[[list[tuple[str, str]]], None] | None = None,
+    failed: Callable[[str, Exception], None] | None = None,
 ) -> int:
     """Move every due case one step; the worker calls this in a loop. Returns how many were due.
-    Several workers may sweep at once: the claim's compare-and-set gives each case to one of them."""
+    Several workers may sweep at once: the claim's compare-and-set gives each case to one of them.
+    A case whose step raises is handed to ``failed`` (the worker logs it) and the sweep goes on: one
+    broken row must not hold back every other refund; it is tried again on a later sweep."""
     with deps.uow(readonly=True) as uow:
         due = uow.refunds.due(deps.clock.now(), limit)
     if shuffle is not None:
@@ -268,6 +274,9 @@ def sweep(
             advance(deps, router, merchant_id, case_id)
         except ConcurrentUpdate:
             continue  # another worker claimed it first: it is theirs for this round
+        except Exception as exc:
+            if failed is not None:
+                failed(case_id, exc)
     return len(due)
 
 

@@ -18,7 +18,7 @@ from posrefund.domain.pii import (
     mask_name,
     mask_phone,
     normalise_phone,
-    refuse_card_number,
+    refuse_card_data,
     validate_id_no,
 )
 from posrefund.domain.policy import Reason, RefundPolicy, check_request
@@ -79,7 +79,7 @@ def protect_customer(deps: Deps, inp: CustomerInput) -> CustomerRecord:
     if name is not None:
         if len(name) > MAX_NAME:
             raise Invalid("request.field_too_long", field="customer.name", max=MAX_NAME)
-        refuse_card_number(name, "customer.name")
+        refuse_card_data(name, "customer.name")
     id_no = validate_id_no(inp.id_no) if inp.id_no else None
     c = deps.cipher
     return CustomerRecord(
@@ -163,7 +163,7 @@ def _checked_input(req: RefundRequest) -> Reason:
         raise Invalid("refund.invalid_reason", reason=req.reason) from None
     if isinstance(req.amount_fen, bool) or not isinstance(req.amount_fen, int) or req.amount_fen <= 0:
         raise Invalid("refund.amount_not_positive", amount_fen=req.amount_fen)
-    refuse_card_number(req.note, "note")
+    refuse_card_data(req.note, "note")
     return reason
 
 
@@ -266,7 +266,7 @@ def change_case(
 
 def approve(deps: Deps, actor: Actor, case_id: str, reason: str = "") -> RefundCase:
     actor.require("refund.review")
-    refuse_card_number(reason, "reason")
+    refuse_card_data(reason, "reason")
     return change_case(
         deps, actor, case_id, lambda c, uow, now: c.approve(actor, policy_of(uow, c.merchant_id), reason, now)
     )
@@ -274,13 +274,13 @@ def approve(deps: Deps, actor: Actor, case_id: str, reason: str = "") -> RefundC
 
 def reject(deps: Deps, actor: Actor, case_id: str, reason: str) -> RefundCase:
     actor.require("refund.review")
-    refuse_card_number(reason, "reason")
+    refuse_card_data(reason, "reason")
     return change_case(deps, actor, case_id, lambda c, _uow, now: c.reject(actor, reason, now))
 
 
 def cancel(deps: Deps, actor: Actor, case_id: str, reason: str = "") -> RefundCase:
     actor.require("refund.cancel")
-    refuse_card_number(reason, "reason")
+    refuse_card_data(reason, "reason")
     return change_case(deps, actor, case_id, lambda c, _uow, now: c.cancel(actor, reason, now))
 
 
@@ -320,7 +320,7 @@ def reveal_customer(deps: Deps, actor: Actor, case_id: str, purpose: str) -> dic
     actor.require("refund.reveal_pii")
     if not purpose.strip():
         raise Invalid("pii.purpose_required")
-    refuse_card_number(purpose, "purpose")
+    refuse_card_data(purpose, "purpose")
     now = deps.clock.now()
     with deps.uow() as uow:
         case = _load(uow, actor, case_id)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from posrefund.domain.errors import DomainError, Invalid, NotFound
+from posrefund.domain.identifiers import AUTH_CODE, BATCH_NO, ORDER_NO, RRN, VOUCHER_NO, is_identifier
 from posrefund.domain.money import SUPPORTED_CURRENCIES
-from posrefund.domain.pii import refuse_card_number, validate_payer_masked
+from posrefund.domain.pii import refuse_card_data, validate_payer_masked
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
 from posrefund.ports import SaleQuery
@@ -19,9 +19,14 @@ from posrefund.service.records import record
 
 MAX_AMOUNT_FEN = 100_000_000_00  # 1 亿元: beyond any POS sale
 CLOCK_SKEW = timedelta(minutes=10)
-_DIGITS = {"voucher_no": (1, 12), "batch_no": (1, 6)}
-_ALNUM = {"rrn": (1, 12), "auth_code": (0, 6)}
-_ORDER_NO = re.compile(r"^[A-Za-z0-9_\-|*@]{0,64}$")
+# What each identifier of a sale may hold: ASCII only, as the channels take them.
+_IDENTIFIERS = {
+    "voucher_no": VOUCHER_NO,
+    "batch_no": BATCH_NO,
+    "rrn": RRN,
+    "auth_code": AUTH_CODE,
+    "order_no": ORDER_NO,
+}
 
 
 @dataclass(frozen=True)
@@ -43,17 +48,10 @@ class SaleInput:
 
 
 def _check_fields(inp: SaleInput, now: datetime) -> None:
-    for name, (lo, hi) in _DIGITS.items():
-        v = getattr(inp, name)
-        if not (lo <= len(v) <= hi and v.isdigit()):
+    for name, pattern in _IDENTIFIERS.items():
+        if not is_identifier(pattern, getattr(inp, name)):
             raise Invalid("sale.invalid_field", field=name)
-    for name, (lo, hi) in _ALNUM.items():
-        v = getattr(inp, name)
-        if not (lo <= len(v) <= hi and (v == "" or (v.isascii() and v.isalnum()))):
-            raise Invalid("sale.invalid_field", field=name)
-    if not _ORDER_NO.match(inp.order_no):
-        raise Invalid("sale.invalid_field", field="order_no")
-    refuse_card_number(inp.order_no, "order_no")
+    refuse_card_data(inp.order_no, "order_no")
     if inp.channel not in Channel.__members__.values():
         raise Invalid("sale.invalid_field", field="channel")
     if inp.kind not in SaleKind.__members__.values():
@@ -149,7 +147,7 @@ def find_sales(
     actor.require("sale.read")
     if not (voucher_no or order_no or (last4 and amount_fen is not None and on is not None)):
         raise Invalid("sale.search_criteria")
-    if last4 is not None and not (len(last4) == 4 and last4.isdigit()):
+    if last4 is not None and not (len(last4) == 4 and last4.isascii() and last4.isdigit()):
         raise Invalid("sale.invalid_field", field="last4")
     with deps.uow(readonly=True) as uow:
         return uow.sales.find_sales(

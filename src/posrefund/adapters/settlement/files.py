@@ -15,7 +15,7 @@ from typing import TypedDict
 from posrefund.adapters.settlement.alipay import parse_alipay_bill
 from posrefund.adapters.settlement.card import DEFAULT_CARD_MAPPING, CardMapping, parse_card_settlement
 from posrefund.adapters.settlement.model import ParsedLine
-from posrefund.adapters.settlement.reading import SettlementFormatError, file_fingerprint
+from posrefund.adapters.settlement.reading import SettlementFormatError, file_fingerprint, screened
 from posrefund.adapters.settlement.wechat import parse_wechat_bill
 from posrefund.domain.errors import Invalid
 
@@ -48,7 +48,7 @@ class SettlementFile:
         """The parsed lines; a file the parser cannot read at all (no header, a missing column) stops the
         import with ``recon.bad_file``, so the service's transaction changes nothing."""
         try:
-            yield from self.parse(self.path)
+            yield from screened(self.parse(self.path))
         except SettlementFormatError as exc:
             raise Invalid("recon.bad_file", detail=str(exc)[:_DETAIL_CHARS]) from None
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import BinaryIO
 
 from posrefund.adapters.settlement.model import BadLine, ParsedLine, SettlementLine
-from posrefund.domain.pii import find_card_number, redact_card_numbers
+from posrefund.domain.pii import find_card_data, find_card_number, find_track_data, redact_card_numbers
 
 # Mainland China has had no daylight saving since 1991, so a fixed +08:00 is exact for these files
 # and needs no tzdata on the host.
@@ -107,6 +107,47 @@ def mask_card_number(value: str) -> str:
 def excerpt(text: str) -> str:
     """The start of a refused line for the report, with anything card-like replaced."""
     return redact_card_numbers(text)[:_EXCERPT_CHARS]  # redact first: a cut PAN would no longer be recognised
+
+
+# The text a line keeps once imported: every field a channel fills, the masked payer included.
+_KEPT_FIELDS = (
+    "terminal_no",
+    "voucher_no",
+    "rrn",
+    "merchant_order_no",
+    "merchant_refund_no",
+    "refund_status",
+    "payer_masked",
+    "batch_no",
+    "auth_code",
+)
+# Long numbers the channel itself issues (its merchant no., its trade and refund nos., 15–32 digits): a
+# card-like one would quarantine every line of a merchant, or a random few percent of a day's lines, so
+# they are searched for track data only, which has sentinels no such number has.
+_CHANNEL_NUMBERS = ("merchant_no", "channel_trade_no", "channel_refund_no")
+
+
+def _card_data_in(line: SettlementLine) -> tuple[str, str] | None:
+    """(code, field) of the first kept field of ``line`` holding card data."""
+    for name in _KEPT_FIELDS:
+        if code := find_card_data(getattr(line, name)):
+            return code, name
+    for name in _CHANNEL_NUMBERS:
+        if find_track_data(getattr(line, name)):
+            return "track_data_detected", name
+    return None
+
+
+def screened(lines: Iterator[ParsedLine]) -> Iterator[ParsedLine]:
+    """Every parsed line, with card data kept out of what is stored: a line holding a PAN, track data or a
+    CVV in a kept field (only the card column is masked by the parsers) becomes a bad line naming the
+    field, and a bad line's reason (which may quote a value) is redacted like its excerpt."""
+    for line in lines:
+        if isinstance(line, BadLine):
+            yield BadLine(line.line_no, redact_card_numbers(line.reason), line.text_excerpt)
+            continue
+        hit = _card_data_in(line)
+        yield line if hit is None else BadLine(line.line_no, f"{hit[0]} in {hit[1]}", "")
 
 
 def split_csv(text: str, delimiter: str = ",") -> list[str]:

@@ -20,9 +20,16 @@ class MalformedForm(Exception):
     pass
 
 
+def media_type(content_type: str) -> str:
+    """``Application/JSON; charset=utf-8`` → ``application/json``: media types are case-insensitive."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
 def form_fields(content_type: str, raw: bytes) -> Iterator[tuple[str, str]] | None:
-    """(name, value) of every text field (and every file's name), or None when the body is not a form."""
+    """(name, value) of every text field, every file's name and every part header (a part's own
+    ``Content-Type`` may be kept with an upload), or None when the body is not a form."""
     kind, params = parse_options_header(content_type)
+    kind = kind.lower()
     if kind == b"application/x-www-form-urlencoded":
         return iter(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
     if kind == b"multipart/form-data":
@@ -48,18 +55,16 @@ def _multipart(boundary: bytes, raw: bytes) -> list[tuple[str, str]]:
         state["value"] = bytes(state.get("value", b"")) + data[start:end]  # type: ignore[arg-type]
 
     def on_header_end() -> None:
-        if bytes(state["field"]).lower() == b"content-disposition":  # type: ignore[arg-type]
-            _kind, opts = parse_options_header(bytes(state["value"]))  # type: ignore[arg-type]
-            state["name"] = opts.get(b"name", b"")
-            if b"filename" in opts:
-                state["file"] = True
-                out.append(
-                    (
-                        opts.get(b"name", b"").decode("utf-8", "replace") + ".filename",
-                        opts[b"filename"].decode("utf-8", "replace"),
-                    )
-                )
+        header, value = bytes(state["field"]).lower(), bytes(state["value"])  # type: ignore[arg-type]
         state["field"], state["value"] = b"", b""
+        if header != b"content-disposition":
+            out.append(("part." + header.decode("latin-1"), value.decode("utf-8", "replace")))
+            return
+        _kind, opts = parse_options_header(value)
+        state["name"] = name = opts.get(b"name", b"")
+        if b"filename" in opts:
+            state["file"] = True
+            out.append((name.decode("utf-8", "replace") + ".filename", opts[b"filename"].decode("utf-8", "replace")))
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         chunks = state["data"]

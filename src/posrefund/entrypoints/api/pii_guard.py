@@ -1,8 +1,14 @@
-"""Refuses any request that carries a full card number, before it reaches a route or a log.
+"""Refuses any request that carries card data, before it reaches a route or a log: the one boundary.
 
-A pure ASGI middleware: it reads the JSON body (and the query string), walks every
-string, and answers 422 ``pii.full_card_number`` naming the field. The body is then
-handed on unchanged. It also caps the size of bodies.
+A pure ASGI middleware. It searches the path, every query parameter, the request headers and the body of
+any content type (JSON walked field by field, form and multipart fields and file names, anything else as
+UTF-8 text) with the one detector of ``domain.pii``, and answers 422 ``pan_detected`` /
+``track_data_detected`` / ``cvv_detected`` naming only the field, never its value. The body is then handed
+on unchanged. It also caps the size of bodies.
+
+Signed channel callbacks (``/v1/callbacks/…``) are not user input: their body and headers are the
+channel's (ciphertext, certificate serials, signatures) and are only checked for their signature; the
+callback routes keep the verified outcome, never the raw body.
 """
 
 from __future__ import annotations
@@ -15,19 +21,31 @@ from urllib.parse import parse_qsl
 
 from starlette.types import Message, Receive, Scope, Send
 
-from posrefund.domain.pii import find_card_number, has_long_digit_run
+from posrefund.domain.pii import find_card_data, find_track_data, may_hold_card_data
 from posrefund.entrypoints.api.errors import error_body, status_of_code
 from posrefund.entrypoints.api.middleware import Middleware
-from posrefund.entrypoints.api.pii_forms import MalformedForm, form_fields
+from posrefund.entrypoints.api.pii_forms import MalformedForm, form_fields, media_type
+from posrefund.entrypoints.api.routers.callbacks import router as callbacks_router
 from posrefund.i18n import pick_language
 
 MAX_BODY = 12 * 1024 * 1024
+SIGNED_CALLBACKS = callbacks_router.prefix + "/"
+# Headers that carry a credential or a machine-made token: a bearer token, a cookie, a multipart boundary,
+# the proxies' address lists. Random digits there must not lock anyone out, and none of them is stored or
+# logged; they are still searched for track data, which no token alphabet (no ``^ = ; ?`` runs) spells.
+TOKEN_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "content-type", "x-forwarded-for", "forwarded", "x-real-ip"}
+)
 # A JSON number token with a fraction or exponent: it starts the document or follows ':', '[' or ','.
 _FRACTION_OR_EXPONENT = re.compile(rb"(?:^|[:\[,])\s*-?\d+[.eE]")
 _HTML = (
     '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>422</title>'
-    '<p role="alert">{message}</p><p><a href="javascript:history.back()">返回 / Back</a></p></html>'
+    '<p role="alert" data-code="{code}">{message}</p><p><a href="javascript:history.back()">返回 / Back</a></p></html>'
 )
+NUL = "request.invalid_character"
+
+# (error code, field): what a request is refused for (422, by the one mapping) and the field it was found in.
+Problem = tuple[str, str]
 
 
 class _NulFound(Exception):
@@ -35,15 +53,31 @@ class _NulFound(Exception):
         self.field = field
 
 
-def _walk(value: Any, path: str) -> str | None:
-    """The path of the first string holding a card number; raises on a NUL character (no database stores it)."""
+def _text_problem(text: str, field: str) -> Problem | None:
+    code = find_card_data(text)
+    return None if code is None else (code, field)
+
+
+def _first_problem(named: list[tuple[str, str]]) -> Problem | None:
+    """The first ``(field, text)`` holding card data. One search over all of them joined settles the usual
+    case: a letter between two texts keeps a digit run, a label or a track from spanning them, so the joined
+    text holds card data exactly when one of them does."""
+    if find_card_data("\nx\n".join(text for _field, text in named)) is None:
+        return None
+    return next((hit for field, text in named if (hit := _text_problem(text, field))), None)
+
+
+def _walk(value: Any, path: str) -> Problem | None:
+    """The first string (or key, or number) holding card data; raises on a NUL character (no database
+    stores it)."""
     if isinstance(value, str):
         if "\x00" in value:
             raise _NulFound(path)
-        return path if find_card_number(value) else None
+        return _text_problem(value, path)
     if isinstance(value, dict):
         for k, v in value.items():
-            hit = _walk(str(k), f"{path}.{k}" if path else str(k)) or _walk(v, f"{path}.{k}" if path else str(k))
+            at = f"{path}.{k}" if path else str(k)
+            hit = _walk(str(k), at) or _walk(v, at)
             if hit:
                 return hit
     if isinstance(value, list):
@@ -52,79 +86,93 @@ def _walk(value: Any, path: str) -> str | None:
             if hit:
                 return hit
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return path if find_card_number(str(value)) else None
-    return None
-
-
-def _form_problem(content_type: str, raw: bytes) -> tuple[str, str] | None:
-    """(error code, field) for a form field holding a card number or a NUL; None when the form is clean."""
-    try:
-        fields = form_fields(content_type, raw)
-    except MalformedForm:
-        return None  # the route's own parser answers a broken form
-    for name, value in fields or ():
-        if "\x00" in value or "\x00" in name:
-            return "request.invalid_character", name
-        if find_card_number(value) or find_card_number(name):
-            return "pii.full_card_number", name
+        return _text_problem(str(value), path)
     return None
 
 
 def _plain_and_digit_free(raw: bytes) -> bool:
     """True when walking the parsed JSON cannot find anything: no backslash escape (``\\u0034`` could spell
-    a digit, ``\\u0000`` a NUL), no NUL byte, and no run of digits long enough to be a card number. One regex
-    pass over the bytes instead of parsing and walking every string of most requests. A number with a
+    a digit, ``\\u0000`` a NUL), no NUL byte, and nothing that could be card data in the whole text. One
+    regex pass over the text instead of parsing and walking every string of most requests. A number with a
     fraction or exponent (``4111111111.111111e6``) is parsed and walked too: its value may print as a card
     number."""
     if b"\\" in raw or b"\x00" in raw or _FRACTION_OR_EXPONENT.search(raw):
         return False
-    return not has_long_digit_run(raw.decode("utf-8", "replace"))
+    return not may_hold_card_data(raw.decode("utf-8", "replace"))
 
 
-def _parsed(raw: bytes) -> Any:
+def _json_problem(raw: bytes) -> Problem | None:
+    if _plain_and_digit_free(raw):
+        return None
     try:
-        return json.loads(raw)
+        doc = json.loads(raw)
     except (ValueError, RecursionError):
-        return None  # the route's own validation answers malformed JSON
+        return _text_problem(raw.decode("utf-8", "replace"), "body")  # the route refuses it; still never stored
+    try:
+        hit = _walk(doc, "")
+    except _NulFound as nul:
+        return NUL, nul.field
+    return None if hit is None else (hit[0], hit[1] or "body")
 
 
-# (error code, field): what a request is refused for (422, by the one mapping) and the field it was found in.
-Problem = tuple[str, str]
+def _form_problem(content_type: str, raw: bytes) -> Problem | None:
+    """A form field (or a file's name, or a part's header) holding card data or a NUL; None when clean."""
+    try:
+        fields = list(form_fields(content_type, raw) or ())
+    except MalformedForm:
+        return None  # the route's own parser answers a broken form, and reads nothing from it
+    nul = next((name for name, value in fields if "\x00" in value or "\x00" in name), None)
+    if nul is not None:
+        return NUL, nul
+    return _first_problem([pair for name, value in fields for pair in ((name, name), (name, value))])
+
+
+def _body_problem(content_type: str, raw: bytes) -> Problem | None:
+    """Card data or a NUL in the body, whatever its content type says (matched case-insensitively): JSON
+    walked field by field, forms field by field, anything else searched as UTF-8 text."""
+    if not raw:
+        return None
+    kind = media_type(content_type)
+    if kind == "application/json" or kind.endswith("+json"):
+        return _json_problem(raw)
+    if kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return _form_problem(content_type, raw)
+    return _text_problem(raw.decode("utf-8", "replace"), "body")
+
+
+def _header_texts(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """(name, value) of every header, the value as the server decodes it (latin-1) and, when not ASCII, also
+    as UTF-8: either may be what a route keeps."""
+    out = []
+    for key, value in headers:
+        name = key.decode("latin-1").lower()
+        out.append((name, value.decode("latin-1")))
+        if not value.isascii():
+            out.append((name, value.decode("utf-8", "replace")))
+    return out
+
+
+def _header_problem(headers: list[tuple[bytes, bytes]]) -> Problem | None:
+    """Card data in a request header (``Idempotency-Key``, ``X-Request-Id``, ``User-Agent``, …); track data
+    in any header, the token-carrying ones included."""
+    texts = _header_texts(headers)
+    tokens = [(f"headers.{name}", text) for name, text in texts if name in TOKEN_HEADERS]
+    if any(find_track_data(text) for _field, text in tokens):
+        return "track_data_detected", next(field for field, text in tokens if find_track_data(text))
+    return _first_problem([(f"headers.{name}", text) for name, text in texts if name not in TOKEN_HEADERS])
+
+
+def _url_problem(scope: Scope, query: str) -> Problem | None:
+    """Card data in the path or a query parameter (named by its key), or a NUL anywhere in the URL."""
+    path = scope.get("path", "")
+    if "\x00" in path or "%00" in query or "%00" in scope.get("raw_path", b"").decode("latin-1"):
+        return NUL, "url"
+    params = parse_qsl(query, keep_blank_values=True) if query else []
+    return _first_problem([("path", path), *(pair for k, v in params for pair in ((k, k), (k, v)))])
 
 
 class _TooLarge(Exception):
     pass
-
-
-def _url_problem(scope: Scope, query: str) -> Problem | None:
-    """A card number in the path or a query parameter, or a NUL anywhere in the URL."""
-    path = scope.get("path", "")
-    if find_card_number(path):
-        return "pii.full_card_number", "path"
-    if "\x00" in path or "%00" in query or "%00" in scope.get("raw_path", b"").decode("latin-1"):
-        return "request.invalid_character", "url"
-    for k, v in parse_qsl(query, keep_blank_values=True):
-        if find_card_number(v) or find_card_number(k):
-            return "pii.full_card_number", k
-    return None
-
-
-def _body_problem(content_type: str, raw: bytes) -> Problem | None:
-    """A card number or a NUL in a JSON body (walked field by field), a plain body, or a form's fields."""
-    if not raw:
-        return None
-    if "json" in content_type:
-        doc = None if _plain_and_digit_free(raw) else _parsed(raw)
-        try:
-            hit = _walk(doc, "") if doc is not None else None
-        except _NulFound as nul:
-            return "request.invalid_character", nul.field
-        if hit is not None:
-            return "pii.full_card_number", hit or "body"
-    elif not content_type.startswith("multipart/") and find_card_number(raw.decode("utf-8", "replace")):
-        return "pii.full_card_number", "body"
-    # HTML forms, field by field, decoded as the route will read them.
-    return _form_problem(content_type, raw)
 
 
 async def _read_body(receive: Receive, declared: str | None) -> bytes | None:
@@ -168,13 +216,17 @@ class PiiGuard(Middleware):
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         lang = pick_language(headers.get("accept-language"))
-        html = scope.get("path", "").startswith("/console/")  # a person reads the refusal in the browser
+        path = scope.get("path", "")
+        html = path.startswith("/console/")  # a person reads the refusal in the browser
+        signed = path.startswith(SIGNED_CALLBACKS)
         problem = _url_problem(scope, scope.get("query_string", b"").decode("latin-1"))
+        if problem is None and not signed:
+            problem = _header_problem(scope["headers"])
         if problem is not None:
             await self._refuse(send, html, lang, problem)
             return
-        if scope["method"] not in ("POST", "PUT", "PATCH"):
-            await self.app(scope, receive, send)
+        if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body is sent without a length or chunks
             return
         try:
             raw = await _read_body(receive, headers.get("content-length"))
@@ -183,7 +235,7 @@ class PiiGuard(Middleware):
             return
         if raw is None:
             return
-        problem = _body_problem(headers.get("content-type", ""), raw)
+        problem = None if signed else _body_problem(headers.get("content-type", ""), raw)
         if problem is not None:
             await self._refuse(send, html, lang, problem)
             return
@@ -198,7 +250,7 @@ class PiiGuard(Middleware):
         payload = json.dumps(body, ensure_ascii=False).encode()
         ctype = b"application/json"
         if html:
-            payload = _HTML.format(message=escape(str(body["message"]))).encode()
+            payload = _HTML.format(code=escape(str(body["code"])), message=escape(str(body["message"]))).encode()
             ctype = b"text/html; charset=utf-8"
         await send(
             {

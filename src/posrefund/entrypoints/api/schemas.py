@@ -6,6 +6,17 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
+from posrefund.domain.identifiers import (
+    AUTH_CODE,
+    BATCH_NO,
+    MERCHANT_CODE,
+    ORDER_NO,
+    RRN,
+    TERMINAL_NO,
+    VOUCHER_NO,
+    anchored,
+)
+
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
@@ -21,7 +32,7 @@ class TokenIn(Body):
 
 
 class MerchantIn(Body):
-    code: Annotated[str, Field(min_length=1, max_length=32)]
+    code: Annotated[str, Field(min_length=1, max_length=32, pattern=anchored(MERCHANT_CODE))]
     name: Annotated[str, Field(min_length=1, max_length=200)]
     contact_phone: Annotated[str, Field(max_length=40)] = ""
 
@@ -33,7 +44,7 @@ class StoreIn(Body):
 
 class TerminalIn(Body):
     store_id: Annotated[str, Field(min_length=1, max_length=40)]
-    terminal_no: Annotated[str, Field(min_length=1, max_length=16)]
+    terminal_no: Annotated[str, Field(min_length=1, max_length=16, pattern=anchored(TERMINAL_NO))]
     device_sn: Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -51,11 +62,11 @@ class ApiKeyIn(Body):
 
 class SaleIn(Body):
     terminal_id: Annotated[str, Field(min_length=1, max_length=40)]
-    voucher_no: Annotated[str, Field(min_length=1, max_length=12)]
-    rrn: Annotated[str, Field(min_length=1, max_length=12)]
-    batch_no: Annotated[str, Field(min_length=1, max_length=6)]
-    auth_code: Annotated[str, Field(max_length=6)] = ""
-    order_no: Annotated[str, Field(max_length=64)] = ""
+    voucher_no: Annotated[str, Field(min_length=1, max_length=12, pattern=anchored(VOUCHER_NO))]
+    rrn: Annotated[str, Field(min_length=1, max_length=12, pattern=anchored(RRN))]
+    batch_no: Annotated[str, Field(min_length=1, max_length=6, pattern=anchored(BATCH_NO))]
+    auth_code: Annotated[str, Field(max_length=6, pattern=anchored(AUTH_CODE))] = ""
+    order_no: Annotated[str, Field(max_length=64, pattern=anchored(ORDER_NO))] = ""
     channel: Annotated[str, Field(min_length=1, max_length=16)]
     kind: Annotated[str, Field(max_length=16)] = "sale"
     amount_fen: Fen

@@ -1,10 +1,10 @@
 """What every ``posrefund`` command shares: the Typer app and its command groups, the consoles, the options,
 and the helpers that build the service's dependencies and act on the host operator's authority.
 
-The area modules (``auth``, ``db``, ``merchants``, ``users``, ``policy``, ``sales``, ``refunds``, ``audit``, ``keys``,
-``demo``, ``serve``, ``reconciliation``) register their commands on these objects; they import this module and never
-one another, so the CLI has no import cycle. The groups are added here, in the order ``posrefund --help``
-lists them.
+The area modules (``auth``, ``db``, ``merchants``, ``users``, ``policy``, ``sales``, ``refunds``, ``audit``,
+``keys``, ``pii``, ``demo``, ``serve``, ``reconciliation``) register their commands on these objects; they import
+this module and never one another, so the CLI has no import cycle. The groups are added here, in the order
+``posrefund --help`` lists them.
 """
 
 from __future__ import annotations
@@ -19,13 +19,43 @@ from rich.table import Table
 
 from posrefund.config import ConfigError, Settings
 from posrefund.domain.errors import DomainError
+from posrefund.domain.pii import find_card_data
 from posrefund.domain.roles import ANY_PROVIDER, Actor, Role
 from posrefund.i18n import message
 from posrefund.service.deps import Deps
 
 DEMO_HELP = "Seed a demo merchant: stores, terminals, a user of every role, a policy and a few hundred sales."
 
-app = typer.Typer(help="posrefund — POS 退款全流程管理", no_args_is_help=True, add_completion=False)
+
+def _argument_name(args: list[str], i: int) -> str:
+    """How a refusal names an argument without showing it: its option (``--note``), else its position."""
+    if args[i].startswith("--") and "=" in args[i]:
+        return args[i].split("=", 1)[0]
+    if i > 0 and args[i - 1].startswith("-") and "=" not in args[i - 1]:
+        return args[i - 1]
+    return f"argument {i + 1}"
+
+
+def refuse_card_data_in_arguments(args: list[str]) -> None:
+    """Card data in any argument of any command stops it before anything runs or is written: the code and
+    its message in Chinese and English on stderr (naming the argument, never its value), exit status 2."""
+    for i, arg in enumerate(args):
+        code = find_card_data(arg)
+        if code is not None:
+            params: dict[str, object] = {"field": _argument_name(args, i)}
+            err.print(f"[red]{code}[/red]: {message(code, 'zh', params)} / {message(code, 'en', params)}")
+            raise typer.Exit(2)
+
+
+class _GuardedGroup(typer.core.TyperGroup):
+    """The top-level command group: it sees every argument of every subcommand before they are parsed."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer vendors click: its Context
+        refuse_card_data_in_arguments(args)
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(help="posrefund — POS 退款全流程管理", no_args_is_help=True, add_completion=False, cls=_GuardedGroup)
 
 
 def _group(name: str, help_text: str) -> typer.Typer:
@@ -47,6 +77,7 @@ refund_app = _group("refund", "refund cases / 退款单")
 audit_app = _group("audit", "audit trail / 审计")
 keys_app = _group("keys", "secrets / 密钥")
 auth_app = _group("auth", "sign-in and lock-outs / 登录与锁定")
+pii_app = _group("pii", "personal data / 个人信息")
 # ``posrefund demo`` seeds the demo merchant itself; ``posrefund demo settlement`` writes files for it.
 demo_app = typer.Typer(help=DEMO_HELP, invoke_without_command=True, add_completion=False)
 app.add_typer(demo_app, name="demo")

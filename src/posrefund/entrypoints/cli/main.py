@@ -18,6 +18,7 @@ from posrefund.entrypoints.cli import (
     demo,
     keys,
     merchants,
+    pii,
     policy,
     reconciliation,
     refunds,
@@ -27,7 +28,7 @@ from posrefund.entrypoints.cli import (
 from posrefund.entrypoints.cli.common import app
 
 # The area modules, imported for the commands they register.
-AREAS = (serve, reconciliation, db, merchants, users, policy, sales, refunds, audit, keys, auth, demo)
+AREAS = (serve, reconciliation, db, merchants, users, policy, sales, refunds, audit, keys, auth, pii, demo)
 __all__ = ["AREAS", "app", "main"]
 
 

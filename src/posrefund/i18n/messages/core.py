@@ -140,7 +140,18 @@ MESSAGES_CORE: dict[str, tuple[str, str]] = {
         "相同 Idempotency-Key 的请求正在处理中",
         "A request with this Idempotency-Key is still running",
     ),
-    "pii.full_card_number": ("请勿提交完整银行卡号（字段：{field}）", "Never send a full card number (field: {field})"),
+    "pan_detected": (
+        "请勿提交完整银行卡号，请只填写卡号后四位（字段：{field}）",
+        "Never send a full card number, give only its last four digits (field: {field})",
+    ),
+    "track_data_detected": (
+        "请勿提交银行卡磁道数据（字段：{field}）",
+        "Never send card magnetic-stripe (track) data (field: {field})",
+    ),
+    "cvv_detected": (
+        "请勿提交银行卡安全码（CVV/CVC）（字段：{field}）",
+        "Never send a card security code (CVV/CVC) (field: {field})",
+    ),
     "pii.invalid_phone": ("手机号格式不正确", "Invalid mobile phone number"),
     "pii.invalid_id_no": ("身份证号码不正确", "Invalid resident ID number"),
     "pii.payer_not_masked": (

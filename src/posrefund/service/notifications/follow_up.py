@@ -11,7 +11,7 @@ from typing import Any
 from posrefund.domain.errors import Conflict, Invalid, NotFound
 from posrefund.domain.events import CaseEvent
 from posrefund.domain.notification import NotifyEvent
-from posrefund.domain.pii import refuse_card_number
+from posrefund.domain.pii import refuse_card_data
 from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import SYSTEM_ACTOR, Actor
 from posrefund.ports import ContactEntryRow, FollowUpRow, UnitOfWork
@@ -117,7 +117,7 @@ def confirm_receipt(
 def close_by_staff(deps: Deps, actor: Actor, case_id: str, note: str) -> dict[str, Any]:
     """Customer service confirmed receipt with the customer (e.g. on the phone)."""
     actor.require("followup.close")
-    refuse_card_number(note, "note")
+    refuse_card_data(note, "note")
     if len(note) > MAX_NOTE:
         raise Invalid("request.field_too_long", field="note", max=MAX_NOTE)
     now = deps.clock.now()
@@ -151,7 +151,7 @@ def log_contact(deps: Deps, actor: Actor, case_id: str, entry: ContactEntry) -> 
         raise Invalid("contact.note_required")
     if len(entry.note) > MAX_NOTE:
         raise Invalid("request.field_too_long", field="note", max=MAX_NOTE)
-    refuse_card_number(entry.note, "note")
+    refuse_card_data(entry.note, "note")
     now = deps.clock.now()
     with deps.uow() as uow:
         case = load_case(uow, actor, case_id)

@@ -39,7 +39,7 @@ from posrefund.domain.notification import (
     route_name,
     status_name,
 )
-from posrefund.domain.pii import find_card_number
+from posrefund.domain.pii import find_card_data
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import SYSTEM_ACTOR
 from posrefund.ports import (
@@ -279,7 +279,7 @@ def _claim(deps: Deps, router: NotifyRouter, notification_id: str) -> _Claim | N
         event = NotifyEvent(n["event"])
         values = _values(deps, router, uow, case, n["language"], json.loads(n["params"]), now)
         subject, text = render(uow, case.merchant_id, event, n["language"], values, deps.message_limit)
-        if find_card_number(subject) or find_card_number(text):
+        if find_card_data(subject) or find_card_data(text):
             _finish(uow, case, n, Delivery.FAILED, "card_number_in_text", now)
             uow.commit()
             return None

@@ -11,7 +11,7 @@ from typing import Any
 
 from posrefund.domain.errors import Invalid, NotFound
 from posrefund.domain.notification import LANGUAGES, NotifyEvent
-from posrefund.domain.pii import refuse_card_number
+from posrefund.domain.pii import refuse_card_data
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
 from posrefund.ports import AttemptRow, ContactRow, ContactSettings, UnitOfWork
@@ -58,10 +58,10 @@ def set_contact(deps: Deps, actor: Actor, case_id: str, inp: ContactInput) -> di
     if inp.language is not None and inp.language not in LANGUAGES:
         raise Invalid("notify.unknown_language", language=inp.language)
     email = inp.email.strip() if inp.email else None
-    if email and not _EMAIL.match(email):
+    if email and not _EMAIL.fullmatch(email):
         raise Invalid("notify.invalid_email")
     openid = inp.wechat_openid.strip() if inp.wechat_openid else None
-    if openid and not _OPENID.match(openid):
+    if openid and not _OPENID.fullmatch(openid):
         raise Invalid("notify.invalid_openid")
     now = deps.clock.now()
     with deps.uow() as uow:
@@ -243,7 +243,7 @@ def validate_gateway(kind: str, doc: dict[str, Any]) -> None:
             raise Invalid("notify.invalid_gateway", detail=f"payload.{provider_field}")
         if not ours.startswith("=") and ours not in MESSAGE_FIELDS:
             raise Invalid("notify.invalid_gateway", detail=f"payload.{provider_field}: unknown field {ours}")
-        refuse_card_number(ours, f"payload.{provider_field}")
+        refuse_card_data(ours, f"payload.{provider_field}")
     if "to" not in payload.values() or "text" not in payload.values():
         raise Invalid("notify.invalid_gateway", detail="payload must map 'to' and 'text'")
 

@@ -26,7 +26,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from posrefund.domain.errors import Invalid
 from posrefund.domain.notification import DEFAULT_TEMPLATES, TEMPLATE_VARIABLES, NotifyEvent
-from posrefund.domain.pii import find_card_number, refuse_card_number
+from posrefund.domain.pii import refuse_card_data
 from posrefund.service.notifications.template_filters import MAX_MESSAGE, TemplateRefused, filters
 
 MAX_SUBJECT = 200
@@ -117,15 +117,14 @@ def validate(event: str, language: str, subject: str, body: str, limit: int = MA
     if len(subject) > MAX_SUBJECT or len(body) > MAX_BODY:
         raise Invalid("notify.template_invalid", field="body", detail="too long")
     for name, text in (("subject", subject), ("body", body)):
-        refuse_card_number(text, name)
+        refuse_card_data(text, name)
         try:
             out = render_text(text, TEMPLATE_VARIABLES, limit)
         except TemplateRefused as exc:
             raise Invalid(exc.code, field=name, **exc.params) from None
         except TemplateError as exc:
             raise Invalid("notify.template_invalid", field=name, detail=str(exc)[:200]) from None
-        if find_card_number(out):
-            raise Invalid("pii.full_card_number", field=name)
+        refuse_card_data(out, name)
     return ev, language
 
 

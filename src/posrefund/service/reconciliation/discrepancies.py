@@ -8,7 +8,7 @@ from typing import Any
 
 from posrefund.domain.channel import ChannelAnswer, Outcome
 from posrefund.domain.errors import Conflict, Invalid, NotFound
-from posrefund.domain.pii import refuse_card_number
+from posrefund.domain.pii import refuse_card_data
 from posrefund.domain.reconciliation import (
     DiscrepancyClass,
 )
@@ -110,7 +110,7 @@ def recover_refund(deps: Deps, actor: Actor, discrepancy_id: int, reason: str = 
     becomes ``succeeded`` through the RefundCase aggregate — audited, the reservation settled exactly as the
     worker does — and nothing is ever sent to the channel again."""
     actor.require("recon.correct")
-    refuse_card_number(reason, "reason")
+    refuse_card_data(reason, "reason")
     merchant_id = actor.merchant_id or ""
     with deps.uow(readonly=True) as uow:
         d, line = _with_line(uow, merchant_id, discrepancy_id)

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from posrefund.domain.errors import Invalid, NotFound
-from posrefund.domain.pii import refuse_card_number
+from posrefund.domain.pii import refuse_card_data
 from posrefund.domain.reconciliation import (
     Source,
 )
@@ -59,7 +59,7 @@ def import_file(
     ``progress`` is told how many lines each batch held (the CLI drives a progress bar with it)."""
     actor.require("recon.import")
     src = source_of(source)
-    refuse_card_number(filename, "filename")
+    refuse_card_data(filename, "filename")
     if "\x00" in filename or "\x00" in fingerprint:
         raise Invalid("request.invalid_character", field="filename")
     merchant_id = actor.merchant_id or ""

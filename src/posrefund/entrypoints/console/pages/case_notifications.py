@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from posrefund.domain.pii import CARD_DATA_CODES
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import NOT_MINE, FieldOf
 from posrefund.entrypoints.console.forms import posted, signed_in, texts
@@ -138,6 +139,6 @@ async def close_followup(request: Request, case_id: str) -> Response:
         step,
         lambda errors: _queue(request, 422, errors=errors, typed={key: note}),
         f"{PREFIX}/followups?closed={case_id[:64]}",
-        {"request.field_too_long": key, "pii.full_card_number": key, "console.too_long": key},
+        {"request.field_too_long": key, **dict.fromkeys(CARD_DATA_CODES, key), "console.too_long": key},
         passing=(*NOT_MINE, "followup.not_found"),
     )

@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from posrefund.domain.errors import DomainError, Forbidden, Invalid, NotFound
+from posrefund.domain.pii import CARD_DATA_CODES
 from posrefund.domain.policy import EvidenceKind
 from posrefund.domain.reconciliation import Cause, ContactMethod, DiscrepancyClass, Responsible
 from posrefund.domain.refund import RefundCase
@@ -38,7 +39,7 @@ ANALYSIS_CHOICES = {
     "kinds": [k.value for k in EvidenceKind],
 }
 # What the service refuses in a case's own fields: said beside them; anything else is an error page.
-CASE_REFUSALS = ("recon.invalid_field", "pii.card_number", "request.field_too_long")
+CASE_REFUSALS = ("recon.invalid_field", *CARD_DATA_CODES, "request.field_too_long")
 
 
 # ---- a discrepancy -----------------------------------------------------------------------------------------
@@ -100,7 +101,7 @@ async def recover(request: Request, discrepancy_id: str) -> Response:
     with errors.catch():
         fmt.bounded(reason, "reason", 500)
     if not errors:
-        with errors.catch({"pii.card_number": "reason"}, only=("pii.card_number",)):
+        with errors.catch(dict.fromkeys(CARD_DATA_CODES, "reason"), only=CARD_DATA_CODES):
             case = await c.run(reconciliation.recover_refund, c.deps, actor, did, reason)
     if errors:
         return await discrepancy_view(request, discrepancy_id, 422, errors=errors, recover_reason=reason)
@@ -255,8 +256,8 @@ async def contact(request: Request, wc_id: str) -> Response:
         step,
         lambda errors: _wrong_charge_page(request, wc_id, 422, errors=errors, form=text),
         f"{PREFIX}/recon/wrong-charges/{wc_id[:64]}",
-        {"pii.card_number": "contact_note"},
-        only=("console.invalid_choice", "console.too_long", "recon.note_required", "pii.card_number"),
+        dict.fromkeys(CARD_DATA_CODES, "contact_note"),
+        only=("console.invalid_choice", "console.too_long", "recon.note_required", *CARD_DATA_CODES),
     )
 
 
