@@ -80,3 +80,12 @@ def test_revoke_without_the_csrf_token_is_refused(as_user: Any, world: World) ->
     r = admin.client.post(_revoke(world), data={}, follow_redirects=False)
     assert r.status_code == 403
     assert _key_works(admin, str(world.a.extra["terminal_key"])) == 200
+
+
+def test_the_keys_read_in_english_too(as_user: Any, world: World) -> None:
+    admin = as_user("a.admin")
+    admin.client.cookies.set("prc_lang", "en", path="/console")
+    page = admin.get(PAGE).text
+    for text in ("Key ID: ", "Last used: ", "Not recorded", "Status: ", "Active", "Revoke", "Confirm revoke"):
+        assert text in page, text
+    assert "确认吊销" not in page and "密钥编号" not in page
