@@ -10,7 +10,11 @@ from posrefund.entrypoints.api.schemas import Body
 
 
 class RefreshIn(Body):
-    refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
+    """Any credential up to 2,000 characters reaches the refresh check, so the wrong kind of token (an access
+    token, a terminal key) is refused as a credential (401 ``auth.refresh_invalid``), not as malformed input;
+    the service still reads no refresh token longer than 200."""
+
+    refresh_token: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class OwnPasswordIn(Body):

@@ -14,7 +14,17 @@ from posrefund.domain.roles import MERCHANT_STAFF
 from posrefund.domain.sale import Channel
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, allowed, ctx_of, lang_of, render, submit
+from posrefund.entrypoints.console.web import (
+    PREFIX,
+    ConsoleRoute,
+    actor_of,
+    allowed,
+    ctx_of,
+    lang_of,
+    may,
+    render,
+    submit,
+)
 from posrefund.service import accounts, admin, policies
 
 router = APIRouter(prefix=PREFIX + "/admin", route_class=ConsoleRoute, include_in_schema=False)
@@ -95,6 +105,7 @@ async def terminals(
     actor, c = allowed(request, "terminal.manage")
     rows = await c.run(admin.list_terminals, c.deps, actor)
     store_rows = await c.run(admin.list_stores, c.deps, actor)
+    keys = await c.run(accounts.list_api_keys, c.deps, actor) if may(actor, "apikey.revoke") else []
     return render(
         request,
         "admin_terminals.html",
@@ -102,6 +113,8 @@ async def terminals(
         errors=errors,
         rows=rows,
         stores=store_rows,
+        keys=keys,
+        done=request.query_params.get("done", "") == "revoked",
         form=form or {"store_id": "", "terminal_no": "", "device_sn": ""},
     )
 
@@ -114,6 +127,24 @@ async def create_terminal(request: Request) -> Response:
         admin.create_terminal,
         lambda f: f | {"store_id": f["store_id"][:64]},
         terminals,
+    )
+
+
+@router.post("/terminals/keys/{key_id}/revoke")
+async def revoke_key(request: Request, key_id: str) -> Response:
+    """Revoke a terminal's key (a stolen or retired POS) once the operator confirmed it on the page: the key
+    fails on its next API request; revoking it again is told on the page."""
+    actor, c = allowed(request, "apikey.revoke")
+
+    async def step() -> None:
+        await c.run(accounts.revoke_api_key, c.deps, actor, key_id[:64])
+
+    return await submit(
+        request,
+        step,
+        lambda errors: terminals(request, errors, None, 409),
+        f"{PREFIX}/admin/terminals?done=revoked",
+        passing=("auth.forbidden", "apikey.not_found"),
     )
 
 

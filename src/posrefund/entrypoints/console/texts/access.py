@@ -24,6 +24,20 @@ EN_ACCESS: dict[str, str] = {
     "新密码": "New password",
     "再次输入新密码": "New password again",
     "修改后，您在其他设备上的登录将全部失效。": "Afterwards, your sign-ins on other devices all end.",
+    "终端密钥已吊销": "Terminal key revoked",
+    "密钥编号：": "Key ID: ",
+    "创建于：": "Created: ",
+    "最近使用：": "Last used: ",
+    "状态：": "Status: ",
+    "未记录": "Not recorded",
+    "有效": "Active",
+    "已吊销": "Revoked",
+    "吊销": "Revoke",
+    "确认吊销": "Confirm revoke",
+    "吊销后，使用此密钥的终端在下一次请求时即被拒绝，且无法恢复。": (
+        "Once revoked, the terminal using this key is refused on its next request; this cannot be undone."
+    ),
+    "此终端没有密钥": "This terminal has no keys",
 }
 
 LABELS_ACCESS: dict[str, dict[str, tuple[str, str]]] = {
