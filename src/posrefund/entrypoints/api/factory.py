@@ -1,4 +1,6 @@
-"""The app built from the environment, for uvicorn's worker processes (``posrefund serve --workers N``)."""
+"""The app built from the settings: for uvicorn's worker processes (``posrefund serve --workers N``), which
+build everything from the environment, and for ``posrefund serve`` in one process, which brings its own
+channel router (the simulators') — one list of what the settings decide, for both."""
 
 from __future__ import annotations
 
@@ -8,14 +10,12 @@ from posrefund import bootstrap
 from posrefund.config import Settings
 from posrefund.entrypoints.api.app import create_app
 from posrefund.entrypoints.logging_setup import configure
+from posrefund.service.deps import Deps
+from posrefund.service.execution import Router
+from posrefund.service.notifications.sending import NotifyRouter
 
 
-def build_app() -> FastAPI:
-    settings = Settings()
-    configure(settings.log_level, settings.log_file)
-    deps = bootstrap.build(settings)
-    router = bootstrap.build_router(settings, deps)
-    bootstrap.load_calendar_overrides(deps, router)
+def app_from_settings(settings: Settings, deps: Deps, router: Router, notify_router: NotifyRouter) -> FastAPI:
     app = create_app(
         deps,
         inline=settings.database_url.startswith("sqlite"),
@@ -26,5 +26,14 @@ def build_app() -> FastAPI:
         rate_limits=settings.rate_limits,
         behind_https=settings.behind_https,
     )
-    app.state.ctx.notify_router = bootstrap.build_notify_router(settings)  # tracking links in messages and the console
+    app.state.ctx.notify_router = notify_router  # tracking links in messages and the console
     return app
+
+
+def build_app() -> FastAPI:
+    settings = Settings()
+    configure(settings.log_level, settings.log_file)
+    deps = bootstrap.build(settings)
+    router = bootstrap.build_router(settings, deps)
+    bootstrap.load_calendar_overrides(deps, router)
+    return app_from_settings(settings, deps, router, bootstrap.build_notify_router(settings))

@@ -57,7 +57,7 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
 
     from posrefund import bootstrap
     from posrefund.entrypoints import worker
-    from posrefund.entrypoints.api.app import create_app
+    from posrefund.entrypoints.api.factory import app_from_settings
     from posrefund.entrypoints.api.serving import uvicorn_options
 
     current = settings()
@@ -69,18 +69,7 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
     _thread, stop = (
         worker.start_in_thread(deps, router, notify_router=notify_router) if with_simulators else (None, None)
     )
-    inline = current.database_url.startswith("sqlite")
-    application = create_app(
-        deps,
-        inline=inline,
-        token_minutes=current.token_minutes,
-        router=router,
-        refresh_hours=current.refresh_hours,
-        console_idle_minutes=current.console_idle_minutes,
-        rate_limits=current.rate_limits,
-        behind_https=current.behind_https,
-    )
-    application.state.ctx.notify_router = notify_router  # the console shows the tracking links it sends
+    application = app_from_settings(current, deps, router, notify_router)
     try:
         uvicorn.run(application, host=host, port=port, **uvicorn_options(current))
     finally:
