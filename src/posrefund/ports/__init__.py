@@ -62,6 +62,7 @@ from posrefund.ports.reconciliation import (
     WrongChargeRow,
 )
 from posrefund.ports.records import (
+    AuditEventRow,
     AuditRepo,
     CalendarRepo,
     CallbackRepo,
@@ -87,6 +88,7 @@ from posrefund.ports.unit_of_work import GroupCommit, UnitOfWork, UnitOfWorkFact
 __all__ = [
     "ApiKeyRow",
     "AttemptRow",
+    "AuditEventRow",
     "AuditRepo",
     "BadLineRow",
     "CalendarRepo",
