@@ -11,6 +11,7 @@ from rich.progress import Progress
 
 from posrefund.domain.errors import DomainError
 from posrefund.domain.roles import Actor, Role
+from posrefund.ports import TerminalRow
 from posrefund.service import admin, policies, refunds, sales
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import CustomerInput, RefundRequest
@@ -100,7 +101,7 @@ def _operators(deps: Deps, provider: Actor, mid: str) -> list[dict[str, str]]:
     return users
 
 
-def _terminals(deps: Deps, seeder: Actor) -> list[dict[str, Any]]:
+def _terminals(deps: Deps, seeder: Actor) -> list[TerminalRow]:
     terminals = []
     for s_no, store_name in enumerate(["人民广场店", "徐家汇店"], start=1):
         store = admin.create_store(deps, seeder, name=store_name, address=f"上海市 {store_name}")
@@ -121,7 +122,7 @@ def _sales(
     deps: Deps,
     seeder: Actor,
     rng: random.Random,
-    terminals: list[dict[str, Any]],
+    terminals: list[TerminalRow],
     count: int,
     progress_console: Console | None,
 ) -> list[Any]:
@@ -136,7 +137,7 @@ def _sales(
     return made
 
 
-def _sale_input(rng: random.Random, i: int, term: dict[str, Any], now: datetime) -> SaleInput:
+def _sale_input(rng: random.Random, i: int, term: TerminalRow, now: datetime) -> SaleInput:
     channel = rng.choices([c for c, _ in CHANNELS], [w for _, w in CHANNELS])[0]
     age = timedelta(days=rng.uniform(0, 28), minutes=rng.randrange(60 * 12))
     paid_at = (now - age).astimezone(UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,10 +25,10 @@ def chain_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + canonical(fields)).hexdigest()
 
 
-FieldsOf = Callable[[dict[str, Any]], dict[str, Any]]  # the storage's own view of what a row's hash covers
+FieldsOf = Callable[[Mapping[str, Any]], dict[str, Any]]  # the storage's own view of what a row's hash covers
 
 
-def row_fault(row: dict[str, Any], prev: str, expected_seq: int, fields_of: FieldsOf) -> str | None:
+def row_fault(row: Mapping[str, Any], prev: str, expected_seq: int, fields_of: FieldsOf) -> str | None:
     """Why one event does not follow the one before it (hash ``prev``, number ``expected_seq - 1``), or None."""
     if row["seq"] != expected_seq:
         return "seq_gap"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol, TypedDict
+from typing import Protocol, TypedDict
 
 from typing_extensions import TypedDict as PortableTypedDict
 
@@ -78,6 +78,33 @@ class SettlementFileRow(NewSettlementFileRow):
     last_date: date | None
 
 
+class LineTotals(TypedDict, total=False):
+    """Counts and sums (fen) of a run's settlement lines, three keys a kind of line (sale, refund, void) that
+    the files hold, and of the ledger's sales in the run's scope (those two keys are always there)."""
+
+    lines_sale: int
+    lines_sale_fen: int
+    lines_sale_fee_fen: int
+    lines_refund: int
+    lines_refund_fen: int
+    lines_refund_fee_fen: int
+    lines_void: int
+    lines_void_fen: int
+    lines_void_fee_fen: int
+    ledger_sales: int
+    ledger_sales_fen: int
+
+
+class RunTotals(LineTotals, total=False):
+    """A run's figures as finance reads them, stored as one flat JSON object: its line totals, what matched
+    and its open discrepancies by class (every class named). Empty until the run has counted."""
+
+    matched_sales: int
+    matched_refunds: int
+    discrepancies: dict[str, int]
+    open_discrepancies: int
+
+
 class ReconRunRow(TypedDict):
     """A run as stored, its file set and totals decoded from JSON (the totals are empty until it has run)."""
 
@@ -89,7 +116,7 @@ class ReconRunRow(TypedDict):
     run_key: str
     file_ids: list[str]
     window_seconds: int
-    totals: dict[str, Any]
+    totals: RunTotals
     created_by: str
     created_at: datetime
     updated_at: datetime
@@ -223,9 +250,9 @@ class ReconRunRepo(Protocol):
     def get_run(self, merchant_id: str, run_id: str) -> ReconRunRow | None: ...
     def runs(self, merchant_id: str, limit: int, offset: int) -> tuple[list[ReconRunRow], int]: ...
     def add_run(self, row: ReconRunRow) -> None: ...
-    def set_totals(self, run_id: str, totals: dict[str, Any], now: datetime) -> None: ...
+    def set_totals(self, run_id: str, totals: RunTotals, now: datetime) -> None: ...
     def reconcile(self, spec: RunSpec, now: datetime) -> dict[str, int]: ...
-    def line_totals(self, spec: RunSpec) -> dict[str, int]: ...
+    def line_totals(self, spec: RunSpec) -> LineTotals: ...
 
 
 class DiscrepancyRepo(Protocol):
@@ -233,7 +260,7 @@ class DiscrepancyRepo(Protocol):
     def class_sums(self, merchant_id: str, run_id: str) -> dict[str, dict[str, int]]: ...
     def discrepancies(
         self, merchant_id: str, run_id: str, cls: str | None, limit: int, offset: int, include_cleared: bool = False
-    ) -> tuple[list[dict[str, Any]], int]: ...
+    ) -> tuple[list[DiscrepancyRow], int]: ...
     def discrepancy_page(
         self, merchant_id: str, run_id: str, cls: str | None, after_id: int, limit: int
     ) -> list[DiscrepancyExportRow]: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol, TypedDict
+from typing import Protocol, TypedDict
 
 from posrefund.domain.audit import Checkpoint
 from posrefund.domain.events import CaseEvent
@@ -22,12 +22,32 @@ class IdempotencyRow(TypedDict):
     created_at: datetime
 
 
+class AuditEventRow(TypedDict):
+    """One event of an audit chain as kept: numbered ``seq`` in its chain (a merchant's id or "platform"),
+    hashed over its fields and the hash of the event before it. ``data`` is the event's details as JSON."""
+
+    id: int
+    chain: str
+    seq: int
+    case_id: str | None
+    action: str
+    actor_id: str
+    actor_role: str
+    at: datetime
+    before: str | None
+    after: str | None
+    reason: str
+    data: str
+    prev_hash: str
+    hash: str
+
+
 class AuditRepo(Protocol):
     def append(self, merchant_id: str | None, case_id: str | None, event: CaseEvent) -> None: ...
     def append_many(self, merchant_id: str | None, case_id: str | None, events: Sequence[CaseEvent]) -> None: ...
-    def case_events(self, merchant_id: str, case_id: str) -> list[dict[str, Any]]: ...
+    def case_events(self, merchant_id: str, case_id: str) -> list[AuditEventRow]: ...
     def chains(self) -> list[str]: ...
-    def iter_chain(self, chain: str, after_seq: int = 0) -> Iterable[dict[str, Any]]: ...
+    def iter_chain(self, chain: str, after_seq: int = 0) -> Iterable[AuditEventRow]: ...
     def heads(self) -> dict[str, tuple[int, str]]: ...
     def checkpoints(self, chain: str) -> list[Checkpoint]: ...
     def latest_checkpoints(self) -> dict[str, Checkpoint]: ...

@@ -11,7 +11,7 @@ from posrefund.domain.errors import Conflict, Invalid, NotFound
 from posrefund.domain.identifiers import MERCHANT_CODE, TERMINAL_NO, is_identifier
 from posrefund.domain.pii import refuse_card_data
 from posrefund.domain.roles import ANY_PROVIDER, MERCHANT_STAFF, Actor, Role, check_rank, manages_provider
-from posrefund.ports import UnitOfWork, UserRow
+from posrefund.ports import ApiKeyRow, MerchantRow, NewUserRow, StoreRow, TerminalRow, UnitOfWork, UserRow
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 
@@ -47,14 +47,14 @@ def _provider_of(actor: Actor, provider_id: str) -> str:
 
 def create_merchant(
     deps: Deps, actor: Actor, *, code: str, name: str, contact_phone: str = "", provider_id: str = ""
-) -> dict[str, Any]:
+) -> MerchantRow:
     actor.require("merchant.create")
     if not is_identifier(MERCHANT_CODE, code):
         raise Invalid("merchant.invalid_code")
     name = _text(name, "name", 200)
     contact_phone = _text(contact_phone, "contact_phone", 40, required=False)
     now = deps.clock.now()
-    row = {
+    row: MerchantRow = {
         "id": deps.ids.new_id("mch"),
         "code": code,
         "name": name,
@@ -67,16 +67,16 @@ def create_merchant(
             raise Conflict("merchant.code_taken", merchant_code=code)
         uow.merchants.add_merchant(row)
         record(uow, actor, None, "merchant.created", now, merchant_id_created=row["id"], code=code)
-        record(uow, actor, str(row["id"]), "merchant.created", now, code=code)
+        record(uow, actor, row["id"], "merchant.created", now, code=code)
         uow.commit()
     return row
 
 
-def create_store(deps: Deps, actor: Actor, *, name: str, address: str = "") -> dict[str, Any]:
+def create_store(deps: Deps, actor: Actor, *, name: str, address: str = "") -> StoreRow:
     actor.require("store.manage")
     merchant_id = _merchant_of(actor)
     now = deps.clock.now()
-    row = {
+    row: StoreRow = {
         "id": deps.ids.new_id("sto"),
         "merchant_id": merchant_id,
         "name": _text(name, "name", 200),
@@ -90,13 +90,13 @@ def create_store(deps: Deps, actor: Actor, *, name: str, address: str = "") -> d
     return row
 
 
-def create_terminal(deps: Deps, actor: Actor, *, store_id: str, terminal_no: str, device_sn: str) -> dict[str, Any]:
+def create_terminal(deps: Deps, actor: Actor, *, store_id: str, terminal_no: str, device_sn: str) -> TerminalRow:
     actor.require("terminal.manage")
     merchant_id = _merchant_of(actor)
     if not is_identifier(TERMINAL_NO, terminal_no):
         raise Invalid("terminal.invalid_terminal_no")
     now = deps.clock.now()
-    row = {
+    row: TerminalRow = {
         "id": deps.ids.new_id("trm"),
         "merchant_id": merchant_id,
         "store_id": store_id,
@@ -147,7 +147,7 @@ def create_user(
         raise Invalid("user.invalid_username")
     check_password(password)
     now = deps.clock.now()
-    row = {
+    row: NewUserRow = {
         "id": deps.ids.new_id("usr"),
         "merchant_id": target,
         "username": username,
@@ -173,14 +173,14 @@ def create_user(
     return {k: v for k, v in row.items() if k != "password_hash"}
 
 
-def reachable_merchant(uow: UnitOfWork, actor: Actor, merchant_id: str) -> dict[str, Any]:
+def reachable_merchant(uow: UnitOfWork, actor: Actor, merchant_id: str) -> MerchantRow:
     """The merchant, if the actor may manage its people: their own (an admin), or one of their provider's
     (a provider admin). Another's looks as if it did not exist."""
     merchant = uow.merchants.get_merchant(merchant_id)
     if merchant is None:
         raise NotFound("merchant.not_found")
     if actor.role is Role.PROVIDER_ADMIN:
-        if not manages_provider(actor, str(merchant["provider_id"])):
+        if not manages_provider(actor, merchant["provider_id"]):
             raise NotFound("merchant.not_found")
     elif actor.merchant_id != merchant_id:
         raise NotFound("merchant.not_found")
@@ -213,29 +213,28 @@ def create_api_key(deps: Deps, actor: Actor, *, terminal_id: str) -> dict[str, A
     with deps.uow() as uow:
         if uow.merchants.get_terminal(merchant_id, terminal_id) is None:
             raise NotFound("terminal.not_found")
-        uow.users.add_api_key(
-            {
-                "id": key_id,
-                "merchant_id": merchant_id,
-                "terminal_id": terminal_id,
-                "secret_hash": hash_api_secret(secret),
-                "role": Role.TERMINAL.value,
-                "created_at": now,
-                "revoked_at": None,
-            }
-        )
+        key: ApiKeyRow = {
+            "id": key_id,
+            "merchant_id": merchant_id,
+            "terminal_id": terminal_id,
+            "secret_hash": hash_api_secret(secret),
+            "role": Role.TERMINAL.value,
+            "created_at": now,
+            "revoked_at": None,
+        }
+        uow.users.add_api_key(key)
         record(uow, actor, merchant_id, "apikey.created", now, key_id=key_id, terminal_id=terminal_id)
         uow.commit()
     return {"id": key_id, "terminal_id": terminal_id, "key": f"{key_id}.{secret}", "created_at": now}
 
 
-def list_stores(deps: Deps, actor: Actor) -> list[dict[str, Any]]:
+def list_stores(deps: Deps, actor: Actor) -> list[StoreRow]:
     actor.require("merchant.read")
     with deps.uow(readonly=True) as uow:
         return uow.merchants.list_stores(_merchant_of(actor))
 
 
-def list_terminals(deps: Deps, actor: Actor) -> list[dict[str, Any]]:
+def list_terminals(deps: Deps, actor: Actor) -> list[TerminalRow]:
     actor.require("merchant.read")
     with deps.uow(readonly=True) as uow:
         return uow.merchants.list_terminals(_merchant_of(actor))

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from posrefund.domain.audit import GENESIS, Checkpoint, FieldsOf, checkpoint_fault, row_fault
 from posrefund.domain.errors import Conflict
 from posrefund.domain.roles import Actor
+from posrefund.ports import AuditEventRow
 from posrefund.service.audit_checkpoints import sign_heads
 from posrefund.service.deps import Deps
 
@@ -98,7 +98,7 @@ class _ChainCheck:
             elif self.forged is None:
                 self.forged = Broken(chain, cp.seq, None, fault)
 
-    def run(self, rows: Iterable[dict[str, Any]], head: tuple[int, str] | None) -> Broken | None:
+    def run(self, rows: Iterable[AuditEventRow], head: tuple[int, str] | None) -> Broken | None:
         """The first position that does not fit, or None when the chain, its checkpoints and its head agree.
         The head row is read before the events, so a writer may have added events since: only the event at
         the head's own position is held against it."""

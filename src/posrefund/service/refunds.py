@@ -25,7 +25,7 @@ from posrefund.domain.policy import Reason, RefundPolicy, check_request
 from posrefund.domain.refund import RELEASED, RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
-from posrefund.ports import CustomerRecord, RefundQuery, UnitOfWork
+from posrefund.ports import AuditEventRow, CustomerRecord, RefundQuery, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.records import flush_case_events, record_on_case
 
@@ -344,7 +344,7 @@ def reveal_customer(deps: Deps, actor: Actor, case_id: str, purpose: str) -> dic
     return clear
 
 
-def case_events(deps: Deps, actor: Actor, case_id: str) -> list[dict[str, Any]]:
+def case_events(deps: Deps, actor: Actor, case_id: str) -> list[AuditEventRow]:
     actor.require("audit.read")
     with deps.uow(readonly=True) as uow:
         case = _load(uow, actor, case_id)

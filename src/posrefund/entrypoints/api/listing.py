@@ -6,7 +6,7 @@ permission."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter
@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
 from posrefund.entrypoints.api.responses import SIGNED_IN, answers
 
-Row = dict[str, Any]
+Row = Mapping[str, Any]
 
 
 def _as_stored(row: Row) -> Row:
@@ -26,7 +26,7 @@ def add_listing(
     router: APIRouter,
     path: str,
     answer: type[BaseModel],
-    query: Callable[..., list[Row]],
+    query: Callable[..., Sequence[Row]],
     permission: str,
     *,
     name: str,

@@ -9,7 +9,7 @@ from typing import Any
 
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.sale import Sale
-from posrefund.ports import CustomerRecord
+from posrefund.ports import AuditEventRow, CustomerRecord
 
 
 def iso(at: datetime | None) -> str | None:
@@ -80,7 +80,7 @@ def refund_view(c: RefundCase, customer: CustomerRecord | None) -> dict[str, Any
     }
 
 
-def event_view(row: dict[str, Any]) -> dict[str, Any]:
+def event_view(row: AuditEventRow) -> dict[str, Any]:
 
     return {
         "seq": row["seq"],

@@ -3,6 +3,7 @@ too large for the API upload; the summary says what differs, class by class."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,6 +28,7 @@ from posrefund.entrypoints.cli.common import (
     print_json,
     progress_bar,
 )
+from posrefund.ports import DiscrepancyRow
 
 CLASS_ZH = {
     "missing_at_channel": "渠道缺失（本系统有，渠道无）",
@@ -94,7 +96,7 @@ def reconcile(
     _print_summary(report, run, listed)
 
 
-def _print_summary(report: Any, run: dict[str, Any], listed: list[dict[str, Any]]) -> None:
+def _print_summary(report: Any, run: Mapping[str, Any], listed: Sequence[DiscrepancyRow]) -> None:
     """The file's lines and bad lines, the run's count per discrepancy class, then the first discrepancies."""
     t = run["totals"]
     seen = "（此前已导入 already imported）" if report.duplicate else ""

@@ -195,13 +195,13 @@ def _values(
     params: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    merchant = uow.merchants.get_merchant(case.merchant_id) or {}
+    merchant = uow.merchants.get_merchant(case.merchant_id)
     sale = uow.sales.get_sale(case.merchant_id, case.sale_id)
     tz = ZoneInfo(router.timezone)
     paid = case.succeeded_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if case.succeeded_at else ""
     return {
-        "merchant_name": str(merchant.get("name", "")),
-        "merchant_phone": str(merchant.get("contact_phone", "")),
+        "merchant_name": merchant["name"] if merchant else "",
+        "merchant_phone": merchant["contact_phone"] if merchant else "",
         "refund_no": case.refund_no,
         "amount": format_yuan(case.amount_fen, case.currency),
         "status_text": status_name(case.status.value, language),

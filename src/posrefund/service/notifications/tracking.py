@@ -42,7 +42,7 @@ def customer_actor(case: RefundCase) -> Actor:
 def page(deps: Deps, token: str, language: str) -> dict[str, Any]:
     with deps.uow(readonly=True) as uow:
         case = _case(deps, uow, token)
-        merchant = uow.merchants.get_merchant(case.merchant_id) or {}
+        merchant = uow.merchants.get_merchant(case.merchant_id)
         sale = uow.sales.get_sale(case.merchant_id, case.sale_id)
         fu = uow.follow_ups.followup(case.merchant_id, case.id)
         contact = uow.contacts.contact(case.id)
@@ -53,8 +53,8 @@ def page(deps: Deps, token: str, language: str) -> dict[str, Any]:
         "amount": format_yuan(case.amount_fen, case.currency),
         "route": route_name(case.channel, case.method, language),
         "expected_arrival": case.expected_arrival.isoformat() if case.expected_arrival else "",
-        "merchant_name": str(merchant.get("name", "")),
-        "merchant_phone": str(merchant.get("contact_phone", "")),
+        "merchant_name": merchant["name"] if merchant else "",
+        "merchant_phone": merchant["contact_phone"] if merchant else "",
         "payer": sale.payer_masked if sale else "",
         "received": bool(fu and fu["status"] == "closed"),
         "can_confirm": case.status.value == "succeeded" and not (fu and fu["status"] == "closed"),

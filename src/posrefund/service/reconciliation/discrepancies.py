@@ -42,7 +42,7 @@ def list_discrepancies(
     limit: int = 50,
     offset: int = 0,
     include_cleared: bool = False,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[DiscrepancyRow], int]:
     actor.require("recon.read")
     klass = _class(cls)
     if offset < 0:

@@ -17,7 +17,7 @@ from posrefund.domain.reconciliation import (
 )
 from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.ports import ReconRunRow, RunSpec, SettlementFileRow, UnitOfWork
+from posrefund.ports import ReconRunRow, RunSpec, RunTotals, SettlementFileRow, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.reconciliation.imports import source_of
 from posrefund.service.records import record
@@ -86,7 +86,7 @@ def _record_run(
     now: datetime,
     prints: list[str],
     changes: dict[str, int],
-    totals: dict[str, Any],
+    totals: RunTotals,
 ) -> None:
     """The audit event of a run that changed something: the files it read and what it found or cleared."""
     record(
@@ -157,16 +157,16 @@ def _files(
     return files
 
 
-def _totals(uow: UnitOfWork, spec: RunSpec, changes: dict[str, int]) -> dict[str, Any]:
+def _totals(uow: UnitOfWork, spec: RunSpec, changes: dict[str, int]) -> RunTotals:
     """The run's figures as finance reads them: line totals, what matched, open discrepancies per class."""
-    totals: dict[str, Any] = {
+    discrepancies = {c.value: 0 for c in DiscrepancyClass} | uow.discrepancies.open_counts(spec.run_id)
+    return {
         **uow.recon_runs.line_totals(spec),
         "matched_sales": changes["matched_sales"],
         "matched_refunds": changes["matched_refunds"],
-        "discrepancies": {c.value: 0 for c in DiscrepancyClass} | uow.discrepancies.open_counts(spec.run_id),
+        "discrepancies": discrepancies,
+        "open_discrepancies": sum(discrepancies.values()),
     }
-    totals["open_discrepancies"] = sum(totals["discrepancies"].values())
-    return totals
 
 
 def _run_view(run: ReconRunRow, *, created: bool = False, changed: bool = False) -> dict[str, Any]:

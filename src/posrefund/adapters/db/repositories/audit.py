@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, func, insert, select, union, update
 
@@ -15,6 +15,7 @@ from posrefund.adapters.db.prebuilt import Prebuilt
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, row_dict
 from posrefund.domain.audit import GENESIS, Checkpoint, chain_hash, signed_time
 from posrefund.domain.events import CaseEvent
+from posrefund.ports import AuditEventRow
 
 PLATFORM_CHAIN = "platform"
 
@@ -28,7 +29,7 @@ INSERT_AUDIT = Prebuilt(insert(tables.audit_events))
 _event_data = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str).encode
 
 
-def audit_fields(row: dict[str, Any]) -> dict[str, Any]:
+def audit_fields(row: Mapping[str, Any]) -> dict[str, Any]:
     """What the hash covers: every column but the id and the hashes themselves."""
     at = row["at"]
     return {
@@ -89,20 +90,20 @@ class AuditSql(Repository):
         else:
             UPDATE_HEAD.run(self.c, {"b_chain": chain, **last})
 
-    def case_events(self, merchant_id: str, case_id: str) -> list[dict[str, Any]]:
+    def case_events(self, merchant_id: str, case_id: str) -> list[AuditEventRow]:
         q = select(tables.audit_events).where(_A.chain == merchant_id, _A.case_id == case_id).order_by(_A.seq)
-        return all_rows(self.c, q)
+        return cast(list[AuditEventRow], all_rows(self.c, q))
 
     def chains(self) -> list[str]:
         """Every chain that has events, a head or a checkpoint: a chain emptied of its events is still named."""
         q = union(select(_A.chain).distinct(), select(_H.chain), select(_C.chain).distinct())
         return sorted(str(r[0]) for r in self.c.execute(q))
 
-    def iter_chain(self, chain: str, after_seq: int = 0) -> Iterator[dict[str, Any]]:
+    def iter_chain(self, chain: str, after_seq: int = 0) -> Iterator[AuditEventRow]:
         """The events of one chain after ``after_seq`` in order, streamed so a long history needs little memory."""
         q = select(tables.audit_events).where(_A.chain == chain, _A.seq > after_seq).order_by(_A.seq)
         for r in self.c.execution_options(yield_per=2000).execute(q):
-            yield row_dict(r)
+            yield cast(AuditEventRow, row_dict(r))
 
     def heads(self) -> dict[str, tuple[int, str]]:
         """Each chain's head row: the sequence number and hash its last append left."""

@@ -85,14 +85,15 @@ class DiscrepancySql(Repository):
 
     def discrepancies(
         self, merchant_id: str, run_id: str, cls: str | None, limit: int, offset: int, include_cleared: bool = False
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[DiscrepancyRow], int]:
         base = select(t.recon_discrepancies).where(D.merchant_id == merchant_id, D.run_id == run_id)
         if cls:
             base = base.where(D["class"] == cls)
         if not include_cleared:
             base = base.where(D.cleared_at.is_(None))
         total = self.c.scalar(select(func.count()).select_from(base.subquery())) or 0
-        return all_rows(self.c, base.order_by(D.id).limit(limit).offset(offset)), int(total)
+        rows = all_rows(self.c, base.order_by(D.id).limit(limit).offset(offset))
+        return cast(list[DiscrepancyRow], rows), int(total)
 
     def discrepancy_page(
         self, merchant_id: str, run_id: str, cls: str | None, after_id: int, limit: int

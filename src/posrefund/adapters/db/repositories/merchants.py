@@ -2,41 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import insert, select
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
-from posrefund.ports import StoreRow, TerminalRow
+from posrefund.ports import MerchantRow, StoreRow, TerminalRow
 
 _M, _ST, _T = tables.merchants.c, tables.stores.c, tables.terminals.c
 
 
 class MerchantSql(Repository):
-    def add_merchant(self, row: dict[str, Any]) -> None:
+    def add_merchant(self, row: MerchantRow) -> None:
         self.c.execute(insert(tables.merchants).values(**row))
 
-    def get_merchant(self, merchant_id: str) -> dict[str, Any] | None:
-        return first_row(self.c, select(tables.merchants).where(_M.id == merchant_id))
+    def get_merchant(self, merchant_id: str) -> MerchantRow | None:
+        return cast(MerchantRow | None, first_row(self.c, select(tables.merchants).where(_M.id == merchant_id)))
 
     def merchant_code_taken(self, code: str) -> bool:
         return self.c.execute(select(_M.id).where(_M.code == code)).first() is not None
 
-    def list_merchants(self) -> list[dict[str, Any]]:
-        return all_rows(self.c, select(tables.merchants).order_by(_M.created_at))
+    def list_merchants(self) -> list[MerchantRow]:
+        return cast(list[MerchantRow], all_rows(self.c, select(tables.merchants).order_by(_M.created_at)))
 
-    def add_store(self, row: dict[str, Any]) -> None:
+    def add_store(self, row: StoreRow) -> None:
         self.c.execute(insert(tables.stores).values(**row))
 
     def get_store(self, merchant_id: str, store_id: str) -> StoreRow | None:
         q = select(tables.stores).where(_ST.id == store_id, _ST.merchant_id == merchant_id)
         return cast(StoreRow | None, first_row(self.c, q))
 
-    def list_stores(self, merchant_id: str) -> list[dict[str, Any]]:
-        return all_rows(self.c, select(tables.stores).where(_ST.merchant_id == merchant_id).order_by(_ST.created_at))
+    def list_stores(self, merchant_id: str) -> list[StoreRow]:
+        q = select(tables.stores).where(_ST.merchant_id == merchant_id).order_by(_ST.created_at)
+        return cast(list[StoreRow], all_rows(self.c, q))
 
-    def add_terminal(self, row: dict[str, Any]) -> None:
+    def add_terminal(self, row: TerminalRow) -> None:
         self.c.execute(insert(tables.terminals).values(**row))
 
     def get_terminal(self, merchant_id: str, terminal_id: str) -> TerminalRow | None:
@@ -47,6 +48,6 @@ class MerchantSql(Repository):
         q = select(_T.id).where(_T.merchant_id == merchant_id, _T.terminal_no == terminal_no)
         return self.c.execute(q).first() is not None
 
-    def list_terminals(self, merchant_id: str) -> list[dict[str, Any]]:
+    def list_terminals(self, merchant_id: str) -> list[TerminalRow]:
         q = select(tables.terminals).where(_T.merchant_id == merchant_id).order_by(_T.terminal_no)
-        return all_rows(self.c, q)
+        return cast(list[TerminalRow], all_rows(self.c, q))

@@ -14,7 +14,7 @@ from posrefund.adapters.db.repositories.findings import find
 from posrefund.adapters.db.repositories.matching import match, match_counts
 from posrefund.adapters.db.repositories.recon_scope import F, L, M, S, run_scope
 from posrefund.adapters.db.repositories.rows import Repository, row_dict
-from posrefund.ports import ReconRunRow, RunSpec
+from posrefund.ports import LineTotals, ReconRunRow, RunSpec, RunTotals
 
 _RR = t.recon_runs.c
 
@@ -50,7 +50,7 @@ class ReconRunSql(Repository):
             )
         )
 
-    def set_totals(self, run_id: str, totals: dict[str, Any], now: datetime) -> None:
+    def set_totals(self, run_id: str, totals: RunTotals, now: datetime) -> None:
         self.c.execute(
             update(t.recon_runs)
             .where(_RR.id == run_id)
@@ -68,7 +68,7 @@ class ReconRunSql(Repository):
         self.c.execute(delete(t.recon_matches).where(M.run_id == spec.run_id))
         return {**counts, **changed}
 
-    def line_totals(self, spec: RunSpec) -> dict[str, int]:
+    def line_totals(self, spec: RunSpec) -> LineTotals:
         """Counts and sums of the run's lines by kind, and of its ledger's sales."""
         sc = run_scope(spec)
         q = (
@@ -87,4 +87,4 @@ class ReconRunSql(Repository):
         n, amount = self.c.execute(sales_q).one()
         out["ledger_sales"] = int(n)
         out["ledger_sales_fen"] = int(amount)
-        return out
+        return cast(LineTotals, out)  # the kinds are those the settlement parsers give a line

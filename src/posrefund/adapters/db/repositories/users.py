@@ -9,7 +9,7 @@ from sqlalchemy import and_, case, insert, or_, select, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
-from posrefund.ports import ApiKeyRow, RefreshRow, SignInNotice, UserRow
+from posrefund.ports import ApiKeyRow, NewUserRow, RefreshRow, SignInNotice, UserRow
 
 _U = tables.users.c
 _K = tables.api_keys.c
@@ -17,7 +17,7 @@ _RT = tables.refresh_tokens.c
 
 
 class UserSql(Repository):
-    def add_user(self, row: dict[str, Any]) -> None:
+    def add_user(self, row: NewUserRow) -> None:
         self.c.execute(insert(tables.users).values(**row))
 
     def by_username(self, username: str) -> UserRow | None:
@@ -80,7 +80,7 @@ class UserSql(Repository):
         done = self.c.execute(update(tables.users).where(_U.id == user_id).values(failed_logins=0, locked_until=None))
         return done.rowcount == 1
 
-    def add_api_key(self, row: dict[str, Any]) -> None:
+    def add_api_key(self, row: ApiKeyRow) -> None:
         self.c.execute(insert(tables.api_keys).values(**row))
 
     def api_key(self, key_id: str) -> ApiKeyRow | None:

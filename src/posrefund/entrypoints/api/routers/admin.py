@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter
@@ -29,12 +29,13 @@ from posrefund.entrypoints.api.responses import (
 )
 from posrefund.entrypoints.api.schemas import ApiKeyIn, MerchantIn, PolicyIn, StoreIn, TerminalIn, UserIn, dump
 from posrefund.entrypoints.api.views import plain
+from posrefund.ports import MerchantRow
 from posrefund.service import admin, policies
 
 router = APIRouter(prefix="/v1", tags=["admin"])
 # Creating: the body may be refused, a referenced store or terminal may not exist, a code or name may be taken.
 CREATE = (*SIGNED_IN, *WITH_BODY, 404, 409)
-Command = Callable[..., dict[str, Any]]
+Command = Callable[..., Mapping[str, Any]]
 
 
 def _add_creation(
@@ -81,7 +82,7 @@ _add_creation(
 async def my_merchant(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     actor.require("merchant.read")
 
-    def load() -> dict[str, Any] | None:
+    def load() -> MerchantRow | None:
         with c.deps.uow(readonly=True) as uow:
             return uow.merchants.get_merchant(actor.merchant_id or "")
 

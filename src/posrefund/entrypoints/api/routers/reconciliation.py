@@ -81,7 +81,7 @@ def _run(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _discrepancy(d: dict[str, Any]) -> dict[str, Any]:
+def _discrepancy(d: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": d["id"],
         "run_id": d["run_id"],

@@ -17,6 +17,7 @@ from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
 from posrefund.entrypoints.console.forms import posted, signed_in, texts
 from posrefund.entrypoints.console.pages.case_notifications import section_page
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, lang_of, render, submit
+from posrefund.ports import AuditEventRow
 from posrefund.service import admin, disputes, evidence, refunds
 from posrefund.service.disputes import Outcome
 
@@ -132,9 +133,9 @@ async def _dispute_page(request: Request, dispute_id: str, status: int = 200, **
     )
 
 
-def _data(event: dict[str, Any]) -> dict[str, Any]:
+def _data(event: AuditEventRow) -> dict[str, Any]:
     try:
-        data = json.loads(event.get("data") or "{}")
+        data = json.loads(event["data"] or "{}")
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
