@@ -24,7 +24,14 @@ def _from(app: FastAPI, address: str) -> TestClient:
 
 
 def _refused(r: Any, retry_after: str | None = None) -> None:
-    assert r.status_code == 429 and r.json()["code"] == "request.rate_limited", r.text
+    """429 with Retry-After: the error body for a program, a page for a person (console, tracking links)."""
+    assert r.status_code == 429, r.text
+    if r.request.url.path.startswith(("/console/", "/t/")):
+        assert r.headers["content-type"] == "text/html; charset=utf-8"
+        assert 'data-code="request.rate_limited"' in r.text and "请求过于频繁" in r.text
+        assert "<script" not in r.text and "javascript:" not in r.text  # the pages' policy runs no inline script
+    else:
+        assert r.json()["code"] == "request.rate_limited"
     assert int(r.headers["retry-after"]) >= 1
     if retry_after is not None:
         assert r.headers["retry-after"] == retry_after

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -118,3 +119,30 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         exc.status_code, "error.unknown"
     )
     return error_response(request, code, exc.status_code)
+
+
+_REFUSAL_PAGE = (
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+    '<title>{status}</title><p role="alert" data-code="{code}">{message}</p>'
+    '<p><a href="{back}">返回 / Back</a></p></html>'
+)
+
+
+def for_a_person(path: str) -> bool:
+    """Answers to the console and the customer's tracking pages are read in a browser, not by a program."""
+    return path.startswith(("/console/", "/t/"))
+
+
+def refusal(
+    path: str, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> HTMLResponse | JSONResponse:
+    """A refusal made before any route ran (a middleware's): the error body as JSON for a program, or a
+    short page in the person's language for a browser — with a plain link back, as the pages' security
+    policy runs no inline script."""
+    if not for_a_person(path):
+        return JSONResponse(body, status_code=status, headers=headers)
+    back = "/console/" if path.startswith("/console/") else path
+    page = _REFUSAL_PAGE.format(
+        status=status, code=escape(str(body["code"])), message=escape(str(body["message"])), back=escape(back)
+    )
+    return HTMLResponse(page, status_code=status, headers=headers)

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import json
 import re
-from html import escape
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.types import Message, Receive, Scope, Send
 
 from posrefund.domain.pii import find_card_data, find_track_data, may_hold_card_data
-from posrefund.entrypoints.api.errors import error_body, status_of_code
+from posrefund.entrypoints.api.errors import error_body, refusal, status_of_code
 from posrefund.entrypoints.api.middleware import Middleware
 from posrefund.entrypoints.api.pii_forms import MalformedForm, form_fields, media_type
 from posrefund.entrypoints.api.routers.callbacks import router as callbacks_router
@@ -38,10 +37,6 @@ TOKEN_HEADERS = frozenset(
 )
 # A JSON number token with a fraction or exponent: it starts the document or follows ':', '[' or ','.
 _FRACTION_OR_EXPONENT = re.compile(rb"(?:^|[:\[,])\s*-?\d+[.eE]")
-_HTML = (
-    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>422</title>'
-    '<p role="alert" data-code="{code}">{message}</p><p><a href="javascript:history.back()">返回 / Back</a></p></html>'
-)
 NUL = "request.invalid_character"
 
 # (error code, field): what a request is refused for (422, by the one mapping) and the field it was found in.
@@ -217,13 +212,12 @@ class PiiGuard(Middleware):
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         lang = pick_language(headers.get("accept-language"))
         path = scope.get("path", "")
-        html = path.startswith("/console/")  # a person reads the refusal in the browser
         signed = path.startswith(SIGNED_CALLBACKS)
         problem = _url_problem(scope, scope.get("query_string", b"").decode("latin-1"))
         if problem is None and not signed:
             problem = _header_problem(scope["headers"])
         if problem is not None:
-            await self._refuse(send, html, lang, problem)
+            await _refuse(scope, receive, send, lang, problem)
             return
         if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
             await self.app(scope, receive, send)  # no body is sent without a length or chunks
@@ -231,32 +225,20 @@ class PiiGuard(Middleware):
         try:
             raw = await _read_body(receive, headers.get("content-length"))
         except _TooLarge:
-            await self._send(send, html, status_of_code("request.too_large"), error_body("request.too_large", lang))
+            too_large = error_body("request.too_large", lang)
+            await refusal(path, status_of_code("request.too_large"), too_large)(scope, receive, send)
             return
         if raw is None:
             return
         problem = None if signed else _body_problem(headers.get("content-type", ""), raw)
         if problem is not None:
-            await self._refuse(send, html, lang, problem)
+            await _refuse(scope, receive, send, lang, problem)
             return
         await self.app(scope, _replay(raw, receive), send)
 
-    async def _refuse(self, send: Send, html: bool, lang: str, problem: Problem) -> None:
-        code, field = problem
-        await self._send(send, html, status_of_code(code), error_body(code, lang, {"field": field}))
 
-    @staticmethod
-    async def _send(send: Send, html: bool, status: int, body: dict[str, Any]) -> None:
-        payload = json.dumps(body, ensure_ascii=False).encode()
-        ctype = b"application/json"
-        if html:
-            payload = _HTML.format(code=escape(str(body["code"])), message=escape(str(body["message"]))).encode()
-            ctype = b"text/html; charset=utf-8"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+async def _refuse(scope: Scope, receive: Receive, send: Send, lang: str, problem: Problem) -> None:
+    code, field = problem
+    await refusal(scope.get("path", ""), status_of_code(code), error_body(code, lang, {"field": field}))(
+        scope, receive, send
+    )

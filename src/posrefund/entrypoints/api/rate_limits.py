@@ -19,13 +19,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from posrefund.adapters.rate_limit import Quotas
 from posrefund.config import RateLimits
 from posrefund.domain.errors import DomainError
-from posrefund.entrypoints.api.errors import error_body
+from posrefund.entrypoints.api.errors import error_body, refusal, status_of_code
 from posrefund.entrypoints.api.tokens import Tokens
 from posrefund.i18n import pick_language
 
@@ -85,7 +84,8 @@ class RateLimitGuard:
     async def _sign_in(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await _read_body(receive)
         if body is None:
-            await JSONResponse(error_body("request.too_large", _lang(scope)), status_code=413)(scope, receive, send)
+            too_large = error_body("request.too_large", _lang(scope))
+            await refusal(scope["path"], status_of_code("request.too_large"), too_large)(scope, receive, send)
             return
         source = _source(scope)
         # From here to the attempt's count nothing awaits: concurrent attempts cannot all pass the check.
@@ -113,7 +113,7 @@ class RateLimitGuard:
 async def refuse(scope: Scope, receive: Receive, send: Send, wait: float) -> None:
     retry_after = max(1, math.ceil(wait))
     body = error_body("request.rate_limited", _lang(scope), {"retry_after": retry_after})
-    response = JSONResponse(body, status_code=429, headers={"Retry-After": str(retry_after)})
+    response = refusal(scope["path"], 429, body, {"Retry-After": str(retry_after)})
     await response(scope, receive, send)
 
 
