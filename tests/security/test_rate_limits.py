@@ -4,7 +4,6 @@ address, the API per key and per user, the tracking pages per link. 429, ``Retry
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.testclient import TestClient
@@ -14,27 +13,13 @@ from posrefund.service.deps import Deps
 from tests.api.conftest import Auth
 from tests.conftest import PASSWORD, World
 from tests.security.conftest import app_for
-from tests.support.limits import RELAXED
+from tests.support.limits import RELAXED, refused
 
 TOKEN = "/v1/auth/token"
 
 
 def _from(app: FastAPI, address: str) -> TestClient:
     return TestClient(app, client=(address, 40000), raise_server_exceptions=False)
-
-
-def _refused(r: Any, retry_after: str | None = None) -> None:
-    """429 with Retry-After: the error body for a program, a page for a person (console, tracking links)."""
-    assert r.status_code == 429, r.text
-    if r.request.url.path.startswith(("/console/", "/t/")):
-        assert r.headers["content-type"] == "text/html; charset=utf-8"
-        assert 'data-code="request.rate_limited"' in r.text and "请求过于频繁" in r.text
-        assert "<script" not in r.text and "javascript:" not in r.text  # the pages' policy runs no inline script
-    else:
-        assert r.json()["code"] == "request.rate_limited"
-    assert int(r.headers["retry-after"]) >= 1
-    if retry_after is not None:
-        assert r.headers["retry-after"] == retry_after
 
 
 def test_sign_in_is_limited_per_address_and_per_account(deps: Deps, backend: str, world: World) -> None:
@@ -44,17 +29,17 @@ def test_sign_in_is_limited_per_address_and_per_account(deps: Deps, backend: str
     with _from(app, "10.0.0.1") as one, _from(app, "10.0.0.2") as two, _from(app, "10.0.0.3") as three:
         for who in ("cashier", "finance", "risk"):
             assert one.post(TOKEN, json={"username": names[who], "password": "wrong-password"}).status_code == 401
-        _refused(one.post(TOKEN, json={"username": names["auditor"], "password": PASSWORD}))  # 4th from there
+        refused(one.post(TOKEN, json={"username": names["auditor"], "password": PASSWORD}))  # 4th from there
         english = one.post(
             TOKEN, json={"username": names["auditor"], "password": PASSWORD}, headers={"Accept-Language": "en"}
         )
         assert english.json()["message"] == "Too many requests; please retry later"
         # Per account, whichever address asks: finance was tried once above, once more here, then refused.
         assert two.post(TOKEN, json={"username": names["finance"], "password": PASSWORD}).status_code == 200
-        _refused(three.post(TOKEN, json={"username": names["finance"], "password": PASSWORD}))
+        refused(three.post(TOKEN, json={"username": names["finance"], "password": PASSWORD}))
         # The console's form counts against the same limits.
         three.get("/console/login")
-        _refused(three.post("/console/login", data={"username": names["finance"], "password": PASSWORD}))
+        refused(three.post("/console/login", data={"username": names["finance"], "password": PASSWORD}))
         assert three.post(TOKEN, json={"username": names["supervisor"], "password": PASSWORD}).status_code == 200
 
 
@@ -65,11 +50,11 @@ def test_failures_from_one_address_slow_that_address_not_the_real_user(deps: Dep
     wrong = {"username": admin, "password": "wrong-password"}
     with _from(app, "10.0.0.66") as attacker, _from(app, "10.0.0.7") as office:
         assert [attacker.post(TOKEN, json=wrong).status_code for _ in range(3)] == [401, 401, 401]
-        _refused(attacker.post(TOKEN, json=wrong), retry_after="1")
+        refused(attacker.post(TOKEN, json=wrong), retry_after="1")
         assert office.post(TOKEN, json={"username": admin, "password": PASSWORD}).status_code == 200
         time.sleep(1.1)
         assert attacker.post(TOKEN, json=wrong).status_code == 401  # its turn came; the next waits longer
-        _refused(attacker.post(TOKEN, json=wrong), retry_after="2")
+        refused(attacker.post(TOKEN, json=wrong), retry_after="2")
 
 
 def test_the_api_is_limited_per_key_and_per_user(deps: Deps, backend: str, world: World) -> None:
@@ -78,10 +63,10 @@ def test_the_api_is_limited_per_key_and_per_user(deps: Deps, backend: str, world
     with TestClient(app) as client:
         for _ in range(2):
             assert client.get("/v1/auth/me", headers=auth("a.terminal")).status_code == 200
-        _refused(client.get("/v1/auth/me", headers=auth("a.terminal")))
+        refused(client.get("/v1/auth/me", headers=auth("a.terminal")))
         for _ in range(3):
             assert client.get("/v1/auth/me", headers=auth("a.cashier")).status_code == 200
-        _refused(client.get("/v1/auth/me", headers=auth("a.cashier")))
+        refused(client.get("/v1/auth/me", headers=auth("a.cashier")))
         assert client.get("/v1/auth/me", headers=auth("a.supervisor")).status_code == 200  # another user
 
 
@@ -89,6 +74,6 @@ def test_tracking_pages_are_limited_per_link(deps: Deps, backend: str) -> None:
     limits: RateLimits = RELAXED.model_copy(update={"tracking_per_token": "2/minute"})
     with TestClient(app_for(deps, backend, limits)) as client:
         assert [client.get("/t/forged-link-one").status_code for _ in range(2)] == [403, 403]
-        _refused(client.get("/t/forged-link-one"))
-        _refused(client.post("/t/forged-link-one/confirm"))
+        refused(client.get("/t/forged-link-one"))
+        refused(client.post("/t/forged-link-one/confirm"))
         assert client.get("/t/forged-link-two").status_code == 403

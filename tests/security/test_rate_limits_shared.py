@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from httpx import Response
 from starlette.testclient import TestClient
 
 from posrefund.adapters import rate_limit
@@ -27,7 +26,7 @@ from posrefund.service.deps import Deps
 from tests.api.conftest import Auth
 from tests.conftest import PASSWORD, World
 from tests.security.conftest import app_for
-from tests.support.limits import RELAXED
+from tests.support.limits import RELAXED, refused
 
 TOKEN = "/v1/auth/token"
 REDIS_URL = os.environ.get("POSREFUND_TEST_REDIS_URL")
@@ -75,11 +74,6 @@ def _from(stack: ExitStack, app: FastAPI, address: str) -> TestClient:
     return stack.enter_context(TestClient(app, client=(address, 40000), raise_server_exceptions=False))
 
 
-def _refused(r: Response) -> None:
-    assert r.status_code == 429 and r.json()["code"] == "request.rate_limited", r.text
-    assert int(r.headers["retry-after"]) >= 1
-
-
 def _wrong(username: str) -> dict[str, str]:
     return {"username": username, "password": "wrong-password"}
 
@@ -93,8 +87,8 @@ def test_sign_in_per_address_is_counted_once_across_processes(
     one, two = _from(clients, first, address), _from(clients, second, address)
     statuses = [client.post(TOKEN, json=_wrong(f"guess-{n}")).status_code for n, client in enumerate([one, two] * 2)]
     assert statuses == [401, 401, 401, 401]
-    _refused(one.post(TOKEN, json=_wrong("guess-4")))  # memory storage: each process would allow 4 of its own
-    _refused(two.post(TOKEN, json=_wrong("guess-5")))
+    refused(one.post(TOKEN, json=_wrong("guess-4")))  # memory storage: each process would allow 4 of its own
+    refused(two.post(TOKEN, json=_wrong("guess-5")))
 
 
 def test_sign_in_per_account_is_counted_once_across_processes(
@@ -105,8 +99,8 @@ def test_sign_in_per_account_is_counted_once_across_processes(
     account = f"nobody-{secrets.token_hex(6)}"
     one, two = _from(clients, first, _address()), _from(clients, second, _address())
     assert [c.post(TOKEN, json=_wrong(account)).status_code for c in (one, two, one)] == [401, 401, 401]
-    _refused(two.post(TOKEN, json=_wrong(account)))
-    _refused(one.post("/console/login", data=_wrong(account)))
+    refused(two.post(TOKEN, json=_wrong(account)))
+    refused(one.post("/console/login", data=_wrong(account)))
 
 
 def test_the_progressive_delay_is_counted_once_across_processes(
@@ -117,7 +111,7 @@ def test_the_progressive_delay_is_counted_once_across_processes(
     address = _address()
     one, two = _from(clients, first, address), _from(clients, second, address)
     assert [one.post(TOKEN, json=_wrong("a")).status_code, two.post(TOKEN, json=_wrong("b")).status_code] == [401, 401]
-    _refused(one.post(TOKEN, json=_wrong("c")))  # the delay the other process set holds here too
+    refused(one.post(TOKEN, json=_wrong("c")))  # the delay the other process set holds here too
 
 
 def test_the_api_per_key_is_counted_once_across_processes(
@@ -128,8 +122,8 @@ def test_the_api_per_key_is_counted_once_across_processes(
     one, two = _from(clients, first, _address()), _from(clients, second, _address())
     terminal = Auth(first, world)("a.terminal")
     assert [c.get("/v1/auth/me", headers=terminal).status_code for c in (one, two)] == [200, 200]
-    _refused(one.get("/v1/auth/me", headers=terminal))
-    _refused(two.get("/v1/auth/me", headers=terminal))
+    refused(one.get("/v1/auth/me", headers=terminal))
+    refused(two.get("/v1/auth/me", headers=terminal))
 
 
 def test_sign_in_without_its_redis_still_answers_and_still_limits(
@@ -139,7 +133,7 @@ def test_sign_in_without_its_redis_still_answers_and_still_limits(
     client = _from(clients, app_for(deps, backend, limits), _address())
     assert client.post(TOKEN, json=_wrong(world.a.usernames["admin"])).status_code == 401
     assert client.post(TOKEN, json={"username": world.a.usernames["admin"], "password": PASSWORD}).status_code == 200
-    _refused(client.post(TOKEN, json=_wrong(world.a.usernames["admin"])))  # this process's own count
+    refused(client.post(TOKEN, json=_wrong(world.a.usernames["admin"])))  # this process's own count
 
 
 def test_the_api_without_its_redis_still_answers_and_still_limits(
@@ -150,7 +144,7 @@ def test_the_api_without_its_redis_still_answers_and_still_limits(
     client = _from(clients, app, _address())
     terminal = Auth(app, world)("a.terminal")
     assert [client.get("/v1/auth/me", headers=terminal).status_code for _ in range(2)] == [200, 200]
-    _refused(client.get("/v1/auth/me", headers=terminal))
+    refused(client.get("/v1/auth/me", headers=terminal))
 
 
 def test_a_redis_that_does_not_answer_holds_no_request(
