@@ -232,3 +232,26 @@ def test_reroute_away_from_a_closed_account_needs_a_reviewer_and_a_second_person
     actions = [e["action"] for e in refunds.case_events(deps, world.a.actors["auditor"], case.id)]
     assert actions[-3:] == ["refund.abnormal", "refund.rerouted", "refund.payout_confirmed"]
     assert sales.get_sale(deps, world.a.actors["cashier"], case.sale_id).refunded_fen == 3_000
+
+
+def test_a_success_for_another_amount_goes_to_a_person_not_to_succeeded(
+    deps: Deps, world: World, router: Router, fake: FakeChannel
+) -> None:
+    """WeChat Pay's refund notification, read by the real mapping, says SUCCESS for 1 fen of a 5,000-fen
+    refund: the case is abnormal (with a person), the money stays reserved, no success is recorded."""
+    from posrefund.adapters.channels.wechatpay.mapping import refund_answer
+
+    case = approved(deps, world, amount=5_000)
+    fake.script[case.refund_no] = ["processing"]
+    execution.sweep(deps, router)
+    resource = {"out_refund_no": case.refund_no, "amount": {"refund": 1, "total": 10_000}, "success_time": ""}
+    answer = refund_answer(resource, "SUCCESS", "50300000000000000001")
+    execution.record_answer(deps, router, case.merchant_id, case.id, answer, "callback")
+    after = state(deps, world, case.id)
+    assert (after.status, after.succeeded_at) == (S.ABNORMAL, None)
+    sale = sales.get_sale(deps, world.a.actors["cashier"], case.sale_id)
+    assert (sale.refunded_fen, sale.reserved_fen) == (0, 5_000)
+    events = refunds.case_events(deps, world.a.actors["auditor"], case.id)
+    assert [e["action"] for e in events][-1] == "refund.abnormal"
+    assert "refund.succeeded" not in [e["action"] for e in events]
+    assert events[-1]["reason"] == "channel reports 1 fen refunded; this refund is 5000 fen"

@@ -62,6 +62,11 @@ class RefundOrder:
     sale: OriginalSale
 
 
+# The key of ``ChannelAnswer.details`` under which a channel's answer states the amount it refunded (fen,
+# as text): a success for another amount than the case's is not that case's success.
+REFUNDED_FEN = "refund_fen"
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelAnswer:
     outcome: Outcome

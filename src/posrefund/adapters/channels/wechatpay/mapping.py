@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from posrefund.domain.channel import ChannelAnswer, Outcome
+from posrefund.domain.channel import REFUNDED_FEN, ChannelAnswer, Outcome
 
 REFUND_STATUS = {
     "SUCCESS": Outcome.SUCCEEDED,
@@ -75,7 +75,7 @@ def refund_answer(obj: dict[str, Any], status: str, refund_id: str) -> ChannelAn
     details["status"] = status
     amount = obj.get("amount")
     if isinstance(amount, dict) and isinstance(amount.get("refund"), int):
-        details["refund_fen"] = str(amount["refund"])
+        details[REFUNDED_FEN] = str(amount["refund"])
     succeeded_at = _parse_time(obj.get("success_time")) if outcome is Outcome.SUCCEEDED else None
     return ChannelAnswer(outcome, channel_refund_id=refund_id, code=status, succeeded_at=succeeded_at, details=details)
 
