@@ -18,11 +18,11 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from posrefund.domain.pii import find_card_data, find_track_data, may_hold_card_data
 from posrefund.entrypoints.api.errors import error_body, refusal, status_of_code
-from posrefund.entrypoints.api.middleware import Middleware
+from posrefund.entrypoints.api.middleware import BodyTooLarge, Middleware, read_body, replay
 from posrefund.entrypoints.api.pii_forms import MalformedForm, form_fields, media_type
 from posrefund.entrypoints.api.routers.callbacks import router as callbacks_router
 from posrefund.i18n import pick_language
@@ -166,44 +166,6 @@ def _url_problem(scope: Scope, query: str) -> Problem | None:
     return _first_problem([("path", path), *(pair for k, v in params for pair in ((k, k), (k, v)))])
 
 
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_body(receive: Receive, declared: str | None) -> bytes | None:
-    """The whole body, or None when the client went away; ``_TooLarge`` past the cap, as declared or as sent."""
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more:
-        msg = await receive()
-        if msg["type"] == "http.disconnect":
-            return None
-        body = msg.get("body", b"")
-        size += len(body)
-        if size > MAX_BODY:
-            raise _TooLarge
-        chunks.append(body)
-        more = msg.get("more_body", False)
-    return b"".join(chunks)
-
-
-def _replay(raw: bytes, receive: Receive) -> Receive:
-    """Hands the body already read to the app, then anything after it (a disconnect) as it comes."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-        return await receive()
-
-    return replay
-
-
 class PiiGuard(Middleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -223,8 +185,8 @@ class PiiGuard(Middleware):
             await self.app(scope, receive, send)  # no body is sent without a length or chunks
             return
         try:
-            raw = await _read_body(receive, headers.get("content-length"))
-        except _TooLarge:
+            raw = await read_body(receive, MAX_BODY, headers.get("content-length"))
+        except BodyTooLarge:
             too_large = error_body("request.too_large", lang)
             await refusal(path, status_of_code("request.too_large"), too_large)(scope, receive, send)
             return
@@ -234,7 +196,7 @@ class PiiGuard(Middleware):
         if problem is not None:
             await _refuse(scope, receive, send, lang, problem)
             return
-        await self.app(scope, _replay(raw, receive), send)
+        await self.app(scope, replay(raw, receive), send)
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, lang: str, problem: Problem) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -25,6 +24,7 @@ from posrefund.adapters.rate_limit import Quotas
 from posrefund.config import RateLimits
 from posrefund.domain.errors import DomainError
 from posrefund.entrypoints.api.errors import error_body, refusal, status_of_code
+from posrefund.entrypoints.api.middleware import BodyTooLarge, read_body, replay
 from posrefund.entrypoints.api.tokens import Tokens
 from posrefund.i18n import pick_language
 
@@ -82,11 +82,14 @@ class RateLimitGuard:
             return []
 
     async def _sign_in(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await _read_body(receive)
-        if body is None:
+        try:
+            body = await read_body(receive, _MAX_SIGN_IN_BODY)
+        except BodyTooLarge:
             too_large = error_body("request.too_large", _lang(scope))
             await refusal(scope["path"], status_of_code("request.too_large"), too_large)(scope, receive, send)
             return
+        if body is None:
+            return  # the client went away before its sign-in arrived: nothing to count, no one to answer
         source = _source(scope)
         # From here to the attempt's count nothing awaits: concurrent attempts cannot all pass the check.
         checks = [("signin_per_ip", source)]
@@ -105,7 +108,7 @@ class RateLimitGuard:
                 statuses.append(int(message["status"]))
             await send(message)
 
-        await self.app(scope, _replay(body, receive), noting_status)
+        await self.app(scope, replay(body, receive), noting_status)
         if statuses and statuses[0] in SIGNED_IN_STATUSES:
             self.quotas.sign_in_succeeded(source)
 
@@ -131,38 +134,6 @@ def _lang(scope: Scope) -> str:
 def _source(scope: Scope) -> str:
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    """The sign-in body, whole (it is small); None when it is larger than any sign-in can be."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = bytes(message.get("body", b""))
-        size += len(chunk)
-        if size > _MAX_SIGN_IN_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:
-    """The body read above, once; then the connection's own messages (its disconnect)."""
-    sent = False
-
-    async def replaying() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replaying
 
 
 def _username_of(scope: Scope, body: bytes) -> str:
