@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
 from posrefund.adapters.channels.acquirer.client import CardAcquirerChannel
+from posrefund.adapters.channels.alipay.settings import alipay_from
 from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier, WeChatPayChannel
 from posrefund.adapters.crypto import AesGcmCipher, KeyringError, parse_keyring
 from posrefund.adapters.db.engine import make_engine
@@ -136,6 +137,8 @@ def build_router(settings: Settings, deps: Deps) -> Router:
                 apiv3_key=text(w, "apiv3_key"),
                 mchid=w["mchid"],
             )
+        if "alipay" in conf:
+            channels["alipay"], verifiers["alipay"] = alipay_from(conf["alipay"], text)
         if "card" in conf:
             c = conf["card"]
             channels["card"] = channels["unionpay_qr"] = CardAcquirerChannel(

@@ -32,7 +32,15 @@ from alipay.exceptions import AliPayException
 
 from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier, AlipayChannel
 from posrefund.adapters.channels.alipay.mapping import fen_to_yuan, yuan_to_fen
-from posrefund.domain.channel import CallbackRejected, ChannelAnswer, Method, OriginalSale, Outcome, RefundOrder
+from posrefund.domain.channel import (
+    REFUNDED_FEN,
+    CallbackRejected,
+    ChannelAnswer,
+    Method,
+    OriginalSale,
+    Outcome,
+    RefundOrder,
+)
 from posrefund.simulators.alipay.crypto import rsa2_sign, sign_content
 from posrefund.simulators.alipay.server import FAULTS, AlipayKeys, AlipaySimulator
 
@@ -236,7 +244,7 @@ def test_same_refund_no_twice_refunds_once_and_the_repeat_says_accepted(
 
     assert first.outcome is Outcome.SUCCEEDED
     # Alipay answers a repeat with fund_change=N (nothing moved this time): not success by itself, so query.
-    assert second.outcome is Outcome.ACCEPTED
+    assert (second.outcome, second.code) == (Outcome.UNKNOWN, "FUND_CHANGE_N")
     assert (second.channel_refund_id, second.details["fund_change"]) == (first.channel_refund_id, "N")
     assert second.details["refund_fee"] == "30.00"
     assert len(rows(sim, order.refund_no)) == 1
@@ -249,7 +257,7 @@ def test_concurrent_repeats_of_one_refund_no_execute_once(sim: AlipaySimulator, 
     with ThreadPoolExecutor(max_workers=6) as pool:
         answers = list(pool.map(lambda _: channel.submit(order), range(6)))
 
-    assert sorted(a.outcome for a in answers) == sorted([Outcome.SUCCEEDED] + [Outcome.ACCEPTED] * 5)
+    assert sorted(a.outcome for a in answers) == sorted([Outcome.SUCCEEDED] + [Outcome.UNKNOWN] * 5)
     assert [r["executed"] for r in sim.ledger()] == [True]
 
 
@@ -266,18 +274,17 @@ def test_same_refund_no_with_another_amount_is_a_discordant_repeat(
     assert [r["amount_fen"] for r in rows(sim, order.refund_no)] == [1_000]
 
 
-def test_query_showing_another_amount_under_our_number_is_abnormal(
-    sim: AlipaySimulator, channel: AlipayChannel
-) -> None:
-    """Alipay refuses a second amount under one number, so a mismatch means our record is wrong: a person looks."""
+def test_query_states_the_amount_alipay_refunded_under_our_number(sim: AlipaySimulator, channel: AlipayChannel) -> None:
+    """The success names the amount refunded under the number (REFUNDED_FEN): a case of another amount sends it
+    to a person (domain.refund), one rule for every channel."""
     order = order_for(new_sale(sim), 1_000)
     assert channel.submit(order).outcome is Outcome.SUCCEEDED
 
     answer = channel.query(replace(order, amount_fen=999))
 
-    assert (answer.outcome, answer.code, answer.details["refund_amount"]) == (
-        Outcome.ABNORMAL,
-        "AMOUNT_MISMATCH",
+    assert (answer.outcome, answer.details[REFUNDED_FEN], answer.details["refund_amount"]) == (
+        Outcome.SUCCEEDED,
+        "1000",
         "10.00",
     )
 
@@ -360,7 +367,7 @@ def test_hidden_success_is_unknown_then_the_query_finds_it(
     assert time.monotonic() - started < TIMEOUT + 0.5  # bounded by the adapter's timeout
     assert [r["executed"] for r in rows(sim, order.refund_no)] == [True]  # the money moved behind the error
     assert channel.query(order).outcome is Outcome.SUCCEEDED
-    assert channel.submit(order).outcome is Outcome.ACCEPTED  # the retry with the same number moves nothing
+    assert channel.submit(order).outcome is Outcome.UNKNOWN  # the retry with the same number moves nothing
     assert len(rows(sim, order.refund_no)) == 1
 
 
@@ -439,9 +446,9 @@ def test_fund_change_n_is_accepted_then_queries_show_no_status_until_success(
     sim.set_fault(order.refund_no, "processing_then_success", times=2)
 
     first = channel.submit(order)
-    assert (first.outcome, first.details["fund_change"]) == (Outcome.ACCEPTED, "N")
+    assert (first.outcome, first.code, first.details["fund_change"]) == (Outcome.UNKNOWN, "FUND_CHANGE_N", "N")
     assert channel.query(order).outcome is Outcome.NOT_FOUND  # refund_status absent while in progress
-    assert channel.submit(order).outcome is Outcome.ACCEPTED  # resubmitting the same number is harmless
+    assert channel.submit(order).outcome is Outcome.UNKNOWN  # resubmitting the same number is harmless
     assert channel.query(order).outcome is Outcome.NOT_FOUND
     assert [r["executed"] for r in rows(sim, order.refund_no)] == [False]
 
@@ -465,7 +472,7 @@ def test_refunds_of_one_trade_closer_than_the_gap_fail_without_effect(keys: Alip
         assert channel.query(second).outcome is Outcome.NOT_FOUND
         time.sleep(max(0.0, gap - (time.monotonic() - started)) + 0.05)
         assert channel.submit(second).outcome is Outcome.SUCCEEDED
-        assert channel.submit(first).outcome is Outcome.ACCEPTED  # a repeat is not a new refund: no gap needed
+        assert channel.submit(first).outcome is Outcome.UNKNOWN  # a repeat is not a new refund: no gap needed
 
 
 def test_rate_faults_are_seeded(keys: AlipayKeys, receiver: Receiver) -> None:
@@ -692,7 +699,7 @@ def test_early_callback_of_a_slow_refund_precedes_the_query_that_shows_it(
     order = order_for(new_sale(sim), 700)
     sim.set_fault(order.refund_no, "processing_then_success", times=0)
     sim.set_fault(order.refund_no, "callback_before_query")
-    assert channel.submit(order).outcome is Outcome.ACCEPTED
+    assert channel.submit(order).outcome is Outcome.UNKNOWN
     assert receiver.bodies == []
 
     assert channel.query(order).outcome is Outcome.SUCCEEDED
@@ -718,7 +725,7 @@ def test_slow_refund_settles_on_its_own_and_is_notified(keys: AlipayKeys, receiv
         channel = make_channel(sim)
         order = order_for(new_sale(sim), 1_100)
         sim.set_fault(order.refund_no, "processing_then_success", times=50)
-        assert channel.submit(order).outcome is Outcome.ACCEPTED
+        assert channel.submit(order).outcome is Outcome.UNKNOWN
 
         notice = notice_of(sim, receiver.wait(1)[0])
 

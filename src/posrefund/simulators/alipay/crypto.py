@@ -11,7 +11,7 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from posrefund.simulators.alipay.certs import AlipayCertificates
 from posrefund.simulators.common.rsa_keys import load_private, new_rsa, private_pem, public_pem
 
 # China has no daylight saving time, so a fixed +08:00 is exactly Asia/Shanghai (and needs no tz database).
@@ -30,15 +31,23 @@ _YUAN = re.compile(r"(\d{1,11})(?:\.(\d{1,2}))?")
 @dataclass(frozen=True)
 class AlipayKeys:
     """Both key pairs of public-key mode: the app's (it signs requests, Alipay verifies with the uploaded public
-    key) and Alipay's (it signs responses and notifications, the app verifies with "支付宝公钥")."""
+    key) and Alipay's (it signs responses and notifications, the app verifies with "支付宝公钥"). With
+    ``certificates`` the app is in certificate mode: the same keys, wrapped in certificates of a root chain."""
 
     app_id: str
     app_private_key: rsa.RSAPrivateKey
     alipay_private_key: rsa.RSAPrivateKey
+    certificates: AlipayCertificates | None = None
 
     @classmethod
-    def generate(cls, app_id: str = "2021000000000001") -> AlipayKeys:
-        return cls(app_id=app_id, app_private_key=new_rsa(), alipay_private_key=new_rsa())
+    def generate(cls, app_id: str = "2021000000000001", *, certificate_mode: bool = False) -> AlipayKeys:
+        keys = cls(app_id=app_id, app_private_key=new_rsa(), alipay_private_key=new_rsa())
+        return keys.with_certificates() if certificate_mode else keys
+
+    def with_certificates(self) -> AlipayKeys:
+        """The same keys in certificate mode (a fresh root chain and the app's and Alipay's certificates)."""
+        certs = AlipayCertificates.issue(self.app_id, self.app_private_key, self.alipay_private_key)
+        return replace(self, certificates=certs)
 
     @property
     def app_private_key_pem(self) -> str:
@@ -53,12 +62,15 @@ class AlipayKeys:
         return public_pem(self.alipay_private_key.public_key())
 
     def credentials(self) -> dict[str, str]:
-        """What a merchant holds to configure its client (never Alipay's private key)."""
+        """What a merchant holds to configure its client (never Alipay's private key); in certificate mode also
+        the three certificate files (``app_cert``, ``alipay_cert``, ``alipay_root_cert``)."""
+        files = self.certificates.files() if self.certificates is not None else {}
         return {
             "app_id": self.app_id,
             "app_private_key": self.app_private_key_pem,
             "app_public_key": self.app_public_key_pem,
             "alipay_public_key": self.alipay_public_key_pem,
+            **files,
         }
 
     def save(self, directory: Path) -> None:

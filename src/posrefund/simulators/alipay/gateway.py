@@ -51,7 +51,26 @@ def check_common(params: dict[str, str], keys: AlipayKeys, max_skew: float | Non
         return "40002", "isv.invalid-format", "无效的数据格式参数"
     if params.get("version") != "1.0":
         return "40002", "isv.invalid-version", "版本号错误"
+    refusal = _check_certificate_sns(params, keys)
+    if refusal is not None:
+        return refusal
     return _check_time_and_signature(params, keys.app_private_key.public_key(), max_skew)
+
+
+def _check_certificate_sns(params: dict[str, str], keys: AlipayKeys) -> Refusal | None:
+    """Certificate mode: the request names the app's certificate and Alipay's root chain by their SNs."""
+    certs = keys.certificates
+    if certs is None:
+        return None
+    if not params.get("app_cert_sn"):
+        return "40001", "isv.missing-app-cert-sn", "缺少应用公钥证书序列号"
+    if params["app_cert_sn"] != certs.app_cert_sn:
+        return "40002", "isv.invalid-app-cert-sn", "应用公钥证书序列号不匹配"
+    if not params.get("alipay_root_cert_sn"):
+        return "40001", "isv.missing-alipay-root-cert-sn", "缺少支付宝根证书序列号"
+    if params["alipay_root_cert_sn"] != certs.alipay_root_cert_sn:
+        return "40002", "isv.invalid-alipay-root-cert-sn", "支付宝根证书序列号不匹配"
+    return None
 
 
 def _check_time_and_signature(
@@ -70,13 +89,15 @@ def _check_time_and_signature(
     return None
 
 
-def signed_body(key: str, body: dict[str, Any], signer: rsa.RSAPrivateKey | None) -> bytes:
-    """Alipay signs the exact text of the inner object; the client finds it by its key and verifies it."""
+def signed_body(key: str, body: dict[str, Any], signer: rsa.RSAPrivateKey | None, cert_sn: str = "") -> bytes:
+    """Alipay signs the exact text of the inner object; the client finds it by its key and verifies it. In
+    certificate mode the answer names the certificate whose key signed it (``alipay_cert_sn``)."""
     inner = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     if signer is None:
         return f'{{"{key}":{inner}}}'.encode()
     sign = rsa2_sign(signer, inner)
-    return f'{{"{key}":{inner},"sign":"{sign}"}}'.encode()
+    named = f'"alipay_cert_sn":"{cert_sn}",' if cert_sn else ""
+    return f'{{"{key}":{inner},{named}"sign":"{sign}"}}'.encode()
 
 
 def read_params(query: str, body: bytes, content_type: str) -> dict[str, str] | None:

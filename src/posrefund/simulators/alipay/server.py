@@ -143,7 +143,8 @@ class AlipaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
         if result.action == "bare_500":
             return BARE_500
         signer = self._keys.alipay_private_key if signed else None
-        raw = signed_body(key, result.body, signer)
+        certs = self._keys.certificates
+        raw = signed_body(key, result.body, signer, certs.alipay_cert_sn if certs is not None else "")
         return HttpAnswer(200, raw, {"Content-Type": "text/html;charset=utf-8"}, action=result.action)
 
     def _gateway(self, params: dict[str, str]) -> tuple[str, Result, bool]:
@@ -209,11 +210,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--min-gap-seconds", type=float, default=3.0, help="refunds of one trade ≥ this apart")
     parser.add_argument("--refund-window-days", type=int, default=365, help="after this a trade is finished")
     parser.add_argument("--settle-after", type=float, default=2.0, help="seconds until a fund_change=N refund ends")
+    parser.add_argument("--cert-mode", action="store_true", help="public-key-certificate mode (a root chain made now)")
     add_fault_flags(parser, FAULTS)
     args = parser.parse_args(argv)
     keys = (
         AlipayKeys.load_or_generate(args.keys_dir, args.app_id) if args.keys_dir else AlipayKeys.generate(args.app_id)
     )
+    if args.cert_mode:
+        keys = keys.with_certificates()
     try:
         sim = AlipaySimulator(
             port=args.port,

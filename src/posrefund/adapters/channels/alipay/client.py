@@ -27,6 +27,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from posrefund.adapters.channels.alipay.certs import CertificateMode
 from posrefund.adapters.channels.alipay.mapping import (
     BEIJING,
     DEPOSIT_BACK,
@@ -50,7 +51,7 @@ _REFUND = "alipay.trade.refund"
 _QUERY = "alipay.trade.fastpay.refund.query"
 
 
-def _pem(text: str, *, private: bool) -> str:
+def pem_of(text: str, *, private: bool) -> str:
     """Accept a PEM, or the bare base64 the Alipay console and key tool show (PKCS#1 or PKCS#8, SPKI)."""
     if "-----BEGIN" in text:
         return text
@@ -77,6 +78,8 @@ class AlipayChannel:
 
     ``timeout`` (seconds) bounds connecting and every read of a call: past it the answer is UNKNOWN and the
     worker queries (or resubmits the same number and amount) later. ``clock`` stamps the request ``timestamp``.
+    ``certificate``: public-key-certificate mode (every request carries ``app_cert_sn`` and
+    ``alipay_root_cert_sn``; ``alipay_public_key`` is then the key of Alipay's certificate).
     """
 
     name = "alipay"
@@ -90,12 +93,14 @@ class AlipayChannel:
         gateway_url: str = PRODUCTION_GATEWAY,
         timeout: float = 5.0,
         clock: Callable[[], datetime] = utc_now,
+        certificate: CertificateMode | None = None,
     ) -> None:
+        self._extra = certificate.request_params() if certificate is not None else {}
         self._client: Any = AliPay(
             appid=app_id,
             app_notify_url=None,  # refunds are notified to the payment's notify_url; the refund API takes none
-            app_private_key_string=_pem(app_private_key, private=True),
-            alipay_public_key_string=_pem(alipay_public_key, private=False),  # verifies answers (public-key mode)
+            app_private_key_string=pem_of(app_private_key, private=True),
+            alipay_public_key_string=pem_of(alipay_public_key, private=False),  # verifies answers (public-key mode)
             sign_type="RSA2",
             config=AliPayConfig(timeout=timeout),  # passed to urlopen: connect and each read
         )
@@ -123,7 +128,9 @@ class AlipayChannel:
         return refund_outcome(*reply, order)
 
     def query(self, order: RefundOrder) -> ChannelAnswer:
-        """``alipay.trade.fastpay.refund.query`` by ``out_trade_no`` + ``out_request_no``."""
+        """``alipay.trade.fastpay.refund.query`` by ``out_trade_no`` + ``out_request_no``. Never sends anything
+        itself: an answer without ``refund_status`` ("not received, or failed") is NOT_FOUND, on which the worker
+        sends the refund again with the same number and amount (Alipay refunds a number at most once)."""
         biz = {
             "out_trade_no": order.sale.order_no,
             "out_request_no": order.refund_no,
@@ -140,7 +147,7 @@ class AlipayChannel:
         # The library stamps ``timestamp`` with the host's local time; Alipay reads it as Beijing time.
         timestamp = self._clock().astimezone(BEIJING).strftime(TIME_FORMAT)
         try:
-            data = self._client.server_api(method, biz_content=biz, timestamp=timestamp)
+            data = self._client.server_api(method, biz_content=biz, timestamp=timestamp, **self._extra)
         except AliPayValidationError:
             # Alipay's signature over the answer is wrong: it may be forged or damaged, so it says nothing.
             return ChannelAnswer(Outcome.UNKNOWN, code="RESPONSE_NOT_VERIFIED", message="bad signature on answer")
@@ -182,8 +189,10 @@ class AlipayCallbackVerifier:
 
     Checks, in order: a readable form, ``sign`` present and ``sign_type`` RSA2, the RSA2 signature with the
     **Alipay** public key over every other non-empty field sorted by name, the ``app_id`` (when configured), and
-    the send time (``notify_time`` / ``utc_timestamp``) within ``max_age`` of ``clock()``. Anything else raises
-    ``CallbackRejected``. Alipay expects the plain-text answer ``success`` once a notification is taken.
+    the ``seller_id`` (when configured: the merchant's 2088… partner id), and the send time (``notify_time`` /
+    ``utc_timestamp``) within ``max_age`` of ``clock()``. Anything else raises ``CallbackRejected``. Alipay expects
+    the plain-text answer ``success`` once a notification is taken. In certificate mode ``alipay_public_key`` is
+    the key of Alipay's certificate.
     """
 
     def __init__(
@@ -191,14 +200,16 @@ class AlipayCallbackVerifier:
         *,
         alipay_public_key: str,
         app_id: str = "",
+        seller_id: str = "",
         clock: Callable[[], datetime] = utc_now,
         max_age: timedelta = timedelta(minutes=15),
     ) -> None:
-        key = serialization.load_pem_public_key(_pem(alipay_public_key, private=False).encode("ascii"))
+        key = serialization.load_pem_public_key(pem_of(alipay_public_key, private=False).encode("ascii"))
         if not isinstance(key, rsa.RSAPublicKey):
             raise ValueError("the Alipay public key must be an RSA public key")
         self._key = key
         self._app_id = app_id
+        self._seller_id = seller_id
         self._clock = clock
         self._max_age = max_age
 
@@ -230,6 +241,8 @@ class AlipayCallbackVerifier:
 
     def _trade_notice(self, params: dict[str, str]) -> CallbackNotice:
         self._fresh(beijing_time(params.get("notify_time")))
+        if self._seller_id and params.get("seller_id") != self._seller_id:
+            raise CallbackRejected("notification for another seller")
         refund_no, notice_id, trade_no = params.get("out_biz_no"), params.get("notify_id"), params.get("trade_no")
         if not refund_no or params.get("refund_fee") in (None, ""):
             raise CallbackRejected("not a refund notification (no out_biz_no / refund_fee)")
@@ -239,6 +252,8 @@ class AlipayCallbackVerifier:
         if status not in ("TRADE_SUCCESS", "TRADE_CLOSED", "TRADE_FINISHED"):
             raise CallbackRejected(f"unexpected trade_status {status!r}")
         answer = trade_notice_answer(params, trade_no, status)
+        if answer is None:
+            raise CallbackRejected("refund_fee missing, malformed or above the trade's total")
         return CallbackNotice(refund_no=refund_no, answer=answer, notice_id=notice_id)
 
     def _deposit_back(self, params: dict[str, str]) -> CallbackNotice:

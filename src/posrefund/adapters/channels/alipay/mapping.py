@@ -2,9 +2,12 @@
 notification fields become an ``Outcome`` with a ``ChannelAnswer``; amounts between fen and yuan strings.
 
 Outcome mapping (the contract: never raise for channel trouble):
-  refund code 10000 + fund_change=Y → SUCCEEDED; fund_change=N → ACCEPTED (taken, or a repeat that moved nothing:
-  query); 40004 ACQ.SYSTEM_ERROR / ACQ.REFUND_CHARGE_ERROR, 20000, timeouts, dropped connections, HTTP errors,
-  unsigned or unverifiable answers → UNKNOWN (retry the same out_request_no and amount, or query);
+  refund code 10000 + fund_change=Y → SUCCEEDED; fund_change=N → UNKNOWN with code FUND_CHANGE_N (taken, or a
+  repeat of a number already refunded — the same refund again, never a new one: no money moved in this call, and
+  Alipay may still answer a later query without refund_status, "not received or failed", which is no lost refund:
+  the same number is sent again); 40004 ACQ.SYSTEM_ERROR / ACQ.REFUND_CHARGE_ERROR, 20000, timeouts, dropped
+  connections, HTTP errors, unsigned or unverifiable answers → UNKNOWN (retry the same out_request_no and
+  amount, or query);
   other 40004 sub_codes and 40001/40002/40003/40006 (request refused before anything happened) → DECLINED.
   query refund_status=REFUND_SUCCESS → SUCCEEDED; refund_status absent ("not received, or failed") or
   ACQ.TRADE_NOT_EXIST → NOT_FOUND (safe to submit again with the same number); anything else → UNKNOWN.
@@ -17,7 +20,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from posrefund.domain.channel import ChannelAnswer, Outcome, RefundOrder
+from posrefund.domain.channel import REFUNDED_FEN, ChannelAnswer, Outcome, RefundOrder
 
 # China has no daylight saving time: +08:00 is exactly Asia/Shanghai, the zone of every Alipay timestamp.
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -113,11 +116,13 @@ def _refund_taken(data: dict[str, Any], order: RefundOrder) -> ChannelAnswer:
         return ChannelAnswer(
             Outcome.SUCCEEDED, channel_refund_id=trade_no, code="10000", succeeded_at=succeeded_at, details=details
         )
+    # Not ACCEPTED: an acknowledged refund that a query later cannot find would be "lost" (a person's case), but
+    # Alipay documents that very answer as "not received or failed, send the same number again".
     return ChannelAnswer(
-        Outcome.ACCEPTED,
+        Outcome.UNKNOWN,
         channel_refund_id=trade_no,
-        code="10000",
-        message="fund_change=N: taken or repeated, query for the result",
+        code="FUND_CHANGE_N",
+        message="fund_change=N: taken or repeated, no money moved in this call; query for the result",
         details=details,
     )
 
@@ -136,17 +141,12 @@ def _query_found(data: dict[str, Any], order: RefundOrder) -> ChannelAnswer:
             Outcome.NOT_FOUND, channel_refund_id=trade_no, message="no refund_status: not received or not done"
         )
     if status != "REFUND_SUCCESS":
-        return ChannelAnswer(Outcome.ACCEPTED, channel_refund_id=trade_no, code=str(status), details=details)
+        return ChannelAnswer(Outcome.UNKNOWN, channel_refund_id=trade_no, code=str(status), details=details)
     refunded = yuan_to_fen(data.get("refund_amount"))
-    if refunded is not None and refunded != order.amount_fen:
-        # Alipay refuses a different amount under the same number, so this cannot be ours: a person looks.
-        return ChannelAnswer(
-            Outcome.ABNORMAL,
-            channel_refund_id=trade_no,
-            code="AMOUNT_MISMATCH",
-            message=f"Alipay refunded {refunded} fen under this number, we asked {order.amount_fen}",
-            details=details,
-        )
+    if refunded is None:
+        return ChannelAnswer(Outcome.UNKNOWN, code="BAD_RESPONSE", message="REFUND_SUCCESS without a refund_amount")
+    # The case compares it with its own amount: a success for another amount goes to a person.
+    details[REFUNDED_FEN] = str(refunded)
     return ChannelAnswer(
         Outcome.SUCCEEDED,
         channel_refund_id=trade_no,
@@ -156,11 +156,18 @@ def _query_found(data: dict[str, Any], order: RefundOrder) -> ChannelAnswer:
     )
 
 
-def trade_notice_answer(params: dict[str, str], trade_no: str, status: str) -> ChannelAnswer:
-    """A trade notification after a refund: the refund succeeded."""
+def trade_notice_answer(params: dict[str, str], trade_no: str, status: str) -> ChannelAnswer | None:
+    """A trade notification after a refund: the refund succeeded. Its ``refund_fee`` is what the trade has had
+    refunded in all (Alipay's words: 总退款金额); it is stated as this refund's amount, so a notification whose
+    amount is not this case's goes to a person (see ``docs/channels.md``). None: the amounts are unreadable or
+    the refunds exceed the trade."""
+    refunded, total = yuan_to_fen(params.get("refund_fee")), yuan_to_fen(params.get("total_amount"))
+    if refunded is None or refunded <= 0 or (total is not None and refunded > total):
+        return None
     details = details_of(
         params, ("out_trade_no", "trade_status", "refund_fee", "gmt_refund", "notify_type", "notify_time")
     )
+    details[REFUNDED_FEN] = str(refunded)
     return ChannelAnswer(
         Outcome.SUCCEEDED,
         channel_refund_id=trade_no,
