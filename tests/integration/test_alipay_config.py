@@ -4,14 +4,17 @@ refunds through the real worker step (execution.advance) against the Alipay simu
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from posrefund import bootstrap
 from posrefund.adapters.channels.alipay.certs import root_cert_sn
+from posrefund.adapters.channels.alipay.settings import alipay_from
 from posrefund.config import ConfigError, Settings
 from posrefund.domain.refund import RefundStatus
 from posrefund.service import execution, refunds
@@ -23,6 +26,7 @@ from tests.conftest import FixedClock, World
 from tests.support.helpers import new_sale
 
 MODES = ["public_key", "certificate"]
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "channels.example.toml"
 
 
 @dataclass
@@ -155,3 +159,19 @@ def test_a_wrong_alipay_section_stops_start_up_with_a_config_error(
     with pytest.raises(ConfigError) as err:
         bootstrap.build_router(settings.model_copy(update={"channels_file": path}), deps)
     assert message in str(err.value)
+
+
+def test_the_documented_example_section_configures_alipay(tmp_path: Path) -> None:
+    """docs/channels.example.toml's [alipay] as written (its key files filled with real keys) is accepted."""
+    section = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))["alipay"]
+    keys = AlipayKeys.generate(app_id=section["app_id"])
+    for key, pem in (("app_private_key", keys.app_private_key_pem), ("alipay_public_key", keys.alipay_public_key_pem)):
+        target = tmp_path / section[f"{key}_file"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(pem)
+
+    def secret(s: dict[str, Any], key: str) -> str:
+        return (tmp_path / s[f"{key}_file"]).read_text(encoding="utf-8")
+
+    channel, verifier = alipay_from(section, secret)
+    assert (channel.name, type(verifier).__name__) == ("alipay", "AlipayCallbackVerifier")
