@@ -30,6 +30,7 @@ import pytest
 from alipay import AliPay
 from alipay.exceptions import AliPayException
 
+from posrefund.adapters.channels.alipay.certs import certificate_mode
 from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier, AlipayChannel
 from posrefund.adapters.channels.alipay.mapping import fen_to_yuan, yuan_to_fen
 from posrefund.domain.channel import (
@@ -805,3 +806,58 @@ def test_main_serves_in_the_foreground_until_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=5)
+
+
+# ---- certificate mode ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cert_keys() -> AlipayKeys:
+    return AlipayKeys.generate(certificate_mode=True)
+
+
+def cert_channel(sim: AlipaySimulator, **changes: str) -> AlipayChannel:
+    files = sim.keys.credentials()
+    mode = replace(certificate_mode(files["app_cert"], files["alipay_cert"], files["alipay_root_cert"]), **changes)
+    return make_channel(sim, alipay_public_key=mode.alipay_public_key_pem, certificate=mode)
+
+
+def test_certificate_mode_sends_the_serial_numbers_alipay_computes(cert_keys: AlipayKeys, receiver: Receiver) -> None:
+    with make_sim(cert_keys, receiver) as sim:
+        assert cert_keys.certificates is not None
+        mode = cert_channel(sim)
+        order = order_for(new_sale(sim), 1_200)
+        assert mode.submit(order).outcome is Outcome.SUCCEEDED
+        assert mode.query(order).outcome is Outcome.SUCCEEDED
+        files = sim.keys.credentials()
+        derived = certificate_mode(files["app_cert"], files["alipay_cert"], files["alipay_root_cert"])
+        assert (derived.app_cert_sn, derived.alipay_root_cert_sn, derived.alipay_cert_sn) == (
+            cert_keys.certificates.app_cert_sn,
+            cert_keys.certificates.alipay_root_cert_sn,
+            cert_keys.certificates.alipay_cert_sn,
+        )
+
+
+@pytest.mark.parametrize(
+    "change,sub_code",
+    [
+        ({"app_cert_sn": "0" * 32}, "isv.invalid-app-cert-sn"),
+        ({"alipay_root_cert_sn": "0" * 32}, "isv.invalid-alipay-root-cert-sn"),
+    ],
+)
+def test_certificate_mode_with_a_wrong_serial_number_is_refused_before_anything_runs(
+    cert_keys: AlipayKeys, receiver: Receiver, change: dict[str, str], sub_code: str
+) -> None:
+    with make_sim(cert_keys, receiver) as sim:
+        order = order_for(new_sale(sim), 1_200)
+        answer = cert_channel(sim, **change).submit(order)
+        assert (answer.outcome, answer.code) == (Outcome.DECLINED, sub_code)
+        assert sim.ledger() == []
+
+
+def test_a_public_key_mode_client_is_refused_by_a_certificate_mode_app(
+    cert_keys: AlipayKeys, receiver: Receiver
+) -> None:
+    with make_sim(cert_keys, receiver) as sim:
+        answer = make_channel(sim).submit(order_for(new_sale(sim), 1_200))
+        assert (answer.outcome, answer.code) == (Outcome.DECLINED, "isv.missing-app-cert-sn")
