@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from alipay import AliPay
+from alipay import AliPay, DCAliPay
 from alipay.exceptions import AliPayException
 
 from posrefund.adapters.channels.alipay.certs import certificate_mode
@@ -822,6 +822,7 @@ def cert_channel(sim: AlipaySimulator, **changes: str) -> AlipayChannel:
     return make_channel(sim, alipay_public_key=mode.alipay_public_key_pem, certificate=mode)
 
 
+@pytest.mark.filterwarnings("ignore:X509.get_issuer is deprecated:DeprecationWarning")
 def test_certificate_mode_sends_the_serial_numbers_alipay_computes(cert_keys: AlipayKeys, receiver: Receiver) -> None:
     with make_sim(cert_keys, receiver) as sim:
         assert cert_keys.certificates is not None
@@ -835,6 +836,11 @@ def test_certificate_mode_sends_the_serial_numbers_alipay_computes(cert_keys: Al
             cert_keys.certificates.app_cert_sn,
             cert_keys.certificates.alipay_root_cert_sn,
             cert_keys.certificates.alipay_cert_sn,
+        )
+        # python-alipay-sdk's own certificate-mode client (pyOpenSSL) computes the same SNs independently.
+        assert (DCAliPay.get_cert_sn(files["app_cert"]), DCAliPay.get_root_cert_sn(files["alipay_root_cert"])) == (
+            derived.app_cert_sn,
+            derived.alipay_root_cert_sn,
         )
 
 

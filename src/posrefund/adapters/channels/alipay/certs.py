@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -89,6 +89,6 @@ def certificate_mode(app_cert_pem: str, alipay_cert_pem: str, alipay_root_cert_p
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         cert.verify_directly_issued_by(issuer)
-    except (InvalidSignature, ValueError, TypeError):  # another issuer, or another algorithm: not this one
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):  # another issuer or algorithm (SM2 …)
         return False
     return True
