@@ -867,3 +867,13 @@ def test_a_public_key_mode_client_is_refused_by_a_certificate_mode_app(
     with make_sim(cert_keys, receiver) as sim:
         answer = make_channel(sim).submit(order_for(new_sale(sim), 1_200))
         assert (answer.outcome, answer.code) == (Outcome.DECLINED, "isv.missing-app-cert-sn")
+
+
+def test_an_answer_under_another_alipay_certificate_says_so(cert_keys: AlipayKeys, receiver: Receiver) -> None:
+    """Alipay renews its certificate ahead of time and names the new one in ``alipay_cert_sn``: the answer is
+    unknown (nothing believed) and says which certificate to download."""
+    with make_sim(cert_keys, receiver) as sim:
+        answer = cert_channel(sim, alipay_cert_sn="f" * 32).submit(order_for(new_sale(sim), 1_200))
+        assert cert_keys.certificates is not None
+        assert (answer.outcome, answer.code) == (Outcome.UNKNOWN, "ALIPAY_CERT_CHANGED")
+        assert cert_keys.certificates.alipay_cert_sn in answer.message

@@ -67,6 +67,23 @@ def pem_of(text: str, *, private: bool) -> str:
     )
 
 
+class AlipayCertificateChanged(AliPayValidationError):  # type: ignore[misc]
+    """An answer signed under another Alipay certificate than the configured one (Alipay renews it ahead of time and
+    names the new one in ``alipay_cert_sn``): the operator downloads it and updates ``alipay_cert``."""
+
+
+class _AliPay(AliPay):  # type: ignore[misc]
+    """The library's client, plus certificate mode's check of which Alipay certificate signed an answer."""
+
+    alipay_cert_sn = ""
+
+    def _verify_and_return_sync_response(self, raw_string: str, response_type: str) -> Any:
+        named = json.loads(raw_string).get("alipay_cert_sn") if self.alipay_cert_sn else None
+        if named and named != self.alipay_cert_sn:
+            raise AlipayCertificateChanged(named)
+        return super()._verify_and_return_sync_response(raw_string, response_type)
+
+
 def _reason_text(reason: str) -> str:
     """Shown in the merchant's and the payer's bill details (``refund_reason``, ≤ 256 characters)."""
     return REASON_TEXT.get(reason, reason)[:256]
@@ -96,7 +113,7 @@ class AlipayChannel:
         certificate: CertificateMode | None = None,
     ) -> None:
         self._extra = certificate.request_params() if certificate is not None else {}
-        self._client: Any = AliPay(
+        self._client: Any = _AliPay(
             appid=app_id,
             app_notify_url=None,  # refunds are notified to the payment's notify_url; the refund API takes none
             app_private_key_string=pem_of(app_private_key, private=True),
@@ -108,6 +125,7 @@ class AlipayChannel:
         # (https://openapi.alipay.com/gateway.do unless debug=True). THIS is the one place we point it elsewhere
         # (the simulator, the sandbox). Re-check this attribute name whenever the library version changes.
         self._client._gateway = gateway_url
+        self._client.alipay_cert_sn = certificate.alipay_cert_sn if certificate is not None else ""
         self._clock = clock
 
     def submit(self, order: RefundOrder) -> ChannelAnswer:
@@ -148,6 +166,11 @@ class AlipayChannel:
         timestamp = self._clock().astimezone(BEIJING).strftime(TIME_FORMAT)
         try:
             data = self._client.server_api(method, biz_content=biz, timestamp=timestamp, **self._extra)
+        except AlipayCertificateChanged as e:
+            log.warning("alipay %s: answer signed under Alipay certificate %s, not the configured one", method, e)
+            return ChannelAnswer(
+                Outcome.UNKNOWN, code="ALIPAY_CERT_CHANGED", message=f"Alipay now signs with certificate {e}"
+            )
         except AliPayValidationError:
             # Alipay's signature over the answer is wrong: it may be forged or damaged, so it says nothing.
             return ChannelAnswer(Outcome.UNKNOWN, code="RESPONSE_NOT_VERIFIED", message="bad signature on answer")
