@@ -419,3 +419,14 @@ def test_fake_host_codec_agrees_on_a_sign_on() -> None:
     assert parse(body) == {"mti": "0800", 11: "000001", 41: "T0000001", 42: "898310048990001", 60: "00000001003",
                            63: "001"}  # fmt: skip
     assert ecb_mac(bytes(8), body) == keys.mac(bytes(8), body)
+
+
+def test_host_that_does_not_know_itself_makes_a_void_reversed_and_a_refund_unresolved(host: FakeHost) -> None:
+    host.state.faults["0200"] = ["code:96"]
+    host.state.faults["0220"] = ["code:96"]
+    card = channel(host)
+    void = card.submit(order(Method.VOID))
+    assert (void.outcome, void.details["state"]) == (Outcome.UNKNOWN, REVERSED)
+    assert host.state.of("0400")[0][39] == "98"
+    refund = card.submit(order(Method.REFUND, 100))
+    assert refund.outcome is Outcome.UNRESOLVED and host.state.count("0220") == 1

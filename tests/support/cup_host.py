@@ -4,7 +4,7 @@ It knows only the fields the terminal sends and answers, written here from the s
 codec: fixed n fields BCD right-aligned, LLVAR/LLLVAR lengths BCD (digits for n, bytes otherwise), an/ans ASCII,
 b binary. One message per connection. Faults are set per MTI: ``drop`` (read it, close without answering), ``hang``
 (read it, answer nothing until the terminal gives up), ``bad_mac`` (answer with a wrong MAC), ``sign_on`` (answer
-with processing requirement 3 and refuse)."""
+with processing requirement 3 and refuse), ``forge`` (an unMACed approval), ``code:NN`` (answer code NN)."""
 
 from __future__ import annotations
 
@@ -163,7 +163,10 @@ def _answer(state: HostState, conn: socket.socket, rest: bytes) -> None:
             conn.recv(1)  # until the terminal closes
         return
     header_out = header
-    if fault == "sign_on":
+    if fault == "forge":  # what a man in the middle could send: an approval without a MAC, "sign on again"
+        header_out = header[:2] + b"\x03" + header[3:]
+        reply = {4: doc[4], 11: doc[11], 37: "999999999999", 38: "FORGED", 39: "00", 41: doc[41], 42: doc[42]}
+    elif fault == "sign_on":
         header_out = header[:2] + b"\x03" + header[3:]
         reply = {11: doc[11], 39: "A0", 41: doc[41], 42: doc[42]}
     elif doc["mti"] == "0800":
@@ -172,6 +175,8 @@ def _answer(state: HostState, conn: socket.socket, rest: bytes) -> None:
         reply = {11: doc[11], 39: "A0", 41: doc[41], 42: doc[42]}  # our MAC failed: refused, unMACed
     else:
         reply = _business(state, doc)
+        if fault.startswith("code:"):
+            reply[39] = fault[5:]
         reply[64] = b"\x00" * 8
     mti = doc["mti"][:2] + str(int(doc["mti"][2]) + 1) + doc["mti"][3]
     out = build(mti, reply)

@@ -173,7 +173,7 @@ class CardAcquirerChannel:
                 return mapping.still_open(entry, f"{why}; no time or no keys left for this call")
             entry = replace(entry, sends=self.journal.count_send(entry.id))
             exchange = self.link.exchange(entry.fields, keys.mak, deadline)
-            if exchange.answer is not None and (exchange.mac_ok or _refused_unread(exchange)):
+            if _believable(exchange):
                 return self._answered(entry, exchange, keys, deadline, may_sign_on_again)
             if not exchange.left and entry.sends == 1:
                 self.journal.settle(entry.id, UNSENT)
@@ -202,7 +202,7 @@ class CardAcquirerChannel:
     ) -> ChannelAnswer:
         doc = exchange.answer or {}
         code = doc.get("39", "")
-        if _refused_unread(exchange) and code != mapping.APPROVED:
+        if _refused_unread(exchange) and code != mapping.APPROVED:  # nothing was done: sign on, send it anew
             self._forget(keys)
             self.journal.settle(entry.id, REJECTED, code=code or "A0")
             if may_sign_on_again and self._keys_in_time(deadline) is not None:
@@ -214,7 +214,14 @@ class CardAcquirerChannel:
                 return self._open(entry.refund_no, entry.kind, entry.amount_fen, numbers, fields, deadline, False)
             return mapping.still_open(replace(entry, state=REJECTED), f"refused {code}: the terminal signs on again")
         if exchange.sign_on_again:
-            self._forget(keys)  # approved, but the host wants new keys before the next message
+            self._forget(keys)  # answered, but the host wants new keys before the next message
+        if code in mapping.UNKNOWN_CODES:
+            # The host itself does not know what happened: a void is reversed; a refund's repeat would only get
+            # this same answer again, so no more asking is possible.
+            if entry.kind == "void":
+                return self._reverse(entry, deadline, messages.NO_ANSWER, f"answered {code}")
+            self.journal.settle(entry.id, UNRESOLVED, code=code)
+            return mapping.unresolved(replace(entry, state=UNRESOLVED, response_code=code), f"answered {code}")
         host_time = doc.get("13", "") + doc.get("12", "")
         rrn, auth = doc.get("37", "").strip(), doc.get("38", "").strip()
         self.journal.settle(entry.id, ANSWERED, code=code, rrn=rrn, auth_code=auth, host_time=host_time)
@@ -298,6 +305,16 @@ class CardAcquirerChannel:
         if _refused_unread(exchange):
             self._forget(keys)
         return exchange
+
+
+def _believable(exchange: Exchange) -> bool:
+    """An answer counts when its MAC verified, or when it is a refusal the host made without reading our message
+    (no MAC possible then), which can never move money; an unMACed approval never counts."""
+    if exchange.answer is None:
+        return False
+    if exchange.mac_ok:
+        return True
+    return _refused_unread(exchange) and exchange.answer.get("39") != mapping.APPROVED
 
 
 def _refused_unread(exchange: Exchange) -> bool:

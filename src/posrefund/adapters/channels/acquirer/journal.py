@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Callable
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -150,22 +151,8 @@ class SqlTerminalJournal:
             return _entry(c.execute(select(_J).where(_J.c.id == entry_id)).mappings().one())
 
 
+_COLUMNS = tuple(f.name for f in dataclass_fields(JournalEntry) if f.name != "fields")
+
+
 def _entry(row: Any) -> JournalEntry:
-    return JournalEntry(
-        terminal_id=row["terminal_id"],
-        merchant_id=row["merchant_id"],
-        batch_no=row["batch_no"],
-        trace_no=row["trace_no"],
-        refund_no=row["refund_no"],
-        kind=row["kind"],
-        amount_fen=int(row["amount_fen"]),
-        fields=json.loads(row["fields"]),
-        state=row["state"],
-        sends=int(row["sends"]),
-        reversal_tries=int(row["reversal_tries"]),
-        response_code=row["response_code"],
-        rrn=row["rrn"],
-        auth_code=row["auth_code"],
-        host_time=row["host_time"],
-        id=int(row["id"]),
-    )
+    return JournalEntry(fields=json.loads(row["fields"]), **{name: row[name] for name in _COLUMNS})
