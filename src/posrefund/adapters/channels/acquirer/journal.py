@@ -41,6 +41,7 @@ class SqlTerminalJournal:
     def __init__(self, engine: Engine, now: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
         self._now = now or (lambda: datetime.now(UTC))
+        self._known: set[str] = set()  # terminals whose counters row exists (rows are never deleted)
 
     @classmethod
     def in_temporary_file(cls) -> SqlTerminalJournal:
@@ -56,14 +57,18 @@ class SqlTerminalJournal:
 
     def _ensure(self, terminal_id: str) -> None:
         """The terminal's counters row, created at its first use: batch 000001, no trace handed out yet."""
+        if terminal_id in self._known:
+            return
         with self._read() as c:
             if c.execute(select(_C.c.terminal_id).where(_C.c.terminal_id == terminal_id)).first():
+                self._known.add(terminal_id)
                 return
         try:
             with self.engine.begin() as c:
                 c.execute(insert(_C).values(terminal_id=terminal_id, batch_no=1, trace_no=0))
         except IntegrityError:
             pass  # another worker created it first
+        self._known.add(terminal_id)
 
     def allocate(self, terminal_id: str) -> TerminalNumbers:
         self._ensure(terminal_id)
