@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
-from posrefund.adapters.channels.acquirer.client import CardAcquirerChannel
+from posrefund.adapters.channels.acquirer.journal import SqlTerminalJournal
+from posrefund.adapters.channels.acquirer.settings import card_from
 from posrefund.adapters.channels.alipay.settings import alipay_from
 from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier, WeChatPayChannel
 from posrefund.adapters.crypto import AesGcmCipher, KeyringError, parse_keyring
@@ -140,15 +141,8 @@ def build_router(settings: Settings, deps: Deps) -> Router:
         if "alipay" in conf:
             channels["alipay"], verifiers["alipay"] = alipay_from(conf["alipay"], text)
         if "card" in conf:
-            c = conf["card"]
-            channels["card"] = channels["unionpay_qr"] = CardAcquirerChannel(
-                c["host"],
-                int(c["port"]),
-                bytes.fromhex(text(c, "mac_key_hex")),
-                c["terminal_id"],
-                c["merchant_id"],
-                timeout=float(c.get("timeout", 10)),
-            )
+            card = card_from(conf["card"], text, SqlTerminalJournal(engine_of(deps)))
+            channels["card"] = channels["unionpay_qr"] = card
     return Router(
         channels=channels,
         is_workday=calendar.is_workday,

@@ -15,6 +15,9 @@ from typing import Any
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
 from posrefund.adapters.channels.acquirer.client import CardAcquirerChannel
+from posrefund.adapters.channels.acquirer.journal import SqlTerminalJournal
+from posrefund.adapters.channels.acquirer.messages import Terminal
+from posrefund.adapters.channels.acquirer.transport import Link
 from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier, AlipayChannel
 from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier, WeChatPayChannel
 from posrefund.adapters.rate_limit import ChannelRateLimiter
@@ -25,6 +28,8 @@ from posrefund.simulators.acquirer.server import DEMO_MAC_KEY, AcquirerSimulator
 from posrefund.simulators.alipay.rules import DEFAULT_RATE_FAULTS as ALIPAY_RATE_FAULTS
 from posrefund.simulators.alipay.server import AlipaySimulator
 from posrefund.simulators.wechatpay.server import WeChatPaySimulator
+
+DEMO_TMK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")  # demo only: the simulator's terminal master key
 
 
 @dataclass
@@ -144,7 +149,12 @@ def _channels(
         notify_url=f"{api_base_url}/v1/callbacks/wechatpay",
         timeout=timeout,
     )
-    card_channel = CardAcquirerChannel(host, port, DEMO_MAC_KEY, "00000001", "898310000000001", timeout=timeout)
+    card_channel = CardAcquirerChannel(
+        Link(host, port, destination=b"\x00\x06", source=b"\x00\x00", timeout=timeout),
+        DEMO_TMK,
+        Terminal("00000001", "898310000000001"),
+        SqlTerminalJournal.in_temporary_file(),
+    )
     alipay_channel = AlipayChannel(
         app_id=alipay.app_id,
         app_private_key=alipay.app_private_key_pem,

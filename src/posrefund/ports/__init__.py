@@ -85,6 +85,7 @@ from posrefund.ports.refunds import (
     SaleRepo,
 )
 from posrefund.ports.system import Cipher, Clock, EvidenceStore, Ids, PasswordHasher
+from posrefund.ports.terminal import JournalEntry, TerminalJournal, TerminalNumbers
 from posrefund.ports.unit_of_work import GroupCommit, UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -126,6 +127,7 @@ __all__ = [
     "IdempotencyRepo",
     "IdempotencyRow",
     "Ids",
+    "JournalEntry",
     "LedgerRefundRow",
     "LedgerRepo",
     "LedgerSaleRow",
@@ -163,6 +165,8 @@ __all__ = [
     "SignInNotice",
     "StoreRow",
     "TemplateRow",
+    "TerminalJournal",
+    "TerminalNumbers",
     "TerminalRow",
     "UnitOfWork",
     "UnitOfWorkFactory",

@@ -14,6 +14,7 @@ from posrefund.entrypoints.cli import serve
 from posrefund.entrypoints.cli import (
     audit,
     auth,
+    card,
     db,
     demo,
     keys,
@@ -28,7 +29,7 @@ from posrefund.entrypoints.cli import (
 from posrefund.entrypoints.cli.common import app
 
 # The area modules, imported for the commands they register.
-AREAS = (serve, reconciliation, db, merchants, users, policy, sales, refunds, audit, keys, auth, pii, demo)
+AREAS = (serve, reconciliation, db, merchants, users, policy, sales, refunds, audit, keys, auth, pii, demo, card)
 __all__ = ["AREAS", "app", "main"]
 
 

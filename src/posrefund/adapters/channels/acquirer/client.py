@@ -1,336 +1,348 @@
-"""Bank-card refunds through the acquirer host: voids (消费撤销), refunds (退货) and reversals (冲正) in ISO 8583.
+"""Bank-card voids (消费撤销) and refunds (退货) sent as a China UnionPay POS terminal (docs/channels.md).
 
-The adapter acts as a POS terminal towards the acquirer: one short TCP connection per message, each message framed
-by a 2-byte big-endian length and MACed in field 64. Messages follow a CUP POS style (CHANNELS.md §3):
+The adapter is one terminal of the acquirer: it signs on (0800) to receive working keys under its master key,
+MACs every financial message, numbers each message with its persisted trace and batch numbers, and writes the
+message to its journal before it leaves. There is no status query on this network, so ``query`` reads the journal:
 
-- void: 0200, processing code 200000, 60.1 = 23, field 4 = the full original amount;
-- refund: 0220 (the CUP 退货 advice), processing code 200000, 60.1 = 25, field 4 = the amount (partial allowed);
-- both quote the original: 37 RRN, 38 auth code, 61 = batch (60.2 → 61.1) + trace (11 → 61.2) + date MMDD (13 → 61.3);
-- status query: 0200, processing code 330000 (our choice in the 30–39 enquiry range), 48 = refund_no; the answer is
-  00 with 62 ``KIND=…;STATE=EXECUTED|REVERSED;…`` or 25 (unable to locate);
-- reversal: 0400 repeating the original's key fields (3, 4, 11, 12, 13, 37, 38, 41, 42, 48, 60, 61) with 39 = why
-  (98 no answer, A0 answer failed its MAC); 00 or 25 in the 0410 answer both mean "acknowledged".
+- a void (0200) without a valid answer is reversed (0400, 39 = 98, or A0 when the answer failed its MAC), up to
+  ``reversal_tries`` times; once the host acknowledges (00/25) nothing moved and the same refund_no can be sent
+  again as a new message (new trace);
+- a refund (0220) is a notification-class message that cannot be reversed: on a lost answer the SAME message (same
+  trace) is sent again, up to ``resends`` times; the host answers a repeat with its first answer;
+- when those are used up the outcome is UNRESOLVED: the acquirer's settlement file or a person settles it.
 
-Our refund_no travels in field 48 on every message so the acquirer keys its ledger by it: submitting the same
-refund_no again executes nothing new and repeats the first answer.
-
-MAC: HMAC-SHA256 over the packed message without the MAC bytes, truncated to 8 bytes, with a key shared with the
-host. A real acquirer uses its own algorithm (e.g. ANSI X9.19 with a session MAC key from the terminal master key);
-this stands in for it. The codec below is deliberately independent of the simulator's copy.
-
-What the answers mean for a refund is in ``mapping``. When a void or refund got no valid answer in time, the
-adapter sends a reversal (up to 3 tries, as terminals do) so the acquirer undoes whatever it did, and answers
-UNKNOWN with details saying so; a query then finds either nothing / a reversed entry (NOT_FOUND: submit again
-with the same refund_no) or, if no reversal got through, the executed refund (SUCCEEDED).
+A call never takes longer than ``longest_call_seconds``; what is left open then is carried on by the next
+``query``. ``settlement.settle`` closes the batch (0500, and 0320 batch upload when the host is not balanced).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import itertools
 import logging
-import secrets
-import socket
 import threading
-import time as _time
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
-import iso8583
-from iso8583.specs import default as _default_spec
-
-from posrefund.adapters.channels.acquirer.mapping import (
-    REVERSAL_ACKS,
-    SHANGHAI,
-    TRANSACTION_TYPE,
-    query_answer,
-    submit_answer,
-    unanswered,
-)
+from posrefund.adapters.channels.acquirer import keys as keyring
+from posrefund.adapters.channels.acquirer import mapping, messages
+from posrefund.adapters.channels.acquirer.transport import Exchange, Link
 from posrefund.domain.channel import ChannelAnswer, Method, Outcome, RefundOrder
+from posrefund.ports.terminal import (
+    ANSWERED,
+    REJECTED,
+    REVERSED,
+    REVERSING,
+    SENT,
+    UNRESOLVED,
+    UNSENT,
+    JournalEntry,
+    TerminalJournal,
+    TerminalNumbers,
+)
 
 log = logging.getLogger(__name__)
-
-# ---- wire codec (pyiso8583's default spec narrowed to our fields; framing and MAC are ours) -------------------
-
-_FIELDS = (
-    "h",
-    "t",
-    "p",
-    "1",
-    "3",
-    "4",
-    "11",
-    "12",
-    "13",
-    "37",
-    "38",
-    "39",
-    "41",
-    "42",
-    "48",
-    "49",
-    "60",
-    "61",
-    "62",
-    "64",
-)
-SPEC: Final[dict[str, dict[str, Any]]] = {k: dict(_default_spec[k]) for k in _FIELDS}
-SPEC["48"].update(max_len=64, desc="Private: refund_no")
-SPEC["62"].update(desc="Private: status query result")
-_MAC_LEN: Final = 8
-_HEADER_LEN: Final = 4 + 8  # MTI + binary primary bitmap
+KIND: Final = {Method.VOID: "void", Method.REFUND: "refund"}
+TYPE_OF_KIND: Final = {"void": messages.VOID_TYPE, "refund": messages.REFUND_TYPE}
 
 
-class _WireError(Exception):
-    """Bytes that are not a valid answer: treated exactly like no answer."""
-
-
-def _mac(key: bytes, data: bytes) -> bytes:
-    return hmac.new(key, data, hashlib.sha256).digest()[:_MAC_LEN]
-
-
-def _pack(fields: dict[str, str], key: bytes) -> bytes:
-    raw, _ = iso8583.encode({**fields, "64": "00" * _MAC_LEN}, SPEC)
-    body = bytes(raw[:-_MAC_LEN])  # field 64 is the last field: everything before it is MACed
-    return body + _mac(key, body)
-
-
-def _has_mac(raw: bytes) -> bool:
-    return len(raw) >= _HEADER_LEN + _MAC_LEN and not raw[4] & 0x80 and bool(raw[11] & 0x01)
-
-
-def _unpack(raw: bytes) -> dict[str, str]:
-    try:
-        doc, _ = iso8583.decode(raw, SPEC)
-    except (iso8583.DecodeError, KeyError, ValueError) as exc:
-        raise _WireError(f"unreadable answer: {exc}") from None
-    return doc
-
-
-def _recv_exact(conn: socket.socket, size: int, deadline: float) -> bytes:
-    out = bytearray()
-    while len(out) < size:
-        remaining = deadline - _time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("no answer in time")
-        conn.settimeout(remaining)
-        chunk = conn.recv(size - len(out))
-        if not chunk:
-            raise _WireError("connection closed without an answer" if not out else "connection closed mid-answer")
-        out += chunk
-    return bytes(out)
-
-
-@dataclass(frozen=True, slots=True)
-class _Exchange:
-    """One request/answer round trip: the answer, or why there was none and whether the request left us."""
-
-    answer: dict[str, str] | None
-    sent: bool
-    reason: str = ""
+class SignOnFailed(Exception):
+    """No working keys: the host did not answer the sign-on, refused it, or sent keys failing their check values."""
 
 
 class CardAcquirerChannel:
-    """``PaymentChannel`` for bank cards. ``terminal_id`` (≤8) and ``merchant_id`` (≤15) are used when the sale
-    does not name its own: a void must come from the terminal whose batch holds the sale, so the sale's wins.
-    ``timeout`` bounds each exchange (connect, send, answer); a void/refund that times out costs up to
-    ``1 + reversal_tries`` timeouts.
+    """``PaymentChannel`` for bank cards (and UnionPay QR, acquired the same way) as POS terminal ``terminal``.
 
-    ``ChannelAnswer.details`` of a submit: ``method``, ``stan``, ``terminal_no``; ``auth_code`` when approved;
-    ``hint=use_refund`` when a void is refused (12/64); and when no valid answer came: ``sent``, ``reason``,
-    ``reversal_sent``, ``reversal_acknowledged``, ``reversal_tries``, ``reversal_code`` (, ``reversal_error``)."""
+    ``ChannelAnswer.details``: ``method``, ``terminal_no``, ``batch_no``, ``stan``, ``sends``, ``reversal_tries``;
+    ``auth_code`` and ``refund_fen`` when approved; ``hint=use_refund`` when a void is out of void range;
+    ``state`` (the journal's) while the outcome is open."""
 
     name = "card"
 
     def __init__(
         self,
-        host: str,
-        port: int,
-        mac_key: bytes,
-        terminal_id: str,
-        merchant_id: str,
-        timeout: float = 10.0,
+        link: Link,
+        tmk: bytes,
+        terminal: messages.Terminal,
+        journal: TerminalJournal,
         *,
+        resends: int = 3,
         reversal_tries: int = 3,
-        clock: Callable[[], datetime] | None = None,
-        trace_start: int | None = None,
     ) -> None:
-        if not mac_key:
-            raise ValueError("a MAC key is required")
-        if not (0 < len(terminal_id) <= 8 and 0 < len(merchant_id) <= 15):
+        if len(tmk) != 16:
+            raise ValueError("the terminal master key is 16 bytes")
+        if not (0 < len(terminal.terminal_id) <= 8 and 0 < len(terminal.merchant_id) <= 15):
             raise ValueError("terminal_id is 1–8 characters, merchant_id 1–15")
-        self.host, self.port = host, port
-        self._key = mac_key
-        self.terminal_id, self.merchant_id = terminal_id, merchant_id
-        self.timeout = timeout
-        self.reversal_tries = reversal_tries
-        self._clock = clock or (lambda: datetime.now(UTC))
-        # A real terminal persists its trace number; a random start keeps a restarted adapter from reusing
-        # recent traces, which the acquirer uses (with the terminal id) to find what a reversal undoes.
-        start = trace_start if trace_start is not None else secrets.randbelow(999_999)
-        self._traces = itertools.count(start)
-        self._trace_lock = threading.Lock()
+        self.link, self.terminal, self.journal = link, terminal, journal
+        self._tmk = tmk
+        self.resends, self.reversal_tries = resends, reversal_tries
+        self._keys: keyring.WorkingKeys | None = None
+        self._sign_on_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"CardAcquirerChannel({self.link.host}:{self.link.port}, terminal {self.terminal.terminal_id})"
+
+    @property
+    def timeout(self) -> float:
+        return self.link.timeout
+
+    @property
+    def longest_call_seconds(self) -> float:
+        """The longest ``submit``, ``query`` or settlement step can take: one message, its resends, its reversals."""
+        return self.timeout * (1 + self.resends + self.reversal_tries)
 
     # ---- PaymentChannel --------------------------------------------------------------------------------------
 
     def submit(self, order: RefundOrder) -> ChannelAnswer:
-        """Send a void or a refund for ``order``; a lost answer is reversed and reported UNKNOWN."""
-        if order.method not in TRANSACTION_TYPE:
+        """Send a void or refund for ``order`` unless the journal already holds one for its refund_no."""
+        if order.method not in KIND:
             return ChannelAnswer(Outcome.DECLINED, code="unsupported_method", message=f"card cannot {order.method}")
-        problem = self._invalid(order)
+        problem = _invalid(order)
         if problem:
             return ChannelAnswer(Outcome.DECLINED, code="invalid_request", message=problem)
-        request = self._request(order)
-        exchange = self._exchange(request)
-        base = {"method": str(order.method), "stan": request["11"], "terminal_no": request["41"].strip()}
-        if exchange.answer is None:
-            if not exchange.sent:
+        deadline = time.monotonic() + self.longest_call_seconds
+        prior = self.journal.latest(self.terminal.terminal_id, order.refund_no)
+        if prior is not None and prior.kind == KIND[order.method]:
+            resumed = self._resume(prior, deadline)
+            if resumed is not None:
+                return resumed
+        try:
+            self._working_keys(deadline)
+        except SignOnFailed as exc:
+            return ChannelAnswer(Outcome.UNKNOWN, message=f"not sent: {exc}", details={"sent": "false"})
+        numbers = self.journal.allocate(self.terminal.terminal_id)
+        build = messages.void if order.method is Method.VOID else messages.refund
+        fields = build(self.terminal, numbers, order.amount_fen, _original(order))
+        return self._open(order.refund_no, KIND[order.method], order.amount_fen, numbers, fields, deadline, True)
+
+    def query(self, order: RefundOrder) -> ChannelAnswer:
+        """What the journal knows of ``order.refund_no``, carrying on with resends or reversals still allowed."""
+        entry = self.journal.latest(self.terminal.terminal_id, order.refund_no)
+        if entry is None or entry.kind != KIND.get(order.method):
+            return mapping.nothing_done(None, "this terminal never sent this refund_no as a " + str(order.method))
+        resumed = self._resume(entry, time.monotonic() + self.longest_call_seconds)
+        return resumed or mapping.nothing_done(entry, f"nothing moved ({entry.state}): send it again")
+
+    # ---- the journal's messages ------------------------------------------------------------------------------
+
+    def _resume(self, entry: JournalEntry, deadline: float) -> ChannelAnswer | None:
+        """The outcome of a journal entry, driving it on if it is still open; None when nothing moved."""
+        if entry.state == ANSWERED:
+            return mapping.answered(entry, datetime.now(UTC))
+        if entry.state == UNRESOLVED:
+            return mapping.unresolved(entry, "resends or reversals used up earlier")
+        if entry.state in (SENT, REVERSING):
+            return self.drive(entry, deadline)
+        return None  # UNSENT, REJECTED, REVERSED
+
+    def _open(
+        self,
+        refund_no: str,
+        kind: str,
+        amount_fen: int,
+        numbers: TerminalNumbers,
+        fields: dict[str, str],
+        deadline: float,
+        may_sign_on_again: bool,
+    ) -> ChannelAnswer:
+        """Write the message down (committed), then send it."""
+        entry = self.journal.record(
+            JournalEntry(
+                terminal_id=self.terminal.terminal_id,
+                merchant_id=self.terminal.merchant_id,
+                batch_no=numbers.batch_no,
+                trace_no=numbers.trace_no,
+                refund_no=refund_no,
+                kind=kind,
+                amount_fen=amount_fen,
+                fields=fields,
+            )
+        )
+        return self.drive(entry, deadline, may_sign_on_again=may_sign_on_again)
+
+    def drive(self, entry: JournalEntry, deadline: float, *, may_sign_on_again: bool = False) -> ChannelAnswer:
+        """Send (or resend) ``entry`` until it is answered; a void without an answer is reversed, a refund is
+        resent with the same trace; when those are used up the entry is UNRESOLVED."""
+        if entry.state == REVERSING:
+            return self._reverse(entry, deadline, messages.NO_ANSWER, "no answer")
+        allowed = 1 + (self.resends if entry.kind == "refund" else 0)
+        why, why_code = "no answer", messages.NO_ANSWER
+        while entry.sends < allowed:
+            keys = self._keys_in_time(deadline)
+            if keys is None:
+                return mapping.still_open(entry, f"{why}; no time or no keys left for this call")
+            entry = replace(entry, sends=self.journal.count_send(entry.id))
+            exchange = self.link.exchange(entry.fields, keys.mak, deadline)
+            if _believable(exchange):
+                return self._answered(entry, exchange, keys, deadline, may_sign_on_again)
+            if not exchange.left and entry.sends == 1:
+                self.journal.settle(entry.id, UNSENT)
                 return ChannelAnswer(
                     Outcome.UNKNOWN,
                     message=f"not sent: {exchange.reason}",
-                    details=base | {"sent": "false", "reversal_sent": "false"},
+                    details=mapping.base(entry) | {"sent": "false"},
                 )
-            return self._reverse(request, exchange.reason, base)
-        return submit_answer(order, exchange.answer, base, self._clock())
+            why = exchange.reason or "answer without a valid MAC"
+            why_code = messages.ANSWER_MAC_FAILED if exchange.mac_ok is False else messages.NO_ANSWER
+            log.warning("card %s trace %s: %s (send %d)", entry.kind, entry.trace_no, why, entry.sends)
+            if entry.kind == "void":
+                break
+        if entry.kind == "void":
+            return self._reverse(entry, deadline, why_code, why)
+        self.journal.settle(entry.id, UNRESOLVED)
+        return mapping.unresolved(replace(entry, state=UNRESOLVED), f"{why} after {entry.sends} sends")
 
-    def query(self, order: RefundOrder) -> ChannelAnswer:
-        """Ask the acquirer what it holds under ``order.refund_no`` (status enquiry, processing code 330000)."""
-        now = self._clock().astimezone(SHANGHAI)
-        request = {
-            "t": "0200",
-            "3": "330000",
-            "11": self._next_trace(),
-            "12": f"{now:%H%M%S}",
-            "13": f"{now:%m%d}",
-            "41": self._terminal(order),
-            "42": self._merchant(order),
-            "48": order.refund_no,
-            "60": "00000000",
-        }
-        exchange = self._exchange(request)
+    def _answered(
+        self,
+        entry: JournalEntry,
+        exchange: Exchange,
+        keys: keyring.WorkingKeys,
+        deadline: float,
+        may_sign_on_again: bool,
+    ) -> ChannelAnswer:
+        doc = exchange.answer or {}
+        code = doc.get("39", "")
+        if _refused_unread(exchange) and code != mapping.APPROVED:  # nothing was done: sign on, send it anew
+            self._forget(keys)
+            self.journal.settle(entry.id, REJECTED, code=code or "A0")
+            if may_sign_on_again and self._keys_in_time(deadline) is not None:
+                numbers = self.journal.allocate(self.terminal.terminal_id)
+                fields = entry.fields | {
+                    "11": numbers.trace_no,
+                    "60": TYPE_OF_KIND[entry.kind] + numbers.batch_no + "000",
+                }
+                return self._open(entry.refund_no, entry.kind, entry.amount_fen, numbers, fields, deadline, False)
+            return mapping.still_open(replace(entry, state=REJECTED), f"refused {code}: the terminal signs on again")
+        if exchange.sign_on_again:
+            self._forget(keys)  # answered, but the host wants new keys before the next message
+        if code in mapping.UNKNOWN_CODES:
+            # The host itself does not know what happened: a void is reversed; a refund's repeat would only get
+            # this same answer again, so no more asking is possible.
+            if entry.kind == "void":
+                return self._reverse(entry, deadline, messages.NO_ANSWER, f"answered {code}")
+            self.journal.settle(entry.id, UNRESOLVED, code=code)
+            return mapping.unresolved(replace(entry, state=UNRESOLVED, response_code=code), f"answered {code}")
+        host_time = doc.get("13", "") + doc.get("12", "")
+        rrn, auth = doc.get("37", "").strip(), doc.get("38", "").strip()
+        self.journal.settle(entry.id, ANSWERED, code=code, rrn=rrn, auth_code=auth, host_time=host_time)
+        done = replace(entry, state=ANSWERED, response_code=code, rrn=rrn, auth_code=auth, host_time=host_time)
+        return mapping.answered(done, datetime.now(UTC))
+
+    def _reverse(self, entry: JournalEntry, deadline: float, why_code: str, why: str) -> ChannelAnswer:
+        """冲正 the void in ``entry`` until the host acknowledges it (00/25) or the tries are used up."""
+        if entry.state != REVERSING:
+            self.journal.settle(entry.id, REVERSING)
+            entry = replace(entry, state=REVERSING)
+        message = messages.reversal(entry.fields, why_code)
+        while entry.reversal_tries < self.reversal_tries:
+            keys = self._keys_in_time(deadline)
+            if keys is None:
+                return mapping.still_open(entry, f"{why}; reversal pending")
+            entry = replace(entry, reversal_tries=self.journal.count_send(entry.id, reversal=True))
+            exchange = self.link.exchange(message, keys.mak, deadline)
+            code = (exchange.answer or {}).get("39", "")
+            if exchange.mac_ok and code in mapping.REVERSAL_ACKS:
+                self.journal.settle(entry.id, REVERSED)
+                return mapping.still_open(replace(entry, state=REVERSED), f"{why}; reversed, nothing moved")
+            if _refused_unread(exchange):
+                self._forget(keys)
+            log.warning("card reversal of trace %s not acknowledged: %s", entry.trace_no, exchange.reason or code)
+        self.journal.settle(entry.id, UNRESOLVED)
+        log.error("card void trace %s: reversal never acknowledged", entry.trace_no)
+        return mapping.unresolved(replace(entry, state=UNRESOLVED), f"{why}; reversal never acknowledged")
+
+    # ---- keys ------------------------------------------------------------------------------------------------
+
+    def sign_on(self) -> None:
+        """签到 now (0800, 60.3 = 003): fetch and verify new working keys; raises ``SignOnFailed``."""
+        with self._sign_on_lock:
+            self._keys = None
+            self._keys = self._sign_on(time.monotonic() + self.timeout)
+
+    def _working_keys(self, deadline: float) -> keyring.WorkingKeys:
+        keys = self._keys
+        if keys is not None:
+            return keys
+        with self._sign_on_lock:
+            if self._keys is None:
+                self._keys = self._sign_on(deadline)
+            return self._keys
+
+    def _keys_in_time(self, deadline: float) -> keyring.WorkingKeys | None:
+        if time.monotonic() >= deadline:
+            return None
+        try:
+            return self._working_keys(deadline)
+        except SignOnFailed as exc:
+            log.warning("card terminal %s: %s", self.terminal.terminal_id, exc)
+            return None
+
+    def _forget(self, keys: keyring.WorkingKeys) -> None:
+        with self._sign_on_lock:
+            if self._keys is keys:
+                self._keys = None
+
+    def _sign_on(self, deadline: float) -> keyring.WorkingKeys:
+        numbers = self.journal.allocate(self.terminal.terminal_id)
+        exchange = self.link.exchange(messages.sign_on(self.terminal, numbers), None, deadline)
         doc = exchange.answer
         if doc is None:
-            return ChannelAnswer(Outcome.UNKNOWN, message=f"query unanswered: {exchange.reason}")
-        return query_answer(order, doc, self._clock())
-
-    # ---- messages --------------------------------------------------------------------------------------------
-
-    def _request(self, order: RefundOrder) -> dict[str, str]:
-        sale = order.sale
-        now = self._clock().astimezone(SHANGHAI)
-        batch = sale.batch_no.zfill(6)
-        return {
-            "t": "0200" if order.method is Method.VOID else "0220",
-            "3": "200000",
-            "4": f"{order.amount_fen:012d}",
-            "11": self._next_trace(),
-            "12": f"{now:%H%M%S}",
-            "13": f"{now:%m%d}",
-            "37": sale.rrn,
-            "38": sale.auth_code.ljust(6),
-            "41": self._terminal(order),
-            "42": self._merchant(order),
-            "48": order.refund_no,
-            "49": "156",
-            # 60.1 type + 60.2 batch: a void lives in the sale's (open) batch; a refund's batch is the host's to set.
-            "60": TRANSACTION_TYPE[order.method] + (batch if order.method is Method.VOID else "000000"),
-            "61": batch + sale.voucher_no.zfill(6) + f"{sale.paid_at.astimezone(SHANGHAI):%m%d}",
-        }
-
-    def _reverse(self, request: dict[str, str], reason: str, base: dict[str, str]) -> ChannelAnswer:
-        """冲正: ask the host to undo ``request``, up to ``reversal_tries`` times; the answer stays UNKNOWN."""
-        keep = ("3", "4", "11", "12", "13", "37", "38", "41", "42", "48", "49", "60", "61")
-        reversal = {k: request[k] for k in keep} | {"t": "0400", "39": "A0" if "MAC" in reason else "98"}
-        log.warning("card %s %s unanswered (%s): sending a reversal", base["method"], request["48"], reason)
-        ack_code, tries, last = "", 0, ""
-        while not ack_code and tries < self.reversal_tries:
-            tries += 1
-            exchange = self._exchange(reversal)
-            code = exchange.answer.get("39", "") if exchange.answer else ""
-            if code in REVERSAL_ACKS:
-                ack_code = code
-            else:
-                last = exchange.reason or f"answered {code}"
-        if not ack_code:
-            log.error("card reversal for %s not acknowledged after %d tries: %s", request["48"], tries, last)
-        return unanswered(base, reason, ack_code, tries, last)
-
-    # ---- transport -------------------------------------------------------------------------------------------
-
-    def _exchange(self, request: dict[str, str]) -> _Exchange:
-        """One connection, one message, one answer, all within ``timeout``. Never raises for network trouble."""
+            raise SignOnFailed(f"sign-on unanswered: {exchange.reason}")
+        if doc.get("39") != mapping.APPROVED or not doc.get("62"):
+            raise SignOnFailed(f"sign-on refused: {doc.get('39', '')}")
         try:
-            raw = _pack(request, self._key)
-        except iso8583.EncodeError as exc:
-            return _Exchange(None, sent=False, reason=f"cannot encode: {exc}")
-        deadline = _time.monotonic() + self.timeout
-        try:
-            conn = socket.create_connection((self.host, self.port), timeout=self.timeout)
-        except OSError as exc:
-            return _Exchange(None, sent=False, reason=f"cannot connect: {exc}")
-        with conn:
-            try:
-                conn.sendall(len(raw).to_bytes(2, "big") + raw)
-            except OSError as exc:
-                return _Exchange(None, sent=True, reason=f"send failed: {exc}")
-            try:
-                size = int.from_bytes(_recv_exact(conn, 2, deadline), "big")
-                answer = _recv_exact(conn, size, deadline)
-                doc = self._verified(answer, request)
-            except TimeoutError:
-                return _Exchange(None, sent=True, reason=f"timeout after {self.timeout:g}s")
-            except (OSError, _WireError) as exc:
-                return _Exchange(None, sent=True, reason=str(exc))
-        return _Exchange(doc, sent=True)
+            return keyring.working_keys(self._tmk, bytes.fromhex(doc["62"]))
+        except keyring.KeyCheckFailed as exc:
+            log.error("card terminal %s refused the sign-on's keys: %s", self.terminal.terminal_id, exc)
+            raise SignOnFailed(str(exc)) from None
 
-    def _verified(self, raw: bytes, request: dict[str, str]) -> dict[str, str]:
-        """Accept an answer only if it is MACed with our key and answers this very request.
+    def admin_exchange(self, build: messages.Builder) -> Exchange:
+        """One administrative message (settlement, batch upload) under a fresh trace number; raises
+        ``SignOnFailed`` when there are no keys to MAC it with."""
+        deadline = time.monotonic() + 2 * self.timeout  # a sign-on, then the message
+        keys = self._working_keys(deadline)
+        exchange = self.link.exchange(build(self.journal.allocate(self.terminal.terminal_id)), keys.mak, deadline)
+        if _refused_unread(exchange):
+            self._forget(keys)
+        return exchange
 
-        The one exception is an unMACed A0 (the host could not check our MAC, so it cannot trust the key either):
-        it can only ever say "nothing was done", which is what a refusal means anyway."""
-        doc = _unpack(raw)
-        if _has_mac(raw):
-            if not hmac.compare_digest(raw[-_MAC_LEN:], _mac(self._key, raw[:-_MAC_LEN])):
-                raise _WireError("answer failed its MAC check")
-        elif doc.get("39") != "A0":
-            raise _WireError("answer without a MAC")
-        expected_mti = request["t"][:2] + str(int(request["t"][2]) + 1) + request["t"][3]
-        if (doc.get("t"), doc.get("11"), doc.get("41"), doc.get("48")) != (
-            expected_mti,
-            request["11"],
-            request["41"],
-            request.get("48"),
-        ):
-            raise _WireError("answer does not match the request")
-        return doc
 
-    # ---- helpers ---------------------------------------------------------------------------------------------
+def _believable(exchange: Exchange) -> bool:
+    """An answer counts when its MAC verified, or when it is a refusal the host made without reading our message
+    (no MAC possible then), which can never move money; an unMACed approval never counts."""
+    if exchange.answer is None:
+        return False
+    if exchange.mac_ok:
+        return True
+    return _refused_unread(exchange) and exchange.answer.get("39") != mapping.APPROVED
 
-    def _next_trace(self) -> str:
-        with self._trace_lock:
-            return f"{next(self._traces) % 999_999 + 1:06d}"
 
-    def _terminal(self, order: RefundOrder) -> str:
-        return (order.sale.terminal_no or self.terminal_id).ljust(8)
+def _refused_unread(exchange: Exchange) -> bool:
+    """The host refused without reading: it could not check our MAC (A0) or wants a new sign-on first."""
+    return exchange.sign_on_again or (exchange.answer or {}).get("39") in mapping.SIGN_ON_CODES
 
-    def _merchant(self, order: RefundOrder) -> str:
-        return (order.sale.merchant_no or self.merchant_id).ljust(15)
 
-    def _invalid(self, order: RefundOrder) -> str:
-        sale = order.sale
-        checks = [
-            (order.currency == "CNY", "only CNY card refunds are supported"),
-            (0 < order.amount_fen < 10**12, "amount must be 1 to 999999999999 fen"),
-            (0 < len(order.refund_no) <= 64 and order.refund_no.isascii(), "refund_no must be 1–64 ASCII characters"),
-            (len(sale.rrn) == 12 and sale.rrn.isascii(), "the sale's RRN must be 12 characters"),
-            (len(sale.auth_code) <= 6 and sale.auth_code.isascii(), "the sale's auth code must be ≤6 characters"),
-            (sale.voucher_no.isdigit() and len(sale.voucher_no) <= 6, "the sale's voucher (trace) no. is ≤6 digits"),
-            (sale.batch_no.isdigit() and len(sale.batch_no) <= 6, "the sale's batch no. is ≤6 digits"),
-            (len(sale.terminal_no) <= 8 and len(sale.merchant_no) <= 15, "terminal ≤8 and merchant ≤15 characters"),
-            (sale.paid_at.tzinfo is not None, "the sale's paid_at must be timezone-aware"),
-        ]
-        return next((why for ok, why in checks if not ok), "")
+def _original(order: RefundOrder) -> messages.Original:
+    sale = order.sale
+    return messages.Original(
+        rrn=sale.rrn,
+        auth_code=sale.auth_code,
+        batch_no=sale.batch_no.zfill(6),
+        trace_no=sale.voucher_no.zfill(6),
+        date_mmdd=f"{sale.paid_at.astimezone(mapping.SHANGHAI):%m%d}",
+    )
+
+
+def _invalid(order: RefundOrder) -> str:
+    sale = order.sale
+    checks = [
+        (order.currency == "CNY", "only CNY card refunds are supported"),
+        (0 < order.amount_fen < 10**12, "amount must be 1 to 999999999999 fen"),
+        (0 < len(order.refund_no) <= 64 and order.refund_no.isascii(), "refund_no must be 1–64 ASCII characters"),
+        (len(sale.rrn) == 12 and sale.rrn.isascii(), "the sale's RRN must be 12 characters"),
+        (len(sale.auth_code) <= 6 and sale.auth_code.isascii(), "the sale's auth code must be ≤6 characters"),
+        (sale.voucher_no.isdigit() and len(sale.voucher_no) <= 6, "the sale's voucher (trace) no. is ≤6 digits"),
+        (sale.batch_no.isdigit() and len(sale.batch_no) <= 6, "the sale's batch no. is ≤6 digits"),
+        (sale.paid_at.tzinfo is not None, "the sale's paid_at must be timezone-aware"),
+    ]
+    return next((why for ok, why in checks if not ok), "")

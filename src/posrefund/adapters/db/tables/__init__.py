@@ -1,6 +1,7 @@
 """The schema, in SQLAlchemy Core, one module a concept. Alembic migrations build it; the tables here are their
 mirror, all in one ``metadata``."""
 
+from posrefund.adapters.db.tables.card_terminal import card_terminal_counters, card_terminal_journal
 from posrefund.adapters.db.tables.columns import AUTO_ID, ID, UTCDateTime, metadata, naming
 from posrefund.adapters.db.tables.ledger import evidence, refunds, sales
 from posrefund.adapters.db.tables.merchants import (
@@ -54,6 +55,8 @@ __all__ = [
     "audit_heads",
     "calendar_overrides",
     "callback_notices",
+    "card_terminal_counters",
+    "card_terminal_journal",
     "contact_log",
     "disputes",
     "evidence",
