@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import select
 import socket
+import subprocess
+import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -575,3 +578,42 @@ def test_side_door_shows_the_ledger_and_the_settlement_file(tmp_path: Any) -> No
         assert (refund_line[8], refund_line[10], refund_line[12]) == (message["11"], "000001", sale.rrn)
         written = sim.settlement_file(tmp_path / "acquirer.csv")
         assert written.read_text(encoding="utf-8").splitlines()[-1].startswith("合计,,,,,,15.00")
+
+
+def test_random_faults_are_seeded_and_spare_resends() -> None:
+    def run() -> list[str | None]:
+        with AcquirerSimulator(TMK, fault_rates={"decline": 0.5}, seed=7) as sim:
+            sale = add_sale(sim, 100_000)
+            pos = Terminal(sim.address)
+            try:
+                pos.sign_on()
+                for _ in range(8):
+                    pos.send(refund(pos, sale, 1))
+            finally:
+                pos.close()
+            return [m["code"] for m in sim.messages() if m["kind"] == "refund"]
+
+    first = run()
+    assert first == run() and "51" in first and "00" in first
+
+
+def test_serve_entry_runs_in_the_foreground() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "posrefund.simulators.acquirer.server", "--port", "0", "--tmk-hex", TMK.hex()],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 15)
+        assert ready, "the simulator did not announce its address in time"
+        line = proc.stdout.readline()
+        assert line.startswith("acquirer simulator listening on 127.0.0.1:")
+        pos = Terminal(("127.0.0.1", int(line.strip().rsplit(":", 1)[1])))
+        try:
+            assert pos.sign_on().fields["39"] == "00"
+        finally:
+            pos.close()
+    finally:
+        proc.terminate()  # SIGTERM: the entry stops its servers and exits 0
+        assert proc.wait(timeout=10) == 0
