@@ -484,25 +484,24 @@ def test_a_lost_reversal_is_not_applied(sim: AcquirerSimulator, pos: Terminal) -
     assert [r["executed"] for r in sim.ledger()] == [False]
 
 
-def test_concurrent_refunds_never_over_refund(sim: AcquirerSimulator) -> None:
+def test_concurrent_refunds_never_over_refund(sim: AcquirerSimulator, pos: Terminal) -> None:
     sale = add_sale(sim)
     codes: list[str] = []
 
     def one(n: int) -> None:
-        pos = Terminal(sim.address, terminal_no=TERMINAL)
-        pos.trace = itertools.count(100 * n + 1)
+        lane = Terminal(sim.address, mak=pos.mak, trace=itertools.count(100 * n + 1))  # one terminal, its keys
         try:
-            pos.sign_on()
-            codes.append(code(pos.send(refund(pos, sale, 2_500))))
+            codes.append(code(lane.send(refund(lane, sale, 2_500))))
         finally:
-            pos.close()
+            lane.close()
 
     threads = [threading.Thread(target=one, args=(n,)) for n in range(1, 7)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=10)
-    assert sum(r["amount_fen"] for r in sim.ledger()) <= 10_000
+    assert sorted(codes) == ["00"] * 4 + ["61"] * 2
+    assert sum(r["amount_fen"] for r in sim.ledger()) == 10_000
 
 
 # ---- settlement and batch upload ----------------------------------------------------------------------------
