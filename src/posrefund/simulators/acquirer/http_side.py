@@ -1,10 +1,13 @@
 """The acquirer simulator's side door, on its own HTTP port (the acquirer's protocol is ISO 8583 over TCP), so a
 demo or an operator can look inside and set it up:
 
-- ``GET /__sim__/ledger`` · ``GET /__sim__/payments`` · ``GET /__sim__/messages`` → JSON lists
+- ``GET /__sim__/ledger`` · ``GET /__sim__/payments`` · ``GET /__sim__/messages`` → JSON lists (ledger rows are keyed
+  ``terminal:batch:trace`` and carry the original RRN)
+- ``GET /__sim__/settlement`` → ``{"csv": …}``: the acquirer's settlement file of everything it executed
 - ``POST /__sim__/payments`` ``{rrn, auth_code, voucher_no, batch_no, amount_fen, paid_at, terminal_no,
   merchant_no?, settled?}`` → 201
-- ``POST /__sim__/faults`` ``{refund_no, fault, applied?, code?, times?}`` → 204
+- ``POST /__sim__/faults`` ``{refund_no, fault, applied?, code?, times?}`` → 204, where ``refund_no`` is the key
+  the host knows a message by: ``terminal:batch:trace`` or ``<original RRN>:<amount in fen>``
 - ``POST /__sim__/settle`` ``{terminal_no?}`` → 200 with the batches now open
 """
 
@@ -15,6 +18,7 @@ from typing import Any
 
 from posrefund.simulators.acquirer.host import Host
 from posrefund.simulators.acquirer.ledger import HostLedger
+from posrefund.simulators.acquirer.settlement_file import settlement_csv
 from posrefund.simulators.common.side_door import Routes, fault_route
 
 
@@ -43,6 +47,7 @@ def side_routes(book: HostLedger, host: Host) -> Routes:
         ("GET", "ledger"): lambda _: (200, book.ledger()),
         ("GET", "payments"): lambda _: (200, book.payment_rows()),
         ("GET", "messages"): lambda _: (200, host.messages()),
+        ("GET", "settlement"): lambda _: (200, {"csv": settlement_csv(book)}),
         ("POST", "payments"): add_payment,
         ("POST", "faults"): fault_route(book.set_fault, status=204),
         ("POST", "settle"): settle,

@@ -1,6 +1,8 @@
-"""The acquirer host's books: the sales it captured, an open batch per terminal that ``settle()`` closes, the
-executed voids and refunds keyed by refund_no, and a journal of the messages that moved money, by which a
-reversal (terminal 41 + trace 11) finds what to undo."""
+"""The acquirer host's books: the sales it captured, an open batch per terminal, and every void and refund it
+executed, keyed as the host knows them: by the terminal, its batch number (60.2) and its trace number (11).
+
+posrefund's own refund number never reaches the host, so it is not here. A ledger row's ``refund_no`` is the host's
+key written ``terminal:batch:trace`` (the same string the fault plan and the side door use)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,12 @@ REFUND: Final = "refund"
 EXECUTED: Final = "executed"
 REVERSED: Final = "reversed"
 
+TraceKey = tuple[str, str, str]  # terminal, batch, trace
+
+
+def key_text(key: TraceKey) -> str:
+    return ":".join(key)
+
 
 @dataclass(slots=True)
 class Payment:
@@ -37,67 +45,50 @@ class Payment:
 
 
 @dataclass(slots=True)
-class LedgerEntry:
-    """One refund_no's void or refund; ``execution`` counts re-executions after a reversal."""
+class Entry:
+    """One executed void or refund message. ``answer`` is the first answer's fields, repeated to a resend;
+    ``execution`` counts executions (an identical resend after a reversal executes it again)."""
 
-    refund_no: str
+    terminal_no: str
+    batch_no: str
+    trace_no: str
     kind: str
     amount_fen: int
     original_rrn: str
-    channel_refund_id: str
+    rrn: str
     auth_code: str
-    terminal_no: str
     merchant_no: str
-    batch_no: str
-    stan: str
-    local_date: str
-    local_time: str
     executed_at: datetime
+    fingerprint: tuple[str, ...]
+    answer: dict[str, str]
     status: str = EXECUTED
     reversed_at: datetime | None = None
     execution: int = 1
+    reversed_by: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["executed"] = self.status == EXECUTED
+    @property
+    def key(self) -> TraceKey:
+        return (self.terminal_no, self.batch_no, self.trace_no)
+
+    def row(self) -> dict[str, Any]:
+        out = {k: v for k, v in asdict(self).items() if k not in ("fingerprint", "answer")}
+        out |= {"refund_no": key_text(self.key), "executed": self.status == EXECUTED, "channel_refund_id": self.rrn}
         out["executed_at"] = self.executed_at.isoformat()
         out["reversed_at"] = self.reversed_at.isoformat() if self.reversed_at else None
         return out
 
 
-@dataclass(slots=True)
-class Journal:
-    """An answered-or-dropped void/refund message that applied an effect, for reversals to find by (terminal, trace)."""
-
-    refund_no: str
-    amount_fen: int
-    execution: int
-
-
-@dataclass(slots=True)
-class Execution:
-    """What a void or refund message asks to execute, as the host read it."""
-
-    refund_no: str
-    kind: str
-    amount_fen: int
-    original_rrn: str
-    terminal_no: str
-    merchant_no: str
-    stan: str
-
-
 class HostLedger(RefundLedger):
-    """Payments, batches, entries and journal. Callers that need several steps at once hold ``lock``."""
+    """Payments, batches and entries. Callers that need several steps at once hold ``lock``."""
 
     def __init__(self, clock: Callable[[], datetime], faults: FaultPlan, rng: random.Random) -> None:
         super().__init__(clock, faults)
-        self._rng = rng
+        self.rng = rng
         self._seq = 0
         self.payments: dict[str, Payment] = {}
         self.open_batches: dict[str, str] = {}
-        self.entries: dict[str, LedgerEntry] = {}
-        self.journal: dict[tuple[str, str], Journal] = {}
+        self.entries: dict[TraceKey, Entry] = {}
+        self.seen: dict[TraceKey, tuple[str, ...]] = {}  # every trace used, with what it carried
 
     @property
     def lock(self) -> AbstractContextManager[Any]:
@@ -139,16 +130,20 @@ class HostLedger(RefundLedger):
             terminals = [key] if key is not None else list(self.open_batches)
             for term in terminals:
                 closing = self.open_batches.get(term)
-                if closing is None:
-                    continue
-                for p in self.payments.values():
-                    if p.terminal_no == term and p.batch_no == closing:
-                        p.settled = True
-                self.open_batches[term] = f"{(int(closing) + 1) % 1_000_000:06d}"
+                if closing is not None:
+                    self.close_batch(term, closing)
             return {t: self.open_batches[t] for t in terminals if t in self.open_batches}
 
+    def close_batch(self, terminal_no: str, batch_no: str) -> None:
+        """The terminal settled ``batch_no``: its sales are settled and the next batch opens."""
+        for p in self.payments.values():
+            if p.terminal_no == terminal_no and p.batch_no == batch_no:
+                p.settled = True
+        if self.open_batches.get(terminal_no, batch_no) == batch_no:
+            self.open_batches[terminal_no] = f"{(int(batch_no) + 1) % 1_000_000:06d}"
+
     def _rows(self) -> list[dict[str, Any]]:
-        return [e.as_dict() for e in self.entries.values()]
+        return [e.row() for e in self.entries.values()]
 
     def payment_rows(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -161,50 +156,39 @@ class HostLedger(RefundLedger):
                 out.append(row)
             return out
 
-    def execute(self, ask: Execution, previous: LedgerEntry | None) -> LedgerEntry:
-        """Move the money: a new entry (or a re-execution after a reversal), journalled under its trace."""
+    def next_reference(self) -> tuple[str, str, datetime]:
+        """A fresh RRN (12) and authorisation code (6) for an executed message, and when it executed."""
         now = self._clock()
-        local = now.astimezone(SHANGHAI)
         self._seq += 1
-        entry = LedgerEntry(
-            refund_no=ask.refund_no,
-            kind=ask.kind,
-            amount_fen=ask.amount_fen,
-            original_rrn=ask.original_rrn,
-            channel_refund_id=f"{local:%m%d}{self._seq:08d}",
-            auth_code=f"{self._rng.randrange(1_000_000):06d}",
-            terminal_no=ask.terminal_no,
-            merchant_no=ask.merchant_no,
-            batch_no=self.open_batches.get(ask.terminal_no, "000000"),
-            stan=ask.stan,
-            local_date=f"{local:%m%d}",
-            local_time=f"{local:%H%M%S}",
-            executed_at=now,
-            execution=previous.execution + 1 if previous else 1,
-        )
-        self.entries[entry.refund_no] = entry
-        self.record_journal(ask.terminal_no, ask.stan, ask.amount_fen, entry)
-        return entry
+        return f"{now.astimezone(SHANGHAI):%m%d}{self._seq:08d}", f"{self.rng.randrange(1_000_000):06d}", now
 
-    def record_journal(self, terminal_no: str, stan: str, amount_fen: int, entry: LedgerEntry) -> None:
-        self.journal[(terminal_no, stan)] = Journal(entry.refund_no, amount_fen, entry.execution)
+    def record(self, entry: Entry) -> None:
+        self.entries[entry.key] = entry
+        self.seen[entry.key] = entry.fingerprint
 
-    def reverse(self, terminal_no: str, stan: str, refund_no: str, amount_fen: int | None) -> bool:
-        """Undo the execution the message (terminal, trace) caused; False when there is nothing it names."""
-        found = self.journal.get((terminal_no, stan))
-        if not (found and found.refund_no == refund_no and found.amount_fen == amount_fen):
-            return False
-        entry = self.entries[refund_no]
-        if entry.status == EXECUTED and entry.execution == found.execution:
+    def reverse(self, entry: Entry, by: str) -> None:
+        if entry.status == EXECUTED:
             entry.status = REVERSED
             entry.reversed_at = self._clock()
-        return True
+            entry.reversed_by = by
 
-    def live_entries(self) -> list[LedgerEntry]:
+    def live(self) -> list[Entry]:
         return [e for e in self.entries.values() if e.status == EXECUTED]
 
     def refunded(self, rrn: str) -> int:
-        return sum(e.amount_fen for e in self.live_entries() if e.original_rrn == rrn)
+        return sum(e.amount_fen for e in self.live() if e.original_rrn == rrn)
 
     def in_open_batch(self, p: Payment) -> bool:
         return not p.settled and self.open_batches.get(p.terminal_no) == p.batch_no
+
+    def totals(self, terminal_no: str, batch_no: str) -> tuple[int, int, int, int]:
+        """(debit amount, count, credit amount, count) of a batch as the host counts it: debit = the terminal's
+        sales in the batch not voided; credit = the refunds (退货) executed in the batch."""
+        voided = {e.original_rrn for e in self.live() if e.kind == VOID}
+        sales = [
+            p
+            for p in self.payments.values()
+            if p.terminal_no == terminal_no and p.batch_no == batch_no and p.rrn not in voided
+        ]
+        refunds = [e for e in self.live() if e.kind == REFUND and e.key[:2] == (terminal_no, batch_no)]
+        return sum(p.amount_fen for p in sales), len(sales), sum(e.amount_fen for e in refunds), len(refunds)

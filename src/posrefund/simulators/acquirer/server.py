@@ -1,35 +1,20 @@
-"""A bank-card acquirer host (收单机构主机) for voids (消费撤销), refunds (退货) and reversals (冲正), over TCP.
+"""A UnionPay-network acquirer host (收单机构主机) for POS terminals, over TCP: sign-on (签到), voids (消费撤销),
+refunds (退货), reversals (冲正), settlement (结算) and batch upload (批上送).
 
-It speaks the ISO 8583 dialect described in ``protocol`` (2-byte length frames, HMAC stand-in MAC in
-field 64, our refund_no in field 48) and keeps what a real host keeps: the payments it captured, an open batch per
-terminal that ``settle()`` closes, and a ledger of executed voids and refunds keyed by refund_no.
+It speaks the 中国银联 POS 终端 dialect of ``protocol`` (TPDU + header frames, BCD fields, the ECB MAC under the MAK
+delivered at sign-on: ``keys``) and keeps what a real host keeps (``ledger``): the sales it captured, an open batch per
+terminal, and every void and refund it executed, keyed by terminal + batch + trace. The rules are in ``money``
+(voids, refunds, reversals) and ``settling`` (settlement, batch upload); docs/channels.md lists every answer code.
 
-Rules (CHANNELS.md §3; acquirers differ, so the limits are constructor settings):
+Faults (``simulators.common.faults``), planned with ``set_fault(key, name, ...)`` where ``key`` is
+``terminal:batch:trace`` of the message or ``<original RRN>:<amount in fen>``, or drawn at random:
+``latency`` (execute, answer after ``slow_seconds``), ``no_answer_after_accept`` (execute, close without answering),
+``system_error`` (39 = 96 or ``code``, nothing executed), ``decline`` (39 = 51 or ``code``, nothing executed),
+``host_reversal`` (execute, the answer is lost and the host reverses it on its own: not executed in the end),
+``bad_response_mac`` (execute, answer with a broken MAC), ``reversal_lost`` (a 0400 naming that message is neither
+applied nor answered); ``times``: how many messages the fault hits (default one).
 
-- void: only for a payment of the terminal's open, unsettled batch, for the whole amount, with nothing refunded yet;
-- refund: any payment, partial or whole, repeated, while the cumulative total stays within the original amount;
-- the same refund_no again (same original and amount) executes nothing and repeats the first answer; with a
-  different original or amount it is refused with 94;
-- a reversal (0400) undoes the execution of the message it names (terminal 41 + trace 11 + refund_no 48): the
-  ledger entry stays, marked ``reversed`` and ``executed: false``; the refund_no may then be submitted again.
-
-Response codes (CUP POS table): 00 approved · 05 do not honour (``decline`` fault) · 12 invalid transaction (void
-outside the terminal's open batch, of a settled or already refunded sale, or from another terminal) · 13 invalid
-amount (≤ 0, or one refund above the original) · 25 original not found / references do not match (and "no such
-refund_no" to a query, "nothing to undo" to a reversal) · 30 format error · 40 function not supported ·
-58 refund window passed (``refund_window_days``) · 61 cumulative refunds would exceed the original ·
-64 void amount is not the original amount · 65 too many partial refunds (``max_partial_refunds``) ·
-94 same refund_no with a different original or amount · 96 system malfunction (``system_error`` fault) ·
-A0 MAC check failed (answered without a MAC, nothing done).
-
-Faults, planned per refund_no with ``set_fault`` (or drawn at random: ``simulators.common.faults``):
-``no_answer_after_accept`` (execute, then close the connection without answering), ``decline`` (05 or ``code``,
-nothing done), ``system_error`` (96 or ``code``; the effect applied unless ``applied=False``), ``slow``
-(execute, answer after ``slow_seconds``, longer than the client waits), ``bad_response_mac`` (execute, answer
-with a broken MAC), ``reversal_lost`` (a reversal for that refund_no is swallowed: neither applied nor
-answered); ``times``: how many messages the fault hits (default one).
-
-Run it: ``python -m posrefund.simulators.acquirer.server --port 5858 [--http-port 5859]``.
+Run it: ``python -m posrefund.simulators.acquirer.server --port 5858 [--http-port 5859] [--tmk-hex …]``.
 """
 
 from __future__ import annotations
@@ -40,35 +25,43 @@ import logging
 import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Final
 
 from posrefund.simulators.acquirer import protocol
-from posrefund.simulators.acquirer.host import DEFAULT_RATE_FAULTS, FAULTS, SUBMIT_FAULTS, Host, Reply, Rules
+from posrefund.simulators.acquirer.exchange import Reply, Rules, Terminals
+from posrefund.simulators.acquirer.host import DEFAULT_RATE_FAULTS, FAULTS, SUBMIT_FAULTS, Host, tmks_from
 from posrefund.simulators.acquirer.http_side import side_routes
 from posrefund.simulators.acquirer.ledger import SHANGHAI, HostLedger
+from posrefund.simulators.acquirer.settlement_file import write_settlement_file
 from posrefund.simulators.common.faults import FaultPlan, add_fault_flags, fault_settings
 from posrefund.simulators.common.ledger import KeepsBooks
 from posrefund.simulators.common.life import Life, serve_in_foreground
 from posrefund.simulators.common.side_door import make_side_server
 
-__all__ = ["DEMO_MAC_KEY", "FAULTS", "SHANGHAI", "AcquirerSimulator", "Reply", "main"]
+__all__ = ["DEMO_MAC_KEY", "DEMO_TMK", "FAULTS", "SHANGHAI", "AcquirerSimulator", "Reply", "main"]
 
 log = logging.getLogger(__name__)
 
-DEMO_MAC_KEY: Final = b"posrefund-demo-acquirer-mac-key!"  # demo/test only: a real key lives in an HSM
+DEMO_TMK: Final = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")  # demo/test only: a real TMK lives in an HSM
+DEMO_MAC_KEY: Final = DEMO_TMK  # the old name of the demo's key: the MAC key is now the MAK delivered at sign-on
 
 
 class AcquirerSimulator(KeepsBooks, Life):
-    book: HostLedger
+    """The host, served on 127.0.0.1 from a background thread; ``start()`` returns the bound (host, port).
 
-    """The host, served on 127.0.0.1 from a background thread; ``start()`` returns the bound (host, port)."""
+    ``tmk``: the master key of every terminal not listed in ``terminal_keys`` (terminal id → TMK); None to
+    know only the listed terminals."""
+
+    book: HostLedger
 
     def __init__(
         self,
-        mac_key: bytes = DEMO_MAC_KEY,
+        tmk: bytes | None = DEMO_TMK,
         *,
+        terminal_keys: Mapping[str, bytes] | None = None,
         port: int = 0,
         http_port: int | None = None,
         slow_seconds: float = 3.0,
@@ -91,7 +84,10 @@ class AcquirerSimulator(KeepsBooks, Life):
         )
         self.book = HostLedger(clock or (lambda: datetime.now(UTC)), plan, plan.rng)
         self.add_payment = self.book.add_payment
-        self.host = Host(self.book, mac_key, Rules(slow_seconds, refund_window_days, max_partial_refunds))
+        if tmk is not None and len(tmk) != 16:
+            raise ValueError("a terminal master key is 16 bytes")
+        terminals = Terminals(tmk, tmks_from(terminal_keys))
+        self.host = Host(self.book, terminals, Rules(slow_seconds, refund_window_days, max_partial_refunds))
         self._port = port
         self._http_port = http_port
         self._idle_timeout = idle_timeout
@@ -161,6 +157,10 @@ class AcquirerSimulator(KeepsBooks, Life):
         Returns terminal → the batch number now open."""
         return self.book.settle(terminal_no)
 
+    def settlement_file(self, path: Path, day: date | None = None) -> Path:
+        """Write the acquirer's settlement file (CSV) of what the host captured and executed, on ``day`` or ever."""
+        return write_settlement_file(self.book, path, day)
+
     def payments(self) -> list[dict[str, Any]]:
         return self.book.payment_rows()
 
@@ -218,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=5858, help="TCP port on 127.0.0.1 (0 picks a free one)")
     parser.add_argument("--http-port", type=int, default=None, help="optional side HTTP port for /__sim__/…")
-    parser.add_argument("--mac-key-hex", default=DEMO_MAC_KEY.hex(), help="MAC key shared with the adapter, in hex")
+    parser.add_argument("--tmk-hex", default=DEMO_TMK.hex(), help="default terminal master key (16 bytes, hex)")
     parser.add_argument("--slow-seconds", type=float, default=3.0)
     parser.add_argument("--refund-window-days", type=int, default=None)
     parser.add_argument("--max-partial-refunds", type=int, default=None)
@@ -226,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         sim = AcquirerSimulator(
-            bytes.fromhex(args.mac_key_hex),
+            bytes.fromhex(args.tmk_hex),
             port=args.port,
             http_port=args.http_port,
             slow_seconds=args.slow_seconds,
