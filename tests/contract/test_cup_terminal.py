@@ -94,7 +94,7 @@ def test_field_encodings_are_bcd_ascii_and_binary_as_the_spec_says() -> None:
         + b"T0000001"  # 41 ans8
         + b"898310048990001"  # 42 ans15
         + b"156"  # 49 an3
-        + bytes.fromhex("0011025000001000")  # 60 LLLVAR n11: 25 000001 000, right-aligned
+        + bytes.fromhex("0011250000010000")  # 60 LLLVAR n11: 25 000001 000, left-aligned, trailing 0
         + bytes.fromhex("00160000000000001203")  # 61 LLLVAR n16: 000000 000000 + MMDD
         + bytes(8)  # 64 b8 before the MAC fills it
     )

@@ -102,14 +102,12 @@ def test_wechat_and_card_refunds_reach_succeeded(
         clock.advance(seconds=61)  # type: ignore[attr-defined]
         time.sleep(0.2)
     assert {k: c.status for k, c in states.items()} == dict.fromkeys(cases, RefundStatus.SUCCEEDED)
-    assert (states["void"].method, states["refund"].method, states["wechat"].method) == ("void", "refund", "refund")
-    assert (
-        states["refund"].expected_arrival is not None
-        and states["refund"].expected_arrival > states["void"].expected_arrival
-    )  # type: ignore[operator]
+    # The same-day sale was captured in another terminal's batch than the one posrefund speaks as: the host refuses
+    # the void (12) and the same refund number goes back as a 退货 at once. Voids themselves: tests/contract/test_cup_*.
+    assert (states["void"].method, states["refund"].method, states["wechat"].method) == ("refund", "refund", "refund")
     card_ledger = sims.simulators["card"].ledger()
-    assert sorted(e["refund_no"] for e in card_ledger) == sorted(
-        [cases["void"].refund_no, cases["refund"].refund_no, cases["unionpay_qr"].refund_no]
+    assert sorted(e["original_rrn"] for e in card_ledger if e["executed"]) == sorted(
+        [today_card.rrn, old_card.rrn, qr.rrn]
     )
     wechat_ledger = sims.simulators["wechat"].ledger()
     assert [e["refund_no"] for e in wechat_ledger] == [cases["wechat"].refund_no]

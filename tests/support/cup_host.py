@@ -1,7 +1,7 @@
 """A tiny acquirer front end for the card terminal's contract tests, with its own minimal codec and MAC.
 
 It knows only the fields the terminal sends and answers, written here from the spec independently of the adapter's
-codec: fixed n fields BCD right-aligned, LLVAR/LLLVAR lengths BCD (digits for n, bytes otherwise), an/ans ASCII,
+codec: fixed n fields BCD right-aligned, variable ones left-aligned with a trailing 0 nibble, LLVAR/LLLVAR lengths BCD (digits for n, bytes otherwise), an/ans ASCII,
 b binary. One message per connection. Faults are set per MTI: ``drop`` (read it, close without answering), ``hang``
 (read it, answer nothing until the terminal gives up), ``bad_mac`` (answer with a wrong MAC), ``sign_on`` (answer
 with processing requirement 3 and refuse), ``forge`` (an unMACed approval), ``code:NN`` (answer code NN)."""
@@ -64,7 +64,8 @@ def parse(body: bytes) -> dict[int | str, Any]:
         width = (size + 1) // 2 if kind == "n" else size
         raw = body[pos : pos + width]
         pos += width
-        doc[bit] = raw.hex()[-size:] if kind == "n" else (raw.decode() if kind == "a" else raw)
+        digits = raw.hex()[:size] if var else raw.hex()[-size:]  # variable n: left-aligned, trailing 0 nibble
+        doc[bit] = digits if kind == "n" else (raw.decode() if kind == "a" else raw)
     assert pos == len(body), "trailing bytes"
     return doc
 
@@ -78,7 +79,8 @@ def build(mti: str, fields: dict[int, Any]) -> bytes:
         value = fields[bit]
         if kind == "n":
             length = len(value) if var else size
-            data = bytes.fromhex(value.zfill(length + length % 2))
+            padded = value.ljust(length + length % 2, "0") if var else value.zfill(length + length % 2)
+            data = bytes.fromhex(padded)
         else:
             data = value.encode() if kind == "a" else value
             length = len(data)

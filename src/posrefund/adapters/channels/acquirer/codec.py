@@ -22,9 +22,11 @@ MAC_LEN: Final = 8
 
 
 def _n(digits: int, var: int = 0) -> dict[str, Any]:
-    """An n field: BCD, right-aligned (a leading 0 nibble pads an odd length); ``var`` = length-prefix bytes."""
+    """An n field in BCD; ``var`` = length-prefix bytes. A fixed one is right-aligned (a leading 0 nibble pads an
+    odd length); a variable one is left-aligned with a trailing 0 nibble, as UnionPay terminals send 60 and 61."""
+    pad = {"right_pad": "0"} if var else {"left_pad": "0"}
     return {"data_enc": "b", "len_enc": "bcd", "len_type": var, "max_len": digits, "len_count": "nibbles",
-            "left_pad": "0", "desc": ""}  # fmt: skip
+            "desc": "", **pad}  # fmt: skip
 
 
 def _a(size: int, var: int = 0) -> dict[str, Any]:
