@@ -30,6 +30,7 @@ class Outcome(StrEnum):
     ABNORMAL = "abnormal"  # money stuck (closed card account…): a person decides
     NOT_FOUND = "not_found"  # the channel has no such refund number: safe to submit (again) with the SAME number
     UNKNOWN = "unknown"  # timeout, 5xx, system error: outcome unknown, resolve by querying
+    NOT_SENT = "not_sent"  # the request never left (DNS, connection refused): nothing can have happened; send again
 
 
 @dataclass(frozen=True, slots=True)

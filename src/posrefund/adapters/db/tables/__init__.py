@@ -1,6 +1,7 @@
 """The schema, in SQLAlchemy Core, one module a concept. Alembic migrations build it; the tables here are their
 mirror, all in one ``metadata``."""
 
+from posrefund.adapters.db.tables.attempts import refund_attempts
 from posrefund.adapters.db.tables.columns import AUTO_ID, ID, UTCDateTime, metadata, naming
 from posrefund.adapters.db.tables.ledger import evidence, refunds, sales
 from posrefund.adapters.db.tables.merchants import (
@@ -76,6 +77,7 @@ __all__ = [
     "recon_matches",
     "recon_runs",
     "refresh_tokens",
+    "refund_attempts",
     "refunds",
     "sales",
     "settlement_bad_lines",
