@@ -116,7 +116,7 @@ def _open_attempt(deps: Deps, router: Router, uow: UnitOfWork, case: RefundCase,
             previous_refund_no=replaced,
             channel=case.channel,
             method=case.method,
-            worker=worker,
+            worker=worker[:40],  # the column's width: a long host name is cut, never refused
             started_at=now,
             lease_until=now + lease,
         )

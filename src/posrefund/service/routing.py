@@ -5,6 +5,8 @@ batch is open, refunded after), the channel's pacing rules, and how long a claim
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -52,7 +54,7 @@ class Router:
     # A claim's lease is the adapter's longest call plus this margin, renewed while the call runs.
     lease_margin: timedelta = timedelta(seconds=10)
     renew_leases: bool = True
-    worker: str = "worker"  # names the worker on its attempts
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")  # on its attempts
 
     def lease_for(self, channel: str) -> timedelta:
         return longest_call(self.channels.get(channel)) + self.lease_margin
