@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 from types import TracebackType
 
@@ -32,37 +33,45 @@ def longest_call(channel: PaymentChannel | None) -> timedelta:
 
 
 class Heartbeat:
-    """Renews one claim's lease every ``lease / 3`` (wall-clock) until the call returns; ``lost`` when the case's
+    """Keeps one claim's lease while its call runs: renewed every ``lease / 3`` (wall-clock) by the process's one
+    lease keeper thread (a thread per call cost more than the call on a busy host); ``lost`` when the case's
     fence moved on (another worker took it over): that worker's answer will then be refused."""
 
     def __init__(self, deps: Deps, case_id: str, fence: int, lease: timedelta, enabled: bool = True) -> None:
         self._deps, self._case_id, self._fence, self._lease = deps, case_id, fence, lease
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{case_id}", daemon=True) if enabled else None
+        self.interval = max(lease.total_seconds() / 3, 0.01)
+        self.due = 0.0  # monotonic time of the next renewal
+        self.active = enabled
+        self.lock = threading.Lock()  # held by a renewal; taken on exit so none lands after the answer
         self.lost = False
         self.renewals = 0
 
     def __enter__(self) -> Heartbeat:
-        if self._thread is not None:
-            self._thread.start()
+        if self.active:
+            self.due = time.monotonic() + self.interval
+            KEEPER.add(self)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        """Stopped and joined before the answer is recorded, so no renewal can land after it."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        """Stopped before the answer is recorded: a renewal under way finishes first, none starts after."""
+        if not self.active:
+            return
+        with self.lock:
+            self.active = False
+        KEEPER.discard(self)
 
-    def _run(self) -> None:
-        interval = max(self._lease.total_seconds() / 3, 0.01)
-        while not self._stop.wait(interval):
+    def beat(self) -> None:
+        """One renewal if still held; a database hiccup is logged and tried again at the next beat."""
+        with self.lock:
+            if not self.active:
+                return
             try:
-                if not self.renew():
-                    return
-            except Exception:  # a database hiccup: the lease still has two thirds left, try again next beat
+                self.renew()
+            except Exception:
                 log.warning("lease renewal for %s failed; trying again", self._case_id, exc_info=True)
+        self.due = time.monotonic() + self.interval
 
     def renew(self) -> bool:
         """One renewal; False (and ``lost``) when the fence is no longer this claim's."""
@@ -75,3 +84,39 @@ class Heartbeat:
             uow.commit()
         self.renewals += 1
         return True
+
+
+class LeaseKeeper:
+    """The one thread of a process that renews the leases of the calls running in it."""
+
+    def __init__(self) -> None:
+        self._held: set[Heartbeat] = set()
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, beat: Heartbeat) -> None:
+        with self._changed:
+            self._held.add(beat)
+            if self._thread is None or not self._thread.is_alive():  # first use, or a forked child
+                self._thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
+                self._thread.start()
+            self._changed.notify()
+
+    def discard(self, beat: Heartbeat) -> None:
+        with self._changed:
+            self._held.discard(beat)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                now = time.monotonic()
+                due = [b for b in self._held if b.due <= now and not b.lost]
+                if not due:
+                    nearest = min((b.due for b in self._held if not b.lost), default=now + 1.0)
+                    self._changed.wait(max(nearest - now, 0.005))
+                    continue
+            for beat in due:
+                beat.beat()
+
+
+KEEPER = LeaseKeeper()
