@@ -202,6 +202,28 @@ def test_a_request_that_never_left_is_sent_again_soon_with_the_same_number(
     assert fake.calls == [("submit", case.refund_no), ("submit", case.refund_no)]
 
 
+def test_a_query_that_never_left_is_asked_again_never_a_second_submit(
+    deps: Deps, world: World, clock: FixedClock
+) -> None:
+    fake = FakeChannel()
+    router = Router({"wechat": fake}, ChineseCalendar().is_workday)
+    case = approved(deps, world)
+    fake.script[case.refund_no] = ["timeout", "not_sent"]  # the submit may have executed; the query never left
+    execution.sweep(deps, router)
+    clock.advance(seconds=61)
+    execution.sweep(deps, router)
+    clock.advance(seconds=5)
+    execution.sweep(deps, router)
+    assert state(deps, world, case.id).status is S.SUCCEEDED
+    assert fake.calls == [("submit", case.refund_no), ("query", case.refund_no), ("query", case.refund_no)]
+    tried = execution.attempts_of(deps, world.a.actors["auditor"], case.id)
+    assert [(a.call, a.outcome) for a in tried] == [
+        ("submit", "unknown"),
+        ("query", "not_sent"),
+        ("query", "succeeded"),
+    ]
+
+
 def test_retry_of_a_failed_wallet_refund_sends_a_new_linked_number(deps: Deps, world: World) -> None:
     fake = FakeChannel()
     router = Router({"wechat": fake}, ChineseCalendar().is_workday)

@@ -37,6 +37,7 @@ class RefundAttempt:
     lease_until: datetime
     previous_refund_no: str = ""  # the failed number this attempt's new number replaces
     finished_at: datetime | None = None
+    call: str = ""  # "submit" or "query": what the answer below answered
     outcome: str = ""  # the channel's outcome, or "stale" when the answer came after the case moved on
     code: str = ""
     message: str = ""
@@ -45,7 +46,7 @@ class RefundAttempt:
 class RefundAttemptRepo(Protocol):
     def open_attempt(self, attempt: RefundAttempt) -> None: ...
     def finish_attempt(
-        self, case_id: str, fence: int, finished_at: datetime, outcome: str, code: str, message: str
+        self, case_id: str, fence: int, finished_at: datetime, call: str, outcome: str, code: str, message: str
     ) -> None: ...
     def renew_attempt(self, case_id: str, fence: int, lease_until: datetime) -> None: ...
     def last_attempt(self, case_id: str) -> RefundAttempt | None: ...

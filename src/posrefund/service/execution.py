@@ -59,8 +59,15 @@ NOT_SENT_AGAIN = timedelta(seconds=5)  # a request that never left: nothing happ
 # An answer that leaves the case due at once (a void refused after settlement → the refund) is followed up
 # in the same step, up to this many calls.
 STEPS_AT_ONCE = 3
-# What a claim's fresh submit follows: an attempt the channel refused or never received, for the same case.
-SEND_AFTER = frozenset({Outcome.DECLINED.value, Outcome.NOT_SENT.value})
+
+
+def _send_at_once(case: RefundCase, last: RefundAttempt | None) -> bool:
+    """Whether a claim submits without asking first: the channel refused the last attempt (a void after
+    settlement, a failure a person retries), or its *submit* never left. A query that never left proves
+    nothing about the submit before it: then the claim asks again."""
+    if case.submitted or last is None:
+        return False
+    return last.outcome == Outcome.DECLINED.value or (last.outcome == Outcome.NOT_SENT.value and last.call == "submit")
 
 
 @dataclass(frozen=True)
@@ -90,9 +97,7 @@ def _hand_over(deps: Deps, router: Router, uow: UnitOfWork, case: RefundCase, sa
     elif case.status is not S.PROCESSING or case.next_check_at is None or case.next_check_at > now:
         return None
     else:
-        last_attempt = uow.attempts.last_attempt(case.id)
-        # Refused (a void after settlement, a retried failure) or never sent: nothing is pending, send at once.
-        fresh = not case.submitted and last_attempt is not None and last_attempt.outcome in SEND_AFTER
+        fresh = _send_at_once(case, uow.attempts.last_attempt(case.id))
     if case.method not in OFFLINE and not router.may_call(case.channel, rules.max_calls_per_second):
         return None  # over the channel's rate: nothing changes, the next sweep comes back
     return fresh
@@ -235,7 +240,8 @@ def record_answer(
                     case.expected_arrival = expected_arrival(case.channel, case.method, day, router.is_workday)
                 uow.refunds.save_case(case, fence)
                 if fence is not None:
-                    uow.attempts.finish_attempt(case_id, fence, now, answer.outcome.value, answer.code, answer.message)
+                    outcome, code = answer.outcome.value, answer.code
+                    uow.attempts.finish_attempt(case_id, fence, now, source, outcome, code, answer.message)
                 settle_reservation(uow, case, before)
                 flush_case_events(uow, case)
                 deps.failpoint("record.before_commit")
@@ -244,17 +250,17 @@ def record_answer(
         except ConcurrentUpdate:
             continue
         except StaleFence:
-            _record_stale(deps, case_id, fence, answer)
+            _record_stale(deps, case_id, fence, answer, source)
             raise
     raise RuntimeError(f"case {case_id} kept changing under the worker")
 
 
-def _record_stale(deps: Deps, case_id: str, fence: int | None, answer: ChannelAnswer) -> None:
+def _record_stale(deps: Deps, case_id: str, fence: int | None, answer: ChannelAnswer, source: str) -> None:
     """A late answer from a worker that lost the case: on its own attempt, never on the case."""
     assert fence is not None
     with deps.uow() as uow:
         note = f"stale, not applied: {answer.outcome.value} {answer.message}".strip()
-        uow.attempts.finish_attempt(case_id, fence, deps.clock.now(), "stale", answer.code, note)
+        uow.attempts.finish_attempt(case_id, fence, deps.clock.now(), source, "stale", answer.code, note)
         uow.commit()
 
 

@@ -17,6 +17,7 @@ class Attempt(Out):
     started_at: str | None
     lease_until: str | None
     finished_at: str | None
+    call: str  # "submit" or "query": what the outcome answered ("" before an answer)
     outcome: str  # the channel's outcome, "stale" (came after another claim; not applied) or "" (no answer yet)
     code: str
     message: str

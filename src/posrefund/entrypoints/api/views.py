@@ -112,6 +112,7 @@ def attempt_view(a: RefundAttempt) -> dict[str, Any]:
         "started_at": iso(a.started_at),
         "lease_until": iso(a.lease_until),
         "finished_at": iso(a.finished_at),
+        "call": a.call,
         "outcome": a.outcome,
         "code": a.code,
         "message": a.message,

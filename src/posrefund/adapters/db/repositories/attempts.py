@@ -25,13 +25,13 @@ class RefundAttemptSql(Repository):
         self.c.execute(insert(tables.refund_attempts).values({name: getattr(attempt, name) for name in _FIELDS}))
 
     def finish_attempt(
-        self, case_id: str, fence: int, finished_at: datetime, outcome: str, code: str, message: str
+        self, case_id: str, fence: int, finished_at: datetime, call: str, outcome: str, code: str, message: str
     ) -> None:
         """The answer a worker got under ``fence``, applied or stale: the row keeps the first one recorded."""
         self.c.execute(
             update(tables.refund_attempts)
             .where(_A.case_id == case_id, _A.fence == fence, _A.finished_at.is_(None))
-            .values(finished_at=finished_at, outcome=outcome, code=code[:64], message=message)
+            .values(finished_at=finished_at, call=call[:8], outcome=outcome, code=code[:64], message=message)
         )
 
     def renew_attempt(self, case_id: str, fence: int, lease_until: datetime) -> None:

@@ -31,6 +31,7 @@ refund_attempts = Table(
     moment("started_at"),
     moment("lease_until"),
     moment("finished_at", nullable=True),
+    blank_string("call", 8),  # submit or query: a request that never left is sent again only after a submit
     blank_string("outcome", 16),
     blank_string("code", 64),
     blank_text("message"),

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("call", sa.String(length=8), server_default="", nullable=False),
         sa.Column("outcome", sa.String(length=16), server_default="", nullable=False),
         sa.Column("code", sa.String(length=64), server_default="", nullable=False),
         sa.Column("message", sa.Text(), server_default="", nullable=False),
