@@ -246,3 +246,20 @@ def test_retry_of_a_failed_wallet_refund_sends_a_new_linked_number(deps: Deps, w
     with deps.uow(readonly=True) as uow:  # a late notification for the old number still finds its case
         found = uow.refunds.get_by_refund_no(case.refund_no)
     assert found is not None and found.id == case.id
+
+
+def test_retry_after_a_failure_told_by_callback_sends_again_on_card(deps: Deps, world: World) -> None:
+    """The card host takes the same number again (under a new trace): a person's retry sends, never only asks."""
+    fake = FakeChannel()
+    router = Router({"card": fake}, ChineseCalendar().is_workday)
+    case = approved(deps, world, channel="card", payer_masked="622202******1234")
+    fake.script[case.refund_no] = ["processing"]
+    execution.sweep(deps, router)
+    declined = ChannelAnswer(Outcome.DECLINED, code="51")
+    execution.record_answer(deps, router, case.merchant_id, case.id, declined, "callback")
+    assert state(deps, world, case.id).status is S.FAILED
+    retried = execution.retry(deps, world.a.actors["supervisor"], case.id, "余额已补足")
+    assert retried.refund_no == case.refund_no
+    execution.sweep(deps, router)
+    assert state(deps, world, case.id).status is S.SUCCEEDED
+    assert fake.calls == [("submit", case.refund_no), ("submit", case.refund_no)]

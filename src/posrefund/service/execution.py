@@ -62,12 +62,14 @@ STEPS_AT_ONCE = 3
 
 
 def _send_at_once(case: RefundCase, last: RefundAttempt | None) -> bool:
-    """Whether a claim submits without asking first: the channel refused the last attempt (a void after
-    settlement, a failure a person retries), or its *submit* never left. A query that never left proves
-    nothing about the submit before it: then the claim asks again."""
+    """Whether a claim submits without asking first: a person's retry started a new hand-over (the failure was
+    final for what was sent before), the channel refused the last attempt (a void after settlement), or its
+    *submit* never left. A query that never left proves nothing about the submit before it: then ask again."""
     if case.submitted or last is None:
         return False
-    return last.outcome == Outcome.DECLINED.value or (last.outcome == Outcome.NOT_SENT.value and last.call == "submit")
+    if last.attempt_no < case.attempts or last.outcome == Outcome.DECLINED.value:
+        return True
+    return last.outcome == Outcome.NOT_SENT.value and last.call == "submit"
 
 
 @dataclass(frozen=True)
