@@ -186,6 +186,10 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
         "audit.read",
         lambda d, w, r: Call("GET", f"/v1/refunds/{pending_case(d, w)}/events"),
     ),
+    ("GET", "/v1/refunds/{refund_id}/attempts"): (
+        "refund.read",
+        lambda d, w, r: Call("GET", f"/v1/refunds/{pending_case(d, w)}/attempts"),
+    ),
     ("POST", "/v1/refunds/{refund_id}/customer/reveal"): (
         "refund.reveal_pii",
         lambda d, w, r: Call("POST", f"/v1/refunds/{pending_case(d, w)}/customer/reveal", {"purpose": "回访"}),

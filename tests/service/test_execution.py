@@ -121,10 +121,11 @@ def test_crash_after_the_channel_executed_is_found_again(
     assert [k for k, _ in fake.calls] == ["submit", "query"]
 
 
-def test_decline_then_retry_with_the_same_refund_no(
-    deps: Deps, world: World, router: Router, fake: FakeChannel
-) -> None:
-    case = approved(deps, world)
+def test_decline_then_retry_with_the_same_refund_no_on_card(deps: Deps, world: World, fake: FakeChannel) -> None:
+    """The card host takes a failed refund's number again (the adapter sends a new trace); a wallet does not
+    (tests/service/test_fencing.py)."""
+    router = Router(channels={"card": fake}, is_workday=ChineseCalendar().is_workday)
+    case = approved(deps, world, channel="card", payer_masked="622202******1234")
     fake.script[case.refund_no] = ["declined"]
     execution.sweep(deps, router)
     failed = state(deps, world, case.id)
@@ -136,6 +137,7 @@ def test_decline_then_retry_with_the_same_refund_no(
     execution.sweep(deps, router)
     final = state(deps, world, case.id)
     assert final.status is S.SUCCEEDED and final.attempts == 2 and final.refund_no == case.refund_no
+    assert fake.calls == [("submit", case.refund_no), ("submit", case.refund_no)]  # sent again, not asked
 
 
 def test_abnormal_goes_to_a_person_who_closes_it_and_the_amount_returns(

@@ -30,7 +30,7 @@ class FakeChannel:
         self.calls.append((kind, order.refund_no))
         plan = self.script.get(order.refund_no, [])
         step = plan.pop(0) if plan else "truth"
-        if kind == "submit" and step != "lost":
+        if kind == "submit" and step not in ("lost", "not_sent"):  # not_sent: the request never left
             self.ledger.setdefault(order.refund_no, order.amount_fen)
         if self.on_call:
             self.on_call(kind, order)

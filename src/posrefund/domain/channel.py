@@ -31,6 +31,7 @@ class Outcome(StrEnum):
     NOT_FOUND = "not_found"  # the channel has no such refund number: safe to submit (again) with the SAME number
     UNKNOWN = "unknown"  # timeout, 5xx, system error: outcome unknown, resolve by querying
     UNRESOLVED = "unresolved"  # the channel's rules allow no more asking: settled by its settlement file or a person
+    NOT_SENT = "not_sent"  # the request never left (DNS, connection refused): nothing can have happened; send again
 
 
 @dataclass(frozen=True, slots=True)

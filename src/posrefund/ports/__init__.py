@@ -1,6 +1,7 @@
 """The edges the core needs, as Protocols, one module a concept; adapters implement them, bootstrap picks which.
 Every name is also importable from ``posrefund.ports`` itself."""
 
+from posrefund.ports.attempts import RefundAttempt, RefundAttemptRepo, StaleFence
 from posrefund.ports.channels import CallbackVerifier, PaymentChannel
 from posrefund.ports.merchants import (
     ApiKeyRow,
@@ -152,6 +153,8 @@ __all__ = [
     "ReconRunRepo",
     "ReconRunRow",
     "RefreshRow",
+    "RefundAttempt",
+    "RefundAttemptRepo",
     "RefundQuery",
     "RefundRepo",
     "RunSpec",
@@ -163,6 +166,7 @@ __all__ = [
     "SettlementFileRow",
     "SettlementLineRow",
     "SignInNotice",
+    "StaleFence",
     "StoreRow",
     "TemplateRow",
     "TerminalJournal",

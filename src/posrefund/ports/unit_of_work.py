@@ -6,6 +6,7 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Protocol, Self
 
+from posrefund.ports.attempts import RefundAttemptRepo
 from posrefund.ports.merchants import MerchantRepo, PolicyRepo, UserRepo
 from posrefund.ports.notifications import ContactRepo, DisputeRepo, FollowUpRepo, NotificationRepo, NotifySettingsRepo
 from posrefund.ports.reconciliation import (
@@ -28,6 +29,7 @@ class UnitOfWork(Protocol):
     policies: PolicyRepo
     sales: SaleRepo
     refunds: RefundRepo
+    attempts: RefundAttemptRepo
     evidence: EvidenceRepo
     audit: AuditRepo
     outbox: Outbox

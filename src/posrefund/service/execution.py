@@ -3,11 +3,13 @@
 The worker's rule: *not yet sent → submit; sent and not final → query* — always with the case's own
 ``refund_no``, never a new one. Every step is two short transactions around one channel call:
 
-1. claim: the case is marked (``processing``, a lease in ``next_check_at``) and committed *before* the
-   call, so a crash after the call is found again by the sweep over our own table;
-2. the call, outside any transaction;
-3. record: the answer is applied with compare-and-set on the case's version (a callback may have
-   won the race: then we reload and apply again, which is idempotent).
+1. claim: the case is marked (``processing``, a lease in ``next_check_at``), takes the next fencing token
+   and opens an attempt, all committed *before* the call, so a crash after the call is found again by the
+   sweep over our own table;
+2. the call, outside any transaction, while a heartbeat renews the lease under the fence;
+3. record: the answer is applied with compare-and-set on the case's version *and* the claim's fence (a
+   callback may have won the race: then we reload and apply again, which is idempotent; a later worker's
+   claim moved the fence: the database refuses the write, and the answer is kept on its attempt as stale).
 
 After a crash the case is ``processing`` but not known to be ``submitted``: the worker asks the channel
 first, and submits (with the same number) only when the channel has never heard of it.
@@ -16,113 +18,58 @@ first, and submits (with the same number) only when the channel has never heard 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from posrefund.domain.calendar import expected_arrival
-from posrefund.domain.card_method import choose_card_method
-from posrefund.domain.channel import ChannelAnswer, Method, OriginalSale, Outcome, RefundOrder
+from posrefund.domain.channel import ChannelAnswer, Method, Outcome, RefundOrder
 from posrefund.domain.errors import Invalid, NotFound
+from posrefund.domain.events import CaseEvent
 from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.domain.sale import Sale, SettlementStatus
-from posrefund.ports import CallbackVerifier, ConcurrentUpdate, PaymentChannel
+from posrefund.domain.sale import Sale
+from posrefund.ports import ConcurrentUpdate, PaymentChannel, RefundAttempt, StaleFence, UnitOfWork
 from posrefund.service.deps import Deps
+from posrefund.service.leases import Heartbeat
 from posrefund.service.records import flush_case_events
-from posrefund.service.refunds import change_case, settle_reservation
+from posrefund.service.refunds import change_case, get_case, settle_reservation
+from posrefund.service.routing import DEFAULT_RULES, OFFLINE, ChannelRules, Router, card_method_rule, order_of
+
+__all__ = [
+    "DEFAULT_RULES",
+    "ChannelRules",
+    "Router",
+    "advance",
+    "apply_callback",
+    "attempts_of",
+    "card_method_rule",
+    "confirm_payout",
+    "record_answer",
+    "reroute",
+    "resolve",
+    "retry",
+    "sweep",
+]
 
 S = RefundStatus
 # Seconds to the next look at a refund in flight: first after about a minute, then growing (WeChat asks
 # for a query no sooner than a minute after the refund; Alipay ≥ 5–10 s).
 BACKOFF = (60, 120, 300, 600, 1800, 3600, 7200, 14400)
-LEASE = timedelta(seconds=30)  # while one worker talks to the channel, the case is not due for another
+NOT_SENT_AGAIN = timedelta(seconds=5)  # a request that never left: nothing happened, send it again soon
+# An answer that leaves the case due at once (a void refused after settlement → the refund) is followed up
+# in the same step, up to this many calls.
+STEPS_AT_ONCE = 3
 
 
-@dataclass(frozen=True)
-class ChannelRules:
-    """What a channel asks of its callers; configurable per channel."""
-
-    min_gap_same_order: timedelta = timedelta(0)  # WeChat: 60 s between refunds of one order; Alipay: 3 s
-    first_query_after: timedelta = timedelta(seconds=60)
-    max_calls_per_second: int = 0  # 0 = no limit; WeChat: 150 qps per merchant
-
-
-DEFAULT_RULES: dict[str, ChannelRules] = {
-    "wechat": ChannelRules(timedelta(seconds=60), timedelta(seconds=60), max_calls_per_second=150),
-    "alipay": ChannelRules(timedelta(seconds=3), timedelta(seconds=10), max_calls_per_second=100),
-    "card": ChannelRules(timedelta(0), timedelta(seconds=60), max_calls_per_second=50),
-    "unionpay_qr": ChannelRules(timedelta(seconds=60), timedelta(seconds=60), max_calls_per_second=50),
-}
-
-
-@dataclass
-class Router:
-    """Which adapter pays back which sale channel, and the business calendar for arrival dates."""
-
-    channels: Mapping[str, PaymentChannel]
-    is_workday: Callable[[date], bool]
-    choose_card_method: Callable[[Sale, RefundCase, datetime], Method] | None = None
-    rules: dict[str, ChannelRules] = field(default_factory=lambda: dict(DEFAULT_RULES))
-    verifiers: Mapping[str, CallbackVerifier] = field(default_factory=dict)
-    overrides: dict[date, bool] = field(default_factory=dict)  # shared with the calendar behind is_workday
-    # Asked before every channel call: False means "over the channel's rate, leave the case for the next sweep".
-    may_call: Callable[[str, int], bool] = lambda _channel, _per_second: True
-
-    def method_for(self, sale: Sale, case: RefundCase, now: datetime) -> Method:
-        if sale.channel.value == "cash":
-            return Method.CASH
-        if sale.channel.value == "cheque":
-            return Method.CHEQUE
-        if sale.channel.value == "card" and self.choose_card_method is not None:
-            return self.choose_card_method(sale, case, now)
-        return Method.REFUND
-
-
-OFFLINE = {Method.CASH.value, Method.CHEQUE.value, Method.TRANSFER.value}
-
-
-def card_method_rule(cutoff: time = time(23, 0)) -> Callable[[Sale, RefundCase, datetime], Method]:
-    """Void while the sale is in the terminal's open batch and wholly refunded at once; refund otherwise."""
-
-    def choose(sale: Sale, case: RefundCase, now: datetime) -> Method:
-        unsettled = sale.settlement_status is not SettlementStatus.SETTLED
-        return choose_card_method(
-            sale_paid_at=sale.paid_at,
-            sale_settled=not unsettled,
-            sale_batch_no=sale.batch_no,
-            open_batch_no=sale.batch_no if unsettled else "",
-            cutoff_local_time=cutoff,
-            now=now,
-            refund_amount_fen=case.amount_fen,
-            sale_amount_fen=sale.amount_fen,
-            # Everything else already refunded or held by other live requests makes this one partial.
-            already_refunded_fen=sale.refunded_fen + sale.reserved_fen - case.amount_fen,
-        )
-
-    return choose
-
-
-def order_of(case: RefundCase, sale: Sale, terminal_no: str) -> RefundOrder:
-    return RefundOrder(
-        refund_no=case.refund_no,
-        amount_fen=case.amount_fen,
-        currency=case.currency,
-        reason=case.reason.value,
-        method=Method(case.method),
-        sale=OriginalSale(
-            channel=sale.channel.value,
-            order_no=sale.order_no,
-            amount_fen=sale.amount_fen,
-            currency=sale.currency,
-            paid_at=sale.paid_at,
-            rrn=sale.rrn,
-            auth_code=sale.auth_code,
-            voucher_no=sale.voucher_no,
-            batch_no=sale.batch_no,
-            terminal_no=terminal_no,
-            settled=sale.settlement_status is SettlementStatus.SETTLED,
-        ),
-    )
+def _send_at_once(case: RefundCase, last: RefundAttempt | None) -> bool:
+    """Whether a claim submits without asking first: a person's retry started a new hand-over (the failure was
+    final for what was sent before), the channel refused the last attempt (a void after settlement), or its
+    *submit* never left. A query that never left proves nothing about the submit before it: then ask again."""
+    if case.submitted or last is None:
+        return False
+    if last.attempt_no < case.attempts or last.outcome == Outcome.DECLINED.value:
+        return True
+    return last.outcome == Outcome.NOT_SENT.value and last.call == "submit"
 
 
 @dataclass(frozen=True)
@@ -130,9 +77,61 @@ class Claim:
     case: RefundCase
     order: RefundOrder
     fresh: bool  # True: nothing was ever sent for this case in this state, so submit without asking first
+    fence: int = 0  # the fencing token this claim took: only it may apply the answer
+    lease: timedelta = timedelta(0)
 
 
-def _claim(deps: Deps, router: Router, merchant_id: str, case_id: str) -> Claim | None:
+def _hand_over(deps: Deps, router: Router, uow: UnitOfWork, case: RefundCase, sale: Sale) -> bool | None:
+    """Decide what the claim does with the loaded case: True/False = claimed (fresh submit or not), None = not
+    now. A refund of an order the channel wants a gap after gets a timer instead of being due again at once."""
+    now = deps.clock.now()
+    rules = router.rules.get(case.channel, ChannelRules())
+    if case.status is S.APPROVED:
+        last = uow.refunds.last_sent_for_sale(sale.id, case.id)
+        if last is not None and now < last + rules.min_gap_same_order:
+            case.next_check_at = last + rules.min_gap_same_order  # due again when the gap ends, not before
+            uow.refunds.save_case(case)
+            uow.commit()
+            return None
+        case.start_processing(router.method_for(sale, case, now).value, now)
+        case.sent_at = now
+        fresh = True
+    elif case.status is not S.PROCESSING or case.next_check_at is None or case.next_check_at > now:
+        return None
+    else:
+        fresh = _send_at_once(case, uow.attempts.last_attempt(case.id))
+    if case.method not in OFFLINE and not router.may_call(case.channel, rules.max_calls_per_second):
+        return None  # over the channel's rate: nothing changes, the next sweep comes back
+    return fresh
+
+
+def _open_attempt(deps: Deps, router: Router, uow: UnitOfWork, case: RefundCase, worker: str) -> tuple[int, timedelta]:
+    """The claim's fence (one more than any before, on the case row) and its attempt, in the claim's transaction."""
+    now = deps.clock.now()
+    lease = router.lease_for(case.channel)
+    last = uow.attempts.last_attempt(case.id)
+    fence = uow.refunds.next_fence(case.id)
+    replaced = last.refund_no if last is not None and last.refund_no != case.refund_no else ""
+    uow.attempts.open_attempt(
+        RefundAttempt(
+            id=deps.ids.new_id("att"),
+            merchant_id=case.merchant_id,
+            case_id=case.id,
+            attempt_no=max(case.attempts, 1),
+            fence=fence,
+            refund_no=case.refund_no,
+            previous_refund_no=replaced,
+            channel=case.channel,
+            method=case.method,
+            worker=worker[:40],  # the column's width: a long host name is cut, never refused
+            started_at=now,
+            lease_until=now + lease,
+        )
+    )
+    return fence, lease
+
+
+def _claim(deps: Deps, router: Router, merchant_id: str, case_id: str, worker: str) -> Claim | None:
     now = deps.clock.now()
     with deps.uow() as uow:
         case = uow.refunds.get_case(merchant_id, case_id)
@@ -142,32 +141,24 @@ def _claim(deps: Deps, router: Router, merchant_id: str, case_id: str) -> Claim 
         assert sale is not None
         terminal = uow.merchants.get_terminal(merchant_id, case.terminal_id)
         terminal_no = str(terminal["terminal_no"]) if terminal else ""
-        fresh = False
-        if case.status is S.APPROVED:
-            rules = router.rules.get(case.channel, ChannelRules())
-            last = uow.refunds.last_sent_for_sale(sale.id, case.id)
-            if last is not None and now < last + rules.min_gap_same_order:
-                return None  # the channel wants a gap between refunds of one order: the sweep comes back
-            case.start_processing(router.method_for(sale, case, now).value, now)
-            case.sent_at = now
-            fresh = True
-        elif case.status is not S.PROCESSING or case.next_check_at is None or case.next_check_at > now:
+        fresh = _hand_over(deps, router, uow, case, sale)
+        if fresh is None:
             return None
-        per_second = router.rules.get(case.channel, ChannelRules()).max_calls_per_second
-        if case.method not in OFFLINE and not router.may_call(case.channel, per_second):
-            return None  # over the channel's rate: nothing changes, the next sweep comes back
+        fence, lease = 0, timedelta(0)
         if case.method in OFFLINE:
             case.next_check_at = None  # waits for a person to confirm the payout
             case.expected_arrival = expected_arrival(case.channel, case.method, deps.local_date(now), router.is_workday)
             case.submitted = True
         else:
-            case.next_check_at = now + LEASE
+            case.next_check_at = now + router.lease_for(case.channel)
         uow.refunds.save_case(case)
+        if case.method not in OFFLINE:
+            fence, lease = _open_attempt(deps, router, uow, case, worker)
         flush_case_events(uow, case)
         uow.commit()
     if case.method in OFFLINE:
         return None
-    return Claim(case, order_of(case, sale, terminal_no), fresh)
+    return Claim(case, order_of(case, sale, terminal_no), fresh, fence, lease)
 
 
 def _call(channel: PaymentChannel, claim: Claim) -> tuple[ChannelAnswer, str]:
@@ -180,6 +171,46 @@ def _call(channel: PaymentChannel, claim: Claim) -> tuple[ChannelAnswer, str]:
     return answer, "query"
 
 
+def _next_look(router: Router, case: RefundCase, answer: ChannelAnswer, now: datetime, switched: bool) -> None:
+    """When the worker looks at a case in flight again: at once after a method switch, soon after a request
+    that never left, then on the channel's back-off."""
+    if switched:
+        case.next_check_at = now
+        return
+    if answer.outcome is Outcome.NOT_SENT:
+        case.next_check_at = now + NOT_SENT_AGAIN
+        return
+    delay = BACKOFF[min(case.checks, len(BACKOFF) - 1)]
+    if case.checks == 0:
+        delay = int(router.rules.get(case.channel, ChannelRules()).first_query_after.total_seconds())
+    case.checks += 1
+    case.next_check_at = now + timedelta(seconds=delay)
+
+
+def _apply(router: Router, case: RefundCase, answer: ChannelAnswer, source: str, now: datetime) -> None:
+    """One answer onto the loaded case (the state machine decides), and when to look at it next."""
+    if answer.outcome is Outcome.NOT_FOUND and case.submitted and case.status is S.PROCESSING:
+        # The channel once acknowledged this refund and now says it never heard of it.
+        answer = ChannelAnswer(
+            Outcome.ABNORMAL, code=answer.code or "NOT_FOUND", message="channel lost an acknowledged refund"
+        )
+    switched = (
+        answer.outcome is Outcome.DECLINED
+        and answer.details.get("hint") == "use_refund"
+        and case.method == Method.VOID.value
+        and case.status is S.PROCESSING
+    )
+    if switched:
+        # The acquirer settled the batch meanwhile: same refund_no, sent again as a 退货, at once.
+        case.switch_method(Method.REFUND.value, now, answer.code)
+    else:
+        case.apply_answer(answer, now, source)
+    if case.status is S.PROCESSING and source != "callback":
+        _next_look(router, case, answer, now, switched)
+    elif case.status is not S.PROCESSING:
+        case.next_check_at = None
+
+
 def record_answer(
     deps: Deps,
     router: Router,
@@ -188,10 +219,13 @@ def record_answer(
     answer: ChannelAnswer,
     source: str,
     notice: tuple[str, str] | None = None,
+    fence: int | None = None,
 ) -> RefundCase | None:
     """Apply one channel answer to the case; retried on a lost compare-and-set (a callback raced us).
     A callback's ``notice`` (channel, notice id) is remembered in the same transaction, so a crash can
-    never leave a notification marked as seen but not applied."""
+    never leave a notification marked as seen but not applied. A worker's answer carries its claim's
+    ``fence``: if another claim took the case since, the database refuses the write (``StaleFence``) and the
+    answer is kept on the worker's own attempt, marked stale, for the audit trail."""
     for _ in range(5):
         now = deps.clock.now()
         try:
@@ -202,33 +236,14 @@ def record_answer(
                 if notice is not None and not uow.callbacks.first_time(notice[0], notice[1], case.refund_no, now):
                     return case  # a duplicate notification: acknowledged, nothing changes
                 before = case.status
-                if answer.outcome is Outcome.NOT_FOUND and case.submitted and case.status is S.PROCESSING:
-                    # The channel once acknowledged this refund and now says it never heard of it.
-                    answer = ChannelAnswer(
-                        Outcome.ABNORMAL, code=answer.code or "NOT_FOUND", message="channel lost an acknowledged refund"
-                    )
-                if (
-                    answer.outcome is Outcome.DECLINED
-                    and answer.details.get("hint") == "use_refund"
-                    and case.method == Method.VOID.value
-                ):
-                    # The acquirer settled the batch meanwhile: same refund_no, sent again as a 退货.
-                    case.switch_method(Method.REFUND.value, now, answer.code)
-                    case.next_check_at = now
-                else:
-                    case.apply_answer(answer, now, source)
-                if case.status is S.PROCESSING and source != "callback":
-                    delay = BACKOFF[min(case.checks, len(BACKOFF) - 1)]
-                    if case.checks == 0:
-                        delay = int(router.rules.get(case.channel, ChannelRules()).first_query_after.total_seconds())
-                    case.checks += 1
-                    case.next_check_at = now + timedelta(seconds=delay)
-                elif case.status is not S.PROCESSING:
-                    case.next_check_at = None
+                _apply(router, case, answer, source, now)
                 if case.status is S.SUCCEEDED and before is not S.SUCCEEDED:
                     day = deps.local_date(case.succeeded_at or now)
                     case.expected_arrival = expected_arrival(case.channel, case.method, day, router.is_workday)
-                uow.refunds.save_case(case)
+                uow.refunds.save_case(case, fence)
+                if fence is not None:
+                    outcome, code = answer.outcome.value, answer.code
+                    uow.attempts.finish_attempt(case_id, fence, now, source, outcome, code, answer.message)
                 settle_reservation(uow, case, before)
                 flush_case_events(uow, case)
                 deps.failpoint("record.before_commit")
@@ -236,22 +251,49 @@ def record_answer(
                 return case
         except ConcurrentUpdate:
             continue
+        except StaleFence:
+            _record_stale(deps, case_id, fence, answer, source)
+            raise
     raise RuntimeError(f"case {case_id} kept changing under the worker")
 
 
-def advance(deps: Deps, router: Router, merchant_id: str, case_id: str) -> RefundCase | None:
-    """One step for one case: claim, call the channel once, record. Safe to run again at any time."""
-    claim = _claim(deps, router, merchant_id, case_id)
+def _record_stale(deps: Deps, case_id: str, fence: int | None, answer: ChannelAnswer, source: str) -> None:
+    """A late answer from a worker that lost the case: on its own attempt, never on the case."""
+    assert fence is not None
+    with deps.uow() as uow:
+        note = f"stale, not applied: {answer.outcome.value} {answer.message}".strip()
+        uow.attempts.finish_attempt(case_id, fence, deps.clock.now(), source, "stale", answer.code, note)
+        uow.commit()
+
+
+def _step(deps: Deps, router: Router, merchant_id: str, case_id: str, worker: str) -> RefundCase | None:
+    """Claim, call the channel once (the lease renewed meanwhile), record under the claim's fence."""
+    claim = _claim(deps, router, merchant_id, case_id, worker)
     if claim is None:
         return None
     channel = router.channels.get(claim.case.channel)
     if channel is None:
         answer = ChannelAnswer(Outcome.ABNORMAL, code="NO_CHANNEL", message=f"no adapter for {claim.case.channel}")
-        return record_answer(deps, router, merchant_id, case_id, answer, "worker")
+        return record_answer(deps, router, merchant_id, case_id, answer, "worker", fence=claim.fence)
     deps.failpoint("advance.before_call")
-    answer, source = _call(channel, claim)
+    with Heartbeat(deps, case_id, claim.fence, claim.lease, router.renew_leases):
+        answer, source = _call(channel, claim)
     deps.failpoint(f"advance.after_{source}")
-    return record_answer(deps, router, merchant_id, case_id, answer, source)
+    return record_answer(deps, router, merchant_id, case_id, answer, source, fence=claim.fence)
+
+
+def advance(deps: Deps, router: Router, merchant_id: str, case_id: str, worker: str | None = None) -> RefundCase | None:
+    """One step for one case, and the next at once when the answer leaves it due now (a void the acquirer
+    refused after settlement goes out as a refund in the same sweep). Safe to run again at any time; raises
+    ``StaleFence`` when another worker took the case over during the call (the answer was not applied)."""
+    case = _step(deps, router, merchant_id, case_id, worker or router.worker)
+    for _ in range(STEPS_AT_ONCE - 1):
+        if case is None or case.status is not S.PROCESSING or case.next_check_at is None:
+            break
+        if case.next_check_at > deps.clock.now():
+            break
+        case = _step(deps, router, merchant_id, case_id, worker or router.worker) or case
+    return case
 
 
 def sweep(
@@ -262,9 +304,10 @@ def sweep(
     failed: Callable[[str, Exception], None] | None = None,
 ) -> int:
     """Move every due case one step; the worker calls this in a loop. Returns how many were due.
-    Several workers may sweep at once: the claim's compare-and-set gives each case to one of them.
-    A case whose step raises is handed to ``failed`` (the worker logs it) and the sweep goes on: one
-    broken row must not hold back every other refund; it is tried again on a later sweep."""
+    Several workers may sweep at once: the claim's compare-and-set gives each case to one of them, and the
+    fence keeps a worker that lost its case mid-call from writing. A case whose step raises is handed to
+    ``failed`` (the worker logs it) and the sweep goes on: one broken row must not hold back every other
+    refund; it is tried again on a later sweep."""
     with deps.uow(readonly=True) as uow:
         due = uow.refunds.due(deps.clock.now(), limit)
     if shuffle is not None:
@@ -272,7 +315,7 @@ def sweep(
     for merchant_id, case_id in due:
         try:
             advance(deps, router, merchant_id, case_id)
-        except ConcurrentUpdate:
+        except (ConcurrentUpdate, StaleFence):
             continue  # another worker claimed it first: it is theirs for this round
         except Exception as exc:
             if failed is not None:
@@ -299,9 +342,33 @@ def apply_callback(deps: Deps, router: Router, channel: str, headers: dict[str, 
     return "applied" if after is not None and after.version != before else "duplicate"
 
 
-def retry(deps: Deps, actor: Actor, case_id: str, reason: str) -> RefundCase:
+def retry(
+    deps: Deps, actor: Actor, case_id: str, reason: str, rules: Mapping[str, ChannelRules] = DEFAULT_RULES
+) -> RefundCase:
+    """A person sends a failed refund again, as a new attempt under the channel's rules. The failure made the
+    channel's answer final for that number, so the worker must *send* (not ask about it again, which only
+    repeated the failure or, for a number the channel kept no record of, read as a lost refund → abnormal):
+    the card host takes the same number under a new trace; a wallet needs a new number, linked to the old."""
     actor.require("refund.retry")
-    return change_case(deps, actor, case_id, lambda c, _uow, now: c.retry(actor, reason, now))
+
+    def again(case: RefundCase, _uow: UnitOfWork, now: datetime) -> None:
+        case.retry(actor, reason, now)
+        case.submitted, case.checks = False, 0
+        if rules.get(case.channel, ChannelRules()).failed_number_final:
+            old, case.refund_no = case.refund_no, deps.ids.new_refund_no(now)
+            data = {"previous_refund_no": old, "refund_no": case.refund_no}
+            event = CaseEvent.between("refund.renumbered", actor, now, case.status, case.status, reason, data)
+            case.pending_events.append(event)
+
+    return change_case(deps, actor, case_id, again)
+
+
+def attempts_of(deps: Deps, actor: Actor, case_id: str) -> list[RefundAttempt]:
+    """A case's attempts on its channel (each claim, its fence, the number sent, the answer, stale ones too),
+    for whoever may read the case itself."""
+    case = get_case(deps, actor, case_id).case
+    with deps.uow(readonly=True) as uow:
+        return uow.attempts.attempts_of(case.merchant_id, case.id)
 
 
 def resolve(deps: Deps, actor: Actor, case_id: str, target: str, reason: str) -> RefundCase:

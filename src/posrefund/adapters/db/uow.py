@@ -12,6 +12,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from posrefund.adapters.db.repositories.attempts import RefundAttemptSql
 from posrefund.adapters.db.repositories.audit import AuditSql
 from posrefund.adapters.db.repositories.calendar import CalendarSql
 from posrefund.adapters.db.repositories.callbacks import CallbackSql
@@ -52,6 +53,7 @@ from posrefund.ports import (
     Outbox,
     PolicyRepo,
     ReconRunRepo,
+    RefundAttemptRepo,
     RefundRepo,
     SaleRepo,
     SettlementFileRepo,
@@ -101,6 +103,7 @@ class SqlUnitOfWork:
         self.policies: PolicyRepo = PolicySql(conn)
         self.sales: SaleRepo = SaleSql(conn, self._local_date)
         self.refunds: RefundRepo = RefundSql(conn)
+        self.attempts: RefundAttemptRepo = RefundAttemptSql(conn)
         self.evidence: EvidenceRepo = EvidenceSql(conn)
         self.audit: AuditRepo = AuditSql(conn)
         self.outbox: Outbox = OutboxSql(conn)

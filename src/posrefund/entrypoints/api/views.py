@@ -9,7 +9,7 @@ from typing import Any
 
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.sale import Sale
-from posrefund.ports import AuditEventRow, CustomerRecord
+from posrefund.ports import AuditEventRow, CustomerRecord, RefundAttempt
 
 
 def iso(at: datetime | None) -> str | None:
@@ -98,3 +98,22 @@ def event_view(row: AuditEventRow) -> dict[str, Any]:
 
 def plain(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (iso(v) if isinstance(v, datetime) else v) for k, v in row.items()}
+
+
+def attempt_view(a: RefundAttempt) -> dict[str, Any]:
+    return {
+        "attempt_no": a.attempt_no,
+        "fence": a.fence,
+        "refund_no": a.refund_no,
+        "previous_refund_no": a.previous_refund_no,
+        "channel": a.channel,
+        "method": a.method,
+        "worker": a.worker,
+        "started_at": iso(a.started_at),
+        "lease_until": iso(a.lease_until),
+        "finished_at": iso(a.finished_at),
+        "call": a.call,
+        "outcome": a.outcome,
+        "code": a.code,
+        "message": a.message,
+    }

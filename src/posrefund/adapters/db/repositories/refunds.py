@@ -15,13 +15,19 @@ from posrefund.adapters.db.prebuilt import Prebuilt
 from posrefund.adapters.db.repositories.rows import Repository, columns_of, dataclass_columns, equal_where_given
 from posrefund.domain.policy import Reason
 from posrefund.domain.refund import RefundCase, RefundStatus
-from posrefund.ports import ConcurrentUpdate, CustomerRecord, RefundQuery
+from posrefund.ports import ConcurrentUpdate, CustomerRecord, RefundQuery, StaleFence
 
 # Built once and run on the driver's cursor: the refund hot path (see sales.py and prebuilt.py).
 _R = tables.refunds.c
 INSERT_REFUND = Prebuilt(insert(tables.refunds))
 GET_CASE = Prebuilt(select(tables.refunds).where(_R.id == bindparam("b_id"), _R.merchant_id == bindparam("b_mid")))
 SAVE_CASE = Prebuilt(update(tables.refunds).where(_R.id == bindparam("b_id"), _R.version == bindparam("b_version")))
+# A worker's save: also under the fence its claim took, so the database itself refuses a stale worker's write.
+SAVE_FENCED = Prebuilt(
+    update(tables.refunds).where(
+        _R.id == bindparam("b_id"), _R.version == bindparam("b_version"), _R.fence == bindparam("b_fence")
+    )
+)
 _CASE_COLUMNS = dataclass_columns(RefundCase, tables.refunds)
 _CUSTOMER_FIELDS = tuple(f.name for f in fields(CustomerRecord))
 
@@ -85,6 +91,7 @@ def _changed_case_row(case: RefundCase) -> dict[str, Any]:
         "b_id": case.id,
         "b_version": case.version,
         "status": case.status.value,
+        "refund_no": case.refund_no,
         "approved_by": json.dumps(case.approved_by),
         "review_reason": case.review_reason,
         "updated_at": case.updated_at,
@@ -112,11 +119,36 @@ class RefundSql(Repository):
         r = GET_CASE.run(self.c, {"b_id": case_id, "b_mid": merchant_id}).first()
         return case_from_row(r) if r else None
 
-    def save_case(self, case: RefundCase) -> None:
-        """Compare-and-set on the version read: a lost race raises instead of overwriting."""
-        if SAVE_CASE.run(self.c, _changed_case_row(case)).rowcount != 1:
+    def save_case(self, case: RefundCase, fence: int | None = None) -> None:
+        """Compare-and-set on the version read: a lost race raises instead of overwriting. With a ``fence``
+        (a worker's answer) the row must also still carry that fence: otherwise ``StaleFence``."""
+        if fence is None:
+            saved = SAVE_CASE.run(self.c, _changed_case_row(case)).rowcount
+        else:
+            saved = SAVE_FENCED.run(self.c, {**_changed_case_row(case), "b_fence": fence}).rowcount
+        if saved != 1:
+            if fence is not None and self._fence(case.id) != fence:
+                raise StaleFence(case.id, fence)
             raise ConcurrentUpdate(case.id)
         case.version += 1
+
+    def _fence(self, case_id: str) -> int:
+        return int(self.c.execute(select(_R.fence).where(_R.id == case_id)).scalar_one())
+
+    def next_fence(self, case_id: str) -> int:
+        """A new fencing token for a claim, in the claim's transaction: one more than any before."""
+        self.c.execute(update(tables.refunds).where(_R.id == case_id).values(fence=_R.fence + 1))
+        return self._fence(case_id)
+
+    def renew_lease(self, case_id: str, fence: int, until: datetime) -> bool:
+        """Extend a running call's lease while the case is in flight under this fence. False only when the
+        fence moved on (another worker claimed the case); a case a callback already finished keeps its fence."""
+        q = (
+            update(tables.refunds)
+            .where(_R.id == case_id, _R.fence == fence, _R.status == "processing")
+            .values(next_check_at=until)
+        )
+        return self.c.execute(q).rowcount == 1 or self._fence(case_id) == fence
 
     def case_merchant(self, case_id: str) -> str | None:
         """The merchant a case belongs to, whoever asks (a customer's tracking link carries only the case)."""
@@ -124,7 +156,11 @@ class RefundSql(Repository):
         return str(r[0]) if r else None
 
     def get_by_refund_no(self, refund_no: str) -> RefundCase | None:
+        """The case by any number it was sent under: a wallet retry's new number, or an earlier one."""
         r = self.c.execute(select(tables.refunds).where(_R.refund_no == refund_no)).first()
+        if r is None:
+            sent = select(tables.refund_attempts.c.case_id).where(tables.refund_attempts.c.refund_no == refund_no)
+            r = self.c.execute(select(tables.refunds).where(_R.id.in_(sent))).first()
         return case_from_row(r) if r else None
 
     def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
@@ -133,7 +169,8 @@ class RefundSql(Repository):
         q = (
             select(_R.merchant_id, _R.id)
             .where(
-                (_R.status == "approved")
+                # An approved case waits only for a channel's gap between refunds of one order (its timer).
+                ((_R.status == "approved") & (_R.next_check_at.is_(None) | (_R.next_check_at <= now)))
                 | ((_R.status == "processing") & (_R.next_check_at.is_not(None)) & (_R.next_check_at <= now))
             )
             .order_by(_R.updated_at)

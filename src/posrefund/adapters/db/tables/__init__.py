@@ -1,6 +1,7 @@
 """The schema, in SQLAlchemy Core, one module a concept. Alembic migrations build it; the tables here are their
 mirror, all in one ``metadata``."""
 
+from posrefund.adapters.db.tables.attempts import refund_attempts
 from posrefund.adapters.db.tables.card_terminal import card_terminal_counters, card_terminal_journal
 from posrefund.adapters.db.tables.columns import AUTO_ID, ID, UTCDateTime, metadata, naming
 from posrefund.adapters.db.tables.ledger import evidence, refunds, sales
@@ -79,6 +80,7 @@ __all__ = [
     "recon_matches",
     "recon_runs",
     "refresh_tokens",
+    "refund_attempts",
     "refunds",
     "sales",
     "settlement_bad_lines",

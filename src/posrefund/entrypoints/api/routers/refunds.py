@@ -29,8 +29,9 @@ from posrefund.entrypoints.api.responses import (
     ReviewQueue,
     answers,
 )
+from posrefund.entrypoints.api.responses_attempts import AttemptList
 from posrefund.entrypoints.api.schemas import Body, RefundIn, RejectIn, RevealIn, ReviewIn
-from posrefund.entrypoints.api.views import event_view, refund_view
+from posrefund.entrypoints.api.views import attempt_view, event_view, refund_view
 from posrefund.ports import CustomerRecord, RefundQuery
 from posrefund.service import execution, refunds
 from posrefund.service.refunds import Answer, CustomerInput, Idempotency, RefundRequest
@@ -201,6 +202,16 @@ async def cancel(refund_id: str, actor: CurrentActor, c: Ctx, body: ReviewIn | N
 async def events(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     rows = await c.run(refunds.case_events, c.deps, actor, refund_id)
     return {"items": [event_view(r) for r in rows]}
+
+
+@router.get(
+    "/{refund_id}/attempts",
+    summary="The case's attempts on its channel (fence, number sent, answer; stale ones too)",
+    **answers(AttemptList, *ON_CASE, permission="refund.read"),
+)
+async def attempts(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    rows = await c.run(execution.attempts_of, c.deps, actor, refund_id)
+    return {"items": [attempt_view(a) for a in rows]}
 
 
 @router.post(

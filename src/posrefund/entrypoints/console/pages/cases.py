@@ -16,7 +16,7 @@ from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
 from posrefund.entrypoints.console.forms import posted, signed_in
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, lang_of, may, render, submit
-from posrefund.service import admin, evidence, policies, refunds, sales
+from posrefund.service import admin, evidence, execution, policies, refunds, sales
 from posrefund.service.notifications import follow_up
 from posrefund.service.refunds import CaseView
 
@@ -49,6 +49,7 @@ async def _case_page(request: Request, case_id: str, status: int = 200, **extra:
     view = await c.run(refunds.get_case, c.deps, actor, case_id)
     sale = await c.run(sales.get_sale, c.deps, actor, view.case.sale_id)
     events = await c.run(refunds.case_events, c.deps, actor, case_id)
+    attempts = await c.run(execution.attempts_of, c.deps, actor, case_id)
     history = await c.run(refunds.customer_history, c.deps, actor, case_id)
     names = await c.run(admin.staff_names, c.deps, actor)
     files = await c.run(evidence.list_for, c.deps, actor, view.case.evidence_ids)
@@ -62,6 +63,7 @@ async def _case_page(request: Request, case_id: str, status: int = 200, **extra:
         case=view.case,
         sale=sale,
         events=events,
+        attempts=attempts,
         history=history,
         names=names,
         files=files,

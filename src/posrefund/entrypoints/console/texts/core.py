@@ -91,6 +91,16 @@ LABELS_CORE: dict[str, dict[str, tuple[str, str]]] = {
 
 
 EN_CORE: dict[str, str] = {
+    # _attempts.html: the case's claims on its channel
+    "渠道发送记录": "Attempts on the channel",
+    "第几次": "Attempt",
+    "令牌": "Fence",
+    "发送的单号": "Number sent",
+    "开始": "Started",
+    "渠道答复": "Channel's answer",
+    "渠道代码": "Channel code",
+    "替代": "replaces",
+    "迟到答复，未采用": "late answer, not applied",
     "提交时间": "Requested at",
     "退款单号": "Refund no.",
     "原因": "Reason",

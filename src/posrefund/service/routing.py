@@ -1,0 +1,116 @@
+"""Which adapter pays back which sale channel, under which of the channel's rules, and what is sent to it.
+
+The worker (service/execution.py) asks the router for the adapter, the method (a card sale is voided while its
+batch is open, refunded after), the channel's pacing rules, and how long a claim's lease must be."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from posrefund.domain.card_method import choose_card_method
+from posrefund.domain.channel import Method, OriginalSale, RefundOrder
+from posrefund.domain.refund import RefundCase
+from posrefund.domain.sale import Sale, SettlementStatus
+from posrefund.ports import CallbackVerifier, PaymentChannel
+from posrefund.service.leases import longest_call
+
+
+@dataclass(frozen=True)
+class ChannelRules:
+    """What a channel asks of its callers; configurable per channel."""
+
+    min_gap_same_order: timedelta = timedelta(0)  # WeChat: 60 s between refunds of one order; Alipay: 3 s
+    first_query_after: timedelta = timedelta(seconds=60)
+    max_calls_per_second: int = 0  # 0 = no limit; WeChat: 150 qps per merchant
+    # A refund number the channel failed is final there (WeChat, Alipay): a person's retry sends a new number,
+    # linked to the old one. The card host takes the same number again under a new trace.
+    failed_number_final: bool = False
+
+
+DEFAULT_RULES: dict[str, ChannelRules] = {
+    "wechat": ChannelRules(timedelta(seconds=60), timedelta(seconds=60), 150, failed_number_final=True),
+    "alipay": ChannelRules(timedelta(seconds=3), timedelta(seconds=10), 100, failed_number_final=True),
+    "card": ChannelRules(timedelta(0), timedelta(seconds=60), max_calls_per_second=50),
+    "unionpay_qr": ChannelRules(timedelta(seconds=60), timedelta(seconds=60), 50, failed_number_final=True),
+}
+
+
+@dataclass
+class Router:
+    """Which adapter pays back which sale channel, and the business calendar for arrival dates."""
+
+    channels: Mapping[str, PaymentChannel]
+    is_workday: Callable[[date], bool]
+    choose_card_method: Callable[[Sale, RefundCase, datetime], Method] | None = None
+    rules: dict[str, ChannelRules] = field(default_factory=lambda: dict(DEFAULT_RULES))
+    verifiers: Mapping[str, CallbackVerifier] = field(default_factory=dict)
+    overrides: dict[date, bool] = field(default_factory=dict)  # shared with the calendar behind is_workday
+    # Asked before every channel call: False means "over the channel's rate, leave the case for the next sweep".
+    may_call: Callable[[str, int], bool] = lambda _channel, _per_second: True
+    # A claim's lease is the adapter's longest call plus this margin, renewed while the call runs.
+    lease_margin: timedelta = timedelta(seconds=10)
+    renew_leases: bool = True
+    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")  # on its attempts
+
+    def lease_for(self, channel: str) -> timedelta:
+        return longest_call(self.channels.get(channel)) + self.lease_margin
+
+    def method_for(self, sale: Sale, case: RefundCase, now: datetime) -> Method:
+        if sale.channel.value == "cash":
+            return Method.CASH
+        if sale.channel.value == "cheque":
+            return Method.CHEQUE
+        if sale.channel.value == "card" and self.choose_card_method is not None:
+            return self.choose_card_method(sale, case, now)
+        return Method.REFUND
+
+
+OFFLINE = {Method.CASH.value, Method.CHEQUE.value, Method.TRANSFER.value}
+
+
+def card_method_rule(cutoff: time = time(23, 0)) -> Callable[[Sale, RefundCase, datetime], Method]:
+    """Void while the sale is in the terminal's open batch and wholly refunded at once; refund otherwise."""
+
+    def choose(sale: Sale, case: RefundCase, now: datetime) -> Method:
+        unsettled = sale.settlement_status is not SettlementStatus.SETTLED
+        return choose_card_method(
+            sale_paid_at=sale.paid_at,
+            sale_settled=not unsettled,
+            sale_batch_no=sale.batch_no,
+            open_batch_no=sale.batch_no if unsettled else "",
+            cutoff_local_time=cutoff,
+            now=now,
+            refund_amount_fen=case.amount_fen,
+            sale_amount_fen=sale.amount_fen,
+            # Everything else already refunded or held by other live requests makes this one partial.
+            already_refunded_fen=sale.refunded_fen + sale.reserved_fen - case.amount_fen,
+        )
+
+    return choose
+
+
+def order_of(case: RefundCase, sale: Sale, terminal_no: str) -> RefundOrder:
+    return RefundOrder(
+        refund_no=case.refund_no,
+        amount_fen=case.amount_fen,
+        currency=case.currency,
+        reason=case.reason.value,
+        method=Method(case.method),
+        sale=OriginalSale(
+            channel=sale.channel.value,
+            order_no=sale.order_no,
+            amount_fen=sale.amount_fen,
+            currency=sale.currency,
+            paid_at=sale.paid_at,
+            rrn=sale.rrn,
+            auth_code=sale.auth_code,
+            voucher_no=sale.voucher_no,
+            batch_no=sale.batch_no,
+            terminal_no=terminal_no,
+            settled=sale.settlement_status is SettlementStatus.SETTLED,
+        ),
+    )
