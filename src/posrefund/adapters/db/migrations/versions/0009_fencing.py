@@ -1,7 +1,7 @@
 """fencing: a fencing token on each refund and the list of its attempts on the channel
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-04 12:45:00.000000
 """
 
