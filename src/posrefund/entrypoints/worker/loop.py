@@ -11,6 +11,7 @@ Between rounds the calendar overrides and the channels file are re-read when the
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ log = structlog.get_logger("posrefund.worker")
 # How often the worker signs the audit chains' heads: the events of the last minute at most are protected by the
 # head row alone. Off the refund path: no refund waits for a checkpoint.
 CHECKPOINT_SECONDS = 60.0
+_shuffle = random.SystemRandom().shuffle
 NOTIFY_SECONDS = 1.0  # customers' messages go out within a second or so; no need to ask five times a second
 
 
@@ -118,6 +120,9 @@ def dispatch(deps: Deps, router: Router, pool: CasePool, batch: int) -> int:
     except Exception:
         log.exception("worker.sweep_failed")  # the next round retries; nothing is lost
         return 0
+    # Several workers list the same due cases: in a shuffled order they mostly claim different ones instead
+    # of all racing for the oldest (a lost claim still costs a write transaction on SQLite).
+    _shuffle(due)
     taken = 0
     for merchant_id, case_id, channel in due:
         limit = router.rules.get(channel, ChannelRules()).max_in_flight
