@@ -43,7 +43,7 @@ class WorkerSettings(BaseModel):
 
     threads: int = Field(default=16, ge=1, le=256)
     poll_seconds: float = Field(default=0.2, gt=0, le=60)
-    batch: int = Field(default=200, ge=1, le=10_000, description="due cases listed per round")
+    batch: int = Field(default=100, ge=1, le=10_000, description="due cases listed per round")
     shutdown_seconds: float = Field(default=20.0, ge=0, le=600)
 
 

@@ -21,6 +21,7 @@ import structlog
 from posrefund.domain.pii import redact_card_numbers
 from posrefund.entrypoints.worker.pool import CasePool
 from posrefund.entrypoints.worker.refresh import CalendarWatch, ChannelsFileWatch
+from posrefund.entrypoints.worker.writes import for_steps
 from posrefund.ports import ConcurrentUpdate
 from posrefund.service import audit_checkpoints, execution
 from posrefund.service.deps import Deps
@@ -34,6 +35,10 @@ log = structlog.get_logger("posrefund.worker")
 CHECKPOINT_SECONDS = 60.0
 _shuffle = random.SystemRandom().shuffle
 NOTIFY_SECONDS = 1.0  # customers' messages go out within a second or so; no need to ask five times a second
+CALENDAR_SECONDS = 1.0  # an admin's calendar change reaches the worker within a second
+# A thread coming free wakes the loop, but rounds stay this far apart: under full load each round would
+# otherwise list the due cases to take one.
+MIN_ROUND_GAP = 0.05
 
 
 @dataclass
@@ -42,16 +47,18 @@ class WorkerOptions:
 
     threads: int = 16
     poll_seconds: float = 0.2
-    batch: int = 200
+    batch: int = 100
     shutdown_seconds: float = 20.0
     channels: ChannelsFileWatch | None = None  # re-reads the channels file when it changed
     wake: threading.Event = field(default_factory=threading.Event)  # set: look for due cases now
+    serial_writes: bool | None = None  # write transactions one at a time here (None: on SQLite only)
 
 
 @dataclass
 class _Timers:
     checkpoint_due: float = 0.0
     notify_due: float = 0.0
+    calendar_due: float = 0.0
 
 
 def run(
@@ -69,21 +76,21 @@ def run(
     poll = opts.poll_seconds if idle is None else idle
     calendar = CalendarWatch(deps)
     current = router  # replaced between rounds when the channels file changed; a step uses the one of its start
-    pool = CasePool(opts.threads, lambda m, c: _step(deps, current, m, c), on_free=opts.wake.set)
+    step_deps = for_steps(deps, opts.serial_writes)
+    pool = CasePool(opts.threads, lambda m, c: _step(step_deps, current, m, c), on_free=opts.wake.set)
     steps = 0
     timers = _Timers()
     try:
         while not stop.is_set():
             current = _refresh(deps, current, calendar, opts, timers)
-            steps += dispatch(deps, current, pool, opts.batch)
-            if once:
-                pool.drain()
+            steps += _sweep_once(deps, current, pool, opts.batch) if once else dispatch(deps, current, pool, opts.batch)
             if notify_router is not None and (once or time.monotonic() >= timers.notify_due):
                 steps += notify_round(deps, notify_router)  # tell customers, open follow-ups
                 timers.notify_due = time.monotonic() + NOTIFY_SECONDS
             if once:
                 break
-            opts.wake.wait(poll)
+            stop.wait(min(poll, MIN_ROUND_GAP))
+            opts.wake.wait(max(0.0, poll - MIN_ROUND_GAP))
             opts.wake.clear()
     finally:
         _stop(pool, opts.shutdown_seconds)
@@ -101,33 +108,52 @@ def _refresh(deps: Deps, router: Router, calendar: CalendarWatch, opts: WorkerOp
         if fresh is not None:
             router = fresh
             calendar.forget()
-    try:
-        calendar.check(router)
-    except Exception:
-        log.exception("worker.calendar_check_failed")  # the next round tries again
+            timers.calendar_due = 0.0
+    if time.monotonic() >= timers.calendar_due:
+        try:
+            calendar.check(router)
+        except Exception:
+            log.exception("worker.calendar_check_failed")  # the next round tries again
+        timers.calendar_due = time.monotonic() + CALENDAR_SECONDS
     return router
 
 
-def dispatch(deps: Deps, router: Router, pool: CasePool, batch: int) -> int:
+def _sweep_once(deps: Deps, router: Router, pool: CasePool, batch: int) -> int:
+    """``worker --once``: every case due now one step, each at most once, then return."""
+    seen: set[str] = set()
+    steps = 0
+    while taken := dispatch(deps, router, pool, batch, seen):
+        steps += taken
+        pool.drain()
+    return steps
+
+
+def dispatch(deps: Deps, router: Router, pool: CasePool, batch: int, seen: set[str] | None = None) -> int:
     """List the due cases and hand each one the pool takes; returns how many it took. A case already
-    here, or whose channel is at its limit, stays due for a later round."""
+    here, or whose channel is at its limit, stays due for a later round. ``seen``: cases not to hand over
+    again, and to which the ones taken are added."""
     room = pool.room()
     if room == 0:
         return 0
     try:
         with deps.uow(readonly=True) as uow:
-            due = uow.refunds.due_on_channels(deps.clock.now(), min(batch, room + pool.in_flight()))
+            due = uow.refunds.due_on_channels(deps.clock.now(), batch)
     except Exception:
         log.exception("worker.sweep_failed")  # the next round retries; nothing is lost
         return 0
-    # Several workers list the same due cases: in a shuffled order they mostly claim different ones instead
-    # of all racing for the oldest (a lost claim still costs a write transaction on SQLite).
-    _shuffle(due)
+    if seen is not None:
+        due = [row for row in due if row[1] not in seen]
+    # Several workers list the same due cases: the oldest ones, shuffled, so they mostly claim different
+    # ones instead of all racing for the same (a lost claim still costs a write transaction on SQLite).
+    oldest = due[: 2 * room]
+    _shuffle(oldest)
     taken = 0
-    for merchant_id, case_id, channel in due:
+    for merchant_id, case_id, channel in oldest + due[2 * room :]:
         limit = router.rules.get(channel, ChannelRules()).max_in_flight
         if pool.offer(merchant_id, case_id, channel, limit):
             taken += 1
+            if seen is not None:
+                seen.add(case_id)
     return taken
 
 

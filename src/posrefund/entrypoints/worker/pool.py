@@ -35,7 +35,9 @@ class Stopped:
 
 
 class CasePool:
-    """Hands due cases to ``threads`` threads, at most ``threads`` more waiting, per-channel bounded."""
+    """Hands due cases to ``threads`` threads, per-channel bounded. No backlog waits here: a case listed
+    but not taken stays in the table, where another worker can take it (a case queued here would be listed
+    and claimed by both, one of them for nothing)."""
 
     def __init__(self, threads: int, step: Step, on_free: Callable[[], None] = lambda: None) -> None:
         self.threads = threads
@@ -48,14 +50,14 @@ class CasePool:
         self._closed = False
 
     def room(self) -> int:
-        """How many more cases this pool takes now: every thread busy and as many again waiting."""
+        """How many more cases this pool takes now: one per idle thread."""
         with self._lock:
-            return 0 if self._closed else max(0, 2 * self.threads - len(self._cases))
+            return 0 if self._closed else max(0, self.threads - len(self._cases))
 
     def offer(self, merchant_id: str, case_id: str, channel: str, max_in_flight: int) -> bool:
-        """Queue one case unless it is already here, its channel is at its limit, or the pool is full."""
+        """Take one case unless it is already here, its channel is at its limit, or every thread is busy."""
         with self._lock:
-            if self._closed or case_id in self._cases or len(self._cases) >= 2 * self.threads:
+            if self._closed or case_id in self._cases or len(self._cases) >= self.threads:
                 return False
             if max_in_flight > 0 and self._per_channel[channel] >= max_in_flight:
                 return False
