@@ -21,7 +21,6 @@ import structlog
 from posrefund.domain.pii import redact_card_numbers
 from posrefund.entrypoints.worker.pool import CasePool
 from posrefund.entrypoints.worker.refresh import CalendarWatch, ChannelsFileWatch
-from posrefund.entrypoints.worker.writes import for_steps
 from posrefund.ports import ConcurrentUpdate
 from posrefund.service import audit_checkpoints, execution
 from posrefund.service.deps import Deps
@@ -51,7 +50,6 @@ class WorkerOptions:
     shutdown_seconds: float = 20.0
     channels: ChannelsFileWatch | None = None  # re-reads the channels file when it changed
     wake: threading.Event = field(default_factory=threading.Event)  # set: look for due cases now
-    serial_writes: bool | None = None  # write transactions one at a time here (None: on SQLite only)
 
 
 @dataclass
@@ -76,8 +74,7 @@ def run(
     poll = opts.poll_seconds if idle is None else idle
     calendar = CalendarWatch(deps)
     current = router  # replaced between rounds when the channels file changed; a step uses the one of its start
-    step_deps = for_steps(deps, opts.serial_writes)
-    pool = CasePool(opts.threads, lambda m, c: _step(step_deps, current, m, c), on_free=opts.wake.set)
+    pool = CasePool(opts.threads, lambda m, c: _step(deps, current, m, c), on_free=opts.wake.set)
     steps = 0
     timers = _Timers()
     try:
