@@ -4,6 +4,10 @@ edge, the real database in the middle, the worker loop itself (``entrypoints.wor
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -175,3 +179,38 @@ def test_limits_in_the_channels_file_override_the_defaults_of_that_channel_only(
     )
     assert (rules["wechat"].max_in_flight, rules["wechat"].max_calls_per_second) == (5, 20)
     assert rules["card"] == ChannelRules(max_calls_per_second=50)
+
+
+SIGNALLED = """
+import os, signal, sys, threading, time
+from posrefund.entrypoints import worker
+stop = threading.Event()
+worker.install_signal_handlers(stop)
+hold = threading.Thread(target=time.sleep, args=(60,))  # a call that would not end soon
+hold.start()
+print("ready", flush=True)
+stop.wait(30)
+print("stopping", flush=True)
+hold.join()
+"""
+
+
+def test_a_second_sigterm_ends_the_worker_at_once() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SIGNALLED],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGTERM)
+        lines = iter(proc.stdout.readline, "")
+        assert "stopping" in (line.strip() for line in lines)  # the first one: finish what is under way
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=5) == 128 + signal.SIGTERM  # the second one: now
+    finally:
+        proc.kill()
+        proc.wait()

@@ -129,6 +129,15 @@ def run_worker(
     notify_router = bootstrap.build_notify_router(current)
     steps = worker.run(deps, build(), stop, once=once, notify_router=notify_router, options=options)
     err.print(f"worker stopped after {steps} steps")
+    if options.left_running:
+        # Python would wait for those threads at exit, past the bound: end here (their leases run out and
+        # the next worker asks the channel first).
+        import logging
+        import os
+
+        err.print(f"{options.left_running} channel call(s) still under way: exiting without them")
+        logging.shutdown()
+        os._exit(0)
 
 
 def worker_options(current: Settings, threads: int | None = None, poll: float | None = None) -> WorkerOptions:

@@ -50,6 +50,7 @@ class WorkerOptions:
     shutdown_seconds: float = 20.0
     channels: ChannelsFileWatch | None = None  # re-reads the channels file when it changed
     wake: threading.Event = field(default_factory=threading.Event)  # set: look for due cases now
+    left_running: int = 0  # after the run: calls still under way when shutdown_seconds ran out
 
 
 @dataclass
@@ -90,7 +91,7 @@ def run(
             opts.wake.wait(max(0.0, poll - MIN_ROUND_GAP))
             opts.wake.clear()
     finally:
-        _stop(pool, opts.shutdown_seconds)
+        opts.left_running = _stop(pool, opts.shutdown_seconds)
     return steps
 
 
@@ -163,7 +164,8 @@ def _step(deps: Deps, router: Router, merchant_id: str, case_id: str) -> None:
         case_failed(case_id, exc)
 
 
-def _stop(pool: CasePool, grace: float) -> None:
+def _stop(pool: CasePool, grace: float) -> int:
+    """Stop the pool; returns how many calls were still under way when ``grace`` ran out."""
     stopped = pool.stop(grace)
     log.info(
         "worker.stopped",
@@ -171,6 +173,7 @@ def _stop(pool: CasePool, grace: float) -> None:
         released=len(stopped.released),
         abandoned=stopped.abandoned,
     )
+    return stopped.abandoned
 
 
 def case_failed(case_id: str, exc: Exception) -> None:
