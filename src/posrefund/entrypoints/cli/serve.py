@@ -108,6 +108,7 @@ def run_worker(
         float | None,
         typer.Option(min=0.01, max=60, help="seconds between looks for due cases (env POSREFUND_WORKER__POLL_SECONDS)"),
     ] = None,
+    idle: Annotated[float | None, typer.Option(min=0.01, max=60, hidden=True, help="the former name of --poll")] = None,
 ) -> None:
     """Execute approved refunds on their channels and follow the ones in flight (stop with Ctrl-C / SIGTERM;
     a second one exits at once)."""
@@ -122,7 +123,7 @@ def run_worker(
     def build() -> Router:
         return worker.with_file_rules(bootstrap.build_router(current, deps), current.channels_file)
 
-    options = worker_options(current, threads, poll)
+    options = worker_options(current, threads, poll or idle)
     options.channels = worker.ChannelsFileWatch(current.channels_file, build)
     stop = threading.Event()
     worker.install_signal_handlers(stop, options.wake)
