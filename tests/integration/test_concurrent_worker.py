@@ -16,10 +16,15 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
 from posrefund.adapters.calendar_cn import ChineseCalendar
+from posrefund.config import Settings
 from posrefund.domain.channel import RefundOrder
 from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.entrypoints import worker
+from posrefund.entrypoints.cli.main import app as cli
 from posrefund.service import calendar, refunds
 from posrefund.service.deps import Deps
 from posrefund.service.execution import ChannelRules, Router
@@ -186,6 +191,7 @@ def test_limits_in_the_channels_file_override_the_defaults_of_that_channel_only(
 SIGNALLED = """
 import os, signal, sys, threading, time
 from posrefund.entrypoints import worker
+from posrefund.entrypoints.cli.main import app as cli
 stop = threading.Event()
 worker.install_signal_handlers(stop)
 hold = threading.Thread(target=time.sleep, args=(60,))  # a call that would not end soon
@@ -216,3 +222,22 @@ def test_a_second_sigterm_ends_the_worker_at_once() -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_the_worker_command_takes_threads_and_poll(
+    deps: Deps, world: World, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in (
+        ("DATABASE_URL", settings.database_url),
+        ("SECRET_KEY", settings.secret_key),
+        ("PII_KEY", settings.pii_key),
+        ("DATA_DIR", str(settings.data_dir)),
+        ("LOG_FILE", str(settings.log_file)),
+    ):
+        monkeypatch.setenv(f"POSREFUND_{name}", value)
+    cases = approved_cases(deps, world, 3)
+    result = CliRunner().invoke(cli, ["worker", "--once", "--threads", "4", "--poll", "0.1"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("worker stopped after ")  # case steps and notification steps
+    # No channels file: no adapter for WeChat Pay, so each case goes to a person, once.
+    assert statuses(deps, world, cases) == [S.ABNORMAL] * 3
