@@ -4,8 +4,8 @@ Channel adapters are synchronous clients (httpx, plain sockets), so a thread per
 simple and safe shape: each thread runs ``execution.advance`` for one case — claim, one call, record —
 exactly as the single-threaded worker did, and the claim's compare-and-set still gives a case to one
 worker among many processes. The pool adds what one process must not do twice or too much: a case
-already queued or running here is never handed over again, and each channel has at most its
-``max_in_flight`` cases here at once (queued ones count, so a slow channel cannot fill every thread).
+running here is never handed over again, and each channel has at most its ``max_in_flight`` cases here
+at once, so a slow channel cannot fill every thread.
 """
 
 from __future__ import annotations
@@ -66,10 +66,6 @@ class CasePool:
             self._cases[case_id] = (channel, future)
         return True
 
-    def in_flight(self) -> int:
-        with self._lock:
-            return len(self._cases)
-
     def _run(self, merchant_id: str, case_id: str) -> None:
         try:
             self._step(merchant_id, case_id)
@@ -80,7 +76,7 @@ class CasePool:
             self._on_free()
 
     def drain(self) -> None:
-        """Wait until every queued and running case is done (``worker --once``)."""
+        """Wait until every case taken is done (``worker --once``)."""
         with self._lock:
             futures = [future for _channel, future in self._cases.values()]
         wait(futures)
