@@ -37,7 +37,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -548,6 +548,29 @@ def run_wrk(
     )
 
 
+def refund_request(port: int, token: str, sale_id: str, idempotency_key: str) -> bytes:
+    """One ``POST /v1/refunds`` of ``REFUND_AMOUNT_FEN`` as raw HTTP/1.1 bytes, for a keep-alive stream."""
+    body = json.dumps({"sale_id": sale_id, "amount_fen": REFUND_AMOUNT_FEN, "reason": REASON}).encode()
+    head = (
+        f"POST /v1/refunds HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {token}\r\nIdempotency-Key: {idempotency_key}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    return head + body
+
+
+async def read_status(reader: asyncio.StreamReader, timeout: float = 10.0) -> int:
+    """Read one answer (status line, headers, body of Content-Length) and return its status."""
+    status_line = await asyncio.wait_for(reader.readline(), timeout=timeout)
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    await reader.readexactly(length)
+    return int(status_line.split()[1])
+
+
 async def _python_load(cfg: dict[str, Any]) -> dict[str, Any]:
     """Keep-alive HTTP/1.1 clients on raw asyncio streams: far lighter than an HTTP library per request."""
     port, token, sale_ids, tag = cfg["port"], cfg["token"], cfg["sale_ids"], cfg["tag"]
@@ -565,27 +588,15 @@ async def _python_load(cfg: dict[str, Any]) -> dict[str, Any]:
             while time.perf_counter() < deadline:
                 n += 1
                 sale = sale_ids[(n * connections + cid) % len(sale_ids)]
-                body = json.dumps({"sale_id": sale, "amount_fen": REFUND_AMOUNT_FEN, "reason": REASON}).encode()
-                head = (
-                    f"POST /v1/refunds HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
-                    f"Authorization: Bearer {token}\r\nIdempotency-Key: {tag}-{cid}-{n}\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n"
-                ).encode()
                 t0 = time.perf_counter()
-                writer.write(head + body)
+                writer.write(refund_request(port, token, sale, f"{tag}-{cid}-{n}"))
                 try:
-                    status_line = await asyncio.wait_for(reader.readline(), timeout=10)
-                    length = 0
-                    while (line := await reader.readline()) not in (b"\r\n", b""):
-                        name, _, value = line.decode("latin-1").partition(":")
-                        if name.strip().lower() == "content-length":
-                            length = int(value.strip())
-                    await reader.readexactly(length)
+                    status = await read_status(reader)
                 except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
                     errors += 1
                     return
                 latencies.append(time.perf_counter() - t0)
-                statuses[int(status_line.split()[1])] += 1
+                statuses[status] += 1
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError):
@@ -645,19 +656,29 @@ def run_python_client(
 # the API side
 
 
-def wait_until_up(proc: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 60.0) -> None:
-    """Poll /healthz; a server that dies on start is reported with the tail of its output."""
+def wait_until_up(
+    proc: subprocess.Popen[bytes], port: int, log: Path, timeout: float = 60.0, path: str = "/healthz"
+) -> None:
+    """Poll ``path`` until 200; a process that dies on start is reported with the tail of its output."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise BenchError(f"server exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+            raise BenchError(f"{proc.args} exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
         with contextlib.suppress(OSError):
-            status, _ = http_json(f"http://{HOST}:{port}/healthz", timeout=2)
+            status, _ = http_json(f"http://{HOST}:{port}{path}", timeout=2)
             if status == 200:
                 return
         time.sleep(0.2)
     tail = log.read_text(errors="replace")[-3000:]
-    raise BenchError(f"server did not answer /healthz within {timeout:.0f}s:\n{tail}")
+    raise BenchError(f"{proc.args} did not answer {path} within {timeout:.0f}s:\n{tail}")
+
+
+def sign_in(port: int, username: str) -> str:
+    """A bearer token for the seeded cashier."""
+    status, doc = http_json(f"http://{HOST}:{port}/v1/auth/token", {"username": username, "password": PASSWORD})
+    if status != 200:
+        raise BenchError(f"sign-in failed with {status}: {doc}")
+    return str(doc["access_token"])
 
 
 def api_run(
@@ -683,10 +704,7 @@ def api_run(
         ) as proc,
     ):
         wait_until_up(proc, port, server_out)
-        status, doc = http_json(f"http://{HOST}:{port}/v1/auth/token", {"username": username, "password": PASSWORD})
-        if status != 200:
-            raise BenchError(f"sign-in failed with {status}: {doc}")
-        token = str(doc["access_token"])
+        token = sign_in(port, username)
         status, doc = http_json(
             f"http://{HOST}:{port}/v1/refunds",
             {"sale_id": sale_ids[0], "amount_fen": REFUND_AMOUNT_FEN, "reason": REASON},
@@ -828,61 +846,70 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     load_before = os.getloadavg()[0]  # other work on a 2-core machine moves the numbers: record it
     workdir = Path(tempfile.mkdtemp(prefix="posrefund-bench-", dir=args.workdir))
+    return in_workdir(workdir, args.keep, lambda: _measure(args, workdir, load_before))
+
+
+def in_workdir(workdir: Path, keep: bool, measure: Callable[[], None]) -> int:
+    """Run ``measure`` with SIGTERM unwinding like Ctrl-C; the temporary folder goes at the end unless kept.
+    0 after a measurement, 1 when the set-up broke, 130 on Ctrl-C."""
     try:
         with terminate_on_sigterm():
-            print(f"working in {workdir}", file=sys.stderr)
-            env = app_env(workdir, generate_keys())
-            migrate(env, workdir)
-            t0 = time.perf_counter()
-            username, sale_ids = seed(env, args.sales)
-            print(f"seeded {len(sale_ids)} sales in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
-            copy_database(workdir / "api.db", workdir / "raw.db")
-            # The baseline runs in two halves around the API run: fsync latency on a shared disk drifts by the
-            # minute, and bracketing keeps that drift from landing on one side of the ratio only.
-            half = args.duration / 2
-            print(f"raw sqlite3, first half: {args.warmup:.0f}s warm-up, {half:.1f}s measured …", file=sys.stderr)
-            raw_before = raw_loop(workdir / "raw.db", sale_ids, args.warmup, half)
-            print(
-                f"api: {args.warmup:.0f}s warm-up, {args.duration:.0f}s measured, {args.connections} clients …",
-                file=sys.stderr,
-            )
-            api, rows = api_run(
-                env, workdir, username, sale_ids, args.connections, args.warmup, args.duration, args.client
-            )
-            print(f"raw sqlite3, second half: {args.warmup:.0f}s warm-up, {half:.1f}s measured …", file=sys.stderr)
-            raw_after = raw_loop(workdir / "raw.db", sale_ids, args.warmup, half)
-            raw = summarise_raw([raw_before, raw_after])
-            meta = {
-                "connections": args.connections,
-                "server_workers": args.server_workers,
-                "duration_s": args.duration,
-                "warmup_s": args.warmup,
-                "sales_seeded": len(sale_ids),
-                "raw_tps_before_api": round(len(raw_before.latencies) / raw_before.seconds, 1),
-                "raw_tps_after_api": round(len(raw_after.latencies) / raw_after.seconds, 1),
-                "refund_amount_fen": REFUND_AMOUNT_FEN,
-                "api_refund_rows_after_run": rows,
-                "load_generator": api.name.removeprefix("api (").removesuffix(")"),
-                "sqlite_version": sqlite3.sqlite_version,
-                "python": platform.python_version(),
-                "cpus": os.cpu_count(),
-                "loadavg_1m_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-                "commit": git_commit(),
-                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
-            report(api, raw, meta, args.out)
+            measure()
     except KeyboardInterrupt:
-        print("\ninterrupted: server stopped, temporary files removed", file=sys.stderr)
+        print("\ninterrupted: processes stopped, temporary files removed", file=sys.stderr)
         return 130
     except BenchError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
     finally:
-        if args.keep:
+        if keep:
             print(f"kept {workdir}", file=sys.stderr)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     return 0
+
+
+def _measure(args: argparse.Namespace, workdir: Path, load_before: float) -> None:
+    """Keys, schema, seed; raw half, API run, raw half; the report."""
+    print(f"working in {workdir}", file=sys.stderr)
+    env = app_env(workdir, generate_keys())
+    migrate(env, workdir)
+    t0 = time.perf_counter()
+    username, sale_ids = seed(env, args.sales)
+    print(f"seeded {len(sale_ids)} sales in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    copy_database(workdir / "api.db", workdir / "raw.db")
+    # The baseline runs in two halves around the API run: fsync latency on a shared disk drifts by the
+    # minute, and bracketing keeps that drift from landing on one side of the ratio only.
+    half = args.duration / 2
+    print(f"raw sqlite3, first half: {args.warmup:.0f}s warm-up, {half:.1f}s measured …", file=sys.stderr)
+    raw_before = raw_loop(workdir / "raw.db", sale_ids, args.warmup, half)
+    print(
+        f"api: {args.warmup:.0f}s warm-up, {args.duration:.0f}s measured, {args.connections} clients …",
+        file=sys.stderr,
+    )
+    api, rows = api_run(env, workdir, username, sale_ids, args.connections, args.warmup, args.duration, args.client)
+    print(f"raw sqlite3, second half: {args.warmup:.0f}s warm-up, {half:.1f}s measured …", file=sys.stderr)
+    raw_after = raw_loop(workdir / "raw.db", sale_ids, args.warmup, half)
+    raw = summarise_raw([raw_before, raw_after])
+    meta = {
+        "connections": args.connections,
+        "server_workers": args.server_workers,
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "sales_seeded": len(sale_ids),
+        "raw_tps_before_api": round(len(raw_before.latencies) / raw_before.seconds, 1),
+        "raw_tps_after_api": round(len(raw_after.latencies) / raw_after.seconds, 1),
+        "refund_amount_fen": REFUND_AMOUNT_FEN,
+        "api_refund_rows_after_run": rows,
+        "load_generator": api.name.removeprefix("api (").removesuffix(")"),
+        "sqlite_version": sqlite3.sqlite_version,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "loadavg_1m_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "commit": git_commit(),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    report(api, raw, meta, args.out)
 
 
 if __name__ == "__main__":

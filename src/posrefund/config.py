@@ -36,6 +36,17 @@ class ServerLimits(BaseModel):
     max_connections: int = 1000
 
 
+class WorkerSettings(BaseModel):
+    """The refund worker (``posrefund worker``; env ``POSREFUND_WORKER__THREADS=16`` and so on): how many
+    channel calls one process has in flight, how often it asks the refunds table for due cases (an approved
+    refund waits about half of this before its first call), and how long SIGTERM waits for calls under way."""
+
+    threads: int = Field(default=16, ge=1, le=256)
+    poll_seconds: float = Field(default=0.2, gt=0, le=60)
+    batch: int = Field(default=100, ge=1, le=10_000, description="due cases listed per round")
+    shutdown_seconds: float = Field(default=20.0, ge=0, le=600)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POSREFUND_", extra="ignore", env_nested_delimiter="__")
 
@@ -66,6 +77,7 @@ class Settings(BaseSettings):
     tracking_link_days: int = 60
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     server: ServerLimits = Field(default_factory=ServerLimits)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
     notify_message_limit: int = Field(
         default=4096, ge=160, le=65536, description="longest message a notification template may render (characters)"
     )

@@ -26,6 +26,7 @@ class ChannelRules:
     min_gap_same_order: timedelta = timedelta(0)  # WeChat: 60 s between refunds of one order; Alipay: 3 s
     first_query_after: timedelta = timedelta(seconds=60)
     max_calls_per_second: int = 0  # 0 = no limit; WeChat: 150 qps per merchant
+    max_in_flight: int = 0  # calls at once from one worker process; 0 = as many as its threads
     # A refund number the channel failed is final there (WeChat, Alipay): a person's retry sends a new number,
     # linked to the old one. The card host takes the same number again under a new trace.
     failed_number_final: bool = False

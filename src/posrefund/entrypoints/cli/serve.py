@@ -12,6 +12,8 @@ from posrefund.entrypoints.cli.common import app, build_deps, err, settings
 if TYPE_CHECKING:
     from posrefund.config import Settings
     from posrefund.demo.channels import Simulated
+    from posrefund.entrypoints.worker import WorkerOptions
+    from posrefund.service.execution import Router
 
 
 @app.command("serve")
@@ -67,7 +69,9 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
     bootstrap.load_calendar_overrides(deps, router)
     notify_router = bootstrap.build_notify_router(current)
     _thread, stop = (
-        worker.start_in_thread(deps, router, notify_router=notify_router) if with_simulators else (None, None)
+        worker.start_in_thread(deps, router, notify_router=notify_router, options=worker_options(current))
+        if with_simulators
+        else (None, None)
     )
     application = app_from_settings(current, deps, router, notify_router)
     try:
@@ -97,22 +101,57 @@ def _start_simulators(current: Settings, host: str, port: int) -> Simulated:
 @app.command("worker")
 def run_worker(
     once: Annotated[bool, typer.Option("--once", help="one sweep, then exit")] = False,
-    idle: Annotated[float, typer.Option(help="seconds to wait when nothing is due")] = 1.0,
+    threads: Annotated[
+        int | None, typer.Option(min=1, max=256, help="channel calls in flight (env POSREFUND_WORKER__THREADS)")
+    ] = None,
+    poll: Annotated[
+        float | None,
+        typer.Option(min=0.01, max=60, help="seconds between looks for due cases (env POSREFUND_WORKER__POLL_SECONDS)"),
+    ] = None,
+    idle: Annotated[float | None, typer.Option(min=0.01, max=60, hidden=True, help="the former name of --poll")] = None,
 ) -> None:
-    """Execute approved refunds on their channels and follow the ones in flight (stop with Ctrl-C / SIGTERM)."""
+    """Execute approved refunds on their channels and follow the ones in flight (stop with Ctrl-C / SIGTERM;
+    a second one exits at once)."""
     import threading
 
     from posrefund import bootstrap
     from posrefund.entrypoints import worker
 
+    current = settings()
     deps = build_deps()
-    router = bootstrap.build_router(settings(), deps)
-    bootstrap.load_calendar_overrides(deps, router)
+
+    def build() -> Router:
+        return worker.with_file_rules(bootstrap.build_router(current, deps), current.channels_file)
+
+    options = worker_options(current, threads, poll or idle)
+    options.channels = worker.ChannelsFileWatch(current.channels_file, build)
     stop = threading.Event()
-    worker.install_signal_handlers(stop)
-    notify_router = bootstrap.build_notify_router(settings())
-    steps = worker.run(deps, router, stop, idle=idle, once=once, notify_router=notify_router)
+    worker.install_signal_handlers(stop, options.wake)
+    notify_router = bootstrap.build_notify_router(current)
+    steps = worker.run(deps, build(), stop, once=once, notify_router=notify_router, options=options)
     err.print(f"worker stopped after {steps} steps")
+    if options.left_running:
+        # Python would wait for those threads at exit, past the bound: end here (their leases run out and
+        # the next worker asks the channel first).
+        import logging
+        import os
+
+        err.print(f"{options.left_running} channel call(s) still under way: exiting without them")
+        logging.shutdown()
+        os._exit(0)
+
+
+def worker_options(current: Settings, threads: int | None = None, poll: float | None = None) -> WorkerOptions:
+    """The worker's settings, with the command line's flags over the environment's."""
+    from posrefund.entrypoints.worker import WorkerOptions
+
+    w = current.worker
+    return WorkerOptions(
+        threads=threads or w.threads,
+        poll_seconds=poll or w.poll_seconds,
+        batch=w.batch,
+        shutdown_seconds=w.shutdown_seconds,
+    )
 
 
 @app.command("simulate", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -8,7 +8,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, select, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
@@ -166,17 +166,15 @@ class RefundSql(Repository):
     def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
         """(merchant, case) pairs the worker must move: approved and not yet handed over, or in flight and
         due for a look. Our own table is the queue, so nothing is lost with a dead worker."""
-        q = (
-            select(_R.merchant_id, _R.id)
-            .where(
-                # An approved case waits only for a channel's gap between refunds of one order (its timer).
-                ((_R.status == "approved") & (_R.next_check_at.is_(None) | (_R.next_check_at <= now)))
-                | ((_R.status == "processing") & (_R.next_check_at.is_not(None)) & (_R.next_check_at <= now))
-            )
-            .order_by(_R.updated_at)
-            .limit(limit)
-        )
+        q = select(_R.merchant_id, _R.id).where(_due(now)).order_by(_R.updated_at).limit(limit)
         return [(str(row[0]), str(row[1])) for row in self.c.execute(q)]
+
+    def due_on_channels(self, now: datetime, limit: int) -> list[tuple[str, str, str]]:
+        """The same due cases with their channel, so a concurrent worker can hold each channel to its
+        number of calls in flight before it hands a case to a thread. Both halves of the filter are served
+        by ``ix_refunds_due`` (status, next_check_at): cheap enough to ask several times a second."""
+        q = select(_R.merchant_id, _R.id, _R.channel).where(_due(now)).order_by(_R.updated_at).limit(limit)
+        return [(str(row[0]), str(row[1]), str(row[2])) for row in self.c.execute(q)]
 
     def last_sent_for_sale(self, sale_id: str, other_than: str) -> datetime | None:
         """When another refund of the same sale was last sent: channels want a gap between them."""
@@ -221,3 +219,11 @@ def _case_conditions(merchant_id: str, query: RefundQuery) -> list[Any]:
     if query.created_to:
         conds.append(_R.created_at < query.created_to)
     return conds
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Approved and not yet handed over (an approved case waits only for a channel's gap between refunds of one
+    order: its timer), or in flight with its next look due."""
+    return ((_R.status == "approved") & (_R.next_check_at.is_(None) | (_R.next_check_at <= now))) | (
+        (_R.status == "processing") & (_R.next_check_at.is_not(None)) & (_R.next_check_at <= now)
+    )
