@@ -30,6 +30,7 @@ class Outcome(StrEnum):
     ABNORMAL = "abnormal"  # money stuck (closed card account…): a person decides
     NOT_FOUND = "not_found"  # the channel has no such refund number: safe to submit (again) with the SAME number
     UNKNOWN = "unknown"  # timeout, 5xx, system error: outcome unknown, resolve by querying
+    NOT_SENT = "not_sent"  # the request never left (DNS, connection refused): nothing can have happened; send again
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,9 @@ class RefundOrder:
 # The key of ``ChannelAnswer.details`` under which a channel's answer states the amount it refunded (fen,
 # as text): a success for another amount than the case's is not that case's success.
 REFUNDED_FEN = "refund_fen"
+# The key of ``ChannelAnswer.details`` naming the kind of account the payer's money goes back to
+# (``domain.calendar.RECEIVING_ACCOUNTS``): a bank card takes working days, a wallet balance minutes.
+RECEIVING_ACCOUNT = "receiving_account"
 
 
 @dataclass(frozen=True, slots=True)

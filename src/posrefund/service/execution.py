@@ -21,7 +21,8 @@ from datetime import date, datetime, time, timedelta
 
 from posrefund.domain.calendar import expected_arrival
 from posrefund.domain.card_method import choose_card_method
-from posrefund.domain.channel import ChannelAnswer, Method, OriginalSale, Outcome, RefundOrder
+from posrefund.domain.channel import RECEIVING_ACCOUNT, ChannelAnswer, Method, OriginalSale, Outcome, RefundOrder
+from posrefund.domain.channel_facts import checked_against
 from posrefund.domain.errors import Invalid, NotFound
 from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
@@ -227,7 +228,8 @@ def record_answer(
                     case.next_check_at = None
                 if case.status is S.SUCCEEDED and before is not S.SUCCEEDED:
                     day = deps.local_date(case.succeeded_at or now)
-                    case.expected_arrival = expected_arrival(case.channel, case.method, day, router.is_workday)
+                    kind = answer.details.get(RECEIVING_ACCOUNT, "")
+                    case.expected_arrival = expected_arrival(case.channel, case.method, day, router.is_workday, kind)
                 uow.refunds.save_case(case)
                 settle_reservation(uow, case, before)
                 flush_case_events(uow, case)
@@ -289,12 +291,15 @@ def apply_callback(deps: Deps, router: Router, channel: str, headers: dict[str, 
     notice = verifier.verify(headers, body)
     with deps.uow(readonly=True) as uow:
         case = uow.refunds.get_by_refund_no(notice.refund_no)
-    if case is None:
+        sale = uow.sales.get_sale(case.merchant_id, case.sale_id) if case is not None else None
+    if case is None or sale is None:
         raise NotFound("refund.not_found")
     deps.failpoint("callback.before_apply")
     before = case.version
+    # A signed notification about another amount, total, order or sub-merchant is not this case's outcome.
+    answer = checked_against(notice.answer, order_of(case, sale, "")) if case.method else notice.answer
     after = record_answer(
-        deps, router, case.merchant_id, case.id, notice.answer, "callback", notice=(channel, notice.notice_id)
+        deps, router, case.merchant_id, case.id, answer, "callback", notice=(channel, notice.notice_id)
     )
     return "applied" if after is not None and after.version != before else "duplicate"
 
