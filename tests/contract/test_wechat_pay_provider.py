@@ -22,7 +22,7 @@ from posrefund.domain.channel import Method, OriginalSale, Outcome, RefundOrder
 from posrefund.domain.channel_facts import checked_against
 from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.entrypoints.api.app import create_app
-from posrefund.service import execution, refunds
+from posrefund.service import channel_accounts, execution, refunds
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
 from posrefund.service.refunds import RefundRequest
@@ -207,12 +207,12 @@ def _plain(sim: WeChatPaySimulator, case: RefundCase, order_no: str, total: int,
 
 
 class Setting:
-    def __init__(self, deps: Deps, world: World, sim: WeChatPaySimulator, router: Router) -> None:
-        self.deps, self.world, self.sim, self.router = deps, world, sim, router
+    def __init__(self, deps: Deps, world: World, sim: WeChatPaySimulator, router: Router, sub_mchid: str = "") -> None:
+        self.deps, self.world, self.sim, self.router, self.sub_mchid = deps, world, sim, router, sub_mchid
 
     def processing_case(self, total: int = 10_000, amount: int = 2_500) -> tuple[RefundCase, str]:
         sale = new_sale(self.deps, self.world.a, channel="wechat", amount_fen=total)
-        self.sim.add_payment(sale.order_no, total, sale.paid_at)
+        self.sim.add_payment(sale.order_no, total, sale.paid_at, sub_mchid=self.sub_mchid)
         case = refunds.request_refund(
             self.deps, self.world.a.actors["cashier"], RefundRequest(sale.id, amount, "other")
         )
@@ -319,3 +319,46 @@ def test_wrong_amount_fault_notification_is_signed_but_not_this_refund(keys: WeC
     assert notice.answer.outcome is Outcome.SUCCEEDED  # genuine signature, genuine decryption
     checked = checked_against(notice.answer, order("RF-WA", sale))
     assert (checked.outcome, checked.code) == (Outcome.ABNORMAL, "MISMATCH_REFUND_AMOUNT")
+
+
+# ---- 服务商 mode through the worker and the callback route ---------------------------------------------------
+
+
+@pytest.fixture
+def provider_setting(deps: Deps, world: World, keys: WeChatPayKeys) -> Iterator[Setting]:
+    with WeChatPaySimulator(keys=keys, processing_queries=10**6, sub_merchants=[SUB]) as sim:
+        calendar = ChineseCalendar()
+        router = Router(
+            channels={"wechat": make_channel(sim, timeout=2.0, service_provider=True)},
+            is_workday=calendar.is_workday,
+            verifiers={"wechat": make_verifier(sim, service_provider=True)},
+        )
+        channel_accounts.set_channel_account(deps, world.provider, world.a.id, "wechat", sub_mchid=SUB)
+        yield Setting(deps, world, sim, router, sub_mchid=SUB)
+
+
+def test_provider_worker_sends_the_merchants_sub_mchid(provider_setting: Setting) -> None:
+    case, order_no = provider_setting.processing_case()
+
+    assert [(r["refund_no"], r["out_trade_no"], r["sub_mchid"]) for r in provider_setting.sim.ledger()] == [
+        (case.refund_no, order_no, SUB)
+    ]
+
+
+@pytest.mark.parametrize(
+    "stated_sub,status,code",
+    [(SUB, RefundStatus.SUCCEEDED, "SUCCESS"), (OTHER_SUB, RefundStatus.ABNORMAL, "MISMATCH_SUB_MERCHANT")],
+)
+def test_provider_notification_must_name_the_merchants_sub_mchid(
+    provider_setting: Setting, backend: str, stated_sub: str, status: RefundStatus, code: str
+) -> None:
+    setting = provider_setting
+    case, order_no = setting.processing_case()
+    plain = _plain(setting.sim, case, order_no, 10_000)
+    del plain["mchid"]
+    plain |= {"sp_mchid": setting.sim.mchid, "sub_mchid": stated_sub}
+
+    assert _post(setting, backend, *_signed(setting.sim.keys, plain)) == 200
+
+    after = setting.case(case)
+    assert (after.status, after.last_code) == (status, code)

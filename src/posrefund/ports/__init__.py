@@ -4,6 +4,7 @@ Every name is also importable from ``posrefund.ports`` itself."""
 from posrefund.ports.channels import CallbackVerifier, PaymentChannel
 from posrefund.ports.merchants import (
     ApiKeyRow,
+    ChannelAccountRow,
     MerchantRepo,
     MerchantRow,
     NewUserRow,
@@ -98,6 +99,7 @@ __all__ = [
     "CallbackVerifier",
     "CaseEventEntry",
     "CaseEventMessage",
+    "ChannelAccountRow",
     "Cipher",
     "Clock",
     "ConcurrentUpdate",

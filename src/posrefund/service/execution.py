@@ -28,6 +28,7 @@ from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale, SettlementStatus
 from posrefund.ports import CallbackVerifier, ConcurrentUpdate, PaymentChannel
+from posrefund.service.channel_accounts import sub_merchant_of
 from posrefund.service.deps import Deps
 from posrefund.service.records import flush_case_events
 from posrefund.service.refunds import change_case, settle_reservation
@@ -103,7 +104,7 @@ def card_method_rule(cutoff: time = time(23, 0)) -> Callable[[Sale, RefundCase, 
     return choose
 
 
-def order_of(case: RefundCase, sale: Sale, terminal_no: str) -> RefundOrder:
+def order_of(case: RefundCase, sale: Sale, terminal_no: str, merchant_no: str = "") -> RefundOrder:
     return RefundOrder(
         refund_no=case.refund_no,
         amount_fen=case.amount_fen,
@@ -121,6 +122,7 @@ def order_of(case: RefundCase, sale: Sale, terminal_no: str) -> RefundOrder:
             voucher_no=sale.voucher_no,
             batch_no=sale.batch_no,
             terminal_no=terminal_no,
+            merchant_no=merchant_no,
             settled=sale.settlement_status is SettlementStatus.SETTLED,
         ),
     )
@@ -143,6 +145,7 @@ def _claim(deps: Deps, router: Router, merchant_id: str, case_id: str) -> Claim 
         assert sale is not None
         terminal = uow.merchants.get_terminal(merchant_id, case.terminal_id)
         terminal_no = str(terminal["terminal_no"]) if terminal else ""
+        sub_merchant = sub_merchant_of(uow, merchant_id, case.channel)
         fresh = False
         if case.status is S.APPROVED:
             rules = router.rules.get(case.channel, ChannelRules())
@@ -168,7 +171,7 @@ def _claim(deps: Deps, router: Router, merchant_id: str, case_id: str) -> Claim 
         uow.commit()
     if case.method in OFFLINE:
         return None
-    return Claim(case, order_of(case, sale, terminal_no), fresh)
+    return Claim(case, order_of(case, sale, terminal_no, sub_merchant), fresh)
 
 
 def _call(channel: PaymentChannel, claim: Claim) -> tuple[ChannelAnswer, str]:
@@ -292,12 +295,13 @@ def apply_callback(deps: Deps, router: Router, channel: str, headers: dict[str, 
     with deps.uow(readonly=True) as uow:
         case = uow.refunds.get_by_refund_no(notice.refund_no)
         sale = uow.sales.get_sale(case.merchant_id, case.sale_id) if case is not None else None
+        sub_merchant = sub_merchant_of(uow, case.merchant_id, case.channel) if case is not None else ""
     if case is None or sale is None:
         raise NotFound("refund.not_found")
     deps.failpoint("callback.before_apply")
     before = case.version
     # A signed notification about another amount, total, order or sub-merchant is not this case's outcome.
-    answer = checked_against(notice.answer, order_of(case, sale, "")) if case.method else notice.answer
+    answer = checked_against(notice.answer, order_of(case, sale, "", sub_merchant)) if case.method else notice.answer
     after = record_answer(
         deps, router, case.merchant_id, case.id, answer, "callback", notice=(channel, notice.notice_id)
     )
