@@ -15,9 +15,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
+import urllib3
 from starlette.testclient import TestClient
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
+from posrefund.adapters.channels.wechatpay.client import transport_answer
 from posrefund.domain.channel import Method, OriginalSale, Outcome, RefundOrder
 from posrefund.domain.channel_facts import checked_against
 from posrefund.domain.refund import RefundCase, RefundStatus
@@ -162,6 +165,38 @@ def test_connection_refused_is_not_sent(keys: WeChatPayKeys) -> None:
 
     assert (submitted.outcome, submitted.code) == (Outcome.NOT_SENT, "CONNECTION_REFUSED")
     assert (queried.outcome, queried.code) == (Outcome.NOT_SENT, "CONNECTION_REFUSED")
+
+
+def test_unresolvable_host_is_not_sent(keys: WeChatPayKeys) -> None:
+    with WeChatPaySimulator(keys=keys) as sim:
+        channel = make_channel(sim, base_url="http://posrefund-nowhere.invalid")
+        sale = paid(sim, "ORD-DNS")
+
+    answer = channel.submit(order("RF-DNS", sale))
+
+    assert (answer.outcome, answer.code, answer.message) == (
+        Outcome.NOT_SENT,
+        "CONNECTION_REFUSED",
+        "NameResolutionError",
+    )
+
+
+@pytest.mark.parametrize(
+    "error,outcome,code",
+    [
+        (requests.exceptions.ConnectTimeout("connect timed out"), Outcome.NOT_SENT, "CONNECT_TIMEOUT"),
+        (requests.exceptions.ReadTimeout("read timed out"), Outcome.UNKNOWN, "TIMEOUT"),
+        (  # the connection was made and dropped mid-answer: the request may have been read
+            requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError("Connection aborted.")),
+            Outcome.UNKNOWN,
+            "CONNECTION_ERROR",
+        ),
+    ],
+    ids=["connect_timeout", "read_timeout", "dropped"],
+)
+def test_only_errors_before_the_request_left_are_not_sent(error: OSError, outcome: Outcome, code: str) -> None:
+    answer = transport_answer(error)
+    assert (answer.outcome, answer.code) == (outcome, code)
 
 
 def test_a_request_that_reached_wechat_and_timed_out_stays_unknown(keys: WeChatPayKeys) -> None:

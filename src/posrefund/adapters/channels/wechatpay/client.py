@@ -136,7 +136,7 @@ class WeChatPayChannel:
         try:
             status, text = send()
         except OSError as e:  # requests' exceptions are OSErrors: timeouts, refused or dropped connections
-            return _transport_answer(e)
+            return transport_answer(e)
         except Exception as e:
             if type(e) is not Exception:
                 raise  # our own bug, not channel trouble: let it surface
@@ -150,7 +150,7 @@ class WeChatPayChannel:
         return status, data
 
 
-def _transport_answer(error: OSError) -> ChannelAnswer:
+def transport_answer(error: OSError) -> ChannelAnswer:
     """NOT_SENT only when the connection itself failed (refused, unresolvable name, connect timeout): then no
     byte of the request was written. A read timeout or a connection dropped mid-answer may have reached WeChat."""
     if isinstance(error, requests.exceptions.ConnectTimeout):
