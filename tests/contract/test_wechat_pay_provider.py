@@ -207,6 +207,25 @@ def test_a_request_that_reached_wechat_and_timed_out_stays_unknown(keys: WeChatP
     assert (answer.outcome, answer.code) == (Outcome.UNKNOWN, "TIMEOUT")
 
 
+@pytest.mark.parametrize(
+    "account,kind",
+    [("支付用户零钱", "balance"), ("招商银行信用卡0403", "bank_card"), ("商户基本账户", "merchant_account")],
+)
+def test_the_answer_names_the_kind_of_receiving_account(keys: WeChatPayKeys, account: str, kind: str) -> None:
+    with WeChatPaySimulator(keys=keys, processing_queries=0) as sim:
+        at = datetime.now(UTC) - timedelta(days=1)
+        sim.add_payment("ORD-ACC", 10_000, at, user_received_account=account)
+        sale = OriginalSale("wechat", "ORD-ACC", 10_000, "CNY", at)
+        channel = make_channel(sim)
+        assert channel.submit(order("RF-ACC", sale)).outcome is Outcome.ACCEPTED
+        done = channel.query(order("RF-ACC", sale))
+    assert (done.outcome, done.details["user_received_account"], done.details["receiving_account"]) == (
+        Outcome.SUCCEEDED,
+        account,
+        kind,
+    )
+
+
 # ---- notifications through the API --------------------------------------------------------------------------
 
 

@@ -137,6 +137,7 @@ class RefundBook(RefundLedger):
                 return 400, BookError(400, "INVALID_REQUEST", "退款单状态不是异常，无法发起异常退款").body()
             r.status, r.heading_to, r.hold_queries = PROCESSING, SUCCESS, 0
             r.received_account = "用户银行卡" if body["type"] == "USER_BANK_CARD" else "商户基本账户"
+            r.channel = "OTHER_BANKCARD" if body["type"] == "USER_BANK_CARD" else "ORIGINAL"
             r.history.append(f"{rfc3339(self._clock())} apply-abnormal-refund {body['type']}")
             if self._schedule_settle is not None:
                 self._schedule_settle(r.out_refund_no)

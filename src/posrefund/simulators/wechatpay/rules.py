@@ -85,6 +85,7 @@ class Refund:
     query_lag: int = 0  # queries still answered PROCESSING although it has finished (callback_before_query)
     success_at: datetime | None = None
     received_account: str = ""  # set when an abnormal refund is redirected; else the payment's account
+    channel: str = "ORIGINAL"  # ORIGINAL (back the way it was paid) | OTHER_BANKCARD (redirected to a card)
     history: list[str] = field(default_factory=list)
 
 
@@ -112,7 +113,7 @@ def refund_object(r: Refund, shown: str | None = None) -> dict[str, Any]:
         "out_refund_no": r.out_refund_no,
         "transaction_id": r.payment.transaction_id,
         "out_trade_no": r.payment.out_trade_no,
-        "channel": "ORIGINAL",
+        "channel": r.channel,
         "user_received_account": r.received_account or r.payment.user_received_account,
         "create_time": rfc3339(r.created_at),
         "status": status,
