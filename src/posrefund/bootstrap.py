@@ -121,8 +121,13 @@ def build_router(settings: Settings, deps: Deps) -> Router:
 
         if "wechat" in conf:
             w = conf["wechat"]
+            # 服务商 mode: our own merchant number is the provider's sp_mchid; each merchant's sub_mchid is set
+            # through the admin API or `posrefund merchant channel-account`.
+            provider = w.get("mode", "direct") == "service_provider"
+            mchid = w["sp_mchid"] if provider else w["mchid"]
             channels["wechat"] = WeChatPayChannel(
-                mchid=w["mchid"],
+                mchid=mchid,
+                service_provider=provider,
                 merchant_private_key=text(w, "merchant_private_key"),
                 merchant_serial_no=w["merchant_serial_no"],
                 platform_public_key=text(w, "platform_public_key"),
@@ -136,7 +141,8 @@ def build_router(settings: Settings, deps: Deps) -> Router:
                 platform_public_key=text(w, "platform_public_key"),
                 platform_public_key_id=w["platform_public_key_id"],
                 apiv3_key=text(w, "apiv3_key"),
-                mchid=w["mchid"],
+                mchid=mchid,
+                service_provider=provider,
             )
         if "alipay" in conf:
             channels["alipay"], verifiers["alipay"] = alipay_from(conf["alipay"], text)

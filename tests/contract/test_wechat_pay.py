@@ -484,6 +484,7 @@ def test_every_fault_name_is_known() -> None:
         "duplicate_callback",
         "bad_signature_callback",
         "callback_before_query",
+        "wrong_amount_callback",
     } == FAULTS
 
 
@@ -553,14 +554,14 @@ def test_answer_not_signed_by_the_platform_key_is_unknown(sim: WeChatPaySimulato
     assert make_channel(sim).query(order).outcome is Outcome.SUCCEEDED  # it did happen: the query tells
 
 
-def test_unreachable_channel_is_unknown(keys: WeChatPayKeys) -> None:
+def test_unreachable_channel_is_not_sent(keys: WeChatPayKeys) -> None:
     with WeChatPaySimulator(keys=keys) as sim:
         channel = make_channel(sim)
         sale = paid(sim)
     # The simulator is gone: nothing listens on its port any more.
     answer = channel.submit(refund(sale, "RF-DOWN", 100))
-    assert (answer.outcome, answer.code) == (Outcome.UNKNOWN, "CONNECTION_ERROR")
-    assert channel.query(refund(sale, "RF-DOWN", 100)).outcome is Outcome.UNKNOWN
+    assert (answer.outcome, answer.code) == (Outcome.NOT_SENT, "CONNECTION_REFUSED")
+    assert channel.query(refund(sale, "RF-DOWN", 100)).outcome is Outcome.NOT_SENT
 
 
 # ---- notifications ------------------------------------------------------------------------------------------

@@ -134,3 +134,19 @@ def test_demo_refunds_and_audit_verify_catches_one_changed_byte(env: Settings) -
     assert report["ok"] is False and report["event_id"] == victim.id and report["problem"] == "hash_mismatch"
     human = run("audit", "verify", ok=False)
     assert f"#{victim.id}" in human.output
+
+
+def test_setting_a_merchants_wechat_sub_mchid_from_the_cli(env: Settings) -> None:
+    run("db", "upgrade")
+    js("merchant", "create", "--code", "SUBM1", "--name", "子商户")
+    row = js(
+        "merchant", "channel-account", "-m", "SUBM1", "--sub-mchid", "1900000109", "--sub-appid", "wx8888888888888888"
+    )
+    assert (row["channel"], row["sub_mchid"], row["sub_appid"], row["updated_by"]) == (
+        "wechat",
+        "1900000109",
+        "wx8888888888888888",
+        "cli",
+    )
+    bad = run("merchant", "channel-account", "-m", "SUBM1", "--sub-mchid", "not-digits", ok=False)
+    assert bad.exit_code == 1 and "channel_account.invalid_sub_mchid" in bad.output

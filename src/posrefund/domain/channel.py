@@ -67,6 +67,9 @@ class RefundOrder:
 # The key of ``ChannelAnswer.details`` under which a channel's answer states the amount it refunded (fen,
 # as text): a success for another amount than the case's is not that case's success.
 REFUNDED_FEN = "refund_fen"
+# The key of ``ChannelAnswer.details`` naming the kind of account the payer's money goes back to
+# (``domain.calendar.RECEIVING_ACCOUNTS``): a bank card takes working days, a wallet balance minutes.
+RECEIVING_ACCOUNT = "receiving_account"
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ REVIEWERS = frozenset({R.SUPERVISOR, R.ADMIN})
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "merchant.create": frozenset({R.PROVIDER_ADMIN}),
     "merchant.read": MERCHANT_STAFF,
+    "merchant.channel_account": frozenset({R.PROVIDER_ADMIN}),  # a sub-merchant's sub_mchid: whose money moves
     "store.manage": frozenset({R.ADMIN}),
     "terminal.manage": frozenset({R.ADMIN}),
     "user.manage": frozenset({R.ADMIN}),

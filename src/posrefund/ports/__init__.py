@@ -5,6 +5,7 @@ from posrefund.ports.attempts import RefundAttempt, RefundAttemptRepo, StaleFenc
 from posrefund.ports.channels import CallbackVerifier, PaymentChannel
 from posrefund.ports.merchants import (
     ApiKeyRow,
+    ChannelAccountRow,
     MerchantRepo,
     MerchantRow,
     NewUserRow,
@@ -100,6 +101,7 @@ __all__ = [
     "CallbackVerifier",
     "CaseEventEntry",
     "CaseEventMessage",
+    "ChannelAccountRow",
     "Cipher",
     "Clock",
     "ConcurrentUpdate",

@@ -37,6 +37,17 @@ class TerminalRow(TypedDict):
     created_at: datetime
 
 
+class ChannelAccountRow(TypedDict):
+    """A merchant's sub-merchant account on a wallet channel, for a service provider refunding on its behalf."""
+
+    merchant_id: str
+    channel: str
+    sub_mchid: str
+    sub_appid: str
+    updated_by: str
+    updated_at: datetime
+
+
 class NewUserRow(TypedDict):
     """A staff account as created; ``merchant_id`` is None for platform staff, ``locked_until`` set after
     failed logins. Its sign-in history starts at the table's defaults."""
@@ -107,6 +118,8 @@ class MerchantRepo(Protocol):
     def get_terminal(self, merchant_id: str, terminal_id: str) -> TerminalRow | None: ...
     def terminal_no_taken(self, merchant_id: str, terminal_no: str) -> bool: ...
     def list_terminals(self, merchant_id: str) -> list[TerminalRow]: ...
+    def put_channel_account(self, row: ChannelAccountRow) -> None: ...
+    def channel_account(self, merchant_id: str, channel: str) -> ChannelAccountRow | None: ...
 
 
 class UserRepo(Protocol):

@@ -22,13 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from posrefund.domain.calendar import expected_arrival
-from posrefund.domain.channel import ChannelAnswer, Method, Outcome, RefundOrder
+from posrefund.domain.channel import RECEIVING_ACCOUNT, ChannelAnswer, Method, Outcome, RefundOrder
+from posrefund.domain.channel_facts import checked_against
 from posrefund.domain.errors import Invalid, NotFound
 from posrefund.domain.events import CaseEvent
 from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
 from posrefund.ports import ConcurrentUpdate, PaymentChannel, RefundAttempt, StaleFence, UnitOfWork
+from posrefund.service.channel_accounts import sub_merchant_of
 from posrefund.service.deps import Deps
 from posrefund.service.leases import Heartbeat
 from posrefund.service.records import flush_case_events
@@ -141,6 +143,7 @@ def _claim(deps: Deps, router: Router, merchant_id: str, case_id: str, worker: s
         assert sale is not None
         terminal = uow.merchants.get_terminal(merchant_id, case.terminal_id)
         terminal_no = str(terminal["terminal_no"]) if terminal else ""
+        sub_merchant = sub_merchant_of(uow, merchant_id, case.channel)
         fresh = _hand_over(deps, router, uow, case, sale)
         if fresh is None:
             return None
@@ -158,7 +161,7 @@ def _claim(deps: Deps, router: Router, merchant_id: str, case_id: str, worker: s
         uow.commit()
     if case.method in OFFLINE:
         return None
-    return Claim(case, order_of(case, sale, terminal_no), fresh, fence, lease)
+    return Claim(case, order_of(case, sale, terminal_no, sub_merchant), fresh, fence, lease)
 
 
 def _call(channel: PaymentChannel, claim: Claim) -> tuple[ChannelAnswer, str]:
@@ -239,7 +242,8 @@ def record_answer(
                 _apply(router, case, answer, source, now)
                 if case.status is S.SUCCEEDED and before is not S.SUCCEEDED:
                     day = deps.local_date(case.succeeded_at or now)
-                    case.expected_arrival = expected_arrival(case.channel, case.method, day, router.is_workday)
+                    kind = answer.details.get(RECEIVING_ACCOUNT, "")
+                    case.expected_arrival = expected_arrival(case.channel, case.method, day, router.is_workday, kind)
                 uow.refunds.save_case(case, fence)
                 if fence is not None:
                     outcome, code = answer.outcome.value, answer.code
@@ -332,13 +336,15 @@ def apply_callback(deps: Deps, router: Router, channel: str, headers: dict[str, 
     notice = verifier.verify(headers, body)
     with deps.uow(readonly=True) as uow:
         case = uow.refunds.get_by_refund_no(notice.refund_no)
-    if case is None:
+        sale = uow.sales.get_sale(case.merchant_id, case.sale_id) if case is not None else None
+        sub_merchant = sub_merchant_of(uow, case.merchant_id, case.channel) if case is not None else ""
+    if case is None or sale is None:
         raise NotFound("refund.not_found")
     deps.failpoint("callback.before_apply")
     before = case.version
-    after = record_answer(
-        deps, router, case.merchant_id, case.id, notice.answer, "callback", notice=(channel, notice.notice_id)
-    )
+    # A signed notification about another amount, total, order or sub-merchant is not this case's outcome.
+    answer = checked_against(notice.answer, order_of(case, sale, "", sub_merchant)) if case.method else notice.answer
+    after = record_answer(deps, router, case.merchant_id, case.id, answer, "callback", (channel, notice.notice_id))
     return "applied" if after is not None and after.version != before else "duplicate"
 
 

@@ -94,7 +94,7 @@ def card_method_rule(cutoff: time = time(23, 0)) -> Callable[[Sale, RefundCase, 
     return choose
 
 
-def order_of(case: RefundCase, sale: Sale, terminal_no: str) -> RefundOrder:
+def order_of(case: RefundCase, sale: Sale, terminal_no: str, merchant_no: str = "") -> RefundOrder:
     return RefundOrder(
         refund_no=case.refund_no,
         amount_fen=case.amount_fen,
@@ -112,6 +112,7 @@ def order_of(case: RefundCase, sale: Sale, terminal_no: str) -> RefundOrder:
             voucher_no=sale.voucher_no,
             batch_no=sale.batch_no,
             terminal_no=terminal_no,
+            merchant_no=merchant_no,
             settled=sale.settlement_status is SettlementStatus.SETTLED,
         ),
     )

@@ -99,6 +99,15 @@ class Token(Out):
     last_sign_in_at: str | None
 
 
+class ChannelAccount(Out):
+    merchant_id: str
+    channel: str
+    sub_mchid: str
+    sub_appid: str
+    updated_by: str
+    updated_at: str | None
+
+
 class Merchant(Out):
     id: str
     code: str

@@ -37,6 +37,11 @@ class MerchantIn(Body):
     contact_phone: Annotated[str, Field(max_length=40)] = ""
 
 
+class ChannelAccountIn(Body):
+    sub_mchid: Annotated[str, Field(min_length=1, max_length=32)]
+    sub_appid: Annotated[str, Field(max_length=32)] = ""
+
+
 class StoreIn(Body):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     address: Annotated[str, Field(max_length=400)] = ""

@@ -49,6 +49,28 @@ def merchant_create(
     emit(row, as_json, "merchant")
 
 
+@merchant_app.command("channel-account")
+def merchant_channel_account(
+    merchant: MerchantOpt,
+    sub_mchid: Annotated[str, typer.Option(help="the merchant's WeChat Pay sub_mchid under our sp_mchid")],
+    sub_appid: Annotated[str, typer.Option(help="its sub_appid, if any")] = "",
+    channel: Annotated[str, typer.Option(help="the wallet channel")] = "wechat",
+    as_json: JsonOpt = False,
+) -> None:
+    """Set the account a service provider refunds this merchant's sales through (audited)."""
+    from posrefund.service import channel_accounts
+
+    deps = build_deps()
+    mid = merchant_id(deps, merchant)
+    try:
+        row = channel_accounts.set_channel_account(
+            deps, OPERATOR, mid, channel, sub_mchid=sub_mchid, sub_appid=sub_appid
+        )
+    except DomainError as exc:
+        fail(exc)
+    emit(row, as_json, "channel account")
+
+
 @merchant_app.command("list")
 def merchant_list(as_json: JsonOpt = False) -> None:
     deps = build_deps()

@@ -33,6 +33,16 @@ MESSAGES_CORE: dict[str, tuple[str, str]] = {
         "Merchant code: 2–32 letters, digits, _ or -",
     ),
     "merchant.code_taken": ("商户编码 {merchant_code} 已被使用", "Merchant code {merchant_code} is already taken"),
+    "channel_account.not_found": ("该商户在此渠道没有子商户账户", "The merchant has no account on this channel"),
+    "channel_account.unknown_channel": (
+        "渠道 {channel} 没有子商户账户",
+        "Channel {channel} has no sub-merchant account",
+    ),
+    "channel_account.invalid_sub_mchid": ("子商户号（sub_mchid）为 8–32 位数字", "sub_mchid: 8–32 digits"),
+    "channel_account.invalid_sub_appid": (
+        "子商户应用ID（sub_appid）为 1–32 位字母、数字或下划线",
+        "sub_appid: 1–32 letters, digits or _",
+    ),
     "store.not_found": ("门店不存在", "Store not found"),
     "terminal.not_found": ("终端不存在", "Terminal not found"),
     "terminal.invalid_terminal_no": (

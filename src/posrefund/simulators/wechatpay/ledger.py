@@ -55,9 +55,11 @@ class RefundBook(RefundLedger):
         min_gap_same_order: timedelta = timedelta(0),
         accept_unknown_orders: bool = False,
         default_notify_url: str = "",
+        sub_merchants: frozenset[str] | None = None,
     ) -> None:
         super().__init__(clock, faults)
         self.mchid = mchid
+        self.sub_merchants = sub_merchants  # None: a direct merchant; else the sub-merchants bound to this 服务商
         self._on_final = on_final
         self._schedule_settle = schedule_settle
         self._processing_queries = processing_queries
@@ -79,12 +81,14 @@ class RefundBook(RefundLedger):
         paid_at: datetime | None = None,
         transaction_id: str | None = None,
         user_received_account: str = "支付用户零钱",
+        sub_mchid: str = "",
     ) -> str:
-        """Register a paid order the platform knows; returns its ``transaction_id``."""
+        """Register a paid order the platform knows (in 服务商 mode: taken by ``sub_mchid``); returns its
+        ``transaction_id``. ``user_received_account`` is where its refunds go ("招商银行信用卡0403", …)."""
         paid = self._paid_at(total_fen, paid_at)
         with self._lock:
             tx = transaction_id or f"42000{next(self._seq):05d}{paid.astimezone(SHANGHAI):%Y%m%d}{self._digits(10)}"
-            payment = Payment(out_trade_no, tx, total_fen, paid, user_received_account)
+            payment = Payment(out_trade_no, tx, total_fen, paid, user_received_account, sub_mchid)
             self._payments[out_trade_no] = payment
             self._by_transaction[tx] = payment
             return tx
@@ -99,10 +103,13 @@ class RefundBook(RefundLedger):
         except BookError as e:
             return CreateResult(e.status, e.body())
 
-    def query(self, out_refund_no: str) -> tuple[int, dict[str, Any]]:
-        """``GET /v3/refund/domestic/refunds/{out_refund_no}``; a query is also when a refund may move on."""
+    def query(self, out_refund_no: str, sub_mchid: str = "") -> tuple[int, dict[str, Any]]:
+        """``GET /v3/refund/domestic/refunds/{out_refund_no}[?sub_mchid=]``; a query is also when a refund may
+        move on. A 服务商 sees only the refunds of the sub-merchant it names."""
         with self._lock:
             r = self._refunds.get(out_refund_no)
+            if r is not None and self.sub_merchants is not None and r.payment.sub_mchid != sub_mchid:
+                r = None
             if r is None:
                 return 404, BookError(404, "RESOURCE_NOT_EXISTS", "退款单不存在").body()
             shown: str | None = None
@@ -130,6 +137,7 @@ class RefundBook(RefundLedger):
                 return 400, BookError(400, "INVALID_REQUEST", "退款单状态不是异常，无法发起异常退款").body()
             r.status, r.heading_to, r.hold_queries = PROCESSING, SUCCESS, 0
             r.received_account = "用户银行卡" if body["type"] == "USER_BANK_CARD" else "商户基本账户"
+            r.channel = "OTHER_BANKCARD" if body["type"] == "USER_BANK_CARD" else "ORIGINAL"
             r.history.append(f"{rfc3339(self._clock())} apply-abnormal-refund {body['type']}")
             if self._schedule_settle is not None:
                 self._schedule_settle(r.out_refund_no)
@@ -159,6 +167,7 @@ class RefundBook(RefundLedger):
             {
                 "refund_no": r.out_refund_no,
                 "channel_refund_id": r.refund_id,
+                "sub_mchid": r.payment.sub_mchid,
                 "out_trade_no": r.payment.out_trade_no,
                 "transaction_id": r.payment.transaction_id,
                 "amount_fen": r.refund_fen,
@@ -176,7 +185,7 @@ class RefundBook(RefundLedger):
     def notification_plain(self, r: Refund) -> dict[str, Any]:
         """The decrypted ``resource`` of a refund notification."""
         with self._lock:
-            return notification_plain(self.mchid, r)
+            return notification_plain(self.mchid, r, self.sub_merchants is not None)
 
     # ---- inside -------------------------------------------------------------------------------------------
 
@@ -202,6 +211,7 @@ class RefundBook(RefundLedger):
                 return early
 
         payment = self._payment_for(req)
+        self._check_sub_merchant(req, payment)
         self._check_rules(req, payment)
         refund = self._open(req, payment, frozenset(s.name for s in specs), specs)
         if request_fault is None:
@@ -213,11 +223,23 @@ class RefundBook(RefundLedger):
         payment = self._by_transaction.get(tx) if tx else self._payments.get(otn or "")
         if payment is None and self._accept_unknown and otn:
             # Demo convenience: a payment made elsewhere is taken at the request's word (total, paid now).
-            self.add_payment(otn, req["amount"]["total"])
+            self.add_payment(otn, req["amount"]["total"], sub_mchid=str(req.get("sub_mchid") or ""))
             payment = self._payments[otn]
         if payment is None:
             raise BookError(404, "RESOURCE_NOT_EXISTS", "订单不存在")
         return payment
+
+    def _check_sub_merchant(self, req: dict[str, Any], payment: Payment) -> None:
+        """服务商 mode: the body names a sub-merchant bound to this provider, and the order is that sub-merchant's."""
+        if self.sub_merchants is None:
+            return
+        sub = req.get("sub_mchid")
+        if not isinstance(sub, str) or not sub:
+            raise BookError(400, "PARAM_ERROR", "服务商模式下 sub_mchid 必填")
+        if sub not in self.sub_merchants:
+            raise BookError(403, "NO_AUTH", "子商户号与服务商号不存在绑定关系")
+        if payment.sub_mchid != sub:
+            raise BookError(404, "RESOURCE_NOT_EXISTS", "订单不存在")
 
     def _check_rules(self, req: dict[str, Any], payment: Payment) -> None:
         now = self._clock()

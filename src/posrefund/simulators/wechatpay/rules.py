@@ -39,6 +39,7 @@ LIFECYCLE_FAULTS = frozenset(
         "duplicate_callback",  # the notification is delivered twice (same id, signed afresh)
         "bad_signature_callback",  # a notification signed with a wrong key arrives before the genuine one
         "callback_before_query",  # final at once and notified, while `times` queries (default 1) lag PROCESSING
+        "wrong_amount_callback",  # the notification (correctly signed) states 1 fen refunded, whatever was asked
     }
 )
 FAULTS = REQUEST_FAULTS | LIFECYCLE_FAULTS
@@ -63,6 +64,7 @@ class Payment:
     total_fen: int
     paid_at: datetime
     user_received_account: str = "支付用户零钱"
+    sub_mchid: str = ""  # the sub-merchant that took the payment (服务商 mode)
 
 
 @dataclass
@@ -83,6 +85,7 @@ class Refund:
     query_lag: int = 0  # queries still answered PROCESSING although it has finished (callback_before_query)
     success_at: datetime | None = None
     received_account: str = ""  # set when an abnormal refund is redirected; else the payment's account
+    channel: str = "ORIGINAL"  # ORIGINAL (back the way it was paid) | OTHER_BANKCARD (redirected to a card)
     history: list[str] = field(default_factory=list)
 
 
@@ -110,7 +113,7 @@ def refund_object(r: Refund, shown: str | None = None) -> dict[str, Any]:
         "out_refund_no": r.out_refund_no,
         "transaction_id": r.payment.transaction_id,
         "out_trade_no": r.payment.out_trade_no,
-        "channel": "ORIGINAL",
+        "channel": r.channel,
         "user_received_account": r.received_account or r.payment.user_received_account,
         "create_time": rfc3339(r.created_at),
         "status": status,
@@ -134,10 +137,11 @@ def refund_object(r: Refund, shown: str | None = None) -> dict[str, Any]:
     return obj
 
 
-def notification_plain(mchid: str, r: Refund) -> dict[str, Any]:
-    """The decrypted ``resource`` of a refund notification."""
+def notification_plain(mchid: str, r: Refund, service_provider: bool = False) -> dict[str, Any]:
+    """The decrypted ``resource`` of a refund notification (服务商: ``sp_mchid`` and ``sub_mchid`` for ``mchid``)."""
+    merchant = {"sp_mchid": mchid, "sub_mchid": r.payment.sub_mchid} if service_provider else {"mchid": mchid}
     plain: dict[str, Any] = {
-        "mchid": mchid,
+        **merchant,
         "out_trade_no": r.payment.out_trade_no,
         "transaction_id": r.payment.transaction_id,
         "out_refund_no": r.out_refund_no,
@@ -153,6 +157,8 @@ def notification_plain(mchid: str, r: Refund) -> dict[str, Any]:
     }
     if r.success_at is not None:
         plain["success_time"] = rfc3339(r.success_at)
+    if "wrong_amount_callback" in r.faults:
+        plain["amount"]["refund"] = plain["amount"]["payer_refund"] = 1 if r.refund_fen != 1 else 2
     return plain
 
 

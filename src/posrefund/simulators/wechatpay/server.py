@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from posrefund.simulators.common.faults import FaultPlan, add_fault_flags, fault_settings
 from posrefund.simulators.common.http_life import BARE_500, HttpAnswer, HttpSimulatorLife
@@ -49,6 +49,8 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
     ``notify_retry_delays``: seconds between notification retries (default: the real schedule / 100).
     ``clock``: business time (order age, create/success times); signatures use the wall clock, as WeChat does.
     ``max_qps``: signed requests per second above which the answer is 429 FREQUENCY_LIMITED (None: no limit).
+    ``sub_merchants``: 服务商 mode: the keys' ``mchid`` is the provider's ``sp_mchid`` and these sub-merchants
+    are bound to it; every refund and query must name one (``sub_mchid``), notifications carry both.
     Fault switches (``fault_rate``, ``rate_faults``, ``fault_rates``, ``seed``): ``simulators.common.faults``.
     """
 
@@ -82,6 +84,7 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
         seed: int = 0,
         max_clock_skew: float = 300.0,
         max_qps: int | None = None,
+        sub_merchants: Iterable[str] | None = None,
     ) -> None:
         self._keys = keys or WeChatPayKeys.generate()  # RSA 2048 for merchant and platform, made at start-up
         self._settle_after = settle_after
@@ -100,6 +103,7 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
             min_gap_same_order=timedelta(seconds=min_gap_same_order),
             accept_unknown_orders=accept_unknown_orders,
             default_notify_url=notify_url,
+            sub_merchants=None if sub_merchants is None else frozenset(sub_merchants),
         )
         self.add_payment = self.book.add_payment
         self._delivery_log = self._notifier.log
@@ -131,7 +135,12 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
         def add_payment(payload: dict[str, Any]) -> tuple[int, Any]:
             paid_at = datetime.fromisoformat(payload["paid_at"]) if payload.get("paid_at") else None
             tx = self.add_payment(
-                str(payload["out_trade_no"]), int(payload["total_fen"]), paid_at, payload.get("transaction_id")
+                str(payload["out_trade_no"]),
+                int(payload["total_fen"]),
+                paid_at,
+                payload.get("transaction_id"),
+                str(payload.get("user_received_account") or "支付用户零钱"),
+                str(payload.get("sub_mchid") or ""),
             )
             return 200, {"transaction_id": tx}
 
@@ -173,7 +182,8 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
         if path.startswith(prefix):
             rest = unquote(path[len(prefix) :])
             if method == "GET" and "/" not in rest:
-                status, obj = self.book.query(rest)
+                sub_mchid = parse_qs(urlsplit(raw_path).query).get("sub_mchid", [""])[0]
+                status, obj = self.book.query(rest, sub_mchid)
                 return status, obj, "answer"
             refund_id, _, action = rest.partition("/")
             if method == "POST" and action == "apply-abnormal-refund":
@@ -196,6 +206,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--accept-unknown-orders", action="store_true", help="take unregistered orders at face value")
     parser.add_argument("--max-qps", type=int, default=None, help="429 FREQUENCY_LIMITED above this rate")
     parser.add_argument(
+        "--sub-merchant", action="append", default=None, help="服务商 mode: a sub_mchid bound to the provider"
+    )
+    parser.add_argument(
         "--real-notify-schedule", action="store_true", help="retry notifications over 24 h 4 m, not 100× faster"
     )
     add_fault_flags(parser, FAULTS)
@@ -210,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             min_gap_same_order=args.min_gap_seconds,
             accept_unknown_orders=args.accept_unknown_orders,
             max_qps=args.max_qps,
+            sub_merchants=args.sub_merchant,
             notify_retry_delays=REAL_RETRY_SCHEDULE if args.real_notify_schedule else DEMO_RETRY_DELAYS,
             **fault_settings(args, DEFAULT_RATE_FAULTS),
         )

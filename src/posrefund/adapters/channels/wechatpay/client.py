@@ -1,4 +1,8 @@
-"""WeChat Pay APIv3 refunds (直连商户) through the ``wechatpayv3`` library, and its refund notifications.
+"""WeChat Pay APIv3 refunds through the ``wechatpayv3`` library, and its refund notifications.
+
+Two modes: a direct merchant (直连商户, ``mchid``) refunds its own sales; a service provider (服务商,
+``service_provider=True``, ``mchid`` is then the provider's ``sp_mchid``) refunds for its sub-merchants, naming
+the sale's sub-merchant (``OriginalSale.merchant_no``) as ``sub_mchid`` in the refund body and the query string.
 
 The library signs our requests with the merchant key and checks the platform's signature on every 2xx answer;
 it runs in platform-public-key mode ("微信支付公钥"), so it never downloads certificates. It has no base-URL
@@ -16,6 +20,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import requests
+import urllib3
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -32,6 +38,7 @@ from posrefund.adapters.channels.wechatpay.mapping import (
     refund_outcome,
 )
 from posrefund.domain.channel import CallbackNotice, CallbackRejected, ChannelAnswer, Outcome, RefundOrder
+from posrefund.domain.channel_facts import checked_against
 
 PRODUCTION_GATEWAY = "https://api.mch.weixin.qq.com"  # backup: https://api2.mch.weixin.qq.com
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
@@ -40,8 +47,9 @@ SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 class WeChatPayChannel:
     """``PaymentChannel`` for sales paid with WeChat Pay: ``refund_no`` travels as ``out_refund_no``.
 
-    ``timeout`` (seconds, read) and ``connect_timeout`` bound every call: past them the answer is UNKNOWN
-    and the worker queries later with the same number.
+    ``timeout`` (seconds, read) and ``connect_timeout`` bound every call: past the read timeout the answer is
+    UNKNOWN and the worker queries later with the same number; a connection that was never made is NOT_SENT.
+    Every answer about a refund is checked against the order it was sent for (``channel_facts``).
     """
 
     name = "wechat"
@@ -60,7 +68,9 @@ class WeChatPayChannel:
         notify_url: str | None = None,
         timeout: float = 5.0,
         connect_timeout: float = 2.0,
+        service_provider: bool = False,
     ) -> None:
+        self._service_provider = service_provider
         self._pay = WeChatPay(
             wechatpay_type=WeChatPayType.CODEPAY,  # 付款码: what a POS terminal takes
             mchid=mchid,
@@ -72,6 +82,7 @@ class WeChatPayChannel:
             timeout=(connect_timeout, timeout),
             public_key=platform_public_key,  # public-key mode: no certificate download while constructing
             public_key_id=platform_public_key_id,
+            partner_mode=service_provider,
         )
         # wechatpayv3 has no base-URL option: the gateway is the private Core._gate_way, which defaults to
         # https://api.mch.weixin.qq.com. THIS is the one place we point it elsewhere (the simulator, the backup
@@ -80,6 +91,9 @@ class WeChatPayChannel:
 
     def submit(self, order: RefundOrder) -> ChannelAnswer:
         """``POST /v3/refund/domestic/refunds``; sending the same ``refund_no`` again is safe by design."""
+        missing = self._without_sub_merchant(order)
+        if missing is not None:
+            return missing
         amount = {"refund": order.amount_fen, "total": order.sale.amount_fen, "currency": order.currency}
         reply = self._call(
             lambda: self._pay.refund(
@@ -87,28 +101,42 @@ class WeChatPayChannel:
                 amount=amount,
                 out_trade_no=order.sale.order_no,
                 reason=_reason_text(order.reason),
+                sub_mchid=self._sub_mchid(order),
             )
         )
         if isinstance(reply, ChannelAnswer):
             return reply
-        return refund_outcome(*reply, order.refund_no)
+        return checked_against(refund_outcome(*reply, order.refund_no), order)
 
     def query(self, order: RefundOrder) -> ChannelAnswer:
-        """``GET /v3/refund/domestic/refunds/{out_refund_no}``."""
-        reply = self._call(lambda: self._pay.query_refund(out_refund_no=order.refund_no))
+        """``GET /v3/refund/domestic/refunds/{out_refund_no}`` (服务商: ``?sub_mchid=…``)."""
+        missing = self._without_sub_merchant(order)
+        if missing is not None:
+            return missing
+        reply = self._call(
+            lambda: self._pay.query_refund(out_refund_no=order.refund_no, sub_mchid=self._sub_mchid(order))
+        )
         if isinstance(reply, ChannelAnswer):
             return reply
-        return query_outcome(*reply, order.refund_no)
+        return checked_against(query_outcome(*reply, order.refund_no), order)
+
+    def _sub_mchid(self, order: RefundOrder) -> str | None:
+        return order.sale.merchant_no if self._service_provider else None
+
+    def _without_sub_merchant(self, order: RefundOrder) -> ChannelAnswer | None:
+        """A service provider cannot refund for a merchant whose sub_mchid nobody has set: a person sets it."""
+        if self._service_provider and not order.sale.merchant_no:
+            return ChannelAnswer(Outcome.ABNORMAL, code="NO_SUB_MCHID", message="the merchant has no WeChat sub_mchid")
+        return None
 
     @staticmethod
     def _call(send: Callable[[], tuple[int, str | bytes]]) -> tuple[int, Any] | ChannelAnswer:
-        """Run one library call; transport trouble and unverifiable answers become UNKNOWN."""
+        """Run one library call; transport trouble and unverifiable answers become UNKNOWN, or NOT_SENT when the
+        request cannot have left (no connection was ever made)."""
         try:
             status, text = send()
         except OSError as e:  # requests' exceptions are OSErrors: timeouts, refused or dropped connections
-            timed_out = any(cls.__name__ == "Timeout" for cls in type(e).__mro__)
-            code = "TIMEOUT" if timed_out else "CONNECTION_ERROR"
-            return ChannelAnswer(Outcome.UNKNOWN, code=code, message=type(e).__name__)
+            return transport_answer(e)
         except Exception as e:
             if type(e) is not Exception:
                 raise  # our own bug, not channel trouble: let it surface
@@ -122,6 +150,21 @@ class WeChatPayChannel:
         return status, data
 
 
+def transport_answer(error: OSError) -> ChannelAnswer:
+    """NOT_SENT only when the connection itself failed (refused, unresolvable name, connect timeout): then no
+    byte of the request was written. A read timeout or a connection dropped mid-answer may have reached WeChat."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return ChannelAnswer(Outcome.NOT_SENT, code="CONNECT_TIMEOUT", message=type(error).__name__)
+    if isinstance(error, requests.exceptions.ConnectionError) and not isinstance(error, requests.exceptions.Timeout):
+        reason = getattr(error.args[0], "reason", None) if error.args else None
+        if isinstance(reason, urllib3.exceptions.NewConnectionError):  # refused, DNS (NameResolutionError)
+            return ChannelAnswer(Outcome.NOT_SENT, code="CONNECTION_REFUSED", message=type(reason).__name__)
+    timed_out = isinstance(error, requests.exceptions.Timeout)
+    return ChannelAnswer(
+        Outcome.UNKNOWN, code="TIMEOUT" if timed_out else "CONNECTION_ERROR", message=type(error).__name__
+    )
+
+
 def _reason_text(reason: str) -> str:
     """Shown in the payer's refund message (``reason``, ≤ 80 bytes)."""
     text = REASON_TEXT.get(reason, reason)
@@ -132,7 +175,9 @@ def _reason_text(reason: str) -> str:
 class WeChatPayCallbackVerifier:
     """``CallbackVerifier`` for refund notifications: platform signature over ``timestamp\\nnonce\\nbody\\n``
     (key named by ``Wechatpay-Serial``), timestamp within ``max_age`` of ``clock()``, then AES-256-GCM decryption
-    of ``resource`` with the APIv3 key. Anything else raises ``CallbackRejected``."""
+    of ``resource`` with the APIv3 key, and the resource must be for ``mchid`` (a service provider's: ``sp_mchid``,
+    with a ``sub_mchid``). Anything else raises ``CallbackRejected``. What the resource states about the refund
+    (number, amounts, order, sub-merchant) is in the answer's details, checked against the case by the caller."""
 
     def __init__(
         self,
@@ -143,7 +188,9 @@ class WeChatPayCallbackVerifier:
         mchid: str = "",
         clock: Callable[[], datetime] = utc_now,
         max_age: timedelta = timedelta(minutes=5),
+        service_provider: bool = False,
     ) -> None:
+        self._service_provider = service_provider
         key = load_public_key(platform_public_key)  # accepts a PEM or the bare base64 the console shows
         if not isinstance(key, rsa.RSAPublicKey):
             raise ValueError("the WeChat Pay platform public key must be an RSA public key")
@@ -200,10 +247,16 @@ class WeChatPayCallbackVerifier:
             raise CallbackRejected("unreadable notification") from None
         if not isinstance(refund_no, str) or not refund_no or status not in REFUND_STATUS:
             raise CallbackRejected("notification lacks out_refund_no or a known refund_status")
-        if self._mchid and plain.get("mchid") != self._mchid:
-            raise CallbackRejected("notification for another merchant")
+        self._check_merchant(plain)
         expected = EVENT_STATUS.get(str(envelope.get("event_type")))
         if expected is not None and expected != status:
             raise CallbackRejected("event_type contradicts refund_status")
         answer = refund_answer(plain, status, str(plain.get("refund_id", "")))
         return CallbackNotice(refund_no=refund_no, answer=answer, notice_id=notice_id)
+
+    def _check_merchant(self, plain: dict[str, Any]) -> None:
+        if self._service_provider:
+            if plain.get("sp_mchid") != self._mchid or not plain.get("sub_mchid"):
+                raise CallbackRejected("notification for another service provider, or without sub_mchid")
+        elif self._mchid and plain.get("mchid") != self._mchid:
+            raise CallbackRejected("notification for another merchant")

@@ -5,8 +5,11 @@ Outcome mapping (the contract: never raise for channel trouble):
   200 SUCCESS → SUCCEEDED, PROCESSING → ACCEPTED, CLOSED → CLOSED, ABNORMAL → ABNORMAL;
   query 404 RESOURCE_NOT_EXISTS → NOT_FOUND (safe to submit with the same number);
   submit 4xx business errors (NOT_ENOUGH, INVALID_REQUEST, PARAM_ERROR, USER_ACCOUNT_ABNORMAL…) → DECLINED;
-  timeouts, connection errors, unverifiable answers, 5xx, SYSTEM_ERROR, FREQUENCY_LIMITED → UNKNOWN.
+  timeouts, dropped connections, unverifiable answers, 5xx, SYSTEM_ERROR, FREQUENCY_LIMITED → UNKNOWN;
+  refused connections and unresolvable names (the request never left) → NOT_SENT (client.py).
 A query never answers DECLINED: a refused *query* says nothing about the refund.
+Every Refund object and notification states its facts (``domain.channel_facts``: refund number, amounts, order,
+sub-merchant) and the kind of account the money goes back to (``RECEIVING_ACCOUNT``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from posrefund.domain.channel import REFUNDED_FEN, ChannelAnswer, Outcome
+from posrefund.domain.calendar import BALANCE, BANK_CARD, MERCHANT_ACCOUNT
+from posrefund.domain.channel import RECEIVING_ACCOUNT, REFUNDED_FEN, ChannelAnswer, Outcome
+from posrefund.domain.channel_facts import STATED_ORDER_NO, STATED_REFUND_NO, STATED_SUB_MERCHANT, STATED_TOTAL_FEN
 
 REFUND_STATUS = {
     "SUCCESS": Outcome.SUCCEEDED,
@@ -65,6 +70,39 @@ def _parse_time(value: Any) -> datetime | None:
     return at.astimezone(UTC) if at.tzinfo else None
 
 
+def receiving_account(obj: dict[str, Any]) -> str:
+    """The kind of account the refund goes back to, from ``channel`` (BALANCE / OTHER_BALANCE: 零钱;
+    OTHER_BANKCARD: another bank card) or, for ORIGINAL, ``user_received_account`` ("支付用户零钱",
+    "招商银行信用卡0403", "商户基本账户"); "" when neither says."""
+    channel, account = str(obj.get("channel") or ""), str(obj.get("user_received_account") or "")
+    if channel in ("BALANCE", "OTHER_BALANCE") or "零钱" in account:
+        return BALANCE
+    if channel == "OTHER_BANKCARD" or "银行" in account or "卡" in account:
+        return BANK_CARD
+    if "商户" in account:
+        return MERCHANT_ACCOUNT
+    return ""
+
+
+def _stated_facts(obj: dict[str, Any]) -> dict[str, str]:
+    """The facts a Refund object or notification states about the refund, for ``channel_facts``."""
+    facts = {
+        key: str(obj[field])
+        for key, field in (
+            (STATED_REFUND_NO, "out_refund_no"),
+            (STATED_ORDER_NO, "out_trade_no"),
+            (STATED_SUB_MERCHANT, "sub_mchid"),
+        )
+        if field in obj
+    }
+    amount = obj.get("amount")
+    if isinstance(amount, dict):
+        for key, field in ((REFUNDED_FEN, "refund"), (STATED_TOTAL_FEN, "total")):
+            if field in amount:
+                facts[key] = str(amount[field])
+    return facts
+
+
 def refund_answer(obj: dict[str, Any], status: str, refund_id: str) -> ChannelAnswer:
     outcome = REFUND_STATUS.get(status, Outcome.UNKNOWN)
     details = {
@@ -73,9 +111,9 @@ def refund_answer(obj: dict[str, Any], status: str, refund_id: str) -> ChannelAn
         if obj.get(key)
     }
     details["status"] = status
-    amount = obj.get("amount")
-    if isinstance(amount, dict) and isinstance(amount.get("refund"), int):
-        details[REFUNDED_FEN] = str(amount["refund"])
+    details |= _stated_facts(obj)
+    if kind := receiving_account(obj):
+        details[RECEIVING_ACCOUNT] = kind
     succeeded_at = _parse_time(obj.get("success_time")) if outcome is Outcome.SUCCEEDED else None
     return ChannelAnswer(outcome, channel_refund_id=refund_id, code=status, succeeded_at=succeeded_at, details=details)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
-from posrefund.ports import MerchantRow, StoreRow, TerminalRow
+from posrefund.ports import ChannelAccountRow, MerchantRow, StoreRow, TerminalRow
 
 _M, _ST, _T = tables.merchants.c, tables.stores.c, tables.terminals.c
+_CA = tables.merchant_channel_accounts.c
 
 
 class MerchantSql(Repository):
@@ -51,3 +52,15 @@ class MerchantSql(Repository):
     def list_terminals(self, merchant_id: str) -> list[TerminalRow]:
         q = select(tables.terminals).where(_T.merchant_id == merchant_id).order_by(_T.terminal_no)
         return cast(list[TerminalRow], all_rows(self.c, q))
+
+    def put_channel_account(self, row: ChannelAccountRow) -> None:
+        """Replace the merchant's account on that channel (one per merchant and channel)."""
+        where = (_CA.merchant_id == row["merchant_id"]) & (_CA.channel == row["channel"])
+        self.c.execute(delete(tables.merchant_channel_accounts).where(where))
+        self.c.execute(insert(tables.merchant_channel_accounts).values(**row))
+
+    def channel_account(self, merchant_id: str, channel: str) -> ChannelAccountRow | None:
+        query = select(tables.merchant_channel_accounts).where(
+            (_CA.merchant_id == merchant_id) & (_CA.channel == channel)
+        )
+        return cast(ChannelAccountRow | None, first_row(self.c, query))

@@ -7,6 +7,7 @@ from posrefund.adapters.db.tables.columns import AUTO_ID, ID, UTCDateTime, metad
 from posrefund.adapters.db.tables.ledger import evidence, refunds, sales
 from posrefund.adapters.db.tables.merchants import (
     api_keys,
+    merchant_channel_accounts,
     merchants,
     policies,
     refresh_tokens,
@@ -63,6 +64,7 @@ __all__ = [
     "evidence",
     "followups",
     "idempotency",
+    "merchant_channel_accounts",
     "merchants",
     "metadata",
     "naming",

@@ -104,3 +104,15 @@ policies = Table(
     Column("version", Integer, nullable=False),
     *changed_by(),
 )
+
+# A merchant's own account on a wallet channel when posrefund refunds for it as that channel's service provider
+# (WeChat Pay 服务商: the sub-merchant's ``sub_mchid`` and optional ``sub_appid``); set by the provider's admin.
+merchant_channel_accounts = Table(
+    "merchant_channel_accounts",
+    metadata,
+    merchant_ref(primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("sub_mchid", String(32), nullable=False),
+    blank_string("sub_appid", 32),
+    *changed_by(),
+)

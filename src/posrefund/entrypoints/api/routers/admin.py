@@ -16,6 +16,7 @@ from posrefund.entrypoints.api.responses import (
     SIGNED_IN,
     WITH_BODY,
     ApiKey,
+    ChannelAccount,
     Merchant,
     Policy,
     PolicyVersion,
@@ -27,10 +28,19 @@ from posrefund.entrypoints.api.responses import (
     UserList,
     answers,
 )
-from posrefund.entrypoints.api.schemas import ApiKeyIn, MerchantIn, PolicyIn, StoreIn, TerminalIn, UserIn, dump
+from posrefund.entrypoints.api.schemas import (
+    ApiKeyIn,
+    ChannelAccountIn,
+    MerchantIn,
+    PolicyIn,
+    StoreIn,
+    TerminalIn,
+    UserIn,
+    dump,
+)
 from posrefund.entrypoints.api.views import plain
 from posrefund.ports import MerchantRow
-from posrefund.service import admin, policies
+from posrefund.service import admin, channel_accounts, policies
 
 router = APIRouter(prefix="/v1", tags=["admin"])
 # Creating: the body may be refused, a referenced store or terminal may not exist, a code or name may be taken.
@@ -89,6 +99,30 @@ async def my_merchant(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     row = await c.run(load)
     if row is None:
         raise NotFound("merchant.not_found")
+    return plain(row)
+
+
+@router.put(
+    "/merchants/{merchant_id}/channel-accounts/{channel}",
+    summary="Set a merchant's sub-merchant account on a channel (WeChat Pay 服务商 sub_mchid)",
+    **answers(ChannelAccount, *SIGNED_IN, *WITH_BODY, 404, permission="merchant.channel_account"),
+)
+async def put_channel_account(
+    merchant_id: str, channel: str, body: ChannelAccountIn, actor: CurrentActor, c: Ctx
+) -> dict[str, Any]:
+    row = await c.run(channel_accounts.set_channel_account, c.deps, actor, merchant_id, channel, **dump(body))
+    return plain(row)
+
+
+@router.get(
+    "/merchants/{merchant_id}/channel-accounts/{channel}",
+    summary="A merchant's sub-merchant account on a channel",
+    **answers(ChannelAccount, *SIGNED_IN, 404, permission="merchant.channel_account"),
+)
+async def get_channel_account(merchant_id: str, channel: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    row = await c.run(channel_accounts.get_channel_account, c.deps, actor, merchant_id, channel)
+    if row is None:
+        raise NotFound("channel_account.not_found")
     return plain(row)
 
 
