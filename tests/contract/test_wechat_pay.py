@@ -484,6 +484,8 @@ def test_every_fault_name_is_known() -> None:
         "duplicate_callback",
         "bad_signature_callback",
         "callback_before_query",
+        "late_callback",  # shared names (simulators.common.faults)
+        "latency",
     } == FAULTS
 
 

@@ -101,6 +101,7 @@ class RefundBook(RefundLedger):
             if isinstance(asked, Result):
                 return asked
             out_request_no, amount, reason = asked
+            self.count_request(out_request_no)
             existing = self._refunds.get((payment.trade_no, out_request_no))
             if existing is not None:
                 # "同样的退款请求号多次请求只会退一次": the same number and amount answers again, moving nothing.
