@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
 from posrefund.adapters.channels.acquirer.client import CardAcquirerChannel
+from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier, AlipayChannel
 from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier, WeChatPayChannel
 from posrefund.adapters.crypto import AesGcmCipher, KeyringError, parse_keyring
 from posrefund.adapters.db.engine import make_engine
@@ -136,6 +137,8 @@ def build_router(settings: Settings, deps: Deps) -> Router:
                 apiv3_key=text(w, "apiv3_key"),
                 mchid=w["mchid"],
             )
+        if "alipay" in conf:
+            channels["alipay"], verifiers["alipay"] = _alipay(conf["alipay"], text)
         if "card" in conf:
             c = conf["card"]
             channels["card"] = channels["unionpay_qr"] = CardAcquirerChannel(
@@ -154,6 +157,21 @@ def build_router(settings: Settings, deps: Deps) -> Router:
         overrides=calendar.overrides,
         may_call=ChannelRateLimiter(),
     )
+
+
+def _alipay(
+    section: dict[str, Any], text: Callable[[dict[str, Any], str], str]
+) -> tuple[AlipayChannel, AlipayCallbackVerifier]:
+    """The ``[alipay]`` section: the app's key, Alipay's public key (answers and notifications), the gateway."""
+    public_key = text(section, "alipay_public_key")
+    channel = AlipayChannel(
+        app_id=str(section["app_id"]),
+        app_private_key=text(section, "app_private_key"),
+        alipay_public_key=public_key,
+        gateway_url=str(section.get("gateway_url", "https://openapi.alipay.com/gateway.do")),
+        timeout=float(section.get("timeout", 10)),
+    )
+    return channel, AlipayCallbackVerifier(alipay_public_key=public_key, app_id=str(section["app_id"]))
 
 
 def load_calendar_overrides(deps: Deps, router: Router) -> None:
