@@ -38,7 +38,7 @@ def start_card_host(answer_timeout: float, slow_seconds: float) -> CardHost:
 
     def register(sale: Sale) -> None:
         """The host knows a captured sale by its reference, authorisation, voucher and batch numbers."""
-        numbers = [sale.rrn.zfill(12), sale.auth_code.zfill(6), sale.voucher_no.zfill(6), sale.batch_no.zfill(6)]
+        numbers = (sale.rrn.zfill(12), sale.auth_code.zfill(6), sale.voucher_no.zfill(6), sale.batch_no.zfill(6))
         sim.add_payment(*numbers, sale.amount_fen, sale.paid_at, TERMINAL_ID, settled=True)
 
     section = {
