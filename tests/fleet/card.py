@@ -24,6 +24,10 @@ class CardHost:
     section: dict[str, Any]
     sale_fields: Callable[[int], dict[str, Any]]
 
+    def messages_about(self, refund_no: str) -> int:
+        """How many messages the host received about our refund (submits, queries, reversals)."""
+        return sum(1 for m in self.simulator.messages() if m.get("refund_no") == refund_no)
+
     def ledger_key(self, refund_no: str, row: dict[str, Any]) -> bool:
         """Whether a ledger row is the one of our refund ``refund_no`` (the new dialect may key rows by
         terminal:batch:trace and carry our number elsewhere)."""
