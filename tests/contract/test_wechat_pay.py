@@ -485,6 +485,8 @@ def test_every_fault_name_is_known() -> None:
         "bad_signature_callback",
         "callback_before_query",
         "wrong_amount_callback",
+        "late_callback",  # shared names (simulators.common.faults)
+        "latency",
     } == FAULTS
 
 

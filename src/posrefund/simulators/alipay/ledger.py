@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,7 +57,6 @@ class RefundBook(RefundLedger):
         self._by_out_trade_no: dict[str, Payment] = {}
         self._refunds: dict[tuple[str, str], Refund] = {}  # (trade_no, out_request_no)
         self._rolled: set[str] = set()
-        self._requests: Counter[str] = Counter()  # alipay.trade.refund calls per out_request_no, answered or not
         self._seq = itertools.count(1)
 
     # ---- set-up ------------------------------------------------------------------------------------------
@@ -91,7 +89,7 @@ class RefundBook(RefundLedger):
 
     def _rows(self) -> list[dict[str, Any]]:
         """One row per refund taken; ``requests``: how many refund calls named its number (repeats included)."""
-        return [{**r.ledger_row(), "requests": self._requests[r.out_request_no]} for r in self._refunds.values()]
+        return [{**r.ledger_row(), "requests": self._requests.get(r.out_request_no, 0)} for r in self._refunds.values()]
 
     # ---- alipay.trade.refund -----------------------------------------------------------------------------
 
@@ -104,7 +102,7 @@ class RefundBook(RefundLedger):
             if isinstance(asked, Result):
                 return asked
             out_request_no, amount, reason = asked
-            self._requests[out_request_no] += 1
+            self.count_request(out_request_no)
             existing = self._refunds.get((payment.trade_no, out_request_no))
             if existing is not None:
                 # "同样的退款请求号多次请求只会退一次": the same number and amount answers again, moving nothing.

@@ -78,7 +78,8 @@ class Notifier:
             if synchronous:
                 self.deliver(delivery)
             else:
-                self._scheduler().after(self._settings.delay + 0.01 * i, functools.partial(self.deliver, delivery))
+                offset = self._settings.delay + notify.send_offset(refund.faults, i)
+                self._scheduler().after(offset, functools.partial(self.deliver, delivery))
 
     def _deposit_back(self, url: str, refund: Refund) -> Delivery:
         biz = {

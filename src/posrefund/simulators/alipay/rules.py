@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from posrefund.simulators.alipay.crypto import BEIJING, beijing, fen_to_yuan
-from posrefund.simulators.common.faults import Fault
+from posrefund.simulators.common.faults import HANDLED_HERE, Fault
 
 REQUEST_FAULTS = frozenset(
     {
@@ -30,9 +30,10 @@ LIFECYCLE_FAULTS = frozenset(
         "duplicate_callback",  # the trade notification is delivered twice (same notify_id)
         "bad_signature_callback",  # a notification signed with a wrong key comes first, then the genuine one
         "callback_before_query",  # the notification is delivered before the answer that reveals the success
+        "late_callback",  # the notification leaves late (common.faults.LATE_CALLBACK_SECONDS)
     }
 )
-FAULTS = REQUEST_FAULTS | LIFECYCLE_FAULTS
+FAULTS = REQUEST_FAULTS | LIFECYCLE_FAULTS | HANDLED_HERE  # no host_reversal: Alipay never undoes a refund itself
 DEFAULT_RATE_FAULTS = ("system_error", "http_500", "no_answer_after_accept", "processing_then_success")
 DECLINE_CODES = {
     "decline": "ACQ.SELLER_BALANCE_NOT_ENOUGH",

@@ -197,6 +197,7 @@ class AlipaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
             add_payment=add_payment,
             complete=self.complete,
             set_fault=self.book.set_fault,
+            supported_faults=self.supported_faults,
         )
 
 

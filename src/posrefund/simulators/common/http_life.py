@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from posrefund.simulators.common.faults import owed_latency
 from posrefund.simulators.common.life import Life
 from posrefund.simulators.common.scheduler import Scheduler
 from posrefund.simulators.common.side_door import PREFIX, Routes, answer_side_door, json_object
@@ -125,6 +126,9 @@ def _handler_for(sim: HttpSimulatorLife) -> type[BaseHTTPRequestHandler]:
                 answer = json_answer(*answer_side_door(sim._side_routes(), method, path, json_object(body)))
             else:
                 answer = sim._answer_http(method, self.path, self.headers, body)
+                late = owed_latency()  # a ``latency`` fault: executed already, answered late
+                if late > 0:
+                    sim._stopping.wait(late)
             if answer.action == HANG:
                 sim._hold()
             if answer.action != ANSWER:

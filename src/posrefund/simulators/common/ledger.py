@@ -1,6 +1,11 @@
 """What every simulated counterpart's books do, whatever its protocol: record the payments it knows, record
 the refunds it took, look one up, let one settle, and plan faults for a refund number. One lock guards each book,
-so a refund number is executed at most once whatever the client does (concurrent repeats included)."""
+so a refund number is executed at most once whatever the client does (concurrent repeats included).
+
+The ledger reads the same on every simulator (``ledger()``, ``GET /__sim__/ledger``): one row per refund, with at
+least ``key`` (the refund number, or a card host's ``terminal:batch:trace``), ``refund_no``, ``amount_fen``,
+``executed`` (the money moved and stays moved), ``reversed`` (it moved and was undone) and ``requests`` (refund
+requests received for it, repeats included; None where the simulator does not count them)."""
 
 from __future__ import annotations
 
@@ -12,15 +17,24 @@ from typing import Any
 
 from posrefund.simulators.common.faults import Fault, FaultPlan
 
+LEDGER_KEYS = ("key", "refund_no", "amount_fen", "executed", "reversed", "requests")
+
 
 class RefundLedger(ABC):
     """The common base. A subclass keeps its own payments and refunds and says how a refund looks in
-    ``ledger()`` (one row per refund number, with at least ``refund_no``, ``amount_fen`` and ``executed``)."""
+    ``ledger()`` (one row per refund, with at least ``refund_no``, ``amount_fen`` and ``executed``; ``reversed``
+    defaults to a ``status`` of "reversed"; the keys of ``LEDGER_KEYS`` are filled in here)."""
 
     def __init__(self, clock: Callable[[], datetime], faults: FaultPlan) -> None:
         self._clock = clock
         self.faults = faults
         self._lock = threading.RLock()
+        self._requests: dict[str, int] = {}
+
+    def count_request(self, refund_no: str) -> None:
+        """One more refund request received for ``refund_no`` (called by the protocol code, repeats included)."""
+        with self._lock:
+            self._requests[refund_no] = self._requests.get(refund_no, 0) + 1
 
     # ---- faults ------------------------------------------------------------------------------------------
 
@@ -47,7 +61,19 @@ class RefundLedger(ABC):
     def ledger(self) -> list[dict[str, Any]]:
         """Every refund taken, one row per refund number, in the order they came."""
         with self._lock:
-            return self._rows()
+            return [self._shared_keys(row) for row in self._rows()]
+
+    def _shared_keys(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A row with the keys every simulator's ledger has."""
+        refund_no = str(row.get("refund_no") or "")
+        key = refund_no or f"{row.get('terminal_no', '')}:{row.get('batch_no', '')}:{row.get('stan', '')}"
+        shared = {
+            "key": key,
+            "refund_no": refund_no,
+            "reversed": str(row.get("status", "")).lower() == "reversed",
+            "requests": self._requests.get(refund_no) if self._requests else None,
+        }
+        return shared | row
 
     def lookup(self, refund_no: str) -> dict[str, Any] | None:
         """The ledger row of one refund number, or None."""
@@ -69,11 +95,23 @@ class KeepsBooks:
     book: RefundLedger
 
     def set_fault(
-        self, refund_no: str, fault: str, *, applied: bool | None = None, code: str = "", times: int | None = None
+        self,
+        refund_no: str,
+        fault: str,
+        *,
+        applied: bool | None = None,
+        code: str = "",
+        times: int | None = None,
+        seconds: float | None = None,
     ) -> None:
-        """Plan a fault for one refund number (names in the simulator's ``FAULTS``); several may be planned for
-        one number. What ``applied``, ``code`` and ``times`` mean is on ``Fault``."""
-        self.book.set_fault(refund_no, Fault(fault, applied, code, times))
+        """Plan a fault for one refund number (a canonical name the simulator supports, or one of its own
+        ``FAULTS``); several may be planned for one number. What ``applied``, ``code``, ``times`` and ``seconds``
+        mean is on ``Fault``; an unsupported name raises ``UnsupportedFault``."""
+        self.book.set_fault(refund_no, Fault(fault, applied, code, times, seconds))
+
+    def supported_faults(self) -> list[str]:
+        """The canonical faults this simulator supports."""
+        return self.book.faults.supported
 
     def clear_faults(self) -> None:
         self.book.clear_faults()

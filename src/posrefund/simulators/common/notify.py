@@ -11,6 +11,8 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from posrefund.simulators.common.faults import LATE_CALLBACK_SECONDS
+
 FORGED, DUPLICATE = "forged", "duplicate"
 # Not to an outside proxy: the notify_url is the merchant's own server.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -25,6 +27,12 @@ def callback_kinds(faults: Collection[str], genuine: str) -> list[str]:
     if "duplicate_callback" in faults:
         kinds.append(DUPLICATE)
     return kinds
+
+
+def send_offset(faults: Collection[str], copy: int) -> float:
+    """Seconds after the refund is final that its ``copy``-th notification copy leaves: one after the other,
+    and ``LATE_CALLBACK_SECONDS`` later for a ``late_callback``."""
+    return 0.01 * copy + (LATE_CALLBACK_SECONDS if "late_callback" in faults else 0.0)
 
 
 def post(url: str, data: bytes, headers: Mapping[str, str], timeout: float) -> tuple[int, str, str]:

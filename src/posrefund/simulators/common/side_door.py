@@ -83,9 +83,11 @@ def wallet_routes(
     add_payment: Route,
     complete: Callable[[str], None],
     set_fault: Callable[[str, Fault], None],
+    supported_faults: Callable[[], list[str]],
 ) -> dict[tuple[str, str], Route]:
     """The side doors every wallet simulator has: ``GET ledger``, ``GET notifications``, ``GET credentials``,
-    ``POST payments``, ``POST faults``, ``POST complete {refund_no}``."""
+    ``GET faults`` (the canonical faults it supports), ``POST payments``, ``POST faults``, ``POST complete
+    {refund_no}``."""
 
     def complete_route(payload: dict[str, Any]) -> tuple[int, Any]:
         complete(str(payload["refund_no"]))
@@ -96,6 +98,7 @@ def wallet_routes(
         ("GET", "notifications"): lambda _: (200, notifications()),
         ("GET", "credentials"): lambda _: (200, credentials()),
         ("POST", "payments"): add_payment,
+        ("GET", "faults"): lambda _: (200, {"supported": supported_faults()}),
         ("POST", "faults"): fault_route(set_fault),
         ("POST", "complete"): complete_route,
     }

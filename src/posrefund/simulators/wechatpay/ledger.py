@@ -174,6 +174,7 @@ class RefundBook(RefundLedger):
                 "total_fen": r.payment.total_fen,
                 "status": r.status,
                 "executed": r.status != CLOSED,
+                "reversed": r.status == CLOSED,
                 "paid_out": r.status == SUCCESS,
                 "created_at": rfc3339(r.created_at),
                 "success_time": rfc3339(r.success_at) if r.success_at else None,
@@ -192,6 +193,7 @@ class RefundBook(RefundLedger):
     def _create(self, body: Any) -> CreateResult:
         req = validated(body)
         no = req["out_refund_no"]
+        self.count_request(no)
         existing = self._refunds.get(no)
         if existing is not None:
             if existing.fingerprint != fingerprint(req):

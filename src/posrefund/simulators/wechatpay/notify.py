@@ -79,7 +79,7 @@ class Notifier:
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         for i, kind in enumerate(notify.callback_kinds(refund.faults, "genuine")):
             delivery = Delivery(refund.notify_url, notice_id, refund.out_refund_no, event_type, raw, kind)
-            self._scheduler().after(0.01 * i, functools.partial(self.deliver, delivery))
+            self._scheduler().after(notify.send_offset(refund.faults, i), functools.partial(self.deliver, delivery))
 
     def deliver(self, d: Delivery) -> None:
         headers = signed_headers(self._keys, d.body, "application/json", forged=d.kind == notify.FORGED)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from posrefund.simulators.common.faults import Fault
+from posrefund.simulators.common.faults import HANDLED_HERE, Fault, supported_names
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROCESSING, SUCCESS, CLOSED, ABNORMAL = "PROCESSING", "SUCCESS", "CLOSED", "ABNORMAL"
@@ -40,9 +40,12 @@ LIFECYCLE_FAULTS = frozenset(
         "bad_signature_callback",  # a notification signed with a wrong key arrives before the genuine one
         "callback_before_query",  # final at once and notified, while `times` queries (default 1) lag PROCESSING
         "wrong_amount_callback",  # the notification (correctly signed) states 1 fen refunded, whatever was asked
+        "late_callback",  # the notification leaves late (common.faults.LATE_CALLBACK_SECONDS)
     }
 )
-FAULTS = REQUEST_FAULTS | LIFECYCLE_FAULTS
+FAULTS = REQUEST_FAULTS | LIFECYCLE_FAULTS | HANDLED_HERE
+# Canonical names that differ from WeChat's own: a refund CLOSED after it was taken is the platform undoing it.
+FAULT_NAMES = supported_names(FAULTS, {"host_reversal": "closed"})
 DEFAULT_RATE_FAULTS = ("system_error", "http_500", "no_answer_after_accept", "processing_then_success")
 
 

@@ -33,7 +33,7 @@ from posrefund.simulators.wechatpay.crypto import WeChatPayKeys, new_nonce
 from posrefund.simulators.wechatpay.gateway import RateLimit, authenticate, check_sensitive, signed_headers
 from posrefund.simulators.wechatpay.ledger import RefundBook
 from posrefund.simulators.wechatpay.notify import DEMO_RETRY_DELAYS, REAL_RETRY_SCHEDULE, Notifier
-from posrefund.simulators.wechatpay.rules import DEFAULT_RATE_FAULTS, FAULTS, Refund, utc_now
+from posrefund.simulators.wechatpay.rules import DEFAULT_RATE_FAULTS, FAULT_NAMES, FAULTS, Refund, utc_now
 
 __all__ = ["FAULTS", "WeChatPayKeys", "WeChatPaySimulator", "main"]
 
@@ -92,7 +92,14 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
         self._rate = RateLimit(max_qps)
         self._init_life("wechatpay", port, hang_seconds)
         self._notifier = Notifier(self._keys, clock, lambda: self._scheduler, notify_retry_delays, notify_timeout)
-        faults = FaultPlan(FAULTS, fault_rate=fault_rate, rate_faults=rate_faults, fault_rates=fault_rates, seed=seed)
+        faults = FaultPlan(
+            FAULTS,
+            fault_rate=fault_rate,
+            rate_faults=rate_faults,
+            fault_rates=fault_rates,
+            seed=seed,
+            names=FAULT_NAMES,
+        )
         self.book = RefundBook(
             self._keys.mchid,
             clock,
@@ -151,6 +158,7 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
             add_payment=add_payment,
             complete=self.complete,
             set_fault=self.book.set_fault,
+            supported_faults=self.supported_faults,
         )
 
     def _answer_http(self, method: str, raw_path: str, headers: Message, body: bytes) -> HttpAnswer:
