@@ -5,12 +5,14 @@ simulator's public constructor, its ``add_payment`` and the shared ledger interf
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from posrefund.domain.sale import Sale
-from posrefund.simulators.acquirer.server import DEMO_MAC_KEY, AcquirerSimulator
+from posrefund.simulators.acquirer.server import DEMO_TMK, AcquirerSimulator
 
 TERMINAL_ID, MERCHANT_ID = "00000001", "898310000000001"
 
@@ -23,22 +25,31 @@ class CardHost:
     register: Callable[[Sale], None]
     section: dict[str, Any]
     sale_fields: Callable[[int], dict[str, Any]]
+    original_rrn: dict[str, str] = field(default_factory=dict)  # our refund number → the sale's RRN
 
-    def messages_about(self, refund_no: str) -> int:
-        """How many messages the host received about our refund (submits, queries, reversals)."""
-        return sum(1 for m in self.simulator.messages() if m.get("refund_no") == refund_no)
+    def remember(self, refund_no: str, sale: Sale, amount_fen: int) -> str:
+        """The host never sees our refund number: it knows a refund by the original sale's RRN (and amount), and
+        keys its ledger by terminal:batch:trace. Returns the key a fault for this refund is planned under."""
+        self.original_rrn[refund_no] = sale.rrn.zfill(12)
+        return f"{sale.rrn.zfill(12)}:{amount_fen}"
 
-    def ledger_key(self, refund_no: str, row: dict[str, Any]) -> bool:
-        """Whether a ledger row is the one of our refund ``refund_no`` (the new dialect may key rows by
-        terminal:batch:trace and carry our number elsewhere)."""
-        return str(row.get("refund_no")) == refund_no
+    def rows_by_refund(self) -> dict[str, list[dict[str, Any]]]:
+        """The host's ledger rows (one per message that moved money or was undone) by our refund number."""
+        ours = {rrn: no for no, rrn in self.original_rrn.items()}
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for row in self.simulator.ledger():
+            if (no := ours.get(str(row.get("original_rrn")))) is not None:
+                rows.setdefault(no, []).append(row)
+        return rows
 
 
 def start_card_host(answer_timeout: float, slow_seconds: float) -> CardHost:
     """A started card host whose ``latency`` answers come ``slow_seconds`` late; the adapter waits
     ``answer_timeout``."""
-    sim = AcquirerSimulator(DEMO_MAC_KEY, slow_seconds=slow_seconds)
+    sim = AcquirerSimulator(DEMO_TMK, slow_seconds=slow_seconds)
     host, port = sim.start()
+    tmk_file = Path(tempfile.mkdtemp(prefix="posrefund-fleet-card-")) / "tmk.hex"
+    tmk_file.write_text(DEMO_TMK.hex(), encoding="utf-8")
 
     def register(sale: Sale) -> None:
         """The host knows a captured sale by its reference, authorisation, voucher and batch numbers."""
@@ -48,7 +59,9 @@ def start_card_host(answer_timeout: float, slow_seconds: float) -> CardHost:
     section = {
         "host": host,
         "port": port,
-        "mac_key_hex": DEMO_MAC_KEY.hex(),
+        "tmk_hex_file": str(tmk_file),
+        "tpdu_destination": "0006",
+        "tpdu_source": "0000",
         "terminal_id": TERMINAL_ID,
         "merchant_id": MERCHANT_ID,
         "timeout": answer_timeout,

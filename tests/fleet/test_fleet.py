@@ -43,9 +43,11 @@ from tests.support.helpers import new_sale
 
 REFUNDS, WORKERS, KILLS = 500, 3, 20
 FAULT_SHARE = 0.3
-LEASE_SECONDS = 30  # service.execution.LEASE: a slower answer lets another worker take the case meanwhile
-SLOWER_THAN_LEASE = LEASE_SECONDS + 10.0
-ANSWER_TIMEOUT = SLOWER_THAN_LEASE + 4.0  # the adapters wait for the slow answers
+ANSWER_TIMEOUT = 2.0  # what the adapters wait for one answer
+# The worker's lease is the adapter's longest call (the card: timeout × (1 + 3 resends + 3 reversals) = 14 s)
+# plus a 10 s margin: an answer 40 s late comes after the lease ran out, to a call that gave up long before.
+LEASE_SECONDS = 24
+SLOWER_THAN_LEASE = LEASE_SECONDS + 16.0
 # The refunds answered slower than the lease: one per channel (i % 3), spread over the run so that they never hold
 # every worker at once (another worker must be free to take the case over when the lease runs out).
 SLOW_AT = (60, 200, 340)
@@ -71,9 +73,10 @@ FAULTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     ],
     "card": [
         ("no_answer_after_accept", {}),
-        ("system_error", {"applied": True}),
-        ("system_error", {"applied": False}),
+        ("system_error", {}),  # 96 to a 退货: nothing moved, yet no enquiry may ask: unknown until the file says
         ("decline", {}),
+        ("host_reversal", {}),  # executed, the answer lost, undone by the host: the resend executes it once
+        ("bad_response_mac", {}),
     ],
 }
 IN_FLIGHT = ("approved", "processing")
@@ -193,22 +196,25 @@ def _hand_over(deps: Deps, world: World, fleet: Fleet, rng: random.Random) -> di
             fault, switches = "latency", {"seconds": SLOWER_THAN_LEASE}
         elif rng.random() < FAULT_SHARE:
             fault, switches = rng.choice(FAULTS[channel])
+        key = fleet.card.remember(case.refund_no, sale, case.amount_fen) if channel == "card" else case.refund_no
         if fault:
-            fleet.books(channel).set_fault(case.refund_no, fault, **switches)
+            fleet.books(channel).set_fault(key, fault, **switches)
         handed[case.refund_no] = (channel, sale.id, fault)
     return handed
 
 
 def _speed_up_backoff(engine: Engine, stop: threading.Event) -> None:
     """Time passes faster for what the workers look at later: a case due after more than a lease is due now.
-    A lease (now + 30 s) is never shortened."""
-    r = tables.refunds
+    A lease that is running (an attempt not finished, its lease not over) is never shortened."""
+    r, a = tables.refunds, tables.refund_attempts
     while not stop.wait(1.0):
         now = datetime.now(UTC)
+        running = select(a.c.id).where(a.c.case_id == r.c.id, a.c.finished_at.is_(None), a.c.lease_until > now)
         with engine.begin() as c:
             c.execute(
                 update(r)
                 .where(r.c.status == "processing", r.c.next_check_at > now + timedelta(seconds=LEASE_SECONDS + 1))
+                .where(~running.exists())
                 .values(next_check_at=now)
             )
 
@@ -258,8 +264,8 @@ def _disagreements(engine: Engine, fleet: Fleet, handed: dict[str, tuple[str, st
     found: dict[str, list[Any]] = {
         k: [] for k in ("in_flight", "twice", "success_not_executed", "executed_not_ours", "amount", "sums")
     }
-    rows: dict[str, list[dict[str, Any]]] = {}
-    for channel in CHANNELS:
+    rows: dict[str, list[dict[str, Any]]] = fleet.card.rows_by_refund()
+    for channel in ("wechat", "alipay"):
         for row in fleet.books(channel).ledger():
             rows.setdefault(str(row["refund_no"]), []).append(row)
     for no, (channel, sale_id, fault) in handed.items():
@@ -267,8 +273,9 @@ def _disagreements(engine: Engine, fleet: Fleet, handed: dict[str, tuple[str, st
         executed = [row for row in mine if row["executed"]]
         if case.status in IN_FLIGHT:
             found["in_flight"].append((no, channel, fault, case.status))
-        # One row per refund: a card refund reversed and sent again is one row, executed once on balance.
-        if len(mine) > 1:
+        # One row per refund number on a wallet; the card host has one row per message (terminal:batch:trace), so
+        # a refund sent again after the host undid it has two rows, one of them executed.
+        if len(executed) > 1 or (channel != "card" and len(mine) > 1):
             found["twice"].append((no, channel, fault, mine))
         if case.status == "succeeded" and not executed:
             found["success_not_executed"].append((no, channel, fault, mine))
@@ -294,8 +301,6 @@ def test_many_workers_killed_at_random_still_refund_each_number_exactly_once(
     found = _disagreements(engine, fleet, handed)
     faulted = sum(1 for _, _, fault in handed.values() if fault)
     resent = sum(1 for ch in CHANNELS for row in fleet.books(ch).ledger() if (row["requests"] or 0) > 1)
-    slow_card = [fleet.card.messages_about(no) for no, (ch, _, f) in handed.items() if ch == "card" and f == "latency"]
     print(f"fleet on {backend}: {ran}, {faulted} faulted of {len(handed)}, {resent} sent more than once")
-    print(f"card host messages about each refund answered slower than the lease: {slow_card}")
     (fleet.logs / "disagreements.json").write_text(json.dumps(found, default=str, indent=1), encoding="utf-8")
     assert {kind: cases for kind, cases in found.items() if cases} == {}
