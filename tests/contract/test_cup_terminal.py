@@ -243,6 +243,18 @@ def test_lost_refund_answers_are_resent_with_the_same_trace(host: FakeHost) -> N
     assert host.state.count("0400") == 0  # a refund is never reversed
 
 
+def test_a_resend_refused_for_keys_is_sent_again_with_the_same_trace(host: FakeHost) -> None:
+    """Another process signed the terminal on meanwhile: the resend is refused unread (A0), yet the first send of
+    that trace may have been executed. A new trace would be a second refund; the same trace gets the first answer."""
+    host.state.faults["0220"] = ["drop", "sign_on"]
+    card = channel(host)
+    answer = card.submit(order(Method.REFUND, 500))
+    assert answer.outcome is Outcome.SUCCEEDED
+    sent = host.state.of("0220")
+    assert len(sent) == 3 and len({m[11] for m in sent}) == 1
+    assert host.state.count("0800") == 2  # signed on again before the third send
+
+
 def test_refund_unanswered_after_the_resends_is_unresolved(host: FakeHost, engine: Engine) -> None:
     host.state.faults["0220"] = ["drop"] * 4
     card = channel(host, SqlTerminalJournal(engine))

@@ -202,6 +202,11 @@ class CardAcquirerChannel:
     ) -> ChannelAnswer:
         doc = exchange.answer or {}
         code = doc.get("39", "")
+        if _refused_unread(exchange) and code != mapping.APPROVED and entry.sends > 1:
+            # This transmission was refused unread, but an earlier one of the same trace may have been executed:
+            # sign on and resend the same trace, so the host answers with what it did (never a new message).
+            self._forget(keys)
+            return self.drive(entry, deadline)
         if _refused_unread(exchange) and code != mapping.APPROVED:  # nothing was done: sign on, send it anew
             self._forget(keys)
             self.journal.settle(entry.id, REJECTED, code=code or "A0")
