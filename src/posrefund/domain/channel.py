@@ -30,6 +30,7 @@ class Outcome(StrEnum):
     ABNORMAL = "abnormal"  # money stuck (closed card account…): a person decides
     NOT_FOUND = "not_found"  # the channel has no such refund number: safe to submit (again) with the SAME number
     UNKNOWN = "unknown"  # timeout, 5xx, system error: outcome unknown, resolve by querying
+    UNRESOLVED = "unresolved"  # the channel's rules allow no more asking: settled by its settlement file or a person
 
 
 @dataclass(frozen=True, slots=True)
