@@ -140,3 +140,13 @@ def test_a_proven_failure_releases_the_reservation_and_is_never_sent_again() -> 
         case.reroute(other, "cash", "pay at the till", NOW)
     assert rerouted.value.code == "refund.reservation_released"
     assert case.status is S.FAILED
+
+
+def test_every_status_has_a_chinese_and_an_english_label_for_staff_and_customers() -> None:
+    from posrefund.domain.notification import STATUS_NAMES
+    from posrefund.entrypoints.console.texts.core import LABELS_CORE
+
+    for status in S:
+        for labels in (LABELS_CORE["status"], STATUS_NAMES):
+            zh, en = labels[status.value]
+            assert zh and en and zh != en
