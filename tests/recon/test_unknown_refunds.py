@@ -203,3 +203,28 @@ def test_a_person_resolves_it_with_a_reason(
         "succeeded",
     )
     assert json.loads(event["data"]) == {"source": "person"}
+
+
+def test_two_unknown_refunds_of_one_sale_take_one_line_each(
+    deps: Deps, world: World, router: Router, fake: FakeChannel, clock: FixedClock
+) -> None:
+    first = unknown_refund(deps, world, router, fake)
+    second = refunds.request_refund(
+        deps,
+        world.a.actors["cashier"],
+        RefundRequest(sale_id=first.sale_id, amount_fen=3_000, reason="customer_cancelled"),
+    )
+    fake.script[second.refund_no] = ["unresolved"]
+    clock.advance(seconds=61)  # the acquirer's gap between refunds of one sale
+    execution.sweep(deps, router)
+    assert state(deps, world, second.id).status is S.UNKNOWN
+    clock.advance(days=4)
+    one = refund_line(deps, world, first, FRIDAY, 1)
+    run_file(deps, world, FRIDAY, [one])
+    assert sorted(state(deps, world, c.id).status.value for c in (first, second)) == ["succeeded", "unknown"]
+    run_file(deps, world, MONDAY, [other_line(MONDAY)])
+    # A line that could be the second's (same terminal, amount, original RRN) exists: no proof of absence.
+    assert state(deps, world, second.id).status is S.UNKNOWN
+    run_file(deps, world, FRIDAY, [one, replace(one, line_no=2, raw_hash="h2", voucher_no="900002")])
+    assert [state(deps, world, c.id).status for c in (first, second)] == [S.SUCCEEDED, S.SUCCEEDED]
+    assert reserved(deps, world, first.sale_id) == (6_000, 0)

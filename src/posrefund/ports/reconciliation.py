@@ -31,6 +31,8 @@ class RefundLineQuery:
     line, and our refund no. or the original sale's RRN or voucher no.; lines in ``skip`` are taken already."""
 
     merchant_id: str
+    refund_id: str
+    channel_refund_id: str  # the acquirer's reference of this refund, when it ever gave one
     file_ids: tuple[str, ...] | None  # None: every imported file of the merchant
     date_from: date
     date_to: date
@@ -40,6 +42,7 @@ class RefundLineQuery:
     sale_rrn: str
     sale_voucher_no: str
     skip: frozenset[int] = frozenset()
+    free_only: bool = True  # False: any such line, even one another refund claims (to prove absence)
 
 
 # "class" is a keyword, hence the functional form.

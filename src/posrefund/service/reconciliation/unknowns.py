@@ -57,11 +57,11 @@ def close_unknown_refunds(
         line = uow.settlement_files.refund_line(query)
         if line is not None:
             taken.add(int(line["id"]))
-            _settle(uow, actor, case, S.SUCCEEDED, _why_paid(uow, line), now, line, spec.run_id)
+            _settle(uow, actor, case, S.SUCCEEDED, _why_paid(uow, line), now, line, spec.run_id, query.sale_rrn)
             closed["unknown_succeeded"] += 1
         elif _absent_on(uow, spec, replace(query, date_from=sent), (first, second)):
             why = f"no refund line in the acquirer's complete files of {first.isoformat()} and {second.isoformat()}"
-            _settle(uow, actor, case, S.FAILED, why, now, None, spec.run_id)
+            _settle(uow, actor, case, S.FAILED, why, now, None, spec.run_id, query.sale_rrn)
             closed["unknown_failed"] += 1
     return closed
 
@@ -76,6 +76,8 @@ def _query(
         return None
     return RefundLineQuery(
         merchant_id=spec.merchant_id,
+        refund_id=case.id,
+        channel_refund_id=case.channel_refund_id,
         file_ids=spec.file_ids,
         date_from=max(spec.date_from, sent),
         date_to=spec.date_to,
@@ -95,7 +97,7 @@ def _absent_on(uow: UnitOfWork, spec: RunSpec, query: RefundLineQuery, days: tup
     covered |= uow.recon_runs.complete_days(spec.merchant_id, spec.source, list(days))
     if covered != set(days):
         return False
-    anywhere = replace(query, file_ids=None, date_to=max(days[1], query.date_to))
+    anywhere = replace(query, file_ids=None, date_to=max(days[1], query.date_to), skip=frozenset(), free_only=False)
     return uow.settlement_files.refund_line(anywhere) is None
 
 
@@ -114,6 +116,7 @@ def _settle(
     now: datetime,
     line: SettlementLineRow | None,
     run_id: str,
+    sale_rrn: str,
 ) -> None:
     """One unknown case settled by the file, in the run's transaction: the case, the reservation, the events."""
     before = case.status
@@ -121,7 +124,8 @@ def _settle(
     evidence = {"run_id": run_id, "file_id": "", "line_no": 0}
     if line is not None:
         case.succeeded_at = line["occurred_at"]
-        case.channel_refund_id = case.channel_refund_id or str(line["rrn"])
+        if str(line["rrn"]) != sale_rrn:  # the refund's own reference, not the original sale's
+            case.channel_refund_id = case.channel_refund_id or str(line["rrn"])
         evidence |= {"file_id": str(line["file_id"]), "line_no": int(line["line_no"])}
     event = case.pending_events[-1]
     case.pending_events[-1] = replace(event, data={**event.data, **evidence})

@@ -106,6 +106,7 @@ class SettlementFileSql(Repository):
         RRN or voucher no., and no other refund's number or channel reference."""
         keys = [L.merchant_refund_no == query.refund_no]
         keys += [L.rrn == query.sale_rrn] if query.sale_rrn else []
+        keys += [L.rrn == query.channel_refund_id] if query.channel_refund_id else []
         keys += [L.voucher_no == query.sale_voucher_no] if query.sale_voucher_no else []
         other = t.refunds.c
         q = select(t.settlement_lines).where(
@@ -115,13 +116,19 @@ class SettlementFileSql(Repository):
             L.local_date <= query.date_to,
             L.terminal_no == query.terminal_no,
             L.amount_fen == query.amount_fen,
-            L.merchant_refund_no.in_(("", query.refund_no)),
             or_(*keys),
-            ~exists().where(
-                other.merchant_id == query.merchant_id, other.channel_refund_id == L.rrn, other.channel_refund_id != ""
-            ),
             L.id.not_in(sorted(query.skip)),
         )
+        if query.free_only:
+            q = q.where(
+                L.merchant_refund_no.in_(("", query.refund_no)),
+                ~exists().where(
+                    other.merchant_id == query.merchant_id,
+                    other.id != query.refund_id,
+                    other.channel_refund_id == L.rrn,
+                    other.channel_refund_id != "",
+                ),
+            )
         if query.file_ids is not None:
             q = q.where(L.file_id.in_(query.file_ids))
         return cast(SettlementLineRow | None, first_row(self.c, q.order_by(L.local_date, L.id)))
