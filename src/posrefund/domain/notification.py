@@ -118,6 +118,7 @@ STATUS_NAMES: dict[str, tuple[str, str]] = {
     "failed": ("处理中（需人工跟进）", "delayed (a person is on it)"),
     "closed": ("已关闭", "closed"),
     "abnormal": ("处理中（需人工跟进）", "delayed (a person is on it)"),
+    "unknown": ("退款处理中（等待银行对账确认）", "being paid (waiting for the bank's settlement to confirm)"),
 }
 
 

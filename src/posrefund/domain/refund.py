@@ -30,6 +30,7 @@ class RefundStatus(StrEnum):
     FAILED = "failed"
     CLOSED = "closed"
     ABNORMAL = "abnormal"
+    UNKNOWN = "unknown"  # the channel may be asked no more: settled by its settlement file or a person
 
 
 S = RefundStatus
@@ -38,7 +39,8 @@ TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
     S.REQUESTED: frozenset({S.PENDING_REVIEW, S.APPROVED, S.REJECTED, S.CANCELLED}),
     S.PENDING_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.CANCELLED}),
     S.APPROVED: frozenset({S.PROCESSING, S.CANCELLED}),
-    S.PROCESSING: frozenset({S.SUCCEEDED, S.FAILED, S.CLOSED, S.ABNORMAL}),
+    S.PROCESSING: frozenset({S.SUCCEEDED, S.FAILED, S.CLOSED, S.ABNORMAL, S.UNKNOWN}),
+    S.UNKNOWN: frozenset({S.SUCCEEDED, S.FAILED, S.ABNORMAL}),
     S.FAILED: frozenset({S.PROCESSING, S.CLOSED, S.ABNORMAL}),
     S.ABNORMAL: frozenset({S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CLOSED}),
     S.REJECTED: frozenset(),
@@ -51,6 +53,8 @@ TERMINAL: frozenset[RefundStatus] = frozenset(s for s, nxt in TRANSITIONS.items(
 
 # States whose amount no longer holds a reservation on the sale.
 RELEASED: frozenset[RefundStatus] = frozenset({S.REJECTED, S.CANCELLED, S.CLOSED})
+EVIDENCE_SOURCES = frozenset({"reconciliation", "person"})  # who settles an unknown case: never a channel answer
+NOT_SETTLED = "NOT_IN_SETTLEMENT"  # a failure proven after unknown: reservation released, never sent again
 
 
 def check_transition(current: RefundStatus, target: RefundStatus) -> None:
@@ -62,6 +66,7 @@ _TARGET: dict[Outcome, RefundStatus] = {
     Outcome.DECLINED: S.FAILED,
     Outcome.CLOSED: S.CLOSED,
     Outcome.ABNORMAL: S.ABNORMAL,
+    Outcome.UNRESOLVED: S.UNKNOWN,
 }
 MAX_NOTE = 500
 MAX_REASON_TEXT = 500
@@ -221,6 +226,8 @@ class RefundCase(EventSource):
     def apply_answer(self, answer: ChannelAnswer, now: datetime, source: str) -> bool:
         """Apply what the channel said (a submit, query or callback answer). Idempotent: the same outcome
         twice changes nothing; an outcome that contradicts a final one goes to a person. True if it changed."""
+        if self.status is S.UNKNOWN:
+            return False  # the channel can no longer tell: only evidence settles it (settle_by_evidence)
         answer = self._of_this_amount(answer)
         if answer.channel_refund_id and answer.channel_refund_id != self.channel_refund_id:
             self.channel_refund_id = answer.channel_refund_id
@@ -250,6 +257,8 @@ class RefundCase(EventSource):
             return True
         if target is S.SUCCEEDED:
             self.succeeded_at = answer.succeeded_at or now
+        if target is S.UNKNOWN:
+            self.next_check_at = None  # nobody may ask again: the sweep never picks it
         self._move(target, SYSTEM_ACTOR, now, f"refund.{target.value}", answer.message or answer.code)
         ev = self.pending_events[-1]
         self.pending_events[-1] = replace(
@@ -279,13 +288,18 @@ class RefundCase(EventSource):
         if self.status is not S.FAILED:
             check_transition(self.status, S.PROCESSING)
             raise IllegalTransition("state.invalid_transition", self.status.value, S.PROCESSING.value)
+        self._check_still_reserved()
         self.start_processing(self.method, now, actor, reason)
         self.next_check_at = now
 
     def resolve(self, actor: Actor, target: RefundStatus, reason: str, now: datetime) -> None:
-        """A person settles an abnormal case (money stuck, contradictory answers) with a recorded reason."""
+        """A person settles an abnormal case (money stuck, contradictory answers) or an unknown one (the
+        channel can no longer tell) with a recorded reason."""
         if not reason.strip():
             raise Invalid("review.reason_required")
+        if self.status is S.UNKNOWN:
+            self.settle_by_evidence(target, actor, "person", reason, now)
+            return
         if self.status is not S.ABNORMAL:
             raise Conflict("refund.not_abnormal", current=self.status.value)
         if target is S.PROCESSING:
@@ -295,6 +309,28 @@ class RefundCase(EventSource):
         if target is S.SUCCEEDED:
             self.succeeded_at = now
         self._move(target, actor, now, "refund.resolved", reason)
+
+    def settle_by_evidence(self, target: RefundStatus, actor: Actor, source: str, reason: str, now: datetime) -> None:
+        """An unknown case settled by evidence: the acquirer's settlement file (``reconciliation``) or a person
+        with a reason. A proven failure lets go of the reservation, so this case is never sent again."""
+        if source not in EVIDENCE_SOURCES:
+            raise Invalid("refund.invalid_resolution", target=target.value)
+        if not reason.strip():
+            raise Invalid("review.reason_required")
+        if self.status is not S.UNKNOWN:
+            raise Conflict("refund.not_unknown", current=self.status.value)
+        check_transition(self.status, target)
+        if target is S.SUCCEEDED:
+            self.succeeded_at = now
+        if target is S.FAILED:
+            self.last_code = NOT_SETTLED
+        self.next_check_at = None
+        self._move(target, actor, now, "refund.resolved" if source == "person" else "refund.settled_by_file", reason)
+        self.pending_events[-1] = replace(self.pending_events[-1], data={"source": source})
+
+    def _check_still_reserved(self) -> None:
+        if not self.holds_reservation:
+            raise Conflict("refund.reservation_released", current=self.status.value)
 
     def reroute(self, actor: Actor, method: str, reason: str, now: datetime) -> None:
         """Away from the original route (card cancelled, wallet account closed): an exception that needs a
@@ -310,6 +346,7 @@ class RefundCase(EventSource):
             raise Forbidden("auth.forbidden", action="refund.reroute", role=actor.role.value)
         if actor.id == self.requested_by:
             raise Forbidden("review.self_approval")
+        self._check_still_reserved()
         before_method = self.method
         self.rerouted_by = actor.id
         self.start_processing(method, now, actor, reason)
@@ -335,6 +372,9 @@ class RefundCase(EventSource):
 
     @property
     def holds_reservation(self) -> bool:
+        """False once the amount went back to the sale or into ``refunded`` (a failure proven after unknown)."""
+        if self.status is S.FAILED and self.last_code == NOT_SETTLED:
+            return False
         return self.status not in RELEASED and self.status is not S.SUCCEEDED
 
     def _move(self, target: RefundStatus, actor: Actor, now: datetime, action: str, reason: str) -> None:

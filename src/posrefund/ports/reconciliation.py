@@ -25,6 +25,26 @@ class RunSpec:
     window_seconds: int
 
 
+@dataclass(frozen=True, slots=True)
+class RefundLineQuery:
+    """The acquirer's line of one card refund, by what a card file carries: the terminal, the amount, a refund
+    line, and our refund no. or the original sale's RRN or voucher no.; lines in ``skip`` are taken already."""
+
+    merchant_id: str
+    refund_id: str
+    channel_refund_id: str  # the acquirer's reference of this refund, when it ever gave one
+    file_ids: tuple[str, ...] | None  # None: every imported file of the merchant
+    date_from: date
+    date_to: date
+    terminal_no: str
+    amount_fen: int
+    refund_no: str
+    sale_rrn: str
+    sale_voucher_no: str
+    skip: frozenset[int] = frozenset()
+    free_only: bool = True  # False: any such line, even one another refund claims (to prove absence)
+
+
 # "class" is a keyword, hence the functional form.
 DiscrepancyRow = TypedDict(
     "DiscrepancyRow",
@@ -103,6 +123,9 @@ class RunTotals(LineTotals, total=False):
     matched_refunds: int
     discrepancies: dict[str, int]
     open_discrepancies: int
+    complete: bool  # every line of every file was read: only such a run settles an unknown refund
+    unknown_succeeded: int  # unknown card refunds its files showed paid
+    unknown_failed: int  # unknown card refunds absent from two complete business days' files
 
 
 class ReconRunRow(TypedDict):
@@ -238,6 +261,7 @@ class SettlementFileRepo(Protocol):
     def files_for(self, merchant_id: str, source: str, date_from: date, date_to: date) -> list[SettlementFileRow]: ...
     def files(self, merchant_id: str, limit: int) -> list[SettlementFileRow]: ...
     def line(self, merchant_id: str, line_id: int) -> SettlementLineRow | None: ...
+    def refund_line(self, query: RefundLineQuery) -> SettlementLineRow | None: ...
 
 
 class FeeRateRepo(Protocol):
@@ -253,6 +277,7 @@ class ReconRunRepo(Protocol):
     def set_totals(self, run_id: str, totals: RunTotals, now: datetime) -> None: ...
     def reconcile(self, spec: RunSpec, now: datetime) -> dict[str, int]: ...
     def line_totals(self, spec: RunSpec) -> LineTotals: ...
+    def complete_days(self, merchant_id: str, source: str, days: Sequence[date]) -> set[date]: ...
 
 
 class DiscrepancyRepo(Protocol):

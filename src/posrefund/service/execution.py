@@ -383,7 +383,7 @@ def resolve(deps: Deps, actor: Actor, case_id: str, target: str, reason: str) ->
         status = RefundStatus(target)
     except ValueError:
         raise Invalid("refund.invalid_resolution", target=target) from None
-    if status not in (S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CLOSED):
+    if status not in (S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CLOSED, S.ABNORMAL):
         raise Invalid("refund.invalid_resolution", target=target)
     return change_case(deps, actor, case_id, lambda c, _uow, now: c.resolve(actor, status, reason, now))
 

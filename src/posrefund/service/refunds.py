@@ -245,6 +245,8 @@ def settle_reservation(uow: UnitOfWork, case: RefundCase, before: RefundStatus) 
         uow.sales.settle_refund(case.sale_id, case.amount_fen)
     elif before not in RELEASED and case.status in RELEASED:
         uow.sales.release(case.sale_id, case.amount_fen)
+    elif before is RefundStatus.UNKNOWN and case.status is RefundStatus.FAILED:
+        uow.sales.release(case.sale_id, case.amount_fen)  # proven by evidence: nothing moved, nothing resent
 
 
 def change_case(

@@ -63,11 +63,13 @@ def reconcile(
     as_json: JsonOpt = False,
 ) -> None:
     """Import a settlement file (recognised if imported before) and reconcile it against posrefund's ledger."""
+    from posrefund.adapters.calendar_cn import ChineseCalendar
     from posrefund.adapters.settlement import SettlementFormatError, load_card_mapping, open_settlement_file
     from posrefund.service import reconciliation
 
     deps = build_deps()
     actor = acting_as(deps, merchant, Role.FINANCE)
+    workday = ChineseCalendar().is_workday  # decides which files prove an unknown card refund failed
     try:
         card_mapping = load_card_mapping(mapping) if mapping else None
     except (SettlementFormatError, OSError, ValueError) as exc:
@@ -84,7 +86,7 @@ def reconcile(
         first = on.date()
         last = to.date() if to else first
         run = reconciliation.reconcile(
-            deps, actor, source=channel, date_from=first, date_to=last, window_seconds=window
+            deps, actor, source=channel, date_from=first, date_to=last, window_seconds=window, is_workday=workday
         )
         listed, _ = reconciliation.list_discrepancies(deps, actor, str(run["id"]), limit=show) if show else ([], 0)
     except DomainError as exc:

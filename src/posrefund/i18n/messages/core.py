@@ -88,6 +88,14 @@ MESSAGES_CORE: dict[str, tuple[str, str]] = {
         "只有异常状态的退款需要人工处理（当前：{current}）",
         "Only abnormal refunds are resolved by hand (now: {current})",
     ),
+    "refund.not_unknown": (
+        "只有结果未知的退款由对账文件或人工认定（当前：{current}）",
+        "Only refunds of unknown outcome are settled by the settlement file or a person (now: {current})",
+    ),
+    "refund.reservation_released": (
+        "该退款已认定失败，额度已退回原交易，不能再次发送；请重新申请（当前：{current}）",
+        "This refund was proven failed and its amount went back to the sale; request a new refund (now: {current})",
+    ),
     "refund.invalid_resolution": ("无效的处理结果：{target}", "Invalid resolution: {target}"),
     "refund.not_awaiting_confirmation": (
         "该退款不在等待确认付款的状态（当前：{current}）",

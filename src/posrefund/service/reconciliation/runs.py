@@ -3,7 +3,7 @@ running it again recomputes in SQL and merges by natural key; when nothing chang
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from posrefund.domain.roles import Actor
 from posrefund.ports import ReconRunRow, RunSpec, RunTotals, SettlementFileRow, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.reconciliation.imports import source_of
+from posrefund.service.reconciliation.unknowns import close_unknown_refunds, run_is_complete, weekdays
 from posrefund.service.records import record
 
 S = RefundStatus
@@ -36,9 +37,11 @@ def reconcile(
     date_to: date,
     file_ids: Iterable[str] | None = None,
     window_seconds: int = DEFAULT_DUPLICATE_WINDOW_SECONDS,
+    is_workday: Callable[[date], bool] = weekdays,
 ) -> dict[str, Any]:
     """Run (or run again) the reconciliation of one channel over local dates ``date_from``…``date_to``.
-    Without ``file_ids`` the file set is every imported file of that channel with lines in the range."""
+    Without ``file_ids`` the file set is every imported file of that channel with lines in the range.
+    A complete card run also settles the unknown card refunds its files (and earlier runs') can tell about."""
     actor.require("recon.run")
     src = source_of(source)
     check_range(date_from, date_to)
@@ -66,8 +69,9 @@ def reconcile(
             file_ids=tuple(run["file_ids"]),
             window_seconds=window_seconds,
         )
+        closed = _closed(uow, actor, spec, deps, is_workday, now, files, run["totals"])
         changes = uow.recon_runs.reconcile(spec, now)
-        totals = _totals(uow, spec, changes)
+        totals = _totals(uow, spec, changes, closed)
         changed = created or totals != run["totals"] or any(changes[k] for k in ("inserted", "cleared", "reopened"))
         if changed:
             uow.recon_runs.set_totals(spec.run_id, totals, now)
@@ -77,6 +81,29 @@ def reconcile(
             uow.rollback()  # the scratch rows are gone either way; nothing of the run's state changed
         run = {**run, "totals": totals}
     return _run_view(run, created=created, changed=changed)
+
+
+def _closed(
+    uow: UnitOfWork,
+    actor: Actor,
+    spec: RunSpec,
+    deps: Deps,
+    is_workday: Callable[[date], bool],
+    now: datetime,
+    files: list[SettlementFileRow],
+    before: RunTotals,
+) -> tuple[bool, int, int]:
+    """Settle unknown card refunds when the run read every line of its files; the run's counts of what it
+    closed add up over its reruns (a rerun finds them closed already)."""
+    complete = run_is_complete(files)
+    closed = {"unknown_succeeded": 0, "unknown_failed": 0}
+    if complete:
+        closed = close_unknown_refunds(uow, actor, spec, deps.local_date, is_workday, now)
+    return (
+        complete,
+        before.get("unknown_succeeded", 0) + closed["unknown_succeeded"],
+        before.get("unknown_failed", 0) + closed["unknown_failed"],
+    )
 
 
 def _record_run(
@@ -104,6 +131,8 @@ def _record_run(
         cleared=changes["cleared"],
         reopened=changes["reopened"],
         open=totals["discrepancies"],
+        unknown_succeeded=totals.get("unknown_succeeded", 0),
+        unknown_failed=totals.get("unknown_failed", 0),
     )
 
 
@@ -157,8 +186,9 @@ def _files(
     return files
 
 
-def _totals(uow: UnitOfWork, spec: RunSpec, changes: dict[str, int]) -> RunTotals:
-    """The run's figures as finance reads them: line totals, what matched, open discrepancies per class."""
+def _totals(uow: UnitOfWork, spec: RunSpec, changes: dict[str, int], closed: tuple[bool, int, int]) -> RunTotals:
+    """The run's figures as finance reads them: line totals, what matched, open discrepancies per class, and
+    whether it read every line and the unknown refunds it settled."""
     discrepancies = {c.value: 0 for c in DiscrepancyClass} | uow.discrepancies.open_counts(spec.run_id)
     return {
         **uow.recon_runs.line_totals(spec),
@@ -166,6 +196,9 @@ def _totals(uow: UnitOfWork, spec: RunSpec, changes: dict[str, int]) -> RunTotal
         "matched_refunds": changes["matched_refunds"],
         "discrepancies": discrepancies,
         "open_discrepancies": sum(discrepancies.values()),
+        "complete": closed[0],
+        "unknown_succeeded": closed[1],
+        "unknown_failed": closed[2],
     }
 
 

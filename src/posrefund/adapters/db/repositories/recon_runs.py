@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import delete, func, insert, select, update
@@ -67,6 +68,22 @@ class ReconRunSql(Repository):
         self.c.execute(delete(t.recon_found).where(F.run_id == spec.run_id))
         self.c.execute(delete(t.recon_matches).where(M.run_id == spec.run_id))
         return {**counts, **changed}
+
+    def complete_days(self, merchant_id: str, source: str, days: Sequence[date]) -> set[date]:
+        """Which of ``days`` a complete run of the channel (every line of its files read) has covered."""
+        if not days:
+            return set()
+        q = select(_RR.date_from, _RR.date_to, _RR.totals).where(
+            _RR.merchant_id == merchant_id,
+            _RR.source == source,
+            _RR.date_from <= max(days),
+            _RR.date_to >= min(days),
+        )
+        covered: set[date] = set()
+        for date_from, date_to, totals in self.c.execute(q):
+            if json.loads(totals).get("complete") is True:
+                covered |= {d for d in days if date_from <= d <= date_to}
+        return covered
 
     def line_totals(self, spec: RunSpec) -> LineTotals:
         """Counts and sums of the run's lines by kind, and of its ledger's sales."""

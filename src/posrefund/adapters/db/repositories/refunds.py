@@ -176,6 +176,15 @@ class RefundSql(Repository):
         q = select(_R.merchant_id, _R.id, _R.channel).where(_due(now)).order_by(_R.updated_at).limit(limit)
         return [(str(row[0]), str(row[1]), str(row[2])) for row in self.c.execute(q)]
 
+    def unknown_cases(self, merchant_id: str, channels: Sequence[str]) -> list[RefundCase]:
+        """The merchant's refunds whose outcome the channel can no longer tell: for reconciliation to settle."""
+        q = (
+            select(tables.refunds)
+            .where(_R.merchant_id == merchant_id, _R.status == "unknown", _R.channel.in_(channels))
+            .order_by(_R.sent_at, _R.id)
+        )
+        return [case_from_row(r) for r in self.c.execute(q)]
+
     def last_sent_for_sale(self, sale_id: str, other_than: str) -> datetime | None:
         """When another refund of the same sale was last sent: channels want a gap between them."""
         q = select(func.max(_R.sent_at)).where(_R.sale_id == sale_id, _R.id != other_than)

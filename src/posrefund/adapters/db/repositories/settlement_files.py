@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, insert, or_, select, update
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.recon_scope import SHANGHAI, L
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
 from posrefund.adapters.settlement.model import BadLine, SettlementLine
-from posrefund.ports import BadLineRow, NewSettlementFileRow, SettlementFileRow, SettlementLineRow
+from posrefund.ports import BadLineRow, NewSettlementFileRow, RefundLineQuery, SettlementFileRow, SettlementLineRow
 
 _F, _B = t.settlement_files.c, t.settlement_bad_lines.c
 
@@ -100,6 +100,38 @@ class SettlementFileSql(Repository):
     def line(self, merchant_id: str, line_id: int) -> SettlementLineRow | None:
         q = select(t.settlement_lines).where(L.id == line_id, L.merchant_id == merchant_id)
         return cast(SettlementLineRow | None, first_row(self.c, q))
+
+    def refund_line(self, query: RefundLineQuery) -> SettlementLineRow | None:
+        """The first refund line of the terminal and amount that names our refund no. or the original sale's
+        RRN or voucher no., and no other refund's number or channel reference."""
+        keys = [L.merchant_refund_no == query.refund_no]
+        keys += [L.rrn == query.sale_rrn] if query.sale_rrn else []
+        keys += [L.rrn == query.channel_refund_id] if query.channel_refund_id else []
+        keys += [L.voucher_no == query.sale_voucher_no] if query.sale_voucher_no else []
+        other = t.refunds.c
+        q = select(t.settlement_lines).where(
+            L.merchant_id == query.merchant_id,
+            L.kind == "refund",
+            L.local_date >= query.date_from,
+            L.local_date <= query.date_to,
+            L.terminal_no == query.terminal_no,
+            L.amount_fen == query.amount_fen,
+            or_(*keys),
+            L.id.not_in(sorted(query.skip)),
+        )
+        if query.free_only:
+            q = q.where(
+                L.merchant_refund_no.in_(("", query.refund_no)),
+                ~exists().where(
+                    other.merchant_id == query.merchant_id,
+                    other.id != query.refund_id,
+                    other.channel_refund_id == L.rrn,
+                    other.channel_refund_id != "",
+                ),
+            )
+        if query.file_ids is not None:
+            q = q.where(L.file_id.in_(query.file_ids))
+        return cast(SettlementLineRow | None, first_row(self.c, q.order_by(L.local_date, L.id)))
 
 
 def _has_nul(line: SettlementLine) -> bool:

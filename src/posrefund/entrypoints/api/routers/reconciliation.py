@@ -184,6 +184,7 @@ async def run(body: RunIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
         "date_to": body.date_to,
         "file_ids": body.file_ids,
         "window_seconds": body.window_seconds,
+        "is_workday": c.router.is_workday,
     }
     result = await c.run_once(reconciliation.reconcile, c.deps, actor, **kwargs)
     return JSONResponse(_run(result), status_code=201 if result["created"] else 200)

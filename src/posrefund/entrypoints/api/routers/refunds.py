@@ -227,8 +227,11 @@ class RetryIn(ReviewIn):
     pass
 
 
+RESOLUTIONS = "processing|succeeded|failed|closed|abnormal"
+
+
 class ResolveIn(Body):
-    status: Annotated[str, Field(min_length=1, max_length=20, description="processing|succeeded|failed|closed")]
+    status: Annotated[str, Field(min_length=1, max_length=20, description=RESOLUTIONS)]
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
@@ -245,7 +248,7 @@ async def retry(refund_id: str, body: RetryIn, actor: CurrentActor, c: Ctx) -> d
 
 @router.post(
     "/{refund_id}/resolve",
-    summary="Settle an abnormal case by hand",
+    summary="Settle an abnormal or unknown case by hand",
     **answers(RefundOut, *STEP, permission="refund.resolve"),
 )
 async def resolve(refund_id: str, body: ResolveIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:

@@ -187,6 +187,7 @@ async def start_run(request: Request) -> Response:
             date_from=days["date_from"],
             date_to=days["date_to"],
             window_seconds=window,
+            is_workday=c.router.is_workday,
         )
 
     job = _jobs(request).start(

@@ -29,6 +29,7 @@ LABELS_CORE: dict[str, dict[str, tuple[str, str]]] = {
         "failed": ("退款失败", "Failed"),
         "closed": ("已关闭", "Closed"),
         "abnormal": ("异常（待人工处理）", "Abnormal (with a person)"),
+        "unknown": ("结果未知（待对账或人工认定）", "Unknown (settled by the settlement file or a person)"),
     },
     "role": {
         "cashier": ("收银员", "Cashier"),
