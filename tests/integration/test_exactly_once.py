@@ -89,7 +89,7 @@ def run_until_settled(
     auditor = world.a.actors["auditor"]
     rng = random.Random(1)
     deadline = time.monotonic() + 150
-    final = {S.SUCCEEDED, S.FAILED, S.CLOSED, S.ABNORMAL}
+    final = {S.SUCCEEDED, S.FAILED, S.CLOSED, S.ABNORMAL, S.UNKNOWN}
     while True:
         workers = [
             threading.Thread(target=execution.sweep, args=(deps, sims.router, 500, rng.shuffle)) for _ in range(4)
@@ -107,16 +107,18 @@ def run_until_settled(
 
 
 def check_books(cases: dict[str, refunds.RefundCase], ledger: list[dict[str, object]], moved_key: str) -> None:
-    final = {S.SUCCEEDED, S.FAILED, S.CLOSED, S.ABNORMAL}
+    """``ledger`` rows name our refund number in ``refund_no`` (the card test translates the host's rows first).
+    An unknown case is allowed whatever the ledger says: no enquiry may settle it, the settlement file will."""
+    final = {S.SUCCEEDED, S.FAILED, S.CLOSED, S.ABNORMAL, S.UNKNOWN}
     stuck = {c.refund_no: c.status.value for c in cases.values() if c.status not in final}
     assert stuck == {}
-    numbers = [str(e["refund_no"]) for e in ledger]
+    numbers = [str(e["refund_no"]) for e in ledger if e[moved_key]]
     assert len(numbers) == len(set(numbers)), "a refund number executed twice"
     moved = {str(e["refund_no"]) for e in ledger if e[moved_key]}
     ours = {c.refund_no: c for c in cases.values()}
     assert moved <= set(ours)
     for number in moved:
-        assert ours[number].status in (S.SUCCEEDED, S.ABNORMAL), (number, ours[number].status)
+        assert ours[number].status in (S.SUCCEEDED, S.ABNORMAL, S.UNKNOWN), (number, ours[number].status)
     succeeded = {n for n, c in ours.items() if c.status is S.SUCCEEDED}
     assert succeeded <= moved, "posrefund believes in money the channel never moved"
     assert sum(c.status is S.SUCCEEDED for c in cases.values()) > N // 2
@@ -145,7 +147,7 @@ def test_wechat_exactly_once_under_faults(
 def test_card_exactly_once_under_faults(
     deps: Deps, world: World, faulty: channels.Simulated, clock: FixedClock
 ) -> None:
-    ids = []
+    ids, sale_ids = [], []
     for i in range(N):
         sale = new_sale(
             deps,
@@ -159,9 +161,14 @@ def test_card_exactly_once_under_faults(
             batch_no="000003",
             auth_code="A1B2C3",
         )
+        sale_ids.append(sale.id)
         ids.append(refunds.request_refund(deps, world.a.actors["cashier"], RefundRequest(sale.id, 6_000, "other")).id)
     cases = run_until_settled(deps, faulty, world, clock, ids)
-    check_books(cases, faulty.simulators["card"].ledger(), "executed")
+    # The host keys its rows by terminal:batch:trace and never sees our number: each sale here has its own RRN.
+    ours = {c.sale_id: c.refund_no for c in cases.values()}
+    number_of_rrn = {f"{900000 + i:012d}": ours[sale_id] for i, sale_id in enumerate(sale_ids)}
+    rows = [e | {"refund_no": number_of_rrn[str(e["original_rrn"])]} for e in faulty.simulators["card"].ledger()]
+    check_books(cases, rows, "executed")
 
 
 def test_alipay_exactly_once_under_faults(
