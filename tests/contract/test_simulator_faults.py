@@ -166,7 +166,13 @@ def test_each_wallet_declares_the_canonical_faults_it_supports(wallets: Simulate
 
 
 def test_the_card_host_supports_the_faults_that_apply_to_it_and_says_so() -> None:
-    assert AcquirerSimulator().supported_faults() == ["latency", "no_answer_after_accept", "system_error", "decline"]
+    assert AcquirerSimulator().supported_faults() == [
+        "latency",
+        "no_answer_after_accept",
+        "system_error",
+        "decline",
+        "host_reversal",
+    ]
     assert "card" not in CANONICAL["forged_callback"].applies_to
     with pytest.raises(UnsupportedFault, match=r"not supported by this simulator \(applies to wechat, alipay\)"):
         AcquirerSimulator().set_fault("R1", "forged_callback")
