@@ -20,11 +20,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 from posrefund.simulators.acquirer import protocol
 from posrefund.simulators.acquirer.server import SHANGHAI, AcquirerSimulator
+from tests.support.cup_host import des
+from tests.support.cup_host import ecb_mac as hand_mac  # the spec's steps written out, independent of the host
 
 TMK = bytes.fromhex("11223344556677888877665544332211")
 TERMINAL = "T0000001"
@@ -32,26 +32,6 @@ MERCHANT = "898310048990001"
 TPDU = bytes.fromhex("6000060000")
 HEADER = bytes.fromhex("603100311003")
 _rrns = itertools.count(1)
-
-
-def des(key: bytes, block: bytes, *, decrypt: bool = False) -> bytes:
-    """3DES ECB with a 8- or 16-byte key, straight from the cryptography library."""
-    full = key * 3 if len(key) == 8 else key + key[:8]
-    cipher = Cipher(TripleDES(full), modes.ECB())
-    op = cipher.decryptor() if decrypt else cipher.encryptor()
-    return op.update(block) + op.finalize()
-
-
-def hand_mac(mak: bytes, data: bytes) -> bytes:
-    """The spec's ECB MAC, step by step."""
-    padded = data + bytes(-len(data) % 8)
-    folded = bytes(8)
-    for i in range(0, len(padded), 8):
-        folded = bytes(a ^ b for a, b in zip(folded, padded[i : i + 8], strict=True))
-    text = folded.hex().upper().encode()
-    first = des(mak, text[:8])
-    second = des(mak, bytes(a ^ b for a, b in zip(first, text[8:], strict=True)))
-    return second.hex().upper().encode()[:8]
 
 
 @dataclass
