@@ -73,6 +73,13 @@ def other_line(day: date, line_no: int = 1) -> SettlementLine:
     )
 
 
+def our_sale_line(deps: Deps, world: World, case: RefundCase, day: date, line_no: int = 9) -> SettlementLine:
+    """The original sale's own line: what shows a file is this merchant's (a foreign file has none of ours)."""
+    sale = sales.get_sale(deps, world.a.actors["cashier"], case.sale_id)
+    line = replace(other_line(day, line_no), kind="sale", terminal_no="MA01", amount_fen=sale.amount_fen)
+    return replace(line, rrn=sale.rrn, voucher_no=sale.voucher_no, raw_hash=f"s-{day}-{line_no}")
+
+
 def run_file(deps: Deps, world: World, day: date, lines: list[object]) -> dict[str, object]:
     finance = world.a.actors["finance"]
     reconciliation.import_file(
@@ -134,11 +141,11 @@ def test_absent_from_both_business_days_makes_it_failed_and_releases_the_reserva
 ) -> None:
     case = unknown_refund(deps, world, router, fake)
     clock.advance(days=4)
-    first = run_file(deps, world, FRIDAY, [other_line(FRIDAY)])
+    first = run_file(deps, world, FRIDAY, [other_line(FRIDAY), our_sale_line(deps, world, case, FRIDAY)])
     assert state(deps, world, case.id).status is S.UNKNOWN  # only the first day: not yet
     assert reserved(deps, world, case.sale_id) == (0, 3_000)
     assert first["totals"]["unknown_failed"] == 0  # type: ignore[index]
-    second = run_file(deps, world, MONDAY, [other_line(MONDAY)])
+    second = run_file(deps, world, MONDAY, [other_line(MONDAY), our_sale_line(deps, world, case, MONDAY)])
     failed = state(deps, world, case.id)
     assert (failed.status, failed.last_code) == (S.FAILED, "NOT_IN_SETTLEMENT")
     assert reserved(deps, world, case.sale_id) == (0, 0)

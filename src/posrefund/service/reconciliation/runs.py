@@ -20,7 +20,7 @@ from posrefund.domain.roles import Actor
 from posrefund.ports import ReconRunRow, RunSpec, RunTotals, SettlementFileRow, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.reconciliation.imports import source_of
-from posrefund.service.reconciliation.unknowns import close_unknown_refunds, run_is_complete, weekdays
+from posrefund.service.reconciliation.unknowns import close_unknown_refunds, files_are_ours, run_is_complete, weekdays
 from posrefund.service.records import record
 
 S = RefundStatus
@@ -98,7 +98,8 @@ def _closed(
     complete = run_is_complete(files)
     closed = {"unknown_succeeded": 0, "unknown_failed": 0}
     if complete:
-        closed = close_unknown_refunds(uow, actor, spec, deps.local_date, is_workday, now)
+        ours = files_are_ours(uow, spec)
+        closed = close_unknown_refunds(uow, actor, spec, deps.local_date, is_workday, now, proves_absence=ours)
     return (
         complete,
         before.get("unknown_succeeded", 0) + closed["unknown_succeeded"],

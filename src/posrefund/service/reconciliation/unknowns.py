@@ -29,6 +29,14 @@ def run_is_complete(files: list[SettlementFileRow]) -> bool:
     return bool(files) and all(int(f["bad_count"]) == 0 for f in files)
 
 
+def files_are_ours(uow: UnitOfWork, spec: RunSpec) -> bool:
+    """Whether the run's files may prove anything about this merchant's refunds: their lines carry one acquirer
+    merchant number, and at least one of their sale lines is one of our sales. A file of another merchant (or
+    several merchants' files mixed) holds none of our lines, which must never read as "not executed"."""
+    numbers, ours = uow.settlement_files.acquirer_merchant_nos(spec.merchant_id, spec.file_ids)
+    return len(numbers) == 1 and ours > 0
+
+
 def business_days(day: date, is_workday: Callable[[date], bool]) -> tuple[date, date]:
     """The business day of a refund sent on ``day`` (a holiday's refund belongs to the next one) and the next."""
     first = day if is_workday(day) else add_business_days(day, 1, is_workday)
@@ -42,8 +50,12 @@ def close_unknown_refunds(
     local_date: Callable[[datetime], date],
     is_workday: Callable[[date], bool],
     now: datetime,
+    *,
+    proves_absence: bool = True,
 ) -> dict[str, int]:
-    """Settle the merchant's unknown card refunds with a complete card run: counts of what it closed."""
+    """Settle the merchant's unknown card refunds with a complete card run: counts of what it closed. A line
+    found is proof enough; a line missing proves "not executed" only when ``proves_absence`` (the files are
+    this merchant's: see ``files_are_ours``)."""
     closed = {"unknown_succeeded": 0, "unknown_failed": 0}
     if spec.source != Source.CARD.value:
         return closed
@@ -59,7 +71,7 @@ def close_unknown_refunds(
             taken.add(int(line["id"]))
             _settle(uow, actor, case, S.SUCCEEDED, _why_paid(uow, line), now, line, spec.run_id, query.sale_rrn)
             closed["unknown_succeeded"] += 1
-        elif _absent_on(uow, spec, replace(query, date_from=sent), (first, second)):
+        elif proves_absence and _absent_on(uow, spec, replace(query, date_from=sent), (first, second)):
             why = f"no refund line in the acquirer's complete files of {first.isoformat()} and {second.isoformat()}"
             _settle(uow, actor, case, S.FAILED, why, now, None, spec.run_id, query.sale_rrn)
             closed["unknown_failed"] += 1

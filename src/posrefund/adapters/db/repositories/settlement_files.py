@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import exists, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.recon_scope import SHANGHAI, L
@@ -100,6 +100,19 @@ class SettlementFileSql(Repository):
     def line(self, merchant_id: str, line_id: int) -> SettlementLineRow | None:
         q = select(t.settlement_lines).where(L.id == line_id, L.merchant_id == merchant_id)
         return cast(SettlementLineRow | None, first_row(self.c, q))
+
+    def acquirer_merchant_nos(self, merchant_id: str, file_ids: Sequence[str]) -> tuple[set[str], int]:
+        """The acquirer merchant numbers these files' lines carry, and how many of their sale lines have the
+        RRN of one of this merchant's sales: together, the proof that the files are this merchant's."""
+        in_files = and_(L.merchant_id == merchant_id, L.file_id.in_(list(file_ids)))
+        numbers = {str(r[0]) for r in self.c.execute(select(L.merchant_no).where(in_files).distinct())}
+        sale = t.sales.c
+        ours = (
+            select(func.count())
+            .select_from(t.settlement_lines.join(t.sales, and_(sale.merchant_id == merchant_id, sale.rrn == L.rrn)))
+            .where(in_files, L.kind == "sale", L.rrn != "")
+        )
+        return numbers, int(self.c.execute(ours).scalar_one())
 
     def refund_line(self, query: RefundLineQuery) -> SettlementLineRow | None:
         """The first refund line of the terminal and amount that names our refund no. or the original sale's
