@@ -162,8 +162,7 @@ def build_router(settings: Settings, deps: Deps) -> Router:
 def load_calendar_overrides(deps: Deps, router: Router) -> None:
     """The admins' override table, read once at start; the API refreshes it in place on every edit."""
     with deps.uow(readonly=True) as uow:
-        router.overrides.clear()
-        router.overrides.update(uow.calendar.overrides())
+        router.replace_overrides(uow.calendar.overrides())
 
 
 # --- notification gateways from POSREFUND_NOTIFY_FILE ---

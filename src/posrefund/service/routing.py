@@ -57,6 +57,13 @@ class Router:
     renew_leases: bool = True
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")  # on its attempts
 
+    def replace_overrides(self, fresh: Mapping[date, bool]) -> None:
+        """Put the admins' override table in place of the shared map without a moment in which it is empty
+        (another thread may be computing an arrival date from it)."""
+        for day in set(self.overrides) - set(fresh):
+            self.overrides.pop(day, None)
+        self.overrides.update(fresh)
+
     def lease_for(self, channel: str) -> timedelta:
         return longest_call(self.channels.get(channel)) + self.lease_margin
 

@@ -78,9 +78,7 @@ class CalendarWatch:
             if version == self._version:
                 return False
             fresh: dict[date, bool] = uow.calendar.overrides()
-        for day in set(router.overrides) - set(fresh):
-            router.overrides.pop(day, None)
-        router.overrides.update(fresh)
+        router.replace_overrides(fresh)
         self._version = version
         if self._version is not None:
             log.info("worker.calendar_reloaded", overrides=len(fresh))

@@ -39,6 +39,5 @@ async def overrides(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
 )
 async def put_override(body: OverrideIn, actor: CurrentActor, c: Ctx, channels: Channels) -> dict[str, Any]:
     rows = await c.run(calendar_service.put_override, c.deps, actor, body.day, body.workday, body.note)
-    channels.overrides.clear()  # the calendar the worker and API share reads this very dict
-    channels.overrides.update(rows)
+    channels.replace_overrides(rows)  # the calendar the worker and API share reads this very dict
     return {"day": body.day.isoformat(), "workday": body.workday}
