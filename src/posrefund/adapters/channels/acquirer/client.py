@@ -202,13 +202,12 @@ class CardAcquirerChannel:
     ) -> ChannelAnswer:
         doc = exchange.answer or {}
         code = doc.get("39", "")
-        if _refused_unread(exchange) and code != mapping.APPROVED and entry.sends > 1:
-            # This transmission was refused unread, but an earlier one of the same trace may have been executed:
-            # sign on and resend the same trace, so the host answers with what it did (never a new message).
+        if _refused_unread(exchange) and code != mapping.APPROVED:  # this transmission was not read: sign on
             self._forget(keys)
-            return self.drive(entry, deadline)
-        if _refused_unread(exchange) and code != mapping.APPROVED:  # nothing was done: sign on, send it anew
-            self._forget(keys)
+            if entry.sends > 1:
+                # An earlier send of the same trace may have been executed: resend that trace, so the host
+                # answers with what it did (a new message would be a second refund).
+                return self.drive(entry, deadline)
             self.journal.settle(entry.id, REJECTED, code=code or "A0")
             if may_sign_on_again and self._keys_in_time(deadline) is not None:
                 numbers = self.journal.allocate(self.terminal.terminal_id)
