@@ -97,7 +97,7 @@ class Fleet:
     def spawn(self) -> subprocess.Popen[bytes]:
         self.started += 1
         log = (self.logs / f"worker-{self.started}.log").open("wb")
-        cmd = [sys.executable, "-m", "posrefund.entrypoints.cli.main", "worker", "--idle", "0.2"]
+        cmd = [sys.executable, "-m", "posrefund.entrypoints.cli.main", "worker", "--poll", "0.2"]
         return subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def books(self, channel: str) -> KeepsBooks:

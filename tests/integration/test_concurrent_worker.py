@@ -85,9 +85,8 @@ def wait_for(condition: object, seconds: float = 10.0) -> None:
 def running(deps: Deps, router: Router, **options: object) -> Iterator[threading.Event]:
     """The worker loop in a thread, polling every 50 ms, until the block ends."""
     stop = threading.Event()
-    opts = worker.WorkerOptions(poll_seconds=0.05, **options) if options else None  # type: ignore[arg-type]
-    kwargs = {"options": opts} if opts else {"idle": 0.05}
-    thread = threading.Thread(target=worker.run, args=(deps, router, stop), kwargs=kwargs)
+    opts = worker.WorkerOptions(poll_seconds=0.05, **options)  # type: ignore[arg-type]
+    thread = threading.Thread(target=worker.run, args=(deps, router, stop), kwargs={"options": opts})
     thread.start()
     try:
         yield stop

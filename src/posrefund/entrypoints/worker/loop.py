@@ -64,7 +64,6 @@ def run(
     deps: Deps,
     router: Router,
     stop: threading.Event,
-    idle: float | None = None,
     once: bool = False,
     notify_router: NotifyRouter | None = None,
     options: WorkerOptions | None = None,
@@ -72,7 +71,7 @@ def run(
     """Sweep until ``stop`` is set (or once, waiting for every step). Returns how many steps were taken:
     cases handed to the pool plus notification steps."""
     opts = options or WorkerOptions()
-    poll = opts.poll_seconds if idle is None else idle
+    poll = opts.poll_seconds
     calendar = CalendarWatch(deps)
     current = router  # replaced between rounds when the channels file changed; a step uses the one of its start
     pool = CasePool(opts.threads, lambda m, c: _step(deps, current, m, c), on_free=opts.wake.set)
@@ -184,7 +183,6 @@ def case_failed(case_id: str, exc: Exception) -> None:
 def start_in_thread(
     deps: Deps,
     router: Router,
-    idle: float | None = None,
     notify_router: NotifyRouter | None = None,
     options: WorkerOptions | None = None,
 ) -> tuple[threading.Thread, threading.Event]:
@@ -193,7 +191,7 @@ def start_in_thread(
     opts = options or WorkerOptions()
     thread = threading.Thread(
         target=run,
-        args=(deps, router, stop, idle, False, notify_router, opts),
+        args=(deps, router, stop, False, notify_router, opts),
         name="posrefund-worker",
         daemon=True,
     )
