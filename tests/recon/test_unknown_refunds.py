@@ -235,3 +235,32 @@ def test_two_unknown_refunds_of_one_sale_take_one_line_each(
     run_file(deps, world, FRIDAY, [one, replace(one, line_no=2, raw_hash="h2", voucher_no="900002")])
     assert [state(deps, world, c.id).status for c in (first, second)] == [S.SUCCEEDED, S.SUCCEEDED]
     assert reserved(deps, world, first.sale_id) == (6_000, 0)
+
+
+# No false closing: a "failed" from files that are not this merchant's would give the reservation back while the
+# money may have moved, and a retry would pay twice. Both days are reconciled with complete files holding no line
+# of the refund, yet they prove nothing absent.
+
+
+def test_files_with_none_of_our_sales_fail_nothing(
+    deps: Deps, world: World, router: Router, fake: FakeChannel, clock: FixedClock
+) -> None:
+    case = unknown_refund(deps, world, router, fake)
+    clock.advance(days=4)
+    run_file(deps, world, FRIDAY, [other_line(FRIDAY)])
+    run = run_file(deps, world, MONDAY, [other_line(MONDAY)])
+    assert state(deps, world, case.id).status is S.UNKNOWN
+    assert reserved(deps, world, case.sale_id) == (0, 3_000)
+    assert run["totals"]["unknown_failed"] == 0  # type: ignore[index]
+
+
+def test_files_mixing_another_acquirer_merchants_lines_fail_nothing(
+    deps: Deps, world: World, router: Router, fake: FakeChannel, clock: FixedClock
+) -> None:
+    case = unknown_refund(deps, world, router, fake)
+    clock.advance(days=4)
+    foreign = replace(other_line(MONDAY, 2), merchant_no="898310058129999", raw_hash="foreign")
+    run_file(deps, world, FRIDAY, [other_line(FRIDAY), our_sale_line(deps, world, case, FRIDAY)])
+    run_file(deps, world, MONDAY, [our_sale_line(deps, world, case, MONDAY), foreign])
+    assert state(deps, world, case.id).status is S.UNKNOWN
+    assert reserved(deps, world, case.sale_id) == (0, 3_000)
