@@ -34,6 +34,7 @@ from posrefund.adapters.channels.alipay.certs import certificate_mode
 from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier, AlipayChannel
 from posrefund.adapters.channels.alipay.mapping import fen_to_yuan, yuan_to_fen
 from posrefund.domain.channel import (
+    ASK_AGAIN_SOON,
     REFUNDED_FEN,
     CallbackRejected,
     ChannelAnswer,
@@ -365,10 +366,13 @@ def test_hidden_success_is_unknown_then_the_query_finds_it(
     answer = channel.submit(order)
 
     assert (answer.outcome, answer.code) == (Outcome.UNKNOWN, code)
+    assert answer.details.get(ASK_AGAIN_SOON) == "yes"  # "retry with the same out_request_no, or query > 5 s"
     assert time.monotonic() - started < TIMEOUT + 0.5  # bounded by the adapter's timeout
     assert [r["executed"] for r in rows(sim, order.refund_no)] == [True]  # the money moved behind the error
     assert channel.query(order).outcome is Outcome.SUCCEEDED
-    assert channel.submit(order).outcome is Outcome.UNKNOWN  # the retry with the same number moves nothing
+    again = channel.submit(order)
+    assert again.outcome is Outcome.UNKNOWN  # the retry with the same number moves nothing
+    assert ASK_AGAIN_SOON not in again.details  # taken (fund_change=N): followed on the channel's delays
     assert len(rows(sim, order.refund_no)) == 1
 
 
@@ -391,6 +395,7 @@ def test_failure_without_effect_is_unknown_then_not_found_then_the_same_number_s
     answer = channel.submit(order)
 
     assert (answer.outcome, answer.code) == (Outcome.UNKNOWN, code)
+    assert answer.details.get(ASK_AGAIN_SOON) == "yes"
     assert sim.ledger() == []
     assert channel.query(order).outcome is Outcome.NOT_FOUND
     assert channel.submit(order).outcome is Outcome.SUCCEEDED

@@ -70,6 +70,11 @@ REFUNDED_FEN = "refund_fen"
 # The key of ``ChannelAnswer.details`` naming the kind of account the payer's money goes back to
 # (``domain.calendar.RECEIVING_ACCOUNTS``): a bank card takes working days, a wallet balance minutes.
 RECEIVING_ACCOUNT = "receiving_account"
+# The key of ``ChannelAnswer.details`` set on an UNKNOWN answer the channel's documentation says to follow with
+# the same request again, soon (WeChat's SYSTEM_ERROR and 5xx, Alipay's ACQ.SYSTEM_ERROR, a read timeout): the
+# worker asks within seconds (``ChannelRules.ask_again_after``) instead of waiting for the first-query delay.
+# Never set on "slow down" answers (FREQUENCY_LIMITED), which wait for the channel's own delay.
+ASK_AGAIN_SOON = "ask_again_soon"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from posrefund.domain.channel import REFUNDED_FEN, ChannelAnswer, Outcome, RefundOrder
+from posrefund.domain.channel import ASK_AGAIN_SOON, REFUNDED_FEN, ChannelAnswer, Outcome, RefundOrder
 
 # China has no daylight saving time: +08:00 is exactly Asia/Shanghai, the zone of every Alipay timestamp.
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -30,6 +30,14 @@ DEPOSIT_BACK = "alipay.trade.refund.depositback.completed"
 _TRANSIENT = frozenset({"ACQ.SYSTEM_ERROR", "ACQ.REFUND_CHARGE_ERROR"})
 # Common-parameter errors: the gateway refused the request before any business ran (a key or app-id problem).
 _REFUSED = frozenset({"40001", "40002", "40003", "40006"})
+
+
+def told_nothing(code: str, message: str) -> ChannelAnswer:
+    """A system error, an HTTP error or a lost answer: "retry with the same out_request_no and amount, or
+    query after 5 s" — followed soon (``ASK_AGAIN_SOON``), not after the first-query delay."""
+    return ChannelAnswer(Outcome.UNKNOWN, code=code, message=message, details={ASK_AGAIN_SOON: "yes"})
+
+
 _YUAN = re.compile(r"(\d{1,11})(?:\.(\d{1,2}))?")
 
 
@@ -77,7 +85,7 @@ def refund_outcome(data: dict[str, Any], signed: bool, order: RefundOrder) -> Ch
         return _refund_taken(data, order)
     if code == "40004" and sub_code not in _TRANSIENT:
         return ChannelAnswer(Outcome.DECLINED, code=sub_code or code, message=sub_msg, details={"code": code})
-    return ChannelAnswer(Outcome.UNKNOWN, code=sub_code or code or "BAD_RESPONSE", message=sub_msg)
+    return told_nothing(sub_code or code or "BAD_RESPONSE", sub_msg)
 
 
 def query_outcome(data: dict[str, Any], signed: bool, order: RefundOrder) -> ChannelAnswer:
