@@ -463,6 +463,17 @@ def test_fund_change_n_is_accepted_then_queries_show_no_status_until_success(
     assert [r["executed"] for r in rows(sim, order.refund_no)] == [True]
 
 
+def test_processing_for_seconds_is_done_once_its_time_has_passed(sim: AlipaySimulator, channel: AlipayChannel) -> None:
+    order = order_for(new_sale(sim), 4_200)
+    sim.set_fault(order.refund_no, "processing", seconds=0.5)
+
+    assert channel.submit(order).code == "FUND_CHANGE_N"
+    assert channel.query(order).outcome is Outcome.NOT_FOUND  # taken, not done yet
+    time.sleep(0.6)
+    assert channel.query(order).outcome is Outcome.SUCCEEDED
+    assert [r["executed"] for r in rows(sim, order.refund_no)] == [True]
+
+
 def test_refunds_of_one_trade_closer_than_the_gap_fail_without_effect(keys: AlipayKeys, receiver: Receiver) -> None:
     gap = 0.4
     with make_sim(keys, receiver, min_gap_same_trade=gap) as sim:

@@ -423,6 +423,25 @@ def test_processing_then_success(sim: WeChatPaySimulator, channel: WeChatPayChan
     assert [e["status"] for e in sim.ledger()] == ["SUCCESS"]
 
 
+def test_processing_for_seconds_finishes_on_its_own_and_is_notified(
+    notifying_sim: WeChatPaySimulator, receiver: Receiver
+) -> None:
+    sim = notifying_sim
+    receiver.verifier = make_verifier(sim).verify
+    channel = make_channel(sim, notify_url=receiver.url)
+    order = refund(paid(sim), "RF-HELD", 900)
+    sim.set_fault("RF-HELD", "processing", seconds=0.6)
+
+    assert channel.submit(order).outcome is Outcome.ACCEPTED
+    assert channel.query(order).outcome is Outcome.ACCEPTED  # a query does not hurry it
+    assert receiver.received == []
+    [got] = receiver.wait(1)  # no query needed: it finishes after its time and is notified
+
+    assert got.status == 200
+    assert channel.query(order).outcome is Outcome.SUCCEEDED
+    assert [e["status"] for e in sim.ledger()] == ["SUCCESS"]
+
+
 def test_abnormal_then_apply_abnormal_refund(sim: WeChatPaySimulator, channel: WeChatPayChannel) -> None:
     order = refund(paid(sim), "RF-ABN", 800)
     sim.set_fault("RF-ABN", "abnormal")
