@@ -14,10 +14,11 @@ What runs, all on 127.0.0.1, in one temporary folder removed at the end (``--kee
 Reported, per scenario: refunds/s = cases / (last final − first created), the ratio to the raw database
 transaction rate measured in the same run (bench/refund_api.py's raw loop: the least a durable refund costs),
 and approval → first channel call (``sent_at − created_at``; auto-approved, so approval is creation) at p50 and
-p99, at full speed (a queue builds: the feed outruns the workers) and paced at ``--pace-share`` (0.8) of it. Scenarios: no faults; 30 % transient faults (system_error and
-http_500, executed behind the error or not, and processing for ``--processing-seconds`` before WeChat finishes
-the refund and notifies it) under the channels' real rules: a refund WeChat took is first queried a minute
-later; an answer that told nothing is followed within seconds, as WeChat says (service/pacing.py).
+p99, at full speed (a queue builds: the feed outruns the workers) and paced at ``--pace-share`` (0.8) of it.
+Scenarios: no faults; 30 % transient faults (system_error and http_500, executed behind the error or not, and
+processing for ``--processing-seconds`` before WeChat finishes the refund and notifies it) under the channels'
+real rules: a refund WeChat took is first queried a minute later; an answer that told nothing is followed
+within seconds, as WeChat says (service/pacing.py).
 """
 
 from __future__ import annotations
