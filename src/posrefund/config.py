@@ -68,9 +68,11 @@ class EvidenceSettings(BaseModel):
         default="", description="also ask the store to encrypt at rest (on top of our own envelope)"
     )
     addressing_style: Literal["auto", "path", "virtual"] = "auto"
-    connect_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
-    read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    max_attempts: int = Field(default=3, ge=1, le=10, description="tries per request, the first included")
+    # A store that hangs holds the request at most about max_attempts × (connect + read timeout), plus a
+    # second per upload try (boto3 waits that long for the store's 100-continue): 12 s with these defaults.
+    connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    read_timeout_seconds: float = Field(default=5.0, gt=0, le=300, description="longest silence while reading")
+    max_attempts: int = Field(default=2, ge=1, le=10, description="tries per request, the first included")
 
 
 class Settings(BaseSettings):

@@ -25,8 +25,10 @@ from posrefund.adapters.db.engine import make_engine
 from posrefund.adapters.passwords import Argon2Hasher
 from posrefund.config import ConfigError, EvidenceSettings, Settings
 from posrefund.entrypoints.api.app import create_app
+from posrefund.ports import EvidenceDamaged
 from tests.api.conftest import Auth
 from tests.conftest import FixedClock, World
+from tests.console.conftest import Browser
 from tests.support.limits import RELAXED
 from tests.support.object_store import (
     Bucket,
@@ -180,6 +182,46 @@ def test_an_object_changed_in_the_bucket_is_refused_and_audited(
     assert {actor for actor, _ in audited} == {world.a.actors["supervisor"].id}
 
 
+def test_the_console_of_another_node_shows_the_file_and_refuses_a_damaged_one(
+    nodes: list[Node], node_auth: Auth, world: World, bucket: Bucket
+) -> None:
+    row = upload(nodes[0], node_auth, JPEG)
+    app = nodes[1].client.app
+    assert isinstance(app, FastAPI)
+    browser = Browser(app)
+    with browser.client:
+        browser.sign_in(world.a.usernames["supervisor"])
+        shown = browser.get(f"/console/evidence/{row['id']}")
+        assert shown.status_code == 200 and shown.content == JPEG
+        bucket.s3.put_object(Bucket=bucket.name, Key=object_key(world.a.id, row["sha256"]), Body=b"PRE1 not sealed")
+        refused = browser.get(f"/console/evidence/{row['id']}")
+    assert refused.status_code == 502 and "凭证文件校验失败" in refused.text and "PRE1" not in refused.text
+
+
+def test_the_master_key_rotates_and_the_store_encrypts_too_when_asked(
+    settings: Settings, bucket: Bucket, master_key: str
+) -> None:
+    """A new master key first, the old one after it: new objects sealed with the new one, old ones still open;
+    without the old key they are damaged, not served. ``SERVER_SIDE_ENCRYPTION`` reaches the store."""
+    older = bootstrap.evidence_store_from(s3_settings(settings, bucket.endpoint_url, bucket.name, master_key))
+    sha = older.put("mch_a", JPEG)
+    both = f"{generate_key_spec('e2')},{master_key}"
+    newer = bootstrap.evidence_store_from(
+        s3_settings(settings, bucket.endpoint_url, bucket.name, both, server_side_encryption="AES256")
+    )
+    assert newer.get("mch_a", sha) == JPEG
+    png = newer.put("mch_a", PNG)
+    head = bucket.s3.head_object(Bucket=bucket.name, Key=object_key("mch_a", png))
+    assert head["ServerSideEncryption"] == "AES256"
+    assert bucket.s3.get_object(Bucket=bucket.name, Key=object_key("mch_a", png))["Body"].read()[4:7] == b"\x02e2"
+    only_new = bootstrap.evidence_store_from(
+        s3_settings(settings, bucket.endpoint_url, bucket.name, both.split(",", maxsplit=1)[0])
+    )
+    assert only_new.get("mch_a", png) == PNG
+    with pytest.raises(EvidenceDamaged, match="not configured"):
+        only_new.get("mch_a", sha)
+
+
 @pytest.mark.parametrize("how", ["refused", "silent"])
 def test_a_store_that_is_down_answers_503_within_its_timeouts(
     how: str,
@@ -217,7 +259,7 @@ def test_a_store_that_is_down_answers_503_within_its_timeouts(
         assert (r.status_code, r.json()["code"]) == (503, "evidence.store_unavailable")
         assert r.headers["retry-after"] == "5" and r.json()["params"] == {"retry_after": 5}
     assert put.json()["message"].startswith("凭证存储暂时无法访问")
-    assert waited < 8, waited  # two calls, two tries each of at most 0.5 s, plus the backoff between tries
+    assert waited < 8, waited  # silent: 2 tries × 0.5 s to read, + 1 s a put try waits for 100-continue (4 s measured)
     assert meta.status_code == 200  # the record is in the database, not in the store
     with engine.connect() as c:
         assert c.execute(select(func.count()).select_from(tables.evidence)).scalar_one() == 1

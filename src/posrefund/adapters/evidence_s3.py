@@ -37,9 +37,9 @@ class S3Connection:
     access_key_id: str = ""
     secret_access_key: str = ""
     addressing_style: str = "auto"
-    connect_timeout: float = 3.0
-    read_timeout: float = 10.0
-    max_attempts: int = 3  # the first try included
+    connect_timeout: float = 2.0
+    read_timeout: float = 5.0
+    max_attempts: int = 2  # the first try included
 
 
 def s3_client(conn: S3Connection) -> Any:
