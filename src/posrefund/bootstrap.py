@@ -26,7 +26,7 @@ from posrefund.adapters.rate_limit import ChannelRateLimiter
 from posrefund.adapters.system import RandomIds, SystemClock
 from posrefund.config import ConfigError, Settings, check
 from posrefund.domain.audit import Keyring
-from posrefund.ports import CallbackVerifier, Clock, Ids, PasswordHasher, PaymentChannel
+from posrefund.ports import CallbackVerifier, Clock, EvidenceStore, Ids, PasswordHasher, PaymentChannel
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router, card_method_rule
 from posrefund.service.notifications.sending import NotifyRouter
@@ -78,12 +78,41 @@ def build(
         ids=ids or RandomIds(),
         cipher=AesGcmCipher(settings.pii_key),
         hasher=hasher or Argon2Hasher(),
-        evidence_store=DiskEvidenceStore(settings.data_dir / "evidence"),
+        evidence_store=evidence_store_from(settings),
         local_date=local_date,
         secret_key=settings.secret_key,
         audit_keys=audit_keyring(settings.audit_key),
         failpoint=failpoints_from(os.environ.get("POSREFUND_FAILPOINTS", "")),
         message_limit=settings.notify_message_limit,
+    )
+
+
+def evidence_store_from(settings: Settings) -> EvidenceStore:
+    """This machine's folder by default; the shared object store with ``POSREFUND_EVIDENCE__BACKEND=s3``."""
+    conf = settings.evidence
+    if conf.backend == "local":
+        return DiskEvidenceStore(settings.data_dir / "evidence")
+    from posrefund.adapters.envelope import Envelope
+    from posrefund.adapters.evidence_s3 import S3Connection, S3EvidenceStore, s3_client
+
+    try:
+        envelope = Envelope(conf.master_key.get_secret_value())
+    except KeyringError as exc:
+        raise ConfigError(str(exc)) from None
+    client = s3_client(
+        S3Connection(
+            endpoint_url=conf.endpoint_url,
+            region=conf.region,
+            access_key_id=conf.access_key_id,
+            secret_access_key=conf.secret_access_key.get_secret_value(),
+            addressing_style=conf.addressing_style,
+            connect_timeout=conf.connect_timeout_seconds,
+            read_timeout=conf.read_timeout_seconds,
+            max_attempts=conf.max_attempts,
+        )
+    )
+    return S3EvidenceStore(
+        client, conf.bucket, envelope, prefix=conf.prefix, server_side_encryption=conf.server_side_encryption
     )
 
 

@@ -186,4 +186,13 @@ MESSAGES_CORE: dict[str, tuple[str, str]] = {
         "只接受 JPEG、PNG、WebP 图片或 PDF",
         "Only JPEG, PNG, WebP images or PDF are accepted",
     ),
+    "evidence.store_unavailable": (
+        "凭证存储暂时无法访问，请 {retry_after} 秒后重试",
+        "The evidence store cannot be reached now; retry in {retry_after} seconds",
+    ),
+    "evidence.damaged": (
+        "凭证文件校验失败（内容与上传时不一致），已拒绝提供，请联系管理员",
+        "The evidence file failed its integrity check (it differs from what was uploaded) and is not served; "
+        "contact your administrator",
+    ),
 }
