@@ -36,6 +36,17 @@ class ChannelRules:
     ask_again_after: tuple[timedelta, ...] = ()
 
 
+# The keys of a channel's section in the channels file that tune the worker (entrypoints/worker/refresh.py)
+# rather than name the channel's account.
+RULE_KEYS = (
+    "max_in_flight",
+    "calls_per_second",
+    "first_query_after_seconds",
+    "min_gap_same_order_seconds",
+    "ask_again_after_seconds",
+)
+
+
 def _seconds(*delays: int) -> tuple[timedelta, ...]:
     return tuple(timedelta(seconds=d) for d in delays)
 
