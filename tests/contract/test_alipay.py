@@ -35,7 +35,9 @@ from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier, Al
 from posrefund.adapters.channels.alipay.mapping import fen_to_yuan, yuan_to_fen
 from posrefund.domain.channel import (
     ASK_AGAIN_SOON,
+    QUERY_NOW,
     REFUNDED_FEN,
+    TRADE_REFUNDED_FEN,
     CallbackRejected,
     ChannelAnswer,
     Method,
@@ -615,18 +617,24 @@ def test_refund_notification_is_verified_and_mapped(
     second = notice_of(sim, receiver.wait(2)[1])
 
     trade_no = trade_no_of(sim, sale)
+    # A trade notification states what the whole trade has had refunded (总退款金额), not this refund's amount:
+    # it asks for a query (QUERY_NOW) and settles nothing by itself.
     assert (first.refund_no, first.answer.outcome, first.answer.channel_refund_id) == (
         partial.refund_no,
-        Outcome.SUCCEEDED,
+        Outcome.UNKNOWN,
         trade_no,
     )
-    assert (first.answer.code, first.answer.details["refund_fee"]) == ("TRADE_SUCCESS", "30.00")
-    assert (second.refund_no, second.answer.code, second.answer.details["refund_fee"]) == (
+    assert (first.answer.code, first.answer.details[TRADE_REFUNDED_FEN], first.answer.details[QUERY_NOW]) == (
+        "TRADE_SUCCESS",
+        "3000",
+        "yes",
+    )
+    assert (second.refund_no, second.answer.code, second.answer.details[TRADE_REFUNDED_FEN]) == (
         rest.refund_no,
         "TRADE_CLOSED",  # fully refunded: the trade closes
-        "100.00",
+        "10000",  # both refunds: 30.00 + 70.00
     )
-    assert first.answer.succeeded_at is not None and first.answer.succeeded_at.tzinfo is not None
+    assert REFUNDED_FEN not in second.answer.details
     delivered = sim.wait_notifications(2)
     assert [d["notify_id"] for d in delivered] == [first.notice_id, second.notice_id]
     assert {d["answer"] for d in delivered} == {"success"}
@@ -723,7 +731,7 @@ def test_early_callback_of_a_slow_refund_precedes_the_query_that_shows_it(
 
     assert channel.query(order).outcome is Outcome.SUCCEEDED
     assert len(receiver.bodies) == 1
-    assert notice_of(sim, receiver.bodies[0]).answer.outcome is Outcome.SUCCEEDED
+    assert notice_of(sim, receiver.bodies[0]).answer.details[QUERY_NOW] == "yes"  # the query settles it
 
 
 def test_unacknowledged_notification_is_retried_with_the_same_notify_id(

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from posrefund.domain.calendar import expected_arrival
-from posrefund.domain.channel import ASK_AGAIN_SOON, RECEIVING_ACCOUNT, ChannelAnswer, Method, Outcome, RefundOrder
+from posrefund.domain.channel import (
+    ASK_AGAIN_SOON,
+    QUERY_NOW,
+    RECEIVING_ACCOUNT,
+    ChannelAnswer,
+    Method,
+    Outcome,
+    RefundOrder,
+)
 from posrefund.domain.channel_facts import checked_against
 from posrefund.domain.errors import Invalid, NotFound
 from posrefund.domain.events import CaseEvent
@@ -180,7 +188,9 @@ def _apply(
         case.switch_method(Method.REFUND.value, now, answer.code)
     else:
         case.apply_answer(answer, now, source)
-    if case.status is S.PROCESSING and source != "callback":
+    if case.status is S.PROCESSING and source == "callback" and answer.details.get(QUERY_NOW):
+        case.next_check_at = now  # the notification said something happened, not enough to settle it: ask
+    elif case.status is S.PROCESSING and source != "callback":
         next_look(router.rules.get(case.channel, ChannelRules()), case, answer, now, switched, early_looks)
     elif case.status is not S.PROCESSING:
         case.next_check_at = None
