@@ -20,11 +20,22 @@ from posrefund.entrypoints.console.web import (
     lang_of,
     render,
     safe_next,
+    session_of,
 )
 from posrefund.i18n import message
 from posrefund.service import sessions
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+# The site's root: where a person typing only the host name lands.
+root = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+
+
+@root.get("/")
+async def site_root(request: Request) -> Response:
+    """The console's home for a signed-in operator, else the sign-in page (302: it may differ next time)."""
+    current = session_of(request)
+    target = home_of(current.actor()) if current.signed_in else f"{PREFIX}/login"
+    return RedirectResponse(target, status_code=302)
 
 
 @router.get("")
