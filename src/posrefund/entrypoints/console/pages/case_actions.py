@@ -35,10 +35,14 @@ async def _step(
     request: Request, case_id: str, step: Callable[[], Awaitable[object]], field: str, typed: dict[str, str]
 ) -> Response:
     """Run one step; done, back to the case (303). Refused, the case again with the refusal's status and its
-    message beside ``field`` (a missing case or a role that may not is a page of its own: 404, 403)."""
+    message beside ``field`` or above the page (a missing case or a role that may not is a page of its own: 404, 403)."""
     errors = Errors(lang_of(request))
 
-    def field_of(err: DomainError) -> str:
+    def field_of(err: DomainError) -> str | None:
+        """A bad input beside its field; a refusal of the step itself (state, two-person rule) above the page,
+        as its form may no longer be shown."""
+        if not isinstance(err, Invalid):
+            return None
         own = str(err.params.get("field") or "")
         return field if own in ("", "reason") else own
 
