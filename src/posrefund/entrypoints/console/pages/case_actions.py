@@ -35,7 +35,7 @@ async def _step(
     request: Request, case_id: str, step: Callable[[], Awaitable[object]], field: str, typed: dict[str, str]
 ) -> Response:
     """Run one step; done, back to the case (303). Refused, the case again with the refusal's status and its
-    message beside ``field`` or above the page (a missing case or a role that may not is a page of its own: 404, 403)."""
+    message beside ``field`` or above the page (a missing case, or a role that may not: a page of its own)."""
     errors = Errors(lang_of(request))
 
     def field_of(err: DomainError) -> str | None:
