@@ -74,6 +74,7 @@ EN_CASES: dict[str, str] = {
         "Pay by bank transfer; once it has arrived, a second person confirms it."
     ),
     "须由以下人员以外的同事确认：": "To be confirmed by a colleague other than:",
+    "可确认的角色：": "Roles that may confirm: ",
     "收银台号或银行流水号（可空）": "Till no. or bank reference (optional)",
     "确认已付款": "Confirm it was paid",
     "处理": "Actions",
