@@ -58,28 +58,29 @@ def _reason(form: Any, name: str) -> str:
     return fmt.bounded(str(form.get(name) or ""), name, MAX_REASON)
 
 
+async def _with_reason(
+    request: Request, case_id: str, action: str, use_case: Callable[..., object], name: str
+) -> Response:
+    """A step whose only input is the reason kept on the case's trail (``name``, its field)."""
+    actor, c, form = await posted(request, action)
+    typed = {name: str(form.get(name) or "")}
+
+    async def step() -> None:
+        await c.run(use_case, c.deps, actor, case_id[:64], _reason(form, name))
+
+    return await _step(request, case_id, step, name, typed)
+
+
 @router.post("/cases/{case_id}/cancel")
 async def cancel(request: Request, case_id: str) -> Response:
     """Withdraw a request not yet sent: its requester or a reviewer, with a reason kept on the trail."""
-    actor, c, form = await posted(request, "refund.cancel")
-    typed = {"cancel_reason": str(form.get("cancel_reason") or "")}
-
-    async def step() -> None:
-        await c.run(refunds.cancel, c.deps, actor, case_id[:64], _reason(form, "cancel_reason"))
-
-    return await _step(request, case_id, step, "cancel_reason", typed)
+    return await _with_reason(request, case_id, "refund.cancel", refunds.cancel, "cancel_reason")
 
 
 @router.post("/cases/{case_id}/retry")
 async def retry(request: Request, case_id: str) -> Response:
     """Send a failed refund again as a new attempt (a wallet gets a new number, linked to the old one)."""
-    actor, c, form = await posted(request, "refund.retry")
-    typed = {"retry_reason": str(form.get("retry_reason") or "")}
-
-    async def step() -> None:
-        await c.run(execution.retry, c.deps, actor, case_id[:64], _reason(form, "retry_reason"))
-
-    return await _step(request, case_id, step, "retry_reason", typed)
+    return await _with_reason(request, case_id, "refund.retry", execution.retry, "retry_reason")
 
 
 @router.post("/cases/{case_id}/resolve")
