@@ -96,6 +96,19 @@ def test_a_cash_refund_is_labelled_cash_and_confirmed_by_a_second_person(
     assert again.status_code == 409 and "不在等待确认付款的状态" in again.text
 
 
+def test_the_steps_speak_english_on_the_switch(deps: Deps, world: World, as_user: Any) -> None:
+    case = _cash_awaiting(deps, world)
+    finance = as_user("a.finance")
+    finance.client.cookies.set("prc_lang", "en", path="/console")
+    page = finance.get(f"/console/cases/{case.id}").text
+    for text in ("Confirm the payout", "Cash from the till", "Confirm it was paid"):
+        assert text in page, text
+    assert "Notify the customer again" not in page  # finance does not contact customers
+    assert "确认付款" not in page and "现金退款" not in page
+    refused = finance.post(f"/console/cases/{case.id}/payout", {"payout_reference": "长" * 65})
+    assert refused.status_code == 422 and "Too long (at most 64 characters)" in refused.text
+
+
 def test_every_step_checks_the_form_token(deps: Deps, world: World, as_user: Any) -> None:
     case = _ask(deps, world, LARGE)
     cashier = as_user("a.cashier")

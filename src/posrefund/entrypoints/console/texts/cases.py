@@ -51,6 +51,7 @@ LABELS_CASES: dict[str, dict[str, tuple[str, str]]] = {
 EN_CASES: dict[str, str] = {
     # header search and results
     "查找退款或消费": "Find a refund or a sale",
+    "搜索": "Search",
     "退款单号 / 凭证号 / 订单号 / 手机后四位 / 卡号后四位 金额": (
         "Refund no. / voucher no. / order no. / phone last 4 / card last 4 + amount"
     ),
