@@ -109,6 +109,17 @@ def test_the_steps_speak_english_on_the_switch(deps: Deps, world: World, as_user
     assert refused.status_code == 422 and "Too long (at most 64 characters)" in refused.text
 
 
+def test_the_desk_answer_of_a_cash_refund_never_says_original_route(deps: Deps, world: World, as_user: Any) -> None:
+    cash = _ask(deps, world, channel="cash", payer_masked="")
+    wallet = _ask(deps, world)
+    cashier = as_user("a.cashier")
+    page = cashier.get(f"/console/desk/answer/{cash.id}").text
+    assert "已批准：现金退款" in page and "原路退回" not in page
+    assert "已自动批准，正在原路退回" in cashier.get(f"/console/desk/answer/{wallet.id}").text
+    case_page = cashier.get(f"/console/cases/{cash.id}").text  # approved, the worker has not chosen yet
+    assert 'data-route="cash">现金退款（收银台付现）' in case_page and "原路退回" not in case_page
+
+
 def test_every_step_checks_the_form_token(deps: Deps, world: World, as_user: Any) -> None:
     case = _ask(deps, world, LARGE)
     cashier = as_user("a.cashier")
