@@ -93,7 +93,7 @@ def test_a_cash_refund_is_labelled_cash_and_confirmed_by_a_second_person(
         "T1",
     )
     again = supervisor.post(f"/console/cases/{case.id}/payout")
-    assert again.status_code == 409 and "不在等待确认付款的状态" in again.text
+    assert again.status_code == 409 and "该退款不在等待确认付款的状态（当前：退款成功）" in again.text
 
 
 def test_the_steps_speak_english_on_the_switch(deps: Deps, world: World, as_user: Any) -> None:
@@ -166,7 +166,7 @@ def test_a_failed_refund_is_sent_again_by_finance_or_a_supervisor(deps: Deps, wo
     assert after.status.value == "processing" and after.refund_no != case.refund_no  # a wallet: a new number
     assert "refund.renumbered" in [e["action"] for e in _events(deps, world, case.id)]
     again = finance.post(url, {"retry_reason": "x"})
-    assert again.status_code == 409 and "当前状态" in again.text
+    assert again.status_code == 409 and "退款单当前状态为 退款中，不能变为 退款中" in again.text
 
 
 @pytest.mark.parametrize("answer", ["abnormal", "unresolved"])

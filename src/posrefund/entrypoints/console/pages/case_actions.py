@@ -23,12 +23,14 @@ from posrefund.entrypoints.console.case_steps import REROUTE_TO, RESOLVE_TO
 from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
 from posrefund.entrypoints.console.forms import posted
 from posrefund.entrypoints.console.pages.cases import show_case
+from posrefund.entrypoints.console.texts import label
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, lang_of
 from posrefund.service import execution, refunds
 from posrefund.service.notifications import resend
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 MAX_REASON = 500
+STATES = frozenset({"current", "target"})  # the parameters of a refusal that name a case's state
 
 
 async def _step(
@@ -46,7 +48,15 @@ async def _step(
         own = str(err.params.get("field") or "")
         return field if own in ("", "reason") else own
 
-    with errors.catch(field_of, passing=NOT_MINE) as got:
+    def place(err: DomainError) -> None:
+        """The states a refusal names, in words (``退款中``), never their codes."""
+        if STATES.isdisjoint(err.params):
+            errors.add(err, field_of)
+            return
+        words = {k: label("status", v, errors.lang) if k in STATES else v for k, v in err.params.items()}
+        errors.add(DomainError(err.code, **words))  # a refusal of the step's state: above the page
+
+    with errors.catch(passing=NOT_MINE, place=place) as got:
         await step()
     if got.error is None:
         done = f"{PREFIX}/cases/{case_id[:64]}"
