@@ -65,8 +65,8 @@ MESSAGES_CORE: dict[str, tuple[str, str]] = {
     "sale.naive_time": ("时间必须带时区：{field}", "Times must carry a time zone: {field}"),
     "sale.paid_in_future": ("支付时间晚于当前时间", "The payment time is in the future"),
     "sale.search_criteria": (
-        "请按凭证号、订单号，或卡号后四位＋金额＋日期查询",
-        "Search by voucher no., by order no., or by card last 4 + amount + date",
+        "请按凭证号、订单号，或卡号后四位＋金额（可加日期）查询",
+        "Search by voucher no., by order no., or by card last 4 + amount (and a date)",
     ),
     "refund.not_found": ("退款单不存在", "Refund not found"),
     "refund.invalid_reason": ("退款原因无效：{reason}", "Invalid refund reason: {reason}"),
