@@ -5,7 +5,6 @@ partial and multiple refunds or refunds still processing a real day always holds
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +12,13 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from posrefund.adapters.db import tables
-from posrefund.adapters.settlement import file_fingerprint
 from posrefund.domain.reconciliation import DiscrepancyClass, FeeRate
 from posrefund.service import reconciliation
 from posrefund.service.deps import Deps
 from tests.conftest import World
-from tests.recon.helpers import PARSERS, reported, terminals
+from tests.recon.helpers import DAY, import_and_run, reported, terminals
 from tests.support.recon_plan import build_day
 
-DAY = date(2026, 11, 19)
 FLAT = {"card": FeeRate("card", 60), "wechat": FeeRate("wechat", 38), "alipay": FeeRate("alipay", 38)}
 
 
@@ -46,18 +43,8 @@ def test_every_planted_fault_found_once_and_no_false_finding(
     with engine.begin() as c:
         c.execute(insert(tables.sales), day.sales)
         c.execute(insert(tables.refunds), day.refunds)
-    path = day.path
-    report = reconciliation.import_file(
-        deps,
-        finance,
-        source=source,
-        filename=path.name,
-        fingerprint=file_fingerprint(path),
-        size=path.stat().st_size,
-        lines=PARSERS[source](path),
-    )
+    report, run = import_and_run(deps, finance, day.path, source)
     assert (report.bad_lines, report.lines) == (0, day.lines)
-    run = reconciliation.reconcile(deps, finance, source=source, date_from=DAY, date_to=DAY)
     found = reported(deps, engine, finance, run["id"])
     _print_counts(source, day.lines, day.planted, day.lookalikes, found, day.expected)
 

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from posrefund.demo.settlement.synthetic import REFUND_REQUEST
 from posrefund.domain.reconciliation import DiscrepancyClass, FeeRate
 from tests.support.recon_files import line_of, open_writer
 
@@ -299,21 +300,10 @@ def refund_row(r: DayRefund, ids: tuple[str, str], source: str, created: datetim
         "sale_id": r.sale.id,
         "refund_no": r.refund_no,
         "amount_fen": r.amount_fen,
-        "currency": "CNY",
-        "reason": "customer_cancelled",
-        "note": "",
         "status": r.ours,
         "channel": source,
         "requested_by": "cashier",
-        "requested_role": "cashier",
-        "required_approvals": 1,
-        "approved_by": "[]",
-        "review_reason": "",
-        "evidence_ids": "[]",
-        "customer_phone_masked": "",
-        "customer_name_masked": "",
-        "customer_id_no_masked": "",
-        "version": 3,
+        **REFUND_REQUEST,
         "created_at": r.at - timedelta(seconds=5),
         "updated_at": r.at,
         "method": r.method,

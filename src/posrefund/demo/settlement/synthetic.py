@@ -267,6 +267,23 @@ def _masked(source: str, payer: str) -> str:
     return payer
 
 
+# The columns of a generated refund row that say how it was asked for: a cashier's request, approved once.
+REFUND_REQUEST: dict[str, Any] = {
+    "currency": "CNY",
+    "reason": "customer_cancelled",
+    "note": "",
+    "requested_role": "cashier",
+    "required_approvals": 1,
+    "approved_by": "[]",
+    "review_reason": "",
+    "evidence_ids": "[]",
+    "customer_phone_masked": "",
+    "customer_name_masked": "",
+    "customer_id_no_masked": "",
+    "version": 3,
+}
+
+
 def _refund_row(
     r: RefundTx, ledger: Ledger, term_id: str, source: str, status: str, created: datetime
 ) -> dict[str, Any]:
@@ -280,21 +297,10 @@ def _refund_row(
         "sale_id": r.sale.sale_id,
         "refund_no": r.refund_no,
         "amount_fen": r.amount_fen,
-        "currency": "CNY",
-        "reason": "customer_cancelled",
-        "note": "",
         "status": status,
         "channel": source,
         "requested_by": "bench",
-        "requested_role": "cashier",
-        "required_approvals": 1,
-        "approved_by": "[]",
-        "review_reason": "",
-        "evidence_ids": "[]",
-        "customer_phone_masked": "",
-        "customer_name_masked": "",
-        "customer_id_no_masked": "",
-        "version": 3,
+        **REFUND_REQUEST,
         "created_at": at - timedelta(seconds=5),
         "updated_at": at,
         "method": "refund",
