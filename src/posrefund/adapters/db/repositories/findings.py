@@ -102,7 +102,8 @@ def _twins(sc: RunScope, l1: Any, twin: Any) -> list[Any]:
     """The keys that make two sale lines one charge, strongest first (each an indexed lookup). Card: the same
     RRN (the acquirer lists one transaction twice), or the same voucher no. on the same terminal for the same
     amount within the run's window (the terminal's one sale captured twice; voucher nos. recur in later
-    batches). Wallets: our order no. (one order paid twice), or the channel's own trade no."""
+    batches). Wallets: our order no. (one order paid twice, or one transaction listed twice), or, on a line
+    without our order no., the channel's own trade no."""
     if sc.spec.source == Source.CARD.value:
         return [
             twin(L.rrn != "", l1.c.rrn == L.rrn),
@@ -117,7 +118,7 @@ def _twins(sc: RunScope, l1: Any, twin: Any) -> list[Any]:
         ]
     return [
         twin(L.merchant_order_no != "", l1.c.merchant_order_no == L.merchant_order_no),
-        twin(L.channel_trade_no != "", l1.c.channel_trade_no == L.channel_trade_no),
+        twin(L.merchant_order_no == "", L.channel_trade_no != "", l1.c.channel_trade_no == L.channel_trade_no),
     ]
 
 
