@@ -12,11 +12,13 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from posrefund.adapters.db import tables
+from posrefund.adapters.settlement import SettlementLine
 from posrefund.domain.reconciliation import DiscrepancyClass, FeeRate
 from posrefund.service import reconciliation
 from posrefund.service.deps import Deps
 from tests.conftest import World
-from tests.recon.helpers import DAY, import_and_run, reported, terminals
+from tests.recon.helpers import DAY, PARSERS, import_and_run, reported, terminals
+from tests.support.recon_files import ENCODINGS, yuan
 from tests.support.recon_plan import build_day
 
 FLAT = {"card": FeeRate("card", 60), "wechat": FeeRate("wechat", 38), "alipay": FeeRate("alipay", 38)}
@@ -73,3 +75,36 @@ def _print_counts(
         )
     looks: Any = ", ".join(f"{k} {v}" for k, v in sorted(lookalikes.items()))
     print(f"  look-alikes (must be nothing): {looks}")
+
+
+@pytest.mark.parametrize("source", ["card", "wechat", "alipay"])
+def test_the_files_totals_add_up_to_their_lines(source: str, tmp_path: Path) -> None:
+    """The summary (WeChat), footer (Alipay) and 合计 line (card) repeat what the parsed lines add up to."""
+    terms = [("trm1", "T00001"), ("trm2", "T00002")]
+    day = build_day(tmp_path / "f.csv", source, DAY, ("mer", "sto"), terms, FLAT[source], n_sales=400)
+    lines = [x for x in PARSERS[source](day.path) if isinstance(x, SettlementLine)]
+    assert len(lines) == day.lines
+    text = day.path.read_text(encoding=ENCODINGS[source]).splitlines()
+    sales = [x for x in lines if x.kind == "sale"]
+    back = [x for x in lines if x.kind != "sale"]
+
+    def settled(xs: list[SettlementLine]) -> int:
+        return sum(x.amount_fen if x.settled_fen is None else x.settled_fen for x in xs)
+
+    if source == "card":
+        net = sum(x.amount_fen for x in sales) - sum(x.amount_fen for x in back)
+        assert text[-1] == f"合计,,,,,,{yuan(net)},{yuan(sum(x.fee_fen for x in lines))},,,,"
+    elif source == "wechat":
+        figures = [f.lstrip("`") for f in text[-1].split(",")]
+        done = [x for x in back if x.refund_status == "SUCCESS"]
+        assert (int(figures[0]), figures[2], figures[4], figures[6]) == (
+            len(lines),
+            yuan(settled(done)),
+            yuan(sum(x.fee_fen for x in lines)),
+            yuan(sum(x.amount_fen for x in back)),
+        )
+    else:
+        assert text[-3:-1] == [
+            f"#交易合计：{len(sales)}笔，商家实收共{yuan(settled(sales))}元",
+            f"#退款合计：{len(back)}笔，商家实收共{yuan(-settled(back))}元",
+        ]
