@@ -48,6 +48,9 @@ settlement_lines = Table(
     Column("local_date", Date, nullable=False),  # Asia/Shanghai settlement date
     Column("amount_fen", BigInteger, nullable=False),
     Column("fee_fen", BigInteger, nullable=False),
+    # What the channel settles before its fee: the amount less the discounts the merchant funds (WeChat
+    # 应结订单金额 / 退款金额, Alipay 商家实收); the base of the fee check.
+    Column("settled_fen", BigInteger, nullable=False, server_default="0"),
     Column("currency", String(3), nullable=False),
     Column("merchant_no", String(32), nullable=False),
     Column("terminal_no", String(32), nullable=False),
