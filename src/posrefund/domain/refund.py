@@ -69,8 +69,7 @@ _TARGET: dict[Outcome, RefundStatus] = {
     Outcome.ABNORMAL: S.ABNORMAL,
     Outcome.UNRESOLVED: S.UNKNOWN,
 }
-MAX_NOTE = 500
-MAX_REASON_TEXT = 500
+MAX_NOTE = MAX_REASON_TEXT = 500  # characters
 
 
 @dataclass(slots=True)
@@ -107,6 +106,7 @@ class RefundCase(EventSource):
     succeeded_at: datetime | None = None
     expected_arrival: date | None = None
     rerouted_by: str = ""  # who sent it to cash or transfer: someone else confirms the payout
+    request_id: str = ""  # the API request that opened it: the worker's log lines for the case name it too
 
     @classmethod
     def open(

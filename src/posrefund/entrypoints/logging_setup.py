@@ -1,4 +1,8 @@
-"""Structured JSON logs (structlog) to stderr or a file; personal data never passes through them."""
+"""Structured JSON logs (structlog) to stderr or a file; personal data never passes through them.
+
+Every line has ``event``, ``level`` and ``timestamp`` (UTC, ISO 8601); a line written while an API request
+runs also has its ``request_id``, and the worker's ``worker.channel_call`` lines name the ``case_id`` and the
+``request_id`` of the API request that opened the case (docs/operations.md lists the fields)."""
 
 from __future__ import annotations
 
@@ -33,6 +37,8 @@ def configure(level: str = "INFO", file: Path | None = None) -> None:
     stream: TextIO = open(file, "a", encoding="utf-8", buffering=1) if file else sys.stderr  # noqa: SIM115
     structlog.configure(
         processors=[
+            # the request id (the API's access log binds it; the worker names it on each channel call)
+            structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

@@ -2,7 +2,7 @@
 Every name is also importable from ``posrefund.ports`` itself."""
 
 from posrefund.ports.attempts import RefundAttempt, RefundAttemptRepo, StaleFence
-from posrefund.ports.channels import CallbackVerifier, PaymentChannel
+from posrefund.ports.channels import CallbackVerifier, ChannelCall, PaymentChannel
 from posrefund.ports.merchants import (
     ApiKeyRow,
     ChannelAccountRow,
@@ -111,6 +111,7 @@ __all__ = [
     "CaseEventEntry",
     "CaseEventMessage",
     "ChannelAccountRow",
+    "ChannelCall",
     "Cipher",
     "Clock",
     "ConcurrentUpdate",

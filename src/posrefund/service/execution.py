@@ -268,7 +268,7 @@ def _step(deps: Deps, router: Router, merchant_id: str, case_id: str, worker: st
         return record_answer(deps, router, merchant_id, case_id, answer, "worker", fence=claim.fence)
     deps.failpoint("advance.before_call")
     with Heartbeat(deps, case_id, claim.fence, claim.lease, router.renew_leases):
-        answer, source = _call(channel, claim)
+        answer, source = router.observed(claim.case, lambda: _call(channel, claim))
     deps.failpoint(f"advance.after_{source}")
     return record_answer(deps, router, merchant_id, case_id, answer, source, fence=claim.fence)
 

@@ -47,6 +47,7 @@ class RefundRequest:
     note: str = ""
     customer: CustomerInput = field(default_factory=CustomerInput)
     evidence_ids: tuple[str, ...] = ()
+    request_id: str = ""  # the API request's id (X-Request-ID), kept on the case for the worker's log lines
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ def _request(
             policy=policy,
             now=now,
         )
+        case.request_id = req.request_id
         uow.refunds.add_case(case, customer)
         flush_case_events(uow, case)
         answer: Answer | None = None

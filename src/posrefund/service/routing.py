@@ -5,18 +5,22 @@ batch is open, refunded after), the channel's pacing rules, and how long a claim
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import perf_counter
 
 from posrefund.domain.card_method import choose_card_method
-from posrefund.domain.channel import Method, OriginalSale, RefundOrder
+from posrefund.domain.channel import ChannelAnswer, Method, OriginalSale, RefundOrder
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.sale import Sale, SettlementStatus
-from posrefund.ports import CallbackVerifier, PaymentChannel
+from posrefund.ports import CallbackVerifier, ChannelCall, PaymentChannel
 from posrefund.service.leases import longest_call
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ class Router:
     lease_margin: timedelta = timedelta(seconds=10)
     renew_leases: bool = True
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")  # on its attempts
+    # Told of every channel call (the worker's metrics and log line): the service itself neither counts nor logs.
+    observe: Callable[[ChannelCall], None] = lambda _call: None
 
     def replace_overrides(self, fresh: Mapping[date, bool]) -> None:
         """Put the admins' override table in place of the shared map without a moment in which it is empty
@@ -88,6 +94,25 @@ class Router:
         for day in set(self.overrides) - set(fresh):
             self.overrides.pop(day, None)
         self.overrides.update(fresh)
+
+    def observed(self, case: RefundCase, call: Callable[[], tuple[ChannelAnswer, str]]) -> tuple[ChannelAnswer, str]:
+        """Make one channel call and tell ``observe`` what it was, how it ended and how long it took. A failing
+        observer is logged and forgotten: it must never cost a refund its recorded answer."""
+        started = perf_counter()
+        try:
+            answer, source = call()
+        except Exception:
+            self._tell(case, "unknown", "error", "", started)
+            raise
+        self._tell(case, source, answer.outcome.value, answer.code, started)
+        return answer, source
+
+    def _tell(self, case: RefundCase, call: str, outcome: str, code: str, started: float) -> None:
+        seconds = perf_counter() - started
+        try:
+            self.observe(ChannelCall(case.id, case.request_id, case.channel, case.method, call, outcome, code, seconds))
+        except Exception:
+            log.warning("the channel call observer failed", exc_info=True)
 
     def lease_for(self, channel: str) -> timedelta:
         return longest_call(self.channels.get(channel)) + self.lease_margin

@@ -72,6 +72,7 @@ def _new_case_row(case: RefundCase, customer: CustomerRecord) -> dict[str, Any]:
         "approved_by": json.dumps(case.approved_by),
         "review_reason": case.review_reason,
         "evidence_ids": json.dumps(case.evidence_ids),
+        "request_id": case.request_id,
         "customer_phone_enc": customer.phone_enc,
         "customer_phone_index": customer.phone_index,
         "customer_phone_masked": customer.phone_masked,
@@ -166,14 +167,14 @@ class RefundSql(Repository):
     def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
         """(merchant, case) pairs the worker must move: approved and not yet handed over, or in flight and
         due for a look. Our own table is the queue, so nothing is lost with a dead worker."""
-        q = select(_R.merchant_id, _R.id).where(_due(now)).order_by(_R.updated_at).limit(limit)
+        q = select(_R.merchant_id, _R.id).where(due_now(now)).order_by(_R.updated_at).limit(limit)
         return [(str(row[0]), str(row[1])) for row in self.c.execute(q)]
 
     def due_on_channels(self, now: datetime, limit: int) -> list[tuple[str, str, str]]:
         """The same due cases with their channel, so a concurrent worker can hold each channel to its
         number of calls in flight before it hands a case to a thread. Both halves of the filter are served
         by ``ix_refunds_due`` (status, next_check_at): cheap enough to ask several times a second."""
-        q = select(_R.merchant_id, _R.id, _R.channel).where(_due(now)).order_by(_R.updated_at).limit(limit)
+        q = select(_R.merchant_id, _R.id, _R.channel).where(due_now(now)).order_by(_R.updated_at).limit(limit)
         return [(str(row[0]), str(row[1]), str(row[2])) for row in self.c.execute(q)]
 
     def unknown_cases(self, merchant_id: str, channels: Sequence[str]) -> list[RefundCase]:
@@ -236,7 +237,7 @@ def _case_conditions(merchant_id: str, query: RefundQuery) -> list[Any]:
     return conds
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def due_now(now: datetime) -> ColumnElement[bool]:
     """Approved and not yet handed over (an approved case waits only for a channel's gap between refunds of one
     order: its timer), or in flight with its next look due."""
     return ((_R.status == "approved") & (_R.next_check_at.is_(None) | (_R.next_check_at <= now))) | (

@@ -101,6 +101,7 @@ refunds = Table(
     blank_string("rerouted_by", 40),  # who sent it to cash or transfer: never the one who confirms the payout
     # The fencing token of the latest claim: a worker's answer is written only under the fence it claimed with.
     Column("fence", Integer, nullable=False, server_default="0"),
+    blank_string("request_id", 64),  # the API request that opened it: in the worker's log lines for the case
     CheckConstraint("amount_fen > 0", name="amount_positive"),
     Index("ix_refunds_merchant_status_created", "merchant_id", "status", "created_at"),
     Index("ix_refunds_merchant_created", "merchant_id", "created_at"),

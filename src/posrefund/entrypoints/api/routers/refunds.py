@@ -18,6 +18,7 @@ from posrefund.domain.sale import Sale
 from posrefund.entrypoints.api.context import AppContext, Ctx, CurrentActor, current_actor
 from posrefund.entrypoints.api.json_body import json_body, openapi_body
 from posrefund.entrypoints.api.paging import Paging, paging
+from posrefund.entrypoints.api.request_ids import request_id_of
 from posrefund.entrypoints.api.responses import (
     SIGNED_IN,
     WITH_BODY,
@@ -64,7 +65,7 @@ def render_created(case: RefundCase, sale: Sale, customer: CustomerRecord) -> tu
     return 201, _encode(view).encode()
 
 
-async def _request(c: AppContext, actor: Actor, body: RefundIn, key: str) -> Answer:
+async def _request(c: AppContext, actor: Actor, body: RefundIn, key: str, request_id: str) -> Answer:
     cust = body.customer
     req = RefundRequest(
         sale_id=body.sale_id,
@@ -73,6 +74,7 @@ async def _request(c: AppContext, actor: Actor, body: RefundIn, key: str) -> Ans
         note=body.note,
         customer=CustomerInput(phone=cust.phone, name=cust.name, id_no=cust.id_no) if cust else CustomerInput(),
         evidence_ids=tuple(body.evidence_ids),
+        request_id=request_id,
     )
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     idem = Idempotency(scope=actor.merchant_id or actor.id, key=key, request_hash=digest, render=render_created)
@@ -111,7 +113,7 @@ async def request_refund(request: Request) -> Response:
         raise InFlight()
     c.in_flight.add(slot)
     try:
-        result = await _request(c, actor, body, key)
+        result = await _request(c, actor, body, key, request_id_of(request))
     finally:
         c.in_flight.discard(slot)
     headers = {"Idempotency-Replayed": "true"} if result.replayed else None
