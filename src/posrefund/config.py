@@ -46,6 +46,9 @@ class WorkerSettings(BaseModel):
     poll_seconds: float = Field(default=0.2, gt=0, le=60)
     batch: int = Field(default=100, ge=1, le=10_000, description="due cases listed per round")
     shutdown_seconds: float = Field(default=20.0, ge=0, le=600)
+    # The worker's own /metrics (a separate process from the API's); None: not served. --metrics-port overrides.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = Field(default="127.0.0.1", description="address the worker's metrics listen on")
 
 
 class EvidenceSettings(BaseModel):
@@ -104,6 +107,9 @@ class Settings(BaseSettings):
     notify_file: Path | None = Field(default=None, description="TOML with the notification gateways")
     public_url: str = Field(default="http://127.0.0.1:8000", description="base of tracking links sent to customers")
     tracking_link_days: int = 60
+    metrics_token: str = Field(
+        default="", description="bearer token /metrics asks for; empty: /metrics answers this host only, unproxied"
+    )
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     server: ServerLimits = Field(default_factory=ServerLimits)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)

@@ -18,6 +18,8 @@ from tests.api.test_roles_matrix import ROLES, ROUTES, allowed, send
 from tests.conftest import World
 
 ERROR_REF = "#/components/schemas/ErrorBody"
+# The probes take no input and no sign-in: nothing for them to refuse (/readyz answers 503 when not ready).
+NOTHING_TO_REFUSE = {("GET", "/healthz"), ("GET", "/readyz")}
 NOT_JSON = {"text/csv", "text/html", "text/plain", "application/octet-stream"}
 
 
@@ -59,7 +61,7 @@ def test_every_2xx_has_a_schema_or_a_media_type(app: FastAPI) -> None:
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_every_operation_declares_its_refusals_with_the_error_body(app: FastAPI) -> None:
     for method, path, op, refusals in answers_of(app, "4"):
-        assert refusals, (method, path)
+        assert bool(refusals) != ((method, path) in NOTHING_TO_REFUSE), (method, path)
         for status, response in refusals.items():
             assert response["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}, (method, path, status)
         if path.startswith("/v1/") and "/callbacks/" not in path and path not in ("/v1/auth/token", "/v1/auth/refresh"):

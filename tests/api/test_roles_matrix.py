@@ -320,6 +320,8 @@ PUBLIC = {
     ("POST", "/v1/auth/token"),
     ("POST", "/v1/auth/refresh"),
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),  # this host only, or the metrics token: tests/api/test_health_metrics.py
     ("POST", "/v1/callbacks/wechatpay"),
     ("POST", "/v1/callbacks/alipay"),
 }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -19,3 +21,10 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+
+
+@cache
+def head_revisions() -> frozenset[str]:
+    """The revisions the migrations end at (one, unless two branches were never joined): what a database
+    built by ``upgrade`` carries in ``alembic_version``. Read from the scripts once per process."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())

@@ -18,9 +18,9 @@ from posrefund.entrypoints.api import errors
 from posrefund.entrypoints.api.access_log import AccessLog
 from posrefund.entrypoints.api.context import AppContext
 from posrefund.entrypoints.api.json_body import with_models
+from posrefund.entrypoints.api.observability import Operations
 from posrefund.entrypoints.api.pii_guard import PiiGuard
 from posrefund.entrypoints.api.rate_limits import RateLimitGuard, quotas_of
-from posrefund.entrypoints.api.responses import Health, answers
 from posrefund.entrypoints.api.routers import (
     admin,
     auth,
@@ -29,6 +29,7 @@ from posrefund.entrypoints.api.routers import (
     disputes,
     evidence,
     notify,
+    ops,
     reconciliation,
     refunds,
     sales,
@@ -54,6 +55,7 @@ def create_app(
     console_idle_minutes: int = 15,
     rate_limits: RateLimits | None = None,
     behind_https: bool = False,
+    metrics_token: str = "",
 ) -> FastAPI:
     app = FastAPI(
         # No OpenTelemetry here: FastAPI's native hook otherwise looks up the global providers (an
@@ -66,21 +68,17 @@ def create_app(
     )
     app.state.ctx = AppContext(deps, inline=inline, token_minutes=token_minutes, router=router)
     app.state.ctx.refresh_for = timedelta(hours=refresh_hours)
+    app.state.ops = Operations(deps, metrics_token)
     _add_routes(app)
 
     app.add_middleware(PiiGuard)
     quotas = quotas_of(rate_limits or RateLimits())
     app.add_middleware(RateLimitGuard, quotas=quotas, tokens=app.state.ctx.tokens)
-    app.add_middleware(AccessLog)
+    app.add_middleware(AccessLog, latency=app.state.ops.latency)
     app.add_middleware(SecurityHeaders, behind_https=behind_https)  # outermost: every answer, errors too
     _document_hand_read_bodies(app)
     # the web console at /console
     console.mount(app, idle=timedelta(minutes=console_idle_minutes), secure_cookies=behind_https)
-
-    @app.get("/healthz", tags=["ops"], summary="Liveness and version", **answers(Health, 422))
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
-
     return app
 
 
@@ -100,6 +98,7 @@ def _add_routes(app: FastAPI) -> None:
         disputes.router,
         tracking.router,
         users.router,
+        ops.router,
     ):
         app.include_router(api)
     app.add_exception_handler(DomainError, errors.on_domain_error)

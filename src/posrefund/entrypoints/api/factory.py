@@ -25,6 +25,7 @@ def app_from_settings(settings: Settings, deps: Deps, router: Router, notify_rou
         console_idle_minutes=settings.console_idle_minutes,
         rate_limits=settings.rate_limits,
         behind_https=settings.behind_https,
+        metrics_token=settings.metrics_token,
     )
     app.state.ctx.notify_router = notify_router  # tracking links in messages and the console
     return app

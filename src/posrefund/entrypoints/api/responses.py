@@ -70,6 +70,11 @@ class Health(Out):
     version: str
 
 
+class Ready(Out):
+    status: str = Field(description="`ready`")
+    checks: dict[str, str] = Field(description="`database`, `schema`, `evidence`: each `ok`")
+
+
 class Me(Out):
     id: str
     role: str

@@ -62,6 +62,7 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
     from posrefund.entrypoints import worker
     from posrefund.entrypoints.api.factory import app_from_settings
     from posrefund.entrypoints.api.serving import uvicorn_options
+    from posrefund.entrypoints.metrics import ChannelCallMetrics
 
     current = settings()
     deps = build_deps()
@@ -69,12 +70,14 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
     router = sims.router if sims is not None else bootstrap.build_router(current, deps)
     bootstrap.load_calendar_overrides(deps, router)
     notify_router = bootstrap.build_notify_router(current)
+    application = app_from_settings(current, deps, router, notify_router)
+    if with_simulators:  # the worker thread's channel calls in this server's own /metrics
+        router.observe = ChannelCallMetrics(application.state.ops.registry).observe
     _thread, stop = (
         worker.start_in_thread(deps, router, notify_router=notify_router, options=worker_options(current))
         if with_simulators
         else (None, None)
     )
-    application = app_from_settings(current, deps, router, notify_router)
     announce(deps, host, port)
     try:
         uvicorn.run(application, host=host, port=port, **uvicorn_options(current))
@@ -130,6 +133,12 @@ def run_worker(
         typer.Option(min=0.01, max=60, help="seconds between looks for due cases (env POSREFUND_WORKER__POLL_SECONDS)"),
     ] = None,
     idle: Annotated[float | None, typer.Option(min=0.01, max=60, hidden=True, help="the former name of --poll")] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="serve this worker's Prometheus metrics here (env POSREFUND_WORKER__METRICS_PORT)"
+        ),
+    ] = None,
 ) -> None:
     """Execute approved refunds on their channels and follow the ones in flight (stop with Ctrl-C / SIGTERM;
     a second one exits at once)."""
@@ -137,12 +146,16 @@ def run_worker(
 
     from posrefund import bootstrap
     from posrefund.entrypoints import worker
+    from posrefund.entrypoints.metrics import worker_metrics
 
     current = settings()
     deps = build_deps()
+    calls = worker_metrics(metrics_port or current.worker.metrics_port, current.worker.metrics_host)
 
     def build() -> Router:
-        return worker.with_file_rules(bootstrap.build_router(current, deps), current.channels_file)
+        router = worker.with_file_rules(bootstrap.build_router(current, deps), current.channels_file)
+        router.observe = calls.observe  # channel-call metrics and log lines, kept across a channels-file reload
+        return router
 
     options = worker_options(current, threads, poll or idle)
     options.channels = worker.ChannelsFileWatch(current.channels_file, build)

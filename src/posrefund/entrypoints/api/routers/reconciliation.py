@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse, StreamingResponse
 
@@ -21,6 +21,7 @@ from posrefund.domain.errors import Invalid
 from posrefund.domain.reconciliation import FeeRate
 from posrefund.domain.roles import Actor
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.observability import timed_reconciliation
 from posrefund.entrypoints.api.paging import Paging, paging
 from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, RefundOut, answers
 from posrefund.entrypoints.api.responses_recon import (
@@ -176,7 +177,7 @@ async def get_file(file_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
         permission="recon.run",
     ),
 )
-async def run(body: RunIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
+async def run(body: RunIn, actor: CurrentActor, c: Ctx, request: Request) -> JSONResponse:
     actor.require("recon.run")
     kwargs: dict[str, Any] = {
         "source": body.source,
@@ -186,7 +187,8 @@ async def run(body: RunIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
         "window_seconds": body.window_seconds,
         "is_workday": c.router.is_workday,
     }
-    result = await c.run_once(reconciliation.reconcile, c.deps, actor, **kwargs)
+    with timed_reconciliation(request.app, body.source):
+        result = await c.run_once(reconciliation.reconcile, c.deps, actor, **kwargs)
     return JSONResponse(_run(result), status_code=201 if result["created"] else 200)
 
 

@@ -26,6 +26,7 @@ from posrefund.domain.reconciliation import (
     Source,
     check_range,
 )
+from posrefund.entrypoints.api.observability import timed_reconciliation
 from posrefund.entrypoints.api.routers.reconciliation import CSV_COLUMNS, MAX_UPLOAD
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.charts import bars
@@ -180,15 +181,16 @@ async def start_run(request: Request) -> Response:
         return await _home(request, 422, errors=errors, form=text)
 
     def work(_job: Job) -> dict[str, Any]:
-        return reconciliation.reconcile(
-            c.deps,
-            actor,
-            source=text["source"],
-            date_from=days["date_from"],
-            date_to=days["date_to"],
-            window_seconds=window,
-            is_workday=c.router.is_workday,
-        )
+        with timed_reconciliation(request.app, text["source"]):
+            return reconciliation.reconcile(
+                c.deps,
+                actor,
+                source=text["source"],
+                date_from=days["date_from"],
+                date_to=days["date_to"],
+                window_seconds=window,
+                is_workday=c.router.is_workday,
+            )
 
     job = _jobs(request).start(
         actor, "run", work, source=text["source"], date_from=text["date_from"], date_to=text["date_to"]
