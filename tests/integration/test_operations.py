@@ -5,10 +5,15 @@ id of the API request that opened each case."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import socket
 import subprocess
+import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 import structlog
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from posrefund import bootstrap
@@ -155,3 +161,52 @@ def test_a_worker_pass_is_measured_and_logged_with_the_request_id(deps: Deps, wo
         structlog.reset_defaults()
         calls.server.shutdown()
         sims.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_worker_command_serves_its_metrics_port(settings: Settings) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "POSREFUND_DATABASE_URL": settings.database_url,
+        "POSREFUND_SECRET_KEY": settings.secret_key,
+        "POSREFUND_PII_KEY": settings.pii_key,
+        "POSREFUND_DATA_DIR": str(settings.data_dir),
+        "POSREFUND_LOG_FILE": str(settings.log_file),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "posrefund.entrypoints.cli.main",
+        "worker",
+        "--poll",
+        "0.2",
+        "--metrics-port",
+        str(port),
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        scraped = None
+        deadline = time.monotonic() + 30
+        while scraped is None and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1)
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert scraped is not None and scraped.status_code == 200, proc.stderr.read() if proc.stderr else ""
+        names = {family.name for family in text_string_to_metric_families(scraped.text)}
+        assert {"posrefund_channel_call_duration_seconds", "posrefund_channel_calls"} <= names
+        with pytest.raises(httpx.TransportError):  # loopback only by default
+            httpx.get(f"http://{_an_outside_address()}:{port}/metrics", timeout=1)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _an_outside_address() -> str:
+    """This host's address on its network (not loopback), as another machine would reach it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing interface
+        return str(s.getsockname()[0])

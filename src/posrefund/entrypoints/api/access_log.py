@@ -49,19 +49,22 @@ class AccessLog(Middleware):
                 message["headers"] = [*message.get("headers", ()), echoed]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, watch)
-            except Exception:
-                log.exception("request.failed", method=scope["method"], path=redact_card_numbers(scope["path"]))
-                if status == 0:
-                    status = 500
-                    await _internal_error(scope, send, echoed)
-            self._record(scope, status, time.perf_counter() - start)
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)  # (not the generator form: 4x dearer)
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            log.exception("request.failed", method=scope["method"], path=redact_card_numbers(scope["path"]))
+            if status == 0:
+                status = 500
+                await _internal_error(scope, send, echoed)
+        finally:
+            self._record(scope, status, time.perf_counter() - start)  # still under the request id
+            structlog.contextvars.reset_contextvars(**bound)
 
     def _record(self, scope: Scope, status: int, seconds: float) -> None:
         if self.latency is not None:
-            self.latency.labels(scope["method"], route_of(scope), f"{status // 100}xx").observe(seconds)
+            answered = f"{status // 100}xx" if status else "none"  # none: the client left before any answer
+            self.latency.labels(scope["method"], route_of(scope), answered).observe(seconds)
         if scope["path"] in QUIET_PATHS and status < 400:
             return
         log.info(
