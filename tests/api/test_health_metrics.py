@@ -195,9 +195,12 @@ def test_a_request_id_is_kept_when_sane_and_stored_on_the_refund(
     with deps.uow(readonly=True) as uow:
         case = uow.refunds.get_case(world.a.id, r.json()["id"])
     assert case is not None and case.request_id == "pos-A01:2026-12-04.0001"
-    for insane in ("x" * 65, "has space", "-leading-dash", "卡号"):
+    personal = ("4111111111111111", "pos-4111-1111-1111-1111", "13812345678", "11010519491231002X")
+    for insane in ("x" * 65, "has space", "-leading-dash", "卡号", *personal):
         answer = client.get("/healthz", headers={b"X-Request-ID": insane.encode()})
         assert GENERATED.fullmatch(answer.headers["x-request-id"]), insane
+    kept = client.get("/healthz", headers={"X-Request-ID": "550e8400-e29b-41d4-a716-446655440000"})
+    assert kept.headers["x-request-id"] == "550e8400-e29b-41d4-a716-446655440000"  # a UUID's digits are no card
     refused = client.get("/v1/refunds/rfd_nope", headers=auth("a.cashier", **{"X-Request-ID": "trace-404"}))
     assert refused.status_code == 404 and refused.headers["x-request-id"] == "trace-404"
 

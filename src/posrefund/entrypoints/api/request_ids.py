@@ -2,8 +2,9 @@
 
 A caller's own id is kept when it is sane (1–64 characters of letters, digits and ``._:-``, as UUIDs, ULIDs
 and tracing ids are), so a counter's or a proxy's id follows the request through our logs; anything else
-(too long, spaces, control or non-ASCII characters, which could forge log lines or carry personal data) is
-replaced by a fresh one."""
+(too long, spaces, control or non-ASCII characters, which could forge log lines) is replaced by a fresh one,
+and so is an id holding a card number, a mobile number or a resident ID number (the ``pii scan`` detector):
+the id is logged and kept on the refund, where no personal data may go."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import re
 from starlette.requests import Request
 from starlette.types import Scope
 
+from posrefund.service.pii_scan import findings_in
+
 HEADER = b"x-request-id"
 _SANE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 # A new id is this process's random prefix and a counter: 32 hex digits, unique across processes and restarts
@@ -23,7 +26,7 @@ _counter = itertools.count(1)
 
 
 def accepted_or_new(offered: str | None) -> str:
-    if offered is not None and _SANE.fullmatch(offered):
+    if offered is not None and _SANE.fullmatch(offered) and not findings_in(offered):
         return offered
     return f"{_PREFIX}{next(_counter):016x}"
 
