@@ -22,6 +22,7 @@ import httpx
 import pytest
 import structlog
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
 from posrefund import bootstrap
@@ -38,10 +39,16 @@ from posrefund.entrypoints.metrics import worker_metrics
 from posrefund.service.deps import Deps
 from tests.api.conftest import Auth, refund_body
 from tests.api.test_health_metrics import samples, value
-from tests.conftest import World
+from tests.conftest import FixedClock, World
 from tests.integration.test_demo_channels import free_port
 from tests.support.helpers import new_sale
 from tests.support.limits import RELAXED
+from tests.support.object_store import (
+    ObjectStoreServer,
+    object_store_server,  # noqa: F401 - the session's moto server, a fixture
+    s3_settings,
+    silent_server,
+)
 
 PG_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "pg"
 
@@ -210,3 +217,35 @@ def _an_outside_address() -> str:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing interface
         return str(s.getsockname()[0])
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_readyz_follows_the_object_store(
+    settings: Settings,
+    engine: Engine,
+    clock: FixedClock,
+    object_store_server: ObjectStoreServer,  # noqa: F811
+) -> None:
+    bucket = object_store_server.new_bucket()
+    master_key = generate_key_spec("e1")
+    with silent_server() as silent:
+        answers = {}
+        waited = {}
+        for how, endpoint in (
+            ("up", bucket.endpoint_url),
+            ("refused", f"http://127.0.0.1:{free_port()}"),
+            ("silent", silent),  # accepts, never answers: boto3 would wait 2 tries × 5 s
+        ):
+            conf = s3_settings(settings, endpoint, bucket.name, master_key)
+            deps = bootstrap.build(conf, engine=engine, clock=clock, hasher=Argon2Hasher(fast=True))
+            with TestClient(create_app(deps, inline=True, rate_limits=RELAXED), raise_server_exceptions=False) as c:
+                started = time.monotonic()
+                answers[how] = c.get("/readyz")
+                waited[how] = time.monotonic() - started
+    assert answers["up"].status_code == 200
+    assert answers["up"].json()["checks"] == {"database": "ok", "schema": "ok", "evidence": "ok"}
+    for how in ("refused", "silent"):
+        assert answers[how].status_code == 503, how
+        assert answers[how].json()["code"] == "ready.evidence_unreachable"
+        assert answers[how].json()["params"]["checks"] == {"database": "ok", "schema": "ok", "evidence": "failed"}
+    assert waited["silent"] < 3.5, waited  # the probe's own 2 s deadline, not the store client's 10 s
