@@ -67,13 +67,14 @@ class Notifier(threading.Thread):
 
     def __init__(self, deps: Deps, notify_router: NotifyRouter, stop: threading.Event) -> None:
         super().__init__(name="posrefund-notify", daemon=True)
-        self._deps, self._router, self._stop = deps, notify_router, stop
+        # (not ``_stop``: that name is threading.Thread's own, which join() calls)
+        self._deps, self._router, self._stopping = deps, notify_router, stop
         self.steps = 0
 
     def run(self) -> None:
         while True:
             self.steps += notify_round(self._deps, self._router)
-            if self._stop.wait(NOTIFY_SECONDS):
+            if self._stopping.wait(NOTIFY_SECONDS):
                 return
 
 
