@@ -248,4 +248,4 @@ def test_readyz_follows_the_object_store(
         assert answers[how].status_code == 503, how
         assert answers[how].json()["code"] == "ready.evidence_unreachable"
         assert answers[how].json()["params"]["checks"] == {"database": "ok", "schema": "ok", "evidence": "failed"}
-    assert waited["silent"] < 3.5, waited  # the probe's own 2 s deadline, not the store client's 10 s
+    assert waited["silent"] < 5, waited  # the probe's own 2 s deadline (a loaded host adds some), not the client's 10 s
