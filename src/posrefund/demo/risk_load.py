@@ -41,8 +41,8 @@ class Loader:
         self.ids: dict[str, str] = {}
         self.phones: dict[str, CustomerRecord] = {}
 
-    def places(self) -> None:
-        for s in range(STORES):
+    def places(self, month: Month) -> None:
+        for s in range(max((c.store for c in month.cashiers), default=STORES - 1) + 1):
             store = admin.create_store(self.deps, self.boss, name=f"{s + 1} 号店")
             self.ids[f"s{s}"] = store["id"]
             for t in "ab":
@@ -191,7 +191,7 @@ class Loader:
 def load_month(deps: Deps, month: Month, code: str, answer_path: Path | None = None) -> dict[str, Any]:
     """Write ``month`` as merchant ``code`` and return (and write, when given a path) its answer key."""
     loader = Loader(deps, code)
-    loader.places()
+    loader.places(month)
     users = loader.staff(month)
     kept = loader.ledger(month)
     key = loader.answer_key(month, kept, users)

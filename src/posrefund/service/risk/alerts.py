@@ -4,6 +4,7 @@ confirmed and dismissed alerts per rule tell how well each rule earns its keep."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -143,6 +144,23 @@ class Decision:
     assign_to: str | None = None
 
 
+def _work(
+    deps: Deps, actor: Actor, alert_id: str, step: Callable[[UnitOfWork, AlertRow, datetime], None]
+) -> dict[str, Any]:
+    """One step of a person on an alert of their own merchant, in one transaction; answered with the alert."""
+    actor.require("risk.decide")
+    mid = actor.merchant_id or ""
+    with deps.uow() as uow:
+        step(uow, _alert_for_update(uow, mid, alert_id), deps.clock.now())
+        uow.commit()
+        return detail(_alert_for_update(uow, mid, alert_id), uow.risk.alert_cases(alert_id))
+
+
+def _update(uow: UnitOfWork, row: AlertRow, **values: Any) -> None:
+    if not uow.risk.update_alert(row["merchant_id"], row["id"], row["version"], **values):
+        raise Conflict("risk.alert_changed")
+
+
 def decide(deps: Deps, actor: Actor, alert_id: str, decision: Decision) -> dict[str, Any]:
     """Move an alert on: investigating, confirmed or dismissed (a dismissal says why); optionally assign it."""
     actor.require("risk.decide")
@@ -153,63 +171,62 @@ def decide(deps: Deps, actor: Actor, alert_id: str, decision: Decision) -> dict[
         raise Invalid("risk.reason_required")
     if len(reason) > MAX_REASON:
         raise Invalid("risk.reason_too_long", max=MAX_REASON)
-    mid = actor.merchant_id or ""
-    now = deps.clock.now()
-    with deps.uow() as uow:
-        row = _alert_for_update(uow, mid, alert_id)
+
+    def step(uow: UnitOfWork, row: AlertRow, now: datetime) -> None:
         before, target = A(row["status"]), A(decision.status)
         check_step(TRANSITIONS, before, target, "risk.invalid_transition")
         values: dict[str, Any] = {"status": target.value, "updated_at": now}
         if target in (A.CONFIRMED, A.DISMISSED):
             values.update(decided_by=actor.id, decided_at=now, decision_reason=reason)
         if decision.assign_to is not None:
-            values["assigned_to"] = _assignee(uow, mid, decision.assign_to)
-        if not uow.risk.update_alert(mid, alert_id, row["version"], **values):
-            raise Conflict("risk.alert_changed")
+            values["assigned_to"] = _assignee(uow, row["merchant_id"], decision.assign_to)
+        _update(uow, row, **values)
+        assigned = values.get("assigned_to", row["assigned_to"])
         record(
             uow,
             actor,
-            mid,
+            row["merchant_id"],
             "risk.alert_decided",
             now,
             reason=reason,
             before=before.value,
             after=target.value,
-            alert_id=alert_id,
+            alert_id=row["id"],
             rule=row["rule"],
-            assigned_to=values.get("assigned_to", row["assigned_to"]),
+            assigned_to=assigned,
         )
-        uow.commit()
-        return detail(_alert_for_update(uow, mid, alert_id), uow.risk.alert_cases(alert_id))
+
+    return _work(deps, actor, alert_id, step)
 
 
 def assign(deps: Deps, actor: Actor, alert_id: str, user_id: str) -> dict[str, Any]:
-    actor.require("risk.decide")
-    mid = actor.merchant_id or ""
-    now = deps.clock.now()
-    with deps.uow() as uow:
-        row = _alert_for_update(uow, mid, alert_id)
-        who = _assignee(uow, mid, user_id)
-        if not uow.risk.update_alert(mid, alert_id, row["version"], assigned_to=who, updated_at=now):
-            raise Conflict("risk.alert_changed")
-        record(uow, actor, mid, "risk.alert_assigned", now, alert_id=alert_id, before_user=row["assigned_to"], user=who)
-        uow.commit()
-        return detail(_alert_for_update(uow, mid, alert_id), uow.risk.alert_cases(alert_id))
+    def step(uow: UnitOfWork, row: AlertRow, now: datetime) -> None:
+        who = _assignee(uow, row["merchant_id"], user_id)
+        _update(uow, row, assigned_to=who, updated_at=now)
+        record(
+            uow,
+            actor,
+            row["merchant_id"],
+            "risk.alert_assigned",
+            now,
+            alert_id=row["id"],
+            before_user=row["assigned_to"],
+            user=who,
+        )
+
+    return _work(deps, actor, alert_id, step)
 
 
 def link_case(deps: Deps, actor: Actor, alert_id: str, case_id: str) -> dict[str, Any]:
     """A person links a refund case found while investigating (of this merchant only)."""
-    actor.require("risk.decide")
-    mid = actor.merchant_id or ""
-    now = deps.clock.now()
-    with deps.uow() as uow:
-        _alert_for_update(uow, mid, alert_id)
-        if uow.refunds.get_case(mid, case_id) is None:
+
+    def step(uow: UnitOfWork, row: AlertRow, now: datetime) -> None:
+        if uow.refunds.get_case(row["merchant_id"], case_id) is None:
             raise NotFound("refund.not_found")
-        if uow.risk.link_cases(alert_id, [case_id], actor.id):
-            record(uow, actor, mid, "risk.case_linked", now, case_id=case_id, alert_id=alert_id)
-        uow.commit()
-        return detail(_alert_for_update(uow, mid, alert_id), uow.risk.alert_cases(alert_id))
+        if uow.risk.link_cases(row["id"], [case_id], actor.id):
+            record(uow, actor, row["merchant_id"], "risk.case_linked", now, case_id=case_id, alert_id=row["id"])
+
+    return _work(deps, actor, alert_id, step)
 
 
 def _alert_for_update(uow: UnitOfWork, merchant_id: str, alert_id: str) -> AlertRow:

@@ -79,8 +79,9 @@ class RiskFactsSql(Repository):
         )
 
     def _group(self, cand: Select[Any], min_count: int = 1, min_stores: int = 1) -> list[SubjectFacts]:
-        """Group the candidates by subject, keep those over the thresholds, then read their cases."""
-        sub = cand.subquery()
+        """Group the candidates by subject, keep those over the thresholds, then read their cases: two queries
+        over the candidates (a CTE), whatever the number of subjects found."""
+        sub = cand.cte("candidates")
         count = func.count()
         stores = func.count(distinct(sub.c.store_id))
         agg = (
@@ -97,16 +98,15 @@ class RiskFactsSql(Repository):
             .having(count >= min_count, stores >= min_stores)
         )
         found = {r.subject: r for r in self.c.execute(agg)}
-        cases: dict[str, list[str]] = defaultdict(list)
+        if not found:
+            return []
+        cases: dict[str, dict[str, None]] = defaultdict(dict)  # insertion-ordered: oldest case first
         cashiers: dict[str, set[str]] = defaultdict(set)
-        subjects = sorted(found)
-        for i in range(0, len(subjects), _IN_CHUNK):
-            part = subjects[i : i + _IN_CHUNK]
-            q = select(sub.c.subject, sub.c.case_id, sub.c.requested_by).where(sub.c.subject.in_(part))
-            for r in self.c.execute(q.order_by(sub.c.created_at, sub.c.case_id)):
-                if r.case_id not in cases[r.subject]:
-                    cases[r.subject].append(r.case_id)
-                cashiers[r.subject].add(r.requested_by)
+        passed = select(agg.subquery().c.subject)
+        q = select(sub.c.subject, sub.c.case_id, sub.c.requested_by).where(sub.c.subject.in_(passed))
+        for r in self.c.execute(q.order_by(sub.c.created_at, sub.c.case_id)):
+            cases[r.subject][r.case_id] = None
+            cashiers[r.subject].add(r.requested_by)
         return [
             SubjectFacts(
                 subject=str(s),
