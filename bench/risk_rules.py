@@ -14,6 +14,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+
 from posrefund import bootstrap
 from posrefund.adapters.crypto import generate_key_spec
 from posrefund.adapters.db.migrate import upgrade
@@ -87,6 +89,8 @@ def main() -> None:
     plan = history(args.refunds, 90, args.stores)
     key = load_month(deps, plan.m, "BENCH")
     took = time.perf_counter() - started
+    with bootstrap.engine_of(deps).begin() as conn:  # fresh statistics, as autovacuum / a nightly ANALYZE gives
+        conn.execute(text("ANALYZE"))
     print(f"{key['refunds']} refunds, {key['sales']} sales written in {took:.1f} s ({url.split(':')[0]})")
     for days in (30, 90):
         w = Window(key["merchant_id"], END - timedelta(days=days), END)
