@@ -70,7 +70,7 @@ class Schemes:
             "cashier",
             "c01",
             "c01",
-            self.later_by(c["c01"], mine, 12, "customer_cancelled"),
+            self.later_by(c["c01"], mine, 16, "customer_cancelled"),
         )
         cards = self._sales(0, 20_000, 90_000, channels=("card",))
         self._note(

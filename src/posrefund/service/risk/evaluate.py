@@ -4,6 +4,7 @@ person needs to judge it. Nothing is written here: alerts (alerts.py) and back-t
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,15 +80,27 @@ def _finding(rule: str, kind: str, f: SubjectFacts, severity: str, s: dict[str, 
 
 
 def own_sale(c: Context, s: dict[str, Any]) -> list[Finding]:
-    found = c.facts.own_sales(c.window, int(s["min_count"]), CORRECTIONS, int(s["min_gap_minutes"]) * MINUTE)
-    totals = c.facts.refund_totals(c.window, [f.subject for f in found])
+    """Refunds of one's own sales, against how often the store's other cashiers happen to refund their own (the
+    customer comes back to whoever is at the counter): a binomial z-score of the count over that share."""
+    gap = int(s["min_gap_minutes"]) * MINUTE
+    found = c.facts.own_sales(c.window, int(s["min_count"]), CORRECTIONS, gap)
+    if not found:
+        return []
+    shares = c.facts.own_shares(c.window, CORRECTIONS, gap)
+    store = {p.cashier: p.store_id for p in c.facts.cashier_activity(c.window)}
     out = []
     for f in found:
-        share = f.count * 100 // max(1, totals.get(f.subject, f.count))
-        if share < s["min_share_pct"]:
+        own, total = shares.get(f.subject, (f.count, f.count))
+        peers = [v for who, v in shares.items() if who != f.subject and store.get(who) == store.get(f.subject)]
+        if sum(t for _, t in peers) < 60:  # too few refunds in the store to know its share: the whole merchant
+            peers = [v for who, v in shares.items() if who != f.subject]
+        usual = max(0.05, min(0.95, sum(o for o, _ in peers) / max(1, sum(t for _, t in peers))))
+        z = (own - total * usual) / math.sqrt(total * usual * (1 - usual))
+        if z < s["z"]:
             continue
         severity = HIGH if f.amount_fen >= s["high_fen"] else MEDIUM
-        out.append(_finding("own_sale", "cashier", f, severity, s, share_pct=share))
+        measures = {"share_pct": own * 100 // max(1, total), "usual_pct": round(usual * 100, 1), "z": round(z, 2)}
+        out.append(_finding("own_sale", "cashier", f, severity, s, **measures))
     return out
 
 

@@ -47,12 +47,13 @@ RULES: tuple[Rule, ...] = (
             "after the sale (30 minutes by default) do not count: that is a customer changing their mind.",
         ),
         (
-            "{count} 笔退款是本人收款的销售（占其退款 {share_pct}%，阈值 {min_share_pct}%），合计 {amount}",
-            "{count} refunds of own sales ({share_pct}% of their refunds, threshold {min_share_pct}%), {amount} in all",
+            "{count} 笔退款是本人收款的销售（占其退款 {share_pct}%，同店通常 {usual_pct}%，z = {z}），合计 {amount}",
+            "{count} refunds of own sales ({share_pct}% of their refunds, usual in the store {usual_pct}%, z = {z}), "
+            "{amount} in all",
         ),
         (
             _p("min_count", 8, 1, COUNT),
-            _p("min_share_pct", 50, 1, 100),
+            _p("z", 3.0, 1, 50, integer=False),
             _p("min_gap_minutes", 30, 0, 1_440),
             _p("high_fen", 200_000, 1, FEN),
         ),
@@ -87,7 +88,7 @@ RULES: tuple[Rule, ...] = (
         ),
         (
             _p("margin_pct", 10, 1, 50),
-            _p("min_count", 4, 1, COUNT),
+            _p("min_count", 5, 1, COUNT),
             _p("min_split_sales", 2, 1, COUNT),
             _p("split_within_minutes", 1_440, 1, 43_200),
         ),

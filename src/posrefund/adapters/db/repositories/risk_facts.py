@@ -127,20 +127,17 @@ class RiskFactsSql(Repository):
         cond = and_(S.sold_by == R.requested_by, R.reason.not_in(skip_reasons), gap > min_gap_seconds)
         return self._group(self._candidates(w, "requester", cond), min_count)
 
-    def refund_totals(self, w: Window, requesters: list[str]) -> dict[str, int]:
-        if not requesters:
-            return {}
+    def own_shares(self, w: Window, skip_reasons: list[str], min_gap_seconds: int) -> dict[str, tuple[int, int]]:
+        """Per requester: refunds of their own sales (by the same test as ``own_sales``) and all their refunds,
+        corrections left out."""
+        gap = self._epoch(R.created_at) - self._epoch(S.paid_at)
+        own = case((and_(S.sold_by == R.requested_by, gap > min_gap_seconds), 1), else_=0)
         q = (
-            select(R.requested_by, func.count())
-            .where(
-                R.merchant_id == w.merchant_id,
-                R.created_at >= w.start,
-                R.created_at < w.end,
-                R.requested_by.in_(requesters),
-            )
+            self._candidates(w, "requester", R.reason.not_in(skip_reasons))
+            .with_only_columns(R.requested_by, func.sum(own), func.count())
             .group_by(R.requested_by)
         )
-        return {str(r[0]): int(r[1]) for r in self.c.execute(q)}
+        return {str(who): (int(n_own or 0), int(n)) for who, n_own, n in self.c.execute(q)}
 
     def paid_elsewhere(self, w: Window) -> list[SubjectFacts]:
         cond = and_(R.payee_masked != "", R.payee_masked != S.payer_masked)
