@@ -19,6 +19,7 @@ from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest
 from tests.api.conftest import Auth
 from tests.api.recon_routes import RECON_ROUTES
+from tests.api.risk_routes import RISK_ROUTES
 from tests.conftest import World
 from tests.support.helpers import new_sale, sale_body
 
@@ -316,6 +317,8 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
 }
 # The reconciliation routes
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in RECON_ROUTES.items()})
+# The risk routes
+ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in RISK_ROUTES.items()})
 PUBLIC = {
     ("POST", "/v1/auth/token"),
     ("POST", "/v1/auth/refresh"),

@@ -146,3 +146,15 @@ def check_rank(actor: Actor, role: Role) -> None:
 def manages_provider(actor: Actor, provider_id: str) -> bool:
     """A provider's administrator reaches only the merchants (and users) of its own provider."""
     return actor.provider_id in (ANY_PROVIDER, provider_id)
+
+
+# ---- risk warnings on refunds: the risk officer works the alerts and tunes the rules; auditors read them.
+# Supervisors are left out on purpose: they approve the refunds the alerts are about.
+PERMISSIONS.update(
+    {
+        "risk.read": frozenset({R.RISK, R.AUDITOR, R.ADMIN}),
+        "risk.decide": frozenset({R.RISK, R.ADMIN}),
+        "risk.configure": frozenset({R.RISK, R.ADMIN}),
+        "risk.scan": frozenset({R.RISK, R.ADMIN, R.SYSTEM}),
+    }
+)

@@ -50,6 +50,7 @@ class Sale:
     refunded_fen: int = 0
     reserved_fen: int = 0
     refund_count: int = 0
+    sold_by: str = ""  # the staff member who rang it up; "" when a terminal's key recorded it
 
     @property
     def refundable_fen(self) -> int:

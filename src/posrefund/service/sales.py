@@ -90,6 +90,7 @@ def _build(actor: Actor, inp: SaleInput, store_id: str, sale_id: str) -> Sale:
         auth_code=inp.auth_code,
         order_no=inp.order_no,
         payer_masked=inp.payer_masked,
+        sold_by=actor.id if actor.terminal_id is None else "",
     )
 
 

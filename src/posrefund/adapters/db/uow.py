@@ -31,6 +31,8 @@ from posrefund.adapters.db.repositories.outbox import OutboxSql
 from posrefund.adapters.db.repositories.policies import PolicySql
 from posrefund.adapters.db.repositories.recon_runs import ReconRunSql
 from posrefund.adapters.db.repositories.refunds import RefundSql
+from posrefund.adapters.db.repositories.risk_alerts import RiskAlertSql
+from posrefund.adapters.db.repositories.risk_facts import RiskFactsSql
 from posrefund.adapters.db.repositories.sales import SaleSql
 from posrefund.adapters.db.repositories.settlement_files import SettlementFileSql
 from posrefund.adapters.db.repositories.users import UserSql
@@ -60,6 +62,7 @@ from posrefund.ports import (
     UserRepo,
     WrongChargeRepo,
 )
+from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo
 
 
 class SqlUnitOfWork:
@@ -121,6 +124,8 @@ class SqlUnitOfWork:
         self.follow_ups: FollowUpRepo = FollowUpSql(conn)
         self.disputes: DisputeRepo = DisputeSql(conn)
         self.notify_settings: NotifySettingsRepo = NotifySettingsSql(conn)
+        self.risk: RiskAlertRepo = RiskAlertSql(conn)
+        self.risk_facts: RiskFactsRepo = RiskFactsSql(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -95,6 +95,7 @@ class SaleSql(Repository):
             "refunded_fen": 0,
             "reserved_fen": 0,
             "refund_count": 0,
+            "sold_by": sale.sold_by,
         }
 
     def get_sale(self, merchant_id: str, sale_id: str) -> Sale | None:

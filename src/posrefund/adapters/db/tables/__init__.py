@@ -46,6 +46,7 @@ from posrefund.adapters.db.tables.records import (
     idempotency,
     outbox,
 )
+from posrefund.adapters.db.tables.risk import risk_alert_cases, risk_alerts, risk_settings
 
 __all__ = [
     "AUTO_ID",
@@ -84,6 +85,9 @@ __all__ = [
     "refresh_tokens",
     "refund_attempts",
     "refunds",
+    "risk_alert_cases",
+    "risk_alerts",
+    "risk_settings",
     "sales",
     "settlement_bad_lines",
     "settlement_files",

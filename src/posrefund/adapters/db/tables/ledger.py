@@ -45,6 +45,7 @@ sales = Table(
     Column("reserved_fen", BigInteger, nullable=False, server_default="0"),
     Column("refund_count", Integer, nullable=False, server_default="0"),
     moment("created_at"),
+    blank_string("sold_by", 40),  # the staff member who rang the sale up ("" when the terminal did not say)
     CheckConstraint("amount_fen > 0", name="amount_positive"),
     CheckConstraint("fee_fen >= 0", name="fee_not_negative"),
     CheckConstraint("refunded_fen >= 0 AND reserved_fen >= 0", name="refund_sums_not_negative"),
@@ -55,6 +56,8 @@ sales = Table(
     Index("ix_sales_merchant_last4_date", "merchant_id", "card_last4", "paid_date"),
     # Looked up by a settlement line's RRN.
     Index("ix_sales_merchant_rrn", "merchant_id", "rrn"),
+    # Risk warnings count each cashier's sales per day.
+    Index("ix_sales_merchant_paid_date_sold_by", "merchant_id", "paid_date", "sold_by"),
 )
 
 refunds = Table(
@@ -102,6 +105,8 @@ refunds = Table(
     # The fencing token of the latest claim: a worker's answer is written only under the fence it claimed with.
     Column("fence", Integer, nullable=False, server_default="0"),
     blank_string("request_id", 64),  # the API request that opened it: in the worker's log lines for the case
+    # Where the money went when not back to the payer (another card's masked number, a phone): "" = the payer.
+    blank_string("payee_masked", 40),
     CheckConstraint("amount_fen > 0", name="amount_positive"),
     Index("ix_refunds_merchant_status_created", "merchant_id", "status", "created_at"),
     Index("ix_refunds_merchant_created", "merchant_id", "created_at"),
@@ -109,6 +114,8 @@ refunds = Table(
     Index("ix_refunds_due", "status", "next_check_at"),
     # Looked up by the channel's reference of a refund (a card refund's RRN) in a settlement file.
     Index("ix_refunds_merchant_channel_refund", "merchant_id", "channel_refund_id"),
+    # Risk warnings read each requester's refunds over a window.
+    Index("ix_refunds_merchant_requested_by_created_at", "merchant_id", "requested_by", "created_at"),
 )
 
 evidence = Table(
