@@ -55,6 +55,7 @@ def append(deps: Deps, first: int, count: int) -> None:
     with deps.uow() as uow:
         uow.audit.append_many(CHAIN, None, events)
         uow.commit()
+    deps.uow.chain_audit(wait=True)  # what the chainer thread does soon after: the tampering below needs places
 
 
 def verify(*args: str) -> tuple[int, dict[str, Any]]:

@@ -10,9 +10,9 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Self
 
-import structlog
 from sqlalchemy import Connection, Engine
 
+from posrefund.adapters.db.audit_chainer import Chainer, chain_all
 from posrefund.adapters.db.repositories.attempts import RefundAttemptSql
 from posrefund.adapters.db.repositories.audit import UNCHAINED, AuditSql
 from posrefund.adapters.db.repositories.calendar import CalendarSql
@@ -61,9 +61,6 @@ from posrefund.ports import (
     UserRepo,
     WrongChargeRepo,
 )
-
-log = structlog.get_logger("posrefund.audit")
-SEQUENCER_BATCH = 1000  # events chained a transaction: a long backlog is worked off in steps
 
 
 class SqlUnitOfWork:
@@ -201,6 +198,7 @@ class SqlUnitOfWorkFactory:
         self.engine = engine
         self._local_date = local_date
         self._batch = threading.local()
+        self._chainer = Chainer(self.chain_audit)
 
     def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
         shared = getattr(self._batch, "conn", None)
@@ -211,27 +209,13 @@ class SqlUnitOfWorkFactory:
 
     def chain_audit(self, *, wait: bool = False) -> int:
         """Run the audit sequencer until nothing committed is left unchained (or, without ``wait``, until
-        another sequencer holds the lock: it will chain what is left). Each batch is its own transaction."""
-        chained = 0
-        while True:
-            with self.engine.begin() as conn:
-                done = AuditSql(conn).chain_pending(SEQUENCER_BATCH, wait=wait)
-            if done is None:
-                return chained
-            chained += done
-            if done < SEQUENCER_BATCH:
-                return chained
+        another sequencer holds the lock: it will chain what is left)."""
+        return chain_all(self.engine, wait=wait)
 
     def chain_after_commit(self, conn: Connection) -> None:
-        """After a commit that wrote unchained audit events: chain them now, unless another sequencer is at it.
-        The events are committed already, so a failure here loses nothing: it is logged, and the next commit,
-        the worker or ``audit verify`` chains them."""
-        if not conn.info.pop(UNCHAINED, False):
-            return
-        try:
-            self.chain_audit()
-        except Exception:
-            log.exception("audit.chain_failed")
+        """After a commit that wrote unchained audit events: have this process's chainer chain them soon."""
+        if conn.info.pop(UNCHAINED, False):
+            self._chainer.poke()
 
     @contextmanager
     def batch(self) -> Iterator[None]:
