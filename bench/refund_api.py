@@ -304,8 +304,14 @@ def twin_postgres(server_url: str, app_url: str, raw_url: str) -> None:
     """The baseline's database: a copy of the seeded one (same rows, indexes, statistics)."""
     import psycopg
 
+    source = app_url.rsplit("/", 1)[1]
     with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{raw_url.rsplit("/", 1)[1]}" TEMPLATE "{app_url.rsplit("/", 1)[1]}"')
+        # A copy needs the source to itself: the seeding's pool (and its audit chainer) may keep a connection.
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (source,),
+        )
+        admin.execute(f'CREATE DATABASE "{raw_url.rsplit("/", 1)[1]}" TEMPLATE "{source}"')
 
 
 def _libpq(url: str) -> str:
