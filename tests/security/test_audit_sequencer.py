@@ -14,9 +14,10 @@ import subprocess
 import sys
 import textwrap
 import time
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import ColumnElement, Engine, Executable, and_, delete, func, select, update
 
 from posrefund.config import Settings
 from posrefund.domain.events import CaseEvent
@@ -62,44 +63,40 @@ def test_a_resumed_verify_reads_only_the_events_after_the_checkpoint(chain: None
     assert (code, report["ok"], report["checked"], report["resumed"]) == (0, True, 10, 0)
 
 
-def test_a_change_after_the_checkpoint_is_named_by_the_resumed_verify(chain: None, engine: Engine) -> None:
+def verdict_after(engine: Engine, tamper: Executable) -> dict[str, Any]:
+    """What ``audit verify`` (resumed at the checkpoint) reports after the statement ran; it must fail."""
     with engine.begin() as c:
-        c.execute(update(E).where(E.c.chain == CHAIN, E.c.seq == 8).values(reason="nothing happened"))
+        c.execute(tamper)
     code, report = verify()
-    assert code == 1
+    assert code == 1, report
+    return report
+
+
+def at(seq: int) -> ColumnElement[bool]:
+    return and_(E.c.chain == CHAIN, E.c.seq == seq)
+
+
+def test_a_change_after_the_checkpoint_is_named_by_the_resumed_verify(chain: None, engine: Engine) -> None:
+    report = verdict_after(engine, update(E).where(at(8)).values(reason="nothing happened"))
     expect(report, "hash_mismatch", 8, event_id(engine, 8))
 
 
 def test_a_deleted_event_is_named(chain: None, engine: Engine) -> None:
-    with engine.begin() as c:
-        c.execute(delete(E).where(E.c.chain == CHAIN, E.c.seq == 8))
-    code, report = verify()
-    assert code == 1
-    expect(report, "seq_gap", 8, event_id(engine, 9))
+    expect(verdict_after(engine, delete(E).where(at(8))), "seq_gap", 8, event_id(engine, 9))
 
 
 def test_an_event_deleted_before_the_checkpoint_is_named_without_full(chain: None, engine: Engine) -> None:
-    with engine.begin() as c:
-        c.execute(delete(E).where(E.c.chain == CHAIN, E.c.seq == 3))
-    code, report = verify()
-    assert code == 1
-    expect(report, "seq_gap", 3, event_id(engine, 4))
+    expect(verdict_after(engine, delete(E).where(at(3))), "seq_gap", 3, event_id(engine, 4))
 
 
 def test_the_newest_events_cut_are_named(chain: None, engine: Engine) -> None:
-    with engine.begin() as c:
-        c.execute(delete(E).where(E.c.chain == CHAIN, E.c.seq > 8))
-    code, report = verify()
-    assert code == 1
+    report = verdict_after(engine, delete(E).where(E.c.chain == CHAIN, E.c.seq > 8))
     expect(report, "truncated", 9, None, 6)
 
 
 def test_an_event_unchained_again_leaves_a_gap(chain: None, engine: Engine) -> None:
     """Emptying an event's place does not let the sequencer re-file it quietly at the end of the chain."""
-    with engine.begin() as c:
-        c.execute(update(E).where(E.c.chain == CHAIN, E.c.seq == 8).values(seq=None, prev_hash=None, hash=None))
-    code, report = verify()
-    assert code == 1
+    report = verdict_after(engine, update(E).where(at(8)).values(seq=None, prev_hash=None, hash=None))
     expect(report, "seq_gap", 8, event_id(engine, 9))
     assert sorted(p or 0 for p in places(engine)) == [*range(1, 8), *range(9, 12)]  # re-filed at 11
 

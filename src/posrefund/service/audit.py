@@ -93,7 +93,7 @@ def _check_chain(
     Returns the check that decided, its verdict and how many events were read in all."""
     head = heads.get(make.chain)
     resumed = None if full else make.check()
-    if resumed is not None and resumed.resume(audit):
+    if resumed is not None and resumed.resume(audit, head):
         broken = resumed.run(audit.iter_chain(make.chain, resumed.seq), head)
         if broken is None:
             return resumed, None, resumed.checked
@@ -138,11 +138,11 @@ class _ChainCheck:
             elif self.forged is None:
                 self.forged = Broken(chain, cp.seq, None, fault)
 
-    def resume(self, audit: AuditRepo) -> bool:
+    def resume(self, audit: AuditRepo, head: tuple[int, str] | None) -> bool:
         """Start after the newest trusted checkpoint, if the event at its place still is the one it signed
         (content and hash) and none before it is missing (counted on the index, not read); False when there is
-        none to start from or something does not fit."""
-        if not self.trusted:
+        none to start from or something does not fit (a head row behind it, too)."""
+        if not self.trusted or (head is not None and head[0] < max(self.trusted)):
             return False
         at = max(self.trusted)
         signed = {(cp.hash, cp.events) for cp in self.trusted[at]}
