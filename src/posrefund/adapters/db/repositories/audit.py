@@ -122,6 +122,10 @@ class AuditSql(Repository):
         else:
             UPDATE_HEAD.run(self.c, {"b_chain": chain, **last})
 
+    def any_unchained(self) -> bool:
+        """Whether a committed event waits for the sequencer: one read of the partial index, no lock."""
+        return self.c.execute(select(_A.id).where(_A.seq.is_(None)).limit(1)).first() is not None
+
     def chain_pending(self, limit: int, *, wait: bool) -> int | None:
         """Chain up to ``limit`` committed unchained events, oldest id first, and move their heads. Only one
         sequencer chains at a time: on PostgreSQL it takes the advisory lock for this transaction (``wait``:
