@@ -8,6 +8,10 @@ the refund case and one audit event, on a plain ``sqlite3`` connection with the 
 the audit chain, the outbox, logging) shows up as the distance of the ratio from 1. The issue's target is
 a ratio of at least 0.4; a lower ratio is reported, never turned into a failure.
 
+With ``--database postgres`` both sides run on PostgreSQL instead (``--pg-url``: a server to make two throw-away
+databases on, the app's and the baseline's twin; the baseline is then the same transaction on a plain psycopg
+connection). ``--server-workers 2`` measures two server processes.
+
 Run ``make bench`` (or ``.venv/bin/python bench/refund_api.py --help``). The server runs in its own process
 (``posrefund serve``), the load generator in another (``wrk`` with a Lua script, installed with apt when
 missing; a Python asyncio client otherwise), both on 127.0.0.1 only. Temporary files live in one temporary
@@ -174,11 +178,12 @@ def generate_keys() -> dict[str, str]:
     return env
 
 
-def app_env(workdir: Path, keys: dict[str, str]) -> dict[str, str]:
-    """The server's environment: its own database, data folder and log file inside the temporary folder."""
+def app_env(workdir: Path, keys: dict[str, str], database_url: str | None = None) -> dict[str, str]:
+    """The server's environment: its own database (SQLite in the temporary folder unless ``database_url``),
+    data folder and log file inside the temporary folder."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("POSREFUND_")}
     env.update(keys)
-    env["POSREFUND_DATABASE_URL"] = f"sqlite:///{workdir / 'api.db'}"
+    env["POSREFUND_DATABASE_URL"] = database_url or f"sqlite:///{workdir / 'api.db'}"
     env["POSREFUND_DATA_DIR"] = str(workdir / "data")
     env["POSREFUND_LOG_FILE"] = str(workdir / "server.log")
     # One terminal key sends every refund here, fifty times what its limit lets one counter send: the per-key
@@ -275,6 +280,45 @@ def seed(env: dict[str, str], n_sales: int) -> tuple[str, list[str]]:
 # the baseline: the same transaction on a plain sqlite3 connection
 
 
+@contextlib.contextmanager
+def postgres_databases(server_url: str) -> Iterator[tuple[str, str]]:
+    """Two fresh databases on the server at ``server_url`` (the app's, and the name of its twin for the
+    baseline, made by ``twin_postgres`` after seeding); both dropped at the end, whatever happened."""
+    import psycopg
+
+    base = server_url.rsplit("/", 1)[0]
+    names = [f"posrefund_bench_{os.getpid()}", f"posrefund_bench_{os.getpid()}_raw"]
+    with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
+        for name in names:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{names[0]}"')
+    try:
+        yield f"{base}/{names[0]}", f"{base}/{names[1]}"
+    finally:
+        with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
+            for name in names:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def twin_postgres(server_url: str, app_url: str, raw_url: str) -> None:
+    """The baseline's database: a copy of the seeded one (same rows, indexes, statistics)."""
+    import psycopg
+
+    source = app_url.rsplit("/", 1)[1]
+    with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
+        # A copy needs the source to itself: the seeding's pool (and its audit chainer) may keep a connection.
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (source,),
+        )
+        admin.execute(f'CREATE DATABASE "{raw_url.rsplit("/", 1)[1]}" TEMPLATE "{source}"')
+
+
+def _libpq(url: str) -> str:
+    """A SQLAlchemy URL (``postgresql+psycopg://``) as libpq takes it."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
 def copy_database(src: Path, dst: Path) -> None:
     """The baseline gets a byte-for-byte twin of the seeded database: same tables, indexes and rows."""
     with contextlib.closing(sqlite3.connect(src)) as a, contextlib.closing(sqlite3.connect(dst)) as b:
@@ -290,16 +334,34 @@ class RawSample:
     seconds: float
 
 
-def raw_loop(db: Path, sale_ids: Sequence[str], warmup: float, duration: float) -> RawSample:
+def _raw_connect(db: Path | str) -> tuple[Any, str, Callable[[str], str]]:
+    """The baseline's connection, its BEGIN and how its driver writes a parameter: SQLite with the app's
+    pragmas, or (``db`` a ``postgresql`` URL) psycopg in autocommit mode, the transaction opened by hand."""
+    if isinstance(db, str) and db.startswith("postgresql"):
+        import psycopg
+
+        return psycopg.connect(_libpq(db), autocommit=True), "BEGIN", lambda sql: sql.replace("?", "%s")
+    conn = sqlite3.connect(db, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn, "BEGIN IMMEDIATE", lambda sql: sql
+
+
+def raw_loop(db: Path | str, sale_ids: Sequence[str], warmup: float, duration: float) -> RawSample:
     """BEGIN IMMEDIATE; read the sale; conditional UPDATE; INSERT the case; INSERT an audit event; COMMIT.
 
     One connection in a loop: SQLite has one writer at a time, so this is the most a single process can commit
-    with these durability settings; the API's ceiling is the same writer.
+    with these durability settings; the API's ceiling is the same writer. On PostgreSQL (``db`` a URL) the same
+    statements in a plain BEGIN … COMMIT: the least a refund can cost there, one client at a time.
     """
-    conn = sqlite3.connect(db, isolation_level=None)
+    raw, begin, sql_of = _raw_connect(db)
+
+    class _Conn:
+        def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+            return raw.execute(sql_of(sql), params)
+
+    conn = _Conn()
     try:
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
-            conn.execute(f"PRAGMA {pragma}")
         merchant_id, store_id, terminal_id = conn.execute(
             "SELECT merchant_id, store_id, terminal_id FROM sales LIMIT 1"
         ).fetchone()
@@ -314,7 +376,7 @@ def raw_loop(db: Path, sale_ids: Sequence[str], warmup: float, duration: float) 
             sale_id = sale_ids[i % n_sales]
             now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
             case_id = f"rfd_{secrets.token_hex(10)}"
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(begin)
             try:
                 sale = conn.execute(
                     "SELECT * FROM sales WHERE id = ? AND merchant_id = ?", (sale_id, merchant_id)
@@ -361,7 +423,7 @@ def raw_loop(db: Path, sale_ids: Sequence[str], warmup: float, duration: float) 
                 )
                 conn.execute("COMMIT")
             except BaseException:
-                if conn.in_transaction:
+                with contextlib.suppress(Exception):
                     conn.execute("ROLLBACK")
                 raise
             prev_hash = digest
@@ -387,16 +449,16 @@ def raw_loop(db: Path, sale_ids: Sequence[str], warmup: float, duration: float) 
             i += 1
         seconds = time.perf_counter() - start
     finally:
-        conn.close()
+        raw.close()
     return RawSample(latencies, failures, seconds)
 
 
-def summarise_raw(samples: Sequence[RawSample]) -> Measurement:
+def summarise_raw(samples: Sequence[RawSample], name: str = "raw sqlite3") -> Measurement:
     """All stretches of the raw loop as one measurement: total commits over total time, pooled percentiles."""
     latencies = sorted(x for sample in samples for x in sample.latencies)
     seconds = sum(sample.seconds for sample in samples)
     return Measurement(
-        name="raw sqlite3",
+        name=name,
         ok=len(latencies),
         seconds=seconds,
         per_second=len(latencies) / seconds,
@@ -727,9 +789,16 @@ def api_run(
         result = load(f"m{secrets.token_hex(3)}", duration)
         if proc.poll() is not None:
             raise BenchError(f"server died during the run:\n{server_out.read_text(errors='replace')[-3000:]}")
-    with contextlib.closing(sqlite3.connect(workdir / "api.db")) as conn:
-        rows = int(conn.execute("SELECT COUNT(*) FROM refunds").fetchone()[0])
-    return result, rows
+    return result, count_refunds(env["POSREFUND_DATABASE_URL"])
+
+
+def count_refunds(database_url: str) -> int:
+    """The refund rows in the app's database after the run."""
+    raw, _begin, _sql = _raw_connect(database_url if database_url.startswith("postgresql") else database_url[10:])
+    try:
+        return int(raw.execute("SELECT COUNT(*) FROM refunds").fetchone()[0])
+    finally:
+        raw.close()
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -751,7 +820,7 @@ def report(api: Measurement, raw: Measurement, meta: dict[str, Any], out_path: P
     }
     rows = [
         ("api refunds/s (201 only)", f"{api.per_second:,.1f}"),
-        ("raw sqlite3 tx/s", f"{raw.per_second:,.1f}"),
+        (f"{raw.name} tx/s", f"{raw.per_second:,.1f}"),
         ("ratio api/raw", f"{ratio:.3f}  (target ≥ {TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'NOT met'})"),
         (f"api p50 / p99 ms ({meta['connections']} clients)", f"{api.p50_ms:.2f} / {api.p99_ms:.2f}"),
         ("raw p50 / p99 ms (1 connection)", f"{raw.p50_ms:.3f} / {raw.p99_ms:.3f}"),
@@ -770,7 +839,9 @@ def report(api: Measurement, raw: Measurement, meta: dict[str, Any], out_path: P
         ),
     ]
     width = max(len(k) for k, _ in rows)
-    print(f"\nposrefund refund API benchmark — SQLite WAL, synchronous=FULL ({meta['sqlite_version']})")
+    engine = "PostgreSQL" if meta.get("database") == "postgres" else "SQLite WAL, synchronous=FULL"
+    workers = meta.get("server_workers", 1)
+    print(f"\nposrefund refund API benchmark — {engine} ({meta['sqlite_version']}), {workers} server process(es)")
     print("-" * (width + 50))
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
@@ -830,6 +901,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "as they queue on SQLite's write lock)",
     )
     p.add_argument("--keep", action="store_true", help="keep the temporary folder (databases, logs) for a look")
+    p.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite", help="where both sides run")
+    p.add_argument(
+        "--pg-url",
+        default=os.environ.get("POSREFUND_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:55432/postgres"),
+        help="with --database postgres: a server and a database to connect to while making the two throw-away "
+        "databases (default $POSREFUND_BENCH_PG_URL or the test server on 55432)",
+    )
     p.add_argument("--loadgen", type=Path, help=argparse.SUPPRESS)  # internal: run as the Python load generator
     return p.parse_args(argv)
 
@@ -870,28 +948,43 @@ def in_workdir(workdir: Path, keep: bool, measure: Callable[[], None]) -> int:
 
 
 def _measure(args: argparse.Namespace, workdir: Path, load_before: float) -> None:
-    """Keys, schema, seed; raw half, API run, raw half; the report."""
+    """On the chosen database: keys, schema, seed; raw half, API run, raw half; the report."""
     print(f"working in {workdir}", file=sys.stderr)
-    env = app_env(workdir, generate_keys())
+    if args.database == "sqlite":
+        _measure_on(args, workdir, load_before, None, workdir / "raw.db")
+        return
+    with postgres_databases(args.pg_url) as (app_url, raw_url):
+        _measure_on(args, workdir, load_before, app_url, raw_url)
+
+
+def _measure_on(
+    args: argparse.Namespace, workdir: Path, load_before: float, app_url: str | None, raw_db: Path | str
+) -> None:
+    env = app_env(workdir, generate_keys(), app_url)
     migrate(env, workdir)
     t0 = time.perf_counter()
     username, sale_ids = seed(env, args.sales)
     print(f"seeded {len(sale_ids)} sales in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
-    copy_database(workdir / "api.db", workdir / "raw.db")
+    if app_url is None:
+        copy_database(workdir / "api.db", workdir / "raw.db")
+    else:
+        twin_postgres(args.pg_url, app_url, str(raw_db))
+    raw_name = "raw sqlite3" if app_url is None else "raw psycopg"
     # The baseline runs in two halves around the API run: fsync latency on a shared disk drifts by the
     # minute, and bracketing keeps that drift from landing on one side of the ratio only.
     half = args.duration / 2
-    print(f"raw sqlite3, first half: {args.warmup:.0f}s warm-up, {half:.1f}s measured …", file=sys.stderr)
-    raw_before = raw_loop(workdir / "raw.db", sale_ids, args.warmup, half)
+    print(f"{raw_name}, first half: {args.warmup:.0f}s warm-up, {half:.1f}s measured …", file=sys.stderr)
+    raw_before = raw_loop(raw_db, sale_ids, args.warmup, half)
     print(
         f"api: {args.warmup:.0f}s warm-up, {args.duration:.0f}s measured, {args.connections} clients …",
         file=sys.stderr,
     )
     api, rows = api_run(env, workdir, username, sale_ids, args.connections, args.warmup, args.duration, args.client)
-    print(f"raw sqlite3, second half: {args.warmup:.0f}s warm-up, {half:.1f}s measured …", file=sys.stderr)
-    raw_after = raw_loop(workdir / "raw.db", sale_ids, args.warmup, half)
-    raw = summarise_raw([raw_before, raw_after])
+    print(f"{raw_name}, second half: {args.warmup:.0f}s warm-up, {half:.1f}s measured …", file=sys.stderr)
+    raw_after = raw_loop(raw_db, sale_ids, args.warmup, half)
+    raw = summarise_raw([raw_before, raw_after], raw_name)
     meta = {
+        "database": args.database,
         "connections": args.connections,
         "server_workers": args.server_workers,
         "duration_s": args.duration,

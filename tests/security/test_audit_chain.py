@@ -55,6 +55,7 @@ def append(deps: Deps, first: int, count: int) -> None:
     with deps.uow() as uow:
         uow.audit.append_many(CHAIN, None, events)
         uow.commit()
+    deps.uow.chain_audit(wait=True)  # what the chainer thread does soon after: the tampering below needs places
 
 
 def verify(*args: str) -> tuple[int, dict[str, Any]]:
@@ -134,8 +135,8 @@ def test_reordering_two_events_and_rehashing_is_named(chain: None, engine: Engin
 
 
 def test_reordering_two_events_without_rehashing_is_named(chain: None, engine: Engine) -> None:
-    swap(engine, 4, 5)
-    code, report = verify()
+    swap(engine, 4, 5)  # behind the newest checkpoint and not re-hashed: only the walk of every event sees it
+    code, report = verify("--full")
     assert code == 1
     expect(report, "prev_mismatch", 4, event_id(engine, 4))
 

@@ -213,6 +213,7 @@ def test_each_lifecycle_step_is_audited(client: TestClient, auth: Auth, deps: De
     for step, body in (("deactivate", None), ("activate", None), ("role", {"role": "finance"})):
         assert client.post(f"/v1/users/{uid}/{step}", json=body, headers=auth("a.admin")).status_code == 200
     client.post(f"/v1/api-keys/{world.a.actors['terminal'].id}/revoke", headers=auth("a.admin"))
+    deps.uow.chain_audit(wait=True)  # on PostgreSQL events are chained soon after their commit, not in it
     with deps.uow(readonly=True) as uow:
         actions = [e["action"] for e in uow.audit.iter_chain(world.a.id)]
     for action in ("user.deactivated", "user.activated", "user.role_changed", "apikey.revoked"):

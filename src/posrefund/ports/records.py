@@ -24,11 +24,12 @@ class IdempotencyRow(TypedDict):
 
 class AuditEventRow(TypedDict):
     """One event of an audit chain as kept: numbered ``seq`` in its chain (a merchant's id or "platform"),
-    hashed over its fields and the hash of the event before it. ``data`` is the event's details as JSON."""
+    hashed over its fields and the hash of the event before it. ``data`` is the event's details as JSON.
+    An event not yet chained (written, committed, waiting for the sequencer) has no seq, prev_hash or hash."""
 
     id: int
     chain: str
-    seq: int
+    seq: int | None
     case_id: str | None
     action: str
     actor_id: str
@@ -38,8 +39,8 @@ class AuditEventRow(TypedDict):
     after: str | None
     reason: str
     data: str
-    prev_hash: str
-    hash: str
+    prev_hash: str | None
+    hash: str | None
 
 
 class AuditRepo(Protocol):
@@ -48,6 +49,7 @@ class AuditRepo(Protocol):
     def case_events(self, merchant_id: str, case_id: str) -> list[AuditEventRow]: ...
     def chains(self) -> list[str]: ...
     def iter_chain(self, chain: str, after_seq: int = 0) -> Iterable[AuditEventRow]: ...
+    def count_chained(self, chain: str, up_to_seq: int) -> int: ...
     def heads(self) -> dict[str, tuple[int, str]]: ...
     def checkpoints(self, chain: str) -> list[Checkpoint]: ...
     def latest_checkpoints(self) -> dict[str, Checkpoint]: ...

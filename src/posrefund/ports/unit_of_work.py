@@ -73,6 +73,11 @@ class UnitOfWorkFactory(Protocol):
         """Group commit: units of work opened inside ``joined()`` share one transaction and one commit."""
         ...
 
+    def chain_audit(self, *, wait: bool = False) -> int:
+        """Chain every committed audit event still waiting for its place; how many were chained. Without
+        ``wait`` it gives up at once (0) when another sequencer is at work: that one chains them."""
+        ...
+
 
 class GroupCommit(Protocol):
     """One transaction shared by many units of work (each a savepoint), made durable by one commit.

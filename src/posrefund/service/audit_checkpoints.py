@@ -1,9 +1,9 @@
 """Taking and exporting audit checkpoints: the signed head of every chain.
 
 Checkpoints are taken off the refund path — by the worker every minute or so, by ``audit verify`` and by
-``audit checkpoints export`` — never inside the append that every refund makes: that append already holds the
-merchant's head row locked, and signing there would make every refund pay for it. The price is a window: the
-events written since the last checkpoint are protected only by the head row, until the next one.
+``audit checkpoints export`` — never inside a refund's transaction, which would make every refund pay for it.
+Each first chains the committed events still waiting for the sequencer. The price is a window: the events
+written since the last checkpoint are protected only by the chain and its head row, until the next one.
 
 A checkpoint is never a state change of the business, so it is not itself an audit event (one would move the
 head it signs). A chain is signed only after the events since its previous checkpoint were re-linked from
@@ -59,6 +59,7 @@ def take(deps: Deps, fields_of: FieldsOf) -> Taken:
     (only those: cheap) and sign the head they reach. Without a key nothing is signed."""
     if not deps.audit_keys:
         return Taken(0, [])
+    deps.uow.chain_audit(wait=True)  # sign what was committed, not only what happened to be chained already
     ends: dict[str, tuple[int, str]] = {}
     refused: list[str] = []
     with deps.uow(readonly=True) as uow:
@@ -72,7 +73,7 @@ def take(deps: Deps, fields_of: FieldsOf) -> Taken:
             if seq == head_seq and prev == head_hash:
                 continue
             for row in uow.audit.iter_chain(chain, seq):
-                if row["seq"] > head_seq or row_fault(row, prev, seq + 1, fields_of) is not None:
+                if (row["seq"] or 0) > head_seq or row_fault(row, prev, seq + 1, fields_of) is not None:
                     break
                 seq, prev = seq + 1, str(row["hash"])
             if (seq, prev) == (head_seq, head_hash):

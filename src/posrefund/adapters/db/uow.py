@@ -12,8 +12,9 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from posrefund.adapters.db.audit_chainer import Chainer, chain_all
 from posrefund.adapters.db.repositories.attempts import RefundAttemptSql
-from posrefund.adapters.db.repositories.audit import AuditSql
+from posrefund.adapters.db.repositories.audit import UNCHAINED, AuditSql
 from posrefund.adapters.db.repositories.calendar import CalendarSql
 from posrefund.adapters.db.repositories.callbacks import CallbackSql
 from posrefund.adapters.db.repositories.contacts import ContactSql
@@ -78,8 +79,10 @@ class SqlUnitOfWork:
         local_date: Callable[[datetime], date],
         readonly: bool = False,
         shared: Connection | None = None,
+        after_commit: Callable[[Connection], None] | None = None,
     ) -> None:
         self._engine = engine
+        self._after_commit = after_commit
         self._local_date = local_date
         self._readonly = readonly
         self._shared = shared
@@ -92,6 +95,7 @@ class SqlUnitOfWork:
             self._savepoint = _Savepoint(conn)
         else:
             conn = self._engine.connect()
+            conn.info.pop(UNCHAINED, None)  # a flag a rolled-back transaction left on the pooled connection
             if self._readonly:
                 conn = conn.execution_options(posrefund_readonly=True)
             conn.begin()
@@ -155,6 +159,8 @@ class SqlUnitOfWork:
         if self._shared is None:
             if keep:
                 self._conn.commit()
+                if self._after_commit is not None:
+                    self._after_commit(self._conn)
             else:
                 self._conn.rollback()
         elif self._savepoint is not None:
@@ -197,12 +203,24 @@ class SqlUnitOfWorkFactory:
         self.engine = engine
         self._local_date = local_date
         self._batch = threading.local()
+        self._chainer = Chainer(self.chain_audit)
 
     def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self._local_date, readonly, getattr(self._batch, "conn", None))
+        shared = getattr(self._batch, "conn", None)
+        return SqlUnitOfWork(self.engine, self._local_date, readonly, shared, self.chain_after_commit)
 
     def open_batch(self) -> SqlGroupCommit:
-        return SqlGroupCommit(self.engine, self._batch)
+        return SqlGroupCommit(self.engine, self._batch, self.chain_after_commit)
+
+    def chain_audit(self, *, wait: bool = False) -> int:
+        """Run the audit sequencer until nothing committed is left unchained (or, without ``wait``, until
+        another sequencer holds the lock: it will chain what is left)."""
+        return chain_all(self.engine, wait=wait)
+
+    def chain_after_commit(self, conn: Connection) -> None:
+        """After a commit that wrote unchained audit events: have this process's chainer chain them soon."""
+        if conn.info.pop(UNCHAINED, False):
+            self._chainer.poke()
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -236,9 +254,11 @@ class SqlGroupCommit:
     transaction, and one commit (one fsync) makes them all durable together. Callers answer only after
     ``commit()`` returns; the connection is closed afterwards whatever happened."""
 
-    def __init__(self, engine: Engine, slot: threading.local) -> None:
+    def __init__(self, engine: Engine, slot: threading.local, after_commit: Callable[[Connection], None]) -> None:
         self._slot = slot
+        self._after_commit = after_commit
         self._conn = engine.connect()
+        self._conn.info.pop(UNCHAINED, None)
         self._conn.begin()
 
     @contextmanager
@@ -254,6 +274,7 @@ class SqlGroupCommit:
     def commit(self) -> None:
         try:
             self._conn.commit()
+            self._after_commit(self._conn)
         finally:
             self.abandon()
 

@@ -276,9 +276,10 @@ class ReviewQueue(Out):
 
 
 class Event(Out):
-    """One entry of the case's hash-chained audit trail."""
+    """One entry of the case's hash-chained audit trail; ``seq`` and ``hash`` are null for the moment between
+    the event's commit and its chaining."""
 
-    seq: int
+    seq: int | None
     action: str
     actor_id: str
     actor_role: str
@@ -287,7 +288,7 @@ class Event(Out):
     after: str | None
     reason: str
     data: dict[str, Any]
-    hash: str
+    hash: str | None
 
 
 class EventList(Out):

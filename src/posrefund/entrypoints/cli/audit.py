@@ -29,6 +29,8 @@ AnchorsOpt = Annotated[
     typer.Option("--anchors", help="also verify against this exported checkpoint file (JSON lines)", exists=True),
 ]
 
+FullOpt = Annotated[bool, typer.Option("--full", help="walk every event, not only those after the newest checkpoint")]
+
 
 def read_anchors(path: Path) -> list[tuple[int, Checkpoint]]:
     """Every checkpoint of an export file, with its number; a damaged line fails with its line number."""
@@ -42,10 +44,12 @@ def read_anchors(path: Path) -> list[tuple[int, Checkpoint]]:
 def audit_verify(
     merchant: Annotated[str | None, typer.Option("--merchant", "-m")] = None,
     anchors: AnchorsOpt = None,
+    full: FullOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Recompute the hash chains and hold them against their signed checkpoints (and an exported file with
-    --anchors); exit 1 naming the first bad position. When all is intact, each chain's end is signed anew."""
+    """Chain the events still waiting, recompute the hash chains from each one's newest signed checkpoint (every
+    event with --full) and hold them against their checkpoints (and an exported file with --anchors); exit 1
+    naming the first bad position. When all is intact, each chain's end is signed anew."""
     from posrefund.adapters.db.repositories.audit import audit_fields
     from posrefund.service import audit
 
@@ -58,7 +62,7 @@ def audit_verify(
         try:
             exported = [cp for _n, cp in read_anchors(anchors)] if anchors else []
             report = audit.verify(
-                deps, actor, audit_fields, progress=lambda n: progress.advance(task, n), anchors=exported
+                deps, actor, audit_fields, lambda n: progress.advance(task, n), anchors=exported, full=full
             )
         except DomainError as exc:
             fail(exc)
@@ -67,7 +71,11 @@ def audit_verify(
 
 def _print_report(report: VerifyReport, as_json: bool) -> None:
     """OK, or the first bad position in Chinese and English (exit 1)."""
-    counts: dict[str, object] = {"checked": report.checked, "checkpoints": report.checkpoints}
+    counts: dict[str, object] = {
+        "checked": report.checked,
+        "checkpoints": report.checkpoints,
+        "resumed": report.resumed,
+    }
     if report.broken is None:
         counts["signed"] = report.signed
         if as_json:

@@ -64,7 +64,7 @@ def refund_show(merchant: MerchantOpt, refund_id: str, as_json: JsonOpt = False)
     table = Table("seq", "at", "action", "actor", "before→after", "reason")
     for e in data["events"]:
         table.add_row(
-            str(e["seq"]),
+            "" if e["seq"] is None else str(e["seq"]),
             e["at"],
             e["action"],
             f"{e['actor_id']} ({e['actor_role']})",

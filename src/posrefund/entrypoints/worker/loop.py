@@ -120,6 +120,7 @@ def run(
 def _refresh(deps: Deps, router: Router, calendar: CalendarWatch, opts: WorkerOptions, timers: _Timers) -> Router:
     """Between rounds: sign the audit heads (about once a minute), pick up a changed channels file and
     calendar. A failure here is logged; the round goes on with what it had."""
+    chain_round(deps)
     if time.monotonic() >= timers.checkpoint_due:
         checkpoint_round(deps)
         timers.checkpoint_due = time.monotonic() + CHECKPOINT_SECONDS
@@ -220,6 +221,15 @@ def start_in_thread(
     )
     thread.start()
     return thread, stop
+
+
+def chain_round(deps: Deps) -> None:
+    """Chain the audit events a commit left unchained (its own run found the sequencer busy, or the process
+    died between commit and chaining); skipped at once while another process chains."""
+    try:
+        deps.uow.chain_audit()
+    except Exception:
+        log.exception("audit.chain_failed")  # committed events wait safely for the next round
 
 
 def checkpoint_round(deps: Deps) -> None:

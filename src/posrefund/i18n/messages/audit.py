@@ -13,8 +13,10 @@ MESSAGES_AUDIT: dict[str, tuple[str, str]] = {
     ),
     # what `posrefund audit verify` reports, by problem
     "audit.ok": (
-        "审计链完整：已校验 {checked} 条事件、{checkpoints} 个检查点，新签 {signed} 个检查点",
-        "{checked} events and {checkpoints} checkpoints intact; {signed} new checkpoints signed",
+        "审计链完整：已校验 {checked} 条事件（{resumed} 条链自其最新检查点起）、{checkpoints} 个检查点，"
+        "新签 {signed} 个检查点",
+        "{checked} events ({resumed} chains from their newest checkpoint on) and {checkpoints} checkpoints intact; "
+        "{signed} new checkpoints signed",
     ),
     "audit.seq_gap": ("序号不连续：缺少第 {seq} 号事件", "gap in the sequence: event {seq} is missing"),
     "audit.prev_mismatch": ("事件与前一条事件的链接不符", "the event does not link to the one before it"),

@@ -1,4 +1,12 @@
-"""The audit trail: one hash chain a merchant (and one for the platform), appended under a locked head."""
+"""The audit trail: one hash chain a merchant (and one for the platform).
+
+On PostgreSQL an event is written in its unit of work's transaction without its place in the chain (``seq``,
+``prev_hash`` and ``hash`` are empty; its id, from the table's identity, orders it) and no lock is taken: the
+refunds of one merchant never queue on a row. The sequencer (``chain_pending``) chains the committed events
+afterwards, in batches, one sequencer at a time (a transaction-scoped advisory lock). On SQLite a writer already
+holds the whole database from BEGIN IMMEDIATE to COMMIT, so the append chains its events at once, in the same
+transaction: there is nobody to wait for, and a second transaction would cost a second fsync.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +26,8 @@ from posrefund.domain.events import CaseEvent
 from posrefund.ports import AuditEventRow
 
 PLATFORM_CHAIN = "platform"
+SEQUENCER_LOCK = 0x706F7372_61756469  # "posraudi": the one advisory lock the sequencer holds while it chains
+UNCHAINED = "posrefund.audit_unchained"  # set in a connection's info when it wrote events still to be chained
 
 # Every refund request appends here: built once, run on the driver's cursor (see prebuilt.py).
 _A, _H, _C = tables.audit_events.c, tables.audit_heads.c, tables.audit_checkpoints.c
@@ -25,6 +35,11 @@ AUDIT_HEAD = Prebuilt(select(_H.seq, _H.hash).where(_H.chain == bindparam("b_cha
 INSERT_HEAD = Prebuilt(insert(tables.audit_heads))
 UPDATE_HEAD = Prebuilt(update(tables.audit_heads).where(_H.chain == bindparam("b_chain")))
 INSERT_AUDIT = Prebuilt(insert(tables.audit_events))
+LINK_AUDIT = (
+    update(tables.audit_events)
+    .where(_A.id == bindparam("b_id"))
+    .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash"))
+)
 # Built once: json.dumps with options builds a new encoder on every call.
 _event_data = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str).encode
 
@@ -47,14 +62,12 @@ def audit_fields(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _chained(chain: str, seq: int, prev: str, case_id: str | None, events: Sequence[CaseEvent]) -> list[dict[str, Any]]:
-    """The events as rows numbered after ``seq``, each hashed over the one before (``prev``)."""
-    rows = []
-    for event in events:
-        seq += 1
-        row: dict[str, Any] = {
+def _unchained(chain: str, case_id: str | None, events: Sequence[CaseEvent]) -> list[dict[str, Any]]:
+    """The events as rows of ``chain`` that have no place in it yet."""
+    return [
+        {
             "chain": chain,
-            "seq": seq,
+            "seq": None,
             "case_id": case_id,
             "action": event.action,
             "actor_id": event.actor.id,
@@ -64,11 +77,24 @@ def _chained(chain: str, seq: int, prev: str, case_id: str | None, events: Seque
             "after": event.after,
             "reason": event.reason,
             "data": _event_data(event.data),
+            "prev_hash": None,
+            "hash": None,
         }
-        row["prev_hash"] = prev
-        row["hash"] = prev = chain_hash(prev, audit_fields(row))
-        rows.append(row)
-    return rows
+        for event in events
+    ]
+
+
+def _link(rows: Sequence[dict[str, Any]], heads: Mapping[str, tuple[int, str]]) -> dict[str, tuple[int, str]]:
+    """Number each row after its chain's head (or the rows before it) and hash it over the one before, in the
+    order given; returns the new end (position, hash) of every chain that moved."""
+    ends: dict[str, tuple[int, str]] = {}
+    for row in rows:
+        chain = row["chain"]
+        seq, prev = ends.get(chain) or heads.get(chain) or (0, GENESIS)
+        row["seq"], row["prev_hash"] = seq + 1, prev
+        row["hash"] = chain_hash(prev, audit_fields(row))
+        ends[chain] = (seq + 1, row["hash"])
+    return ends
 
 
 class AuditSql(Repository):
@@ -76,22 +102,60 @@ class AuditSql(Repository):
         self.append_many(merchant_id, case_id, [event])
 
     def append_many(self, merchant_id: str | None, case_id: str | None, events: Sequence[CaseEvent]) -> None:
-        """Chain the events after the merchant's head; the head row is locked so concurrent writers queue."""
+        """Write the events in this transaction; on PostgreSQL unchained and without a lock (the sequencer
+        chains them after commit), on SQLite chained at once after the head (the writer holds the database)."""
         if not events:
             return
         chain = merchant_id or PLATFORM_CHAIN
+        rows = _unchained(chain, case_id, events)
+        if self.c.dialect.name != "sqlite":
+            INSERT_AUDIT.run(self.c, rows)
+            self.c.info[UNCHAINED] = True
+            return
         head = AUDIT_HEAD.run(self.c, {"b_chain": chain}).first()
-        seq, prev = (0, GENESIS) if head is None else (int(head.seq), str(head.hash))
-        rows = _chained(chain, seq, prev, case_id, events)
+        heads = {} if head is None else {chain: (int(head.seq), str(head.hash))}
+        ends = _link(rows, heads)
         INSERT_AUDIT.run(self.c, rows)
-        last = {"seq": rows[-1]["seq"], "hash": rows[-1]["hash"]}
+        last = {"seq": ends[chain][0], "hash": ends[chain][1]}
         if head is None:
             INSERT_HEAD.run(self.c, {"chain": chain, **last})
         else:
             UPDATE_HEAD.run(self.c, {"b_chain": chain, **last})
 
+    def any_unchained(self) -> bool:
+        """Whether a committed event waits for the sequencer: one read of the partial index, no lock."""
+        return self.c.execute(select(_A.id).where(_A.seq.is_(None)).limit(1)).first() is not None
+
+    def chain_pending(self, limit: int, *, wait: bool) -> int | None:
+        """Chain up to ``limit`` committed unchained events, oldest id first, and move their heads. Only one
+        sequencer chains at a time: on PostgreSQL it takes the advisory lock for this transaction (``wait``:
+        queue for it; else None when another holds it), on SQLite its BEGIN IMMEDIATE already did."""
+        if self.c.dialect.name == "postgresql":
+            lock = func.pg_advisory_xact_lock if wait else func.pg_try_advisory_xact_lock
+            got = self.c.execute(select(lock(SEQUENCER_LOCK))).scalar()
+            if not wait and not got:
+                return None
+        q = select(tables.audit_events).where(_A.seq.is_(None)).order_by(_A.id).limit(limit)
+        rows = all_rows(self.c, q)
+        if not rows:
+            return 0
+        names = sorted({str(r["chain"]) for r in rows})
+        found = self.c.execute(select(tables.audit_heads).where(_H.chain.in_(names)))
+        heads = {str(r.chain): (int(r.seq), str(r.hash)) for r in found}
+        ends = _link(rows, heads)
+        links = [{"b_id": r["id"], "b_seq": r["seq"], "b_prev": r["prev_hash"], "b_hash": r["hash"]} for r in rows]
+        self.c.execute(LINK_AUDIT, links)
+        fresh = [{"chain": c, "seq": seq, "hash": h} for c, (seq, h) in ends.items() if c not in heads]
+        moved = [{"b_chain": c, "seq": seq, "hash": h} for c, (seq, h) in ends.items() if c in heads]
+        if fresh:
+            self.c.execute(insert(tables.audit_heads), fresh)
+        if moved:
+            self.c.execute(UPDATE_HEAD.stmt, moved)
+        return len(rows)
+
     def case_events(self, merchant_id: str, case_id: str) -> list[AuditEventRow]:
-        q = select(tables.audit_events).where(_A.chain == merchant_id, _A.case_id == case_id).order_by(_A.seq)
+        """A case's events in the order they were written (the ids), chained or not yet."""
+        q = select(tables.audit_events).where(_A.chain == merchant_id, _A.case_id == case_id).order_by(_A.id)
         return cast(list[AuditEventRow], all_rows(self.c, q))
 
     def chains(self) -> list[str]:
@@ -100,10 +164,16 @@ class AuditSql(Repository):
         return sorted(str(r[0]) for r in self.c.execute(q))
 
     def iter_chain(self, chain: str, after_seq: int = 0) -> Iterator[AuditEventRow]:
-        """The events of one chain after ``after_seq`` in order, streamed so a long history needs little memory."""
+        """The chained events of one chain after ``after_seq`` in order, streamed so a long history needs little
+        memory (events not yet chained have no place to be read at)."""
         q = select(tables.audit_events).where(_A.chain == chain, _A.seq > after_seq).order_by(_A.seq)
         for r in self.c.execution_options(yield_per=2000).execute(q):
             yield cast(AuditEventRow, row_dict(r))
+
+    def count_chained(self, chain: str, up_to_seq: int) -> int:
+        """How many events of a chain are numbered up to ``up_to_seq``: read from the (chain, seq) index alone."""
+        q = select(func.count()).select_from(tables.audit_events).where(_A.chain == chain, _A.seq <= up_to_seq)
+        return int(self.c.execute(q).scalar_one())
 
     def heads(self) -> dict[str, tuple[int, str]]:
         """Each chain's head row: the sequence number and hash its last append left."""

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from posrefund.adapters.db.tables.columns import ID, auto_id, changed_by, metadata, moment
@@ -37,6 +38,8 @@ calendar_overrides = Table(
     *changed_by(),
 )
 
+UNCHAINED = text("seq IS NULL")  # the events the sequencer has still to chain
+
 audit_heads = Table(
     "audit_heads",
     metadata,
@@ -45,12 +48,14 @@ audit_heads = Table(
     Column("hash", String(64), nullable=False),
 )
 
+# An event is written with its refund, unchained (no seq, prev_hash, hash) on PostgreSQL: its id orders it until
+# the sequencer gives it its place in the chain after commit (repositories/audit.py).
 audit_events = Table(
     "audit_events",
     metadata,
     auto_id(),
     Column("chain", String(40), nullable=False),
-    Column("seq", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=True),
     Column("case_id", ID, nullable=True),
     Column("action", String(64), nullable=False),
     Column("actor_id", ID, nullable=False),
@@ -60,10 +65,11 @@ audit_events = Table(
     Column("after", String(20), nullable=True),
     Column("reason", Text, nullable=False),
     Column("data", Text, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=True),
+    Column("hash", String(64), nullable=True),
     UniqueConstraint("chain", "seq"),
     Index("ix_audit_events_chain_case", "chain", "case_id"),
+    Index("ix_audit_events_unchained", "id", postgresql_where=UNCHAINED, sqlite_where=UNCHAINED),
 )
 
 # Signed statements "chain X had N events ending in hash H at time T" (HMAC key outside the database): a
