@@ -1,8 +1,8 @@
 """audit_events: an event may be written before it is chained (seq, prev_hash, hash empty until the sequencer
 gives it its place), so a merchant's refunds no longer queue on the chain's head row
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-04 15:00:00.000000
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
