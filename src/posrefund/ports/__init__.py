@@ -87,6 +87,7 @@ from posrefund.ports.refunds import (
     SaleQuery,
     SaleRepo,
 )
+from posrefund.ports.reports import Grouping, ReportCase, ReportRepo, ReportScope, SideFigures
 from posrefund.ports.system import Cipher, Clock, EvidenceStore, Ids, PasswordHasher
 from posrefund.ports.terminal import JournalEntry, TerminalJournal, TerminalNumbers
 from posrefund.ports.unit_of_work import GroupCommit, UnitOfWork, UnitOfWorkFactory
@@ -128,6 +129,7 @@ __all__ = [
     "FollowUpRow",
     "GatewayRow",
     "GroupCommit",
+    "Grouping",
     "IdempotencyRepo",
     "IdempotencyRow",
     "Ids",
@@ -161,6 +163,9 @@ __all__ = [
     "RefundLineQuery",
     "RefundQuery",
     "RefundRepo",
+    "ReportCase",
+    "ReportRepo",
+    "ReportScope",
     "RunSpec",
     "RunTotals",
     "SaleQuery",
@@ -169,6 +174,7 @@ __all__ = [
     "SettlementFileRepo",
     "SettlementFileRow",
     "SettlementLineRow",
+    "SideFigures",
     "SignInNotice",
     "StaleFence",
     "StoreRow",

@@ -19,6 +19,7 @@ from posrefund.ports.reconciliation import (
 )
 from posrefund.ports.records import AuditRepo, CalendarRepo, CallbackRepo, IdempotencyRepo, Outbox
 from posrefund.ports.refunds import EvidenceRepo, RefundRepo, SaleRepo
+from posrefund.ports.reports import ReportRepo
 
 
 class UnitOfWork(Protocol):
@@ -47,6 +48,7 @@ class UnitOfWork(Protocol):
     follow_ups: FollowUpRepo
     disputes: DisputeRepo
     notify_settings: NotifySettingsRepo
+    reports: ReportRepo
 
     def __enter__(self) -> Self: ...
 

@@ -31,6 +31,7 @@ from posrefund.adapters.db.repositories.outbox import OutboxSql
 from posrefund.adapters.db.repositories.policies import PolicySql
 from posrefund.adapters.db.repositories.recon_runs import ReconRunSql
 from posrefund.adapters.db.repositories.refunds import RefundSql
+from posrefund.adapters.db.repositories.reports import ReportSql
 from posrefund.adapters.db.repositories.sales import SaleSql
 from posrefund.adapters.db.repositories.settlement_files import SettlementFileSql
 from posrefund.adapters.db.repositories.users import UserSql
@@ -55,6 +56,7 @@ from posrefund.ports import (
     ReconRunRepo,
     RefundAttemptRepo,
     RefundRepo,
+    ReportRepo,
     SaleRepo,
     SettlementFileRepo,
     UserRepo,
@@ -121,6 +123,7 @@ class SqlUnitOfWork:
         self.follow_ups: FollowUpRepo = FollowUpSql(conn)
         self.disputes: DisputeRepo = DisputeSql(conn)
         self.notify_settings: NotifySettingsRepo = NotifySettingsSql(conn)
+        self.reports: ReportRepo = ReportSql(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -46,6 +46,7 @@ from posrefund.adapters.db.tables.records import (
     idempotency,
     outbox,
 )
+from posrefund.adapters.db.tables.reports import report_changes, report_refund_days, report_sale_days
 
 __all__ = [
     "AUTO_ID",
@@ -84,6 +85,9 @@ __all__ = [
     "refresh_tokens",
     "refund_attempts",
     "refunds",
+    "report_changes",
+    "report_refund_days",
+    "report_sale_days",
     "sales",
     "settlement_bad_lines",
     "settlement_files",

@@ -55,6 +55,8 @@ sales = Table(
     Index("ix_sales_merchant_last4_date", "merchant_id", "card_last4", "paid_date"),
     # Looked up by a settlement line's RRN.
     Index("ix_sales_merchant_rrn", "merchant_id", "rrn"),
+    # A day's sales for the refund reports' aggregates (and their raw path).
+    Index("ix_sales_merchant_paid_date", "merchant_id", "paid_date"),
 )
 
 refunds = Table(
