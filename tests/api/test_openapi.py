@@ -18,7 +18,8 @@ from tests.api.test_roles_matrix import ROLES, ROUTES, allowed, send
 from tests.conftest import World
 
 ERROR_REF = "#/components/schemas/ErrorBody"
-NOT_JSON = {"text/csv", "text/html", "text/plain", "application/octet-stream"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NOT_JSON = {"text/csv", "text/html", "text/plain", "application/octet-stream", XLSX}
 
 
 def answers_of(app: FastAPI, kind: str) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:

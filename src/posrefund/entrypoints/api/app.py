@@ -31,6 +31,7 @@ from posrefund.entrypoints.api.routers import (
     notify,
     reconciliation,
     refunds,
+    reports,
     sales,
     tracking,
     users,
@@ -98,6 +99,7 @@ def _add_routes(app: FastAPI) -> None:
         reconciliation.router,
         notify.router,
         disputes.router,
+        reports.router,
         tracking.router,
         users.router,
     ):

@@ -9,6 +9,7 @@ from posrefund.i18n.messages.console import MESSAGES_CONSOLE
 from posrefund.i18n.messages.core import MESSAGES_CORE
 from posrefund.i18n.messages.notifications import MESSAGES_NOTIFY
 from posrefund.i18n.messages.reconciliation import MESSAGES_RECON
+from posrefund.i18n.messages.reports import MESSAGES_REPORTS
 
 _AREAS = (
     MESSAGES_CORE,
@@ -18,6 +19,7 @@ _AREAS = (
     MESSAGES_AUDIT,
     MESSAGES_ACCESS,
     MESSAGES_AUTH,
+    MESSAGES_REPORTS,
 )
 MESSAGES: dict[str, tuple[str, str]] = {code: text for area in _AREAS for code, text in area.items()}
 if len(MESSAGES) != sum(len(area) for area in _AREAS):  # a code defined in two areas would hide one text
