@@ -23,13 +23,30 @@ from posrefund.entrypoints.cli import (
     policy,
     reconciliation,
     refunds,
+    reports,
     sales,
     users,
 )
 from posrefund.entrypoints.cli.common import app
 
 # The area modules, imported for the commands they register.
-AREAS = (serve, reconciliation, db, merchants, users, policy, sales, refunds, audit, keys, auth, pii, demo, card)
+AREAS = (
+    serve,
+    reconciliation,
+    db,
+    merchants,
+    users,
+    policy,
+    sales,
+    refunds,
+    audit,
+    keys,
+    auth,
+    pii,
+    demo,
+    card,
+    reports,
+)
 __all__ = ["AREAS", "app", "main"]
 
 

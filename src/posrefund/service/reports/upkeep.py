@@ -25,11 +25,12 @@ def catch_up_all(deps: Deps) -> int:
     return sum(catch_up_merchant(deps, m) for m in merchants)
 
 
-def rebuild_period(deps: Deps, actor: Actor, merchant_id: str, first: date, last: date) -> int:
-    """Mark every day of a period and rebuild them (after rows came in by hand, or to check the aggregates):
-    the host operator's repair, never a merchant user's."""
-    actor.require("merchant.create")
+def rebuild_period(deps: Deps, actor: Actor, first: date, last: date) -> int:
+    """Mark every day of a period of the actor's merchant and rebuild them: after rows came in outside the
+    repositories (a bulk load, a restore), or to be sure. Derived figures only, so any report reader may."""
+    actor.require("report.read")
     period = Period.checked(first, last)
+    merchant_id = actor.merchant_id or ""
     with deps.uow() as uow:
         uow.reports.mark_days(merchant_id, period.first, period.last)
         uow.commit()
