@@ -4,6 +4,7 @@ auditors (``report.read``); always the reader's own merchant."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -14,9 +15,10 @@ from starlette.responses import Response
 from posrefund.domain.policy import Reason
 from posrefund.domain.refund import RefundStatus
 from posrefund.domain.reports import By
+from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Channel
 from posrefund.entrypoints import report_export
-from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.entrypoints.api.context import AppContext, Ctx, CurrentActor
 from posrefund.entrypoints.api.responses import SIGNED_IN, answers
 from posrefund.entrypoints.api.responses_reports import RefundReport, ReportCaseList
 from posrefund.i18n import pick_language
@@ -114,8 +116,7 @@ async def refunds_report_cases(
     **answers(None, *SIGNED_IN, media_type="text/csv", permission="report.read"),
 )
 async def refunds_report_csv(req: Asked, actor: CurrentActor, c: Ctx, request: Request) -> Response:
-    report = await c.run(refund_report, c.deps, actor, req)
-    return report_export.csv_file(report, pick_language(request.headers.get("accept-language")))
+    return await _export(req, actor, c, request, report_export.csv_file)
 
 
 @router.get(
@@ -125,5 +126,12 @@ async def refunds_report_csv(req: Asked, actor: CurrentActor, c: Ctx, request: R
     **answers(None, *SIGNED_IN, media_type=report_export.XLSX, permission="report.read"),
 )
 async def refunds_report_xlsx(req: Asked, actor: CurrentActor, c: Ctx, request: Request) -> Response:
+    return await _export(req, actor, c, request, report_export.xlsx_file)
+
+
+async def _export(
+    req: ReportRequest, actor: Actor, c: AppContext, request: Request, write: Callable[[dict[str, Any], str], Response]
+) -> Response:
+    """The report as a file in the reader's language (Chinese unless ``Accept-Language`` asks for English)."""
     report = await c.run(refund_report, c.deps, actor, req)
-    return report_export.xlsx_file(report, pick_language(request.headers.get("accept-language")))
+    return write(report, pick_language(request.headers.get("accept-language")))
