@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date, timedelta, timezone
 from typing import Any
@@ -21,6 +22,7 @@ from posrefund.domain.reports import REASON_CATEGORY, SALES_SHARE, WAIT_BOUNDS, 
 from posrefund.domain.roles import Actor, Role
 from posrefund.service import admin
 from posrefund.service.deps import Deps
+from posrefund.service.reports import upkeep
 from posrefund.service.reports.figures import ReportRequest, refund_report
 from tests.conftest import World
 from tests.support.report_data import DAY0, Place, add_case, add_sale, move
@@ -251,3 +253,43 @@ def test_the_aggregates_are_exact_over_the_whole_span(
     _change(deps, [paid], [(0, "failed", 0, False)])
     _check(engine, deps, world, req)
     assert refund_report(deps, world.a.actors["finance"], req)["total"]["failed_fen"] == 4_000
+
+
+def test_rows_written_outside_the_repositories_count_after_a_rebuild(
+    deps: Deps, engine: Engine, world: World, places: list[Place]
+) -> None:
+    """A bulk load straight into the tables marks no day: the period is rebuilt by hand (CLI ``reports
+    rebuild``), and the worker's pass (``catch_up_all``) then finds nothing left to do."""
+    finance = world.a.actors["finance"]
+    with deps.uow() as uow:
+        sale = add_sale(uow, places[0], DAY0 + timedelta(hours=1), 10_000)
+        uow.commit()
+    req = ReportRequest(FIRST, FIRST)
+    assert refund_report(deps, finance, req)["total"]["sales"] == 1
+    row = {c.name: getattr(sale, c.name) for c in tables.sales.c if hasattr(sale, c.name)}
+    row |= {"id": "S-bulk", "voucher_no": "999999", "paid_date": FIRST, "card_last4": "", "created_at": sale.paid_at}
+    row |= {"channel": "wechat", "kind": "sale", "settlement_status": "unsettled"}
+    with engine.begin() as c:
+        c.execute(tables.sales.insert().values(**row))
+    assert refund_report(deps, finance, req)["total"]["sales"] == 1  # unmarked: the aggregates do not know it
+    assert refund_report(deps, finance, replace(req, raw=True))["total"]["sales"] == 2  # the cases' path does
+    assert upkeep.rebuild_period(deps, finance, FIRST, FIRST + timedelta(days=1)) == 2
+    assert refund_report(deps, finance, req)["total"]["sales"] == 2
+    assert upkeep.catch_up_all(deps) == 0
+
+
+def test_two_rebuilds_of_one_merchant_take_turns(deps: Deps, world: World, places: list[Place]) -> None:
+    """Concurrent rebuilds (the worker and a reader) of the same days neither fail nor count twice."""
+    with deps.uow() as uow:
+        for n in range(20):
+            sale = add_sale(uow, places[n % 2], DAY0 + timedelta(hours=n), 1_000 + n)
+            move(uow, add_case(uow, sale, sale.paid_at, 500, world.a.actors["cashier"].id), "succeeded", sale.paid_at)
+        uow.commit()
+    finance = world.a.actors["finance"]
+    with ThreadPoolExecutor(4) as pool:
+        done = list(
+            pool.map(lambda _n: upkeep.rebuild_period(deps, finance, FIRST, FIRST + timedelta(days=1)), range(4))
+        )
+    assert sum(done) >= 2  # every mark taken by exactly one of them
+    total = refund_report(deps, finance, ReportRequest(FIRST, FIRST + timedelta(days=1)))["total"]
+    assert (total["refunds"], total["paid_fen"], total["sales"]) == (20, 10_000, 20)
