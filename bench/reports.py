@@ -195,7 +195,9 @@ def main() -> None:
             "sqlite": sqlite3.sqlite_version,
         }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"reports-{args.refunds}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / f"reports-{args.refunds}-{args.sales}.json").write_text(
+        json.dumps(result, indent=2) + "\n", encoding="utf-8"
+    )
     print(json.dumps(result, indent=2))
 
 
