@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from posrefund.domain.roles import Actor, Role
 from posrefund.service import admin, disputes
 from posrefund.service.deps import Deps
+from posrefund.service.reports import upkeep
 from tests.api.conftest import Auth
 from tests.conftest import FixedClock, World
 from tests.support.report_data import DAY0, Place, add_case, add_sale, move
@@ -68,6 +69,7 @@ def month(deps: Deps, world: World, clock: FixedClock) -> Month:
         uow.commit()
     clock.at = at(2, 15)
     disputes.open_dispute(deps, world.a.actors["customer_service"], r1.id, "没收到", 500, [])
+    upkeep.catch_up_all(deps)  # the worker's pass
     cases = {"r0": r0.id, "r1": r1.id, "r2": r2.id, "r3": r3.id, "r4": r4.id, "r5": r5.id}
     return Month(world.a.store_id, store["id"], cases)
 
@@ -82,7 +84,7 @@ def test_the_month_by_day_with_every_figure(client: TestClient, auth: Auth, mont
     body = get(client, auth, MONTH)
     assert body["period"] == {"from": "2026-11-01", "to": "2026-11-03", "days": 3}
     assert body["previous_period"] == {"from": "2026-10-29", "to": "2026-10-31"}
-    assert body["source"] == "aggregates"
+    assert (body["source"], body["pending_days"]) == ("aggregates", [])
     assert body["total"] == {
         "refunds": 5,
         "amount_fen": 31_000,
@@ -266,3 +268,26 @@ def test_xlsx_in_chinese_with_text_cells(client: TestClient, auth: Auth, month: 
     hostile = sheet.cell(row=3, column=1)
     assert (hostile.value, hostile.data_type) == (HYPERLINK, "s")  # text, not a formula
     assert values[-1][:3] == ["合计", None, 5]
+
+
+def test_a_change_shows_after_the_workers_pass_and_its_day_is_named_until_then(
+    client: TestClient, auth: Auth, deps: Deps, month: Month
+) -> None:
+    with deps.uow() as uow:
+        case = uow.refunds.get_case(_merchant_of(deps, month), month.cases["r4"])
+        assert case is not None
+        move(uow, case, "succeeded", at(3, 12), paid_at=at(3, 12))
+        uow.commit()
+    stale = get(client, auth, MONTH)
+    assert (stale["total"]["paid"], stale["pending_days"]) == (2, ["2026-11-03"])
+    assert get(client, auth, MONTH + "&source=cases")["total"]["paid"] == 3  # the cases are always current
+    upkeep.catch_up_all(deps)
+    fresh = get(client, auth, MONTH)
+    assert (fresh["total"]["paid"], fresh["total"]["abnormal"], fresh["pending_days"]) == (3, 0, [])
+
+
+def _merchant_of(deps: Deps, month: Month) -> str:
+    with deps.uow(readonly=True) as uow:
+        merchant = uow.refunds.case_merchant(month.cases["r4"])
+    assert merchant is not None
+    return merchant

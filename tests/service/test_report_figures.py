@@ -232,8 +232,15 @@ def test_every_report_figure_is_a_count_over_the_cases(
     written = _write(deps, world, places, sales, cases)
     first, last = FIRST + timedelta(days=min(window)), FIRST + timedelta(days=max(window))
     store = None if filters[0] is None else places[filters[0]].store_id
-    refund_report(deps, world.a.actors["finance"], ReportRequest(first, last))  # the aggregates are built here
+    upkeep.catch_up_merchant(deps, world.a.id)  # the worker's pass: the aggregates are built here
     _change(deps, written, changes)
+    stale = refund_report(deps, world.a.actors["finance"], ReportRequest(first, last))["pending_days"]
+    changed = (
+        {written[pick % len(written)].created_at.astimezone(CHINA).date() for pick, *_ in changes} if written else set()
+    )
+    span = (first - timedelta(days=last.toordinal() - first.toordinal() + 1), last)
+    assert set(stale) == {d for d in changed if span[0] <= d <= span[1]}
+    upkeep.catch_up_merchant(deps, world.a.id)
     for by in By:
         _check(engine, deps, world, ReportRequest(first, last, by=by, store_id=store, channel=filters[1]))
 
@@ -249,8 +256,12 @@ def test_the_aggregates_are_exact_over_the_whole_span(
         move(uow, paid, "succeeded", DAY0, paid_at=DAY0 + timedelta(hours=4))
         uow.commit()
     req = ReportRequest(FIRST, FIRST + timedelta(days=30), by=By.OUTCOME)
+    upkeep.catch_up_merchant(deps, world.a.id)
     assert refund_report(deps, world.a.actors["finance"], req)["total"]["paid_fen"] == 4_000
     _change(deps, [paid], [(0, "failed", 0, False)])
+    before_the_pass = refund_report(deps, world.a.actors["finance"], req)
+    assert (before_the_pass["total"]["paid_fen"], before_the_pass["pending_days"]) == (4_000, [FIRST])
+    upkeep.catch_up_merchant(deps, world.a.id)
     _check(engine, deps, world, req)
     assert refund_report(deps, world.a.actors["finance"], req)["total"]["failed_fen"] == 4_000
 
@@ -265,6 +276,7 @@ def test_rows_written_outside_the_repositories_count_after_a_rebuild(
         sale = add_sale(uow, places[0], DAY0 + timedelta(hours=1), 10_000)
         uow.commit()
     req = ReportRequest(FIRST, FIRST)
+    upkeep.catch_up_all(deps)
     assert refund_report(deps, finance, req)["total"]["sales"] == 1
     row = {c.name: getattr(sale, c.name) for c in tables.sales.c if hasattr(sale, c.name)}
     row |= {"id": "S-bulk", "voucher_no": "999999", "paid_date": FIRST, "card_last4": "", "created_at": sale.paid_at}

@@ -65,6 +65,10 @@ class ReportRepo(Protocol):
         """Rebuild the merchant's days marked as changed (taking the marks); the number of days rebuilt."""
         ...
 
+    def pending_days(self, merchant_id: str, first: date, last: date) -> list[date]:
+        """Days of the range marked as changed and not yet rebuilt (their aggregates may be behind)."""
+        ...
+
     def mark_days(self, merchant_id: str, first: date, last: date) -> int:
         """Mark every day of a range for rebuilding (after data came in outside the repositories)."""
         ...

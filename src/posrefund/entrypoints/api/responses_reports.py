@@ -57,6 +57,10 @@ class RefundReport(Out):
     by: str
     currency: str
     source: str = Field(description="aggregates (daily aggregates) or cases (read from the cases)")
+    pending_days: list[str] = Field(
+        description="days (of the period or the previous one) changed since the aggregates were last rebuilt: "
+        "their figures may be behind until the worker's next pass (about a minute); source=cases is always current"
+    )
     rows: list[ReportRow]
     total: ReportFigures
     previous_total: ReportFigures

@@ -2,7 +2,9 @@
 amounts, refund rates, shares, time to money) and, for dimensions, the same row of the previous period of the
 same length; the wrong charges and disputes of the period beside them; and the cases behind any one row.
 
-A report first rebuilds the merchant's days marked as changed, so what it reads is never older than the cases."""
+A report reads the aggregates as the last rebuild left them (the worker rebuilds changed days every minute; a
+rebuild of a busy day takes seconds, which a reader should not wait for) and names the days still waiting for
+theirs (``pending_days``); ``raw`` reads the cases themselves, always current."""
 
 from __future__ import annotations
 
@@ -26,7 +28,6 @@ from posrefund.domain.reports import (
 from posrefund.domain.roles import Actor
 from posrefund.ports import ReportCase, ReportScope, UnitOfWork
 from posrefund.service.deps import Deps
-from posrefund.service.reports.upkeep import catch_up_merchant
 
 Sales = tuple[int, int]
 NAMED = frozenset({By.STORE, By.TERMINAL, By.CASHIER})
@@ -159,12 +160,11 @@ def _time_keys(period: Period, by: By) -> list[str]:
 def refund_report(deps: Deps, actor: Actor, req: ReportRequest) -> dict[str, Any]:
     actor.require("report.read")
     scope = scope_of(actor, req)
-    if not req.raw:
-        catch_up_merchant(deps, scope.merchant_id)
     before = replace(scope, period=scope.period.previous())
     with deps.uow(readonly=True) as uow:
         now, then = _read(uow, scope, req.by, req.raw), _read(uow, before, req.by, req.raw)
         side = uow.reports.side_figures(scope.merchant_id, scope.period)
+        pending = [] if req.raw else uow.reports.pending_days(scope.merchant_id, before.period.first, scope.period.last)
         names = uow.reports.names(scope.merchant_id, req.by, list(now.rows)) if req.by in NAMED else {}
     rows = []
     if req.by in TIME:
@@ -182,6 +182,7 @@ def refund_report(deps: Deps, actor: Actor, req: ReportRequest) -> dict[str, Any
         "by": req.by.value,
         "currency": scope.currency,
         "source": "cases" if req.raw or scope.needs_cases else "aggregates",
+        "pending_days": pending if not scope.needs_cases else [],
         "rows": rows,
         "total": figures(now.total, now.total_sales),
         "previous_total": figures(then.total, then.total_sales),

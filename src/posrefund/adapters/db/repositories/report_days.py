@@ -60,7 +60,7 @@ def facts_of(rows: Iterable[Any]) -> Iterator[CaseFacts]:
 
 
 def changed_merchants(conn: Connection) -> list[str]:
-    return [str(m) for m in conn.execute(select(_CH.merchant_id).distinct())]
+    return [str(row[0]) for row in conn.execute(select(_CH.merchant_id).distinct())]
 
 
 def catch_up(conn: Connection, merchant_id: str) -> int:

@@ -36,6 +36,16 @@ class ReportSql(Repository):
     def catch_up(self, merchant_id: str) -> int:
         return days.catch_up(self.c, merchant_id)
 
+    def pending_days(self, merchant_id: str, first: date, last: date) -> list[date]:
+        ch = tables.report_changes.c
+        q = (
+            select(ch.day)
+            .where(ch.merchant_id == merchant_id, ch.day >= first, ch.day <= last)
+            .distinct()
+            .order_by(ch.day)
+        )
+        return [row[0] for row in self.c.execute(q)]
+
     def mark_days(self, merchant_id: str, first: date, last: date) -> int:
         return days.mark_days(self.c, merchant_id, first, last)
 
