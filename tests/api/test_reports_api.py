@@ -15,6 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from posrefund.domain.roles import Actor, Role
+from posrefund.entrypoints.worker.loop import report_round
 from posrefund.service import admin, disputes
 from posrefund.service.deps import Deps
 from posrefund.service.reports import upkeep
@@ -281,7 +282,7 @@ def test_a_change_shows_after_the_workers_pass_and_its_day_is_named_until_then(
     stale = get(client, auth, MONTH)
     assert (stale["total"]["paid"], stale["pending_days"]) == (2, ["2026-11-03"])
     assert get(client, auth, MONTH + "&source=cases")["total"]["paid"] == 3  # the cases are always current
-    upkeep.catch_up_all(deps)
+    report_round(deps)  # the worker's minute pass
     fresh = get(client, auth, MONTH)
     assert (fresh["total"]["paid"], fresh["total"]["abnormal"], fresh["pending_days"]) == (3, 0, [])
 
