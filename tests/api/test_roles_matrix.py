@@ -319,6 +319,19 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in RECON_ROUTES.items()})
 # The risk routes
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in RISK_ROUTES.items()})
+# The refund reports: always the reader's own merchant (tests/api/test_reports_api.py has the figures)
+_REPORT = "?from=2026-11-01&to=2026-11-30"
+ROUTES.update(
+    {
+        ("GET", path): ("report.read", lambda d, w, r, path=path, q=q: Call("GET", path + _REPORT + q))
+        for path, q in (
+            ("/v1/reports/refunds", ""),
+            ("/v1/reports/refunds/cases", "&key=2026-11-02"),
+            ("/v1/reports/refunds/export.csv", ""),
+            ("/v1/reports/refunds/export.xlsx", ""),
+        )
+    }
+)
 PUBLIC = {
     ("POST", "/v1/auth/token"),
     ("POST", "/v1/auth/refresh"),

@@ -87,6 +87,7 @@ from posrefund.ports.refunds import (
     SaleQuery,
     SaleRepo,
 )
+from posrefund.ports.reports import Grouping, ReportCase, ReportRepo, ReportScope, SideFigures
 from posrefund.ports.system import (
     Cipher,
     Clock,
@@ -139,6 +140,7 @@ __all__ = [
     "FollowUpRow",
     "GatewayRow",
     "GroupCommit",
+    "Grouping",
     "IdempotencyRepo",
     "IdempotencyRow",
     "Ids",
@@ -172,6 +174,9 @@ __all__ = [
     "RefundLineQuery",
     "RefundQuery",
     "RefundRepo",
+    "ReportCase",
+    "ReportRepo",
+    "ReportScope",
     "RunSpec",
     "RunTotals",
     "SaleQuery",
@@ -180,6 +185,7 @@ __all__ = [
     "SettlementFileRepo",
     "SettlementFileRow",
     "SettlementLineRow",
+    "SideFigures",
     "SignInNotice",
     "StaleFence",
     "StoreRow",

@@ -19,6 +19,7 @@ from posrefund.ports.reconciliation import (
 )
 from posrefund.ports.records import AuditRepo, CalendarRepo, CallbackRepo, IdempotencyRepo, Outbox
 from posrefund.ports.refunds import EvidenceRepo, RefundRepo, SaleRepo
+from posrefund.ports.reports import ReportRepo
 from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo
 
 
@@ -50,6 +51,7 @@ class UnitOfWork(Protocol):
     notify_settings: NotifySettingsRepo
     risk: RiskAlertRepo
     risk_facts: RiskFactsRepo
+    reports: ReportRepo
 
     def __enter__(self) -> Self: ...
 

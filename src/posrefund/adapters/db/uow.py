@@ -32,6 +32,7 @@ from posrefund.adapters.db.repositories.outbox import OutboxSql
 from posrefund.adapters.db.repositories.policies import PolicySql
 from posrefund.adapters.db.repositories.recon_runs import ReconRunSql
 from posrefund.adapters.db.repositories.refunds import RefundSql
+from posrefund.adapters.db.repositories.reports import ReportSql
 from posrefund.adapters.db.repositories.risk_alerts import RiskAlertSql
 from posrefund.adapters.db.repositories.risk_facts import RiskFactsSql
 from posrefund.adapters.db.repositories.sales import SaleSql
@@ -58,6 +59,7 @@ from posrefund.ports import (
     ReconRunRepo,
     RefundAttemptRepo,
     RefundRepo,
+    ReportRepo,
     SaleRepo,
     SettlementFileRepo,
     UserRepo,
@@ -130,6 +132,7 @@ class SqlUnitOfWork:
         self.notify_settings: NotifySettingsRepo = NotifySettingsSql(conn)
         self.risk: RiskAlertRepo = RiskAlertSql(conn)
         self.risk_facts: RiskFactsRepo = RiskFactsSql(conn)
+        self.reports: ReportRepo = ReportSql(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -23,6 +23,7 @@ from posrefund.entrypoints.cli import (
     policy,
     reconciliation,
     refunds,
+    reports,
     risk,
     sales,
     users,
@@ -30,7 +31,24 @@ from posrefund.entrypoints.cli import (
 from posrefund.entrypoints.cli.common import app
 
 # The area modules, imported for the commands they register.
-AREAS = (serve, reconciliation, db, merchants, users, policy, sales, refunds, audit, keys, auth, pii, demo, card, risk)
+AREAS = (
+    serve,
+    reconciliation,
+    db,
+    merchants,
+    users,
+    policy,
+    sales,
+    refunds,
+    audit,
+    keys,
+    auth,
+    pii,
+    demo,
+    card,
+    risk,
+    reports,
+)
 __all__ = ["AREAS", "app", "main"]
 
 

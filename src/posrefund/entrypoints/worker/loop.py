@@ -27,11 +27,14 @@ from posrefund.service.deps import Deps
 from posrefund.service.execution import ChannelRules, Router
 from posrefund.service.notifications import follow_up, sending
 from posrefund.service.notifications.sending import NotifyRouter
+from posrefund.service.reports import upkeep
 
 log = structlog.get_logger("posrefund.worker")
 # How often the worker signs the audit chains' heads: the events of the last minute at most are protected by the
 # head row alone. Off the refund path: no refund waits for a checkpoint.
 CHECKPOINT_SECONDS = 60.0
+# How often the refund reports' changed days are rebuilt (a report read also rebuilds its merchant's first).
+REPORTS_SECONDS = 60.0
 _shuffle = random.SystemRandom().shuffle
 NOTIFY_SECONDS = 1.0  # customers' messages go out within a second or so; no need to ask five times a second
 CALENDAR_SECONDS = 1.0  # an admin's calendar change reaches the worker within a second
@@ -56,6 +59,7 @@ class WorkerOptions:
 @dataclass
 class _Timers:
     checkpoint_due: float = 0.0
+    reports_due: float = 0.0
     calendar_due: float = 0.0
 
 
@@ -124,6 +128,9 @@ def _refresh(deps: Deps, router: Router, calendar: CalendarWatch, opts: WorkerOp
     if time.monotonic() >= timers.checkpoint_due:
         checkpoint_round(deps)
         timers.checkpoint_due = time.monotonic() + CHECKPOINT_SECONDS
+    if time.monotonic() >= timers.reports_due:
+        report_round(deps)
+        timers.reports_due = time.monotonic() + REPORTS_SECONDS
     if opts.channels is not None:
         fresh = opts.channels.check(router)
         if fresh is not None:
@@ -247,6 +254,14 @@ def checkpoint_round(deps: Deps) -> None:
         return
     for chain in taken.refused:
         log.error("audit.checkpoint_refused", chain=chain)
+
+
+def report_round(deps: Deps) -> None:
+    """Rebuild the refund reports' changed days; a failure keeps its marks and the next round retries."""
+    try:
+        upkeep.catch_up_all(deps)
+    except Exception:
+        log.exception("reports.catch_up_failed")
 
 
 def notify_round(deps: Deps, notify_router: NotifyRouter) -> int:

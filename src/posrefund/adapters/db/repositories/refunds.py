@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
+from posrefund.adapters.db.repositories.report_days import local_day, mark_day
 from posrefund.adapters.db.repositories.rows import Repository, columns_of, dataclass_columns, equal_where_given
 from posrefund.domain.policy import Reason
 from posrefund.domain.refund import RefundCase, RefundStatus
@@ -114,6 +115,7 @@ def _changed_case_row(case: RefundCase) -> dict[str, Any]:
 class RefundSql(Repository):
     def add_case(self, case: RefundCase, customer: CustomerRecord) -> None:
         INSERT_REFUND.run(self.c, _new_case_row(case, customer))
+        mark_day(self.c, case.merchant_id, local_day(case.created_at))
         case.version = 1
 
     def get_case(self, merchant_id: str, case_id: str) -> RefundCase | None:
@@ -131,6 +133,8 @@ class RefundSql(Repository):
             if fence is not None and self._fence(case.id) != fence:
                 raise StaleFence(case.id, fence)
             raise ConcurrentUpdate(case.id)
+        if case.pending_events:  # a step of the case (not a lease or a timer): the reports' day changed
+            mark_day(self.c, case.merchant_id, local_day(case.created_at))
         case.version += 1
 
     def _fence(self, case_id: str) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
+from posrefund.adapters.db.repositories.report_days import mark_day
 from posrefund.adapters.db.repositories.rows import Repository, columns_of, dataclass_columns, equal_where_given
 from posrefund.domain.pii import card_last4
 from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
@@ -67,7 +68,9 @@ class SaleSql(Repository):
         ).first()
         if dup is not None:
             return False
-        self.c.execute(insert(tables.sales).values(**self._columns(sale), created_at=created_at))
+        row = self._columns(sale)
+        self.c.execute(insert(tables.sales).values(**row, created_at=created_at))
+        mark_day(self.c, sale.merchant_id, row["paid_date"])
         return True
 
     def _columns(self, sale: Sale) -> dict[str, Any]:

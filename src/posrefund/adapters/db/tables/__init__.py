@@ -46,6 +46,7 @@ from posrefund.adapters.db.tables.records import (
     idempotency,
     outbox,
 )
+from posrefund.adapters.db.tables.reports import report_changes, report_refund_days, report_sale_days
 from posrefund.adapters.db.tables.risk import risk_alert_cases, risk_alerts, risk_settings
 
 __all__ = [
@@ -85,6 +86,9 @@ __all__ = [
     "refresh_tokens",
     "refund_attempts",
     "refunds",
+    "report_changes",
+    "report_refund_days",
+    "report_sale_days",
     "risk_alert_cases",
     "risk_alerts",
     "risk_settings",

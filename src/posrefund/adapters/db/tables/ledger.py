@@ -58,6 +58,8 @@ sales = Table(
     Index("ix_sales_merchant_rrn", "merchant_id", "rrn"),
     # Risk warnings count each cashier's sales per day.
     Index("ix_sales_merchant_paid_date_sold_by", "merchant_id", "paid_date", "sold_by"),
+    # A day's sales for the refund reports' aggregates (and their raw path).
+    Index("ix_sales_merchant_paid_date", "merchant_id", "paid_date"),
 )
 
 refunds = Table(
