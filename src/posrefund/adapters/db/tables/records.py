@@ -63,7 +63,8 @@ audit_events = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("chain", "seq"),
-    Index("ix_audit_events_chain_case", "chain", "case_id"),
+    # A case's events in chain order, found without walking the merchant's whole chain.
+    Index("ix_audit_events_chain_case_seq", "chain", "case_id", "seq"),
 )
 
 # Signed statements "chain X had N events ending in hash H at time T" (HMAC key outside the database): a
