@@ -4,15 +4,13 @@ refunds, audit_events or sales here is a request whose cost grows with the merch
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, event, insert
+from sqlalchemy import Connection, Engine, event
 
-from posrefund.adapters.db import tables
 from posrefund.adapters.db.repositories.audit import AuditSql
 from posrefund.adapters.db.repositories.refunds import GET_CASE, RefundSql
 from posrefund.adapters.db.repositories.sales import SaleSql
@@ -20,75 +18,12 @@ from posrefund.adapters.db.statistics import refresh_statistics
 from posrefund.bootstrap import engine_of
 from posrefund.ports import RefundQuery, SaleQuery
 from posrefund.service.deps import Deps
-from tests.conftest import Merchant, World
-from tests.support.refund_rows import refund_rows, store_refunds
+from tests.conftest import World
+from tests.support.refund_rows import Growth, grow
 
 START = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
-SALES, REFUNDS, CASES_WITH_EVENTS, EVENTS_PER_CASE = 1_500, 6_000, 1_000, 6
+SALES, REFUNDS, CASES_WITH_EVENTS = 1_500, 6_000, 1_000
 HOT_TABLES = ("refunds", "audit_events", "sales")
-
-
-def _sales(m: Merchant, prefix: str) -> Iterator[dict[str, Any]]:
-    for i in range(SALES):
-        at = START + timedelta(minutes=i)
-        yield {
-            "id": f"{prefix}{i:06d}",
-            "merchant_id": m.id,
-            "store_id": m.store_id,
-            "terminal_id": m.terminal_id,
-            "voucher_no": f"{i:06d}",
-            "rrn": f"{prefix}R{i:010d}",
-            "batch_no": "000001",
-            "auth_code": "",
-            "order_no": f"{prefix}O{i:08d}",
-            "channel": "card",
-            "kind": "sale",
-            "amount_fen": 100_000,
-            "fee_fen": 0,
-            "currency": "CNY",
-            "paid_at": at,
-            "paid_date": date(2026, 6, 1),
-            "settlement_status": "settled",
-            "payer_masked": "622848******1234",
-            "card_last4": "1234",
-            "refunded_fen": 0,
-            "reserved_fen": 0,
-            "refund_count": 0,
-            "created_at": at,
-        }
-
-
-def _refunds(m: Merchant, prefix: str) -> Iterator[dict[str, Any]]:
-    """Refunds spread over the sales, 200 cashiers, 3,000 customers' phones and every status."""
-    statuses = ("approved", "succeeded", "processing", "rejected", "failed", "pending_review")
-    for i, row in enumerate(refund_rows((m.id, m.store_id, m.terminal_id), "", REFUNDS, START, f"{prefix}R")):
-        yield {
-            **row,
-            "sale_id": f"{prefix}{i % SALES:06d}",
-            "requested_by": f"cashier{i % 200}",
-            "customer_phone_index": f"phone{i % 3000}",
-            "status": statuses[i % len(statuses)],
-        }
-
-
-def _events(m: Merchant, prefix: str) -> Iterator[dict[str, Any]]:
-    """The merchant's audit chain: each case's events interleaved with every other case's."""
-    for seq in range(1_000, 1_000 + CASES_WITH_EVENTS * EVENTS_PER_CASE):  # after the world's own events
-        yield {
-            "chain": m.id,
-            "seq": seq,
-            "case_id": f"{prefix}R{seq % CASES_WITH_EVENTS:07d}",
-            "action": "refund.checked",
-            "actor_id": "worker",
-            "actor_role": "system",
-            "at": START + timedelta(seconds=seq),
-            "before": None,
-            "after": None,
-            "reason": "",
-            "data": json.dumps({}),
-            "prev_hash": "0" * 64,
-            "hash": "0" * 64,
-        }
 
 
 @pytest.fixture
@@ -96,11 +31,7 @@ def grown(deps: Deps, world: World) -> Engine:
     """Two merchants with a history each, and the planner's statistics gathered."""
     engine = engine_of(deps)
     for m, prefix in ((world.a, "A"), (world.b, "B")):
-        with engine.begin() as conn:
-            conn.execute(insert(tables.sales), list(_sales(m, prefix)))
-        store_refunds(engine, _refunds(m, prefix))
-        with engine.begin() as conn:
-            conn.execute(insert(tables.audit_events), list(_events(m, prefix)))
+        grow(engine, (m.id, m.store_id, m.terminal_id), prefix, Growth(SALES, REFUNDS, CASES_WITH_EVENTS, START))
     refresh_statistics(engine)
     return engine
 
