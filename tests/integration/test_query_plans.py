@@ -16,6 +16,7 @@ from posrefund.adapters.db.repositories.refunds import GET_CASE, RefundSql
 from posrefund.adapters.db.repositories.sales import SaleSql
 from posrefund.adapters.db.statistics import refresh_statistics
 from posrefund.bootstrap import engine_of
+from posrefund.entrypoints.worker.loop import _refresh_statistics
 from posrefund.ports import RefundQuery, SaleQuery
 from posrefund.service.deps import Deps
 from tests.conftest import World
@@ -138,3 +139,17 @@ def test_a_cursor_page_deep_in_the_history_reads_only_its_rows(grown: Engine, wo
         )
     assert [c.id for c in page[:3]] == ["AR0000199", "AR0000198", "AR0000197"]
     assert len(page) == 100
+
+
+def test_the_worker_gathers_the_planners_statistics(deps: Deps, world: World) -> None:
+    """The worker's hourly step leaves statistics on the refund indexes (SQLite) or an analysed table (PostgreSQL)."""
+    engine = engine_of(deps)
+    grow(engine, (world.a.id, world.a.store_id, world.a.terminal_id), "A", Growth(50, 200, 10, START))
+    _refresh_statistics(deps)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            found = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_refunds_merchant_sale_created'")
+            assert found.scalar_one().split()[0] == "200"
+        else:
+            found = conn.exec_driver_sql("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'refunds'")
+            assert found.scalar_one() is not None
