@@ -17,7 +17,7 @@ from tests.support.fakes import FakeChannel
 def test_filter_and_resolve_an_unknown_refund(client: TestClient, auth: Auth, world: World, deps: Deps) -> None:
     fake = FakeChannel(name="card")
     case = unknown_refund(deps, world, Router(channels={"card": fake}, is_workday=ChineseCalendar().is_workday), fake)
-    listed = client.get("/v1/refunds?status=unknown", headers=auth("a.finance")).json()
+    listed = client.get("/v1/refunds?status=unknown&count=true", headers=auth("a.finance")).json()
     assert (listed["total"], [r["id"] for r in listed["items"]], listed["items"][0]["status"]) == (
         1,
         [case.id],

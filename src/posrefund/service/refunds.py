@@ -302,11 +302,21 @@ def get_case(deps: Deps, actor: Actor, case_id: str) -> CaseView:
 
 
 def list_cases(deps: Deps, actor: Actor, query: RefundQuery) -> tuple[list[CaseView], int]:
+    views, total = page_cases(deps, actor, query, count=True)
+    assert total is not None
+    return views, total
+
+
+def page_cases(deps: Deps, actor: Actor, query: RefundQuery, *, count: bool) -> tuple[list[CaseView], int | None]:
+    """One page of the caller's cases, with how many match in all only when ``count`` asks (a count walks
+    every matching case: the one cost of a list that grows with the merchant)."""
     actor.require("refund.read")
     with deps.uow(readonly=True) as uow:
         if actor.terminal_id is not None:
             query = replace(query, terminal_id=actor.terminal_id)
-        cases, total = uow.refunds.list_cases(actor.merchant_id or "", query)
+        merchant = actor.merchant_id or ""
+        cases = uow.refunds.find_cases(merchant, query)
+        total = uow.refunds.count_cases(merchant, query) if count else None
         customers = uow.refunds.customers_masked([c.id for c in cases])
     return [CaseView(c, customers[c.id]) for c in cases], total
 

@@ -9,6 +9,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from posrefund.adapters.db.statistics import refresh_statistics_at
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -20,7 +22,9 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate, then refresh the planner's statistics: a new index is only chosen once the planner knows it."""
     command.upgrade(alembic_config(url), revision)
+    refresh_statistics_at(url)
 
 
 @cache

@@ -265,9 +265,10 @@ class RefundCreated(RefundOut):
 
 class RefundPage(Out):
     items: list[RefundOut]
-    total: int
+    total: int | None = Field(description="how many match in all: only with `count=true`, else null")
     limit: int
     offset: int
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
 
 
 class ReviewQueue(Out):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from posrefund.adapters.db.statistics import refresh_statistics
 from posrefund.domain.pii import redact_card_numbers
 from posrefund.entrypoints.worker.pool import CasePool
 from posrefund.entrypoints.worker.refresh import CalendarWatch, ChannelsFileWatch
@@ -37,6 +38,8 @@ CHECKPOINT_SECONDS = 60.0
 REPORTS_SECONDS = 60.0
 _shuffle = random.SystemRandom().shuffle
 NOTIFY_SECONDS = 1.0  # customers' messages go out within a second or so; no need to ask five times a second
+# The planner's statistics follow a growing merchant (adapters/db/statistics.py says why they matter).
+STATISTICS_SECONDS = 3600.0
 CALENDAR_SECONDS = 1.0  # an admin's calendar change reaches the worker within a second
 # A thread coming free wakes the loop, but rounds stay this far apart: under full load each round would
 # otherwise list the due cases to take one.
@@ -61,6 +64,7 @@ class _Timers:
     checkpoint_due: float = 0.0
     reports_due: float = 0.0
     calendar_due: float = 0.0
+    statistics_due: float = field(default_factory=lambda: time.monotonic() + STATISTICS_SECONDS)
 
 
 class Notifier(threading.Thread):
@@ -143,7 +147,21 @@ def _refresh(deps: Deps, router: Router, calendar: CalendarWatch, opts: WorkerOp
         except Exception:
             log.exception("worker.calendar_check_failed")  # the next round tries again
         timers.calendar_due = time.monotonic() + CALENDAR_SECONDS
+    if time.monotonic() >= timers.statistics_due:
+        _refresh_statistics(deps)
+        timers.statistics_due = time.monotonic() + STATISTICS_SECONDS
     return router
+
+
+def _refresh_statistics(deps: Deps) -> None:
+    """ANALYZE about once an hour, so the planner keeps choosing the indexes as the tables grow."""
+    engine = getattr(deps.uow, "engine", None)
+    if engine is None:
+        return
+    try:
+        refresh_statistics(engine)
+    except Exception:
+        log.exception("worker.statistics_failed")  # stale statistics only slow reads down; try next hour
 
 
 def _sweep_once(deps: Deps, router: Router, pool: CasePool, batch: int) -> int:

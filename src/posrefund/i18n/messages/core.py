@@ -13,6 +13,11 @@ MESSAGES_CORE: dict[str, tuple[str, str]] = {
         "Field {field} contains a forbidden control character",
     ),
     "request.bad_range": ("起止时间不正确", "The time range is not valid"),
+    "request.bad_cursor": (
+        "翻页游标无效或已被改动，请从第一页重新查询",
+        "The page cursor is not valid or was altered; start again from the first page",
+    ),
+    "request.cursor_with_offset": ("翻页游标不能与 offset 同时使用", "A page cursor cannot be combined with offset"),
     "request.not_found": ("请求的地址不存在", "No such endpoint"),
     "request.method_not_allowed": ("不支持该请求方法", "Method not allowed"),
     "request.too_large": ("请求体过大", "Request body too large"),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, tuple_, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
@@ -208,12 +208,21 @@ class RefundSql(Repository):
         rows = self.c.execute(select(tables.refunds).where(_R.id.in_(list(case_ids))))
         return {r._mapping["id"]: _customer_from(r._mapping) for r in rows}
 
-    def list_cases(self, merchant_id: str, query: RefundQuery) -> tuple[list[RefundCase], int]:
-        where = and_(*_case_conditions(merchant_id, query))
-        total = int(self.c.execute(select(func.count()).select_from(tables.refunds).where(where)).scalar() or 0)
-        order = (_R.created_at.asc(), _R.id) if query.oldest_first else (_R.created_at.desc(), _R.id)
-        q = select(tables.refunds).where(where).order_by(*order).limit(query.limit).offset(query.offset)
-        return [case_from_row(row) for row in self.c.execute(q)], total
+    def count_cases(self, merchant_id: str, query: RefundQuery) -> int:
+        """How many cases the list's filters match: a walk over all of them, so only on request."""
+        where = and_(*_case_conditions(merchant_id, replace(query, after=None)))
+        return int(self.c.execute(select(func.count()).select_from(tables.refunds).where(where)).scalar() or 0)
+
+    def find_cases(self, merchant_id: str, query: RefundQuery) -> list[RefundCase]:
+        """One page in (created_at, id) order, after ``query.after`` when given: the key every list index ends
+        in, so the page costs the same on the first page and the ten-thousandth."""
+        key = tuple_(_R.created_at, _R.id)
+        conds = _case_conditions(merchant_id, query)
+        if query.after is not None:
+            conds.append(key > tuple_(*query.after) if query.oldest_first else key < tuple_(*query.after))
+        order = (_R.created_at.asc(), _R.id.asc()) if query.oldest_first else (_R.created_at.desc(), _R.id.desc())
+        q = select(tables.refunds).where(and_(*conds)).order_by(*order).limit(query.limit).offset(query.offset)
+        return [case_from_row(row) for row in self.c.execute(q)]
 
 
 def _case_conditions(merchant_id: str, query: RefundQuery) -> list[Any]:

@@ -110,9 +110,13 @@ refunds = Table(
     # Where the money went when not back to the payer (another card's masked number, a phone): "" = the payer.
     blank_string("payee_masked", 40),
     CheckConstraint("amount_fen > 0", name="amount_positive"),
-    Index("ix_refunds_merchant_status_created", "merchant_id", "status", "created_at"),
-    Index("ix_refunds_merchant_created", "merchant_id", "created_at"),
-    Index("ix_refunds_merchant_phone", "merchant_id", "customer_phone_index"),
+    # Every list of a merchant's refunds is read newest first by (created_at, id), the key its cursor carries:
+    # each filter a list takes has an index ending in that key, so a page is a short walk whatever the history.
+    Index("ix_refunds_merchant_created_id", "merchant_id", "created_at", "id"),
+    Index("ix_refunds_merchant_status_created_id", "merchant_id", "status", "created_at", "id"),
+    Index("ix_refunds_merchant_phone_created", "merchant_id", "customer_phone_index", "created_at", "id"),
+    Index("ix_refunds_merchant_sale_created", "merchant_id", "sale_id", "created_at", "id"),
+    Index("ix_refunds_merchant_requester_created", "merchant_id", "requested_by", "created_at", "id"),
     Index("ix_refunds_due", "status", "next_check_at"),
     # Looked up by the channel's reference of a refund (a card refund's RRN) in a settlement file.
     Index("ix_refunds_merchant_channel_refund", "merchant_id", "channel_refund_id"),

@@ -68,7 +68,8 @@ audit_events = Table(
     Column("prev_hash", String(64), nullable=True),
     Column("hash", String(64), nullable=True),
     UniqueConstraint("chain", "seq"),
-    Index("ix_audit_events_chain_case", "chain", "case_id"),
+    # A case's events in the order they were written (ids), found without walking the merchant's whole chain.
+    Index("ix_audit_events_chain_case_id", "chain", "case_id", "id"),
     Index("ix_audit_events_unchained", "id", postgresql_where=UNCHAINED, sqlite_where=UNCHAINED),
 )
 

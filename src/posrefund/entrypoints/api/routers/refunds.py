@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -17,7 +18,7 @@ from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
 from posrefund.entrypoints.api.context import AppContext, Ctx, CurrentActor, current_actor
 from posrefund.entrypoints.api.json_body import json_body, openapi_body
-from posrefund.entrypoints.api.paging import Paging, paging
+from posrefund.entrypoints.api.paging import Keyset, keyset, seal_cursor
 from posrefund.entrypoints.api.request_ids import request_id_of
 from posrefund.entrypoints.api.responses import (
     SIGNED_IN,
@@ -121,12 +122,14 @@ async def request_refund(request: Request) -> Response:
 
 
 @router.get(
-    "", summary="List refund cases (paged, filtered)", **answers(RefundPage, *SIGNED_IN, permission="refund.read")
+    "",
+    summary="List refund cases, newest first (paged by cursor, filtered)",
+    **answers(RefundPage, *SIGNED_IN, permission="refund.read"),
 )
 async def list_refunds(
     actor: CurrentActor,
     c: Ctx,
-    pages: Annotated[Paging, Depends(paging(max_limit=200, max_offset=1_000_000))],
+    pages: Annotated[Keyset, Depends(keyset(max_limit=200, max_offset=1_000_000))],
     status: Annotated[RefundStatus | None, Query()] = None,
     store_id: Annotated[str | None, Query(max_length=40)] = None,
     sale_id: Annotated[str | None, Query(max_length=40)] = None,
@@ -137,17 +140,22 @@ async def list_refunds(
         if value is not None and value.tzinfo is None:
             raise Invalid("sale.naive_time", field="from/to")
     refunds.created_between(date_from, date_to)
+    merchant, secret = actor.merchant_id or "", c.deps.secret_key
     q = RefundQuery(
         status=status.value if status else None,
         store_id=store_id,
         sale_id=sale_id,
         created_from=date_from,
         created_to=date_to,
-        limit=pages.limit,
+        limit=pages.limit + 1,
         offset=pages.offset,
+        after=pages.after(secret, merchant),
     )
-    views, total = await c.run(refunds.list_cases, c.deps, actor, q)
-    return pages.page([refund_view(v.case, v.customer) for v in views], total)
+    views, total = await c.run(refunds.page_cases, c.deps, actor, q, count=pages.count)
+    shown, fields = pages.page(
+        views, total, lambda v: (v.case.created_at, v.case.id), partial(seal_cursor, secret, merchant)
+    )
+    return {"items": [refund_view(v.case, v.customer) for v in shown], **fields}
 
 
 @router.get(
