@@ -64,7 +64,8 @@ def parse_alipay_bill(source: BinarySource, encoding: str = "gbk", tally: Tally 
     the footer's totals (``#交易合计``, ``#退款合计``: lines and 商家实收) and what the lines add up to.
     """
     account = ""
-    totals = tally or Tally("#交易合计：…")
+    totals = tally if tally is not None else Tally("")
+    totals.summary = "#交易合计：…"
 
     def comment(text: str, header_seen: bool, line_no: int) -> bool:
         nonlocal account

@@ -182,7 +182,7 @@ def parse_card_settlement(
     """
     kind_of = {value: kind for kind, values in mapping.kinds.items() for value in values}
     footers = tuple(p for p in mapping.skip_prefixes if not p.startswith("#"))
-    totals = tally or Tally("")
+    totals = tally if tally is not None else Tally("")
     totals.summary = "/".join(footers)
     columns: dict[str, int] = {}
     width = 0

@@ -73,7 +73,8 @@ def parse_wechat_bill(
     and newer layouts (with or without 费率备注 etc.) both work. ``tally`` is given the summary line's totals
     and what the lines add up to.
     """
-    totals = tally or Tally("总交易单数…")
+    totals = tally if tally is not None else Tally("")
+    totals.summary = "总交易单数…"
     totals.counts.add(_SUMMARY_START)
     totals.grand_count = _SUMMARY_START
     names: list[str] = []
