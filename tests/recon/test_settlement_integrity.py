@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 
 from posrefund.adapters.db import tables
 from posrefund.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from posrefund.service import channel_accounts, reconciliation
+from posrefund.service import channel_accounts, reconciliation, wrong_charges
 from posrefund.service.deps import Deps
 from tests.conftest import World
 from tests.recon.bills import (
@@ -288,3 +288,23 @@ def test_requests_without_an_account_or_dates_are_not_checked_for_them(
     )
     assert (report.duplicate, report.lines) == (False, 1)
     assert date(2026, 11, 20) == report.first_date
+
+
+def test_a_file_whose_line_grounds_a_wrong_charge_case_cannot_be_withdrawn(
+    deps: Deps, world: World, engine: Engine, tmp_path: Path
+) -> None:
+    finance = world.a.actors["finance"]
+    report = import_path(deps, finance, "wechat", write(tmp_path, "a.csv", wechat_bill([Tx(1, 8800), Tx(2, 100)])))
+    run = reconciliation.reconcile(deps, finance, source="wechat", date_from=DAY, date_to=DAY)
+    rows, _ = reconciliation.list_discrepancies(deps, finance, str(run["id"]), limit=10)
+    line_of = {r["id"]: r["line_id"] for r in rows if r["line_id"]}
+    discrepancy = min(line_of)
+    wrong_charges.open_case(deps, finance, discrepancy)  # the discrepancy is handled: a case rests on its line
+    err = refused(
+        engine,
+        lambda: reconciliation.withdraw_file(deps, finance, report.file_id, "错了"),
+        Conflict,
+        "recon.file_in_use",
+    )
+    assert (err.params["id"], err.params["what"]) == (str(discrepancy), "discrepancy")
+    assert err.params["line_no"] in (2, 3)
