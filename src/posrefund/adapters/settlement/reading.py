@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import io
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -248,17 +249,19 @@ def file_fingerprint(source: BinarySource, encoding: str = "utf-8") -> str:
     GBK to UTF-8 has the same fingerprint."""
     digest = hashlib.sha256()
     with open_binary(source) as fh:
-        first = True
-        blank = 0  # line ends held back: only those followed by more text count
-        for line in physical_lines(fh):
-            text = line.rstrip(b"\r\n").decode(encoding, "surrogateescape")
+        # Universal newlines turn CRLF and a lone CR into LF, also across chunk boundaries.
+        text = io.TextIOWrapper(fh, encoding=encoding, errors="surrogateescape", newline=None)
+        first, held = True, 0  # line ends held back: only those followed by more text count
+        while chunk := text.read(_CHUNK):
             if first:
-                text, first = text.removeprefix("\ufeff"), False
-            if not text:
-                blank += 1
-                continue
-            digest.update(b"\n" * blank + text.encode("utf-8", "surrogateescape"))
-            blank = 1
+                chunk, first = chunk.removeprefix("\ufeff"), False
+            body = chunk.rstrip("\n")
+            if body:
+                digest.update(("\n" * held + body).encode("utf-8", "surrogateescape"))
+                held = len(chunk) - len(body)
+            else:
+                held += len(chunk)
+        text.detach()  # the caller's file stays open
     return digest.hexdigest()
 
 
