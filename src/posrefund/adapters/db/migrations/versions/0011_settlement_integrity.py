@@ -16,6 +16,34 @@ branch_labels = None
 depends_on = None
 
 
+_SOURCE = "(SELECT f.source FROM settlement_files f WHERE f.id = settlement_lines.file_id)"
+_REF = "COALESCE(NULLIF(channel_trade_no, ''), merchant_order_no)"
+_WALLET_REFUND_NO = (
+    "CASE WHEN kind = 'refund' THEN COALESCE(NULLIF(channel_refund_no, ''), merchant_refund_no) ELSE '' END"
+)
+_OWN_KEY = "line_key = 'line:' || CAST(id AS VARCHAR(20)), shadow = ''"
+# The lines imported before lines had keys get the keys the import gives now (adapters/settlement/model.py,
+# line_key); a line an earlier line already holds becomes a shadow of it (it was counted twice: a file imported
+# again in another copy); two lines of one file with the same keys keep keys of their own and count as they did.
+LEGACY_KEYS = (
+    f"""UPDATE settlement_lines SET line_key = CASE
+        WHEN {_SOURCE} = 'card' AND (voucher_no <> '' OR rrn <> '') THEN 'card|' || kind || '|'
+            || REPLACE(CAST(local_date AS VARCHAR(10)), '-', '') || '|' || terminal_no || '|' || voucher_no || '|' || rrn
+        WHEN {_SOURCE} <> 'card' AND {_REF} <> '' AND (kind <> 'refund' OR {_WALLET_REFUND_NO} <> '')
+            THEN {_SOURCE} || '|' || kind || '|' || {_REF} || '|' || {_WALLET_REFUND_NO}
+        ELSE {_SOURCE} || '|' || kind || '|raw|' || raw_hash END""",
+    """UPDATE settlement_lines SET shadow = file_id
+        WHERE id NOT IN (SELECT min(id) FROM settlement_lines GROUP BY merchant_id, line_key)""",
+    f"""UPDATE settlement_lines SET {_OWN_KEY} WHERE shadow <> '' AND EXISTS (
+        SELECT 1 FROM settlement_lines c WHERE c.merchant_id = settlement_lines.merchant_id
+        AND c.line_key = settlement_lines.line_key AND c.shadow = '' AND c.file_id = settlement_lines.file_id)""",
+    f"""UPDATE settlement_lines SET {_OWN_KEY} WHERE shadow <> '' AND id NOT IN (
+        SELECT min(id) FROM settlement_lines WHERE shadow <> '' GROUP BY merchant_id, line_key, shadow)""",
+    """UPDATE settlement_files SET overlap_count = (
+        SELECT count(*) FROM settlement_lines l WHERE l.file_id = settlement_files.id AND l.shadow <> '')""",
+)
+
+
 def upgrade() -> None:
     with op.batch_alter_table("settlement_files") as batch:
         batch.add_column(sa.Column("overlap_count", sa.Integer(), server_default="0", nullable=False))
@@ -25,8 +53,8 @@ def upgrade() -> None:
     with op.batch_alter_table("settlement_lines") as batch:
         batch.add_column(sa.Column("line_key", sa.String(length=200), server_default="", nullable=False))
         batch.add_column(sa.Column("shadow", sa.String(length=40), server_default="", nullable=False))
-    # Lines imported before lines had keys keep a key of their own: they count as they did.
-    op.execute("UPDATE settlement_lines SET line_key = 'line:' || CAST(id AS VARCHAR(20))")
+    for statement in LEGACY_KEYS:
+        op.execute(statement)
     with op.batch_alter_table("settlement_lines") as batch:
         batch.create_index(batch.f("ix_settlement_lines_line_key"), ["merchant_id", "line_key", "shadow"], unique=True)
     with op.batch_alter_table("recon_runs") as batch:
