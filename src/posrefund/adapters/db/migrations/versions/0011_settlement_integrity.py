@@ -16,28 +16,37 @@ branch_labels = None
 depends_on = None
 
 
-_SOURCE = "(SELECT f.source FROM settlement_files f WHERE f.id = settlement_lines.file_id)"
-_REF = "COALESCE(NULLIF(channel_trade_no, ''), merchant_order_no)"
-_WALLET_REFUND_NO = (
-    "CASE WHEN kind = 'refund' THEN COALESCE(NULLIF(channel_refund_no, ''), merchant_refund_no) ELSE '' END"
-)
-_OWN_KEY = "line_key = 'line:' || CAST(id AS VARCHAR(20)), shadow = ''"
 # The lines imported before lines had keys get the keys the import gives now (adapters/settlement/model.py,
 # line_key); a line an earlier line already holds becomes a shadow of it (it was counted twice: a file imported
 # again in another copy); two lines of one file with the same keys keep keys of their own and count as they did.
 LEGACY_KEYS = (
-    f"""UPDATE settlement_lines SET line_key = CASE
-        WHEN {_SOURCE} = 'card' AND (voucher_no <> '' OR rrn <> '') THEN 'card|' || kind || '|'
-            || REPLACE(CAST(local_date AS VARCHAR(10)), '-', '') || '|' || terminal_no || '|' || voucher_no || '|' || rrn
-        WHEN {_SOURCE} <> 'card' AND {_REF} <> '' AND (kind <> 'refund' OR {_WALLET_REFUND_NO} <> '')
-            THEN {_SOURCE} || '|' || kind || '|' || {_REF} || '|' || {_WALLET_REFUND_NO}
-        ELSE {_SOURCE} || '|' || kind || '|raw|' || raw_hash END""",
+    """UPDATE settlement_lines SET line_key = CASE
+        WHEN (SELECT f.source FROM settlement_files f
+            WHERE f.id = settlement_lines.file_id) = 'card'
+            AND (voucher_no <> '' OR rrn <> '')
+            THEN 'card|' || kind || '|' || REPLACE(CAST(local_date AS VARCHAR(10)), '-', '')
+            || '|' || terminal_no || '|' || voucher_no || '|' || rrn
+        WHEN (SELECT f.source FROM settlement_files f
+            WHERE f.id = settlement_lines.file_id) <> 'card'
+            AND COALESCE(NULLIF(channel_trade_no, ''), merchant_order_no) <> ''
+            AND (kind <> 'refund' OR CASE WHEN kind = 'refund'
+            THEN COALESCE(NULLIF(channel_refund_no, ''), merchant_refund_no) ELSE '' END <> '')
+            THEN (SELECT f.source FROM settlement_files f
+            WHERE f.id = settlement_lines.file_id) || '|' || kind
+            || '|' || COALESCE(NULLIF(channel_trade_no, ''), merchant_order_no)
+            || '|' || CASE WHEN kind = 'refund'
+            THEN COALESCE(NULLIF(channel_refund_no, ''), merchant_refund_no) ELSE '' END
+        ELSE (SELECT f.source FROM settlement_files f
+            WHERE f.id = settlement_lines.file_id) || '|' || kind || '|raw|' || raw_hash END""",
     """UPDATE settlement_lines SET shadow = file_id
         WHERE id NOT IN (SELECT min(id) FROM settlement_lines GROUP BY merchant_id, line_key)""",
-    f"""UPDATE settlement_lines SET {_OWN_KEY} WHERE shadow <> '' AND EXISTS (
+    """UPDATE settlement_lines SET line_key = 'line:' || CAST(id AS VARCHAR(20)), shadow = ''
+        WHERE shadow <> '' AND EXISTS (
         SELECT 1 FROM settlement_lines c WHERE c.merchant_id = settlement_lines.merchant_id
-        AND c.line_key = settlement_lines.line_key AND c.shadow = '' AND c.file_id = settlement_lines.file_id)""",
-    f"""UPDATE settlement_lines SET {_OWN_KEY} WHERE shadow <> '' AND id NOT IN (
+        AND c.line_key = settlement_lines.line_key AND c.shadow = ''
+        AND c.file_id = settlement_lines.file_id)""",
+    """UPDATE settlement_lines SET line_key = 'line:' || CAST(id AS VARCHAR(20)), shadow = ''
+        WHERE shadow <> '' AND id NOT IN (
         SELECT min(id) FROM settlement_lines WHERE shadow <> '' GROUP BY merchant_id, line_key, shadow)""",
     """UPDATE settlement_files SET overlap_count = (
         SELECT count(*) FROM settlement_lines l WHERE l.file_id = settlement_files.id AND l.shadow <> '')""",
