@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
 from posrefund.adapters.channels.acquirer.journal import SqlTerminalJournal
-from posrefund.adapters.channels.acquirer.settings import card_from
+from posrefund.adapters.channels.acquirer.settings import CardSettingsError, card_from
 from posrefund.adapters.channels.alipay.settings import alipay_from
-from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier, WeChatPayChannel
+from posrefund.adapters.channels.wechatpay.settings import wechat_from
 from posrefund.adapters.crypto import AesGcmCipher, KeyringError, parse_keyring
 from posrefund.adapters.db.engine import make_engine
 from posrefund.adapters.db.uow import SqlUnitOfWorkFactory
@@ -26,10 +26,11 @@ from posrefund.adapters.rate_limit import ChannelRateLimiter
 from posrefund.adapters.system import RandomIds, SystemClock
 from posrefund.config import ConfigError, Settings, check
 from posrefund.domain.audit import Keyring
-from posrefund.ports import CallbackVerifier, Clock, Ids, PasswordHasher, PaymentChannel
+from posrefund.ports import CallbackVerifier, Clock, EvidenceStore, Ids, PasswordHasher, PaymentChannel
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router, card_method_rule
 from posrefund.service.notifications.sending import NotifyRouter
+from posrefund.service.routing import RULE_KEYS
 
 
 def local_date_in(tz_name: str) -> Callable[[datetime], date]:
@@ -78,12 +79,41 @@ def build(
         ids=ids or RandomIds(),
         cipher=AesGcmCipher(settings.pii_key),
         hasher=hasher or Argon2Hasher(),
-        evidence_store=DiskEvidenceStore(settings.data_dir / "evidence"),
+        evidence_store=evidence_store_from(settings),
         local_date=local_date,
         secret_key=settings.secret_key,
         audit_keys=audit_keyring(settings.audit_key),
         failpoint=failpoints_from(os.environ.get("POSREFUND_FAILPOINTS", "")),
         message_limit=settings.notify_message_limit,
+    )
+
+
+def evidence_store_from(settings: Settings) -> EvidenceStore:
+    """This machine's folder by default; the shared object store with ``POSREFUND_EVIDENCE__BACKEND=s3``."""
+    conf = settings.evidence
+    if conf.backend == "local":
+        return DiskEvidenceStore(settings.data_dir / "evidence")
+    from posrefund.adapters.envelope import Envelope
+    from posrefund.adapters.evidence_s3 import S3Connection, S3EvidenceStore, s3_client
+
+    try:
+        envelope = Envelope(conf.master_key.get_secret_value())
+    except KeyringError as exc:
+        raise ConfigError(str(exc)) from None
+    client = s3_client(
+        S3Connection(
+            endpoint_url=conf.endpoint_url,
+            region=conf.region,
+            access_key_id=conf.access_key_id,
+            secret_access_key=conf.secret_access_key.get_secret_value(),
+            addressing_style=conf.addressing_style,
+            connect_timeout=conf.connect_timeout_seconds,
+            read_timeout=conf.read_timeout_seconds,
+            max_attempts=conf.max_attempts,
+        )
+    )
+    return S3EvidenceStore(
+        client, conf.bucket, envelope, prefix=conf.prefix, server_side_encryption=conf.server_side_encryption
     )
 
 
@@ -119,35 +149,16 @@ def build_router(settings: Settings, deps: Deps) -> Router:
                 return str(os.environ[section[f"{key}_env"]])
             return str(section[key])
 
-        if "wechat" in conf:
-            w = conf["wechat"]
-            # 服务商 mode: our own merchant number is the provider's sp_mchid; each merchant's sub_mchid is set
-            # through the admin API or `posrefund merchant channel-account`.
-            provider = w.get("mode", "direct") == "service_provider"
-            mchid = w["sp_mchid"] if provider else w["mchid"]
-            channels["wechat"] = WeChatPayChannel(
-                mchid=mchid,
-                service_provider=provider,
-                merchant_private_key=text(w, "merchant_private_key"),
-                merchant_serial_no=w["merchant_serial_no"],
-                platform_public_key=text(w, "platform_public_key"),
-                platform_public_key_id=w["platform_public_key_id"],
-                apiv3_key=text(w, "apiv3_key"),
-                base_url=w.get("base_url", "https://api.mch.weixin.qq.com"),
-                notify_url=w.get("notify_url"),
-                timeout=float(w.get("timeout", 10)),
-            )
-            verifiers["wechat"] = WeChatPayCallbackVerifier(
-                platform_public_key=text(w, "platform_public_key"),
-                platform_public_key_id=w["platform_public_key_id"],
-                apiv3_key=text(w, "apiv3_key"),
-                mchid=mchid,
-                service_provider=provider,
-            )
-        if "alipay" in conf:
-            channels["alipay"], verifiers["alipay"] = alipay_from(conf["alipay"], text)
-        if "card" in conf:
-            card = card_from(conf["card"], text, SqlTerminalJournal(engine_of(deps)))
+        sections = {name: conf[name] for name in ("wechat", "alipay", "card") if _names_an_account(conf, name)}
+        if "wechat" in sections:
+            channels["wechat"], verifiers["wechat"] = wechat_from(sections["wechat"], text)
+        if "alipay" in sections:
+            channels["alipay"], verifiers["alipay"] = alipay_from(sections["alipay"], text)
+        if "card" in sections:
+            try:
+                card = card_from(sections["card"], text, SqlTerminalJournal(engine_of(deps)))
+            except CardSettingsError as exc:
+                raise ConfigError(str(exc)) from None
             channels["card"] = channels["unionpay_qr"] = card
     return Router(
         channels=channels,
@@ -157,6 +168,13 @@ def build_router(settings: Settings, deps: Deps) -> Router:
         overrides=calendar.overrides,
         may_call=ChannelRateLimiter(),
     )
+
+
+def _names_an_account(conf: dict[str, Any], name: str) -> bool:
+    """A channel's section builds its adapter when it names anything beyond the worker's limits; a section of
+    limits only (``max_in_flight``, ``calls_per_second``, …) tunes a channel configured elsewhere."""
+    section = conf.get(name)
+    return isinstance(section, dict) and bool(set(section) - set(RULE_KEYS))
 
 
 def load_calendar_overrides(deps: Deps, router: Router) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,6 +48,33 @@ class WorkerSettings(BaseModel):
     shutdown_seconds: float = Field(default=20.0, ge=0, le=600)
 
 
+class EvidenceSettings(BaseModel):
+    """Where evidence files are kept (env ``POSREFUND_EVIDENCE__BACKEND=s3`` and so on; docs/operations.md).
+    ``local``: under ``POSREFUND_DATA_DIR/evidence`` on this machine, enough for one API node. ``s3``: in a
+    bucket of an S3-compatible object store that every node reads, each file sealed with its own data key
+    wrapped by ``master_key``. Empty credentials leave them to boto3 (``AWS_*`` variables, instance role)."""
+
+    backend: Literal["local", "s3"] = "local"
+    endpoint_url: str = Field(default="", description="e.g. https://minio.internal:9000; empty: AWS S3 itself")
+    bucket: str = ""
+    region: str = ""
+    prefix: str = Field(default="evidence/", max_length=200, description="put before every object's key")
+    access_key_id: str = ""
+    secret_access_key: SecretStr = SecretStr("")
+    master_key: SecretStr = Field(
+        default=SecretStr(""), description="kid:base64(32 bytes)[,older keys…]: wraps each file's data key"
+    )
+    server_side_encryption: Literal["", "AES256", "aws:kms"] = Field(
+        default="", description="also ask the store to encrypt at rest (on top of our own envelope)"
+    )
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    # A store that hangs holds the request at most about max_attempts × (connect + read timeout), plus a
+    # second per upload try (boto3 waits that long for the store's 100-continue): 12 s with these defaults.
+    connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    read_timeout_seconds: float = Field(default=5.0, gt=0, le=300, description="longest silence while reading")
+    max_attempts: int = Field(default=2, ge=1, le=10, description="tries per request, the first included")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POSREFUND_", extra="ignore", env_nested_delimiter="__")
 
@@ -56,7 +84,8 @@ class Settings(BaseSettings):
     audit_key: str = Field(
         default="", description="kid:base64(32 bytes)[,older keys…] for HMAC-SHA256 audit checkpoints"
     )
-    data_dir: Path = Field(default=Path("./data"), description="evidence files live here")
+    data_dir: Path = Field(default=Path("./data"), description="evidence files live here (local backend)")
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     token_minutes: int = Field(default=30, ge=1, le=30, description="an access token's life (at most 30)")
     refresh_hours: int = Field(default=12, ge=1, le=24 * 7, description="a refresh token's life")
     console_idle_minutes: int = Field(default=15, ge=1, le=8 * 60, description="console sign-out after idling")
@@ -95,3 +124,11 @@ def check(settings: Settings) -> None:
         )
     if not settings.pii_key:
         raise ConfigError("POSREFUND_PII_KEY is missing; `posrefund keys generate` prints a fresh set")
+    if settings.evidence.backend == "s3":
+        if not settings.evidence.bucket:
+            raise ConfigError("POSREFUND_EVIDENCE__BUCKET is missing (POSREFUND_EVIDENCE__BACKEND is s3)")
+        if not settings.evidence.master_key.get_secret_value():
+            raise ConfigError(
+                "POSREFUND_EVIDENCE__MASTER_KEY is missing (POSREFUND_EVIDENCE__BACKEND is s3): "
+                'make one with `echo "e1:$(openssl rand -base64 32)"`'
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from starlette.testclient import TestClient
@@ -16,7 +16,7 @@ from posrefund.domain.sale import Sale
 from posrefund.service.deps import Deps
 from tests.api.conftest import Auth
 from tests.conftest import World
-from tests.support.helpers import new_sale
+from tests.support.helpers import captured_again, new_sale
 
 P = "/v1/reconciliation"
 
@@ -24,19 +24,17 @@ P = "/v1/reconciliation"
 def a_wechat_bill(
     client: TestClient, auth: Auth, deps: Deps, world: World, tmp_path: Path
 ) -> tuple[Path, date, Sale, list[Sale]]:
-    """A day of WeChat sales (one charged twice) and the channel's bill for it with two lines we do not have
-    and one wrong fee: (the bill, the day, the twice-charged sale, the other sales)."""
+    """A day of WeChat sales (one charged twice by the channel) and the channel's bill for it with two lines we
+    do not have and one wrong fee: (the bill, the day, the twice-charged sale, the other sales)."""
     m = world.a
-    first = new_sale(deps, m, amount_fen=4_000, fee_fen=15, payer_masked="o***9z")
-    twin = new_sale(
-        deps, m, amount_fen=4_000, fee_fen=15, payer_masked="o***9z", paid_at=first.paid_at + timedelta(seconds=30)
-    )
+    twin = new_sale(deps, m, amount_fen=4_000, fee_fen=15, payer_masked="o***9z")
     others = [new_sale(deps, m, amount_fen=1_000 + k) for k in range(6)]
-    day = deps.local_date(first.paid_at)
+    day = deps.local_date(twin.paid_at)
     r = client.put(f"{P}/fee-rates", json={"channel": "wechat", "rate_bp": 38}, headers=auth("a.admin"))
     assert r.status_code == 200, r.text
     with deps.uow(readonly=True) as uow:
         rows = list(uow.ledger.ledger_sales(m.id, ["wechat"], day, day))
+    rows.append(captured_again(next(row for row in rows if row["id"] == twin.id)))
     path = tmp_path / "bill.csv"
     from_ledger(
         path, "wechat", day, rows, [], Faults(missing_here=2, fee_mismatch=1), {"wechat": FeeRate("wechat", 38)}, seed=7

@@ -26,7 +26,7 @@ from posrefund.service.refunds import RefundRequest
 from tests.conftest import FixedClock, Merchant, World
 from tests.console.conftest import Browser
 from tests.support.fakes import FakeChannel
-from tests.support.helpers import new_sale
+from tests.support.helpers import captured_again, new_sale
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "settlement"
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 64
@@ -68,9 +68,11 @@ def upload(b: Browser, path: Path, source: str) -> Any:
 
 
 def wechat_bill(deps: Deps, m: Merchant, tmp: Path, faults: Faults, day: date) -> tuple[Path, str]:
+    """The channel's bill of ``day``; the sales ``duplicate_charge`` marked are captured a second time."""
     with deps.uow(readonly=True) as uow:
         sale_rows = list(uow.ledger.ledger_sales(m.id, ["wechat"], day, day))
         refund_rows = list(uow.ledger.ledger_refunds(m.id, ["wechat"], day, day))
+    sale_rows += [captured_again(row) for row in sale_rows if row["id"] in m.extra.get("captured_twice", ())]
     path = tmp / f"wechat-{day}.csv"
     from_ledger(path, "wechat", day, sale_rows, refund_rows, faults, {"wechat": FeeRate("wechat", 38)})
     return path, day.isoformat()
@@ -91,10 +93,13 @@ def reconciled(b: Browser, deps: Deps, m: Merchant, tmp: Path, paid: datetime, f
 
 
 def duplicate_charge(deps: Deps, m: Merchant) -> tuple[Any, Any]:
+    """Two sales of one customer for the same amount 40 s apart (a repeat purchase, no fault), the second of
+    which the channel captures twice in the bill ``wechat_bill`` writes: (the first sale, the twice-charged one)."""
     first = new_sale(deps, m, amount_fen=5_000, fee_fen=19, payer_masked="o***7c")
     twin = new_sale(
         deps, m, amount_fen=5_000, fee_fen=19, payer_masked="o***7c", paid_at=first.paid_at + timedelta(seconds=40)
     )
+    m.extra.setdefault("captured_twice", set()).add(twin.id)
     return first, twin
 
 

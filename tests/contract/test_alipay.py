@@ -34,7 +34,10 @@ from posrefund.adapters.channels.alipay.certs import certificate_mode
 from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier, AlipayChannel
 from posrefund.adapters.channels.alipay.mapping import fen_to_yuan, yuan_to_fen
 from posrefund.domain.channel import (
+    ASK_AGAIN_SOON,
+    QUERY_NOW,
     REFUNDED_FEN,
+    TRADE_REFUNDED_FEN,
     CallbackRejected,
     ChannelAnswer,
     Method,
@@ -365,10 +368,13 @@ def test_hidden_success_is_unknown_then_the_query_finds_it(
     answer = channel.submit(order)
 
     assert (answer.outcome, answer.code) == (Outcome.UNKNOWN, code)
+    assert answer.details.get(ASK_AGAIN_SOON) == "yes"  # "retry with the same out_request_no, or query > 5 s"
     assert time.monotonic() - started < TIMEOUT + 0.5  # bounded by the adapter's timeout
     assert [r["executed"] for r in rows(sim, order.refund_no)] == [True]  # the money moved behind the error
     assert channel.query(order).outcome is Outcome.SUCCEEDED
-    assert channel.submit(order).outcome is Outcome.UNKNOWN  # the retry with the same number moves nothing
+    again = channel.submit(order)
+    assert again.outcome is Outcome.UNKNOWN  # the retry with the same number moves nothing
+    assert ASK_AGAIN_SOON not in again.details  # taken (fund_change=N): followed on the channel's delays
     assert len(rows(sim, order.refund_no)) == 1
 
 
@@ -391,6 +397,7 @@ def test_failure_without_effect_is_unknown_then_not_found_then_the_same_number_s
     answer = channel.submit(order)
 
     assert (answer.outcome, answer.code) == (Outcome.UNKNOWN, code)
+    assert answer.details.get(ASK_AGAIN_SOON) == "yes"
     assert sim.ledger() == []
     assert channel.query(order).outcome is Outcome.NOT_FOUND
     assert channel.submit(order).outcome is Outcome.SUCCEEDED
@@ -455,6 +462,17 @@ def test_fund_change_n_is_accepted_then_queries_show_no_status_until_success(
 
     done = channel.query(order)
     assert done.outcome is Outcome.SUCCEEDED and done.succeeded_at is not None
+    assert [r["executed"] for r in rows(sim, order.refund_no)] == [True]
+
+
+def test_processing_for_seconds_is_done_once_its_time_has_passed(sim: AlipaySimulator, channel: AlipayChannel) -> None:
+    order = order_for(new_sale(sim), 4_200)
+    sim.set_fault(order.refund_no, "processing", seconds=0.5)
+
+    assert channel.submit(order).code == "FUND_CHANGE_N"
+    assert channel.query(order).outcome is Outcome.NOT_FOUND  # taken, not done yet
+    time.sleep(0.6)
+    assert channel.query(order).outcome is Outcome.SUCCEEDED
     assert [r["executed"] for r in rows(sim, order.refund_no)] == [True]
 
 
@@ -599,18 +617,24 @@ def test_refund_notification_is_verified_and_mapped(
     second = notice_of(sim, receiver.wait(2)[1])
 
     trade_no = trade_no_of(sim, sale)
+    # A trade notification states what the whole trade has had refunded (总退款金额), not this refund's amount:
+    # it asks for a query (QUERY_NOW) and settles nothing by itself.
     assert (first.refund_no, first.answer.outcome, first.answer.channel_refund_id) == (
         partial.refund_no,
-        Outcome.SUCCEEDED,
+        Outcome.UNKNOWN,
         trade_no,
     )
-    assert (first.answer.code, first.answer.details["refund_fee"]) == ("TRADE_SUCCESS", "30.00")
-    assert (second.refund_no, second.answer.code, second.answer.details["refund_fee"]) == (
+    assert (first.answer.code, first.answer.details[TRADE_REFUNDED_FEN], first.answer.details[QUERY_NOW]) == (
+        "TRADE_SUCCESS",
+        "3000",
+        "yes",
+    )
+    assert (second.refund_no, second.answer.code, second.answer.details[TRADE_REFUNDED_FEN]) == (
         rest.refund_no,
         "TRADE_CLOSED",  # fully refunded: the trade closes
-        "100.00",
+        "10000",  # both refunds: 30.00 + 70.00
     )
-    assert first.answer.succeeded_at is not None and first.answer.succeeded_at.tzinfo is not None
+    assert REFUNDED_FEN not in second.answer.details
     delivered = sim.wait_notifications(2)
     assert [d["notify_id"] for d in delivered] == [first.notice_id, second.notice_id]
     assert {d["answer"] for d in delivered} == {"success"}
@@ -707,7 +731,7 @@ def test_early_callback_of_a_slow_refund_precedes_the_query_that_shows_it(
 
     assert channel.query(order).outcome is Outcome.SUCCEEDED
     assert len(receiver.bodies) == 1
-    assert notice_of(sim, receiver.bodies[0]).answer.outcome is Outcome.SUCCEEDED
+    assert notice_of(sim, receiver.bodies[0]).answer.details[QUERY_NOW] == "yes"  # the query settles it
 
 
 def test_unacknowledged_notification_is_retried_with_the_same_notify_id(

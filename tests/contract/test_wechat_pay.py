@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from wechatpayv3 import WeChatPay, WeChatPayType
 
 from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier, WeChatPayChannel
-from posrefund.domain.channel import CallbackRejected, Method, OriginalSale, Outcome, RefundOrder
+from posrefund.domain.channel import ASK_AGAIN_SOON, CallbackRejected, Method, OriginalSale, Outcome, RefundOrder
 from posrefund.simulators.wechatpay.crypto import b64_sign, platform_message
 from posrefund.simulators.wechatpay.server import FAULTS, WeChatPayKeys, WeChatPaySimulator
 
@@ -350,6 +350,7 @@ def test_lost_answer_is_unknown_and_the_query_finds_the_refund(
 
     assert lost.outcome is Outcome.UNKNOWN
     assert lost.code == ("TIMEOUT" if fault == "no_answer_after_accept" else "CONNECTION_ERROR")
+    assert lost.details.get(ASK_AGAIN_SOON) == "yes"  # the same number, soon: it is idempotent at WeChat
     assert time.monotonic() - started < TIMEOUT + 1.0
     assert [e["executed"] for e in sim.ledger()] == [True]  # the money moved although no answer came
     found = channel.query(order)
@@ -378,6 +379,7 @@ def test_server_errors_are_unknown_and_resolved_by_query(
     answer = channel.submit(order)
 
     assert (answer.outcome, answer.code) == (Outcome.UNKNOWN, code)
+    assert answer.details.get(ASK_AGAIN_SOON) == "yes"  # "请使用相同参数再次调用"
     resolved = channel.query(order)
     if executed:
         assert resolved.outcome is Outcome.SUCCEEDED
@@ -391,7 +393,10 @@ def test_frequency_limited_is_unknown(sim: WeChatPaySimulator, channel: WeChatPa
     order = refund(paid(sim), "RF-429", 100)
     sim.set_fault("RF-429", "frequency_limited")
 
-    assert (channel.submit(order).outcome, channel.submit(order).outcome) == (Outcome.UNKNOWN, Outcome.ACCEPTED)
+    limited = channel.submit(order)
+    assert (limited.outcome, limited.code) == (Outcome.UNKNOWN, "FREQUENCY_LIMITED")
+    assert ASK_AGAIN_SOON not in limited.details  # "slow down": no early look
+    assert channel.submit(order).outcome is Outcome.ACCEPTED
     assert len(sim.ledger()) == 1
 
 
@@ -415,6 +420,25 @@ def test_processing_then_success(sim: WeChatPaySimulator, channel: WeChatPayChan
     outcomes = [channel.submit(order).outcome] + [channel.query(order).outcome for _ in range(4)]
 
     assert outcomes == [Outcome.ACCEPTED] * 4 + [Outcome.SUCCEEDED]
+    assert [e["status"] for e in sim.ledger()] == ["SUCCESS"]
+
+
+def test_processing_for_seconds_finishes_on_its_own_and_is_notified(
+    notifying_sim: WeChatPaySimulator, receiver: Receiver
+) -> None:
+    sim = notifying_sim
+    receiver.verifier = make_verifier(sim).verify
+    channel = make_channel(sim, notify_url=receiver.url)
+    order = refund(paid(sim), "RF-HELD", 900)
+    sim.set_fault("RF-HELD", "processing", seconds=0.6)
+
+    assert channel.submit(order).outcome is Outcome.ACCEPTED
+    assert channel.query(order).outcome is Outcome.ACCEPTED  # a query does not hurry it
+    assert receiver.received == []
+    [got] = receiver.wait(1)  # no query needed: it finishes after its time and is notified
+
+    assert got.status == 200
+    assert channel.query(order).outcome is Outcome.SUCCEEDED
     assert [e["status"] for e in sim.ledger()] == ["SUCCESS"]
 
 

@@ -14,7 +14,7 @@ from posrefund.demo.settlement import Faults, from_ledger
 from posrefund.domain.reconciliation import FeeRate
 from posrefund.service import sales
 from tests.e2e.conftest import Live, sign_in
-from tests.support.helpers import sale_input
+from tests.support.helpers import captured_again, sale_input
 
 
 def shot(page: Page, live: Live, name: str) -> None:
@@ -28,12 +28,13 @@ def test_finance_reconciles_a_bill_and_opens_a_wrong_charge_case(page: Page, liv
     for i in range(6):
         sales.record_sale(deps, cashier, sale_input(m, now - timedelta(minutes=5 * i), amount_fen=1_000 + 37 * i))
     first = sales.record_sale(deps, cashier, sale_input(m, now, amount_fen=5_000, payer_masked="o***7c"))
-    sales.record_sale(
+    sales.record_sale(  # the same customer buying the same again: a repeat purchase, no finding
         deps, cashier, sale_input(m, now + timedelta(seconds=40), amount_fen=5_000, payer_masked="o***7c")
     )
     day = deps.local_date(first.paid_at)
     with deps.uow(readonly=True) as uow:
         sale_rows = list(uow.ledger.ledger_sales(m.id, ["wechat"], day, day))
+    sale_rows.append(captured_again(next(r for r in sale_rows if r["id"] == first.id)))  # charged twice
     bill = tmp_path / f"wechat-{day}.csv"
     from_ledger(bill, "wechat", day, sale_rows, [], Faults(missing_here=2), {"wechat": FeeRate("wechat", 38)})
 

@@ -93,6 +93,11 @@ def test_real_signatures(
         for _ in range(5):
             r = client.post(path, content=body, headers=headers)
             assert r.status_code == 200
+        if channel == "alipay":
+            # Alipay's trade notification states the trade's refunded total, not this refund's amount: it asks
+            # for a query at once, which the worker makes.
+            assert status() is RefundStatus.PROCESSING
+            execution.sweep(deps, router)
         assert status() is RefundStatus.SUCCEEDED
     events = [e["action"] for e in refunds.case_events(deps, auditor, case.id)]
     assert events.count("refund.succeeded") == 1

@@ -212,9 +212,13 @@ def test_overlapping_files_count_each_line_once(deps: Deps, world: World, engine
         engine, lambda: import_path(deps, finance, "wechat", other_amount), Conflict, "recon.file_line_conflict"
     )
     assert err.params == {"line": 2, "file_id": second.file_id, "other_line": 3}
-    twice = write(tmp_path, "d.csv", wechat_bill([Tx(8, 100), Tx(9, 100), Tx(8, 100)]))
-    err = refused(engine, lambda: import_path(deps, finance, "wechat", twice), Invalid, "recon.file_duplicate_line")
-    assert err.params == {"line": 4, "first_line": 2}
+    # A sale the channel captured twice is two lines with the same keys: both count, and a copy of them once each.
+    twice = import_path(deps, finance, "wechat", write(tmp_path, "d.csv", wechat_bill([Tx(8, 100), Tx(8, 100)])))
+    assert (twice.lines, twice.overlap_lines, counting_lines(engine, twice.file_id)) == (2, 0, 2)
+    again = import_path(
+        deps, finance, "wechat", write(tmp_path, "e.csv", wechat_bill([Tx(8, 100), Tx(8, 100), Tx(9, 1)]))
+    )
+    assert (again.lines, again.overlap_lines, counting_lines(engine, again.file_id)) == (3, 2, 1)
 
 
 def test_a_withdrawn_file_no_longer_counts_and_its_runs_are_stale(

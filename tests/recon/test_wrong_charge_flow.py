@@ -24,18 +24,22 @@ from posrefund.service.execution import Router
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.conftest import FixedClock, Merchant, World
 from tests.support.fakes import FakeChannel
-from tests.support.helpers import new_sale
+from tests.support.helpers import captured_again, new_sale
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "settlement"
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 64
 S = RefundStatus
 
 
-def bill_for(deps: Deps, m: Merchant, tmp: Path, day: date, faults: Faults | None = None) -> Path:
-    """The WeChat bill the channel would send for what merchant ``m`` recorded on ``day``."""
+def bill_for(
+    deps: Deps, m: Merchant, tmp: Path, day: date, faults: Faults | None = None, twice: tuple[str, ...] = ()
+) -> Path:
+    """The WeChat bill the channel would send for what merchant ``m`` recorded on ``day``; the sales named in
+    ``twice`` captured a second time."""
     with deps.uow(readonly=True) as uow:
         sale_rows = list(uow.ledger.ledger_sales(m.id, ["wechat"], day, day))
         refund_rows = list(uow.ledger.ledger_refunds(m.id, ["wechat"], day, day))
+    sale_rows += [captured_again(row) for row in sale_rows if row["id"] in twice]
     path = tmp / f"wechat-{day}.csv"
     from_ledger(path, "wechat", day, sale_rows, refund_rows, faults or Faults(), {"wechat": FeeRate("wechat", 38)})
     return path
@@ -59,12 +63,12 @@ def test_duplicate_charge_becomes_a_wrong_charge_corrected_through_the_normal_re
 ) -> None:
     m = world.a
     finance = m.actors["finance"]
-    first = new_sale(deps, m, amount_fen=5_000, fee_fen=19, payer_masked="o***7c")
-    twin = new_sale(
-        deps, m, amount_fen=5_000, fee_fen=19, payer_masked="o***7c", paid_at=first.paid_at + timedelta(seconds=40)
+    twin = new_sale(deps, m, amount_fen=5_000, fee_fen=19, payer_masked="o***7c")
+    again = new_sale(  # the same customer buying the same again a minute later: a repeat purchase, no finding
+        deps, m, amount_fen=5_000, fee_fen=19, payer_masked="o***7c", paid_at=twin.paid_at + timedelta(seconds=60)
     )
-    day = deps.local_date(first.paid_at)
-    run = import_and_run(deps, finance, bill_for(deps, m, tmp_path, day), day)
+    day = deps.local_date(twin.paid_at)
+    run = import_and_run(deps, finance, bill_for(deps, m, tmp_path, day, twice=(twin.id,)), day)
     found, total = reconciliation.list_discrepancies(deps, finance, str(run["id"]))
     assert total == 1
     d = found[0]
@@ -108,7 +112,7 @@ def test_duplicate_charge_becomes_a_wrong_charge_corrected_through_the_normal_re
     assert done.status is S.SUCCEEDED
     assert fake.ledger == {case.refund_no: 5_000}
     assert sales.get_sale(deps, finance, twin.id).refunded_fen == 5_000
-    assert sales.get_sale(deps, finance, first.id).refunded_fen == 0
+    assert sales.get_sale(deps, finance, again.id).refunded_fen == 0
 
     view = wrong_charges.get_case(deps, finance, wc["id"])
     assert (view["status"], view["correction_refund_id"], view["correction_status"]) == (

@@ -29,7 +29,7 @@ from posrefund.service.execution import Router
 from posrefund.service.refunds import RefundRequest
 from posrefund.simulators.alipay.crypto import rsa2_sign, sign_content
 from posrefund.simulators.alipay.server import AlipayKeys, AlipaySimulator
-from tests.conftest import World
+from tests.conftest import FixedClock, World
 from tests.integration.test_alipay_config import write_channels_file
 from tests.support.helpers import new_sale
 
@@ -119,14 +119,24 @@ def post(deps: Deps, backend: str, router: Router, body: bytes) -> Any:
         return client.post(PATH, content=body, headers=FORM)
 
 
-def test_a_genuine_notification_is_answered_success_once_and_again(
-    note: Notified, deps: Deps, world: World, backend: str
+def confirmed(deps: Deps, world: World, note: Notified, clock: FixedClock) -> RefundStatus:
+    """The worker's look the notification asked for: due at once, it asks Alipay about this refund."""
+    case = refunds.get_case(deps, world.a.actors["auditor"], note.case_id).case
+    assert case.next_check_at == clock.now()  # due now, not after the next back-off step
+    execution.advance(deps, note.router, world.a.id, note.case_id)
+    return status(deps, world, note.case_id)
+
+
+def test_a_genuine_notification_is_answered_success_once_and_again_and_confirmed_by_a_query(
+    note: Notified, deps: Deps, world: World, backend: str, clock: FixedClock
 ) -> None:
     assert status(deps, world, note.case_id) is RefundStatus.PROCESSING
     for _ in range(3):  # Alipay resends until it reads "success"; every copy is acknowledged
         r = post(deps, backend, note.router, note.body)
         assert (r.status_code, r.text, r.headers["content-type"].split(";")[0]) == (200, "success", "text/plain")
-    assert status(deps, world, note.case_id) is RefundStatus.SUCCEEDED
+    # The notification states the trade's refunded total, not this refund's amount: it settles nothing alone.
+    assert status(deps, world, note.case_id) is RefundStatus.PROCESSING
+    assert confirmed(deps, world, note, clock) is RefundStatus.SUCCEEDED
     events = [e["action"] for e in refunds.case_events(deps, world.a.actors["auditor"], note.case_id)]
     assert events.count("refund.succeeded") == 1
 
@@ -160,6 +170,16 @@ def test_a_genuine_notification_for_another_app_or_seller_is_refused(
     assert status(deps, world, note.case_id) is RefundStatus.PROCESSING
 
 
+def test_a_notification_stating_a_trade_total_above_this_refund_is_no_alarm(
+    note: Notified, deps: Deps, world: World, backend: str, clock: FixedClock
+) -> None:
+    """A second partial refund of a trade: Alipay's notification states what the trade has had refunded in all
+    (here 25.00 + an earlier 40.00); that is no mismatch, and the query confirms this refund's own amount."""
+    r = post(deps, backend, note.router, note.signed(refund_fee="65.00"))
+    assert (r.status_code, r.text) == (200, "success")
+    assert confirmed(deps, world, note, clock) is RefundStatus.SUCCEEDED
+
+
 def test_a_genuine_notification_of_another_amount_goes_to_a_person(
     note: Notified, deps: Deps, world: World, backend: str
 ) -> None:
@@ -169,7 +189,7 @@ def test_a_genuine_notification_of_another_amount_goes_to_a_person(
 
 
 def test_card_number_digits_in_a_genuine_notification_are_not_refused(
-    tmp_path: Path, settings: Settings, deps: Deps, world: World, backend: str
+    tmp_path: Path, settings: Settings, deps: Deps, world: World, backend: str, clock: FixedClock
 ) -> None:
     """The trade number happens to be a Luhn-valid 19-digit run: the card-data guard must let Alipay's signed
     notification through (it is checked by its signature; the route keeps only the verified outcome)."""
@@ -179,4 +199,4 @@ def test_card_number_digits_in_a_genuine_notification_are_not_refused(
         assert note.params()["trade_no"] == trade_no
         r = post(deps, backend, note.router, note.body)
         assert (r.status_code, r.text) == (200, "success")
-        assert status(deps, world, note.case_id) is RefundStatus.SUCCEEDED
+        assert confirmed(deps, world, note, clock) is RefundStatus.SUCCEEDED

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from posrefund.domain.channel import CallbackNotice, CallbackRejected, ChannelAnswer, Outcome, RefundOrder
+from posrefund.domain.channel import (
+    ASK_AGAIN_SOON,
+    CallbackNotice,
+    CallbackRejected,
+    ChannelAnswer,
+    Outcome,
+    RefundOrder,
+)
 
 
 @dataclass
@@ -30,14 +37,18 @@ class FakeChannel:
         self.calls.append((kind, order.refund_no))
         plan = self.script.get(order.refund_no, [])
         step = plan.pop(0) if plan else "truth"
-        if kind == "submit" and step not in ("lost", "not_sent"):  # not_sent: the request never left
-            self.ledger.setdefault(order.refund_no, order.amount_fen)
+        if kind == "submit" and step not in ("lost", "not_sent", "system_error", "slow_down"):
+            self.ledger.setdefault(order.refund_no, order.amount_fen)  # not_sent: the request never left
         if self.on_call:
             self.on_call(kind, order)
         if step in ("truth", "lost"):
             return self._truth(order) if step == "truth" else ChannelAnswer(Outcome.UNKNOWN, code="TIMEOUT")
         if step == "timeout":
             return ChannelAnswer(Outcome.UNKNOWN, code="TIMEOUT")
+        if step in ("system_error", "system_error_applied"):  # executed behind the error, or not
+            return ChannelAnswer(Outcome.UNKNOWN, code="SYSTEM_ERROR", details={ASK_AGAIN_SOON: "yes"})
+        if step == "slow_down":
+            return ChannelAnswer(Outcome.UNKNOWN, code="FREQUENCY_LIMITED")
         if step == "processing":
             return ChannelAnswer(Outcome.ACCEPTED, channel_refund_id=f"CH-{order.refund_no}", code="PROCESSING")
         return ChannelAnswer(Outcome(step), channel_refund_id=f"CH-{order.refund_no}", code=step.upper())

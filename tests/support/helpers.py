@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,18 @@ def sale_input(m: Merchant, now: datetime, **kw: Any) -> SaleInput:
 
 def new_sale(deps: Deps, m: Merchant, **kw: Any) -> Sale:
     return sales.record_sale(deps, m.actors["cashier"], sale_input(m, deps.clock.now(), **kw))
+
+
+def captured_again(row: Mapping[str, Any], seconds: int = 40) -> dict[str, Any]:
+    """A ledger sale row as the channel's second capture of that same sale: the same order and voucher no.,
+    a new channel reference, ``seconds`` later. Give ``from_ledger`` both rows and its bill charges the sale
+    twice — a duplicate charge (a second sale of ours for the same payer and amount is a repeat purchase)."""
+    return {
+        **row,
+        "id": f"{row['id']}-again",
+        "rrn": f"D{str(row['rrn'])[-11:]}",
+        "paid_at": row["paid_at"] + timedelta(seconds=seconds),
+    }
 
 
 def sale_body(m: Merchant, now: datetime, **kw: Any) -> dict[str, Any]:

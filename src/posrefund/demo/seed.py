@@ -80,12 +80,18 @@ def seed(deps: Deps, progress_console: Console | None = None, sales_count: int =
     }
 
 
+def demo_accounts() -> list[tuple[str, str, str]]:
+    """(username, role, display name) of the demo merchant's operators: one of every merchant role, and two
+    supervisors for the two-person approval. Their password is ``DEMO_PASSWORD``."""
+    return [(f"demo_{role}", role, f"演示{role}") for role in ROLES] + [
+        ("demo_supervisor2", "supervisor", "演示主管二")
+    ]
+
+
 def _operators(deps: Deps, provider: Actor, mid: str) -> list[dict[str, str]]:
     """A demo user of every merchant role (two supervisors, for the two-person approval), and a provider admin."""
-    accounts = [(f"demo_{role}", role, f"演示{role}") for role in ROLES]
-    accounts.append(("demo_supervisor2", "supervisor", "演示主管二"))
     users = []
-    for username, role, display_name in accounts:
+    for username, role, display_name in demo_accounts():
         u = admin.create_user(
             deps,
             provider,

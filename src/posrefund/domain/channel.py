@@ -70,6 +70,18 @@ REFUNDED_FEN = "refund_fen"
 # The key of ``ChannelAnswer.details`` naming the kind of account the payer's money goes back to
 # (``domain.calendar.RECEIVING_ACCOUNTS``): a bank card takes working days, a wallet balance minutes.
 RECEIVING_ACCOUNT = "receiving_account"
+# The key of ``ChannelAnswer.details`` set on an UNKNOWN answer the channel's documentation says to follow with
+# the same request again, soon (WeChat's SYSTEM_ERROR and 5xx, Alipay's ACQ.SYSTEM_ERROR, a read timeout): the
+# worker asks within seconds (``ChannelRules.ask_again_after``) instead of waiting for the first-query delay.
+# Never set on "slow down" answers (FREQUENCY_LIMITED), which wait for the channel's own delay.
+ASK_AGAIN_SOON = "ask_again_soon"
+# The key of ``ChannelAnswer.details`` under which a notification about the whole *trade* states what the trade
+# has had refunded in all (Alipay's trade notification after a refund: ``refund_fee``, 总退款金额). It cannot say
+# this refund's amount (a second partial refund shows both), only that it is no more than that total.
+TRADE_REFUNDED_FEN = "trade_refunded_fen"
+# Set on a notification that says something happened without saying enough to settle the refund: the worker
+# asks the channel at once instead of waiting for its next look.
+QUERY_NOW = "query_now"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from posrefund.domain.channel import REFUNDED_FEN, ChannelAnswer, Outcome, RefundOrder
+from posrefund.domain.channel import REFUNDED_FEN, TRADE_REFUNDED_FEN, ChannelAnswer, Outcome, RefundOrder
 
 STATED_REFUND_NO = "stated_refund_no"  # the refund number the answer is about
 STATED_ORDER_NO = "stated_order_no"  # the sale's order number (out_trade_no)
@@ -53,3 +53,18 @@ def checked_against(answer: ChannelAnswer, order: RefundOrder) -> ChannelAnswer:
                 message=f"channel said {answer.outcome.value} ({answer.code}) stating {key}={said!r}; ours is {want!r}",
             )
     return answer
+
+
+def of_this_amount(answer: ChannelAnswer, amount_fen: int) -> ChannelAnswer:
+    """What every answer goes through before the case applies it (the order's other facts are checked where the
+    order is at hand, ``checked_against``): a success that states another refunded amount than the refund's (a
+    signed notification of one fen for a 5,000-fen refund), or a trade that says it had less refunded in all
+    than this refund alone, is not this refund's success — ABNORMAL, for a person, with the channel's code."""
+    said, trade = answer.details.get(REFUNDED_FEN), answer.details.get(TRADE_REFUNDED_FEN)
+    if answer.outcome is Outcome.SUCCEEDED and said is not None and said != str(amount_fen):
+        message = f"channel reports {said} fen refunded; this refund is {amount_fen} fen"
+    elif trade is not None and (not trade.isdigit() or int(trade) < amount_fen):
+        message = f"channel reports {trade} fen refunded on the whole trade; this refund is {amount_fen} fen"
+    else:
+        return answer
+    return replace(answer, outcome=Outcome.ABNORMAL, message=message)

@@ -35,7 +35,7 @@ class DiscrepancyClass(StrEnum):
     MISSING_HERE = "missing_here"  # the channel settled it, we have no record
     AMOUNT_MISMATCH = "amount_mismatch"
     FEE_MISMATCH = "fee_mismatch"  # against the merchant's configured rate
-    DUPLICATE_CHARGE = "duplicate_charge"  # same masked payer, amount and terminal within the window
+    DUPLICATE_CHARGE = "duplicate_charge"  # one sale charged twice (same channel reference or a second capture)
     REFUND_STATUS_MISMATCH = "refund_status_mismatch"  # channel paid and we think not, or the reverse
 
 
@@ -67,6 +67,8 @@ class ContactMethod(StrEnum):
     IN_PERSON = "in_person"
 
 
+# How far apart two card captures of one voucher no. on one terminal may be to be one sale charged twice
+# (voucher nos. recur in later batches); the other duplicate keys hold whatever the time.
 DEFAULT_DUPLICATE_WINDOW_SECONDS = 600
 MAX_DUPLICATE_WINDOW_SECONDS = 7 * 86_400
 MAX_RUN_DAYS = 31

@@ -11,7 +11,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from posrefund.domain.channel import REFUNDED_FEN, ChannelAnswer, Outcome
+from posrefund.domain.channel import ChannelAnswer, Outcome
+from posrefund.domain.channel_facts import of_this_amount
 from posrefund.domain.errors import Conflict, Forbidden, IllegalTransition, Invalid, check_step
 from posrefund.domain.events import CaseEvent, EventSource
 from posrefund.domain.policy import Reason, RefundPolicy
@@ -211,24 +212,12 @@ class RefundCase(EventSource):
             self.pending_events[-1], data={"method": method, "attempt": self.attempts, "from": before.value}
         )
 
-    def _of_this_amount(self, answer: ChannelAnswer) -> ChannelAnswer:
-        """A success that states another refunded amount than this refund's (a signed notification of one fen
-        for a 5,000-fen refund) is not this refund's success: the case goes to a person, never to succeeded."""
-        said = answer.details.get(REFUNDED_FEN)
-        if answer.outcome is not Outcome.SUCCEEDED or said is None or said == str(self.amount_fen):
-            return answer
-        return replace(
-            answer,
-            outcome=Outcome.ABNORMAL,
-            message=f"channel reports {said} fen refunded; this refund is {self.amount_fen} fen",
-        )
-
     def apply_answer(self, answer: ChannelAnswer, now: datetime, source: str) -> bool:
         """Apply what the channel said (a submit, query or callback answer). Idempotent: the same outcome
         twice changes nothing; an outcome that contradicts a final one goes to a person. True if it changed."""
         if self.status is S.UNKNOWN:
             return False  # the channel can no longer tell: only evidence settles it (settle_by_evidence)
-        answer = self._of_this_amount(answer)
+        answer = of_this_amount(answer, self.amount_fen)
         if answer.channel_refund_id and answer.channel_refund_id != self.channel_refund_id:
             self.channel_refund_id = answer.channel_refund_id
         if answer.code:

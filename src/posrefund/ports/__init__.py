@@ -89,7 +89,15 @@ from posrefund.ports.refunds import (
     SaleQuery,
     SaleRepo,
 )
-from posrefund.ports.system import Cipher, Clock, EvidenceStore, Ids, PasswordHasher
+from posrefund.ports.system import (
+    Cipher,
+    Clock,
+    EvidenceDamaged,
+    EvidenceStore,
+    EvidenceStoreDown,
+    Ids,
+    PasswordHasher,
+)
 from posrefund.ports.terminal import JournalEntry, TerminalJournal, TerminalNumbers
 from posrefund.ports.unit_of_work import GroupCommit, UnitOfWork, UnitOfWorkFactory
 
@@ -120,10 +128,12 @@ __all__ = [
     "DisputeRepo",
     "DisputeRow",
     "DisputeState",
+    "EvidenceDamaged",
     "EvidenceFacts",
     "EvidenceRepo",
     "EvidenceRow",
     "EvidenceStore",
+    "EvidenceStoreDown",
     "FeeRateRepo",
     "FollowUpClosing",
     "FollowUpRepo",

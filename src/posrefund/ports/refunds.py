@@ -48,6 +48,9 @@ class RefundQuery:
     terminal_id: str | None = None
     sale_id: str | None = None
     phone_index: str | None = None
+    requested_by: str | None = None  # one operator's own requests ("my refunds")
+    refund_no: str | None = None  # the public number, or any number the case was sent under
+    phone_last4: str | None = None  # the customer's phone as masked: its last four digits
     created_from: datetime | None = None
     created_to: datetime | None = None
     oldest_first: bool = False

@@ -32,9 +32,21 @@ class PasswordHasher(Protocol):
     def verify(self, hashed: str, password: str) -> bool: ...
 
 
+class EvidenceStoreDown(Exception):
+    """The store cannot be reached or refuses us now (connection refused, timed out, throttled, denied):
+    nothing was stored or read, and asking again later may work."""
+
+
+class EvidenceDamaged(Exception):
+    """What the store gave back is not what was stored there: missing, changed, or it does not decrypt.
+    It is never served."""
+
+
 class EvidenceStore(Protocol):
-    """Content-addressed file storage: the SHA-256 of the bytes is their address."""
+    """File storage addressed by the merchant and the SHA-256 of the bytes: one merchant's address never
+    reaches another's bytes. ``get`` returns exactly what ``put`` was given, or raises ``EvidenceDamaged``;
+    either raises ``EvidenceStoreDown`` when the store cannot answer."""
 
-    def put(self, content: bytes) -> str: ...
+    def put(self, merchant_id: str, content: bytes) -> str: ...
 
-    def get(self, sha256: str) -> bytes: ...
+    def get(self, merchant_id: str, sha256: str) -> bytes: ...

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from posrefund.domain.calendar import expected_arrival
-from posrefund.domain.channel import RECEIVING_ACCOUNT, ChannelAnswer, Method, Outcome, RefundOrder
+from posrefund.domain.channel import (
+    ASK_AGAIN_SOON,
+    QUERY_NOW,
+    RECEIVING_ACCOUNT,
+    ChannelAnswer,
+    Method,
+    Outcome,
+    RefundOrder,
+)
 from posrefund.domain.channel_facts import checked_against
 from posrefund.domain.errors import Invalid, NotFound
 from posrefund.domain.events import CaseEvent
@@ -33,6 +41,7 @@ from posrefund.ports import ConcurrentUpdate, PaymentChannel, RefundAttempt, Sta
 from posrefund.service.channel_accounts import sub_merchant_of
 from posrefund.service.deps import Deps
 from posrefund.service.leases import Heartbeat
+from posrefund.service.pacing import next_look, send_at_once, unknown_run
 from posrefund.service.records import flush_case_events
 from posrefund.service.refunds import change_case, get_case, settle_reservation
 from posrefund.service.routing import DEFAULT_RULES, OFFLINE, ChannelRules, Router, card_method_rule, order_of
@@ -54,24 +63,9 @@ __all__ = [
 ]
 
 S = RefundStatus
-# Seconds to the next look at a refund in flight: first after about a minute, then growing (WeChat asks
-# for a query no sooner than a minute after the refund; Alipay ≥ 5–10 s).
-BACKOFF = (60, 120, 300, 600, 1800, 3600, 7200, 14400)
-NOT_SENT_AGAIN = timedelta(seconds=5)  # a request that never left: nothing happened, send it again soon
 # An answer that leaves the case due at once (a void refused after settlement → the refund) is followed up
 # in the same step, up to this many calls.
 STEPS_AT_ONCE = 3
-
-
-def _send_at_once(case: RefundCase, last: RefundAttempt | None) -> bool:
-    """Whether a claim submits without asking first: a person's retry started a new hand-over (the failure was
-    final for what was sent before), the channel refused the last attempt (a void after settlement), or its
-    *submit* never left. A query that never left proves nothing about the submit before it: then ask again."""
-    if case.submitted or last is None:
-        return False
-    if last.attempt_no < case.attempts or last.outcome == Outcome.DECLINED.value:
-        return True
-    return last.outcome == Outcome.NOT_SENT.value and last.call == "submit"
 
 
 @dataclass(frozen=True)
@@ -101,7 +95,7 @@ def _hand_over(deps: Deps, router: Router, uow: UnitOfWork, case: RefundCase, sa
     elif case.status is not S.PROCESSING or case.next_check_at is None or case.next_check_at > now:
         return None
     else:
-        fresh = _send_at_once(case, uow.attempts.last_attempt(case.id))
+        fresh = send_at_once(case, uow.attempts.last_attempt(case.id))
     if case.method not in OFFLINE and not router.may_call(case.channel, rules.max_calls_per_second):
         return None  # over the channel's rate: nothing changes, the next sweep comes back
     return fresh
@@ -174,23 +168,9 @@ def _call(channel: PaymentChannel, claim: Claim) -> tuple[ChannelAnswer, str]:
     return answer, "query"
 
 
-def _next_look(router: Router, case: RefundCase, answer: ChannelAnswer, now: datetime, switched: bool) -> None:
-    """When the worker looks at a case in flight again: at once after a method switch, soon after a request
-    that never left, then on the channel's back-off."""
-    if switched:
-        case.next_check_at = now
-        return
-    if answer.outcome is Outcome.NOT_SENT:
-        case.next_check_at = now + NOT_SENT_AGAIN
-        return
-    delay = BACKOFF[min(case.checks, len(BACKOFF) - 1)]
-    if case.checks == 0:
-        delay = int(router.rules.get(case.channel, ChannelRules()).first_query_after.total_seconds())
-    case.checks += 1
-    case.next_check_at = now + timedelta(seconds=delay)
-
-
-def _apply(router: Router, case: RefundCase, answer: ChannelAnswer, source: str, now: datetime) -> None:
+def _apply(
+    router: Router, case: RefundCase, answer: ChannelAnswer, source: str, now: datetime, early_looks: int = 0
+) -> None:
     """One answer onto the loaded case (the state machine decides), and when to look at it next."""
     if answer.outcome is Outcome.NOT_FOUND and case.submitted and case.status is S.PROCESSING:
         # The channel once acknowledged this refund and now says it never heard of it.
@@ -208,8 +188,10 @@ def _apply(router: Router, case: RefundCase, answer: ChannelAnswer, source: str,
         case.switch_method(Method.REFUND.value, now, answer.code)
     else:
         case.apply_answer(answer, now, source)
-    if case.status is S.PROCESSING and source != "callback":
-        _next_look(router, case, answer, now, switched)
+    if case.status is S.PROCESSING and source == "callback" and answer.details.get(QUERY_NOW):
+        case.next_check_at = now  # the notification said something happened, not enough to settle it: ask
+    elif case.status is S.PROCESSING and source != "callback":
+        next_look(router.rules.get(case.channel, ChannelRules()), case, answer, now, switched, early_looks)
     elif case.status is not S.PROCESSING:
         case.next_check_at = None
 
@@ -239,7 +221,8 @@ def record_answer(
                 if notice is not None and not uow.callbacks.first_time(notice[0], notice[1], case.refund_no, now):
                     return case  # a duplicate notification: acknowledged, nothing changes
                 before = case.status
-                _apply(router, case, answer, source, now)
+                early = unknown_run(uow.attempts.attempts_of(merchant_id, case_id)) if _asks_soon(answer) else 0
+                _apply(router, case, answer, source, now, early)
                 if case.status is S.SUCCEEDED and before is not S.SUCCEEDED:
                     day = deps.local_date(case.succeeded_at or now)
                     kind = answer.details.get(RECEIVING_ACCOUNT, "")
@@ -259,6 +242,10 @@ def record_answer(
             _record_stale(deps, case_id, fence, answer, source)
             raise
     raise RuntimeError(f"case {case_id} kept changing under the worker")
+
+
+def _asks_soon(answer: ChannelAnswer) -> bool:
+    return answer.outcome is Outcome.UNKNOWN and bool(answer.details.get(ASK_AGAIN_SOON))
 
 
 def _record_stale(deps: Deps, case_id: str, fence: int | None, answer: ChannelAnswer, source: str) -> None:

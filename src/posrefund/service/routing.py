@@ -30,11 +30,36 @@ class ChannelRules:
     # A refund number the channel failed is final there (WeChat, Alipay): a person's retry sends a new number,
     # linked to the old one. The card host takes the same number again under a new trace.
     failed_number_final: bool = False
+    # After an answer that told nothing and that the channel says to follow at once (``ASK_AGAIN_SOON``): the
+    # delays of the early looks (a query, then the same number again if the channel never took it); once they
+    # are spent, the first-query delay and the back-off (service/pacing.py).
+    ask_again_after: tuple[timedelta, ...] = ()
 
 
+# The keys of a channel's section in the channels file that tune the worker (entrypoints/worker/refresh.py)
+# rather than name the channel's account.
+RULE_KEYS = (
+    "max_in_flight",
+    "calls_per_second",
+    "first_query_after_seconds",
+    "min_gap_same_order_seconds",
+    "ask_again_after_seconds",
+)
+
+
+def _seconds(*delays: int) -> tuple[timedelta, ...]:
+    return tuple(timedelta(seconds=d) for d in delays)
+
+
+# WeChat: SYSTEM_ERROR → "retry with the same params, same out_refund_no"; Alipay: ACQ.SYSTEM_ERROR → "retry
+# with the same out_request_no and amount, or query > 5 s" (CHANNELS.md). The card adapter resends itself.
 DEFAULT_RULES: dict[str, ChannelRules] = {
-    "wechat": ChannelRules(timedelta(seconds=60), timedelta(seconds=60), 150, failed_number_final=True),
-    "alipay": ChannelRules(timedelta(seconds=3), timedelta(seconds=10), 100, failed_number_final=True),
+    "wechat": ChannelRules(
+        timedelta(seconds=60), timedelta(seconds=60), 150, failed_number_final=True, ask_again_after=_seconds(2, 5, 15)
+    ),
+    "alipay": ChannelRules(
+        timedelta(seconds=3), timedelta(seconds=10), 100, failed_number_final=True, ask_again_after=_seconds(6, 10, 30)
+    ),
     "card": ChannelRules(timedelta(0), timedelta(seconds=60), max_calls_per_second=50),
     "unionpay_qr": ChannelRules(timedelta(seconds=60), timedelta(seconds=60), 50, failed_number_final=True),
 }

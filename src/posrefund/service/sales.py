@@ -143,9 +143,9 @@ def find_sales(
     on: date | None = None,
     limit: int = 50,
 ) -> list[Sale]:
-    """By voucher no., by order no., or by card last 4 + amount + date — one of the three, as at the counter."""
+    """By voucher no., by order no., or by card last 4 + amount (and the date, to narrow it) — as at the counter."""
     actor.require("sale.read")
-    if not (voucher_no or order_no or (last4 and amount_fen is not None and on is not None)):
+    if not (voucher_no or order_no or (last4 and amount_fen is not None)):
         raise Invalid("sale.search_criteria")
     if last4 is not None and not (len(last4) == 4 and last4.isascii() and last4.isdigit()):
         raise Invalid("sale.invalid_field", field="last4")

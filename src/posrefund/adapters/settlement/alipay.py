@@ -116,6 +116,8 @@ def _alipay_line(row: list[str], columns: dict[str, int], account: str, line_no:
     if signed == 0 or (signed < 0) != (kind == "refund"):
         raise LineError(f"amount {get('订单金额（元）')!r} does not fit 业务类型 {kind_text}")
     fee = get("服务费（元）")
+    # 订单金额 is the whole order (ours); 商家实收 what is settled after the discounts the merchant funds.
+    received = abs(yuan_to_fen(get("商家实收（元）") or "0"))
     return SettlementLine(
         source="alipay",
         kind=kind,
@@ -135,4 +137,5 @@ def _alipay_line(row: list[str], columns: dict[str, int], account: str, line_no:
         refund_status="SUCCESS" if kind == "refund" else "",
         payer_masked=mask_card_number(get("对方账户")),
         raw_hash=raw_hash(raw),
+        settled_fen=received or None,
     )

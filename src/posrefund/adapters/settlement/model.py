@@ -14,8 +14,11 @@ Kind = Literal["sale", "refund", "void"]
 class SettlementLine:
     """One transaction as the channel settled it, in the shape reconciliation compares against our refunds.
 
-    ``amount_fen`` is always positive (``kind`` carries the direction, whatever sign the file used);
-    ``fee_fen`` is what the channel charged the merchant, negative when a fee is returned on a refund.
+    ``amount_fen`` is always positive (``kind`` carries the direction, whatever sign the file used) and is the
+    amount our ledger holds: the order's or the requested refund's whole amount, coupons included;
+    ``settled_fen`` is what the channel pays out for it before its fee, less the discounts the merchant funds
+    (the fee is charged on that). ``fee_fen`` is what the channel charged the merchant, negative when a fee is
+    returned on a refund.
     ``payer_masked`` never holds a full card number. ``raw_hash`` is the SHA-256 of the raw line
     (line ending excluded) so the same line imported twice is recognised.
     """
@@ -40,6 +43,7 @@ class SettlementLine:
     raw_hash: str
     batch_no: str = ""
     auth_code: str = ""
+    settled_fen: int | None = None  # None: the channel settles ``amount_fen`` itself (no merchant-funded discount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +95,13 @@ class Tally:
     counted: dict[str, int] = field(default_factory=dict)
     counts: set[str] = field(default_factory=set)
     grand_count: str = ""
+    # A second reading some copies of a format print (WeChat's order totals over every line, refund lines too).
+    also: dict[str, int] = field(default_factory=dict)
 
-    def add(self, name: str, value: int) -> None:
-        self.counted[name] = self.counted.get(name, 0) + value
+    def add(self, name: str, value: int, *, also: bool = False) -> None:
+        """Add to the total (``also``: only to its second reading)."""
+        into = self.also if also else self.counted
+        into[name] = into.get(name, 0) + value
 
     def claim(self, line_no: int, totals: dict[str, int]) -> None:
         self.summary_line, self.claimed = line_no, totals

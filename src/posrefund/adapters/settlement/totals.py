@@ -40,7 +40,7 @@ def checked(items: Iterator[ParsedLine], tally: Tally) -> Iterator[ParsedLine]:
     names = [tally.grand_count] if bad and tally.grand_count in tally.claimed else [] if bad else list(tally.claimed)
     for name in names:
         claimed, lines = tally.claimed[name], counted.get(name, 0)
-        if claimed != lines:
+        if claimed not in (lines, tally.also.get(name, lines)):
             raise Invalid(
                 "recon.file_totals_mismatch",
                 line=tally.summary_line,

@@ -52,6 +52,8 @@ WECHAT_COLUMNS = (
 _REQUIRED = ("交易时间", "商户号", "微信订单号", "商户订单号", "交易状态", "应结订单金额", "退款金额", "手续费")
 _SUMMARY_START = "总交易单数"
 # The summary's totals: summary column → (the bill's column it adds up, over refund rows (True) or the others).
+# Copies differ on whether 应结订单总金额 / 订单总金额 also add up the refund rows' order amounts: either reading
+# is taken (``Tally.also``), any other figure refuses the file.
 _TOTALS = {
     "应结订单总金额": ("应结订单金额", False),
     "订单总金额": ("订单金额", False),
@@ -68,8 +70,9 @@ def parse_wechat_bill(
 ) -> Iterator[ParsedLine]:
     """Yield one ``SettlementLine`` or ``BadLine`` per transaction line of a WeChat Pay bill, streaming.
 
-    A 交易状态 of REFUND makes a refund line (amount from 退款金额, else 申请退款金额), REVOKED a void,
-    anything else a sale (amount from 应结订单金额). Columns are found by header name, so the older
+    A 交易状态 of REFUND makes a refund line (amount from 申请退款金额, else 退款金额), REVOKED a void,
+    anything else a sale (amount from 订单金额, else 应结订单金额); the settled amount (the fee's base) is
+    应结订单金额 / 退款金额. Columns are found by header name, so the older
     and newer layouts (with or without 费率备注 etc.) both work. ``tally`` is given the summary line's totals
     and what the lines add up to.
     """
@@ -95,8 +98,10 @@ def parse_wechat_bill(
         line = _wechat_line(row, columns, line_no, raw)
         get = field_reader(row, columns, _unquoted)
         for total, (column, of_refunds) in _TOTALS.items():
+            value = yuan_to_fen(get(column) or "0")
             if (line.kind == "refund") == of_refunds:
-                totals.add(total, yuan_to_fen(get(column) or "0"))
+                totals.add(total, value)
+            totals.add(total, value, also=True)  # the same column over every line
         totals.add(_FEES[0], yuan_to_fen(get(_FEES[1]) or "0"))
         return line
 
@@ -123,11 +128,11 @@ def _wechat_line(row: list[str], columns: dict[str, int], line_no: int, raw: byt
 
     status = get("交易状态")
     kind: Kind = "refund" if status == "REFUND" else "void" if status == "REVOKED" else "sale"
-    if kind == "refund":
-        amount = yuan_to_fen(get("退款金额") or "0") or yuan_to_fen(get("申请退款金额") or "0")
-    else:
-        amount = yuan_to_fen(get("应结订单金额") or "0") or yuan_to_fen(get("订单金额") or "0")
-    amount = abs(amount)
+    # Ours is the whole amount (订单金额 / 申请退款金额); the channel settles it less the merchant-funded
+    # coupons (应结订单金额 / 退款金额, which older layouts alone have and a refund in flight shows as 0.00).
+    whole, settled = ("申请退款金额", "退款金额") if kind == "refund" else ("订单金额", "应结订单金额")
+    paid = abs(yuan_to_fen(get(settled) or "0"))
+    amount = abs(yuan_to_fen(get(whole) or "0")) or paid
     if amount == 0:
         raise LineError("amount is zero")
     fee = get("手续费")
@@ -152,6 +157,7 @@ def _wechat_line(row: list[str], columns: dict[str, int], line_no: int, raw: byt
         refund_status=get("退款状态") if kind == "refund" else "",
         payer_masked=mask_openid(get("用户标识")),
         raw_hash=raw_hash(raw),
+        settled_fen=paid or None,
     )
 
 

@@ -112,18 +112,22 @@ def payer_for(source: str, i: int) -> str:
     return f"1{3 + (i // 10_000) % 6}*******{i % 100:02d}{(i // 100) % 100:02d}"
 
 
-def charged_twice(tx: Tx, *, sale_id: str, voucher_no: str, rrn: str, order_no: str, seconds: int) -> Tx:
-    """The same payer charged the same amount on the same terminal again, ``seconds`` later: a duplicate
-    charge (its batch number and authorisation code are the channel's defaults, not the first charge's)."""
+def charged_twice(tx: Tx, *, rrn: str, seconds: int) -> Tx:
+    """The channel capturing the same sale again ``seconds`` later: the same voucher no. on the same terminal,
+    the same order no. and amount, under a new channel reference (RRN; the wallets' trade no. is made from
+    it). A duplicate charge. A second sale of the same payer and amount (its own voucher and order no.) is a
+    repeat purchase, not this."""
     return Tx(
-        sale_id=sale_id,
+        sale_id=tx.sale_id,
         terminal_no=tx.terminal_no,
-        voucher_no=voucher_no,
+        voucher_no=tx.voucher_no,
         rrn=rrn,
-        order_no=order_no,
+        order_no=tx.order_no,
         amount_fen=tx.amount_fen,
         at=tx.at + timedelta(seconds=seconds),
         payer=tx.payer,
+        batch_no=tx.batch_no,
+        auth_code=tx.auth_code,
     )
 
 

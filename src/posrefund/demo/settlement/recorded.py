@@ -80,14 +80,7 @@ def _write_sales(
         else:
             writer.sale(tx, tx.amount_fen, fee)
         if i in faults.dups:
-            twin = charged_twice(
-                tx,
-                sale_id="",
-                voucher_no=f"{900_000 + i:06d}",
-                rrn=f"D{i:011d}",
-                order_no=f"{tx.order_no}-2",
-                seconds=40,
-            )
+            twin = charged_twice(tx, rrn=f"D{i:011d}", seconds=40)
             line = writer.sale(twin, twin.amount_fen, fee)
             injected.append((C.DUPLICATE_CHARGE.value, f"line {line}"))
     return injected

@@ -48,7 +48,7 @@ class Synthetic:
     lines: int = 0
     processing: list[str] = field(default_factory=list)  # refund ids left PROCESSING on purpose
     lost: list[str] = field(default_factory=list)  # refund ids the channel paid, we hold as processing
-    duplicates: list[str] = field(default_factory=list)  # the second sale of each duplicate charge
+    duplicates: list[str] = field(default_factory=list)  # the sales the channel charged twice
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ class _Build:
         self.result.sales += 1
         self._write_sale(i, tx)
         if i in self.plan.sales.dups:
-            self._write_twin(i, tx, term_id)
+            self._write_twin(i, tx)
         if refund_amount:
             self._refund(i, tx, term_id, refund_amount, "processing" if in_flight else "succeeded")
         while self.pending_refunds and self.pending_refunds[0].at <= tx.at:
@@ -182,20 +182,12 @@ class _Build:
         else:
             self.writer.sale(tx, tx.amount_fen, fee)
 
-    def _write_twin(self, i: int, tx: Tx, term_id: str) -> None:
-        twin = charged_twice(
-            tx,
-            sale_id=f"sal{self.seed}d{i:08d}",
-            voucher_no=f"{900_000 + i % 99_999:06d}",
-            rrn=f"D{i:011d}",
-            order_no=f"SD{self.day:%Y%m%d}{i:09d}",
-            seconds=45,
-        )
-        self.sale_rows.append(self._sale_row(twin, term_id))
+    def _write_twin(self, i: int, tx: Tx) -> None:
+        """The channel capturing the ``i``-th sale a second time: one sale of ours, two lines."""
+        twin = charged_twice(tx, rrn=f"D{i:011d}", seconds=45)
         self.writer.sale(twin, twin.amount_fen, self.rate.expected_fee(tx.amount_fen))
-        self.result.expected.add((C.DUPLICATE_CHARGE.value, f"sale:{twin.sale_id}"))
-        self.result.duplicates.append(twin.sale_id)
-        self.result.sales += 1
+        self.result.expected.add((C.DUPLICATE_CHARGE.value, f"sale:{tx.sale_id}"))
+        self.result.duplicates.append(tx.sale_id)
 
     def _refund(self, i: int, tx: Tx, term_id: str, amount_fen: int, status: str) -> None:
         """The refund of the ``i``-th sale in the ledger now, in the file once the sales before it are written."""
@@ -275,6 +267,23 @@ def _masked(source: str, payer: str) -> str:
     return payer
 
 
+# The columns of a generated refund row that say how it was asked for: a cashier's request, approved once.
+REFUND_REQUEST: dict[str, Any] = {
+    "currency": "CNY",
+    "reason": "customer_cancelled",
+    "note": "",
+    "requested_role": "cashier",
+    "required_approvals": 1,
+    "approved_by": "[]",
+    "review_reason": "",
+    "evidence_ids": "[]",
+    "customer_phone_masked": "",
+    "customer_name_masked": "",
+    "customer_id_no_masked": "",
+    "version": 3,
+}
+
+
 def _refund_row(
     r: RefundTx, ledger: Ledger, term_id: str, source: str, status: str, created: datetime
 ) -> dict[str, Any]:
@@ -288,21 +297,10 @@ def _refund_row(
         "sale_id": r.sale.sale_id,
         "refund_no": r.refund_no,
         "amount_fen": r.amount_fen,
-        "currency": "CNY",
-        "reason": "customer_cancelled",
-        "note": "",
         "status": status,
         "channel": source,
         "requested_by": "bench",
-        "requested_role": "cashier",
-        "required_approvals": 1,
-        "approved_by": "[]",
-        "review_reason": "",
-        "evidence_ids": "[]",
-        "customer_phone_masked": "",
-        "customer_name_masked": "",
-        "customer_id_no_masked": "",
-        "version": 3,
+        **REFUND_REQUEST,
         "created_at": at - timedelta(seconds=5),
         "updated_at": at,
         "method": "refund",

@@ -34,7 +34,9 @@ ERROR_MEANING: dict[int, str] = {
     413: "request body over 12 MiB (`request.too_large`)",
     422: "invalid input, a policy rule, or a full card number (`request.invalid`, `policy.*`, `pii.*`)",
     429: "too many attempts (`request.rate_limited`); `Retry-After` says when to try again",
-    503: "every password check is busy (`server.busy`); `Retry-After` says when to try again",
+    502: "a stored file failed its integrity check and is not served (`evidence.damaged`)",
+    503: "every password check is busy (`server.busy`), or the evidence store cannot answer now "
+    "(`evidence.store_unavailable`); `Retry-After` says when to try again",
 }
 
 
@@ -59,6 +61,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "request.too_large": 413,
     "request.rate_limited": 429,
     "server.busy": 503,
+    "evidence.store_unavailable": 503,
+    "evidence.damaged": 502,
 }
 
 

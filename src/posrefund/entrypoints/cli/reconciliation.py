@@ -59,7 +59,7 @@ def reconcile(
         datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="last day (default: --date)")
     ] = None,
     mapping: Annotated[Path | None, typer.Option(help="TOML column mapping of the acquirer's card file")] = None,
-    window: Annotated[int, typer.Option(help="duplicate-charge window, seconds")] = 600,
+    window: Annotated[int, typer.Option(help="seconds apart two card captures of one voucher no. are one sale")] = 600,
     show: Annotated[int, typer.Option(help="discrepancies listed in the table (0: none)")] = 20,
     as_json: JsonOpt = False,
 ) -> None:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from posrefund.config import Settings
     from posrefund.demo.channels import Simulated
     from posrefund.entrypoints.worker import WorkerOptions
+    from posrefund.service.deps import Deps
     from posrefund.service.execution import Router
 
 
@@ -42,7 +43,7 @@ def _serve_processes(host: str, port: int, workers: int) -> None:
 
     from posrefund.entrypoints.api.serving import uvicorn_options
 
-    build_deps()  # fail early, with a clear message, on missing keys
+    announce(build_deps(), host, port)  # building the deps fails early, with a clear message, on missing keys
     uvicorn.run(
         "posrefund.entrypoints.api.serving:build_worker_app",
         factory=True,
@@ -74,6 +75,7 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
         else (None, None)
     )
     application = app_from_settings(current, deps, router, notify_router)
+    announce(deps, host, port)
     try:
         uvicorn.run(application, host=host, port=port, **uvicorn_options(current))
     finally:
@@ -81,6 +83,25 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
             stop.set()
         if sims is not None:
             sims.close()
+
+
+def announce(deps: Deps, host: str, port: int) -> None:
+    """Where the console is and, when the demo merchant is there, who may sign in to it: its operators with
+    their roles and the demo's password, as ``posrefund demo`` seeded them."""
+    from posrefund.demo.seed import DEMO_PASSWORD, demo_accounts
+    from posrefund.entrypoints.console.texts import label
+
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - the address a browser opens
+    err.print(f"控制台 / console: http://{shown}:{port}/console/", soft_wrap=True)
+    with deps.uow(readonly=True) as uow:
+        demo = uow.merchants.merchant_code_taken("DEMO")
+    if not demo:
+        return
+    err.print("演示账号 / demo operators:")
+    for username, role, _name in demo_accounts():
+        err.print(
+            f"  {username:<20} {role:<18} {label('role', role, 'zh'):<10} password: {DEMO_PASSWORD}", soft_wrap=True
+        )
 
 
 def _start_simulators(current: Settings, host: str, port: int) -> Simulated:

@@ -18,6 +18,8 @@ PAGES = (
     pages.account,
     pages.desk,
     pages.cases,
+    pages.case_actions,
+    pages.search,
     pages.reports,
     pages.admin,
     pages.case_notifications,
@@ -37,4 +39,5 @@ def mount(app: FastAPI, idle: timedelta = IDLE, *, secure_cookies: bool = False)
     app.state.console_sessions = Sessions(ctx.deps.secret_key, idle=idle, always_secure=secure_cookies)
     for page in PAGES:
         app.include_router(page.router)
+    app.include_router(pages.auth.root)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

@@ -98,6 +98,7 @@ async def live_session(request: Request, c: AppContext, session: Session) -> Ses
 # The menu: each entry is shown only to the roles the PERMISSIONS table allows its action.
 MENU: tuple[tuple[str, str, str], ...] = (
     ("退款台", "/desk", "refund.request"),
+    ("我的退款", "/mine", "refund.request"),
     ("待审核", "/review", "refund.review"),
     ("客服查询", "/service", "refund.reveal_pii"),
     ("退款报表", "/reports", "report.read"),

@@ -41,6 +41,8 @@ def rules_from(conf: Mapping[str, Any], rules: Mapping[str, ChannelRules]) -> di
         for key, attr in _SECONDS.items():
             if key in section:
                 changes[attr] = timedelta(seconds=_count(channel, key, section[key]))
+        if "ask_again_after_seconds" in section:
+            changes["ask_again_after"] = _delays(channel, section["ask_again_after_seconds"])
         if changes:
             merged[channel] = replace(merged.get(channel, ChannelRules()), **changes)
     return merged
@@ -50,6 +52,12 @@ def _count(channel: str, key: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ValueError(f"[{channel}] {key} must be a number ≥ 0, not {value!r}")
     return int(value)
+
+
+def _delays(channel: str, value: object) -> tuple[timedelta, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f"[{channel}] ask_again_after_seconds must be a list of seconds, not {value!r}")
+    return tuple(timedelta(seconds=_count(channel, "ask_again_after_seconds", v)) for v in value)
 
 
 def with_file_rules(router: Router, channels_file: Path | None) -> Router:

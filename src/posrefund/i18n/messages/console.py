@@ -23,4 +23,14 @@ MESSAGES_CONSOLE: dict[str, tuple[str, str]] = {
         "{amount} is more than the {refundable} left",
     ),
     "followup.invalid_channel": ("联系方式无效：{channel}", "Invalid contact channel: {channel}"),
+    # the one search box in the header, and "my refunds"
+    "search.empty": (
+        "请输入退款单号、凭证号、订单号、手机号后四位，或卡号后四位加金额",
+        "Type a refund no., voucher no., order no., phone last 4, or card last 4 and an amount",
+    ),
+    "search.invalid_last4": ("后四位须是 4 位数字", "The last 4 must be four digits"),
+    "search.invalid_text": ("查询内容无效（最多 {max} 字）", "Not a valid search (at most {max} characters)"),
+    "search.invalid_status": ("请选择列表中的状态", "Choose one of the listed states"),
+    "search.nothing_found": ("没有找到符合的退款单或消费记录", "No refund or sale matches"),
+    "case.reroute_method": ("请选择改道方式：现金或银行转账", "Choose how to pay instead: cash or bank transfer"),
 }

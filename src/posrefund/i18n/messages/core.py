@@ -65,8 +65,8 @@ MESSAGES_CORE: dict[str, tuple[str, str]] = {
     "sale.naive_time": ("时间必须带时区：{field}", "Times must carry a time zone: {field}"),
     "sale.paid_in_future": ("支付时间晚于当前时间", "The payment time is in the future"),
     "sale.search_criteria": (
-        "请按凭证号、订单号，或卡号后四位＋金额＋日期查询",
-        "Search by voucher no., by order no., or by card last 4 + amount + date",
+        "请按凭证号、订单号，或卡号后四位＋金额（可加日期）查询",
+        "Search by voucher no., by order no., or by card last 4 + amount (and a date)",
     ),
     "refund.not_found": ("退款单不存在", "Refund not found"),
     "refund.invalid_reason": ("退款原因无效：{reason}", "Invalid refund reason: {reason}"),
@@ -185,5 +185,14 @@ MESSAGES_CORE: dict[str, tuple[str, str]] = {
     "evidence.type_not_allowed": (
         "只接受 JPEG、PNG、WebP 图片或 PDF",
         "Only JPEG, PNG, WebP images or PDF are accepted",
+    ),
+    "evidence.store_unavailable": (
+        "凭证存储暂时无法访问，请 {retry_after} 秒后重试",
+        "The evidence store cannot be reached now; retry in {retry_after} seconds",
+    ),
+    "evidence.damaged": (
+        "凭证文件校验失败（内容与上传时不一致），已拒绝提供，请联系管理员",
+        "The evidence file failed its integrity check (it differs from what was uploaded) and is not served; "
+        "contact your administrator",
     ),
 }

@@ -69,4 +69,9 @@ MESSAGES_NOTIFY: dict[str, tuple[str, str]] = {
         "每行写“服务商字段 = 我方字段”：{line}",
         "Write one 'provider field = our field' a line: {line}",
     ),
+    "notify.nothing_to_send": (
+        "顾客没有可用的联系方式，或已退订通知：未重新发送",
+        "The customer has no address to reach, or opted out: nothing was sent again",
+    ),
+    "notify.nothing_to_say": ("该退款单当前状态没有可发送的通知", "This refund's state has no message to send"),
 }

@@ -38,10 +38,6 @@ MESSAGES_RECON: dict[str, tuple[str, str]] = {
         "对账文件第 {line} 行的日期 {date} 不在所选日期 {date_from} 至 {date_to} 之内",
         "Line {line} of the settlement file is dated {date}, outside the dates asked for ({date_from} to {date_to})",
     ),
-    "recon.file_duplicate_line": (
-        "对账文件第 {line} 行与第 {first_line} 行是同一笔交易（渠道单号相同）",
-        "Line {line} of the settlement file is the same transaction as line {first_line} (same channel references)",
-    ),
     "recon.file_line_conflict": (
         "对账文件第 {line} 行的交易已在文件 {file_id} 第 {other_line} 行导入，但金额不同",
         "The transaction on line {line} was already imported from file {file_id} (line {other_line}) with "

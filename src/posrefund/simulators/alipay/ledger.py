@@ -141,7 +141,9 @@ class RefundBook(RefundLedger):
             return failure
         refund = Refund(payment, out_request_no, amount, reason, now, mono, faults=lifecycle)
         processing = next((s for s in specs if s.name == "processing_then_success"), None)
-        if processing is not None:
+        if processing is not None and processing.seconds is not None:
+            refund.pending_until = mono + processing.seconds  # taken, done once that time has passed
+        elif processing is not None:
             refund.pending_queries = self._processing_queries if processing.times is None else processing.times
         self._refunds[(payment.trade_no, out_request_no)] = refund
         payment.last_refund_mono = mono
@@ -181,8 +183,8 @@ class RefundBook(RefundLedger):
             )
             executed = False
             if refund.status == PROCESSING:
-                if refund.pending_queries > 0:
-                    refund.pending_queries -= 1
+                if refund.pending_queries > 0 or time.monotonic() < refund.pending_until:
+                    refund.pending_queries = max(0, refund.pending_queries - 1)
                     return Result(body, "answer", refund)  # taken, not done: refund_status is simply absent
                 self._execute(refund)
                 executed = True

@@ -103,6 +103,7 @@ class Refund:
     created_mono: float
     faults: frozenset[str] = frozenset()
     pending_queries: int = 0
+    pending_until: float = 0.0  # time.monotonic() before which queries show it taken, not done (`processing` seconds)
     status: str = PROCESSING
     executed: bool = False
     gmt_refund: datetime | None = None

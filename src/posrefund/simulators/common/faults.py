@@ -42,7 +42,7 @@ CANONICAL: Mapping[str, Canonical] = {
     "no_answer_after_accept": Canonical("the request is executed, the answer never comes (the connection ends)"),
     "system_error": Canonical("the channel's 5xx / system error; `applied` says whether it executed behind it"),
     "decline": Canonical("a business refusal with `code` (or the channel's usual one); nothing is executed"),
-    "processing": Canonical('"still processing" on `times` queries (default 2), then success'),
+    "processing": Canonical('"still processing" for `seconds`, or on `times` queries (default 2), then success'),
     "host_reversal": Canonical("the counterpart executes the refund, then undoes it on its own"),
     "duplicate_callback": Canonical("the notification is delivered twice (same id)", WALLETS),
     "late_callback": Canonical(f"the notification leaves {2.0:g} s after the refund is final", WALLETS),

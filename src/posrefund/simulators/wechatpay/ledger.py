@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,10 +49,11 @@ class RefundBook(RefundLedger):
         mchid: str,
         clock: Callable[[], datetime],
         on_final: Callable[[Refund], None],
-        schedule_settle: Callable[[str], None] | None,
+        schedule_settle: Callable[[str, float], None] | None,
         faults: FaultPlan,
         *,
         processing_queries: int = 2,
+        processing_seconds: float | None = None,
         min_gap_same_order: timedelta = timedelta(0),
         accept_unknown_orders: bool = False,
         default_notify_url: str = "",
@@ -63,6 +65,7 @@ class RefundBook(RefundLedger):
         self._on_final = on_final
         self._schedule_settle = schedule_settle
         self._processing_queries = processing_queries
+        self._processing_seconds = processing_seconds
         self._min_gap = min_gap_same_order
         self._accept_unknown = accept_unknown_orders
         self._default_notify_url = default_notify_url
@@ -116,7 +119,7 @@ class RefundBook(RefundLedger):
             if r.status == PROCESSING:
                 if r.hold_queries > 0:
                     r.hold_queries -= 1
-                else:
+                elif time.monotonic() >= r.held_until:
                     self._finish(r)
             elif r.query_lag > 0:
                 r.query_lag -= 1
@@ -135,19 +138,19 @@ class RefundBook(RefundLedger):
                 return 400, BookError(400, "PARAM_ERROR", "bank_account 和 real_name 必填").body()
             if r.status != ABNORMAL:
                 return 400, BookError(400, "INVALID_REQUEST", "退款单状态不是异常，无法发起异常退款").body()
-            r.status, r.heading_to, r.hold_queries = PROCESSING, SUCCESS, 0
+            r.status, r.heading_to, r.hold_queries, r.held_until = PROCESSING, SUCCESS, 0, 0.0
             r.received_account = "用户银行卡" if body["type"] == "USER_BANK_CARD" else "商户基本账户"
             r.channel = "OTHER_BANKCARD" if body["type"] == "USER_BANK_CARD" else "ORIGINAL"
             r.history.append(f"{rfc3339(self._clock())} apply-abnormal-refund {body['type']}")
             if self._schedule_settle is not None:
-                self._schedule_settle(r.out_refund_no)
+                self._schedule_settle(r.out_refund_no, 0.0)
             return 200, refund_object(r)
 
     def settle(self, key: str | None = None) -> None:
         """Time has passed: refund ``key``, still PROCESSING (and not held by a fault), reaches its final status."""
         with self._lock:
             r = self._refunds.get(key or "")
-            if r is not None and r.status == PROCESSING and r.hold_queries == 0:
+            if r is not None and r.status == PROCESSING and r.hold_queries == 0 and time.monotonic() >= r.held_until:
                 self._finish(r)
 
     def complete(self, out_refund_no: str) -> None:
@@ -157,7 +160,7 @@ class RefundBook(RefundLedger):
             if r is None:
                 raise KeyError(out_refund_no)
             if r.status == PROCESSING:
-                r.hold_queries = 0
+                r.hold_queries, r.held_until = 0, 0.0
                 self._finish(r)
 
     def _rows(self) -> list[dict[str, Any]]:
@@ -281,15 +284,26 @@ class RefundBook(RefundLedger):
         elif "closed" in names:
             refund.heading_to = CLOSED
         if "processing_then_success" in names:
-            refund.hold_queries = self._processing_queries if times is None else times
+            self._hold(refund, specs, times)
         self._refunds[refund.out_refund_no] = refund
         self._last_create[payment.out_trade_no] = now
         if "callback_before_query" in names:
             refund.query_lag = 1 if times is None else times
             self._finish(refund)
         elif refund.hold_queries == 0 and self._schedule_settle is not None:
-            self._schedule_settle(refund.out_refund_no)
+            self._schedule_settle(refund.out_refund_no, max(0.0, refund.held_until - time.monotonic()))
         return refund
+
+    def _hold(self, refund: Refund, specs: list[Fault], times: int | None) -> None:
+        """A ``processing`` fault: PROCESSING for ``seconds`` (then it finishes on its own and is notified, as a
+        slow refund at WeChat does), or on ``times`` queries; drawn at random: ``processing_seconds`` if set."""
+        held = next((s.seconds for s in specs if s.seconds is not None), None)
+        if held is None and times is None:
+            held = self._processing_seconds
+        if held is not None:
+            refund.held_until = time.monotonic() + held
+        else:
+            refund.hold_queries = self._processing_queries if times is None else times
 
     def _finish(self, r: Refund) -> None:
         now = self._clock()

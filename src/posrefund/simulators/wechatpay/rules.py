@@ -85,6 +85,7 @@ class Refund:
     status: str = PROCESSING  # the truth
     heading_to: str = SUCCESS  # the final status it will reach
     hold_queries: int = 0  # queries still answered PROCESSING before it may finish
+    held_until: float = 0.0  # time.monotonic() before which it stays PROCESSING (a `processing` fault with seconds)
     query_lag: int = 0  # queries still answered PROCESSING although it has finished (callback_before_query)
     success_at: datetime | None = None
     received_account: str = ""  # set when an abnormal refund is redirected; else the payment's account

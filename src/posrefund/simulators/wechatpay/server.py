@@ -45,7 +45,8 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
     """WeChat Pay's refund API on ``127.0.0.1:<port>`` in a background thread; ``with`` starts and stops it.
 
     ``settle_after``: seconds after which a PROCESSING refund finishes on its own (``None``: only when queried
-    or completed). ``processing_queries``: how many queries ``processing_then_success`` answers PROCESSING.
+    or completed). ``processing_queries``: how many queries ``processing_then_success`` answers PROCESSING;
+    ``processing_seconds``: instead, how long a drawn one stays PROCESSING before it finishes on its own.
     ``notify_retry_delays``: seconds between notification retries (default: the real schedule / 100).
     ``clock``: business time (order age, create/success times); signatures use the wall clock, as WeChat does.
     ``max_qps``: signed requests per second above which the answer is 429 FREQUENCY_LIMITED (None: no limit).
@@ -72,6 +73,7 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
         clock: Callable[[], datetime] = utc_now,
         settle_after: float | None = None,
         processing_queries: int = 2,
+        processing_seconds: float | None = None,
         notify_url: str = "",
         notify_retry_delays: Sequence[float] = DEMO_RETRY_DELAYS,
         notify_timeout: float = 2.0,
@@ -107,6 +109,7 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
             self._schedule_settle if settle_after is not None else None,
             faults,
             processing_queries=processing_queries,
+            processing_seconds=processing_seconds,
             min_gap_same_order=timedelta(seconds=min_gap_same_order),
             accept_unknown_orders=accept_unknown_orders,
             default_notify_url=notify_url,
@@ -129,9 +132,9 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
 
     # ---- notifications ----------------------------------------------------------------------------------
 
-    def _schedule_settle(self, refund_no: str) -> None:
+    def _schedule_settle(self, refund_no: str, held: float) -> None:
         assert self._settle_after is not None
-        self._scheduler.after(self._settle_after, lambda: self.book.settle(refund_no))
+        self._scheduler.after(self._settle_after + held, lambda: self.book.settle(refund_no))
 
     def _on_final(self, refund: Refund) -> None:
         self._notifier.refund_final(refund, self.book.notification_plain(refund))
@@ -209,6 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8802)
     parser.add_argument("--keys-dir", type=Path, help="keep keys here (reused on restart); default: fresh keys")
     parser.add_argument("--settle-after", type=float, default=2.0, help="seconds until a refund finishes")
+    parser.add_argument(
+        "--processing-seconds", type=float, default=None, help="a drawn processing fault lasts this long, not 2 queries"
+    )
     parser.add_argument("--notify-url", default="", help="used when a request names none")
     parser.add_argument("--min-gap-seconds", type=float, default=0.0, help="refunds of one order ≥ this apart")
     parser.add_argument("--accept-unknown-orders", action="store_true", help="take unregistered orders at face value")
@@ -227,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             keys=keys,
             settle_after=args.settle_after,
+            processing_seconds=args.processing_seconds,
             notify_url=args.notify_url,
             min_gap_same_order=args.min_gap_seconds,
             accept_unknown_orders=args.accept_unknown_orders,

@@ -37,6 +37,7 @@ from posrefund.adapters.channels.alipay.mapping import (
     fen_to_yuan,
     query_outcome,
     refund_outcome,
+    told_nothing,
     trade_notice_answer,
 )
 from posrefund.adapters.channels.common import REASON_TEXT, utc_now
@@ -179,12 +180,10 @@ class AlipayChannel:
             # The library keeps the raw answer in a name-mangled attribute; re-check it on library upgrades.
             return _unsigned(str(getattr(e, "_AliPayException__message", "")), method)
         except HTTPError as e:  # before URLError: it is one
-            return ChannelAnswer(Outcome.UNKNOWN, code=f"HTTP_{e.code}", message="gateway answered an HTTP error")
+            return told_nothing(f"HTTP_{e.code}", "gateway answered an HTTP error")
         except (OSError, HTTPException) as e:  # URLError, timeouts, refused or dropped connections
             timed_out = isinstance(e, TimeoutError) or isinstance(getattr(e, "reason", None), TimeoutError)
-            return ChannelAnswer(
-                Outcome.UNKNOWN, code="TIMEOUT" if timed_out else "CONNECTION_ERROR", message=type(e).__name__
-            )
+            return told_nothing("TIMEOUT" if timed_out else "CONNECTION_ERROR", type(e).__name__)
         except (ValueError, AttributeError, TypeError, KeyError) as e:
             # Not JSON, or JSON without the expected response object (the library trips over it).
             log.warning("alipay %s: unreadable answer (%s)", method, type(e).__name__)

@@ -20,7 +20,15 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from posrefund.domain.channel import REFUNDED_FEN, ChannelAnswer, Outcome, RefundOrder
+from posrefund.domain.channel import (
+    ASK_AGAIN_SOON,
+    QUERY_NOW,
+    REFUNDED_FEN,
+    TRADE_REFUNDED_FEN,
+    ChannelAnswer,
+    Outcome,
+    RefundOrder,
+)
 
 # China has no daylight saving time: +08:00 is exactly Asia/Shanghai, the zone of every Alipay timestamp.
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -30,6 +38,14 @@ DEPOSIT_BACK = "alipay.trade.refund.depositback.completed"
 _TRANSIENT = frozenset({"ACQ.SYSTEM_ERROR", "ACQ.REFUND_CHARGE_ERROR"})
 # Common-parameter errors: the gateway refused the request before any business ran (a key or app-id problem).
 _REFUSED = frozenset({"40001", "40002", "40003", "40006"})
+
+
+def told_nothing(code: str, message: str) -> ChannelAnswer:
+    """A system error, an HTTP error or a lost answer: "retry with the same out_request_no and amount, or
+    query after 5 s" — followed soon (``ASK_AGAIN_SOON``), not after the first-query delay."""
+    return ChannelAnswer(Outcome.UNKNOWN, code=code, message=message, details={ASK_AGAIN_SOON: "yes"})
+
+
 _YUAN = re.compile(r"(\d{1,11})(?:\.(\d{1,2}))?")
 
 
@@ -77,7 +93,7 @@ def refund_outcome(data: dict[str, Any], signed: bool, order: RefundOrder) -> Ch
         return _refund_taken(data, order)
     if code == "40004" and sub_code not in _TRANSIENT:
         return ChannelAnswer(Outcome.DECLINED, code=sub_code or code, message=sub_msg, details={"code": code})
-    return ChannelAnswer(Outcome.UNKNOWN, code=sub_code or code or "BAD_RESPONSE", message=sub_msg)
+    return told_nothing(sub_code or code or "BAD_RESPONSE", sub_msg)
 
 
 def query_outcome(data: dict[str, Any], signed: bool, order: RefundOrder) -> ChannelAnswer:
@@ -157,24 +173,20 @@ def _query_found(data: dict[str, Any], order: RefundOrder) -> ChannelAnswer:
 
 
 def trade_notice_answer(params: dict[str, str], trade_no: str, status: str) -> ChannelAnswer | None:
-    """A trade notification after a refund: the refund succeeded. Its ``refund_fee`` is what the trade has had
-    refunded in all (Alipay's words: 总退款金额); it is stated as this refund's amount, so a notification whose
-    amount is not this case's goes to a person (see ``docs/channels.md``). None: the amounts are unreadable or
-    the refunds exceed the trade."""
+    """A trade notification after a refund: a refund of the trade went through. Its ``refund_fee`` is what the
+    trade has had refunded in all (Alipay's words: 总退款金额), not this refund's amount — a second partial refund
+    shows both — so it settles nothing by itself: it is stated as the trade's total (a total below this
+    refund's amount goes to a person) and the worker asks at once (``QUERY_NOW``), whose answer names this
+    refund's ``refund_amount``. None: the amounts are unreadable or the refunds exceed the trade."""
     refunded, total = yuan_to_fen(params.get("refund_fee")), yuan_to_fen(params.get("total_amount"))
     if refunded is None or refunded <= 0 or (total is not None and refunded > total):
         return None
     details = details_of(
         params, ("out_trade_no", "trade_status", "refund_fee", "gmt_refund", "notify_type", "notify_time")
     )
-    details[REFUNDED_FEN] = str(refunded)
-    return ChannelAnswer(
-        Outcome.SUCCEEDED,
-        channel_refund_id=trade_no,
-        code=status,
-        succeeded_at=beijing_time(params.get("gmt_refund")),
-        details=details,
-    )
+    details[TRADE_REFUNDED_FEN] = str(refunded)
+    details[QUERY_NOW] = "yes"
+    return ChannelAnswer(Outcome.UNKNOWN, channel_refund_id=trade_no, code=status, details=details)
 
 
 def deposit_back_answer(biz: dict[str, Any], dback: str) -> ChannelAnswer:

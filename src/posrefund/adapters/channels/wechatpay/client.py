@@ -36,6 +36,7 @@ from posrefund.adapters.channels.wechatpay.mapping import (
     query_outcome,
     refund_answer,
     refund_outcome,
+    unknown,
 )
 from posrefund.domain.channel import CallbackNotice, CallbackRejected, ChannelAnswer, Outcome, RefundOrder
 from posrefund.domain.channel_facts import checked_against
@@ -142,7 +143,7 @@ class WeChatPayChannel:
                 raise  # our own bug, not channel trouble: let it surface
             # wechatpayv3 raises a bare Exception when a 2xx answer's signature is missing or wrong: the answer
             # may be forged or damaged, so it says nothing; the query (also verified) will tell.
-            return ChannelAnswer(Outcome.UNKNOWN, code="RESPONSE_NOT_VERIFIED", message=str(e)[:200])
+            return unknown("RESPONSE_NOT_VERIFIED", str(e)[:200])
         try:
             data = json.loads(text)
         except (ValueError, TypeError):
@@ -160,9 +161,7 @@ def transport_answer(error: OSError) -> ChannelAnswer:
         if isinstance(reason, urllib3.exceptions.NewConnectionError):  # refused, DNS (NameResolutionError)
             return ChannelAnswer(Outcome.NOT_SENT, code="CONNECTION_REFUSED", message=type(reason).__name__)
     timed_out = isinstance(error, requests.exceptions.Timeout)
-    return ChannelAnswer(
-        Outcome.UNKNOWN, code="TIMEOUT" if timed_out else "CONNECTION_ERROR", message=type(error).__name__
-    )
+    return unknown("TIMEOUT" if timed_out else "CONNECTION_ERROR", type(error).__name__)
 
 
 def _reason_text(reason: str) -> str:

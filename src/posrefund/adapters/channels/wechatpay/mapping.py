@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from posrefund.domain.calendar import BALANCE, BANK_CARD, MERCHANT_ACCOUNT
-from posrefund.domain.channel import RECEIVING_ACCOUNT, REFUNDED_FEN, ChannelAnswer, Outcome
+from posrefund.domain.channel import ASK_AGAIN_SOON, RECEIVING_ACCOUNT, REFUNDED_FEN, ChannelAnswer, Outcome
 from posrefund.domain.channel_facts import STATED_ORDER_NO, STATED_REFUND_NO, STATED_SUB_MERCHANT, STATED_TOTAL_FEN
 
 REFUND_STATUS = {
@@ -30,6 +30,16 @@ REFUND_STATUS = {
 EVENT_STATUS = {"REFUND.SUCCESS": "SUCCESS", "REFUND.ABNORMAL": "ABNORMAL", "REFUND.CLOSED": "CLOSED"}
 # Error codes that say "not now", not "no": the refund may or may not exist; query, or retry the same number.
 _TRANSIENT = frozenset({"SYSTEM_ERROR", "FREQUENCY_LIMITED", "BANK_ERROR", "REQUEST_BLOCKED"})
+# Of those, the ones WeChat says to follow with the same request at once ("请使用相同参数再次调用"); the
+# others ask the caller to slow down.
+_AGAIN_AT_ONCE = frozenset({"SYSTEM_ERROR", "BANK_ERROR"})
+SOON = {ASK_AGAIN_SOON: "yes"}
+
+
+def unknown(code: str, message: str) -> ChannelAnswer:
+    """An answer that told nothing; followed at once unless WeChat asked us to slow down."""
+    slow_down = code not in _AGAIN_AT_ONCE and (code in _TRANSIENT or code == "HTTP_429")
+    return ChannelAnswer(Outcome.UNKNOWN, code=code, message=message, details={} if slow_down else dict(SOON))
 
 
 def refund_outcome(status: int, data: Any, refund_no: str) -> ChannelAnswer:
@@ -37,11 +47,9 @@ def refund_outcome(status: int, data: Any, refund_no: str) -> ChannelAnswer:
     if 200 <= status < 300:
         return _from_refund_object(data, refund_no)
     code, message = _error_of(status, data)
-    if status >= 500 or status == 429 or code in _TRANSIENT:
-        return ChannelAnswer(Outcome.UNKNOWN, code=code, message=message)
-    if 400 <= status < 500:
+    if 400 <= status < 500 and status != 429 and code not in _TRANSIENT:
         return ChannelAnswer(Outcome.DECLINED, code=code, message=message)
-    return ChannelAnswer(Outcome.UNKNOWN, code=code, message=message)
+    return unknown(code, message)
 
 
 def query_outcome(status: int, data: Any, refund_no: str) -> ChannelAnswer:
@@ -51,7 +59,7 @@ def query_outcome(status: int, data: Any, refund_no: str) -> ChannelAnswer:
     code, message = _error_of(status, data)
     if status == 404 and code == "RESOURCE_NOT_EXISTS":
         return ChannelAnswer(Outcome.NOT_FOUND, code=code, message=message)
-    return ChannelAnswer(Outcome.UNKNOWN, code=code, message=message)
+    return unknown(code, message)
 
 
 def _error_of(status: int, data: Any) -> tuple[str, str]:

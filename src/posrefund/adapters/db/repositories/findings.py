@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import BigInteger, Connection, Select, and_, case, exists, func, insert, literal, or_, select
 
 from posrefund.adapters.db import tables as t
-from posrefund.adapters.db.repositories.recon_scope import F, L, M, R, RunScope, S, lines_of, local_bounds
+from posrefund.adapters.db.repositories.recon_scope import F, L, M, R, RunScope, S, line_status, lines_of, local_bounds
 from posrefund.domain.reconciliation import DiscrepancyClass as C
+from posrefund.domain.reconciliation import Source
 
 # The columns of ``recon_found``, in the order every finding's select gives them.
 FINDING_COLUMNS = [
@@ -61,27 +62,25 @@ def _finding(sc: RunScope, cls: C, **columns: Any) -> Select[Any]:
 
 
 def _duplicate_charges(sc: RunScope) -> Select[Any]:
-    """A sale line with an earlier twin: same payer, amount and terminal within the run's window."""
+    """A sale line that matched nothing of ours while another sale line of the run is the same charge: the
+    channel charged one sale twice. Its twin is the line that matched our sale, else the earliest of them;
+    the twin is reported as what it is (matched, or missing here), this line only as the duplicate."""
     l1 = t.settlement_lines.alias("l1")
-    earlier_twin = (
-        select(func.min(l1.c.id))
-        .where(
-            lines_of(l1.c, sc.spec),
-            l1.c.kind == "sale",
-            l1.c.payer_masked == L.payer_masked,
-            l1.c.amount_fen == L.amount_fen,
-            l1.c.terminal_no == L.terminal_no,
-            l1.c.occurred_epoch >= L.occurred_epoch - sc.spec.window_seconds,
-            or_(
-                l1.c.occurred_epoch < L.occurred_epoch,
-                and_(l1.c.occurred_epoch == L.occurred_epoch, l1.c.id < L.id),
-            ),
-        )
-        .scalar_subquery()
+    m1 = t.recon_matches.alias("m1")
+    twin_first = or_(
+        exists().where(m1.c.run_id == sc.spec.run_id, m1.c.line_id == l1.c.id),
+        l1.c.occurred_epoch < L.occurred_epoch,
+        and_(l1.c.occurred_epoch == L.occurred_epoch, l1.c.id < L.id),
     )
+
+    def twin(*same: Any) -> Any:
+        where = (lines_of(l1.c, sc.spec), l1.c.kind == "sale", l1.c.id != L.id, twin_first, *same)
+        return select(func.min(l1.c.id)).where(*where).scalar_subquery()
+
+    first_twin = func.coalesce(*_twins(sc, l1, twin)).label("twin")
     dup = (
-        select(L.id.label("line_id"), L.amount_fen.label("amount_fen"), earlier_twin.label("twin"))
-        .where(sc.lines, L.kind == "sale", L.payer_masked != "")
+        select(L.id.label("line_id"), L.amount_fen.label("amount_fen"), first_twin)
+        .where(sc.lines, L.kind == "sale", ~exists().where(M.run_id == sc.spec.run_id, M.line_id == L.id))
         .subquery()
     )
     md = t.recon_matches.alias("md")
@@ -94,18 +93,44 @@ def _duplicate_charges(sc: RunScope) -> Select[Any]:
             other_line_id=dup.c.twin,
             theirs_fen=dup.c.amount_fen,
         )
-        .select_from(dup.outerjoin(md, and_(md.c.run_id == sc.spec.run_id, md.c.line_id == dup.c.line_id)))
+        .select_from(dup.outerjoin(md, and_(md.c.run_id == sc.spec.run_id, md.c.line_id == dup.c.twin)))
         .where(dup.c.twin.is_not(None))
     )
 
 
+def _twins(sc: RunScope, l1: Any, twin: Any) -> list[Any]:
+    """The keys that make two sale lines one charge, strongest first (each an indexed lookup). Card: the same
+    RRN (the acquirer lists one transaction twice), or the same voucher no. on the same terminal for the same
+    amount within the run's window (the terminal's one sale captured twice; voucher nos. recur in later
+    batches). Wallets: our order no. (one order paid twice, or one transaction listed twice), or, on a line
+    without our order no., the channel's own trade no."""
+    if sc.spec.source == Source.CARD.value:
+        return [
+            twin(L.rrn != "", l1.c.rrn == L.rrn),
+            twin(
+                L.voucher_no != "",
+                l1.c.voucher_no == L.voucher_no,
+                l1.c.terminal_no == L.terminal_no,
+                l1.c.amount_fen == L.amount_fen,
+                l1.c.occurred_epoch >= L.occurred_epoch - sc.spec.window_seconds,
+                l1.c.occurred_epoch <= L.occurred_epoch + sc.spec.window_seconds,
+            ),
+        ]
+    return [
+        twin(L.merchant_order_no != "", l1.c.merchant_order_no == L.merchant_order_no),
+        twin(L.merchant_order_no == "", L.channel_trade_no != "", l1.c.channel_trade_no == L.channel_trade_no),
+    ]
+
+
 def _missing_here(sc: RunScope) -> Select[Any]:
-    """A settled sale or successful refund line with nothing of ours behind it."""
+    """A settled sale line, or a done refund or void line, with nothing of ours behind it (and not the
+    second charge of a sale: that is its duplicate charge alone)."""
     run_id = sc.spec.run_id
     line_unmatched = ~exists().where(M.run_id == run_id, M.line_id == L.id)
     not_duplicate = ~exists().where(F.run_id == run_id, F.line_id == L.id, F["class"] == C.DUPLICATE_CHARGE.value)
-    return _finding(sc, C.MISSING_HERE, line_id=L.id, theirs_fen=L.amount_fen, theirs_status=L.refund_status).where(
-        sc.lines, line_unmatched, not_duplicate, or_(L.kind == "sale", L.refund_status == "SUCCESS")
+    status = line_status()
+    return _finding(sc, C.MISSING_HERE, line_id=L.id, theirs_fen=L.amount_fen, theirs_status=status).where(
+        sc.lines, line_unmatched, not_duplicate, or_(L.kind == "sale", status == "SUCCESS")
     )
 
 
@@ -154,13 +179,15 @@ def _sale_amount_mismatches(sc: RunScope) -> Select[Any]:
 
 
 def _fee_mismatches(sc: RunScope) -> Select[Any]:
-    """A matched sale whose settled fee is not the agreed rate of its amount (rounded half up, in fen)."""
+    """A matched sale of the right amount whose fee is not the agreed rate of what the channel settled for it
+    (rounded half up, in fen): a coupon the merchant funds is not settled, so it is not charged for."""
     fr = t.recon_fee_rates.c
     bp = case(
         (and_(fr.large_from_fen.is_not(None), L.amount_fen >= fr.large_from_fen), fr.large_rate_bp),
         else_=fr.rate_bp,
     )
-    expected_fee = (L.amount_fen * bp + 5_000) // 10_000  # integer division on both databases
+    # On what the channel settles (the order less the coupons the merchant funds), integer division on both.
+    expected_fee = (L.settled_fen * bp + 5_000) // 10_000
     return (
         _finding(sc, C.FEE_MISMATCH, line_id=L.id, sale_id=S.id, ours_fen=expected_fee, theirs_fen=L.fee_fen)
         .select_from(
@@ -180,22 +207,24 @@ def _refund_finding(sc: RunScope, cls: C) -> Select[Any]:
         ours_fen=R.amount_fen,
         theirs_fen=L.amount_fen,
         ours_status=R.status,
-        theirs_status=L.refund_status,
+        theirs_status=line_status(),
     ).select_from(_matched_refunds())
 
 
 def _refund_amount_mismatches(sc: RunScope) -> Select[Any]:
     return _refund_finding(sc, C.AMOUNT_MISMATCH).where(
-        M.run_id == sc.spec.run_id, L.refund_status == "SUCCESS", L.amount_fen != R.amount_fen
+        M.run_id == sc.spec.run_id, line_status() == "SUCCESS", L.amount_fen != R.amount_fen
     )
 
 
 def _refund_status_mismatches(sc: RunScope) -> Select[Any]:
-    """The channel says succeeded and we do not, or the channel says failed and we say succeeded."""
+    """The channel says done and we do not, or the channel says failed and we say succeeded. A refund the
+    channel still shows PROCESSING is no finding, whatever our status: the next day's file tells."""
+    status = line_status()
     return _refund_finding(sc, C.REFUND_STATUS_MISMATCH).where(
         M.run_id == sc.spec.run_id,
         or_(
-            and_(L.refund_status == "SUCCESS", R.status != "succeeded"),
-            and_(L.refund_status.not_in(("SUCCESS", "PROCESSING")), R.status == "succeeded"),
+            and_(status == "SUCCESS", R.status != "succeeded"),
+            and_(status.not_in(("SUCCESS", "PROCESSING")), R.status == "succeeded"),
         ),
     )

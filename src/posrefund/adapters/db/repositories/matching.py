@@ -1,7 +1,8 @@
 """Matching a run's settlement lines to the ledger, strongest key first, into the ``recon_matches`` scratch table.
 
 Sales by RRN (card) or our order no. (wallets); then, for card lines, by voucher no. + terminal + amount; refunds
-by our refund_no, then by the channel's reference (card: the refund's RRN). Each side is matched at most once
+by our refund_no, then by the channel's reference (card: the refund's RRN), then void lines by the sale they
+name. Each side is matched at most once
 per pass (the lowest line id wins; a second line is a duplicate). The statements run in this order.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, exists, func, insert, literal, select
+from sqlalchemy import Connection, Select, and_, exists, func, insert, literal, or_, select
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.recon_scope import L, M, R, RunScope, S
@@ -27,6 +28,7 @@ def match(conn: Connection, sc: RunScope) -> None:
     _insert(conn, _refunds_by_refund_no(sc))
     if card:
         _insert(conn, _card_refunds_by_channel_reference(sc))
+    _insert(conn, _voids_by_the_sale_they_name(sc, card))
 
 
 def match_counts(conn: Connection, sc: RunScope) -> dict[str, int]:
@@ -109,4 +111,35 @@ def _card_refunds_by_channel_reference(sc: RunScope) -> Select[Any]:
             _line_free(sc),
         )
         .group_by(R.id)
+    )
+
+
+def _voids_by_the_sale_they_name(sc: RunScope, card: bool) -> Select[Any]:
+    """Void lines still free ↔ our refunds still free (a void, or a refund where the channel voided) of the
+    sale the line names, for the same amount: acquirers that print the voided sale's RRN or voucher no. on
+    the 消费撤销 line, WeChat's REVOKED order (our order no.). Each line and each refund at most once."""
+    tm = t.terminals.c
+    refund_free = ~exists().where(M.run_id == sc.spec.run_id, M.refund_id == R.id)
+    sale: Any
+    if card:
+        names = or_(
+            and_(L.rrn != "", L.rrn == S.rrn),
+            and_(L.voucher_no != "", L.voucher_no == S.voucher_no, L.terminal_no == tm.terminal_no),
+        )
+        sale = t.sales.join(t.terminals, tm.id == S.terminal_id)
+    else:
+        names, sale = and_(L.merchant_order_no != "", L.merchant_order_no == S.order_no), t.sales
+    pairs = (
+        select(L.id.label("line_id"), func.min(R.id).label("refund_id"))
+        .select_from(
+            t.refunds.join(sale, S.id == R.sale_id).join(
+                t.settlement_lines, and_(L.merchant_id == R.merchant_id, L.amount_fen == R.amount_fen, names)
+            )
+        )
+        .where(sc.refunds, sc.lines, L.kind == "void", refund_free, _line_free(sc))
+        .group_by(L.id)
+        .subquery()
+    )
+    return select(literal(sc.spec.run_id), func.min(pairs.c.line_id), literal(""), pairs.c.refund_id).group_by(
+        pairs.c.refund_id
     )

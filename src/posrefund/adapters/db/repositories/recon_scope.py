@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam
+from sqlalchemy import ColumnElement, and_, bindparam, case, literal
 from sqlalchemy.sql.elements import BindParameter
 
 from posrefund.adapters.db import tables as t
@@ -74,3 +74,9 @@ def run_scope(spec: RunSpec) -> RunScope:
     )
     refunds = and_(R.merchant_id == spec.merchant_id, R.channel.in_(channels), R.method.not_in(OFFLINE_METHODS))
     return RunScope(bindparam("run_id", spec.run_id), lines_of(L, spec), sales, refunds, spec)
+
+
+def line_status() -> ColumnElement[str]:
+    """The status of a refund or void line as reconciliation reads it: a void in a settlement file, like a
+    refund the file lists without a status (card, Alipay), is done (``SUCCESS``); WeChat says its own."""
+    return case((L.refund_status == "", literal("SUCCESS")), else_=L.refund_status)

@@ -8,7 +8,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
@@ -221,8 +221,14 @@ def _case_conditions(merchant_id: str, query: RefundQuery) -> list[Any]:
             (_R.terminal_id, query.terminal_id),
             (_R.sale_id, query.sale_id),
             (_R.customer_phone_index, query.phone_index),
+            (_R.requested_by, query.requested_by),
         ),
     ]
+    if query.refund_no:
+        sent = select(tables.refund_attempts.c.case_id).where(tables.refund_attempts.c.refund_no == query.refund_no)
+        conds.append(or_(_R.refund_no == query.refund_no, _R.id.in_(sent)))
+    if query.phone_last4:
+        conds.append(_R.customer_phone_masked.endswith(query.phone_last4, autoescape=True))
     if query.created_from:
         conds.append(_R.created_at >= query.created_from)
     if query.created_to:

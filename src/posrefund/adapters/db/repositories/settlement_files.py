@@ -13,7 +13,7 @@ from posrefund.adapters.db.repositories.recon_runs import run_row
 from posrefund.adapters.db.repositories.recon_scope import SHANGHAI, L
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
 from posrefund.adapters.settlement.model import BadLine, SettlementLine, line_key
-from posrefund.domain.errors import Conflict, Invalid
+from posrefund.domain.errors import Conflict
 from posrefund.ports import (
     BadLineRow,
     InUse,
@@ -78,28 +78,30 @@ class SettlementFileSql(Repository):
         return StagedBatch(len(good), len(bad), overlap, min(days, default=None), max(days, default=None))
 
     def _shadow_known(self, file_id: str, merchant_id: str, rows: list[dict[str, Any]]) -> int:
-        """Mark the rows whose keys another file's counting line holds as shadows; how many there were."""
-        by_key: dict[str, dict[str, Any]] = {}
-        for row in rows:
-            if (twin := by_key.setdefault(row["line_key"], row)) is not row:
-                raise Invalid("recon.file_duplicate_line", line=row["line_no"], first_line=twin["line_no"])
-        overlap = 0
-        keys = list(by_key)
+        """Number the rows of one file with the same keys (``occurrence``: a sale the channel captured twice is two
+        lines), and mark as shadows the rows whose keys and occurrence another file's counting line holds; how
+        many there were. The same line with another amount refuses the file (``recon.file_line_conflict``)."""
+        keys = list(dict.fromkeys(row["line_key"] for row in rows))
+        taken: dict[str, int] = {}  # this file's lines per key, earlier batches included
+        held: dict[tuple[str, int], tuple[str, int, int]] = {}  # (key, occurrence) → another file's counting line
         for start in range(0, len(keys), _KEYS_PER_QUERY):
-            q = select(L.line_key, L.file_id, L.line_no, L.shadow, L.amount_fen).where(
+            q = select(L.line_key, L.occurrence, L.file_id, L.line_no, L.shadow, L.amount_fen).where(
                 L.merchant_id == merchant_id, L.line_key.in_(keys[start : start + _KEYS_PER_QUERY])
             )
-            for key, other_file, other_line, shadow, amount in self.c.execute(q):
-                row = by_key[key]
+            for key, occurrence, other_file, other_line, shadow, amount in self.c.execute(q):
                 if other_file == file_id:
-                    raise Invalid("recon.file_duplicate_line", line=row["line_no"], first_line=other_line)
-                if shadow:
-                    continue
-                if amount != row["amount_fen"]:
-                    raise Conflict(
-                        "recon.file_line_conflict", line=row["line_no"], file_id=other_file, other_line=other_line
-                    )
-                row["shadow"], overlap = file_id, overlap + 1
+                    taken[key] = max(taken.get(key, 0), int(occurrence))
+                elif not shadow:
+                    held[(key, int(occurrence))] = (str(other_file), int(other_line), int(amount))
+        overlap = 0
+        for row in rows:
+            row["occurrence"] = taken[row["line_key"]] = taken.get(row["line_key"], 0) + 1
+            other = held.get((row["line_key"], row["occurrence"]))
+            if other is None:
+                continue
+            if other[2] != row["amount_fen"]:
+                raise Conflict("recon.file_line_conflict", line=row["line_no"], file_id=other[0], other_line=other[1])
+            row["shadow"], overlap = file_id, overlap + 1
         return overlap
 
     def other_merchant_line(self, file_id: str, merchant_no: str) -> tuple[int, str] | None:
@@ -154,15 +156,20 @@ class SettlementFileSql(Repository):
         gone = self.c.execute(delete(t.settlement_lines).where(mine, L.shadow != "")).rowcount
         self.c.execute(update(t.settlement_lines).where(mine).values(shadow=file_id))  # frees each key's place
         other, own = t.settlement_lines.alias("other").c, t.settlement_lines.alias("own").c
+        same_line = (
+            select(own.id)
+            .where(
+                own.merchant_id == merchant_id,
+                own.file_id == file_id,
+                own.line_key == other.line_key,
+                own.occurrence == other.occurrence,
+            )
+            .exists()
+        )
         heirs = (
             select(func.min(other.id))
-            .where(
-                other.merchant_id == merchant_id,
-                other.file_id != file_id,
-                other.shadow != "",
-                other.line_key.in_(select(own.line_key).where(own.merchant_id == merchant_id, own.file_id == file_id)),
-            )
-            .group_by(other.line_key)
+            .where(other.merchant_id == merchant_id, other.file_id != file_id, other.shadow != "", same_line)
+            .group_by(other.line_key, other.occurrence)
         )
         heir_files = [str(r[0]) for r in self.c.execute(select(L.file_id).where(L.id.in_(heirs)).distinct())]
         self.c.execute(update(t.settlement_lines).where(L.id.in_(heirs)).values(shadow=""))
@@ -309,6 +316,7 @@ def _line_row(file_id: str, merchant_id: str, item: SettlementLine) -> dict[str,
         "local_date": item.occurred_at.astimezone(SHANGHAI).date(),
         "amount_fen": item.amount_fen,
         "fee_fen": item.fee_fen,
+        "settled_fen": item.amount_fen if item.settled_fen is None else item.settled_fen,
         "currency": item.currency,
         "merchant_no": item.merchant_no[:32],
         "terminal_no": item.terminal_no[:32],
@@ -323,5 +331,6 @@ def _line_row(file_id: str, merchant_id: str, item: SettlementLine) -> dict[str,
         "batch_no": item.batch_no[:12],
         "raw_hash": item.raw_hash,
         "line_key": line_key(item),
+        "occurrence": 1,
         "shadow": "",
     }

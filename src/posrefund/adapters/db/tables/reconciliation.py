@@ -52,6 +52,9 @@ settlement_lines = Table(
     Column("local_date", Date, nullable=False),  # Asia/Shanghai settlement date
     Column("amount_fen", BigInteger, nullable=False),
     Column("fee_fen", BigInteger, nullable=False),
+    # What the channel settles before its fee: the amount less the discounts the merchant funds (WeChat
+    # 应结订单金额 / 退款金额, Alipay 商家实收); the base of the fee check.
+    Column("settled_fen", BigInteger, nullable=False, server_default="0"),
     Column("currency", String(3), nullable=False),
     Column("merchant_no", String(32), nullable=False),
     Column("terminal_no", String(32), nullable=False),
@@ -69,10 +72,13 @@ settlement_lines = Table(
     # merchant, whichever files hold it. ``shadow`` is "" on the line that counts; a later file's copy of it
     # is kept with its own file's id there (so it can count when the earlier file is withdrawn) and is read
     # by no run.
+    # ``occurrence`` numbers the lines of one file with the same keys (a sale the channel captured twice): the
+    # n-th of them is the n-th such line of any other file.
     blank_string("line_key", 200),
+    Column("occurrence", Integer, nullable=False, server_default="1"),
     blank_string("shadow", 40),
     Index("ix_settlement_lines_file_date", "file_id", "local_date"),
-    Index("ix_settlement_lines_line_key", "merchant_id", "line_key", "shadow", unique=True),
+    Index("ix_settlement_lines_line_key", "merchant_id", "line_key", "occurrence", "shadow", unique=True),
     Index("ix_settlement_lines_rrn", "merchant_id", "rrn"),
     Index("ix_settlement_lines_order", "merchant_id", "merchant_order_no"),
     Index("ix_settlement_lines_voucher", "merchant_id", "voucher_no", "terminal_no", "amount_fen"),

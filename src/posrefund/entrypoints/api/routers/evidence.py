@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/evidence", tags=["evidence"])
 @router.post(
     "",
     summary="Upload evidence (photo or PDF)",
-    **answers(Evidence, *SIGNED_IN, *WITH_BODY, status=201, permission="evidence.upload"),
+    **answers(Evidence, *SIGNED_IN, *WITH_BODY, 503, status=201, permission="evidence.upload"),
 )
 async def upload(
     actor: CurrentActor,
@@ -39,8 +39,7 @@ async def upload(
     **answers(Evidence, *SIGNED_IN, 404, permission="evidence.read"),
 )
 async def meta(evidence_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    row, _ = await c.run(evidence.get, c.deps, actor, evidence_id)
-    return plain(row)
+    return plain(await c.run(evidence.describe, c.deps, actor, evidence_id))
 
 
 @router.get(
@@ -51,6 +50,8 @@ async def meta(evidence_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
         None,
         *SIGNED_IN,
         404,
+        502,
+        503,
         media_type="application/octet-stream",
         description="the file as uploaded, with its own content type",
         permission="evidence.read",

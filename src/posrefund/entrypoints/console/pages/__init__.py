@@ -4,6 +4,7 @@ from posrefund.entrypoints.console.pages import (
     account,
     admin,
     auth,
+    case_actions,
     case_notifications,
     cases,
     desk,
@@ -11,6 +12,7 @@ from posrefund.entrypoints.console.pages import (
     notification_settings,
     reconciliation,
     reports,
+    search,
     wrong_charges,
 )
 
@@ -18,6 +20,7 @@ __all__ = [
     "account",
     "admin",
     "auth",
+    "case_actions",
     "case_notifications",
     "cases",
     "desk",
@@ -25,5 +28,6 @@ __all__ = [
     "notification_settings",
     "reconciliation",
     "reports",
+    "search",
     "wrong_charges",
 ]

@@ -14,23 +14,34 @@ from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.web import (
     PREFIX,
     ConsoleRoute,
-    actor_of,
     ctx_of,
     home_of,
     lang_of,
     render,
     safe_next,
+    session_of,
 )
 from posrefund.i18n import message
 from posrefund.service import sessions
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+# The site's root, where a person typing only the host name lands: a plain route, as the console's session
+# (its cookie scoped to /console) is neither read nor written there.
+root = APIRouter(include_in_schema=False)
+
+
+@root.get("/")
+async def site_root(_request: Request) -> Response:
+    """Into the console (its session cookie is scoped to ``/console``, so only there is the operator known)."""
+    return RedirectResponse(f"{PREFIX}/", status_code=302)
 
 
 @router.get("")
 @router.get("/")
 async def home(request: Request) -> Response:
-    return RedirectResponse(home_of(actor_of(request)), status_code=303)
+    """The operator's first page, or the sign-in page (302: where one lands may differ next time)."""
+    current = session_of(request)
+    return RedirectResponse(home_of(current.actor()) if current.signed_in else f"{PREFIX}/login", status_code=302)
 
 
 @router.get("/login")

@@ -13,6 +13,7 @@ from posrefund.domain.refund import TERMINAL
 from posrefund.domain.review import check_reviewer
 from posrefund.domain.roles import Actor
 from posrefund.entrypoints.console import fmt
+from posrefund.entrypoints.console.case_steps import steps_for
 from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
 from posrefund.entrypoints.console.forms import posted, signed_in
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, lang_of, may, render, submit
@@ -42,7 +43,7 @@ def _may_review(actor: Actor, view: CaseView, policy: Any, lang: str) -> str | N
     return why.form[0] if why else None
 
 
-async def _case_page(request: Request, case_id: str, status: int = 200, **extra: Any) -> Response:
+async def show_case(request: Request, case_id: str, status: int = 200, **extra: Any) -> Response:
     actor, c = signed_in(request)
     lang = lang_of(request)
     case_id = case_id[:64]
@@ -69,6 +70,9 @@ async def _case_page(request: Request, case_id: str, status: int = 200, **extra:
         files=files,
         policy=policy,
         review_block=review_block,
+        steps=steps_for(actor, view.case, lang),
+        typed=extra.pop("typed", {}),
+        notified=request.query_params.get("notified") == "1",
         poll=view.case.status not in TERMINAL,
         poll_seconds=POLL_SECONDS,
         revealed=extra.pop("revealed", None),
@@ -88,7 +92,7 @@ async def _act_on_case(
     return await submit(
         request,
         step,
-        lambda errors: _case_page(request, case_id, 422, errors=errors, **typed),
+        lambda errors: show_case(request, case_id, 422, errors=errors, **typed),
         f"{PREFIX}/cases/{case_id[:64]}",
         fields,
     )
@@ -96,7 +100,7 @@ async def _act_on_case(
 
 @router.get("/cases/{case_id}")
 async def case_page(request: Request, case_id: str) -> Response:
-    return await _case_page(request, case_id)
+    return await show_case(request, case_id)
 
 
 @router.get("/cases/{case_id}/live")
@@ -147,8 +151,8 @@ async def reveal(request: Request, case_id: str) -> Response:
         fmt.bounded(purpose, "purpose", 200)
         clear = await c.run(refunds.reveal_customer, c.deps, actor, case_id[:64], purpose)
     if errors:
-        return await _case_page(request, case_id, 422, errors=errors)
-    return await _case_page(request, case_id, revealed=clear)
+        return await show_case(request, case_id, 422, errors=errors)
+    return await show_case(request, case_id, revealed=clear)
 
 
 @router.post("/cases/{case_id}/contact")

@@ -1,7 +1,7 @@
 """settlement integrity: lines keyed by the channel's references, withdrawn files, stale runs
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-04 15:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
@@ -61,11 +61,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("withdraw_reason", sa.Text(), server_default="", nullable=False))
     with op.batch_alter_table("settlement_lines") as batch:
         batch.add_column(sa.Column("line_key", sa.String(length=200), server_default="", nullable=False))
+        batch.add_column(sa.Column("occurrence", sa.Integer(), server_default="1", nullable=False))
         batch.add_column(sa.Column("shadow", sa.String(length=40), server_default="", nullable=False))
     for statement in LEGACY_KEYS:
         op.execute(statement)
     with op.batch_alter_table("settlement_lines") as batch:
-        batch.create_index(batch.f("ix_settlement_lines_line_key"), ["merchant_id", "line_key", "shadow"], unique=True)
+        batch.create_index(
+            batch.f("ix_settlement_lines_line_key"), ["merchant_id", "line_key", "occurrence", "shadow"], unique=True
+        )
     with op.batch_alter_table("recon_runs") as batch:
         batch.add_column(sa.Column("stale_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("stale_reason", sa.Text(), server_default="", nullable=False))
@@ -78,6 +81,7 @@ def downgrade() -> None:
     with op.batch_alter_table("settlement_lines") as batch:
         batch.drop_index(batch.f("ix_settlement_lines_line_key"))
         batch.drop_column("shadow")
+        batch.drop_column("occurrence")
         batch.drop_column("line_key")
     with op.batch_alter_table("settlement_files") as batch:
         batch.drop_column("withdraw_reason")

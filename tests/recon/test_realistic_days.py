@@ -1,0 +1,110 @@
+"""A realistic day of each channel (a few thousand lines, ``tests/support/recon_plan.py``): every planted fault is
+reported once, with its class, and nothing else — not the repeat purchases, coupon orders, same-day voids,
+partial and multiple refunds or refunds still processing a real day always holds."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, insert
+
+from posrefund.adapters.db import tables
+from posrefund.adapters.settlement import SettlementLine
+from posrefund.domain.reconciliation import DiscrepancyClass, FeeRate
+from posrefund.service import reconciliation
+from posrefund.service.deps import Deps
+from tests.conftest import World
+from tests.recon.helpers import DAY, PARSERS, import_and_run, reported, terminals
+from tests.support.recon_files import ENCODINGS, yuan
+from tests.support.recon_plan import build_day
+
+FLAT = {"card": FeeRate("card", 60), "wechat": FeeRate("wechat", 38), "alipay": FeeRate("alipay", 38)}
+
+
+def test_the_same_seed_writes_the_same_day(tmp_path: Path) -> None:
+    terms = [("trm1", "T00001"), ("trm2", "T00002")]
+    days = [
+        build_day(tmp_path / f"{n}.csv", "wechat", DAY, ("mer", "sto"), terms, FLAT["wechat"], seed=7, n_sales=300)
+        for n in (1, 2)
+    ]
+    assert days[0].path.read_bytes() == days[1].path.read_bytes()
+    assert (days[0].expected, days[0].sales, days[0].refunds) == (days[1].expected, days[1].sales, days[1].refunds)
+
+
+@pytest.mark.parametrize("source", ["card", "wechat", "alipay"])
+def test_every_planted_fault_found_once_and_no_false_finding(
+    source: str, deps: Deps, engine: Engine, world: World, tmp_path: Path
+) -> None:
+    m, finance = world.a, world.a.actors["finance"]
+    rate = FLAT[source]
+    reconciliation.put_fee_rate(deps, m.actors["admin"], rate.channel, rate.rate_bp)
+    day = build_day(tmp_path / f"{source}.csv", source, DAY, (m.id, m.store_id), terminals(deps, m, 8), rate)
+    with engine.begin() as c:
+        c.execute(insert(tables.sales), day.sales)
+        c.execute(insert(tables.refunds), day.refunds)
+    report, run = import_and_run(deps, finance, day.path, source)
+    assert (report.bad_lines, report.lines) == (0, day.lines)
+    found = reported(deps, engine, finance, run["id"])
+    _print_counts(source, day.lines, day.planted, day.lookalikes, found, day.expected)
+
+    assert found - day.expected == set(), "false findings"
+    assert day.expected - found == set(), "planted faults not found"
+    assert run["totals"]["discrepancies"] == {c.value: day.planted[c.value] for c in DiscrepancyClass}
+    assert sum(day.planted.values()) == len(day.expected)  # each fault reported once, on its own key
+    assert report.lines >= 2_000
+
+
+def _print_counts(
+    source: str,
+    lines: int,
+    planted: Counter[str],
+    lookalikes: Counter[str],
+    found: set[tuple[str, str]],
+    expected: set[tuple[str, str]],
+) -> None:
+    by_class: Counter[str] = Counter(cls for cls, _ in found)
+    right: Counter[str] = Counter(cls for cls, _ in found & expected)
+    print(f"\n{source}: {lines} lines")
+    for cls in DiscrepancyClass:
+        n = planted[cls.value]
+        print(
+            f"  {cls.value:24} planted {n:3}  found {right[cls.value]:3}  false {by_class[cls.value] - right[cls.value]}"
+        )
+    looks: Any = ", ".join(f"{k} {v}" for k, v in sorted(lookalikes.items()))
+    print(f"  look-alikes (must be nothing): {looks}")
+
+
+@pytest.mark.parametrize("source", ["card", "wechat", "alipay"])
+def test_the_files_totals_add_up_to_their_lines(source: str, tmp_path: Path) -> None:
+    """The summary (WeChat), footer (Alipay) and 合计 line (card) repeat what the parsed lines add up to."""
+    terms = [("trm1", "T00001"), ("trm2", "T00002")]
+    day = build_day(tmp_path / "f.csv", source, DAY, ("mer", "sto"), terms, FLAT[source], n_sales=400)
+    lines = [x for x in PARSERS[source](day.path) if isinstance(x, SettlementLine)]
+    assert len(lines) == day.lines
+    text = day.path.read_text(encoding=ENCODINGS[source]).splitlines()
+    sales = [x for x in lines if x.kind == "sale"]
+    back = [x for x in lines if x.kind != "sale"]
+
+    def settled(xs: list[SettlementLine]) -> int:
+        return sum(x.amount_fen if x.settled_fen is None else x.settled_fen for x in xs)
+
+    if source == "card":
+        net = sum(x.amount_fen for x in sales) - sum(x.amount_fen for x in back)
+        assert text[-1] == f"合计,,,,,,{yuan(net)},{yuan(sum(x.fee_fen for x in lines))},,,,"
+    elif source == "wechat":
+        figures = [f.lstrip("`") for f in text[-1].split(",")]
+        done = [x for x in back if x.refund_status == "SUCCESS"]
+        assert (int(figures[0]), figures[2], figures[4], figures[6]) == (
+            len(lines),
+            yuan(settled(done)),
+            yuan(sum(x.fee_fen for x in lines)),
+            yuan(sum(x.amount_fen for x in back)),
+        )
+    else:
+        assert text[-3:-1] == [
+            f"#交易合计：{len(sales)}笔，商家实收共{yuan(settled(sales))}元",
+            f"#退款合计：{len(back)}笔，商家实收共{yuan(-settled(back))}元",
+        ]
