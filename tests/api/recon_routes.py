@@ -71,6 +71,14 @@ RECON_ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
         "recon.read",
         lambda d, w, r: {"method": "GET", "path": f"{P}/files/{a_file(d, w)}"},
     ),
+    ("POST", f"{P}/files/{{file_id}}/withdraw"): (
+        "recon.import",
+        lambda d, w, r: {
+            "method": "POST",
+            "path": f"{P}/files/{a_file(d, w)}/withdraw",
+            "json": {"reason": f"渠道重新生成了对账单 {r}"},
+        },
+    ),
     ("POST", f"{P}/runs"): (
         "recon.run",
         lambda d, w, r: run_call(d, w),

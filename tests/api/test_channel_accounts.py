@@ -72,7 +72,7 @@ def test_bad_account_input_is_refused_with_its_code(client: TestClient, auth: Au
     cases = [
         (_path(world.a.id), {"sub_mchid": "19000001x9"}, "channel_account.invalid_sub_mchid"),
         (_path(world.a.id), {"sub_mchid": "1900000109", "sub_appid": "wx 1"}, "channel_account.invalid_sub_appid"),
-        (_path(world.a.id, "card"), {"sub_mchid": "1900000109"}, "channel_account.unknown_channel"),
+        (_path(world.a.id, "cash"), {"sub_mchid": "1900000109"}, "channel_account.unknown_channel"),
     ]
     for path, body, code in cases:
         r = client.put(path, json=body, headers=auth("provider"))

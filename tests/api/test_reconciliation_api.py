@@ -131,6 +131,7 @@ def test_bad_input_is_a_4xx_in_the_callers_language_and_changes_nothing(
     nul = (
         header
         + "20261120,093015,898310058120001,1000\x0001,622202******0128,消费,128.00,0.77,000101,093015123456,000012,A\n"
+        + "合计,,,,,,128.00,0.77,,,,\n"  # a whole file: its footer is there
     )
     r = client.post(f"{P}/files?source=card", files={"file": ("nul.csv", nul.encode(), "text/csv")}, headers=finance)
     assert (r.status_code, r.json()["lines"], r.json()["bad_lines"]) == (201, 0, 1)  # no database text holds NUL

@@ -61,3 +61,19 @@ def test_demo_settlement_then_reconcile_finds_the_injected_faults(env: Settings,
     table = run(*args)
     assert "duplicate_charge" in table and "重复扣款" in table and "结果未变 unchanged" in table
     assert "此前已导入" in table  # the same file, recognised
+    # The file withdrawn (its run stale), then imported again for another day: its lines are not of it, refused.
+    refused = runner.invoke(app, ["settlement-withdraw", result["file"]["file_id"], "-m", "DEMO", "--reason", " "])
+    assert refused.exit_code == 1 and "recon.reason_required" in refused.output
+    withdrawn = json.loads(
+        run("settlement-withdraw", result["file"]["file_id"], "-m", "DEMO", "--reason", "收单机构重发了文件", "--json")
+    )
+    assert [r["id"] for r in withdrawn["stale_runs"]] == [result["run"]["id"]]
+    assert withdrawn["lines_removed"] == result["file"]["lines"]
+    again = runner.invoke(app, ["settlement-withdraw", result["file"]["file_id"], "-m", "DEMO", "--reason", "x"])
+    assert again.exit_code == 1 and "recon.file_withdrawn" in again.output
+    other_day = runner.invoke(
+        app, ["reconcile", made["file"], "-m", "DEMO", "--channel", "card", "--date", "2020-01-01"]
+    )
+    assert other_day.exit_code == 1 and "recon.file_out_of_range" in other_day.output
+    back = json.loads(run(*args, "--json"))
+    assert (back["file"]["file_id"], back["file"]["duplicate"]) == (result["file"]["file_id"], False)

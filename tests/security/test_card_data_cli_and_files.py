@@ -27,6 +27,7 @@ __all__ = ["env"]
 FORMS = sorted(WRITTEN)
 HEADER = "交易日期,交易时间,商户号,终端号,卡号,交易类型,交易金额,手续费,凭证号,参考号,批次号,授权码"
 GOOD = "20261120,093015,898310058120001,10000001,622202******0128,消费,128.00,0.77,000101,093015123456,000012,A1B2C3"
+FOOTER = "合计,,,,,,256.00,1.54,,,,"  # a whole file ends with its totals (with a bad line only its presence is checked)
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -53,7 +54,7 @@ def test_settlement_file_line(
     line becomes a bad line that names the column; the other lines are imported."""
     line = GOOD.replace("093015123456", WRITTEN[form]).replace("000101", "000102")
     path = tmp_path / "acquirer.csv"
-    path.write_text(f"{HEADER}\n{GOOD}\n{line}\n", encoding="utf-8")
+    path.write_text(f"{HEADER}\n{GOOD}\n{line}\n{FOOTER}\n", encoding="utf-8")
     report = _import(deps, world, path)
     assert (report.lines, report.bad_lines) == (1, 1)
     assert [(b["line_no"], b["reason"]) for b in report.bad] == [(3, "pan_detected in rrn")]
@@ -66,7 +67,7 @@ def test_settlement_bad_line_reason_quoting_a_card_number_is_redacted(
 ) -> None:
     """A parser's reason quotes the value it could not read (``unknown transaction type '…'``): redacted."""
     path = tmp_path / "acquirer.csv"
-    path.write_text(f"{HEADER}\n{GOOD.replace('消费', WRITTEN['dots'])}\n", encoding="utf-8")
+    path.write_text(f"{HEADER}\n{GOOD.replace('消费', WRITTEN['dots'])}\n{FOOTER}\n", encoding="utf-8")
     report = _import(deps, world, path)
     assert [b["reason"] for b in report.bad] == ["unknown transaction type '[PAN]'"]
     stored_nowhere(deps, settings, backend, WRITTEN["dots"])

@@ -22,6 +22,7 @@ from posrefund.adapters.settlement import (
     parse_alipay_bill,
     parse_card_settlement,
     parse_wechat_bill,
+    text_encoding,
     yuan_to_fen,
 )
 from posrefund.domain.errors import Invalid
@@ -93,7 +94,7 @@ def test_card_bad_lines_reported_and_rest_parsed() -> None:
     _, bad = split(list(parse_card_settlement(FIXTURES / "card_acquirer.csv")))
     assert sorted(bad) == [6, 7, 8]
     assert "bad amount" in bad[6].reason
-    assert bad[7].reason == "expected 12 columns, found 9"
+    assert bad[7].reason == "expected 12 columns, found 13"
     assert "冲正" in bad[8].reason
     assert bad[6].text_excerpt.startswith("20261120,120000,")
 
@@ -259,15 +260,23 @@ def test_alipay_sign_must_fit_business_type() -> None:
 # --- fingerprint and streaming ------------------------------------------------------------------------------
 
 
-def test_file_fingerprint(tmp_path: Path) -> None:
+def test_file_fingerprint_is_of_the_text(tmp_path: Path) -> None:
     src = FIXTURES / "alipay_bill.csv"
+    data = src.read_bytes()
     copy = tmp_path / "again.csv"
-    copy.write_bytes(src.read_bytes())
-    assert file_fingerprint(src) == file_fingerprint(copy) == hashlib.sha256(src.read_bytes()).hexdigest()
+    copy.write_bytes(data)
+    assert file_fingerprint(src, "gbk") == file_fingerprint(copy, "gbk")
     with open(copy, "rb") as fh:
-        assert file_fingerprint(fh) == file_fingerprint(src)
-    copy.write_bytes(src.read_bytes() + b"\n")
-    assert file_fingerprint(copy) != file_fingerprint(src)
+        assert file_fingerprint(fh, "gbk") == file_fingerprint(src, "gbk")
+    lf = data.replace(b"\r\n", b"\n")
+    for variant in (lf, lf.replace(b"\n", b"\r\n"), lf.replace(b"\n", b"\r"), lf + b"\n\n", lf.rstrip(b"\n")):
+        copy.write_bytes(variant)
+        assert file_fingerprint(copy, "gbk") == file_fingerprint(src, "gbk")
+    copy.write_bytes(data.decode("gbk").encode("utf-8"))
+    assert text_encoding(copy, "gbk") == "utf-8" and text_encoding(src, "gbk") == "gbk"
+    assert file_fingerprint(copy, "utf-8") == file_fingerprint(src, "gbk")
+    copy.write_bytes(data.replace(b"1234.56", b"1234.57"))
+    assert file_fingerprint(copy, "gbk") != file_fingerprint(src, "gbk")
 
 
 @pytest.mark.slow
@@ -300,17 +309,19 @@ def test_streaming_200k_card_lines_in_constant_memory(tmp_path: Path) -> None:
     assert peak < 2_000_000, f"peak {peak} bytes: parser is not streaming"
 
 
-# A bare carriage return inside a line (the csv module refuses it) is a bad line, never a crash;
-# in the header it makes the file unreadable (SettlementFormatError, answered 422 by the API).
-def test_a_bare_carriage_return_is_a_bad_line_and_in_the_header_a_format_error() -> None:
+# A bare carriage return ends a line (old copies end every line so), so a line holding one is two lines cut
+# short (bad lines, for which the import refuses the file), never a crash; in the header it makes the file
+# unreadable (SettlementFormatError, answered 422 by the API).
+def test_a_bare_carriage_return_ends_a_line_and_in_the_header_a_format_error() -> None:
     good = (
         "20261120,093015,898310058120001,10000001,622202******0128,消费,128.00,0.77,000101,093015123456,000012,A1B2C3"
     )
     header = "交易日期,交易时间,商户号,终端号,卡号,交易类型,交易金额,手续费,凭证号,参考号,批次号,授权码"
     body = f"{header}\n{good}\n20261120,09\r3015,x\n{good}\n".encode()
     out = list(parse_card_settlement(io.BytesIO(body)))
-    assert [type(x).__name__ for x in out] == ["SettlementLine", "BadLine", "SettlementLine"]
-    assert isinstance(out[1], BadLine) and out[1].line_no == 3 and "unreadable CSV" in out[1].reason
+    assert [type(x).__name__ for x in out] == ["SettlementLine", "BadLine", "BadLine", "SettlementLine"]
+    assert isinstance(out[1], BadLine) and out[1].line_no == 3 and out[1].cut_short
+    assert out[3].line_no == 5
     with pytest.raises(SettlementFormatError):
         list(parse_card_settlement(io.BytesIO(b"\xc3\x88r!\r?\n" + good.encode())))
 
@@ -319,7 +330,7 @@ def test_a_settlement_file_is_fingerprinted_once_and_read_afresh_for_each_import
     header = "交易日期,交易时间,商户号,终端号,卡号,交易类型,交易金额,手续费,凭证号,参考号,批次号,授权码"
     line = "20261120,093015,898310058120001,10000001,622202******0128,消费,128.00,0.77,000101,093015123456,000012,A1"
     path = tmp_path / "acquirer.csv"
-    path.write_text(f"{header}\n{line}\n", encoding="utf-8")
+    path.write_text(f"{header}\n{line}\n合计,,,,,,128.00,0.77,,,,\n", encoding="utf-8")  # whole: with its totals
     settlement = open_settlement_file("card", path)
     first, again = settlement.import_arguments(), settlement.import_arguments()
     assert (first["source"], first["filename"], first["size"]) == ("card", "acquirer.csv", path.stat().st_size)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol, TypedDict
+from typing import NotRequired, Protocol, TypedDict
 
 from typing_extensions import TypedDict as PortableTypedDict
 
@@ -23,6 +23,38 @@ class RunSpec:
     date_to: date
     file_ids: tuple[str, ...]
     window_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class StagedBatch:
+    """What staging some lines of a file came to: lines kept, lines unreadable, lines an earlier file already
+    holds (kept, counted once), and the first and last settlement date among them."""
+
+    good: int = 0
+    bad: int = 0
+    overlap: int = 0
+    first: date | None = None
+    last: date | None = None
+
+    def __add__(self, other: StagedBatch) -> StagedBatch:
+        firsts = [d for d in (self.first, other.first) if d is not None]
+        lasts = [d for d in (self.last, other.last) if d is not None]
+        return StagedBatch(
+            self.good + other.good,
+            self.bad + other.bad,
+            self.overlap + other.overlap,
+            min(firsts, default=None),
+            max(lasts, default=None),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class InUse:
+    """What a withdrawn file's line would leave without its proof: a handled discrepancy or a wrong-charge case."""
+
+    what: str  # "discrepancy" / "wrong_charge"
+    id: str
+    line_no: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +124,15 @@ class NewSettlementFileRow(SettlementFileFacts):
 
 
 class SettlementFileRow(NewSettlementFileRow):
-    """An imported settlement file: its business-date span is None when no line was readable."""
+    """An imported settlement file: its business-date span is None when no line was readable; lines another
+    file already held (counted there); when, by whom and why it was withdrawn (None: it counts)."""
 
     first_date: date | None
     last_date: date | None
+    overlap_count: int
+    withdrawn_at: datetime | None
+    withdrawn_by: str
+    withdraw_reason: str
 
 
 class LineTotals(TypedDict, total=False):
@@ -143,6 +180,8 @@ class ReconRunRow(TypedDict):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    stale_at: NotRequired[datetime | None]  # a file it read was withdrawn (None: its findings stand)
+    stale_reason: NotRequired[str]
 
 
 # "class" is a keyword, hence the functional form.
@@ -250,12 +289,14 @@ class SettlementFileRepo(Protocol):
     def file_by_fingerprint(self, merchant_id: str, fingerprint: str) -> SettlementFileRow | None: ...
     def get_file(self, merchant_id: str, file_id: str) -> SettlementFileRow | None: ...
     def add_file(self, row: NewSettlementFileRow) -> None: ...
-    def finish_file(
-        self, file_id: str, line_count: int, bad_count: int, first: date | None, last: date | None
-    ) -> None: ...
-    def stage(
-        self, file_id: str, merchant_id: str, items: Sequence[object]
-    ) -> tuple[int, int, date | None, date | None]: ...
+    def finish_file(self, file_id: str, staged: StagedBatch) -> None: ...
+    def stage(self, file_id: str, merchant_id: str, items: Sequence[object]) -> StagedBatch: ...
+    def other_merchant_line(self, file_id: str, merchant_no: str) -> tuple[int, str] | None: ...
+    def line_outside(self, file_id: str, date_from: date, date_to: date) -> tuple[int, date] | None: ...
+    def reopen_file(self, row: NewSettlementFileRow) -> None: ...
+    def line_in_use(self, merchant_id: str, file_id: str) -> InUse | None: ...
+    def withdraw_file(self, merchant_id: str, file_id: str, actor_id: str, reason: str, now: datetime) -> int: ...
+    def mark_runs_stale(self, merchant_id: str, file_id: str, reason: str, now: datetime) -> list[ReconRunRow]: ...
     def refresh_statistics(self) -> None: ...
     def bad_lines(self, file_id: str, limit: int = 100) -> list[BadLineRow]: ...
     def files_for(self, merchant_id: str, source: str, date_from: date, date_to: date) -> list[SettlementFileRow]: ...

@@ -16,7 +16,10 @@ from posrefund.service.admin import reachable_merchant
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 
-CHANNELS = frozenset({"wechat"})
+CHANNELS = frozenset({"wechat"})  # channels whose refunds name the sub-merchant account
+# Channels an account may be set for: also Alipay (the merchant's account, 2088…) and the acquirer (its merchant
+# no.), which only name whose settlement files are the merchant's (see reconciliation.integrity).
+ACCOUNT_CHANNELS = CHANNELS | {"alipay", "card"}
 _SUB_MCHID = re.compile(r"^[0-9]{8,32}$")  # WeChat Pay merchant numbers are digits (10 today)
 _SUB_APPID = re.compile(r"^[A-Za-z0-9_]{1,32}$")  # e.g. wx8888888888888888
 
@@ -25,7 +28,7 @@ def set_channel_account(
     deps: Deps, actor: Actor, merchant_id: str, channel: str, *, sub_mchid: str, sub_appid: str = ""
 ) -> ChannelAccountRow:
     actor.require("merchant.channel_account")
-    if channel not in CHANNELS:
+    if channel not in ACCOUNT_CHANNELS:
         raise Invalid("channel_account.unknown_channel", channel=channel)
     if not _SUB_MCHID.match(sub_mchid):
         raise Invalid("channel_account.invalid_sub_mchid")

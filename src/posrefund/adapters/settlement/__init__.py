@@ -14,8 +14,8 @@ from posrefund.adapters.settlement.card import (
     parse_card_settlement,
 )
 from posrefund.adapters.settlement.files import ImportArguments, SettlementFile, open_settlement_file
-from posrefund.adapters.settlement.model import BadLine, ParsedLine, SettlementLine
-from posrefund.adapters.settlement.reading import SettlementFormatError, file_fingerprint, yuan_to_fen
+from posrefund.adapters.settlement.model import BadLine, ParsedLine, SettlementLine, Tally
+from posrefund.adapters.settlement.reading import SettlementFormatError, file_fingerprint, text_encoding, yuan_to_fen
 from posrefund.adapters.settlement.wechat import parse_wechat_bill
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "SettlementFile",
     "SettlementFormatError",
     "SettlementLine",
+    "Tally",
     "card_mapping_from_dict",
     "file_fingerprint",
     "load_card_mapping",
@@ -34,5 +35,6 @@ __all__ = [
     "parse_alipay_bill",
     "parse_card_settlement",
     "parse_wechat_bill",
+    "text_encoding",
     "yuan_to_fen",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from posrefund.adapters.settlement.model import Kind, ParsedLine, SettlementLine
+from posrefund.adapters.settlement.model import Kind, ParsedLine, SettlementLine, Tally
 from posrefund.adapters.settlement.reading import (
     BinarySource,
     LineError,
@@ -47,30 +47,61 @@ ALIPAY_COLUMNS = (
 _REQUIRED = ("支付宝交易号", "商户订单号", "业务类型", "完成时间", "订单金额（元）")
 _KINDS: dict[str, Kind] = {"交易": "sale", "退款": "refund"}
 _ACCOUNT = re.compile(r"#账号：\[(\d+)\]")
+# The footer's totals: "#交易合计：3笔，商家实收共：1288.56元，…" and, when there were refunds,
+# "#退款合计：2笔，商家实收退款共：-118.50元，…".
+_FOOTER = re.compile(r"#(交易|退款)合计：(\d+)笔，商家实收(?:退款)?共：?([^元，,]*)元")
+_KIND_ZH = {"sale": "交易", "refund": "退款"}
+_RECEIVED = "商家实收（元）"
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-def parse_alipay_bill(source: BinarySource, encoding: str = "gbk") -> Iterator[ParsedLine]:
+def parse_alipay_bill(source: BinarySource, encoding: str = "gbk", tally: Tally | None = None) -> Iterator[ParsedLine]:
     """Yield one ``SettlementLine`` or ``BadLine`` per data line of an Alipay bill, streaming.
 
     The bill shows refunds as negative amounts; they come out positive with kind ``refund``. The
     merchant number is the Alipay account (PID) from the ``#账号：[…]`` comment. 服务费 is printed
-    negative when charged, so its sign is flipped to match ``fee_fen`` (positive = charged).
+    negative when charged, so its sign is flipped to match ``fee_fen`` (positive = charged). ``tally`` is given
+    the footer's totals (``#交易合计``, ``#退款合计``: lines and 商家实收) and what the lines add up to.
     """
     account = ""
+    totals = tally if tally is not None else Tally("")
+    totals.summary = "#交易合计：…"
 
-    def comment(text: str, header_seen: bool) -> bool:
+    def comment(text: str, header_seen: bool, line_no: int) -> bool:
         nonlocal account
         if not text.startswith("#"):
             return False
-        if match := _ACCOUNT.match(text.replace(" ", "")):
+        compact = text.replace(" ", "")
+        if match := _ACCOUNT.match(compact):
             account = match.group(1)
+        elif header_seen and (footer := _FOOTER.match(compact)):
+            _claim(totals, line_no, footer)
         return True
 
     def line_of(row: list[str], columns: dict[str, int], line_no: int, raw: bytes) -> SettlementLine:
-        return _alipay_line(row, columns, account, line_no, raw)
+        line = _alipay_line(row, columns, account, line_no, raw)
+        received = field_reader(row, columns, str.strip)(_RECEIVED)
+        name = _KIND_ZH[line.kind]
+        totals.add(f"{name}合计 笔数", 1)
+        totals.add(f"{name}合计 商家实收", yuan_to_fen(received) if received else 0)
+        return line
 
     yield from read_named_table(source, encoding, _REQUIRED, "an Alipay bill", comment, line_of)
+
+
+def _claim(totals: Tally, line_no: int, footer: re.Match[str]) -> None:
+    """One footer line's count and 商家实收; the 交易合计 line is the one that must be there."""
+    name = footer.group(1)
+    try:
+        received = yuan_to_fen(footer.group(3))
+    except LineError:
+        return
+    claimed = {**totals.claimed, f"{name}合计 笔数": int(footer.group(2)), f"{name}合计 商家实收": received}
+    totals.counts.add(f"{name}合计 笔数")
+    if name == "交易":
+        totals.claim(line_no, claimed)
+    else:
+        totals.claimed = claimed
 
 
 def _alipay_line(row: list[str], columns: dict[str, int], account: str, line_no: int, raw: bytes) -> SettlementLine:

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from posrefund.adapters.settlement.model import BadLine, Kind, ParsedLine, SettlementLine
+from posrefund.adapters.settlement.model import Kind, ParsedLine, SettlementLine, Tally
 from posrefund.adapters.settlement.reading import (
     BinarySource,
     LineError,
     SettlementFormatError,
-    excerpt,
+    bad_line,
+    check_width,
     fen_field,
     iter_lines,
     mask_card_number,
@@ -25,6 +26,7 @@ from posrefund.adapters.settlement.reading import (
     parse_local_time,
     raw_hash,
     split_csv,
+    split_csv_or_none,
     split_header,
     undecodable,
     yuan_to_fen,
@@ -169,12 +171,19 @@ def load_card_mapping(path: str | Path) -> CardMapping:
     return card_mapping_from_dict(data)
 
 
-def parse_card_settlement(source: BinarySource, mapping: CardMapping = DEFAULT_CARD_MAPPING) -> Iterator[ParsedLine]:
+def parse_card_settlement(
+    source: BinarySource, mapping: CardMapping = DEFAULT_CARD_MAPPING, tally: Tally | None = None
+) -> Iterator[ParsedLine]:
     """Yield one ``SettlementLine`` or ``BadLine`` per data line of an acquirer card file, streaming.
 
-    Raises ``SettlementFormatError`` before any line if a mapped column is missing from the header.
+    Raises ``SettlementFormatError`` before any line if a mapped column is missing from the header. ``tally`` is
+    given the footer's totals (the line starting with a ``skip_prefixes`` word other than ``#``, e.g. 合计: the
+    amount and fee columns as printed) and what the lines add up to.
     """
     kind_of = {value: kind for kind, values in mapping.kinds.items() for value in values}
+    footers = tuple(p for p in mapping.skip_prefixes if not p.startswith("#"))
+    totals = tally if tally is not None else Tally("")
+    totals.summary = "/".join(footers)
     columns: dict[str, int] = {}
     width = 0
     with open_binary(source) as fh:
@@ -187,13 +196,45 @@ def parse_card_settlement(source: BinarySource, mapping: CardMapping = DEFAULT_C
                     columns, width = _header_columns(split_header(text, mapping.delimiter), mapping)
                 continue
             if not text.strip() or text.lstrip().startswith(mapping.skip_prefixes):
+                if footers and text.lstrip().startswith(footers) and not totals.summary_line:
+                    _footer(totals, split_csv_or_none(text, mapping.delimiter), width, columns, mapping, line_no)
                 continue
             try:
-                yield _card_line(split_csv(text, mapping.delimiter), width, columns, kind_of, mapping, line_no, raw)
+                row = split_csv(text, mapping.delimiter)
+                line = _card_line(row, width, columns, kind_of, mapping, line_no, raw)
             except LineError as exc:
-                yield BadLine(line_no, str(exc), excerpt(text))
+                yield bad_line(line_no, exc, text)
+                continue
+            for name, value in _printed(row, columns, mapping).items():
+                totals.add(name, value)
+            yield line
     if not columns:
         raise SettlementFormatError("file has no header row")
+
+
+def _printed(row: list[str], columns: dict[str, int], mapping: CardMapping) -> dict[str, int]:
+    """The amount and fee of a row as printed (signed as the file signs them), by the footer's names."""
+    to_fen = yuan_to_fen if mapping.amount_unit == "yuan" else fen_field
+    out = {}
+    for fld in ("amount", "fee"):
+        if fld in columns:
+            text = row[columns[fld]].strip()
+            out[mapping.mapping[fld]] = to_fen(text) if text else 0
+    return out
+
+
+def _footer(
+    totals: Tally, row: list[str] | None, width: int, columns: dict[str, int], mapping: CardMapping, line_no: int
+) -> None:
+    """The footer's amount and fee totals, in the same columns as the lines'; a footer that is not whole (fewer
+    fields, a total that is not a number) vouches for nothing, as if it were missing."""
+    if row is None or len(row) != width:
+        return
+    try:
+        claimed = _printed(row, columns, mapping)
+    except LineError:
+        return
+    totals.claim(line_no, claimed)
 
 
 def _header_columns(header: list[str], mapping: CardMapping) -> tuple[dict[str, int], int]:
@@ -213,8 +254,7 @@ def _card_line(
     line_no: int,
     raw: bytes,
 ) -> SettlementLine:
-    if len(row) != width:
-        raise LineError(f"expected {width} columns, found {len(row)}")
+    check_width(row, width)
 
     values = {fld: row[i].strip() for fld, i in columns.items()}
     get = values.get

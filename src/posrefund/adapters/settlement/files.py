@@ -1,5 +1,6 @@
-"""A settlement file on disk, made ready for the import: the parser its channel needs, the fingerprint that
-recognises a file imported before, and a file-level format error said in the domain's words.
+"""A settlement file on disk, made ready for the import: the parser its channel needs, the text encoding it is
+in, the fingerprint that recognises a file imported before (in any copy), the check that it is whole and adds
+up, and a file-level format error said in the domain's words.
 
 The CLI (``posrefund reconcile``), the API upload and the console upload all read files this one way, then hand
 the parsed lines to ``service.reconciliation.import_file``.
@@ -8,14 +9,15 @@ the parsed lines to ``service.reconciliation.import_file``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypedDict
 
 from posrefund.adapters.settlement.alipay import parse_alipay_bill
 from posrefund.adapters.settlement.card import DEFAULT_CARD_MAPPING, CardMapping, parse_card_settlement
-from posrefund.adapters.settlement.model import ParsedLine
-from posrefund.adapters.settlement.reading import SettlementFormatError, file_fingerprint, screened
+from posrefund.adapters.settlement.model import ParsedLine, Tally
+from posrefund.adapters.settlement.reading import SettlementFormatError, file_fingerprint, screened, text_encoding
+from posrefund.adapters.settlement.totals import checked
 from posrefund.adapters.settlement.wechat import parse_wechat_bill
 from posrefund.domain.errors import Invalid
 
@@ -42,13 +44,17 @@ class SettlementFile:
     filename: str
     fingerprint: str
     size: int
-    parse: Callable[[Path], Iterator[ParsedLine]]
+    encoding: str
+    parse: Parse
 
     def lines(self) -> Iterator[ParsedLine]:
         """The parsed lines; a file the parser cannot read at all (no header, a missing column) stops the
-        import with ``recon.bad_file``, so the service's transaction changes nothing."""
+        import with ``recon.bad_file``, one cut short or whose summary its lines do not add up to with
+        ``recon.file_truncated`` / ``file_line_cut`` / ``file_totals_mismatch`` (see ``totals.checked``), so the
+        service's transaction changes nothing."""
+        tally = Tally("")
         try:
-            yield from screened(self.parse(self.path))
+            yield from checked(screened(self.parse(self.path, tally, self.encoding)), tally)
         except SettlementFormatError as exc:
             raise Invalid("recon.bad_file", detail=str(exc)[:_DETAIL_CHARS]) from None
 
@@ -62,27 +68,39 @@ class SettlementFile:
         }
 
 
-def parser_for(source: str, mapping: CardMapping | None = None) -> Callable[[Path], Iterator[ParsedLine]]:
-    """The parser of one channel's file; ``mapping`` is the acquirer's column layout (card files only)."""
+# A channel's parser: the file, the tally its summary and lines go to, the file's text encoding.
+Parse = Callable[[Path, Tally, str], Iterator[ParsedLine]]
+
+
+def parser_for(source: str, mapping: CardMapping | None = None) -> tuple[Parse, str]:
+    """The parser of one channel's file and the encoding the channel writes it in; ``mapping`` is the acquirer's
+    column layout (card files only)."""
     if source == "card":
         card_mapping = mapping or DEFAULT_CARD_MAPPING
-        return lambda path: parse_card_settlement(path, card_mapping)
+        return (
+            lambda path, tally, encoding: parse_card_settlement(path, replace(card_mapping, encoding=encoding), tally),
+            card_mapping.encoding,
+        )
     if source == "wechat":
-        return parse_wechat_bill
+        return lambda path, tally, encoding: parse_wechat_bill(path, encoding, tally), "utf-8"
     if source == "alipay":
-        return parse_alipay_bill
+        return lambda path, tally, encoding: parse_alipay_bill(path, encoding, tally), "gbk"
     raise Invalid("recon.invalid_source", source=source)
 
 
 def open_settlement_file(
     source: str, path: Path, *, filename: str | None = None, mapping: CardMapping | None = None
 ) -> SettlementFile:
-    """Choose the parser (``recon.invalid_source`` for an unknown channel) and fingerprint the file."""
+    """Choose the parser (``recon.invalid_source`` for an unknown channel), see which encoding the file is in
+    (a GBK bill saved again as UTF-8 is read as UTF-8) and fingerprint its text."""
+    parse, declared = parser_for(source, mapping)
+    encoding = text_encoding(path, declared)
     return SettlementFile(
         source=source,
         path=path,
         filename=filename or path.name,
-        fingerprint=file_fingerprint(path),
+        fingerprint=file_fingerprint(path, encoding),
         size=path.stat().st_size,
-        parse=parser_for(source, mapping),
+        encoding=encoding,
+        parse=parse,
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 Source = Literal["card", "wechat", "alipay"]
@@ -53,6 +53,55 @@ class BadLine:
     line_no: int
     reason: str
     text_excerpt: str
+    cut_short: bool = False  # fewer fields than the header: the line's end is missing
 
 
 ParsedLine = SettlementLine | BadLine
+
+_BEIJING = timezone(timedelta(hours=8))
+_KEY_CHARS = 200
+
+
+def line_key(line: SettlementLine) -> str:
+    """The line by the channel's own references, the same in every file that lists it (a bill downloaded again,
+    one covering yesterday and today): WeChat 微信订单号 (商户订单号) + 退款单号, Alipay 支付宝交易号 (商户订单号) +
+    退款批次号, the acquirer's settlement date + terminal + trace (凭证号) + reference no. A line naming none of
+    them is keyed by its text."""
+    if line.source == "card":
+        refs: tuple[str, ...] = (line.terminal_no, line.voucher_no, line.rrn)
+        named = bool(line.voucher_no or line.rrn)
+        refs = (f"{line.occurred_at.astimezone(_BEIJING):%Y%m%d}", *refs)
+    else:
+        refund_no = (line.channel_refund_no or line.merchant_refund_no) if line.kind == "refund" else ""
+        refs = (line.channel_trade_no or line.merchant_order_no, refund_no)
+        named = bool(refs[0]) and (line.kind != "refund" or bool(refund_no))
+    if not named:
+        refs = ("raw", line.raw_hash)
+    return "|".join((line.source, line.kind, *refs))[:_KEY_CHARS]
+
+
+@dataclass
+class Tally:
+    """What a file says of itself in its summary or footer, and what its lines add up to, filled by the parser
+    as it reads; ``totals.checked`` compares the two once the last line is read.
+
+    Totals are named as the file names them (``应结订单总金额``, ``#交易合计 笔数``, ``合计 交易金额``): fen, or a
+    count of lines for the names in ``counts``. ``grand_count`` names the total that counts every data line.
+    """
+
+    summary: str  # what the file ends with, named for the refusal when it is missing
+    summary_line: int = 0  # 0: not (or not wholly) read
+    claimed: dict[str, int] = field(default_factory=dict)
+    counted: dict[str, int] = field(default_factory=dict)
+    counts: set[str] = field(default_factory=set)
+    grand_count: str = ""
+    # A second reading some copies of a format print (WeChat's order totals over every line, refund lines too).
+    also: dict[str, int] = field(default_factory=dict)
+
+    def add(self, name: str, value: int, *, also: bool = False) -> None:
+        """Add to the total (``also``: only to its second reading)."""
+        into = self.also if also else self.counted
+        into[name] = into.get(name, 0) + value
+
+    def claim(self, line_no: int, totals: dict[str, int]) -> None:
+        self.summary_line, self.claimed = line_no, totals

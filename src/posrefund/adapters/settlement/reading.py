@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import io
 import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import BinaryIO
@@ -33,6 +36,11 @@ class SettlementFormatError(ValueError):
 
 class LineError(ValueError):
     """One line cannot be parsed; turned into a ``BadLine`` by the parser."""
+
+
+class ShortLine(LineError):
+    """A line with fewer fields than the header: its end is missing (a file cut in the middle of a line, or a
+    line broken in two); the import refuses the whole file for it."""
 
 
 def yuan_to_fen(text: str) -> int:
@@ -144,7 +152,7 @@ def screened(lines: Iterator[ParsedLine]) -> Iterator[ParsedLine]:
     field, and a bad line's reason (which may quote a value) is redacted like its excerpt."""
     for line in lines:
         if isinstance(line, BadLine):
-            yield BadLine(line.line_no, redact_card_numbers(line.reason), line.text_excerpt)
+            yield replace(line, reason=redact_card_numbers(line.reason))
             continue
         hit = _card_data_in(line)
         yield line if hit is None else BadLine(line.line_no, f"{hit[0]} in {hit[1]}", "")
@@ -157,6 +165,14 @@ def split_csv(text: str, delimiter: str = ",") -> list[str]:
         return next(csv.reader((text,), delimiter=delimiter), [])
     except csv.Error as exc:
         raise LineError(f"unreadable CSV line ({exc})") from None
+
+
+def split_csv_or_none(text: str, delimiter: str = ",") -> list[str] | None:
+    """One line as CSV fields, or None when it is not CSV (for a summary line, where that means "not whole")."""
+    try:
+        return split_csv(text, delimiter)
+    except LineError:
+        return None
 
 
 def split_header(text: str, delimiter: str = ",") -> list[str]:
@@ -192,13 +208,26 @@ def open_binary(source: BinarySource) -> Iterator[BinaryIO]:
         yield source
 
 
+def physical_lines(fh: BinaryIO) -> Iterator[bytes]:
+    """The file's lines with their endings, whether those are CRLF, LF or a lone CR (an old copy's), read in
+    chunks. Splitting bytes on CR and LF is safe for UTF-8 and GBK: no multibyte sequence holds 0x0A or 0x0D."""
+    pending = b""
+    while chunk := fh.read(_CHUNK):
+        parts = (pending + chunk).splitlines(keepends=True)
+        # The last part may be unfinished, or a CR whose LF is in the next chunk.
+        pending = parts.pop() if parts and not parts[-1].endswith(b"\n") else b""
+        yield from parts
+    if pending:
+        yield pending
+
+
 def iter_lines(fh: BinaryIO, encoding: str) -> Iterator[tuple[int, bytes, str | None]]:
     """``(line_no, raw, text)`` per physical line, ``text`` None if it does not decode.
 
-    Splitting bytes on ``\\n`` is safe for UTF-8 and GBK (no multibyte sequence contains 0x0A);
-    ``raw`` excludes the line ending so CRLF and LF copies of a file hash the same.
+    ``raw`` excludes the line ending (and a UTF-8 BOM on the first line) so CRLF, LF and CR copies of a file
+    hash the same.
     """
-    for line_no, line in enumerate(fh, start=1):
+    for line_no, line in enumerate(physical_lines(fh), start=1):
         raw = line.rstrip(b"\r\n")
         if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
@@ -213,13 +242,43 @@ def raw_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def file_fingerprint(source: BinarySource) -> str:
-    """SHA-256 of a whole file, read in chunks, so the same settlement file imported twice is recognised."""
+def file_fingerprint(source: BinarySource, encoding: str = "utf-8") -> str:
+    """SHA-256 of the file's text, so a file imported before is recognised in any copy: the text decoded
+    (``encoding``; a byte it cannot decode is kept as that byte), without a BOM, lines joined by LF whatever
+    ended them, trailing line ends dropped. The same bill downloaded again, saved with CRLF, or re-encoded from
+    GBK to UTF-8 has the same fingerprint."""
     digest = hashlib.sha256()
     with open_binary(source) as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
+        # Universal newlines turn CRLF and a lone CR into LF, also across chunk boundaries.
+        text = io.TextIOWrapper(fh, encoding=encoding, errors="surrogateescape", newline=None)
+        first, held = True, 0  # line ends held back: only those followed by more text count
+        while chunk := text.read(_CHUNK):
+            if first:
+                chunk, first = chunk.removeprefix("\ufeff"), False
+            body = chunk.rstrip("\n")
+            if body:
+                digest.update(("\n" * held + body).encode("utf-8", "surrogateescape"))
+                held = len(chunk) - len(body)
+            else:
+                held += len(chunk)
+        text.detach()  # the caller's file stays open
     return digest.hexdigest()
+
+
+def text_encoding(source: BinarySource, declared: str) -> str:
+    """``utf-8`` when the whole file decodes as UTF-8, else ``declared``: a GBK bill someone saved as UTF-8 is
+    read as what it now is. (GBK text with any Chinese in it practically never decodes as UTF-8.)"""
+    if declared.lower().replace("-", "") in ("utf8", "utf8sig"):
+        return declared
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open_binary(source) as fh:
+        try:
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return declared
+    return "utf-8"
 
 
 # A bill's data line as a settlement line: (fields, column of each header name, line number, raw bytes).
@@ -231,14 +290,14 @@ def read_named_table(
     encoding: str,
     required: tuple[str, ...],
     bill: str,
-    aside: Callable[[str, bool], bool],
+    aside: Callable[[str, bool, int], bool],
     line_of: LineReader,
 ) -> Iterator[ParsedLine]:
     """The reading a PSP's CSV bill needs, streaming: the first row not set ``aside`` is the header (columns
     found by name, see :func:`named_columns`), each later one a ``SettlementLine`` or a ``BadLine``.
 
-    ``aside(text, header_seen)`` is the format's own say on a line that is not a transaction (a comment that
-    names the account, a summary after the table): true passes over it. Blank lines are always passed over.
+    ``aside(text, header_seen, line_no)`` is the format's own say on a line that is not a transaction (a comment
+    that names the account, a summary after the table): true passes over it. Blank lines are always passed over.
     """
     columns: dict[str, int] = {}
     with open_binary(source) as fh:
@@ -246,7 +305,7 @@ def read_named_table(
             if text is None:
                 yield undecodable(line_no, raw, encoding)
                 continue
-            if aside(text, bool(columns)) or not text.strip():
+            if aside(text, bool(columns), line_no) or not text.strip():
                 continue
             if not columns:
                 columns = named_columns(text, required, bill)
@@ -254,16 +313,27 @@ def read_named_table(
             try:
                 yield line_of(split_csv(text), columns, line_no, raw)
             except LineError as exc:
-                yield BadLine(line_no, str(exc), excerpt(text))
+                yield bad_line(line_no, exc, text)
     if not columns:
         raise SettlementFormatError("file has no header row")
+
+
+def check_width(row: list[str], width: int) -> None:
+    """A data row has as many fields as the header: fewer is a line cut short, more a line that is not CSV."""
+    if len(row) != width:
+        error = ShortLine if len(row) < width else LineError
+        raise error(f"expected {width} columns, found {len(row)}")
+
+
+def bad_line(line_no: int, exc: LineError, text: str) -> BadLine:
+    """The refused line for the report; a line cut short is marked so, the import refuses the file for it."""
+    return BadLine(line_no, str(exc), excerpt(text), cut_short=isinstance(exc, ShortLine))
 
 
 def field_reader(row: list[str], columns: dict[str, int], clean: Callable[[str], str]) -> Callable[[str], str]:
     """A data row's field by header name ("" for a column this layout lacks), cleaned of the format's
     padding; a row with more or fewer fields than the header is refused."""
-    if len(row) != len(columns):
-        raise LineError(f"expected {len(columns)} columns, found {len(row)}")
+    check_width(row, len(columns))
 
     def get(name: str) -> str:
         i = columns.get(name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from posrefund.adapters.settlement.model import Kind, ParsedLine, SettlementLine
+from posrefund.adapters.settlement.model import Kind, ParsedLine, SettlementLine, Tally
 from posrefund.adapters.settlement.reading import (
     BinarySource,
     LineError,
@@ -16,6 +16,7 @@ from posrefund.adapters.settlement.reading import (
     parse_local_time,
     raw_hash,
     read_named_table,
+    split_csv,
     yuan_to_fen,
 )
 
@@ -50,26 +51,76 @@ WECHAT_COLUMNS = (
 )
 _REQUIRED = ("交易时间", "商户号", "微信订单号", "商户订单号", "交易状态", "应结订单金额", "退款金额", "手续费")
 _SUMMARY_START = "总交易单数"
+# The summary's totals: summary column → (the bill's column it adds up, over refund rows (True) or the others).
+# Copies differ on whether 应结订单总金额 / 订单总金额 also add up the refund rows' order amounts: either reading
+# is taken (``Tally.also``), any other figure refuses the file.
+_TOTALS = {
+    "应结订单总金额": ("应结订单金额", False),
+    "订单总金额": ("订单金额", False),
+    "退款总金额": ("退款金额", True),
+    "充值券退款总金额": ("充值券退款金额", True),
+    "申请退款总金额": ("申请退款金额", True),
+}
+_FEES = ("手续费总金额", "手续费")
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-def parse_wechat_bill(source: BinarySource, encoding: str = "utf-8") -> Iterator[ParsedLine]:
+def parse_wechat_bill(
+    source: BinarySource, encoding: str = "utf-8", tally: Tally | None = None
+) -> Iterator[ParsedLine]:
     """Yield one ``SettlementLine`` or ``BadLine`` per transaction line of a WeChat Pay bill, streaming.
 
     A 交易状态 of REFUND makes a refund line (amount from 申请退款金额, else 退款金额), REVOKED a void,
     anything else a sale (amount from 订单金额, else 应结订单金额); the settled amount (the fee's base) is
     应结订单金额 / 退款金额. Columns are found by header name, so the older
-    and newer layouts (with or without 费率备注 etc.) both work.
+    and newer layouts (with or without 费率备注 etc.) both work. ``tally`` is given the summary line's totals
+    and what the lines add up to.
     """
-    in_summary = False
+    totals = tally if tally is not None else Tally("")
+    totals.summary = "总交易单数…"
+    totals.counts.add(_SUMMARY_START)
+    totals.grand_count = _SUMMARY_START
+    names: list[str] = []
 
-    def summary(text: str, header_seen: bool) -> bool:
-        nonlocal in_summary
+    def summary(text: str, header_seen: bool, line_no: int) -> bool:
         # The summary header and its single data line end the transactions.
-        in_summary = in_summary or (header_seen and text.startswith(_SUMMARY_START))
-        return in_summary
+        if names:
+            values = _summary_values(names, text) if text.strip() and not totals.summary_line else None
+            if values is not None:
+                totals.claim(line_no, values)
+            return True
+        if header_seen and text.startswith(_SUMMARY_START):
+            names.extend(name.strip() for name in split_csv(text))
+            return True
+        return False
 
-    yield from read_named_table(source, encoding, _REQUIRED, "a WeChat Pay bill", summary, _wechat_line)
+    def line_of(row: list[str], columns: dict[str, int], line_no: int, raw: bytes) -> SettlementLine:
+        line = _wechat_line(row, columns, line_no, raw)
+        get = field_reader(row, columns, _unquoted)
+        for total, (column, of_refunds) in _TOTALS.items():
+            value = yuan_to_fen(get(column) or "0")
+            if (line.kind == "refund") == of_refunds:
+                totals.add(total, value)
+            totals.add(total, value, also=True)  # the same column over every line
+        totals.add(_FEES[0], yuan_to_fen(get(_FEES[1]) or "0"))
+        return line
+
+    yield from read_named_table(source, encoding, _REQUIRED, "a WeChat Pay bill", summary, line_of)
+
+
+def _summary_values(names: list[str], text: str) -> dict[str, int] | None:
+    """The summary line's totals by the summary header's names; None when the line is not whole (fewer values
+    than names, or one that is not a number): a summary cut short vouches for nothing."""
+    try:
+        fields = split_csv(text)
+        if len(fields) != len(names):
+            return None
+        return {
+            name: int(_unquoted(value)) if name == _SUMMARY_START else yuan_to_fen(_unquoted(value))
+            for name, value in zip(names, fields, strict=True)
+        }
+    except (LineError, ValueError):
+        return None
 
 
 def _wechat_line(row: list[str], columns: dict[str, int], line_no: int, raw: bytes) -> SettlementLine:

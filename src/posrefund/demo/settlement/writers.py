@@ -21,6 +21,9 @@ class Writer:
         self.count = 0
         self.total_fen = 0
         self.fee_fen = 0
+        self.refunds = 0  # of the lines counted, how many are refunds
+        self.refunded_fen = 0  # what the channel paid back (a refund still processing paid nothing yet)
+        self.asked_fen = 0  # what the refunds asked for
 
     def _tally(self, amount_fen: int, fee_fen: int) -> None:
         """Count a line into the totals the file's footer or summary line repeats."""
@@ -106,9 +109,10 @@ class WechatWriter(Writer):
         )  # fmt: skip
 
     def refund(self, r: RefundTx, fee_fen: int) -> int:
-        self.count += 1
         local = r.at.astimezone(SHANGHAI)
         paid = r.amount_fen if r.status == "SUCCESS" else 0
+        self.count, self.fee_fen = self.count + 1, self.fee_fen - fee_fen
+        self.refunded_fen, self.asked_fen = self.refunded_fen + paid, self.asked_fen + r.amount_fen
         return self._row(
             [
                 f"{local:%Y-%m-%d %H:%M:%S}", "wx8888888888888888", "1900000109", self.merchant_no, r.sale.terminal_no,
@@ -122,7 +126,8 @@ class WechatWriter(Writer):
     def finish(self) -> None:
         self._put("总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额")
         self._put(
-            f"`{self.count},`{yuan(self.total_fen)},`0.00,`0.00,`{yuan(self.fee_fen)},`{yuan(self.total_fen)},`0.00"
+            f"`{self.count},`{yuan(self.total_fen)},`{yuan(self.refunded_fen)},`0.00,`{yuan(self.fee_fen)},"
+            f"`{yuan(self.total_fen)},`{yuan(self.asked_fen)}"
         )
 
 
@@ -161,7 +166,7 @@ class AlipayWriter(Writer):
         )  # fmt: skip
 
     def refund(self, r: RefundTx, fee_fen: int) -> int:
-        self.count += 1
+        self.count, self.refunds, self.refunded_fen = self.count + 1, self.refunds + 1, self.refunded_fen + r.amount_fen
         t = f"{r.at.astimezone(SHANGHAI):%Y-%m-%d %H:%M:%S}"
         return self._row(
             [
@@ -173,7 +178,11 @@ class AlipayWriter(Writer):
 
     def finish(self) -> None:
         self._put("#-----------------------------------------业务明细列表结束------------------------------------")
-        self._put(f"#交易合计：{self.count}笔，商家实收共{yuan(self.total_fen)}元")
+        self._put(f"#交易合计：{self.count - self.refunds}笔，商家实收共：{yuan(self.total_fen)}元，商家优惠共：0.00元")
+        if self.refunds:
+            self._put(
+                f"#退款合计：{self.refunds}笔，商家实收退款共：{yuan(-self.refunded_fen)}元，商家优惠退款共：0.00元"
+            )
         self._put("#导出时间：[2026年11月21日 09:00:00]")
 
 

@@ -17,15 +17,38 @@ class BadLine(Out):
     excerpt: str
 
 
+class Notice(Out):
+    code: str = Field(description="`recon.file_duplicate`: this content was imported before")
+    message: str
+    params: dict[str, Any]
+
+
 class ImportReport(Out):
     file_id: str
-    fingerprint: str
+    fingerprint: str = Field(description="SHA-256 of the file's text (any line endings, BOM or encoding)")
     duplicate: bool
     lines: int
     bad_lines: int
+    overlap_lines: int = Field(description="lines an earlier file already holds: counted once, there")
     first_date: str | None
     last_date: str | None
     bad: list[BadLine]
+    notice: Notice | None
+
+
+class StaleRun(Out):
+    id: str
+    source: str
+    date_from: str
+    date_to: str
+
+
+class Withdrawal(Out):
+    file_id: str
+    withdrawn_at: str | None
+    reason: str
+    lines_removed: int
+    stale_runs: list[StaleRun] = Field(description="runs that read the file: run the same dates again")
 
 
 @with_config(ConfigDict(extra="forbid"))
@@ -34,6 +57,10 @@ class SettlementFile(SettlementFileFacts):
     last_date: str | None
     imported_by: str
     imported_at: str | None
+    overlap_count: int
+    withdrawn_at: str | None
+    withdrawn_by: str
+    withdraw_reason: str
     bad: list[BadLine]
 
 
@@ -48,6 +75,8 @@ class Run(Out):
     created_at: str | None
     created: bool
     changed: bool
+    stale_at: str | None = Field(default=None, description="a file it read was withdrawn since: run it again")
+    stale_reason: str = ""
 
 
 class Discrepancy(Out):

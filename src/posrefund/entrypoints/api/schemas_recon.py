@@ -29,6 +29,10 @@ class FeeRateIn(Strict):
     large_from_fen: int | None = Field(default=None, gt=0, le=10**12)
 
 
+class WithdrawIn(Strict):
+    reason: str = Field(max_length=500, description="why the file is withdrawn (audited, shown on its runs)")
+
+
 class RecoverIn(Strict):
     reason: str = Field(default="", max_length=500)
 

@@ -28,6 +28,7 @@ from posrefund.entrypoints.cli.common import (
     print_json,
     progress_bar,
 )
+from posrefund.i18n import message
 from posrefund.ports import DiscrepancyRow
 
 CLASS_ZH = {
@@ -75,16 +76,21 @@ def reconcile(
     except (SettlementFormatError, OSError, ValueError) as exc:
         err.print(f"[red]recon.bad_file[/red]: {exc}")
         raise typer.Exit(1) from None
+    first = on.date()
+    last = to.date() if to else first
     try:
         with progress_bar("[bold]{task.description}", as_json) as progress:
             task = progress.add_task(f"导入 import {file.name}", total=_count_lines(file))
             settlement = open_settlement_file(channel, file, mapping=card_mapping)
             report = reconciliation.import_file(
-                deps, actor, **settlement.import_arguments(), progress=lambda n: progress.advance(task, n)
+                deps,
+                actor,
+                **settlement.import_arguments(),
+                progress=lambda n: progress.advance(task, n),
+                date_from=first,
+                date_to=last,
             )
             progress.update(task, completed=progress.tasks[0].total)
-        first = on.date()
-        last = to.date() if to else first
         run = reconciliation.reconcile(
             deps, actor, source=channel, date_from=first, date_to=last, window_seconds=window, is_workday=workday
         )
@@ -101,8 +107,13 @@ def reconcile(
 def _print_summary(report: Any, run: Mapping[str, Any], listed: Sequence[DiscrepancyRow]) -> None:
     """The file's lines and bad lines, the run's count per discrepancy class, then the first discrepancies."""
     t = run["totals"]
+    if report.notice:
+        params = report.notice["params"]
+        out.print(f"[yellow]{message(report.notice['code'], 'zh', params)}[/yellow]")
+        out.print(f"[yellow]{message(report.notice['code'], 'en', params)}[/yellow]")
     seen = "（此前已导入 already imported）" if report.duplicate else ""
-    out.print(f"文件 file {report.file_id}{seen}: {report.lines} 行 lines, {report.bad_lines} 坏行 bad lines")
+    shared = f", {report.overlap_lines} 行已在其他文件 already in other files" if report.overlap_lines else ""
+    out.print(f"文件 file {report.file_id}{seen}: {report.lines} 行 lines, {report.bad_lines} 坏行 bad lines{shared}")
     for bad in report.bad[:10]:
         out.print(f"  [yellow]第 {bad['line_no']} 行[/yellow]: {bad['reason']}  {bad['excerpt']}")
     table = Table(title=f"对账 reconciliation {run['id']} · {run['source']} · {run['date_from']}…{run['date_to']}")
@@ -136,3 +147,31 @@ def _print_summary(report: Any, run: Mapping[str, Any], listed: Sequence[Discrep
         out.print(detail)
     state = "新建 new run" if run["created"] else ("已更新 updated" if run["changed"] else "结果未变 unchanged")
     out.print(f"{state}; 未结差错 open discrepancies: {t['open_discrepancies']}")
+
+
+@app.command("settlement-withdraw")
+def settlement_withdraw(
+    file_id: Annotated[str, typer.Argument(help="the imported settlement file (stf_…)")],
+    merchant: MerchantOpt,
+    reason: Annotated[str, typer.Option(help="why the file is withdrawn (audited, shown on its runs)")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Withdraw an imported settlement file found wrong: its lines no longer count, the runs that read it are
+    marked stale (run the same dates again), and the withdrawal is audited (acting as finance)."""
+    from posrefund.service import reconciliation
+
+    deps = build_deps()
+    actor = acting_as(deps, merchant, Role.FINANCE)
+    try:
+        done = reconciliation.withdraw_file(deps, actor, file_id, reason)
+    except DomainError as exc:
+        fail(exc)
+    if as_json:
+        print_json(done)
+        return
+    out.print(f"已撤回 withdrawn {done['file_id']}: {done['lines_removed']} 行不再计入 lines no longer count")
+    for run in done["stale_runs"]:
+        out.print(
+            f"  对账批次 run {run['id']} ({run['source']} {run['date_from']}…{run['date_to']}) 已过时 is stale: "
+            f"posrefund reconcile FILE -m {merchant} -c {run['source']} --date {run['date_from']} --to {run['date_to']}"
+        )

@@ -13,6 +13,46 @@ MESSAGES_RECON: dict[str, tuple[str, str]] = {
         "The settlement file is too large (limit {max_bytes} bytes)",
     ),
     "recon.file_not_found": ("对账文件不存在", "Settlement file not found"),
+    "recon.file_duplicate": (
+        "该文件内容已于 {imported_at} 导入为 {file_id}（{filename}），本次未作任何改动",
+        "This content was already imported as {file_id} ({filename}) at {imported_at}; nothing was changed",
+    ),
+    "recon.file_truncated": (
+        "对账文件不完整：文件在第 {line} 行结束，缺少汇总（{summary}），可能下载或复制时被截断，请重新下载",
+        "The settlement file is cut short: it ends at line {line} without its summary ({summary}); download it again",
+    ),
+    "recon.file_line_cut": (
+        "对账文件第 {line} 行不完整（{detail}），请重新下载",
+        "Line {line} of the settlement file is cut short ({detail}); download the file again",
+    ),
+    "recon.file_totals_mismatch": (
+        "对账文件第 {line} 行的汇总“{total}”为 {file}，但明细合计为 {lines}",
+        "Line {line} of the settlement file gives {total} as {file}, but its lines add up to {lines}",
+    ),
+    "recon.file_other_merchant": (
+        "对账文件第 {line} 行属于商户号 {found}，与本商户在该渠道的账号 {expected} 不符",
+        "Line {line} of the settlement file is for merchant no. {found}, not this merchant's account "
+        "{expected} on the channel",
+    ),
+    "recon.file_out_of_range": (
+        "对账文件第 {line} 行的日期 {date} 不在所选日期 {date_from} 至 {date_to} 之内",
+        "Line {line} of the settlement file is dated {date}, outside the dates asked for ({date_from} to {date_to})",
+    ),
+    "recon.file_line_conflict": (
+        "对账文件第 {line} 行的交易已在文件 {file_id} 第 {other_line} 行导入，但金额不同",
+        "The transaction on line {line} was already imported from file {file_id} (line {other_line}) with "
+        "another amount",
+    ),
+    "recon.file_withdrawn": (
+        "该对账文件已于 {withdrawn_at} 撤回",
+        "This settlement file was withdrawn at {withdrawn_at}",
+    ),
+    "recon.file_in_use": (
+        "该对账文件第 {line_no} 行是已处理差错或错收工单 {id} 的依据，不能撤回",
+        "Line {line_no} of this settlement file is the ground of the handled discrepancy or wrong-charge case "
+        "{id}; the file cannot be withdrawn",
+    ),
+    "recon.reason_required": ("请填写撤回原因", "Give the reason for withdrawing the file"),
     "recon.file_wrong_source": (
         "文件 {file_id} 属于渠道 {source}，不能用于本次对账",
         "File {file_id} belongs to channel {source} and cannot be used in this run",

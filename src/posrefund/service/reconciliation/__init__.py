@@ -10,6 +10,7 @@ from posrefund.service.reconciliation.discrepancies import (
 )
 from posrefund.service.reconciliation.fees import fee_rates, put_fee_rate
 from posrefund.service.reconciliation.imports import ImportReport, get_file, import_file
+from posrefund.service.reconciliation.integrity import withdraw_file
 from posrefund.service.reconciliation.runs import get_run, reconcile
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "put_fee_rate",
     "reconcile",
     "recover_refund",
+    "withdraw_file",
 ]

@@ -1,11 +1,13 @@
 """Importing a settlement file (导入对账单): staged in batches so a file of millions of lines never lives in
-memory; the same file again is recognised by its fingerprint and answered as a replay."""
+memory; the same content again (in any copy) is recognised by its fingerprint and answered with the file it
+already is; a line another file already holds counts once; a file of another merchant or with lines outside the
+dates asked for is refused (see ``integrity``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from posrefund.domain.errors import Invalid, NotFound
@@ -15,8 +17,9 @@ from posrefund.domain.reconciliation import (
 )
 from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.ports import BadLineRow, SettlementFileRow, UnitOfWork
+from posrefund.ports import BadLineRow, NewSettlementFileRow, SettlementFileRow, StagedBatch, UnitOfWork
 from posrefund.service.deps import Deps
+from posrefund.service.reconciliation.integrity import check_request, duplicate_notice
 from posrefund.service.records import record
 
 S = RefundStatus
@@ -35,12 +38,14 @@ def source_of(value: str) -> Source:
 class ImportReport:
     file_id: str
     fingerprint: str
-    duplicate: bool  # the same file (same bytes) was imported before: nothing was staged again
+    duplicate: bool  # the same content was imported before: nothing was staged again
     lines: int = 0
     bad_lines: int = 0
     first_date: date | None = None
     last_date: date | None = None
     bad: list[BadLineRow] = field(default_factory=list)
+    overlap_lines: int = 0  # lines an earlier file already holds: kept, counted once (there)
+    notice: dict[str, Any] | None = None  # for a duplicate: ``recon.file_duplicate`` and which file it is
 
 
 def import_file(
@@ -54,9 +59,12 @@ def import_file(
     lines: Iterable[object],
     progress: Callable[[int], None] | None = None,
     batch: int = BATCH,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> ImportReport:
     """Stage a parsed settlement file in one transaction (all or nothing), ``batch`` lines per statement.
-    ``progress`` is told how many lines each batch held (the CLI drives a progress bar with it)."""
+    ``progress`` is told how many lines each batch held (the CLI drives a progress bar with it). With
+    ``date_from`` / ``date_to`` every line must be dated within them (``recon.file_out_of_range``)."""
     actor.require("recon.import")
     src = source_of(source)
     refuse_card_data(filename, "filename")
@@ -66,25 +74,14 @@ def import_file(
     now = deps.clock.now()
     with deps.uow() as uow:
         earlier = uow.settlement_files.file_by_fingerprint(merchant_id, fingerprint)
-        if earlier is not None:
+        if earlier is not None and earlier["withdrawn_at"] is None:
             return _report(uow, earlier, duplicate=True)
-        file_id = deps.ids.new_id("stf")
-        uow.settlement_files.add_file(
-            {
-                "id": file_id,
-                "merchant_id": merchant_id,
-                "source": src.value,
-                "fingerprint": fingerprint,
-                "filename": filename[:200],
-                "size": size,
-                "line_count": 0,
-                "bad_count": 0,
-                "imported_by": actor.id,
-                "imported_at": now,
-            }
-        )
+        row = _file_row(deps, actor, src.value, earlier, (fingerprint, filename, size), now)
+        file_id = row["id"]
+        (uow.settlement_files.reopen_file if earlier else uow.settlement_files.add_file)(row)
         staged = _stage(uow, file_id, merchant_id, lines, batch, progress)
-        uow.settlement_files.finish_file(file_id, staged.good, staged.bad, staged.first, staged.last)
+        check_request(uow, merchant_id, src.value, file_id, (date_from, date_to))
+        uow.settlement_files.finish_file(file_id, staged)
         uow.settlement_files.refresh_statistics()
         record(
             uow,
@@ -97,6 +94,8 @@ def import_file(
             fingerprint=fingerprint,
             lines=staged.good,
             bad_lines=staged.bad,
+            overlap_lines=staged.overlap,
+            again_after_withdrawal=earlier is not None,
         )
         stored = uow.settlement_files.get_file(merchant_id, file_id)
         assert stored is not None
@@ -105,21 +104,28 @@ def import_file(
     return report
 
 
-@dataclass
-class _Staged:
-    """What the batches staged so far add up to: good and bad lines, and the first and last business date."""
-
-    good: int = 0
-    bad: int = 0
-    first: date | None = None
-    last: date | None = None
-
-    def add(self, good: int, bad: int, first: date | None, last: date | None) -> None:
-        self.good, self.bad = self.good + good, self.bad + bad
-        if first is not None and (self.first is None or first < self.first):
-            self.first = first
-        if last is not None and (self.last is None or last > self.last):
-            self.last = last
+def _file_row(
+    deps: Deps,
+    actor: Actor,
+    source: str,
+    earlier: SettlementFileRow | None,
+    content: tuple[str, str, int],
+    now: datetime,
+) -> NewSettlementFileRow:
+    """The file's row as the import starts: a withdrawn file imported again keeps its id."""
+    fingerprint, filename, size = content
+    return {
+        "id": earlier["id"] if earlier else deps.ids.new_id("stf"),
+        "merchant_id": actor.merchant_id or "",
+        "source": source,
+        "fingerprint": fingerprint,
+        "filename": filename[:200],
+        "size": size,
+        "line_count": 0,
+        "bad_count": 0,
+        "imported_by": actor.id,
+        "imported_at": now,
+    }
 
 
 def _stage(
@@ -129,13 +135,14 @@ def _stage(
     lines: Iterable[object],
     batch: int,
     progress: Callable[[int], None] | None,
-) -> _Staged:
+) -> StagedBatch:
     """Stage the lines ``batch`` at a time, so a file of millions of lines never lives in memory."""
-    staged = _Staged()
+    staged = StagedBatch()
     buf: list[object] = []
 
     def flush() -> None:
-        staged.add(*uow.settlement_files.stage(file_id, merchant_id, buf))
+        nonlocal staged
+        staged += uow.settlement_files.stage(file_id, merchant_id, buf)
         if progress:
             progress(len(buf))
         buf.clear()
@@ -159,6 +166,8 @@ def _report(uow: UnitOfWork, row: SettlementFileRow, duplicate: bool) -> ImportR
         first_date=row["first_date"],
         last_date=row["last_date"],
         bad=uow.settlement_files.bad_lines(str(row["id"]), limit=20),
+        overlap_lines=int(row["overlap_count"]),
+        notice=duplicate_notice(row) if duplicate else None,
     )
 
 

@@ -179,7 +179,7 @@ def _files(
     files = []
     for fid in dict.fromkeys(file_ids):
         row = uow.settlement_files.get_file(merchant_id, fid)
-        if row is None:
+        if row is None or row["withdrawn_at"] is not None:  # a withdrawn file's lines count nowhere
             raise NotFound("recon.file_not_found")
         if row["source"] != source:
             raise Invalid("recon.file_wrong_source", file_id=fid, source=row["source"])
@@ -215,6 +215,8 @@ def _run_view(run: ReconRunRow, *, created: bool = False, changed: bool = False)
         "created_at": run["created_at"],
         "created": created,
         "changed": changed,
+        "stale_at": run.get("stale_at"),  # a file it read was withdrawn since
+        "stale_reason": run.get("stale_reason", ""),
     }
 
 

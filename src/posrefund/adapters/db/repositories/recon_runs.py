@@ -20,7 +20,7 @@ from posrefund.ports import LineTotals, ReconRunRow, RunSpec, RunTotals
 _RR = t.recon_runs.c
 
 
-def _run_row(r: Any) -> ReconRunRow:
+def run_row(r: Any) -> ReconRunRow:
     """A run's row with its JSON columns (file set, totals) decoded."""
     row = row_dict(r)
     row["file_ids"] = json.loads(row["file_ids"])
@@ -31,18 +31,18 @@ def _run_row(r: Any) -> ReconRunRow:
 class ReconRunSql(Repository):
     def run_by_key(self, merchant_id: str, key: str) -> ReconRunRow | None:
         r = self.c.execute(select(t.recon_runs).where(_RR.merchant_id == merchant_id, _RR.run_key == key)).first()
-        return _run_row(r) if r else None
+        return run_row(r) if r else None
 
     def get_run(self, merchant_id: str, run_id: str) -> ReconRunRow | None:
         r = self.c.execute(select(t.recon_runs).where(_RR.merchant_id == merchant_id, _RR.id == run_id)).first()
-        return _run_row(r) if r else None
+        return run_row(r) if r else None
 
     def runs(self, merchant_id: str, limit: int, offset: int) -> tuple[list[ReconRunRow], int]:
         """The merchant's runs, latest first, and how many there are (the console's list)."""
         where = _RR.merchant_id == merchant_id
         total = int(self.c.scalar(select(func.count()).select_from(t.recon_runs).where(where)) or 0)
         q = select(t.recon_runs).where(where).order_by(_RR.updated_at.desc(), _RR.id.desc()).limit(limit).offset(offset)
-        return [_run_row(r) for r in self.c.execute(q)], total
+        return [run_row(r) for r in self.c.execute(q)], total
 
     def add_run(self, row: ReconRunRow) -> None:
         self.c.execute(
@@ -55,7 +55,7 @@ class ReconRunSql(Repository):
         self.c.execute(
             update(t.recon_runs)
             .where(_RR.id == run_id)
-            .values(totals=json.dumps(totals, sort_keys=True), updated_at=now)
+            .values(totals=json.dumps(totals, sort_keys=True), updated_at=now, stale_at=None, stale_reason="")
         )
 
     def reconcile(self, spec: RunSpec, now: datetime) -> dict[str, int]:

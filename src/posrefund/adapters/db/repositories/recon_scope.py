@@ -52,10 +52,12 @@ class RunScope:
 
 
 def lines_of(lines: Any, spec: RunSpec) -> ColumnElement[bool]:
-    """The run's settlement lines, for the table or an alias of it (``lines`` is its column collection)."""
+    """The run's settlement lines, for the table or an alias of it (``lines`` is its column collection): the
+    lines that count (not a later file's shadow of a line an earlier file holds)."""
     return and_(
         lines.merchant_id == spec.merchant_id,
         lines.file_id.in_(spec.file_ids),
+        lines.shadow == "",
         lines.local_date >= spec.date_from,
         lines.local_date <= spec.date_to,
     )

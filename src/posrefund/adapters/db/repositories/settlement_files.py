@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 
 from posrefund.adapters.db import tables as t
+from posrefund.adapters.db.repositories.recon_runs import run_row
 from posrefund.adapters.db.repositories.recon_scope import SHANGHAI, L
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
-from posrefund.adapters.settlement.model import BadLine, SettlementLine
-from posrefund.ports import BadLineRow, NewSettlementFileRow, RefundLineQuery, SettlementFileRow, SettlementLineRow
+from posrefund.adapters.settlement.model import BadLine, SettlementLine, line_key
+from posrefund.domain.errors import Conflict
+from posrefund.ports import (
+    BadLineRow,
+    InUse,
+    NewSettlementFileRow,
+    ReconRunRow,
+    RefundLineQuery,
+    SettlementFileRow,
+    SettlementLineRow,
+    StagedBatch,
+)
 
 _F, _B = t.settlement_files.c, t.settlement_bad_lines.c
+_KEYS_PER_QUERY = 500
 
 
 class SettlementFileSql(Repository):
@@ -29,17 +41,23 @@ class SettlementFileSql(Repository):
     def add_file(self, row: NewSettlementFileRow) -> None:
         self.c.execute(insert(t.settlement_files).values(**row))
 
-    def finish_file(self, file_id: str, line_count: int, bad_count: int, first: date | None, last: date | None) -> None:
+    def finish_file(self, file_id: str, staged: StagedBatch) -> None:
         self.c.execute(
             update(t.settlement_files)
             .where(_F.id == file_id)
-            .values(line_count=line_count, bad_count=bad_count, first_date=first, last_date=last)
+            .values(
+                line_count=staged.good,
+                bad_count=staged.bad,
+                overlap_count=staged.overlap,
+                first_date=staged.first,
+                last_date=staged.last,
+            )
         )
 
-    def stage(
-        self, file_id: str, merchant_id: str, items: Sequence[object]
-    ) -> tuple[int, int, date | None, date | None]:
-        """Write one batch of parsed lines (good and bad); returns counts and the batch's date span."""
+    def stage(self, file_id: str, merchant_id: str, items: Sequence[object]) -> StagedBatch:
+        """Write one batch of parsed lines (good and bad); returns counts and the batch's date span. A line an
+        earlier file already holds (same channel keys) is kept as that file's shadow and counts once; the same
+        keys twice in this file, or an earlier line of those keys with another amount, refuse the file."""
         good: list[dict[str, Any]] = []
         bad: list[dict[str, Any]] = []
         for parsed in items:
@@ -51,12 +69,136 @@ class SettlementFileSql(Repository):
             else:
                 assert isinstance(item, SettlementLine)
                 good.append(_line_row(file_id, merchant_id, item))
+        overlap = self._shadow_known(file_id, merchant_id, good)
         if good:
             self.c.execute(insert(t.settlement_lines), good)
         if bad:
             self.c.execute(insert(t.settlement_bad_lines), bad)
         days = [row["local_date"] for row in good]
-        return len(good), len(bad), min(days, default=None), max(days, default=None)
+        return StagedBatch(len(good), len(bad), overlap, min(days, default=None), max(days, default=None))
+
+    def _shadow_known(self, file_id: str, merchant_id: str, rows: list[dict[str, Any]]) -> int:
+        """Number the rows of one file with the same keys (``occurrence``: a sale the channel captured twice is two
+        lines), and mark as shadows the rows whose keys and occurrence another file's counting line holds; how
+        many there were. The same line with another amount refuses the file (``recon.file_line_conflict``)."""
+        keys = list(dict.fromkeys(row["line_key"] for row in rows))
+        taken: dict[str, int] = {}  # this file's lines per key, earlier batches included
+        held: dict[tuple[str, int], tuple[str, int, int]] = {}  # (key, occurrence) → another file's counting line
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            q = select(L.line_key, L.occurrence, L.file_id, L.line_no, L.shadow, L.amount_fen).where(
+                L.merchant_id == merchant_id, L.line_key.in_(keys[start : start + _KEYS_PER_QUERY])
+            )
+            for key, occurrence, other_file, other_line, shadow, amount in self.c.execute(q):
+                if other_file == file_id:
+                    taken[key] = max(taken.get(key, 0), int(occurrence))
+                elif not shadow:
+                    held[(key, int(occurrence))] = (str(other_file), int(other_line), int(amount))
+        overlap = 0
+        for row in rows:
+            row["occurrence"] = taken[row["line_key"]] = taken.get(row["line_key"], 0) + 1
+            other = held.get((row["line_key"], row["occurrence"]))
+            if other is None:
+                continue
+            if other[2] != row["amount_fen"]:
+                raise Conflict("recon.file_line_conflict", line=row["line_no"], file_id=other[0], other_line=other[1])
+            row["shadow"], overlap = file_id, overlap + 1
+        return overlap
+
+    def other_merchant_line(self, file_id: str, merchant_no: str) -> tuple[int, str] | None:
+        """The first line of the file that names another merchant number than ``merchant_no``."""
+        q = (
+            select(L.line_no, L.merchant_no)
+            .where(L.file_id == file_id, L.merchant_no != merchant_no)
+            .order_by(L.line_no)
+            .limit(1)
+        )
+        row = self.c.execute(q).first()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def line_outside(self, file_id: str, date_from: date, date_to: date) -> tuple[int, date] | None:
+        """The first line of the file whose settlement date is outside ``date_from`` … ``date_to``."""
+        q = (
+            select(L.line_no, L.local_date)
+            .where(L.file_id == file_id, or_(L.local_date < date_from, L.local_date > date_to))
+            .order_by(L.line_no)
+            .limit(1)
+        )
+        row = self.c.execute(q).first()
+        return (int(row[0]), row[1]) if row else None
+
+    def reopen_file(self, row: NewSettlementFileRow) -> None:
+        """A withdrawn file imported again: the same row counts anew, by whom and when it came back."""
+        self.c.execute(
+            update(t.settlement_files)
+            .where(_F.id == row["id"])
+            .values(**row, overlap_count=0, withdrawn_at=None, withdrawn_by="", withdraw_reason="")
+        )
+
+    def line_in_use(self, merchant_id: str, file_id: str) -> InUse | None:
+        """The first handled discrepancy or wrong-charge case resting on a line of the file."""
+        d, wc = t.recon_discrepancies.c, t.wrong_charges.c
+        ours = select(L.id).where(L.file_id == file_id)
+        line_no = select(L.line_no).where(L.id == d.line_id).scalar_subquery()
+        q = select(d.id, line_no).where(d.merchant_id == merchant_id, d.resolution != "", d.line_id.in_(ours))
+        if row := self.c.execute(q.limit(1)).first():
+            return InUse("discrepancy", str(row[0]), int(row[1]))
+        line_no = select(L.line_no).where(L.id == wc.line_id).scalar_subquery()
+        q = select(wc.id, line_no).where(wc.merchant_id == merchant_id, wc.line_id.in_(ours))
+        if row := self.c.execute(q.limit(1)).first():
+            return InUse("wrong_charge", str(row[0]), int(row[1]))
+        return None
+
+    def withdraw_file(self, merchant_id: str, file_id: str, actor_id: str, reason: str, now: datetime) -> int:
+        """Take the file's lines out of every reconciliation: each line it counted for passes to the earliest
+        other file holding a shadow of it, then its lines and bad lines are deleted and the file is marked
+        withdrawn (the row stays, for the audit trail and so its content is recognised). Lines deleted."""
+        mine = and_(L.merchant_id == merchant_id, L.file_id == file_id)
+        gone = self.c.execute(delete(t.settlement_lines).where(mine, L.shadow != "")).rowcount
+        self.c.execute(update(t.settlement_lines).where(mine).values(shadow=file_id))  # frees each key's place
+        other, own = t.settlement_lines.alias("other").c, t.settlement_lines.alias("own").c
+        same_line = (
+            select(own.id)
+            .where(
+                own.merchant_id == merchant_id,
+                own.file_id == file_id,
+                own.line_key == other.line_key,
+                own.occurrence == other.occurrence,
+            )
+            .exists()
+        )
+        heirs = (
+            select(func.min(other.id))
+            .where(other.merchant_id == merchant_id, other.file_id != file_id, other.shadow != "", same_line)
+            .group_by(other.line_key, other.occurrence)
+        )
+        heir_files = [str(r[0]) for r in self.c.execute(select(L.file_id).where(L.id.in_(heirs)).distinct())]
+        self.c.execute(update(t.settlement_lines).where(L.id.in_(heirs)).values(shadow=""))
+        for heir in heir_files:
+            shadows = select(func.count()).select_from(t.settlement_lines).where(L.file_id == heir, L.shadow != "")
+            self.c.execute(
+                update(t.settlement_files).where(_F.id == heir).values(overlap_count=shadows.scalar_subquery())
+            )
+        gone += self.c.execute(delete(t.settlement_lines).where(mine)).rowcount
+        self.c.execute(delete(t.settlement_bad_lines).where(_B.file_id == file_id))
+        self.c.execute(
+            update(t.settlement_files)
+            .where(_F.id == file_id)
+            .values(withdrawn_at=now, withdrawn_by=actor_id, withdraw_reason=reason)
+        )
+        return int(gone)
+
+    def mark_runs_stale(self, merchant_id: str, file_id: str, reason: str, now: datetime) -> list[ReconRunRow]:
+        """The merchant's runs that read the file, marked stale (their findings rest on lines that no longer
+        count): the runs, as they were."""
+        rr = t.recon_runs.c
+        q = select(t.recon_runs).where(
+            rr.merchant_id == merchant_id, rr.file_ids.contains(f'"{file_id}"', autoescape=True)
+        )
+        runs = [run_row(r) for r in self.c.execute(q)]
+        if runs:
+            ids = [run["id"] for run in runs]
+            self.c.execute(update(t.recon_runs).where(rr.id.in_(ids)).values(stale_at=now, stale_reason=reason))
+        return runs
 
     def refresh_statistics(self) -> None:
         """Let the query planner see the staged table's shape (a freshly filled table has no statistics; a
@@ -82,6 +224,7 @@ class SettlementFileSql(Repository):
                 _F.source == source,
                 _F.first_date <= date_to,
                 _F.last_date >= date_from,
+                _F.withdrawn_at.is_(None),
             )
             .order_by(_F.fingerprint)
         )
@@ -104,7 +247,7 @@ class SettlementFileSql(Repository):
     def acquirer_merchant_nos(self, merchant_id: str, file_ids: Sequence[str]) -> tuple[set[str], int]:
         """The acquirer merchant numbers these files' lines carry, and how many of their sale lines have the
         RRN of one of this merchant's sales: together, the proof that the files are this merchant's."""
-        in_files = and_(L.merchant_id == merchant_id, L.file_id.in_(list(file_ids)))
+        in_files = and_(L.merchant_id == merchant_id, L.file_id.in_(list(file_ids)), L.shadow == "")
         numbers = {str(r[0]) for r in self.c.execute(select(L.merchant_no).where(in_files).distinct())}
         sale = t.sales.c
         ours = (
@@ -131,6 +274,7 @@ class SettlementFileSql(Repository):
             L.amount_fen == query.amount_fen,
             or_(*keys),
             L.id.not_in(sorted(query.skip)),
+            L.shadow == "",
         )
         if query.free_only:
             q = q.where(
@@ -186,4 +330,7 @@ def _line_row(file_id: str, merchant_id: str, item: SettlementLine) -> dict[str,
         "payer_masked": item.payer_masked[:64],
         "batch_no": item.batch_no[:12],
         "raw_hash": item.raw_hash,
+        "line_key": line_key(item),
+        "occurrence": 1,
+        "shadow": "",
     }

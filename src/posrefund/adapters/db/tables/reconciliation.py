@@ -23,7 +23,7 @@ settlement_files = Table(
     id_key(),
     merchant_ref(),
     Column("source", String(16), nullable=False),  # card / wechat / alipay
-    Column("fingerprint", String(64), nullable=False),  # SHA-256 of the whole file: the same file is recognised
+    Column("fingerprint", String(64), nullable=False),  # SHA-256 of its text: the same file in any copy is recognised
     Column("filename", String(200), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("line_count", Integer, nullable=False),
@@ -32,6 +32,10 @@ settlement_files = Table(
     Column("last_date", Date, nullable=True),
     Column("imported_by", ID, nullable=False),
     moment("imported_at"),
+    Column("overlap_count", Integer, nullable=False, server_default="0"),  # lines an earlier file already holds
+    moment("withdrawn_at", nullable=True),  # withdrawn: its lines are gone, runs that read it are stale
+    blank_string("withdrawn_by", 40),
+    blank_text("withdraw_reason"),
     UniqueConstraint("merchant_id", "fingerprint"),
 )
 
@@ -64,7 +68,17 @@ settlement_lines = Table(
     Column("payer_masked", String(64), nullable=False),
     Column("batch_no", String(12), nullable=False),
     Column("raw_hash", String(64), nullable=False),
+    # The line by the channel's own keys (e.g. wechat|refund|微信订单号|退款单号): one line counts once per
+    # merchant, whichever files hold it. ``shadow`` is "" on the line that counts; a later file's copy of it
+    # is kept with its own file's id there (so it can count when the earlier file is withdrawn) and is read
+    # by no run.
+    # ``occurrence`` numbers the lines of one file with the same keys (a sale the channel captured twice): the
+    # n-th of them is the n-th such line of any other file.
+    blank_string("line_key", 200),
+    Column("occurrence", Integer, nullable=False, server_default="1"),
+    blank_string("shadow", 40),
     Index("ix_settlement_lines_file_date", "file_id", "local_date"),
+    Index("ix_settlement_lines_line_key", "merchant_id", "line_key", "occurrence", "shadow", unique=True),
     Index("ix_settlement_lines_rrn", "merchant_id", "rrn"),
     Index("ix_settlement_lines_order", "merchant_id", "merchant_order_no"),
     Index("ix_settlement_lines_voucher", "merchant_id", "voucher_no", "terminal_no", "amount_fen"),
@@ -108,6 +122,8 @@ recon_runs = Table(
     Column("created_by", ID, nullable=False),
     moment("created_at"),
     moment("updated_at"),
+    moment("stale_at", nullable=True),  # a file it read was withdrawn: its findings are no longer to be trusted
+    blank_text("stale_reason"),
     UniqueConstraint("merchant_id", "run_key"),
 )
 

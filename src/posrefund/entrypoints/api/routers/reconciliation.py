@@ -6,20 +6,15 @@ The console page calls these same routes (or the same service functions) for its
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from posrefund.adapters.settlement import open_settlement_file
-from posrefund.domain.errors import Invalid
 from posrefund.domain.reconciliation import FeeRate
-from posrefund.domain.roles import Actor
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
 from posrefund.entrypoints.api.observability import timed_reconciliation
 from posrefund.entrypoints.api.paging import Paging, paging
@@ -29,9 +24,7 @@ from posrefund.entrypoints.api.responses_recon import (
     DiscrepancyPage,
     DiscrepancyWithLine,
     FeeRateList,
-    ImportReport,
     Run,
-    SettlementFile,
     WrongCharge,
     WrongChargeCase,
 )
@@ -41,14 +34,12 @@ from posrefund.entrypoints.api.schemas_recon import (
     FeeRateIn,
     RecoverIn,
     RunIn,
-    SourceName,
     WrongChargeIn,
     WrongChargeUpdateIn,
 )
 from posrefund.entrypoints.api.views import iso, plain, refund_view
 from posrefund.entrypoints.csv_export import csv_response
 from posrefund.service import reconciliation, wrong_charges
-from posrefund.service.deps import Deps
 from posrefund.service.refunds import CustomerInput
 
 router = APIRouter(prefix="/v1/reconciliation", tags=["reconciliation"])
@@ -60,25 +51,13 @@ MAX_UPLOAD = 12 * 1024 * 1024  # the API's body cap; larger files go through `po
 DiscrepancyId = Annotated[int, FastPath(ge=1, le=2**62)]
 
 
-def _report(r: reconciliation.ImportReport) -> dict[str, Any]:
-    return {
-        "file_id": r.file_id,
-        "fingerprint": r.fingerprint,
-        "duplicate": r.duplicate,
-        "lines": r.lines,
-        "bad_lines": r.bad_lines,
-        "first_date": r.first_date.isoformat() if r.first_date else None,
-        "last_date": r.last_date.isoformat() if r.last_date else None,
-        "bad": r.bad,
-    }
-
-
 def _run(run: dict[str, Any]) -> dict[str, Any]:
     return {
         **run,
         "date_from": run["date_from"].isoformat(),
         "date_to": run["date_to"].isoformat(),
         "created_at": iso(run["created_at"]),
+        "stale_at": iso(run.get("stale_at")),
     }
 
 
@@ -109,58 +88,6 @@ def _wrong_charge(wc: Mapping[str, Any]) -> dict[str, Any]:
     if "events" in wc:
         out["events"] = [plain(e) for e in wc["events"]]
     return out
-
-
-@router.post(
-    "/files",
-    summary="Import a settlement file",
-    **answers(
-        ImportReport,
-        *SIGNED_IN,
-        *WITH_BODY,
-        status=201,
-        description="imported",
-        again="the same file was imported before",
-        permission="recon.import",
-    ),
-)
-async def import_file(
-    actor: CurrentActor,
-    c: Ctx,
-    source: Annotated[SourceName, Query()],
-    file: Annotated[UploadFile, File(description="the settlement file as the channel sent it (≤ 12 MiB)")],
-) -> JSONResponse:
-    actor.require("recon.import")
-    with tempfile.TemporaryDirectory(prefix="posrefund-settlement-") as tmp:
-        path = Path(tmp) / "upload"
-        size = 0
-        with open(path, "wb") as out:
-            while chunk := await file.read(1 << 20):
-                size += len(chunk)
-                if size > MAX_UPLOAD:
-                    raise Invalid("recon.file_too_large", max_bytes=MAX_UPLOAD)
-                out.write(chunk)
-        if size == 0:
-            raise Invalid("recon.bad_file", detail="empty file")
-        name = (file.filename or "upload")[:200]
-
-        def stage(deps: Deps, actor: Actor) -> reconciliation.ImportReport:
-            # Fingerprinting reads the whole file, so it runs with the import (off the event loop where the
-            # engine allows), and afresh on each try: a replay after a concurrent upload needs unread lines.
-            settlement = open_settlement_file(source, path, filename=name)
-            return reconciliation.import_file(deps, actor, **settlement.import_arguments())
-
-        report = await c.run_once(stage, c.deps, actor)
-    return JSONResponse(_report(report), status_code=200 if report.duplicate else 201)
-
-
-@router.get(
-    "/files/{file_id}",
-    summary="An imported settlement file",
-    **answers(SettlementFile, *ON_OBJECT, permission="recon.read"),
-)
-async def get_file(file_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return plain(await c.run(reconciliation.get_file, c.deps, actor, file_id))
 
 
 @router.post(
