@@ -67,21 +67,25 @@ class _Timers:
     statistics_due: float = field(default_factory=lambda: time.monotonic() + STATISTICS_SECONDS)
 
 
-class Notifier(threading.Thread):
-    """Customers' messages and follow-ups, on a thread of their own, about once a second until ``stop``. A round
-    (fanning out new case events, reading contacts, rendering texts) takes long enough under load that, run
-    between the rounds that hand out due refunds, it held them back: measured, more than half of the loop
-    thread's time at full load went to it."""
+class Housekeeping(threading.Thread):
+    """The work beside the refunds, on a thread of its own until ``stop``: customers' messages and follow-ups
+    about once a second, and on their own timers the audit checkpoints, the reports' daily aggregates and the
+    planner's statistics. Run between the rounds that hand out due refunds, any of them held those back: a
+    notification round took more than half of the loop thread's time at full load (measured), a busy day's
+    report rebuild takes seconds, and a checkpoint waits for the audit sequencer."""
 
-    def __init__(self, deps: Deps, notify_router: NotifyRouter, stop: threading.Event) -> None:
-        super().__init__(name="posrefund-notify", daemon=True)
+    def __init__(self, deps: Deps, notify_router: NotifyRouter | None, stop: threading.Event) -> None:
+        super().__init__(name="posrefund-housekeeping", daemon=True)
         # (not ``_stop``: that name is threading.Thread's own, which join() calls)
         self._deps, self._router, self._stopping = deps, notify_router, stop
         self.steps = 0
 
     def run(self) -> None:
+        timers = _Timers()
         while True:
-            self.steps += notify_round(self._deps, self._router)
+            if self._router is not None:
+                self.steps += notify_round(self._deps, self._router)
+            _periodic(self._deps, timers)
             if self._stopping.wait(NOTIFY_SECONDS):
                 return
 
@@ -103,12 +107,14 @@ def run(
     pool = CasePool(opts.threads, lambda m, c: _step(deps, current, m, c), on_free=opts.wake.set)
     steps = 0
     timers = _Timers()
-    notifier = Notifier(deps, notify_router, stop) if notify_router is not None and not once else None
-    if notifier is not None:
-        notifier.start()
+    housekeeping = None if once else Housekeeping(deps, notify_router, stop)
+    if housekeeping is not None:
+        housekeeping.start()
     try:
         while not stop.is_set():
             current = _refresh(deps, current, calendar, opts, timers)
+            if once:
+                _periodic(deps, timers)
             steps += _sweep_once(deps, current, pool, opts.batch) if once else dispatch(deps, current, pool, opts.batch)
             if once:
                 if notify_router is not None:
@@ -119,22 +125,16 @@ def run(
             opts.wake.clear()
     finally:
         opts.left_running = _stop(pool, opts.shutdown_seconds)
-        if notifier is not None:
-            notifier.join(opts.shutdown_seconds)
-            steps += notifier.steps
+        if housekeeping is not None:
+            housekeeping.join(opts.shutdown_seconds)
+            steps += housekeeping.steps
     return steps
 
 
 def _refresh(deps: Deps, router: Router, calendar: CalendarWatch, opts: WorkerOptions, timers: _Timers) -> Router:
-    """Between rounds: sign the audit heads (about once a minute), pick up a changed channels file and
-    calendar. A failure here is logged; the round goes on with what it had."""
+    """Between rounds: chain the audit events written since, pick up a changed channels file and calendar. A
+    failure here is logged; the round goes on with what it had."""
     chain_round(deps)
-    if time.monotonic() >= timers.checkpoint_due:
-        checkpoint_round(deps)
-        timers.checkpoint_due = time.monotonic() + CHECKPOINT_SECONDS
-    if time.monotonic() >= timers.reports_due:
-        report_round(deps)
-        timers.reports_due = time.monotonic() + REPORTS_SECONDS
     if opts.channels is not None:
         fresh = opts.channels.check(router)
         if fresh is not None:
@@ -147,10 +147,21 @@ def _refresh(deps: Deps, router: Router, calendar: CalendarWatch, opts: WorkerOp
         except Exception:
             log.exception("worker.calendar_check_failed")  # the next round tries again
         timers.calendar_due = time.monotonic() + CALENDAR_SECONDS
+    return router
+
+
+def _periodic(deps: Deps, timers: _Timers) -> None:
+    """What is due of the slower housekeeping: sign the audit heads (about once a minute), rebuild the reports'
+    changed days (about once a minute), refresh the planner's statistics (about once an hour)."""
+    if time.monotonic() >= timers.checkpoint_due:
+        checkpoint_round(deps)
+        timers.checkpoint_due = time.monotonic() + CHECKPOINT_SECONDS
+    if time.monotonic() >= timers.reports_due:
+        report_round(deps)
+        timers.reports_due = time.monotonic() + REPORTS_SECONDS
     if time.monotonic() >= timers.statistics_due:
         _refresh_statistics(deps)
         timers.statistics_due = time.monotonic() + STATISTICS_SECONDS
-    return router
 
 
 def _refresh_statistics(deps: Deps) -> None:
