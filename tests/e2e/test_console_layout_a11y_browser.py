@@ -24,7 +24,7 @@ from posrefund.domain.roles import PERMISSIONS, Role
 from posrefund.entrypoints.console import PAGES
 from posrefund.service import disputes, refunds, sales
 from posrefund.service.refunds import CustomerInput, RefundRequest
-from tests.e2e.conftest import Live, assert_no_csp_violation, csp_violations, sign_in
+from tests.e2e.conftest import Live, sign_in, watched_page
 from tests.e2e.test_console_notifications_browser import paid_case
 from tests.support.helpers import captured_again, sale_input
 
@@ -249,16 +249,9 @@ def _visit(page: Page, live: Live, path: str, expected: int = 200) -> str | None
 
 @pytest.fixture
 def screen(chromium: Browser) -> Iterator[Page]:
-    """A phone-sized context (resized per width), failing the test on any Content-Security-Policy breach."""
-    context = chromium.new_context(
-        viewport={"width": AXE_WIDTH, "height": HEIGHT}, locale="zh-CN", timezone_id="Asia/Shanghai"
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    seen = csp_violations(page)
-    yield page
-    context.close()
-    assert_no_csp_violation(seen)
+    """A phone-sized page (resized per width), failing the test on any Content-Security-Policy breach."""
+    with watched_page(chromium, {"width": AXE_WIDTH, "height": HEIGHT}, timeout_ms=15_000) as page:
+        yield page
 
 
 @pytest.mark.parametrize("role", ROLES)
