@@ -188,17 +188,24 @@ def assert_no_csp_violation(seen: list[str]) -> None:
     assert not seen, "the console broke its Content-Security-Policy:\n" + "\n".join(seen)
 
 
-@pytest.fixture
-def page(chromium: Browser, live: Live) -> Iterator[Page]:
-    """A fresh browser context (no cookies) at a 1366×768 counter screen; the test fails if any page it
-    opens breaks the Content-Security-Policy."""
-    context = chromium.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
-    context.set_default_timeout(10_000)
+@contextmanager
+def watched_page(chromium: Browser, viewport: dict[str, int], timeout_ms: int = 10_000) -> Iterator[Page]:
+    """A page in a fresh browser context (no cookies, Chinese, Shanghai time); fails if any page it opens
+    breaks the Content-Security-Policy."""
+    context = chromium.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")  # type: ignore[arg-type]
+    context.set_default_timeout(timeout_ms)
     pg = context.new_page()
     seen = csp_violations(pg)
     yield pg
     context.close()
     assert_no_csp_violation(seen)
+
+
+@pytest.fixture
+def page(chromium: Browser, live: Live) -> Iterator[Page]:
+    """A fresh browser context at a 1366×768 counter screen (see ``watched_page``)."""
+    with watched_page(chromium, DESKTOP) as pg:
+        yield pg
 
 
 def sign_in(page: Page, live: Live, who: str) -> None:

@@ -108,6 +108,8 @@ EN_CORE: dict[str, str] = {
     "支付方式": "Paid by",
     "金额": "Amount",
     "状态": "Status",
+    "操作": "Action",  # the heading, read aloud only, of a column of buttons or links
+    "自定义或默认": "Custom or default",
     "预计到账": "Expected arrival",
     "顾客手机": "Customer phone",
     "凭证号": "Voucher no.",

@@ -1,0 +1,295 @@
+"""Every console page, for every role that has pages, on a phone (360 and 390 px) and a small tablet (768 px):
+nothing wider than the screen, no sideways scrolling of the document, and no serious or critical WCAG 2.1 AA
+violation found by axe-core (bundled by axe-playwright-python, no network).
+
+The pages are the console's GET routes (``test_every_console_page_is_listed`` keeps the list complete), each
+filled with one real refund, sale, dispute, reconciliation run, discrepancy and wrong-charge case; a role
+visits the pages its permissions allow in one browser context, each page loaded once and resized to each width
+(media queries apply as on a real phone), axe-core run once per page at 390 px."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from posrefund.demo.settlement import Faults, from_ledger
+from posrefund.domain.reconciliation import FeeRate
+from posrefund.domain.roles import PERMISSIONS, Role
+from posrefund.entrypoints.console import PAGES
+from posrefund.service import disputes, refunds, sales
+from posrefund.service.refunds import CustomerInput, RefundRequest
+from tests.e2e.conftest import Live, sign_in, watched_page
+from tests.e2e.test_console_notifications_browser import paid_case
+from tests.support.helpers import captured_again, sale_input
+
+WIDTHS = (360, 390, 768)
+AXE_WIDTH = 390  # colours, names and structure do not change with the width: axe runs once per page and role
+ROLES = ("cashier", "supervisor", "finance", "admin", "auditor")
+HEIGHT = 844
+WCAG_AA = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],  # passes and the rest are not sent back: much less to carry per page
+}
+BLOCKING = ("serious", "critical")
+
+# GET routes that are not pages a person reads: fragments htmx polls, downloads, redirects.
+NOT_PAGES = {
+    "/",
+    "/console",
+    "/console/",
+    "/console/lang",
+    "/console/cases/{case_id}/live",
+    "/console/evidence/{evidence_id}",
+    "/console/recon/jobs/{job_id}/progress",
+    "/console/recon/runs/{run_id}/export.csv",
+    "/console/reports/export.csv",
+}
+
+# Every element whose right edge passes the viewport, unless it sits inside a box that scrolls sideways on
+# purpose (overflow-x: auto or scroll); the first few, named by tag, id and classes.
+WIDE_ELEMENTS = r"""() => {
+  const width = window.innerWidth;
+  const scrollsInside = el => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll') return true;
+    }
+    return false;
+  };
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+      + [...el.classList].map(c => '.' + c).join('');
+  const sticksOut = el => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.right > width + 1 && !scrollsInside(el);
+  };
+  const wide = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    if (!sticksOut(el) || sticksOut(el.parentElement)) continue;  // only where the overflow starts
+    const text = (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 30);
+    wide.push(`${name(el)} (right ${Math.round(el.getBoundingClientRect().right)}px) "${text}"`);
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, width, wide: wide.slice(0, 12)};
+}"""
+
+
+# A part htmx fetches once the page is up (hx-trigger="load") has come in: it brings its own heading.
+LOADED = "[...document.querySelectorAll('[hx-trigger=load]')].every(e => e.querySelector('h2'))"
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """One of each thing a detail page shows, in merchant A."""
+
+    sale_id: str
+    pending_case_id: str
+    paid_case_id: str
+    dispute_id: str
+    import_job: str
+    file_id: str
+    run_id: str
+    discrepancy_id: str
+    wrong_charge_id: str
+
+
+@dataclass(frozen=True)
+class ConsolePage:
+    route: str  # the route's path template, as the console registers it
+    path: str  # the page visited
+    action: str | None  # the permission a role needs to reach it (None: any signed-in operator)
+
+
+def console_pages(s: Seeded) -> list[ConsolePage]:
+    P = ConsolePage
+    return [
+        P("/console/desk", "/console/desk", "refund.request"),
+        P("/console/desk/sale/{sale_id}", f"/console/desk/sale/{s.sale_id}", "refund.request"),
+        P("/console/desk/answer/{case_id}", f"/console/desk/answer/{s.pending_case_id}", "refund.request"),
+        P("/console/mine", "/console/mine", "refund.request"),
+        P("/console/review", "/console/review", "refund.review"),
+        P("/console/cases/{case_id}", f"/console/cases/{s.pending_case_id}", "refund.read"),
+        P("/console/cases/{case_id}", f"/console/cases/{s.paid_case_id}", "refund.read"),
+        P("/console/cases/{case_id}/notify", f"/console/cases/{s.paid_case_id}/notify", "notify.read"),
+        P("/console/search", "/console/search?q=5678", "refund.read"),
+        P("/console/sales/{sale_id}", f"/console/sales/{s.sale_id}", "sale.read"),
+        P("/console/service", "/console/service?phone=13912345678", "refund.reveal_pii"),
+        P("/console/reports", "/console/reports", "report.read"),
+        P("/console/admin/stores", "/console/admin/stores", "store.manage"),
+        P("/console/admin/terminals", "/console/admin/terminals", "terminal.manage"),
+        P("/console/admin/users", "/console/admin/users", "user.manage"),
+        P("/console/admin/policy", "/console/admin/policy", "policy.write"),
+        P("/console/admin/notify", "/console/admin/notify", "notify.configure"),
+        P(
+            "/console/admin/notify/templates/{event}/{language}",
+            "/console/admin/notify/templates/paid/zh",
+            "notify.configure",
+        ),
+        P("/console/admin/notify/gateways", "/console/admin/notify/gateways", "notify.configure"),
+        P("/console/followups", "/console/followups", "followup.read"),
+        P("/console/disputes", "/console/disputes", "dispute.read"),
+        P("/console/disputes/{dispute_id}", f"/console/disputes/{s.dispute_id}", "dispute.read"),
+        P("/console/recon", "/console/recon", "recon.read"),
+        P("/console/recon/jobs/{job_id}", f"/console/recon/jobs/{s.import_job}", "recon.read"),
+        P("/console/recon/files/{file_id}", f"/console/recon/files/{s.file_id}", "recon.read"),
+        P("/console/recon/runs/{run_id}", f"/console/recon/runs/{s.run_id}", "recon.read"),
+        P(
+            "/console/recon/discrepancies/{discrepancy_id}",
+            f"/console/recon/discrepancies/{s.discrepancy_id}",
+            "recon.read",
+        ),
+        P("/console/recon/wrong-charges/{wc_id}", f"/console/recon/wrong-charges/{s.wrong_charge_id}", "recon.read"),
+        P("/console/password", "/console/password", None),
+    ]
+
+
+def reachable(role: str, pages: list[ConsolePage]) -> list[ConsolePage]:
+    return [p for p in pages if p.action is None or Role(role) in PERMISSIONS[p.action]]
+
+
+def _reconciled(page: Page, live: Live, bill: Path) -> tuple[str, str, str, str, str]:
+    """Finance imports the day's WeChat bill, runs it, opens a wrong-charge case from the duplicate charge:
+    (the import job, the file, the run, the discrepancy, the wrong-charge case)."""
+    sign_in(page, live, "a.finance")
+    page.goto(live.url("/console/recon"))
+    page.select_option("#f-import-source", "wechat")
+    page.set_input_files("#f-file", str(bill))
+    page.get_by_role("button", name="导入", exact=True).click()
+    expect(page.get_by_text("导入完成")).to_be_visible()
+    job = page.url.rsplit("/", 1)[1]
+    file_id = str(page.locator("a[href*='/console/recon/files/']").first.get_attribute("href")).rsplit("/", 1)[1]
+    page.get_by_role("button", name="对这些日期运行对账").click()
+    expect(page.get_by_text("对账完成")).to_be_visible()
+    page.get_by_role("link", name="查看对账结果").click()
+    expect(page).to_have_url(re.compile(r"/console/recon/runs/[\w-]+$"))
+    run_id = page.url.rsplit("/", 1)[1]
+    page.goto(page.url + "?class=duplicate_charge")
+    page.locator("table a[href*='/console/recon/discrepancies/']").first.click()
+    discrepancy_id = page.url.rsplit("/", 1)[1]
+    page.select_option("#f-cause", "operator_error")
+    page.select_option("#f-responsible", "merchant_staff")
+    page.fill("#f-analysis", "收银员重复扫码，顾客被扣两次")
+    page.get_by_role("button", name="开立工单").click()
+    expect(page).to_have_url(re.compile(r"/console/recon/wrong-charges/[\w-]+$"))
+    return job, file_id, run_id, discrepancy_id, page.url.rsplit("/", 1)[1]
+
+
+def _duplicate_charge_bill(live: Live, folder: Path) -> Path:
+    """Today's WeChat bill of merchant A with one sale captured twice."""
+    m, deps = live.world.a, live.deps
+    first = sales.record_sale(deps, m.actors["cashier"], sale_input(m, deps.clock.now(), amount_fen=5_000))
+    day = deps.local_date(first.paid_at)
+    with deps.uow(readonly=True) as uow:
+        rows = list(uow.ledger.ledger_sales(m.id, ["wechat"], day, day))
+    rows.append(captured_again(next(r for r in rows if r["id"] == first.id)))
+    bill = folder / f"wechat-{day}.csv"
+    from_ledger(bill, "wechat", day, rows, [], Faults(), {"wechat": FeeRate("wechat", 38)})
+    return bill
+
+
+@pytest.fixture(scope="module")
+def seeded(chromium: Browser, live: Live, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    a, deps = live.world.a, live.deps
+    paid = paid_case(live)
+    dispute = disputes.open_dispute(deps, a.actors["customer_service"], paid, "金额不对，少退了 20 元", 2_000)
+    sale = sales.record_sale(deps, a.actors["cashier"], sale_input(a, deps.clock.now(), amount_fen=388_800))
+    request = RefundRequest(
+        sale_id=sale.id,
+        amount_fen=250_000,
+        reason="goods_quality",
+        note="包装破损",
+        customer=CustomerInput(phone="13912345678", name="张三"),
+    )
+    pending = refunds.request_refund(deps, a.actors["cashier"], request)
+    bill = _duplicate_charge_bill(live, tmp_path_factory.mktemp("bills"))
+    context = chromium.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    try:
+        recon = _reconciled(context.new_page(), live, bill)
+    finally:
+        context.close()
+    return Seeded(sale.id, pending.id, paid, str(dispute["id"]), *recon)
+
+
+@pytest.fixture(scope="module")
+def axe() -> Axe:
+    return Axe()
+
+
+def _problems(page: Page, axe: Axe, path: str) -> list[str]:
+    """What is wrong with the loaded page, in words a failure message can show: axe-core's findings (at
+    ``AXE_WIDTH``), then the fit at each width (the same page resized: media queries apply as on a phone)."""
+    found: list[str] = []
+    page.set_viewport_size({"width": AXE_WIDTH, "height": HEIGHT})
+    for v in axe.run(page, options=WCAG_AA).response["violations"]:
+        if v["impact"] in BLOCKING:
+            targets = [" ".join(map(str, n["target"])) for n in v["nodes"][:3]]
+            found.append(f"{path}: {v['id']} ({v['impact']}, {len(v['nodes'])}×): {targets}")
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": HEIGHT})
+        fit = page.evaluate(WIDE_ELEMENTS)
+        if fit["scrollWidth"] > fit["width"] or fit["wide"]:
+            found.append(
+                f"{path} at {width}px: document {fit['scrollWidth']}px wide; wider than the screen: "
+                + ("; ".join(fit["wide"]) or "(no single element)")
+            )
+    return found
+
+
+def _visit(page: Page, live: Live, path: str, expected: int = 200) -> str | None:
+    response = page.goto(live.url(path))
+    if response is None or response.status != expected:
+        return f"{path}: answered {response.status if response else 'nothing'}, not {expected}"
+    page.wait_for_function(LOADED)  # a section htmx loads with the page (the case's notifications) is in
+    return None
+
+
+@pytest.fixture
+def screen(chromium: Browser) -> Iterator[Page]:
+    """A phone-sized page (resized per width), failing the test on any Content-Security-Policy breach."""
+    with watched_page(chromium, {"width": AXE_WIDTH, "height": HEIGHT}, timeout_ms=15_000) as page:
+        yield page
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_of_a_role_fits_the_screen_and_passes_axe(
+    screen: Page, live: Live, seeded: Seeded, axe: Axe, role: str
+) -> None:
+    pages = reachable(role, console_pages(seeded))
+    sign_in(screen, live, f"a.{role}")
+    menu = screen.eval_on_selector_all("header nav a", "links => links.map(a => a.getAttribute('href'))")
+    listed = {p.path.split("?")[0] for p in pages}
+    assert set(menu) <= listed, f"menu links of {role} not checked: {set(menu) - listed}"
+    problems: list[str] = []
+    for p in pages:
+        refused = _visit(screen, live, p.path)
+        problems += [refused] if refused else _problems(screen, axe, p.path)
+    assert not problems, f"{role}: {len(problems)} problems\n" + "\n".join(problems)
+
+
+def test_the_sign_in_and_error_pages(screen: Page, live: Live, axe: Axe) -> None:
+    """The pages outside a role's menu: signing in, and the answers "not found" and "not allowed"."""
+    problems: list[str] = []
+    for path, status in (("/console/login", 200), ("/console/cases/rfd_missing", 404), ("/console/admin/users", 403)):
+        if path != "/console/login" and "/console/login" in screen.url:
+            sign_in(screen, live, "a.cashier")
+        refused = _visit(screen, live, path, status)
+        problems += [refused] if refused else _problems(screen, axe, path)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_console_page_is_listed() -> None:
+    """A new page of the console joins the checks above: its route must be in ``console_pages``."""
+    routes = {
+        r.path  # type: ignore[attr-defined]
+        for module in PAGES
+        for r in module.router.routes
+        if "GET" in getattr(r, "methods", set())
+    }
+    blank = Seeded(*(["x"] * 9))
+    listed = {p.route for p in console_pages(blank)} | {"/console/login"}
+    assert routes - NOT_PAGES - listed == set()
+    assert listed - routes == set()
