@@ -116,12 +116,11 @@ refunds = Table(
     Index("ix_refunds_merchant_status_created_id", "merchant_id", "status", "created_at", "id"),
     Index("ix_refunds_merchant_phone_created", "merchant_id", "customer_phone_index", "created_at", "id"),
     Index("ix_refunds_merchant_sale_created", "merchant_id", "sale_id", "created_at", "id"),
+    # (also the risk warnings' read of each requester's refunds over a window)
     Index("ix_refunds_merchant_requester_created", "merchant_id", "requested_by", "created_at", "id"),
     Index("ix_refunds_due", "status", "next_check_at"),
     # Looked up by the channel's reference of a refund (a card refund's RRN) in a settlement file.
     Index("ix_refunds_merchant_channel_refund", "merchant_id", "channel_refund_id"),
-    # Risk warnings read each requester's refunds over a window.
-    Index("ix_refunds_merchant_requested_by_created_at", "merchant_id", "requested_by", "created_at"),
 )
 
 evidence = Table(

@@ -28,6 +28,7 @@ _OLD_REFUNDS = {
     "ix_refunds_merchant_created": ["merchant_id", "created_at"],
     "ix_refunds_merchant_status_created": ["merchant_id", "status", "created_at"],
     "ix_refunds_merchant_phone": ["merchant_id", "customer_phone_index"],
+    "ix_refunds_merchant_requested_by_created_at": ["merchant_id", "requested_by", "created_at"],  # risk's
 }
 
 
