@@ -21,16 +21,6 @@ from tests.support.helpers import new_sale
 S = RefundStatus
 
 
-@pytest.fixture
-def fake() -> FakeChannel:
-    return FakeChannel()
-
-
-@pytest.fixture
-def router(fake: FakeChannel) -> Router:
-    return Router(channels={"wechat": fake, "alipay": fake}, is_workday=ChineseCalendar().is_workday)
-
-
 def approved(deps: Deps, world: World, amount: int = 3_000, **sale_kw: object) -> refunds.RefundCase:
     sale = new_sale(deps, world.a, **sale_kw)
     case = refunds.request_refund(

@@ -9,36 +9,15 @@ from datetime import timedelta
 
 import pytest
 
-from posrefund.adapters.calendar_cn import ChineseCalendar
 from posrefund.domain.refund import RefundStatus
 from posrefund.service import execution, refunds
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
-from posrefund.service.refunds import RefundRequest
 from tests.conftest import FixedClock, World
+from tests.service.test_execution import approved
 from tests.support.fakes import FakeChannel
-from tests.support.helpers import new_sale
 
 S = RefundStatus
-
-
-@pytest.fixture
-def fake() -> FakeChannel:
-    return FakeChannel()
-
-
-@pytest.fixture
-def router(fake: FakeChannel) -> Router:
-    return Router(channels={"wechat": fake, "alipay": fake}, is_workday=ChineseCalendar().is_workday)
-
-
-def approved(deps: Deps, world: World, channel: str = "wechat") -> refunds.RefundCase:
-    sale = new_sale(deps, world.a, channel=channel)
-    case = refunds.request_refund(
-        deps, world.a.actors["cashier"], RefundRequest(sale_id=sale.id, amount_fen=3_000, reason="customer_cancelled")
-    )
-    assert case.status is S.APPROVED
-    return case
 
 
 def due_in(deps: Deps, world: World, case_id: str, clock: FixedClock) -> float:
