@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 
 from posrefund.domain.calendar import expected_arrival
 from posrefund.domain.channel import (
-    ASK_AGAIN_SOON,
     QUERY_NOW,
     RECEIVING_ACCOUNT,
     ChannelAnswer,
@@ -41,7 +40,7 @@ from posrefund.ports import ConcurrentUpdate, PaymentChannel, RefundAttempt, Sta
 from posrefund.service.channel_accounts import sub_merchant_of
 from posrefund.service.deps import Deps
 from posrefund.service.leases import Heartbeat
-from posrefund.service.pacing import next_look, send_at_once, unknown_run
+from posrefund.service.pacing import asks_again_soon, next_look, send_at_once, unknown_run
 from posrefund.service.records import flush_case_events
 from posrefund.service.refunds import change_case, get_case, settle_reservation
 from posrefund.service.routing import DEFAULT_RULES, OFFLINE, ChannelRules, Router, card_method_rule, order_of
@@ -221,7 +220,7 @@ def record_answer(
                 if notice is not None and not uow.callbacks.first_time(notice[0], notice[1], case.refund_no, now):
                     return case  # a duplicate notification: acknowledged, nothing changes
                 before = case.status
-                early = unknown_run(uow.attempts.attempts_of(merchant_id, case_id)) if _asks_soon(answer) else 0
+                early = unknown_run(uow.attempts.attempts_of(merchant_id, case_id)) if asks_again_soon(answer) else 0
                 _apply(router, case, answer, source, now, early)
                 if case.status is S.SUCCEEDED and before is not S.SUCCEEDED:
                     day = deps.local_date(case.succeeded_at or now)
@@ -242,10 +241,6 @@ def record_answer(
             _record_stale(deps, case_id, fence, answer, source)
             raise
     raise RuntimeError(f"case {case_id} kept changing under the worker")
-
-
-def _asks_soon(answer: ChannelAnswer) -> bool:
-    return answer.outcome is Outcome.UNKNOWN and bool(answer.details.get(ASK_AGAIN_SOON))
 
 
 def _record_stale(deps: Deps, case_id: str, fence: int | None, answer: ChannelAnswer, source: str) -> None:

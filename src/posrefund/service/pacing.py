@@ -50,6 +50,11 @@ def unknown_run(attempts: Sequence[RefundAttempt]) -> int:
     return run
 
 
+def asks_again_soon(answer: ChannelAnswer) -> bool:
+    """An answer that told nothing and that the channel says to follow at once (``ASK_AGAIN_SOON``)."""
+    return answer.outcome is Outcome.UNKNOWN and bool(answer.details.get(ASK_AGAIN_SOON))
+
+
 def next_look(
     rules: ChannelRules, case: RefundCase, answer: ChannelAnswer, now: datetime, switched: bool, early_looks: int
 ) -> None:

@@ -10,7 +10,6 @@ host), ``seller_id`` (the merchant's 2088… id, checked on notifications), ``ti
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +24,7 @@ from posrefund.adapters.channels.alipay.client import (
     AlipayChannel,
     pem_of,
 )
+from posrefund.adapters.channels.common import timeout_of
 from posrefund.config import ConfigError
 
 # ``secret(section, key)``: the text of ``key`` read from ``key_file`` (beside the channels file) or the
@@ -100,16 +100,6 @@ def _url(section: dict[str, Any], key: str, default: str) -> str:
     return url
 
 
-def _timeout(section: dict[str, Any]) -> float:
-    try:
-        timeout = float(section.get("timeout", 10))
-    except (TypeError, ValueError):
-        timeout = math.nan
-    if not 0 < timeout <= 120:
-        raise ConfigError(f"[alipay] timeout must be a number of seconds in (0, 120], not {section.get('timeout')!r}")
-    return timeout
-
-
 def alipay_from(section: dict[str, Any], secret: Secret) -> tuple[AlipayChannel, AlipayCallbackVerifier]:
     """The Alipay refund channel and notification verifier of one ``[alipay]`` section."""
     app_id = str(section.get("app_id", "")).strip()
@@ -126,7 +116,7 @@ def alipay_from(section: dict[str, Any], secret: Secret) -> tuple[AlipayChannel,
         app_private_key=private_key,
         alipay_public_key=alipay_key,
         gateway_url=gateway,
-        timeout=_timeout(section),
+        timeout=timeout_of(section, "alipay"),
         certificate=certificate,
     )
     verifier = AlipayCallbackVerifier(alipay_public_key=alipay_key, app_id=app_id, seller_id=seller_id)

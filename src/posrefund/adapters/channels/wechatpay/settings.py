@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from posrefund.adapters.channels.common import timeout_of
 from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier, WeChatPayChannel
 from posrefund.config import ConfigError
 
@@ -40,17 +41,6 @@ def _secret(section: dict[str, Any], key: str, secret: Secret) -> str:
     return value
 
 
-def _timeout(section: dict[str, Any]) -> float:
-    raw = section.get("timeout", 10)
-    try:
-        timeout = float(raw)
-    except (TypeError, ValueError):
-        timeout = 0.0
-    if not 0 < timeout <= 120:
-        raise ConfigError(f"[wechat] timeout must be a number of seconds in (0, 120], not {raw!r}")
-    return timeout
-
-
 def wechat_from(section: dict[str, Any], secret: Secret) -> tuple[WeChatPayChannel, WeChatPayCallbackVerifier]:
     """The WeChat Pay refund channel and notification verifier of one ``[wechat]`` section."""
     mode = str(section.get("mode", "direct"))
@@ -71,7 +61,7 @@ def wechat_from(section: dict[str, Any], secret: Secret) -> tuple[WeChatPayChann
         apiv3_key=apiv3_key,
         base_url=str(section.get("base_url", PRODUCTION)),
         notify_url=section.get("notify_url"),
-        timeout=_timeout(section),
+        timeout=timeout_of(section, "wechat"),
     )
     verifier = WeChatPayCallbackVerifier(
         platform_public_key=platform_key,
