@@ -113,13 +113,12 @@ def run(
     try:
         while not stop.is_set():
             current = _refresh(deps, current, calendar, opts, timers)
-            if once:
+            if once:  # the housekeeping in line: before the sweep, and the customers told of what it did
                 _periodic(deps, timers)
-            steps += _sweep_once(deps, current, pool, opts.batch) if once else dispatch(deps, current, pool, opts.batch)
-            if once:
-                if notify_router is not None:
-                    steps += notify_round(deps, notify_router)  # tell customers, open follow-ups
+                steps += _sweep_once(deps, current, pool, opts.batch)
+                steps += notify_round(deps, notify_router) if notify_router is not None else 0
                 break
+            steps += dispatch(deps, current, pool, opts.batch)
             stop.wait(min(poll, MIN_ROUND_GAP))
             opts.wake.wait(max(0.0, poll - MIN_ROUND_GAP))
             opts.wake.clear()
