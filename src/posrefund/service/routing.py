@@ -42,13 +42,11 @@ class ChannelRules:
 
 # The keys of a channel's section in the channels file that tune the worker (entrypoints/worker/refresh.py)
 # rather than name the channel's account.
-RULE_KEYS = (
-    "max_in_flight",
-    "calls_per_second",
-    "first_query_after_seconds",
-    "min_gap_same_order_seconds",
-    "ask_again_after_seconds",
-)
+# Each key with the ChannelRules field it sets: a whole number, seconds, or a list of seconds.
+RULE_COUNTS = {"max_in_flight": "max_in_flight", "calls_per_second": "max_calls_per_second"}
+RULE_SECONDS = {"first_query_after_seconds": "first_query_after", "min_gap_same_order_seconds": "min_gap_same_order"}
+RULE_DELAYS = {"ask_again_after_seconds": "ask_again_after"}
+RULE_KEYS = (*RULE_COUNTS, *RULE_SECONDS, *RULE_DELAYS)
 
 
 def _seconds(*delays: int) -> tuple[timedelta, ...]:

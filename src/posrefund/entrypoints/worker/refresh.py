@@ -19,12 +19,9 @@ import structlog
 
 from posrefund.service.deps import Deps
 from posrefund.service.execution import ChannelRules, Router
+from posrefund.service.routing import RULE_COUNTS, RULE_DELAYS, RULE_SECONDS
 
 log = structlog.get_logger("posrefund.worker")
-
-# Keys a channel's section in the channels file may carry beside its credentials (see docs/channels.md).
-_WHOLE = {"max_in_flight": "max_in_flight", "calls_per_second": "max_calls_per_second"}
-_SECONDS = {"first_query_after_seconds": "first_query_after", "min_gap_same_order_seconds": "min_gap_same_order"}
 
 
 def rules_from(conf: Mapping[str, Any], rules: Mapping[str, ChannelRules]) -> dict[str, ChannelRules]:
@@ -35,14 +32,15 @@ def rules_from(conf: Mapping[str, Any], rules: Mapping[str, ChannelRules]) -> di
         if not isinstance(section, dict):
             continue
         changes: dict[str, Any] = {}
-        for key, attr in _WHOLE.items():
+        for key, attr in RULE_COUNTS.items():
             if key in section:
                 changes[attr] = _count(channel, key, section[key])
-        for key, attr in _SECONDS.items():
+        for key, attr in RULE_SECONDS.items():
             if key in section:
                 changes[attr] = timedelta(seconds=_count(channel, key, section[key]))
-        if "ask_again_after_seconds" in section:
-            changes["ask_again_after"] = _delays(channel, section["ask_again_after_seconds"])
+        for key, attr in RULE_DELAYS.items():
+            if key in section:
+                changes[attr] = _delays(channel, key, section[key])
         if changes:
             merged[channel] = replace(merged.get(channel, ChannelRules()), **changes)
     return merged
@@ -54,10 +52,10 @@ def _count(channel: str, key: str, value: object) -> int:
     return int(value)
 
 
-def _delays(channel: str, value: object) -> tuple[timedelta, ...]:
+def _delays(channel: str, key: str, value: object) -> tuple[timedelta, ...]:
     if not isinstance(value, list):
-        raise ValueError(f"[{channel}] ask_again_after_seconds must be a list of seconds, not {value!r}")
-    return tuple(timedelta(seconds=_count(channel, "ask_again_after_seconds", v)) for v in value)
+        raise ValueError(f"[{channel}] {key} must be a list of seconds, not {value!r}")
+    return tuple(timedelta(seconds=_count(channel, key, v)) for v in value)
 
 
 def with_file_rules(router: Router, channels_file: Path | None) -> Router:
