@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from posrefund.domain.errors import Invalid
-from posrefund.domain.sale import Channel, Sale
+from posrefund.domain.sale import DEPOSIT_KINDS, Channel, Sale
 
 
 class Reason(StrEnum):
@@ -147,6 +147,6 @@ def check_request(
         and not has_phone
     ):
         out.append(Violation("policy.customer_phone_required", {}))
-    if reason is Reason.DEPOSIT_RETURN and sale.kind.value != "deposit":
+    if reason is Reason.DEPOSIT_RETURN and sale.kind not in DEPOSIT_KINDS:
         out.append(Violation("policy.not_a_deposit", {}))
     return out

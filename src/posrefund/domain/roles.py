@@ -158,3 +158,19 @@ PERMISSIONS.update(
         "risk.scan": frozenset({R.RISK, R.ADMIN, R.SYSTEM}),
     }
 )
+
+
+# ---- deposits (定金, 订金, 押金): cashiers record them and ask what goes back; supervisors and managers decide
+# (accept a proposal, override its amount); the penalty transfer of a double return is confirmed paid by
+# finance or a supervisor other than who accepted it; the housekeeping flags deposits held beyond their terms.
+PERMISSIONS.update(
+    {
+        "deposit.terms": frozenset({R.SUPERVISOR, R.ADMIN}),
+        "deposit.read": MERCHANT_STAFF,
+        "deposit.record": frozenset({R.CASHIER, R.SUPERVISOR, R.ADMIN}),
+        "deposit.propose": frozenset({R.CASHIER, R.SUPERVISOR, R.CUSTOMER_SERVICE, R.ADMIN}),
+        "deposit.decide": REVIEWERS,
+        "deposit.confirm_payout": frozenset({R.SUPERVISOR, R.ADMIN, R.FINANCE}),
+        "deposit.overdue": frozenset({R.SUPERVISOR, R.ADMIN, R.SYSTEM}),
+    }
+)

@@ -18,7 +18,20 @@ class Channel(StrEnum):
 
 class SaleKind(StrEnum):
     SALE = "sale"
-    DEPOSIT = "deposit"  # 定金
+    DEPOSIT = "deposit"  # 定金 (earnest money)
+    ADVANCE = "advance"  # 订金 (advance payment)
+    SECURITY = "security"  # 押金 (security deposit)
+
+
+# Money taken before the service: refunded by its terms (domain/deposits.py), not as a purchase.
+DEPOSIT_KINDS = frozenset({SaleKind.DEPOSIT, SaleKind.ADVANCE, SaleKind.SECURITY})
+# What people read for each kind: staff mix these words up, the answers must not.
+KIND_LABELS: dict[SaleKind, tuple[str, str]] = {
+    SaleKind.SALE: ("消费", "sale"),
+    SaleKind.DEPOSIT: ("定金", "earnest money"),
+    SaleKind.ADVANCE: ("订金", "advance payment"),
+    SaleKind.SECURITY: ("押金", "security deposit"),
+}
 
 
 class SettlementStatus(StrEnum):

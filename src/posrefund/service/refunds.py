@@ -24,8 +24,9 @@ from posrefund.domain.pii import (
 from posrefund.domain.policy import Reason, RefundPolicy, check_request
 from posrefund.domain.refund import RELEASED, RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.domain.sale import Sale
+from posrefund.domain.sale import DEPOSIT_KINDS, Sale
 from posrefund.ports import AuditEventRow, CustomerRecord, RefundQuery, UnitOfWork
+from posrefund.service.deposits.allowance import within_deposit_terms
 from posrefund.service.deps import Deps
 from posrefund.service.records import flush_case_events, record_on_case
 
@@ -122,6 +123,8 @@ def _request(
         if idem is not None and (earlier := _replay(uow, idem)) is not None:
             return earlier
         sale = _sale_for(uow, actor, merchant_id, req.sale_id)
+        if sale.kind in DEPOSIT_KINDS:
+            sale = within_deposit_terms(uow, sale, req.amount_fen)
         policy = policy_of(uow, merchant_id)
         _check_policy(uow, policy, sale, req, reason, customer, now)
         _reserve(uow, policy, sale, merchant_id, req.amount_fen)

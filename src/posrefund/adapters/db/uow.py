@@ -18,6 +18,7 @@ from posrefund.adapters.db.repositories.audit import UNCHAINED, AuditSql
 from posrefund.adapters.db.repositories.calendar import CalendarSql
 from posrefund.adapters.db.repositories.callbacks import CallbackSql
 from posrefund.adapters.db.repositories.contacts import ContactSql
+from posrefund.adapters.db.repositories.deposits import DepositSql
 from posrefund.adapters.db.repositories.discrepancies import DiscrepancySql
 from posrefund.adapters.db.repositories.disputes import DisputeSql
 from posrefund.adapters.db.repositories.evidence import EvidenceSql
@@ -65,6 +66,7 @@ from posrefund.ports import (
     UserRepo,
     WrongChargeRepo,
 )
+from posrefund.ports.deposits import DepositRepo
 from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo
 
 
@@ -133,6 +135,7 @@ class SqlUnitOfWork:
         self.risk: RiskAlertRepo = RiskAlertSql(conn)
         self.risk_facts: RiskFactsRepo = RiskFactsSql(conn)
         self.reports: ReportRepo = ReportSql(conn)
+        self.deposits: DepositRepo = DepositSql(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

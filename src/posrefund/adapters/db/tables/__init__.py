@@ -4,6 +4,7 @@ mirror, all in one ``metadata``."""
 from posrefund.adapters.db.tables.attempts import refund_attempts
 from posrefund.adapters.db.tables.card_terminal import card_terminal_counters, card_terminal_journal
 from posrefund.adapters.db.tables.columns import AUTO_ID, ID, UTCDateTime, metadata, naming
+from posrefund.adapters.db.tables.deposits import deposit_payouts, deposit_proposals, deposit_terms, deposits
 from posrefund.adapters.db.tables.ledger import evidence, refunds, sales
 from posrefund.adapters.db.tables.merchants import (
     api_keys,
@@ -62,6 +63,10 @@ __all__ = [
     "card_terminal_counters",
     "card_terminal_journal",
     "contact_log",
+    "deposit_payouts",
+    "deposit_proposals",
+    "deposit_terms",
+    "deposits",
     "disputes",
     "evidence",
     "followups",
