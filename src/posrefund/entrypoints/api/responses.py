@@ -203,7 +203,8 @@ class SaleOut(Out):
     auth_code: str = Field(description="the issuer's authorisation code (授权码), when there is one")
     order_no: str = Field(description="the merchant order number of a QR payment (商户订单号)")
     channel: str
-    kind: str
+    kind: str = Field(description="`sale`, or a deposit: `deposit` 定金, `advance` 订金, `security` 押金")
+    kind_label: str = Field(description="the kind in Chinese: 消费, 定金, 订金, 押金")
     amount_fen: int
     fee_fen: int
     currency: str

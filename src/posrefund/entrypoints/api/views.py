@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from posrefund.domain.refund import RefundCase
-from posrefund.domain.sale import Sale
+from posrefund.domain.sale import KIND_LABELS, Sale
 from posrefund.ports import AuditEventRow, CustomerRecord, RefundAttempt
 
 
@@ -29,6 +29,7 @@ def sale_view(s: Sale) -> dict[str, Any]:
         "order_no": s.order_no,
         "channel": s.channel.value,
         "kind": s.kind.value,
+        "kind_label": KIND_LABELS[s.kind][0],
         "amount_fen": s.amount_fen,
         "fee_fen": s.fee_fen,
         "currency": s.currency,
