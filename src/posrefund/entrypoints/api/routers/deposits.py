@@ -78,7 +78,7 @@ class ProposeIn(Body):
     deductions: Annotated[list[DeductionIn], Field(default_factory=list, max_length=50)]
 
 
-class OverrideIn(Body):
+class AmountOverrideIn(Body):
     back_total_fen: Fen
     penalty_total_fen: Fen = 0
     reason: Annotated[str, Field(max_length=200)]
@@ -175,7 +175,7 @@ async def propose(deposit_id: str, body: ProposeIn, actor: CurrentActor, c: Ctx)
     summary="Override a proposal's amounts, with a reason",
     **answers(ProposalOut, *STEP, permission="deposit.decide"),
 )
-async def override(deposit_id: str, proposal_id: str, body: OverrideIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+async def override(deposit_id: str, proposal_id: str, body: AmountOverrideIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     row = await c.run(proposals.override, c.deps, actor, deposit_id, proposal_id, **body.model_dump())
     return proposal_view(row)
 
