@@ -175,7 +175,9 @@ async def propose(deposit_id: str, body: ProposeIn, actor: CurrentActor, c: Ctx)
     summary="Override a proposal's amounts, with a reason",
     **answers(ProposalOut, *STEP, permission="deposit.decide"),
 )
-async def override(deposit_id: str, proposal_id: str, body: AmountOverrideIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+async def override(
+    deposit_id: str, proposal_id: str, body: AmountOverrideIn, actor: CurrentActor, c: Ctx
+) -> dict[str, Any]:
     row = await c.run(proposals.override, c.deps, actor, deposit_id, proposal_id, **body.model_dump())
     return proposal_view(row)
 
