@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from posrefund.adapters.db import tables
+from posrefund.entrypoints.worker.loop import deposit_round
 from posrefund.service import evidence
 from posrefund.service.deposits import holding
 from posrefund.service.deps import Deps
@@ -334,8 +335,10 @@ def test_deposits_held_beyond_their_terms_are_flagged(client: TestClient, auth: 
     assert [(i["id"], i["days_overdue"], i["overdue_flagged_at"]) for i in items] == [(late["id"], 7, None)]
     r = client.get(f"{P}/overdue", headers=auth("a.cashier"))
     assert (r.status_code, r.json()["code"]) == (403, "auth.forbidden")
-    assert holding.flag_overdue(deps) == 1
+    deposit_round(deps)  # the worker's housekeeping
     assert holding.flag_overdue(deps) == 0  # once per deposit
+    flagged = client.get(f"{P}/overdue", headers=auth("a.supervisor")).json()["items"]
+    assert flagged[0]["overdue_flagged_at"] == deps.clock.now().isoformat()
     events = client.get(f"{P}/{late['id']}", headers=auth("a.supervisor")).json()["events"]
     assert events[-1]["action"] == "deposit.overdue_flagged"
     assert client.get(f"{P}/overdue", headers=auth("b.supervisor")).json()["items"] == []

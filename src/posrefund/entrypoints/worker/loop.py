@@ -24,6 +24,7 @@ from posrefund.entrypoints.worker.pool import CasePool
 from posrefund.entrypoints.worker.refresh import CalendarWatch, ChannelsFileWatch
 from posrefund.ports import ConcurrentUpdate
 from posrefund.service import audit_checkpoints, execution
+from posrefund.service.deposits import holding
 from posrefund.service.deps import Deps
 from posrefund.service.execution import ChannelRules, Router
 from posrefund.service.notifications import follow_up, sending
@@ -151,12 +152,14 @@ def _refresh(deps: Deps, router: Router, calendar: CalendarWatch, opts: WorkerOp
 
 def _periodic(deps: Deps, timers: _Timers) -> None:
     """What is due of the slower housekeeping: sign the audit heads (about once a minute), rebuild the reports'
-    changed days (about once a minute), refresh the planner's statistics (about once an hour)."""
+    changed days and flag the deposits held beyond their terms (about once a minute), refresh the planner's
+    statistics (about once an hour)."""
     if time.monotonic() >= timers.checkpoint_due:
         checkpoint_round(deps)
         timers.checkpoint_due = time.monotonic() + CHECKPOINT_SECONDS
     if time.monotonic() >= timers.reports_due:
         report_round(deps)
+        deposit_round(deps)
         timers.reports_due = time.monotonic() + REPORTS_SECONDS
     if time.monotonic() >= timers.statistics_due:
         _refresh_statistics(deps)
@@ -290,6 +293,14 @@ def report_round(deps: Deps) -> None:
         upkeep.catch_up_all(deps)
     except Exception:
         log.exception("reports.catch_up_failed")
+
+
+def deposit_round(deps: Deps) -> None:
+    """Flag, once each, the deposits held beyond their terms; a failure is retried on the next round."""
+    try:
+        holding.flag_overdue(deps)
+    except Exception:
+        log.exception("deposits.flag_overdue_failed")
 
 
 def notify_round(deps: Deps, notify_router: NotifyRouter) -> int:
