@@ -72,7 +72,6 @@ MESSAGES_DEPOSITS: dict[str, tuple[str, str]] = {
         "方案计算后已有退款变化，请重新计算",
         "Refunds changed since the proposal was computed: compute a new one",
     ),
-    "deposit.nothing_to_pay": ("按该方案已无须再退还", "Nothing is left to pay under this proposal"),
     "deposit.changed": ("记录刚被他人修改，请刷新后重试", "Changed by someone else: reload and try again"),
     "deposit.payout_not_awaiting": (
         "该罚金支付当前为 {status}，不能确认",
