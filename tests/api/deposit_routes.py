@@ -96,6 +96,14 @@ DEPOSIT_ROUTES: dict[tuple[str, str], tuple[str, Callable[[Deps, World, str], di
             "json": {"reference": "TRF1"},
         },
     ),
+    ("POST", f"{P}/payouts/{{payout_id}}/cancel"): (
+        "deposit.decide",
+        lambda d, w, r: {
+            "method": "POST",
+            "path": f"{P}/payouts/{a_payout(d, w)}/cancel",
+            "json": {"reason": "误选商户违约"},
+        },
+    ),
 }
 DEPOSIT_ANSWERS: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", f"{P}/terms"): (201, None),

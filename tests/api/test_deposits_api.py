@@ -347,3 +347,26 @@ def test_deposits_held_beyond_their_terms_are_flagged(client: TestClient, auth: 
     p = propose(client, auth, late["id"], "item_returned").json()
     assert accept(client, auth, late["id"], p["id"]).status_code == 201
     assert client.get(f"{P}/overdue", headers=auth("a.supervisor")).json()["items"] == []
+
+
+def test_a_penalty_cancelled_before_it_is_paid_counts_as_not_paid(
+    client: TestClient, auth: Auth, deps: Deps, world: World
+) -> None:
+    terms_id = make_terms(client, auth, "deposit")
+    deposit_id = record(client, auth, deps, world, terms_id, 200_000, 1_000_000)["deposit"]["id"]
+    p = propose(client, auth, deposit_id, "merchant_breach").json()
+    payout = accept(client, auth, deposit_id, p["id"]).json()["payout"]
+    cancel = f"{P}/payouts/{payout['id']}/cancel"
+    r = client.post(cancel, json={"reason": " "}, headers=auth("a.supervisor2"))
+    assert (r.status_code, r.json()["code"]) == (422, "deposit.cancel_reason_required")
+    r = client.post(cancel, json={"reason": "误选商户违约"}, headers=auth("a.supervisor"))
+    assert (r.status_code, r.json()["code"]) == (403, "deposit.second_person_required")
+    r = client.post(cancel, json={"reason": "误选商户违约"}, headers=auth("a.cashier"))
+    assert (r.status_code, r.json()["code"]) == (403, "auth.forbidden")
+    r = client.post(cancel, json={"reason": "误选商户违约"}, headers=auth("a.supervisor2"))
+    assert (r.status_code, r.json()["status"], r.json()["cancel_reason"]) == (200, "cancelled", "误选商户违约")
+    r = client.post(f"{P}/payouts/{payout['id']}/confirm", json={"reference": "T1"}, headers=auth("a.finance"))
+    assert (r.status_code, r.json()["code"]) == (409, "deposit.payout_not_awaiting")
+    # The deposit went back; the penalty did not: a new proposal owes the penalty only.
+    again = propose(client, auth, deposit_id, "merchant_breach").json()
+    assert (again["basis_back_fen"], again["back_now_fen"], again["penalty_now_fen"]) == (200_000, 0, 200_000)

@@ -80,6 +80,7 @@ class PayoutRow(PortableTypedDict):
     method: str
     status: str  # awaiting_transfer → paid | cancelled
     reference: str
+    cancel_reason: str
     created_by: str
     created_at: datetime
     confirmed_by: str

@@ -112,8 +112,9 @@ class Payout(Out):
     amount_fen: int
     currency: str
     method: str
-    status: str = Field(description="`awaiting_transfer`, `paid`")
+    status: str = Field(description="`awaiting_transfer`, then `paid` or `cancelled`")
     reference: str
+    cancel_reason: str
     created_by: str
     created_at: str | None
     confirmed_by: str

@@ -81,5 +81,6 @@ MESSAGES_DEPOSITS: dict[str, tuple[str, str]] = {
         "罚金转账须由确认方案以外的另一人确认已付",
         "The transfer is confirmed paid by someone other than who accepted the proposal",
     ),
+    "deposit.cancel_reason_required": ("取消罚金转账须说明理由", "Cancelling a penalty transfer needs a reason"),
     "deposit.reference_required": ("须填写银行转账流水号", "The bank transfer reference is required"),
 }

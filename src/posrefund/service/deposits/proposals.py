@@ -15,7 +15,7 @@ from typing import Any
 
 from posrefund.domain import deposits as arithmetic
 from posrefund.domain.deposits import Deduction, DepositKind, Ending, Proposal, Returned, Step
-from posrefund.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from posrefund.domain.errors import Conflict, Invalid, NotFound
 from posrefund.domain.pii import refuse_card_data
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
@@ -30,8 +30,6 @@ from posrefund.service.refunds import CustomerInput, RefundRequest
 PROPOSED = "proposed"
 ACCEPTED = "accepted"
 AWAITING = "awaiting_transfer"
-PAID = "paid"
-MAX_REFERENCE = 64
 
 
 def already_returned(uow: UnitOfWork, deposit: DepositRow) -> Returned:
@@ -232,6 +230,7 @@ def _link(
                 "method": "transfer",
                 "status": AWAITING,
                 "reference": "",
+                "cancel_reason": "",
                 "created_by": actor.id,
                 "created_at": now,
                 "confirmed_by": "",
@@ -290,41 +289,3 @@ def accept(
             case = refunds.request_refund(deps, actor, request)
         payout = _link(deps, actor, deposit, prop, case)
     return {"proposal": prop, "refund": case, "payout": payout}
-
-
-def confirm_payout(deps: Deps, actor: Actor, payout_id: str, reference: str) -> PayoutRow:
-    """The penalty's bank transfer confirmed paid, with its reference, by someone other than who accepted it."""
-    actor.require("deposit.confirm_payout")
-    reference = reference.strip()
-    if not reference:
-        raise Invalid("deposit.reference_required")
-    if len(reference) > MAX_REFERENCE:
-        raise Invalid("deposit.invalid_field", field="reference")
-    refuse_card_data(reference, "reference")
-    now = deps.clock.now()
-    with deps.uow() as uow:
-        payout = uow.deposits.get_payout(actor.merchant_id or "", payout_id)
-        if payout is None:
-            raise NotFound("deposit.payout_not_found")
-        if payout["status"] != AWAITING:
-            raise Conflict("deposit.payout_not_awaiting", status=payout["status"])
-        if actor.id == payout["created_by"]:
-            raise Forbidden("deposit.second_person_required")
-        payout.update({"status": PAID, "reference": reference, "confirmed_by": actor.id, "confirmed_at": now})
-        if not uow.deposits.save_payout(payout):
-            raise Conflict("deposit.changed")
-        record(
-            uow,
-            actor,
-            payout["merchant_id"],
-            "deposit.penalty_paid",
-            now,
-            case_id=payout["deposit_id"],
-            before=AWAITING,
-            after=PAID,
-            payout_id=payout["id"],
-            amount_fen=payout["amount_fen"],
-            reference=reference,
-        )
-        uow.commit()
-    return payout

@@ -99,6 +99,7 @@ deposit_payouts = Table(
     Column("method", String(16), nullable=False),
     Column("status", String(20), nullable=False),
     blank_string("reference", 64),
+    blank_text("cancel_reason"),
     Column("created_by", ID, nullable=False),
     moment("created_at"),
     blank_string("confirmed_by", 40),

@@ -36,7 +36,7 @@ from posrefund.entrypoints.api.views_deposits import (
     terms_view,
 )
 from posrefund.service import sales
-from posrefund.service.deposits import holding, proposals, terms
+from posrefund.service.deposits import holding, payouts, proposals, terms
 from posrefund.service.refunds import CustomerInput
 from posrefund.service.sales import SaleInput
 
@@ -86,6 +86,10 @@ class AmountOverrideIn(Body):
 
 class AcceptIn(Body):
     customer: CustomerIn | None = None
+
+
+class CancelIn(Body):
+    reason: Annotated[str, Field(max_length=200)]
 
 
 class ConfirmIn(Body):
@@ -202,4 +206,13 @@ async def accept(
     **answers(Payout, *STEP, permission="deposit.confirm_payout"),
 )
 async def confirm_payout(payout_id: str, body: ConfirmIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return plain(await c.run(proposals.confirm_payout, c.deps, actor, payout_id, body.reference))
+    return plain(await c.run(payouts.confirm_payout, c.deps, actor, payout_id, body.reference))
+
+
+@router.post(
+    "/payouts/{payout_id}/cancel",
+    summary="Cancel a penalty transfer not yet paid, with a reason",
+    **answers(Payout, *STEP, permission="deposit.decide"),
+)
+async def cancel_payout(payout_id: str, body: CancelIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    return plain(await c.run(payouts.cancel_payout, c.deps, actor, payout_id, body.reason))

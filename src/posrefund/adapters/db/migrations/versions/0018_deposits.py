@@ -106,6 +106,7 @@ def upgrade() -> None:
         sa.Column("method", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("reference", sa.String(length=64), server_default="", nullable=False),
+        sa.Column("cancel_reason", sa.Text(), server_default="", nullable=False),
         sa.Column("created_by", sa.String(length=40), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("confirmed_by", sa.String(length=40), server_default="", nullable=False),

@@ -1,0 +1,76 @@
+"""The penalty of a double return (定金罚则), paid by bank transfer from the merchant's own account: confirmed paid
+with the transfer's reference by a second person, or cancelled with a reason before it is paid (a proposal
+accepted in error) — after which a new proposal counts it as not paid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from posrefund.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from posrefund.domain.pii import refuse_card_data
+from posrefund.domain.roles import Actor
+from posrefund.ports.deposits import PayoutRow
+from posrefund.service.deposits.proposals import AWAITING
+from posrefund.service.deps import Deps
+from posrefund.service.records import record
+
+PAID = "paid"
+CANCELLED = "cancelled"
+MAX_REFERENCE = 64
+MAX_REASON = 200
+
+
+def _text(value: str, field: str, limit: int, missing: str) -> str:
+    value = value.strip()
+    if not value:
+        raise Invalid(missing)
+    if len(value) > limit:
+        raise Invalid("deposit.invalid_field", field=field)
+    refuse_card_data(value, field)
+    return value
+
+
+def _close(deps: Deps, actor: Actor, payout_id: str, after: str, action: str, said: dict[str, str]) -> PayoutRow:
+    """An awaiting payout to ``after``, decided by someone other than who accepted it, audited with ``said``."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        payout = uow.deposits.get_payout(actor.merchant_id or "", payout_id)
+        if payout is None:
+            raise NotFound("deposit.payout_not_found")
+        if payout["status"] != AWAITING:
+            raise Conflict("deposit.payout_not_awaiting", status=payout["status"])
+        if actor.id == payout["created_by"]:
+            raise Forbidden("deposit.second_person_required")
+        change: dict[str, Any] = {"status": after, "confirmed_by": actor.id, "confirmed_at": now, **said}
+        payout.update(change)  # type: ignore[typeddict-item]  # the keys are the row's own
+        if not uow.deposits.save_payout(payout):
+            raise Conflict("deposit.changed")
+        record(
+            uow,
+            actor,
+            payout["merchant_id"],
+            action,
+            now,
+            case_id=payout["deposit_id"],
+            before=AWAITING,
+            after=after,
+            payout_id=payout["id"],
+            amount_fen=payout["amount_fen"],
+            **said,
+        )
+        uow.commit()
+    return payout
+
+
+def confirm_payout(deps: Deps, actor: Actor, payout_id: str, reference: str) -> PayoutRow:
+    """The penalty's bank transfer confirmed paid, with its reference, by someone other than who accepted it."""
+    actor.require("deposit.confirm_payout")
+    reference = _text(reference, "reference", MAX_REFERENCE, "deposit.reference_required")
+    return _close(deps, actor, payout_id, PAID, "deposit.penalty_paid", {"reference": reference})
+
+
+def cancel_payout(deps: Deps, actor: Actor, payout_id: str, reason: str) -> PayoutRow:
+    """A penalty not yet paid withdrawn with a reason, by a supervisor other than who accepted it."""
+    actor.require("deposit.decide")
+    reason = _text(reason, "reason", MAX_REASON, "deposit.cancel_reason_required")
+    return _close(deps, actor, payout_id, CANCELLED, "deposit.penalty_cancelled", {"cancel_reason": reason})
