@@ -22,6 +22,7 @@ from posrefund.adapters.db.engine import make_engine
 from posrefund.adapters.db.uow import SqlUnitOfWorkFactory
 from posrefund.adapters.files import DiskEvidenceStore
 from posrefund.adapters.passwords import Argon2Hasher
+from posrefund.adapters.pdf import FpdfRenderer
 from posrefund.adapters.rate_limit import ChannelRateLimiter
 from posrefund.adapters.system import RandomIds, SystemClock
 from posrefund.config import ConfigError, Settings, check
@@ -85,6 +86,8 @@ def build(
         audit_keys=audit_keyring(settings.audit_key),
         failpoint=failpoints_from(os.environ.get("POSREFUND_FAILPOINTS", "")),
         message_limit=settings.notify_message_limit,
+        pdf=FpdfRenderer(settings.documents.font_path),
+        bank_answer_days=settings.documents.bank_answer_business_days,
     )
 
 

@@ -4,6 +4,7 @@ mirror, all in one ``metadata``."""
 from posrefund.adapters.db.tables.attempts import refund_attempts
 from posrefund.adapters.db.tables.card_terminal import card_terminal_counters, card_terminal_journal
 from posrefund.adapters.db.tables.columns import AUTO_ID, ID, UTCDateTime, metadata, naming
+from posrefund.adapters.db.tables.documents import bank_applications, summary_deliveries, summary_subscriptions
 from posrefund.adapters.db.tables.ledger import evidence, refunds, sales
 from posrefund.adapters.db.tables.merchants import (
     api_keys,
@@ -57,6 +58,7 @@ __all__ = [
     "audit_checkpoints",
     "audit_events",
     "audit_heads",
+    "bank_applications",
     "calendar_overrides",
     "callback_notices",
     "card_terminal_counters",
@@ -97,6 +99,8 @@ __all__ = [
     "settlement_files",
     "settlement_lines",
     "stores",
+    "summary_deliveries",
+    "summary_subscriptions",
     "terminals",
     "users",
     "wrong_charges",
