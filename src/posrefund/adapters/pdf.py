@@ -8,12 +8,14 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
 
 from posrefund.ports.documents import Block, Document, Fields, Heading, Paragraph, Signatures, Table
 
 FAMILY = "cjk"
 LINE = 6.5  # mm per line of body text
 BODY, TITLE, SECTION, SMALL = 10.5, 16, 12.5, 8
+HEAD = FontFace(fill_color=(235, 235, 235))  # shaded, not bold: the CJK font has one weight
 
 
 class FontMissing(RuntimeError):
@@ -93,7 +95,7 @@ def _table(pdf: FPDF, block: Table) -> None:
     if not block.rows:
         pdf.multi_cell(0, LINE, block.empty, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return
-    with pdf.table(line_height=LINE, text_align="LEFT") as table:
+    with pdf.table(line_height=LINE, text_align="LEFT", headings_style=HEAD) as table:
         head = table.row()
         for text in block.header:
             head.cell(text)

@@ -90,7 +90,8 @@ _DIGITS = re.compile(r"\d")
 
 
 def check_transition(current: ApplicationStatus, target: ApplicationStatus) -> None:
-    code = "bank_application.not_submitted" if current is A.PREPARED else "bank_application.closed"
+    codes = {A.PREPARED: "bank_application.not_submitted", A.SUBMITTED: "bank_application.already_submitted"}
+    code = codes.get(current, "bank_application.closed")
     check_step(TRANSITIONS, current, target, code, status=current.value)
 
 

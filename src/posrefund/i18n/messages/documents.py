@@ -20,6 +20,10 @@ MESSAGES_DOCUMENTS: dict[str, tuple[str, str]] = {
         "退费申请尚未递交银行（当前：{status}），不能登记银行结果",
         "The application has not been submitted to the bank yet ({status}); no outcome can be recorded",
     ),
+    "bank_application.already_submitted": (
+        "退费申请已递交银行（{status}），请登记银行结果",
+        "The application was already submitted ({status}); record the bank's outcome instead",
+    ),
     "bank_application.closed": (
         "退费申请已有结果（{status}），不能再修改",
         "The application already has its outcome ({status}); it cannot change",
