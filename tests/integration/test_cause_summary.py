@@ -24,8 +24,8 @@ from posrefund.service.deps import Deps
 from posrefund.service.documents import summary_delivery
 from posrefund.service.documents.html import document_page
 from posrefund.service.documents.summary import cause_summary
-from posrefund.service.documents.summary_document import summary_document
 from posrefund.service.documents.summary_delivery import SubscriptionInput
+from posrefund.service.documents.summary_document import summary_document
 from posrefund.service.reports import upkeep
 from tests.conftest import FixedClock
 from tests.integration.test_notify_email import Inbox, smtp  # noqa: F401 - the SMTP server fixture
