@@ -17,6 +17,7 @@ from posrefund.entrypoints.cli import (
     card,
     db,
     demo,
+    documents,
     keys,
     merchants,
     pii,
@@ -48,6 +49,7 @@ AREAS = (
     card,
     risk,
     reports,
+    documents,
 )
 __all__ = ["AREAS", "app", "main"]
 
