@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +13,7 @@ import typer
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
 from posrefund.bootstrap import build_notify_router
-from posrefund.domain.errors import DomainError
+from posrefund.domain.errors import Conflict, DomainError
 from posrefund.domain.roles import Role
 from posrefund.entrypoints.cli.common import (
     JsonOpt,
@@ -27,7 +26,7 @@ from posrefund.entrypoints.cli.common import (
     refund_app,
     settings,
 )
-from posrefund.entrypoints.cli.reports import reports_app
+from posrefund.entrypoints.cli.reports import _day, reports_app
 from posrefund.ports.documents import DocumentMailer
 from posrefund.service.documents import bank_applications as bank
 from posrefund.service.documents import summary, summary_delivery
@@ -59,7 +58,7 @@ def cause_summary(
     doc = summary_document(s, deps.clock.now())
     if pdf is not None:
         if deps.pdf is None:
-            raise typer.Exit(1)
+            fail(Conflict("document.no_renderer"))
         pdf.write_bytes(deps.pdf.render(doc))
     if html is not None:
         html.write_text(document_page(doc), encoding="utf-8")
@@ -132,7 +131,7 @@ def submit(
     as_json: JsonOpt = False,
 ) -> None:
     deps = build_deps()
-    sub = bank.Submission(date.fromisoformat(on), channel, bank_name, reference)
+    sub = bank.Submission(_day(on), channel, bank_name, reference)
     actor = acting_as(deps, merchant, Role.FINANCE)
     _show(_run(bank.submit, deps, actor, case_id, application_id, sub, ChineseCalendar().is_workday), as_json)
 
@@ -149,6 +148,4 @@ def outcome(
 ) -> None:
     deps = build_deps()
     actor = acting_as(deps, merchant, Role.FINANCE)
-    _show(
-        _run(bank.record_outcome, deps, actor, case_id, application_id, result, date.fromisoformat(on), reply), as_json
-    )
+    _show(_run(bank.record_outcome, deps, actor, case_id, application_id, result, _day(on), reply), as_json)
