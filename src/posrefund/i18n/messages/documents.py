@@ -54,5 +54,5 @@ MESSAGES_DOCUMENTS: dict[str, tuple[str, str]] = {
     ),
     "summary.bad_cadence": ("订阅频率只能是 weekly（周报）或 monthly（月报）", "Cadence is weekly or monthly"),
     "summary.bad_email": ("邮箱地址不正确", "The email address is not valid"),
-    "summary.not_subscribed": ("没有该订阅", "No such subscription"),
+    "summary.subscription_not_found": ("没有该订阅", "No such subscription"),
 }

@@ -136,7 +136,7 @@ def build(deps: Deps, merchant_id: str, key: str, store_ids: tuple[str, ...] = (
         sections.append(_section(report, store, all_stores[store]))
     whole = refund_report(deps, reader, ReportRequest(period.first, period.last, By.REASON))
     total = _section(whole, "", "全部门店") if not store_ids else _combined(sections)
-    scope = chosen if store_ids else ()
+    scope = (chosen or ("",)) if store_ids else ()  # stores asked for that are not the merchant's match nothing
     with deps.uow(readonly=True) as uow:
         notable = {kind: uow.summaries.notable(merchant_id, scope, period, kind, NOTABLE_LIMIT) for kind in NOTABLE}
         advice = _advice(uow, merchant_id, scope, period)

@@ -79,7 +79,7 @@ def unsubscribe(deps: Deps, actor: Actor, cadence: str) -> None:
     now = deps.clock.now()
     with deps.uow() as uow:
         if not uow.summaries.end_subscription(actor.merchant_id or "", actor.id, cadence, now):
-            raise NotFound("summary.not_subscribed")
+            raise NotFound("summary.subscription_not_found")
         record(uow, actor, actor.merchant_id, "summary.unsubscribed", now, cadence=cadence)
         uow.commit()
 

@@ -122,6 +122,7 @@ async def get_application(refund_id: str, application_id: str, actor: CurrentAct
 @router.get(
     APP + "/{application_id}/form.pdf",
     summary="The application form as PDF (Chinese; the card masked)",
+    response_class=Response,
     **answers(None, *ON_CASE, 409, media_type=PDF, permission="bank_application.read"),
 )
 async def form_pdf(refund_id: str, application_id: str, actor: CurrentActor, c: Ctx) -> Response:
@@ -157,10 +158,29 @@ Period = Annotated[str, Query(min_length=7, max_length=10, description="YYYY-MM,
 Stores = Annotated[list[str] | None, Query(max_length=50)]
 
 
+class CauseSummary(Out):
+    """The summary's figures (money in fen); the PDF and the console show them in yuan."""
+
+    merchant_id: str
+    merchant_name: str
+    period_key: str
+    cadence: str
+    period: dict[str, Any]
+    previous: dict[str, Any]
+    total: dict[str, Any]
+    stores: list[dict[str, Any]]
+    notable: dict[str, list[dict[str, Any]]]
+    open_cases: list[dict[str, Any]]
+    overdue_applications: list[dict[str, Any]]
+    advice: list[dict[str, Any]]
+    names: dict[str, str]
+    pending_days: list[str]
+
+
 @router.get(
     "/v1/reports/summary",
     summary="The refund-cause summary of a week or month",
-    **answers(None, *SIGNED_IN, 404, permission="report.read"),
+    **answers(CauseSummary, *SIGNED_IN, permission="report.read"),
 )
 async def cause_summary(period: Period, actor: CurrentActor, c: Ctx, store_id: Stores = None) -> dict[str, Any]:
     s = await c.run(summary.cause_summary, c.deps, actor, period, tuple(store_id or ()))
@@ -170,6 +190,7 @@ async def cause_summary(period: Period, actor: CurrentActor, c: Ctx, store_id: S
 @router.get(
     "/v1/reports/summary.pdf",
     summary="The refund-cause summary as PDF",
+    response_class=Response,
     **answers(None, *SIGNED_IN, 409, media_type=PDF, permission="report.read"),
 )
 async def cause_summary_pdf(period: Period, actor: CurrentActor, c: Ctx, store_id: Stores = None) -> Response:
@@ -182,6 +203,7 @@ async def cause_summary_pdf(period: Period, actor: CurrentActor, c: Ctx, store_i
 
 
 class SubscriptionIn(Body):
+    cadence: Literal["weekly", "monthly"]
     email: Annotated[str, Field(min_length=3, max_length=254)]
     store_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], Field(max_length=50)] = Field(
         default_factory=list
@@ -208,7 +230,6 @@ def subscription_view(row: SubscriptionRow) -> dict[str, Any]:
 
 
 SUBS = "/v1/reports/summary/subscriptions"
-Cadence = Literal["weekly", "monthly"]
 
 
 @router.get(
@@ -220,20 +241,22 @@ async def my_subscriptions(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
 
 
 @router.put(
-    SUBS + "/{cadence}",
-    summary="Subscribe to the weekly or monthly summary by email",
+    SUBS,
+    summary="Subscribe to the weekly or monthly summary by email (replaces my subscription of that cadence)",
     **answers(Subscription, *SIGNED_IN, 404, *WITH_BODY, permission="summary.subscribe"),
 )
-async def subscribe(cadence: Cadence, body: SubscriptionIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    sub = summary_delivery.SubscriptionInput(cadence, body.email, tuple(body.store_ids), body.language)
+async def subscribe(body: SubscriptionIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    sub = summary_delivery.SubscriptionInput(body.cadence, body.email, tuple(body.store_ids), body.language)
     return subscription_view(await c.run(summary_delivery.subscribe, c.deps, actor, sub))
 
 
 @router.delete(
-    SUBS + "/{cadence}",
-    summary="End a subscription",
+    SUBS,
+    summary="End my subscription of one cadence",
     **answers(None, *SIGNED_IN, 404, status=204, permission="summary.subscribe"),
 )
-async def unsubscribe(cadence: Cadence, actor: CurrentActor, c: Ctx) -> Response:
+async def unsubscribe(
+    cadence: Annotated[Literal["weekly", "monthly"], Query()], actor: CurrentActor, c: Ctx
+) -> Response:
     await c.run(summary_delivery.unsubscribe, c.deps, actor, cadence)
     return Response(status_code=204)
