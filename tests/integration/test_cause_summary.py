@@ -20,12 +20,14 @@ from posrefund.adapters.notifiers.email_smtp import SmtpSender
 from posrefund.demo.risk_load import load_month
 from posrefund.demo.risk_schemes import plan_month
 from posrefund.domain.roles import Actor, Role
+from posrefund.entrypoints.worker.loop import summary_round
 from posrefund.service.deps import Deps
 from posrefund.service.documents import summary_delivery
 from posrefund.service.documents.html import document_page
 from posrefund.service.documents.summary import cause_summary
 from posrefund.service.documents.summary_delivery import SubscriptionInput
 from posrefund.service.documents.summary_document import summary_document
+from posrefund.service.notifications.sending import NotifyRouter
 from posrefund.service.reports import upkeep
 from tests.conftest import FixedClock
 from tests.integration.test_notify_email import Inbox, smtp  # noqa: F401 - the SMTP server fixture
@@ -100,8 +102,8 @@ def test_delivered_once_per_subscriber_and_period(
     sender = SmtpSender(host="127.0.0.1", port=port, sender="reports@shop.example", name="test-smtp")
     counts: list[int] = []
 
-    def worker() -> None:
-        counts.append(summary_delivery.deliver_due(deps, sender, month["merchant_id"]))
+    def worker() -> None:  # the worker's housekeeping round, in two workers at once
+        counts.append(summary_round(deps, NotifyRouter(gateways={"email": sender})))
 
     workers = [threading.Thread(target=worker) for _ in range(2)]
     for w in workers:
@@ -118,5 +120,5 @@ def test_delivered_once_per_subscriber_and_period(
     assert [a.get_filename() for a in attachments] == ["refund-causes-2026-11.pdf"]
     assert "改进建议" in _text(attachments[0].get_content())
     clock.advance(hours=1)
-    assert summary_delivery.deliver_due(deps, sender, month["merchant_id"]) == 0
+    assert summary_round(deps, NotifyRouter(gateways={"email": sender})) == 0
     assert len(inbox.messages) == 2
