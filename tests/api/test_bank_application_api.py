@@ -154,7 +154,7 @@ def test_refusals(client: TestClient, auth: Auth, deps: Deps, world: World) -> N
         json={"submitted_on": "2026-12-01", "channel": "mail", "bank": "工行"},
         headers=auth("a.finance"),
     )
-    assert (r.status_code, r.json()["code"]) == (422, "bank_application.future_date")
+    assert (r.status_code, r.json()["code"]) == (422, "bank_application.bad_submission_date")
     r = client.post(
         f"{base}/nope/submit",
         json={"submitted_on": "2026-11-20", "channel": "mail", "bank": "工行"},

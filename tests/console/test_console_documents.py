@@ -45,7 +45,7 @@ def test_bank_application_from_the_case_page(deps: Deps, world: World, as_user: 
     bad = finance.post(
         f"{base}/{app_id}/submit", {"submitted_on": "2026-12-31", "channel": "counter", "bank": "工商银行"}
     )
-    assert bad.status_code == 422 and "递交日期不能晚于今天" in bad.text
+    assert bad.status_code == 422 and "递交日期须在近一年内且不能晚于今天" in bad.text
     r = finance.post(
         f"{base}/{app_id}/submit",
         {"submitted_on": "2026-11-20", "channel": "counter", "bank": "工商银行", "bank_reference": "ICBC-1"},

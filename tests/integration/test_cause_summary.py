@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -66,8 +67,10 @@ def _embedded_fonts(pdf: bytes) -> set[str]:
     return names
 
 
-def test_month_summary_as_html_and_pdf(deps: Deps, month: dict[str, Any]) -> None:
+def test_month_summary_as_html_and_pdf(deps: Deps, month: dict[str, Any], backend: str) -> None:
+    started = time.perf_counter()
     s = cause_summary(deps, _actor(month, "supervisor"), "2026-11")
+    built = time.perf_counter() - started
     assert (s.cadence, s.period.first.isoformat(), s.period.last.isoformat()) == ("monthly", "2026-11-01", "2026-11-30")
     assert s.total.refunds == month["refunds"] and len(s.stores) == 4
     assert sum(c.refunds for c in s.total.causes) == month["refunds"]
@@ -79,7 +82,12 @@ def test_month_summary_as_html_and_pdf(deps: Deps, month: dict[str, Any]) -> Non
     html = document_page(doc)
     assert all(h in html for h in HEADINGS) and "¥" in html and 'lang="zh-CN"' in html
     assert deps.pdf is not None
+    started = time.perf_counter()
     pdf = deps.pdf.render(doc)
+    rendered = time.perf_counter() - started
+    print(
+        f"\nsummary of {s.total.refunds} refunds ({backend}): built in {built:.2f} s, PDF {len(pdf) // 1024} KiB in {rendered:.2f} s, {len(PdfReader(io.BytesIO(pdf)).pages)} pages, {len(s.advice)} suggestions"
+    )
     text = _text(pdf)
     assert all(h in text for h in HEADINGS), text[:400]
     assert "错收金额" in text and "建议" in text

@@ -134,9 +134,12 @@ def attachment_list(names: list[str]) -> list[str]:
     return out
 
 
+OLDEST_SUBMISSION_DAYS = 366  # a submission recorded later than this is a typing mistake, not a late entry
+
+
 def check_dates(submitted_on: date, today: date) -> None:
-    if submitted_on > today:
-        raise Invalid("bank_application.future_date", day=submitted_on.isoformat())
+    if submitted_on > today or (today - submitted_on).days > OLDEST_SUBMISSION_DAYS:
+        raise Invalid("bank_application.bad_submission_date", day=submitted_on.isoformat())
 
 
 def check_outcome_date(outcome_on: date, submitted_on: date, today: date) -> None:

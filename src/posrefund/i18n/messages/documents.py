@@ -39,7 +39,10 @@ MESSAGES_DOCUMENTS: dict[str, tuple[str, str]] = {
         "The bank's outcome is accepted or rejected: {outcome}",
     ),
     "bank_application.text_required": ("请填写 {field}", "Please fill in {field}"),
-    "bank_application.future_date": ("递交日期不能晚于今天：{day}", "The submission date cannot be after today: {day}"),
+    "bank_application.bad_submission_date": (
+        "递交日期须在近一年内且不能晚于今天：{day}",
+        "The submission date must be within the last year and not after today: {day}",
+    ),
     "bank_application.bad_outcome_date": (
         "结果日期须在递交日期与今天之间：{day}",
         "The outcome's date must lie between the submission and today: {day}",

@@ -27,7 +27,7 @@ PDF = "application/pdf"
 FIELDS = {
     "bank_application.bad_reason": "reason",
     "bank_application.text_required": "bank",
-    "bank_application.future_date": "submitted_on",
+    "bank_application.bad_submission_date": "submitted_on",
     "bank_application.bad_outcome_date": "outcome_on",
     "bank_application.bad_outcome": "outcome",
     "bank_application.bad_channel": "channel",
