@@ -7,9 +7,11 @@ import signal
 import tomllib
 from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import structlog
 from sqlalchemy import Engine
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
@@ -22,6 +24,7 @@ from posrefund.adapters.db.engine import make_engine
 from posrefund.adapters.db.uow import SqlUnitOfWorkFactory
 from posrefund.adapters.files import DiskEvidenceStore
 from posrefund.adapters.passwords import Argon2Hasher
+from posrefund.adapters.pdf import FontMissing, FpdfRenderer
 from posrefund.adapters.rate_limit import ChannelRateLimiter
 from posrefund.adapters.system import RandomIds, SystemClock
 from posrefund.config import ConfigError, Settings, check
@@ -85,7 +88,21 @@ def build(
         audit_keys=audit_keyring(settings.audit_key),
         failpoint=failpoints_from(os.environ.get("POSREFUND_FAILPOINTS", "")),
         message_limit=settings.notify_message_limit,
+        pdf=pdf_renderer(settings.documents.font_path),
+        bank_answer_days=settings.documents.bank_answer_business_days,
     )
+
+
+def pdf_renderer(font_path: Path) -> FpdfRenderer | None:
+    """PDFs need the CJK font: without it the service still runs, and every document asked for is refused
+    with ``document.no_renderer`` (409) while the log says which file is missing and how to install it."""
+    renderer = FpdfRenderer(font_path)
+    try:
+        renderer.check()
+    except FontMissing as exc:
+        structlog.get_logger("posrefund.documents").warning("documents.font_missing", detail=str(exc))
+        return None
+    return renderer
 
 
 def evidence_store_from(settings: Settings) -> EvidenceStore:

@@ -78,6 +78,15 @@ class EvidenceSettings(BaseModel):
     max_attempts: int = Field(default=2, ge=1, le=10, description="tries per request, the first included")
 
 
+class DocumentSettings(BaseModel):
+    """Printable documents (env ``POSREFUND_DOCUMENTS__FONT_PATH`` and so on; docs/documents.md): the CJK font
+    embedded in every PDF (a TrueType or TTC file with Chinese glyphs; Debian's ``fonts-wqy-microhei`` by
+    default), and the business days a bank has to answer a refund application (退费申请)."""
+
+    font_path: Path = Field(default=Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"))
+    bank_answer_business_days: int = Field(default=15, ge=1, le=120)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POSREFUND_", extra="ignore", env_nested_delimiter="__")
 
@@ -113,6 +122,7 @@ class Settings(BaseSettings):
     rate_limits: RateLimits = Field(default_factory=RateLimits)
     server: ServerLimits = Field(default_factory=ServerLimits)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
     notify_message_limit: int = Field(
         default=4096, ge=160, le=65536, description="longest message a notification template may render (characters)"
     )

@@ -21,7 +21,7 @@ ERROR_REF = "#/components/schemas/ErrorBody"
 # The probes take no input and no sign-in: nothing for them to refuse (/readyz answers 503 when not ready).
 NOTHING_TO_REFUSE = {("GET", "/healthz"), ("GET", "/readyz")}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-NOT_JSON = {"text/csv", "text/html", "text/plain", "application/octet-stream", XLSX}
+NOT_JSON = {"text/csv", "text/html", "text/plain", "application/octet-stream", "application/pdf", XLSX}
 
 
 def answers_of(app: FastAPI, kind: str) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:

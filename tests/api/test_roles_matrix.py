@@ -19,6 +19,7 @@ from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest
 from tests.api.conftest import Auth
 from tests.api.deposit_routes import DEPOSIT_ANSWERS, DEPOSIT_ROUTES
+from tests.api.document_routes import DOCUMENT_ANSWERS, DOCUMENT_ROUTES
 from tests.api.recon_routes import RECON_ROUTES
 from tests.api.risk_routes import RISK_ROUTES
 from tests.conftest import World
@@ -322,6 +323,8 @@ ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in 
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in RISK_ROUTES.items()})
 # The deposit routes
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in DEPOSIT_ROUTES.items()})
+# The printable documents: bank applications and the refund-cause summary
+ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in DOCUMENT_ROUTES.items()})
 # The refund reports: always the reader's own merchant (tests/api/test_reports_api.py has the figures)
 _REPORT = "?from=2026-11-01&to=2026-11-30"
 ROUTES.update(
@@ -379,6 +382,7 @@ ANSWER: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/v1/reconciliation/wrong-charges/{wc_id}/correction"): (422, "recon.no_sale"),
 }
 ANSWER.update(DEPOSIT_ANSWERS)
+ANSWER.update(DOCUMENT_ANSWERS)
 # Cells where one allowed role is answered otherwise than the route's other allowed roles.
 CELL: dict[tuple[str, str, str], tuple[int, str | None]] = {
     # Only the requester (or a supervisor / admin) may withdraw a request; these roles may cancel their own.

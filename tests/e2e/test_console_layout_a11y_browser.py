@@ -49,6 +49,8 @@ NOT_PAGES = {
     "/console/recon/jobs/{job_id}/progress",
     "/console/recon/runs/{run_id}/export.csv",
     "/console/reports/export.csv",
+    "/console/reports/summary.pdf",
+    "/console/cases/{case_id}/bank-application/{application_id}/form.pdf",
 }
 
 # Every element whose right edge passes the viewport, unless it sits inside a box that scrolls sideways on
@@ -119,6 +121,12 @@ def console_pages(s: Seeded) -> list[ConsolePage]:
         P("/console/sales/{sale_id}", f"/console/sales/{s.sale_id}", "sale.read"),
         P("/console/service", "/console/service?phone=13912345678", "refund.reveal_pii"),
         P("/console/reports", "/console/reports", "report.read"),
+        P("/console/reports/summary", "/console/reports/summary?period=2026-11", "report.read"),
+        P(
+            "/console/cases/{case_id}/bank-application",
+            f"/console/cases/{s.pending_case_id}/bank-application",
+            "bank_application.read",
+        ),
         P("/console/admin/stores", "/console/admin/stores", "store.manage"),
         P("/console/admin/terminals", "/console/admin/terminals", "terminal.manage"),
         P("/console/admin/users", "/console/admin/users", "user.manage"),

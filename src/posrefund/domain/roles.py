@@ -174,3 +174,13 @@ PERMISSIONS.update(
         "deposit.overdue": frozenset({R.SUPERVISOR, R.ADMIN, R.SYSTEM}),
     }
 )
+
+# ---- printable documents: the refund application to the bank (退费申请) is prepared and followed by the
+# merchant's managers and finance; every member of staff may read it on the case.
+PERMISSIONS.update(
+    {
+        "bank_application.read": MERCHANT_STAFF,
+        "bank_application.manage": frozenset({R.SUPERVISOR, R.FINANCE, R.ADMIN}),
+        "summary.subscribe": frozenset({R.SUPERVISOR, R.FINANCE, R.RISK, R.AUDITOR, R.ADMIN}),
+    }
+)

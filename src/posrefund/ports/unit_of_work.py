@@ -8,6 +8,7 @@ from typing import Protocol, Self
 
 from posrefund.ports.attempts import RefundAttemptRepo
 from posrefund.ports.deposits import DepositRepo
+from posrefund.ports.documents import BankApplicationRepo, SummaryRepo
 from posrefund.ports.merchants import MerchantRepo, PolicyRepo, UserRepo
 from posrefund.ports.notifications import ContactRepo, DisputeRepo, FollowUpRepo, NotificationRepo, NotifySettingsRepo
 from posrefund.ports.reconciliation import (
@@ -54,6 +55,8 @@ class UnitOfWork(Protocol):
     risk_facts: RiskFactsRepo
     reports: ReportRepo
     deposits: DepositRepo
+    bank_applications: BankApplicationRepo
+    summaries: SummaryRepo
 
     def __enter__(self) -> Self: ...
 

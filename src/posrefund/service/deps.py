@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from posrefund.domain.audit import Keyring
 from posrefund.ports import Cipher, Clock, EvidenceStore, Ids, PasswordHasher, UnitOfWorkFactory
+from posrefund.ports.documents import PdfRenderer
 from posrefund.service.notifications.template_filters import MAX_MESSAGE
 
 
@@ -27,3 +28,7 @@ class Deps:
     failpoint: Callable[[str], None] = lambda _name: None
     # The longest subject or text a notification template may render, in characters (configurable).
     message_limit: int = MAX_MESSAGE
+    # Printable documents (PDF with an embedded CJK font); None: documents cannot be printed here.
+    pdf: PdfRenderer | None = None
+    # Business days a bank has to answer a refund application (退费申请), counted on the Chinese calendar.
+    bank_answer_days: int = 15

@@ -21,6 +21,7 @@ from posrefund.adapters.db.repositories.contacts import ContactSql
 from posrefund.adapters.db.repositories.deposits import DepositSql
 from posrefund.adapters.db.repositories.discrepancies import DiscrepancySql
 from posrefund.adapters.db.repositories.disputes import DisputeSql
+from posrefund.adapters.db.repositories.documents import BankApplicationSql, SummarySql
 from posrefund.adapters.db.repositories.evidence import EvidenceSql
 from posrefund.adapters.db.repositories.fee_rates import FeeRateSql
 from posrefund.adapters.db.repositories.follow_ups import FollowUpSql
@@ -67,6 +68,7 @@ from posrefund.ports import (
     WrongChargeRepo,
 )
 from posrefund.ports.deposits import DepositRepo
+from posrefund.ports.documents import BankApplicationRepo, SummaryRepo
 from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo
 
 
@@ -136,6 +138,8 @@ class SqlUnitOfWork:
         self.risk_facts: RiskFactsRepo = RiskFactsSql(conn)
         self.reports: ReportRepo = ReportSql(conn)
         self.deposits: DepositRepo = DepositSql(conn)
+        self.bank_applications: BankApplicationRepo = BankApplicationSql(conn)
+        self.summaries: SummaryRepo = SummarySql(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

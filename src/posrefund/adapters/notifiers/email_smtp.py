@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from posrefund.domain.notification import OutgoingMessage, SendResult
+from posrefund.ports.documents import DocumentMail
 
 
 @dataclass
@@ -36,7 +37,19 @@ class SmtpSender:
         return msg
 
     def send(self, message: OutgoingMessage) -> SendResult:
-        msg = self.compose(message.to, message.subject, message.text, message.message_id)
+        return self._deliver(self.compose(message.to, message.subject, message.text, message.message_id))
+
+    def send_document(self, mail: DocumentMail) -> SendResult:
+        """A document by email (the refund-cause summaries): plain text, the HTML page as the alternative a
+        mail reader shows, and the PDF attached."""
+        msg = self.compose(mail.to, mail.subject, mail.text, mail.message_id)
+        msg.add_alternative(mail.html, subtype="html", charset="utf-8")
+        for a in mail.attachments:
+            maintype, _, subtype = a.mime.partition("/")
+            msg.add_attachment(a.content, maintype=maintype, subtype=subtype, filename=a.filename)
+        return self._deliver(msg)
+
+    def _deliver(self, msg: EmailMessage) -> SendResult:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:

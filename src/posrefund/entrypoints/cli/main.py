@@ -18,6 +18,7 @@ from posrefund.entrypoints.cli import (
     db,
     demo,
     deposits,
+    documents,
     keys,
     merchants,
     pii,
@@ -50,6 +51,7 @@ AREAS = (
     risk,
     reports,
     deposits,
+    documents,
 )
 __all__ = ["AREAS", "app", "main"]
 

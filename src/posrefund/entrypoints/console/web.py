@@ -102,6 +102,7 @@ MENU: tuple[tuple[str, str, str], ...] = (
     ("待审核", "/review", "refund.review"),
     ("客服查询", "/service", "refund.reveal_pii"),
     ("退款报表", "/reports", "report.read"),
+    ("原因周报", "/reports/summary", "report.read"),
     ("门店", "/admin/stores", "store.manage"),
     ("终端", "/admin/terminals", "terminal.manage"),
     ("操作员", "/admin/users", "user.manage"),

@@ -23,9 +23,11 @@ from posrefund.domain.pii import redact_card_numbers
 from posrefund.entrypoints.worker.pool import CasePool
 from posrefund.entrypoints.worker.refresh import CalendarWatch, ChannelsFileWatch
 from posrefund.ports import ConcurrentUpdate
+from posrefund.ports.documents import DocumentMailer
 from posrefund.service import audit_checkpoints, execution
 from posrefund.service.deposits import holding
 from posrefund.service.deps import Deps
+from posrefund.service.documents import summary_delivery
 from posrefund.service.execution import ChannelRules, Router
 from posrefund.service.notifications import follow_up, sending
 from posrefund.service.notifications.sending import NotifyRouter
@@ -39,6 +41,8 @@ CHECKPOINT_SECONDS = 60.0
 REPORTS_SECONDS = 60.0
 _shuffle = random.SystemRandom().shuffle
 NOTIFY_SECONDS = 1.0  # customers' messages go out within a second or so; no need to ask five times a second
+# How often the refund-cause summaries due (last whole week / month) are looked for; each goes out once.
+SUMMARY_SECONDS = 300.0
 # The planner's statistics follow a growing merchant (adapters/db/statistics.py says why they matter).
 STATISTICS_SECONDS = 3600.0
 CALENDAR_SECONDS = 1.0  # an admin's calendar change reaches the worker within a second
@@ -65,6 +69,7 @@ class _Timers:
     checkpoint_due: float = 0.0
     reports_due: float = 0.0
     calendar_due: float = 0.0
+    summary_due: float = 0.0
     statistics_due: float = field(default_factory=lambda: time.monotonic() + STATISTICS_SECONDS)
 
 
@@ -87,6 +92,9 @@ class Housekeeping(threading.Thread):
             if self._router is not None:
                 self.steps += notify_round(self._deps, self._router)
             _periodic(self._deps, timers)
+            if time.monotonic() >= timers.summary_due:
+                summary_round(self._deps, self._router)
+                timers.summary_due = time.monotonic() + SUMMARY_SECONDS
             if self._stopping.wait(NOTIFY_SECONDS):
                 return
 
@@ -301,6 +309,19 @@ def deposit_round(deps: Deps) -> None:
         holding.flag_overdue(deps)
     except Exception:
         log.exception("deposits.flag_overdue_failed")
+
+
+def summary_round(deps: Deps, notify_router: NotifyRouter | None) -> int:
+    """Email the refund-cause summaries due to their subscribers, through the notify file's SMTP server; each
+    (subscription, period) is claimed in the database first, so two workers never send one twice."""
+    mailer = notify_router.gateways.get("email") if notify_router is not None else None
+    if not isinstance(mailer, DocumentMailer):
+        return 0
+    try:
+        return summary_delivery.deliver_due(deps, mailer)
+    except Exception:
+        log.exception("summary.round_failed")  # the claims stay; the next round carries on
+        return 0
 
 
 def notify_round(deps: Deps, notify_router: NotifyRouter) -> int:

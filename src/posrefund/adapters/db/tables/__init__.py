@@ -5,6 +5,7 @@ from posrefund.adapters.db.tables.attempts import refund_attempts
 from posrefund.adapters.db.tables.card_terminal import card_terminal_counters, card_terminal_journal
 from posrefund.adapters.db.tables.columns import AUTO_ID, ID, UTCDateTime, metadata, naming
 from posrefund.adapters.db.tables.deposits import deposit_payouts, deposit_proposals, deposit_terms, deposits
+from posrefund.adapters.db.tables.documents import bank_applications, summary_deliveries, summary_subscriptions
 from posrefund.adapters.db.tables.ledger import evidence, refunds, sales
 from posrefund.adapters.db.tables.merchants import (
     api_keys,
@@ -58,6 +59,7 @@ __all__ = [
     "audit_checkpoints",
     "audit_events",
     "audit_heads",
+    "bank_applications",
     "calendar_overrides",
     "callback_notices",
     "card_terminal_counters",
@@ -102,6 +104,8 @@ __all__ = [
     "settlement_files",
     "settlement_lines",
     "stores",
+    "summary_deliveries",
+    "summary_subscriptions",
     "terminals",
     "users",
     "wrong_charges",
