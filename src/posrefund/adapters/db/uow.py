@@ -21,6 +21,7 @@ from posrefund.adapters.db.repositories.contacts import ContactSql
 from posrefund.adapters.db.repositories.discrepancies import DiscrepancySql
 from posrefund.adapters.db.repositories.disputes import DisputeSql
 from posrefund.adapters.db.repositories.evidence import EvidenceSql
+from posrefund.adapters.db.repositories.fee_contracts import FeeContractSql
 from posrefund.adapters.db.repositories.fee_rates import FeeRateSql
 from posrefund.adapters.db.repositories.follow_ups import FollowUpSql
 from posrefund.adapters.db.repositories.idempotency import IdempotencySql
@@ -65,6 +66,7 @@ from posrefund.ports import (
     UserRepo,
     WrongChargeRepo,
 )
+from posrefund.ports.fees import FeeContractRepo
 from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo
 
 
@@ -133,6 +135,7 @@ class SqlUnitOfWork:
         self.risk: RiskAlertRepo = RiskAlertSql(conn)
         self.risk_facts: RiskFactsRepo = RiskFactsSql(conn)
         self.reports: ReportRepo = ReportSql(conn)
+        self.fee_contracts: FeeContractRepo = FeeContractSql(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -4,6 +4,7 @@ mirror, all in one ``metadata``."""
 from posrefund.adapters.db.tables.attempts import refund_attempts
 from posrefund.adapters.db.tables.card_terminal import card_terminal_counters, card_terminal_journal
 from posrefund.adapters.db.tables.columns import AUTO_ID, ID, UTCDateTime, metadata, naming
+from posrefund.adapters.db.tables.fees import fee_payout_lines, fee_payouts, fee_periods, fee_rules, one_off_charges
 from posrefund.adapters.db.tables.ledger import evidence, refunds, sales
 from posrefund.adapters.db.tables.merchants import (
     api_keys,
@@ -64,6 +65,10 @@ __all__ = [
     "contact_log",
     "disputes",
     "evidence",
+    "fee_payout_lines",
+    "fee_payouts",
+    "fee_periods",
+    "fee_rules",
     "followups",
     "idempotency",
     "merchant_channel_accounts",
@@ -76,6 +81,7 @@ __all__ = [
     "notify_gateways",
     "notify_optouts",
     "notify_templates",
+    "one_off_charges",
     "outbox",
     "policies",
     "recon_discrepancies",
