@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from posrefund.domain.errors import Forbidden, Invalid, check_step
 from posrefund.domain.fees import CHANNEL_ZH, FEE_CHANNELS, yuan
@@ -186,7 +187,7 @@ class PayoutCase:
     transfer_ref: str = ""
     reason: str = ""
     version: int = 0
-    events: list[tuple[str, dict[str, object]]] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def approve(self, actor_id: str) -> None:
         check_step(PAYOUT_TRANSITIONS, self.status, P.APPROVED, "fees.case_not_open", status=self.status.value)

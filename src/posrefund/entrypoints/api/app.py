@@ -28,6 +28,7 @@ from posrefund.entrypoints.api.routers import (
     callbacks,
     disputes,
     evidence,
+    fees,
     notify,
     ops,
     reconciliation,
@@ -105,6 +106,7 @@ def _add_routes(app: FastAPI) -> None:
         tracking.router,
         users.router,
         ops.router,
+        fees.router,
     ):
         app.include_router(api)
     app.add_exception_handler(DomainError, errors.on_domain_error)
