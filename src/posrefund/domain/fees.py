@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from posrefund.domain.errors import Conflict, Invalid
+from posrefund.domain.reconciliation import FeeRate
 
 PPM = 1_000_000  # rate unit: one millionth of the amount
 MAX_RATE_PPM = 100_000  # 10 %: anything above is a typing error, not a contract
@@ -135,6 +136,17 @@ def yuan(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(fen), 100)
     return f"{sign}{whole:,}.{cents:02d}"
+
+
+def flat_contract(rates: Iterable[FeeRate]) -> list[FeePeriod]:
+    """Flat rates per channel (basis points, an optional large-amount rate) as a contract in force on every day:
+    the fee check of a merchant who set rates but no contract. Rounding is the same (half up to the fen)."""
+    rules: list[FeeRule] = []
+    for r in rates:
+        rules.append(FeeRule(r.channel, CardType.ANY.value, r.rate_bp * 100))
+        if r.large_rate_bp is not None and r.large_from_fen is not None:
+            rules.append(FeeRule(r.channel, CardType.ANY.value, r.large_rate_bp * 100, band_from_fen=r.large_from_fen))
+    return [FeePeriod(date.min, tuple(rules))] if rules else []
 
 
 def check_new_period(existing: Sequence[FeePeriod], new: FeePeriod) -> None:
