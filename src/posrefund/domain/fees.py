@@ -279,6 +279,20 @@ class StatementLine:
     difference_fen: int
     rule: str
 
+    def as_row(self) -> dict[str, object]:
+        """The line as the statement shows it (API, CLI, console): the day as ``date``, ISO."""
+        return {
+            "line_id": self.line_id,
+            "line_no": self.line_no,
+            "date": self.day.isoformat(),
+            "kind": self.kind,
+            "amount_fen": self.amount_fen,
+            "charged_fen": self.charged_fen,
+            "due_fen": self.due_fen,
+            "difference_fen": self.difference_fen,
+            "rule": self.rule,
+        }
+
 
 def line_due(periods: Sequence[FeePeriod], line: ChargedLine) -> FeeDue:
     """What a line should have cost: a sale its fee; a refund the fee returned (negative) when the rule returns

@@ -17,6 +17,7 @@ from posrefund.entrypoints.cli import (
     card,
     db,
     demo,
+    fees,
     keys,
     merchants,
     pii,
@@ -48,6 +49,7 @@ AREAS = (
     card,
     risk,
     reports,
+    fees,
 )
 __all__ = ["AREAS", "app", "main"]
 

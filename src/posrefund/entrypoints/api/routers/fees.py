@@ -78,20 +78,7 @@ def payout_view(c: PayoutCase) -> dict[str, Any]:
 
 
 def statement_view(lines: list[StatementLine]) -> list[dict[str, Any]]:
-    return [
-        {
-            "line_id": s.line_id,
-            "line_no": s.line_no,
-            "date": s.day.isoformat(),
-            "kind": s.kind,
-            "amount_fen": s.amount_fen,
-            "charged_fen": s.charged_fen,
-            "due_fen": s.due_fen,
-            "difference_fen": s.difference_fen,
-            "rule": s.rule,
-        }
-        for s in lines
-    ]
+    return [s.as_row() for s in lines]
 
 
 def charge_view(c: OneOffCharge) -> dict[str, Any]:
