@@ -15,6 +15,10 @@ MESSAGES_FEES: dict[str, tuple[str, str]] = {
         "{channel} 的费率无效：须为 0 至 {max_ppm} 之间的整数（百万分之一，0.6% = 6000）",
         "Invalid rate for {channel}: a whole number from 0 to {max_ppm} (parts per million, 0.6% = 6000)",
     ),
+    "fees.invalid_rate_text": (
+        "费率格式不正确：请填写百分比，如 0.60 或 0.555",
+        "The rate is not a percentage such as 0.60 or 0.555",
+    ),
     "fees.invalid_band": (
         "{channel} 的金额分档起点无效：须为不小于 0 的分",
         "Invalid band start for {channel}: fen ≥ 0",
