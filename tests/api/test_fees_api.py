@@ -4,13 +4,16 @@ Bad input is refused with its exact code and changes nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from posrefund.adapters.db import tables
+from posrefund.adapters.settlement import file_fingerprint, parse_card_settlement
 from posrefund.bootstrap import engine_of
+from posrefund.service import reconciliation
 from posrefund.service.deps import Deps
 from tests.api.conftest import Auth
 from tests.conftest import World
@@ -49,6 +52,16 @@ def settlement_csv() -> bytes:
     fees = sum(round(float(r[4]) * 100) for r in ROWS)
     lines.append(f"合计,,,,,,,{total / 100:.2f},{fees / 100:.2f},,,,")
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def import_card_file(deps: Deps, world: World, folder: Path) -> None:
+    """The settlement file above, imported for merchant A by its finance (the service, not the route)."""
+    csv = folder / "card.csv"
+    csv.write_bytes(settlement_csv())
+    reconciliation.import_file(
+        deps, world.a.actors["finance"], source="card", filename=csv.name, fingerprint=file_fingerprint(csv),
+        size=csv.stat().st_size, lines=parse_card_settlement(csv),
+    )  # fmt: skip
 
 
 def _p(world: World, tail: str = "") -> str:

@@ -8,10 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from posrefund.adapters.settlement import file_fingerprint, parse_card_settlement
-from posrefund.service import fees, reconciliation
+from posrefund.service import fees
 from posrefund.service.deps import Deps
-from tests.api.test_fees_api import settlement_csv
+from tests.api.test_fees_api import import_card_file
 from tests.conftest import World
 
 PERIOD = {
@@ -23,15 +22,6 @@ PERIOD = {
     "channel_2": "wechat", "card_type_2": "any", "rate_2": "0.38",
     "channel_3": "wechat", "card_type_3": "any", "rate_3": "0.55", "band_3": "1000",
 }  # fmt: skip
-
-
-def _import(deps: Deps, world: World, tmp_path: Any) -> None:
-    csv = tmp_path / "card.csv"
-    csv.write_bytes(settlement_csv())
-    reconciliation.import_file(
-        deps, world.a.actors["finance"], source="card", filename=csv.name, fingerprint=file_fingerprint(csv),
-        size=csv.stat().st_size, lines=parse_card_settlement(csv),
-    )  # fmt: skip
 
 
 def test_contract_check_approve_and_pay_on_the_page(as_user: Any, deps: Deps, world: World, tmp_path: Any) -> None:
@@ -60,7 +50,7 @@ def test_contract_check_approve_and_pay_on_the_page(as_user: Any, deps: Deps, wo
     again = finance.post("/console/fees/periods", PERIOD)
     assert again.status_code == 422 and "历史不可改写" in again.text
 
-    _import(deps, world, tmp_path)
+    import_card_file(deps, world, tmp_path)
     checked = finance.post("/console/fees/check", {"date_from": "2026-11-01", "date_to": "2026-11-30"},
                            follow_redirects=False)  # fmt: skip
     assert checked.status_code == 303

@@ -10,12 +10,10 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from posrefund.adapters.settlement import file_fingerprint, parse_card_settlement
 from posrefund.config import Settings
 from posrefund.entrypoints.cli.main import app
-from posrefund.service import reconciliation
 from posrefund.service.deps import Deps
-from tests.api.test_fees_api import settlement_csv
+from tests.api.test_fees_api import import_card_file
 from tests.conftest import World
 from tests.integration.test_cli import env  # noqa: F401 - the fixture that points the CLI at the test database
 
@@ -54,12 +52,7 @@ def test_contract_check_approve_pay(env: Settings, deps: Deps, world: World, tmp
     shown = js("fees", "contract", "-m", m)
     assert shown[0]["rules"] == ["银行卡 贷记卡 0.60%", "银行卡 借记卡 0.50%，封顶 20.00 元"]
 
-    csv = tmp_path / "card.csv"
-    csv.write_bytes(settlement_csv())
-    reconciliation.import_file(
-        deps, world.a.actors["finance"], source="card", filename=csv.name, fingerprint=file_fingerprint(csv),
-        size=csv.stat().st_size, lines=parse_card_settlement(csv),
-    )  # fmt: skip
+    import_card_file(deps, world, tmp_path)
     checked = js("fees", "check", "-m", m, "--from", "2026-11-01", "--to", "2026-11-30", "--operator", "王会计")
     assert [s["difference_fen"] for s in checked["statement"]] == [3_000, 60, 5]
     case_id = checked["case"]["id"]
