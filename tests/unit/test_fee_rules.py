@@ -24,9 +24,11 @@ from posrefund.domain.fees import (
     check_new_period,
     fee_accepted,
     fee_due,
+    flat_contract,
     overcharge_statement,
     percent,
 )
+from posrefund.domain.reconciliation import FeeRate
 
 D = date
 CONTRACT = FeePeriod(
@@ -265,3 +267,10 @@ def test_payout_needs_three_people_in_order() -> None:
         case.pay("fin-b", "TR-1")
     case.pay("fin-c", "TR-1")
     assert (case.status, case.transfer_ref) == (PayoutStatus.PAID, "TR-1")
+
+
+@given(amount=st.integers(0, 10**10), rate=st.integers(0, 1_000), large=st.integers(0, 1_000))
+def test_flat_rates_read_as_a_contract_charge_what_they_always_did(amount: int, rate: int, large: int) -> None:
+    flat = FeeRate("wechat", rate, large, 100_000)
+    contract = flat_contract([flat])
+    assert fee_due(contract, "wechat", "", D(2026, 11, 20), amount).fee_fen == flat.expected_fee(amount)

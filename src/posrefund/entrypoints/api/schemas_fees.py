@@ -4,12 +4,17 @@ domain (domain/fees.py) so each refusal has its own code (``fees.invalid_rate``,
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from posrefund.entrypoints.api.responses import Out
 
-Fen = int
+# Wide enough that a negative or oversized value reaches the domain's own check (and its own code), narrow enough
+# for a BIGINT column and date arithmetic.
+Fen = Annotated[int, Field(ge=-(10**12), le=10**12)]
+Rate = Annotated[int, Field(ge=-(10**9), le=10**9)]
+Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
 
 
 class Strict(BaseModel):
@@ -19,7 +24,7 @@ class Strict(BaseModel):
 class RuleIn(Strict):
     channel: str = Field(max_length=16, description="card / wechat / alipay / unionpay_qr")
     card_type: str = Field(default="any", max_length=8, description="debit / credit / foreign / wallet / any")
-    rate_ppm: int = Field(description="parts per million of the amount: 0.6 % = 6000, 0.38 % = 3800")
+    rate_ppm: Rate = Field(description="parts per million of the amount: 0.6 % = 6000, 0.38 % = 3800")
     band_from_fen: Fen = Field(default=0, description="the rule applies from this amount up (QR size bands)")
     cap_fen: Fen | None = Field(default=None, description="per-transaction cap (封顶), fen")
     min_fen: Fen = Field(default=0, description="per-transaction minimum, fen")
@@ -27,24 +32,24 @@ class RuleIn(Strict):
 
 
 class PeriodIn(Strict):
-    effective_from: date
-    effective_to: date | None = None
-    consented_on: date | None = Field(default=None, description="the day the merchant agreed to this period")
+    effective_from: Day
+    effective_to: Day | None = None
+    consented_on: Day | None = Field(default=None, description="the day the merchant agreed to this period")
     consent_ref: str = Field(default="", max_length=64, description="the signed notice or contract no.")
     rules: list[RuleIn] = Field(max_length=200)
 
 
 class ConsentIn(Strict):
-    consented_on: date
+    consented_on: Day
     reference: str = Field(min_length=1, max_length=64)
 
 
 class CheckIn(Strict):
-    date_from: date
-    date_to: date
+    date_from: Day
+    date_to: Day
 
 
-class RejectIn(Strict):
+class PayoutRejectIn(Strict):
     reason: str = Field(max_length=400)
 
 
@@ -56,20 +61,20 @@ class TermsIn(Strict):
     kind: str = Field(max_length=16, description="volume / device_return / none")
     volume_fen: Fen = 0
     within_days: int = Field(default=0, ge=0, le=3_650)
-    channels: list[str] = Field(default=["card"], max_length=4)
+    channels: list[Annotated[str, Field(max_length=16)]] = Field(default=["card"], max_length=4)
 
 
 class ChargeIn(Strict):
     kind: str = Field(max_length=16, description="activation / service / device")
     amount_fen: Fen
-    charged_on: date
-    activated_on: date | None = Field(default=None, description="the volume window's first day (default: charged_on)")
+    charged_on: Day
+    activated_on: Day | None = Field(default=None, description="the volume window's first day (default: charged_on)")
     terms: TermsIn
     description: str = Field(default="", max_length=200)
 
 
-class RefundRequestIn(Strict):
-    device_returned_on: date | None = None
+class ChargeRefundIn(Strict):
+    device_returned_on: Day | None = None
 
 
 # ---- answers ---------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from posrefund.entrypoints.api.schemas_fees import (
     ChargeIn,
     ChargeList,
     ChargeOut,
+    ChargeRefundIn,
     CheckIn,
     CheckOut,
     ConsentIn,
@@ -26,12 +27,11 @@ from posrefund.entrypoints.api.schemas_fees import (
     PayIn,
     PayoutList,
     PayoutOut,
+    PayoutRejectIn,
     PayoutWithStatement,
     PeriodIn,
     PeriodList,
     PeriodOut,
-    RefundRequestIn,
-    RejectIn,
 )
 from posrefund.entrypoints.api.views import iso
 from posrefund.service import fees
@@ -168,7 +168,7 @@ async def approve(merchant_id: str, payout_id: str, actor: CurrentActor, c: Ctx)
     summary="Reject a case, with a reason",
     **answers(PayoutOut, *STEP, permission="fees.approve"),
 )
-async def reject(merchant_id: str, payout_id: str, body: RejectIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+async def reject(merchant_id: str, payout_id: str, body: PayoutRejectIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return payout_view(await c.run(fees.reject, c.deps, actor, merchant_id, payout_id, body.reason))
 
 
@@ -207,7 +207,7 @@ async def add_charge(merchant_id: str, body: ChargeIn, actor: CurrentActor, c: C
     **answers(DecisionOut, *STEP, status=201, permission="fees.charge_refund"),
 )
 async def refund_request(
-    merchant_id: str, charge_id: str, body: RefundRequestIn, actor: CurrentActor, c: Ctx
+    merchant_id: str, charge_id: str, body: ChargeRefundIn, actor: CurrentActor, c: Ctx
 ) -> dict[str, Any]:
     decision, case = await c.run(
         fees.request_charge_refund, c.deps, actor, merchant_id, charge_id, body.device_returned_on
