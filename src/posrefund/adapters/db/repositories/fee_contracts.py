@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, select, update
+from sqlalchemy import and_, exists, insert, or_, select, update
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.rows import Repository
@@ -165,12 +165,14 @@ _STATEMENT = (
 
 
 def _counted(merchant_id: str, date_from: date, date_to: date) -> list[Any]:
-    """The lines that count: the merchant's, of files not withdrawn, not a later file's shadow, in the dates."""
+    """The lines that count: the merchant's, of files not withdrawn, not a later file's shadow, in the dates; a
+    refund only once the channel says it succeeded (one still processing or failed gave nothing back yet)."""
     return [
         _L.merchant_id == merchant_id,
         _L.shadow == "",
         _F.withdrawn_at.is_(None),
         and_(_L.local_date >= date_from, _L.local_date <= date_to),
+        or_(_L.kind != "refund", _L.refund_status.in_(("SUCCESS", ""))),
     ]
 
 
