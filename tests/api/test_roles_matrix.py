@@ -20,6 +20,7 @@ from posrefund.service.refunds import RefundRequest
 from tests.api.conftest import Auth
 from tests.api.deposit_routes import DEPOSIT_ANSWERS, DEPOSIT_ROUTES
 from tests.api.document_routes import DOCUMENT_ANSWERS, DOCUMENT_ROUTES
+from tests.api.fee_routes import FEE_ANSWER, FEE_ROUTES
 from tests.api.recon_routes import RECON_ROUTES
 from tests.api.risk_routes import RISK_ROUTES
 from tests.conftest import World
@@ -325,6 +326,8 @@ ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in 
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in DEPOSIT_ROUTES.items()})
 # The printable documents: bank applications and the refund-cause summary
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in DOCUMENT_ROUTES.items()})
+# The fee contract routes
+ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in FEE_ROUTES.items()})
 # The refund reports: always the reader's own merchant (tests/api/test_reports_api.py has the figures)
 _REPORT = "?from=2026-11-01&to=2026-11-30"
 ROUTES.update(
@@ -380,6 +383,7 @@ ANSWER: dict[tuple[str, str], tuple[int, str | None]] = {
     # The discrepancy the builder picks is not a lost refund, and its wrong charge has no sale to refund.
     ("POST", "/v1/reconciliation/discrepancies/{discrepancy_id}/recover"): (409, "recon.not_recoverable"),
     ("POST", "/v1/reconciliation/wrong-charges/{wc_id}/correction"): (422, "recon.no_sale"),
+    **FEE_ANSWER,
 }
 ANSWER.update(DEPOSIT_ANSWERS)
 ANSWER.update(DOCUMENT_ANSWERS)

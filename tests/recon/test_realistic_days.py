@@ -13,21 +13,38 @@ from sqlalchemy import Engine, insert
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.settlement import SettlementLine
-from posrefund.domain.reconciliation import DiscrepancyClass, FeeRate
-from posrefund.service import reconciliation
+from posrefund.domain.fees import FeePeriod, FeeRule
+from posrefund.domain.reconciliation import DiscrepancyClass
+from posrefund.service import fees
 from posrefund.service.deps import Deps
 from tests.conftest import World
 from tests.recon.helpers import DAY, PARSERS, import_and_run, reported, terminals
-from tests.support.recon_files import ENCODINGS, yuan
+from tests.support.recon_files import ENCODINGS, card_footer, yuan
 from tests.support.recon_plan import build_day
 
-FLAT = {"card": FeeRate("card", 60), "wechat": FeeRate("wechat", 38), "alipay": FeeRate("alipay", 38)}
+# The merchant's contract (domain/fees.py): credit 0.60 %, debit 0.50 % capped at 20 yuan, and the wallets'
+# 0.38 % below 1 000 yuan and 0.55 % from it; the acquirer's lines say debit or credit, or nothing.
+CONTRACT = [
+    FeePeriod(
+        DAY.replace(day=1),
+        (
+            FeeRule("card", "credit", 6_000),
+            FeeRule("card", "debit", 5_000, cap_fen=2_000),
+            FeeRule("wechat", "any", 3_800),
+            FeeRule("wechat", "any", 5_500, band_from_fen=100_000),
+            FeeRule("alipay", "any", 3_800),
+            FeeRule("alipay", "any", 5_500, band_from_fen=100_000),
+        ),
+        consented_on=DAY.replace(day=1),
+        consent_ref="HT-2026-001",
+    )
+]
 
 
 def test_the_same_seed_writes_the_same_day(tmp_path: Path) -> None:
     terms = [("trm1", "T00001"), ("trm2", "T00002")]
     days = [
-        build_day(tmp_path / f"{n}.csv", "wechat", DAY, ("mer", "sto"), terms, FLAT["wechat"], seed=7, n_sales=300)
+        build_day(tmp_path / f"{n}.csv", "wechat", DAY, ("mer", "sto"), terms, CONTRACT, seed=7, n_sales=300)
         for n in (1, 2)
     ]
     assert days[0].path.read_bytes() == days[1].path.read_bytes()
@@ -39,9 +56,8 @@ def test_every_planted_fault_found_once_and_no_false_finding(
     source: str, deps: Deps, engine: Engine, world: World, tmp_path: Path
 ) -> None:
     m, finance = world.a, world.a.actors["finance"]
-    rate = FLAT[source]
-    reconciliation.put_fee_rate(deps, m.actors["admin"], rate.channel, rate.rate_bp)
-    day = build_day(tmp_path / f"{source}.csv", source, DAY, (m.id, m.store_id), terminals(deps, m, 8), rate)
+    fees.add_period(deps, m.actors["admin"], m.id, CONTRACT[0])
+    day = build_day(tmp_path / f"{source}.csv", source, DAY, (m.id, m.store_id), terminals(deps, m, 8), CONTRACT)
     with engine.begin() as c:
         c.execute(insert(tables.sales), day.sales)
         c.execute(insert(tables.refunds), day.refunds)
@@ -81,7 +97,7 @@ def _print_counts(
 def test_the_files_totals_add_up_to_their_lines(source: str, tmp_path: Path) -> None:
     """The summary (WeChat), footer (Alipay) and 合计 line (card) repeat what the parsed lines add up to."""
     terms = [("trm1", "T00001"), ("trm2", "T00002")]
-    day = build_day(tmp_path / "f.csv", source, DAY, ("mer", "sto"), terms, FLAT[source], n_sales=400)
+    day = build_day(tmp_path / "f.csv", source, DAY, ("mer", "sto"), terms, CONTRACT, n_sales=400)
     lines = [x for x in PARSERS[source](day.path) if isinstance(x, SettlementLine)]
     assert len(lines) == day.lines
     text = day.path.read_text(encoding=ENCODINGS[source]).splitlines()
@@ -93,7 +109,7 @@ def test_the_files_totals_add_up_to_their_lines(source: str, tmp_path: Path) -> 
 
     if source == "card":
         net = sum(x.amount_fen for x in sales) - sum(x.amount_fen for x in back)
-        assert text[-1] == f"合计,,,,,,{yuan(net)},{yuan(sum(x.fee_fen for x in lines))},,,,"
+        assert text[-1] == card_footer(yuan(net), yuan(sum(x.fee_fen for x in lines)))
     elif source == "wechat":
         figures = [f.lstrip("`") for f in text[-1].split(",")]
         done = [x for x in back if x.refund_status == "SUCCESS"]
@@ -108,3 +124,22 @@ def test_the_files_totals_add_up_to_their_lines(source: str, tmp_path: Path) -> 
             f"#交易合计：{len(sales)}笔，商家实收共{yuan(settled(sales))}元",
             f"#退款合计：{len(back)}笔，商家实收共{yuan(-settled(back))}元",
         ]
+
+
+@pytest.mark.parametrize("source", ["card", "wechat", "alipay"])
+def test_the_day_holds_every_kind_of_fee_the_contract_prices(source: str, tmp_path: Path) -> None:
+    """Card days charge debit (some at the cap), credit and unprinted card types; wallet days small and large
+    payments on both sides of the 1 000-yuan threshold — each line's fee the contract's for it."""
+    terms = [("trm1", "T00001"), ("trm2", "T00002")]
+    day = build_day(tmp_path / "f.csv", source, DAY, ("mer", "sto"), terms, CONTRACT, n_sales=400)
+    sales = [x for x in PARSERS[source](day.path) if isinstance(x, SettlementLine) and x.kind == "sale"]
+    kinds: Counter[str] = Counter()
+    for x in sales:
+        base = x.amount_fen if x.settled_fen is None else x.settled_fen
+        if source == "card":
+            capped = x.card_type == "debit" and x.fee_fen == 2_000 and base * 5_000 // 1_000_000 > 2_000
+            kinds["capped" if capped else x.card_type or "unprinted"] += 1
+        else:
+            kinds["large" if base >= 100_000 else "small"] += 1
+    wanted = {"capped", "debit", "credit", "unprinted"} if source == "card" else {"large", "small"}
+    assert set(kinds) == wanted and min(kinds.values()) >= 5, kinds

@@ -7,7 +7,7 @@ Deterministic by seed. What it plants (``Day.planted``, the answer key ``Day.exp
   missing_here        a sale only the channel knows; a refund made at the channel's platform, not through us;
                       (card) a sale we hold as paid that the acquirer voided
   amount_mismatch     a sale or refund line for another amount than ours
-  fee_mismatch        a sale's fee off the merchant's flat rate by a few fen
+  fee_mismatch        a sale's fee off the merchant's fee contract by 2 or 3 fen (1 fen is within the tolerance)
   duplicate_charge    one sale charged twice: the same channel transaction listed again, or a second capture
                       (same voucher no. / order no., new channel reference)
   refund_status_mismatch  a refund the channel paid that we hold as processing; (WeChat) one the channel
@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from posrefund.demo.settlement.synthetic import REFUND_REQUEST
-from posrefund.domain.reconciliation import DiscrepancyClass, FeeRate
+from posrefund.domain.fees import FeePeriod, fee_due
+from posrefund.domain.reconciliation import DiscrepancyClass
 from tests.support.recon_files import line_of, open_writer
 
 C = DiscrepancyClass
@@ -54,6 +55,7 @@ class DaySale:
     paid_date: date
     merchant_coupon: int = 0
     channel_coupon: int = 0
+    card_type: str = ""  # card: debit / credit as the acquirer prints it, "" where it prints none
 
     @property
     def settled_fen(self) -> int:
@@ -114,11 +116,11 @@ class DayBuilder:
         day: date,
         merchant: tuple[str, str],
         terminals: list[tuple[str, str]],
-        rate: FeeRate,
+        contract: list[FeePeriod],
         seed: int,
         n_sales: int,
     ) -> None:
-        self.source, self.day, self.rate = source, day, rate
+        self.source, self.day, self.contract = source, day, contract
         self.merchant_id, self.store_id = merchant
         self.terminals = terminals
         self.rng = random.Random(f"{source}-{seed}")
@@ -160,23 +162,34 @@ class DayBuilder:
         """A sale of ours; ``like`` gives a repeat purchase: same payer, amount and terminal, its own references."""
         terminal = like.terminal if like else self.rng.choice(self.terminals)
         serial = self._next("")
+        card_type, amount = self._card(int(serial), like.amount_fen if like else self._amount())
         return DaySale(
             id=f"sal{self.source[:2]}{serial}",
             terminal=terminal,
             voucher_no=self._voucher(terminal[1]),
             rrn=f"{(on or self.day):%m%d}{serial}{self.rng.randrange(10)}",
             order_no=f"SO{(on or self.day):%Y%m%d}{serial}",
-            amount_fen=like.amount_fen if like else self._amount(),
+            amount_fen=amount,
             at=at or self._at(8, 22, on),
             payer=like.payer if like else self._payer(self.rng.randrange(1_500)),
             paid_date=on or self.day,
+            card_type=card_type,
         )
 
-    def fee(self, settled_fen: int) -> int:
-        return self.rate.expected_fee(settled_fen)
+    def _card(self, serial: int, amount: int) -> tuple[str, int]:
+        """A card sale's card type (debit, credit, or not printed) and, for one debit sale in four, a large amount
+        whose fee the debit cap holds (drawn from the serial: the seed's other draws stay as they were)."""
+        if self.source != "card":
+            return "", amount
+        card_type = ("debit", "credit", "")[serial % 3]
+        return card_type, amount * 40 if card_type == "debit" and serial % 4 == 0 else amount
+
+    def fee(self, settled_fen: int, card_type: str = "") -> int:
+        """The fee the merchant's contract says for the day (domain/fees.py), as the channel charges it."""
+        return fee_due(self.contract, self.source, card_type, self.day, settled_fen).fee_fen or 0
 
     def sale_line(self, s: DaySale, **kw: Any) -> Line:
-        line = Line(s.at, "sale", s, amount_fen=s.amount_fen, fee_fen=self.fee(s.settled_fen))
+        line = Line(s.at, "sale", s, amount_fen=s.amount_fen, fee_fen=self.fee(s.settled_fen, s.card_type))
         for k, v in kw.items():
             setattr(line, k, v)
         self.lines.append(line)
@@ -205,7 +218,8 @@ class DayBuilder:
         self.refunds.append(r)
         if theirs is not None:
             kind = "void" if r.method == "void" else "refund"
-            self.lines.append(Line(at, kind, s, r, amount, -self.fee(self._settled_refund(r)), theirs))
+            back = -self.fee(self._settled_refund(r), s.card_type)
+            self.lines.append(Line(at, kind, s, r, amount, back, theirs))
         return r
 
     def _settled_refund(self, r: DayRefund) -> int:
@@ -248,7 +262,9 @@ class DayBuilder:
         counts = Counter(r.sale.id for r in self.refunds if r.ours != "failed")
         ids = (self.merchant_id, self.store_id)
         self.out.sales = [
-            sale_row(s, ids, self.source, self.fee(s.settled_fen), refunded[s.id], reserved[s.id], counts[s.id])
+            sale_row(
+                s, ids, self.source, self.fee(s.settled_fen, s.card_type), refunded[s.id], reserved[s.id], counts[s.id]
+            )
             for s in self.sales
         ]
         self.out.refunds = [refund_row(r, ids, self.source, self.created) for r in self.refunds]

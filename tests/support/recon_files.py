@@ -26,6 +26,7 @@ Row = Mapping[str, str]
 
 CARD_COLUMNS = tuple(DEFAULT_CARD_MAPPING.mapping.values())
 CARD_KIND = {"sale": "消费", "refund": "退货", "void": "消费撤销"}
+CARD_TYPE_TEXT = {"debit": "借记卡", "credit": "贷记卡", "": ""}
 WECHAT_SUMMARY = ("应结订单金额", "退款金额", "充值券退款金额", "手续费", "订单金额", "申请退款金额")
 ENCODINGS = {"card": "utf-8", "wechat": "utf-8", "alipay": "gbk"}
 
@@ -94,7 +95,7 @@ class SettlementWriter:
     def close(self) -> None:
         s = self.sums
         if self.source == "card":
-            self._put(f"合计,,,,,,{yuan(s.get('交易金额', 0))},{yuan(s.get('手续费', 0))},,,,")
+            self._put(card_footer(yuan(s.get("交易金额", 0)), yuan(s.get("手续费", 0))))
         elif self.source == "wechat":
             self._put("总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额")
             figures = [str(self.rows)] + [yuan(s.get(name, 0)) for name in WECHAT_SUMMARY]
@@ -104,6 +105,13 @@ class SettlementWriter:
             self._put(f"#交易合计：{s.get('交易笔数', 0)}笔，商家实收共{yuan(s.get('交易实收', 0))}元")
             self._put(f"#退款合计：{s.get('退款笔数', 0)}笔，商家实收共{yuan(s.get('退款实收', 0))}元")
             self._put(f"#导出时间：[{self.day + timedelta(days=1):%Y年%m月%d日} 09:00:00]")
+
+
+def card_footer(amount: str, fee: str) -> str:
+    """The acquirer's 合计 line: as many fields as the header, the totals under their own columns."""
+    cells = ["合计"] + [""] * (len(CARD_COLUMNS) - 1)
+    cells[CARD_COLUMNS.index("交易金额")], cells[CARD_COLUMNS.index("手续费")] = amount, fee
+    return ",".join(cells)
 
 
 def open_writer(path: Path, source: str, merchant_no: str, day: date) -> tuple[TextIO, SettlementWriter]:
@@ -140,6 +148,7 @@ def _card_row(line: Any) -> dict[str, str]:
         "参考号": line.ref.get("rrn", r.rrn if own else s.rrn),
         "批次号": line.ref.get("batch_no", "000123"),
         "授权码": "A1B2C3",
+        "卡类型": CARD_TYPE_TEXT[getattr(s, "card_type", "")],
     }
 
 

@@ -7,7 +7,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from posrefund.domain.reconciliation import DiscrepancyClass, FeeRate
+from posrefund.domain.fees import FeePeriod
+from posrefund.domain.reconciliation import DiscrepancyClass
 from tests.support.recon_day import Day, DayBuilder, DaySale
 
 C = DiscrepancyClass
@@ -19,14 +20,14 @@ def build_day(
     day: date,
     merchant: tuple[str, str],
     terminals: list[tuple[str, str]],
-    rate: FeeRate,
+    contract: list[FeePeriod],
     *,
     seed: int = 2026,
     n_sales: int = 2_400,
 ) -> Day:
     """Draw and write one day; the caller puts ``Day.sales`` and ``Day.refunds`` in the ledger and imports
     ``path``. The same seed gives the same day, byte for byte."""
-    b = DayBuilder(source, day, merchant, terminals, rate, seed, n_sales)
+    b = DayBuilder(source, day, merchant, terminals, contract, seed, n_sales)
     per_mille = max(1, n_sales // 1_000)
     sales = _trade(b)
     pool = sales[:]
@@ -76,8 +77,11 @@ def _sale_faults(b: DayBuilder, pool: list[DaySale], n: int) -> None:
         b.sale_line(s, amount_fen=s.amount_fen + b.rng.choice((-100, 1, 99, 1_000)))
         b.plant(C.AMOUNT_MISMATCH, f"sale:{s.id}")
     for s in _take(pool, n):
-        b.sale_line(s, fee_fen=b.fee(s.settled_fen) + b.rng.choice((-1, 1, 2, 3)))
+        b.sale_line(s, fee_fen=b.fee(s.settled_fen, s.card_type) + b.rng.choice((-3, -2, 2, 3)))
         b.plant(C.FEE_MISMATCH, f"sale:{s.id}")
+    for s in _take(pool, n):  # a fen off the contract: the acquirer's own rounding, within the tolerance
+        b.sale_line(s, fee_fen=b.fee(s.settled_fen, s.card_type) + b.rng.choice((-1, 1)))
+        b.looks("fee_within_tolerance")
     for k, s in enumerate(_take(pool, n)):
         b.sale_line(s)
         if k % 2 == 0 and b.source == "card":  # the acquirer lists one transaction again, in a later batch

@@ -184,3 +184,18 @@ PERMISSIONS.update(
         "summary.subscribe": frozenset({R.SUPERVISOR, R.FINANCE, R.RISK, R.AUDITOR, R.ADMIN}),
     }
 )
+
+# ---- fee contracts, the fee-refund check and one-off charges: finance's, and the provider's administrator for
+# the merchants of its provider; auditors read. Who opens a payout never approves it (domain/fee_charges.py).
+_FEE_DESK = frozenset({R.FINANCE, R.ADMIN, R.PROVIDER_ADMIN})
+PERMISSIONS.update(
+    {
+        "fees.read": _FEE_DESK | {R.AUDITOR},
+        "fees.contract": _FEE_DESK,
+        "fees.check": _FEE_DESK,
+        "fees.approve": _FEE_DESK,
+        "fees.pay": _FEE_DESK,
+        "fees.charge": frozenset({R.PROVIDER_ADMIN, R.ADMIN}),
+        "fees.charge_refund": _FEE_DESK,
+    }
+)

@@ -9,6 +9,7 @@ from typing import Protocol, Self
 from posrefund.ports.attempts import RefundAttemptRepo
 from posrefund.ports.deposits import DepositRepo
 from posrefund.ports.documents import BankApplicationRepo, SummaryRepo
+from posrefund.ports.fees import FeeContractRepo
 from posrefund.ports.merchants import MerchantRepo, PolicyRepo, UserRepo
 from posrefund.ports.notifications import ContactRepo, DisputeRepo, FollowUpRepo, NotificationRepo, NotifySettingsRepo
 from posrefund.ports.reconciliation import (
@@ -57,6 +58,7 @@ class UnitOfWork(Protocol):
     deposits: DepositRepo
     bank_applications: BankApplicationRepo
     summaries: SummaryRepo
+    fee_contracts: FeeContractRepo
 
     def __enter__(self) -> Self: ...
 

@@ -23,6 +23,7 @@ from posrefund.adapters.db.repositories.discrepancies import DiscrepancySql
 from posrefund.adapters.db.repositories.disputes import DisputeSql
 from posrefund.adapters.db.repositories.documents import BankApplicationSql, SummarySql
 from posrefund.adapters.db.repositories.evidence import EvidenceSql
+from posrefund.adapters.db.repositories.fee_contracts import FeeContractSql
 from posrefund.adapters.db.repositories.fee_rates import FeeRateSql
 from posrefund.adapters.db.repositories.follow_ups import FollowUpSql
 from posrefund.adapters.db.repositories.idempotency import IdempotencySql
@@ -69,6 +70,7 @@ from posrefund.ports import (
 )
 from posrefund.ports.deposits import DepositRepo
 from posrefund.ports.documents import BankApplicationRepo, SummaryRepo
+from posrefund.ports.fees import FeeContractRepo
 from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo
 
 
@@ -140,6 +142,7 @@ class SqlUnitOfWork:
         self.deposits: DepositRepo = DepositSql(conn)
         self.bank_applications: BankApplicationRepo = BankApplicationSql(conn)
         self.summaries: SummaryRepo = SummarySql(conn)
+        self.fee_contracts: FeeContractRepo = FeeContractSql(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

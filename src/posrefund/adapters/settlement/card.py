@@ -52,8 +52,14 @@ MAPPABLE_FIELDS = frozenset(
         "channel_trade_no",
         "merchant_order_no",
         "merchant_refund_no",
+        "card_type",
     }
 )
+# Columns read when the file has them: many acquirers print no 卡类型 (the fee check then accepts any card type).
+OPTIONAL_FIELDS = frozenset({"card_type"})
+# 卡类型 as acquirers print it → the card type fee contracts price (domain/fees.py).
+CARD_TYPES = {"借记卡": "debit", "贷记卡": "credit", "准贷记卡": "credit", "信用卡": "credit", "外卡": "foreign"}
+CARD_TYPES |= {"境外卡": "foreign", "debit": "debit", "credit": "credit", "foreign": "foreign"}
 _TOP_KEYS = frozenset(
     {
         "mapping",
@@ -127,6 +133,7 @@ DEFAULT_CARD_MAPPING = CardMapping(
         "rrn": "参考号",
         "batch_no": "批次号",
         "auth_code": "授权码",
+        "card_type": "卡类型",
     },
     kinds={"sale": ("消费", "预授权完成"), "refund": ("退货", "退款"), "void": ("消费撤销", "撤销")},
 )
@@ -239,10 +246,10 @@ def _footer(
 
 def _header_columns(header: list[str], mapping: CardMapping) -> tuple[dict[str, int], int]:
     index = {name.strip(): i for i, name in enumerate(header)}
-    missing = [column for column in mapping.mapping.values() if column not in index]
+    missing = [c for fld, c in mapping.mapping.items() if c not in index and fld not in OPTIONAL_FIELDS]
     if missing:
         raise SettlementFormatError(f"columns not in header: {', '.join(missing)}")
-    return {fld: index[column] for fld, column in mapping.mapping.items()}, len(header)
+    return {fld: index[column] for fld, column in mapping.mapping.items() if column in index}, len(header)
 
 
 def _card_line(
@@ -295,4 +302,5 @@ def _card_line(
         raw_hash=raw_hash(raw),
         batch_no=get("batch_no", ""),
         auth_code=get("auth_code", ""),
+        card_type=CARD_TYPES.get(get("card_type", ""), ""),
     )

@@ -44,6 +44,7 @@ class SettlementLine:
     batch_no: str = ""
     auth_code: str = ""
     settled_fen: int | None = None  # None: the channel settles ``amount_fen`` itself (no merchant-funded discount)
+    card_type: str = ""  # debit / credit / foreign / wallet when the file says which paid (the fee depends on it)
 
 
 @dataclass(frozen=True, slots=True)

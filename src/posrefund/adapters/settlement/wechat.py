@@ -158,6 +158,7 @@ def _wechat_line(row: list[str], columns: dict[str, int], line_no: int, raw: byt
         payer_masked=mask_openid(get("用户标识")),
         raw_hash=raw_hash(raw),
         settled_fen=paid or None,
+        card_type=wallet_card_type(get("付款银行")),
     )
 
 
@@ -170,3 +171,12 @@ def mask_openid(openid: str) -> str:
     """The payer's openid, masked like the sales' payer (first 2, last 2): enough to see the same payer
     twice in one day (duplicate charges), not enough to identify the person."""
     return f"{openid[:2]}***{openid[-2:]}" if len(openid) > 4 else ""
+
+
+def wallet_card_type(bank: str) -> str:
+    """付款银行 names what paid: ``CMB_DEBIT`` / ``ICBC_CREDIT`` a bank card, ``OTHERS`` (零钱) the wallet."""
+    if bank.endswith("_DEBIT"):
+        return "debit"
+    if bank.endswith("_CREDIT"):
+        return "credit"
+    return "wallet" if bank in ("OTHERS", "零钱", "零钱通") else ""

@@ -30,6 +30,7 @@ from posrefund.entrypoints.api.routers import (
     disputes,
     documents,
     evidence,
+    fees,
     notify,
     ops,
     reconciliation,
@@ -109,6 +110,7 @@ def _add_routes(app: FastAPI) -> None:
         tracking.router,
         users.router,
         ops.router,
+        fees.router,
     ):
         app.include_router(api)
     app.add_exception_handler(DomainError, errors.on_domain_error)

@@ -80,6 +80,7 @@ auth_app = _group("auth", "sign-in and lock-outs / 登录与锁定")
 pii_app = _group("pii", "personal data / 个人信息")
 card_app = _group("card", "the card acquirer terminal / 银行卡收单终端")
 risk_app = _group("risk", "risk warnings on refunds / 退款风险预警")
+fees_app = _group("fees", "fee contracts, fee refunds, one-off charges / 费率合同与退费")
 # ``posrefund demo`` seeds the demo merchant itself; ``posrefund demo settlement`` writes files for it.
 demo_app = typer.Typer(help=DEMO_HELP, invoke_without_command=True, add_completion=False)
 app.add_typer(demo_app, name="demo")

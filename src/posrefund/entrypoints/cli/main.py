@@ -19,6 +19,7 @@ from posrefund.entrypoints.cli import (
     demo,
     deposits,
     documents,
+    fees,
     keys,
     merchants,
     pii,
@@ -52,6 +53,7 @@ AREAS = (
     reports,
     deposits,
     documents,
+    fees,
 )
 __all__ = ["AREAS", "app", "main"]
 

@@ -28,6 +28,7 @@ PAGES = (
     pages.reconciliation,
     pages.wrong_charges,
     pages.documents,
+    pages.fees,
 )
 STATIC = Path(__file__).parent / "static"
 

@@ -107,6 +107,7 @@ MENU: tuple[tuple[str, str, str], ...] = (
     ("终端", "/admin/terminals", "terminal.manage"),
     ("操作员", "/admin/users", "user.manage"),
     ("退款政策", "/admin/policy", "policy.write"),
+    ("手续费", "/fees", "fees.read"),
 )
 
 

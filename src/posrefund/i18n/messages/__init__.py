@@ -9,6 +9,7 @@ from posrefund.i18n.messages.console import MESSAGES_CONSOLE
 from posrefund.i18n.messages.core import MESSAGES_CORE
 from posrefund.i18n.messages.deposits import MESSAGES_DEPOSITS
 from posrefund.i18n.messages.documents import MESSAGES_DOCUMENTS
+from posrefund.i18n.messages.fees import MESSAGES_FEES
 from posrefund.i18n.messages.notifications import MESSAGES_NOTIFY
 from posrefund.i18n.messages.operations import MESSAGES_OPS
 from posrefund.i18n.messages.reconciliation import MESSAGES_RECON
@@ -28,6 +29,7 @@ _AREAS = (
     MESSAGES_REPORTS,
     MESSAGES_DEPOSITS,
     MESSAGES_DOCUMENTS,
+    MESSAGES_FEES,
 )
 MESSAGES: dict[str, tuple[str, str]] = {code: text for area in _AREAS for code, text in area.items()}
 if len(MESSAGES) != sum(len(area) for area in _AREAS):  # a code defined in two areas would hide one text

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Select, and_, case, exists, func, insert, literal, or_, select
+from sqlalchemy import BigInteger, Connection, Select, and_, exists, func, insert, literal, or_, select
 
 from posrefund.adapters.db import tables as t
+from posrefund.adapters.db.repositories.fee_findings import insert_fee_mismatches
 from posrefund.adapters.db.repositories.recon_scope import F, L, M, R, RunScope, S, line_status, lines_of, local_bounds
 from posrefund.domain.reconciliation import DiscrepancyClass as C
 from posrefund.domain.reconciliation import Source
@@ -37,10 +38,10 @@ def find(conn: Connection, sc: RunScope) -> None:
         _sales_missing_at_channel,
         _refunds_missing_at_channel,
         _sale_amount_mismatches,
-        _fee_mismatches,
-        _refund_amount_mismatches,
-        _refund_status_mismatches,
     ):
+        conn.execute(insert(t.recon_found).from_select(FINDING_COLUMNS, step(sc)))
+    insert_fee_mismatches(conn, sc, FINDING_COLUMNS)
+    for step in (_refund_amount_mismatches, _refund_status_mismatches):
         conn.execute(insert(t.recon_found).from_select(FINDING_COLUMNS, step(sc)))
 
 
@@ -175,25 +176,6 @@ def _sale_amount_mismatches(sc: RunScope) -> Select[Any]:
         _finding(sc, C.AMOUNT_MISMATCH, line_id=L.id, sale_id=S.id, ours_fen=S.amount_fen, theirs_fen=L.amount_fen)
         .select_from(_matched_sales())
         .where(M.run_id == sc.spec.run_id, L.amount_fen != S.amount_fen)
-    )
-
-
-def _fee_mismatches(sc: RunScope) -> Select[Any]:
-    """A matched sale of the right amount whose fee is not the agreed rate of what the channel settled for it
-    (rounded half up, in fen): a coupon the merchant funds is not settled, so it is not charged for."""
-    fr = t.recon_fee_rates.c
-    bp = case(
-        (and_(fr.large_from_fen.is_not(None), L.amount_fen >= fr.large_from_fen), fr.large_rate_bp),
-        else_=fr.rate_bp,
-    )
-    # On what the channel settles (the order less the coupons the merchant funds), integer division on both.
-    expected_fee = (L.settled_fen * bp + 5_000) // 10_000
-    return (
-        _finding(sc, C.FEE_MISMATCH, line_id=L.id, sale_id=S.id, ours_fen=expected_fee, theirs_fen=L.fee_fen)
-        .select_from(
-            _matched_sales().join(t.recon_fee_rates, and_(fr.merchant_id == S.merchant_id, fr.channel == S.channel))
-        )
-        .where(M.run_id == sc.spec.run_id, L.amount_fen == S.amount_fen, L.fee_fen != expected_fee)
     )
 
 

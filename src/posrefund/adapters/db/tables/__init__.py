@@ -6,6 +6,7 @@ from posrefund.adapters.db.tables.card_terminal import card_terminal_counters, c
 from posrefund.adapters.db.tables.columns import AUTO_ID, ID, UTCDateTime, metadata, naming
 from posrefund.adapters.db.tables.deposits import deposit_payouts, deposit_proposals, deposit_terms, deposits
 from posrefund.adapters.db.tables.documents import bank_applications, summary_deliveries, summary_subscriptions
+from posrefund.adapters.db.tables.fees import fee_payout_lines, fee_payouts, fee_periods, fee_rules, one_off_charges
 from posrefund.adapters.db.tables.ledger import evidence, refunds, sales
 from posrefund.adapters.db.tables.merchants import (
     api_keys,
@@ -71,6 +72,10 @@ __all__ = [
     "deposits",
     "disputes",
     "evidence",
+    "fee_payout_lines",
+    "fee_payouts",
+    "fee_periods",
+    "fee_rules",
     "followups",
     "idempotency",
     "merchant_channel_accounts",
@@ -83,6 +88,7 @@ __all__ = [
     "notify_gateways",
     "notify_optouts",
     "notify_templates",
+    "one_off_charges",
     "outbox",
     "policies",
     "recon_discrepancies",

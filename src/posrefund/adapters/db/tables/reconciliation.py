@@ -68,6 +68,8 @@ settlement_lines = Table(
     Column("payer_masked", String(64), nullable=False),
     Column("batch_no", String(12), nullable=False),
     Column("raw_hash", String(64), nullable=False),
+    # debit / credit / foreign / wallet as the file says it (acquirer 卡类型, WeChat 付款银行); "" when it does not
+    blank_string("card_type", 8),
     # The line by the channel's own keys (e.g. wechat|refund|微信订单号|退款单号): one line counts once per
     # merchant, whichever files hold it. ``shadow`` is "" on the line that counts; a later file's copy of it
     # is kept with its own file's id there (so it can count when the earlier file is withdrawn) and is read

@@ -13,6 +13,7 @@ from posrefund.entrypoints.console.texts.access import EN_ACCESS, LABELS_ACCESS
 from posrefund.entrypoints.console.texts.cases import EN_CASES, LABELS_CASES
 from posrefund.entrypoints.console.texts.core import EN_CORE, LABELS_CORE
 from posrefund.entrypoints.console.texts.documents import EN_DOCUMENTS, LABELS_DOCUMENTS
+from posrefund.entrypoints.console.texts.fees import EN_FEES, LABELS_FEES
 from posrefund.entrypoints.console.texts.notifications import EN_NOTIFY, LABELS_NOTIFY
 from posrefund.entrypoints.console.texts.reconciliation import EN_RECON, LABELS_RECON
 
@@ -30,8 +31,18 @@ def _merge_labels(*areas: Labels) -> Labels:
     return merged
 
 
-LABELS: Labels = _merge_labels(LABELS_CORE, LABELS_CASES, LABELS_NOTIFY, LABELS_RECON, LABELS_ACCESS, LABELS_DOCUMENTS)
-EN: dict[str, str] = {**EN_CASES, **EN_ACCESS, **EN_RECON, **EN_NOTIFY, **EN_CORE, **EN_DOCUMENTS}
+# Each area's labels and English lines, one area a line (the core's wording wins where two name one value).
+AREAS: tuple[tuple[Labels, dict[str, str]], ...] = (
+    (LABELS_CORE, EN_CORE),
+    (LABELS_CASES, EN_CASES),
+    (LABELS_NOTIFY, EN_NOTIFY),
+    (LABELS_RECON, EN_RECON),
+    (LABELS_ACCESS, EN_ACCESS),
+    (LABELS_DOCUMENTS, EN_DOCUMENTS),
+    (LABELS_FEES, EN_FEES),
+)
+LABELS: Labels = _merge_labels(*(labels for labels, _en in AREAS))
+EN: dict[str, str] = {text: en for _labels, lines in reversed(AREAS) for text, en in lines.items()}
 
 
 def label(kind: str, value: object, lang: str) -> str:
