@@ -9,6 +9,7 @@ from typing import Protocol, Self
 from posrefund.ports.attempts import RefundAttemptRepo
 from posrefund.ports.merchants import MerchantRepo, PolicyRepo, UserRepo
 from posrefund.ports.notifications import ContactRepo, DisputeRepo, FollowUpRepo, NotificationRepo, NotifySettingsRepo
+from posrefund.ports.provider import ProviderRepo
 from posrefund.ports.reconciliation import (
     DiscrepancyRepo,
     FeeRateRepo,
@@ -52,6 +53,7 @@ class UnitOfWork(Protocol):
     risk: RiskAlertRepo
     risk_facts: RiskFactsRepo
     reports: ReportRepo
+    provider: ProviderRepo
 
     def __enter__(self) -> Self: ...
 

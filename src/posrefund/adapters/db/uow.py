@@ -30,6 +30,7 @@ from posrefund.adapters.db.repositories.notifications import NotificationSql
 from posrefund.adapters.db.repositories.notify_settings import NotifySettingsSql
 from posrefund.adapters.db.repositories.outbox import OutboxSql
 from posrefund.adapters.db.repositories.policies import PolicySql
+from posrefund.adapters.db.repositories.provider import ProviderSql
 from posrefund.adapters.db.repositories.recon_runs import ReconRunSql
 from posrefund.adapters.db.repositories.refunds import RefundSql
 from posrefund.adapters.db.repositories.reports import ReportSql
@@ -65,6 +66,7 @@ from posrefund.ports import (
     UserRepo,
     WrongChargeRepo,
 )
+from posrefund.ports.provider import ProviderRepo
 from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo
 
 
@@ -133,6 +135,7 @@ class SqlUnitOfWork:
         self.risk: RiskAlertRepo = RiskAlertSql(conn)
         self.risk_facts: RiskFactsRepo = RiskFactsSql(conn)
         self.reports: ReportRepo = ReportSql(conn)
+        self.provider: ProviderRepo = ProviderSql(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

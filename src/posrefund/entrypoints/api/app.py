@@ -30,6 +30,7 @@ from posrefund.entrypoints.api.routers import (
     evidence,
     notify,
     ops,
+    provider,
     reconciliation,
     reconciliation_files,
     refunds,
@@ -105,6 +106,7 @@ def _add_routes(app: FastAPI) -> None:
         tracking.router,
         users.router,
         ops.router,
+        provider.router,
     ):
         app.include_router(api)
     app.add_exception_handler(DomainError, errors.on_domain_error)

@@ -9,6 +9,7 @@ from posrefund.i18n.messages.console import MESSAGES_CONSOLE
 from posrefund.i18n.messages.core import MESSAGES_CORE
 from posrefund.i18n.messages.notifications import MESSAGES_NOTIFY
 from posrefund.i18n.messages.operations import MESSAGES_OPS
+from posrefund.i18n.messages.provider import MESSAGES_PROVIDER
 from posrefund.i18n.messages.reconciliation import MESSAGES_RECON
 from posrefund.i18n.messages.reports import MESSAGES_REPORTS
 from posrefund.i18n.messages.risk import MESSAGES_RISK
@@ -24,6 +25,7 @@ _AREAS = (
     MESSAGES_OPS,
     MESSAGES_RISK,
     MESSAGES_REPORTS,
+    MESSAGES_PROVIDER,
 )
 MESSAGES: dict[str, tuple[str, str]] = {code: text for area in _AREAS for code, text in area.items()}
 if len(MESSAGES) != sum(len(area) for area in _AREAS):  # a code defined in two areas would hide one text

@@ -26,6 +26,7 @@ from posrefund.adapters.db.tables.notifications import (
     notify_optouts,
     notify_templates,
 )
+from posrefund.adapters.db.tables.provider import device_returns, provider_desks, provider_devices, provider_notices
 from posrefund.adapters.db.tables.reconciliation import (
     recon_discrepancies,
     recon_fee_rates,
@@ -62,6 +63,7 @@ __all__ = [
     "card_terminal_counters",
     "card_terminal_journal",
     "contact_log",
+    "device_returns",
     "disputes",
     "evidence",
     "followups",
@@ -78,6 +80,9 @@ __all__ = [
     "notify_templates",
     "outbox",
     "policies",
+    "provider_desks",
+    "provider_devices",
+    "provider_notices",
     "recon_discrepancies",
     "recon_fee_rates",
     "recon_found",
