@@ -18,6 +18,7 @@ from posrefund.service import evidence, refunds
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest
 from tests.api.conftest import Auth
+from tests.api.provider_routes import PROVIDER_ANSWER, PROVIDER_ROUTES
 from tests.api.recon_routes import RECON_ROUTES
 from tests.api.risk_routes import RISK_ROUTES
 from tests.conftest import World
@@ -33,6 +34,7 @@ class Call:
     json: Any = None
     files: Any = None
     headers: dict[str, str] | None = None
+    data: Any = None
 
 
 Builder = Callable[[Deps, World, str], Call]
@@ -319,6 +321,8 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in RECON_ROUTES.items()})
 # The risk routes
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in RISK_ROUTES.items()})
+# The provider's desk: terminals and device returns (the provider's own staff roles: tests/security/test_provider_tenancy.py)
+ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in PROVIDER_ROUTES.items()})
 # The refund reports: always the reader's own merchant (tests/api/test_reports_api.py has the figures)
 _REPORT = "?from=2026-11-01&to=2026-11-30"
 ROUTES.update(
@@ -375,6 +379,7 @@ ANSWER: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/v1/reconciliation/discrepancies/{discrepancy_id}/recover"): (409, "recon.not_recoverable"),
     ("POST", "/v1/reconciliation/wrong-charges/{wc_id}/correction"): (422, "recon.no_sale"),
 }
+ANSWER.update(PROVIDER_ANSWER)
 # Cells where one allowed role is answered otherwise than the route's other allowed roles.
 CELL: dict[tuple[str, str, str], tuple[int, str | None]] = {
     # Only the requester (or a supervisor / admin) may withdraw a request; these roles may cancel their own.
@@ -400,7 +405,12 @@ def allowed(action: str, role: str) -> bool:
 
 def send(client: TestClient, call: Call, headers: dict[str, str]) -> Any:
     return client.request(
-        call.method, call.path, json=call.json, files=call.files, headers={**headers, **(call.headers or {})}
+        call.method,
+        call.path,
+        json=call.json,
+        files=call.files,
+        data=call.data,
+        headers={**headers, **(call.headers or {})},
     )
 
 

@@ -178,6 +178,7 @@ PROVIDER_DESK = frozenset(
 PERMISSIONS.update(
     {
         "provider.setup": frozenset({R.PROVIDER_ADMIN}),
+        "provider.merchants.read": PROVIDER_DESK,
         "provider.terminal.manage": frozenset({R.PROVIDER_ADMIN, R.PROVIDER_OPERATIONS}),
         "provider.terminal.read": PROVIDER_DESK | {R.ADMIN, R.SUPERVISOR, R.FINANCE},
         "device_return.open": frozenset({R.PROVIDER_ADMIN, R.PROVIDER_OPERATIONS, R.PROVIDER_SERVICE, R.ADMIN})

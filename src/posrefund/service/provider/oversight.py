@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from posrefund.domain.errors import Forbidden
 from posrefund.domain.roles import Actor
 from posrefund.ports import RefundQuery
 from posrefund.service.deps import Deps
@@ -16,11 +15,9 @@ SHOWN = ("id", "refund_no", "status", "amount_fen", "currency", "channel", "meth
 
 
 def merchants(deps: Deps, actor: Actor) -> list[dict[str, Any]]:
-    actor.require("provider.terminal.read")
+    actor.require("provider.merchants.read")
     with deps.uow(readonly=True) as uow:
         scope = scope_of(uow, actor)
-        if scope.merchant_id is not None:
-            raise Forbidden("auth.forbidden", action="provider.merchants", role=actor.role.value)
         rows = [m for m in uow.merchants.list_merchants() if m["provider_id"] == scope.provider_id]
     return [{"id": m["id"], "code": m["code"], "name": m["name"]} for m in rows]
 

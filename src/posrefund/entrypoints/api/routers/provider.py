@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import AwareDatetime, Field, StrictBool, StrictInt
 
 from posrefund.domain.device_return import Deduction
@@ -91,7 +91,7 @@ class DeductionIn(Body):
     amount_fen: Annotated[StrictInt, Field(gt=0, le=10**13)]
 
 
-class DecisionIn(Body):
+class ReturnDecisionIn(Body):
     decision: Literal["full_refund", "partial_refund", "replacement", "rejection"]
     reason: Annotated[str, Field(max_length=2000)] = ""
     deductions: Annotated[list[DeductionIn], Field(max_length=20)] = Field(default_factory=list)
@@ -110,7 +110,7 @@ async def set_up(body: DeskIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
 @router.get(
     "/merchants",
     summary="The provider's merchants",
-    **answers(ProviderMerchantList, *SIGNED_IN, permission="provider.terminal.read"),
+    **answers(ProviderMerchantList, *SIGNED_IN, permission="provider.merchants.read"),
 )
 async def merchants(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return {"items": await c.run(oversight.merchants, c.deps, actor)}
@@ -154,7 +154,7 @@ async def list_terminals(
 @router.get(
     "/terminals/{sn}/return-form",
     summary="The printable return form of a terminal",
-    response_class=HTMLResponse,
+    response_class=Response,
     **answers(None, *SIGNED_IN, 404, media_type="text/html", permission="device_return.open"),
 )
 async def return_form(sn: str, actor: CurrentActor, c: Ctx) -> HTMLResponse:
@@ -253,7 +253,9 @@ async def receipt(return_id: str, body: ReceiptIn, actor: CurrentActor, c: Ctx, 
     summary="Decide a return",
     **answers(DeviceReturn, *STEP, permission="device_return.decide"),
 )
-async def decision(return_id: str, body: DecisionIn, actor: CurrentActor, c: Ctx, channels: Channels) -> dict[str, Any]:
+async def decision(
+    return_id: str, body: ReturnDecisionIn, actor: CurrentActor, c: Ctx, channels: Channels
+) -> dict[str, Any]:
     inp = decisions.DecisionInput(
         decision=body.decision,
         reason=body.reason,
