@@ -21,6 +21,7 @@ from posrefund.entrypoints.cli import (
     merchants,
     pii,
     policy,
+    provider,
     reconciliation,
     refunds,
     reports,
@@ -48,6 +49,7 @@ AREAS = (
     card,
     risk,
     reports,
+    provider,
 )
 __all__ = ["AREAS", "app", "main"]
 
