@@ -27,6 +27,7 @@ PAGES = (
     pages.notification_settings,
     pages.reconciliation,
     pages.wrong_charges,
+    pages.provider,
 )
 STATIC = Path(__file__).parent / "static"
 

@@ -106,6 +106,7 @@ MENU: tuple[tuple[str, str, str], ...] = (
     ("终端", "/admin/terminals", "terminal.manage"),
     ("操作员", "/admin/users", "user.manage"),
     ("退款政策", "/admin/policy", "policy.write"),
+    ("退机处理", "/provider/returns", "device_return.read"),
 )
 
 

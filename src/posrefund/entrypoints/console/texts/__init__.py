@@ -13,6 +13,7 @@ from posrefund.entrypoints.console.texts.access import EN_ACCESS, LABELS_ACCESS
 from posrefund.entrypoints.console.texts.cases import EN_CASES, LABELS_CASES
 from posrefund.entrypoints.console.texts.core import EN_CORE, LABELS_CORE
 from posrefund.entrypoints.console.texts.notifications import EN_NOTIFY, LABELS_NOTIFY
+from posrefund.entrypoints.console.texts.provider import EN_PROVIDER, LABELS_PROVIDER
 from posrefund.entrypoints.console.texts.reconciliation import EN_RECON, LABELS_RECON
 
 Labels = dict[str, dict[str, tuple[str, str]]]
@@ -29,8 +30,8 @@ def _merge_labels(*areas: Labels) -> Labels:
     return merged
 
 
-LABELS: Labels = _merge_labels(LABELS_CORE, LABELS_CASES, LABELS_NOTIFY, LABELS_RECON, LABELS_ACCESS)
-EN: dict[str, str] = {**EN_CASES, **EN_ACCESS, **EN_RECON, **EN_NOTIFY, **EN_CORE}
+LABELS: Labels = _merge_labels(LABELS_CORE, LABELS_CASES, LABELS_NOTIFY, LABELS_RECON, LABELS_ACCESS, LABELS_PROVIDER)
+EN: dict[str, str] = {**EN_CASES, **EN_ACCESS, **EN_RECON, **EN_NOTIFY, **EN_CORE, **EN_PROVIDER}
 
 
 def label(kind: str, value: object, lang: str) -> str:
