@@ -17,7 +17,7 @@ from posrefund.ports import UnitOfWork
 from posrefund.ports.provider import ReturnRow
 from posrefund.service.deps import Deps
 from posrefund.service.provider.desk import desk_of, scope_of
-from posrefund.service.provider.returns import _audit, load, save, tell
+from posrefund.service.provider.returns import audit, load, save, tell
 
 Workday = Callable[[date], bool]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -107,7 +107,7 @@ def _due(uow: UnitOfWork, provider_id: str | None) -> list[ReturnRow]:
 def _flag(uow: UnitOfWork, ret: ReturnRow, what: str, now: datetime, today: date, is_workday: Workday) -> ReturnRow:
     assert ret["due_on"] is not None
     left = dr.working_days_left(today, ret["due_on"], is_workday)
-    _audit(uow, SYSTEM_ACTOR, ret, f"device_return.{what}", None, now, due_on=ret["due_on"].isoformat(), left=left)
+    audit(uow, SYSTEM_ACTOR, ret, f"device_return.{what}", None, now, due_on=ret["due_on"].isoformat(), left=left)
     tell(uow, ret, what, now, audience="provider_admin", due_on=ret["due_on"].isoformat(), working_days_left=left)
     return save(uow, ret, now, **{f"{what}_at": now})
 

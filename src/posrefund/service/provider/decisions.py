@@ -18,9 +18,10 @@ from posrefund.domain.roles import Actor
 from posrefund.ports import UnitOfWork
 from posrefund.ports.provider import DeviceRow, ReturnRow
 from posrefund.service import refunds
+from posrefund.service.admin import _text as text
 from posrefund.service.deps import Deps
 from posrefund.service.provider.desk import desk_of, seller_actor
-from posrefund.service.provider.returns import _audit, _move_device, load, save, tell, text
+from posrefund.service.provider.returns import audit, load, move_device, save, tell
 from posrefund.service.refunds import CustomerInput, RefundRequest
 
 
@@ -107,17 +108,17 @@ def _close(
     assert fresh is not None
     replacement = _replace(uow, deps, fresh, inp.new_sn, now) if decision is Decision.REPLACEMENT else None
     gone = status is not ReturnStatus.REJECTED
-    _move_device(
+    move_device(
         uow, fresh, dr.TERMINAL_AFTER[status], now,
         deactivated_at=now if gone else None, replaced_by_id=replacement,
     )  # fmt: skip
     deductions = [dataclasses.asdict(d) for d in inp.deductions]
-    _audit(
+    audit(
         uow, actor, current, "device_return.decided", status.value, now, decision=decision.value,
         refund_fen=amount, refund_case_id=case_id, deductions=deductions, replacement_id=replacement,
     )  # fmt: skip
     if gone:
-        _audit(uow, actor, current, "provider.device_deactivated", status.value, now, sn=fresh["sn"])
+        audit(uow, actor, current, "provider.device_deactivated", status.value, now, sn=fresh["sn"])
     closed = save(
         uow, current, now, status=status.value, decision=decision.value, decision_reason=inp.reason.strip(),
         deductions=json.dumps(deductions, ensure_ascii=False), refund_fen=amount, refund_case_id=case_id,

@@ -6,17 +6,18 @@ a rejection. Every step is audited on the merchant's trail and told to the merch
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from posrefund.domain import device_return as dr
 from posrefund.domain.device_return import ReturnReason, ReturnStatus, TerminalState
 from posrefund.domain.errors import Conflict, Invalid, NotFound
-from posrefund.domain.pii import refuse_card_data
 from posrefund.domain.roles import Actor
 from posrefund.ports import UnitOfWork
 from posrefund.ports.provider import DeviceRow, NoticeRow, ReturnRow
+from posrefund.service.admin import _text as text
 from posrefund.service.deps import Deps
 from posrefund.service.provider.desk import Scope, device_by_sn, scope_of
 from posrefund.service.records import record
@@ -29,16 +30,6 @@ class OpenInput:
     document_ids: tuple[str, ...]
     fault_note: str = ""
     refund_to_other_account: bool = False
-
-
-def text(value: str, field: str, max_len: int, *, required: bool = True) -> str:
-    value = value.strip()
-    if required and not value:
-        raise Invalid("request.field_required", field=field)
-    if len(value) > max_len:
-        raise Invalid("request.field_too_long", field=field, max=max_len)
-    refuse_card_data(value, field)
-    return value
 
 
 def tell(uow: UnitOfWork, ret: ReturnRow, kind: str, now: datetime, audience: str = "merchant", **params: Any) -> None:
@@ -81,8 +72,8 @@ def open_return(deps: Deps, actor: Actor, inp: OpenInput) -> ReturnRow:
             raise Invalid("device_return.documents_missing", missing=missing)
         row = _new_return(deps, actor, device, reason, note, inp.refund_to_other_account, docs, now)
         uow.provider.add_return(row)
-        _move_device(uow, device, TerminalState.RETURN_OPEN, now)
-        _audit(uow, actor, row, "device_return.opened", None, now, sn=device["sn"], reason=reason.value)
+        move_device(uow, device, TerminalState.RETURN_OPEN, now)
+        audit(uow, actor, row, "device_return.opened", None, now, sn=device["sn"], reason=reason.value)
         tell(uow, row, "opened", now, sn=device["sn"])
         uow.commit()
     return row
@@ -133,7 +124,7 @@ def _new_return(
     }
 
 
-def _audit(
+def audit(
     uow: UnitOfWork, actor: Actor, ret: ReturnRow, action: str, after: str | None, now: datetime, **data: Any
 ) -> None:
     record(
@@ -142,7 +133,7 @@ def _audit(
     )  # fmt: skip
 
 
-def _move_device(uow: UnitOfWork, device: DeviceRow, state: TerminalState, now: datetime, **values: Any) -> None:
+def move_device(uow: UnitOfWork, device: DeviceRow, state: TerminalState, now: datetime, **values: Any) -> None:
     if not uow.provider.save_device(device["id"], device["version"], state=state.value, updated_at=now, **values):
         raise Conflict("provider.device_changed")
 
@@ -182,7 +173,7 @@ def approve_shipping(
         _, ret = load(uow, actor, return_id)
         dr.step(ReturnStatus(ret["status"]), ReturnStatus.SHIPPING_APPROVED)
         after = ReturnStatus.SHIPPING_APPROVED.value
-        _audit(uow, actor, ret, "device_return.shipping_approved", after, now, **values)
+        audit(uow, actor, ret, "device_return.shipping_approved", after, now, **values)
         ret = save(uow, ret, now, status=after, shipping_approved_at=now, **values)
         tell(uow, ret, "shipping_approved", now, **values)
         uow.commit()
@@ -190,7 +181,14 @@ def approve_shipping(
 
 
 def receive(
-    deps: Deps, actor: Actor, return_id: str, is_workday: Any, *, inspection: str, note: str, photo_ids: list[str]
+    deps: Deps,
+    actor: Actor,
+    return_id: str,
+    is_workday: Callable[[date], bool],
+    *,
+    inspection: str,
+    note: str,
+    photo_ids: list[str],
 ) -> ReturnRow:
     """The device arrived and was inspected, with photos; the 3-working-day decision clock starts."""
     actor.require("device_return.handle")
@@ -209,7 +207,7 @@ def receive(
         due_on = dr.decision_due(deps.local_date(now), is_workday)
         docs = [*json.loads(ret["documents"]), *photos]
         after = ReturnStatus.RECEIVED.value
-        _audit(uow, actor, ret, "device_return.received", after, now, inspection=found.value, due_on=due_on.isoformat())
+        audit(uow, actor, ret, "device_return.received", after, now, inspection=found.value, due_on=due_on.isoformat())
         ret = save(
             uow, ret, now, status=after, received_at=now, inspection=found.value, inspection_note=note,
             due_on=due_on, documents=json.dumps(docs),
