@@ -83,6 +83,7 @@ def test_the_clock_runs_across_national_day_and_escalates_before_the_breach(
     assert audit_actions(deps, rid).count("device_return.breached") == 1
     dash = client.get("/v1/provider/dashboard", headers=admin).json()
     assert (dash["open_by_clock"]["breached"], dash["breached"]) == (1, 1)
+    assert dash["open_by_working_days_left"] == {"-1": 1}
     # the merchant is not told of the provider's internal escalation
     assert [n["kind"] for n in client.get("/v1/provider/notices", headers=pw("m1")).json()["items"]] == [
         "received",

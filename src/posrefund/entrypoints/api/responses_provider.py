@@ -124,8 +124,12 @@ class NoticeList(Out):
 
 
 class Dashboard(Out):
+    """Open returns by where their clock stands and by working days left (``not_started`` before receipt,
+    negative once overdue); what was refunded to merchants this month."""
+
     open_returns: int
     open_by_clock: dict[str, int]
+    open_by_working_days_left: dict[str, int]
     refunded_this_month_fen: int
     refunds_this_month: int
     breached: int

@@ -146,9 +146,14 @@ def dashboard(deps: Deps, actor: Actor, is_workday: Workday) -> dict[str, Any]:
         and r["refund_status"] == "succeeded"
         and deps.local_date(r["decided_at"]).replace(day=1) == this_month
     ]
+    by_left: dict[str, int] = {}
+    for r in open_rows:
+        key = "not_started" if r["working_days_left"] is None else str(r["working_days_left"])
+        by_left[key] = by_left.get(key, 0) + 1
     return {
         "open_returns": len(open_rows),
         "open_by_clock": by_clock,
+        "open_by_working_days_left": by_left,
         "refunded_this_month_fen": sum(r["refund_fen"] for r in month),
         "refunds_this_month": len(month),
         "breached": sum(1 for r in rows if r["breached_at"] is not None),
