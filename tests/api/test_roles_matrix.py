@@ -21,6 +21,7 @@ from tests.api.conftest import Auth
 from tests.api.deposit_routes import DEPOSIT_ANSWERS, DEPOSIT_ROUTES
 from tests.api.document_routes import DOCUMENT_ANSWERS, DOCUMENT_ROUTES
 from tests.api.fee_routes import FEE_ANSWER, FEE_ROUTES
+from tests.api.provider_routes import PROVIDER_ANSWER, PROVIDER_ROUTES
 from tests.api.recon_routes import RECON_ROUTES
 from tests.api.risk_routes import RISK_ROUTES
 from tests.conftest import World
@@ -36,6 +37,7 @@ class Call:
     json: Any = None
     files: Any = None
     headers: dict[str, str] | None = None
+    data: Any = None
 
 
 Builder = Callable[[Deps, World, str], Call]
@@ -328,6 +330,8 @@ ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in 
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in DOCUMENT_ROUTES.items()})
 # The fee contract routes
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in FEE_ROUTES.items()})
+# The provider's desk: terminals and device returns (the provider's own staff roles: tests/security/test_provider_tenancy.py)
+ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in PROVIDER_ROUTES.items()})
 # The refund reports: always the reader's own merchant (tests/api/test_reports_api.py has the figures)
 _REPORT = "?from=2026-11-01&to=2026-11-30"
 ROUTES.update(
@@ -387,6 +391,7 @@ ANSWER: dict[tuple[str, str], tuple[int, str | None]] = {
 }
 ANSWER.update(DEPOSIT_ANSWERS)
 ANSWER.update(DOCUMENT_ANSWERS)
+ANSWER.update(PROVIDER_ANSWER)
 # Cells where one allowed role is answered otherwise than the route's other allowed roles.
 CELL: dict[tuple[str, str, str], tuple[int, str | None]] = {
     # Only the requester (or a supervisor / admin) may withdraw a request; these roles may cancel their own.
@@ -412,7 +417,12 @@ def allowed(action: str, role: str) -> bool:
 
 def send(client: TestClient, call: Call, headers: dict[str, str]) -> Any:
     return client.request(
-        call.method, call.path, json=call.json, files=call.files, headers={**headers, **(call.headers or {})}
+        call.method,
+        call.path,
+        json=call.json,
+        files=call.files,
+        data=call.data,
+        headers={**headers, **(call.headers or {})},
     )
 
 

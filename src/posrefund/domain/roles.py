@@ -18,6 +18,10 @@ class Role(StrEnum):
     ADMIN = "admin"
     TERMINAL = "terminal"  # a POS terminal's API key
     PROVIDER_ADMIN = "provider_admin"  # the service provider: creates merchants, sees none of their data
+    PROVIDER_OPERATIONS = "provider_operations"  # the provider's devices and device returns (退机)
+    PROVIDER_FINANCE = "provider_finance"  # the provider's fees and refunds to its merchants
+    PROVIDER_RISK = "provider_risk"
+    PROVIDER_SERVICE = "provider_service"  # the provider's customer service, on a merchant's behalf
     SYSTEM = "system"  # posrefund itself (auto-approval, worker)
     CUSTOMER = "customer"  # notify: the customer on the tracking page (signed link, no login)
 
@@ -118,7 +122,9 @@ PERMISSIONS.update(
     {
         "apikey.revoke": frozenset({R.ADMIN}),
         # every signed-in person changes their own password and may sign themselves out everywhere
-        "account.own": MERCHANT_STAFF | {R.PROVIDER_ADMIN},
+        "account.own": MERCHANT_STAFF
+        | {R.PROVIDER_ADMIN, R.PROVIDER_OPERATIONS, R.PROVIDER_FINANCE}
+        | {R.PROVIDER_RISK, R.PROVIDER_SERVICE},
     }
 )
 
@@ -133,6 +139,10 @@ RANK: dict[Role, int] = {
     R.SUPERVISOR: 30,
     R.ADMIN: 40,
     R.PROVIDER_ADMIN: 50,
+    R.PROVIDER_OPERATIONS: 45,
+    R.PROVIDER_FINANCE: 45,
+    R.PROVIDER_RISK: 45,
+    R.PROVIDER_SERVICE: 45,
 }
 
 
@@ -197,5 +207,26 @@ PERMISSIONS.update(
         "fees.pay": _FEE_DESK,
         "fees.charge": frozenset({R.PROVIDER_ADMIN, R.ADMIN}),
         "fees.charge_refund": _FEE_DESK,
+    }
+)
+
+# ---- the provider's desk: its own staff above its merchants (terminals, device returns 退机). A provider's
+# staff never act as a merchant's cashier: they read their merchants' refunds masked and act on none of them.
+PROVIDER_DESK = frozenset(
+    {R.PROVIDER_ADMIN, R.PROVIDER_OPERATIONS, R.PROVIDER_FINANCE, R.PROVIDER_RISK, R.PROVIDER_SERVICE}
+)
+PERMISSIONS.update(
+    {
+        "provider.setup": frozenset({R.PROVIDER_ADMIN}),
+        "provider.merchants.read": PROVIDER_DESK,
+        "provider.terminal.manage": frozenset({R.PROVIDER_ADMIN, R.PROVIDER_OPERATIONS}),
+        "provider.terminal.read": PROVIDER_DESK | {R.ADMIN, R.SUPERVISOR, R.FINANCE},
+        "device_return.open": frozenset({R.PROVIDER_ADMIN, R.PROVIDER_OPERATIONS, R.PROVIDER_SERVICE, R.ADMIN})
+        | {R.SUPERVISOR},
+        "device_return.read": PROVIDER_DESK | {R.ADMIN, R.SUPERVISOR, R.FINANCE, R.AUDITOR},
+        "device_return.handle": frozenset({R.PROVIDER_ADMIN, R.PROVIDER_OPERATIONS}),  # shipping, receipt
+        "device_return.decide": frozenset({R.PROVIDER_ADMIN, R.PROVIDER_OPERATIONS, R.PROVIDER_FINANCE}),
+        "provider.refunds.read": frozenset({R.PROVIDER_ADMIN, R.PROVIDER_FINANCE, R.PROVIDER_RISK, R.PROVIDER_SERVICE}),
+        "provider.dashboard": frozenset({R.PROVIDER_ADMIN, R.PROVIDER_OPERATIONS, R.PROVIDER_FINANCE, R.PROVIDER_RISK}),
     }
 )

@@ -14,6 +14,7 @@ class Channel(StrEnum):
     UNIONPAY_QR = "unionpay_qr"
     CASH = "cash"
     CHEQUE = "cheque"
+    TRANSFER = "transfer"  # a bank transfer (a provider's device charge): refunded by transfer, confirmed by hand
 
 
 class SaleKind(StrEnum):

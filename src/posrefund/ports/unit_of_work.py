@@ -12,6 +12,7 @@ from posrefund.ports.documents import BankApplicationRepo, SummaryRepo
 from posrefund.ports.fees import FeeContractRepo
 from posrefund.ports.merchants import MerchantRepo, PolicyRepo, UserRepo
 from posrefund.ports.notifications import ContactRepo, DisputeRepo, FollowUpRepo, NotificationRepo, NotifySettingsRepo
+from posrefund.ports.provider import ProviderRepo
 from posrefund.ports.reconciliation import (
     DiscrepancyRepo,
     FeeRateRepo,
@@ -59,6 +60,7 @@ class UnitOfWork(Protocol):
     bank_applications: BankApplicationRepo
     summaries: SummaryRepo
     fee_contracts: FeeContractRepo
+    provider: ProviderRepo
 
     def __enter__(self) -> Self: ...
 

@@ -10,7 +10,15 @@ from typing import Any
 from posrefund.domain.errors import Conflict, Invalid, NotFound
 from posrefund.domain.identifiers import MERCHANT_CODE, TERMINAL_NO, is_identifier
 from posrefund.domain.pii import refuse_card_data
-from posrefund.domain.roles import ANY_PROVIDER, MERCHANT_STAFF, Actor, Role, check_rank, manages_provider
+from posrefund.domain.roles import (
+    ANY_PROVIDER,
+    MERCHANT_STAFF,
+    PROVIDER_DESK,
+    Actor,
+    Role,
+    check_rank,
+    manages_provider,
+)
 from posrefund.ports import ApiKeyRow, MerchantRow, NewUserRow, StoreRow, TerminalRow, UnitOfWork, UserRow
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
@@ -130,7 +138,7 @@ def create_user(
     (a merchant's first admin) and adds fellow provider admins. Nobody creates a role above their own."""
     if actor.role is Role.PROVIDER_ADMIN:
         target = merchant_id
-        allowed = {r.value for r in MERCHANT_STAFF} | {Role.PROVIDER_ADMIN.value}
+        allowed = {r.value for r in MERCHANT_STAFF | PROVIDER_DESK}
     else:
         actor.require("user.manage")
         target = _merchant_of(actor)
@@ -141,7 +149,7 @@ def create_user(
         check_rank(actor, Role(role))  # above one's own is forbidden, not merely invalid
     if role not in allowed:
         raise Invalid("user.invalid_role", role=role, allowed=sorted(allowed))
-    if (role == Role.PROVIDER_ADMIN.value) != (target is None):
+    if (role in PROVIDER_DESK) != (target is None):
         raise Invalid("user.merchant_required")
     if not _USERNAME.fullmatch(username):
         raise Invalid("user.invalid_username")

@@ -42,6 +42,15 @@ def upload(deps: Deps, actor: Actor, *, content: bytes, filename: str, kind: str
     actor.require("evidence.upload")
     if kind not in EvidenceKind.__members__.values():
         raise Invalid("evidence.invalid_kind", kind=kind, allowed=[k.value for k in EvidenceKind])
+    merchant_id = actor.merchant_id
+    if not merchant_id:
+        raise Forbidden("auth.forbidden")
+    return store(deps, actor, merchant_id, content=content, filename=filename, kind=kind)
+
+
+def store(deps: Deps, actor: Actor, merchant_id: str, *, content: bytes, filename: str, kind: str) -> EvidenceRow:
+    """Check a file by its content and keep it under ``merchant_id``, audited; the caller checked the role and
+    the kind (a device return's documents are kept under the merchant who returns the device)."""
     if not content:
         raise Invalid("evidence.empty")
     if len(content) > MAX_BYTES:
@@ -52,9 +61,6 @@ def upload(deps: Deps, actor: Actor, *, content: bytes, filename: str, kind: str
     filename = "".join(ch for ch in (filename or "evidence") if ch.isprintable()).replace("/", "_").replace("\\", "_")
     filename = filename[:200] or "evidence"
     refuse_card_data(filename, "filename")
-    merchant_id = actor.merchant_id
-    if not merchant_id:
-        raise Forbidden("auth.forbidden")
     sha = _reaching(lambda: deps.evidence_store.put(merchant_id, content))
     now = deps.clock.now()
     row: EvidenceRow = {
@@ -73,7 +79,7 @@ def upload(deps: Deps, actor: Actor, *, content: bytes, filename: str, kind: str
         record(
             uow,
             actor,
-            actor.merchant_id,
+            merchant_id,
             "evidence.uploaded",
             now,
             evidence_id=row["id"],

@@ -120,6 +120,8 @@ class Router:
             return Method.CASH
         if sale.channel.value == "cheque":
             return Method.CHEQUE
+        if sale.channel.value == "transfer":
+            return Method.TRANSFER
         if sale.channel.value == "card" and self.choose_card_method is not None:
             return self.choose_card_method(sale, case, now)
         return Method.REFUND

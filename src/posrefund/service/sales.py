@@ -103,8 +103,10 @@ def _terminal_store(uow: Any, actor: Actor, terminal_id: str) -> str:
     return str(terminal["store_id"])
 
 
-def record_sale(deps: Deps, actor: Actor, inp: SaleInput) -> Sale:
-    actor.require("sale.create")
+def record_sale(deps: Deps, actor: Actor, inp: SaleInput, *, permission: str = "sale.create") -> Sale:
+    """``permission`` names the action that allows it: a provider's device charge is recorded by its
+    operations staff (``provider.terminal.manage``) without giving them the cashier's right."""
+    actor.require(permission)
     now = deps.clock.now()
     _check_fields(inp, now)
     with deps.uow() as uow:

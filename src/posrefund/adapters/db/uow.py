@@ -33,6 +33,7 @@ from posrefund.adapters.db.repositories.notifications import NotificationSql
 from posrefund.adapters.db.repositories.notify_settings import NotifySettingsSql
 from posrefund.adapters.db.repositories.outbox import OutboxSql
 from posrefund.adapters.db.repositories.policies import PolicySql
+from posrefund.adapters.db.repositories.provider import ProviderSql
 from posrefund.adapters.db.repositories.recon_runs import ReconRunSql
 from posrefund.adapters.db.repositories.refunds import RefundSql
 from posrefund.adapters.db.repositories.reports import ReportSql
@@ -71,6 +72,7 @@ from posrefund.ports import (
 from posrefund.ports.deposits import DepositRepo
 from posrefund.ports.documents import BankApplicationRepo, SummaryRepo
 from posrefund.ports.fees import FeeContractRepo
+from posrefund.ports.provider import ProviderRepo
 from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo
 
 
@@ -143,6 +145,7 @@ class SqlUnitOfWork:
         self.bank_applications: BankApplicationRepo = BankApplicationSql(conn)
         self.summaries: SummaryRepo = SummarySql(conn)
         self.fee_contracts: FeeContractRepo = FeeContractSql(conn)
+        self.provider: ProviderRepo = ProviderSql(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -33,6 +33,7 @@ from posrefund.entrypoints.api.routers import (
     fees,
     notify,
     ops,
+    provider,
     reconciliation,
     reconciliation_files,
     refunds,
@@ -111,6 +112,7 @@ def _add_routes(app: FastAPI) -> None:
         users.router,
         ops.router,
         fees.router,
+        provider.router,
     ):
         app.include_router(api)
     app.add_exception_handler(DomainError, errors.on_domain_error)

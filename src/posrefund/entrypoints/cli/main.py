@@ -24,6 +24,7 @@ from posrefund.entrypoints.cli import (
     merchants,
     pii,
     policy,
+    provider,
     reconciliation,
     refunds,
     reports,
@@ -54,6 +55,7 @@ AREAS = (
     deposits,
     documents,
     fees,
+    provider,
 )
 __all__ = ["AREAS", "app", "main"]
 

@@ -29,6 +29,7 @@ PAGES = (
     pages.wrong_charges,
     pages.documents,
     pages.fees,
+    pages.provider,
 )
 STATIC = Path(__file__).parent / "static"
 

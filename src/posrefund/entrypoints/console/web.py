@@ -108,6 +108,7 @@ MENU: tuple[tuple[str, str, str], ...] = (
     ("操作员", "/admin/users", "user.manage"),
     ("退款政策", "/admin/policy", "policy.write"),
     ("手续费", "/fees", "fees.read"),
+    ("退机处理", "/provider/returns", "device_return.read"),
 )
 
 

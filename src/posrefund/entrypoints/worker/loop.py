@@ -31,6 +31,7 @@ from posrefund.service.documents import summary_delivery
 from posrefund.service.execution import ChannelRules, Router
 from posrefund.service.notifications import follow_up, sending
 from posrefund.service.notifications.sending import NotifyRouter
+from posrefund.service.provider import clock
 from posrefund.service.reports import upkeep
 
 log = structlog.get_logger("posrefund.worker")
@@ -45,6 +46,7 @@ NOTIFY_SECONDS = 1.0  # customers' messages go out within a second or so; no nee
 SUMMARY_SECONDS = 300.0
 # The planner's statistics follow a growing merchant (adapters/db/statistics.py says why they matter).
 STATISTICS_SECONDS = 3600.0
+PROVIDER_CLOCK_SECONDS = 60.0  # device returns on their last working day are escalated within a minute
 CALENDAR_SECONDS = 1.0  # an admin's calendar change reaches the worker within a second
 # A thread coming free wakes the loop, but rounds stay this far apart: under full load each round would
 # otherwise list the due cases to take one.
@@ -70,6 +72,7 @@ class _Timers:
     reports_due: float = 0.0
     calendar_due: float = 0.0
     summary_due: float = 0.0
+    provider_clock_due: float = 0.0
     statistics_due: float = field(default_factory=lambda: time.monotonic() + STATISTICS_SECONDS)
 
 
@@ -140,8 +143,8 @@ def run(
 
 
 def _refresh(deps: Deps, router: Router, calendar: CalendarWatch, opts: WorkerOptions, timers: _Timers) -> Router:
-    """Between rounds: chain the audit events written since, pick up a changed channels file and calendar. A
-    failure here is logged; the round goes on with what it had."""
+    """Between rounds: chain the audit events written since, pick up a changed channels file and calendar, run
+    the device returns' decision clock. A failure here is logged; the round goes on with what it had."""
     chain_round(deps)
     if opts.channels is not None:
         fresh = opts.channels.check(router)
@@ -155,6 +158,9 @@ def _refresh(deps: Deps, router: Router, calendar: CalendarWatch, opts: WorkerOp
         except Exception:
             log.exception("worker.calendar_check_failed")  # the next round tries again
         timers.calendar_due = time.monotonic() + CALENDAR_SECONDS
+    if time.monotonic() >= timers.provider_clock_due:
+        provider_clock_round(deps, router)
+        timers.provider_clock_due = time.monotonic() + PROVIDER_CLOCK_SECONDS
     return router
 
 
@@ -293,6 +299,15 @@ def checkpoint_round(deps: Deps) -> None:
         return
     for chain in taken.refused:
         log.error("audit.checkpoint_refused", chain=chain)
+
+
+def provider_clock_round(deps: Deps, router: Router) -> None:
+    """Escalate device returns on the last working day of their decision, mark the breached (the worker's
+    calendar: holidays, make-up days, the admins' overrides). A failure is logged; the next round retries."""
+    try:
+        clock.escalate_due(deps, router.is_workday)
+    except Exception:
+        log.exception("provider.clock_failed")
 
 
 def report_round(deps: Deps) -> None:

@@ -12,6 +12,7 @@ from posrefund.i18n.messages.documents import MESSAGES_DOCUMENTS
 from posrefund.i18n.messages.fees import MESSAGES_FEES
 from posrefund.i18n.messages.notifications import MESSAGES_NOTIFY
 from posrefund.i18n.messages.operations import MESSAGES_OPS
+from posrefund.i18n.messages.provider import MESSAGES_PROVIDER
 from posrefund.i18n.messages.reconciliation import MESSAGES_RECON
 from posrefund.i18n.messages.reports import MESSAGES_REPORTS
 from posrefund.i18n.messages.risk import MESSAGES_RISK
@@ -30,6 +31,7 @@ _AREAS = (
     MESSAGES_DEPOSITS,
     MESSAGES_DOCUMENTS,
     MESSAGES_FEES,
+    MESSAGES_PROVIDER,
 )
 MESSAGES: dict[str, tuple[str, str]] = {code: text for area in _AREAS for code, text in area.items()}
 if len(MESSAGES) != sum(len(area) for area in _AREAS):  # a code defined in two areas would hide one text

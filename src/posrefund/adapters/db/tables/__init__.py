@@ -29,6 +29,7 @@ from posrefund.adapters.db.tables.notifications import (
     notify_optouts,
     notify_templates,
 )
+from posrefund.adapters.db.tables.provider import device_returns, provider_desks, provider_devices, provider_notices
 from posrefund.adapters.db.tables.reconciliation import (
     recon_discrepancies,
     recon_fee_rates,
@@ -70,6 +71,7 @@ __all__ = [
     "deposit_proposals",
     "deposit_terms",
     "deposits",
+    "device_returns",
     "disputes",
     "evidence",
     "fee_payout_lines",
@@ -91,6 +93,9 @@ __all__ = [
     "one_off_charges",
     "outbox",
     "policies",
+    "provider_desks",
+    "provider_devices",
+    "provider_notices",
     "recon_discrepancies",
     "recon_fee_rates",
     "recon_found",

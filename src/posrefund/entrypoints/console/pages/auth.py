@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from posrefund.domain.errors import Invalid
-from posrefund.domain.roles import MERCHANT_STAFF
+from posrefund.domain.roles import MERCHANT_STAFF, PROVIDER_DESK, Actor
 from posrefund.entrypoints.api.signin import sign_in
 from posrefund.entrypoints.console import fmt, session
 from posrefund.entrypoints.console.form_errors import Errors
@@ -52,6 +52,14 @@ async def login_page(request: Request) -> Response:
     return render(request, "login.html", errors=errors, username="", next=safe_next(request.query_params.get("next")))
 
 
+def console_user(actor: Actor) -> bool:
+    """A merchant's staff in their merchant, or a provider's desk staff (their device returns) — never a
+    terminal's key or a provider's staff inside a merchant."""
+    if actor.role in PROVIDER_DESK:
+        return actor.merchant_id is None
+    return actor.role in MERCHANT_STAFF and actor.merchant_id is not None
+
+
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await request.form()
@@ -66,7 +74,7 @@ async def login(request: Request) -> Response:
         if not password:
             raise Invalid("request.field_required", field="password")
         signed_in = await sign_in(c, username.strip(), password)
-        if signed_in.actor.role not in MERCHANT_STAFF or signed_in.actor.merchant_id is None:
+        if not console_user(signed_in.actor):
             raise Invalid("console.staff_only")
     if errors:
         return render(request, "login.html", 401, errors=errors, username=username, next=target)

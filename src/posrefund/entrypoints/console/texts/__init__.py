@@ -15,6 +15,7 @@ from posrefund.entrypoints.console.texts.core import EN_CORE, LABELS_CORE
 from posrefund.entrypoints.console.texts.documents import EN_DOCUMENTS, LABELS_DOCUMENTS
 from posrefund.entrypoints.console.texts.fees import EN_FEES, LABELS_FEES
 from posrefund.entrypoints.console.texts.notifications import EN_NOTIFY, LABELS_NOTIFY
+from posrefund.entrypoints.console.texts.provider import EN_PROVIDER, LABELS_PROVIDER
 from posrefund.entrypoints.console.texts.reconciliation import EN_RECON, LABELS_RECON
 
 Labels = dict[str, dict[str, tuple[str, str]]]
@@ -40,6 +41,7 @@ AREAS: tuple[tuple[Labels, dict[str, str]], ...] = (
     (LABELS_ACCESS, EN_ACCESS),
     (LABELS_DOCUMENTS, EN_DOCUMENTS),
     (LABELS_FEES, EN_FEES),
+    (LABELS_PROVIDER, EN_PROVIDER),
 )
 LABELS: Labels = _merge_labels(*(labels for labels, _en in AREAS))
 EN: dict[str, str] = {text: en for _labels, lines in reversed(AREAS) for text, en in lines.items()}
