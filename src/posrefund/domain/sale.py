@@ -19,6 +19,9 @@ class Channel(StrEnum):
 class SaleKind(StrEnum):
     SALE = "sale"
     DEPOSIT = "deposit"  # 定金
+    # A charge only the channel's settlement file showed (a customer charged twice, or more than the goods):
+    # recorded from the file's line so its correction refund names the channel's own transaction reference.
+    CHANNEL_CHARGE = "channel_charge"
 
 
 class SettlementStatus(StrEnum):
@@ -51,6 +54,7 @@ class Sale:
     reserved_fen: int = 0
     refund_count: int = 0
     sold_by: str = ""  # the staff member who rang it up; "" when a terminal's key recorded it
+    channel_trade_no: str = ""  # WeChat transaction_id / Alipay trade_no, when a refund must name it (CHANNEL_CHARGE)
 
     @property
     def refundable_fen(self) -> int:

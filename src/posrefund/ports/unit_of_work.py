@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from posrefund.ports.attempts import RefundAttemptRepo
+from posrefund.ports.desk import SettlementMappingRepo, TillRepo
 from posrefund.ports.merchants import MerchantRepo, PolicyRepo, UserRepo
 from posrefund.ports.notifications import ContactRepo, DisputeRepo, FollowUpRepo, NotificationRepo, NotifySettingsRepo
 from posrefund.ports.reconciliation import (
@@ -52,6 +53,8 @@ class UnitOfWork(Protocol):
     risk: RiskAlertRepo
     risk_facts: RiskFactsRepo
     reports: ReportRepo
+    settlement_mappings: SettlementMappingRepo
+    tills: TillRepo
 
     def __enter__(self) -> Self: ...
 

@@ -18,6 +18,7 @@ from posrefund.adapters.db.repositories.audit import UNCHAINED, AuditSql
 from posrefund.adapters.db.repositories.calendar import CalendarSql
 from posrefund.adapters.db.repositories.callbacks import CallbackSql
 from posrefund.adapters.db.repositories.contacts import ContactSql
+from posrefund.adapters.db.repositories.desk import SettlementMappingSql, TillSql
 from posrefund.adapters.db.repositories.discrepancies import DiscrepancySql
 from posrefund.adapters.db.repositories.disputes import DisputeSql
 from posrefund.adapters.db.repositories.evidence import EvidenceSql
@@ -62,6 +63,8 @@ from posrefund.ports import (
     ReportRepo,
     SaleRepo,
     SettlementFileRepo,
+    SettlementMappingRepo,
+    TillRepo,
     UserRepo,
     WrongChargeRepo,
 )
@@ -133,6 +136,8 @@ class SqlUnitOfWork:
         self.risk: RiskAlertRepo = RiskAlertSql(conn)
         self.risk_facts: RiskFactsRepo = RiskFactsSql(conn)
         self.reports: ReportRepo = ReportSql(conn)
+        self.settlement_mappings: SettlementMappingRepo = SettlementMappingSql(conn)
+        self.tills: TillRepo = TillSql(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

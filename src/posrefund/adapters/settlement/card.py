@@ -7,10 +7,10 @@ never quite the same one, so the layout is data (``CardMapping``), not code.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from posrefund.adapters.settlement.model import Kind, ParsedLine, SettlementLine, Tally
 from posrefund.adapters.settlement.reading import (
@@ -31,29 +31,8 @@ from posrefund.adapters.settlement.reading import (
     undecodable,
     yuan_to_fen,
 )
+from posrefund.domain.settlement_mapping import MAPPABLE_FIELDS, MappingSpec
 
-# Fields of a card line a mapping may name a column for.
-MAPPABLE_FIELDS = frozenset(
-    {
-        "date",
-        "time",
-        "datetime",
-        "merchant_no",
-        "terminal_no",
-        "card_no",
-        "kind",
-        "amount",
-        "fee",
-        "currency",
-        "voucher_no",
-        "rrn",
-        "batch_no",
-        "auth_code",
-        "channel_trade_no",
-        "merchant_order_no",
-        "merchant_refund_no",
-    }
-)
 _TOP_KEYS = frozenset(
     {
         "mapping",
@@ -67,6 +46,7 @@ _TOP_KEYS = frozenset(
         "amount_unit",
         "currency",
         "skip_prefixes",
+        "sign",
     }
 )
 _KINDS: tuple[Kind, ...] = ("sale", "refund", "void")
@@ -92,12 +72,15 @@ class CardMapping:
     amount_unit: str = "yuan"
     currency: str = "CNY"
     skip_prefixes: tuple[str, ...] = field(default=("合计", "总计", "#"))
+    sign: str = (
+        "kind"  # "negative_is_refund": a minus sign on the amount makes a refund (see domain.settlement_mapping)
+    )
 
     def __post_init__(self) -> None:
         unknown = set(self.mapping) - MAPPABLE_FIELDS
         if unknown:
             raise SettlementFormatError(f"unknown mapping fields: {', '.join(sorted(unknown))}")
-        missing = {"kind", "amount"} - set(self.mapping)
+        missing = ({"kind", "amount"} if self.sign == "kind" else {"amount"}) - set(self.mapping)
         if "datetime" not in self.mapping and not {"date", "time"} <= set(self.mapping):
             missing.add("datetime (or date and time)")
         if missing:
@@ -260,16 +243,14 @@ def _card_line(
     get = values.get
 
     kind_text = get("kind", "")
-    kind = kind_of.get(kind_text)
-    if kind is None:
-        raise LineError(f"unknown transaction type {kind_text!r}")
+    to_fen = yuan_to_fen if mapping.amount_unit == "yuan" else fen_field
+    kind = kind_of.get(kind_text) or _signed_kind(mapping, kind_text, get("amount", ""), to_fen)
     if "datetime" in columns:
         occurred_at = parse_local_time(get("datetime", ""), mapping.datetime_format)
     else:
         occurred_at = parse_local_time(
             f"{get('date', '')} {get('time', '')}", f"{mapping.date_format} {mapping.time_format}"
         )
-    to_fen = yuan_to_fen if mapping.amount_unit == "yuan" else fen_field
     amount = abs(to_fen(get("amount", "")))
     if amount == 0:
         raise LineError("amount is zero")
@@ -295,4 +276,30 @@ def _card_line(
         raw_hash=raw_hash(raw),
         batch_no=get("batch_no", ""),
         auth_code=get("auth_code", ""),
+    )
+
+
+def _signed_kind(mapping: CardMapping, kind_text: str, amount: str, to_fen: Callable[[str], int]) -> Kind:
+    """A layout that signs refunds with a minus (no type, or a type not listed): the sign decides."""
+    if mapping.sign != "negative_is_refund" or kind_text:
+        raise LineError(f"unknown transaction type {kind_text!r}")
+    return "refund" if to_fen(amount) < 0 else "sale"
+
+
+def card_mapping_of(spec: MappingSpec) -> CardMapping:
+    """A stored layout (already checked by ``domain.settlement_mapping.spec_from_dict``) as the parser's mapping."""
+    kinds = {cast(Kind, k): v for k, v in spec.kinds.items()}
+    return CardMapping(
+        mapping=dict(spec.columns),
+        kinds=kinds,
+        encoding=spec.encoding,
+        delimiter=spec.delimiter,
+        header_rows=spec.header_rows,
+        date_format=spec.date_format,
+        time_format=spec.time_format,
+        datetime_format=spec.datetime_format,
+        amount_unit=spec.amount_unit,
+        currency=spec.currency,
+        skip_prefixes=spec.skip_prefixes,
+        sign=spec.sign,
     )

@@ -4,6 +4,7 @@ mirror, all in one ``metadata``."""
 from posrefund.adapters.db.tables.attempts import refund_attempts
 from posrefund.adapters.db.tables.card_terminal import card_terminal_counters, card_terminal_journal
 from posrefund.adapters.db.tables.columns import AUTO_ID, ID, UTCDateTime, metadata, naming
+from posrefund.adapters.db.tables.desk import settlement_mappings, till_checks, till_tolerances
 from posrefund.adapters.db.tables.ledger import evidence, refunds, sales
 from posrefund.adapters.db.tables.merchants import (
     api_keys,
@@ -96,8 +97,11 @@ __all__ = [
     "settlement_bad_lines",
     "settlement_files",
     "settlement_lines",
+    "settlement_mappings",
     "stores",
     "terminals",
+    "till_checks",
+    "till_tolerances",
     "users",
     "wrong_charges",
 ]
