@@ -18,6 +18,7 @@ from posrefund.service import evidence, refunds
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest
 from tests.api.conftest import Auth
+from tests.api.desk_routes import DESK_ANSWER, DESK_ROUTES
 from tests.api.recon_routes import RECON_ROUTES
 from tests.api.risk_routes import RISK_ROUTES
 from tests.conftest import World
@@ -317,6 +318,8 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
 }
 # The reconciliation routes
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in RECON_ROUTES.items()})
+# The reconciliation desk's routes (stored layouts, till checks)
+ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in DESK_ROUTES.items()})
 # The risk routes
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in RISK_ROUTES.items()})
 # The refund reports: always the reader's own merchant (tests/api/test_reports_api.py has the figures)
@@ -371,9 +374,11 @@ ANSWER: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/v1/reconciliation/files"): (201, None),
     ("POST", "/v1/reconciliation/runs"): (201, None),
     ("POST", "/v1/reconciliation/discrepancies/{discrepancy_id}/wrong-charge"): (201, None),
-    # The discrepancy the builder picks is not a lost refund, and its wrong charge has no sale to refund.
+    # The discrepancy the builder picks is not a lost refund; its wrong charge, a sale only the acquirer's file
+    # shows, is refunded by the acquirer's references (booked on the merchant's only terminal).
     ("POST", "/v1/reconciliation/discrepancies/{discrepancy_id}/recover"): (409, "recon.not_recoverable"),
-    ("POST", "/v1/reconciliation/wrong-charges/{wc_id}/correction"): (422, "recon.no_sale"),
+    ("POST", "/v1/reconciliation/wrong-charges/{wc_id}/correction"): (201, None),
+    **DESK_ANSWER,
 }
 # Cells where one allowed role is answered otherwise than the route's other allowed roles.
 CELL: dict[tuple[str, str, str], tuple[int, str | None]] = {

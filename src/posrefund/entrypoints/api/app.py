@@ -32,10 +32,12 @@ from posrefund.entrypoints.api.routers import (
     ops,
     reconciliation,
     reconciliation_files,
+    reconciliation_mappings,
     refunds,
     reports,
     risk,
     sales,
+    till,
     tracking,
     users,
 )
@@ -96,6 +98,7 @@ def _add_routes(app: FastAPI) -> None:
         evidence.router,
         callbacks.router,
         calendar.router,
+        reconciliation_mappings.router,
         reconciliation_files.router,
         reconciliation.router,
         notify.router,
@@ -105,6 +108,7 @@ def _add_routes(app: FastAPI) -> None:
         tracking.router,
         users.router,
         ops.router,
+        till.router,
     ):
         app.include_router(api)
     app.add_exception_handler(DomainError, errors.on_domain_error)

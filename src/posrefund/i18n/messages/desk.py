@@ -15,6 +15,10 @@ MESSAGES_DESK: dict[str, tuple[str, str]] = {
         "{name} 是内置映射，不能修改；请另起名称保存",
         "{name} is a built-in layout and cannot be changed; save it under another name",
     ),
+    "recon.mapping_exists": (
+        "已有名为 {name} 的映射；要修改请带上其版本号",
+        "A layout named {name} exists; give its version to change it",
+    ),
     "recon.mapping_changed": (
         "该映射已被他人修改（当前版本 {version}），请刷新后再改",
         "The layout was changed meanwhile (now version {version}); reload and try again",

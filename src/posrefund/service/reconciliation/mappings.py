@@ -56,8 +56,9 @@ def mapping_spec(deps: Deps, actor: Actor, name: str) -> MappingSpec:
 def put_mapping(
     deps: Deps, actor: Actor, name: str, spec: Any, *, channel: str = "card", version: int | None = None
 ) -> dict[str, Any]:
-    """Create the layout ``name``, or change it when ``version`` is the stored one (``recon.case_changed``
-    otherwise); a built-in name is refused (``recon.mapping_built_in``). Audited with what changed."""
+    """Create the layout ``name`` (no ``version``; ``recon.mapping_exists`` when it is taken), or change the stored
+    one whose version is ``version`` (``recon.mapping_changed`` when it moved on, ``recon.mapping_not_found`` when
+    there is none); a built-in name is refused (``recon.mapping_built_in``). Audited with what changed."""
     actor.require("recon.mapping")
     name = mapping_name(name)
     if name in BUILT_IN:
@@ -70,7 +71,7 @@ def put_mapping(
     with deps.uow() as uow:
         old = uow.settlement_mappings.get_mapping(merchant_id, name)
         if old is None:
-            if version not in (None, 0):
+            if version is not None:
                 raise NotFound("recon.mapping_not_found", name=name)
             row: MappingRow = {
                 "merchant_id": merchant_id,
@@ -85,7 +86,9 @@ def put_mapping(
             }
             uow.settlement_mappings.add_mapping(row)
         else:
-            if version is None or version != old["version"]:
+            if version is None:
+                raise Conflict("recon.mapping_exists", name=name)
+            if version != old["version"]:
                 raise Conflict("recon.mapping_changed", version=old["version"])
             row = {**old, "channel": channel, "spec": checked, "updated_by": actor.id, "updated_at": now}
             row["version"] = old["version"] + 1
