@@ -16,7 +16,7 @@ from posrefund.entrypoints.cli.main import app as cli
 from posrefund.service.deps import Deps
 from tests.api.conftest import Auth
 from tests.conftest import World
-from tests.support.desk import BAD_LINE, LAYOUT, LINES, export
+from tests.support.desk import BAD_LINE, LAYOUT, LINES, cli_env, export
 
 P = "/v1/reconciliation/mappings"
 
@@ -122,14 +122,7 @@ def test_preview_of_an_undecodable_file_and_imports_with_unknown_layouts(client:
 def test_the_cli_imports_with_the_stored_layout(
     client: TestClient, auth: Auth, settings: Settings, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in (
-        ("POSREFUND_DATABASE_URL", settings.database_url),
-        ("POSREFUND_SECRET_KEY", settings.secret_key),
-        ("POSREFUND_PII_KEY", settings.pii_key),
-        ("POSREFUND_DATA_DIR", str(settings.data_dir)),
-        ("POSREFUND_LOG_FILE", str(settings.log_file)),
-    ):
-        monkeypatch.setenv(name, value)
+    cli_env(settings, monkeypatch)
     store(client, auth)
     path = tmp_path / "lakala-20261120.csv"
     path.write_bytes(export())

@@ -4,19 +4,24 @@ not; a supervisor signs off, never the cashier who counted. Bad counts are refus
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
+from posrefund.config import Settings
+from posrefund.entrypoints.cli.main import app as cli
 from posrefund.service import execution, refunds
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
 from posrefund.service.refunds import RefundRequest
 from tests.api.conftest import Auth
 from tests.conftest import FixedClock, World
+from tests.support.desk import cli_env
 from tests.support.helpers import new_sale
 
 T = "/v1/tills"
@@ -134,3 +139,24 @@ def test_one_shift_per_drawer_and_time(client: TestClient, auth: Auth, deps: Dep
     r = client.post(T, json=future, headers=auth("a.cashier"))
     assert (r.status_code, r.json()["code"]) == (422, "till.bad_window")
     assert len(client.get(T, headers=auth("a.cashier")).json()["items"]) == 1
+
+
+def test_the_cli_counts_a_shift_and_a_supervisor_signs_it_off(
+    client: TestClient, auth: Auth, deps: Deps, world: World, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli_env(settings, monkeypatch)
+    window = shift(deps, world)
+    args = ["till", "count", "-m", world.a.id, "--terminal", world.a.terminal_id, "--json"]
+    args += ["--opened", window["opened_at"], "--closed", window["closed_at"], "--float", "500.00"]
+    negative = CliRunner().invoke(cli, [*args, "--counted", "-12.00"])
+    assert negative.exit_code == 1 and "till.negative_amount" in negative.output
+    counted = CliRunner().invoke(cli, [*args, "--counted", "480.00"])
+    assert counted.exit_code == 0, counted.output
+    row = json.loads(counted.stdout)
+    assert (row["difference_fen"], row["investigation"]) == (-2_000, "open")
+    r = client.post(
+        f"{T}/{row['id']}/sign-off", json={"note": "少收 20 元，收银员已补齐"}, headers=auth("a.supervisor")
+    )
+    assert (r.status_code, r.json()["investigation"]) == (200, "closed")
+    listed = CliRunner().invoke(cli, ["till", "list", "-m", world.a.id])
+    assert listed.exit_code == 0 and "已签核" in listed.stdout and "已结案" in listed.stdout

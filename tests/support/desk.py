@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from posrefund.config import Settings
+
 LAYOUT: dict[str, Any] = {
     "columns": {
         "datetime": "交易时间",
@@ -36,3 +40,15 @@ def export(*lines: str) -> bytes:
     """The file as the acquirer sends it: GBK, a title row, the header, the lines, a 合计 footer."""
     rows = ["拉卡拉商户交易明细（2026-11-20）", HEADER, *(lines or LINES), "合计,,,,,166.80,1.00,,,"]
     return ("\r\n".join(rows) + "\r\n").encode("gbk")
+
+
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI pointed at the test's database and keys."""
+    for name, value in (
+        ("POSREFUND_DATABASE_URL", settings.database_url),
+        ("POSREFUND_SECRET_KEY", settings.secret_key),
+        ("POSREFUND_PII_KEY", settings.pii_key),
+        ("POSREFUND_DATA_DIR", str(settings.data_dir)),
+        ("POSREFUND_LOG_FILE", str(settings.log_file)),
+    ):
+        monkeypatch.setenv(name, value)

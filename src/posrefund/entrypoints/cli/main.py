@@ -26,6 +26,7 @@ from posrefund.entrypoints.cli import (
     reports,
     risk,
     sales,
+    till,
     users,
 )
 from posrefund.entrypoints.cli.common import app
@@ -48,6 +49,7 @@ AREAS = (
     card,
     risk,
     reports,
+    till,
 )
 __all__ = ["AREAS", "app", "main"]
 
