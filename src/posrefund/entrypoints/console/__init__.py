@@ -25,8 +25,10 @@ PAGES = (
     pages.case_notifications,
     pages.disputes,
     pages.notification_settings,
+    pages.recon_desk,
     pages.reconciliation,
     pages.wrong_charges,
+    pages.till,
 )
 STATIC = Path(__file__).parent / "static"
 

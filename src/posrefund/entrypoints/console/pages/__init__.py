@@ -10,9 +10,11 @@ from posrefund.entrypoints.console.pages import (
     desk,
     disputes,
     notification_settings,
+    recon_desk,
     reconciliation,
     reports,
     search,
+    till,
     wrong_charges,
 )
 
@@ -26,8 +28,10 @@ __all__ = [
     "desk",
     "disputes",
     "notification_settings",
+    "recon_desk",
     "reconciliation",
     "reports",
     "search",
+    "till",
     "wrong_charges",
 ]

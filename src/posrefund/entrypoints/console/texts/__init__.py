@@ -12,6 +12,7 @@ from enum import Enum
 from posrefund.entrypoints.console.texts.access import EN_ACCESS, LABELS_ACCESS
 from posrefund.entrypoints.console.texts.cases import EN_CASES, LABELS_CASES
 from posrefund.entrypoints.console.texts.core import EN_CORE, LABELS_CORE
+from posrefund.entrypoints.console.texts.desk import EN_DESK, LABELS_DESK
 from posrefund.entrypoints.console.texts.notifications import EN_NOTIFY, LABELS_NOTIFY
 from posrefund.entrypoints.console.texts.reconciliation import EN_RECON, LABELS_RECON
 
@@ -29,8 +30,8 @@ def _merge_labels(*areas: Labels) -> Labels:
     return merged
 
 
-LABELS: Labels = _merge_labels(LABELS_CORE, LABELS_CASES, LABELS_NOTIFY, LABELS_RECON, LABELS_ACCESS)
-EN: dict[str, str] = {**EN_CASES, **EN_ACCESS, **EN_RECON, **EN_NOTIFY, **EN_CORE}
+LABELS: Labels = _merge_labels(LABELS_CORE, LABELS_CASES, LABELS_NOTIFY, LABELS_RECON, LABELS_ACCESS, LABELS_DESK)
+EN: dict[str, str] = {**EN_CASES, **EN_ACCESS, **EN_RECON, **EN_NOTIFY, **EN_CORE, **EN_DESK}
 
 
 def label(kind: str, value: object, lang: str) -> str:
