@@ -72,7 +72,7 @@ def test_the_till_page_counts_and_a_supervisor_signs_off(as_user: Any, world: An
     done = cashier.post("/console/till", form, follow_redirects=False)
     assert done.status_code == 303, done.text
     shift = cashier.get(done.headers["location"])
-    assert "¥500.00" in shift.text and "已盘点，待签核" in shift.text and now
+    assert "¥500.00" in shift.text and "¥¥" not in shift.text and "已盘点，待签核" in shift.text and now
     supervisor = as_user("a.supervisor")
     supervisor.get(done.headers["location"])
     signed = supervisor.post(done.headers["location"] + "/sign-off", {"note": ""}, follow_redirects=False)

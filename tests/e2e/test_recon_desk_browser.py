@@ -105,7 +105,7 @@ def test_a_cashier_counts_the_till_on_a_phone_and_a_supervisor_signs_it_off(chro
         sign_in(phone, live, "a.supervisor")
         phone.goto(shift_url)
         phone.get_by_role("button", name="签核").click()
-        expect(phone.get_by_text("差额超出容差，签核时请填写调查结论")).to_be_visible()
+        expect(phone.get_by_text("差异超出容差，签核时请填写调查结论")).to_be_visible()
         phone.fill("#f-note", "备用金少放 59.50 元，已补齐")
         phone.get_by_role("button", name="签核").click()
         expect(phone.get_by_text("已签核")).to_be_visible()

@@ -126,7 +126,7 @@ def _counted_events(uow: UnitOfWork, actor: Actor, row: TillRow, now: datetime) 
             "till.investigation_opened",
             now,
             case_id=row["id"],
-            reason="difference beyond tolerance: possible wrong charge (错收) or wrong payout",
+            reason="差额超出容差：可能错收或错付",
             difference_fen=row["difference_fen"],
             tolerance_fen=row["tolerance_fen"],
             sale_ids=row["transactions"]["sales"],

@@ -108,8 +108,8 @@ def list_tills(merchant: MerchantOpt, limit: int = 20, as_json: JsonOpt = False)
 
 def _print(r: Any) -> None:
     out.print(
-        f"日结 {r['id']}：应有 ¥{format_yuan(r['expected_fen'])}，实点 ¥{format_yuan(r['counted_fen'])}，"
-        f"差额 ¥{format_yuan(r['difference_fen'])}（容差 ¥{format_yuan(r['tolerance_fen'])}）；"
+        f"日结 {r['id']}：应有 {format_yuan(r['expected_fen'])}，实点 {format_yuan(r['counted_fen'])}，"
+        f"差额 {format_yuan(r['difference_fen'])}（容差 {format_yuan(r['tolerance_fen'])}）；"
         f"{STATUS_ZH[r['status']]}，调查：{INVESTIGATION_ZH[r['investigation']]}"
     )
 
