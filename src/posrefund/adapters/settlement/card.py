@@ -31,7 +31,7 @@ from posrefund.adapters.settlement.reading import (
     undecodable,
     yuan_to_fen,
 )
-from posrefund.domain.settlement_mapping import MAPPABLE_FIELDS, MappingSpec
+from posrefund.domain.settlement_mapping import BUILT_IN, MAPPABLE_FIELDS, MappingSpec
 
 _TOP_KEYS = frozenset(
     {
@@ -96,23 +96,27 @@ class CardMapping:
             raise SettlementFormatError("delimiter must be one character")
 
 
-DEFAULT_CARD_MAPPING = CardMapping(
-    mapping={
-        "date": "交易日期",
-        "time": "交易时间",
-        "merchant_no": "商户号",
-        "terminal_no": "终端号",
-        "card_no": "卡号",
-        "kind": "交易类型",
-        "amount": "交易金额",
-        "fee": "手续费",
-        "voucher_no": "凭证号",
-        "rrn": "参考号",
-        "batch_no": "批次号",
-        "auth_code": "授权码",
-    },
-    kinds={"sale": ("消费", "预授权完成"), "refund": ("退货", "退款"), "void": ("消费撤销", "撤销")},
-)
+def card_mapping_of(spec: MappingSpec) -> CardMapping:
+    """A stored layout (already checked by ``domain.settlement_mapping.spec_from_dict``) as the parser's mapping."""
+    kinds = {cast(Kind, k): v for k, v in spec.kinds.items()}
+    return CardMapping(
+        mapping=dict(spec.columns),
+        kinds=kinds,
+        encoding=spec.encoding,
+        delimiter=spec.delimiter,
+        header_rows=spec.header_rows,
+        date_format=spec.date_format,
+        time_format=spec.time_format,
+        datetime_format=spec.datetime_format,
+        amount_unit=spec.amount_unit,
+        currency=spec.currency,
+        skip_prefixes=spec.skip_prefixes,
+        sign=spec.sign,
+    )
+
+
+# The layout the card parser has always read: the built-in "standard" one.
+DEFAULT_CARD_MAPPING = card_mapping_of(BUILT_IN["standard"])
 
 
 def card_mapping_from_dict(data: Mapping[str, Any]) -> CardMapping:
@@ -284,22 +288,3 @@ def _signed_kind(mapping: CardMapping, kind_text: str, amount: str, to_fen: Call
     if mapping.sign != "negative_is_refund" or kind_text:
         raise LineError(f"unknown transaction type {kind_text!r}")
     return "refund" if to_fen(amount) < 0 else "sale"
-
-
-def card_mapping_of(spec: MappingSpec) -> CardMapping:
-    """A stored layout (already checked by ``domain.settlement_mapping.spec_from_dict``) as the parser's mapping."""
-    kinds = {cast(Kind, k): v for k, v in spec.kinds.items()}
-    return CardMapping(
-        mapping=dict(spec.columns),
-        kinds=kinds,
-        encoding=spec.encoding,
-        delimiter=spec.delimiter,
-        header_rows=spec.header_rows,
-        date_format=spec.date_format,
-        time_format=spec.time_format,
-        datetime_format=spec.datetime_format,
-        amount_unit=spec.amount_unit,
-        currency=spec.currency,
-        skip_prefixes=spec.skip_prefixes,
-        sign=spec.sign,
-    )

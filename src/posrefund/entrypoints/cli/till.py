@@ -53,10 +53,7 @@ def count(
         row = till.count_till(deps, actor, entered)
     except DomainError as exc:
         fail(exc)
-    if as_json:
-        print_json(row)
-        return
-    _print(row)
+    _show(row, as_json)
 
 
 @till_app.command("sign-off")
@@ -74,10 +71,7 @@ def sign_off(
         row = till.sign_off(deps, acting_as(deps, merchant, Role.SUPERVISOR), till_id, note)
     except DomainError as exc:
         fail(exc)
-    if as_json:
-        print_json(row)
-        return
-    _print(row)
+    _show(row, as_json)
 
 
 @till_app.command("list")
@@ -106,7 +100,10 @@ def list_tills(merchant: MerchantOpt, limit: int = 20, as_json: JsonOpt = False)
     out.print(table)
 
 
-def _print(r: Any) -> None:
+def _show(r: Any, as_json: bool) -> None:
+    if as_json:
+        print_json(r)
+        return
     out.print(
         f"日结 {r['id']}：应有 {format_yuan(r['expected_fen'])}，实点 {format_yuan(r['counted_fen'])}，"
         f"差额 {format_yuan(r['difference_fen'])}（容差 {format_yuan(r['tolerance_fen'])}）；"
