@@ -54,7 +54,7 @@ class Sale:
     reserved_fen: int = 0
     refund_count: int = 0
     sold_by: str = ""  # the staff member who rang it up; "" when a terminal's key recorded it
-    channel_trade_no: str = ""  # WeChat transaction_id / Alipay trade_no, when a refund must name it (CHANNEL_CHARGE)
+    channel_trade_no: str = ""  # WeChat transaction_id / Alipay trade_no / card RRN, when a refund must name it
 
     @property
     def refundable_fen(self) -> int:

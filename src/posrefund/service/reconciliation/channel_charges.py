@@ -1,11 +1,12 @@
 """A charge only the channel's settlement file showed (渠道单边账: a customer charged twice, or more than the goods,
 with no sale of ours behind it) made refundable along its own route.
 
-The channel line is recorded as a sale of kind ``channel_charge`` carrying the channel's own references — WeChat
-``transaction_id`` / Alipay ``trade_no`` (``channel_trade_no``), a card's RRN, voucher, batch and time — so the
-correction refund goes through the normal flow (policy, review, worker, channel, notification) and the channel
-adapter names the transaction by the channel's reference, not by an order of ours. The money the channel took
-is then in our books too, and can never be refunded beyond the line's amount (the sale's own limit).
+The channel line is recorded as a sale of kind ``channel_charge`` carrying the channel's own references —
+WeChat ``transaction_id`` / Alipay ``trade_no`` / a card's RRN (``channel_trade_no``), a card's voucher, batch
+and time — so the correction refund goes through the normal flow (policy, review, worker, channel,
+notification) and the channel adapter names the transaction by the channel's reference, not by an order of
+ours. The money the channel took is then in our books too, and can never be refunded beyond the line's amount
+(the sale's own limit).
 """
 
 from __future__ import annotations
@@ -80,9 +81,10 @@ def record_channel_charge(deps: Deps, actor: Actor, wc: WrongCharge, terminal_id
             auth_code="",
             order_no=str(line["merchant_order_no"]),
             payer_masked=str(line["payer_masked"])[:40],
-            channel_trade_no=str(line["channel_trade_no"]) if wallet else "",
+            # The channel's own name for the transaction: the wallet's trade no., or the card's RRN.
+            channel_trade_no=str(line["channel_trade_no"] if wallet else line["rrn"]),
         )
-        if wallet and not sale.channel_trade_no:
+        if not sale.channel_trade_no:
             raise Invalid("recon.no_sale")
         if not uow.sales.add_sale(sale, now):
             raise Conflict("recon.charge_exists")
