@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,6 +32,36 @@ def sims() -> Iterator[channels.Simulated]:
     simulated.close()
 
 
+def seed_004(
+    client: TestClient, auth: Auth, deps: Deps, world: World, sims: channels.Simulated, tmp_path: Path, *, known: bool
+) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """Our sale, the channel's bill listing it and a second capture (a new order no. the POS never kept), imported
+    and reconciled by finance; the simulated day charged both payments (``known``) or only ours. Returns our sale,
+    the second capture and the one finding."""
+    m = world.a
+    ours = new_sale(deps, m, channel="wechat", amount_fen=5_000, payer_masked="o***7c")
+    day = deps.local_date(ours.paid_at)
+    with deps.uow(readonly=True) as uow:
+        [row] = uow.ledger.ledger_sales(m.id, ["wechat"], day, day)
+    twice = {**captured_again(row), "order_no": f"{ours.order_no}-2"}
+    wechat = sims.simulators["wechat"]
+    for sale in (row, twice) if known else (row,):
+        wechat.book.add_payment(
+            str(sale["order_no"]), 5_000, paid_at=sale["paid_at"], transaction_id=f"42000{sale['rrn']}"
+        )
+    bill = tmp_path / "wechat.csv"
+    from_ledger(bill, "wechat", day, [row, twice], [], Faults(), {"wechat": FeeRate("wechat", 38)})
+    finance = auth("a.finance")
+    files = {"file": (bill.name, bill.read_bytes(), "text/csv")}
+    assert client.post(f"{R}/files?source=wechat", files=files, headers=finance).status_code == 201
+    body = {"source": "wechat", "date_from": str(day), "date_to": str(day)}
+    run = client.post(f"{R}/runs", json=body, headers=finance)
+    assert run.status_code == 201, run.text
+    [finding] = client.get(f"{R}/runs/{run.json()['id']}/discrepancies", headers=finance).json()["items"]
+    assert (finding["class"], finding["theirs_fen"]) in {("missing_here", 5_000), ("duplicate_charge", 5_000)}
+    return ours, twice, finding
+
+
 def test_a_charge_only_the_channel_shows_is_refunded_by_its_transaction_id_once(
     client: TestClient,
     auth: Auth,
@@ -41,29 +72,9 @@ def test_a_charge_only_the_channel_shows_is_refunded_by_its_transaction_id_once(
     tmp_path: Path,
 ) -> None:
     m = world.a
-    ours = new_sale(deps, m, channel="wechat", amount_fen=5_000, payer_masked="o***7c")
-    day = deps.local_date(ours.paid_at)
-    with deps.uow(readonly=True) as uow:
-        [row] = uow.ledger.ledger_sales(m.id, ["wechat"], day, day)
-    twice = {**captured_again(row), "order_no": f"{ours.order_no}-2"}  # a new order no. the POS never kept
+    ours, twice, finding = seed_004(client, auth, deps, world, sims, tmp_path, known=True)
     wechat = sims.simulators["wechat"]
-    for sale in (row, twice):  # the channel's day: both payments were taken
-        wechat.book.add_payment(
-            str(sale["order_no"]), 5_000, paid_at=sale["paid_at"], transaction_id=f"42000{sale['rrn']}"
-        )
-    bill = tmp_path / "wechat.csv"
-    from_ledger(bill, "wechat", day, [row, twice], [], Faults(), {"wechat": FeeRate("wechat", 38)})
-
     finance = auth("a.finance")
-    files = {"file": (bill.name, bill.read_bytes(), "text/csv")}
-    assert client.post(f"{R}/files?source=wechat", files=files, headers=finance).status_code == 201
-    run = client.post(
-        f"{R}/runs", json={"source": "wechat", "date_from": str(day), "date_to": str(day)}, headers=finance
-    )
-    assert run.status_code == 201, run.text
-    [finding] = client.get(f"{R}/runs/{run.json()['id']}/discrepancies", headers=finance).json()["items"]
-    assert (finding["class"], finding["theirs_fen"]) in {("missing_here", 5_000), ("duplicate_charge", 5_000)}
-
     opened = client.post(
         f"{R}/discrepancies/{finding['id']}/wrong-charge", json={"cause": "system_fault"}, headers=finance
     )
@@ -123,3 +134,29 @@ def test_a_charge_only_the_channel_shows_is_refunded_by_its_transaction_id_once(
         f"{R}/wrong-charges/{wc['id']}/correction", json={"by_channel_reference": True}, headers=finance
     )
     assert (again.status_code, again.json()["code"]) == (409, "recon.correction_started")
+
+
+def test_a_refund_naming_a_transaction_the_channel_never_charged_is_refused_and_nothing_moves(
+    client: TestClient,
+    auth: Auth,
+    deps: Deps,
+    world: World,
+    sims: channels.Simulated,
+    clock: FixedClock,
+    tmp_path: Path,
+) -> None:
+    _, _, finding = seed_004(client, auth, deps, world, sims, tmp_path, known=False)
+    finance = auth("a.finance")
+    wc = client.post(f"{R}/discrepancies/{finding['id']}/wrong-charge", json={}, headers=finance).json()
+    started = client.post(
+        f"{R}/wrong-charges/{wc['id']}/correction", json={"by_channel_reference": True}, headers=finance
+    )
+    assert started.status_code == 201, started.text
+    refund = started.json()["refund"]
+    if refund["status"] == "pending_review":
+        client.post(f"/v1/refunds/{refund['id']}/approve", json={}, headers=auth("a.supervisor"))
+    execution.sweep(deps, sims.router)
+    after = client.get(f"/v1/refunds/{refund['id']}", headers=finance).json()
+    assert after["status"] == "failed"
+    assert sims.simulators["wechat"].ledger() == []  # WeChat knows no such transaction: nothing was refunded
+    assert sales.get_sale(deps, world.a.actors["finance"], refund["sale_id"]).refunded_fen == 0
