@@ -137,13 +137,7 @@ def test_a_charge_only_the_channel_shows_is_refunded_by_its_transaction_id_once(
 
 
 def test_a_refund_naming_a_transaction_the_channel_never_charged_is_refused_and_nothing_moves(
-    client: TestClient,
-    auth: Auth,
-    deps: Deps,
-    world: World,
-    sims: channels.Simulated,
-    clock: FixedClock,
-    tmp_path: Path,
+    client: TestClient, auth: Auth, deps: Deps, world: World, sims: channels.Simulated, tmp_path: Path
 ) -> None:
     _, _, finding = seed_004(client, auth, deps, world, sims, tmp_path, known=False)
     finance = auth("a.finance")
