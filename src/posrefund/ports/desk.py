@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol, TypedDict
 
+from typing_extensions import TypedDict as PortableTypedDict
+
 
 class MappingRow(TypedDict):
     """A stored acquirer layout; ``spec`` is ``domain.settlement_mapping.MappingSpec.as_dict()``."""
@@ -36,13 +38,13 @@ class ShiftCash(TypedDict):
     refund_ids: list[str]
 
 
-class TillRow(TypedDict):
+class TillFacts(PortableTypedDict):
+    """A till check's fields that are not instants (the API's answer adds those as ISO text)."""
+
     id: str
     merchant_id: str
     terminal_id: str
     cashier_id: str
-    opened_at: datetime
-    closed_at: datetime
     float_fen: int
     counted_fen: int
     denominations: dict[str, int]
@@ -56,11 +58,16 @@ class TillRow(TypedDict):
     investigation: str
     investigation_note: str
     counted_by: str
-    counted_at: datetime
     signed_off_by: str
-    signed_off_at: datetime | None
     sign_off_note: str
     version: int
+
+
+class TillRow(TillFacts):
+    opened_at: datetime
+    closed_at: datetime
+    counted_at: datetime
+    signed_off_at: datetime | None
 
 
 class TillRepo(Protocol):

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, with_config
 
 from posrefund.entrypoints.api.responses import Out
 from posrefund.entrypoints.api.schemas_recon import Strict
+from posrefund.ports.desk import TillFacts
 
 
 class NewMappingIn(Strict):
@@ -86,33 +87,15 @@ class Tolerance(Out):
     tolerance_fen: int
 
 
-class Till(Out):
-    id: str
-    merchant_id: str
-    terminal_id: str
-    cashier_id: str
+@with_config(ConfigDict(extra="forbid"))
+class Till(TillFacts):
     opened_at: str
     closed_at: str
-    float_fen: int
-    counted_fen: int
-    denominations: dict[str, int]
-    cash_sales_fen: int
-    cash_refunds_fen: int
-    expected_fen: int
-    difference_fen: int
-    tolerance_fen: int
-    transactions: dict[str, list[str]]
-    status: str
-    investigation: str
-    investigation_note: str
-    counted_by: str
     counted_at: str
-    signed_off_by: str
     signed_off_at: str | None
-    sign_off_note: str
-    version: int
 
 
+@with_config(ConfigDict(extra="forbid"))
 class TillWithEvents(Till):
     events: list[dict[str, Any]]
 
