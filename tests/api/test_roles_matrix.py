@@ -19,6 +19,7 @@ from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest
 from tests.api.conftest import Auth
 from tests.api.deposit_routes import DEPOSIT_ANSWERS, DEPOSIT_ROUTES
+from tests.api.desk_routes import DESK_ANSWER, DESK_ROUTES
 from tests.api.document_routes import DOCUMENT_ANSWERS, DOCUMENT_ROUTES
 from tests.api.fee_routes import FEE_ANSWER, FEE_ROUTES
 from tests.api.provider_routes import PROVIDER_ANSWER, PROVIDER_ROUTES
@@ -322,6 +323,8 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
 }
 # The reconciliation routes
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in RECON_ROUTES.items()})
+# The reconciliation desk's routes (stored layouts, till checks)
+ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in DESK_ROUTES.items()})
 # The risk routes
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in RISK_ROUTES.items()})
 # The deposit routes
@@ -384,10 +387,12 @@ ANSWER: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/v1/reconciliation/files"): (201, None),
     ("POST", "/v1/reconciliation/runs"): (201, None),
     ("POST", "/v1/reconciliation/discrepancies/{discrepancy_id}/wrong-charge"): (201, None),
-    # The discrepancy the builder picks is not a lost refund, and its wrong charge has no sale to refund.
+    # The discrepancy the builder picks is not a lost refund; its wrong charge, a sale only the acquirer's file
+    # shows, is refunded by the acquirer's references (booked on the merchant's only terminal).
     ("POST", "/v1/reconciliation/discrepancies/{discrepancy_id}/recover"): (409, "recon.not_recoverable"),
-    ("POST", "/v1/reconciliation/wrong-charges/{wc_id}/correction"): (422, "recon.no_sale"),
     **FEE_ANSWER,
+    ("POST", "/v1/reconciliation/wrong-charges/{wc_id}/correction"): (201, None),
+    **DESK_ANSWER,
 }
 ANSWER.update(DEPOSIT_ANSWERS)
 ANSWER.update(DOCUMENT_ANSWERS)

@@ -34,11 +34,13 @@ FINANCE = Actor("f1", Role.FINANCE, "m1")
 W = WrongChargeStatus
 
 
-def opened(cls: DiscrepancyClass = DiscrepancyClass.DUPLICATE_CHARGE, sale_id: str | None = "sal_2") -> WrongCharge:
+def opened(
+    cls: DiscrepancyClass = DiscrepancyClass.DUPLICATE_CHARGE, sale_id: str | None = "sal_2", line_id: int | None = 3
+) -> WrongCharge:
     return WrongCharge.open(
         id="wch_1",
         merchant_id="m1",
-        discrepancy=Discrepancy(id=7, run_id="run_1", cls=cls, sale_id=sale_id, line_id=3),
+        discrepancy=Discrepancy(id=7, run_id="run_1", cls=cls, sale_id=sale_id, line_id=line_id),
         evidence_ids=["ev_1", "ev_1"],
         cause=Cause.OPERATOR_ERROR,
         responsible=Responsible.MERCHANT_STAFF,
@@ -193,10 +195,12 @@ def test_a_correction_starts_once_and_is_linked_to_its_refund() -> None:
     assert twice.value.params == {"refund_id": "rfd_9"}
 
 
-def test_a_correction_needs_our_sale_and_an_amount() -> None:
+def test_a_correction_needs_our_sale_or_the_channels_line_and_an_amount() -> None:
     with pytest.raises(Invalid) as no_sale:
-        opened(DiscrepancyClass.MISSING_HERE, sale_id=None).start_correction(100, None, 100, NOW)
+        opened(DiscrepancyClass.MISSING_AT_CHANNEL, sale_id=None, line_id=None).start_correction(100, None, 100, NOW)
     assert no_sale.value.code == "recon.no_sale"
+    # A charge only the channel's file shows is corrected by the channel's reference (its line names it).
+    assert opened(DiscrepancyClass.MISSING_HERE, sale_id=None).start_correction(100, None, 100, NOW) == 100
     fee = opened(DiscrepancyClass.FEE_MISMATCH)
     with pytest.raises(Invalid) as no_amount:
         fee.start_correction(None, 5_000, 5_000, NOW)

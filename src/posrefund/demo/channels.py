@@ -45,7 +45,11 @@ class _Registering:
         self.name = self.inner.name
 
     def _ensure(self, order: RefundOrder) -> None:
+        """A refund naming the channel's own transaction (a charge only its file showed) is of a payment the
+        channel already knows, or must refuse: nothing is registered for it."""
         key = order.sale.order_no or order.sale.rrn
+        if order.sale.channel_trade_no:
+            return
         if key not in self.known:
             self.register(order)
             self.known.add(key)

@@ -50,6 +50,9 @@ class OriginalSale:
     terminal_no: str = ""
     merchant_no: str = ""
     settled: bool = True
+    # The channel's own transaction reference (WeChat transaction_id, Alipay trade_no): when set, the refund names
+    # the transaction by it instead of by ``order_no`` (a second capture may share the order no. of the first).
+    channel_trade_no: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -230,3 +230,15 @@ PERMISSIONS.update(
         "provider.dashboard": frozenset({R.PROVIDER_ADMIN, R.PROVIDER_OPERATIONS, R.PROVIDER_FINANCE, R.PROVIDER_RISK}),
     }
 )
+
+# ---- the reconciliation desk: finance describes its acquirers' layouts; cashiers count their till at the end of
+# a shift, a supervisor signs the shift off (never the cashier who counted it), the administrator sets the tolerance.
+PERMISSIONS.update(
+    {
+        "recon.mapping": frozenset({R.FINANCE, R.ADMIN}),
+        "till.count": frozenset({R.CASHIER, R.SUPERVISOR, R.ADMIN}),
+        "till.read": frozenset({R.CASHIER, R.SUPERVISOR, R.FINANCE, R.RISK, R.AUDITOR, R.ADMIN}),
+        "till.sign_off": frozenset({R.SUPERVISOR, R.ADMIN}),
+        "till.configure": frozenset({R.ADMIN}),
+    }
+)

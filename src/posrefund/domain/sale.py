@@ -22,6 +22,9 @@ class SaleKind(StrEnum):
     DEPOSIT = "deposit"  # 定金 (earnest money)
     ADVANCE = "advance"  # 订金 (advance payment)
     SECURITY = "security"  # 押金 (security deposit)
+    # A charge only the channel's settlement file showed (a customer charged twice, or more than the goods):
+    # recorded from the file's line so its correction refund names the channel's own transaction reference.
+    CHANNEL_CHARGE = "channel_charge"
 
 
 # Money taken before the service: refunded by its terms (domain/deposits.py), not as a purchase.
@@ -32,6 +35,7 @@ KIND_LABELS: dict[SaleKind, tuple[str, str]] = {
     SaleKind.DEPOSIT: ("定金", "earnest money"),
     SaleKind.ADVANCE: ("订金", "advance payment"),
     SaleKind.SECURITY: ("押金", "security deposit"),
+    SaleKind.CHANNEL_CHARGE: ("渠道单边扣款", "charge only the channel showed"),
 }
 
 
@@ -65,6 +69,7 @@ class Sale:
     reserved_fen: int = 0
     refund_count: int = 0
     sold_by: str = ""  # the staff member who rang it up; "" when a terminal's key recorded it
+    channel_trade_no: str = ""  # WeChat transaction_id / Alipay trade_no / card RRN, when a refund must name it
 
     @property
     def refundable_fen(self) -> int:

@@ -190,10 +190,11 @@ class WrongCharge(EventSource):
         self, amount_fen: int | None, ours_fen: int | None, theirs_fen: int | None, now: datetime
     ) -> int:
         """Move to ``correcting`` and say how much the correction refunds: the amount given, else what the
-        discrepancy itself says (the whole duplicate, the excess over our amount)."""
+        discrepancy itself says (the whole duplicate, the excess over our amount; for a charge only the channel
+        showed, ``theirs_fen`` is the line's whole amount)."""
         self._check(S.CORRECTING)
-        if not self.discrepancy.sale_id:
-            raise Invalid("recon.no_sale")
+        if not self.discrepancy.sale_id and not self.discrepancy.line_id:
+            raise Invalid("recon.no_sale")  # neither our sale nor the channel's line: nothing names the charge
         amount = amount_fen if amount_fen is not None else correction_amount(self.discrepancy.cls, ours_fen, theirs_fen)
         if amount is None:
             raise Invalid("recon.amount_required")

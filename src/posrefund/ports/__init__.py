@@ -3,6 +3,7 @@ Every name is also importable from ``posrefund.ports`` itself."""
 
 from posrefund.ports.attempts import RefundAttempt, RefundAttemptRepo, StaleFence
 from posrefund.ports.channels import CallbackVerifier, ChannelCall, PaymentChannel
+from posrefund.ports.desk import MappingRow, SettlementMappingRepo, ShiftCash, TillRepo, TillRow
 from posrefund.ports.merchants import (
     ApiKeyRow,
     ChannelAccountRow,
@@ -152,6 +153,7 @@ __all__ = [
     "LedgerRepo",
     "LedgerSaleRow",
     "LineTotals",
+    "MappingRow",
     "MerchantRepo",
     "MerchantRow",
     "NewAttemptRow",
@@ -188,6 +190,8 @@ __all__ = [
     "SettlementFileRepo",
     "SettlementFileRow",
     "SettlementLineRow",
+    "SettlementMappingRepo",
+    "ShiftCash",
     "SideFigures",
     "SignInNotice",
     "StagedBatch",
@@ -197,6 +201,8 @@ __all__ = [
     "TerminalJournal",
     "TerminalNumbers",
     "TerminalRow",
+    "TillRepo",
+    "TillRow",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "UserRepo",

@@ -8,6 +8,7 @@ from typing import Protocol, Self
 
 from posrefund.ports.attempts import RefundAttemptRepo
 from posrefund.ports.deposits import DepositRepo
+from posrefund.ports.desk import SettlementMappingRepo, TillRepo
 from posrefund.ports.documents import BankApplicationRepo, SummaryRepo
 from posrefund.ports.fees import FeeContractRepo
 from posrefund.ports.merchants import MerchantRepo, PolicyRepo, UserRepo
@@ -61,6 +62,8 @@ class UnitOfWork(Protocol):
     summaries: SummaryRepo
     fee_contracts: FeeContractRepo
     provider: ProviderRepo
+    settlement_mappings: SettlementMappingRepo
+    tills: TillRepo
 
     def __enter__(self) -> Self: ...
 

@@ -171,5 +171,6 @@ def order_of(case: RefundCase, sale: Sale, terminal_no: str, merchant_no: str = 
             terminal_no=terminal_no,
             merchant_no=merchant_no,
             settled=sale.settlement_status is SettlementStatus.SETTLED,
+            channel_trade_no=sale.channel_trade_no,
         ),
     )

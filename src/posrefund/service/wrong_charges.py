@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from posrefund.domain.errors import Conflict, Invalid, NotFound
-from posrefund.domain.reconciliation import Cause, ContactMethod, DiscrepancyClass, Responsible
+from posrefund.domain.reconciliation import Cause, ContactMethod, DiscrepancyClass, Responsible, correction_amount
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
 from posrefund.domain.wrong_charge import (
@@ -29,6 +29,7 @@ from posrefund.domain.wrong_charge import (
 from posrefund.ports import UnitOfWork, WrongChargeRow
 from posrefund.service import refunds
 from posrefund.service.deps import Deps
+from posrefund.service.reconciliation.channel_charges import charge_line, record_channel_charge
 from posrefund.service.reconciliation.discrepancies import known_discrepancy
 from posrefund.service.records import record
 from posrefund.service.refunds import CustomerInput, RefundRequest
@@ -45,8 +46,8 @@ def _wrong_charge(row: WrongChargeRow) -> WrongCharge:
             id=int(row["discrepancy_id"]),
             run_id=row["run_id"],
             cls=DiscrepancyClass(row["class"]),
-            sale_id=row["sale_id"],
-            line_id=row["line_id"],
+            sale_id=row["sale_id"] or None,
+            line_id=row["line_id"] or None,
         ),
         evidence_ids=list(row["evidence_ids"]),
         cause=Cause(row["cause"]),
@@ -73,8 +74,8 @@ def _row(wc: WrongCharge) -> WrongChargeRow:
         "discrepancy_id": d.id,
         "run_id": d.run_id,
         "class": d.cls.value,
-        "sale_id": d.sale_id,
-        "line_id": d.line_id,
+        "sale_id": d.sale_id or "",
+        "line_id": d.line_id or 0,
         "evidence_ids": list(wc.evidence_ids),
         "cause": wc.cause.value,
         "responsible": wc.responsible.value,
@@ -221,17 +222,26 @@ def _contact(method: str | None, note: str | None) -> dict[str, Any]:
 
 
 def _begin_correction(
-    deps: Deps, actor: Actor, wc_id: str, amount_fen: int | None, now: datetime
-) -> tuple[WrongCharge, int]:
-    """The case moves to ``correcting`` (once: a second start is refused) and the amount is settled."""
+    deps: Deps, actor: Actor, wc_id: str, amount_fen: int | None, now: datetime, by_channel: bool | None
+) -> tuple[WrongCharge, int, bool]:
+    """The case moves to ``correcting`` (once: a second start is refused) and the amount is settled; the route
+    is the channel's reference when asked, or when the finding has no sale of ours."""
     with deps.uow() as uow:
         wc = _load(uow, actor, wc_id)
         d = uow.discrepancies.get_discrepancy(wc.merchant_id, wc.discrepancy.id)
         assert d is not None
+        channel_route = (not wc.discrepancy.sale_id) if by_channel is None else by_channel
+        if channel_route and amount_fen is None:
+            # What the finding says (the duplicate, the excess), else the channel line's whole amount.
+            line, _ = charge_line(uow, wc)
+            found = correction_amount(wc.discrepancy.cls, d["ours_fen"], d["theirs_fen"])
+            amount_fen = found or int(line["amount_fen"])
+        elif not channel_route and not wc.discrepancy.sale_id:
+            raise Invalid("recon.no_sale")
         amount = wc.start_correction(amount_fen, d["ours_fen"], d["theirs_fen"], now)
         _save(uow, wc)
         uow.commit()
-    return wc, amount
+    return wc, amount, channel_route
 
 
 def _link_correction(deps: Deps, actor: Actor, wc: WrongCharge, case: RefundCase, amount: int, now: datetime) -> None:
@@ -252,17 +262,24 @@ def start_correction(
     amount_fen: int | None = None,
     customer: CustomerInput | None = None,
     note: str = "",
+    by_channel_reference: bool | None = None,
+    terminal_id: str | None = None,
 ) -> tuple[WrongChargeRow, RefundCase]:
     """The correction refund, through ``refunds.request_refund`` (policy, review, worker, channel, notice).
     The case's move to ``correcting``, the refund request and the links are one transaction: a second
-    start, or a refused refund, leaves nothing behind."""
+    start, or a refused refund, leaves nothing behind. A finding with no sale of ours (or ``by_channel_reference``)
+    is refunded by the channel's own transaction reference: its line is booked as a ``channel_charge`` sale
+    first (``reconciliation.channel_charges``), on ``terminal_id`` when the line names none."""
     actor.require("recon.correct")
     note = case_text(note, "note")
     with deps.uow.batch():
         now = deps.clock.now()
-        wc, amount = _begin_correction(deps, actor, wc_id, amount_fen, now)
+        wc, amount, channel_route = _begin_correction(deps, actor, wc_id, amount_fen, now, by_channel_reference)
+        sale_id = str(wc.discrepancy.sale_id)
+        if channel_route:
+            sale_id = record_channel_charge(deps, actor, wc, terminal_id, now).id
         request = RefundRequest(
-            sale_id=str(wc.discrepancy.sale_id),
+            sale_id=sale_id,
             amount_fen=amount,
             reason=wc.refund_reason.value,
             note=(f"错收更正 {wc.id} " + note).strip(),

@@ -19,6 +19,7 @@ from posrefund.adapters.db.repositories.calendar import CalendarSql
 from posrefund.adapters.db.repositories.callbacks import CallbackSql
 from posrefund.adapters.db.repositories.contacts import ContactSql
 from posrefund.adapters.db.repositories.deposits import DepositSql
+from posrefund.adapters.db.repositories.desk import SettlementMappingSql, TillSql
 from posrefund.adapters.db.repositories.discrepancies import DiscrepancySql
 from posrefund.adapters.db.repositories.disputes import DisputeSql
 from posrefund.adapters.db.repositories.documents import BankApplicationSql, SummarySql
@@ -66,6 +67,8 @@ from posrefund.ports import (
     ReportRepo,
     SaleRepo,
     SettlementFileRepo,
+    SettlementMappingRepo,
+    TillRepo,
     UserRepo,
     WrongChargeRepo,
 )
@@ -146,6 +149,8 @@ class SqlUnitOfWork:
         self.summaries: SummaryRepo = SummarySql(conn)
         self.fee_contracts: FeeContractRepo = FeeContractSql(conn)
         self.provider: ProviderRepo = ProviderSql(conn)
+        self.settlement_mappings: SettlementMappingRepo = SettlementMappingSql(conn)
+        self.tills: TillRepo = TillSql(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

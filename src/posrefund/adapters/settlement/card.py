@@ -7,10 +7,10 @@ never quite the same one, so the layout is data (``CardMapping``), not code.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from posrefund.adapters.settlement.model import Kind, ParsedLine, SettlementLine, Tally
 from posrefund.adapters.settlement.reading import (
@@ -31,30 +31,8 @@ from posrefund.adapters.settlement.reading import (
     undecodable,
     yuan_to_fen,
 )
+from posrefund.domain.settlement_mapping import BUILT_IN, MAPPABLE_FIELDS, MappingSpec
 
-# Fields of a card line a mapping may name a column for.
-MAPPABLE_FIELDS = frozenset(
-    {
-        "date",
-        "time",
-        "datetime",
-        "merchant_no",
-        "terminal_no",
-        "card_no",
-        "kind",
-        "amount",
-        "fee",
-        "currency",
-        "voucher_no",
-        "rrn",
-        "batch_no",
-        "auth_code",
-        "channel_trade_no",
-        "merchant_order_no",
-        "merchant_refund_no",
-        "card_type",
-    }
-)
 # Columns read when the file has them: many acquirers print no 卡类型 (the fee check then accepts any card type).
 OPTIONAL_FIELDS = frozenset({"card_type"})
 # 卡类型 as acquirers print it → the card type fee contracts price (domain/fees.py).
@@ -73,6 +51,7 @@ _TOP_KEYS = frozenset(
         "amount_unit",
         "currency",
         "skip_prefixes",
+        "sign",
     }
 )
 _KINDS: tuple[Kind, ...] = ("sale", "refund", "void")
@@ -98,12 +77,15 @@ class CardMapping:
     amount_unit: str = "yuan"
     currency: str = "CNY"
     skip_prefixes: tuple[str, ...] = field(default=("合计", "总计", "#"))
+    sign: str = (
+        "kind"  # "negative_is_refund": a minus sign on the amount makes a refund (see domain.settlement_mapping)
+    )
 
     def __post_init__(self) -> None:
         unknown = set(self.mapping) - MAPPABLE_FIELDS
         if unknown:
             raise SettlementFormatError(f"unknown mapping fields: {', '.join(sorted(unknown))}")
-        missing = {"kind", "amount"} - set(self.mapping)
+        missing = ({"kind", "amount"} if self.sign == "kind" else {"amount"}) - set(self.mapping)
         if "datetime" not in self.mapping and not {"date", "time"} <= set(self.mapping):
             missing.add("datetime (or date and time)")
         if missing:
@@ -119,24 +101,27 @@ class CardMapping:
             raise SettlementFormatError("delimiter must be one character")
 
 
-DEFAULT_CARD_MAPPING = CardMapping(
-    mapping={
-        "date": "交易日期",
-        "time": "交易时间",
-        "merchant_no": "商户号",
-        "terminal_no": "终端号",
-        "card_no": "卡号",
-        "kind": "交易类型",
-        "amount": "交易金额",
-        "fee": "手续费",
-        "voucher_no": "凭证号",
-        "rrn": "参考号",
-        "batch_no": "批次号",
-        "auth_code": "授权码",
-        "card_type": "卡类型",
-    },
-    kinds={"sale": ("消费", "预授权完成"), "refund": ("退货", "退款"), "void": ("消费撤销", "撤销")},
-)
+def card_mapping_of(spec: MappingSpec) -> CardMapping:
+    """A stored layout (already checked by ``domain.settlement_mapping.spec_from_dict``) as the parser's mapping."""
+    kinds = {cast(Kind, k): v for k, v in spec.kinds.items()}
+    return CardMapping(
+        mapping=dict(spec.columns),
+        kinds=kinds,
+        encoding=spec.encoding,
+        delimiter=spec.delimiter,
+        header_rows=spec.header_rows,
+        date_format=spec.date_format,
+        time_format=spec.time_format,
+        datetime_format=spec.datetime_format,
+        amount_unit=spec.amount_unit,
+        currency=spec.currency,
+        skip_prefixes=spec.skip_prefixes,
+        sign=spec.sign,
+    )
+
+
+# The layout the card parser has always read: the built-in "standard" one.
+DEFAULT_CARD_MAPPING = card_mapping_of(BUILT_IN["standard"])
 
 
 def card_mapping_from_dict(data: Mapping[str, Any]) -> CardMapping:
@@ -267,16 +252,14 @@ def _card_line(
     get = values.get
 
     kind_text = get("kind", "")
-    kind = kind_of.get(kind_text)
-    if kind is None:
-        raise LineError(f"unknown transaction type {kind_text!r}")
+    to_fen = yuan_to_fen if mapping.amount_unit == "yuan" else fen_field
+    kind = kind_of.get(kind_text) or _signed_kind(mapping, kind_text, get("amount", ""), to_fen)
     if "datetime" in columns:
         occurred_at = parse_local_time(get("datetime", ""), mapping.datetime_format)
     else:
         occurred_at = parse_local_time(
             f"{get('date', '')} {get('time', '')}", f"{mapping.date_format} {mapping.time_format}"
         )
-    to_fen = yuan_to_fen if mapping.amount_unit == "yuan" else fen_field
     amount = abs(to_fen(get("amount", "")))
     if amount == 0:
         raise LineError("amount is zero")
@@ -304,3 +287,10 @@ def _card_line(
         auth_code=get("auth_code", ""),
         card_type=CARD_TYPES.get(get("card_type", ""), ""),
     )
+
+
+def _signed_kind(mapping: CardMapping, kind_text: str, amount: str, to_fen: Callable[[str], int]) -> Kind:
+    """A layout that signs refunds with a minus (no type, or a type not listed): the sign decides."""
+    if mapping.sign != "negative_is_refund" or kind_text:
+        raise LineError(f"unknown transaction type {kind_text!r}")
+    return "refund" if to_fen(amount) < 0 else "sale"

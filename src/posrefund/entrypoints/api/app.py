@@ -36,10 +36,12 @@ from posrefund.entrypoints.api.routers import (
     provider,
     reconciliation,
     reconciliation_files,
+    reconciliation_mappings,
     refunds,
     reports,
     risk,
     sales,
+    till,
     tracking,
     users,
 )
@@ -100,6 +102,7 @@ def _add_routes(app: FastAPI) -> None:
         evidence.router,
         callbacks.router,
         calendar.router,
+        reconciliation_mappings.router,
         reconciliation_files.router,
         reconciliation.router,
         notify.router,
@@ -113,6 +116,7 @@ def _add_routes(app: FastAPI) -> None:
         ops.router,
         fees.router,
         provider.router,
+        till.router,
     ):
         app.include_router(api)
     app.add_exception_handler(DomainError, errors.on_domain_error)

@@ -62,3 +62,9 @@ class CorrectionIn(Strict):
     amount_fen: int | None = Field(default=None, gt=0, le=10**12)
     note: str = Field(default="", max_length=300)
     customer: CustomerIn | None = None
+    by_channel_reference: bool | None = Field(
+        default=None,
+        description="refund the channel line's own transaction (WeChat transaction_id, Alipay trade_no, card RRN) "
+        "instead of our sale; default: only when the finding has no sale of ours",
+    )
+    terminal_id: str | None = Field(default=None, max_length=40, description="where a channel-only charge is booked")

@@ -30,6 +30,7 @@ from posrefund.entrypoints.cli import (
     reports,
     risk,
     sales,
+    till,
     users,
 )
 from posrefund.entrypoints.cli.common import app
@@ -56,6 +57,7 @@ AREAS = (
     documents,
     fees,
     provider,
+    till,
 )
 __all__ = ["AREAS", "app", "main"]
 

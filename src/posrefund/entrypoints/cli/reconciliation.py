@@ -58,24 +58,29 @@ def reconcile(
     to: Annotated[
         datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="last day (default: --date)")
     ] = None,
-    mapping: Annotated[Path | None, typer.Option(help="TOML column mapping of the acquirer's card file")] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(help="the acquirer's layout: a stored or built-in mapping's name, or a TOML file's path"),
+    ] = None,
     window: Annotated[int, typer.Option(help="seconds apart two card captures of one voucher no. are one sale")] = 600,
     show: Annotated[int, typer.Option(help="discrepancies listed in the table (0: none)")] = 20,
     as_json: JsonOpt = False,
 ) -> None:
     """Import a settlement file (recognised if imported before) and reconcile it against posrefund's ledger."""
     from posrefund.adapters.calendar_cn import ChineseCalendar
-    from posrefund.adapters.settlement import SettlementFormatError, load_card_mapping, open_settlement_file
+    from posrefund.adapters.settlement import SettlementFormatError, open_settlement_file
     from posrefund.service import reconciliation
 
     deps = build_deps()
     actor = acting_as(deps, merchant, Role.FINANCE)
     workday = ChineseCalendar().is_workday  # decides which files prove an unknown card refund failed
     try:
-        card_mapping = load_card_mapping(mapping) if mapping else None
+        card_mapping = _layout(deps, actor, channel, mapping)
     except (SettlementFormatError, OSError, ValueError) as exc:
         err.print(f"[red]recon.bad_file[/red]: {exc}")
         raise typer.Exit(1) from None
+    except DomainError as exc:
+        fail(exc)
     first = on.date()
     last = to.date() if to else first
     try:
@@ -102,6 +107,17 @@ def reconcile(
         print_json(data)
         return
     _print_summary(report, run, listed)
+
+
+def _layout(deps: Any, actor: Any, channel: str, mapping: str | None) -> Any:
+    """A TOML file's mapping when ``mapping`` is a file's path (as before layouts were stored), else the stored or
+    built-in layout of that name."""
+    from posrefund.adapters.settlement import load_card_mapping
+    from posrefund.entrypoints.mapping_files import card_mapping_named
+
+    if mapping and mapping.endswith(".toml") and Path(mapping).is_file():
+        return load_card_mapping(mapping)
+    return card_mapping_named(deps, actor, channel, mapping)
 
 
 def _print_summary(report: Any, run: Mapping[str, Any], listed: Sequence[DiscrepancyRow]) -> None:

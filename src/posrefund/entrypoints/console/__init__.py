@@ -25,11 +25,13 @@ PAGES = (
     pages.case_notifications,
     pages.disputes,
     pages.notification_settings,
+    pages.recon_desk,
     pages.reconciliation,
     pages.wrong_charges,
     pages.documents,
     pages.fees,
     pages.provider,
+    pages.till,
 )
 STATIC = Path(__file__).parent / "static"
 

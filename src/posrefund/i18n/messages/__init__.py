@@ -8,6 +8,7 @@ from posrefund.i18n.messages.auth import MESSAGES_AUTH
 from posrefund.i18n.messages.console import MESSAGES_CONSOLE
 from posrefund.i18n.messages.core import MESSAGES_CORE
 from posrefund.i18n.messages.deposits import MESSAGES_DEPOSITS
+from posrefund.i18n.messages.desk import MESSAGES_DESK
 from posrefund.i18n.messages.documents import MESSAGES_DOCUMENTS
 from posrefund.i18n.messages.fees import MESSAGES_FEES
 from posrefund.i18n.messages.notifications import MESSAGES_NOTIFY
@@ -32,6 +33,7 @@ _AREAS = (
     MESSAGES_DOCUMENTS,
     MESSAGES_FEES,
     MESSAGES_PROVIDER,
+    MESSAGES_DESK,
 )
 MESSAGES: dict[str, tuple[str, str]] = {code: text for area in _AREAS for code, text in area.items()}
 if len(MESSAGES) != sum(len(area) for area in _AREAS):  # a code defined in two areas would hide one text

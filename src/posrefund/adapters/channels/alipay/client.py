@@ -136,7 +136,7 @@ class AlipayChannel:
                 Outcome.DECLINED, code="posrefund.invalid_order", message="Alipay refunds take a positive CNY amount"
             )
         biz = {
-            "out_trade_no": order.sale.order_no,
+            **_trade_of(order),
             "refund_amount": fen_to_yuan(order.amount_fen),
             "out_request_no": order.refund_no,
             "refund_reason": _reason_text(order.reason),
@@ -151,7 +151,7 @@ class AlipayChannel:
         itself: an answer without ``refund_status`` ("not received, or failed") is NOT_FOUND, on which the worker
         sends the refund again with the same number and amount (Alipay refunds a number at most once)."""
         biz = {
-            "out_trade_no": order.sale.order_no,
+            **_trade_of(order),
             "out_request_no": order.refund_no,
             "query_options": ["gmt_refund_pay"],
         }
@@ -316,3 +316,11 @@ def _read_form(body: bytes) -> dict[str, str]:
             raise CallbackRejected(f"field {k!r} given twice")
         params[k] = v
     return params
+
+
+def _trade_of(order: RefundOrder) -> dict[str, str]:
+    """The trade a refund names: Alipay's own ``trade_no`` for a charge only the channel's bill showed (it "wins"
+    over ``out_trade_no`` at Alipay), else our ``out_trade_no``."""
+    if order.sale.channel_trade_no:
+        return {"trade_no": order.sale.channel_trade_no}
+    return {"out_trade_no": order.sale.order_no}

@@ -100,7 +100,10 @@ class WeChatPayChannel:
             lambda: self._pay.refund(
                 out_refund_no=order.refund_no,
                 amount=amount,
-                out_trade_no=order.sale.order_no,
+                # A charge only the channel's file showed is named by its transaction_id: the order no. it
+                # carries may be the first capture's, which this refund must not touch.
+                transaction_id=order.sale.channel_trade_no or None,
+                out_trade_no=None if order.sale.channel_trade_no else order.sale.order_no,
                 reason=_reason_text(order.reason),
                 sub_mchid=self._sub_mchid(order),
             )

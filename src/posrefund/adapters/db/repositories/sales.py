@@ -99,6 +99,7 @@ class SaleSql(Repository):
             "reserved_fen": 0,
             "refund_count": 0,
             "sold_by": sale.sold_by,
+            "channel_trade_no": sale.channel_trade_no,
         }
 
     def get_sale(self, merchant_id: str, sale_id: str) -> Sale | None:

@@ -5,6 +5,7 @@ from posrefund.adapters.db.tables.attempts import refund_attempts
 from posrefund.adapters.db.tables.card_terminal import card_terminal_counters, card_terminal_journal
 from posrefund.adapters.db.tables.columns import AUTO_ID, ID, UTCDateTime, metadata, naming
 from posrefund.adapters.db.tables.deposits import deposit_payouts, deposit_proposals, deposit_terms, deposits
+from posrefund.adapters.db.tables.desk import settlement_mappings, till_checks, till_tolerances
 from posrefund.adapters.db.tables.documents import bank_applications, summary_deliveries, summary_subscriptions
 from posrefund.adapters.db.tables.fees import fee_payout_lines, fee_payouts, fee_periods, fee_rules, one_off_charges
 from posrefund.adapters.db.tables.ledger import evidence, refunds, sales
@@ -114,10 +115,13 @@ __all__ = [
     "settlement_bad_lines",
     "settlement_files",
     "settlement_lines",
+    "settlement_mappings",
     "stores",
     "summary_deliveries",
     "summary_subscriptions",
     "terminals",
+    "till_checks",
+    "till_tolerances",
     "users",
     "wrong_charges",
 ]

@@ -46,6 +46,9 @@ sales = Table(
     Column("refund_count", Integer, nullable=False, server_default="0"),
     moment("created_at"),
     blank_string("sold_by", 40),  # the staff member who rang the sale up ("" when the terminal did not say)
+    # The channel's own transaction reference (WeChat transaction_id, Alipay trade_no) when a refund must name it:
+    # a charge only the channel's file showed (kind channel_charge) has no order no. of ours to refund by.
+    blank_string("channel_trade_no", 64),
     CheckConstraint("amount_fen > 0", name="amount_positive"),
     CheckConstraint("fee_fen >= 0", name="fee_not_negative"),
     CheckConstraint("refunded_fen >= 0 AND reserved_fen >= 0", name="refund_sums_not_negative"),

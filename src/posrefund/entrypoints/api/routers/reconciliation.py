@@ -278,6 +278,8 @@ async def start_correction(wc_id: str, body: CorrectionIn, actor: CurrentActor, 
         amount_fen=body.amount_fen,
         customer=customer,
         note=body.note,
+        by_channel_reference=body.by_channel_reference,
+        terminal_id=body.terminal_id,
     )
     return {"wrong_charge": _wrong_charge(wc), "refund": refund_view(case, None)}
 

@@ -20,6 +20,7 @@ from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, answers
 from posrefund.entrypoints.api.responses_recon import ImportReport, SettlementFile, Withdrawal
 from posrefund.entrypoints.api.schemas_recon import SourceName, WithdrawIn
 from posrefund.entrypoints.api.views import iso, plain
+from posrefund.entrypoints.mapping_files import card_mapping_named
 from posrefund.i18n import message, pick_language
 from posrefund.service import reconciliation
 from posrefund.service.deps import Deps
@@ -54,6 +55,7 @@ def _report(r: reconciliation.ImportReport, lang: str) -> dict[str, Any]:
         ImportReport,
         *SIGNED_IN,
         *WITH_BODY,
+        404,
         409,
         status=201,
         description="imported",
@@ -70,6 +72,7 @@ async def import_file(
     file: Annotated[UploadFile, File(description="the settlement file as the channel sent it (≤ 12 MiB)")],
     date_from: Annotated[date | None, Query(description="every line must be dated on or after this day")] = None,
     date_to: Annotated[date | None, Query(description="every line must be dated on or before this day")] = None,
+    mapping: Annotated[str | None, Query(max_length=40, description="a stored acquirer layout (card files)")] = None,
 ) -> JSONResponse:
     actor.require("recon.import")
     with tempfile.TemporaryDirectory(prefix="posrefund-settlement-") as tmp:
@@ -88,7 +91,8 @@ async def import_file(
         def stage(deps: Deps, actor: Actor) -> reconciliation.ImportReport:
             # Fingerprinting reads the whole file, so it runs with the import (off the event loop where the
             # engine allows), and afresh on each try: a replay after a concurrent upload needs unread lines.
-            settlement = open_settlement_file(source, path, filename=name)
+            layout = card_mapping_named(deps, actor, source, mapping)
+            settlement = open_settlement_file(source, path, filename=name, mapping=layout)
             return reconciliation.import_file(
                 deps, actor, **settlement.import_arguments(), date_from=date_from, date_to=date_to
             )

@@ -13,9 +13,11 @@ from posrefund.entrypoints.console.pages import (
     fees,
     notification_settings,
     provider,
+    recon_desk,
     reconciliation,
     reports,
     search,
+    till,
     wrong_charges,
 )
 
@@ -32,8 +34,10 @@ __all__ = [
     "fees",
     "notification_settings",
     "provider",
+    "recon_desk",
     "reconciliation",
     "reports",
     "search",
+    "till",
     "wrong_charges",
 ]

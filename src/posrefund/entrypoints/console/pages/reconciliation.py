@@ -36,8 +36,9 @@ from posrefund.entrypoints.console.jobs import Job, Jobs
 from posrefund.entrypoints.console.texts import label
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, allowed, lang_of, render
 from posrefund.entrypoints.csv_export import csv_response, titled
+from posrefund.entrypoints.mapping_files import card_mapping_named
 from posrefund.service import reconciliation
-from posrefund.service.reconciliation import lists
+from posrefund.service.reconciliation import lists, mappings
 
 router = APIRouter(prefix=PREFIX + "/recon", route_class=ConsoleRoute, include_in_schema=False)
 PAGE = 50
@@ -67,6 +68,7 @@ async def _home(request: Request, status: int = 200, **extra: Any) -> Response:
     page = _page_no(request.query_params.get("page", ""), errors)
     runs, total = await c.run(lists.list_runs, c.deps, actor, RUNS_PAGE, (page - 1) * RUNS_PAGE)
     files = await c.run(lists.list_files, c.deps, actor, 10)
+    layouts = await c.run(mappings.list_mappings, c.deps, actor)
     today = c.deps.local_date(c.deps.clock.now())
     form = {
         "source": "card",
@@ -82,6 +84,7 @@ async def _home(request: Request, status: int = 200, **extra: Any) -> Response:
         total=total,
         **paging(page, total, RUNS_PAGE),
         files=files,
+        mapping_names=[m["name"] for m in layouts],
         sources=SOURCES,
         form=form,
         import_source=extra.pop("import_source", "card"),
@@ -143,8 +146,11 @@ async def start_import(request: Request) -> Response:
         return await _home(request, 422, errors=errors, import_source=source)
     name = "".join(ch for ch in (upload.filename or "upload") if ch.isprintable())[:200] or "upload"
 
+    layout = str(form.get("mapping") or "")[:40] if source == "card" else ""
+
     def work(job: Job) -> reconciliation.ImportReport:
-        settlement = open_settlement_file(source, path, filename=name)
+        mapping = card_mapping_named(c.deps, actor, source, layout or None)
+        settlement = open_settlement_file(source, path, filename=name, mapping=mapping)
         return reconciliation.import_file(c.deps, actor, **settlement.import_arguments(), progress=job.tick)
 
     job = _jobs(request).start(

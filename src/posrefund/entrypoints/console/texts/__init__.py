@@ -12,6 +12,7 @@ from enum import Enum
 from posrefund.entrypoints.console.texts.access import EN_ACCESS, LABELS_ACCESS
 from posrefund.entrypoints.console.texts.cases import EN_CASES, LABELS_CASES
 from posrefund.entrypoints.console.texts.core import EN_CORE, LABELS_CORE
+from posrefund.entrypoints.console.texts.desk import EN_DESK, LABELS_DESK
 from posrefund.entrypoints.console.texts.documents import EN_DOCUMENTS, LABELS_DOCUMENTS
 from posrefund.entrypoints.console.texts.fees import EN_FEES, LABELS_FEES
 from posrefund.entrypoints.console.texts.notifications import EN_NOTIFY, LABELS_NOTIFY
@@ -42,6 +43,7 @@ AREAS: tuple[tuple[Labels, dict[str, str]], ...] = (
     (LABELS_DOCUMENTS, EN_DOCUMENTS),
     (LABELS_FEES, EN_FEES),
     (LABELS_PROVIDER, EN_PROVIDER),
+    (LABELS_DESK, EN_DESK),
 )
 LABELS: Labels = _merge_labels(*(labels for labels, _en in AREAS))
 EN: dict[str, str] = {text: en for _labels, lines in reversed(AREAS) for text, en in lines.items()}

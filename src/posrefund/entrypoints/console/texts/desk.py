@@ -1,0 +1,110 @@
+"""English for the reconciliation desk's pages (acquirer layouts, the till check) and labels of their values."""
+
+from __future__ import annotations
+
+LABELS_DESK: dict[str, dict[str, tuple[str, str]]] = {
+    "amount_unit": {"yuan": ("元", "yuan"), "fen": ("分", "fen")},
+    "sign": {
+        "kind": ("按交易类型（金额正负不计）", "By the transaction type (the sign ignored)"),
+        "negative_is_refund": ("负数金额为退款", "A negative amount is a refund"),
+    },
+    "mapping_field": {
+        "date": ("交易日期", "Date"),
+        "time": ("交易时间", "Time"),
+        "datetime": ("交易日期时间（一列）", "Date and time (one column)"),
+        "kind": ("交易类型", "Transaction type"),
+        "amount": ("交易金额", "Amount"),
+        "fee": ("手续费", "Fee"),
+        "merchant_no": ("商户号", "Merchant no."),
+        "terminal_no": ("终端号", "Terminal no."),
+        "card_no": ("卡号", "Card no."),
+        "voucher_no": ("凭证号", "Voucher no."),
+        "rrn": ("参考号", "Reference no. (RRN)"),
+        "batch_no": ("批次号", "Batch no."),
+        "auth_code": ("授权码", "Authorisation code"),
+        "merchant_order_no": ("商户订单号", "Merchant order no."),
+        "channel_trade_no": ("渠道交易号", "Channel transaction no."),
+        "merchant_refund_no": ("商户退款单号", "Merchant refund no."),
+        "currency": ("币种", "Currency"),
+    },
+    "till_status": {
+        "counted": ("已盘点，待签核", "Counted, awaiting sign-off"),
+        "signed_off": ("已签核", "Signed off"),
+    },
+    "investigation": {"": ("无", "None"), "open": ("错收调查中", "Investigating"), "closed": ("已结案", "Closed")},
+    "till_event": {
+        "till.counted": ("结班点钞", "Counted"),
+        "till.investigation_opened": ("差额超出容差，开立错收调查", "Beyond tolerance: investigation opened"),
+        "till.investigation_closed": ("调查结案", "Investigation closed"),
+        "till.signed_off": ("主管签核", "Signed off"),
+    },
+}
+
+EN_DESK: dict[str, str] = {
+    "主管签核": "Supervisor's sign-off",
+    "交易类型的写法（用、分隔）": "How the file writes each transaction type (separated by 、)",
+    "保存映射": "Save layout",
+    "元": "yuan",
+    "内置": "Built-in",
+    "自定义": "Custom",
+    "分隔符": "Delimiter",
+    "列名（文件表头中的名称）": "Columns (as the file's header names them)",
+    "备用金": "Float",
+    "备用金（元）": "Float (yuan)",
+    "字母、数字、汉字、- 或 _；内置映射另起名称保存": (
+        "Letters, digits, Chinese, - or _; save a built-in under a new name"
+    ),
+    "实点": "Counted",
+    "实点现金": "Cash counted",
+    "实点现金合计（元）": "Cash counted, total (yuan)",
+    "容差": "tolerance",
+    "对账单映射": "Settlement layouts",
+    "差额": "Difference",
+    "差额超出容差，已开立错收调查。": "The difference is beyond tolerance: a wrong-charge investigation is open.",
+    "已有映射": "Layouts",
+    "应有": "Expected",
+    "应有现金": "Cash expected",
+    "开班时间": "Shift opened",
+    "或在下方按面额填写张数": "or give the pieces per denomination below",
+    "按面额点钞（张/枚）": "Count by denomination (pieces)",
+    "提交盘点": "Submit the count",
+    "收单机构的对账单各不相同：在此说明哪一列是哪个字段、日期与金额怎么写，预览无误后保存，导入时选择该映射。": (
+        "Every acquirer's file differs: say which column holds which field and how dates and amounts are written, "
+        "preview, save, then choose the layout when importing."
+    ),
+    "新建映射": "New layout",
+    "日期时间格式": "Date-time format",
+    "日期格式": "Date format",
+    "日结": "Till",
+    "日结（现金盘点）": "Till check (end of shift)",
+    "时间格式": "Time format",
+    "映射": "Layout",
+    "映射已保存。": "Layout saved.",
+    "最近的日结": "Recent till checks",
+    "本班次的现金交易": "The shift's cash transactions",
+    "每一列都能读懂，可以保存。": "Every column reads: ready to save.",
+    "消费": "Sale",
+    "现金收款": "Cash sales",
+    "现金退款": "Cash refunds",
+    "班次 = 收银员 + 终端 + 开班与结班时间。应有现金 = 备用金 + 现金收款 − 现金退款；差额超出容差即开立错收调查。": (
+        "A shift = cashier + terminal + opening and closing times. Expected = float + cash sales − cash refunds; "
+        "a difference beyond tolerance opens a wrong-charge investigation."
+    ),
+    "用于预览的文件": "File to preview",
+    "笔": "items",
+    "签核": "Sign off",
+    "经过": "History",
+    "结班时间": "Shift closed",
+    "结班点钞": "Count at the end of the shift",
+    "编码": "Encoding",
+    "表头行数": "Header rows",
+    "调查": "Investigation",
+    "调查结论 / 备注": "What the investigation found / note",
+    "还没有日结记录。": "No till checks yet.",
+    "退款的表示": "How refunds are shown",
+    "金额单位": "Amount unit",
+    "问题": "Problems",
+    "对账单映射（银行卡）": "Layout (card files)",
+    "管理对账单映射": "Manage layouts",
+    "开错收单": "Open wrong-charge case",
+}
