@@ -86,6 +86,7 @@ from posrefund.ports.refunds import (
     EvidenceRow,
     RefundQuery,
     RefundRepo,
+    SaleItemRepo,
     SaleQuery,
     SaleRepo,
 )
@@ -182,6 +183,7 @@ __all__ = [
     "ReportScope",
     "RunSpec",
     "RunTotals",
+    "SaleItemRepo",
     "SaleQuery",
     "SaleRepo",
     "SettlementFileFacts",

@@ -7,6 +7,7 @@ from posrefund.i18n.messages.audit import MESSAGES_AUDIT
 from posrefund.i18n.messages.auth import MESSAGES_AUTH
 from posrefund.i18n.messages.console import MESSAGES_CONSOLE
 from posrefund.i18n.messages.core import MESSAGES_CORE
+from posrefund.i18n.messages.items import MESSAGES_ITEMS
 from posrefund.i18n.messages.notifications import MESSAGES_NOTIFY
 from posrefund.i18n.messages.operations import MESSAGES_OPS
 from posrefund.i18n.messages.reconciliation import MESSAGES_RECON
@@ -24,6 +25,7 @@ _AREAS = (
     MESSAGES_OPS,
     MESSAGES_RISK,
     MESSAGES_REPORTS,
+    MESSAGES_ITEMS,
 )
 MESSAGES: dict[str, tuple[str, str]] = {code: text for area in _AREAS for code, text in area.items()}
 if len(MESSAGES) != sum(len(area) for area in _AREAS):  # a code defined in two areas would hide one text
