@@ -16,6 +16,7 @@ from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
 from posrefund.domain.sale_items import ItemRefund, SaleLine, check_lines
 from posrefund.ports import SaleQuery
+from posrefund.service import refund_items
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 from posrefund.service.refunds import get_case
@@ -153,6 +154,15 @@ def case_items(deps: Deps, actor: Actor, case_id: str) -> tuple[RefundCase, list
         items = uow.sale_items.refund_items(view.case.id)
         lines = uow.sale_items.lines(view.case.sale_id) if items else []
     return view.case, items, lines
+
+
+def quote_units(deps: Deps, actor: Actor, sale_id: str, items: tuple[tuple[int, int], ...]) -> int:
+    """What refunding these units would refund now (the form's running total); the request computes it again."""
+    actor.require("refund.request")
+    sale = get_sale(deps, actor, sale_id)
+    with deps.uow(readonly=True) as uow:
+        amount, _units = refund_items.priced(uow, sale.id, items, 0)
+    return amount
 
 
 def find_sales(
