@@ -27,6 +27,7 @@ PAGES = (
     pages.notification_settings,
     pages.reconciliation,
     pages.wrong_charges,
+    pages.slips,
 )
 STATIC = Path(__file__).parent / "static"
 

@@ -13,6 +13,7 @@ from posrefund.entrypoints.console.pages import (
     reconciliation,
     reports,
     search,
+    slips,
     wrong_charges,
 )
 
@@ -29,5 +30,6 @@ __all__ = [
     "reconciliation",
     "reports",
     "search",
+    "slips",
     "wrong_charges",
 ]

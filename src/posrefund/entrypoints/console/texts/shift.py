@@ -24,4 +24,31 @@ EN_SHIFT: dict[str, str] = {
     "本单退货商品": "Items this refund covers",
     "退货数量": "Qty refunded",
     "打印退款单": "Print refund slip",
+    "退款凭条": "Refund slip",
+    "纸张": "Paper",
+    "返回退款单": "Back to the refund",
+    "A4 纸": "A4 paper",
+    "80 毫米小票": "80 mm receipt",
+    "58 毫米小票": "58 mm receipt",
+    "打印": "Print",
+    "商户": "Merchant",
+    "门店": "Store",
+    "终端号": "Terminal no.",
+    "原消费参考号": "Sale reference no.",
+    "退款方式": "Refund route",
+    "预计到账（估计）": "Expected arrival (estimate)",
+    "以银行或支付机构处理为准": "As the bank or payment institution processes it",
+    "付款账户": "Paid from",
+    "申请时间": "Requested at",
+    "扫码查看退款进度": "Scan to follow the refund",
+    "到账时间为估计，实际以银行或支付机构为准。请保留本凭条。": (
+        "The arrival date is an estimate; the bank or payment institution decides. Keep this slip."
+    ),
+}
+
+LABELS_SHIFT: dict[str, dict[str, tuple[str, str]]] = {
+    "event": {
+        "refund.items_held": ("登记退货商品", "Items recorded"),
+        "refund.slip_printed": ("打印退款凭条", "Refund slip printed"),
+    },
 }
