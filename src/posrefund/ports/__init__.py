@@ -70,6 +70,7 @@ from posrefund.ports.reconciliation import (
 )
 from posrefund.ports.records import (
     AuditEventRow,
+    AuditQuery,
     AuditRepo,
     CalendarRepo,
     CallbackRepo,
@@ -107,6 +108,7 @@ __all__ = [
     "ApiKeyRow",
     "AttemptRow",
     "AuditEventRow",
+    "AuditQuery",
     "AuditRepo",
     "BadLineRow",
     "CalendarRepo",

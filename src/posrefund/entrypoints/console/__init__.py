@@ -28,6 +28,7 @@ PAGES = (
     pages.reconciliation,
     pages.wrong_charges,
     pages.slips,
+    pages.audit,
 )
 STATIC = Path(__file__).parent / "static"
 

@@ -3,6 +3,7 @@
 from posrefund.entrypoints.console.pages import (
     account,
     admin,
+    audit,
     auth,
     case_actions,
     case_notifications,
@@ -20,6 +21,7 @@ from posrefund.entrypoints.console.pages import (
 __all__ = [
     "account",
     "admin",
+    "audit",
     "auth",
     "case_actions",
     "case_notifications",

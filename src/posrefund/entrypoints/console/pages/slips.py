@@ -27,7 +27,6 @@ def qr_svg(url: str, paper: str, title: str) -> Markup:
     return Markup(svg)  # noqa: S704 - segno writes path data and escapes the title itself
 
 
-
 @router.get("/cases/{case_id}/slip")
 async def slip(request: Request, case_id: str) -> Response:
     paper = request.query_params.get("paper", "a4")

@@ -1,4 +1,4 @@
-"""sale items: the lines of a sale and the units each refund covers
+"""sale items: the lines of a sale and the units each refund covers; the audit browser's index
 
 Revision ID: 0018
 Revises: 0017
@@ -48,9 +48,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("case_id", "line", name=op.f("pk_refund_items")),
     )
     op.create_index(op.f("ix_refund_items_sale_id"), "refund_items", ["sale_id"])
+    op.create_index("ix_audit_events_chain_id", "audit_events", ["chain", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_events_chain_id", table_name="audit_events")
     op.drop_index(op.f("ix_refund_items_sale_id"), table_name="refund_items")
     op.drop_table("refund_items")
     op.drop_table("sale_items")
