@@ -42,6 +42,29 @@ EN_SHIFT: dict[str, str] = {
     "申请时间": "Requested at",
     "扫码查看退款进度": "Scan to follow the refund",
     "审计日志": "Audit log",
+    "已签发终端密钥，仅显示这一次，请立即配置到终端：": (
+        "Terminal key issued. It is shown only this once: set it on the terminal now:"
+    ),
+    "终端密钥": "Terminal key",
+    "签发新密钥": "Issue a new key",
+    "解除锁定": "Unlock",
+    "本店现行退款政策（只读；如需修改请联系管理员）。": (
+        "The refund policy in force (read only; ask an admin to change it)."
+    ),
+    "预览对近 30 天退款的影响": "Preview the effect on the last 30 days' refunds",
+    "修改后的影响（近 30 天）": "Effect of the change (last 30 days)",
+    "按提交时的消费、金额、原因、凭证和顾客手机，重新判断近 30 天的退款：": (
+        "The last 30 days' refunds judged again as they were asked (sale, amount, reason, evidence, phone):"
+    ),
+    "笔": "refunds",
+    "仅最近的部分": "the newest only",
+    "尚未保存。": "Nothing saved yet.",
+    "项目": "Item",
+    "现行政策": "Policy in force",
+    "修改后": "As changed",
+    "需要主管审核": "Needing a supervisor's review",
+    "需要双人审批": "Needing two approvers",
+    "将被拒绝": "Refused",
     "审计链完整": "Audit chain intact",
     "审计链校验结果": "Audit chain check",
     "校验审计链": "Verify the chain",
@@ -67,6 +90,17 @@ EN_SHIFT: dict[str, str] = {
 }
 
 LABELS_SHIFT: dict[str, dict[str, tuple[str, str]]] = {
+    # the rules a policy preview counts refusals by
+    "policy_rule": {
+        "refund.amount_not_positive": ("金额不为正", "Amount not above zero"),
+        "refund.exceeds_refundable": ("超过可退金额", "Above the refundable amount"),
+        "policy.window_expired": ("超过退款期限", "Past the refund window"),
+        "policy.channel_window_expired": ("超过渠道退款期限", "Past the channel's window"),
+        "policy.partial_limit": ("超过退款次数上限", "Too many partial refunds"),
+        "policy.evidence_required": ("缺少所需凭证", "Evidence missing"),
+        "policy.customer_phone_required": ("未留顾客手机", "No customer phone"),
+        "policy.not_a_deposit": ("不是定金消费", "Not a deposit sale"),
+    },
     "event": {
         "refund.items_held": ("登记退货商品", "Items recorded"),
         "refund.slip_printed": ("打印退款凭条", "Refund slip printed"),
