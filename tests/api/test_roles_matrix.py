@@ -161,6 +161,10 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
     ),
     ("GET", "/v1/policy"): ("policy.read", lambda d, w, r: Call("GET", "/v1/policy")),
     ("PUT", "/v1/policy"): ("policy.write", lambda d, w, r: Call("PUT", "/v1/policy", {"refund_window_days": 30})),
+    ("POST", "/v1/policy/preview"): (
+        "policy.write",
+        lambda d, w, r: Call("POST", "/v1/policy/preview", {"auto_approve_limit_fen": 0}),
+    ),
     ("POST", "/v1/sales"): ("sale.create", lambda d, w, r: Call("POST", "/v1/sales", sale_body(w.a, d.clock.now()))),
     ("GET", "/v1/sales"): ("sale.read", lambda d, w, r: Call("GET", "/v1/sales?voucher_no=1")),
     ("GET", "/v1/sales/{sale_id}"): ("sale.read", lambda d, w, r: Call("GET", f"/v1/sales/{new_sale(d, w.a).id}")),
@@ -200,6 +204,10 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
     ("GET", "/v1/refunds/{refund_id}/events"): (
         "audit.read",
         lambda d, w, r: Call("GET", f"/v1/refunds/{pending_case(d, w)}/events"),
+    ),
+    ("GET", "/v1/refunds/{refund_id}/items"): (
+        "refund.read",
+        lambda d, w, r: Call("GET", f"/v1/refunds/{pending_case(d, w)}/items"),
     ),
     ("GET", "/v1/refunds/{refund_id}/attempts"): (
         "refund.read",

@@ -105,6 +105,7 @@ def _serve(url: str, root: Path) -> Iterator[Live]:
         database_url=url,
         secret_key="e" * 40,
         pii_key=generate_key_spec("k1"),
+        audit_key=generate_key_spec("a1"),  # the audit browser's "verify the chain" signs checkpoints
         data_dir=root / "data",
         log_file=root / "server.log",
     )
@@ -117,6 +118,7 @@ def _serve(url: str, root: Path) -> Iterator[Live]:
         "POSREFUND_DATABASE_URL": url,
         "POSREFUND_SECRET_KEY": settings.secret_key,
         "POSREFUND_PII_KEY": settings.pii_key,
+        "POSREFUND_AUDIT_KEY": settings.audit_key,
         "POSREFUND_DATA_DIR": str(settings.data_dir),
         "POSREFUND_LOG_FILE": str(root / "server.log"),
     }

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, expect
 from posrefund.demo.settlement import Faults, from_ledger
 from posrefund.domain.reconciliation import FeeRate
 from posrefund.domain.roles import PERMISSIONS, Role
+from posrefund.domain.sale_items import numbered
 from posrefund.entrypoints.console import PAGES
 from posrefund.service import disputes, refunds, sales
 from posrefund.service.refunds import CustomerInput, RefundRequest
@@ -130,7 +131,7 @@ def console_pages(s: Seeded) -> list[ConsolePage]:
         P("/console/admin/stores", "/console/admin/stores", "store.manage"),
         P("/console/admin/terminals", "/console/admin/terminals", "terminal.manage"),
         P("/console/admin/users", "/console/admin/users", "user.manage"),
-        P("/console/admin/policy", "/console/admin/policy", "policy.write"),
+        P("/console/admin/policy", "/console/admin/policy", "policy.read"),  # a form for admins, read-only for staff
         P("/console/admin/notify", "/console/admin/notify", "notify.configure"),
         P(
             "/console/admin/notify/templates/{event}/{language}",
@@ -152,6 +153,9 @@ def console_pages(s: Seeded) -> list[ConsolePage]:
         ),
         P("/console/recon/wrong-charges/{wc_id}", f"/console/recon/wrong-charges/{s.wrong_charge_id}", "recon.read"),
         P("/console/password", "/console/password", None),
+        P("/console/cases/{case_id}/slip", f"/console/cases/{s.pending_case_id}/slip?paper=58", "refund.slip"),
+        P("/console/cases/{case_id}/slip", f"/console/cases/{s.pending_case_id}/slip", "refund.slip"),
+        P("/console/audit", "/console/audit", "audit.browse"),
     ]
 
 
@@ -204,10 +208,14 @@ def seeded(chromium: Browser, live: Live, tmp_path_factory: pytest.TempPathFacto
     a, deps = live.world.a, live.deps
     paid = paid_case(live)
     dispute = disputes.open_dispute(deps, a.actors["customer_service"], paid, "金额不对，少退了 20 元", 2_000)
-    sale = sales.record_sale(deps, a.actors["cashier"], sale_input(a, deps.clock.now(), amount_fen=388_800))
+    lines = numbered((("羊绒大衣", 1, 300_000, None), ("真丝围巾", 2, 44_400, None)))
+    sale = sales.record_sale(
+        deps, a.actors["cashier"], sale_input(a, deps.clock.now(), amount_fen=388_800, items=lines)
+    )
     request = RefundRequest(
         sale_id=sale.id,
-        amount_fen=250_000,
+        amount_fen=0,
+        items=((2, 1),),  # one scarf: the refund form and sale page show the lines, the case and slip the unit
         reason="goods_quality",
         note="包装破损",
         customer=CustomerInput(phone="13912345678", name="张三"),

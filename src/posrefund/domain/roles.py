@@ -128,6 +128,11 @@ PERMISSIONS.update(
     }
 )
 
+# ---- the printed refund slip carries the tracking page's QR code: the counter's roles print it (audited) ----
+PERMISSIONS["refund.slip"] = frozenset({R.CASHIER, R.SUPERVISOR, R.CUSTOMER_SERVICE, R.ADMIN})
+# ---- the audit browser: the merchant's whole trail, filtered and paged, for those who audit it ----
+PERMISSIONS["audit.browse"] = frozenset({R.AUDITOR, R.ADMIN})
+
 # The order of authority: nobody creates or promotes a user above their own rank. Roles of one rank
 # (finance, risk, auditor) are peers. Terminals, customers and posrefund itself are never assigned.
 RANK: dict[Role, int] = {

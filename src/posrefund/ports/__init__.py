@@ -71,6 +71,7 @@ from posrefund.ports.reconciliation import (
 )
 from posrefund.ports.records import (
     AuditEventRow,
+    AuditQuery,
     AuditRepo,
     CalendarRepo,
     CallbackRepo,
@@ -87,6 +88,7 @@ from posrefund.ports.refunds import (
     EvidenceRow,
     RefundQuery,
     RefundRepo,
+    SaleItemRepo,
     SaleQuery,
     SaleRepo,
 )
@@ -107,6 +109,7 @@ __all__ = [
     "ApiKeyRow",
     "AttemptRow",
     "AuditEventRow",
+    "AuditQuery",
     "AuditRepo",
     "BadLineRow",
     "CalendarRepo",
@@ -184,6 +187,7 @@ __all__ = [
     "ReportScope",
     "RunSpec",
     "RunTotals",
+    "SaleItemRepo",
     "SaleQuery",
     "SaleRepo",
     "SettlementFileFacts",

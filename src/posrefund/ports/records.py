@@ -4,6 +4,7 @@ already seen and the working-day calendar."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, TypedDict
 
@@ -43,7 +44,22 @@ class AuditEventRow(TypedDict):
     hash: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """One page of a chain's events, newest first, narrowed by what is given; ``before_id`` is the cursor (the
+    last id of the page before)."""
+
+    case_id: str | None = None
+    actor_id: str | None = None
+    action: str | None = None
+    at_from: datetime | None = None
+    at_to: datetime | None = None
+    before_id: int | None = None
+    limit: int = 50
+
+
 class AuditRepo(Protocol):
+    def browse(self, chain: str, query: AuditQuery) -> list[AuditEventRow]: ...
     def append(self, merchant_id: str | None, case_id: str | None, event: CaseEvent) -> None: ...
     def append_many(self, merchant_id: str | None, case_id: str | None, events: Sequence[CaseEvent]) -> None: ...
     def case_events(self, merchant_id: str, case_id: str) -> list[AuditEventRow]: ...

@@ -23,7 +23,7 @@ from posrefund.ports.reconciliation import (
     WrongChargeRepo,
 )
 from posrefund.ports.records import AuditRepo, CalendarRepo, CallbackRepo, IdempotencyRepo, Outbox
-from posrefund.ports.refunds import EvidenceRepo, RefundRepo, SaleRepo
+from posrefund.ports.refunds import EvidenceRepo, RefundRepo, SaleItemRepo, SaleRepo
 from posrefund.ports.reports import ReportRepo
 from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo
 
@@ -35,6 +35,7 @@ class UnitOfWork(Protocol):
     users: UserRepo
     policies: PolicyRepo
     sales: SaleRepo
+    sale_items: SaleItemRepo
     refunds: RefundRepo
     attempts: RefundAttemptRepo
     evidence: EvidenceRepo

@@ -26,6 +26,7 @@ from posrefund.domain.refund import RELEASED, RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import DEPOSIT_KINDS, Sale
 from posrefund.ports import AuditEventRow, CustomerRecord, RefundQuery, UnitOfWork
+from posrefund.service import refund_items
 from posrefund.service.deposits.allowance import within_deposit_terms
 from posrefund.service.deps import Deps
 from posrefund.service.records import flush_case_events, record_on_case
@@ -49,6 +50,7 @@ class RefundRequest:
     customer: CustomerInput = field(default_factory=CustomerInput)
     evidence_ids: tuple[str, ...] = ()
     request_id: str = ""  # the API request's id (X-Request-ID), kept on the case for the worker's log lines
+    items: tuple[tuple[int, int], ...] = ()  # (line, units) of the sale's items; the amount is then theirs
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ def _request(
         if idem is not None and (earlier := _replay(uow, idem)) is not None:
             return earlier
         sale = _sale_for(uow, actor, merchant_id, req.sale_id)
+        amount_fen, priced = refund_items.priced(uow, sale.id, req.items, req.amount_fen)
+        req = replace(req, amount_fen=amount_fen)
         if sale.kind in DEPOSIT_KINDS:
             sale = within_deposit_terms(uow, sale, req.amount_fen)
         policy = policy_of(uow, merchant_id)
@@ -148,6 +152,7 @@ def _request(
         case.request_id = req.request_id
         uow.refunds.add_case(case, customer)
         flush_case_events(uow, case)
+        refund_items.hold_units(uow, actor, case, priced, now)
         answer: Answer | None = None
         if idem is not None:
             sale.reserved_fen += req.amount_fen
@@ -166,7 +171,8 @@ def _checked_input(req: RefundRequest) -> Reason:
         reason = Reason(req.reason)
     except ValueError:
         raise Invalid("refund.invalid_reason", reason=req.reason) from None
-    if isinstance(req.amount_fen, bool) or not isinstance(req.amount_fen, int) or req.amount_fen <= 0:
+    lowest = 0 if req.items else 1  # with items, the amount may be left for the server to compute
+    if isinstance(req.amount_fen, bool) or not isinstance(req.amount_fen, int) or req.amount_fen < lowest:
         raise Invalid("refund.amount_not_positive", amount_fen=req.amount_fen)
     refuse_card_data(req.note, "note")
     return reason
@@ -246,6 +252,7 @@ def settle_reservation(uow: UnitOfWork, case: RefundCase, before: RefundStatus) 
     the sale when it let go of it (rejected, cancelled, closed). Runs in the same transaction as the case."""
     if case.status is before:
         return
+    refund_items.settle_units(uow, case, before)
     if case.status is RefundStatus.SUCCEEDED:
         uow.sales.settle_refund(case.sale_id, case.amount_fen)
     elif before not in RELEASED and case.status in RELEASED:

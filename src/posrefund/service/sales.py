@@ -11,11 +11,15 @@ from posrefund.domain.errors import DomainError, Invalid, NotFound
 from posrefund.domain.identifiers import AUTH_CODE, BATCH_NO, ORDER_NO, RRN, VOUCHER_NO, is_identifier
 from posrefund.domain.money import SUPPORTED_CURRENCIES
 from posrefund.domain.pii import refuse_card_data, validate_payer_masked
+from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
+from posrefund.domain.sale_items import ItemRefund, SaleLine, check_lines
 from posrefund.ports import SaleQuery
+from posrefund.service import refund_items
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
+from posrefund.service.refunds import get_case
 
 MAX_AMOUNT_FEN = 100_000_000_00  # 1 亿元: beyond any POS sale
 CLOCK_SKEW = timedelta(minutes=10)
@@ -45,6 +49,7 @@ class SaleInput:
     paid_at: datetime
     payer_masked: str
     settlement_status: str = SettlementStatus.UNSETTLED.value
+    items: tuple[SaleLine, ...] = ()  # what was bought, line by line, when the till says
 
 
 def _check_fields(inp: SaleInput, now: datetime) -> None:
@@ -69,6 +74,7 @@ def _check_fields(inp: SaleInput, now: datetime) -> None:
     if inp.paid_at > now + CLOCK_SKEW:
         raise Invalid("sale.paid_in_future", field="paid_at")
     validate_payer_masked(inp.payer_masked)
+    check_lines(inp.items, inp.amount_fen)
 
 
 def _build(actor: Actor, inp: SaleInput, store_id: str, sale_id: str) -> Sale:
@@ -114,6 +120,7 @@ def record_sale(deps: Deps, actor: Actor, inp: SaleInput, *, permission: str = "
         sale = _build(actor, inp, store_id, deps.ids.new_id("sal"))
         if not uow.sales.add_sale(sale, now):
             raise DuplicateSale(inp.terminal_id, inp.batch_no, inp.voucher_no)
+        uow.sale_items.add_lines(sale.id, inp.items)
         record(uow, actor, actor.merchant_id, "sale.recorded", now, sale_id=sale.id, amount_fen=sale.amount_fen)
         uow.commit()
     return sale
@@ -133,6 +140,31 @@ def get_sale(deps: Deps, actor: Actor, sale_id: str) -> Sale:
     if sale is None or (actor.terminal_id is not None and sale.terminal_id != actor.terminal_id):
         raise NotFound("sale.not_found")  # a terminal's key sees its own terminal's sales only
     return sale
+
+
+def sale_lines(deps: Deps, actor: Actor, sale_id: str) -> tuple[Sale, list[SaleLine]]:
+    """The sale with its item lines and, per line, the units refunded and held (none when the till sent none)."""
+    sale = get_sale(deps, actor, sale_id)
+    with deps.uow(readonly=True) as uow:
+        return sale, uow.sale_items.lines(sale.id)
+
+
+def case_items(deps: Deps, actor: Actor, case_id: str) -> tuple[RefundCase, list[ItemRefund], list[SaleLine]]:
+    """The units a case covers, with the sale's lines they come from (a case of an amount only has none)."""
+    view = get_case(deps, actor, case_id)
+    with deps.uow(readonly=True) as uow:
+        items = uow.sale_items.refund_items(view.case.id)
+        lines = uow.sale_items.lines(view.case.sale_id) if items else []
+    return view.case, items, lines
+
+
+def quote_units(deps: Deps, actor: Actor, sale_id: str, items: tuple[tuple[int, int], ...]) -> int:
+    """What refunding these units would refund now (the form's running total); the request computes it again."""
+    actor.require("refund.request")
+    sale = get_sale(deps, actor, sale_id)
+    with deps.uow(readonly=True) as uow:
+        amount, _units = refund_items.priced(uow, sale.id, items, 0)
+    return amount
 
 
 def find_sales(
@@ -210,6 +242,7 @@ def import_sales(
                     continue
                 sale = _build(actor, item, store_id, deps.ids.new_id("sal"))
                 if uow.sales.add_sale(sale, now):
+                    uow.sale_items.add_lines(sale.id, item.items)
                     report.imported += 1
                 else:
                     report.duplicates += 1

@@ -40,6 +40,7 @@ from posrefund.adapters.db.repositories.refunds import RefundSql
 from posrefund.adapters.db.repositories.reports import ReportSql
 from posrefund.adapters.db.repositories.risk_alerts import RiskAlertSql
 from posrefund.adapters.db.repositories.risk_facts import RiskFactsSql
+from posrefund.adapters.db.repositories.sale_items import SaleItemSql
 from posrefund.adapters.db.repositories.sales import SaleSql
 from posrefund.adapters.db.repositories.settlement_files import SettlementFileSql
 from posrefund.adapters.db.repositories.users import UserSql
@@ -65,6 +66,7 @@ from posrefund.ports import (
     RefundAttemptRepo,
     RefundRepo,
     ReportRepo,
+    SaleItemRepo,
     SaleRepo,
     SettlementFileRepo,
     SettlementMappingRepo,
@@ -122,6 +124,7 @@ class SqlUnitOfWork:
         self.users: UserRepo = UserSql(conn)
         self.policies: PolicyRepo = PolicySql(conn)
         self.sales: SaleRepo = SaleSql(conn, self._local_date)
+        self.sale_items: SaleItemRepo = SaleItemSql(conn)
         self.refunds: RefundRepo = RefundSql(conn)
         self.attempts: RefundAttemptRepo = RefundAttemptSql(conn)
         self.evidence: EvidenceRepo = EvidenceSql(conn)

@@ -192,6 +192,17 @@ class PolicyVersion(Policy):
     version: int
 
 
+class SaleItemOut(Out):
+    line: int
+    name: str
+    quantity: int
+    unit_price_fen: int
+    amount_fen: int = Field(description="paid for the line (quantity × unit price unless discounted)")
+    refunded_qty: int
+    reserved_qty: int = Field(description="units held by refunds still under way")
+    refundable_qty: int
+
+
 class SaleOut(Out):
     id: str
     merchant_id: str
@@ -215,6 +226,7 @@ class SaleOut(Out):
     reserved_fen: int
     refundable_fen: int
     refund_count: int
+    items: list[SaleItemOut] = Field(default=[], description="the item lines (商品明细), when the till sent them")
 
 
 class SaleList(Out):
@@ -295,6 +307,17 @@ class Event(Out):
 
 class EventList(Out):
     items: list[Event]
+
+
+class RefundItem(Out):
+    line: int
+    name: str
+    quantity: int
+    amount_fen: int = Field(description="what these units refund (their share of the line's amount)")
+
+
+class RefundItemList(Out):
+    items: list[RefundItem]
 
 
 class RevealedCustomer(Out):

@@ -65,6 +65,21 @@ class ApiKeyIn(Body):
     terminal_id: Annotated[str, Field(min_length=1, max_length=40)]
 
 
+class SaleItemIn(Body):
+    """One line of what was bought; ``amount_fen`` is what was paid for it (quantity × unit price unless
+    discounted). The lines are numbered 1… in the order sent."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    quantity: Annotated[StrictInt, Field(ge=1, le=100_000)]
+    unit_price_fen: Fen
+    amount_fen: Fen | None = None
+
+
+class RefundItemIn(Body):
+    line: Annotated[StrictInt, Field(ge=1, le=200)]
+    quantity: Annotated[StrictInt, Field(ge=1, le=100_000)]
+
+
 class SaleIn(Body):
     terminal_id: Annotated[str, Field(min_length=1, max_length=40)]
     voucher_no: Annotated[str, Field(min_length=1, max_length=12, pattern=anchored(VOUCHER_NO))]
@@ -80,6 +95,7 @@ class SaleIn(Body):
     paid_at: AwareDatetime
     payer_masked: Annotated[str, Field(max_length=40)] = ""
     settlement_status: Annotated[str, Field(max_length=16)] = "unsettled"
+    items: Annotated[list[SaleItemIn], Field(max_length=200)] = []
 
 
 class CustomerIn(Body):
@@ -90,11 +106,13 @@ class CustomerIn(Body):
 
 class RefundIn(Body):
     sale_id: Annotated[str, Field(min_length=1, max_length=40)]
-    amount_fen: Annotated[StrictInt, Field(gt=0, le=10**13)]
+    # Left out when ``items`` are named: the server computes it from them (and refuses a different one).
+    amount_fen: Annotated[StrictInt | None, Field(gt=0, le=10**13)] = None
     reason: Annotated[str, Field(min_length=1, max_length=32)]
     note: Text = ""
     customer: CustomerIn | None = None
     evidence_ids: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=20)] = []
+    items: Annotated[list[RefundItemIn], Field(max_length=200)] = []
 
 
 class ReviewIn(Body):

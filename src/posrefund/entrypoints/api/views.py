@@ -9,6 +9,7 @@ from typing import Any
 
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.sale import KIND_LABELS, Sale
+from posrefund.domain.sale_items import SaleLine
 from posrefund.ports import AuditEventRow, CustomerRecord, RefundAttempt
 
 
@@ -40,6 +41,19 @@ def sale_view(s: Sale) -> dict[str, Any]:
         "reserved_fen": s.reserved_fen,
         "refundable_fen": s.refundable_fen,
         "refund_count": s.refund_count,
+    }
+
+
+def line_view(line: SaleLine) -> dict[str, Any]:
+    return {
+        "line": line.line,
+        "name": line.name,
+        "quantity": line.quantity,
+        "unit_price_fen": line.unit_price_fen,
+        "amount_fen": line.amount_fen,
+        "refunded_qty": line.refunded_qty,
+        "reserved_qty": line.reserved_qty,
+        "refundable_qty": line.refundable_qty,
     }
 
 

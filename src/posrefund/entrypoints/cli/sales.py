@@ -28,6 +28,7 @@ def _read_sales(path: Path, terminals: dict[str, str]) -> Iterator[tuple[int, An
     """``(line number, SaleInput)`` per CSV row, or ``(line number, Invalid)`` for a row that cannot be read,
     so one bad row is listed with its line number and never stops the import."""
     from posrefund.domain.errors import Invalid
+    from posrefund.domain.sale_items import parse_items_text
     from posrefund.service.sales import SaleInput
 
     with open(path, encoding="utf-8-sig", newline="") as fh:
@@ -53,6 +54,7 @@ def _read_sales(path: Path, terminals: dict[str, str]) -> Iterator[tuple[int, An
                         paid_at=paid_at,
                         payer_masked=rec.get("payer_masked") or "",
                         settlement_status=rec.get("settlement_status") or "unsettled",
+                        items=parse_items_text(rec.get("items") or ""),
                     ),
                 )
             except (KeyError, ValueError, TypeError) as exc:

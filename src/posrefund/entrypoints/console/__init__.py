@@ -32,6 +32,8 @@ PAGES = (
     pages.fees,
     pages.provider,
     pages.till,
+    pages.slips,
+    pages.audit,
 )
 STATIC = Path(__file__).parent / "static"
 

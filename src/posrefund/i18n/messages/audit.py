@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 MESSAGES_AUDIT: dict[str, tuple[str, str]] = {
+    "audit.range_reversed": ("结束日期须晚于开始日期", "The end date must come after the start date"),
     "audit.key_missing": (
         "未配置审计检查点密钥 POSREFUND_AUDIT_KEY，无法校验或签署检查点（`posrefund keys generate` 可生成）",
         "POSREFUND_AUDIT_KEY is not set: checkpoints cannot be verified or signed (`posrefund keys generate`)",

@@ -23,7 +23,7 @@ from posrefund.adapters.db.prebuilt import Prebuilt
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, row_dict
 from posrefund.domain.audit import GENESIS, Checkpoint, chain_hash, signed_time
 from posrefund.domain.events import CaseEvent
-from posrefund.ports import AuditEventRow
+from posrefund.ports import AuditEventRow, AuditQuery
 
 PLATFORM_CHAIN = "platform"
 SEQUENCER_LOCK = 0x706F7372_61756469  # "posraudi": the one advisory lock the sequencer holds while it chains
@@ -156,6 +156,21 @@ class AuditSql(Repository):
     def case_events(self, merchant_id: str, case_id: str) -> list[AuditEventRow]:
         """A case's events in the order they were written (the ids), chained or not yet."""
         q = select(tables.audit_events).where(_A.chain == merchant_id, _A.case_id == case_id).order_by(_A.id)
+        return cast(list[AuditEventRow], all_rows(self.c, q))
+
+    def browse(self, chain: str, query: AuditQuery) -> list[AuditEventRow]:
+        """A page of a chain's events newest first (by id, the order they were written), each filter given."""
+        conds = [_A.chain == chain]
+        for column, value in ((_A.case_id, query.case_id), (_A.actor_id, query.actor_id), (_A.action, query.action)):
+            if value is not None:
+                conds.append(column == value)
+        if query.at_from is not None:
+            conds.append(_A.at >= query.at_from)
+        if query.at_to is not None:
+            conds.append(_A.at < query.at_to)
+        if query.before_id is not None:
+            conds.append(_A.id < query.before_id)
+        q = select(tables.audit_events).where(*conds).order_by(_A.id.desc()).limit(query.limit)
         return cast(list[AuditEventRow], all_rows(self.c, q))
 
     def chains(self) -> list[str]:

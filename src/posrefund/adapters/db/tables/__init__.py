@@ -53,6 +53,7 @@ from posrefund.adapters.db.tables.records import (
 )
 from posrefund.adapters.db.tables.reports import report_changes, report_refund_days, report_sale_days
 from posrefund.adapters.db.tables.risk import risk_alert_cases, risk_alerts, risk_settings
+from posrefund.adapters.db.tables.sale_items import refund_items, sale_items
 
 __all__ = [
     "AUTO_ID",
@@ -104,6 +105,7 @@ __all__ = [
     "recon_runs",
     "refresh_tokens",
     "refund_attempts",
+    "refund_items",
     "refunds",
     "report_changes",
     "report_refund_days",
@@ -111,6 +113,7 @@ __all__ = [
     "risk_alert_cases",
     "risk_alerts",
     "risk_settings",
+    "sale_items",
     "sales",
     "settlement_bad_lines",
     "settlement_files",

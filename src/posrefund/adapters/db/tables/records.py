@@ -70,6 +70,8 @@ audit_events = Table(
     UniqueConstraint("chain", "seq"),
     # A case's events in the order they were written (ids), found without walking the merchant's whole chain.
     Index("ix_audit_events_chain_case_id", "chain", "case_id", "id"),
+    # The audit browser reads a merchant's events newest first, a page at a time from the cursor's id.
+    Index("ix_audit_events_chain_id", "chain", "id"),
     Index("ix_audit_events_unchained", "id", postgresql_where=UNCHAINED, sqlite_where=UNCHAINED),
 )
 

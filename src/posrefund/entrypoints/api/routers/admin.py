@@ -28,6 +28,7 @@ from posrefund.entrypoints.api.responses import (
     UserList,
     answers,
 )
+from posrefund.entrypoints.api.responses_access import PolicyPreviewOut
 from posrefund.entrypoints.api.schemas import (
     ApiKeyIn,
     ChannelAccountIn,
@@ -40,7 +41,7 @@ from posrefund.entrypoints.api.schemas import (
 )
 from posrefund.entrypoints.api.views import plain
 from posrefund.ports import MerchantRow
-from posrefund.service import admin, channel_accounts, policies
+from posrefund.service import admin, channel_accounts, policies, policy_preview
 
 router = APIRouter(prefix="/v1", tags=["admin"])
 # Creating: the body may be refused, a referenced store or terminal may not exist, a code or name may be taken.
@@ -195,3 +196,17 @@ async def get_policy(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
 async def put_policy(body: PolicyIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     policy, version = await c.run(policies.put_policy, c.deps, actor, dump(body))
     return {**policy.to_dict(), "version": version}
+
+
+@router.post(
+    "/policy/preview",
+    summary="What a policy would have done to the last 30 days' refunds, beside the one in force (saves nothing)",
+    **answers(PolicyPreviewOut, *SIGNED_IN, *WITH_BODY, permission="policy.write"),
+)
+async def preview_policy(body: PolicyIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    found = await c.run(policy_preview.preview, c.deps, actor, dump(body))
+    outcome = {
+        side: vars(getattr(found, side)) | {"refused_by": dict(getattr(found, side).refused_by)}
+        for side in ("current", "proposed")
+    }
+    return {"cases": found.cases, "days": found.days, "capped": found.capped, **outcome}

@@ -25,6 +25,7 @@ from posrefund.entrypoints.api.responses import (
     WITH_BODY,
     EventList,
     RefundCreated,
+    RefundItemList,
     RefundOut,
     RefundPage,
     RevealedCustomer,
@@ -35,7 +36,7 @@ from posrefund.entrypoints.api.responses_attempts import AttemptList
 from posrefund.entrypoints.api.schemas import Body, RefundIn, RejectIn, RevealIn, ReviewIn
 from posrefund.entrypoints.api.views import attempt_view, event_view, refund_view
 from posrefund.ports import CustomerRecord, RefundQuery
-from posrefund.service import execution, refunds
+from posrefund.service import execution, refunds, sales
 from posrefund.service.refunds import Answer, CustomerInput, Idempotency, RefundRequest
 
 router = APIRouter(prefix="/v1/refunds", tags=["refunds"])
@@ -70,12 +71,13 @@ async def _request(c: AppContext, actor: Actor, body: RefundIn, key: str, reques
     cust = body.customer
     req = RefundRequest(
         sale_id=body.sale_id,
-        amount_fen=body.amount_fen,
+        amount_fen=body.amount_fen or 0,
         reason=body.reason,
         note=body.note,
         customer=CustomerInput(phone=cust.phone, name=cust.name, id_no=cust.id_no) if cust else CustomerInput(),
         evidence_ids=tuple(body.evidence_ids),
         request_id=request_id,
+        items=tuple((item.line, item.quantity) for item in body.items),
     )
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     idem = Idempotency(scope=actor.merchant_id or actor.id, key=key, request_hash=digest, render=render_created)
@@ -212,6 +214,22 @@ async def cancel(refund_id: str, actor: CurrentActor, c: Ctx, body: ReviewIn | N
 async def events(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     rows = await c.run(refunds.case_events, c.deps, actor, refund_id)
     return {"items": [event_view(r) for r in rows]}
+
+
+@router.get(
+    "/{refund_id}/items",
+    summary="The sale's item lines and the units of them the case covers (none for a refund of an amount)",
+    **answers(RefundItemList, *ON_CASE, permission="refund.read"),
+)
+async def items(refund_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    _case, held, lines = await c.run(sales.case_items, c.deps, actor, refund_id)
+    names = {line.line: line.name for line in lines}
+    return {
+        "items": [
+            {"line": i.line, "name": names.get(i.line, ""), "quantity": i.quantity, "amount_fen": i.amount_fen}
+            for i in held
+        ]
+    }
 
 
 @router.get(

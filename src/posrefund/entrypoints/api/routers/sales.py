@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from posrefund.domain.sale_items import numbered
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
 from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, SaleList, SaleOut, answers
 from posrefund.entrypoints.api.schemas import SaleIn
-from posrefund.entrypoints.api.views import sale_view
+from posrefund.entrypoints.api.views import line_view, sale_view
 from posrefund.service import sales
 from posrefund.service.sales import SaleInput
 
@@ -24,14 +25,16 @@ router = APIRouter(prefix="/v1/sales", tags=["sales"])
     **answers(SaleOut, *SIGNED_IN, *WITH_BODY, 404, 409, status=201, permission="sale.create"),
 )
 async def create_sale(body: SaleIn, actor: CurrentActor, c: Ctx) -> JSONResponse:
-    inp = SaleInput(**body.model_dump())
-    sale = await c.run(sales.record_sale, c.deps, actor, inp)
-    return JSONResponse(sale_view(sale), status_code=201)
+    fields = body.model_dump(exclude={"items"})
+    lines = numbered((i.name, i.quantity, i.unit_price_fen, i.amount_fen) for i in body.items)
+    sale = await c.run(sales.record_sale, c.deps, actor, SaleInput(**fields, items=lines))
+    return JSONResponse(sale_view(sale) | {"items": [line_view(line) for line in lines]}, status_code=201)
 
 
 @router.get("/{sale_id}", summary="One sale", **answers(SaleOut, *SIGNED_IN, 404, permission="sale.read"))
 async def get_sale(sale_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return sale_view(await c.run(sales.get_sale, c.deps, actor, sale_id))
+    sale, lines = await c.run(sales.sale_lines, c.deps, actor, sale_id)
+    return sale_view(sale) | {"items": [line_view(line) for line in lines]}
 
 
 @router.get("", summary="Find sales the way a cashier does", **answers(SaleList, *SIGNED_IN, permission="sale.read"))

@@ -3,6 +3,7 @@
 from posrefund.entrypoints.console.pages import (
     account,
     admin,
+    audit,
     auth,
     case_actions,
     case_notifications,
@@ -17,6 +18,7 @@ from posrefund.entrypoints.console.pages import (
     reconciliation,
     reports,
     search,
+    slips,
     till,
     wrong_charges,
 )
@@ -24,6 +26,7 @@ from posrefund.entrypoints.console.pages import (
 __all__ = [
     "account",
     "admin",
+    "audit",
     "auth",
     "case_actions",
     "case_notifications",
@@ -38,6 +41,7 @@ __all__ = [
     "reconciliation",
     "reports",
     "search",
+    "slips",
     "till",
     "wrong_charges",
 ]

@@ -25,7 +25,8 @@ from posrefund.entrypoints.console.web import (
     render,
     submit,
 )
-from posrefund.service import accounts, admin, policies
+from posrefund.service import accounts, admin, auth, policies, policy_preview
+from posrefund.service.policy_preview import PolicyPreview
 
 router = APIRouter(prefix=PREFIX + "/admin", route_class=ConsoleRoute, include_in_schema=False)
 ROLES = sorted(r.value for r in MERCHANT_STAFF)
@@ -100,7 +101,11 @@ async def terminals_page(request: Request) -> Response:
 
 
 async def terminals(
-    request: Request, errors: Errors | None = None, form: dict[str, str] | None = None, status: int = 200
+    request: Request,
+    errors: Errors | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+    issued: dict[str, Any] | None = None,
 ) -> Response:
     actor, c = allowed(request, "terminal.manage")
     rows = await c.run(admin.list_terminals, c.deps, actor)
@@ -115,6 +120,7 @@ async def terminals(
         stores=store_rows,
         keys=keys,
         done=request.query_params.get("done", "") == "revoked",
+        issued=issued,
         form=form or {"store_id": "", "terminal_no": "", "device_sn": ""},
     )
 
@@ -128,6 +134,16 @@ async def create_terminal(request: Request) -> Response:
         lambda f: f | {"store_id": f["store_id"][:64]},
         terminals,
     )
+
+
+@router.post("/terminals/{terminal_id}/keys")
+async def issue_key(request: Request, terminal_id: str) -> Response:
+    """A new key for a terminal (a new or re-installed POS), shown on this page once and never again: only
+    its hash is kept. The page is not cached (``no-store``) and not reached by a redirect, so a reload does
+    not show it again but asks to issue another."""
+    actor, c = allowed(request, "apikey.create")
+    key = await c.run(admin.create_api_key, c.deps, actor, terminal_id=terminal_id[:64])
+    return await terminals(request, None, None, 201, issued=key)
 
 
 @router.post("/terminals/keys/{key_id}/revoke")
@@ -183,6 +199,7 @@ USER_STEPS: dict[str, tuple[Callable[..., Any], str]] = {
     "role": (accounts.set_role, "role"),
     "password": (accounts.reset_password, "temporary_password"),
     "sign-out": (accounts.sign_out_everywhere, ""),
+    "unlock": (auth.unlock_user, ""),
 }
 
 
@@ -256,9 +273,16 @@ def _document(form: Any, errors: Errors) -> dict[str, Any]:
 
 
 def _policy_page(
-    request: Request, form: dict[str, Any], status: int = 200, *, saved: bool = False, errors: Errors | None = None
+    request: Request,
+    form: dict[str, Any],
+    status: int = 200,
+    *,
+    saved: bool = False,
+    errors: Errors | None = None,
+    preview: PolicyPreview | None = None,
 ) -> Response:
-    """The policy form, whether showing the saved policy or a refused edit with what was typed."""
+    """The policy form, whether showing the saved policy, a refused edit with what was typed, or the preview
+    of an edit's effect on the last 30 days' refunds."""
     return render(
         request,
         "admin_policy.html",
@@ -269,12 +293,14 @@ def _policy_page(
         channels=WINDOW_CHANNELS,
         saved=saved,
         errors=errors,
+        preview=preview,
     )
 
 
 @router.get("/policy")
 async def policy_page(request: Request) -> Response:
-    actor, c = allowed(request, "policy.write")
+    """Every member of staff reads the policy; only admins see it as a form they can save."""
+    actor, c = allowed(request, "policy.read")
     policy = await c.run(policies.get_policy, c.deps, actor)
     return _policy_page(request, policy_form(policy), saved=bool(request.query_params.get("saved")))
 
@@ -289,11 +315,29 @@ async def save_policy(request: Request) -> Response:
         with errors.catch(FIELD_OF):
             await c.run(policies.put_policy, c.deps, actor, doc)
     if errors:
-        shown = {
-            k: str(form.get(k) or "")[:40] for k in (*YUAN_FIELDS, *COUNT_FIELDS, "require_customer_phone_above_fen")
-        }
-        shown.update({f"window_{ch}": str(form.get(f"window_{ch}") or "")[:12] for ch in WINDOW_CHANNELS})
-        values: dict[str, Any] = dict(shown)
-        values["evidence"] = {str(x) for x in form.getlist("evidence")}
-        return _policy_page(request, values, 422, errors=errors)
+        return _policy_page(request, _typed(form), 422, errors=errors)
     return RedirectResponse(f"{PREFIX}/admin/policy?saved=1", status_code=303)
+
+
+def _typed(form: Any) -> dict[str, Any]:
+    """The policy form as the admin typed it, to show again."""
+    shown = {k: str(form.get(k) or "")[:40] for k in (*YUAN_FIELDS, *COUNT_FIELDS, "require_customer_phone_above_fen")}
+    shown.update({f"window_{ch}": str(form.get(f"window_{ch}") or "")[:12] for ch in WINDOW_CHANNELS})
+    values: dict[str, Any] = dict(shown)
+    values["evidence"] = {str(x) for x in form.getlist("evidence")}
+    return values
+
+
+@router.post("/policy/preview")
+async def preview_policy(request: Request) -> Response:
+    """What the typed policy would have done to the last 30 days' refunds, beside the one in force; nothing
+    is saved (the form is shown again, to save or change)."""
+    actor, c = allowed(request, "policy.write")
+    form = await request.form()
+    errors = Errors(lang_of(request))
+    doc = _document(form, errors)
+    found: PolicyPreview | None = None
+    if not errors:
+        with errors.catch(FIELD_OF):
+            found = await c.run(policy_preview.preview, c.deps, actor, doc)
+    return _policy_page(request, _typed(form), 422 if errors else 200, errors=errors, preview=found)

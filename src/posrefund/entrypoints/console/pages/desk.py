@@ -21,6 +21,7 @@ from posrefund.domain.errors import DomainError, Invalid
 from posrefund.domain.policy import EvidenceKind, Reason
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.sale import Sale
+from posrefund.domain.sale_items import SaleLine
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.forms import signed_in
@@ -49,6 +50,8 @@ REFUND_FIELD_OF = {
     "evidence.too_large": "evidence",
     "evidence.type_not_allowed": "evidence",
     "idempotency.key_reused": "amount",
+    "refund.item_amount_mismatch": "amount",
+    "refund.items_changed": "amount",
 }
 FIELD_NAMES = {"note": "note", "customer.name": "name", "customer.phone": "phone", "filename": "evidence"}
 MAX_FILES = 5
@@ -81,9 +84,11 @@ async def desk(request: Request) -> Response:
     return render(request, "desk.html", values=values, found=found, errors=errors)
 
 
-def _fresh_form(sale: Sale) -> dict[str, Any]:
+def _fresh_form(sale: Sale, lines: list[SaleLine]) -> dict[str, Any]:
+    """A new form: the whole refundable amount, or, for a sale with item lines, no amount (the units chosen
+    give it) and no units yet."""
     return {
-        "amount": fmt.yuan_input(sale.refundable_fen),
+        "amount": "" if lines else fmt.yuan_input(sale.refundable_fen),
         "reason": "",
         "note": "",
         "phone": "",
@@ -93,20 +98,48 @@ def _fresh_form(sale: Sale) -> dict[str, Any]:
     }
 
 
-async def _sale(request: Request, sale_id: str) -> Sale:
+async def _sale(request: Request, sale_id: str) -> tuple[Sale, list[SaleLine]]:
     c = ctx_of(request)
-    return await c.run(sales.get_sale, c.deps, actor_of(request), sale_id[:64])
+    return await c.run(sales.sale_lines, c.deps, actor_of(request), sale_id[:64])
+
+
+def _units(form: Any, lines: list[SaleLine]) -> tuple[tuple[int, int], ...]:
+    """The units typed per line (``qty_<line>``), the lines left at 0 left out."""
+    asked = []
+    for line in lines:
+        text = str(form.get(f"qty_{line.line}") or "").strip()
+        units = fmt.parse_count(text, f"qty_{line.line}", high=line.quantity) if text else 0
+        if units:
+            asked.append((line.line, units))
+    return tuple(asked)
+
+
+@router.post("/sale/{sale_id}/price")
+async def price(request: Request, sale_id: str) -> Response:
+    """The running total of the units chosen, as the server computes it (htmx swaps it under the lines)."""
+    actor, c = signed_in(request)
+    sale, lines = await _sale(request, sale_id)
+    errors = Errors(lang_of(request))
+    total: int | None = None
+    with errors.catch(place=errors.note):
+        units = _units(await request.form(), lines)
+        total = await c.run(sales.quote_units, c.deps, actor, sale.id, units) if units else None
+    total_error = errors.form[0] if errors.form else ""
+    return render(request, "_items_total.html", sale=sale, total=total, total_error=total_error)
 
 
 @router.get("/sale/{sale_id}")
 async def refund_form(request: Request, sale_id: str) -> Response:
     actor_of(request).require("refund.request")
-    sale = await _sale(request, sale_id)
+    sale, lines = await _sale(request, sale_id)
     return render(
         request,
         "refund_form.html",
         sale=sale,
-        form=_fresh_form(sale),
+        lines=lines,
+        total=None,
+        total_error="",
+        form=_fresh_form(sale, lines),
         reasons=list(Reason),
         kinds=list(EvidenceKind),
         rules=[],
@@ -122,11 +155,12 @@ def _render_answer(case: RefundCase, _sale: Sale, _customer: CustomerRecord) -> 
 async def request_refund(request: Request, sale_id: str) -> Response:
     actor = actor_of(request)
     actor.require("refund.request")
-    sale = await _sale(request, sale_id)
+    sale, lines = await _sale(request, sale_id)
     form = await request.form()
     text = {
         k: str(form.get(k) or "") for k in ("amount", "reason", "note", "phone", "name", "evidence_kind", "form_id")
     }
+    text.update({f"qty_{line.line}": str(form.get(f"qty_{line.line}") or "")[:8] for line in lines})
     files = [f for f in form.getlist("evidence") if isinstance(f, UploadFile) and f.filename][:MAX_FILES]
     # Photos already uploaded with an earlier, refused try of this form are kept (the service checks that
     # each belongs to this merchant), so the cashier does not photograph the receipt again.
@@ -134,14 +168,18 @@ async def request_refund(request: Request, sale_id: str) -> Response:
     errors = Errors(lang_of(request))
     rules: list[str] = []
     with errors.catch(place=lambda err: rules.extend(explain(err, errors, errors.lang))) as refused:
-        case_id = await _ask(request, sale, text, files, evidence_ids)
+        case_id = await _ask(request, sale, text, files, evidence_ids, _units(form, lines))
     if refused.error is None:
         return RedirectResponse(f"{PREFIX}/desk/answer/{case_id}", status_code=303)
+    sale, lines = await _sale(request, sale_id)
     return render(
         request,
         "refund_form.html",
         422,
-        sale=await _sale(request, sale_id),
+        sale=sale,
+        lines=lines,
+        total=None,
+        total_error="",
         form=text,
         reasons=list(Reason),
         kinds=list(EvidenceKind),
@@ -152,12 +190,18 @@ async def request_refund(request: Request, sale_id: str) -> Response:
 
 
 async def _ask(
-    request: Request, sale: Sale, text: dict[str, str], files: list[UploadFile], evidence_ids: list[str]
+    request: Request,
+    sale: Sale,
+    text: dict[str, str],
+    files: list[UploadFile],
+    evidence_ids: list[str],
+    units: tuple[tuple[int, int], ...],
 ) -> str:
     """The refund asked once per form: the new case's id, or the first answer again for a resubmitted form.
-    Uploaded photos are added to ``evidence_ids``, so a refused try keeps them for the next."""
+    Uploaded photos are added to ``evidence_ids``, so a refused try keeps them for the next. With ``units``
+    chosen, an amount left empty is computed by the service from them."""
     actor, c = signed_in(request)
-    amount = fmt.parse_yuan(text["amount"], "amount")
+    amount = fmt.parse_yuan(text["amount"], "amount") if text["amount"].strip() or not units else 0
     if text["reason"] not in Reason.__members__.values():
         raise Invalid("console.invalid_choice", field="reason")
     fmt.bounded(text["phone"], "phone", 32)
@@ -167,7 +211,7 @@ async def _ask(
         raise Invalid("console.csrf")
     # The answer is keyed by the form, not by its files: a resubmitted form replays the first case.
     digest = hashlib.sha256(
-        json.dumps([sale.id, amount, text["reason"], text["note"], text["phone"], text["name"]]).encode()
+        json.dumps([sale.id, amount, text["reason"], text["note"], text["phone"], text["name"], units]).encode()
     ).hexdigest()
     for f in files[: MAX_FILES - len(evidence_ids)]:
         content = await f.read(evidence.MAX_BYTES + 1)
@@ -182,6 +226,7 @@ async def _ask(
         note=text["note"],
         customer=CustomerInput(phone=text["phone"].strip() or None, name=text["name"].strip() or None),
         evidence_ids=tuple(evidence_ids),
+        items=units,
     )
     idem = Idempotency(scope=actor.merchant_id or "", key="console:" + key, request_hash=digest, render=_render_answer)
     try:

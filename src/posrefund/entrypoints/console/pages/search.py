@@ -60,9 +60,9 @@ async def search(request: Request) -> Response:
 async def sale_page(request: Request, sale_id: str) -> Response:
     """A sale with every refund of it, and the way to ask for another while some of it is refundable."""
     actor, c = signed_in(request)
-    sale = await c.run(sales.get_sale, c.deps, actor, sale_id[:64])
+    sale, lines = await c.run(sales.sale_lines, c.deps, actor, sale_id[:64])
     views, _total = await c.run(refunds.list_cases, c.deps, actor, RefundQuery(sale_id=sale.id, limit=100))
-    return render(request, "sale.html", sale=sale, views=views)
+    return render(request, "sale.html", sale=sale, lines=lines, views=views)
 
 
 @router.get("/mine")

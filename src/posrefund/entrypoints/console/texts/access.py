@@ -47,5 +47,6 @@ LABELS_ACCESS: dict[str, dict[str, tuple[str, str]]] = {
         "role": ("修改角色", "Role changed"),
         "password": ("重置密码", "Password reset"),
         "sign-out": ("在所有设备退出", "Signed out everywhere"),
+        "unlock": ("解除锁定", "Unlocked"),
     },
 }

@@ -1,0 +1,108 @@
+"""A sale's item lines and the units each refund holds: the same conditional updates as the sale's amounts, so
+no race can refund a unit twice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import insert, select, update
+
+from posrefund.adapters.db import tables
+from posrefund.adapters.db.repositories.rows import Repository
+from posrefund.domain.sale_items import ItemRefund, SaleLine
+
+_L = tables.sale_items.c
+_R = tables.refund_items.c
+
+
+class SaleItemSql(Repository):
+    def add_lines(self, sale_id: str, lines: Sequence[SaleLine]) -> None:
+        if lines:
+            self.c.execute(
+                insert(tables.sale_items),
+                [
+                    {
+                        "sale_id": sale_id,
+                        "line": item.line,
+                        "name": item.name,
+                        "quantity": item.quantity,
+                        "unit_price_fen": item.unit_price_fen,
+                        "amount_fen": item.amount_fen,
+                    }
+                    for item in lines
+                ],
+            )
+
+    def lines(self, sale_id: str) -> list[SaleLine]:
+        rows = self.c.execute(select(tables.sale_items).where(_L.sale_id == sale_id).order_by(_L.line))
+        return [
+            SaleLine(
+                line=r.line,
+                name=r.name,
+                quantity=r.quantity,
+                unit_price_fen=r.unit_price_fen,
+                amount_fen=r.amount_fen,
+                refunded_qty=r.refunded_qty,
+                reserved_qty=r.reserved_qty,
+            )
+            for r in rows
+        ]
+
+    def hold(self, sale_id: str, priced: Sequence[ItemRefund]) -> bool:
+        """Hold the units of each line, each only while the line is as it was when priced; False when another
+        refund took units of a line in between (the caller's transaction is then rolled back)."""
+        for item in priced:
+            result = self.c.execute(
+                update(tables.sale_items)
+                .where(
+                    _L.sale_id == sale_id,
+                    _L.line == item.line,
+                    _L.refunded_qty + _L.reserved_qty == item.taken_before,
+                    _L.refunded_qty + _L.reserved_qty + item.quantity <= _L.quantity,
+                )
+                .values(reserved_qty=_L.reserved_qty + item.quantity)
+            )
+            if result.rowcount != 1:
+                return False
+        return True
+
+    def add_refund_items(self, case_id: str, sale_id: str, priced: Sequence[ItemRefund]) -> None:
+        if priced:
+            self.c.execute(
+                insert(tables.refund_items),
+                [
+                    {
+                        "case_id": case_id,
+                        "line": item.line,
+                        "sale_id": sale_id,
+                        "quantity": item.quantity,
+                        "amount_fen": item.amount_fen,
+                    }
+                    for item in priced
+                ],
+            )
+
+    def refund_items(self, case_id: str) -> list[ItemRefund]:
+        rows = self.c.execute(select(tables.refund_items).where(_R.case_id == case_id).order_by(_R.line))
+        return [ItemRefund(r.line, r.quantity, r.amount_fen) for r in rows]
+
+    def settle(self, case_id: str, *, refunded: bool) -> None:
+        """The case became final: its held units become refunded, or go back to the line when it let go."""
+        for item in self.refund_items_of_sale(case_id):
+            sale_id, line, quantity = item
+            values = (
+                {"reserved_qty": _L.reserved_qty - quantity, "refunded_qty": _L.refunded_qty + quantity}
+                if refunded
+                else {"reserved_qty": _L.reserved_qty - quantity}
+            )
+            result = self.c.execute(
+                update(tables.sale_items)
+                .where(_L.sale_id == sale_id, _L.line == line, _L.reserved_qty >= quantity)
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                raise RuntimeError(f"units held on line {line} of sale {sale_id} fewer than {quantity}")
+
+    def refund_items_of_sale(self, case_id: str) -> list[tuple[str, int, int]]:
+        rows = self.c.execute(select(_R.sale_id, _R.line, _R.quantity).where(_R.case_id == case_id))
+        return [(r.sale_id, r.line, r.quantity) for r in rows]
