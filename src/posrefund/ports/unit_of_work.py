@@ -20,7 +20,7 @@ from posrefund.ports.reconciliation import (
 from posrefund.ports.records import AuditRepo, CalendarRepo, CallbackRepo, IdempotencyRepo, Outbox
 from posrefund.ports.refunds import EvidenceRepo, RefundRepo, SaleRepo
 from posrefund.ports.reports import ReportRepo
-from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo
+from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo, RiskHoldRepo
 
 
 class UnitOfWork(Protocol):
@@ -51,6 +51,7 @@ class UnitOfWork(Protocol):
     notify_settings: NotifySettingsRepo
     risk: RiskAlertRepo
     risk_facts: RiskFactsRepo
+    risk_holds: RiskHoldRepo
     reports: ReportRepo
 
     def __enter__(self) -> Self: ...

@@ -130,8 +130,8 @@ def _claim(deps: Deps, router: Router, merchant_id: str, case_id: str, worker: s
     now = deps.clock.now()
     with deps.uow() as uow:
         case = uow.refunds.get_case(merchant_id, case_id)
-        if case is None:
-            return None
+        if case is None or (case.status is S.APPROVED and uow.risk_holds.is_held(case.id)):
+            return None  # a hold placed after this read moved the version: the save below would fail instead
         sale = uow.sales.get_sale(merchant_id, case.sale_id)
         assert sale is not None
         terminal = uow.merchants.get_terminal(merchant_id, case.terminal_id)

@@ -35,6 +35,7 @@ from posrefund.adapters.db.repositories.refunds import RefundSql
 from posrefund.adapters.db.repositories.reports import ReportSql
 from posrefund.adapters.db.repositories.risk_alerts import RiskAlertSql
 from posrefund.adapters.db.repositories.risk_facts import RiskFactsSql
+from posrefund.adapters.db.repositories.risk_holds import RiskHoldSql
 from posrefund.adapters.db.repositories.sales import SaleSql
 from posrefund.adapters.db.repositories.settlement_files import SettlementFileSql
 from posrefund.adapters.db.repositories.users import UserSql
@@ -65,7 +66,7 @@ from posrefund.ports import (
     UserRepo,
     WrongChargeRepo,
 )
-from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo
+from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo, RiskHoldRepo
 
 
 class SqlUnitOfWork:
@@ -132,6 +133,7 @@ class SqlUnitOfWork:
         self.notify_settings: NotifySettingsRepo = NotifySettingsSql(conn)
         self.risk: RiskAlertRepo = RiskAlertSql(conn)
         self.risk_facts: RiskFactsRepo = RiskFactsSql(conn)
+        self.risk_holds: RiskHoldRepo = RiskHoldSql(conn)
         self.reports: ReportRepo = ReportSql(conn)
 
     def __exit__(

@@ -252,7 +252,9 @@ def _case_conditions(merchant_id: str, query: RefundQuery) -> list[Any]:
 
 def due_now(now: datetime) -> ColumnElement[bool]:
     """Approved and not yet handed over (an approved case waits only for a channel's gap between refunds of one
-    order: its timer), or in flight with its next look due."""
-    return ((_R.status == "approved") & (_R.next_check_at.is_(None) | (_R.next_check_at <= now))) | (
-        (_R.status == "processing") & (_R.next_check_at.is_not(None)) & (_R.next_check_at <= now)
+    order: its timer) nor held by a high risk alert, or in flight with its next look due."""
+    held = select(tables.risk_holds.c.case_id).where(
+        tables.risk_holds.c.case_id == _R.id, tables.risk_holds.c.status == "held"
     )
+    waiting = (_R.status == "approved") & (_R.next_check_at.is_(None) | (_R.next_check_at <= now)) & ~held.exists()
+    return waiting | ((_R.status == "processing") & (_R.next_check_at.is_not(None)) & (_R.next_check_at <= now))
