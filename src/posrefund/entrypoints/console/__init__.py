@@ -27,6 +27,9 @@ PAGES = (
     pages.notification_settings,
     pages.reconciliation,
     pages.wrong_charges,
+    pages.home,
+    pages.report_charts,
+    pages.risk,
 )
 STATIC = Path(__file__).parent / "static"
 
