@@ -25,12 +25,13 @@ from posrefund.entrypoints.console import PAGES
 from posrefund.service import disputes, refunds, sales
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.e2e.conftest import Live, sign_in, watched_page
+from tests.e2e.risk_seed import late_refunds
 from tests.e2e.test_console_notifications_browser import paid_case
 from tests.support.helpers import captured_again, sale_input
 
 WIDTHS = (360, 390, 768)
 AXE_WIDTH = 390  # colours, names and structure do not change with the width: axe runs once per page and role
-ROLES = ("cashier", "supervisor", "finance", "admin", "auditor")
+ROLES = ("cashier", "supervisor", "finance", "admin", "auditor", "risk")
 HEIGHT = 844
 WCAG_AA = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
@@ -45,6 +46,7 @@ NOT_PAGES = {
     "/console/",
     "/console/lang",
     "/console/cases/{case_id}/live",
+    "/console/cases/{case_id}/hold",
     "/console/evidence/{evidence_id}",
     "/console/recon/jobs/{job_id}/progress",
     "/console/recon/runs/{run_id}/export.csv",
@@ -95,6 +97,7 @@ class Seeded:
     run_id: str
     discrepancy_id: str
     wrong_charge_id: str
+    alert_id: str = "x"
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,11 @@ def console_pages(s: Seeded) -> list[ConsolePage]:
         ),
         P("/console/recon/wrong-charges/{wc_id}", f"/console/recon/wrong-charges/{s.wrong_charge_id}", "recon.read"),
         P("/console/password", "/console/password", None),
+        P("/console/home", "/console/home", None),
+        P("/console/reports/charts", "/console/reports/charts", "report.read"),
+        P("/console/reports/drill", "/console/reports/drill?by=day&key=2026-11-20", "report.read"),
+        P("/console/risk", "/console/risk", "risk.read"),
+        P("/console/risk/alerts/{alert_id}", f"/console/risk/alerts/{s.alert_id}", "risk.read"),
     ]
 
 
@@ -211,7 +219,8 @@ def seeded(chromium: Browser, live: Live, tmp_path_factory: pytest.TempPathFacto
         recon = _reconciled(context.new_page(), live, bill)
     finally:
         context.close()
-    return Seeded(sale.id, pending.id, paid, str(dispute["id"]), *recon)
+    alert_id, _ = late_refunds(live)
+    return Seeded(sale.id, pending.id, paid, str(dispute["id"]), *recon, alert_id)
 
 
 @pytest.fixture(scope="module")
