@@ -140,6 +140,9 @@ class RefundSql(Repository):
     def _fence(self, case_id: str) -> int:
         return int(self.c.execute(select(_R.fence).where(_R.id == case_id)).scalar_one())
 
+    def set_payee(self, case_id: str, payee_masked: str) -> None:
+        self.c.execute(update(tables.refunds).where(_R.id == case_id).values(payee_masked=payee_masked))
+
     def next_fence(self, case_id: str) -> int:
         """A new fencing token for a claim, in the claim's transaction: one more than any before."""
         self.c.execute(update(tables.refunds).where(_R.id == case_id).values(fence=_R.fence + 1))
