@@ -81,6 +81,12 @@ def a_case(d: Deps, w: World) -> str:
     ).id
 
 
+def _decide_hold(d: Deps, w: World, verdict: str) -> dict[str, Any]:
+    """A second review of a refund held by a high alert (approved by the second supervisor, so the first may decide)."""
+    case_id = held_refunds(d, w, approver="supervisor2")[1][0]
+    return {"method": "POST", "path": f"{P}/holds/{case_id}/{verdict}", "json": {"reason": "收款账户可疑"}}
+
+
 WINDOW = {"start": "2026-11-01T00:00:00+08:00", "end": "2026-11-21T00:00:00+08:00"}
 RISK_ROUTES: dict[tuple[str, str], tuple[str, Callable[[Deps, World, str], dict[str, Any]]]] = {
     ("GET", f"{P}/alerts"): ("risk.read", lambda d, w, r: {"method": "GET", "path": f"{P}/alerts"}),
@@ -127,20 +133,6 @@ RISK_ROUTES: dict[tuple[str, str], tuple[str, Callable[[Deps, World, str], dict[
         "refund.read",
         lambda d, w, r: {"method": "GET", "path": f"{P}/holds/{held_refunds(d, w)[1][0]}"},
     ),
-    ("POST", f"{P}/holds/{{case_id}}/release"): (
-        "refund.release_hold",
-        lambda d, w, r: {
-            "method": "POST",
-            "path": f"{P}/holds/{held_refunds(d, w, approver='supervisor2')[1][0]}/release",
-            "json": {"reason": "已核实"},
-        },
-    ),
-    ("POST", f"{P}/holds/{{case_id}}/reject"): (
-        "refund.release_hold",
-        lambda d, w, r: {
-            "method": "POST",
-            "path": f"{P}/holds/{held_refunds(d, w, approver='supervisor2')[1][0]}/reject",
-            "json": {"reason": "收款账户可疑"},
-        },
-    ),
+    ("POST", f"{P}/holds/{{case_id}}/release"): ("refund.release_hold", lambda d, w, r: _decide_hold(d, w, "release")),
+    ("POST", f"{P}/holds/{{case_id}}/reject"): ("refund.release_hold", lambda d, w, r: _decide_hold(d, w, "reject")),
 }
