@@ -15,6 +15,7 @@ from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
 from posrefund.service.refunds import RefundRequest
 from posrefund.service.risk import alerts
+from posrefund.service.risk.month import month_view
 from posrefund.service.risk.schedule import SCAN_EVERY, scheduled_scans
 from tests.conftest import PASSWORD, World
 from tests.support.fakes import FakeChannel
@@ -53,3 +54,14 @@ def test_a_high_alert_of_the_scheduled_scan_holds_its_refunds(deps: Deps, world:
     router = Router(channels={"wechat": fake, "alipay": fake}, is_workday=ChineseCalendar().is_workday)
     execution.sweep(deps, router)
     assert fake.calls == []
+
+
+def test_the_month_view_counts_the_kept_alerts_of_the_period(deps: Deps, world: World) -> None:
+    from tests.api.risk_routes import held_refunds
+
+    held_refunds(deps, world)
+    day = deps.local_date(deps.clock.now())
+    view = month_view(deps, world.a.actors["risk"], day.replace(day=1), day)
+    assert view["alerts"]["after_hours"] == {"severity": {"high": 1}, "status": {"new": 1}}
+    earlier = month_view(deps, world.a.actors["risk"], day.replace(day=1) - timedelta(days=40), day.replace(day=1))
+    assert earlier["alerts"] == {}

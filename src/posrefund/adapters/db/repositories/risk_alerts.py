@@ -129,7 +129,7 @@ class RiskAlertSql(Repository):
     def alert_counts(self, merchant_id: str, start: datetime, end: datetime) -> list[tuple[str, str, str, int]]:
         q = (
             select(A.rule, A.severity, A.status, func.count())
-            .where(A.merchant_id == merchant_id, A.created_at >= start, A.created_at < end)
+            .where(A.merchant_id == merchant_id, A.window_start < end, A.window_end > start)
             .group_by(A.rule, A.severity, A.status)
         )
         return [(str(r), str(sev), str(st), int(n)) for r, sev, st, n in self.c.execute(q)]
