@@ -62,8 +62,8 @@ def test_root_leads_to_sign_in_or_to_the_home_of_the_operator(browser: Any, as_u
     r = browser.get("/console/", follow_redirects=False)
     assert r.status_code == 302 and r.headers["location"] == "/console/login"
     cashier = as_user("a.cashier")
-    assert cashier.get("/console/", follow_redirects=False).headers["location"] == "/console/desk"
-    assert str(cashier.get("/").url) == "http://testserver/console/desk"
+    assert cashier.get("/console/", follow_redirects=False).headers["location"] == "/console/home"
+    assert str(cashier.get("/").url) == "http://testserver/console/home"
 
 
 def test_a_cash_refund_is_labelled_cash_and_confirmed_by_a_second_person(

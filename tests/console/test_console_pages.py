@@ -63,8 +63,8 @@ def test_sign_in_gives_each_role_its_own_menu(as_user: Any) -> None:
     assert admin.status_code == 200 and "/console/admin/users" in admin.text
     finance = as_user("a.finance")
     assert finance.get("/console/desk").status_code == 403
-    first = finance.get("/console/")  # followed: lands on its own first page
-    assert first.status_code == 200 and first.url.path == "/console/reports"
+    first = finance.get("/console/")  # followed: lands on the overview of what waits for finance
+    assert first.status_code == 200 and first.url.path == "/console/home"
 
 
 def test_pages_need_a_signed_in_session(browser: Browser) -> None:

@@ -26,12 +26,13 @@ from posrefund.entrypoints.console import PAGES
 from posrefund.service import disputes, refunds, sales
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.e2e.conftest import Live, sign_in, watched_page
+from tests.e2e.risk_seed import late_refunds
 from tests.e2e.test_console_notifications_browser import paid_case
 from tests.support.helpers import captured_again, sale_input
 
 WIDTHS = (360, 390, 768)
 AXE_WIDTH = 390  # colours, names and structure do not change with the width: axe runs once per page and role
-ROLES = ("cashier", "supervisor", "finance", "admin", "auditor")
+ROLES = ("cashier", "supervisor", "finance", "admin", "auditor", "risk")
 HEIGHT = 844
 WCAG_AA = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
@@ -46,6 +47,7 @@ NOT_PAGES = {
     "/console/",
     "/console/lang",
     "/console/cases/{case_id}/live",
+    "/console/cases/{case_id}/hold",
     "/console/evidence/{evidence_id}",
     "/console/recon/jobs/{job_id}/progress",
     "/console/recon/runs/{run_id}/export.csv",
@@ -98,6 +100,7 @@ class Seeded:
     run_id: str
     discrepancy_id: str
     wrong_charge_id: str
+    alert_id: str = "x"
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,11 @@ def console_pages(s: Seeded) -> list[ConsolePage]:
         P("/console/cases/{case_id}/slip", f"/console/cases/{s.pending_case_id}/slip?paper=58", "refund.slip"),
         P("/console/cases/{case_id}/slip", f"/console/cases/{s.pending_case_id}/slip", "refund.slip"),
         P("/console/audit", "/console/audit", "audit.browse"),
+        P("/console/home", "/console/home", None),
+        P("/console/reports/charts", "/console/reports/charts", "report.read"),
+        P("/console/reports/drill", "/console/reports/drill?by=day&key=2026-11-20", "report.read"),
+        P("/console/risk", "/console/risk", "risk.read"),
+        P("/console/risk/alerts/{alert_id}", f"/console/risk/alerts/{s.alert_id}", "risk.read"),
     ]
 
 
@@ -227,7 +235,8 @@ def seeded(chromium: Browser, live: Live, tmp_path_factory: pytest.TempPathFacto
         recon = _reconciled(context.new_page(), live, bill)
     finally:
         context.close()
-    return Seeded(sale.id, pending.id, paid, str(dispute["id"]), *recon)
+    alert_id, _ = late_refunds(live)
+    return Seeded(sale.id, pending.id, paid, str(dispute["id"]), *recon, alert_id)
 
 
 @pytest.fixture(scope="module")

@@ -240,6 +240,21 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
 
 
+_MASKED_ACCOUNT = re.compile(r"^(\d{6})?\*{2,13}(\d{4})$")
+
+
+def mask_payee(raw: str) -> str:
+    """Where a refund paid away from its route goes, as stored and compared by the risk rules: a mobile number
+    (masked here) or a bank account already masked by whoever typed it (``622202******1234`` or ``****1234``);
+    a full account number never enters. ``pii.invalid_payee`` otherwise."""
+    compact = raw.replace(" ", "").replace("-", "")
+    if _PHONE.match(compact):
+        return mask_phone(normalise_phone(compact))
+    if _MASKED_ACCOUNT.match(compact):
+        return compact
+    raise Invalid("pii.invalid_payee")
+
+
 def mask_id_no(id_no: str) -> str:
     """Keep the region (first 3) and the check end (last 4): ``110***********123X``."""
     return id_no[:3] + "*" * (len(id_no) - 7) + id_no[-4:] if len(id_no) > 7 else "****"

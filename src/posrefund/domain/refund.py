@@ -359,6 +359,16 @@ class RefundCase(EventSource):
         self.succeeded_at = now
         self._move(S.SUCCEEDED, actor, now, "refund.payout_confirmed", reference)
 
+    def refuse_after_hold(self, actor: Actor, reason: str, now: datetime) -> None:
+        """A second person stops a refund that a high risk alert held before any money moved (the role and the
+        four-eyes check are the use case's): approved → cancelled, not yet approved → rejected."""
+        if not reason.strip():
+            raise Invalid("review.reason_required")
+        if len(reason) > MAX_REASON_TEXT:
+            raise Invalid("review.reason_too_long", max=MAX_REASON_TEXT)
+        self.review_reason = reason
+        self._move(S.CANCELLED if self.status is S.APPROVED else S.REJECTED, actor, now, "refund.hold_rejected", reason)
+
     @property
     def holds_reservation(self) -> bool:
         """False once the amount went back to the sale or into ``refunded`` (a failure proven after unknown)."""

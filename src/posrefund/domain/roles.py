@@ -247,3 +247,6 @@ PERMISSIONS.update(
         "till.configure": frozenset({R.ADMIN}),
     }
 )
+# ---- a refund held by a high risk alert is released or stopped by a second person: the risk officer or a
+# supervisor or administrator who is neither its requester nor one of its approvers (checked by the use case).
+PERMISSIONS["refund.release_hold"] = frozenset({R.RISK, R.SUPERVISOR, R.ADMIN})

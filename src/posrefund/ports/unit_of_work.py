@@ -25,7 +25,7 @@ from posrefund.ports.reconciliation import (
 from posrefund.ports.records import AuditRepo, CalendarRepo, CallbackRepo, IdempotencyRepo, Outbox
 from posrefund.ports.refunds import EvidenceRepo, RefundRepo, SaleItemRepo, SaleRepo
 from posrefund.ports.reports import ReportRepo
-from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo
+from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo, RiskHoldRepo
 
 
 class UnitOfWork(Protocol):
@@ -57,6 +57,7 @@ class UnitOfWork(Protocol):
     notify_settings: NotifySettingsRepo
     risk: RiskAlertRepo
     risk_facts: RiskFactsRepo
+    risk_holds: RiskHoldRepo
     reports: ReportRepo
     deposits: DepositRepo
     bank_applications: BankApplicationRepo

@@ -33,6 +33,7 @@ from posrefund.domain.channel import (
 from posrefund.domain.channel_facts import checked_against
 from posrefund.domain.errors import Invalid, NotFound
 from posrefund.domain.events import CaseEvent
+from posrefund.domain.pii import mask_payee
 from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
@@ -130,8 +131,8 @@ def _claim(deps: Deps, router: Router, merchant_id: str, case_id: str, worker: s
     now = deps.clock.now()
     with deps.uow() as uow:
         case = uow.refunds.get_case(merchant_id, case_id)
-        if case is None:
-            return None
+        if case is None or (case.status is S.APPROVED and uow.risk_holds.is_held(case.id)):
+            return None  # a hold placed after this read moved the version: the save below would fail instead
         sale = uow.sales.get_sale(merchant_id, case.sale_id)
         assert sale is not None
         terminal = uow.merchants.get_terminal(merchant_id, case.terminal_id)
@@ -370,10 +371,18 @@ def resolve(deps: Deps, actor: Actor, case_id: str, target: str, reason: str) ->
     return change_case(deps, actor, case_id, lambda c, _uow, now: c.resolve(actor, status, reason, now))
 
 
-def reroute(deps: Deps, actor: Actor, case_id: str, method: str, reason: str) -> RefundCase:
-    """Pay a failed or abnormal refund away from its original route, with a reviewer's recorded reason."""
+def reroute(deps: Deps, actor: Actor, case_id: str, method: str, reason: str, payee: str = "") -> RefundCase:
+    """Pay a failed or abnormal refund away from its original route, with a reviewer's recorded reason; a
+    transfer names its payee (kept masked: the risk rules compare it with the payer)."""
     actor.require("refund.reroute")
-    return change_case(deps, actor, case_id, lambda c, _uow, now: c.reroute(actor, method, reason, now))
+    masked = mask_payee(payee) if payee.strip() else ""
+
+    def step(case: RefundCase, uow: UnitOfWork, now: datetime) -> None:
+        case.reroute(actor, method, reason, now)
+        if masked:
+            uow.refunds.set_payee(case.id, masked)
+
+    return change_case(deps, actor, case_id, step)
 
 
 def confirm_payout(deps: Deps, actor: Actor, case_id: str, reference: str) -> RefundCase:

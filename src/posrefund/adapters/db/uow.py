@@ -40,6 +40,7 @@ from posrefund.adapters.db.repositories.refunds import RefundSql
 from posrefund.adapters.db.repositories.reports import ReportSql
 from posrefund.adapters.db.repositories.risk_alerts import RiskAlertSql
 from posrefund.adapters.db.repositories.risk_facts import RiskFactsSql
+from posrefund.adapters.db.repositories.risk_holds import RiskHoldSql
 from posrefund.adapters.db.repositories.sale_items import SaleItemSql
 from posrefund.adapters.db.repositories.sales import SaleSql
 from posrefund.adapters.db.repositories.settlement_files import SettlementFileSql
@@ -78,7 +79,7 @@ from posrefund.ports.deposits import DepositRepo
 from posrefund.ports.documents import BankApplicationRepo, SummaryRepo
 from posrefund.ports.fees import FeeContractRepo
 from posrefund.ports.provider import ProviderRepo
-from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo
+from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo, RiskHoldRepo
 
 
 class SqlUnitOfWork:
@@ -146,6 +147,7 @@ class SqlUnitOfWork:
         self.notify_settings: NotifySettingsRepo = NotifySettingsSql(conn)
         self.risk: RiskAlertRepo = RiskAlertSql(conn)
         self.risk_facts: RiskFactsRepo = RiskFactsSql(conn)
+        self.risk_holds: RiskHoldRepo = RiskHoldSql(conn)
         self.reports: ReportRepo = ReportSql(conn)
         self.deposits: DepositRepo = DepositSql(conn)
         self.bank_applications: BankApplicationRepo = BankApplicationSql(conn)

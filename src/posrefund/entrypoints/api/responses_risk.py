@@ -77,3 +77,18 @@ class RiskScan(Out):
     raised: int
     updated: int
     unchanged: int
+
+
+class RiskHold(Out):
+    case_id: str
+    merchant_id: str
+    alert_id: str
+    status: str
+    held_at: str
+    decided_by: str
+    decided_at: str | None
+    reason: str
+
+
+class RiskHoldList(Out):
+    items: list[RiskHold]

@@ -34,6 +34,9 @@ PAGES = (
     pages.till,
     pages.slips,
     pages.audit,
+    pages.home,
+    pages.report_charts,
+    pages.risk,
 )
 STATIC = Path(__file__).parent / "static"
 

@@ -103,6 +103,8 @@ MENU: tuple[tuple[str, str, str], ...] = (
     ("客服查询", "/service", "refund.reveal_pii"),
     ("退款报表", "/reports", "report.read"),
     ("原因周报", "/reports/summary", "report.read"),
+    ("退款图表", "/reports/charts", "report.read"),
+    ("风险预警", "/risk", "risk.read"),
     ("门店", "/admin/stores", "store.manage"),
     ("终端", "/admin/terminals", "terminal.manage"),
     ("操作员", "/admin/users", "user.manage"),
@@ -121,8 +123,8 @@ def menu_for(actor: Actor) -> list[tuple[str, str]]:
 
 
 def home_of(actor: Actor) -> str:
-    entries = menu_for(actor)
-    return entries[0][1] if entries else PREFIX + "/reports"
+    """The overview of what waits for this person (pages/home.py), whatever the role."""
+    return PREFIX + "/home"
 
 
 def ctx_of(request: Request) -> AppContext:

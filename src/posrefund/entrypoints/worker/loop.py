@@ -11,7 +11,9 @@ Between rounds the calendar overrides and the channels file are re-read when the
 
 from __future__ import annotations
 
+import os
 import random
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ from posrefund.service.notifications import follow_up, sending
 from posrefund.service.notifications.sending import NotifyRouter
 from posrefund.service.provider import clock
 from posrefund.service.reports import upkeep
+from posrefund.service.risk.schedule import scheduled_scans
 
 log = structlog.get_logger("posrefund.worker")
 # How often the worker signs the audit chains' heads: the events of the last minute at most are protected by the
@@ -47,6 +50,8 @@ SUMMARY_SECONDS = 300.0
 # The planner's statistics follow a growing merchant (adapters/db/statistics.py says why they matter).
 STATISTICS_SECONDS = 3600.0
 PROVIDER_CLOCK_SECONDS = 60.0  # device returns on their last working day are escalated within a minute
+RISK_SECONDS = 60.0  # how often a worker looks for a merchant whose scheduled risk scan is due
+WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 CALENDAR_SECONDS = 1.0  # an admin's calendar change reaches the worker within a second
 # A thread coming free wakes the loop, but rounds stay this far apart: under full load each round would
 # otherwise list the due cases to take one.
@@ -74,6 +79,7 @@ class _Timers:
     summary_due: float = 0.0
     provider_clock_due: float = 0.0
     statistics_due: float = field(default_factory=lambda: time.monotonic() + STATISTICS_SECONDS)
+    risk_due: float = 0.0
 
 
 class Housekeeping(threading.Thread):
@@ -178,6 +184,9 @@ def _periodic(deps: Deps, timers: _Timers) -> None:
     if time.monotonic() >= timers.statistics_due:
         _refresh_statistics(deps)
         timers.statistics_due = time.monotonic() + STATISTICS_SECONDS
+    if time.monotonic() >= timers.risk_due:  # each merchant's turn is claimed in the database: once across workers
+        scheduled_scans(deps, WORKER_NAME)
+        timers.risk_due = time.monotonic() + RISK_SECONDS
 
 
 def _refresh_statistics(deps: Deps) -> None:

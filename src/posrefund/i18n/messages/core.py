@@ -176,6 +176,10 @@ MESSAGES_CORE: dict[str, tuple[str, str]] = {
         "Never send a card security code (CVV/CVC) (field: {field})",
     ),
     "pii.invalid_phone": ("手机号格式不正确", "Invalid mobile phone number"),
+    "pii.invalid_payee": (
+        "收款方须为手机号，或已遮蔽的银行账号（如 622202******1234 或 ****1234）",
+        "The payee is a mobile number or a masked bank account (622202******1234 or ****1234)",
+    ),
     "pii.invalid_id_no": ("身份证号码不正确", "Invalid resident ID number"),
     "pii.payer_not_masked": (
         "付款人信息必须脱敏（最多显示卡号前 6 后 4 位）",

@@ -28,4 +28,13 @@ MESSAGES_RISK: dict[str, tuple[str, str]] = {
         "预警刚被他人修改，请刷新后重试",
         "The alert was just changed by someone else: reload and try again",
     ),
+    "risk.not_held": ("这笔退款没有被风险预警拦下，无需复核", "This refund is not held by a risk alert"),
+    "risk.hold_same_person": (
+        "复核须由另一人进行：申请人和审批人不能放行或拦截自己经手的退款",
+        "The second review needs another person: the requester and the approvers may not decide it",
+    ),
+    "risk.hold_awaits_approval": (
+        "这笔退款还未审批，审批通过后才能放行",
+        "This refund is not approved yet: it can be released only after approval",
+    ),
 }

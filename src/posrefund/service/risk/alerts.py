@@ -17,7 +17,8 @@ from posrefund.ports.risk import AlertQuery, AlertRow, NewAlert, Window
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 from posrefund.service.refunds import policy_of
-from posrefund.service.risk.evaluate import SEVERITIES, Context, Finding, evaluate
+from posrefund.service.risk.evaluate import HIGH, SEVERITIES, Context, Finding, evaluate
+from posrefund.service.risk.holds import hold_cases
 from posrefund.service.risk.rules import BY_CODE, RULES, Settings, check_settings, merge
 
 MAX_WINDOW_DAYS = 92
@@ -99,6 +100,8 @@ def _keep(deps: Deps, uow: UnitOfWork, actor: Actor, f: Finding, w: Window, now:
             )
             uow.risk.link_cases(last["id"], fresh, "")
             record(uow, actor, mid, "risk.alert_updated", now, alert_id=last["id"], cases=len(fresh), severity=severity)
+            if severity == HIGH:
+                hold_cases(uow, actor, mid, last["id"], [*known, *fresh] if higher else fresh, now)
             return "updated"
         if not fresh and f.case_ids:
             return "unchanged"
@@ -110,6 +113,8 @@ def _keep(deps: Deps, uow: UnitOfWork, actor: Actor, f: Finding, w: Window, now:
     )
     uow.risk.add_alert(new)
     record(uow, actor, mid, "risk.alert_raised", now, alert_id=alert_id, rule=f.rule, severity=f.severity)
+    if f.severity == HIGH:
+        hold_cases(uow, actor, mid, alert_id, f.case_ids, now)
     return "raised"
 
 

@@ -140,6 +140,9 @@ class RefundSql(Repository):
     def _fence(self, case_id: str) -> int:
         return int(self.c.execute(select(_R.fence).where(_R.id == case_id)).scalar_one())
 
+    def set_payee(self, case_id: str, payee_masked: str) -> None:
+        self.c.execute(update(tables.refunds).where(_R.id == case_id).values(payee_masked=payee_masked))
+
     def next_fence(self, case_id: str) -> int:
         """A new fencing token for a claim, in the claim's transaction: one more than any before."""
         self.c.execute(update(tables.refunds).where(_R.id == case_id).values(fence=_R.fence + 1))
@@ -252,7 +255,9 @@ def _case_conditions(merchant_id: str, query: RefundQuery) -> list[Any]:
 
 def due_now(now: datetime) -> ColumnElement[bool]:
     """Approved and not yet handed over (an approved case waits only for a channel's gap between refunds of one
-    order: its timer), or in flight with its next look due."""
-    return ((_R.status == "approved") & (_R.next_check_at.is_(None) | (_R.next_check_at <= now))) | (
-        (_R.status == "processing") & (_R.next_check_at.is_not(None)) & (_R.next_check_at <= now)
+    order: its timer) nor held by a high risk alert, or in flight with its next look due."""
+    held = select(tables.risk_holds.c.case_id).where(
+        tables.risk_holds.c.case_id == _R.id, tables.risk_holds.c.status == "held"
     )
+    waiting = (_R.status == "approved") & (_R.next_check_at.is_(None) | (_R.next_check_at <= now)) & ~held.exists()
+    return waiting | ((_R.status == "processing") & (_R.next_check_at.is_not(None)) & (_R.next_check_at <= now))

@@ -126,6 +126,14 @@ class RiskAlertSql(Repository):
             )
         return len(fresh)
 
+    def alert_counts(self, merchant_id: str, start: datetime, end: datetime) -> list[tuple[str, str, str, int]]:
+        q = (
+            select(A.rule, A.severity, A.status, func.count())
+            .where(A.merchant_id == merchant_id, A.window_start < end, A.window_end > start)
+            .group_by(A.rule, A.severity, A.status)
+        )
+        return [(str(r), str(sev), str(st), int(n)) for r, sev, st, n in self.c.execute(q)]
+
     def feedback(self, merchant_id: str) -> dict[str, dict[str, int]]:
         q = select(A.rule, A.status, func.count()).where(and_(A.merchant_id == merchant_id)).group_by(A.rule, A.status)
         out: dict[str, dict[str, int]] = {}

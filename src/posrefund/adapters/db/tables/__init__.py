@@ -52,7 +52,13 @@ from posrefund.adapters.db.tables.records import (
     outbox,
 )
 from posrefund.adapters.db.tables.reports import report_changes, report_refund_days, report_sale_days
-from posrefund.adapters.db.tables.risk import risk_alert_cases, risk_alerts, risk_settings
+from posrefund.adapters.db.tables.risk import (
+    risk_alert_cases,
+    risk_alerts,
+    risk_holds,
+    risk_scan_schedule,
+    risk_settings,
+)
 from posrefund.adapters.db.tables.sale_items import refund_items, sale_items
 
 __all__ = [
@@ -112,6 +118,8 @@ __all__ = [
     "report_sale_days",
     "risk_alert_cases",
     "risk_alerts",
+    "risk_holds",
+    "risk_scan_schedule",
     "risk_settings",
     "sale_items",
     "sales",

@@ -59,3 +59,30 @@ risk_alert_cases = Table(
     Column("case_id", ID, ForeignKey("refunds.id"), primary_key=True, index=True),
     blank_string("linked_by", 40),
 )
+
+# A refund stopped before any money moves because a high alert names it: the worker does not hand it to the
+# channel while it is ``held``; a second person (neither its requester nor its approver) releases or rejects it.
+risk_holds = Table(
+    "risk_holds",
+    metadata,
+    Column("case_id", ID, ForeignKey("refunds.id"), primary_key=True),
+    merchant_ref(),
+    Column("alert_id", ID, ForeignKey("risk_alerts.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # held, released, rejected
+    moment("held_at"),
+    blank_string("decided_by", 40),
+    moment("decided_at", nullable=True),
+    blank_text("reason"),
+    Index("ix_risk_holds_merchant_status", "merchant_id", "status", "held_at"),
+)
+
+# Once per interval across every worker: the scheduled scan of each merchant's rules is claimed in this table
+# (compare-and-set on ``next_at``), so two workers' housekeeping never scan the same merchant at once.
+risk_scan_schedule = Table(
+    "risk_scan_schedule",
+    metadata,
+    merchant_ref(primary_key=True),
+    moment("next_at"),
+    moment("last_at", nullable=True),
+    blank_string("claimed_by", 40),
+)

@@ -286,6 +286,9 @@ async def resolve(refund_id: str, body: ResolveIn, actor: CurrentActor, c: Ctx) 
 class RerouteIn(Body):
     method: Annotated[str, Field(min_length=1, max_length=16, description="cash | transfer")]
     reason: Annotated[str, Field(min_length=1, max_length=500)]
+    payee: Annotated[
+        str, Field(max_length=40, description="a transfer's payee: mobile number, or masked account ****1234")
+    ] = ""
 
 
 @router.post(
@@ -294,7 +297,7 @@ class RerouteIn(Body):
     **answers(RefundOut, *STEP, permission="refund.reroute"),
 )
 async def reroute(refund_id: str, body: RerouteIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return await _step(c, actor, execution.reroute, refund_id, body.method, body.reason)
+    return await _step(c, actor, execution.reroute, refund_id, body.method, body.reason, body.payee)
 
 
 @router.post(

@@ -8,12 +8,22 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, Field
 
-from posrefund.entrypoints.api.context import Ctx, CurrentActor
+from posrefund.domain.errors import NotFound
+from posrefund.domain.roles import Actor
+from posrefund.entrypoints.api.context import AppContext, Ctx, CurrentActor
 from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, answers
-from posrefund.entrypoints.api.responses_risk import RiskAlertDetail, RiskAlertList, RiskBacktest, RiskRules, RiskScan
+from posrefund.entrypoints.api.responses_risk import (
+    RiskAlertDetail,
+    RiskAlertList,
+    RiskBacktest,
+    RiskHold,
+    RiskHoldList,
+    RiskRules,
+    RiskScan,
+)
 from posrefund.entrypoints.api.schemas import Body
 from posrefund.ports.risk import AlertQuery
-from posrefund.service.risk import alerts
+from posrefund.service.risk import alerts, holds
 from posrefund.service.risk.backtest import backtest
 
 router = APIRouter(prefix="/v1/risk", tags=["risk"])
@@ -136,3 +146,52 @@ async def run_backtest(body: BacktestIn, actor: CurrentActor, c: Ctx) -> dict[st
 async def scan(body: WindowIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     result = await c.run(alerts.scan, c.deps, actor, body.start, body.end)
     return {"raised": result.raised, "updated": result.updated, "unchanged": result.unchanged}
+
+
+class HoldDecisionIn(Body):
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+@router.get(
+    "/holds",
+    summary="Refunds held by a high alert, waiting for a second review",
+    **answers(RiskHoldList, *SIGNED_IN, permission="refund.release_hold"),
+)
+async def list_holds(actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    return {"items": await c.run(holds.held_cases, c.deps, actor)}
+
+
+@router.get(
+    "/holds/{case_id}",
+    summary="The risk hold on one refund case",
+    **answers(RiskHold, *SIGNED_IN, 404, permission="refund.read"),
+)
+async def get_hold(case_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    hold = await c.run(holds.hold_of, c.deps, actor, case_id)
+    if hold is None:
+        raise NotFound("risk.not_held")
+    return dict(hold)
+
+
+async def _decide_hold(c: AppContext, actor: Actor, case_id: str, release: bool, reason: str) -> dict[str, Any]:
+    await c.run(holds.decide_hold, c.deps, actor, case_id, release, reason)
+    hold = await c.run(holds.hold_of, c.deps, actor, case_id)
+    return dict(hold or {})
+
+
+@router.post(
+    "/holds/{case_id}/release",
+    summary="Second review: let a held refund go to its channel (not by its requester or approver)",
+    **answers(RiskHold, *STEP, permission="refund.release_hold"),
+)
+async def release_hold(case_id: str, actor: CurrentActor, c: Ctx, body: HoldDecisionIn | None = None) -> dict[str, Any]:
+    return await _decide_hold(c, actor, case_id, True, body.reason if body else "")
+
+
+@router.post(
+    "/holds/{case_id}/reject",
+    summary="Second review: stop a held refund before any money moves, with a reason",
+    **answers(RiskHold, *STEP, permission="refund.release_hold"),
+)
+async def reject_hold(case_id: str, body: HoldDecisionIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    return await _decide_hold(c, actor, case_id, False, body.reason)

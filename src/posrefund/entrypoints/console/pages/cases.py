@@ -20,6 +20,7 @@ from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, lang_of, may
 from posrefund.service import admin, evidence, execution, policies, refunds, sales
 from posrefund.service.notifications import follow_up
 from posrefund.service.refunds import CaseView
+from posrefund.service.risk import holds
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 POLL_SECONDS = 3
@@ -56,6 +57,7 @@ async def show_case(request: Request, case_id: str, status: int = 200, **extra: 
     names = await c.run(admin.staff_names, c.deps, actor)
     files = await c.run(evidence.list_for, c.deps, actor, view.case.evidence_ids)
     policy = await c.run(policies.get_policy, c.deps, actor)
+    hold = await c.run(holds.hold_of, c.deps, actor, case_id)  # a high risk alert's hold, if one was placed
     review_block = _may_review(actor, view, policy, lang) if may(actor, "refund.review") else None
     return render(
         request,
@@ -79,6 +81,7 @@ async def show_case(request: Request, case_id: str, status: int = 200, **extra: 
         poll=view.case.status not in TERMINAL,
         poll_seconds=POLL_SECONDS,
         revealed=extra.pop("revealed", None),
+        hold=hold,
         **extra,
     )
 

@@ -18,6 +18,7 @@ from posrefund.entrypoints.console.texts.fees import EN_FEES, LABELS_FEES
 from posrefund.entrypoints.console.texts.notifications import EN_NOTIFY, LABELS_NOTIFY
 from posrefund.entrypoints.console.texts.provider import EN_PROVIDER, LABELS_PROVIDER
 from posrefund.entrypoints.console.texts.reconciliation import EN_RECON, LABELS_RECON
+from posrefund.entrypoints.console.texts.risk import EN_RISK, LABELS_RISK
 from posrefund.entrypoints.console.texts.shift import EN_SHIFT, LABELS_SHIFT
 
 Labels = dict[str, dict[str, tuple[str, str]]]
@@ -46,6 +47,7 @@ AREAS: tuple[tuple[Labels, dict[str, str]], ...] = (
     (LABELS_PROVIDER, EN_PROVIDER),
     (LABELS_DESK, EN_DESK),
     (LABELS_SHIFT, EN_SHIFT),
+    (LABELS_RISK, EN_RISK),
 )
 LABELS: Labels = _merge_labels(*(labels for labels, _en in AREAS))
 EN: dict[str, str] = {text: en for _labels, lines in reversed(AREAS) for text, en in lines.items()}

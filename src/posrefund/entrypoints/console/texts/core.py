@@ -87,6 +87,9 @@ LABELS_CORE: dict[str, dict[str, tuple[str, str]]] = {
         "customer.revealed": ("查看顾客完整信息", "Customer contact revealed"),
         "case.contact_noted": ("记录联系", "Contact noted"),
         "case.escalated": ("升级处理", "Escalated"),
+        "refund.held": ("高风险预警拦下，等待复核", "Held by a high risk alert for a second review"),
+        "refund.hold_released": ("复核放行", "Released after a second review"),
+        "refund.hold_rejected": ("复核拦截", "Stopped after a second review"),
     },
 }
 
