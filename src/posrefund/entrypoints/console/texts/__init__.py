@@ -14,6 +14,7 @@ from posrefund.entrypoints.console.texts.cases import EN_CASES, LABELS_CASES
 from posrefund.entrypoints.console.texts.core import EN_CORE, LABELS_CORE
 from posrefund.entrypoints.console.texts.notifications import EN_NOTIFY, LABELS_NOTIFY
 from posrefund.entrypoints.console.texts.reconciliation import EN_RECON, LABELS_RECON
+from posrefund.entrypoints.console.texts.words import LABELS_WORDS
 
 Labels = dict[str, dict[str, tuple[str, str]]]
 
@@ -29,7 +30,7 @@ def _merge_labels(*areas: Labels) -> Labels:
     return merged
 
 
-LABELS: Labels = _merge_labels(LABELS_CORE, LABELS_CASES, LABELS_NOTIFY, LABELS_RECON, LABELS_ACCESS)
+LABELS: Labels = _merge_labels(LABELS_CORE, LABELS_CASES, LABELS_NOTIFY, LABELS_RECON, LABELS_ACCESS, LABELS_WORDS)
 EN: dict[str, str] = {**EN_CASES, **EN_ACCESS, **EN_RECON, **EN_NOTIFY, **EN_CORE}
 
 
