@@ -110,8 +110,8 @@ def test_errors_speak_chinese_by_default_and_english_on_request(
     )
     assert zh.status_code == en.status_code == 422
     assert zh.json()["code"] == en.json()["code"] == "refund.exceeds_refundable"
-    assert zh.json()["message"] == "退款金额 10001 分超过可退金额 10000 分"
-    assert en.json()["message"] == "Refund of 10001 fen exceeds the refundable 10000 fen"
+    assert zh.json()["message"] == "退款金额 ¥100.01 超过可退金额 ¥100.00"
+    assert en.json()["message"] == "Refund of ¥100.01 exceeds the refundable ¥100.00"
     assert zh.json()["params"]["refundable_fen"] == 10_000
 
 

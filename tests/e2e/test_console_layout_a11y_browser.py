@@ -29,6 +29,7 @@ from tests.e2e.conftest import Live, sign_in, watched_page
 from tests.e2e.risk_seed import late_refunds
 from tests.e2e.test_console_notifications_browser import paid_case
 from tests.support.helpers import captured_again, sale_input
+from tests.support.plain_language import problems_in_chinese
 
 WIDTHS = (360, 390, 768)
 AXE_WIDTH = 390  # colours, names and structure do not change with the width: axe runs once per page and role
@@ -82,6 +83,21 @@ WIDE_ELEMENTS = r"""() => {
   return {scrollWidth: document.documentElement.scrollWidth, width, wide: wide.slice(0, 12)};
 }"""
 
+
+# The text a person reads on the page, without what is not in the page's language on purpose: content marked
+# as another language (an English notification template), text marked not to translate (a template's
+# placeholders as the admin typed them), code; hidden elements skipped.
+READ_TEXT = r"""() => {
+  const skip = '[lang]:not([lang^="zh"]), [translate="no"], code, pre, textarea, script, style, template';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const parts = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest(skip) || !el.checkVisibility()) continue;
+    parts.push(n.textContent);
+  }
+  return parts.join(' ');
+}"""
 
 # A part htmx fetches once the page is up (hx-trigger="load") has come in: it brings its own heading.
 LOADED = "[...document.querySelectorAll('[hx-trigger=load]')].every(e => e.querySelector('h2'))"
@@ -244,10 +260,17 @@ def axe() -> Axe:
     return Axe()
 
 
-def _problems(page: Page, axe: Axe, path: str) -> list[str]:
-    """What is wrong with the loaded page, in words a failure message can show: axe-core's findings (at
-    ``AXE_WIDTH``), then the fit at each width (the same page resized: media queries apply as on a phone)."""
-    found: list[str] = []
+def _names(live: Live) -> frozenset[str]:
+    """What people named themselves and their things (user names, terminal numbers): shown as typed."""
+    world = live.world
+    return frozenset(n for m in (world.a, world.b) for n in (*m.usernames.values(), "A01", "B01", "SNA", "SNB"))
+
+
+def _problems(page: Page, axe: Axe, path: str, names: frozenset[str] = frozenset()) -> list[str]:
+    """What is wrong with the loaded page, in words a failure message can show: words a Chinese reader
+    should not meet (raw codes, fen, English), axe-core's findings (at ``AXE_WIDTH``), then the fit at each
+    width (the same page resized: media queries apply as on a phone)."""
+    found = [f"{path}: {p}" for p in problems_in_chinese(page.evaluate(READ_TEXT), names)]
     page.set_viewport_size({"width": AXE_WIDTH, "height": HEIGHT})
     for v in axe.run(page, options=WCAG_AA).response["violations"]:
         if v["impact"] in BLOCKING:
@@ -291,7 +314,7 @@ def test_every_page_of_a_role_fits_the_screen_and_passes_axe(
     problems: list[str] = []
     for p in pages:
         refused = _visit(screen, live, p.path)
-        problems += [refused] if refused else _problems(screen, axe, p.path)
+        problems += [refused] if refused else _problems(screen, axe, p.path, _names(live))
     assert not problems, f"{role}: {len(problems)} problems\n" + "\n".join(problems)
 
 
@@ -302,7 +325,7 @@ def test_the_sign_in_and_error_pages(screen: Page, live: Live, axe: Axe) -> None
         if path != "/console/login" and "/console/login" in screen.url:
             sign_in(screen, live, "a.cashier")
         refused = _visit(screen, live, path, status)
-        problems += [refused] if refused else _problems(screen, axe, path)
+        problems += [refused] if refused else _problems(screen, axe, path, _names(live))
     assert not problems, "\n".join(problems)
 
 

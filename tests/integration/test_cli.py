@@ -117,6 +117,8 @@ def test_demo_refunds_and_audit_verify_catches_one_changed_byte(env: Settings) -
     assert listed["total"] >= 20 and len(listed["items"]) == 5
     shown = js("refund", "show", "-m", "DEMO", listed["items"][0]["id"])
     assert shown["events"][0]["action"] == "refund.requested"
+    by_number = js("refund", "show", "-m", "DEMO", listed["items"][0]["refund_no"])  # as on the slip
+    assert by_number["id"] == listed["items"][0]["id"] and by_number["events"] == shown["events"]
     ok = js("audit", "verify")
     assert ok["ok"] is True and ok["checked"] > 300
 

@@ -30,5 +30,5 @@ def test_language_negotiation() -> None:
     assert pick_language("fr-FR,zh-CN;q=0.5,en;q=0.4") == "zh"
     assert pick_language("de") == "zh"
     assert message("refund.exceeds_refundable", "en", {"amount_fen": 5}) == (
-        "Refund of 5 fen exceeds the refundable {refundable_fen} fen"
+        "Refund of 5 exceeds the refundable {refundable_fen}"
     )

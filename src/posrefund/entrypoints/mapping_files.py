@@ -11,7 +11,7 @@ from posrefund.adapters.settlement.preview import Preview, preview_card_file
 from posrefund.domain.errors import Invalid
 from posrefund.domain.roles import Actor
 from posrefund.domain.settlement_mapping import spec_from_dict
-from posrefund.i18n import message
+from posrefund.entrypoints.wording import message
 from posrefund.service.deps import Deps
 from posrefund.service.reconciliation import mappings
 

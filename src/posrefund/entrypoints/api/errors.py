@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from posrefund.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized
-from posrefund.i18n import message, pick_language
+from posrefund.entrypoints.wording import message
+from posrefund.i18n import pick_language
 
 
 class ErrorBody(BaseModel):

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from posrefund.domain.errors import DomainError
 from posrefund.domain.roles import Actor, Role
 from posrefund.entrypoints.cli.common import JsonOpt, acting_as, audit_app, build_deps, emit, err, fail, out
-from posrefund.i18n import message
+from posrefund.entrypoints.wording import message
 
 if TYPE_CHECKING:
     from posrefund.domain.audit import Checkpoint

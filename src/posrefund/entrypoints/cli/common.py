@@ -21,7 +21,7 @@ from posrefund.config import ConfigError, Settings
 from posrefund.domain.errors import DomainError
 from posrefund.domain.pii import find_card_data
 from posrefund.domain.roles import ANY_PROVIDER, Actor, Role
-from posrefund.i18n import message
+from posrefund.entrypoints.wording import message
 from posrefund.service.deps import Deps
 
 DEMO_HELP = "Seed a demo merchant: stores, terminals, a user of every role, a policy and a few hundred sales."

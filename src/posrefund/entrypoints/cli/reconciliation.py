@@ -28,7 +28,7 @@ from posrefund.entrypoints.cli.common import (
     print_json,
     progress_bar,
 )
-from posrefund.i18n import message
+from posrefund.entrypoints.wording import message
 from posrefund.ports import DiscrepancyRow
 
 CLASS_ZH = {
@@ -143,9 +143,9 @@ def _print_summary(report: Any, run: Mapping[str, Any], listed: Sequence[Discrep
     table.add_row("matched sales", "已匹配消费", str(t.get("matched_sales", 0)))
     table.add_row("matched refunds", "已匹配退款", str(t.get("matched_refunds", 0)))
     table.add_row(
-        "ledger sales", "本系统消费", f"{t.get('ledger_sales', 0)} / ¥{format_yuan(t.get('ledger_sales_fen', 0))}"
+        "ledger sales", "本系统消费", f"{t.get('ledger_sales', 0)} / {format_yuan(t.get('ledger_sales_fen', 0))}"
     )
-    table.add_row("file sales", "渠道消费", f"{t.get('lines_sale', 0)} / ¥{format_yuan(t.get('lines_sale_fen', 0))}")
+    table.add_row("file sales", "渠道消费", f"{t.get('lines_sale', 0)} / {format_yuan(t.get('lines_sale_fen', 0))}")
     out.print(table)
     if listed:
         detail = Table(title="差错明细 discrepancies (first)")

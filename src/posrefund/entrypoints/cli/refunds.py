@@ -45,12 +45,17 @@ def refund_list(
 
 @refund_app.command("show")
 def refund_show(merchant: MerchantOpt, refund_id: str, as_json: JsonOpt = False) -> None:
+    """A refund by its number (as printed on the slip and shown in the console) or by its internal id."""
     from posrefund.entrypoints.api.views import event_view, refund_view
+    from posrefund.ports.refunds import RefundQuery
     from posrefund.service import refunds
 
     deps = build_deps()
     actor = acting_as(deps, merchant, Role.AUDITOR)
     try:
+        numbered, _total = refunds.list_cases(deps, actor, RefundQuery(refund_no=refund_id, limit=1))
+        if numbered:
+            refund_id = numbered[0].case.id
         view = refunds.get_case(deps, actor, refund_id)
         events = refunds.case_events(deps, actor, refund_id)
     except DomainError as exc:

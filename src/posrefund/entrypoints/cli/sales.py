@@ -21,7 +21,7 @@ from posrefund.entrypoints.cli.common import (
     progress_bar,
     sales_app,
 )
-from posrefund.i18n import message
+from posrefund.entrypoints.wording import message
 
 
 def _read_sales(path: Path, terminals: dict[str, str]) -> Iterator[tuple[int, Any]]:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from posrefund.domain.errors import DomainError
-from posrefund.i18n import message
+from posrefund.entrypoints.wording import message
 
 # A missing case or a forbidden action is a page of its own (404 / 403), never an error beside a field.
 NOT_MINE = ("refund.not_found", "auth.forbidden")

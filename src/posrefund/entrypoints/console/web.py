@@ -26,7 +26,7 @@ from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors, FieldOf
 from posrefund.entrypoints.console.session import LANG_COOKIE, Session, Sessions, anonymous
 from posrefund.entrypoints.console.texts import EN, label
-from posrefund.i18n import message
+from posrefund.entrypoints.wording import message
 from posrefund.ports import ConcurrentUpdate
 
 PREFIX = "/console"

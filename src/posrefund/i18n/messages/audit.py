@@ -9,7 +9,7 @@ MESSAGES_AUDIT: dict[str, tuple[str, str]] = {
         "POSREFUND_AUDIT_KEY is not set: checkpoints cannot be verified or signed (`posrefund keys generate`)",
     ),
     "audit.anchor_unreadable": (
-        "检查点导出文件第 {line} 行无法读取：{detail}",
+        "检查点导出文件第 {line} 行无法读取",
         "Line {line} of the checkpoint export file cannot be read: {detail}",
     ),
     # what `posrefund audit verify` reports, by problem

@@ -5,7 +5,7 @@ from __future__ import annotations
 MESSAGES_DEPOSITS: dict[str, tuple[str, str]] = {
     "deposit.invalid_field": ("押金/定金字段无效：{field}", "Invalid deposit field: {field}"),
     "deposit.invalid_kind": (
-        "款项类型无效：{kind}（deposit 定金 / advance 订金 / security 押金）",
+        "款项类型无效：{kind}（可选定金、订金、押金）",
         "Invalid kind: {kind} (deposit 定金 / advance 订金 / security 押金)",
     ),
     "deposit.invalid_ending": ("结果无效：{ending}", "Invalid ending: {ending}"),
@@ -20,8 +20,8 @@ MESSAGES_DEPOSITS: dict[str, tuple[str, str]] = {
         "The payment is of kind {sale_kind}, not the {kind} the terms are for",
     ),
     "deposit.contract_below_paid": (
-        "合同金额 {contract_value_fen} 分低于已付定金",
-        "The contract value of {contract_value_fen} fen is below the amount paid",
+        "合同金额 {contract_value_fen}低于已付定金",
+        "The contract value of {contract_value_fen} is below the amount paid",
     ),
     "deposit.ending_not_for_kind": (
         "结果 {ending} 不适用于该类款项（{kind}）",
@@ -36,8 +36,8 @@ MESSAGES_DEPOSITS: dict[str, tuple[str, str]] = {
         "The terms allow no costs to be deducted, or the merchant broke the deal (ending: {ending})",
     ),
     "deposit.deductions_exceed_terms": (
-        "扣除合计 {deducted_fen} 分超过条款允许的 {limit_fen} 分",
-        "Deductions of {deducted_fen} fen exceed the {limit_fen} fen the terms allow",
+        "扣除合计 {deducted_fen}超过条款允许的 {limit_fen}",
+        "Deductions of {deducted_fen} exceed the {limit_fen} the terms allow",
     ),
     "deposit.deduction_reason_required": (
         "第 {index} 项扣款须写明理由",
@@ -49,20 +49,20 @@ MESSAGES_DEPOSITS: dict[str, tuple[str, str]] = {
     ),
     "deposit.override_reason_required": ("调整金额须说明理由", "An override needs a reason"),
     "deposit.override_exceeds_paid": (
-        "原路退还合计 {back_total_fen} 分超过已付 {paid_fen} 分：原路退回不能多于收款",
-        "{back_total_fen} fen back by the original route exceeds the {paid_fen} fen paid",
+        "原路退还合计 {back_total_fen}超过已付 {paid_fen}：原路退回不能多于收款",
+        "{back_total_fen} back by the original route exceeds the {paid_fen} paid",
     ),
     "deposit.override_penalty_too_large": (
-        "罚金 {penalty_total_fen} 分超过定金金额",
-        "A penalty of {penalty_total_fen} fen exceeds the deposit",
+        "罚金 {penalty_total_fen}超过定金金额",
+        "A penalty of {penalty_total_fen} exceeds the deposit",
     ),
     "deposit.proposal_required": (
         "该款项有退还条款：须先计算并由主管确认退还方案",
         "This deposit has terms: a refund proposal must be accepted first",
     ),
     "deposit.exceeds_terms": (
-        "退款 {amount_fen} 分超过条款允许的 {allowed_fen} 分（可由主管调整并说明理由）",
-        "A refund of {amount_fen} fen exceeds the {allowed_fen} fen its terms allow (a supervisor may override)",
+        "退款 {amount_fen}超过条款允许的 {allowed_fen}（可由主管调整并说明理由）",
+        "A refund of {amount_fen} exceeds the {allowed_fen} its terms allow (a supervisor may override)",
     ),
     "deposit.proposal_closed": (
         "该退还方案已处理（{status}），请重新计算",

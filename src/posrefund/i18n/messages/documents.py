@@ -35,7 +35,7 @@ MESSAGES_DOCUMENTS: dict[str, tuple[str, str]] = {
     "bank_application.bad_reason": ("不支持的申请原因：{reason}", "Unknown reason for the application: {reason}"),
     "bank_application.bad_channel": ("不支持的递交方式：{channel}", "Unknown way of submitting: {channel}"),
     "bank_application.bad_outcome": (
-        "银行结果只能是 accepted（受理）或 rejected（拒绝）：{outcome}",
+        "银行结果只能是受理或拒绝：{outcome}",
         "The bank's outcome is accepted or rejected: {outcome}",
     ),
     "bank_application.text_required": ("请填写 {field}", "Please fill in {field}"),
@@ -55,7 +55,7 @@ MESSAGES_DOCUMENTS: dict[str, tuple[str, str]] = {
         "周期格式不正确：月报为 YYYY-MM，周报为该周星期一 YYYY-MM-DD：{period}",
         "The period is YYYY-MM for a month or the Monday YYYY-MM-DD of a week: {period}",
     ),
-    "summary.bad_cadence": ("订阅频率只能是 weekly（周报）或 monthly（月报）", "Cadence is weekly or monthly"),
+    "summary.bad_cadence": ("订阅频率只能是周报或月报", "Cadence is weekly or monthly"),
     "summary.bad_email": ("邮箱地址不正确", "The email address is not valid"),
     "summary.subscription_not_found": ("没有该订阅", "No such subscription"),
 }

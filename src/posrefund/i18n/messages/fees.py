@@ -4,11 +4,11 @@ from __future__ import annotations
 
 MESSAGES_FEES: dict[str, tuple[str, str]] = {
     "fees.unknown_channel": (
-        "未知的收款渠道：{channel}（card / wechat / alipay / unionpay_qr）",
+        "未知的收款渠道：{channel}（可选银行卡、微信支付、支付宝、银联二维码）",
         "Unknown channel: {channel} (card / wechat / alipay / unionpay_qr)",
     ),
     "fees.unknown_card_type": (
-        "未知的卡种：{card_type}（debit / credit / foreign / wallet / any）",
+        "未知的卡种：{card_type}（可选借记卡、贷记卡、外卡、钱包、不限）",
         "Unknown card type: {card_type} (debit / credit / foreign / wallet / any)",
     ),
     "fees.invalid_rate": (
@@ -73,8 +73,8 @@ MESSAGES_FEES: dict[str, tuple[str, str]] = {
     "fees.invalid_terms": ("退还条件无效（{kind}）", "Invalid refund terms ({kind})"),
     "fees.invalid_charge_kind": ("费用类型无效：{kind}", "Invalid charge kind: {kind}"),
     "fees.invalid_charge_amount": (
-        "费用金额无效：须大于 0 且不超过 {max_fen} 分",
-        "Invalid charge amount: more than 0 and at most {max_fen} fen",
+        "费用金额无效：须大于 0 且不超过 {max_fen}",
+        "Invalid charge amount: more than 0 and at most {max_fen}",
     ),
     "fees.charge_not_found": ("该笔费用不存在", "Charge not found"),
     "fees.charge_refund_pending": (

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 MESSAGES_NOTIFY: dict[str, tuple[str, str]] = {
     "notify.unknown_event": ("未知的通知事件：{event}", "Unknown notification event: {event}"),
-    "notify.unknown_language": ("不支持的语言：{language}（可选 zh、en）", "Unsupported language: {language} (zh, en)"),
+    "notify.unknown_language": (
+        "不支持的语言：{language}（可选中文或英文）",
+        "Unsupported language: {language} (zh, en)",
+    ),
     "notify.template_invalid": (
-        "模板无法生成消息（{field}）：{detail}",
+        "模板无法生成消息（{field}），请检查模板的写法",
         "The template does not render ({field}): {detail}",
     ),
     "notify.template_unsafe": (
-        "模板会生成超过 {limit} 个字符的消息（{field}，{where}）：请减少 replace 等会加长文字的过滤器",
+        "模板会生成超过 {limit} 个字符的消息（{field}，{where}）：请减少替换等会加长文字的过滤器",
         "The template would make a message longer than {limit} characters ({field}, {where}): "
         "use fewer filters that lengthen text, such as replace",
     ),
@@ -24,13 +27,16 @@ MESSAGES_NOTIFY: dict[str, tuple[str, str]] = {
     ),
     "notify.template_not_found": ("该事件没有自定义模板", "There is no custom template for this event"),
     "notify.invalid_email": ("邮箱地址格式不正确", "Invalid email address"),
-    "notify.invalid_openid": ("微信 openid 格式不正确", "Invalid WeChat openid"),
+    "notify.invalid_openid": ("微信用户标识格式不正确", "Invalid WeChat openid"),
     "notify.invalid_scope": ("退订范围无效：{scope}", "Invalid opt-out scope: {scope}"),
     "notify.unknown_gateway_kind": (
-        "未知的通知网关类型：{kind}（可选 sms、wechat）",
+        "未知的通知网关类型：{kind}（可选短信或微信）",
         "Unknown gateway kind: {kind} (sms, wechat)",
     ),
-    "notify.invalid_gateway": ("网关配置无效：{detail}", "Invalid gateway configuration: {detail}"),
+    "notify.invalid_gateway": (
+        "网关配置无效：地址须以 http:// 或 https:// 开头，且须对应收件人和正文字段",
+        "Invalid gateway configuration: {detail}",
+    ),
     "followup.not_paid": (
         "退款尚未完成（当前：{current}），不能确认收款",
         "The refund is not paid yet ({current}): receipt cannot be confirmed",
@@ -39,10 +45,13 @@ MESSAGES_NOTIFY: dict[str, tuple[str, str]] = {
     "followup.already_closed": ("跟进任务已关闭", "The follow-up is already closed"),
     "followup.invalid_status": ("跟进状态无效：{status}", "Invalid follow-up status: {status}"),
     "contact.invalid_kind": (
-        "联系方式无效：{kind}（call、message、visit）",
+        "联系方式无效：{kind}（可选电话、消息、到店）",
         "Invalid contact kind: {kind} (call, message, visit)",
     ),
-    "contact.invalid_direction": ("方向无效：{direction}（in、out）", "Invalid direction: {direction} (in, out)"),
+    "contact.invalid_direction": (
+        "方向无效：{direction}（可选顾客来或我方去）",
+        "Invalid direction: {direction} (in, out)",
+    ),
     "contact.note_required": ("请填写联系内容", "Write what was said"),
     "dispute.not_found": ("争议不存在", "Dispute not found"),
     "dispute.text_required": ("请填写{field_zh}", "The field {field} is required"),
@@ -51,11 +60,11 @@ MESSAGES_NOTIFY: dict[str, tuple[str, str]] = {
     "dispute.evidence_required": ("请选择要添加的凭证", "Name the evidence to add"),
     "dispute.closed": ("争议已结案（{status}）", "The dispute is closed ({status})"),
     "dispute.invalid_party": (
-        "第三方无效：{party}（mediation、arbitration、acquirer）",
+        "第三方无效：{party}（可选调解机构、仲裁机构、收单机构）",
         "Invalid third party: {party} (mediation, arbitration, acquirer)",
     ),
     "dispute.invalid_outcome": (
-        "结果无效：{outcome}（upheld、rejected）",
+        "结果无效：{outcome}（可选支持顾客或驳回）",
         "Invalid outcome: {outcome} (upheld, rejected)",
     ),
     "dispute.amount_required": ("支持争议时须填写退款金额", "An upheld dispute needs the amount to refund"),

@@ -8,7 +8,7 @@ MESSAGES_OPS: dict[str, tuple[str, str]] = {
         "The database does not answer; this node takes no requests for now",
     ),
     "ready.schema_not_at_head": (
-        "数据库结构不是最新版本（当前 {current}，应为 {head}），请先执行 posrefund db upgrade",
+        "数据库结构不是最新版本（当前 {current}，应为 {head}），请先执行 `posrefund db upgrade`",
         "The database schema is not the newest (at {current}, expected {head}); run posrefund db upgrade first",
     ),
     "ready.evidence_unreachable": (

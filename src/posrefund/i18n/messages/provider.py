@@ -10,11 +10,11 @@ MESSAGES_PROVIDER: dict[str, tuple[str, str]] = {
     "provider.desk_exists": ("服务商台账已建立", "The provider's desk is already set up"),
     "provider.invalid_sn": ("机具序列号无效：4–64 位字母、数字或连字符", "Invalid SN: 4–64 letters, digits or hyphens"),
     "provider.invalid_route": (
-        "支付方式无效：{route}（card / wechat / alipay / transfer）",
+        "支付方式无效：{route}（可选银行卡、微信支付、支付宝、银行转账）",
         "Invalid payment route: {route} (card / wechat / alipay / transfer)",
     ),
     "provider.invalid_charge_kind": (
-        "附加费用类型无效：{charge_kind}（none 时金额须为 0，deposit / service_charge 时须大于 0）",
+        "附加费用类型无效：{charge_kind}（无附加费用时金额须为 0，押金或服务费须大于 0）",
         "Invalid charge kind: {charge_kind} (none with 0, deposit / service_charge with an amount)",
     ),
     "provider.invalid_amount": (
@@ -61,13 +61,13 @@ MESSAGES_PROVIDER: dict[str, tuple[str, str]] = {
         "File too large: {size} bytes, at most {max_bytes}",
     ),
     "device_return.invalid_document_kind": ("材料类型无效：{kind}", "Invalid document kind: {kind}"),
-    "device_return.invalid_reason": ("退机原因无效：{reason}（no_reason / fault）", "Invalid reason: {reason}"),
+    "device_return.invalid_reason": ("退机原因无效：{reason}（可选无理由退机或故障）", "Invalid reason: {reason}"),
     "device_return.invalid_inspection": (
-        "验机结果无效：{inspection}（intact / damaged / parts_missing）",
+        "验机结果无效：{inspection}（可选完好、损坏、缺少配件）",
         "Invalid inspection: {inspection} (intact / damaged / parts_missing)",
     ),
     "device_return.invalid_decision": (
-        "处理结果无效：{decision}（full_refund / partial_refund / replacement / rejection）",
+        "处理结果无效：{decision}（可选全额退款、部分退款、换机、拒绝）",
         "Invalid decision: {decision}",
     ),
     "device_return.deductions_not_partial": ("全额退款不能有扣款项", "A full refund has no deductions"),
@@ -79,16 +79,16 @@ MESSAGES_PROVIDER: dict[str, tuple[str, str]] = {
         "Deduction '{item}' needs a positive whole amount in fen",
     ),
     "device_return.deductions_exceed_paid": (
-        "扣款合计 {deducted_fen} 分不少于已付 {paid_fen} 分：不是退款",
-        "Deductions of {deducted_fen} fen are not less than the {paid_fen} fen paid",
+        "扣款合计 {deducted_fen}不少于已付 {paid_fen}：不是退款",
+        "Deductions of {deducted_fen} are not less than the {paid_fen} paid",
     ),
     "device_return.refund_above_paid": (
-        "退款 {refund_fen} 分超过商户已付的 {paid_fen} 分",
-        "Refund of {refund_fen} fen is above the {paid_fen} fen paid",
+        "退款 {refund_fen}超过商户已付的 {paid_fen}",
+        "Refund of {refund_fen} is above the {paid_fen} paid",
     ),
     "device_return.refund_mismatch": (
-        "退款金额 {refund_fen} 分与处理结果应退的 {expected_fen} 分不符",
-        "Refund of {refund_fen} fen does not match the {expected_fen} fen the decision comes to",
+        "退款金额 {refund_fen}与处理结果应退的 {expected_fen}不符",
+        "Refund of {refund_fen} does not match the {expected_fen} the decision comes to",
     ),
     "device_return.changed": (
         "退机申请刚被他人修改，请刷新后重试",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 MESSAGES_RECON: dict[str, tuple[str, str]] = {
     "recon.invalid_source": (
-        "对账渠道无效：{source}（card / wechat / alipay）",
+        "对账渠道无效：{source}（可选银行卡、微信支付、支付宝）",
         "Invalid channel: {source} (card / wechat / alipay)",
     ),
-    "recon.bad_file": ("对账文件无法读取：{detail}", "The settlement file cannot be read: {detail}"),
+    "recon.bad_file": (
+        "对账文件无法读取：文件为空，或不是所选渠道的对账文件格式",
+        "The settlement file cannot be read: {detail}",
+    ),
     "recon.file_too_large": (
         "对账文件过大（上限 {max_bytes} 字节）",
         "The settlement file is too large (limit {max_bytes} bytes)",
@@ -22,7 +25,7 @@ MESSAGES_RECON: dict[str, tuple[str, str]] = {
         "The settlement file is cut short: it ends at line {line} without its summary ({summary}); download it again",
     ),
     "recon.file_line_cut": (
-        "对账文件第 {line} 行不完整（{detail}），请重新下载",
+        "对账文件第 {line} 行不完整，请重新下载",
         "Line {line} of the settlement file is cut short ({detail}); download the file again",
     ),
     "recon.file_totals_mismatch": (

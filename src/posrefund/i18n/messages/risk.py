@@ -15,7 +15,7 @@ MESSAGES_RISK: dict[str, tuple[str, str]] = {
     "risk.invalid_filter": ("筛选条件无效：{value}", "Invalid filter: {value}"),
     "risk.alert_not_found": ("风险预警不存在", "Risk alert not found"),
     "risk.invalid_decision": (
-        "处理结果无效：{status}（investigating / confirmed / dismissed）",
+        "处理结果无效：{status}（可选调查中、已确认、已排除）",
         "Invalid decision: {status} (investigating / confirmed / dismissed)",
     ),
     "risk.reason_required": ("排除预警须说明理由", "Dismissing an alert needs a reason"),

@@ -21,7 +21,8 @@ from posrefund.entrypoints.api.responses_recon import ImportReport, SettlementFi
 from posrefund.entrypoints.api.schemas_recon import SourceName, WithdrawIn
 from posrefund.entrypoints.api.views import iso, plain
 from posrefund.entrypoints.mapping_files import card_mapping_named
-from posrefund.i18n import message, pick_language
+from posrefund.entrypoints.wording import message
+from posrefund.i18n import pick_language
 from posrefund.service import reconciliation
 from posrefund.service.deps import Deps
 

@@ -15,7 +15,7 @@ from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.texts import LABELS
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, allowed, lang_of, render
-from posrefund.i18n import message
+from posrefund.entrypoints.wording import message
 from posrefund.ports import AuditEventRow, AuditQuery
 from posrefund.service import admin, audit, audit_browse
 

@@ -21,7 +21,7 @@ from posrefund.entrypoints.console.web import (
     safe_next,
     session_of,
 )
-from posrefund.i18n import message
+from posrefund.entrypoints.wording import message
 from posrefund.service import sessions
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)

@@ -27,7 +27,7 @@ from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.forms import signed_in
 from posrefund.entrypoints.console.texts import label
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, ctx_of, lang_of, render
-from posrefund.i18n import message
+from posrefund.entrypoints.wording import message
 from posrefund.ports import CustomerRecord
 from posrefund.service import evidence, refunds, sales
 from posrefund.service.refunds import CustomerInput, Idempotency, RefundRequest

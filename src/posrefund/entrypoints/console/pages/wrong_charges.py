@@ -26,7 +26,7 @@ from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.forms import posted, signed_in, texts
 from posrefund.entrypoints.console.pages.reconciliation import choice
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, allowed, lang_of, render, submit
-from posrefund.i18n import message
+from posrefund.entrypoints.wording import message
 from posrefund.service import evidence, reconciliation, refunds, sales, wrong_charges
 from posrefund.service.refunds import CustomerInput
 

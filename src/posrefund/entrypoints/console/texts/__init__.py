@@ -20,6 +20,7 @@ from posrefund.entrypoints.console.texts.provider import EN_PROVIDER, LABELS_PRO
 from posrefund.entrypoints.console.texts.reconciliation import EN_RECON, LABELS_RECON
 from posrefund.entrypoints.console.texts.risk import EN_RISK, LABELS_RISK
 from posrefund.entrypoints.console.texts.shift import EN_SHIFT, LABELS_SHIFT
+from posrefund.entrypoints.console.texts.words import LABELS_WORDS
 
 Labels = dict[str, dict[str, tuple[str, str]]]
 
@@ -48,6 +49,7 @@ AREAS: tuple[tuple[Labels, dict[str, str]], ...] = (
     (LABELS_DESK, EN_DESK),
     (LABELS_SHIFT, EN_SHIFT),
     (LABELS_RISK, EN_RISK),
+    (LABELS_WORDS, {}),
 )
 LABELS: Labels = _merge_labels(*(labels for labels, _en in AREAS))
 EN: dict[str, str] = {text: en for _labels, lines in reversed(AREAS) for text, en in lines.items()}

@@ -180,9 +180,8 @@ EN_NOTIFY: dict[str, str] = {
     "已保存。": "Saved.",
     "地址 (URL)": "Address (URL)",
     "字段映射（每行：服务商字段 = 我方字段）": "Payload mapping (one a line: provider field = our field)",
-    "我方字段：to、text、subject、message_id、language、event，或 =固定值": (
-        "Our fields: to, text, subject, message_id, language, event, or =literal"
-    ),
+    "我方字段（照原样填写）：": "Our fields (type as shown): ",
+    "，或 =固定值": ", or =literal",
     "凭据（只写，留空保留原值）": "Credential (write-only; empty keeps the current one)",
     "凭据已设置": "Credential set",
     "凭据未设置": "No credential",
