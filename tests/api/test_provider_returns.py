@@ -17,6 +17,7 @@ from posrefund.adapters.calendar_cn import ChineseCalendar
 from posrefund.demo import channels
 from posrefund.entrypoints.api.app import create_app
 from posrefund.entrypoints.worker import loop
+from posrefund.service import admin
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router
 from posrefund.service.notifications.sending import NotifyRouter
@@ -111,6 +112,7 @@ def test_a_return_inside_seven_days_is_refunded_in_full_through_wechat(
     clock: FixedClock,
 ) -> None:
     device = register(client, pw, device_body(pw.merchants["m1"], "SN-A0001", clock.now()))
+    at_counter = _merchant_terminal(deps, pw, "SN-A0001")  # the merchant's own record of the device, with a key
     form = client.get("/v1/provider/terminals/SN-A0001/return-form", headers=pw("m1"))
     assert form.status_code == 200 and "SN-A0001" in form.text and "¥399.00" in form.text
     opened = open_return(client, pw, "SN-A0001")
@@ -146,6 +148,9 @@ def test_a_return_inside_seven_days_is_refunded_in_full_through_wechat(
     terminals = client.get("/v1/provider/terminals", headers=pw("m1")).json()["items"]
     [t] = [t for t in terminals if t["id"] == device["id"]]
     assert t["state"] == "returned" and t["deactivated_at"] is not None
+    with deps.uow(readonly=True) as uow:  # the returned device refunds nothing more: its key went with it
+        [key] = [k for k in uow.users.list_api_keys(pw.merchants["m1"]) if k["terminal_id"] == at_counter]
+    assert key["revoked_at"] is not None
     assert {a.body["mobile"] for a in sms.delivered.values()} == {MERCHANT_PHONE}
     kinds = [n["kind"] for n in client.get("/v1/provider/notices", headers=pw("m1")).json()["items"]]
     assert kinds == ["decided", "received", "shipping_approved", "opened"]
@@ -291,3 +296,12 @@ def test_bad_input_is_refused_with_its_code_and_changes_nothing(
     view = client.get(f"/v1/provider/returns/{rid}", headers=ops).json()
     assert (view["status"], view["decision"], view["refund_case_id"]) == ("opened", "", None)
     assert len(client.get("/v1/provider/notices", headers=m1).json()["items"]) == 1
+
+
+def _merchant_terminal(deps: Deps, pw: ProviderWorld, sn: str) -> str:
+    """The merchant's terminal record for the device with serial number ``sn``, given an API key."""
+    boss = pw.admins["m1"]
+    store = admin.create_store(deps, boss, name="收银台")
+    term = admin.create_terminal(deps, boss, store_id=store["id"], terminal_no="M1T01", device_sn=sn)
+    admin.create_api_key(deps, boss, terminal_id=term["id"])
+    return str(term["id"])

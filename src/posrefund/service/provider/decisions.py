@@ -118,7 +118,8 @@ def _close(
         refund_fen=amount, refund_case_id=case_id, deductions=deductions, replacement_id=replacement,
     )  # fmt: skip
     if gone:
-        audit(uow, actor, current, "provider.device_deactivated", status.value, now, sn=fresh["sn"])
+        revoked = _revoke_keys_of(uow, fresh, now)
+        audit(uow, actor, current, "provider.device_deactivated", status.value, now, sn=fresh["sn"], keys=revoked)
     closed = save(
         uow, current, now, status=status.value, decision=decision.value, decision_reason=inp.reason.strip(),
         deductions=json.dumps(deductions, ensure_ascii=False), refund_fen=amount, refund_case_id=case_id,
@@ -126,6 +127,14 @@ def _close(
     )  # fmt: skip
     tell(uow, closed, "decided", now, decision=decision.value, refund_fen=amount, new_sn=inp.new_sn)
     return closed
+
+
+def _revoke_keys_of(uow: UnitOfWork, device: DeviceRow, now: datetime) -> list[str]:
+    """A device that went back (or was swapped) must not go on refunding: the API keys of the merchant's
+    terminals with its serial number are revoked with it, in the decision's transaction."""
+    terminals = {t["id"] for t in uow.merchants.list_terminals(device["merchant_id"]) if t["device_sn"] == device["sn"]}
+    keys = [k for k in uow.users.list_api_keys(device["merchant_id"]) if k["terminal_id"] in terminals]
+    return [k["id"] for k in keys if k["revoked_at"] is None and uow.users.revoke_api_key(k["id"], now)]
 
 
 def _replace(uow: UnitOfWork, deps: Deps, old: DeviceRow, new_sn: str, now: datetime) -> str:
