@@ -125,6 +125,14 @@ PROVIDER_ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
             "json": {"decision": "rejection", "reason": "外壳有人为损坏"},
         },
     ),
+    ("POST", f"{P}/returns/{{return_id}}/confirm-transfer"): (
+        "device_return.decide",
+        lambda d, w, r: {
+            "method": "POST",
+            "path": f"{P}/returns/{a_return(d, w)}/confirm-transfer",
+            "json": {"reference": "BANK-0001"},
+        },
+    ),
     ("GET", f"{P}/breaches"): get("provider.dashboard", f"{P}/breaches"),
     ("GET", f"{P}/dashboard"): get("provider.dashboard", f"{P}/dashboard"),
     ("GET", f"{P}/notices"): get("device_return.read", f"{P}/notices"),
@@ -135,6 +143,7 @@ PROVIDER_ANSWER: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", f"{P}/terminals"): (201, None),
     ("POST", f"{P}/documents"): (201, None),
     ("POST", f"{P}/returns"): (201, None),
+    ("POST", f"{P}/returns/{{return_id}}/confirm-transfer"): (409, "device_return.no_refund"),  # not decided yet
 }
 
 

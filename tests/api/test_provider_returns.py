@@ -305,3 +305,34 @@ def _merchant_terminal(deps: Deps, pw: ProviderWorld, sn: str) -> str:
     term = admin.create_terminal(deps, boss, store_id=store["id"], terminal_no="M1T01", device_sn=sn)
     admin.create_api_key(deps, boss, terminal_id=term["id"])
     return str(term["id"])
+
+
+def test_a_device_paid_by_transfer_is_refunded_once_a_second_person_records_the_transfer(
+    client: TestClient, pw: ProviderWorld, deps: Deps, clock: FixedClock, sims: channels.Simulated
+) -> None:
+    register(client, pw, device_body(pw.merchants["m1"], "SN-TR001", clock.now(), route="transfer"))
+    rid = open_return(client, pw, "SN-TR001").json()["id"]
+    ops, finance = pw("p1.provider_operations"), pw("p1.provider_finance")
+    early = client.post(f"/v1/provider/returns/{rid}/confirm-transfer", json={"reference": "B1"}, headers=finance)
+    assert (early.status_code, early.json()["code"]) == (409, "device_return.no_refund")
+    ship = {"address": "上海市浦东新区 退机仓", "courier": "顺丰", "tracking_no": "SF1234567891"}
+    assert client.post(f"/v1/provider/returns/{rid}/shipping", json=ship, headers=ops).status_code == 200
+    photo = upload_docs(client, ops, "SN-TR001", {"inspection_photo": JPEG})
+    received = {"inspection": "intact", "photo_ids": photo}
+    assert client.post(f"/v1/provider/returns/{rid}/receipt", json=received, headers=ops).status_code == 200
+    decided = client.post(f"/v1/provider/returns/{rid}/decision", json={"decision": "full_refund"}, headers=finance)
+    assert decided.status_code == 200, decided.text
+    case_id = decided.json()["refund_case_id"]
+    loop.run(deps, sims.router, threading.Event(), once=True)  # the worker hands it to the desk: no channel call
+    case = seller_case(deps, "P1", case_id)
+    assert (case.status.value, case.method) == ("processing", "transfer")  # waits for the money to leave
+    same = client.post(f"/v1/provider/returns/{rid}/confirm-transfer", json={"reference": "B1"}, headers=finance)
+    assert (same.status_code, same.json()["code"]) == (403, "refund.second_person_required")
+    done = client.post(
+        f"/v1/provider/returns/{rid}/confirm-transfer", json={"reference": "网银 20261120-01"}, headers=ops
+    )
+    assert done.status_code == 200, done.text
+    case = seller_case(deps, "P1", case_id)
+    assert (case.status.value, case.amount_fen) == ("succeeded", 39_900)
+    again = client.post(f"/v1/provider/returns/{rid}/confirm-transfer", json={"reference": "B2"}, headers=ops)
+    assert (again.status_code, again.json()["code"]) == (409, "refund.not_awaiting_confirmation")

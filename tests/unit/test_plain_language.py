@@ -114,6 +114,7 @@ OVERRIDES: dict[str, dict[str, object]] = {
     "deposit.payout_not_awaiting": {"status": "paid"},
     "deposit.proposal_closed": {"status": "accepted"},
     "device_return.closed": {"status": "refunded"},
+    "device_return.no_refund": {"status": "opened"},
     "fees.case_not_approved": {"status": "open"},
     "fees.case_not_open": {"status": "paid"},
 }

@@ -385,7 +385,10 @@ def reroute(deps: Deps, actor: Actor, case_id: str, method: str, reason: str, pa
     return change_case(deps, actor, case_id, step)
 
 
-def confirm_payout(deps: Deps, actor: Actor, case_id: str, reference: str) -> RefundCase:
-    """Cash handed over at the till, or a cheque cleared (finance enters the bank reference)."""
-    actor.require("refund.confirm_payout")
+def confirm_payout(
+    deps: Deps, actor: Actor, case_id: str, reference: str, permission: str = "refund.confirm_payout"
+) -> RefundCase:
+    """Cash handed over at the till, or a cheque cleared (finance enters the bank reference). ``permission``:
+    a desk that pays its own refunds by transfer (the provider's device returns) checks its own right."""
+    actor.require(permission)
     return change_case(deps, actor, case_id, lambda c, _uow, now: c.confirm_offline_payout(actor, reference, now))

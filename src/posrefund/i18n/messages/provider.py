@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 MESSAGES_PROVIDER: dict[str, tuple[str, str]] = {
+    "device_return.no_refund": (
+        "该退机没有需要付款的退款（当前：{status}）",
+        "This return has no refund to pay ({status})",
+    ),
     "provider.desk_not_set_up": (
         "服务商尚未开通机具业务（先建立服务商台账）",
         "The provider's desk is not set up yet: open it first",

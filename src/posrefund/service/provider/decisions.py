@@ -12,12 +12,12 @@ from datetime import datetime
 
 from posrefund.domain import device_return as dr
 from posrefund.domain.device_return import Decision, ReturnStatus, TerminalState
-from posrefund.domain.errors import Invalid
+from posrefund.domain.errors import Conflict, Invalid
 from posrefund.domain.identifiers import is_identifier
 from posrefund.domain.roles import Actor
 from posrefund.ports import UnitOfWork
 from posrefund.ports.provider import DeviceRow, ReturnRow
-from posrefund.service import refunds
+from posrefund.service import execution, refunds
 from posrefund.service.admin import _text as text
 from posrefund.service.deps import Deps
 from posrefund.service.provider.desk import desk_of, seller_actor
@@ -161,3 +161,21 @@ def _replace(uow: UnitOfWork, deps: Deps, old: DeviceRow, new_sn: str, now: date
     }
     uow.provider.add_device(new)
     return new["id"]
+
+
+def confirm_transfer(deps: Deps, actor: Actor, return_id: str, reference: str) -> ReturnRow:
+    """A device paid by bank transfer is refunded by transfer: once the money has left, a second member of the
+    provider's staff records the transfer's reference (the core's offline payout, never by the person who
+    decided the refund), and the refund is done."""
+    actor.require("device_return.decide")
+    with deps.uow(readonly=True) as uow:
+        _, ret = load(uow, actor, return_id)
+        desk = desk_of(uow, ret["provider_id"])
+    case_id = ret["refund_case_id"]
+    if not case_id:
+        raise Conflict("device_return.no_refund", status=ret["status"])
+    execution.confirm_payout(
+        deps, seller_actor(actor, desk), case_id, text(reference, "reference", 200), permission="device_return.decide"
+    )
+    with deps.uow(readonly=True) as uow:
+        return load(uow, actor, return_id)[1]

@@ -267,6 +267,22 @@ async def decision(
     return await _view(c, actor, return_id, channels)
 
 
+class TransferIn(Body):
+    reference: str = Field(min_length=1, max_length=200, description="the bank transfer's reference (流水号)")
+
+
+@router.post(
+    "/returns/{return_id}/confirm-transfer",
+    summary="Record the refund transfer of a device paid by transfer (a second person)",
+    **answers(DeviceReturn, *STEP, permission="device_return.decide"),
+)
+async def confirm_transfer(
+    return_id: str, body: TransferIn, actor: CurrentActor, c: Ctx, channels: Channels
+) -> dict[str, Any]:
+    await c.run(decisions.confirm_transfer, c.deps, actor, return_id, body.reference)
+    return await _view(c, actor, return_id, channels)
+
+
 @router.get(
     "/breaches",
     summary="Returns past their decision day",
