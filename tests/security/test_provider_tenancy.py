@@ -156,3 +156,17 @@ def test_desk_roles_are_given_by_a_provider_admin_and_never_by_a_merchant(deps: 
             deps, ops, username="p1_ops_three", password=PASSWORD, role="cashier", merchant_id=pw.merchants["m1"]
         )
     assert no_users.value.code == "auth.forbidden"
+
+
+def test_the_providers_finance_staff_keep_the_fee_desk_of_their_own_merchants_only(
+    client: TestClient, pw: ProviderWorld
+) -> None:
+    """Fee contracts and fee refunds are the provider's finance work: its merchants', never another
+    provider's (404), and never its operations staff's (403)."""
+    m1, m3 = pw.merchants["m1"], pw.merchants["m3"]
+    finance = pw("p1.provider_finance")
+    assert client.get(f"/v1/fees/{m1}/periods", headers=finance).status_code == 200
+    other = client.get(f"/v1/fees/{m3}/periods", headers=finance)
+    assert (other.status_code, other.json()["code"]) == (404, "merchant.not_found")
+    refused = client.get(f"/v1/fees/{m1}/periods", headers=pw("p1.provider_operations"))
+    assert (refused.status_code, refused.json()["code"]) == (403, "auth.forbidden")

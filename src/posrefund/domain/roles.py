@@ -200,9 +200,10 @@ PERMISSIONS.update(
     }
 )
 
-# ---- fee contracts, the fee-refund check and one-off charges: finance's, and the provider's administrator for
-# the merchants of its provider; auditors read. Who opens a payout never approves it (domain/fee_charges.py).
-_FEE_DESK = frozenset({R.FINANCE, R.ADMIN, R.PROVIDER_ADMIN})
+# ---- fee contracts, the fee-refund check and one-off charges: finance's, and the provider's administrator and
+# finance staff for the merchants of its provider; auditors read. Who opens a payout never approves it
+# (domain/fee_charges.py).
+_FEE_DESK = frozenset({R.FINANCE, R.ADMIN, R.PROVIDER_ADMIN, R.PROVIDER_FINANCE})
 PERMISSIONS.update(
     {
         "fees.read": _FEE_DESK | {R.AUDITOR},

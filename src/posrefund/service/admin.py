@@ -182,12 +182,13 @@ def create_user(
 
 
 def reachable_merchant(uow: UnitOfWork, actor: Actor, merchant_id: str) -> MerchantRow:
-    """The merchant, if the actor may manage its people: their own (an admin), or one of their provider's
-    (a provider admin). Another's looks as if it did not exist."""
+    """The merchant, if the actor may act on it: their own (a merchant's staff), or one of their provider's (a
+    provider's staff; what they may do there is their role's permissions). Another's looks as if it did not
+    exist."""
     merchant = uow.merchants.get_merchant(merchant_id)
     if merchant is None:
         raise NotFound("merchant.not_found")
-    if actor.role is Role.PROVIDER_ADMIN:
+    if actor.role in PROVIDER_DESK:
         if not manages_provider(actor, merchant["provider_id"]):
             raise NotFound("merchant.not_found")
     elif actor.merchant_id != merchant_id:
