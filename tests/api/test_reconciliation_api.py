@@ -141,7 +141,7 @@ def test_bad_input_is_a_4xx_in_the_callers_language_and_changes_nothing(
         headers=auth("a.finance", **{"Accept-Language": "en"}),
     )
     assert (r.status_code, r.json()["code"]) == (422, "recon.no_files")
-    assert r.json()["message"].startswith("No imported card settlement file")
+    assert r.json()["message"].startswith("No imported Bank card (acquirer) settlement file")
     r = client.post(
         f"{P}/runs", json={"source": "card", "date_from": "2026-11-20", "date_to": "2026-10-01"}, headers=finance
     )

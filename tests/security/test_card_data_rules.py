@@ -60,7 +60,7 @@ def test_messages_name_the_field_in_chinese_and_english(client: TestClient, auth
     zh = post_note(client, auth, probe, PAN).json()["message"]
     en_headers = auth("a.cashier", **{"Idempotency-Key": "k2", "Accept-Language": "en"})
     en = client.post("/v1/refunds", json={"note": PAN}, headers=en_headers).json()["message"]
-    assert zh == "请勿提交完整银行卡号，请只填写卡号后四位（字段：note）"
+    assert zh == "请勿提交完整银行卡号，请只填写卡号后四位（字段：备注）"
     assert en == "Never send a full card number, give only its last four digits (field: note)"
 
 

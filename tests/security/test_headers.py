@@ -76,7 +76,13 @@ def test_no_template_has_an_inline_script_handler_or_style() -> None:
     found = []
     for path in sorted(TEMPLATES.glob("*.html")):
         text = path.read_text(encoding="utf-8")
-        for pattern in (r"<script(?![^>]*\bsrc=)[^>]*>", r"\son[a-z]+\s*=", r"\sstyle\s*=", r"<style", r"javascript:"):
+        for pattern in (
+            r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>",
+            r"\son[a-z]+\s*=",
+            r"\sstyle\s*=",
+            r"<style",
+            r"javascript:",
+        ):
             found += [f"{path.name}: {m.group(0)}" for m in re.finditer(pattern, text, re.IGNORECASE)]
     assert found == []
 

@@ -289,5 +289,5 @@ def test_console_temporary_password_leads_to_the_password_page_first(
             "new_password_again": "own-password-7",
         }
         r = browser.post("/console/password", body, follow_redirects=False)
-        assert (r.status_code, r.headers["location"]) == (303, "/console/desk")
+        assert (r.status_code, r.headers["location"]) == (303, "/console/home")
         assert browser.get("/console/review", follow_redirects=False).status_code == 200

@@ -46,7 +46,7 @@ def test_a_replace_chain_is_refused_at_save(client: TestClient, auth: Auth) -> N
         "notify.template_unsafe",
         {"field": "body", "limit": 4096, "where": "replace"},
     )
-    assert got["message"] == ("模板会生成超过 4096 个字符的消息（body，replace）：请减少 replace 等会加长文字的过滤器")
+    assert got["message"] == ("模板会生成超过 4096 个字符的消息（正文，replace）：请减少替换等会加长文字的过滤器")
 
 
 def test_the_longest_filter_chain_a_template_can_hold_is_refused_at_once(client: TestClient, auth: Auth) -> None:

@@ -21,8 +21,8 @@ ALLOWED_WORDS = frozenset(
 # A code: lower-case words joined by "_" or "." (``goods_quality``, ``refund.approve``), not inside a URL,
 # a file name, an e-mail address or a version.
 RAW_CODE = re.compile(r"(?<![\w./@-])[a-z][a-z0-9]*(?:[_.][a-z][a-z0-9]*)+(?![\w/@(-])")
-# An amount in fen: digits then 分 (but not 分钟 minutes, 分期 instalments, 分店 branches, 分行 branches, 分类 kinds).
-FEN_AMOUNT = re.compile(r"\d[\d,]*\s*分(?![钟期店行类析配别支数])")
+# An amount in fen: digits then 分 (not 分钟 minutes, 分期 instalments, 分店/分行 branches, 分类 kinds, 分隔/分号 separators).
+FEN_AMOUNT = re.compile(r"\d[\d,]*\s*分(?![钟期店行类析配别支数隔号])")
 FEN_WORD = re.compile(r"\bfen\b", re.IGNORECASE)
 LATIN_WORD = re.compile(r"(?<![\w./@-])[A-Za-z]{2,}(?![\w/@-])")
 FILE_NAME = re.compile(r"\b[\w.-]+\.(?:csv|xlsx|pdf|txt|zip|png|jpg|jpeg|gz|toml)\b", re.IGNORECASE)

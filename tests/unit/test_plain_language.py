@@ -102,6 +102,8 @@ ECHOED: dict[str, set[str]] = {
     "risk.invalid_decision": {"status"},
     "report.bad_key": {"key"},
     "fees.invalid_status": {"status"},
+    "notify.template_invalid": {"detail"},  # the template engine naming what the admin wrote
+    "notify.invalid_gateway": {"detail"},  # the admin's own payload field names
 }
 OVERRIDES: dict[str, dict[str, object]] = {
     "risk.invalid_transition": {"current": "confirmed", "target": "new"},

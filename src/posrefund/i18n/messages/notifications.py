@@ -9,7 +9,7 @@ MESSAGES_NOTIFY: dict[str, tuple[str, str]] = {
         "Unsupported language: {language} (zh, en)",
     ),
     "notify.template_invalid": (
-        "模板无法生成消息（{field}），请检查模板的写法",
+        "模板无法生成消息（{field}）：{detail}",
         "The template does not render ({field}): {detail}",
     ),
     "notify.template_unsafe": (
@@ -34,7 +34,7 @@ MESSAGES_NOTIFY: dict[str, tuple[str, str]] = {
         "Unknown gateway kind: {kind} (sms, wechat)",
     ),
     "notify.invalid_gateway": (
-        "网关配置无效：地址须以 http:// 或 https:// 开头，且须对应收件人和正文字段",
+        "网关配置无效（地址须以 http:// 或 https:// 开头，报文须对应收件人和正文）：{detail}",
         "Invalid gateway configuration: {detail}",
     ),
     "followup.not_paid": (

@@ -31,7 +31,7 @@ EN_FEES: dict[str, str] = {
     "每笔封顶（元）": "Cap per payment (yuan)",
     "保存新期间": "Save the new period",
     "手续费核查": "Fee check",
-    "按合同逐笔重算已导入对账单的手续费，多收部分生成退费案件。四舍五入到分，差额 1 分以内不计。": (
+    "按合同逐笔重算已导入对账单的手续费，多收部分生成退费案件。四舍五入到分，差额不超过 ¥0.01 不计。": (
         "Recomputes every fee of the imported settlement files against the contract; what was overcharged "
         "becomes a fee-refund case. Rounded half up to the fen; 1 fen either way is not counted."
     ),
