@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from posrefund.domain.money import format_yuan
 from posrefund.i18n import message as catalogue_message
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Which label table words a named value; the same name in another area (a dispute's status, a risk alert's
 # state) is set by the code's prefix below.
@@ -72,6 +69,13 @@ def label(kind: str, value: str, lang: str) -> str:
     return table_label(kind, value, lang)
 
 
+def _local(at: datetime) -> str:
+    """A time as the console shows it (Shanghai), from the console's one formatter, imported as ``label`` is."""
+    from posrefund.entrypoints.console.fmt import local
+
+    return local(at)
+
+
 def _kinds(code: str) -> dict[str, str]:
     kinds = dict(KIND_OF_PARAM)
     for prefix, override in KIND_BY_CODE.items():
@@ -90,11 +94,8 @@ def _field_label(value: str, lang: str) -> str:
     for kind in ("reason", "channel", "field"):
         tail_worded = label(kind, tail, lang)
         if tail_worded != tail:
-            return (
-                f"{label('field', head, lang)}（{tail_worded}）"
-                if lang == "zh"
-                else f"{label('field', head, lang)} ({tail_worded})"
-            )
+            head_worded = label("field", head, lang)
+            return f"{head_worded}（{tail_worded}）" if lang == "zh" else f"{head_worded} ({tail_worded})"
     return worded
 
 
@@ -107,7 +108,7 @@ def worded(code: str, params: Mapping[str, Any], lang: str) -> dict[str, Any]:
         if name.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
             out[name] = format_yuan(value, str(params.get("currency", "CNY")))
         elif isinstance(value, datetime):
-            out[name] = value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            out[name] = _local(value)
         elif name in LISTS and isinstance(value, (list, tuple, set, frozenset, str)):
             items = value.split(",") if isinstance(value, str) else list(value)
             out[name] = "、".join(_one(KIND_OF_LIST[name], str(v).strip(), lang) for v in items)
