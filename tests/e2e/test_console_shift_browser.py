@@ -69,6 +69,7 @@ def person(chromium: Browser, live: Live, who: str, screen: str) -> Iterator[Pag
 
 def fits(page: Page, screen: str, name: str | None, live: Live) -> None:
     """Nothing wider than the screen (and on the phone, fingertip-sized controls); a screenshot of it when named."""
+    page.wait_for_load_state()
     assert page.evaluate("document.documentElement.scrollWidth") <= SCREENS[screen]["width"], page.url
     assert page.evaluate(TOO_WIDE_JS) == [], page.url
     if screen == "390":
@@ -111,8 +112,10 @@ def test_a_cash_refund_is_asked_approved_and_paid_by_a_second_person(
         cashier.goto(live.url("/console/desk"))  # signing in leads to the overview; the desk is one step on
         cashier.fill("#f-voucher_no", sale.voucher_no)
         cashier.get_by_role("button", name="查找", exact=True).click()
+        found = cashier.locator(f'a[href="/console/desk/sale/{sale.id}"]')
+        expect(found).to_be_visible()  # the search's answer has loaded before its width is measured
         fits(cashier, screen, None, live)
-        cashier.locator(f'a[href="/console/desk/sale/{sale.id}"]').click()
+        found.click()
         cashier.fill("#f-amount", "268.00")
         cashier.select_option("#f-reason", "customer_cancelled")
         cashier.fill("#f-phone", "13800138000")
