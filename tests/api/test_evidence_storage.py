@@ -33,11 +33,11 @@ from tests.support.limits import RELAXED
 from tests.support.object_store import (
     Bucket,
     ObjectStoreServer,
-    free_port,
     object_store_server,  # noqa: F401 - the session's server, a fixture
     s3_settings,
     silent_server,
 )
+from tests.support.ports import free_port
 
 JPEG = b"\xff\xd8\xff\xe0" + b"receipt of node one " * 40
 PNG = b"\x89PNG\r\n\x1a\n" + b"a second photo " * 30

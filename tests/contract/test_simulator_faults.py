@@ -31,7 +31,7 @@ from posrefund.simulators.common.faults import (
 from posrefund.simulators.common.http_life import HttpSimulatorLife
 from posrefund.simulators.common.ledger import LEDGER_KEYS
 from posrefund.simulators.wechatpay.server import WeChatPaySimulator
-from tests.integration.test_demo_channels import free_port
+from tests.support.ports import free_port
 
 SIMULATORS: list[type[AcquirerSimulator | WeChatPaySimulator | AlipaySimulator]] = [
     AcquirerSimulator,

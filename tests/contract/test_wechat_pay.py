@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifi
 from posrefund.domain.channel import ASK_AGAIN_SOON, CallbackRejected, Method, OriginalSale, Outcome, RefundOrder
 from posrefund.simulators.wechatpay.crypto import b64_sign, platform_message
 from posrefund.simulators.wechatpay.server import FAULTS, WeChatPayKeys, WeChatPaySimulator
+from tests.support.ports import free_port as _free_port
 
 TIMEOUT = 0.5  # the adapter's read timeout in these tests
 
@@ -793,12 +793,6 @@ def test_side_doors_register_payments_set_faults_and_show_the_ledger(
     assert channel.query(order).outcome is Outcome.SUCCEEDED
     creds = _sim_json(f"{base}/__sim__/credentials")
     assert creds["platform_public_key_id"] == sim.platform_public_key_id and "platform_private_key" not in creds
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_main_serves_in_the_foreground(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from posrefund.config import Settings
 from posrefund.domain.roles import Actor, Role
 from posrefund.service.deps import Deps
 from tests.conftest import PASSWORD, PG_URL, World, make_merchant
+from tests.support.ports import free_port as _free_port
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -56,12 +56,6 @@ class Live:
 
     def url(self, path: str) -> str:
         return self.base + path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import CHROMIUM, watched_page
-from tests.support.object_store import free_port
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).parents[2]
 README = ROOT / "README.md"

@@ -38,8 +38,8 @@ from posrefund.simulators.common.ledger import KeepsBooks
 from posrefund.simulators.wechatpay.server import WeChatPaySimulator
 from tests.conftest import World
 from tests.fleet.card import CardHost, start_card_host
-from tests.integration.test_demo_channels import free_port
 from tests.support.helpers import new_sale
+from tests.support.ports import free_port
 
 REFUNDS, WORKERS, KILLS = 500, 3, 20
 FAULT_SHARE = 0.3

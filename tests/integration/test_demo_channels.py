@@ -3,7 +3,6 @@ API receiving the signed callbacks over real HTTP."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,12 +18,7 @@ from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest
 from tests.conftest import World
 from tests.support.helpers import new_sale
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.ports import free_port
 
 
 @pytest.fixture

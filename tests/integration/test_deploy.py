@@ -32,9 +32,9 @@ from tests.support.object_store import (
     ACCESS_KEY,
     SECRET_KEY,
     ObjectStoreServer,
-    free_port,
     object_store_server,  # noqa: F401 - the session's moto server, a fixture
 )
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).parents[2]
 DEPLOY = ROOT / "deploy"

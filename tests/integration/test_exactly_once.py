@@ -21,8 +21,8 @@ from posrefund.service import execution, refunds, sales
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest
 from tests.conftest import FixedClock, World
-from tests.integration.test_demo_channels import free_port
 from tests.support.helpers import new_sale
+from tests.support.ports import free_port
 
 N = 200
 S = RefundStatus

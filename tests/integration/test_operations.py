@@ -40,7 +40,6 @@ from posrefund.service.deps import Deps
 from tests.api.conftest import Auth, refund_body
 from tests.api.test_health_metrics import samples, value
 from tests.conftest import FixedClock, World
-from tests.integration.test_demo_channels import free_port
 from tests.support.helpers import new_sale
 from tests.support.limits import RELAXED
 from tests.support.object_store import (
@@ -49,6 +48,7 @@ from tests.support.object_store import (
     s3_settings,
     silent_server,
 )
+from tests.support.ports import free_port
 
 PG_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "pg"
 

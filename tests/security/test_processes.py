@@ -9,7 +9,8 @@ import time
 import pytest
 
 from posrefund.config import Settings
-from tests.security.servers import alive, children_of, free_port, serve, stop, wait_healthy
+from tests.security.servers import alive, children_of, serve, stop, wait_healthy
+from tests.support.ports import free_port
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from posrefund.config import Settings
-from tests.security.servers import free_port, serve, stop, wait_healthy
+from tests.security.servers import serve, stop, wait_healthy
+from tests.support.ports import free_port
 
 HEADER_TIMEOUT = 2.0
 

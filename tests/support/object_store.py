@@ -20,16 +20,11 @@ from botocore.config import Config
 from pydantic import SecretStr
 
 from posrefund.config import EvidenceSettings, Settings
+from tests.support.ports import free_port
 
 ACCESS_KEY = "posrefund-test"
 SECRET_KEY = "posrefund-test-secret"
 REGION = "us-east-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
