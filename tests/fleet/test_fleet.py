@@ -38,8 +38,8 @@ from posrefund.simulators.common.ledger import KeepsBooks
 from posrefund.simulators.wechatpay.server import WeChatPaySimulator
 from tests.conftest import World
 from tests.fleet.card import CardHost, start_card_host
+from tests.fleet.channels import channels_file
 from tests.support.helpers import new_sale
-from tests.support.ports import free_port
 
 REFUNDS, WORKERS, KILLS = 500, 3, 20
 FAULT_SHARE = 0.3
@@ -106,48 +106,6 @@ class Fleet:
         return sims[channel]
 
 
-def _channels_file(tmp: Path, wechat: WeChatPaySimulator, alipay: AlipaySimulator, card: CardHost) -> Path:
-    """A real channels file (docs/channels.example.toml), keys in files beside it; callbacks go nowhere."""
-    keys = tmp / "keys"
-    keys.mkdir()
-    for name, text in {
-        "wechat_key.pem": wechat.merchant_private_key_pem,
-        "wechat_platform.pem": wechat.platform_public_key_pem,
-        "wechat_apiv3": wechat.apiv3_key,
-        "alipay_app.pem": alipay.app_private_key_pem,
-        "alipay_public.pem": alipay.alipay_public_key_pem,
-    }.items():
-        (keys / name).write_text(text, encoding="utf-8")
-    sections = {
-        "wechat": {
-            "mchid": wechat.mchid,
-            "merchant_serial_no": wechat.merchant_serial_no,
-            "merchant_private_key_file": "keys/wechat_key.pem",
-            "platform_public_key_file": "keys/wechat_platform.pem",
-            "platform_public_key_id": wechat.platform_public_key_id,
-            "apiv3_key_file": "keys/wechat_apiv3",
-            "base_url": wechat.base_url,
-            "notify_url": f"http://127.0.0.1:{free_port()}/v1/callbacks/wechatpay",
-            "timeout": ANSWER_TIMEOUT,
-        },
-        "alipay": {
-            "app_id": alipay.app_id,
-            "app_private_key_file": "keys/alipay_app.pem",
-            "alipay_public_key_file": "keys/alipay_public.pem",
-            "gateway_url": alipay.gateway_url,
-            "timeout": ANSWER_TIMEOUT,
-        },
-        "card": card.section,
-    }
-    lines = []
-    for name, section in sections.items():
-        lines.append(f"[{name}]")
-        lines += [f"{key} = {json.dumps(value)}" for key, value in section.items()]
-    path = tmp / "channels.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 @pytest.fixture
 def fleet(settings: Settings, tmp_path: Path) -> Iterator[Fleet]:
     wechat = WeChatPaySimulator(settle_after=1.0, processing_queries=1, hang_seconds=1.0)
@@ -163,7 +121,7 @@ def fleet(settings: Settings, tmp_path: Path) -> Iterator[Fleet]:
         "POSREFUND_AUDIT_KEY": generate_key_spec("a1"),
         "POSREFUND_DATA_DIR": str(settings.data_dir),
         "POSREFUND_LOG_FILE": str(tmp_path / "worker.log"),
-        "POSREFUND_CHANNELS_FILE": str(_channels_file(tmp_path, wechat, alipay, card)),
+        "POSREFUND_CHANNELS_FILE": str(channels_file(tmp_path, wechat, alipay, card.section, ANSWER_TIMEOUT)),
     }
     fleet = Fleet(wechat, alipay, card, env, tmp_path)
     yield fleet
