@@ -14,7 +14,7 @@ from datetime import date
 from enum import StrEnum
 
 from posrefund.domain.errors import Invalid, check_step
-from posrefund.domain.pii import refuse_card_data
+from posrefund.domain.free_text import free_text as typed
 
 
 class ApplicationStatus(StrEnum):
@@ -117,13 +117,7 @@ def outcome_of(value: str) -> ApplicationStatus:
 
 def free_text(value: str, field: str, *, required: bool, limit: int = MAX_TEXT) -> str:
     """A statement, bank name, reference or reply: trimmed, bounded, never a card number."""
-    value = value.strip()
-    if required and not value:
-        raise Invalid("bank_application.text_required", field=field)
-    if len(value) > limit:
-        raise Invalid("request.field_too_long", field=field, max=limit)
-    refuse_card_data(value, field)
-    return value
+    return typed(value, field, limit=limit, required=required, missing="bank_application.text_required")
 
 
 def attachment_list(names: list[str]) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from posrefund.domain.errors import Conflict, Invalid, check_step
 from posrefund.domain.events import CaseEvent, EventSource
-from posrefund.domain.pii import refuse_card_data
+from posrefund.domain.free_text import free_text
 from posrefund.domain.roles import Actor
 
 MAX_TEXT = 2000
@@ -64,13 +64,9 @@ def check_transition(current: DisputeStatus, target: DisputeStatus) -> None:
 
 def dispute_text(value: str, field: str) -> str:
     """A required free text (claim, third party's reference, outcome reason): trimmed, bounded, no card number."""
-    value = value.strip()
-    if not value:
-        raise Invalid("dispute.text_required", field=field, field_zh=_FIELD_ZH.get(field, field))
-    if len(value) > MAX_TEXT:
-        raise Invalid("request.field_too_long", field=field, max=MAX_TEXT)
-    refuse_card_data(value, field)
-    return value
+    return free_text(
+        value, field, limit=MAX_TEXT, missing="dispute.text_required", field_zh=_FIELD_ZH.get(field, field)
+    )
 
 
 def check_claimed_amount(claimed_fen: int | None) -> None:

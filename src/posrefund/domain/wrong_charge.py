@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from posrefund.domain.errors import Conflict, Invalid, check_step
 from posrefund.domain.events import CaseEvent, EventSource
-from posrefund.domain.pii import refuse_card_data
+from posrefund.domain.free_text import free_text
 from posrefund.domain.policy import Reason
 from posrefund.domain.reconciliation import Cause, ContactMethod, DiscrepancyClass, Responsible, correction_amount
 from posrefund.domain.roles import Actor
@@ -59,10 +59,7 @@ def choice(kind: type[E], value: str, field: str) -> E:
 
 def case_text(value: str, field: str) -> str:
     """A free text of the case (analysis, contact note, the correction's note): bounded, no card number."""
-    if len(value) > MAX_TEXT:
-        raise Invalid("request.field_too_long", field=field, max=MAX_TEXT)
-    refuse_card_data(value, field)
-    return value.strip()
+    return free_text(value, field, limit=MAX_TEXT, required=False)
 
 
 def check_discrepancy_free(wrong_charge_id: str, resolution: str, cleared: bool) -> None:

@@ -8,8 +8,8 @@ import secrets
 from typing import Any
 
 from posrefund.domain.errors import Conflict, Invalid, NotFound
+from posrefund.domain.free_text import free_text
 from posrefund.domain.identifiers import MERCHANT_CODE, TERMINAL_NO, is_identifier
-from posrefund.domain.pii import refuse_card_data
 from posrefund.domain.roles import (
     ANY_PROVIDER,
     MERCHANT_STAFF,
@@ -25,16 +25,6 @@ from posrefund.service.records import record
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
 MIN_PASSWORD = 8
-
-
-def _text(value: str, field: str, max_len: int, *, required: bool = True) -> str:
-    value = value.strip()
-    if required and not value:
-        raise Invalid("request.field_required", field=field)
-    if len(value) > max_len:
-        raise Invalid("request.field_too_long", field=field, max=max_len)
-    refuse_card_data(value, field)
-    return value
 
 
 def _merchant_of(actor: Actor) -> str:
@@ -59,8 +49,8 @@ def create_merchant(
     actor.require("merchant.create")
     if not is_identifier(MERCHANT_CODE, code):
         raise Invalid("merchant.invalid_code")
-    name = _text(name, "name", 200)
-    contact_phone = _text(contact_phone, "contact_phone", 40, required=False)
+    name = free_text(name, "name", limit=200)
+    contact_phone = free_text(contact_phone, "contact_phone", limit=40, required=False)
     now = deps.clock.now()
     row: MerchantRow = {
         "id": deps.ids.new_id("mch"),
@@ -87,8 +77,8 @@ def create_store(deps: Deps, actor: Actor, *, name: str, address: str = "") -> S
     row: StoreRow = {
         "id": deps.ids.new_id("sto"),
         "merchant_id": merchant_id,
-        "name": _text(name, "name", 200),
-        "address": _text(address, "address", 400, required=False),
+        "name": free_text(name, "name", limit=200),
+        "address": free_text(address, "address", limit=400, required=False),
         "created_at": now,
     }
     with deps.uow() as uow:
@@ -109,7 +99,7 @@ def create_terminal(deps: Deps, actor: Actor, *, store_id: str, terminal_no: str
         "merchant_id": merchant_id,
         "store_id": store_id,
         "terminal_no": terminal_no,
-        "device_sn": _text(device_sn, "device_sn", 64),
+        "device_sn": free_text(device_sn, "device_sn", limit=64),
         "created_at": now,
     }
     with deps.uow() as uow:
@@ -159,7 +149,7 @@ def create_user(
         "id": deps.ids.new_id("usr"),
         "merchant_id": target,
         "username": username,
-        "display_name": _text(display_name or username, "display_name", 100),
+        "display_name": free_text(display_name or username, "display_name", limit=100),
         "role": role,
         "password_hash": deps.hasher.hash(password),
         "active": True,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from posrefund.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from posrefund.domain.pii import refuse_card_data
+from posrefund.domain.errors import Conflict, Forbidden, NotFound
+from posrefund.domain.free_text import free_text
 from posrefund.domain.roles import Actor
 from posrefund.ports.deposits import PayoutRow
 from posrefund.service.deposits.proposals import AWAITING
@@ -18,16 +18,7 @@ PAID = "paid"
 CANCELLED = "cancelled"
 MAX_REFERENCE = 64
 MAX_REASON = 200
-
-
-def _text(value: str, field: str, limit: int, missing: str) -> str:
-    value = value.strip()
-    if not value:
-        raise Invalid(missing)
-    if len(value) > limit:
-        raise Invalid("deposit.invalid_field", field=field)
-    refuse_card_data(value, field)
-    return value
+BAD_FIELD = "deposit.invalid_field"
 
 
 def _close(deps: Deps, actor: Actor, payout_id: str, after: str, action: str, said: dict[str, str]) -> PayoutRow:
@@ -65,12 +56,14 @@ def _close(deps: Deps, actor: Actor, payout_id: str, after: str, action: str, sa
 def confirm_payout(deps: Deps, actor: Actor, payout_id: str, reference: str) -> PayoutRow:
     """The penalty's bank transfer confirmed paid, with its reference, by someone other than who accepted it."""
     actor.require("deposit.confirm_payout")
-    reference = _text(reference, "reference", MAX_REFERENCE, "deposit.reference_required")
+    reference = free_text(
+        reference, "reference", limit=MAX_REFERENCE, missing="deposit.reference_required", too_long=BAD_FIELD
+    )
     return _close(deps, actor, payout_id, PAID, "deposit.penalty_paid", {"reference": reference})
 
 
 def cancel_payout(deps: Deps, actor: Actor, payout_id: str, reason: str) -> PayoutRow:
     """A penalty not yet paid withdrawn with a reason, by a supervisor other than who accepted it."""
     actor.require("deposit.decide")
-    reason = _text(reason, "reason", MAX_REASON, "deposit.cancel_reason_required")
+    reason = free_text(reason, "reason", limit=MAX_REASON, missing="deposit.cancel_reason_required", too_long=BAD_FIELD)
     return _close(deps, actor, payout_id, CANCELLED, "deposit.penalty_cancelled", {"cancel_reason": reason})

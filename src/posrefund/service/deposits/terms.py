@@ -7,7 +7,7 @@ from typing import Any
 
 from posrefund.domain.deposits import FULL_BP, DepositKind
 from posrefund.domain.errors import Conflict, Invalid
-from posrefund.domain.pii import refuse_card_data
+from posrefund.domain.free_text import free_text
 from posrefund.domain.roles import Actor
 from posrefund.ports.deposits import TermsRow
 from posrefund.service.deps import Deps
@@ -15,6 +15,7 @@ from posrefund.service.records import record
 
 MAX_NAME = 80
 MAX_TERMS_TEXT = 2000
+BAD_FIELD = "deposit.invalid_field"
 MAX_HOLD_DAYS = 3650
 
 
@@ -30,14 +31,6 @@ def whole(value: Any, field: str, low: int, high: int) -> int:
     """A whole number within bounds (bool is not a number here)."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise Invalid("deposit.invalid_field", field=field)
-    return value
-
-
-def _text(value: str, field: str, limit: int, *, required: bool = False) -> str:
-    value = value.strip()
-    if (required and not value) or len(value) > limit:
-        raise Invalid("deposit.invalid_field", field=field)
-    refuse_card_data(value, field)
     return value
 
 
@@ -62,12 +55,12 @@ def create_terms(
     row: TermsRow = {
         "id": deps.ids.new_id("dpt"),
         "merchant_id": actor.merchant_id or "",
-        "name": _text(name, "name", MAX_NAME, required=True),
+        "name": free_text(name, "name", limit=MAX_NAME, missing=BAD_FIELD, too_long=BAD_FIELD),
         "kind": typed.value,
         "hold_days": whole(hold_days, "hold_days", 1, MAX_HOLD_DAYS),
         "costs_deductible": bool(costs_deductible),
         "max_deduction_bp": whole(max_deduction_bp, "max_deduction_bp", 0, FULL_BP),
-        "text": _text(text, "text", MAX_TERMS_TEXT),
+        "text": free_text(text, "text", limit=MAX_TERMS_TEXT, required=False, too_long=BAD_FIELD),
         "created_by": actor.id,
         "created_at": now,
     }

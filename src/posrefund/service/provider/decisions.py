@@ -13,12 +13,12 @@ from datetime import datetime
 from posrefund.domain import device_return as dr
 from posrefund.domain.device_return import Decision, ReturnStatus, TerminalState
 from posrefund.domain.errors import Conflict, Invalid
+from posrefund.domain.free_text import free_text
 from posrefund.domain.identifiers import is_identifier
 from posrefund.domain.roles import Actor
 from posrefund.ports import UnitOfWork
 from posrefund.ports.provider import DeviceRow, ReturnRow
 from posrefund.service import execution, refunds
-from posrefund.service.admin import _text as text
 from posrefund.service.deps import Deps
 from posrefund.service.provider.desk import desk_of, seller_actor
 from posrefund.service.provider.returns import audit, load, move_device, save, tell
@@ -40,7 +40,7 @@ def _checked(inp: DecisionInput) -> Decision:
     except ValueError:
         raise Invalid("device_return.invalid_decision", decision=inp.decision) from None
     if decision is Decision.REJECTION or inp.deductions:
-        text(inp.reason, "reason", 2000)
+        free_text(inp.reason, "reason", limit=2000)
     if decision is Decision.REPLACEMENT and not inp.new_sn:
         raise Invalid("request.field_required", field="new_sn")
     return decision
@@ -175,7 +175,11 @@ def confirm_transfer(deps: Deps, actor: Actor, return_id: str, reference: str) -
     if not case_id:
         raise Conflict("device_return.no_refund", status=ret["status"])
     execution.confirm_payout(
-        deps, seller_actor(actor, desk), case_id, text(reference, "reference", 200), permission="device_return.decide"
+        deps,
+        seller_actor(actor, desk),
+        case_id,
+        free_text(reference, "reference", limit=200),
+        permission="device_return.decide",
     )
     with deps.uow(readonly=True) as uow:
         return load(uow, actor, return_id)[1]

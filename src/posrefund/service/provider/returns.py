@@ -14,10 +14,10 @@ from typing import Any
 from posrefund.domain import device_return as dr
 from posrefund.domain.device_return import ReturnReason, ReturnStatus, TerminalState
 from posrefund.domain.errors import Conflict, Invalid, NotFound
+from posrefund.domain.free_text import free_text
 from posrefund.domain.roles import Actor
 from posrefund.ports import UnitOfWork
 from posrefund.ports.provider import DeviceRow, NoticeRow, ReturnRow
-from posrefund.service.admin import _text as text
 from posrefund.service.deps import Deps
 from posrefund.service.provider.desk import Scope, device_by_sn, scope_of
 from posrefund.service.records import record
@@ -59,7 +59,7 @@ def open_return(deps: Deps, actor: Actor, inp: OpenInput) -> ReturnRow:
         reason = ReturnReason(inp.reason)
     except ValueError:
         raise Invalid("device_return.invalid_reason", reason=inp.reason) from None
-    note = text(inp.fault_note, "fault_note", 2000, required=reason is ReturnReason.FAULT)
+    note = free_text(inp.fault_note, "fault_note", limit=2000, required=reason is ReturnReason.FAULT)
     now = deps.clock.now()
     with deps.uow() as uow:
         scope = scope_of(uow, actor)
@@ -164,9 +164,9 @@ def approve_shipping(
     tracking number."""
     actor.require("device_return.handle")
     values = {
-        "ship_address": text(address, "address", 400),
-        "courier": text(courier, "courier", 40),
-        "tracking_no": text(tracking_no, "tracking_no", 40),
+        "ship_address": free_text(address, "address", limit=400),
+        "courier": free_text(courier, "courier", limit=40),
+        "tracking_no": free_text(tracking_no, "tracking_no", limit=40),
     }
     now = deps.clock.now()
     with deps.uow() as uow:
@@ -196,7 +196,7 @@ def receive(
         found = dr.Inspection(inspection)
     except ValueError:
         raise Invalid("device_return.invalid_inspection", inspection=inspection) from None
-    note = text(note, "note", 2000, required=found is not dr.Inspection.INTACT)
+    note = free_text(note, "note", limit=2000, required=found is not dr.Inspection.INTACT)
     now = deps.clock.now()
     with deps.uow() as uow:
         _, ret = load(uow, actor, return_id)
