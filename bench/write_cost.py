@@ -35,7 +35,8 @@ def _counters(c: Connection) -> dict[str, Any]:
     lsn = c.execute(text("SELECT pg_current_wal_lsn()")).scalar_one()
     db = c.execute(
         text(
-            "SELECT xact_commit, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = current_database()"
+            "SELECT xact_commit, tup_inserted, tup_updated, tup_deleted FROM pg_stat_database"
+            " WHERE datname = current_database()"
         )
     ).one()
     tables = {
