@@ -18,12 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from posrefund.adapters.channels.alipay.certs import CertificateMode, CertificateProblem, certificate_mode
-from posrefund.adapters.channels.alipay.client import (
-    PRODUCTION_GATEWAY,
-    AlipayCallbackVerifier,
-    AlipayChannel,
-    pem_of,
-)
+from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier, AlipayChannel
+from posrefund.adapters.channels.alipay.gateway import PRODUCTION_GATEWAY, pem_of
 from posrefund.adapters.channels.common import timeout_of
 from posrefund.config import ConfigError
 
