@@ -20,6 +20,8 @@ import pytest
 from posrefund.adapters.channels.alipay.fund_auth import AlipayFundAuthChannel
 from posrefund.adapters.channels.alipay.fund_auth_mapping import AMOUNT_FEN
 from posrefund.adapters.channels.alipay.gateway import AlipayGateway
+from posrefund.adapters.channels.alipay.settings import alipay_fund_auth_from
+from posrefund.config import ConfigError
 from posrefund.domain.channel import ASK_AGAIN_SOON, ChannelAnswer, Outcome
 from posrefund.domain.fund_hold import AUTH_NO, REST_FEN, TRADE_NO, HeldFunds, HoldOrder, HoldStep
 from posrefund.simulators.alipay.crypto import BEIJING, TIME_FORMAT, rsa2_sign, rsa2_verify, sign_content
@@ -519,3 +521,28 @@ def test_every_fund_auth_fault_can_be_planned(sim: AlipaySimulator) -> None:
     for name in sorted(FUND_AUTH_FAULTS):
         sim.fund_auth.set_fault(f"N-{name}", name)
     assert sim.fund_auth.supported_faults() == ["latency", "no_answer_after_accept", "system_error", "decline"]
+
+
+# ---- configuration -------------------------------------------------------------------------------------------
+
+
+def test_the_alipay_section_of_the_channels_file_builds_the_fund_auth_channel(sim: AlipaySimulator) -> None:
+    section: dict[str, Any] = {
+        "app_id": sim.app_id,
+        "app_private_key": sim.app_private_key_pem,
+        "alipay_public_key": sim.alipay_public_key_pem,
+        "gateway_url": sim.gateway_url,
+        "seller_id": "2088101106499364",
+        "timeout": 2,
+        "fund_auth_finish_on_completion": True,
+    }
+
+    def secret(s: dict[str, Any], key: str) -> str:
+        return str(s[key])
+
+    channel = alipay_fund_auth_from(section, secret)
+    hold = frozen(channel, 1_000)
+    assert channel.execute(step(HoldStep.COMPLETE, 400, hold)).outcome is Outcome.SUCCEEDED
+    assert (holds(sim, hold)["order_status"], holds(sim, hold)["total_unfreeze_fen"]) == ("FINISH", 600)
+    with pytest.raises(ConfigError, match="fund_auth_finish_on_completion must be true or false"):
+        alipay_fund_auth_from(section | {"fund_auth_finish_on_completion": "yes"}, secret)
