@@ -144,6 +144,7 @@ def test_freeze_then_part_converted_then_the_rest_released_moves_exactly_that(
         "4000",
         "0",
     )
+    assert (released.details["total_pay_fen"], released.details["order_status"]) == ("6000", "FINISH")
     assert holds(sim, hold) == {
         "auth_no": hold.channel_hold_id,
         "out_order_no": hold.hold_no,

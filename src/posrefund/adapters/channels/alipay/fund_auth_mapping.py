@@ -115,9 +115,7 @@ def detail_answer(data: dict[str, Any], signed: bool, order: HoldOrder) -> Chann
 def _operation_state(data: dict[str, Any], order: HoldOrder, source: str) -> ChannelAnswer:
     if _about_another(data, order, "out_request_no"):
         return ChannelAnswer(Outcome.UNKNOWN, code="BAD_RESPONSE", message="answer is about another operation")
-    amounts = _amounts(
-        data, **{AMOUNT_FEN: "amount", REST_FEN: "rest_amount", "total_freeze_fen": "total_freeze_amount"}
-    )
+    amounts = _amounts(data, **_OPERATION_AMOUNTS)
     outcome = _STATUS.get(str(data.get("status", "")))
     auth_no = str(data.get("auth_no") or "")
     if amounts is None or outcome is None or not auth_no:
