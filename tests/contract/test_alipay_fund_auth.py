@@ -547,3 +547,30 @@ def test_the_alipay_section_of_the_channels_file_builds_the_fund_auth_channel(si
     assert (holds(sim, hold)["order_status"], holds(sim, hold)["total_unfreeze_fen"]) == ("FINISH", 600)
     with pytest.raises(ConfigError, match="fund_auth_finish_on_completion must be true or false"):
         alipay_fund_auth_from(section | {"fund_auth_finish_on_completion": "yes"}, secret)
+
+
+def test_side_doors_plan_fund_auth_faults_and_show_the_freezes(
+    sim: AlipaySimulator, channel: AlipayFundAuthChannel
+) -> None:
+    def side(method: str, name: str, payload: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(f"{sim.base_url}/__sim__/{name}", data=data, method=method)
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return json.loads(answer.read())
+
+    hold = new_hold(10_000)
+    order = step(HoldStep.HOLD, 10_000, hold)
+    assert side("POST", "fund-auth/faults", {"refund_no": order.operation_no, "fault": "payer_confirming"}) == {
+        "ok": True
+    }
+    assert channel.execute(order).code == "INIT"
+    assert side("POST", "fund-auth/confirm", {"out_request_no": order.operation_no}) == {"confirmed": True}
+    assert channel.query(order).outcome is Outcome.SUCCEEDED
+    [summary] = side("GET", "fund-auth/holds")
+    assert (summary["out_order_no"], summary["rest_fen"], summary["order_status"]) == (
+        hold.hold_no,
+        10_000,
+        "AUTHORIZED",
+    )
+    [entry] = side("GET", "fund-auth/ledger")
+    assert (entry["refund_no"], entry["operation"], entry["executions"]) == (order.operation_no, "FREEZE", 1)

@@ -40,6 +40,7 @@ from posrefund.simulators.alipay.fund_auth_rules import (
 from posrefund.simulators.alipay.rules import Result
 from posrefund.simulators.common.faults import HANDLED_HERE, FaultPlan
 from posrefund.simulators.common.ledger import KeepsBooks, RefundLedger
+from posrefund.simulators.common.side_door import Route, fault_route
 
 _REQUEST_FAULTS = FUND_AUTH_FAULTS - HANDLED_HERE - {"payer_confirming"}
 _AUTH_CODE = re.compile(r"(2[5-9]|30)\d{14,22}")  # "25~30开头的长度为16~24位的数字"
@@ -362,3 +363,19 @@ class FundAuthDesk(KeepsBooks):
 
     def payer_confirms(self, out_request_no: str) -> bool:
         return self.book.payer_confirms(out_request_no)
+
+
+def fund_auth_routes(desk: FundAuthDesk) -> dict[tuple[str, str], Route]:
+    """Side doors for fund authorisation: ``GET fund-auth/ledger``, ``GET fund-auth/holds``, ``POST fund-auth/faults
+    {refund_no: <operation number>, fault, applied?, code?, times?, seconds?}``, ``POST fund-auth/confirm
+    {out_request_no}`` (the payer confirms a freeze left waiting)."""
+
+    def confirm(payload: dict[str, Any]) -> tuple[int, Any]:
+        return 200, {"confirmed": desk.payer_confirms(str(payload["out_request_no"]))}
+
+    return {
+        ("GET", "fund-auth/ledger"): lambda _: (200, desk.ledger()),
+        ("GET", "fund-auth/holds"): lambda _: (200, desk.holds()),
+        ("POST", "fund-auth/faults"): fault_route(desk.book.set_fault),
+        ("POST", "fund-auth/confirm"): confirm,
+    }

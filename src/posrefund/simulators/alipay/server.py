@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from posrefund.simulators.alipay.crypto import AlipayKeys
-from posrefund.simulators.alipay.fund_auth import FundAuthBook, FundAuthDesk
+from posrefund.simulators.alipay.fund_auth import FundAuthBook, FundAuthDesk, fund_auth_routes
 from posrefund.simulators.alipay.fund_auth_rules import (
     CANCEL,
     DETAIL_QUERY,
@@ -216,7 +216,7 @@ class AlipaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
             )
             return 200, {"trade_no": trade_no}
 
-        return wallet_routes(
+        wallet = wallet_routes(
             ledger=self.ledger,
             notifications=self.notifications,
             credentials=lambda: {**self._keys.credentials(), "gateway_url": self.gateway_url},
@@ -225,6 +225,7 @@ class AlipaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
             set_fault=self.book.set_fault,
             supported_faults=self.supported_faults,
         )
+        return {**wallet, **fund_auth_routes(self.fund_auth)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
