@@ -31,6 +31,7 @@ from posrefund.simulators.alipay.fund_auth_rules import (
     Conversion,
     FreezeOrder,
     Operation,
+    cancel_body,
     detail_body,
     ledger_rows,
     operation_body,
@@ -185,16 +186,7 @@ class FundAuthBook(RefundLedger):
                     self._execute(order, rest)
                 order.status = CLOSED
                 op.answer["action"] = action
-            body = {
-                "code": "10000",
-                "msg": "Success",
-                "auth_no": order.auth_no,
-                "out_order_no": order.out_order_no,
-                "operation_id": op.operation_id,
-                "out_request_no": op.out_request_no,
-                "action": op.answer.get("action", "close"),
-            }
-            return Result(body)
+            return Result(cancel_body(order, op, str(op.answer.get("action", "close"))))
 
     # ---- inspection --------------------------------------------------------------------------------------
 

@@ -153,18 +153,21 @@ class Conversion:
     executions: int = 1
 
 
-def operation_body(order: FreezeOrder, op: Operation) -> dict[str, Any]:
-    """The answer to a freeze or an unfreeze (code 10000)."""
-    body: dict[str, Any] = {
+def _refs(order: FreezeOrder, op: Operation) -> dict[str, Any]:
+    """What every fund-auth answer about one operation starts with."""
+    return {
         "code": "10000",
         "msg": "Success",
         "auth_no": order.auth_no,
         "out_order_no": order.out_order_no,
         "operation_id": op.operation_id,
         "out_request_no": op.out_request_no,
-        "amount": fen_to_yuan(op.amount_fen),
-        "status": op.status,
     }
+
+
+def operation_body(order: FreezeOrder, op: Operation) -> dict[str, Any]:
+    """The answer to a freeze or an unfreeze (code 10000)."""
+    body = {**_refs(order, op), "amount": fen_to_yuan(op.amount_fen), "status": op.status}
     if op.kind == FROZEN:
         body.update(payer_logon_id=order.payer_logon_id, payer_user_id=order.payer_user_id)
     if op.gmt_trans is not None:
@@ -172,13 +175,15 @@ def operation_body(order: FreezeOrder, op: Operation) -> dict[str, Any]:
     return body
 
 
+def cancel_body(order: FreezeOrder, op: Operation, action: str) -> dict[str, Any]:
+    """The answer to alipay.fund.auth.operation.cancel: what the cancel did (close | unfreeze)."""
+    return {**_refs(order, op), "action": action}
+
+
 def detail_body(order: FreezeOrder, op: Operation) -> dict[str, Any]:
     """alipay.fund.auth.operation.detail.query: the operation and the order's totals."""
-    body: dict[str, Any] = {
-        "code": "10000",
-        "msg": "Success",
-        "auth_no": order.auth_no,
-        "out_order_no": order.out_order_no,
+    body = {
+        **_refs(order, op),
         "order_status": order.status,
         "total_freeze_amount": fen_to_yuan(order.total(FROZEN)),
         "rest_amount": fen_to_yuan(order.rest_fen),
@@ -186,8 +191,6 @@ def detail_body(order: FreezeOrder, op: Operation) -> dict[str, Any]:
         "order_title": order.title,
         "payer_logon_id": order.payer_logon_id,
         "payer_user_id": order.payer_user_id,
-        "operation_id": op.operation_id,
-        "out_request_no": op.out_request_no,
         "amount": fen_to_yuan(op.amount_fen),
         "operation_type": op.kind,
         "status": op.status,
@@ -222,35 +225,36 @@ def trade_body(conversion: Conversion, *, query: bool) -> dict[str, Any]:
 
 def ledger_rows(order: FreezeOrder, conversions: list[Conversion], requests: dict[str, int]) -> list[dict[str, Any]]:
     """One row per operation number: freezes and unfreezes by out_request_no, payments by out_trade_no."""
-    rows: list[dict[str, Any]] = []
-    for op in order.operations:
-        if op.kind == PAID:
-            continue
-        rows.append(
-            {
-                "refund_no": op.out_request_no,
-                "operation": op.kind,
-                "amount_fen": op.amount_fen,
-                "status": op.status,
-                "executed": op.status == SUCCESS,
-                "executions": op.executions,
-                "requests": requests.get(op.out_request_no, 0),
-                **order.summary(),
-            }
+    summary = order.summary()
+
+    def row(number: str, kind: str, amount: int, status: str, executions: int, **extra: Any) -> dict[str, Any]:
+        return {
+            "refund_no": number,
+            "operation": kind,
+            "amount_fen": amount,
+            "status": status,
+            "executed": status in (SUCCESS, "TRADE_SUCCESS"),
+            "executions": executions,
+            "requests": requests.get(number, 0),
+            **extra,
+            **summary,
+        }
+
+    rows = [
+        row(op.out_request_no, op.kind, op.amount_fen, op.status, op.executions)
+        for op in order.operations
+        if op.kind != PAID
+    ]
+    rows += [
+        row(
+            c.out_trade_no,
+            PAID,
+            c.amount_fen,
+            "TRADE_SUCCESS",
+            c.executions,
+            trade_no=c.trade_no,
+            auth_confirm_mode=c.confirm_mode,
         )
-    for conv in conversions:
-        rows.append(
-            {
-                "refund_no": conv.out_trade_no,
-                "operation": PAID,
-                "amount_fen": conv.amount_fen,
-                "status": "TRADE_SUCCESS",
-                "executed": True,
-                "executions": conv.executions,
-                "requests": requests.get(conv.out_trade_no, 0),
-                "trade_no": conv.trade_no,
-                "auth_confirm_mode": conv.confirm_mode,
-                **order.summary(),
-            }
-        )
+        for c in conversions
+    ]
     return rows
