@@ -10,6 +10,7 @@ import json
 import socket
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -574,3 +575,16 @@ def test_side_doors_plan_fund_auth_faults_and_show_the_freezes(
     )
     [entry] = side("GET", "fund-auth/ledger")
     assert (entry["refund_no"], entry["operation"], entry["executions"]) == (order.operation_no, "FREEZE", 1)
+
+
+def test_concurrent_repeats_of_one_unfreeze_number_unfreeze_once(
+    sim: AlipaySimulator, channel: AlipayFundAuthChannel
+) -> None:
+    hold = frozen(channel, 10_000)
+    release = step(HoldStep.RELEASE, 3_000, hold)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: channel.execute(release), range(4)))
+    assert [a.outcome for a in answers] == [Outcome.SUCCEEDED] * 4
+    assert len({a.channel_refund_id for a in answers}) == 1  # one operation_id: the same unfreeze every time
+    assert (row(sim, release.operation_no)["executions"], row(sim, release.operation_no)["requests"]) == (1, 4)
+    assert holds(sim, hold)["rest_fen"] == 7_000
