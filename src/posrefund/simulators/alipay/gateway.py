@@ -14,9 +14,10 @@ from urllib.parse import parse_qsl
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from posrefund.simulators.alipay.crypto import BEIJING, TIME_FORMAT, AlipayKeys, rsa2_sign, rsa2_verify, sign_content
+from posrefund.simulators.alipay.fund_auth_rules import FUND_AUTH_METHODS
 
 GATEWAY_PATH = "/gateway.do"
-METHODS = ("alipay.trade.refund", "alipay.trade.fastpay.refund.query")
+METHODS = ("alipay.trade.refund", "alipay.trade.fastpay.refund.query", *FUND_AUTH_METHODS)
 Refusal = tuple[str, str, str]  # code, sub_code, sub_msg
 
 

@@ -23,6 +23,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from posrefund.simulators.alipay.crypto import AlipayKeys
+from posrefund.simulators.alipay.fund_auth import FundAuthBook, FundAuthDesk, fund_auth_routes
+from posrefund.simulators.alipay.fund_auth_rules import (
+    CANCEL,
+    DETAIL_QUERY,
+    FREEZE,
+    FUND_AUTH_FAULTS,
+    TRADE_PAY,
+    TRADE_QUERY,
+    UNFREEZE,
+)
 from posrefund.simulators.alipay.gateway import (
     GATEWAY_PATH,
     check_common,
@@ -105,6 +115,8 @@ class AlipaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
             query_delay=query_delay,
             processing_queries=processing_queries,
         )
+        # Fund authorisation (资金授权): its own book and faults, planned per operation number.
+        self.fund_auth = FundAuthDesk(FundAuthBook(clock, FaultPlan(FUND_AUTH_FAULTS, seed=seed)))
         settings = NotifySettings(tuple(notify_retry_delays), notify_timeout, notify_delay)
         self._notifier = Notifier(self._keys, self.book, clock, lambda: self._scheduler, self._stopping, settings)
         self.add_payment = self.book.add_payment
@@ -161,6 +173,9 @@ class AlipaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
             biz = None
         if not isinstance(biz, dict):
             return key, Result(business_error("ACQ.INVALID_PARAMETER", "biz_content 不是合法的JSON")), True
+        holds = self._fund_auth_methods().get(method)
+        if holds is not None:
+            return key, holds(biz), True
         result = self.book.refund(biz) if method == "alipay.trade.refund" else self.book.query(biz)
         refund = result.refund
         if result.executed and refund is not None:
@@ -169,6 +184,17 @@ class AlipaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
         elif refund is not None and refund.status == PROCESSING and self._settle_after is not None:
             self._schedule_settle(refund)
         return key, result, True
+
+    def _fund_auth_methods(self) -> dict[str, Callable[[dict[str, Any]], Result]]:
+        book = self.fund_auth.book
+        return {
+            FREEZE: book.freeze,
+            UNFREEZE: book.unfreeze,
+            DETAIL_QUERY: book.detail_query,
+            CANCEL: book.cancel,
+            TRADE_PAY: book.trade_pay,
+            TRADE_QUERY: book.trade_query,
+        }
 
     def _schedule_settle(self, refund: Refund) -> None:
         if id(refund) in self._settling:
@@ -190,7 +216,7 @@ class AlipaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
             )
             return 200, {"trade_no": trade_no}
 
-        return wallet_routes(
+        wallet = wallet_routes(
             ledger=self.ledger,
             notifications=self.notifications,
             credentials=lambda: {**self._keys.credentials(), "gateway_url": self.gateway_url},
@@ -199,6 +225,7 @@ class AlipaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
             set_fault=self.book.set_fault,
             supported_faults=self.supported_faults,
         )
+        return {**wallet, **fund_auth_routes(self.fund_auth)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,77 +12,30 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from http.client import HTTPException
-from typing import Any
-from urllib.error import HTTPError
 from urllib.parse import parse_qsl
 
-from alipay import AliPay
-from alipay.exceptions import AliPayException, AliPayValidationError
-from alipay.utils import AliPayConfig
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from posrefund.adapters.channels.alipay.certs import CertificateMode
+from posrefund.adapters.channels.alipay.gateway import PRODUCTION_GATEWAY, AlipayGateway, pem_of
 from posrefund.adapters.channels.alipay.mapping import (
-    BEIJING,
     DEPOSIT_BACK,
-    TIME_FORMAT,
     beijing_time,
     deposit_back_answer,
     fen_to_yuan,
     query_outcome,
     refund_outcome,
-    told_nothing,
     trade_notice_answer,
 )
 from posrefund.adapters.channels.common import REASON_TEXT, utc_now
 from posrefund.domain.channel import CallbackNotice, CallbackRejected, ChannelAnswer, Outcome, RefundOrder
 
-log = logging.getLogger(__name__)
-
-PRODUCTION_GATEWAY = (
-    "https://openapi.alipay.com/gateway.do"  # sandbox: https://openapi-sandbox.dl.alipaydev.com/gateway.do
-)
 _REFUND = "alipay.trade.refund"
 _QUERY = "alipay.trade.fastpay.refund.query"
-
-
-def pem_of(text: str, *, private: bool) -> str:
-    """Accept a PEM, or the bare base64 the Alipay console and key tool show (PKCS#1 or PKCS#8, SPKI)."""
-    if "-----BEGIN" in text:
-        return text
-    der = base64.b64decode("".join(text.split()))
-    if private:
-        key = serialization.load_der_private_key(der, password=None)
-        return key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode("ascii")
-    public = serialization.load_der_public_key(der)
-    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(
-        "ascii"
-    )
-
-
-class AlipayCertificateChanged(AliPayValidationError):  # type: ignore[misc]
-    """An answer signed under another Alipay certificate than the configured one (Alipay renews it ahead of time and
-    names the new one in ``alipay_cert_sn``): the operator downloads it and updates ``alipay_cert``."""
-
-
-class _AliPay(AliPay):  # type: ignore[misc]
-    """The library's client, plus certificate mode's check of which Alipay certificate signed an answer."""
-
-    alipay_cert_sn = ""
-
-    def _verify_and_return_sync_response(self, raw_string: str, response_type: str) -> Any:
-        named = json.loads(raw_string).get("alipay_cert_sn") if self.alipay_cert_sn else None
-        if named and named != self.alipay_cert_sn:
-            raise AlipayCertificateChanged(named)
-        return super()._verify_and_return_sync_response(raw_string, response_type)
 
 
 def _reason_text(reason: str) -> str:
@@ -113,21 +66,15 @@ class AlipayChannel:
         clock: Callable[[], datetime] = utc_now,
         certificate: CertificateMode | None = None,
     ) -> None:
-        self._extra = certificate.request_params() if certificate is not None else {}
-        self._client: Any = _AliPay(
-            appid=app_id,
-            app_notify_url=None,  # refunds are notified to the payment's notify_url; the refund API takes none
-            app_private_key_string=pem_of(app_private_key, private=True),
-            alipay_public_key_string=pem_of(alipay_public_key, private=False),  # verifies answers (public-key mode)
-            sign_type="RSA2",
-            config=AliPayConfig(timeout=timeout),  # passed to urlopen: connect and each read
-        )
-        # python-alipay-sdk has no base-URL option: the gateway is the private attribute BaseAliPay._gateway
-        # (https://openapi.alipay.com/gateway.do unless debug=True). THIS is the one place we point it elsewhere
-        # (the simulator, the sandbox). Re-check this attribute name whenever the library version changes.
-        self._client._gateway = gateway_url
-        self._client.alipay_cert_sn = certificate.alipay_cert_sn if certificate is not None else ""
-        self._clock = clock
+        self._call = AlipayGateway(
+            app_id=app_id,
+            app_private_key=app_private_key,
+            alipay_public_key=alipay_public_key,
+            gateway_url=gateway_url,
+            timeout=timeout,
+            clock=clock,
+            certificate=certificate,
+        ).call
 
     def submit(self, order: RefundOrder) -> ChannelAnswer:
         """``alipay.trade.refund``; the same ``out_request_no`` and amount again refunds once ("只会退一次")."""
@@ -159,50 +106,6 @@ class AlipayChannel:
         if isinstance(reply, ChannelAnswer):
             return reply
         return query_outcome(*reply, order)
-
-    def _call(self, method: str, biz: dict[str, Any]) -> tuple[dict[str, Any], bool] | ChannelAnswer:
-        """One gateway call: (the response object, whether it was signed and verified), or UNKNOWN for transport
-        trouble and unverifiable answers."""
-        # The library stamps ``timestamp`` with the host's local time; Alipay reads it as Beijing time.
-        timestamp = self._clock().astimezone(BEIJING).strftime(TIME_FORMAT)
-        try:
-            data = self._client.server_api(method, biz_content=biz, timestamp=timestamp, **self._extra)
-        except AlipayCertificateChanged as e:
-            log.warning("alipay %s: answer signed under Alipay certificate %s, not the configured one", method, e)
-            return ChannelAnswer(
-                Outcome.UNKNOWN, code="ALIPAY_CERT_CHANGED", message=f"Alipay now signs with certificate {e}"
-            )
-        except AliPayValidationError:
-            # Alipay's signature over the answer is wrong: it may be forged or damaged, so it says nothing.
-            return ChannelAnswer(Outcome.UNKNOWN, code="RESPONSE_NOT_VERIFIED", message="bad signature on answer")
-        except AliPayException as e:
-            # Raised for answers without a ``sign``: Alipay sends common-parameter errors (40001/40002) unsigned.
-            # The library keeps the raw answer in a name-mangled attribute; re-check it on library upgrades.
-            return _unsigned(str(getattr(e, "_AliPayException__message", "")), method)
-        except HTTPError as e:  # before URLError: it is one
-            return told_nothing(f"HTTP_{e.code}", "gateway answered an HTTP error")
-        except (OSError, HTTPException) as e:  # URLError, timeouts, refused or dropped connections
-            timed_out = isinstance(e, TimeoutError) or isinstance(getattr(e, "reason", None), TimeoutError)
-            return told_nothing("TIMEOUT" if timed_out else "CONNECTION_ERROR", type(e).__name__)
-        except (ValueError, AttributeError, TypeError, KeyError) as e:
-            # Not JSON, or JSON without the expected response object (the library trips over it).
-            log.warning("alipay %s: unreadable answer (%s)", method, type(e).__name__)
-            return ChannelAnswer(Outcome.UNKNOWN, code="BAD_RESPONSE", message=type(e).__name__)
-        if not isinstance(data, dict):
-            return ChannelAnswer(Outcome.UNKNOWN, code="BAD_RESPONSE", message="answer is not an object")
-        return data, True
-
-
-def _unsigned(raw: str, method: str) -> tuple[dict[str, Any], bool] | ChannelAnswer:
-    try:
-        envelope = json.loads(raw)
-    except ValueError:
-        envelope = None
-    if isinstance(envelope, dict):
-        inner = envelope.get(method.replace(".", "_") + "_response") or envelope.get("error_response")
-        if isinstance(inner, dict):
-            return inner, False
-    return ChannelAnswer(Outcome.UNKNOWN, code="BAD_RESPONSE", message="unsigned answer without a response object")
 
 
 class AlipayCallbackVerifier:

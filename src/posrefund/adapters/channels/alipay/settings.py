@@ -5,7 +5,8 @@ Keys: ``app_id``; the app's private key (``app_private_key_file`` / ``app_privat
 public-key mode, ``alipay_public_key`` (``_file`` / ``_env``), OR certificate mode, ``app_cert``, ``alipay_cert``
 and ``alipay_root_cert`` (each ``_file`` / ``_env``); optional ``gateway_url`` (default Alipay's production
 gateway), ``notify_url`` (where the payments' notifications reach us: checked to be https, or http to a local
-host), ``seller_id`` (the merchant's 2088… id, checked on notifications), ``timeout`` (seconds).
+host), ``seller_id`` (the merchant's 2088… id, checked on notifications), ``timeout`` (seconds),
+``fund_auth_finish_on_completion`` (fund authorisation only, ``alipay_fund_auth_from``).
 """
 
 from __future__ import annotations
@@ -18,12 +19,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from posrefund.adapters.channels.alipay.certs import CertificateMode, CertificateProblem, certificate_mode
-from posrefund.adapters.channels.alipay.client import (
-    PRODUCTION_GATEWAY,
-    AlipayCallbackVerifier,
-    AlipayChannel,
-    pem_of,
-)
+from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier, AlipayChannel
+from posrefund.adapters.channels.alipay.fund_auth import AlipayFundAuthChannel
+from posrefund.adapters.channels.alipay.gateway import PRODUCTION_GATEWAY, AlipayGateway, pem_of
 from posrefund.adapters.channels.common import timeout_of
 from posrefund.config import ConfigError
 
@@ -100,24 +98,46 @@ def _url(section: dict[str, Any], key: str, default: str) -> str:
     return url
 
 
-def alipay_from(section: dict[str, Any], secret: Secret) -> tuple[AlipayChannel, AlipayCallbackVerifier]:
-    """The Alipay refund channel and notification verifier of one ``[alipay]`` section."""
+def _line(section: dict[str, Any], secret: Secret) -> dict[str, Any]:
+    """The signed line to Alipay an ``[alipay]`` section describes: ``AlipayGateway``'s (and ``AlipayChannel``'s)
+    arguments, every one checked."""
     app_id = str(section.get("app_id", "")).strip()
     if not app_id.isdigit():
         raise ConfigError("[alipay] app_id (the digits of the Alipay app, e.g. 2021000000000001) is required")
     private_key = _private_key(_read(section, "app_private_key", secret))
     alipay_key, certificate = _mode(section, secret)
-    gateway = _url(section, "gateway_url", PRODUCTION_GATEWAY)
+    return {
+        "app_id": app_id,
+        "app_private_key": private_key,
+        "alipay_public_key": alipay_key,
+        "gateway_url": _url(section, "gateway_url", PRODUCTION_GATEWAY),
+        "timeout": timeout_of(section, "alipay"),
+        "certificate": certificate,
+    }
+
+
+def alipay_from(section: dict[str, Any], secret: Secret) -> tuple[AlipayChannel, AlipayCallbackVerifier]:
+    """The Alipay refund channel and notification verifier of one ``[alipay]`` section."""
+    line = _line(section, secret)
     if "notify_url" in section:
         _url(section, "notify_url", "")  # given to the payments, not to refunds: checked here all the same
     seller_id = str(section.get("seller_id", "")).strip()
-    channel = AlipayChannel(
-        app_id=app_id,
-        app_private_key=private_key,
-        alipay_public_key=alipay_key,
-        gateway_url=gateway,
-        timeout=timeout_of(section, "alipay"),
-        certificate=certificate,
+    channel = AlipayChannel(**line)
+    verifier = AlipayCallbackVerifier(
+        alipay_public_key=line["alipay_public_key"], app_id=line["app_id"], seller_id=seller_id
     )
-    verifier = AlipayCallbackVerifier(alipay_public_key=alipay_key, app_id=app_id, seller_id=seller_id)
     return channel, verifier
+
+
+def alipay_fund_auth_from(section: dict[str, Any], secret: Secret) -> AlipayFundAuthChannel:
+    """The fund-authorisation channel of the same ``[alipay]`` section (the same app, keys and gateway).
+    ``fund_auth_finish_on_completion`` (true/false, default false): convert with auth_confirm_mode COMPLETE;
+    ``seller_id`` is named as the freezes' ``payee_user_id``. docs/alipay-fund-auth.md."""
+    finish = section.get("fund_auth_finish_on_completion", False)
+    if not isinstance(finish, bool):
+        raise ConfigError("[alipay] fund_auth_finish_on_completion must be true or false")
+    return AlipayFundAuthChannel(
+        AlipayGateway(**_line(section, secret)),
+        finish_on_completion=finish,
+        payee_user_id=str(section.get("seller_id", "")).strip(),
+    )
