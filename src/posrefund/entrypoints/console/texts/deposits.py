@@ -107,7 +107,6 @@ EN_DEPOSITS: dict[str, str] = {
     "保存模板": "Save the template",
     "尚无条款模板。": "No terms templates yet.",
     "模板一经使用不再修改；需要变化时新建一个。": "A template in use is never changed; make a new one instead.",
-    "定金、订金和押金的退还": "Deposit returns",
 }
 
 KIND_NOTES: dict[str, tuple[str, str]] = {
