@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from posrefund.service.deposits import holding, terms
+from posrefund.service.deposits import holding, proposals, terms
 from tests.e2e.conftest import Live, assert_no_csp_violation, csp_violations, sign_in
 from tests.support.helpers import sale_input
 
 WIDTHS = (390, 1280)
+HOURS_3 = timedelta(hours=3)
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 64
 
 
@@ -44,10 +45,13 @@ def fits(page: Page, width: int) -> None:
     assert scroll <= width, scroll
 
 
-def deposit(live: Live, kind: str, name: str, paid_fen: int, contract_fen: int = 0, **kw: Any) -> dict[str, Any]:
+def deposit(
+    live: Live, kind: str, name: str, paid_fen: int, contract_fen: int = 0, *, ago: timedelta = HOURS_3, **kw: Any
+) -> dict[str, Any]:
+    """A terms template and a deposit paid ``ago`` under it (due back 30 days after), with its voucher no."""
     a, deps = live.world.a, live.deps
     t = terms.create_terms(deps, a.actors["supervisor"], name=name, kind=kind, hold_days=30, **kw)
-    sale = sale_input(a, deps.clock.now(), amount_fen=paid_fen, paid_at=deps.clock.now() - timedelta(hours=3))
+    sale = sale_input(a, deps.clock.now(), amount_fen=paid_fen, paid_at=deps.clock.now() - ago)
     _, row = holding.record_deposit_sale(
         deps, a.actors["cashier"], sale, terms_id=t["id"], contract_value_fen=contract_fen
     )
@@ -55,6 +59,17 @@ def deposit(live: Live, kind: str, name: str, paid_fen: int, contract_fen: int =
         found = uow.sales.get_sale(a.id, row["sale_id"])
     assert found is not None
     return {**row, "voucher_no": found.voucher_no}
+
+
+def double_returned(live: Live) -> str:
+    """For the page walk: a 定金 the merchant broke (its refund and penalty transfer waiting) and a 押金 held
+    ten days beyond its terms; the 定金's id."""
+    a, deps = live.world.a, live.deps
+    deposit(live, "security", "设备押金（逾期）", 20_000, ago=timedelta(days=40), text="归还设备后退还")
+    d = deposit(live, "deposit", "婚宴定金（走查）", 300_000, 1_000_000, text="违约按定金罚则处理")
+    p = proposals.propose(deps, a.actors["cashier"], d["id"], ending="merchant_breach")
+    proposals.accept(deps, a.actors["supervisor"], d["id"], p["id"])
+    return str(d["id"])
 
 
 @pytest.mark.parametrize("width", WIDTHS)
