@@ -64,6 +64,13 @@ def test_the_store_list_flags_overdue_and_filters(as_user: Any, deps: Deps, worl
     only_keys = cashier.get("/console/deposits?kind=security").text
     assert "¥500.00" in only_keys and "¥3,000.00" not in only_keys
     assert "¥3,000.00" not in cashier.get("/console/deposits?status=settling").text
+    here = cashier.get(f"/console/deposits?store_id={world.a.store_id}").text
+    assert "¥3,000.00" in here and "¥500.00" in here
+    assert "暂无定金、订金或押金。" in cashier.get("/console/deposits?store_id=sto_elsewhere").text
+    cashier.get(f"/console/deposits/{earnest['id']}")
+    cashier.post(f"/console/deposits/{earnest['id']}/propose", {"ending": "customer_breach"})
+    waiting = cashier.get("/console/deposits").text.split("待接受的退还方案", 1)[1]
+    assert "顾客违约（取消）" in waiting and "¥1,000.00" in waiting
     bad = cashier.get("/console/deposits?kind=coupon")
     assert bad.status_code == 422 and "款项类型无效：coupon（可选定金、订金、押金）" in bad.text
 
@@ -114,6 +121,10 @@ def test_a_restaurant_breaks_the_deal_and_returns_the_deposit_double(as_user: An
     assert "罚金转账 ¥2,000.00 · 已转账" in done and "TRF20261204001" in done and "罚金已转账" in done
     desk = finance.get("/console/deposits").text
     assert "没有待确认的罚金转账。" in desk and "退还中" in desk
+
+    english = finance.get(f"/console/lang?to=en&next={url}").text
+    assert "contract value ¥10,000.00 × 20% = 定金 cap ¥2,000.00 (Civil Code art. 586)" in english
+    assert "Penalty by bank transfer ¥2,000.00 · paid" in english and "What goes back" in english
 
 
 def test_a_hotel_key_deposit_back_less_an_itemised_deduction(as_user: Any, deps: Deps, world: World) -> None:

@@ -6,8 +6,6 @@ Content-Security-Policy."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +13,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from posrefund.service.deposits import holding, proposals, terms
-from tests.e2e.conftest import Live, assert_no_csp_violation, csp_violations, sign_in
+from tests.e2e.conftest import Live
+from tests.e2e.test_console_shift_browser import fits as fits_screen
+from tests.e2e.test_console_shift_browser import person
 from tests.support.helpers import sale_input
 
 WIDTHS = (390, 1280)
@@ -23,26 +23,12 @@ HOURS_3 = timedelta(hours=3)
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 64
 
 
-@contextmanager
-def signed_in(chromium: Browser, live: Live, who: str, width: int) -> Iterator[Page]:
-    context = chromium.new_context(
-        viewport={"width": width, "height": 844}, is_mobile=width < 500, has_touch=width < 500,
-        locale="zh-CN", timezone_id="Asia/Shanghai",
-    )  # fmt: skip
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    seen = csp_violations(page)
-    try:
-        sign_in(page, live, who)
-        yield page
-    finally:
-        context.close()
-    assert_no_csp_violation(seen)
-
-
-def fits(page: Page, width: int) -> None:
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, scroll
+def fits(page: Page, width: int, live: Live, name: str = "") -> None:
+    """Nothing wider than the screen, and on the phone fingertip-sized controls (the shift walk's checks); the
+    whole page's screenshot when named."""
+    fits_screen(page, str(width), None, live)
+    if name:
+        page.screenshot(path=str(live.shots / f"{name}-{width}.png"), full_page=True)
 
 
 def deposit(
@@ -75,11 +61,10 @@ def double_returned(live: Live) -> str:
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_restaurant_returns_its_deposit_double(chromium: Browser, live: Live, width: int) -> None:
     d = deposit(live, "deposit", f"包间定金 {width}", 300_000, 1_000_000, text="宴会取消：商户违约双倍返还定金")
-    with signed_in(chromium, live, "a.cashier", width) as page:
+    with person(chromium, live, "a.cashier", str(width)) as page:
         page.goto(live.url("/console/deposits"))
         expect(page.get_by_role("heading", name="定金、订金和押金", exact=True).first).to_be_visible()
-        fits(page, width)
-        page.screenshot(path=str(live.shots / f"57-deposits-{width}.png"), full_page=True)
+        fits(page, width, live, "57-deposits")
         page.get_by_label("凭证号或订单号").fill(d["voucher_no"])
         page.get_by_role("button", name="查找", exact=True).click()
         expect(page.get_by_text("宴会取消：商户违约双倍返还定金")).to_be_visible()
@@ -87,8 +72,8 @@ def test_a_restaurant_returns_its_deposit_double(chromium: Browser, live: Live, 
         page.get_by_role("button", name="计算退还方案").click()
         expect(page.get_by_text("合同金额 ¥10,000.00 × 20% = 定金上限 ¥2,000.00（民法典第586条）")).to_be_visible()
         expect(page.get_by_text("超出部分 ¥1,000.00 不是定金，作预付款全额退还")).to_be_visible()
-        fits(page, width)
-    with signed_in(chromium, live, "a.supervisor", width) as page:
+        fits(page, width, live)
+    with person(chromium, live, "a.supervisor", str(width)) as page:
         page.goto(live.url(f"/console/deposits/{d['id']}"))
         expect(page.get_by_text("一笔原路退款 ¥3,000.00")).to_be_visible()
         expect(page.get_by_text("一笔罚金银行转账 ¥2,000.00")).to_be_visible()
@@ -96,8 +81,7 @@ def test_a_restaurant_returns_its_deposit_double(chromium: Browser, live: Live, 
         expect(page.get_by_role("heading", name="退还记录")).to_be_visible()
         expect(page.get_by_role("heading", name="罚金转账 ¥2,000.00 · 待转账")).to_be_visible()
         expect(page.get_by_text("按方案创建退还")).to_be_visible()
-        fits(page, width)
-        page.screenshot(path=str(live.shots / f"57-deposit-double-return-{width}.png"), full_page=True)
+        fits(page, width, live, "57-deposit-double-return")
         page.get_by_role("link", name="打印退款凭条").click()
         expect(page.get_by_role("heading", name="退款凭条")).to_be_visible()
         expect(page.get_by_text("¥3,000.00").first).to_be_visible()
@@ -106,7 +90,7 @@ def test_a_restaurant_returns_its_deposit_double(chromium: Browser, live: Live, 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_hotel_returns_a_key_deposit_less_a_deduction(chromium: Browser, live: Live, width: int) -> None:
     d = deposit(live, "security", f"客房押金 {width}", 50_000, max_deduction_bp=5_000, text="退房时检查房间")
-    with signed_in(chromium, live, "a.cashier", width) as page:
+    with person(chromium, live, "a.cashier", str(width)) as page:
         page.goto(live.url(f"/console/deposits/{d['id']}"))
         expect(page.get_by_text("押金：物品归还后退还")).to_be_visible()
         page.locator("#f-amount_0").fill("30")
@@ -118,12 +102,11 @@ def test_a_hotel_returns_a_key_deposit_less_a_deduction(chromium: Browser, live:
         )
         page.get_by_role("button", name="计算退还方案").click()
         expect(page.get_by_text("已付 ¥500.00 − 扣除合计 ¥30.00 = 原路退还 ¥470.00")).to_be_visible()
-        fits(page, width)
-    with signed_in(chromium, live, "a.supervisor", width) as page:
+        fits(page, width, live)
+    with person(chromium, live, "a.supervisor", str(width)) as page:
         page.goto(live.url(f"/console/deposits/{d['id']}"))
         expect(page.get_by_text("一笔原路退款 ¥470.00")).to_be_visible()
         page.get_by_role("button", name="接受方案并发起退款").click()
         expect(page.get_by_role("heading", name="退还记录")).to_be_visible()
         expect(page.get_by_role("link", name="打印退款凭条")).to_be_visible()
-        fits(page, width)
-        page.screenshot(path=str(live.shots / f"57-deposit-deduction-{width}.png"), full_page=True)
+        fits(page, width, live, "57-deposit-deduction")
