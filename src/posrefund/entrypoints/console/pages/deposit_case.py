@@ -161,7 +161,9 @@ async def propose(request: Request, deposit_id: str) -> Response:
                 err.params.setdefault("index", i + 1)
                 raise
         try:
-            await c.run(proposals.propose, c.deps, actor, deposit_id[:MAX_ID], ending=text["ending"], deductions=deductions)
+            await c.run(
+                proposals.propose, c.deps, actor, deposit_id[:MAX_ID], ending=text["ending"], deductions=deductions
+            )
         except DomainError as err:
             raise _numbered(err, rows) from None
 
