@@ -153,10 +153,13 @@ def test_a_hotel_key_deposit_back_less_an_itemised_deduction(as_user: Any, deps:
     shown = boss.get(url).text
     assert f"扣除扣款：毛巾污损 ¥50.00（凭证 {kept}）" in shown
     assert "已付 ¥1,000.00 − 扣除合计 ¥50.00 = 原路退还 ¥950.00" in shown
+    assert f'毛巾污损 ¥50.00 · <a href="/console/evidence/{kept}">查看凭证' in shown
+    assert boss.get(f"/console/evidence/{kept}").content == JPEG
     assert "一笔原路退款 ¥950.00" in shown and "一笔罚金银行转账" not in shown
     proposal_id = str(holding.get_deposit(deps, world.a.actors["cashier"], d["id"])["proposals"][0]["id"])
     assert boss.post(f"{url}/proposals/{proposal_id}/accept", {}, follow_redirects=False).status_code == 303
     after = boss.get(url).text
+    assert "<summary>处理结果有变时重新计算（只退差额）</summary>" in after
     assert "¥950.00" in after and "退还记录" in after and "罚金转账 ¥" not in after and "按方案创建退还" in after
 
 
