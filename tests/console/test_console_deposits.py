@@ -77,7 +77,12 @@ def test_the_store_list_flags_overdue_and_filters(as_user: Any, deps: Deps, worl
     found = cashier.get(f"/console/deposits?q={voucher_of(deps, earnest['sale_id'])}", follow_redirects=False)
     assert (found.status_code, found.headers["location"]) == (303, f"/console/deposits/{earnest['id']}")
     assert "未找到该凭证号或订单号的消费。" in cashier.get("/console/deposits?q=NOPE0001").text
+    sale_page = cashier.get(f"/console/sales/{earnest['sale_id']}").text
+    assert (
+        f'href="/console/deposits/{earnest["id"]}">按条款退还' in sale_page and "/console/desk/sale/" not in sale_page
+    )
     plain = new_sale(deps, world.a)
+    assert "按条款退还" not in cashier.get(f"/console/sales/{plain.id}").text
     assert "未登记为定金、订金或押金" in cashier.get(f"/console/deposits?q={plain.voucher_no}").text
 
 

@@ -9,7 +9,7 @@ from datetime import date
 
 from posrefund.domain.deposits import DepositKind
 from posrefund.domain.errors import Invalid
-from posrefund.domain.roles import Actor
+from posrefund.domain.roles import PERMISSIONS, Actor
 from posrefund.ports.deposits import DepositRow, DeskDepositRow, DeskFilter, PayoutRow, ProposalRow
 from posrefund.service import sales
 from posrefund.service.deps import Deps
@@ -72,3 +72,13 @@ def find(deps: Deps, actor: Actor, text: str) -> tuple[list[DepositRow], int]:
     with deps.uow(readonly=True) as uow:
         rows = [uow.deposits.deposit_of_sale(sale_id) for sale_id in found]
     return [r for r in rows if r is not None and r["merchant_id"] == actor.merchant_id], len(found)
+
+
+def of_sale(deps: Deps, actor: Actor, sale_id: str) -> DepositRow | None:
+    """The deposit recorded on one of the merchant's payments, if any: the sale's page leads to it, since
+    such a payment goes back by its terms, not as a purchase."""
+    if actor.role not in PERMISSIONS["deposit.read"]:
+        return None
+    with deps.uow(readonly=True) as uow:
+        row = uow.deposits.deposit_of_sale(sale_id)
+    return row if row is not None and row["merchant_id"] == actor.merchant_id else None

@@ -98,6 +98,7 @@ EN_DEPOSITS: dict[str, str] = {
     "已上传凭证": "Evidence uploaded",
     "计算退还方案": "Work out the refund",
     "扣款明细": "Deductions",
+    "按条款退还": "Return by its terms",
     "查看凭证": "See the evidence",
     "处理结果有变时重新计算（只退差额）": "Work it out again if the ending changed (only the difference goes back)",
     "经过": "History",
