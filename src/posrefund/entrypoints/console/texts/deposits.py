@@ -143,6 +143,15 @@ LABELS_DEPOSITS: dict[str, dict[str, tuple[str, str]]] = {
         "settled": ("已退还", "returned"),
     },
     "deposit_ending": {ending.value: pair for ending, pair in ENDING_LABELS.items()},
+    # The states a deposit and its penalty transfer move through, as the audit browser shows each change.
+    "status": {
+        "held": ("在押", "held"),
+        "settling": ("退还中", "being returned"),
+        "settled": ("已退还", "returned"),
+        "awaiting_transfer": ("待转账", "awaiting transfer"),
+        "paid": ("已转账", "paid"),
+        "cancelled": ("已取消", "cancelled"),
+    },
     "event": {
         "deposit.recorded": ("登记定金/订金/押金", "Deposit recorded"),
         "deposit.proposed": ("计算退还方案", "Refund proposal worked out"),
