@@ -31,6 +31,7 @@ from posrefund.service.fees.payouts import check_overcharges
 from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.e2e.conftest import Live, sign_in, watched_page
 from tests.e2e.risk_seed import late_refunds
+from tests.e2e.test_console_deposits_browser import double_returned
 from tests.e2e.test_console_notifications_browser import paid_case
 from tests.support.helpers import captured_again, sale_input
 from tests.support.plain_language import problems_in_chinese
@@ -130,6 +131,7 @@ class Seeded:
     wrong_charge_id: str
     alert_id: str = "x"
     payout_id: str = "x"
+    deposit_id: str = "x"
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,9 @@ def console_pages(s: Seeded) -> list[ConsolePage]:
         P("/console/reports/drill", "/console/reports/drill?by=day&key=2026-11-20", "report.read"),
         P("/console/risk", "/console/risk", "risk.read"),
         P("/console/risk/alerts/{alert_id}", f"/console/risk/alerts/{s.alert_id}", "risk.read"),
+        P("/console/deposits", "/console/deposits", "deposit.read"),
+        P("/console/deposits/terms", "/console/deposits/terms", "deposit.read"),
+        P("/console/deposits/{deposit_id}", f"/console/deposits/{s.deposit_id}", "deposit.read"),
     ]
 
 
@@ -287,7 +292,8 @@ def seeded(chromium: Browser, live: Live, tmp_path_factory: pytest.TempPathFacto
         context.close()
     alert_id, _ = late_refunds(live)
     payout_id = _fee_refund_case(live)
-    return Seeded(sale.id, pending.id, paid, str(dispute["id"]), *recon, alert_id, payout_id)
+    deposit_id = double_returned(live)
+    return Seeded(sale.id, pending.id, paid, str(dispute["id"]), *recon, alert_id, payout_id, deposit_id)
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ proposals computed for them and the penalty payouts of a double return."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -41,6 +42,27 @@ class DepositRow(PortableTypedDict):
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+class DeskDepositRow(DepositRow):
+    """A deposit as the store's list shows it: with the payment it was taken by (store, voucher, order, the
+    payer's masked account, when it was paid)."""
+
+    store_id: str
+    voucher_no: str
+    order_no: str
+    payer_masked: str
+    paid_at: datetime
+
+
+@dataclass(frozen=True)
+class DeskFilter:
+    """What the store's deposit list is narrowed to ("" for any): a store, a kind, a state."""
+
+    store_id: str = ""
+    kind: str = ""
+    status: str = ""
+    limit: int = 100
 
 
 class ProposalRow(PortableTypedDict):
@@ -108,3 +130,6 @@ class DepositRepo(Protocol):
     def get_payout(self, merchant_id: str, payout_id: str) -> PayoutRow | None: ...
     def payouts_of(self, deposit_id: str) -> list[PayoutRow]: ...
     def save_payout(self, row: PayoutRow) -> bool: ...
+    def desk(self, merchant_id: str, chosen: DeskFilter) -> list[DeskDepositRow]: ...
+    def open_proposals(self, merchant_id: str, store_id: str, limit: int) -> list[ProposalRow]: ...
+    def awaiting_payouts(self, merchant_id: str, store_id: str, limit: int) -> list[PayoutRow]: ...

@@ -37,6 +37,8 @@ PAGES = (
     pages.home,
     pages.report_charts,
     pages.risk,
+    pages.deposits,
+    pages.deposit_case,
 )
 STATIC = Path(__file__).parent / "static"
 

@@ -111,6 +111,7 @@ MENU: tuple[tuple[str, str, str], ...] = (
     ("退款政策", "/admin/policy", "policy.write"),
     ("手续费", "/fees", "fees.read"),
     ("退机处理", "/provider/returns", "device_return.read"),
+    ("定金押金", "/deposits", "deposit.read"),
 )
 
 

@@ -7,17 +7,26 @@ import json
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
-from posrefund.ports.deposits import DepositRow, PayoutRow, ProposalRow, TermsRow
+from posrefund.ports.deposits import DepositRow, DeskDepositRow, DeskFilter, PayoutRow, ProposalRow, TermsRow
 
 T = tables.deposit_terms.c
 D = tables.deposits.c
 P = tables.deposit_proposals.c
 Y = tables.deposit_payouts.c
+S = tables.sales.c
+
+
+def _of_store(q: Select[Any], deposit_id: ColumnElement[Any], store_id: str) -> Select[Any]:
+    """Only the rows of deposits taken at ``store_id`` (every store when it is "")."""
+    if not store_id:
+        return q
+    taken_there = select(D.id).join(tables.sales, S.id == D.sale_id).where(S.store_id == store_id)
+    return q.where(deposit_id.in_(taken_there))
 
 
 def _proposal(row: dict[str, Any]) -> ProposalRow:
@@ -127,3 +136,28 @@ class DepositSql(Repository):
 
     def save_payout(self, row: PayoutRow) -> bool:
         return self._save(tables.deposit_payouts, row)
+
+    def desk(self, merchant_id: str, chosen: DeskFilter) -> list[DeskDepositRow]:
+        """The store's list: deposits with their payment's store, numbers and payer, newest first."""
+        q = (
+            select(tables.deposits, S.store_id, S.voucher_no, S.order_no, S.payer_masked, S.paid_at)
+            .join(tables.sales, S.id == D.sale_id)
+            .where(D.merchant_id == merchant_id)
+        )
+        for column, value in ((S.store_id, chosen.store_id), (D.kind, chosen.kind), (D.status, chosen.status)):
+            if value:
+                q = q.where(column == value)
+        q = q.order_by(D.created_at.desc(), D.id.desc()).limit(chosen.limit)
+        return cast(list[DeskDepositRow], all_rows(self.c, q))
+
+    def open_proposals(self, merchant_id: str, store_id: str, limit: int) -> list[ProposalRow]:
+        """Proposals still waiting for someone to accept them, oldest first."""
+        q = select(tables.deposit_proposals).where(P.merchant_id == merchant_id, P.status == "proposed")
+        q = _of_store(q, P.deposit_id, store_id).order_by(P.created_at, P.id).limit(limit)
+        return [_proposal(r) for r in all_rows(self.c, q)]
+
+    def awaiting_payouts(self, merchant_id: str, store_id: str, limit: int) -> list[PayoutRow]:
+        """Penalty transfers not yet confirmed paid (nor cancelled), oldest first."""
+        q = select(tables.deposit_payouts).where(Y.merchant_id == merchant_id, Y.status == "awaiting_transfer")
+        q = _of_store(q, Y.deposit_id, store_id).order_by(Y.created_at, Y.id).limit(limit)
+        return cast(list[PayoutRow], all_rows(self.c, q))

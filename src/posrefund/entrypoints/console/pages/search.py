@@ -18,6 +18,7 @@ from posrefund.entrypoints.console.forms import page_number, paging, signed_in
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, lang_of, render
 from posrefund.ports import RefundQuery
 from posrefund.service import refund_search, refunds, sales
+from posrefund.service.deposits import desk as deposit_desk
 from posrefund.service.refund_search import Found, Lookup
 from posrefund.service.refunds import CaseView
 
@@ -62,7 +63,8 @@ async def sale_page(request: Request, sale_id: str) -> Response:
     actor, c = signed_in(request)
     sale, lines = await c.run(sales.sale_lines, c.deps, actor, sale_id[:64])
     views, _total = await c.run(refunds.list_cases, c.deps, actor, RefundQuery(sale_id=sale.id, limit=100))
-    return render(request, "sale.html", sale=sale, lines=lines, views=views)
+    deposit = await c.run(deposit_desk.of_sale, c.deps, actor, sale.id)
+    return render(request, "sale.html", sale=sale, lines=lines, views=views, deposit=deposit)
 
 
 @router.get("/mine")

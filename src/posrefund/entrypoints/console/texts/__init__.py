@@ -12,6 +12,7 @@ from enum import Enum
 from posrefund.entrypoints.console.texts.access import EN_ACCESS, LABELS_ACCESS
 from posrefund.entrypoints.console.texts.cases import EN_CASES, LABELS_CASES
 from posrefund.entrypoints.console.texts.core import EN_CORE, LABELS_CORE
+from posrefund.entrypoints.console.texts.deposits import EN_DEPOSITS, LABELS_DEPOSITS
 from posrefund.entrypoints.console.texts.desk import EN_DESK, LABELS_DESK
 from posrefund.entrypoints.console.texts.documents import EN_DOCUMENTS, LABELS_DOCUMENTS
 from posrefund.entrypoints.console.texts.fees import EN_FEES, LABELS_FEES
@@ -49,6 +50,7 @@ AREAS: tuple[tuple[Labels, dict[str, str]], ...] = (
     (LABELS_DESK, EN_DESK),
     (LABELS_SHIFT, EN_SHIFT),
     (LABELS_RISK, EN_RISK),
+    (LABELS_DEPOSITS, EN_DEPOSITS),
     (LABELS_WORDS, {}),
 )
 LABELS: Labels = _merge_labels(*(labels for labels, _en in AREAS))

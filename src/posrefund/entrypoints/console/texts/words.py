@@ -108,6 +108,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "delimiter": ("分隔符", "delimiter"),
     "header_rows": ("表头行数", "header rows"),
     "held_until": ("应退日期", "held until"),
+    "hold_days": ("约定保管天数", "days held"),
+    "ending": ("处理结果", "how it ended"),
     "kinds": ("交易类型对应", "transaction types"),
     "line": ("商品行", "item line"),
     "mapping": ("文件格式", "layout"),
