@@ -262,8 +262,7 @@ def test_late_callback_leaves_late(wallets: Simulated, channel: str) -> None:
     order, _, _ = _submit(wallets, channel, "late_callback")
     began = time.monotonic()
     wallets.simulators[channel].complete(order.refund_no)
-    time.sleep(LATE_CALLBACK_SECONDS - 0.5)
-    assert [r for r in wallets.simulators[channel].notifications() if r["refund_no"] == order.refund_no] == []
+    # The one notification's own arrival time says it came late (a sleep-then-look would depend on the load).
     _, at = _kinds(wallets, channel, order.refund_no, 1)[0]
     assert at - began >= LATE_CALLBACK_SECONDS
 
