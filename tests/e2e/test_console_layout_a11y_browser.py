@@ -67,6 +67,8 @@ NOT_PAGES = {
     "/console/reports/export.csv",
     "/console/reports/summary.pdf",
     "/console/cases/{case_id}/bank-application/{application_id}/form.pdf",
+    "/console/provider/terminals/{sn}/return-form",  # the printable form, outside the console's frame
+    "/console/provider/returns/{return_id}/documents/{evidence_id}",
 }
 
 # Every element whose right edge passes the viewport, unless it sits inside a box that scrolls sideways on
@@ -130,6 +132,7 @@ class Seeded:
     wrong_charge_id: str
     alert_id: str = "x"
     payout_id: str = "x"
+    provider_merchant_id: str = "x"  # a merchant of the provider whose staff walk the desk's pages
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,16 @@ def console_pages(s: Seeded) -> list[ConsolePage]:
         P("/console/fees/payouts/{payout_id}", f"/console/fees/payouts/{s.payout_id}", "fees.read"),
         P("/console/till", "/console/till", "till.read"),
         P("/console/provider/returns", "/console/provider/returns", "device_return.read"),
+        P("/console/provider", "/console/provider", "provider.dashboard"),
+        P("/console/provider/breaches", "/console/provider/breaches", "provider.dashboard"),
+        P("/console/provider/terminals", "/console/provider/terminals", "provider.terminal.read"),
+        P("/console/provider/new-return", "/console/provider/new-return", "device_return.open"),
+        P("/console/provider/merchants", "/console/provider/merchants", "provider.merchants.read"),
+        P(
+            "/console/provider/merchants/{merchant_id}",
+            f"/console/provider/merchants/{s.provider_merchant_id}",
+            "provider.refunds.read",
+        ),
         P("/console/recon/mappings", "/console/recon/mappings", "recon.read"),
         P("/console/home", "/console/home", None),
         P("/console/reports/charts", "/console/reports/charts", "report.read"),
