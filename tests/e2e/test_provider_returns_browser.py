@@ -64,6 +64,11 @@ def a_return(live: Live, provider: str = "P7", sn: str = SN, staff: dict[str, st
     """Provider P7's desk, a merchant of it, a terminal signed for two days ago and a return opened for it
     with every document: the return's id."""
     owner = a_desk(live, provider, sn, staff if staff is not None else {"p7_ops": "provider_operations"})
+    return opened_for(live, owner, sn)
+
+
+def opened_for(live: Live, owner: Actor, sn: str) -> str:
+    """A return of terminal ``sn`` opened by the merchant's administrator with every document: its id."""
     ids = [
         str(documents.upload(live.deps, owner, sn=sn, kind=kind, filename=f"{kind}.jpg", content=content)["id"])
         for kind, content in MERCHANT_DOCS.items()
