@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from posrefund.entrypoints.console.session import LANG_COOKIE
 from posrefund.service.provider import clock as return_clock
 from tests.api import test_provider_returns as returns_tests
 from tests.conftest import FixedClock
@@ -112,6 +113,8 @@ def test_terminals_are_listed_and_registered_with_their_payment(
         "signed_on": "2026-11-12", "price": "299", "charge_kind": "service_charge", "charge": "50.5",
         "warranty_months": "12", "route": "alipay", "paid_at": "2026-11-09T10:30",
     }  # fmt: skip
+    forged = ops.client.post("/console/provider/terminals", data=form)  # no CSRF token: refused, nothing made
+    assert forged.status_code == 403 and "SN-TERM02" not in ops.get("/console/provider/terminals").text
     bad = ops.post("/console/provider/terminals", {**form, "sn": "x"})
     assert bad.status_code == 422 and "机具序列号无效：4–64 位字母、数字或连字符" in bad.text
     assert 'value="新大陆 ME31"' in bad.text  # what was typed is kept
@@ -224,3 +227,12 @@ def test_the_menu_shows_each_provider_page_to_the_roles_allowed(pw: ProviderWorl
     assert 'href="/console/provider/terminals"' in menus["provider_operations"]
     assert 'href="/console/provider"' not in menus["provider_service"].replace('href="/console/provider/', "")
     assert 'href="/console/provider/merchants"' in menus["provider_finance"]
+
+
+def test_the_desk_speaks_english_on_request(pw: ProviderWorld, signed: Any) -> None:
+    ops = signed("P1_provider_operations")
+    ops.client.cookies.set(LANG_COOKIE, "en")
+    page = ops.get("/console/provider")
+    assert page.status_code == 200
+    assert "<h1>Provider desk</h1>" in page.text and "On time" in page.text and "Refunds this month" in page.text
+    assert "Register a terminal issued" in ops.get("/console/provider/terminals").text
