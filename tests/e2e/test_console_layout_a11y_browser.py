@@ -33,6 +33,7 @@ from tests.e2e.conftest import Live, sign_in, watched_page
 from tests.e2e.risk_seed import late_refunds
 from tests.e2e.test_console_deposits_browser import double_returned
 from tests.e2e.test_console_notifications_browser import paid_case
+from tests.e2e.test_provider_returns_browser import a_desk, opened_for, sign_in_as
 from tests.support.helpers import captured_again, sale_input
 from tests.support.plain_language import problems_in_chinese
 
@@ -40,6 +41,8 @@ ROOT = Path(__file__).parents[2]
 WIDTHS = (360, 390, 768)
 AXE_WIDTH = 390  # colours, names and structure do not change with the width: axe runs once per page and role
 ROLES = ("cashier", "supervisor", "finance", "admin", "auditor", "risk")
+PROVIDER_ROLES = ("provider_admin", "provider_operations", "provider_finance", "provider_risk", "provider_service")
+WALK_SN = "SN-WALK01"
 HEIGHT = 844
 WCAG_AA = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
@@ -68,6 +71,8 @@ NOT_PAGES = {
     "/console/reports/export.csv",
     "/console/reports/summary.pdf",
     "/console/cases/{case_id}/bank-application/{application_id}/form.pdf",
+    "/console/provider/terminals/{sn}/return-form",  # the printable form, outside the console's frame
+    "/console/provider/returns/{return_id}/documents/{evidence_id}",
 }
 
 # Every element whose right edge passes the viewport, unless it sits inside a box that scrolls sideways on
@@ -132,6 +137,7 @@ class Seeded:
     alert_id: str = "x"
     payout_id: str = "x"
     deposit_id: str = "x"
+    provider_merchant_id: str = "x"  # a merchant of the provider whose staff walk the desk's pages
 
 
 @dataclass(frozen=True)
@@ -194,6 +200,16 @@ def console_pages(s: Seeded) -> list[ConsolePage]:
         P("/console/fees/payouts/{payout_id}", f"/console/fees/payouts/{s.payout_id}", "fees.read"),
         P("/console/till", "/console/till", "till.read"),
         P("/console/provider/returns", "/console/provider/returns", "device_return.read"),
+        P("/console/provider", "/console/provider", "provider.dashboard"),
+        P("/console/provider/breaches", "/console/provider/breaches", "provider.dashboard"),
+        P("/console/provider/terminals", "/console/provider/terminals", "provider.terminal.read"),
+        P("/console/provider/new-return", "/console/provider/new-return", "device_return.open"),
+        P("/console/provider/merchants", "/console/provider/merchants", "provider.merchants.read"),
+        P(
+            "/console/provider/merchants/{merchant_id}",
+            f"/console/provider/merchants/{s.provider_merchant_id}",
+            "provider.refunds.read",
+        ),
         P("/console/recon/mappings", "/console/recon/mappings", "recon.read"),
         P("/console/home", "/console/home", None),
         P("/console/reports/charts", "/console/reports/charts", "report.read"),
@@ -356,6 +372,44 @@ def test_every_page_of_a_role_fits_the_screen_and_passes_axe(
     for p in pages:
         refused = _visit(screen, live, p.path)
         problems += [refused] if refused else _problems(screen, axe, p.path, _names(live))
+    assert not problems, f"{role}: {len(problems)} problems\n" + "\n".join(problems)
+
+
+def provider_user(role: str) -> str:
+    """The walk's provider PW: its administrator is ``pw_admin`` (made with the desk), the others by role."""
+    return "pw_admin" if role == "provider_admin" else f"pw_{role}"
+
+
+@pytest.fixture(scope="module")
+def provider_desk(live: Live) -> Seeded:
+    """Provider PW's desk with a member of staff of every desk role, a merchant, a terminal and a return opened
+    for it: what the desk's pages show (the rest of ``Seeded`` is another walk's)."""
+    staff = {provider_user(r): r for r in PROVIDER_ROLES if r != "provider_admin"}
+    owner = a_desk(live, "PW", WALK_SN, staff)
+    opened_for(live, owner, WALK_SN)
+    return Seeded(*(["x"] * 9), provider_merchant_id=str(owner.merchant_id))
+
+
+@pytest.mark.parametrize("role", PROVIDER_ROLES)
+def test_every_desk_page_of_a_provider_role_fits_the_screen_and_passes_axe(
+    screen: Page, live: Live, provider_desk: Seeded, axe: Axe, role: str
+) -> None:
+    """The provider's staff walk the desk's pages (and everyone's own: the overview, the password)."""
+    pages = [
+        p
+        for p in reachable(role, console_pages(provider_desk))
+        if p.action is None or p.route.startswith("/console/provider")
+    ]
+    sign_in_as(screen, live, provider_user(role), then="/console/home")
+    menu = screen.eval_on_selector_all("header nav a", "links => links.map(a => a.getAttribute('href'))")
+    listed = {p.path.split("?")[0] for p in pages}
+    desk_menu = {m for m in menu if m.startswith("/console/provider")}
+    assert desk_menu and desk_menu <= listed, f"menu links of {role} not checked: {desk_menu - listed}"
+    names = _names(live) | {WALK_SN, *(provider_user(r) for r in PROVIDER_ROLES)}
+    problems: list[str] = []
+    for p in pages:
+        refused = _visit(screen, live, p.path)
+        problems += [refused] if refused else _problems(screen, axe, p.path, names)
     assert not problems, f"{role}: {len(problems)} problems\n" + "\n".join(problems)
 
 

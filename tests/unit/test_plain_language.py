@@ -119,6 +119,7 @@ OVERRIDES: dict[str, dict[str, object]] = {
     "device_return.no_refund": {"status": "opened"},
     "fees.case_not_approved": {"status": "open"},
     "fees.case_not_open": {"status": "paid"},
+    "device_return.document_type": {"kind": "device_photo", "allowed": ["image/jpeg", "application/pdf"]},
 }
 
 

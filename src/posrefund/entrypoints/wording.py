@@ -53,12 +53,13 @@ KIND_BY_CODE: dict[str, dict[str, str]] = {
     "bank_application.case_state": {"status": "status"},
     "fees.": {"status": "payout_status"},
     "device_return.": {"status": "return_status"},
+    "device_return.document_type": {"kind": "return_document"},
     "deposit.proposal_closed": {"status": "deposit_proposal"},
     "deposit.payout_not_awaiting": {"status": "deposit_payout"},
 }
 # Values that list several fields or codes at once (``policy.unknown_field``: ``a, b``).
-LISTS = frozenset({"fields", "missing"})
-KIND_OF_LIST: dict[str, str] = {"fields": "field", "missing": "evidence"}
+LISTS = frozenset({"fields", "missing", "allowed"})
+KIND_OF_LIST: dict[str, str] = {"fields": "field", "missing": "evidence|return_document", "allowed": "file_type"}
 
 
 def label(kind: str, value: str, lang: str) -> str:

@@ -104,6 +104,11 @@ def get(deps: Deps, actor: Actor, evidence_id: str) -> tuple[EvidenceRow, bytes]
     """The record and the bytes, checked against the SHA-256 the record was written with: bytes changed in
     the store (or missing from it) are refused with ``evidence.damaged`` and audited, never served."""
     row = describe(deps, actor, evidence_id)
+    return row, checked_content(deps, actor, row)
+
+
+def checked_content(deps: Deps, actor: Actor, row: EvidenceRow) -> bytes:
+    """The bytes of a record the caller has already reached: damaged or missing bytes are refused and audited."""
     try:
         content = _reaching(lambda: deps.evidence_store.get(row["merchant_id"], row["sha256"]))
         if hashlib.sha256(content).hexdigest() != row["sha256"]:
@@ -123,7 +128,7 @@ def get(deps: Deps, actor: Actor, evidence_id: str) -> tuple[EvidenceRow, bytes]
             )
             uow.commit()
         raise DomainError("evidence.damaged", evidence_id=row["id"]) from None
-    return row, content
+    return content
 
 
 def _reaching(call: Callable[[], _T]) -> _T:

@@ -31,6 +31,8 @@ PAGES = (
     pages.documents,
     pages.fees,
     pages.provider,
+    pages.provider_desk,
+    pages.provider_terminals,
     pages.till,
     pages.slips,
     pages.audit,

@@ -63,6 +63,14 @@ def parse_date(text: str, field: str) -> date:
     return value
 
 
+def parse_moment(text: str, field: str) -> datetime:
+    """A local time typed in a form (``2026-12-04T18:00``), in Shanghai."""
+    try:
+        return datetime.fromisoformat(text.strip()[:16]).replace(tzinfo=SHANGHAI)
+    except ValueError:
+        raise Invalid("console.invalid_date", field=field) from None
+
+
 def day_start(day: date) -> datetime:
     """Midnight in Shanghai of a local date, as an aware datetime (what a person means by 'from that day')."""
     return datetime.combine(day, time(0), SHANGHAI)

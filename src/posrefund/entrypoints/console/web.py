@@ -110,8 +110,11 @@ MENU: tuple[tuple[str, str, str], ...] = (
     ("操作员", "/admin/users", "user.manage"),
     ("退款政策", "/admin/policy", "policy.write"),
     ("手续费", "/fees", "fees.read"),
+    ("服务台", "/provider", "provider.dashboard"),
     ("退机处理", "/provider/returns", "device_return.read"),
     ("定金押金", "/deposits", "deposit.read"),
+    ("机具发放", "/provider/terminals", "provider.terminal.read"),
+    ("服务商户", "/provider/merchants", "provider.merchants.read"),
 )
 
 

@@ -4,18 +4,25 @@ the device; and the return form posrefund prints for the merchant to sign."""
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 
 from posrefund.domain import device_return as dr
-from posrefund.domain.errors import Invalid
+from posrefund.domain.errors import Invalid, NotFound
 from posrefund.domain.roles import Actor
 from posrefund.ports import EvidenceRow
 from posrefund.service import evidence
 from posrefund.service.deps import Deps
 from posrefund.service.provider.desk import device_by_sn, scope_of
+from posrefund.service.provider.returns import load
 
 DOCUMENT_MAX_BYTES = 4 * 1024 * 1024
+# The printed form's own style: whoever serves the page allows exactly this style by its hash.
+FORM_STYLE = (
+    "body{font:16px sans-serif;max-width:40em;margin:1em auto;padding:0 1em}table{width:100%;"
+    "border-collapse:collapse}th,td{border:1px solid #999;padding:.4em;text-align:left}.sign{margin-top:3em}"
+)
 # Who may add which document: the merchant's papers by whoever opens returns, the inspection photos by the
 # provider's staff who receive the device.
 UPLOADERS = {"device_return.handle": {dr.DocumentKind.INSPECTION_PHOTO}}
@@ -58,11 +65,29 @@ def return_form(deps: Deps, actor: Actor, sn: str) -> str:
     return (
         "<!doctype html><html lang=zh-CN><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'><title>POS 机具退机申请表</title>"
-        "<style>body{font:16px sans-serif;max-width:40em;margin:1em auto;padding:0 1em}table{width:100%;"
-        "border-collapse:collapse}th,td{border:1px solid #999;padding:.4em;text-align:left}"
-        ".sign{margin-top:3em}</style></head><body><h1>POS 机具退机申请表</h1>"
+        f"<style>{FORM_STYLE}</style></head><body><h1>POS 机具退机申请表</h1>"
         f"<table>{cells}</table><h2>随附材料 Documents</h2><ul>{needed}</ul>"
         "<p>7 天内无理由退机；超过 7 天仅限保修期内故障。</p>"
         "<p class=sign>商户签章 Merchant's signature and stamp：________________　日期：__________</p>"
         "</body></html>"
     )
+
+
+def return_documents(deps: Deps, actor: Actor, return_id: str) -> list[EvidenceRow]:
+    """The files of a return the actor's scope reaches (its provider's staff, its merchant), in the order
+    they were attached: the merchant's papers, then the inspection photos."""
+    actor.require("device_return.read")
+    with deps.uow(readonly=True) as uow:
+        _, ret = load(uow, actor, return_id)
+        ids = [str(d["evidence_id"]) for d in json.loads(ret["documents"])]
+        rows = {r["id"]: r for r in uow.evidence.evidence_rows(ret["merchant_id"], ids)}
+    return [rows[i] for i in ids if i in rows]
+
+
+def return_document(deps: Deps, actor: Actor, return_id: str, evidence_id: str) -> tuple[EvidenceRow, bytes]:
+    """One file of a return, checked against its SHA-256; a file not attached to this return, or a return
+    out of the actor's scope, is not found (the same answer as a file that does not exist)."""
+    found = [r for r in return_documents(deps, actor, return_id) if r["id"] == evidence_id]
+    if not found:
+        raise NotFound("evidence.not_found")
+    return found[0], evidence.checked_content(deps, actor, found[0])

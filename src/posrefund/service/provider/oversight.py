@@ -38,3 +38,25 @@ def merchant_refunds(deps: Deps, actor: Actor, merchant_id: str, limit: int = 50
         row["customer"] = {"phone": c.phone_masked, "name": c.name_masked, "id_no": c.id_no_masked}
         out.append(row)
     return out
+
+
+# A payout case still owed to the merchant: awaiting finance's approval, or approved and awaiting the transfer.
+PENDING_PAYOUTS = ("open", "approved")
+
+
+def pending_payouts(deps: Deps, actor: Actor) -> dict[str, dict[str, int]]:
+    """The fee refunds and one-off charges given back still pending across the provider's merchants, as a count
+    and a sum per (kind, status): ``{"overcharge:open": {"count": 2, "amount_fen": 1234}, …}``."""
+    actor.require("fees.read")
+    out: dict[str, dict[str, int]] = {}
+    with deps.uow(readonly=True) as uow:
+        scope = scope_of(uow, actor)
+        ids = [m["id"] for m in uow.merchants.list_merchants() if m["provider_id"] == scope.provider_id]
+        ids = [scope.merchant_id] if scope.merchant_id is not None else ids  # a merchant's staff: their own only
+        for merchant_id in ids:
+            for status in PENDING_PAYOUTS:
+                for case in uow.fee_contracts.payouts(merchant_id, status):
+                    sums = out.setdefault(f"{case.kind}:{status}", {"count": 0, "amount_fen": 0})
+                    sums["count"] += 1
+                    sums["amount_fen"] += case.amount_fen
+    return out

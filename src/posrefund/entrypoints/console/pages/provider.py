@@ -54,6 +54,7 @@ async def return_page(request: Request, return_id: str) -> Response:
 async def _page(request: Request, return_id: str, errors: Errors, typed: dict[str, str]) -> Response:
     actor, c = allowed(request, "device_return.read")
     r = await c.run(clock.get_return, c.deps, actor, return_id, c.router.is_workday)
+    files = await c.run(documents.return_documents, c.deps, actor, return_id)
     steps = [(key, r[key]) for key in STEPS]
     return render(
         request,
@@ -61,6 +62,7 @@ async def _page(request: Request, return_id: str, errors: Errors, typed: dict[st
         422 if errors else 200,
         r=r,
         steps=steps,
+        files=files,
         errors=errors,
         typed=typed,
         lines=range(1, DEDUCTION_LINES + 1),

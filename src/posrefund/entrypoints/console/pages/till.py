@@ -5,7 +5,7 @@ reads the form by shape (yuan typed, fen kept), places errors beside their field
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -65,14 +65,6 @@ async def till_page(request: Request) -> Response:
     return await _page(request)
 
 
-def _moment(text: str, field: str) -> datetime:
-    """A local time typed in the form (``2026-12-04T18:00``), in Shanghai."""
-    try:
-        return datetime.fromisoformat(text.strip()[:16]).replace(tzinfo=fmt.SHANGHAI)
-    except ValueError:
-        raise Invalid("console.invalid_date", field=field) from None
-
-
 def _pieces(form: FormData) -> dict[str, int] | None:
     """Pieces per face value, where any was typed (a negative count is the service's to refuse)."""
     typed = {str(f): str(form.get(f"d_{f}") or "").strip() for f in DENOMINATIONS}
@@ -106,8 +98,8 @@ async def count(request: Request) -> Response:
         counted = _yuan(text["counted"], "counted") if text["counted"].strip() else None
         entered = till.TillCount(
             terminal_id=text["terminal_id"],
-            opened_at=_moment(text["opened_at"], "opened_at"),
-            closed_at=_moment(text["closed_at"], "closed_at"),
+            opened_at=fmt.parse_moment(text["opened_at"], "opened_at"),
+            closed_at=fmt.parse_moment(text["closed_at"], "closed_at"),
             float_fen=_yuan(text["float"], "float"),
             counted_fen=counted,
             denominations=_pieces(form),

@@ -170,6 +170,18 @@ FIELDS: dict[str, tuple[str, str]] = {
     "username": ("用户名", "user name"),
     "": ("规则设置", "rule settings"),
     "voucher_no": ("凭证号", "voucher number"),
+    "sn": ("机具序列号", "SN"),
+    "issued_on": ("发放日期", "issue date"),
+    "shipped_on": ("发货日期", "shipping date"),
+    "signed_on": ("签收日期", "date signed for"),
+    "activated_on": ("激活日期", "activation date"),
+    "price": ("机具价格", "price"),
+    "charge": ("另收金额", "other charge"),
+    "warranty_months": ("保修期", "warranty"),
+    "payer_masked": ("付款卡号或账号", "payer's card or account"),
+    "batch_no": ("批次号", "batch number"),
+    "auth_code": ("授权码", "authorisation code"),
+    "fault_note": ("故障说明", "fault"),
 }
 
 # The thresholds of the risk rules a merchant may change (``risk.invalid_setting`` names one).
