@@ -6,9 +6,10 @@ service calls the tests use, ``--sales`` sales; then ``--refunds`` refunds asked
 policy, reservation, audit, outbox), executed by the worker's sweep against a channel that answers at once, and
 their audit events chained by the sequencer. Measured around that stretch only: ``pg_current_wal_lsn()`` before
 and after (WAL is what a replica and the archive carry), and ``pg_stat_database`` / ``pg_stat_user_tables``
-counters (flushed with ``pg_stat_force_next_flush()``). Divided by the refunds, and shown per table.
+counters (flushed with ``pg_stat_force_next_flush()``). Divided by the refunds, and shown per table. WAL is
+counted per server: run it on a server nothing else writes to (``scripts/pg start /tmp/pg-bench 55433``).
 
-    .venv/bin/python bench/write_cost.py --pg-url postgresql+psycopg://postgres@127.0.0.1:55432/postgres
+    .venv/bin/python bench/write_cost.py --pg-url postgresql+psycopg://postgres@127.0.0.1:55433/postgres
 """
 
 from __future__ import annotations
