@@ -115,6 +115,8 @@ def test_a_return_inside_seven_days_is_refunded_in_full_through_wechat(
     at_counter = _merchant_terminal(deps, pw, "SN-A0001")  # the merchant's own record of the device, with a key
     form = client.get("/v1/provider/terminals/SN-A0001/return-form", headers=pw("m1"))
     assert form.status_code == 200 and "SN-A0001" in form.text and "¥399.00" in form.text
+    policy = form.headers["content-security-policy"]  # its one stylesheet, by hash; nothing else loads or runs
+    assert policy.startswith("default-src 'none'; style-src 'sha256-") and "'self'" not in policy
     opened = open_return(client, pw, "SN-A0001")
     assert opened.status_code == 201, opened.text
     assert (opened.json()["status"], opened.json()["clock"], opened.json()["due_at"]) == ("opened", "not_started", None)

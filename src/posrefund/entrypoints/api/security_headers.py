@@ -19,6 +19,9 @@ they get a policy that allows exactly that and nothing else (they show no data o
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -36,6 +39,16 @@ DOCS_CSP = (
 )
 DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 HSTS = "max-age=31536000"
+
+
+def styled_document_policy(css: str) -> str:
+    """The policy of a stand-alone printable page (a form to print and sign): nothing may load or run, and the
+    one inline stylesheet is allowed by its hash, so a changed or injected style is not applied."""
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    return (
+        f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
 
 HEADERS: tuple[tuple[str, str], ...] = (
     ("X-Frame-Options", "DENY"),

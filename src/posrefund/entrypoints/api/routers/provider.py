@@ -26,9 +26,11 @@ from posrefund.entrypoints.api.responses_provider import (
     ProviderMerchantList,
 )
 from posrefund.entrypoints.api.schemas import Body
+from posrefund.entrypoints.api.security_headers import styled_document_policy
 from posrefund.entrypoints.api.views import plain
 from posrefund.service.provider import clock, decisions, desk, documents, oversight, returns
 
+FORM_POLICY = styled_document_policy(documents.FORM_STYLE)  # the printable form keeps its own style
 router = APIRouter(prefix="/v1/provider", tags=["provider"])
 STEP = (*SIGNED_IN, *WITH_BODY, 404, 409)
 Short = Annotated[str, Field(min_length=1, max_length=64)]
@@ -158,7 +160,8 @@ async def list_terminals(
     **answers(None, *SIGNED_IN, 404, media_type="text/html", permission="device_return.open"),
 )
 async def return_form(sn: str, actor: CurrentActor, c: Ctx) -> HTMLResponse:
-    return HTMLResponse(await c.run(documents.return_form, c.deps, actor, sn))
+    form = await c.run(documents.return_form, c.deps, actor, sn)
+    return HTMLResponse(form, headers={"Content-Security-Policy": FORM_POLICY})
 
 
 @router.post(

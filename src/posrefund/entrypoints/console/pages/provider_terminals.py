@@ -6,8 +6,6 @@ that keep a browser from reading them as anything but the image or PDF they are.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from functools import partial
 from typing import Any
 
@@ -17,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from posrefund.domain import device_return as dr
 from posrefund.domain.errors import Invalid
+from posrefund.entrypoints.api.security_headers import styled_document_policy
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.forms import posted, texts
@@ -53,11 +52,7 @@ OPEN_FIELD_OF = {
 }
 RETURNABLE = (dr.TerminalState.ISSUED.value, dr.TerminalState.ACTIVE.value)
 DOCUMENT_KINDS = [k.value for k in dr.required_documents(True)]  # the merchant's papers, payer's identity last
-FORM_CSP = (
-    "default-src 'none'; style-src 'sha256-"
-    + base64.b64encode(hashlib.sha256(documents.FORM_STYLE.encode()).digest()).decode()
-    + "'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
+FORM_CSP = styled_document_policy(documents.FORM_STYLE)
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
 
 
