@@ -19,6 +19,7 @@ import argparse
 import csv
 import json
 import multiprocessing as mp
+import os
 import platform
 import resource
 import shutil
@@ -33,27 +34,29 @@ from sqlalchemy import insert, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench import recon_live  # noqa: E402 - after the path is set
+
 RESULTS = ROOT / "bench" / "results"
 DAY = date(2026, 11, 19)
 
 
-def _deps(db: Path) -> Any:
+def _deps(url: str, work: Path) -> Any:
     from posrefund import bootstrap
     from posrefund.adapters.crypto import generate_key_spec
     from posrefund.adapters.passwords import Argon2Hasher
     from posrefund.config import Settings
 
     settings = Settings(
-        database_url=f"sqlite:///{db}",
+        database_url=url,
         secret_key="b" * 40,
         pii_key=generate_key_spec("k1"),
-        data_dir=db.parent / "data",
-        log_file=db.parent / "posrefund.log",
+        data_dir=work / "data",
+        log_file=work / "posrefund.log",
     )
     return bootstrap.build(settings, hasher=Argon2Hasher(fast=True))
 
 
-def generate(work: Path, source: str, n_sales: int, faults: int, n_refunds: int) -> dict[str, Any]:
+def generate(work: Path, url: str, source: str, n_sales: int, faults: int, n_refunds: int) -> dict[str, Any]:
     from posrefund.adapters.db import tables as t
     from posrefund.adapters.db.migrate import upgrade
     from posrefund.demo.settlement import Faults, Ledger, synthetic
@@ -61,9 +64,8 @@ def generate(work: Path, source: str, n_sales: int, faults: int, n_refunds: int)
     from posrefund.domain.roles import Actor, Role
     from posrefund.service import admin, reconciliation
 
-    db = work / "posrefund.db"
-    upgrade(f"sqlite:///{db}")
-    deps = _deps(db)
+    upgrade(url)
+    deps = _deps(url, work)
     provider = Actor("bench", Role.PROVIDER_ADMIN, None)
     m = admin.create_merchant(deps, provider, code="BENCH", name="bench")
     boss = Actor("bench", Role.ADMIN, m["id"])
@@ -72,6 +74,8 @@ def generate(work: Path, source: str, n_sales: int, faults: int, n_refunds: int)
     for k in range(100):
         row = admin.create_terminal(deps, boss, store_id=store["id"], terminal_no=f"T{k:05d}", device_sn=f"SN{k}")
         terms.append((str(row["id"]), str(row["terminal_no"])))
+    live = recon_live.seed(deps, provider, [no for _, no in terms])
+    sales_csv = recon_live.SalesCsv(work / "sales-import.csv", dict(terms))
     rate = FeeRate("wechat", 38, 55, 100_000) if source != "card" else FeeRate("card", 60)
     if source == "alipay":
         rate = FeeRate("alipay", 38)
@@ -86,6 +90,7 @@ def generate(work: Path, source: str, n_sales: int, faults: int, n_refunds: int)
         with engine.begin() as c:
             c.execute(insert(t.sales), rows)
         writer.writerows(["sale", r["id"], r["order_no"], r["rrn"], "", r["amount_fen"], ""] for r in rows)
+        sales_csv.add(rows)
 
     def put_refunds(rows: list[dict[str, Any]]) -> None:
         with engine.begin() as c:
@@ -109,13 +114,18 @@ def generate(work: Path, source: str, n_sales: int, faults: int, n_refunds: int)
         now=datetime(2026, 11, 20, 1, tzinfo=UTC),
     )
     out.close()
+    sales_csv.close()
     with engine.begin() as c:
         c.exec_driver_sql("ANALYZE")
+    engine.dispose()
     return {
+        **live,
         "merchant_id": m["id"],
         "file": str(path),
         "ledger_csv": str(ledger_csv),
-        "db": str(db),
+        "sales_csv": str(sales_csv.path),
+        "url": url,
+        "work": str(work),
         "lines": truth.lines,
         "ledger_sales": truth.sales,
         "ledger_refunds": truth.refunds,
@@ -139,9 +149,13 @@ def run_posrefund(info: dict[str, Any], source: str, queue: Any) -> None:
     from posrefund.service import reconciliation
 
     parse = {"card": parse_card_settlement, "wechat": parse_wechat_bill, "alipay": parse_alipay_bill}[source]
-    deps = _deps(Path(info["db"]))
+    deps = _deps(info["url"], Path(info["work"]))
     finance = Actor("bench-finance", Role.FINANCE, info["merchant_id"])
     path = Path(info["file"])
+    traffic = recon_live.RefundTraffic(deps, inline=info["url"].startswith("sqlite"))
+    traffic.start()
+    time.sleep(2)  # signed in and refunding before the heavy work starts
+    sales_import = recon_live.import_sales_file(deps, info["import_merchant"], Path(info["sales_csv"]))
     t0 = time.perf_counter()
     report = reconciliation.import_file(
         deps,
@@ -157,6 +171,7 @@ def run_posrefund(info: dict[str, Any], source: str, queue: Any) -> None:
     t2 = time.perf_counter()
     again = reconciliation.reconcile(deps, finance, source=source, date_from=DAY, date_to=DAY)
     t3 = time.perf_counter()
+    refunds_meanwhile = traffic.stop()
     line_no = {}
     with deps.uow.engine.connect() as c:
         q = select(t.settlement_lines.c.id, t.settlement_lines.c.line_no).where(
@@ -185,6 +200,8 @@ def run_posrefund(info: dict[str, Any], source: str, queue: Any) -> None:
             "totals": run["totals"],
             "found": found,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "sales_import": sales_import,
+            "refunds_meanwhile": refunds_meanwhile,
         }
     )
 
@@ -236,6 +253,28 @@ def run_duckdb(info: dict[str, Any], source: str, queue: Any) -> None:
     )
 
 
+def database(kind: str, server: str, work: Path) -> tuple[str, Any]:
+    """The database the run uses, and how to get rid of it: a file in the work folder, or a database of its own
+    on the PostgreSQL server (dropped at the end)."""
+    if kind == "sqlite":
+        return f"sqlite:///{work / 'posrefund.db'}", lambda: None
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    name = f"posrefund_recon_{os.getpid()}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        c.exec_driver_sql(f"CREATE DATABASE {name}")
+
+    def drop() -> None:
+        with admin.connect() as c:
+            c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+    return make_url(server).set(database=name).render_as_string(hide_password=False), drop
+
+
 def child(target: Any, *args: Any) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
@@ -253,16 +292,23 @@ def main() -> int:
     ap.add_argument("--refunds", type=int, default=None, help="default: one sale in fifty, at most 20,000")
     ap.add_argument("--source", choices=["card", "wechat", "alipay"], default="wechat")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
-    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=RESULTS / "recon.json", help="results, merged by run key")
+    ap.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument(
+        "--pg-url", default=os.environ.get("POSREFUND_TEST_PG_URL", ""), help="a server to make a database on"
+    )
     args = ap.parse_args()
     if args.refunds is None:
         args.refunds = min(20_000, args.sales // 50)
     if not 0 <= args.refunds <= args.sales or args.faults * 7 > args.sales:
         ap.error("need 0 <= --refunds <= --sales and --faults small beside --sales (seven kinds of fault)")
+    if args.database == "postgres" and not args.pg_url:
+        ap.error("--database postgres needs --pg-url or POSREFUND_TEST_PG_URL")
     work = Path(tempfile.mkdtemp(prefix="recon-bench-"))
+    url, drop = database(args.database, args.pg_url, work)
     try:
         print(f"generating {args.sales:,} sales + {args.refunds:,} refunds with {args.faults:,} faults of each kind…")
-        info = generate(work, args.source, args.sales, args.faults, args.refunds)
+        info = generate(work, url, args.source, args.sales, args.faults, args.refunds)
         print(f"  {info['lines']:,} lines, {info['file_bytes'] / 1e6:.0f} MB, {info['generate_s']} s")
         ours = child(run_posrefund, info, args.source)
         base = child(run_duckdb, info, args.source)
@@ -274,8 +320,10 @@ def main() -> int:
         for cls, _ in expected:
             per_class[cls] = per_class.get(cls, 0) + 1
         ours_s = ours["import_s"] + ours["reconcile_s"]
+        ratio = round(ours_s / base["duckdb_s"], 2)
         result = {
             "benchmark": "reconcile",
+            "database": args.database,
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": {"python": platform.python_version(), "cpus": mp.cpu_count(), "platform": platform.platform()},
             "source": args.source,
@@ -289,20 +337,30 @@ def main() -> int:
             "all_faults_found_no_false_positive": not missed and not extra,
             "posrefund": ours,
             "duckdb": base,
-            "ratio_import_and_reconcile_vs_duckdb": round(ours_s / base["duckdb_s"], 1),
-            "ratio_reconcile_only_vs_duckdb": round(ours["reconcile_s"] / base["duckdb_s"], 1),
+            "ratio_import_and_reconcile_vs_duckdb": ratio,
+            "ratio_reconcile_only_vs_duckdb": round(ours["reconcile_s"] / base["duckdb_s"], 2),
+            "targets": {
+                "ratio_at_most_1_5": ratio <= 1.5,
+                "peak_rss_at_most_600_mib": ours["peak_rss_mb"] <= 600,
+                "sales_import_at_least_50000_rows_s": (ours["sales_import"]["rows_per_second"] or 0) >= 50_000,
+                "refunds_meanwhile_all_succeeded": ours["refunds_meanwhile"]["failed"] == 0,
+            },
+            "load_average_after": os.getloadavg()[0],
             "generate_s": info["generate_s"],
         }
         if missed or extra:
             result["examples"] = {"missed": missed[:10], "extra": extra[:10]}
         text = json.dumps(result, indent=2, ensure_ascii=False)
         print(text)
-        out = args.out or RESULTS / f"reconcile-{args.source}-{args.sales}.json"
+        out = args.out
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n", encoding="utf-8")
+        runs = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+        runs[f"{args.database}-{args.source}-{args.sales}"] = result
+        out.write_text(json.dumps(runs, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
         print(f"written to {out}")
         return 0 if not missed and not extra else 1
     finally:
+        drop()
         if args.keep:
             print(f"work folder kept: {work}")
         else:

@@ -216,7 +216,7 @@ def seed(env: dict[str, str], n_sales: int) -> tuple[str, list[str]]:
     from posrefund.adapters.passwords import Argon2Hasher
     from posrefund.config import Settings
     from posrefund.domain.roles import Actor, Role
-    from posrefund.service import admin, policies, sales
+    from posrefund.service import admin, policies, sales_import
     from posrefund.service.sales import SaleInput
 
     settings = Settings(
@@ -259,7 +259,7 @@ def seed(env: dict[str, str], n_sales: int) -> tuple[str, list[str]]:
             )
             for i in range(1, n_sales + 1)
         )
-        report = sales.import_sales(deps, boss, rows)
+        report = sales_import.import_sales(deps, boss, rows)
         if report.imported != n_sales:
             raise BenchError(f"seeding imported {report.imported} of {n_sales} sales: {report.errors[:3]}")
         with bootstrap.engine_of(deps).connect() as conn:

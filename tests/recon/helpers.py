@@ -11,11 +11,14 @@ from sqlalchemy import Engine, insert, select
 from posrefund.adapters.db import tables
 from posrefund.adapters.settlement import file_fingerprint, parse_alipay_bill, parse_card_settlement, parse_wechat_bill
 from posrefund.demo.settlement import Faults, Ledger, Synthetic, synthetic
+from posrefund.domain.fees import FeePeriod
 from posrefund.domain.reconciliation import FeeRate
 from posrefund.domain.roles import Actor, Role
-from posrefund.service import admin, reconciliation
+from posrefund.service import admin, fees, reconciliation
 from posrefund.service.deps import Deps
 from tests.conftest import Merchant
+from tests.support.recon_day import Day
+from tests.support.recon_plan import build_day
 
 DAY = date(2026, 11, 19)
 RATES = {"card": FeeRate("card", 60), "wechat": FeeRate("wechat", 38, 55, 100_000), "alipay": FeeRate("alipay", 38)}
@@ -59,6 +62,17 @@ def build_set(
     path = tmp / f"{source}-{DAY}.csv"
     now = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
     return path, synthetic(path, source, DAY, n_sales, n_refunds, faults, ledger, rate, now=now)
+
+
+def realistic_day(deps: Deps, engine: Engine, m: Merchant, path: Path, source: str, contract: list[FeePeriod]) -> Day:
+    """A realistic day of ``source`` (``tests/support/recon_plan.py``) under ``contract``: the contract in force,
+    the day's sales and refunds in the ledger, its file written to ``path``."""
+    fees.add_period(deps, m.actors["admin"], m.id, contract[0])
+    day = build_day(path, source, DAY, (m.id, m.store_id), terminals(deps, m, 8), contract)
+    with engine.begin() as c:
+        c.execute(insert(tables.sales), day.sales)
+        c.execute(insert(tables.refunds), day.refunds)
+    return day
 
 
 def import_and_run(

@@ -9,16 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
-from posrefund.adapters.db import tables
 from posrefund.adapters.settlement import SettlementLine
 from posrefund.domain.fees import FeePeriod, FeeRule
 from posrefund.domain.reconciliation import DiscrepancyClass
-from posrefund.service import fees
 from posrefund.service.deps import Deps
 from tests.conftest import World
-from tests.recon.helpers import DAY, PARSERS, import_and_run, reported, terminals
+from tests.recon.helpers import DAY, PARSERS, import_and_run, realistic_day, reported
 from tests.support.recon_files import ENCODINGS, card_footer, yuan
 from tests.support.recon_plan import build_day
 
@@ -56,11 +54,7 @@ def test_every_planted_fault_found_once_and_no_false_finding(
     source: str, deps: Deps, engine: Engine, world: World, tmp_path: Path
 ) -> None:
     m, finance = world.a, world.a.actors["finance"]
-    fees.add_period(deps, m.actors["admin"], m.id, CONTRACT[0])
-    day = build_day(tmp_path / f"{source}.csv", source, DAY, (m.id, m.store_id), terminals(deps, m, 8), CONTRACT)
-    with engine.begin() as c:
-        c.execute(insert(tables.sales), day.sales)
-        c.execute(insert(tables.refunds), day.refunds)
+    day = realistic_day(deps, engine, m, tmp_path / f"{source}.csv", source, CONTRACT)
     report, run = import_and_run(deps, finance, day.path, source)
     assert (report.bad_lines, report.lines) == (0, day.lines)
     found = reported(deps, engine, finance, run["id"])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from posrefund.domain.errors import DomainError, Invalid, NotFound
-from posrefund.domain.identifiers import AUTH_CODE, BATCH_NO, ORDER_NO, RRN, VOUCHER_NO, is_identifier
+from posrefund.domain.identifiers import AUTH_CODE, BATCH_NO, ORDER_NO, RRN, VOUCHER_NO
 from posrefund.domain.money import SUPPORTED_CURRENCIES
 from posrefund.domain.pii import refuse_card_data, validate_payer_masked
 from posrefund.domain.refund import RefundCase
@@ -52,16 +52,31 @@ class SaleInput:
     items: tuple[SaleLine, ...] = ()  # what was bought, line by line, when the till says
 
 
-def _check_fields(inp: SaleInput, now: datetime) -> None:
-    for name, pattern in _IDENTIFIERS.items():
-        if not is_identifier(pattern, getattr(inp, name)):
+# Wallet payments have no voucher, batch or RRN: such a sale is its order no. (the channel's out_trade_no).
+WALLET_CHANNELS = (Channel.WECHAT.value, Channel.ALIPAY.value)
+_CARD_KEYS = ("voucher_no", "batch_no", "rrn")
+# Compiled once: an import checks every field of hundreds of thousands of rows.
+_PATTERNS = {name: re.compile(pattern) for name, pattern in _IDENTIFIERS.items()}
+_CHANNELS = frozenset(c.value for c in Channel)
+_KINDS = frozenset(k.value for k in SaleKind)
+_SETTLEMENT_STATUSES = frozenset(s.value for s in SettlementStatus)
+
+
+def check_fields(inp: SaleInput, now: datetime) -> None:
+    """Everything a sale must hold before it is recorded, whatever door it came through (API, CLI, import)."""
+    wallet_keys = inp.channel in WALLET_CHANNELS and not inp.voucher_no
+    for name, pattern in _PATTERNS.items():
+        value = getattr(inp, name)
+        if not (wallet_keys and name in _CARD_KEYS and value == "") and pattern.fullmatch(value) is None:
             raise Invalid("sale.invalid_field", field=name)
+    if wallet_keys and not inp.order_no:
+        raise Invalid("sale.invalid_field", field="order_no")
     refuse_card_data(inp.order_no, "order_no")
-    if inp.channel not in Channel.__members__.values():
+    if inp.channel not in _CHANNELS:
         raise Invalid("sale.invalid_field", field="channel")
-    if inp.kind not in SaleKind.__members__.values():
+    if inp.kind not in _KINDS:
         raise Invalid("sale.invalid_field", field="kind")
-    if inp.settlement_status not in SettlementStatus.__members__.values():
+    if inp.settlement_status not in _SETTLEMENT_STATUSES:
         raise Invalid("sale.invalid_field", field="settlement_status")
     if not 0 < inp.amount_fen <= MAX_AMOUNT_FEN:
         raise Invalid("sale.invalid_amount", field="amount_fen")
@@ -77,7 +92,7 @@ def _check_fields(inp: SaleInput, now: datetime) -> None:
     check_lines(inp.items, inp.amount_fen)
 
 
-def _build(actor: Actor, inp: SaleInput, store_id: str, sale_id: str) -> Sale:
+def build_sale(actor: Actor, inp: SaleInput, store_id: str, sale_id: str) -> Sale:
     return Sale(
         id=sale_id,
         merchant_id=actor.merchant_id or "",
@@ -114,10 +129,10 @@ def record_sale(deps: Deps, actor: Actor, inp: SaleInput, *, permission: str = "
     operations staff (``provider.terminal.manage``) without giving them the cashier's right."""
     actor.require(permission)
     now = deps.clock.now()
-    _check_fields(inp, now)
+    check_fields(inp, now)
     with deps.uow() as uow:
         store_id = _terminal_store(uow, actor, inp.terminal_id)
-        sale = _build(actor, inp, store_id, deps.ids.new_id("sal"))
+        sale = build_sale(actor, inp, store_id, deps.ids.new_id("sal"))
         if not uow.sales.add_sale(sale, now):
             raise DuplicateSale(inp.terminal_id, inp.batch_no, inp.voucher_no)
         uow.sale_items.add_lines(sale.id, inp.items)
@@ -197,57 +212,3 @@ def find_sales(
                 terminal_id=actor.terminal_id,
             ),
         )
-
-
-@dataclass
-class ImportReport:
-    imported: int = 0
-    duplicates: int = 0
-    errors: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
-
-
-def import_sales(
-    deps: Deps,
-    actor: Actor,
-    rows: Iterable[tuple[int, SaleInput | DomainError]],
-    progress: Callable[[int], None] | None = None,
-    batch: int = 500,
-) -> ImportReport:
-    """Rows arrive already parsed, each with its line number; a bad line is reported and skipped."""
-    actor.require("sale.import")
-    report = ImportReport()
-    now = deps.clock.now()
-
-    def chunks() -> Iterator[list[tuple[int, SaleInput | DomainError]]]:
-        buf: list[tuple[int, SaleInput | DomainError]] = []
-        for item in rows:
-            buf.append(item)
-            if len(buf) >= batch:
-                yield buf
-                buf = []
-        if buf:
-            yield buf
-
-    for chunk in chunks():
-        with deps.uow() as uow:
-            for line, item in chunk:
-                if isinstance(item, DomainError):
-                    report.errors.append((line, item.code, item.params))
-                    continue
-                try:
-                    _check_fields(item, now)
-                    store_id = _terminal_store(uow, actor, item.terminal_id)
-                except DomainError as err:
-                    report.errors.append((line, err.code, err.params))
-                    continue
-                sale = _build(actor, item, store_id, deps.ids.new_id("sal"))
-                if uow.sales.add_sale(sale, now):
-                    uow.sale_items.add_lines(sale.id, item.items)
-                    report.imported += 1
-                else:
-                    report.duplicates += 1
-            record(uow, actor, actor.merchant_id, "sale.imported", now, rows=len(chunk))
-            uow.commit()
-        if progress:
-            progress(len(chunk))
-    return report

@@ -20,6 +20,7 @@ from posrefund.domain.roles import Actor
 from posrefund.ports import BadLineRow, NewSettlementFileRow, SettlementFileRow, StagedBatch, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.reconciliation.integrity import check_request, duplicate_notice
+from posrefund.service.reconciliation.staging import stage_in_batches
 from posrefund.service.records import record
 
 S = RefundStatus
@@ -62,7 +63,8 @@ def import_file(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> ImportReport:
-    """Stage a parsed settlement file in one transaction (all or nothing), ``batch`` lines per statement.
+    """Stage a parsed settlement file, all or nothing, ``batch`` lines per statement and per short transaction
+    (refunds are served between them; a refused file is taken out again).
     ``progress`` is told how many lines each batch held (the CLI drives a progress bar with it). With
     ``date_from`` / ``date_to`` every line must be dated within them (``recon.file_out_of_range``)."""
     actor.require("recon.import")
@@ -79,8 +81,30 @@ def import_file(
         row = _file_row(deps, actor, src.value, earlier, (fingerprint, filename, size), now)
         file_id = row["id"]
         (uow.settlement_files.reopen_file if earlier else uow.settlement_files.add_file)(row)
-        staged = _stage(uow, file_id, merchant_id, lines, batch, progress)
-        check_request(uow, merchant_id, src.value, file_id, (date_from, date_to))
+        uow.commit()  # no dates yet: no run's file set holds it until it is finished
+    try:
+        staged = stage_in_batches(deps, file_id, merchant_id, lines, batch, progress)
+        return _finish(deps, actor, row, staged, (date_from, date_to), again=earlier is not None)
+    except BaseException:
+        with deps.uow() as uow:  # all of the file or nothing: what was staged goes, the row is as it was
+            uow.settlement_files.discard_import(file_id, earlier)
+            uow.commit()
+        raise
+
+
+def _finish(
+    deps: Deps,
+    actor: Actor,
+    row: NewSettlementFileRow,
+    staged: StagedBatch,
+    dates: tuple[date | None, date | None],
+    *,
+    again: bool,
+) -> ImportReport:
+    """The file checked as a whole (whose it is, its dates), given its counts and dates, and audited."""
+    file_id, merchant_id, source = str(row["id"]), str(row["merchant_id"]), str(row["source"])
+    with deps.uow() as uow:
+        check_request(uow, merchant_id, source, file_id, dates)
         uow.settlement_files.finish_file(file_id, staged)
         uow.settlement_files.refresh_statistics()
         record(
@@ -88,14 +112,14 @@ def import_file(
             actor,
             merchant_id,
             "settlement.imported",
-            now,
+            row["imported_at"],
             file_id=file_id,
-            source=src.value,
-            fingerprint=fingerprint,
+            source=source,
+            fingerprint=row["fingerprint"],
             lines=staged.good,
             bad_lines=staged.bad,
             overlap_lines=staged.overlap,
-            again_after_withdrawal=earlier is not None,
+            again_after_withdrawal=again,
         )
         stored = uow.settlement_files.get_file(merchant_id, file_id)
         assert stored is not None
@@ -126,34 +150,6 @@ def _file_row(
         "imported_by": actor.id,
         "imported_at": now,
     }
-
-
-def _stage(
-    uow: UnitOfWork,
-    file_id: str,
-    merchant_id: str,
-    lines: Iterable[object],
-    batch: int,
-    progress: Callable[[int], None] | None,
-) -> StagedBatch:
-    """Stage the lines ``batch`` at a time, so a file of millions of lines never lives in memory."""
-    staged = StagedBatch()
-    buf: list[object] = []
-
-    def flush() -> None:
-        nonlocal staged
-        staged += uow.settlement_files.stage(file_id, merchant_id, buf)
-        if progress:
-            progress(len(buf))
-        buf.clear()
-
-    for item in lines:
-        buf.append(item)
-        if len(buf) >= batch:
-            flush()
-    if buf:
-        flush()
-    return staged
 
 
 def _report(uow: UnitOfWork, row: SettlementFileRow, duplicate: bool) -> ImportReport:

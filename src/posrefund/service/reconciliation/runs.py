@@ -17,7 +17,7 @@ from posrefund.domain.reconciliation import (
 )
 from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.ports import ReconRunRow, RunSpec, RunTotals, SettlementFileRow, UnitOfWork
+from posrefund.ports import ReconRunRow, RunFindings, RunSpec, RunTotals, SettlementFileRow, UnitOfWork
 from posrefund.service.deps import Deps
 from posrefund.service.reconciliation.imports import source_of
 from posrefund.service.reconciliation.unknowns import close_unknown_refunds, files_are_ours, run_is_complete, weekdays
@@ -49,38 +49,69 @@ def reconcile(
         raise Invalid("recon.invalid_window", max_seconds=MAX_DUPLICATE_WINDOW_SECONDS)
     merchant_id = actor.merchant_id or ""
     now = deps.clock.now()
-    with deps.uow() as uow:
+    with deps.uow(readonly=True) as uow:
         files = _files(uow, merchant_id, src.value, date_from, date_to, file_ids)
-        if not files:
-            raise Invalid("recon.no_files", source=src.value)
-        prints = [str(f["fingerprint"]) for f in files]
-        key = run_key(merchant_id, f"{src.value}/{window_seconds}", date_from, date_to, prints)
+    if not files:
+        raise Invalid("recon.no_files", source=src.value)
+    prints = [str(f["fingerprint"]) for f in files]
+    key = run_key(merchant_id, f"{src.value}/{window_seconds}", date_from, date_to, prints)
+    what = (src.value, date_from, date_to, key, window_seconds)
+    run, created, closed = _open_run(deps, actor, what, files, is_workday)
+    spec = RunSpec(
+        run_id=str(run["id"]),
+        merchant_id=merchant_id,
+        source=src.value,
+        date_from=date_from,
+        date_to=date_to,
+        file_ids=tuple(run["file_ids"]),
+        window_seconds=window_seconds,
+    )
+    with deps.uow(readonly=True) as uow:  # the engine reads a snapshot; refunds go on being written meanwhile
+        found = uow.recon_runs.find(spec)
+    try:
+        with deps.uow() as uow:  # one short write: the findings merged, the totals, the audit event
+            changes = uow.recon_runs.merge(spec, found, now)
+            totals = _totals(uow, spec, found, changes, closed)
+            changed = created or totals != run["totals"] or any(changes[k] for k in ("inserted", "cleared", "reopened"))
+            if changed:
+                uow.recon_runs.set_totals(spec.run_id, totals, now)
+                _record_run(uow, actor, spec, now, prints, changes, totals)
+                uow.commit()
+            else:
+                uow.rollback()  # the scratch rows are gone either way; nothing of the run's state changed
+    finally:
+        found.close()
+    run = {**run, "totals": totals}
+    return _run_view(run, created=created, changed=changed)
+
+
+def _open_run(
+    deps: Deps,
+    actor: Actor,
+    what: tuple[str, date, date, str, int],
+    files: list[SettlementFileRow],
+    is_workday: Callable[[date], bool],
+) -> tuple[ReconRunRow, bool, tuple[bool, int, int]]:
+    """The run's row (made the first time its key is seen) and the unknown card refunds its files settle, in one
+    short transaction before the engine reads the ledger (a refund settled here is matched as settled); a rerun
+    that settles nothing writes nothing."""
+    source, date_from, date_to, key, window_seconds = what
+    merchant_id = actor.merchant_id or ""
+    now = deps.clock.now()
+    with deps.uow() as uow:
         run = uow.recon_runs.run_by_key(merchant_id, key)
         created = run is None
         if run is None:
-            run = _new_run(deps, actor, src.value, (date_from, date_to), key, files, window_seconds, now)
+            run = _new_run(deps, actor, source, (date_from, date_to), key, files, window_seconds, now)
             uow.recon_runs.add_run(run)
-        spec = RunSpec(
-            run_id=str(run["id"]),
-            merchant_id=merchant_id,
-            source=src.value,
-            date_from=date_from,
-            date_to=date_to,
-            file_ids=tuple(run["file_ids"]),
-            window_seconds=window_seconds,
-        )
+        spec = RunSpec(str(run["id"]), merchant_id, source, date_from, date_to, tuple(run["file_ids"]), window_seconds)
         closed = _closed(uow, actor, spec, deps, is_workday, now, files, run["totals"])
-        changes = uow.recon_runs.reconcile(spec, now)
-        totals = _totals(uow, spec, changes, closed)
-        changed = created or totals != run["totals"] or any(changes[k] for k in ("inserted", "cleared", "reopened"))
-        if changed:
-            uow.recon_runs.set_totals(spec.run_id, totals, now)
-            _record_run(uow, actor, spec, now, prints, changes, totals)
+        before = run["totals"].get("unknown_succeeded", 0) + run["totals"].get("unknown_failed", 0)
+        if created or closed[1] + closed[2] > before:
             uow.commit()
         else:
-            uow.rollback()  # the scratch rows are gone either way; nothing of the run's state changed
-        run = {**run, "totals": totals}
-    return _run_view(run, created=created, changed=changed)
+            uow.rollback()
+    return run, created, closed
 
 
 def _closed(
@@ -187,12 +218,14 @@ def _files(
     return files
 
 
-def _totals(uow: UnitOfWork, spec: RunSpec, changes: dict[str, int], closed: tuple[bool, int, int]) -> RunTotals:
+def _totals(
+    uow: UnitOfWork, spec: RunSpec, found: RunFindings, changes: dict[str, int], closed: tuple[bool, int, int]
+) -> RunTotals:
     """The run's figures as finance reads them: line totals, what matched, open discrepancies per class, and
     whether it read every line and the unknown refunds it settled."""
     discrepancies = {c.value: 0 for c in DiscrepancyClass} | uow.discrepancies.open_counts(spec.run_id)
     return {
-        **uow.recon_runs.line_totals(spec),
+        **found.line_totals,
         "matched_sales": changes["matched_sales"],
         "matched_refunds": changes["matched_refunds"],
         "discrepancies": discrepancies,

@@ -8,11 +8,23 @@ from typing import Any, cast
 from sqlalchemy import Connection, Select, exists, func, insert, literal, select, update
 
 from posrefund.adapters.db import tables as t
-from posrefund.adapters.db.repositories.findings import FINDING_COLUMNS
 from posrefund.adapters.db.repositories.recon_scope import D, F, L, RunScope
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
 from posrefund.ports import DiscrepancyExportRow, DiscrepancyRow
 
+# The columns of ``recon_found``, in the order the engine gives a finding (after the run's id).
+FINDING_COLUMNS = [
+    "run_id",
+    "class",
+    "line_id",
+    "sale_id",
+    "refund_id",
+    "other_line_id",
+    "ours_fen",
+    "theirs_fen",
+    "ours_status",
+    "theirs_status",
+]
 _KEY = ("run_id", "class", "line_id", "sale_id", "refund_id")
 _MERGED = ["run_id", "merchant_id", *FINDING_COLUMNS[1:], "found_at"]
 

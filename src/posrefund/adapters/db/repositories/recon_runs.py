@@ -9,15 +9,15 @@ from typing import Any, cast
 
 from sqlalchemy import delete, func, insert, select, update
 
+from posrefund.adapters.db import recon_engine
 from posrefund.adapters.db import tables as t
-from posrefund.adapters.db.repositories.discrepancies import merge_findings
-from posrefund.adapters.db.repositories.findings import find
-from posrefund.adapters.db.repositories.matching import match, match_counts
-from posrefund.adapters.db.repositories.recon_scope import F, L, M, S, run_scope
+from posrefund.adapters.db.repositories.discrepancies import FINDING_COLUMNS, merge_findings
+from posrefund.adapters.db.repositories.recon_scope import F, run_scope
 from posrefund.adapters.db.repositories.rows import Repository, row_dict
-from posrefund.ports import LineTotals, ReconRunRow, RunSpec, RunTotals
+from posrefund.ports import ReconRunRow, RunFindings, RunSpec, RunTotals
 
 _RR = t.recon_runs.c
+FOUND_BATCH = 10_000
 
 
 def run_row(r: Any) -> ReconRunRow:
@@ -58,16 +58,21 @@ class ReconRunSql(Repository):
             .values(totals=json.dumps(totals, sort_keys=True), updated_at=now, stale_at=None, stale_reason="")
         )
 
-    def reconcile(self, spec: RunSpec, now: datetime) -> dict[str, int]:
-        """Match, classify, merge into the run's discrepancies; returns what changed and the match counts."""
+    def find(self, spec: RunSpec) -> RunFindings:
+        """Match and classify the run in the analytical engine, reading its lines and ledger on this connection
+        (a read transaction: nothing is locked while the engine works)."""
+        return recon_engine.find(self.c, spec)
+
+    def merge(self, spec: RunSpec, found: RunFindings, now: datetime) -> dict[str, int]:
+        """Merge the engine's findings into the run's discrepancies by natural key, through the ``recon_found``
+        scratch table (filled in bulk, emptied before the transaction ends); what changed and the match counts."""
         scope = run_scope(spec)
-        match(self.c, scope)
-        counts = match_counts(self.c, scope)
-        find(self.c, scope)
+        for rows in found.batches(FOUND_BATCH):
+            found_rows = [dict(zip(FINDING_COLUMNS, (spec.run_id, *row), strict=True)) for row in rows]
+            self.c.execute(insert(t.recon_found), found_rows)
         changed = merge_findings(self.c, scope, now)
         self.c.execute(delete(t.recon_found).where(F.run_id == spec.run_id))
-        self.c.execute(delete(t.recon_matches).where(M.run_id == spec.run_id))
-        return {**counts, **changed}
+        return {"matched_sales": found.matched_sales, "matched_refunds": found.matched_refunds, **changed}
 
     def complete_days(self, merchant_id: str, source: str, days: Sequence[date]) -> set[date]:
         """Which of ``days`` a complete run of the channel (every line of its files read) has covered."""
@@ -84,24 +89,3 @@ class ReconRunSql(Repository):
             if json.loads(totals).get("complete") is True:
                 covered |= {d for d in days if date_from <= d <= date_to}
         return covered
-
-    def line_totals(self, spec: RunSpec) -> LineTotals:
-        """Counts and sums of the run's lines by kind, and of its ledger's sales."""
-        sc = run_scope(spec)
-        q = (
-            select(
-                L.kind, func.count(), func.coalesce(func.sum(L.amount_fen), 0), func.coalesce(func.sum(L.fee_fen), 0)
-            )
-            .where(sc.lines)
-            .group_by(L.kind)
-        )
-        out: dict[str, int] = {}
-        for kind, n, amount, fee in self.c.execute(q):
-            out[f"lines_{kind}"] = int(n)
-            out[f"lines_{kind}_fen"] = int(amount)
-            out[f"lines_{kind}_fee_fen"] = int(fee)
-        sales_q = select(func.count(), func.coalesce(func.sum(S.amount_fen), 0)).where(sc.sales)
-        n, amount = self.c.execute(sales_q).one()
-        out["ledger_sales"] = int(n)
-        out["ledger_sales_fen"] = int(amount)
-        return cast(LineTotals, out)  # the kinds are those the settlement parsers give a line

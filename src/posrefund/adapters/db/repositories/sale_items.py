@@ -3,7 +3,7 @@ no race can refund a unit twice."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import insert, select, update
 
@@ -13,25 +13,36 @@ from posrefund.domain.sale_items import ItemRefund, SaleLine
 
 _L = tables.sale_items.c
 _R = tables.refund_items.c
+_IDS_PER_QUERY = 500
+
+
+def _line_row(sale_id: str, item: SaleLine) -> dict[str, object]:
+    return {
+        "sale_id": sale_id,
+        "line": item.line,
+        "name": item.name,
+        "quantity": item.quantity,
+        "unit_price_fen": item.unit_price_fen,
+        "amount_fen": item.amount_fen,
+    }
 
 
 class SaleItemSql(Repository):
     def add_lines(self, sale_id: str, lines: Sequence[SaleLine]) -> None:
         if lines:
-            self.c.execute(
-                insert(tables.sale_items),
-                [
-                    {
-                        "sale_id": sale_id,
-                        "line": item.line,
-                        "name": item.name,
-                        "quantity": item.quantity,
-                        "unit_price_fen": item.unit_price_fen,
-                        "amount_fen": item.amount_fen,
-                    }
-                    for item in lines
-                ],
-            )
+            self.c.execute(insert(tables.sale_items), [_line_row(sale_id, item) for item in lines])
+
+    def add_lines_of_recorded(self, lines: Mapping[str, Sequence[SaleLine]]) -> None:
+        """The item lines of those of these sales that are recorded: an import's batch skips a sale already
+        recorded under another id, whose lines it must not add to (the new ids of the batch are the ones found)."""
+        ids = [sale_id for sale_id, items in lines.items() if items]
+        recorded: set[str] = set()
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start : start + _IDS_PER_QUERY]
+            recorded |= set(self.c.execute(select(tables.sales.c.id).where(tables.sales.c.id.in_(chunk))).scalars())
+        rows = [_line_row(sale_id, item) for sale_id in ids if sale_id in recorded for item in lines[sale_id]]
+        if rows:
+            self.c.execute(insert(tables.sale_items), rows)
 
     def lines(self, sale_id: str) -> list[SaleLine]:
         rows = self.c.execute(select(tables.sale_items).where(_L.sale_id == sale_id).order_by(_L.line))

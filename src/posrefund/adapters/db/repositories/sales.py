@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from posrefund.adapters.db import tables
+from posrefund.adapters.db.bulk import copy_skipping_known
 from posrefund.adapters.db.prebuilt import Prebuilt
 from posrefund.adapters.db.repositories.report_days import mark_day
 from posrefund.adapters.db.repositories.rows import Repository, columns_of, dataclass_columns, equal_where_given
@@ -40,6 +41,8 @@ SETTLE = Prebuilt(
     .values(reserved_fen=_S.reserved_fen - bindparam("b_amount"), refunded_fen=_S.refunded_fen + bindparam("b_amount"))
 )
 _SALE_COLUMNS = dataclass_columns(Sale, tables.sales)
+# A batch of imported sales; a sale already recorded (either unique key) is skipped, not an error.
+ADD_SALES_SQLITE = Prebuilt(insert(tables.sales).prefix_with("OR IGNORE"))
 
 
 def sale_from_row(r: Any) -> Sale:
@@ -60,18 +63,33 @@ class SaleSql(Repository):
         self._local_date = local_date
 
     def add_sale(self, sale: Sale, created_at: datetime) -> bool:
-        """Insert unless (terminal, batch, voucher) is already recorded; False when it was."""
-        dup = self.c.execute(
-            select(_S.id).where(
-                _S.terminal_id == sale.terminal_id, _S.batch_no == sale.batch_no, _S.voucher_no == sale.voucher_no
-            )
-        ).first()
+        """Insert unless the sale is already recorded (a card's terminal, batch and voucher no.; a wallet sale
+        without a voucher no., the merchant's order no.); False when it was."""
+        if sale.voucher_no:
+            same = (_S.terminal_id == sale.terminal_id, _S.batch_no == sale.batch_no, _S.voucher_no == sale.voucher_no)
+        else:
+            same = (_S.merchant_id == sale.merchant_id, _S.voucher_no == "", _S.order_no == sale.order_no)
+        dup = self.c.execute(select(_S.id).where(*same)).first()
         if dup is not None:
             return False
         row = self._columns(sale)
         self.c.execute(insert(tables.sales).values(**row, created_at=created_at))
         mark_day(self.c, sale.merchant_id, row["paid_date"])
         return True
+
+    def add_sales(self, sales: Sequence[Sale], created_at: datetime) -> int:
+        """Insert a batch of sales in one statement per few thousand rows, skipping those already recorded (either
+        unique key); how many were new. The report days of the batch are marked once each."""
+        if not sales:
+            return 0
+        rows = [{**self._columns(sale), "created_at": created_at} for sale in sales]
+        if self.c.dialect.name == "sqlite":  # straight on the driver's cursor; it counts the rows it inserted
+            inserted = ADD_SALES_SQLITE.run(self.c, rows).rowcount
+        else:  # COPY to a session-local twin, then moved in one INSERT … SELECT that skips what is known
+            inserted = copy_skipping_known(self.c, tables.sales, rows)
+        for day in sorted({row["paid_date"] for row in rows}):
+            mark_day(self.c, sales[0].merchant_id, day)
+        return inserted
 
     def _columns(self, sale: Sale) -> dict[str, Any]:
         """A new sale's row: nothing refunded or held yet; the local date and last four digits for search."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any, cast
 
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 
 from posrefund.adapters.db import tables as t
+from posrefund.adapters.db.bulk import copy_rows
+from posrefund.adapters.db.prebuilt import Prebuilt
 from posrefund.adapters.db.repositories.recon_runs import run_row
 from posrefund.adapters.db.repositories.recon_scope import SHANGHAI, L
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
@@ -26,6 +29,7 @@ from posrefund.ports import (
 )
 
 _F, _B = t.settlement_files.c, t.settlement_bad_lines.c
+STAGE_LINES = Prebuilt(insert(t.settlement_lines))
 _KEYS_PER_QUERY = 500
 
 
@@ -70,8 +74,10 @@ class SettlementFileSql(Repository):
                 assert isinstance(item, SettlementLine)
                 good.append(_line_row(file_id, merchant_id, item))
         overlap = self._shadow_known(file_id, merchant_id, good)
-        if good:
-            self.c.execute(insert(t.settlement_lines), good)
+        if good and self.c.dialect.name == "postgresql":
+            copy_rows(self.c, t.settlement_lines.name, good)
+        elif good:
+            STAGE_LINES.run(self.c, good)  # straight on SQLite's cursor: a million lines, not a million param dicts
         if bad:
             self.c.execute(insert(t.settlement_bad_lines), bad)
         days = [row["local_date"] for row in good]
@@ -133,6 +139,16 @@ class SettlementFileSql(Repository):
             .where(_F.id == row["id"])
             .values(**row, overlap_count=0, withdrawn_at=None, withdrawn_by="", withdraw_reason="")
         )
+
+    def discard_import(self, file_id: str, earlier: SettlementFileRow | None) -> None:
+        """Undo an import that did not finish: its staged lines and bad lines go, and its row goes too, or is put
+        back as it was (a withdrawn file imported again keeps its id)."""
+        self.c.execute(delete(t.settlement_lines).where(L.file_id == file_id))
+        self.c.execute(delete(t.settlement_bad_lines).where(_B.file_id == file_id))
+        if earlier is None:
+            self.c.execute(delete(t.settlement_files).where(_F.id == file_id))
+        else:
+            self.c.execute(update(t.settlement_files).where(_F.id == file_id).values(**earlier))
 
     def line_in_use(self, merchant_id: str, file_id: str) -> InUse | None:
         """The first handled discrepancy or wrong-charge case resting on a line of the file."""
@@ -291,8 +307,26 @@ class SettlementFileSql(Repository):
         return cast(SettlementLineRow | None, first_row(self.c, q.order_by(L.local_date, L.id)))
 
 
+_TEXTS = attrgetter(
+    "currency",
+    "merchant_no",
+    "terminal_no",
+    "voucher_no",
+    "rrn",
+    "channel_trade_no",
+    "merchant_order_no",
+    "channel_refund_no",
+    "merchant_refund_no",
+    "refund_status",
+    "payer_masked",
+    "batch_no",
+    "auth_code",
+)
+
+
 def _has_nul(line: SettlementLine) -> bool:
-    return any("\x00" in v for v in (getattr(line, f) for f in line.__slots__) if isinstance(v, str))
+    """A NUL anywhere in the line's texts (no database text holds one); one join and one search a line."""
+    return "\x00" in "".join(_TEXTS(line))
 
 
 def _bad_row(file_id: str, item: BadLine) -> dict[str, Any]:

@@ -14,10 +14,16 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
+    text,
 )
 
 from posrefund.adapters.db.tables.columns import ID, blank_string, id_key, merchant_ref, metadata, moment
+
+
+def unique_where(name: str, where: str, *columns: str) -> Index:
+    """A unique index over the rows ``where`` selects (a partial index, on SQLite and PostgreSQL alike)."""
+    return Index(name, *columns, unique=True, sqlite_where=text(where), postgresql_where=text(where))
+
 
 sales = Table(
     "sales",
@@ -53,7 +59,9 @@ sales = Table(
     CheckConstraint("fee_fen >= 0", name="fee_not_negative"),
     CheckConstraint("refunded_fen >= 0 AND reserved_fen >= 0", name="refund_sums_not_negative"),
     CheckConstraint("refunded_fen + reserved_fen <= amount_fen", name="never_over_refunded"),
-    UniqueConstraint("terminal_id", "batch_no", "voucher_no"),
+    # A card sale is its terminal's batch and voucher no.; a wallet sale (no voucher) the merchant's order no.
+    unique_where("ux_sales_card_keys", "voucher_no <> ''", "terminal_id", "batch_no", "voucher_no"),
+    unique_where("ux_sales_wallet_order", "voucher_no = '' AND order_no <> ''", "merchant_id", "order_no"),
     Index("ix_sales_merchant_voucher", "merchant_id", "voucher_no"),
     Index("ix_sales_merchant_order", "merchant_id", "order_no"),
     Index("ix_sales_merchant_last4_date", "merchant_id", "card_last4", "paid_date"),

@@ -1,4 +1,6 @@
-"""What a run finds, one kind of finding a statement, into the ``recon_found`` scratch table.
+"""The reconciliation path the DuckDB engine replaced, kept as the oracle the engine's findings are compared with
+(tests/recon/test_engine_agrees.py): what a run finds, one kind of finding a statement, into the ``recon_found``
+scratch table, as SQL on the operational database.
 
 Each step is one ``INSERT … SELECT``; they run in this order (a line already found as a duplicate charge is not
 also reported missing here)."""
@@ -10,24 +12,11 @@ from typing import Any
 from sqlalchemy import BigInteger, Connection, Select, and_, exists, func, insert, literal, or_, select
 
 from posrefund.adapters.db import tables as t
-from posrefund.adapters.db.repositories.fee_findings import insert_fee_mismatches
+from posrefund.adapters.db.repositories.discrepancies import FINDING_COLUMNS
+from posrefund.adapters.db.repositories.fee_findings import fee_contract, fee_mismatches
 from posrefund.adapters.db.repositories.recon_scope import F, L, M, R, RunScope, S, line_status, lines_of, local_bounds
 from posrefund.domain.reconciliation import DiscrepancyClass as C
 from posrefund.domain.reconciliation import Source
-
-# The columns of ``recon_found``, in the order every finding's select gives them.
-FINDING_COLUMNS = [
-    "run_id",
-    "class",
-    "line_id",
-    "sale_id",
-    "refund_id",
-    "other_line_id",
-    "ours_fen",
-    "theirs_fen",
-    "ours_status",
-    "theirs_status",
-]
 
 
 def find(conn: Connection, sc: RunScope) -> None:
@@ -210,3 +199,23 @@ def _refund_status_mismatches(sc: RunScope) -> Select[Any]:
             and_(status.not_in(("SUCCESS", "PROCESSING")), R.status == "succeeded"),
         ),
     )
+
+
+def insert_fee_mismatches(conn: Connection, sc: RunScope, columns: list[str]) -> None:
+    """The matched sales of the right amount read from ``recon_matches``, each fee judged by the contract."""
+    contract = fee_contract(conn, sc.spec.merchant_id)
+    if not contract:
+        return
+    rows = conn.execute(
+        select(L.id, S.id, S.channel, L.card_type, L.local_date, L.settled_fen, L.fee_fen)
+        .select_from(t.recon_matches.join(t.sales, S.id == M.sale_id).join(t.settlement_lines, L.id == M.line_id))
+        .where(M.run_id == sc.spec.run_id, L.amount_fen == S.amount_fen)
+        .order_by(L.id)
+    )
+    run_id, fee_class = sc.spec.run_id, C.FEE_MISMATCH.value
+    found = [
+        dict(zip(columns, (run_id, fee_class, line_id, sale_id, "", 0, due, fee, "", ""), strict=True))
+        for line_id, sale_id, due, fee in fee_mismatches(contract, (tuple(r) for r in rows))
+    ]
+    if found:
+        conn.execute(insert(t.recon_found), found)

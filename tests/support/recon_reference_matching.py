@@ -1,4 +1,6 @@
-"""Matching a run's settlement lines to the ledger, strongest key first, into the ``recon_matches`` scratch table.
+"""The reconciliation path the DuckDB engine replaced, kept as the oracle the engine's findings are compared with
+(tests/recon/test_engine_agrees.py): matching a run's settlement lines to the ledger, strongest key first, into the
+``recon_matches`` scratch table, as SQL on the operational database.
 
 Sales by RRN (card) or our order no. (wallets); then, for card lines, by voucher no. + terminal + amount; refunds
 by our refund_no, then by the channel's reference (card: the refund's RRN), then void lines by the sale they

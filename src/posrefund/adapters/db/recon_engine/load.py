@@ -1,0 +1,165 @@
+"""The run's two sides, read from the operational database in bulk and loaded into DuckDB in Arrow batches.
+
+Only the columns the rules compare leave the database, already reduced to integers, short texts and the line's
+local day in the SELECT (no instant goes through Python): a run over a million lines and a million sales costs
+streamed reads, not a million Python objects at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Connection, Select, and_, case, exists, literal, select
+
+from posrefund.adapters.db import tables as t
+from posrefund.adapters.db.repositories.recon_scope import L, R, S, local_bounds, run_scope
+from posrefund.ports import RunSpec
+
+BATCH = 50_000
+_TM = t.terminals.c
+
+TEXT, INT, DAY = pa.string(), pa.int64(), pa.date32()
+FLAG = INT  # 1 / 0: what both databases give a CASE
+
+# name: (type, DuckDB type) per column of each table, in the order the SELECTs give them.
+SCHEMAS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
+    "l": (
+        ("id", INT),
+        ("kind", TEXT),
+        ("epoch", INT),
+        ("amount", INT),
+        ("fee", INT),
+        ("settled", INT),
+        ("terminal_no", TEXT),
+        ("voucher_no", TEXT),
+        ("rrn", TEXT),
+        ("trade_no", TEXT),
+        ("order_no", TEXT),
+        ("refund_no", TEXT),
+        ("status", TEXT),
+        ("card_type", TEXT),
+        ("day", DAY),
+    ),
+    "s": (
+        ("id", TEXT),
+        ("channel", TEXT),
+        ("amount", INT),
+        ("rrn", TEXT),
+        ("order_no", TEXT),
+        ("voucher_no", TEXT),
+        ("terminal_no", TEXT),
+        ("voided", FLAG),
+    ),
+    "r": (
+        ("id", TEXT),
+        ("sale_id", TEXT),
+        ("amount", INT),
+        ("refund_no", TEXT),
+        ("channel_refund_id", TEXT),
+        ("status", TEXT),
+        ("method", TEXT),
+        ("in_run", FLAG),
+        ("sale_rrn", TEXT),
+        ("sale_voucher_no", TEXT),
+        ("sale_terminal_no", TEXT),
+        ("sale_order_no", TEXT),
+    ),
+}
+# The findings, as the rules write them (``rules.F_COLUMNS``); the fee step appends its own in these columns.
+FINDINGS = (
+    ("class", TEXT),
+    ("line_id", INT),
+    ("sale_id", TEXT),
+    ("refund_id", TEXT),
+    ("other_line_id", INT),
+    ("ours_fen", INT),
+    ("theirs_fen", INT),
+    ("ours_status", TEXT),
+    ("theirs_status", TEXT),
+)
+_DUCK_TYPES = {INT: "BIGINT", TEXT: "VARCHAR", DAY: "DATE"}
+
+
+def _flag(condition: Any) -> Any:
+    return case((condition, literal(1)), else_=literal(0))
+
+
+def selects(spec: RunSpec) -> dict[str, Select[Any]]:
+    """What each DuckDB table is filled from: the run's lines, its sales, and the channel's online refunds with
+    the references of their sales."""
+    sc = run_scope(spec)
+    lines = select(
+        L.id,
+        L.kind,
+        L.occurred_epoch,
+        L.amount_fen,
+        L.fee_fen,
+        L.settled_fen,
+        L.terminal_no,
+        L.voucher_no,
+        L.rrn,
+        L.channel_trade_no,
+        L.merchant_order_no,
+        L.merchant_refund_no,
+        L.refund_status,
+        L.card_type,
+        L.local_date,
+    ).where(sc.lines)
+    rv = t.refunds.alias("rv").c
+    voided = exists().where(rv.sale_id == S.id, rv.method == "void", rv.status == "succeeded")
+    sales = (
+        select(S.id, S.channel, S.amount_fen, S.rrn, S.order_no, S.voucher_no, _TM.terminal_no, _flag(voided))
+        .select_from(t.sales.outerjoin(t.terminals, _TM.id == S.terminal_id))
+        .where(sc.sales)
+    )
+    start, end = local_bounds(spec.date_from, spec.date_to)
+    in_run = and_(R.succeeded_at.is_not(None), R.succeeded_at >= start, R.succeeded_at < end)
+    refunds = (
+        select(
+            R.id,
+            R.sale_id,
+            R.amount_fen,
+            R.refund_no,
+            R.channel_refund_id,
+            R.status,
+            R.method,
+            _flag(in_run),
+            S.rrn,
+            S.voucher_no,
+            _TM.terminal_no,
+            S.order_no,
+        )
+        .select_from(t.refunds.outerjoin(t.sales, S.id == R.sale_id).outerjoin(t.terminals, _TM.id == S.terminal_id))
+        .where(sc.refunds)
+    )
+    return {"l": lines, "s": sales, "r": refunds}
+
+
+def create_tables(duck: duckdb.DuckDBPyConnection) -> None:
+    for name, columns in (*SCHEMAS.items(), ("f", FINDINGS)):
+        duck.execute(f"CREATE TABLE {name} ({', '.join(f'{col} {_DUCK_TYPES[kind]}' for col, kind in columns)})")
+    duck.execute("CREATE TABLE m (line_id BIGINT, sale_id VARCHAR, refund_id VARCHAR)")
+
+
+def load(conn: Connection, duck: duckdb.DuckDBPyConnection, spec: RunSpec) -> None:
+    """Stream each side from the operational database into its DuckDB table, ``BATCH`` rows at a time."""
+    create_tables(duck)
+    for name, query in selects(spec).items():
+        schema = pa.schema(SCHEMAS[name])
+        result = conn.execution_options(yield_per=BATCH).execute(query)
+        for rows in result.partitions(BATCH):
+            append(duck, name, schema, rows)
+
+
+def append(duck: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema, rows: Sequence[Any]) -> None:
+    """``rows`` (tuples in the order of ``schema``) into DuckDB's table ``name``, as one Arrow batch."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+    batch = pa.table(
+        [pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)], schema=schema
+    )
+    duck.register("batch", batch)
+    duck.execute(f"INSERT INTO {name} SELECT * FROM batch")  # noqa: S608 - one of the names of SCHEMAS
+    duck.unregister("batch")
