@@ -37,6 +37,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "recon.import": ("导入对账文件", "import settlement files"),
     "recon.read": ("查看对账", "read reconciliation"),
     "recon.run": ("运行对账", "run reconciliation"),
+    "refund.abnormal_refund": ("异常退款至银行卡", "send abnormal refunds to a bank card"),
     "refund.cancel": ("撤销退款", "cancel refunds"),
     "refund.confirm_payout": ("确认线下付款", "confirm payouts"),
     "refund.read": ("查看退款", "read refunds"),
