@@ -85,7 +85,7 @@ def test_to_the_customers_card_is_encrypted_applied_once_and_then_succeeds(
     platform = sim.keys.platform_private_key
     assert decrypt_sensitive(platform, body["bank_account"]) == CARD.account
     assert decrypt_sensitive(platform, body["real_name"]) == CARD.real_name
-    oaep = OAEP(mgf=MGF1(algorithm=SHA1()), algorithm=SHA1(), label=None)  # noqa: S303
+    oaep = OAEP(mgf=MGF1(algorithm=SHA1()), algorithm=SHA1(), label=None)
     assert len(platform.public_key().encrypt(b"x", oaep)) * 4 // 3 <= len(body["bank_account"]) + 2
 
     final = channel.query(order)

@@ -44,6 +44,7 @@ NUL = "request.invalid_character"
 # its last four; a card number anywhere else in that request, and track data or a CVV even there, is refused.
 CARD_DESTINATION = re.compile(r"^(?:/v1/refunds|/console/cases)/[^/]+/abnormal-refund$")
 CARD_FIELD = "bank_account"
+_BARE_NUMBER = re.compile(r"^[0-9][0-9 \-]{6,38}[0-9]$")  # the card field holds digits (grouped), nothing else
 
 # (error code, field): what a request is refused for (422, by the one mapping) and the field it was found in.
 Problem = tuple[str, str]
@@ -56,7 +57,7 @@ class _NulFound(Exception):
 
 def _text_problem(text: str, field: str, card_field: str = "") -> Problem | None:
     code = find_card_data(text)
-    if code is None or (code == "pan_detected" and field == card_field and card_field):
+    if code is None or (code == "pan_detected" and card_field and field == card_field and _BARE_NUMBER.match(text)):
         return None
     return (code, field)
 

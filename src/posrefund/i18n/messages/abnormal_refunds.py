@@ -58,6 +58,6 @@ MESSAGES_ABNORMAL_REFUNDS: dict[str, tuple[str, str]] = {
     "abnormal_refund.none": ("该退款单没有退款至银行卡的申请", "This refund has no application to a bank card"),
     "abnormal_refund.declined": (
         "微信支付拒绝了该申请（{channel_code}），退款仍为异常，可核对银行卡信息后重新申请",
-        "WeChat Pay refused the application ({channel_code}); the refund stays abnormal: check the card and apply again",
+        "WeChat Pay refused the application ({channel_code}); the refund stays abnormal: check the card, apply again",
     ),
 }
