@@ -243,3 +243,21 @@ def test_who_and_which_case_may_apply(
     second = client.post(url, json=application(), headers=auth("a.supervisor"))
     assert (second.status_code, second.json()["code"]) == (409, "abnormal_refund.not_abnormal")
     assert applications(sims.simulators["wechat"], case["refund_no"]) == 1
+
+
+def test_a_second_application_is_refused_even_when_the_card_failed_too(
+    client: TestClient, auth: Auth, deps: Deps, world: World, sims: channels.Simulated, clock: FixedClock
+) -> None:
+    case = abnormal_case(client, auth, deps, world, sims, clock)
+    auth = Auth(client.app, world)
+    wechat = sims.simulators["wechat"]
+    wechat.book.set_apply_fault(case["refund_no"], "abnormal")  # the second card is refused by its bank too
+    url = f"/v1/refunds/{case['id']}/abnormal-refund"
+    assert client.post(url, json=application(), headers=auth("a.supervisor")).status_code == 200
+    assert drive(deps, sims, clock, world.a.id, case["id"], "abnormal") == "abnormal"
+    auth = Auth(client.app, world)
+
+    again = client.post(url, json=application(), headers=auth("a.supervisor"))
+
+    assert (again.status_code, again.json()["code"]) == (409, "abnormal_refund.already_applied")
+    assert applications(wechat, case["refund_no"]) == 1
