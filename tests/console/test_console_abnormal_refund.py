@@ -5,22 +5,17 @@ worker takes it to succeeded."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from fastapi import FastAPI
-
 from posrefund.demo import channels
-from posrefund.entrypoints.api.app import create_app
 from posrefund.service import execution, refunds
 from posrefund.service.deps import Deps
 from posrefund.service.refunds import RefundRequest
-from tests.api.test_abnormal_refund_api import applications, drive
+from tests.api.test_abnormal_refund_api import app, applications, drive, sims
 from tests.conftest import FixedClock, World
 from tests.support.helpers import new_sale
-from tests.support.limits import RELAXED
 
+__all__ = ["app", "sims"]  # the app routed to the channel simulators
 ACCOUNT = "6222021234567890128"
 FORM = {
     "card_kind": "USER_BANK_CARD",
@@ -32,18 +27,6 @@ FORM = {
     "consent_at": "2026-11-20T09:45",
     "card_reason": "原卡已注销，顾客到柜台同意退至建行借记卡",
 }
-
-
-@pytest.fixture
-def sims() -> Iterator[channels.Simulated]:
-    simulated = channels.start("http://127.0.0.1:9", timeout=2.0)
-    yield simulated
-    simulated.close()
-
-
-@pytest.fixture
-def app(deps: Deps, backend: str, sims: channels.Simulated) -> FastAPI:
-    return create_app(deps, inline=backend == "sqlite", rate_limits=RELAXED, router=sims.router)
 
 
 def abnormal(deps: Deps, world: World, sims: channels.Simulated, clock: FixedClock) -> Any:
