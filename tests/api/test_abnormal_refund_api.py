@@ -6,6 +6,7 @@ to the application is followed by a query, so the money is never sent twice; eve
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -261,3 +262,41 @@ def test_a_second_application_is_refused_even_when_the_card_failed_too(
 
     assert (again.status_code, again.json()["code"]) == (409, "abnormal_refund.already_applied")
     assert applications(wechat, case["refund_no"]) == 1
+
+
+def test_two_supervisors_applying_at_once_send_the_money_once(
+    client: TestClient, auth: Auth, deps: Deps, world: World, sims: channels.Simulated, clock: FixedClock
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from posrefund.domain.errors import Conflict
+    from posrefund.service import abnormal_refunds
+    from posrefund.service.abnormal_refunds import CardRefundRequest
+
+    case = abnormal_case(client, auth, deps, world, sims, clock)
+    body = application()
+    req = CardRefundRequest(
+        body["type"],
+        body["bank_type"],
+        body["bank_account"],
+        body["real_name"],
+        body["consent_by"],
+        body["consent_how"],
+        datetime.fromisoformat(body["consent_at"]),
+        body["reason"],
+    )
+    actors = (world.a.actors["supervisor"], world.a.actors["admin"])
+
+    def apply(actor: Any) -> str:
+        try:
+            abnormal_refunds.apply_to_card(deps, sims.router.channels, actor, case["id"], req)
+        except Conflict as refused:
+            return refused.code
+        return "applied"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(apply, actors))
+
+    # One is taken; the other is refused, or finds (by asking WeChat Pay) that the first one's was applied.
+    assert outcomes in (["abnormal_refund.already_applied", "applied"], ["applied", "applied"])
+    assert applications(sims.simulators["wechat"], case["refund_no"]) == 1

@@ -46,8 +46,9 @@ class CardApplicationRow(TypedDict):
 class CardApplicationRepo(Protocol):
     def get_application(self, merchant_id: str, case_id: str) -> CardApplicationRow | None: ...
 
-    def save_application(self, row: CardApplicationRow) -> None:
-        """Insert the case's application, or replace a declined one (the primary key is the case)."""
+    def save_application(self, row: CardApplicationRow, replacing: str) -> bool:
+        """Insert the case's application in place of one in status ``replacing`` (declined, or sent and shown
+        not applied); False when another application holds the case (the primary key is the case)."""
         ...
 
     def mark(self, case_id: str, status: str, code: str, at: datetime, *, sent: bool = False) -> None:

@@ -25,7 +25,7 @@ from posrefund.domain.abnormal_refund import (
 from posrefund.domain.channel import ChannelAnswer, Outcome, RefundOrder
 from posrefund.domain.errors import Conflict, Invalid, NotFound
 from posrefund.domain.pii import mask_name, refuse_card_data
-from posrefund.domain.refund import MAX_REASON_TEXT, RefundCase
+from posrefund.domain.refund import MAX_REASON_TEXT, RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
 from posrefund.ports import PaymentChannel, UnitOfWork
 from posrefund.ports.abnormal_refunds import AbnormalRefundChannel, CardApplicationRow
@@ -172,7 +172,8 @@ def apply_to_card(
     with deps.uow() as uow:
         fresh = _load(uow, actor, case_id)
         check_may_apply(fresh.channel, fresh.status.value, fresh.channel_refund_id)
-        uow.card_applications.save_application(row)
+        if not uow.card_applications.save_application(row, earlier["status"] if earlier else DECLINED):
+            raise Conflict("abnormal_refund.already_applied", current=fresh.status.value)
         record_on_case(uow, actor, fresh, "refund.abnormal_refund_applied", now, reason, **_facts(row))
         uow.commit()
     return _record_answer(deps, actor, case.id, _send(channel, refund), reason, sent=True)
@@ -211,7 +212,9 @@ def _record_answer(
     with deps.uow() as uow:
         case = _load(uow, actor, case_id)
         before = case.status
-        if answer.outcome in TAKEN:
+        if answer.outcome in TAKEN and case.status is not RefundStatus.ABNORMAL:
+            uow.card_applications.mark(case.id, ACCEPTED, answer.code, now)  # another person's send got there first
+        elif answer.outcome in TAKEN:
             uow.card_applications.mark(case.id, ACCEPTED, answer.code, now, sent=sent)
             case.start_processing(case.method, now, actor, reason)
             last = case.pending_events[-1]

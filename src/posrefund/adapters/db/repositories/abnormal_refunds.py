@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.repositories.rows import Repository, first_row
@@ -19,9 +20,16 @@ class CardApplicationSql(Repository):
         q = select(tables.abnormal_refund_applications).where(A.case_id == case_id, A.merchant_id == merchant_id)
         return cast(CardApplicationRow | None, first_row(self.c, q))
 
-    def save_application(self, row: CardApplicationRow) -> None:
-        self.c.execute(delete(tables.abnormal_refund_applications).where(A.case_id == row["case_id"]))
-        self.c.execute(insert(tables.abnormal_refund_applications).values(**row))
+    def save_application(self, row: CardApplicationRow, replacing: str) -> bool:
+        self.c.execute(
+            delete(tables.abnormal_refund_applications).where(A.case_id == row["case_id"], A.status == replacing)
+        )
+        try:
+            with self.c.begin_nested():  # two people applying at once: the case's key lets one in
+                self.c.execute(insert(tables.abnormal_refund_applications).values(**row))
+        except IntegrityError:
+            return False
+        return True
 
     def mark(self, case_id: str, status: str, code: str, at: datetime, *, sent: bool = False) -> None:
         values = {"status": status, "last_code": code[:64], "updated_at": at}
