@@ -44,6 +44,15 @@ class Call:
 Builder = Callable[[Deps, World, str], Call]
 
 
+TO_THE_MERCHANTS_ACCOUNT = {
+    "type": "MERCHANT_BANK_CARD",
+    "consent_by": "顾客本人",
+    "consent_how": "counter",
+    "consent_at": "2026-11-20T09:00:00+08:00",
+    "reason": "原卡已注销",
+}
+
+
 def pending_case(deps: Deps, world: World, m: str = "a") -> str:
     merchant = getattr(world, m)
     sale = new_sale(deps, merchant, amount_fen=90_000)
@@ -233,6 +242,14 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
             "POST", f"/v1/refunds/{pending_case(d, w)}/reroute", {"method": "cash", "reason": "卡已注销"}
         ),
     ),
+    ("POST", "/v1/refunds/{refund_id}/abnormal-refund"): (
+        "refund.abnormal_refund",
+        lambda d, w, r: Call("POST", f"/v1/refunds/{pending_case(d, w)}/abnormal-refund", TO_THE_MERCHANTS_ACCOUNT),
+    ),
+    ("GET", "/v1/refunds/{refund_id}/abnormal-refund"): (
+        "refund.read",
+        lambda d, w, r: Call("GET", f"/v1/refunds/{pending_case(d, w)}/abnormal-refund"),
+    ),
     ("POST", "/v1/refunds/{refund_id}/confirm-payout"): (
         "refund.confirm_payout",
         lambda d, w, r: Call("POST", f"/v1/refunds/{pending_case(d, w)}/confirm-payout", {"reference": "till 1"}),
@@ -386,6 +403,8 @@ ANSWER: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/v1/auth/users/{user_id}/unlock"): (204, None),
     ("POST", "/v1/refunds/{refund_id}/retry"): (409, "state.invalid_transition"),
     ("POST", "/v1/refunds/{refund_id}/resolve"): (409, "refund.not_abnormal"),
+    ("POST", "/v1/refunds/{refund_id}/abnormal-refund"): (409, "abnormal_refund.not_abnormal"),
+    ("GET", "/v1/refunds/{refund_id}/abnormal-refund"): (404, "abnormal_refund.none"),
     ("POST", "/v1/refunds/{refund_id}/reroute"): (409, "refund.not_reroutable"),
     ("POST", "/v1/refunds/{refund_id}/confirm-payout"): (409, "refund.not_awaiting_confirmation"),
     # No merchant template was set for the event, so there is none to reset.

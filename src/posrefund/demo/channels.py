@@ -21,8 +21,10 @@ from posrefund.adapters.channels.acquirer.transport import Link
 from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier, AlipayChannel
 from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier, WeChatPayChannel
 from posrefund.adapters.rate_limit import ChannelRateLimiter
-from posrefund.domain.channel import ChannelAnswer, RefundOrder
+from posrefund.domain.abnormal_refund import CardRefund
+from posrefund.domain.channel import ChannelAnswer, Outcome, RefundOrder
 from posrefund.ports import CallbackVerifier, PaymentChannel
+from posrefund.ports.abnormal_refunds import AbnormalRefundChannel
 from posrefund.service.execution import Router, card_method_rule
 from posrefund.simulators.acquirer.server import DEMO_MAC_KEY, AcquirerSimulator
 from posrefund.simulators.alipay.rules import DEFAULT_RATE_FAULTS as ALIPAY_RATE_FAULTS
@@ -61,6 +63,13 @@ class _Registering:
     def query(self, order: RefundOrder) -> ChannelAnswer:
         self._ensure(order)
         return self.inner.query(order)
+
+    def apply_abnormal_refund(self, refund: CardRefund) -> ChannelAnswer:
+        """WeChat Pay's abnormal refund to a bank card, passed through (the refund it names is already known)."""
+        inner = self.inner
+        if not isinstance(inner, AbnormalRefundChannel):
+            return ChannelAnswer(Outcome.DECLINED, code="NOT_SUPPORTED", message="no abnormal refunds here")
+        return inner.apply_abnormal_refund(refund)
 
 
 @dataclass

@@ -54,6 +54,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "refund.retry": frozenset({R.SUPERVISOR, R.ADMIN, R.FINANCE}),
     "refund.resolve": frozenset({R.SUPERVISOR, R.ADMIN, R.FINANCE}),
     "refund.reroute": frozenset({R.SUPERVISOR, R.ADMIN}),
+    "refund.abnormal_refund": frozenset({R.SUPERVISOR, R.ADMIN}),
     "refund.confirm_payout": frozenset({R.CASHIER, R.SUPERVISOR, R.ADMIN, R.FINANCE}),
     "calendar.manage": frozenset({R.PROVIDER_ADMIN}),
     "audit.verify": frozenset({R.AUDITOR, R.ADMIN}),

@@ -6,6 +6,7 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Protocol, Self
 
+from posrefund.ports.abnormal_refunds import CardApplicationRepo
 from posrefund.ports.attempts import RefundAttemptRepo
 from posrefund.ports.deposits import DepositRepo
 from posrefund.ports.desk import SettlementMappingRepo, TillRepo
@@ -66,6 +67,7 @@ class UnitOfWork(Protocol):
     provider: ProviderRepo
     settlement_mappings: SettlementMappingRepo
     tills: TillRepo
+    card_applications: CardApplicationRepo
 
     def __enter__(self) -> Self: ...
 

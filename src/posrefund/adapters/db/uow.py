@@ -13,6 +13,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 
 from posrefund.adapters.db.audit_chainer import Chainer, chain_all
+from posrefund.adapters.db.repositories.abnormal_refunds import CardApplicationSql
 from posrefund.adapters.db.repositories.attempts import RefundAttemptSql
 from posrefund.adapters.db.repositories.audit import UNCHAINED, AuditSql
 from posrefund.adapters.db.repositories.calendar import CalendarSql
@@ -75,6 +76,7 @@ from posrefund.ports import (
     UserRepo,
     WrongChargeRepo,
 )
+from posrefund.ports.abnormal_refunds import CardApplicationRepo
 from posrefund.ports.deposits import DepositRepo
 from posrefund.ports.documents import BankApplicationRepo, SummaryRepo
 from posrefund.ports.fees import FeeContractRepo
@@ -156,6 +158,7 @@ class SqlUnitOfWork:
         self.provider: ProviderRepo = ProviderSql(conn)
         self.settlement_mappings: SettlementMappingRepo = SettlementMappingSql(conn)
         self.tills: TillRepo = TillSql(conn)
+        self.card_applications: CardApplicationRepo = CardApplicationSql(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -22,6 +22,7 @@ from posrefund.entrypoints.api.observability import Operations
 from posrefund.entrypoints.api.pii_guard import PiiGuard
 from posrefund.entrypoints.api.rate_limits import RateLimitGuard, quotas_of
 from posrefund.entrypoints.api.routers import (
+    abnormal_refunds,
     admin,
     auth,
     calendar,
@@ -96,6 +97,7 @@ def _add_routes(app: FastAPI) -> None:
     # Routes are matched in order: refunds first, as POST /v1/refunds is the one a counter calls all day.
     for api in (
         refunds.router,
+        abnormal_refunds.router,
         auth.router,
         admin.router,
         sales.router,

@@ -39,6 +39,13 @@ TOKEN_HEADERS = frozenset(
 _FRACTION_OR_EXPONENT = re.compile(rb"(?:^|[:\[,])\s*-?\d+[.eE]")
 NUL = "request.invalid_character"
 
+# The one field of the one kind of request that is meant to carry a card number: the debit card an abnormal
+# WeChat Pay refund is sent to (API and console). The route encrypts it before anything stores it and shows only
+# its last four; a card number anywhere else in that request, and track data or a CVV even there, is refused.
+CARD_DESTINATION = re.compile(r"^(?:/v1/refunds|/console/cases)/[^/]+/abnormal-refund$")
+CARD_FIELD = "bank_account"
+_BARE_NUMBER = re.compile(r"^[0-9][0-9 \-]{6,38}[0-9]$")  # the card field holds digits (grouped), nothing else
+
 # (error code, field): what a request is refused for (422, by the one mapping) and the field it was found in.
 Problem = tuple[str, str]
 
@@ -48,31 +55,33 @@ class _NulFound(Exception):
         self.field = field
 
 
-def _text_problem(text: str, field: str) -> Problem | None:
+def _text_problem(text: str, field: str, card_field: str = "") -> Problem | None:
     code = find_card_data(text)
-    return None if code is None else (code, field)
+    if code is None or (code == "pan_detected" and card_field and field == card_field and _BARE_NUMBER.match(text)):
+        return None
+    return (code, field)
 
 
-def _first_problem(named: list[tuple[str, str]]) -> Problem | None:
+def _first_problem(named: list[tuple[str, str]], card_field: str = "") -> Problem | None:
     """The first ``(field, text)`` holding card data. One search over all of them joined settles the usual
     case: a letter between two texts keeps a digit run, a label or a track from spanning them, so the joined
     text holds card data exactly when one of them does."""
     if find_card_data("\nx\n".join(text for _field, text in named)) is None:
         return None
-    return next((hit for field, text in named if (hit := _text_problem(text, field))), None)
+    return next((hit for field, text in named if (hit := _text_problem(text, field, card_field))), None)
 
 
-def _walk(value: Any, path: str) -> Problem | None:
+def _walk(value: Any, path: str, card_field: str = "") -> Problem | None:
     """The first string (or key, or number) holding card data; raises on a NUL character (no database
-    stores it)."""
+    stores it). ``card_field``: the one top-level string field that may hold a card number."""
     if isinstance(value, str):
         if "\x00" in value:
             raise _NulFound(path)
-        return _text_problem(value, path)
+        return _text_problem(value, path, card_field)
     if isinstance(value, dict):
         for k, v in value.items():
             at = f"{path}.{k}" if path else str(k)
-            hit = _walk(str(k), at) or _walk(v, at)
+            hit = _walk(str(k), at) or _walk(v, at, card_field if isinstance(v, str) else "")
             if hit:
                 return hit
     if isinstance(value, list):
@@ -96,7 +105,7 @@ def _plain_and_digit_free(raw: bytes) -> bool:
     return not may_hold_card_data(raw.decode("utf-8", "replace"))
 
 
-def _json_problem(raw: bytes) -> Problem | None:
+def _json_problem(raw: bytes, card_field: str = "") -> Problem | None:
     if _plain_and_digit_free(raw):
         return None
     try:
@@ -104,13 +113,13 @@ def _json_problem(raw: bytes) -> Problem | None:
     except (ValueError, RecursionError):
         return _text_problem(raw.decode("utf-8", "replace"), "body")  # the route refuses it; still never stored
     try:
-        hit = _walk(doc, "")
+        hit = _walk(doc, "", card_field)
     except _NulFound as nul:
         return NUL, nul.field
     return None if hit is None else (hit[0], hit[1] or "body")
 
 
-def _form_problem(content_type: str, raw: bytes) -> Problem | None:
+def _form_problem(content_type: str, raw: bytes, card_field: str = "") -> Problem | None:
     """A form field (or a file's name, or a part's header) holding card data or a NUL; None when clean."""
     try:
         fields = list(form_fields(content_type, raw) or ())
@@ -119,19 +128,20 @@ def _form_problem(content_type: str, raw: bytes) -> Problem | None:
     nul = next((name for name, value in fields if "\x00" in value or "\x00" in name), None)
     if nul is not None:
         return NUL, nul
-    return _first_problem([pair for name, value in fields for pair in ((name, name), (name, value))])
+    named = [pair for name, value in fields for pair in ((name, name), (name, value))]
+    return _first_problem(named, card_field if [n for n, _v in fields].count(card_field) == 1 else "")
 
 
-def _body_problem(content_type: str, raw: bytes) -> Problem | None:
+def _body_problem(content_type: str, raw: bytes, card_field: str = "") -> Problem | None:
     """Card data or a NUL in the body, whatever its content type says (matched case-insensitively): JSON
     walked field by field, forms field by field, anything else searched as UTF-8 text."""
     if not raw:
         return None
     kind = media_type(content_type)
     if kind == "application/json" or kind.endswith("+json"):
-        return _json_problem(raw)
+        return _json_problem(raw, card_field)
     if kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return _form_problem(content_type, raw)
+        return _form_problem(content_type, raw, card_field)
     return _text_problem(raw.decode("utf-8", "replace"), "body")
 
 
@@ -192,7 +202,8 @@ class PiiGuard(Middleware):
             return
         if raw is None:
             return
-        problem = None if signed else _body_problem(headers.get("content-type", ""), raw)
+        card_field = CARD_FIELD if scope.get("method") == "POST" and CARD_DESTINATION.match(path) else ""
+        problem = None if signed else _body_problem(headers.get("content-type", ""), raw, card_field)
         if problem is not None:
             await _refuse(scope, receive, send, lang, problem)
             return

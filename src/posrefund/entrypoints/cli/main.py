@@ -12,6 +12,7 @@ from posrefund.entrypoints.cli import serve
 
 # isort: split
 from posrefund.entrypoints.cli import (
+    abnormal_refunds,
     audit,
     auth,
     card,
@@ -45,6 +46,7 @@ AREAS = (
     policy,
     sales,
     refunds,
+    abnormal_refunds,
     audit,
     keys,
     auth,

@@ -19,6 +19,7 @@ PAGES = (
     pages.desk,
     pages.cases,
     pages.case_actions,
+    pages.case_to_card,
     pages.search,
     pages.reports,
     pages.admin,

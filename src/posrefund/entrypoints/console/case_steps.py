@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from posrefund.domain.abnormal_refund import BANK_TYPES
 from posrefund.domain.errors import DomainError
 from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import PERMISSIONS, REVIEWERS, Actor
@@ -37,6 +38,8 @@ class CaseSteps:
     payout: bool = False  # this operator's role may confirm it
     payout_block: str = ""
     payout_not_by: tuple[str, ...] = ()  # who may not confirm it: the requester and whoever rerouted it
+    to_card: bool = False  # an abnormal WeChat Pay refund may be sent to a bank card (异常退款), with consent
+    banks: tuple[str, ...] = tuple(BANK_TYPES)  # the debit cards WeChat Pay pays an abnormal refund to
     notify: bool = False
     confirmers: tuple[str, ...] = CONFIRMERS
 
@@ -64,8 +67,11 @@ def steps_for(actor: Actor, case: RefundCase, lang: str) -> CaseSteps:
         payout_block=payout_block,
         payout_not_by=not_by if awaiting else (),
         notify=may(actor, "notify.contact"),
+        to_card=may(actor, "refund.abnormal_refund") and case.status is S.ABNORMAL and case.channel == "wechat",
     )
 
 
 def any_step(steps: CaseSteps) -> bool:
-    return bool(steps.cancel or steps.retry or steps.resolve_to or steps.reroute or steps.awaiting_payout)
+    return bool(
+        steps.cancel or steps.retry or steps.resolve_to or steps.reroute or steps.awaiting_payout or steps.to_card
+    )

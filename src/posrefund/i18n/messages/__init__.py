@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from posrefund.i18n.messages.abnormal_refunds import MESSAGES_ABNORMAL_REFUNDS
 from posrefund.i18n.messages.access import MESSAGES_ACCESS
 from posrefund.i18n.messages.audit import MESSAGES_AUDIT
 from posrefund.i18n.messages.auth import MESSAGES_AUTH
@@ -36,6 +37,7 @@ _AREAS = (
     MESSAGES_PROVIDER,
     MESSAGES_DESK,
     MESSAGES_ITEMS,
+    MESSAGES_ABNORMAL_REFUNDS,
 )
 MESSAGES: dict[str, tuple[str, str]] = {code: text for area in _AREAS for code, text in area.items()}
 if len(MESSAGES) != sum(len(area) for area in _AREAS):  # a code defined in two areas would hide one text

@@ -55,14 +55,18 @@ def authenticate(
 def check_sensitive(keys: WeChatPayKeys, headers: Message, payload: Any) -> dict[str, Any] | None:
     """Encrypted fields must decrypt with the platform key that ``Wechatpay-Serial`` names. The plaintext
     (a bank card number, a name) is only checked, never kept."""
-    fields = [payload.get(k) for k in ("bank_account", "real_name")] if isinstance(payload, dict) else []
-    fields = [f for f in fields if f]
+    named = [(k, payload.get(k)) for k in ("bank_account", "real_name")] if isinstance(payload, dict) else []
+    fields = [(k, v) for k, v in named if v]
     if not fields:
         return None
     if headers.get("Wechatpay-Serial") != keys.platform_public_key_id:
         return {"code": "PARAM_ERROR", "message": "Wechatpay-Serial 与加密所用的微信支付公钥不符"}
-    if any(not isinstance(f, str) or decrypt_sensitive(keys.platform_private_key, f) is None for f in fields):
+    plain = {k: decrypt_sensitive(keys.platform_private_key, v) if isinstance(v, str) else None for k, v in fields}
+    if any(value is None for value in plain.values()):
         return {"code": "PARAM_ERROR", "message": "敏感信息解密失败"}
+    account = plain.get("bank_account")
+    if account is not None and not (account.isascii() and account.isdigit() and 8 <= len(account) <= 30):
+        return {"code": "PARAM_ERROR", "message": "bank_account 解密后不是有效的银行卡号"}
     return None
 
 

@@ -19,6 +19,7 @@ from posrefund.simulators.common.faults import Fault, FaultPlan
 from posrefund.simulators.common.ledger import RefundLedger
 from posrefund.simulators.wechatpay.rules import (
     ABNORMAL,
+    APPLY_FAULTS,
     CLOSED,
     MAX_REFUNDS_PER_ORDER,
     PROCESSING,
@@ -30,6 +31,7 @@ from posrefund.simulators.wechatpay.rules import (
     CreateResult,
     Payment,
     Refund,
+    checked_abnormal,
     early_answer,
     fingerprint,
     late_answer,
@@ -73,6 +75,7 @@ class RefundBook(RefundLedger):
         self._by_transaction: dict[str, Payment] = {}
         self._refunds: dict[str, Refund] = {}
         self._last_create: dict[str, datetime] = {}
+        self._apply_faults: dict[str, str] = {}
         self._seq = itertools.count(1)
 
     # ---- set-up -------------------------------------------------------------------------------------------
@@ -126,25 +129,45 @@ class RefundBook(RefundLedger):
                 shown = PROCESSING
             return 200, refund_object(r, shown)
 
-    def apply_abnormal(self, refund_id: str, body: Any) -> tuple[int, dict[str, Any]]:
-        """``POST …/{refund_id}/apply-abnormal-refund``: an ABNORMAL refund is sent again to a bank card."""
+    def apply_abnormal(self, refund_id: str, body: Any) -> CreateResult:
+        """``POST …/{refund_id}/apply-abnormal-refund``: an ABNORMAL refund is sent again to a bank card, once.
+        The same application repeated after it was taken answers the refund as it is now (nothing is applied
+        twice); a refund that is not ABNORMAL and was never applied is refused."""
         with self._lock:
             r = next((x for x in self._refunds.values() if x.refund_id == refund_id), None)
-            if not isinstance(body, dict) or body.get("type") not in ("USER_BANK_CARD", "MERCHANT_BANK_CARD"):
-                return 400, BookError(400, "PARAM_ERROR", "type 取值错误").body()
-            if r is None or body.get("out_refund_no") != r.out_refund_no:
-                return 404, BookError(404, "RESOURCE_NOT_EXISTS", "退款单不存在").body()
-            if body["type"] == "USER_BANK_CARD" and not (body.get("bank_account") and body.get("real_name")):
-                return 400, BookError(400, "PARAM_ERROR", "bank_account 和 real_name 必填").body()
+            try:
+                kind = checked_abnormal(body, r, self.sub_merchants)
+            except BookError as e:
+                return CreateResult(e.status, e.body())
+            assert r is not None
             if r.status != ABNORMAL:
-                return 400, BookError(400, "INVALID_REQUEST", "退款单状态不是异常，无法发起异常退款").body()
-            r.status, r.heading_to, r.hold_queries, r.held_until = PROCESSING, SUCCESS, 0, 0.0
-            r.received_account = "用户银行卡" if body["type"] == "USER_BANK_CARD" else "商户基本账户"
-            r.channel = "OTHER_BANKCARD" if body["type"] == "USER_BANK_CARD" else "ORIGINAL"
-            r.history.append(f"{rfc3339(self._clock())} apply-abnormal-refund {body['type']}")
+                if r.applied_kind == kind:
+                    return CreateResult(200, refund_object(r))
+                return CreateResult(
+                    400, BookError(400, "INVALID_REQUEST", "退款单状态不是异常，无法发起异常退款").body()
+                )
+            fault = self._apply_faults.pop(r.out_refund_no, "")
+            if fault == "system_error_no_effect":
+                return CreateResult(500, BookError(500, "SYSTEM_ERROR", "系统错误").body())
+            r.abnormal_applications += 1
+            r.applied_kind = kind
+            r.status, r.hold_queries, r.held_until = PROCESSING, 0, 0.0
+            r.heading_to = ABNORMAL if fault == "abnormal" else SUCCESS
+            r.received_account = "用户银行卡" if kind == "USER_BANK_CARD" else "商户基本账户"
+            r.channel = "OTHER_BANKCARD" if kind == "USER_BANK_CARD" else "ORIGINAL"
+            r.history.append(f"{rfc3339(self._clock())} apply-abnormal-refund {kind}")
             if self._schedule_settle is not None:
                 self._schedule_settle(r.out_refund_no, 0.0)
-            return 200, refund_object(r)
+            return CreateResult(200, refund_object(r), "drop" if fault == "drop_after_accept" else "answer")
+
+    def set_apply_fault(self, out_refund_no: str, fault: str) -> None:
+        """The next abnormal-refund application of this refund: ``drop_after_accept`` (applied, the connection
+        drops before the answer), ``system_error_no_effect`` (500, nothing applied) or ``abnormal`` (applied,
+        then ABNORMAL again: the second card failed too)."""
+        if fault not in APPLY_FAULTS:
+            raise ValueError(f"unknown abnormal-refund fault {fault!r}")
+        with self._lock:
+            self._apply_faults[out_refund_no] = fault
 
     def settle(self, key: str | None = None) -> None:
         """Time has passed: refund ``key``, still PROCESSING (and not held by a fault), reaches its final status."""
@@ -182,6 +205,7 @@ class RefundBook(RefundLedger):
                 "created_at": rfc3339(r.created_at),
                 "success_time": rfc3339(r.success_at) if r.success_at else None,
                 "history": list(r.history),
+                "abnormal_applications": r.abnormal_applications,
             }
             for r in self._refunds.values()
         ]

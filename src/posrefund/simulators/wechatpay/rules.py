@@ -46,6 +46,28 @@ LIFECYCLE_FAULTS = frozenset(
 FAULTS = REQUEST_FAULTS | LIFECYCLE_FAULTS | HANDLED_HERE
 # Canonical names that differ from WeChat's own: a refund CLOSED after it was taken is the platform undoing it.
 FAULT_NAMES = supported_names(FAULTS, {"host_reversal": "closed"})
+# Faults of an abnormal-refund application (``RefundBook.set_apply_fault``).
+APPLY_FAULTS = frozenset({"drop_after_accept", "system_error_no_effect", "abnormal"})
+# The debit cards an abnormal refund may go to (USER_BANK_CARD), by WeChat Pay's bank-type code.
+ABNORMAL_BANKS = frozenset(
+    {
+        "CMB_DEBIT",
+        "COMM_DEBIT",
+        "ABC_DEBIT",
+        "CCB_DEBIT",
+        "ICBC_DEBIT",
+        "BOC_DEBIT",
+        "PAB_DEBIT",
+        "SPDB_DEBIT",
+        "CITIC_DEBIT",
+        "CEB_DEBIT",
+        "CMBC_DEBIT",
+        "CIB_DEBIT",
+        "GDB_DEBIT",
+        "PSBC_DEBIT",
+        "NBCB_DEBIT",
+    }
+)
 DEFAULT_RATE_FAULTS = ("system_error", "http_500", "no_answer_after_accept", "processing_then_success")
 
 
@@ -90,6 +112,8 @@ class Refund:
     success_at: datetime | None = None
     received_account: str = ""  # set when an abnormal refund is redirected; else the payment's account
     channel: str = "ORIGINAL"  # ORIGINAL (back the way it was paid) | OTHER_BANKCARD (redirected to a card)
+    abnormal_applications: int = 0  # abnormal-refund applications taken (each one sends the money again)
+    applied_kind: str = ""  # the type of the last application taken
     history: list[str] = field(default_factory=list)
 
 
@@ -209,6 +233,26 @@ def fingerprint(req: dict[str, Any]) -> tuple[Any, ...]:
     """What must not change when one refund number is sent again ("同一退款单号多次请求只退一笔")."""
     amount = req["amount"]
     return (req.get("transaction_id"), req.get("out_trade_no"), amount["refund"], amount["total"], amount["currency"])
+
+
+def checked_abnormal(body: Any, r: Refund | None, sub_merchants: frozenset[str] | None) -> str:
+    """The shape of an abnormal-refund application and the refund it names; its ``type`` when acceptable."""
+    if not isinstance(body, dict) or body.get("type") not in ("USER_BANK_CARD", "MERCHANT_BANK_CARD"):
+        raise BookError(400, "PARAM_ERROR", "type 取值错误")
+    if not isinstance(body.get("out_refund_no"), str) or not body["out_refund_no"]:
+        raise BookError(400, "PARAM_ERROR", "out_refund_no 必填")
+    if sub_merchants is not None and not body.get("sub_mchid"):
+        raise BookError(400, "PARAM_ERROR", "服务商模式下 sub_mchid 必填")
+    if r is None or body["out_refund_no"] != r.out_refund_no:
+        raise BookError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
+    if sub_merchants is not None and body.get("sub_mchid") != r.payment.sub_mchid:
+        raise BookError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
+    if body["type"] == "USER_BANK_CARD":
+        if not (body.get("bank_account") and body.get("real_name") and body.get("bank_type")):
+            raise BookError(400, "PARAM_ERROR", "退款至用户银行卡时 bank_type、bank_account、real_name 必填")
+        if body["bank_type"] not in ABNORMAL_BANKS:
+            raise BookError(400, "PARAM_ERROR", "bank_type 不在支持的借记卡银行之列")
+    return str(body["type"])
 
 
 def early_answer(spec: Fault) -> CreateResult | None:

@@ -201,8 +201,8 @@ class WeChatPaySimulator(KeepsBooks, Notifies, HttpSimulatorLife):
                 refused = check_sensitive(self._keys, headers, payload)
                 if refused is not None:
                     return 400, refused, "answer"
-                status, obj = self.book.apply_abnormal(refund_id, payload)
-                return status, obj, "answer"
+                result = self.book.apply_abnormal(refund_id, payload)
+                return result.status, result.body, result.action
         return 404, {"code": "RESOURCE_NOT_EXISTS", "message": "接口不存在"}, "answer"
 
 

@@ -38,6 +38,7 @@ from posrefund.adapters.channels.wechatpay.mapping import (
     refund_outcome,
     unknown,
 )
+from posrefund.domain.abnormal_refund import CardKind, CardRefund
 from posrefund.domain.channel import CallbackNotice, CallbackRejected, ChannelAnswer, Outcome, RefundOrder
 from posrefund.domain.channel_facts import checked_against
 
@@ -123,6 +124,31 @@ class WeChatPayChannel:
         if isinstance(reply, ChannelAnswer):
             return reply
         return checked_against(query_outcome(*reply, order.refund_no), order)
+
+    def apply_abnormal_refund(self, refund: CardRefund) -> ChannelAnswer:
+        """``POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`` (发起异常退款): an ABNORMAL refund
+        sent to the customer's debit card (``bank_type``, ``bank_account``, ``real_name``; the last two
+        RSA-OAEP encrypted with the platform public key, named by ``Wechatpay-Serial``) or to the merchant's
+        account. The answer is the Refund object (PROCESSING, later SUCCESS) or a refusal (DECLINED)."""
+        order, card = refund.order, refund.card
+        missing = self._without_sub_merchant(order)
+        if missing is not None:
+            return missing
+        to_user = card.kind is CardKind.USER_BANK_CARD
+        reply = self._call(
+            lambda: self._pay.abnormal_refund(
+                refund_id=refund.channel_refund_id,
+                out_refund_no=order.refund_no,
+                type=card.kind.value,
+                bank_type=card.bank_type if to_user else None,
+                bank_account=card.account if to_user else None,
+                real_name=card.real_name if to_user else None,
+                sub_mchid=self._sub_mchid(order),
+            )
+        )
+        if isinstance(reply, ChannelAnswer):
+            return reply
+        return checked_against(refund_outcome(*reply, order.refund_no), order)
 
     def _sub_mchid(self, order: RefundOrder) -> str | None:
         return order.sale.merchant_no if self._service_provider else None

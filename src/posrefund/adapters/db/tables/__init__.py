@@ -1,6 +1,7 @@
 """The schema, in SQLAlchemy Core, one module a concept. Alembic migrations build it; the tables here are their
 mirror, all in one ``metadata``."""
 
+from posrefund.adapters.db.tables.abnormal_refunds import abnormal_refund_applications
 from posrefund.adapters.db.tables.attempts import refund_attempts
 from posrefund.adapters.db.tables.card_terminal import card_terminal_counters, card_terminal_journal
 from posrefund.adapters.db.tables.columns import AUTO_ID, ID, UTCDateTime, metadata, naming
@@ -65,6 +66,7 @@ __all__ = [
     "AUTO_ID",
     "ID",
     "UTCDateTime",
+    "abnormal_refund_applications",
     "api_keys",
     "audit_checkpoints",
     "audit_events",

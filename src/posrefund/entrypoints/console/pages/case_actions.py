@@ -33,7 +33,7 @@ MAX_REASON = 500
 STATES = frozenset({"current", "target"})  # the parameters of a refusal that name a case's state
 
 
-async def _step(
+async def step_on_case(
     request: Request, case_id: str, step: Callable[[], Awaitable[object]], field: str, typed: dict[str, str]
 ) -> Response:
     """Run one step; done, back to the case (303). Refused, the case again with the refusal's status and its
@@ -78,7 +78,7 @@ async def _with_reason(
     async def step() -> None:
         await c.run(use_case, c.deps, actor, case_id[:64], _reason(form, name))
 
-    return await _step(request, case_id, step, name, typed)
+    return await step_on_case(request, case_id, step, name, typed)
 
 
 @router.post("/cases/{case_id}/cancel")
@@ -105,7 +105,7 @@ async def resolve(request: Request, case_id: str) -> Response:
             raise Invalid("console.invalid_choice", field="outcome")
         await c.run(execution.resolve, c.deps, actor, case_id[:64], outcome, _reason(form, "resolve_reason"))
 
-    return await _step(request, case_id, step, "resolve_reason", typed)
+    return await step_on_case(request, case_id, step, "resolve_reason", typed)
 
 
 @router.post("/cases/{case_id}/reroute")
@@ -120,7 +120,7 @@ async def reroute(request: Request, case_id: str) -> Response:
             raise Invalid("case.reroute_method", field="route")
         await c.run(execution.reroute, c.deps, actor, case_id[:64], typed["route"], _reason(form, "reroute_reason"))
 
-    return await _step(request, case_id, step, "reroute_reason", typed)
+    return await step_on_case(request, case_id, step, "reroute_reason", typed)
 
 
 @router.post("/cases/{case_id}/payout")
@@ -133,7 +133,7 @@ async def confirm_payout(request: Request, case_id: str) -> Response:
         reference = fmt.bounded(typed["payout_reference"].strip(), "payout_reference", 64)
         await c.run(execution.confirm_payout, c.deps, actor, case_id[:64], reference)
 
-    return await _step(request, case_id, step, "payout_reference", typed)
+    return await step_on_case(request, case_id, step, "payout_reference", typed)
 
 
 @router.post("/cases/{case_id}/notify-again")
@@ -144,4 +144,4 @@ async def notify_again(request: Request, case_id: str) -> Response:
     async def step() -> None:
         await c.run(resend.notify_again, c.deps, actor, case_id[:64])
 
-    return await _step(request, case_id, step, "notify", {})
+    return await step_on_case(request, case_id, step, "notify", {})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 
+from posrefund.entrypoints.console.texts.abnormal_refunds import EN_ABNORMAL_REFUNDS, LABELS_ABNORMAL_REFUNDS
 from posrefund.entrypoints.console.texts.access import EN_ACCESS, LABELS_ACCESS
 from posrefund.entrypoints.console.texts.cases import EN_CASES, LABELS_CASES
 from posrefund.entrypoints.console.texts.core import EN_CORE, LABELS_CORE
@@ -51,6 +52,7 @@ AREAS: tuple[tuple[Labels, dict[str, str]], ...] = (
     (LABELS_SHIFT, EN_SHIFT),
     (LABELS_RISK, EN_RISK),
     (LABELS_DEPOSITS, EN_DEPOSITS),
+    (LABELS_ABNORMAL_REFUNDS, EN_ABNORMAL_REFUNDS),
     (LABELS_WORDS, {}),
 )
 LABELS: Labels = _merge_labels(*(labels for labels, _en in AREAS))
