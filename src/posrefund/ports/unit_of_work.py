@@ -11,6 +11,7 @@ from posrefund.ports.deposits import DepositRepo
 from posrefund.ports.desk import SettlementMappingRepo, TillRepo
 from posrefund.ports.documents import BankApplicationRepo, SummaryRepo
 from posrefund.ports.fees import FeeContractRepo
+from posrefund.ports.fund_holds import FundHoldRepo
 from posrefund.ports.merchants import MerchantRepo, PolicyRepo, UserRepo
 from posrefund.ports.notifications import ContactRepo, DisputeRepo, FollowUpRepo, NotificationRepo, NotifySettingsRepo
 from posrefund.ports.provider import ProviderRepo
@@ -66,6 +67,7 @@ class UnitOfWork(Protocol):
     provider: ProviderRepo
     settlement_mappings: SettlementMappingRepo
     tills: TillRepo
+    fund_holds: FundHoldRepo
 
     def __enter__(self) -> Self: ...
 

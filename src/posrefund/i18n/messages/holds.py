@@ -47,3 +47,12 @@ MESSAGES_HOLDS: dict[str, tuple[str, str]] = {
         "A cancel of {amount_fen} must be for the whole completion of {limit_fen}",
     ),
 }
+MESSAGES_HOLDS |= {
+    "hold.invalid_field": ("预授权字段无效：{field}", "Invalid pre-authorisation field: {field}"),
+    "hold.not_found": ("该预授权不存在", "Pre-authorisation not found"),
+    "hold.duplicate": ("该预授权已登记：{hold_no}", "This pre-authorisation is already recorded: {hold_no}"),
+    "hold.operation_open": (
+        "该预授权还有一项操作在处理中，请等它有结果后再操作",
+        "Another operation on this pre-authorisation is still being processed: wait for its outcome",
+    ),
+}

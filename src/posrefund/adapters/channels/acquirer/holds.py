@@ -41,6 +41,11 @@ class CardHoldChannel:
         self.card = card
         self.completion_by_notice = completion_by_notice
 
+    @property
+    def longest_call_seconds(self) -> float:
+        """As the terminal's: one message, its resends, its reversals."""
+        return self.card.longest_call_seconds
+
     def __repr__(self) -> str:
         return f"CardHoldChannel({self.card!r}, by_notice={self.completion_by_notice})"
 
