@@ -31,6 +31,7 @@ from posrefund.entrypoints.api.routers import (
     documents,
     evidence,
     fees,
+    holds,
     notify,
     ops,
     provider,
@@ -117,6 +118,7 @@ def _add_routes(app: FastAPI) -> None:
         fees.router,
         provider.router,
         till.router,
+        holds.router,
     ):
         app.include_router(api)
     app.add_exception_handler(DomainError, errors.on_domain_error)

@@ -20,6 +20,7 @@ from posrefund.entrypoints.cli import (
     deposits,
     documents,
     fees,
+    holds,
     keys,
     merchants,
     pii,
@@ -58,6 +59,7 @@ AREAS = (
     fees,
     provider,
     till,
+    holds,
 )
 __all__ = ["AREAS", "app", "main"]
 
