@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from posrefund.domain.fund_hold import HoldState, HoldStep, completion_ceiling, held_fen
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
@@ -44,7 +44,20 @@ class ReasonIn(Strict):
     reason: str = Field(default="", max_length=500)
 
 
-class Hold(Strict):
+class Operation(BaseModel):
+    id: str
+    operation_no: str
+    step: str
+    amount_fen: int
+    status: str = Field(description="pending, processing, succeeded, declined or unresolved")
+    attempts: int
+    code: str = Field(description="the channel's answer code, once it answered")
+    message: str
+    requested_at: str
+    finished_at: str | None
+
+
+class Hold(BaseModel):
     id: str
     hold_no: str
     state: str = Field(description="held, completed, released or expired")
@@ -52,20 +65,21 @@ class Hold(Strict):
     held_fen: int = Field(description="still held on the cardholder's account")
     ceiling_fen: int = Field(description="the most a completion may take")
     taken_fen: int
+    currency: str
+    held_at: str
+    expires_at: str = Field(description="the end of the scheme's validity: the issuer releases the hold then")
+    rrn: str
+    auth_code: str
+    voucher_no: str
+    batch_no: str
+    card_masked: str
+    completed_at: str | None
     sale_id: str = Field(description="the sale the completion became (refund it as any card sale)")
-    operations: list[dict[str, Any]] = Field(default_factory=list)
+    operations: list[Operation] = Field(default_factory=list)
 
 
-class HoldList(Strict):
+class HoldList(BaseModel):
     items: list[Hold]
-
-
-class Operation(Strict):
-    id: str
-    operation_no: str
-    step: str
-    amount_fen: int
-    status: str = Field(description="pending, processing, succeeded, declined or unresolved")
 
 
 def hold_view(hold: HoldRecord, operations: list[HoldOperation] | None = None) -> dict[str, Any]:
