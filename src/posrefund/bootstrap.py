@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from posrefund.adapters.calendar_cn import ChineseCalendar
 from posrefund.adapters.channels.acquirer.journal import SqlTerminalJournal
-from posrefund.adapters.channels.acquirer.settings import CardSettingsError, card_from
+from posrefund.adapters.channels.acquirer.settings import CardSettingsError, card_from, card_holds_from
 from posrefund.adapters.channels.alipay.settings import alipay_from
 from posrefund.adapters.channels.wechatpay.settings import wechat_from
 from posrefund.adapters.crypto import AesGcmCipher, KeyringError, parse_keyring
@@ -30,6 +30,7 @@ from posrefund.adapters.system import RandomIds, SystemClock
 from posrefund.config import ConfigError, Settings, check
 from posrefund.domain.audit import Keyring
 from posrefund.ports import CallbackVerifier, Clock, EvidenceStore, Ids, PasswordHasher, PaymentChannel
+from posrefund.ports.fund_holds import FundHoldChannel
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router, card_method_rule
 from posrefund.service.notifications.sending import NotifyRouter
@@ -155,6 +156,7 @@ def build_router(settings: Settings, deps: Deps) -> Router:
     calendar = ChineseCalendar()
     channels: dict[str, PaymentChannel] = {}
     verifiers: dict[str, CallbackVerifier] = {}
+    holds: dict[str, FundHoldChannel] = {}
     if settings.channels_file is not None:
         conf = tomllib.loads(settings.channels_file.read_text(encoding="utf-8"))
         base = settings.channels_file.parent
@@ -174,6 +176,7 @@ def build_router(settings: Settings, deps: Deps) -> Router:
         if "card" in sections:
             try:
                 card = card_from(sections["card"], text, SqlTerminalJournal(engine_of(deps)))
+                holds["card"] = card_holds_from(sections["card"], card)
             except CardSettingsError as exc:
                 raise ConfigError(str(exc)) from None
             channels["card"] = channels["unionpay_qr"] = card
@@ -184,6 +187,7 @@ def build_router(settings: Settings, deps: Deps) -> Router:
         verifiers=verifiers,
         overrides=calendar.overrides,
         may_call=ChannelRateLimiter(),
+        holds=holds,
     )
 
 

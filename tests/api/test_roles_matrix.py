@@ -22,6 +22,7 @@ from tests.api.deposit_routes import DEPOSIT_ANSWERS, DEPOSIT_ROUTES
 from tests.api.desk_routes import DESK_ANSWER, DESK_ROUTES
 from tests.api.document_routes import DOCUMENT_ANSWERS, DOCUMENT_ROUTES
 from tests.api.fee_routes import FEE_ANSWER, FEE_ROUTES
+from tests.api.hold_routes import HOLD_ANSWERS, HOLD_ROUTES
 from tests.api.provider_routes import PROVIDER_ANSWER, PROVIDER_ROUTES
 from tests.api.recon_routes import RECON_ROUTES
 from tests.api.risk_routes import RISK_ROUTES
@@ -358,6 +359,8 @@ ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in 
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in DOCUMENT_ROUTES.items()})
 # The fee contract routes
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in FEE_ROUTES.items()})
+# The card pre-authorisations
+ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in HOLD_ROUTES.items()})
 # The provider's desk: terminals and device returns (the provider's own staff roles: tests/security/test_provider_tenancy.py)
 ROUTES.update({k: (a, lambda d, w, r, b=b: Call(**b(d, w, r))) for k, (a, b) in PROVIDER_ROUTES.items()})
 # The refund reports: always the reader's own merchant (tests/api/test_reports_api.py has the figures)
@@ -424,6 +427,7 @@ ANSWER: dict[tuple[str, str], tuple[int, str | None]] = {
 ANSWER.update(DEPOSIT_ANSWERS)
 ANSWER.update(DOCUMENT_ANSWERS)
 ANSWER.update(PROVIDER_ANSWER)
+ANSWER.update(HOLD_ANSWERS)
 # Cells where one allowed role is answered otherwise than the route's other allowed roles.
 CELL: dict[tuple[str, str, str], tuple[int, str | None]] = {
     # Only the requester (or a supervisor / admin) may withdraw a request; these roles may cancel their own.

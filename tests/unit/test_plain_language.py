@@ -50,6 +50,7 @@ SAMPLE: dict[str, object] = {
     "imported_at": AT,
     "withdrawn_at": AT,
     "last": AT,
+    "completed_at": AT,
     "file_id": "rcf_3fa9c1d2e4b5a6978899",
     "refund_id": "rfd_3fa9c1d2e4b5a6978899",
     "wrong_charge_id": "wcc_3fa9c1d2e4b5a6978899",

@@ -12,9 +12,12 @@ asked at all; the channels' dialects live in their adapters (``ports.fund_holds`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
+from typing import Final
+
+from posrefund.domain.errors import Conflict, IllegalTransition, Invalid
 
 
 class HoldStep(StrEnum):
@@ -68,6 +71,7 @@ class CompletionRef:
     voucher_no: str
     batch_no: str
     completed_at: datetime
+    by_notice: bool = False  # sent as 预授权完成通知 (0220): a notification cannot be cancelled, only refunded
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +98,143 @@ TRADE_NO = "trade_no"  # the payment a completion became (Alipay trade_no; card 
 def completion_ceiling(hold: HeldFunds) -> int:
     """The most a completion may take: the authorised amount plus the allowed tolerance, rounded down."""
     return hold.amount_fen + hold.amount_fen * hold.tolerance_bp // 10_000
+
+
+# ---- the hold's life -------------------------------------------------------------------------------------------
+
+SHANGHAI: Final = timezone(timedelta(hours=8), "Asia/Shanghai")  # the acquirer's batch day is Beijing time
+
+
+class HoldState(StrEnum):
+    """Where a hold stands. HELD → COMPLETED | RELEASED | EXPIRED; a card completion cancelled the same batch day
+    puts it back to HELD. RELEASED and EXPIRED are final; COMPLETED is final once its batch day is over."""
+
+    HELD = "held"
+    COMPLETED = "completed"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
+HOLD_TRANSITIONS: Final[dict[HoldState, frozenset[HoldState]]] = {
+    HoldState.HELD: frozenset({HoldState.COMPLETED, HoldState.RELEASED, HoldState.EXPIRED}),
+    HoldState.COMPLETED: frozenset({HoldState.HELD}),
+    HoldState.RELEASED: frozenset(),
+    HoldState.EXPIRED: frozenset(),
+}
+STEP_TARGET: Final = {
+    HoldStep.COMPLETE: HoldState.COMPLETED,
+    HoldStep.RELEASE: HoldState.RELEASED,
+    HoldStep.CANCEL_COMPLETION: HoldState.HELD,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HoldStatus:
+    """What has become of a hold: its state, what the completion took and the completion itself (the sale a
+    refund later quotes, and what a 预授权完成撤销 undoes)."""
+
+    state: HoldState = HoldState.HELD
+    taken_fen: int = 0
+    completion: CompletionRef | None = None
+
+
+def held_fen(hold: HeldFunds, status: HoldStatus) -> int:
+    """What is still held on the cardholder's account. A card completion takes its amount and the issuer releases
+    the rest at once: nothing stays held after it, whatever the amount taken."""
+    return hold.amount_fen if status.state is HoldState.HELD else 0
+
+
+def is_expired(hold: HeldFunds, now: datetime) -> bool:
+    """Past the validity period the issuer releases the hold by itself and refuses a completion."""
+    return now >= hold.expires_at
+
+
+def expires_within(hold: HeldFunds, status: HoldStatus, now: datetime, warning: timedelta) -> bool:
+    """A hold still held whose validity ends within ``warning``: someone should complete or release it now."""
+    return status.state is HoldState.HELD and not is_expired(hold, now) and hold.expires_at - now <= warning
+
+
+def check_operation(
+    hold: HeldFunds,
+    status: HoldStatus,
+    step: HoldStep,
+    amount_fen: int,
+    now: datetime,
+    *,
+    open_batch_no: str = "",
+) -> None:
+    """Refuse an operation the scheme would refuse or that would contradict what already happened; nothing is
+    sent then. ``open_batch_no`` is the terminal's open batch (a completion cancel must be in it)."""
+    if step is HoldStep.HOLD:
+        raise Invalid("hold.step_not_asked", step=step.value)
+    if amount_fen <= 0:
+        raise Invalid("hold.invalid_amount", amount_fen=amount_fen)
+    if step is HoldStep.COMPLETE:
+        _check_complete(hold, status, amount_fen, now)
+    elif step is HoldStep.RELEASE:
+        _check_release(hold, status, now)
+    else:
+        _check_cancel_completion(hold, status, amount_fen, now, open_batch_no)
+
+
+def _check_complete(hold: HeldFunds, status: HoldStatus, amount_fen: int, now: datetime) -> None:
+    _check_held(status, HoldState.COMPLETED)
+    if is_expired(hold, now):
+        raise Conflict("hold.expired")
+    ceiling = completion_ceiling(hold)
+    if amount_fen > ceiling:
+        raise Invalid("hold.above_ceiling", amount_fen=amount_fen, limit_fen=ceiling)
+
+
+def _check_release(hold: HeldFunds, status: HoldStatus, now: datetime) -> None:
+    if status.state is HoldState.COMPLETED:
+        raise Conflict("hold.already_completed")
+    _check_held(status, HoldState.RELEASED)
+    if is_expired(hold, now):
+        raise Conflict("hold.expired")
+
+
+def _check_cancel_completion(
+    hold: HeldFunds, status: HoldStatus, amount_fen: int, now: datetime, open_batch_no: str
+) -> None:
+    if hold.channel != "card":
+        raise Invalid("hold.step_not_asked", step=HoldStep.CANCEL_COMPLETION.value)
+    completion = status.completion
+    if status.state is not HoldState.COMPLETED or completion is None:
+        raise IllegalTransition("hold.not_completed", status.state.value, HoldState.HELD.value)
+    if completion.by_notice:
+        raise Conflict("hold.completion_by_notice")
+    same_day = completion.completed_at.astimezone(SHANGHAI).date() == now.astimezone(SHANGHAI).date()
+    if not same_day or (open_batch_no and completion.batch_no != open_batch_no):
+        raise Conflict("hold.completion_other_day", completed_at=completion.completed_at)
+    if amount_fen != completion.amount_fen:
+        raise Invalid("hold.cancel_amount", amount_fen=amount_fen, limit_fen=completion.amount_fen)
+
+
+def _check_held(status: HoldStatus, target: HoldState) -> None:
+    if status.state is HoldState.EXPIRED:
+        raise Conflict("hold.expired")
+    if status.state is not HoldState.HELD:
+        raise IllegalTransition("hold.not_held", status.state.value, target.value)
+
+
+def after_operation(
+    status: HoldStatus, step: HoldStep, amount_fen: int, completion: CompletionRef | None = None
+) -> HoldStatus:
+    """The hold once the channel executed ``step``: a completion records what it took and the completion (the
+    ordinary sale its refund quotes); a completion cancel gives the whole hold back; a release ends it."""
+    target = STEP_TARGET[step]
+    if target not in HOLD_TRANSITIONS[status.state]:
+        raise IllegalTransition("hold.invalid_transition", status.state.value, target.value)
+    if step is HoldStep.COMPLETE:
+        return HoldStatus(HoldState.COMPLETED, amount_fen, completion)
+    if step is HoldStep.CANCEL_COMPLETION:
+        return HoldStatus(HoldState.HELD)
+    return replace(status, state=HoldState.RELEASED)
+
+
+def after_expiry(hold: HeldFunds, status: HoldStatus, now: datetime) -> HoldStatus:
+    """A hold still held past its validity is expired: the issuer released it, nothing can be taken any more."""
+    if status.state is HoldState.HELD and is_expired(hold, now):
+        return replace(status, state=HoldState.EXPIRED)
+    return status

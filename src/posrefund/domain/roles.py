@@ -252,3 +252,11 @@ PERMISSIONS.update(
 # ---- a refund held by a high risk alert is released or stopped by a second person: the risk officer or a
 # supervisor or administrator who is neither its requester nor one of its approvers (checked by the use case).
 PERMISSIONS["refund.release_hold"] = frozenset({R.RISK, R.SUPERVISOR, R.ADMIN})
+# ---- card pre-authorisations (预授权): the front desk records and completes or releases them; cancelling a
+# completion (same day only) is a supervisor's.
+PERMISSIONS["hold.read"] = frozenset({R.CASHIER, R.SUPERVISOR, R.FINANCE, R.AUDITOR, R.ADMIN, R.TERMINAL})
+PERMISSIONS["hold.record"] = frozenset({R.CASHIER, R.SUPERVISOR, R.ADMIN, R.TERMINAL})
+PERMISSIONS["hold.complete"] = frozenset({R.CASHIER, R.SUPERVISOR, R.ADMIN})
+PERMISSIONS["hold.release"] = frozenset({R.CASHIER, R.SUPERVISOR, R.ADMIN})
+PERMISSIONS["hold.cancel_completion"] = frozenset({R.SUPERVISOR, R.ADMIN})
+PERMISSIONS["hold.expire"] = frozenset({R.SYSTEM})

@@ -12,6 +12,7 @@ from posrefund.ports.deposits import DepositRepo
 from posrefund.ports.desk import SettlementMappingRepo, TillRepo
 from posrefund.ports.documents import BankApplicationRepo, SummaryRepo
 from posrefund.ports.fees import FeeContractRepo
+from posrefund.ports.fund_holds import FundHoldRepo
 from posrefund.ports.merchants import MerchantRepo, PolicyRepo, UserRepo
 from posrefund.ports.notifications import ContactRepo, DisputeRepo, FollowUpRepo, NotificationRepo, NotifySettingsRepo
 from posrefund.ports.provider import ProviderRepo
@@ -68,6 +69,7 @@ class UnitOfWork(Protocol):
     settlement_mappings: SettlementMappingRepo
     tills: TillRepo
     card_applications: CardApplicationRepo
+    fund_holds: FundHoldRepo
 
     def __enter__(self) -> Self: ...
 

@@ -18,6 +18,7 @@ from posrefund.domain.channel import ChannelAnswer, Method, OriginalSale, Refund
 from posrefund.domain.refund import RefundCase
 from posrefund.domain.sale import Sale, SettlementStatus
 from posrefund.ports import CallbackVerifier, ChannelCall, PaymentChannel
+from posrefund.ports.fund_holds import FundHoldChannel
 from posrefund.service.leases import longest_call
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ class Router:
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")  # on its attempts
     # Told of every channel call (the worker's metrics and log line): the service itself neither counts nor logs.
     observe: Callable[[ChannelCall], None] = lambda _call: None
+    # The channels' fund-hold operations (card 预授权 …), executed by the worker as refunds are.
+    holds: Mapping[str, FundHoldChannel] = field(default_factory=dict)
 
     def replace_overrides(self, fresh: Mapping[date, bool]) -> None:
         """Put the admins' override table in place of the shared map without a moment in which it is empty

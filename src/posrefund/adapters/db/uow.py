@@ -28,6 +28,7 @@ from posrefund.adapters.db.repositories.evidence import EvidenceSql
 from posrefund.adapters.db.repositories.fee_contracts import FeeContractSql
 from posrefund.adapters.db.repositories.fee_rates import FeeRateSql
 from posrefund.adapters.db.repositories.follow_ups import FollowUpSql
+from posrefund.adapters.db.repositories.fund_holds import FundHoldSql
 from posrefund.adapters.db.repositories.idempotency import IdempotencySql
 from posrefund.adapters.db.repositories.ledger import LedgerSql
 from posrefund.adapters.db.repositories.merchants import MerchantSql
@@ -80,6 +81,7 @@ from posrefund.ports.abnormal_refunds import CardApplicationRepo
 from posrefund.ports.deposits import DepositRepo
 from posrefund.ports.documents import BankApplicationRepo, SummaryRepo
 from posrefund.ports.fees import FeeContractRepo
+from posrefund.ports.fund_holds import FundHoldRepo
 from posrefund.ports.provider import ProviderRepo
 from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo, RiskHoldRepo
 
@@ -159,6 +161,7 @@ class SqlUnitOfWork:
         self.settlement_mappings: SettlementMappingRepo = SettlementMappingSql(conn)
         self.tills: TillRepo = TillSql(conn)
         self.card_applications: CardApplicationRepo = CardApplicationSql(conn)
+        self.fund_holds: FundHoldRepo = FundHoldSql(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -32,6 +32,7 @@ from posrefund.entrypoints.api.routers import (
     documents,
     evidence,
     fees,
+    holds,
     notify,
     ops,
     provider,
@@ -119,6 +120,7 @@ def _add_routes(app: FastAPI) -> None:
         fees.router,
         provider.router,
         till.router,
+        holds.router,
     ):
         app.include_router(api)
     app.add_exception_handler(DomainError, errors.on_domain_error)

@@ -21,6 +21,7 @@ from posrefund.entrypoints.cli import (
     deposits,
     documents,
     fees,
+    holds,
     keys,
     merchants,
     pii,
@@ -60,6 +61,7 @@ AREAS = (
     fees,
     provider,
     till,
+    holds,
 )
 __all__ = ["AREAS", "app", "main"]
 

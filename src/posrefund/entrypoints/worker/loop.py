@@ -26,7 +26,7 @@ from posrefund.entrypoints.worker.pool import CasePool
 from posrefund.entrypoints.worker.refresh import CalendarWatch, ChannelsFileWatch
 from posrefund.ports import ConcurrentUpdate
 from posrefund.ports.documents import DocumentMailer
-from posrefund.service import audit_checkpoints, execution
+from posrefund.service import audit_checkpoints, execution, fund_holds
 from posrefund.service.deposits import holding
 from posrefund.service.deps import Deps
 from posrefund.service.documents import summary_delivery
@@ -133,10 +133,10 @@ def run(
             current = _refresh(deps, current, calendar, opts, timers)
             if once:  # the housekeeping in line: before the sweep, and the customers told of what it did
                 _periodic(deps, timers)
-                steps += _sweep_once(deps, current, pool, opts.batch)
+                steps += _sweep_once(deps, current, pool, opts.batch) + hold_round(deps, current)
                 steps += notify_round(deps, notify_router) if notify_router is not None else 0
                 break
-            steps += dispatch(deps, current, pool, opts.batch)
+            steps += dispatch(deps, current, pool, opts.batch) + hold_round(deps, current)
             stop.wait(min(poll, MIN_ROUND_GAP))
             opts.wake.wait(max(0.0, poll - MIN_ROUND_GAP))
             opts.wake.clear()
@@ -180,6 +180,7 @@ def _periodic(deps: Deps, timers: _Timers) -> None:
     if time.monotonic() >= timers.reports_due:
         report_round(deps)
         deposit_round(deps)
+        hold_expiry_round(deps)
         timers.reports_due = time.monotonic() + REPORTS_SECONDS
     if time.monotonic() >= timers.statistics_due:
         _refresh_statistics(deps)
@@ -325,6 +326,33 @@ def report_round(deps: Deps) -> None:
         upkeep.catch_up_all(deps)
     except Exception:
         log.exception("reports.catch_up_failed")
+
+
+def hold_round(deps: Deps, router: Router) -> int:
+    """Every due fund-hold operation one step (claimed with a lease, asked about after a crash, never sent twice);
+    a failure is logged and the operation is due again once its lease runs out."""
+    if not router.holds:
+        return 0
+    worker = fund_holds.HoldWorker(router.holds, router.lease_margin, worker=router.worker)
+    try:
+        return fund_holds.sweep_holds(
+            deps, worker, failed=lambda op, exc: log.error("holds.step_failed %s: %s", op, exc)
+        )
+    except Exception:
+        log.exception("holds.sweep_failed")
+        return 0
+
+
+def _hold_failed(operation_id: str, exc: Exception) -> None:
+    log.error("holds.step_failed %s: %s", operation_id, exc)
+
+
+def hold_expiry_round(deps: Deps) -> None:
+    """Holds past their validity are expired (the issuer released them); retried on the next round."""
+    try:
+        fund_holds.expire_holds(deps)
+    except Exception:
+        log.exception("holds.expiry_failed")
 
 
 def deposit_round(deps: Deps) -> None:

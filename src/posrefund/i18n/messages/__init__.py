@@ -12,6 +12,7 @@ from posrefund.i18n.messages.deposits import MESSAGES_DEPOSITS
 from posrefund.i18n.messages.desk import MESSAGES_DESK
 from posrefund.i18n.messages.documents import MESSAGES_DOCUMENTS
 from posrefund.i18n.messages.fees import MESSAGES_FEES
+from posrefund.i18n.messages.holds import MESSAGES_HOLDS
 from posrefund.i18n.messages.items import MESSAGES_ITEMS
 from posrefund.i18n.messages.notifications import MESSAGES_NOTIFY
 from posrefund.i18n.messages.operations import MESSAGES_OPS
@@ -38,6 +39,7 @@ _AREAS = (
     MESSAGES_DESK,
     MESSAGES_ITEMS,
     MESSAGES_ABNORMAL_REFUNDS,
+    MESSAGES_HOLDS,
 )
 MESSAGES: dict[str, tuple[str, str]] = {code: text for area in _AREAS for code, text in area.items()}
 if len(MESSAGES) != sum(len(area) for area in _AREAS):  # a code defined in two areas would hide one text

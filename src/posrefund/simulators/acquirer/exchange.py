@@ -31,6 +31,8 @@ class Rules:
     slow_seconds: float = 3.0
     refund_window_days: int | None = None
     max_partial_refunds: int | None = None
+    completion_tolerance_bp: int = 1_500  # a completion may take the pre-authorised amount + 15 %
+    hold_validity_days: int = 30  # past it the issuer has released the hold by itself
 
 
 @dataclass

@@ -10,6 +10,7 @@ from typing import Any
 
 from posrefund.simulators.acquirer import protocol
 from posrefund.simulators.acquirer.exchange import Exchange, Reply, Rules, Terminals
+from posrefund.simulators.acquirer.holds import HoldRules
 from posrefund.simulators.acquirer.keys import WorkingKeys
 from posrefund.simulators.acquirer.ledger import SHANGHAI, Entry, HostLedger
 from posrefund.simulators.acquirer.money import DEFAULT_RATE_FAULTS, FAULTS, SUBMIT_FAULTS, MoneyRules
@@ -29,6 +30,7 @@ class Host:
         self._messages: list[dict[str, Any]] = []
         self._note_lock = threading.Lock()
         self.money = MoneyRules(self)
+        self.holds = HoldRules(self, self.money)
         self.settling = Settling(self)
 
     def messages(self) -> list[dict[str, Any]]:
@@ -63,6 +65,9 @@ class Host:
             return self.money.submit(ex, "refund")
         if mti == protocol.MTI_REVERSAL:
             return self.money.reverse(ex)
+        hold = self.holds.route(ex)
+        if hold is not None:
+            return hold
         if mti == protocol.MTI_SETTLEMENT:
             return self.settling.settle(ex)
         if mti == protocol.MTI_BATCH_UPLOAD:

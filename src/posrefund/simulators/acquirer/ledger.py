@@ -19,6 +19,12 @@ from posrefund.simulators.common.ledger import RefundLedger
 SHANGHAI: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
 VOID: Final = "void"
 REFUND: Final = "refund"
+PREAUTH: Final = "preauth"  # 预授权
+RELEASE: Final = "release"  # 预授权撤销
+COMPLETE: Final = "complete"  # 预授权完成(请求)
+NOTICE: Final = "notice"  # 预授权完成(通知)
+COMPLETION_VOID: Final = "compvoid"  # 预授权完成撤销
+COMPLETIONS: Final = frozenset({COMPLETE, NOTICE})
 EXECUTED: Final = "executed"
 REVERSED: Final = "reversed"
 
@@ -42,6 +48,20 @@ class Payment:
     terminal_no: str
     merchant_no: str = ""
     settled: bool = False
+    from_completion: bool = False  # the sale a 预授权完成 became: a sale only while the completion stands
+
+
+@dataclass(slots=True)
+class PreAuth:
+    """A pre-authorisation the host approved: the references its release, completion and their reversals quote.
+    What became of it is read from the live entries quoting its RRN (``HostLedger.hold_state``)."""
+
+    rrn: str
+    auth_code: str
+    amount_fen: int
+    held_at: datetime
+    terminal_no: str
+    key: TraceKey
 
 
 @dataclass(slots=True)
@@ -89,6 +109,7 @@ class HostLedger(RefundLedger):
         self.open_batches: dict[str, str] = {}
         self.entries: dict[TraceKey, Entry] = {}
         self.seen: dict[TraceKey, tuple[str, ...]] = {}  # every trace used, with what it carried
+        self.preauths: dict[str, PreAuth] = {}  # by RRN
 
     @property
     def lock(self) -> AbstractContextManager[Any]:
@@ -171,6 +192,41 @@ class HostLedger(RefundLedger):
             entry.status = REVERSED
             entry.reversed_at = self._clock()
             entry.reversed_by = by
+
+    def payment(self, rrn: str) -> Payment | None:
+        """The sale under ``rrn``; a completion's sale only while the completion stands (not reversed or
+        cancelled)."""
+        p = self.payments.get(rrn)
+        if p is None or not p.from_completion:
+            return p
+        standing = any(e.kind in COMPLETIONS and e.rrn == rrn for e in self.live()) and not self.cancelled(rrn)
+        return p if standing else None
+
+    def preauth(self, rrn: str) -> PreAuth | None:
+        """The pre-authorisation under ``rrn`` while its 预授权 stands (a reversed one was never held)."""
+        p = self.preauths.get(rrn)
+        entry = self.entries.get(p.key) if p else None
+        return p if entry is not None and entry.status == EXECUTED else None
+
+    def hold_state(self, p: PreAuth) -> str:
+        """released, completed or held, from the live messages quoting the pre-authorisation."""
+        live = [e for e in self.live() if e.original_rrn == p.rrn]
+        if any(e.kind == RELEASE for e in live):
+            return "released"
+        if any(e.kind in COMPLETIONS and not self.cancelled(e.rrn) for e in live):
+            return "completed"
+        return "held"
+
+    def cancelled(self, completion_rrn: str) -> bool:
+        return any(e.kind == COMPLETION_VOID and e.original_rrn == completion_rrn for e in self.live())
+
+    def hold_rows(self, rrn: str) -> list[dict[str, Any]]:
+        """Every message the host executed on the pre-authorisation ``rrn`` (and on its completions), reversed ones
+        included, with how many times each executed: what a test counts to see an operation done exactly once."""
+        with self._lock:
+            completions = {e.rrn for e in self.entries.values() if e.original_rrn == rrn and e.kind in COMPLETIONS}
+            quoting = {rrn} | completions
+            return [e.row() for e in self.entries.values() if e.original_rrn in quoting]
 
     def live(self) -> list[Entry]:
         return [e for e in self.entries.values() if e.status == EXECUTED]

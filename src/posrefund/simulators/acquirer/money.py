@@ -9,12 +9,13 @@ moves money twice. Faults are planned under ``terminal:batch:trace`` or ``<origi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Final
 
 from posrefund.simulators.acquirer import protocol
 from posrefund.simulators.acquirer.exchange import Answering, Exchange, Reply
-from posrefund.simulators.acquirer.ledger import REFUND, SHANGHAI, VOID, Entry, Payment, TraceKey, key_text
+from posrefund.simulators.acquirer.ledger import NOTICE, REFUND, SHANGHAI, VOID, Entry, Payment, TraceKey, key_text
 from posrefund.simulators.common.faults import Fault
 
 SUBMIT_FAULTS: Final = (
@@ -46,7 +47,15 @@ class MoneyRules:
         self.host = host
         self.ledger = host.ledger
 
-    def submit(self, ex: Exchange, kind: str) -> Reply:
+    def submit(
+        self,
+        ex: Exchange,
+        kind: str,
+        check: Callable[[Exchange], str] | None = None,
+        booked: Callable[[Exchange, Entry], None] | None = None,
+    ) -> Reply:
+        """Answer one money message under the trace rules: ``check`` (this module's void and refund rules unless
+        given) says 00 or the refusal; ``booked`` records what an executed message made (a hold, a sale)."""
         key = trace_key(ex)
         seen, entry = self.ledger.seen.get(key), self.ledger.entries.get(key)
         if seen is not None and seen != fingerprint(ex):
@@ -55,7 +64,7 @@ class MoneyRules:
             return self.host.send(ex, dict(entry.answer), kind)  # a resend: the first answer, nothing new
         fault = self._fault(ex, SUBMIT_FAULTS) or self._drawn()
         self.ledger.seen[key] = fingerprint(ex)
-        code = self._check(ex, kind)
+        code = check(ex) if check is not None else self._check(ex, kind)
         if code == "00" and fault and fault.name == "decline":
             code = fault.code or "51"
         if code == "00" and fault and fault.name == "system_error":
@@ -63,6 +72,8 @@ class MoneyRules:
         if code != "00":
             return self.host.send(ex, ex.answer(code), kind)
         entry = self._execute(ex, kind, previous=entry)
+        if booked is not None:
+            booked(ex, entry)
         reply = self.host.send(ex, dict(entry.answer), kind, fault=fault)
         if fault and fault.name == "host_reversal":
             self.ledger.reverse(entry, "host")
@@ -108,7 +119,7 @@ class MoneyRules:
             return "30"
         if ex.get("49") != protocol.CURRENCY_CNY:
             return "30"
-        payment = self.ledger.payments.get(ex.get("37"))
+        payment = self.ledger.payment(ex.get("37"))
         if payment is None or not _auth_matches(ex, payment):
             return "25"
         if kind == VOID:
@@ -144,8 +155,9 @@ class MoneyRules:
         return "00"
 
     def reverse(self, ex: Exchange) -> Reply:
-        """0400 names the original by terminal, batch and trace: a void is undone (00, also when it already was);
-        a refund is not reversible (12); nothing executed under that trace → 25. Both 00 and 25 acknowledge."""
+        """0400 names the original by terminal, batch and trace: a void or a 预授权-family request is undone (00,
+        also when it already was); a notification (退货, 预授权完成通知) is not reversible (12);
+        nothing executed under that trace → 25. Both 00 and 25 acknowledge."""
         key = trace_key(ex)
         entry = self.ledger.entries.get(key)
         planned = self._fault(ex, REVERSAL_FAULTS)
@@ -155,7 +167,7 @@ class MoneyRules:
             return self.host.send(ex, ex.answer("00"), "reversal", fault=planned)
         if entry is None or entry.amount_fen != int(ex.get("4") or 0):
             code = "25"
-        elif entry.kind == REFUND:
+        elif entry.kind in (REFUND, NOTICE):  # notifications are not reversible
             code = "12"
         else:
             self.ledger.reverse(entry, "terminal")

@@ -43,7 +43,6 @@ from posrefund.ports.terminal import (
 
 log = logging.getLogger(__name__)
 KIND: Final = {Method.VOID: "void", Method.REFUND: "refund"}
-TYPE_OF_KIND: Final = {"void": messages.VOID_TYPE, "refund": messages.REFUND_TYPE}
 
 
 class SignOnFailed(Exception):
@@ -100,9 +99,27 @@ class CardAcquirerChannel:
         problem = _invalid(order)
         if problem:
             return ChannelAnswer(Outcome.DECLINED, code="invalid_request", message=problem)
+        build = messages.void if order.method is Method.VOID else messages.refund
+        original = _original(order)
+        return self.send(
+            order.refund_no,
+            KIND[order.method],
+            order.amount_fen,
+            lambda n: build(self.terminal, n, order.amount_fen, original),
+        )
+
+    def query(self, order: RefundOrder) -> ChannelAnswer:
+        """What the journal knows of ``order.refund_no``, carrying on with resends or reversals still allowed."""
+        return self.recall(order.refund_no, KIND.get(order.method, str(order.method)))
+
+    # ---- one numbered operation, whatever its message --------------------------------------------------------
+
+    def send(self, number: str, kind: str, amount_fen: int, build: messages.Builder) -> ChannelAnswer:
+        """Send the message ``build`` makes under a fresh trace for operation ``number`` (our refund_no or hold
+        operation_no), unless the journal already holds one of this ``kind`` for it: that one is driven on."""
         deadline = time.monotonic() + self.longest_call_seconds
-        prior = self.journal.latest(self.terminal.terminal_id, order.refund_no)
-        if prior is not None and prior.kind == KIND[order.method]:
+        prior = self.journal.latest(self.terminal.terminal_id, number)
+        if prior is not None and prior.kind == kind:
             resumed = self._resume(prior, deadline)
             if resumed is not None:
                 return resumed
@@ -111,15 +128,14 @@ class CardAcquirerChannel:
         except SignOnFailed as exc:
             return ChannelAnswer(Outcome.UNKNOWN, message=f"not sent: {exc}", details={"sent": "false"})
         numbers = self.journal.allocate(self.terminal.terminal_id)
-        build = messages.void if order.method is Method.VOID else messages.refund
-        fields = build(self.terminal, numbers, order.amount_fen, _original(order))
-        return self._open(order.refund_no, KIND[order.method], order.amount_fen, numbers, fields, deadline, True)
+        return self._open(number, kind, amount_fen, numbers, build(numbers), deadline, True)
 
-    def query(self, order: RefundOrder) -> ChannelAnswer:
-        """What the journal knows of ``order.refund_no``, carrying on with resends or reversals still allowed."""
-        entry = self.journal.latest(self.terminal.terminal_id, order.refund_no)
-        if entry is None or entry.kind != KIND.get(order.method):
-            return mapping.nothing_done(None, "this terminal never sent this refund_no as a " + str(order.method))
+    def recall(self, number: str, kind: str) -> ChannelAnswer:
+        """What the journal knows of operation ``number``, driving on an open message; NOT_FOUND when nothing
+        of ``kind`` moved (never sent, reversed, refused unread): it may be sent again under the same number."""
+        entry = self.journal.latest(self.terminal.terminal_id, number)
+        if entry is None or entry.kind != kind:
+            return mapping.nothing_done(None, f"this terminal never sent {number} as a {kind}")
         resumed = self._resume(entry, time.monotonic() + self.longest_call_seconds)
         return resumed or mapping.nothing_done(entry, f"nothing moved ({entry.state}): send it again")
 
@@ -165,7 +181,8 @@ class CardAcquirerChannel:
         resent with the same trace; when those are used up the entry is UNRESOLVED."""
         if entry.state == REVERSING:
             return self._reverse(entry, deadline, messages.NO_ANSWER, "no answer")
-        allowed = 1 + (self.resends if entry.kind == "refund" else 0)
+        notification = entry.kind in mapping.NOTIFICATIONS
+        allowed = 1 + (self.resends if notification else 0)
         why, why_code = "no answer", messages.NO_ANSWER
         while entry.sends < allowed:
             keys = self._keys_in_time(deadline)
@@ -185,9 +202,9 @@ class CardAcquirerChannel:
             why = exchange.reason or "answer without a valid MAC"
             why_code = messages.ANSWER_MAC_FAILED if exchange.mac_ok is False else messages.NO_ANSWER
             log.warning("card %s trace %s: %s (send %d)", entry.kind, entry.trace_no, why, entry.sends)
-            if entry.kind == "void":
+            if not notification:
                 break
-        if entry.kind == "void":
+        if not notification:
             return self._reverse(entry, deadline, why_code, why)
         self.journal.settle(entry.id, UNRESOLVED)
         return mapping.unresolved(replace(entry, state=UNRESOLVED), f"{why} after {entry.sends} sends")
@@ -213,16 +230,16 @@ class CardAcquirerChannel:
                 numbers = self.journal.allocate(self.terminal.terminal_id)
                 fields = entry.fields | {
                     "11": numbers.trace_no,
-                    "60": TYPE_OF_KIND[entry.kind] + numbers.batch_no + "000",
+                    "60": entry.fields["60"][:2] + numbers.batch_no + messages.NO_NMC,
                 }
                 return self._open(entry.refund_no, entry.kind, entry.amount_fen, numbers, fields, deadline, False)
             return mapping.still_open(replace(entry, state=REJECTED), f"refused {code}: the terminal signs on again")
         if exchange.sign_on_again:
             self._forget(keys)  # answered, but the host wants new keys before the next message
         if code in mapping.UNKNOWN_CODES:
-            # The host itself does not know what happened: a void is reversed; a refund's repeat would only get
-            # this same answer again, so no more asking is possible.
-            if entry.kind == "void":
+            # The host itself does not know what happened: a reversible message is reversed; a notification's
+            # repeat would only get this same answer again, so no more asking is possible.
+            if entry.kind not in mapping.NOTIFICATIONS:
                 return self._reverse(entry, deadline, messages.NO_ANSWER, f"answered {code}")
             self.journal.settle(entry.id, UNRESOLVED, code=code)
             return mapping.unresolved(replace(entry, state=UNRESOLVED, response_code=code), f"answered {code}")
@@ -233,7 +250,8 @@ class CardAcquirerChannel:
         return mapping.answered(done, datetime.now(UTC))
 
     def _reverse(self, entry: JournalEntry, deadline: float, why_code: str, why: str) -> ChannelAnswer:
-        """冲正 the void in ``entry`` until the host acknowledges it (00/25) or the tries are used up."""
+        """冲正 the message in ``entry`` (a void, or a 预授权-family request) until the host acknowledges it
+        (00/25) or the tries are used up."""
         if entry.state != REVERSING:
             self.journal.settle(entry.id, REVERSING)
             entry = replace(entry, state=REVERSING)
@@ -328,13 +346,7 @@ def _refused_unread(exchange: Exchange) -> bool:
 
 def _original(order: RefundOrder) -> messages.Original:
     sale = order.sale
-    return messages.Original(
-        rrn=sale.rrn,
-        auth_code=sale.auth_code,
-        batch_no=sale.batch_no.zfill(6),
-        trace_no=sale.voucher_no.zfill(6),
-        date_mmdd=f"{sale.paid_at.astimezone(mapping.SHANGHAI):%m%d}",
-    )
+    return messages.quoting(sale.rrn, sale.auth_code, sale.batch_no, sale.voucher_no, sale.paid_at)
 
 
 def _invalid(order: RefundOrder) -> str:

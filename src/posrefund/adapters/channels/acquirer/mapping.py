@@ -22,6 +22,9 @@ APPROVED: Final = "00"
 UNKNOWN_CODES: Final = frozenset({"91", "96", "98", "68"})  # switch/issuer/system trouble: the effect is unknown
 REVERSAL_ACKS: Final = frozenset({"00", "25"})  # undone, or nothing there to undo
 SIGN_ON_CODES: Final = frozenset({"A0"})  # the host could not check our MAC: keys differ, sign on again
+# Journal kinds sent as notifications (退货 0220, 预授权完成通知 0220): never reversed; a lost answer is met by
+# resending the same message (same trace), which the host answers with its first answer.
+NOTIFICATIONS: Final = frozenset({"refund", "notice"})
 VOID_REFUSED_CODES: Final = frozenset({"12", "25", "64"})  # out of void range (settled, other batch): refund it
 CODE_TEXT: Final = {
     "00": "approved",

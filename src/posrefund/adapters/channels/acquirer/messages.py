@@ -8,12 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Final
 
 from posrefund.ports.terminal import JournalEntry, TerminalNumbers
 
 VOID_TYPE: Final = "23"  # 消费撤销
 REFUND_TYPE: Final = "25"  # 退货
+# The 预授权 family (docs/holds.md, "Messages"): 60.1 and 3 from the POS terminal's transaction table.
+PREAUTH_TYPE: Final = "10"  # 预授权 0100, 3 = 030000
+PREAUTH_RELEASE_TYPE: Final = "11"  # 预授权撤销 0100, 3 = 200000
+COMPLETION_TYPE: Final = "20"  # 预授权完成(请求) 0200, 3 = 000000
+COMPLETION_VOID_TYPE: Final = "21"  # 预授权完成撤销 0200, 3 = 200000
+COMPLETION_NOTICE_TYPE: Final = "24"  # 预授权完成(通知) 0220, 3 = 000000: a notification, never reversed
+PREAUTH_PROCESSING: Final = "030000"
+PURCHASE_PROCESSING: Final = "000000"
+PREAUTH_CONDITION: Final = "06"  # field 25 of every 预授权-family message
+NORMAL_CONDITION: Final = "00"
 ADMIN_TYPE: Final = "00"  # sign-on, settlement, batch upload
 NO_NMC: Final = "000"
 SIGN_ON_NMC: Final = "003"  # double-length PIK + MAK in the answer's field 62
@@ -27,6 +38,7 @@ REVERSAL_KEEPS: Final = ("3", "4", "11", "25", "41", "42", "49", "60", "61")
 NO_ANSWER: Final = "98"  # reversal reason: no answer in time
 ANSWER_MAC_FAILED: Final = "A0"  # reversal reason: the answer failed its MAC
 
+SHANGHAI: Final = timezone(timedelta(hours=8), "Asia/Shanghai")  # the acquirer's dates are Beijing time
 Builder = Callable[[TerminalNumbers], dict[str, str]]  # a message, once its trace number is allocated
 
 
@@ -50,6 +62,12 @@ class Original:
     batch_no: str
     trace_no: str
     date_mmdd: str
+
+
+def quoting(rrn: str, auth_code: str, batch_no: str, trace_no: str, at: datetime) -> Original:
+    """The references a later message quotes of an earlier one, as the wire wants them: batch and trace six
+    digits, the date its MMDD in Beijing time."""
+    return Original(rrn, auth_code, batch_no.zfill(6), trace_no.zfill(6), f"{at.astimezone(SHANGHAI):%m%d}")
 
 
 def sign_on(terminal: Terminal, numbers: TerminalNumbers) -> dict[str, str]:
@@ -76,15 +94,66 @@ def refund(terminal: Terminal, numbers: TerminalNumbers, amount_fen: int, origin
     }
 
 
+def preauthorisation(terminal: Terminal, numbers: TerminalNumbers, amount_fen: int) -> dict[str, str]:
+    """0100 预授权 (3 = 030000, 25 = 06, 60.1 = 10): what the terminal sends when the card is presented; the
+    answer's 37 and 38 are what every later operation on the hold quotes."""
+    return {
+        "t": "0100",
+        "3": PREAUTH_PROCESSING,
+        "4": f"{amount_fen:012d}",
+        "11": numbers.trace_no,
+        "25": PREAUTH_CONDITION,
+        **terminal.ids(),
+        "49": CNY,
+        "60": PREAUTH_TYPE + numbers.batch_no + NO_NMC,
+        "64": MAC_PLACEHOLDER,
+    }
+
+
+def preauth_release(
+    terminal: Terminal, numbers: TerminalNumbers, amount_fen: int, original: Original
+) -> dict[str, str]:
+    """0100 预授权撤销 (3 = 200000, 60.1 = 11): the whole held amount, quoting the 预授权's auth code (38) and its
+    date (61 = 000000 000000 MMDD, as the terminal writes it), and its RRN (37: posrefund holds no card number)."""
+    return _financial("0100", PREAUTH_RELEASE_TYPE, terminal, numbers, amount_fen, original, PREAUTH_CONDITION) | {
+        "61": "000000" + "000000" + original.date_mmdd
+    }
+
+
+def completion(
+    terminal: Terminal, numbers: TerminalNumbers, amount_fen: int, original: Original, *, notice: bool
+) -> dict[str, str]:
+    """预授权完成: request 0200 (60.1 = 20, reversible) or notification 0220 (60.1 = 24, resent, never reversed),
+    3 = 000000, quoting the 预授权 as the release does."""
+    mti, kind = ("0220", COMPLETION_NOTICE_TYPE) if notice else ("0200", COMPLETION_TYPE)
+    fields = _financial(mti, kind, terminal, numbers, amount_fen, original, PREAUTH_CONDITION)
+    return fields | {"3": PURCHASE_PROCESSING, "61": "000000" + "000000" + original.date_mmdd}
+
+
+def completion_void(
+    terminal: Terminal, numbers: TerminalNumbers, amount_fen: int, completed: Original
+) -> dict[str, str]:
+    """0200 预授权完成撤销 (3 = 200000, 60.1 = 21): the whole completion, quoting ITS RRN (37), auth code (38)
+    and 61 = its batch + trace + date (MMDD)."""
+    fields = _financial("0200", COMPLETION_VOID_TYPE, terminal, numbers, amount_fen, completed, PREAUTH_CONDITION)
+    return fields | {"61": completed.batch_no + completed.trace_no + completed.date_mmdd}
+
+
 def _financial(
-    mti: str, kind: str, terminal: Terminal, numbers: TerminalNumbers, amount_fen: int, original: Original
+    mti: str,
+    kind: str,
+    terminal: Terminal,
+    numbers: TerminalNumbers,
+    amount_fen: int,
+    original: Original,
+    condition: str = NORMAL_CONDITION,
 ) -> dict[str, str]:
     return {
         "t": mti,
         "3": REFUND_PROCESSING,
         "4": f"{amount_fen:012d}",
         "11": numbers.trace_no,
-        "25": "00",
+        "25": condition,
         "37": original.rrn,
         "38": original.auth_code.ljust(6),
         **terminal.ids(),

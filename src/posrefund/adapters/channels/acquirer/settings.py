@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from posrefund.adapters.channels.acquirer.client import CardAcquirerChannel
+from posrefund.adapters.channels.acquirer.holds import CardHoldChannel
 from posrefund.adapters.channels.acquirer.messages import Terminal
 from posrefund.adapters.channels.acquirer.transport import Link
 from posrefund.ports.terminal import TerminalJournal
@@ -56,3 +57,12 @@ def card_from(section: dict[str, Any], secret: Secret, journal: TerminalJournal)
         )
     except KeyError as exc:
         raise CardSettingsError(f"[card] {exc.args[0]} is required") from None
+
+
+def card_holds_from(section: dict[str, Any], card: CardAcquirerChannel) -> CardHoldChannel:
+    """The terminal's pre-authorisation operations; ``completion_by_notice = true`` when the acquirer wants the
+    预授权完成 as a notification (0220) rather than a request (0200)."""
+    by_notice = section.get("completion_by_notice", False)
+    if not isinstance(by_notice, bool):
+        raise CardSettingsError("[card] completion_by_notice is true or false")
+    return CardHoldChannel(card, completion_by_notice=by_notice)

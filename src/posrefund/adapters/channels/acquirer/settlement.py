@@ -19,6 +19,7 @@ from posrefund.ports.terminal import ANSWERED, OPEN_STATES, JournalEntry
 
 BALANCED: Final = "1"
 NOT_BALANCED: Final = "2"
+_CREDITS: Final = frozenset({"void", "refund"})
 _BALANCE_AT: Final = 30  # 48: debit n12 + n3, credit n12 + n3, then the domestic balance code
 
 
@@ -58,7 +59,9 @@ def settle(channel: CardAcquirerChannel) -> Settlement:
 
 
 def _executed(entry: JournalEntry) -> bool:
-    return entry.state == ANSWERED and entry.response_code == "00"
+    """A void or refund the host approved: the credit side of the batch. The 预授权 family's messages share the
+    journal but are no credit (a completion is a sale)."""
+    return entry.kind in _CREDITS and entry.state == ANSWERED and entry.response_code == "00"
 
 
 def _ask(channel: CardAcquirerChannel, build: messages.Builder) -> dict[str, str]:

@@ -9,6 +9,7 @@ from posrefund.adapters.db.tables.deposits import deposit_payouts, deposit_propo
 from posrefund.adapters.db.tables.desk import settlement_mappings, till_checks, till_tolerances
 from posrefund.adapters.db.tables.documents import bank_applications, summary_deliveries, summary_subscriptions
 from posrefund.adapters.db.tables.fees import fee_payout_lines, fee_payouts, fee_periods, fee_rules, one_off_charges
+from posrefund.adapters.db.tables.holds import fund_hold_operations, fund_holds
 from posrefund.adapters.db.tables.ledger import evidence, refunds, sales
 from posrefund.adapters.db.tables.merchants import (
     api_keys,
@@ -89,6 +90,8 @@ __all__ = [
     "fee_periods",
     "fee_rules",
     "followups",
+    "fund_hold_operations",
+    "fund_holds",
     "idempotency",
     "merchant_channel_accounts",
     "merchants",

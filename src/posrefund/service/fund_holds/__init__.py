@@ -1,0 +1,28 @@
+"""Fund holds (card 预授权): recording a hold, asking for its release, completion or completion cancel, the
+worker executing each exactly once, and expiry (docs/holds.md)."""
+
+from __future__ import annotations
+
+from posrefund.service.fund_holds.asking import ask
+from posrefund.service.fund_holds.execution import HoldWorker, advance_operation, sweep_holds
+from posrefund.service.fund_holds.recording import (
+    CardHoldInput,
+    expire_holds,
+    expiring_holds,
+    get_hold,
+    list_holds,
+    record_card_hold,
+)
+
+__all__ = [
+    "CardHoldInput",
+    "HoldWorker",
+    "advance_operation",
+    "ask",
+    "expire_holds",
+    "expiring_holds",
+    "get_hold",
+    "list_holds",
+    "record_card_hold",
+    "sweep_holds",
+]

@@ -1,0 +1,202 @@
+"""The worker's side of fund holds: every queued operation executed on its channel exactly once.
+
+As for refunds (service/execution.py), one step is two short transactions around one channel call: the claim
+(open and due, compare-and-set on the operation's fence, a lease in ``next_check_at``, ``sent`` set) commits
+before the call, so a worker killed during the call leaves an operation that is due again once the lease runs
+out; the next claim sees it was sent and *asks* the channel first, sending (with the same operation_no) only when
+the channel says nothing moved. The answer is written under the claim's fence: a worker that lost its claim
+cannot write. A completion's success records the sale it became, so its refund is an ordinary card refund."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from posrefund.domain.channel import ChannelAnswer, Outcome
+from posrefund.domain.fund_hold import TRADE_NO, CompletionRef, HoldOrder, HoldStep, after_operation
+from posrefund.domain.roles import SYSTEM_ACTOR
+from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
+from posrefund.ports import UnitOfWork
+from posrefund.ports.fund_holds import FundHoldChannel, HoldOperation, HoldRecord, OperationStatus
+from posrefund.service.deps import Deps
+from posrefund.service.fund_holds.recording import _with
+from posrefund.service.leases import longest_call
+from posrefund.service.records import record
+
+FINAL_FAILURES = frozenset({Outcome.UNRESOLVED, Outcome.ABNORMAL, Outcome.CLOSED})
+DONE_ACTION = {
+    HoldStep.COMPLETE: "hold.completed",
+    HoldStep.RELEASE: "hold.released",
+    HoldStep.CANCEL_COMPLETION: "hold.completion_cancelled",
+}
+
+
+@dataclass(frozen=True)
+class HoldWorker:
+    """The hold channels by name, the margin a claim's lease adds to the adapter's longest call, and how soon an
+    operation without a final answer is asked about again."""
+
+    channels: Mapping[str, FundHoldChannel]
+    lease_margin: timedelta = timedelta(seconds=10)
+    ask_again: timedelta = timedelta(seconds=30)
+    worker: str = "worker"
+
+    def lease_for(self, channel: str) -> timedelta:
+        """Longer than any one call to the channel can take, so a live claim is never taken over."""
+        return longest_call(cast(Any, self.channels.get(channel))) + self.lease_margin
+
+
+@dataclass(frozen=True)
+class _Claim:
+    operation: HoldOperation
+    hold: HoldRecord
+    fence: int
+    fresh: bool
+
+
+def sweep_holds(
+    deps: Deps, hw: HoldWorker, limit: int = 50, failed: Callable[[str, Exception], None] | None = None
+) -> int:
+    """One step for every due operation; returns how many were due. A step that raises is handed to ``failed``
+    and the sweep goes on (it is due again once its lease runs out)."""
+    with deps.uow(readonly=True) as uow:
+        due = uow.fund_holds.due_operations(deps.clock.now(), limit)
+    for merchant_id, operation_id in due:
+        try:
+            advance_operation(deps, hw, merchant_id, operation_id)
+        except Exception as exc:
+            if failed is not None:
+                failed(operation_id, exc)
+    return len(due)
+
+
+def advance_operation(deps: Deps, hw: HoldWorker, merchant_id: str, operation_id: str) -> HoldOperation | None:
+    """Claim, call the channel once, record under the claim's fence; None when the operation was not claimable
+    (not due, final, or another worker's now)."""
+    claim = _claim(deps, hw, merchant_id, operation_id)
+    if claim is None:
+        return None
+    op, hold = claim.operation, claim.hold
+    channel = hw.channels.get(hold.held.channel)
+    completion = hold.status.completion if op.step is HoldStep.CANCEL_COMPLETION else None
+    order = HoldOrder(op.operation_no, op.step, op.amount_fen, op.currency, hold.held, completion)
+    deps.failpoint("hold.before_call")
+    if channel is None:
+        answer = ChannelAnswer(Outcome.UNKNOWN, code="NO_CHANNEL", message=f"no hold adapter for {hold.held.channel}")
+    else:
+        answer = _call(channel, order, claim.fresh)
+    deps.failpoint("hold.after_call")
+    return _record(deps, hw, claim, answer)
+
+
+def _claim(deps: Deps, hw: HoldWorker, merchant_id: str, operation_id: str) -> _Claim | None:
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        op = uow.fund_holds.get_operation(merchant_id, operation_id)
+        if op is None:
+            return None
+        hold = uow.fund_holds.get_hold(merchant_id, op.hold_id)
+        lease_until = now + hw.lease_for(hold.held.channel) if hold is not None else now
+        if hold is None or not uow.fund_holds.claim(op.id, op.fence, now, lease_until, hw.worker):
+            return None
+        uow.commit()
+    return _Claim(op, hold, op.fence + 1, fresh=not op.sent)
+
+
+def _call(channel: FundHoldChannel, order: HoldOrder, fresh: bool) -> ChannelAnswer:
+    if fresh:
+        return channel.execute(order)
+    answer = channel.query(order)
+    if answer.outcome is Outcome.NOT_FOUND:  # nothing moved under this number: send it, the same number
+        return channel.execute(order)
+    return answer
+
+
+def _record(deps: Deps, hw: HoldWorker, claim: _Claim, answer: ChannelAnswer) -> HoldOperation | None:
+    now = deps.clock.now()
+    op = replace(claim.operation, sent=True, outcome=answer.outcome.value, code=answer.code, message=answer.message)
+    op = replace(op, details=dict(answer.details), fence=claim.fence)
+    with deps.uow() as uow:
+        hold = uow.fund_holds.get_hold(op.merchant_id, op.hold_id)
+        assert hold is not None
+        if answer.outcome is Outcome.SUCCEEDED:
+            op = replace(op, status=OperationStatus.SUCCEEDED, next_check_at=None, finished_at=now)
+            hold = _succeeded(deps, uow, hold, op, answer, now)
+        elif answer.outcome is Outcome.DECLINED:
+            op = replace(op, status=OperationStatus.DECLINED, next_check_at=None, finished_at=now)
+        elif answer.outcome in FINAL_FAILURES:
+            op = replace(op, status=OperationStatus.UNRESOLVED, next_check_at=None, finished_at=now)
+        else:
+            op = replace(op, status=OperationStatus.PROCESSING, next_check_at=now + hw.ask_again)
+        if not uow.fund_holds.record(op, claim.fence):
+            return None  # another worker claimed it since: its answer, not ours, is written
+        if op.status is not OperationStatus.PROCESSING:
+            action = DONE_ACTION[op.step] if op.status is OperationStatus.SUCCEEDED else f"hold.operation_{op.status}"
+            record(
+                uow,
+                SYSTEM_ACTOR,
+                op.merchant_id,
+                action,
+                now,
+                hold_id=hold.id,
+                operation_id=op.id,
+                code=answer.code,
+                amount_fen=op.amount_fen,
+            )
+        deps.failpoint("hold.before_commit")
+        uow.commit()
+    return op
+
+
+def _succeeded(
+    deps: Deps, uow: UnitOfWork, hold: HoldRecord, op: HoldOperation, answer: ChannelAnswer, now: datetime
+) -> HoldRecord:
+    """The hold after the channel executed ``op``; a completion's sale recorded in the same transaction."""
+    completion, sale_id = None, None
+    if op.step is HoldStep.COMPLETE:
+        details = answer.details
+        completion = CompletionRef(
+            op.operation_no,
+            op.amount_fen,
+            details.get(TRADE_NO, answer.channel_refund_id),
+            details.get("auth_code", ""),
+            details.get("stan", ""),
+            details.get("batch_no", ""),
+            answer.succeeded_at or now,
+            details.get("by_notice") == "true",
+        )
+        sale_id = _sale_of(deps, uow, hold, completion, now)
+    status = after_operation(hold.status, op.step, op.amount_fen, completion)
+    updated = _with(hold, status, sale_id)
+    if not uow.fund_holds.save_hold(updated, now):
+        raise RuntimeError(f"hold {hold.id} changed while its operation was recorded")
+    return updated
+
+
+def _sale_of(deps: Deps, uow: UnitOfWork, hold: HoldRecord, done: CompletionRef, now: datetime) -> str:
+    """The completion as an ordinary card sale of the hold's terminal (its RRN, auth code, trace and batch)."""
+    terminal = uow.merchants.get_terminal(hold.merchant_id, hold.terminal_id)
+    sale = Sale(
+        id=deps.ids.new_id("sal"),
+        merchant_id=hold.merchant_id,
+        store_id=str(terminal["store_id"]) if terminal else "",
+        terminal_id=hold.terminal_id,
+        channel=Channel.CARD,
+        kind=SaleKind.SALE,
+        amount_fen=done.amount_fen,
+        fee_fen=0,
+        currency=hold.held.currency,
+        paid_at=done.completed_at,
+        settlement_status=SettlementStatus.UNSETTLED,
+        voucher_no=done.voucher_no,
+        rrn=done.rrn,
+        batch_no=done.batch_no,
+        auth_code=done.auth_code,
+        order_no=hold.held.hold_no,
+        payer_masked=hold.held.card_masked,
+        channel_trade_no=done.rrn,
+    )
+    uow.sales.add_sale(sale, now)
+    return sale.id
