@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from posrefund.adapters.db import tables
 from posrefund.config import Settings
 from posrefund.demo import channels
 from posrefund.service.deps import Deps
@@ -53,6 +55,12 @@ def test_the_card_and_its_holder_are_kept_nowhere_in_clear(
     assert HOLDER not in settings.log_file.read_text(encoding="utf-8") if settings.log_file else True
     report = scan_finds(settings)
     assert report["counts"]["pan"] == 0, report["findings"][:5]
+    # Not even encrypted: the number went to WeChat Pay and is gone; what is kept encrypted is the holder's name.
+    apps = tables.abnormal_refund_applications
+    with deps.uow.engine.connect() as c:  # type: ignore[attr-defined]
+        kept = c.execute(select(apps.c.real_name_enc, apps.c.consent_by_enc)).one()
+    assert [deps.cipher.decrypt(token) for token in kept] == [HOLDER, HOLDER]
+    assert [column.name for column in apps.c if "account" in column.name] == ["account_masked"]
 
 
 @pytest.mark.parametrize(

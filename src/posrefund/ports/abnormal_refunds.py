@@ -28,7 +28,6 @@ class CardApplicationRow(TypedDict):
     merchant_id: str
     kind: str  # USER_BANK_CARD | MERCHANT_BANK_CARD
     bank_type: str
-    account_enc: str  # the card number, encrypted with the PII key ("" for the merchant's account)
     account_masked: str  # ****1234
     real_name_enc: str
     consent_by_enc: str  # who consented: a person's name, so encrypted too
@@ -46,9 +45,10 @@ class CardApplicationRow(TypedDict):
 class CardApplicationRepo(Protocol):
     def get_application(self, merchant_id: str, case_id: str) -> CardApplicationRow | None: ...
 
-    def save_application(self, row: CardApplicationRow, replacing: str) -> bool:
-        """Insert the case's application in place of one in status ``replacing`` (declined, or sent and shown
-        not applied); False when another application holds the case (the primary key is the case)."""
+    def save_application(self, row: CardApplicationRow, replacing: CardApplicationRow | None) -> bool:
+        """Insert the case's application in place of ``replacing`` exactly as the caller read it (declined, or sent
+        and shown not applied), or as the first; False when another application holds the case — including one
+        that replaced ``replacing`` meanwhile (two people applying at once: one goes out)."""
         ...
 
     def mark(self, case_id: str, status: str, code: str, at: datetime, *, sent: bool = False) -> None:

@@ -1,10 +1,11 @@
 """A supervisor sends an abnormal WeChat Pay refund to a bank card (退款至银行卡), with the customer's consent.
 
-The application is recorded (card number, holder and who consented encrypted; the number's last four shown)
-before it goes to the channel, so a crash or a lost answer leaves a trace: the next attempt asks the channel
-first and sends again only when the refund is still ABNORMAL there — one application never moves money twice.
-Once WeChat Pay takes it the case is ``processing`` again and the worker follows it (query, notification) to
-``succeeded`` like any refund. A refusal (a card WeChat cannot pay to) leaves the case abnormal, with the code.
+The application is recorded (the number's last four only — the full number goes to the channel and is never stored;
+holder and who consented encrypted) before it goes to the channel, so a crash or a lost answer leaves a trace: the
+next attempt asks the channel first and sends again only when the refund is still ABNORMAL there — one application
+never moves money twice. Once WeChat Pay takes it the case is ``processing`` again and the worker follows it (query,
+notification) to ``succeeded`` like any refund. A refusal (a card WeChat cannot pay to) leaves the case abnormal,
+with the code.
 """
 
 from __future__ import annotations
@@ -155,7 +156,6 @@ def apply_to_card(
         "merchant_id": case.merchant_id,
         "kind": card.kind.value,
         "bank_type": card.bank_type,
-        "account_enc": deps.cipher.encrypt(card.account) if card.account else "",
         "account_masked": card.masked_account,
         "real_name_enc": deps.cipher.encrypt(card.real_name) if card.real_name else "",
         "consent_by_enc": deps.cipher.encrypt(consent.given_by),
@@ -172,7 +172,7 @@ def apply_to_card(
     with deps.uow() as uow:
         fresh = _load(uow, actor, case_id)
         check_may_apply(fresh.channel, fresh.status.value, fresh.channel_refund_id)
-        if not uow.card_applications.save_application(row, earlier["status"] if earlier else DECLINED):
+        if not uow.card_applications.save_application(row, earlier):
             raise Conflict("abnormal_refund.already_applied", current=fresh.status.value)
         record_on_case(uow, actor, fresh, "refund.abnormal_refund_applied", now, reason, **_facts(row))
         uow.commit()

@@ -20,10 +20,16 @@ class CardApplicationSql(Repository):
         q = select(tables.abnormal_refund_applications).where(A.case_id == case_id, A.merchant_id == merchant_id)
         return cast(CardApplicationRow | None, first_row(self.c, q))
 
-    def save_application(self, row: CardApplicationRow, replacing: str) -> bool:
-        self.c.execute(
-            delete(tables.abnormal_refund_applications).where(A.case_id == row["case_id"], A.status == replacing)
-        )
+    def save_application(self, row: CardApplicationRow, replacing: CardApplicationRow | None) -> bool:
+        if replacing is not None:  # exactly the row the caller read: one another person replaced meanwhile stays
+            self.c.execute(
+                delete(tables.abnormal_refund_applications).where(
+                    A.case_id == row["case_id"],
+                    A.status == replacing["status"],
+                    A.applied_at == replacing["applied_at"],
+                    A.sends == replacing["sends"],
+                )
+            )
         try:
             with self.c.begin_nested():  # two people applying at once: the case's key lets one in
                 self.c.execute(insert(tables.abnormal_refund_applications).values(**row))

@@ -1,5 +1,6 @@
-"""Abnormal WeChat Pay refunds sent to a bank card (异常退款): one application per case, its card number, the
-holder's name and who consented only as PII ciphertext (the masked number is what people see)."""
+"""Abnormal WeChat Pay refunds sent to a bank card (异常退款): one application per case. The card number is never
+stored (it goes to WeChat Pay encrypted and is gone; a second application is typed again): only its last four;
+the holder's name and who consented as PII ciphertext."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ abnormal_refund_applications = Table(
     merchant_ref(index=True),
     Column("kind", String(24), nullable=False),  # USER_BANK_CARD | MERCHANT_BANK_CARD
     blank_string("bank_type", 16),
-    blank_text("account_enc"),
     blank_string("account_masked", 12),
     blank_text("real_name_enc"),
     Column("consent_by_enc", Text, nullable=False),

@@ -23,7 +23,6 @@ def upgrade() -> None:
         sa.Column("merchant_id", sa.String(length=40), nullable=False),
         sa.Column("kind", sa.String(length=24), nullable=False),
         sa.Column("bank_type", sa.String(length=16), server_default="", nullable=False),
-        sa.Column("account_enc", sa.Text(), server_default="", nullable=False),
         sa.Column("account_masked", sa.String(length=12), server_default="", nullable=False),
         sa.Column("real_name_enc", sa.Text(), server_default="", nullable=False),
         sa.Column("consent_by_enc", sa.Text(), nullable=False),
