@@ -18,6 +18,20 @@ class NotifyEvent(StrEnum):
     ATTENTION = "attention"  # failed / abnormal: a person is on it
     ARRIVED = "arrived"  # the expected arrival date has passed: please confirm receipt
     DISPUTE_REJECTED = "dispute_rejected"
+    # the merchant told of its device return (退机) and of its fee refunds (domain/merchant_notice.py)
+    RETURN_OPENED = "return_opened"
+    RETURN_SHIPPING = "return_shipping"
+    RETURN_RECEIVED = "return_received"
+    RETURN_FULL_REFUND = "return_full_refund"
+    RETURN_PARTIAL_REFUND = "return_partial_refund"
+    RETURN_REPLACED = "return_replaced"
+    RETURN_REJECTED = "return_rejected"
+    RETURN_REFUND_PAID = "return_refund_paid"
+    TERMINAL_DEACTIVATED = "terminal_deactivated"
+    FEE_CASE_OPENED = "fee_case_opened"
+    FEE_CASE_APPROVED = "fee_case_approved"
+    FEE_CASE_REJECTED = "fee_case_rejected"
+    FEE_CASE_PAID = "fee_case_paid"
 
 
 class NotifyChannel(StrEnum):

@@ -26,6 +26,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "merchant.channel_account": ("设置商户的渠道子商户号", "set a merchant's channel account"),
     "merchant.create": ("开设商户", "create merchants"),
     "merchant.read": ("查看商户", "read merchants"),
+    "merchant.contact": ("设置商户接收通知的联系方式", "set where a merchant receives its notices"),
     "notify.configure": ("配置通知", "configure notifications"),
     "notify.contact": ("再次通知顾客", "notify customers again"),
     "notify.read": ("查看通知记录", "read notifications"),
