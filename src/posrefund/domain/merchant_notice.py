@@ -9,6 +9,9 @@ tracking number as recorded), so the message says what the step said even if it 
 from __future__ import annotations
 
 from posrefund.domain.notification import NotifyEvent as E
+from posrefund.domain.notification import name_in
+
+__all__ = ["DECISION_EVENTS", "INSPECTION_NAMES", "MERCHANT_EVENTS", "MERCHANT_TEMPLATES", "name_in"]
 
 MERCHANT_EVENTS: frozenset[E] = frozenset(
     {
@@ -65,11 +68,6 @@ PAYOUT_KIND_NAMES: dict[str, tuple[str, str]] = {
     "overcharge": ("手续费多收退还", "refund of fees charged above the contract"),
     "charge": ("一次性费用退还", "refund of a one-off charge"),
 }
-
-
-def name_in(names: dict[str, tuple[str, str]], key: str, language: str) -> str:
-    zh, en = names.get(key, (key, key))
-    return en if language == "en" else zh
 
 
 _ZH, _EN = "{{ merchant_name }}：", "{{ merchant_name }}: "

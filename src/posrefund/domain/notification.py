@@ -136,15 +136,18 @@ STATUS_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
-def route_name(channel: str, method: str, language: str) -> str:
-    key = method if method in ("cash", "cheque", "transfer") else channel
-    zh, en = ROUTE_NAMES.get(key, (key, key))
+def name_in(names: dict[str, tuple[str, str]], key: str, language: str) -> str:
+    """A value's name for people, in their language (the value itself where it has none)."""
+    zh, en = names.get(key, (key, key))
     return en if language == "en" else zh
+
+
+def route_name(channel: str, method: str, language: str) -> str:
+    return name_in(ROUTE_NAMES, method if method in ("cash", "cheque", "transfer") else channel, language)
 
 
 def status_name(status: str, language: str) -> str:
-    zh, en = STATUS_NAMES.get(status, (status, status))
-    return en if language == "en" else zh
+    return name_in(STATUS_NAMES, status, language)
 
 
 # Template variables every event can use; samples render a template once before it is accepted.
