@@ -241,3 +241,25 @@ def test_a_merchant_without_any_address_is_told_not_sent(
     with deps.uow(readonly=True) as uow:
         skipped = uow.audit.browse(m["id"], AuditQuery(action="notify.skipped", limit=100))
     assert len(skipped) == 6 and {e["reason"] for e in skipped} == {"no_contact"}
+
+
+def test_the_merchants_contact_is_refused_when_wrong_and_never_shown_in_clear(
+    client: TestClient, pw: ProviderWorld, deps: Deps
+) -> None:
+    url = f"/v1/merchants/{pw.merchants['m1']}/notify-contact"
+    bad = client.put(url, json={"phone": "12345"}, headers=pw("m1"))
+    assert (bad.status_code, bad.json()["code"]) == (422, "pii.invalid_phone")
+    bad = client.put(url, json={"email": "not-an-address"}, headers=pw("m1"))
+    assert (bad.status_code, bad.json()["code"]) == (422, "notify.invalid_email")
+    other = client.put(url, json={"phone": MOBILE}, headers=pw("p2.provider_admin"))
+    assert (other.status_code, other.json()["code"]) == (404, "merchant.not_found")
+    theirs = client.put(f"/v1/merchants/{pw.merchants['m2']}/notify-contact", json={}, headers=pw("m1"))
+    assert (theirs.status_code, theirs.json()["code"]) == (404, "merchant.not_found")
+    desk = client.put(url, json={"phone": MOBILE, "language": "en"}, headers=pw("p1.provider_admin"))
+    assert desk.status_code == 200 and desk.json()["phone"] == "137****1111"
+    shown = client.get(url, headers=pw("m1"))
+    assert shown.status_code == 200 and MOBILE not in shown.text and shown.json()["language"] == "en"
+    with deps.uow(readonly=True) as uow:
+        row = uow.notify_settings.merchant_contact(pw.merchants["m1"])
+    assert row is not None and row["phone_enc"] and MOBILE not in row["phone_enc"]
+    assert deps.cipher.decrypt(row["phone_enc"]) == MOBILE
