@@ -213,6 +213,8 @@ LABELS_WORDS: dict[str, dict[str, tuple[str, str]]] = {
             "渠道前后答复矛盾，转人工处理",
             "the channel's answers contradict each other",
         ),
+        "no_contact": ("未发送：商户未留联系方式", "not sent: the merchant has no address there"),
+        "no_gateway": ("未发送：未配置发送通道", "not sent: no gateway"),
     },
     "deposit_proposal": {
         "proposed": ("待处理", "proposed"),
