@@ -155,7 +155,7 @@ def test_a_return_inside_seven_days_is_refunded_in_full_through_wechat(
     assert key["revoked_at"] is not None
     assert {a.body["mobile"] for a in sms.delivered.values()} == {MERCHANT_PHONE}
     kinds = [n["kind"] for n in client.get("/v1/provider/notices", headers=pw("m1")).json()["items"]]
-    assert kinds == ["decided", "received", "shipping_approved", "opened"]
+    assert kinds == ["refund_paid", "deactivated", "decided", "received", "shipping_approved", "opened"]
 
 
 def test_outside_seven_days_or_without_documents_is_refused_naming_why(

@@ -310,6 +310,14 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
             {"kind": "sms", "url": "http://sms.example.cn", "payload": {"m": "to", "c": "text"}},
         ),
     ),
+    ("GET", "/v1/merchants/{merchant_id}/notify-contact"): (
+        "merchant.contact",
+        lambda d, w, r: Call("GET", f"/v1/merchants/{w.a.id}/notify-contact"),
+    ),
+    ("PUT", "/v1/merchants/{merchant_id}/notify-contact"): (
+        "merchant.contact",
+        lambda d, w, r: Call("PUT", f"/v1/merchants/{w.a.id}/notify-contact", {"email": "boss@a.example"}),
+    ),
     ("POST", "/v1/refunds/{refund_id}/contacts"): (
         "contact.record",
         lambda d, w, r: Call("POST", f"/v1/refunds/{pending_case(d, w)}/contacts", {"kind": "call", "note": "来电"}),

@@ -9,6 +9,7 @@ import pytest
 from jinja2 import TemplateError
 
 from posrefund.domain.errors import Invalid
+from posrefund.domain.merchant_notice import MERCHANT_EVENTS, MERCHANT_TEMPLATES, MERCHANT_VARIABLES
 from posrefund.domain.money import format_yuan
 from posrefund.domain.notification import (
     DEFAULT_TEMPLATES,
@@ -52,7 +53,7 @@ def test_amounts_are_yuan_with_two_decimals_from_integer_fen(fen: int, text: str
 
 
 def test_every_default_template_renders_in_both_languages_without_personal_data() -> None:
-    assert {e for e, _ in DEFAULT_TEMPLATES} == set(NotifyEvent)
+    assert {e for e, _ in DEFAULT_TEMPLATES} == set(NotifyEvent) - MERCHANT_EVENTS
     for (event, lang), (subject, body) in DEFAULT_TEMPLATES.items():
         assert validate(event.value, lang, subject, body) == (event, lang)
         text = render_text(body, TEMPLATE_VARIABLES)
@@ -111,3 +112,20 @@ def test_tracking_links_round_trip_and_refuse_changes() -> None:
     with pytest.raises(tracking_links.LinkRefused) as err:
         tracking_links.verify(SECRET, token, NOW + timedelta(days=1))
     assert err.value.reason == "expired"
+
+
+def test_every_merchant_template_renders_in_both_languages_with_only_its_own_variables() -> None:
+    """A merchant's message knows the device or the fee case, not a customer's refund: ``{{ refund_no }}`` in
+    one is refused, as ``{{ sn }}`` is in a customer's."""
+    assert {e for e, _ in MERCHANT_TEMPLATES} == set(MERCHANT_EVENTS)
+    for (event, lang), (subject, body) in MERCHANT_TEMPLATES.items():
+        assert validate(event.value, lang, subject, body) == (event, lang)
+        text = render_text(body, MERCHANT_VARIABLES)
+        assert "{{" not in text and not find_card_number(text)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in subject) == (lang == "zh")
+    with pytest.raises(Invalid) as refused:
+        validate("return_shipping", "zh", "寄回", "单号 {{ refund_no }}")
+    assert refused.value.code == "notify.template_invalid"
+    with pytest.raises(Invalid) as refused:
+        validate("paid", "zh", "已退款", "终端 {{ sn }}")
+    assert refused.value.code == "notify.template_invalid"

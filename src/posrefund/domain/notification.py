@@ -18,6 +18,20 @@ class NotifyEvent(StrEnum):
     ATTENTION = "attention"  # failed / abnormal: a person is on it
     ARRIVED = "arrived"  # the expected arrival date has passed: please confirm receipt
     DISPUTE_REJECTED = "dispute_rejected"
+    # the merchant told of its device return (退机) and of its fee refunds (domain/merchant_notice.py)
+    RETURN_OPENED = "return_opened"
+    RETURN_SHIPPING = "return_shipping"
+    RETURN_RECEIVED = "return_received"
+    RETURN_FULL_REFUND = "return_full_refund"
+    RETURN_PARTIAL_REFUND = "return_partial_refund"
+    RETURN_REPLACED = "return_replaced"
+    RETURN_REJECTED = "return_rejected"
+    RETURN_REFUND_PAID = "return_refund_paid"
+    TERMINAL_DEACTIVATED = "terminal_deactivated"
+    FEE_CASE_OPENED = "fee_case_opened"
+    FEE_CASE_APPROVED = "fee_case_approved"
+    FEE_CASE_REJECTED = "fee_case_rejected"
+    FEE_CASE_PAID = "fee_case_paid"
 
 
 class NotifyChannel(StrEnum):
@@ -122,15 +136,18 @@ STATUS_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
-def route_name(channel: str, method: str, language: str) -> str:
-    key = method if method in ("cash", "cheque", "transfer") else channel
-    zh, en = ROUTE_NAMES.get(key, (key, key))
+def name_in(names: dict[str, tuple[str, str]], key: str, language: str) -> str:
+    """A value's name for people, in their language (the value itself where it has none)."""
+    zh, en = names.get(key, (key, key))
     return en if language == "en" else zh
+
+
+def route_name(channel: str, method: str, language: str) -> str:
+    return name_in(ROUTE_NAMES, method if method in ("cash", "cheque", "transfer") else channel, language)
 
 
 def status_name(status: str, language: str) -> str:
-    zh, en = STATUS_NAMES.get(status, (status, status))
-    return en if language == "en" else zh
+    return name_in(STATUS_NAMES, status, language)
 
 
 # Template variables every event can use; samples render a template once before it is accepted.

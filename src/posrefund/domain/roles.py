@@ -61,6 +61,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # --- notify: notifications, tracking page, follow-up, contact log, disputes ---
     "notify.read": MERCHANT_STAFF,
     "notify.configure": frozenset({R.ADMIN}),
+    "merchant.contact": frozenset({R.ADMIN, R.PROVIDER_ADMIN}),  # where the merchant itself hears (its own mobile)
     "notify.contact": frozenset({R.CASHIER, R.SUPERVISOR, R.CUSTOMER_SERVICE, R.ADMIN}),
     "contact.record": frozenset({R.CASHIER, R.SUPERVISOR, R.CUSTOMER_SERVICE, R.ADMIN}),
     "contact.read": MERCHANT_STAFF,

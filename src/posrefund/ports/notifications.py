@@ -64,7 +64,7 @@ class NotificationFacts(PortableTypedDict):
     id: str
     message_id: str
     merchant_id: str
-    case_id: str
+    case_id: str | None  # None: a message to the merchant itself (its device return, its fee refund)
     event: str
     channel: str
     language: str
@@ -193,6 +193,20 @@ class FollowUpClosing(TypedDict):
     note: str
 
 
+class MerchantContactRow(TypedDict):
+    """Where the merchant itself hears about its device returns and fee refunds: its registered mobile and
+    email, encrypted (None: not given), with masked copies to show, and its language."""
+
+    merchant_id: str
+    language: str
+    phone_enc: str | None
+    phone_masked: str
+    email_enc: str | None
+    email_masked: str
+    updated_by: str
+    updated_at: datetime
+
+
 class TemplateRow(TypedDict):
     """A merchant's own message template for one event and language (the defaults are in the domain)."""
 
@@ -216,6 +230,7 @@ class NotificationRepo(Protocol):
     def update_notification(self, notification_id: str, attempts: int, values: NotificationChange) -> bool: ...
     def add_attempt(self, row: NewAttemptRow) -> None: ...
     def notifications_for(self, case_id: str) -> list[NotificationRow]: ...
+    def by_message_ids(self, message_ids: Sequence[str]) -> list[NotificationRow]: ...
     def attempts_for(self, notification_ids: Sequence[str]) -> list[AttemptRow]: ...
 
 
@@ -257,6 +272,8 @@ class NotifySettingsRepo(Protocol):
     def template(self, merchant_id: str, event: str, language: str) -> tuple[str, str] | None: ...
     def templates(self, merchant_id: str) -> list[TemplateRow]: ...
     def put_template(self, row: TemplateRow) -> None: ...
+    def merchant_contact(self, merchant_id: str) -> MerchantContactRow | None: ...
+    def put_merchant_contact(self, row: MerchantContactRow) -> None: ...
     def delete_template(self, merchant_id: str, event: str, language: str) -> bool: ...
     def gateway(self, merchant_id: str, kind: str) -> GatewayRow | None: ...
     def gateways(self, merchant_id: str) -> list[GatewayRow]: ...

@@ -3,9 +3,10 @@ models document and do not re-validate)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from pydantic import ConfigDict, with_config
+from pydantic import ConfigDict, Field, with_config
 
 from posrefund.entrypoints.api.responses import Out
 from posrefund.ports.notifications import ContactEntryFacts, NotificationFacts
@@ -16,6 +17,16 @@ class NotifyContact(Out):
     email: str | None
     wechat_openid: str | None
     opted_out: bool
+
+
+class MerchantNotifyContact(Out):
+    """Where the merchant itself hears about its device returns and fee refunds: masked."""
+
+    merchant_id: str
+    language: str
+    phone: str = Field(description='masked, e.g. 139****5678; "" none of its own')
+    email: str = Field(description='masked; "" none')
+    updated_at: datetime | None
 
 
 class CaseContact(NotifyContact):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from posrefund.entrypoints.api.responses import Out
 
 
@@ -117,6 +119,11 @@ class Notice(Out):
     kind: str
     params: dict[str, Any]
     created_at: str
+    delivery: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="the step's messages to the merchant: channel, message_id, status (pending / sending / sent / "
+        "failed / skipped), reason (no_contact: not sent, the merchant has no address there), masked recipient",
+    )
 
 
 class NoticeList(Out):

@@ -20,6 +20,7 @@ from posrefund.domain.fee_charges import (
 from posrefund.domain.roles import Actor
 from posrefund.service.admin import reachable_merchant
 from posrefund.service.deps import Deps
+from posrefund.service.fees.notices import tell_payout
 from posrefund.service.records import record
 
 
@@ -75,5 +76,6 @@ def request_charge_refund(
             payout_id=case.id, charge_id=charge_id, refundable=decision.refundable, code=decision.code,
             amount_fen=decision.amount_fen, volume_fen=decision.volume_fen,
         )  # fmt: skip
+        tell_payout(deps, uow, case, "opened" if decision.refundable else "rejected", now)
         uow.commit()
     return decision, case

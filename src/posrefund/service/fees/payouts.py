@@ -17,6 +17,7 @@ from posrefund.domain.roles import Actor
 from posrefund.ports import UnitOfWork
 from posrefund.service.admin import reachable_merchant
 from posrefund.service.deps import Deps
+from posrefund.service.fees.notices import STEP_OF_ACTION, tell_payout
 from posrefund.service.records import record
 
 MAX_CHECK_DAYS = 366
@@ -55,6 +56,7 @@ def check_overcharges(
             uow, actor, merchant_id, "fees.overcharge_case_opened", now,
             payout_id=case.id, amount_fen=total, lines=len(statement), date_from=str(date_from), date_to=str(date_to),
         )  # fmt: skip
+        tell_payout(deps, uow, case, "opened", now)
         uow.commit()
     return case, statement
 
@@ -104,6 +106,8 @@ def _decide(
             raise Conflict("fees.case_changed")
         for action, data in case.events:
             record(uow, actor, merchant_id, action, now, payout_id=case.id, kind=case.kind, **data)
+            if action in STEP_OF_ACTION:
+                tell_payout(deps, uow, case, STEP_OF_ACTION[action], now)
         uow.commit()
     case.events.clear()
     case.version += 1

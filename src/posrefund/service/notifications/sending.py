@@ -22,8 +22,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import TemplateError
-
 from posrefund.domain.events import CaseEvent
 from posrefund.domain.money import format_yuan
 from posrefund.domain.notification import (
@@ -52,8 +50,9 @@ from posrefund.ports import (
     UnitOfWork,
 )
 from posrefund.service.deps import Deps
-from posrefund.service.notifications import tracking_links
-from posrefund.service.notifications.templates import default_template, render_text
+from posrefund.service.notifications import merchant_messages, tracking_links
+from posrefund.service.notifications.templates import render
+from posrefund.service.provider import returns
 
 GatewayBuilder = Callable[[str, dict[str, Any], str], Notifier]
 
@@ -85,16 +84,23 @@ class NotifyRouter:
         return f"{self.public_url.rstrip('/')}/t/{token}"
 
 
-def _audit(uow: UnitOfWork, case: RefundCase, action: str, at: datetime, reason: str = "", **data: Any) -> None:
+def _audit(
+    uow: UnitOfWork, case: RefundCase | None, n: NotificationFacts, action: str, at: datetime, reason: str, **data: Any
+) -> None:
+    """On the case's trail, or the merchant's for a message to the merchant itself."""
+    if case is None:
+        merchant_messages.audit(uow, n["merchant_id"], action, at, reason, **data)
+        return
     event = CaseEvent(action, SYSTEM_ACTOR, at, case.status.value, case.status.value, reason, data)
     uow.audit.append(case.merchant_id, case.id, event)
 
 
-def _audit_skipped(uow: UnitOfWork, case: RefundCase, n: NotificationFacts, reason: str, now: datetime) -> None:
+def _audit_skipped(uow: UnitOfWork, case: RefundCase | None, n: NotificationFacts, reason: str, now: datetime) -> None:
     """A message that will not go out (no address, opted out, refused for good), said on the case's trail."""
     _audit(
         uow,
         case,
+        n,
         "notify.skipped",
         now,
         reason,
@@ -181,6 +187,8 @@ def fan_out(deps: Deps, router: NotifyRouter, limit: int = 200) -> int:
             case = cases[case_id]
             if case is not None:
                 schedule(deps, uow, case, event, f"ev{int(row['id']):010d}", now)
+                if event is NotifyEvent.PAID:
+                    returns.tell_refund_paid(deps, uow, case, now)
         uow.notifications.mark_events_done([int(r["id"]) for r in rows], now)
         uow.commit()
     return len(rows)
@@ -215,20 +223,6 @@ def _values(
     }
 
 
-def render(
-    uow: UnitOfWork, merchant_id: str, event: NotifyEvent, language: str, values: dict[str, Any], limit: int
-) -> tuple[str, str]:
-    """Subject and text from the merchant's template (or the default); a stored template that no longer
-    renders falls back to the default rather than leaving the customer untold."""
-    custom = uow.notify_settings.template(merchant_id, event.value, language)
-    for subject, body in [c for c in (custom, default_template(event, language)) if c is not None]:
-        try:
-            return render_text(subject, values, limit), render_text(body, values, limit)
-        except TemplateError:  # the only thing render_text raises
-            continue
-    raise RuntimeError(f"default template for {event} does not render")  # pragma: no cover
-
-
 def _address(deps: Deps, uow: UnitOfWork, case_id: str, channel: str) -> str | None:
     if channel == NotifyChannel.SMS:
         enc = uow.refunds.customer(case_id).phone_enc
@@ -243,19 +237,34 @@ def _address(deps: Deps, uow: UnitOfWork, case_id: str, channel: str) -> str | N
 @dataclass(frozen=True)
 class _Claim:
     notification: NotificationRow
-    case: RefundCase
+    case: RefundCase | None  # None: a message to the merchant itself
     message: OutgoingMessage
     gateway: Notifier
     attempt: int
 
 
 def _finish(
-    uow: UnitOfWork, case: RefundCase, n: NotificationRow, status: Delivery, reason: str, now: datetime
+    uow: UnitOfWork, case: RefundCase | None, n: NotificationRow, status: Delivery, reason: str, now: datetime
 ) -> None:
     uow.notifications.update_notification(
         n["id"], int(n["attempts"]), {"status": status.value, "last_error": reason, "next_attempt_at": None}
     )
     _audit_skipped(uow, case, n, reason, now)
+
+
+def _for_customer(
+    deps: Deps, router: NotifyRouter, uow: UnitOfWork, case: RefundCase, n: NotificationRow, now: datetime
+) -> tuple[Notifier, str, str, str] | str:
+    """(gateway, clear address, subject, text) of a customer's message, or why it will not go."""
+    _targets_now, _lang, opted = _targets(deps, uow, case)
+    gateway = router.gateway(deps, uow, case.merchant_id, n["channel"])
+    address = _address(deps, uow, case.id, n["channel"])
+    if opted or gateway is None or address is None:
+        return "opted_out" if opted else "no_gateway" if gateway is None else "no_address"
+    event = NotifyEvent(n["event"])
+    values = _values(deps, router, uow, case, n["language"], json.loads(n["params"]), now)
+    subject, text = render(uow, case.merchant_id, event, n["language"], values, deps.message_limit)
+    return gateway, address, subject, text
 
 
 def _claim(deps: Deps, router: NotifyRouter, notification_id: str) -> _Claim | None:
@@ -266,23 +275,20 @@ def _claim(deps: Deps, router: NotifyRouter, notification_id: str) -> _Claim | N
             return None
         if n["next_attempt_at"] is None or n["next_attempt_at"] > now:
             return None  # another worker holds the lease, or it is not yet time to retry
-        case = uow.refunds.get_case(n["merchant_id"], n["case_id"])
-        assert case is not None
-        _targets_now, _lang, opted = _targets(deps, uow, case)
-        gateway = router.gateway(deps, uow, case.merchant_id, n["channel"])
-        address = _address(deps, uow, case.id, n["channel"])
-        if opted or gateway is None or address is None:
-            reason = "opted_out" if opted else "no_gateway" if gateway is None else "no_address"
-            _finish(uow, case, n, Delivery.SKIPPED, reason, now)
+        case = None
+        if n["case_id"] is None:
+            ready = merchant_messages.prepare(deps, router, uow, n, n["params"], now)
+        else:
+            case = uow.refunds.get_case(n["merchant_id"], n["case_id"])
+            assert case is not None
+            ready = _for_customer(deps, router, uow, case, n, now)
+        if isinstance(ready, str) or find_card_data(ready[2]) or find_card_data(ready[3]):
+            skipped = isinstance(ready, str)
+            reason = ready if isinstance(ready, str) else "card_number_in_text"
+            _finish(uow, case, n, Delivery.SKIPPED if skipped else Delivery.FAILED, reason, now)
             uow.commit()
             return None
-        event = NotifyEvent(n["event"])
-        values = _values(deps, router, uow, case, n["language"], json.loads(n["params"]), now)
-        subject, text = render(uow, case.merchant_id, event, n["language"], values, deps.message_limit)
-        if find_card_data(subject) or find_card_data(text):
-            _finish(uow, case, n, Delivery.FAILED, "card_number_in_text", now)
-            uow.commit()
-            return None
+        gateway, address, subject, text = ready
         attempt = int(n["attempts"]) + 1
         claimed = uow.notifications.update_notification(
             n["id"],
@@ -339,6 +345,7 @@ def _record(deps: Deps, claim: _Claim, result: SendResult) -> None:
         _audit(
             uow,
             claim.case,
+            n,
             "notify.attempt",
             now,
             result.error[:200],

@@ -19,7 +19,7 @@ from posrefund.service.deps import Deps
 from posrefund.service.notifications import templates as notification_templates
 from posrefund.service.records import record, record_on_case
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
+EMAIL_FORMAT = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
 _OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 GATEWAY_KINDS = ("sms", "wechat")
 # Our side of a gateway's payload mapping: a provider field takes one of these, or a literal "=text".
@@ -58,7 +58,7 @@ def set_contact(deps: Deps, actor: Actor, case_id: str, inp: ContactInput) -> di
     if inp.language is not None and inp.language not in LANGUAGES:
         raise Invalid("notify.unknown_language", language=inp.language)
     email = inp.email.strip() if inp.email else None
-    if email and not _EMAIL.fullmatch(email):
+    if email and not EMAIL_FORMAT.fullmatch(email):
         raise Invalid("notify.invalid_email")
     openid = inp.wechat_openid.strip() if inp.wechat_openid else None
     if openid and not _OPENID.fullmatch(openid):

@@ -25,8 +25,10 @@ from jinja2 import StrictUndefined, Template, TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from posrefund.domain.errors import Invalid
+from posrefund.domain.merchant_notice import MERCHANT_EVENTS, MERCHANT_TEMPLATES, MERCHANT_VARIABLES
 from posrefund.domain.notification import DEFAULT_TEMPLATES, TEMPLATE_VARIABLES, NotifyEvent
 from posrefund.domain.pii import refuse_card_data
+from posrefund.ports import UnitOfWork
 from posrefund.service.notifications.template_filters import MAX_MESSAGE, TemplateRefused, filters
 
 MAX_SUBJECT = 200
@@ -53,6 +55,7 @@ _ALLOWED_NODES: tuple[type[nodes.Node], ...] = (
 )
 # What a template can raise besides TemplateError (a parser's recursion on deep nesting, a filter's type
 # error on a literal of the wrong kind): turned into TemplateError so that no caller answers 500.
+_KNOWN_VARIABLES = frozenset(TEMPLATE_VARIABLES) | frozenset(MERCHANT_VARIABLES)
 _RENDER_FAILURES = (ValueError, TypeError, OverflowError, RecursionError, MemoryError, LookupError, AssertionError)
 
 
@@ -72,7 +75,7 @@ def _check_syntax(tree: nodes.Template) -> None:
             raise TemplateError(f"{type(node).__name__} is not allowed in a message template")
         if isinstance(node, nodes.Filter) and node.name not in ALLOWED_FILTERS:
             raise TemplateError(f"filter {node.name!r} is not allowed")
-        if isinstance(node, nodes.Name) and node.name not in TEMPLATE_VARIABLES:
+        if isinstance(node, nodes.Name) and node.name not in _KNOWN_VARIABLES:
             raise TemplateError(f"unknown variable {node.name!r}")
 
 
@@ -119,7 +122,7 @@ def validate(event: str, language: str, subject: str, body: str, limit: int = MA
     for name, text in (("subject", subject), ("body", body)):
         refuse_card_data(text, name)
         try:
-            out = render_text(text, TEMPLATE_VARIABLES, limit)
+            out = render_text(text, sample_values(ev), limit)
         except TemplateRefused as exc:
             raise Invalid(exc.code, field=name, **exc.params) from None
         except TemplateError as exc:
@@ -128,5 +131,25 @@ def validate(event: str, language: str, subject: str, body: str, limit: int = MA
     return ev, language
 
 
+def sample_values(event: NotifyEvent) -> dict[str, str]:
+    """The variables ``event``'s template may use, with sample values: a customer's message knows the refund,
+    a merchant's the device or the fee case; a variable of the other kind does not render."""
+    return MERCHANT_VARIABLES if event in MERCHANT_EVENTS else TEMPLATE_VARIABLES
+
+
 def default_template(event: NotifyEvent, language: str) -> tuple[str, str]:
-    return DEFAULT_TEMPLATES[(event, language)]
+    return MERCHANT_TEMPLATES.get((event, language)) or DEFAULT_TEMPLATES[(event, language)]
+
+
+def render(
+    uow: UnitOfWork, merchant_id: str, event: NotifyEvent, language: str, values: dict[str, Any], limit: int
+) -> tuple[str, str]:
+    """Subject and text from the merchant's template (or the default); a stored template that no longer
+    renders falls back to the default rather than leaving the customer untold."""
+    custom = uow.notify_settings.template(merchant_id, event.value, language)
+    for subject, body in [c for c in (custom, default_template(event, language)) if c is not None]:
+        try:
+            return render_text(subject, values, limit), render_text(body, values, limit)
+        except TemplateError:  # the only thing render_text raises
+            continue
+    raise RuntimeError(f"default template for {event} does not render")  # pragma: no cover

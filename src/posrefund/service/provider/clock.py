@@ -16,6 +16,7 @@ from posrefund.domain.roles import SYSTEM_ACTOR, Actor
 from posrefund.ports import UnitOfWork
 from posrefund.ports.provider import ReturnRow
 from posrefund.service.deps import Deps
+from posrefund.service.notifications import merchant_messages
 from posrefund.service.provider.desk import desk_of, scope_of
 from posrefund.service.provider.returns import audit, load, save, tell
 
@@ -126,7 +127,10 @@ def notices(deps: Deps, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
         scope = scope_of(uow, actor)
         audience = "provider_admin" if scope.merchant_id is None else "merchant"
         rows = uow.provider.notices(scope.provider_id, scope.merchant_id, audience, limit)
-    return [{**r, "params": json.loads(r["params"])} for r in rows]
+        out = [{**r, "params": json.loads(r["params"])} for r in rows]
+        for notice in out:  # how the messages of the step stand now ("not sent: no contact" among them)
+            notice["delivery"] = merchant_messages.delivery_of(uow, notice["params"].pop("messages", []))
+    return out
 
 
 def dashboard(deps: Deps, actor: Actor, is_workday: Workday) -> dict[str, Any]:

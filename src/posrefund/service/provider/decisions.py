@@ -15,13 +15,17 @@ from posrefund.domain.device_return import Decision, ReturnStatus, TerminalState
 from posrefund.domain.errors import Conflict, Invalid
 from posrefund.domain.free_text import free_text
 from posrefund.domain.identifiers import is_identifier
+from posrefund.domain.merchant_notice import DECISION_EVENTS
+from posrefund.domain.money import format_yuan
+from posrefund.domain.notification import NotifyEvent
 from posrefund.domain.roles import Actor
 from posrefund.ports import UnitOfWork
 from posrefund.ports.provider import DeviceRow, ReturnRow
 from posrefund.service import execution, refunds
 from posrefund.service.deps import Deps
+from posrefund.service.notifications import merchant_messages
 from posrefund.service.provider.desk import desk_of, seller_actor
-from posrefund.service.provider.returns import audit, load, move_device, save, tell
+from posrefund.service.provider.returns import audit, load, move_device, save, tell_step
 from posrefund.service.refunds import CustomerInput, RefundRequest
 
 
@@ -125,8 +129,27 @@ def _close(
         deductions=json.dumps(deductions, ensure_ascii=False), refund_fen=amount, refund_case_id=case_id,
         replacement_id=replacement, decided_by=actor.id, decided_at=now,
     )  # fmt: skip
-    tell(uow, closed, "decided", now, decision=decision.value, refund_fen=amount, new_sn=inp.new_sn)
+    _tell_decision(deps, uow, closed, decision, inp, amount, now)
+    if gone:
+        tell_step(deps, uow, closed, "deactivated", NotifyEvent.TERMINAL_DEACTIVATED, now)
     return closed
+
+
+def _tell_decision(
+    deps: Deps, uow: UnitOfWork, ret: ReturnRow, decision: Decision, inp: DecisionInput, amount: int, now: datetime
+) -> None:
+    """The decision, in the merchant's words: the amount in yuan, each deduction, the new SN, the reason."""
+    sep = "; " if merchant_messages.language_of(uow, ret["merchant_id"]) == "en" else "；"
+    shown = {
+        "amount": format_yuan(amount),
+        "deductions": sep.join(f"{d.item} {format_yuan(d.amount_fen)}" for d in inp.deductions),
+        "reason": inp.reason.strip(),
+        "new_sn": inp.new_sn,
+    }
+    event = DECISION_EVENTS[decision.value]
+    tell_step(
+        deps, uow, ret, "decided", event, now, shown, decision=decision.value, refund_fen=amount, new_sn=inp.new_sn
+    )
 
 
 def _revoke_keys_of(uow: UnitOfWork, device: DeviceRow, now: datetime) -> list[str]:

@@ -15,10 +15,15 @@ from posrefund.domain import device_return as dr
 from posrefund.domain.device_return import ReturnReason, ReturnStatus, TerminalState
 from posrefund.domain.errors import Conflict, Invalid, NotFound
 from posrefund.domain.free_text import free_text
+from posrefund.domain.merchant_notice import INSPECTION_NAMES, name_in
+from posrefund.domain.money import format_yuan
+from posrefund.domain.notification import NotifyEvent, message_id
+from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
 from posrefund.ports import UnitOfWork
 from posrefund.ports.provider import DeviceRow, NoticeRow, ReturnRow
 from posrefund.service.deps import Deps
+from posrefund.service.notifications import merchant_messages
 from posrefund.service.provider.desk import Scope, device_by_sn, scope_of
 from posrefund.service.records import record
 
@@ -33,7 +38,8 @@ class OpenInput:
 
 
 def tell(uow: UnitOfWork, ret: ReturnRow, kind: str, now: datetime, audience: str = "merchant", **params: Any) -> None:
-    """A notice of the step for the merchant (or the provider's administrators)."""
+    """A notice of the step for the merchant (or the provider's administrators): the provider's own record;
+    a merchant's notice names the messages it was sent (``messages``: channel, message id)."""
     row: NoticeRow = {
         "provider_id": ret["provider_id"],
         "merchant_id": ret["merchant_id"],
@@ -44,6 +50,39 @@ def tell(uow: UnitOfWork, ret: ReturnRow, kind: str, now: datetime, audience: st
         "created_at": now,
     }
     uow.provider.add_notice(row)
+
+
+def tell_step(
+    deps: Deps,
+    uow: UnitOfWork,
+    ret: ReturnRow,
+    kind: str,
+    event: NotifyEvent,
+    now: datetime,
+    shown: dict[str, Any] | None = None,
+    **params: Any,
+) -> None:
+    """A step the merchant hears about: messages to its mobile and email through the notification outbox
+    (once per return and step, whatever retries), and the notice that records them. The template's values
+    are fixed now: the SN, Shanghai time, ``params`` and, over them, ``shown`` (words, amounts in yuan)."""
+    device = uow.provider.device(ret["provider_id"], ret["device_id"])
+    sn = device["sn"] if device else ""
+    fixed = {"sn": sn, "at": merchant_messages.at_text(now), **params, **(shown or {})}
+    sent = merchant_messages.tell_merchant(deps, uow, ret["merchant_id"], event, f"{ret['id']}-{kind}", now, fixed)
+    messages = [{"channel": m["channel"], "message_id": m["message_id"]} for m in sent]
+    tell(uow, ret, kind, now, **{"sn": sn, **params, "messages": messages})
+
+
+def tell_refund_paid(deps: Deps, uow: UnitOfWork, case: RefundCase, now: datetime) -> None:
+    """The refund of a device return was paid (seen by the notification worker in the case's events): the
+    merchant hears it once, however many events say so."""
+    ret = uow.provider.return_by_case(case.id)
+    if ret is None or uow.notifications.by_message_ids([message_id(f"{ret['id']}-refund_paid", "sms")]):
+        return
+    shown = {"amount": format_yuan(case.amount_fen, case.currency)}
+    if case.succeeded_at is not None:
+        shown["at"] = merchant_messages.at_text(case.succeeded_at)
+    tell_step(deps, uow, ret, "refund_paid", NotifyEvent.RETURN_REFUND_PAID, now, shown, refund_fen=case.amount_fen)
 
 
 def documents_of(uow: UnitOfWork, merchant_id: str, ids: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
@@ -74,7 +113,7 @@ def open_return(deps: Deps, actor: Actor, inp: OpenInput) -> ReturnRow:
         uow.provider.add_return(row)
         move_device(uow, device, TerminalState.RETURN_OPEN, now)
         audit(uow, actor, row, "device_return.opened", None, now, sn=device["sn"], reason=reason.value)
-        tell(uow, row, "opened", now, sn=device["sn"])
+        tell_step(deps, uow, row, "opened", NotifyEvent.RETURN_OPENED, now)
         uow.commit()
     return row
 
@@ -175,7 +214,8 @@ def approve_shipping(
         after = ReturnStatus.SHIPPING_APPROVED.value
         audit(uow, actor, ret, "device_return.shipping_approved", after, now, **values)
         ret = save(uow, ret, now, status=after, shipping_approved_at=now, **values)
-        tell(uow, ret, "shipping_approved", now, **values)
+        shown = {"address": values["ship_address"]}
+        tell_step(deps, uow, ret, "shipping_approved", NotifyEvent.RETURN_SHIPPING, now, shown, **values)
         uow.commit()
     return ret
 
@@ -212,6 +252,12 @@ def receive(
             uow, ret, now, status=after, received_at=now, inspection=found.value, inspection_note=note,
             due_on=due_on, documents=json.dumps(docs),
         )  # fmt: skip
-        tell(uow, ret, "received", now, inspection=found.value, due_on=due_on.isoformat())
+        seen = {
+            "inspection": name_in(INSPECTION_NAMES, found.value, merchant_messages.language_of(uow, ret["merchant_id"]))
+        }
+        tell_step(
+            deps, uow, ret, "received", NotifyEvent.RETURN_RECEIVED, now, seen,
+            inspection=found.value, due_on=due_on.isoformat(),
+        )  # fmt: skip
         uow.commit()
     return ret

@@ -65,6 +65,12 @@ class NotificationSql(Repository):
     def add_attempt(self, row: NewAttemptRow) -> None:
         self.c.execute(insert(t.notify_attempts).values(**row))
 
+    def by_message_ids(self, message_ids: Sequence[str]) -> list[NotificationRow]:
+        if not message_ids:
+            return []
+        q = select(t.notifications).where(_N.message_id.in_(list(message_ids)))
+        return cast(list[NotificationRow], all_rows(self.c, q))
+
     def notifications_for(self, case_id: str) -> list[NotificationRow]:
         q = select(t.notifications).where(_N.case_id == case_id).order_by(_N.created_at, _N.message_id)
         return cast(list[NotificationRow], all_rows(self.c, q))

@@ -8,9 +8,9 @@ from sqlalchemy import delete, insert, select
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
-from posrefund.ports import GatewayRow, TemplateRow
+from posrefund.ports import GatewayRow, MerchantContactRow, TemplateRow
 
-_T, _G = t.notify_templates.c, t.notify_gateways.c
+_T, _G, _MC = t.notify_templates.c, t.notify_gateways.c, t.merchant_contacts.c
 
 
 class NotifySettingsSql(Repository):
@@ -42,3 +42,11 @@ class NotifySettingsSql(Repository):
     def put_gateway(self, row: GatewayRow) -> None:
         self.c.execute(delete(t.notify_gateways).where(_G.merchant_id == row["merchant_id"], _G.kind == row["kind"]))
         self.c.execute(insert(t.notify_gateways).values(**row))
+
+    def merchant_contact(self, merchant_id: str) -> MerchantContactRow | None:
+        q = select(t.merchant_contacts).where(_MC.merchant_id == merchant_id)
+        return cast(MerchantContactRow | None, first_row(self.c, q))
+
+    def put_merchant_contact(self, row: MerchantContactRow) -> None:
+        self.c.execute(delete(t.merchant_contacts).where(_MC.merchant_id == row["merchant_id"]))
+        self.c.execute(insert(t.merchant_contacts).values(**row))

@@ -50,6 +50,11 @@ class ProviderSql(Repository):
     def get_return(self, return_id: str) -> ReturnRow | None:
         return cast(ReturnRow | None, first_row(self.c, select(t.device_returns).where(_R.id == return_id)))
 
+    def return_by_case(self, case_id: str) -> ReturnRow | None:
+        """The device return a refund case pays, if it is one."""
+        q = select(t.device_returns).where(_R.refund_case_id == case_id)
+        return cast(ReturnRow | None, first_row(self.c, q))
+
     def list_returns(
         self, provider_id: str, merchant_id: str | None, statuses: list[str] | None, limit: int
     ) -> list[ReturnRow]:

@@ -68,7 +68,7 @@ notifications = Table(
     id_key(),
     Column("message_id", String(80), nullable=False, unique=True),
     Column("merchant_id", ID, nullable=False),
-    case_ref(),
+    Column("case_id", ID, ForeignKey("refunds.id"), nullable=True),  # none for a message to the merchant itself
     Column("event", String(32), nullable=False),
     Column("channel", String(16), nullable=False),
     Column("language", String(2), nullable=False),
@@ -83,6 +83,18 @@ notifications = Table(
     moment("sent_at", nullable=True),
     Index("ix_notifications_due", "status", "next_attempt_at"),
     Index("ix_notifications_case", "case_id"),
+)
+
+merchant_contacts = Table(
+    "merchant_contacts",
+    metadata,
+    merchant_ref(primary_key=True),
+    Column("language", String(2), nullable=False, server_default="zh"),
+    Column("phone_enc", Text, nullable=True),  # the merchant's registered mobile, AES-GCM
+    blank_string("phone_masked", 20),
+    Column("email_enc", Text, nullable=True),
+    blank_string("email_masked", 120),
+    *changed_by(),
 )
 
 notify_attempts = Table(

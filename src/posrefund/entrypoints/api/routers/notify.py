@@ -20,12 +20,13 @@ from posrefund.entrypoints.api.responses_followup import (
     FollowUpList,
     Gateway,
     GatewayList,
+    MerchantNotifyContact,
     NotifyContact,
     Template,
     TemplateList,
 )
 from posrefund.entrypoints.api.schemas import Body
-from posrefund.service.notifications import follow_up, settings
+from posrefund.service.notifications import follow_up, merchant_contact, settings
 from posrefund.service.notifications.follow_up import ContactEntry
 from posrefund.service.notifications.settings import ContactInput
 
@@ -218,3 +219,32 @@ async def close_followup(
     refund_id: str, actor: CurrentActor, c: Ctx, body: CloseFollowupIn | None = None
 ) -> dict[str, Any]:
     return await c.run(follow_up.close_by_staff, c.deps, actor, refund_id, body.note if body else "")
+
+
+class MerchantContactIn(Body):
+    phone: Annotated[str, Field(max_length=20, description='a mainland mobile; "" none')] = ""
+    email: Annotated[str, Field(max_length=254)] = ""
+    language: Lang = "zh"
+
+
+@router.get(
+    "/v1/merchants/{merchant_id}/notify-contact",
+    summary="Where the merchant hears about its device returns and fee refunds",
+    **answers(MerchantNotifyContact, *ON_CASE, permission="merchant.contact"),
+)
+async def get_merchant_contact(merchant_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    return await c.run(merchant_contact.merchant_contact, c.deps, actor, merchant_id)
+
+
+@router.put(
+    "/v1/merchants/{merchant_id}/notify-contact",
+    summary="Set where the merchant hears about its device returns and fee refunds",
+    **answers(MerchantNotifyContact, *ON_CASE_WITH_BODY, permission="merchant.contact"),
+)
+async def put_merchant_contact(
+    merchant_id: str, body: MerchantContactIn, actor: CurrentActor, c: Ctx
+) -> dict[str, Any]:
+    """Its mobile (kept encrypted, shown masked), email and language; without a mobile of its own, its
+    registered phone takes the SMS if it is a mobile."""
+    inp = merchant_contact.MerchantContactInput(body.phone, body.email, body.language)
+    return await c.run(merchant_contact.set_merchant_contact, c.deps, actor, merchant_id, inp)

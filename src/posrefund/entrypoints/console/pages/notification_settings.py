@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from posrefund.domain.errors import DomainError, Invalid, NotFound
-from posrefund.domain.notification import LANGUAGES, TEMPLATE_VARIABLES, NotifyEvent
+from posrefund.domain.notification import LANGUAGES, NotifyEvent
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import NOT_MINE, Errors
 from posrefund.entrypoints.console.forms import signed_in
@@ -48,7 +48,7 @@ async def _template_page(request: Request, event: str, language: str, status: in
         t=current,
         subject=extra.pop("subject", current["subject"]),
         body=extra.pop("body", current["body"]),
-        variables=TEMPLATE_VARIABLES,
+        variables=notification_templates.sample_values(NotifyEvent(event)),
         **extra,
     )
 
@@ -75,9 +75,10 @@ async def save_template(request: Request, event: str, language: str) -> Response
         fmt.bounded(body, "body", notification_templates.MAX_BODY)
         if do == "preview":
             notification_templates.validate(event, language, subject, body, c.deps.message_limit)
+            samples = notification_templates.sample_values(NotifyEvent(event))
             preview = (
-                notification_templates.render_text(subject, TEMPLATE_VARIABLES, c.deps.message_limit),
-                notification_templates.render_text(body, TEMPLATE_VARIABLES, c.deps.message_limit),
+                notification_templates.render_text(subject, samples, c.deps.message_limit),
+                notification_templates.render_text(body, samples, c.deps.message_limit),
             )
             return await _template_page(request, event, language, subject=subject, body=body, preview=preview)
         if do == "save":

@@ -26,6 +26,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "merchant.channel_account": ("设置商户的渠道子商户号", "set a merchant's channel account"),
     "merchant.create": ("开设商户", "create merchants"),
     "merchant.read": ("查看商户", "read merchants"),
+    "merchant.contact": ("设置商户接收通知的联系方式", "set where a merchant receives its notices"),
     "notify.configure": ("配置通知", "configure notifications"),
     "notify.contact": ("再次通知顾客", "notify customers again"),
     "notify.read": ("查看通知记录", "read notifications"),
@@ -238,6 +239,8 @@ LABELS_WORDS: dict[str, dict[str, tuple[str, str]]] = {
             "渠道前后答复矛盾，转人工处理",
             "the channel's answers contradict each other",
         ),
+        "no_contact": ("未发送：商户未留联系方式", "not sent: the merchant has no address there"),
+        "no_gateway": ("未发送：未配置发送通道", "not sent: no gateway"),
     },
     "deposit_proposal": {
         "proposed": ("待处理", "proposed"),
