@@ -112,6 +112,14 @@ ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
         lambda d, w, r: Call("POST", "/v1/merchants", {"code": seq("M"), "name": "新商户"}),
     ),
     ("GET", "/v1/merchants/me"): ("merchant.read", lambda d, w, r: Call("GET", "/v1/merchants/me")),
+    ("PUT", "/v1/merchants/{merchant_id}/settlement-account"): (
+        "merchant.create",
+        lambda d, w, r: Call(
+            "PUT",
+            f"/v1/merchants/{w.a.id}/settlement-account",
+            {"bank": "招商银行", "holder": "商户甲", "account_no": "755912345610801", "reason": "商户来函"},
+        ),
+    ),
     ("PUT", "/v1/merchants/{merchant_id}/channel-accounts/{channel}"): (
         "merchant.channel_account",
         lambda d, w, r: Call("PUT", f"/v1/merchants/{w.a.id}/channel-accounts/wechat", {"sub_mchid": "1900000109"}),

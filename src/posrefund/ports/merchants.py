@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from posrefund.domain.policy import RefundPolicy
 
@@ -18,6 +18,10 @@ class MerchantRow(TypedDict):
     contact_phone: str
     created_at: datetime
     provider_id: str
+    licence_no: NotRequired[str]
+    settlement_bank: NotRequired[str]
+    settlement_account_name: NotRequired[str]
+    settlement_account_masked: NotRequired[str]
 
 
 class StoreRow(TypedDict):
@@ -110,6 +114,8 @@ class MerchantRepo(Protocol):
     def add_merchant(self, row: MerchantRow) -> None: ...
     def get_merchant(self, merchant_id: str) -> MerchantRow | None: ...
     def merchant_code_taken(self, code: str) -> bool: ...
+    def set_merchant_profile(self, merchant_id: str, values: dict[str, str]) -> None: ...
+    def settlement_fingerprint(self, merchant_id: str) -> str: ...
     def list_merchants(self) -> list[MerchantRow]: ...
     def add_store(self, row: StoreRow) -> None: ...
     def get_store(self, merchant_id: str, store_id: str) -> StoreRow | None: ...

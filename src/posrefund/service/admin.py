@@ -21,6 +21,7 @@ from posrefund.domain.roles import (
 )
 from posrefund.ports import ApiKeyRow, MerchantRow, NewUserRow, StoreRow, TerminalRow, UnitOfWork, UserRow
 from posrefund.service.deps import Deps
+from posrefund.service.merchant_onboarding import profile_values
 from posrefund.service.records import record
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
@@ -44,14 +45,27 @@ def _provider_of(actor: Actor, provider_id: str) -> str:
 
 
 def create_merchant(
-    deps: Deps, actor: Actor, *, code: str, name: str, contact_phone: str = "", provider_id: str = ""
+    deps: Deps,
+    actor: Actor,
+    *,
+    code: str,
+    name: str,
+    contact_phone: str = "",
+    provider_id: str = "",
+    licence_no: str = "",
+    settlement_bank: str = "",
+    settlement_account_name: str = "",
+    settlement_account_no: str = "",
 ) -> MerchantRow:
+    """A new merchant under the creator's provider, with its licence's credit code and settlement account when
+    given (merchant_onboarding: the account number is checked, then kept only as last four and fingerprint)."""
     actor.require("merchant.create")
     if not is_identifier(MERCHANT_CODE, code):
         raise Invalid("merchant.invalid_code")
     name = free_text(name, "name", limit=200)
     contact_phone = free_text(contact_phone, "contact_phone", limit=40, required=False)
     now = deps.clock.now()
+    profile = profile_values(deps, licence_no, settlement_bank, settlement_account_name, settlement_account_no)
     row: MerchantRow = {
         "id": deps.ids.new_id("mch"),
         "code": code,
@@ -60,10 +74,14 @@ def create_merchant(
         "created_at": now,
         "provider_id": _provider_of(actor, provider_id),
     }
+    fingerprint = profile.pop("settlement_account_fingerprint", "")
+    row |= profile  # type: ignore[typeddict-item]
     with deps.uow() as uow:
         if uow.merchants.merchant_code_taken(code):
             raise Conflict("merchant.code_taken", merchant_code=code)
         uow.merchants.add_merchant(row)
+        if fingerprint:
+            uow.merchants.set_merchant_profile(row["id"], {"settlement_account_fingerprint": fingerprint})
         record(uow, actor, None, "merchant.created", now, merchant_id_created=row["id"], code=code)
         record(uow, actor, row["id"], "merchant.created", now, code=code)
         uow.commit()

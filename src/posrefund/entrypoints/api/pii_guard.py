@@ -39,11 +39,16 @@ TOKEN_HEADERS = frozenset(
 _FRACTION_OR_EXPONENT = re.compile(rb"(?:^|[:\[,])\s*-?\d+[.eE]")
 NUL = "request.invalid_character"
 
-# The one field of the one kind of request that is meant to carry a card number: the debit card an abnormal
-# WeChat Pay refund is sent to (API and console). The route encrypts it before anything stores it and shows only
-# its last four; a card number anywhere else in that request, and track data or a CVV even there, is refused.
-CARD_DESTINATION = re.compile(r"^(?:/v1/refunds|/console/cases)/[^/]+/abnormal-refund$")
-CARD_FIELD = "bank_account"
+# The requests meant to carry an account number that may be a debit card's, and the one field that carries it:
+# the card an abnormal WeChat Pay refund is sent to (API and console), and a merchant's settlement account (an
+# individual merchant often settles to a personal debit card) when it is onboarded or changed. Those routes send
+# the number on or reduce it to its last four and a keyed fingerprint, and store nothing more; a card number
+# anywhere else in the request, and track data or a CVV even there, is refused.
+CARD_DESTINATIONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("POST", re.compile(r"^(?:/v1/refunds|/console/cases)/[^/]+/abnormal-refund$"), "bank_account"),
+    ("POST", re.compile(r"^/v1/merchants$"), "settlement_account_no"),
+    ("PUT", re.compile(r"^/v1/merchants/[^/]+/settlement-account$"), "account_no"),
+)
 _BARE_NUMBER = re.compile(r"^[0-9][0-9 \-]{6,38}[0-9]$")  # the card field holds digits (grouped), nothing else
 
 # (error code, field): what a request is refused for (422, by the one mapping) and the field it was found in.
@@ -202,7 +207,14 @@ class PiiGuard(Middleware):
             return
         if raw is None:
             return
-        card_field = CARD_FIELD if scope.get("method") == "POST" and CARD_DESTINATION.match(path) else ""
+        card_field = next(
+            (
+                field
+                for method, route, field in CARD_DESTINATIONS
+                if scope.get("method") == method and route.match(path)
+            ),
+            "",
+        )
         problem = None if signed else _body_problem(headers.get("content-type", ""), raw, card_field)
         if problem is not None:
             await _refuse(scope, receive, send, lang, problem)

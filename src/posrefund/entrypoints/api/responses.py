@@ -120,6 +120,10 @@ class Merchant(Out):
     contact_phone: str
     created_at: str | None
     provider_id: str
+    licence_no: str = ""
+    settlement_bank: str = ""
+    settlement_account_name: str = ""
+    settlement_account_masked: str = ""
 
 
 class Store(Out):

@@ -35,6 +35,19 @@ class MerchantIn(Body):
     code: Annotated[str, Field(min_length=1, max_length=32, pattern=anchored(MERCHANT_CODE))]
     name: Annotated[str, Field(min_length=1, max_length=200)]
     contact_phone: Annotated[str, Field(max_length=40)] = ""
+    licence_no: Annotated[str, Field(max_length=18, description="统一社会信用代码 (18 characters, GB 32100)")] = ""
+    settlement_bank: Annotated[str, Field(max_length=100)] = ""
+    settlement_account_name: Annotated[str, Field(max_length=200)] = ""
+    settlement_account_no: Annotated[
+        str, Field(max_length=40, description="checked, then kept only as its last four and a keyed fingerprint")
+    ] = ""
+
+
+class SettlementAccountIn(Body):
+    bank: Annotated[str, Field(min_length=1, max_length=100)]
+    holder: Annotated[str, Field(min_length=1, max_length=200)]
+    account_no: Annotated[str, Field(min_length=1, max_length=40)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
 class ChannelAccountIn(Body):

@@ -36,6 +36,14 @@ MESSAGES_CORE: dict[str, tuple[str, str]] = {
     "money.unsupported_currency": ("不支持的币种：{currency}", "Unsupported currency: {currency}"),
     "money.currency_mismatch": ("币种不一致", "Currencies do not match"),
     "merchant.not_found": ("商户不存在", "Merchant not found"),
+    "merchant.invalid_licence_no": (
+        "统一社会信用代码无效：应为 18 位，且校验位正确",
+        "Invalid unified social credit code: 18 characters with a correct check character",
+    ),
+    "merchant.invalid_account_no": (
+        "结算账号无效：应为 {low} 至 {high} 位数字",
+        "Invalid settlement account number: {low} to {high} digits",
+    ),
     "merchant.invalid_code": (
         "商户编码只能包含字母、数字、下划线和短横线（2–32 位）",
         "Merchant code: 2–32 letters, digits, _ or -",

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
 from posrefund.ports import ChannelAccountRow, MerchantRow, StoreRow, TerminalRow
 
 _M, _ST, _T = tables.merchants.c, tables.stores.c, tables.terminals.c
+# What a merchant's row shows: everything but the settlement account's fingerprint, which only answers whether a
+# number typed later is the same account (``settlement_fingerprint``).
+FINGERPRINT = "settlement_account_fingerprint"
+_SHOWN = [column for column in tables.merchants.c if column.name != FINGERPRINT]
 _CA = tables.merchant_channel_accounts.c
 
 
@@ -19,13 +23,19 @@ class MerchantSql(Repository):
         self.c.execute(insert(tables.merchants).values(**row))
 
     def get_merchant(self, merchant_id: str) -> MerchantRow | None:
-        return cast(MerchantRow | None, first_row(self.c, select(tables.merchants).where(_M.id == merchant_id)))
+        return cast(MerchantRow | None, first_row(self.c, select(*_SHOWN).where(_M.id == merchant_id)))
+
+    def settlement_fingerprint(self, merchant_id: str) -> str:
+        return str(self.c.execute(select(_M.settlement_account_fingerprint).where(_M.id == merchant_id)).scalar() or "")
+
+    def set_merchant_profile(self, merchant_id: str, values: dict[str, str]) -> None:
+        self.c.execute(update(tables.merchants).where(_M.id == merchant_id).values(**values))
 
     def merchant_code_taken(self, code: str) -> bool:
         return self.c.execute(select(_M.id).where(_M.code == code)).first() is not None
 
     def list_merchants(self) -> list[MerchantRow]:
-        return cast(list[MerchantRow], all_rows(self.c, select(tables.merchants).order_by(_M.created_at)))
+        return cast(list[MerchantRow], all_rows(self.c, select(*_SHOWN).order_by(_M.created_at)))
 
     def add_store(self, row: StoreRow) -> None:
         self.c.execute(insert(tables.stores).values(**row))

@@ -23,6 +23,11 @@ merchants = Table(
     Column("contact_phone", String(40), nullable=False, server_default=""),
     moment("created_at"),
     blank_string("provider_id", 32),  # the service provider whose administrators manage it ("" the default one)
+    blank_string("licence_no", 18),  # 统一社会信用代码
+    blank_string("settlement_bank", 100),
+    blank_string("settlement_account_name", 200),
+    blank_string("settlement_account_masked", 12),  # the last four: the number itself is never stored
+    blank_string("settlement_account_fingerprint", 64),  # keyed: is a number typed later the same account?
 )
 
 stores = Table(

@@ -34,6 +34,7 @@ from posrefund.entrypoints.api.schemas import (
     ChannelAccountIn,
     MerchantIn,
     PolicyIn,
+    SettlementAccountIn,
     StoreIn,
     TerminalIn,
     UserIn,
@@ -41,7 +42,7 @@ from posrefund.entrypoints.api.schemas import (
 )
 from posrefund.entrypoints.api.views import plain
 from posrefund.ports import MerchantRow
-from posrefund.service import admin, channel_accounts, policies, policy_preview
+from posrefund.service import admin, channel_accounts, merchant_onboarding, policies, policy_preview
 
 router = APIRouter(prefix="/v1", tags=["admin"])
 # Creating: the body may be refused, a referenced store or terminal may not exist, a code or name may be taken.
@@ -85,6 +86,18 @@ _add_creation(
     name="create_merchant",
     summary="Create a merchant",
 )
+
+
+@router.put(
+    "/merchants/{merchant_id}/settlement-account",
+    summary="Record a merchant's new settlement account (the provider's administrator)",
+    **answers(Merchant, *CREATE, permission="merchant.create"),
+)
+async def change_settlement_account(
+    merchant_id: str, body: SettlementAccountIn, actor: CurrentActor, c: Ctx
+) -> dict[str, Any]:
+    row = await c.run(merchant_onboarding.change_settlement_account, c.deps, actor, merchant_id, **body.model_dump())
+    return plain(row)
 
 
 @router.get(

@@ -119,6 +119,7 @@ LABELS_SHIFT: dict[str, dict[str, tuple[str, str]]] = {
         "store.created": ("新增门店", "Store created"),
         "terminal.created": ("新增终端", "Terminal created"),
         "merchant.created": ("开通商户", "Merchant created"),
+        "merchant.settlement_account_changed": ("变更结算账户", "Settlement account changed"),
         "sale.recorded": ("记录消费", "Sale recorded"),
         "sale.imported": ("导入消费", "Sales imported"),
         "evidence.uploaded": ("上传凭证", "Evidence uploaded"),

@@ -106,6 +106,13 @@ ACTIONS: dict[str, tuple[str, str]] = {
 
 # The fields requests and forms name in refusals (request bodies, policies, imports, templates).
 FIELDS: dict[str, tuple[str, str]] = {
+    "licence_no": ("统一社会信用代码", "unified social credit code"),
+    "settlement_bank": ("结算开户行", "settlement bank"),
+    "settlement_account_name": ("结算账户户名", "settlement account holder"),
+    "settlement_account_no": ("结算账号", "settlement account number"),
+    "account_no": ("账号", "account number"),
+    "holder": ("户名", "account holder"),
+    "bank": ("开户行", "bank"),
     "amount": ("金额", "amount"),
     "at_to": ("结束时间", "until"),
     "attachments": ("附件", "attachments"),
