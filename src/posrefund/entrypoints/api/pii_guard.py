@@ -44,6 +44,10 @@ NUL = "request.invalid_character"
 # its last four; a card number anywhere else in that request, and track data or a CVV even there, is refused.
 CARD_DESTINATION = re.compile(r"^(?:/v1/refunds|/console/cases)/[^/]+/abnormal-refund$")
 CARD_FIELD = "bank_account"
+# The payer's Alipay payment code (付款码, 16–24 digits from 25–30) a freeze is asked with: not a card number, but its
+# digits may pass a card number's checks by chance. Used for one call and never stored (service/fund_holds/freezing).
+PAYER_CODE_DESTINATION = "/v1/holds/alipay"
+PAYER_CODE_FIELD = "payer_code"
 _BARE_NUMBER = re.compile(r"^[0-9][0-9 \-]{6,38}[0-9]$")  # the card field holds digits (grouped), nothing else
 
 # (error code, field): what a request is refused for (422, by the one mapping) and the field it was found in.
@@ -202,7 +206,9 @@ class PiiGuard(Middleware):
             return
         if raw is None:
             return
-        card_field = CARD_FIELD if scope.get("method") == "POST" and CARD_DESTINATION.match(path) else ""
+        posted = scope.get("method") == "POST"
+        card_field = CARD_FIELD if posted and CARD_DESTINATION.match(path) else ""
+        card_field = PAYER_CODE_FIELD if posted and path == PAYER_CODE_DESTINATION else card_field
         problem = None if signed else _body_problem(headers.get("content-type", ""), raw, card_field)
         if problem is not None:
             await _refuse(scope, receive, send, lang, problem)

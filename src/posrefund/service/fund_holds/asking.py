@@ -4,7 +4,7 @@ rules, queued for the worker under a new operation number, audited. Nothing is s
 from __future__ import annotations
 
 from posrefund.domain.errors import Conflict
-from posrefund.domain.fund_hold import HoldStep, after_expiry, check_operation
+from posrefund.domain.fund_hold import HoldStep, after_expiry, check_operation, held_fen
 from posrefund.domain.roles import Actor
 from posrefund.ports.fund_holds import OPEN_OPERATIONS, HoldOperation
 from posrefund.service.deps import Deps
@@ -31,7 +31,8 @@ def ask(deps: Deps, actor: Actor, hold_id: str, step: HoldStep, amount_fen: int,
         status = after_expiry(hold.held, hold.status, now)
         if amount_fen == 0 and step is not HoldStep.COMPLETE:  # the whole of what is undone
             done = status.completion
-            amount_fen = done.amount_fen if step is HoldStep.CANCEL_COMPLETION and done else hold.held.amount_fen
+            rest = held_fen(hold.held, status) or hold.held.amount_fen  # nothing held: the rules say why
+            amount_fen = done.amount_fen if step is HoldStep.CANCEL_COMPLETION and done else rest
         check_operation(hold.held, status, step, amount_fen, now)
         if not uow.fund_holds.save_hold(_with(hold, status), now):
             raise Conflict("hold.operation_open")

@@ -20,6 +20,7 @@ from posrefund.domain.pii import validate_payer_masked
 from posrefund.domain.roles import SYSTEM_ACTOR, Actor
 from posrefund.ports import UnitOfWork
 from posrefund.ports.fund_holds import OPEN_OPERATIONS, HoldOperation, HoldRecord
+from posrefund.ports.merchants import TerminalRow
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 
@@ -67,11 +68,7 @@ def record_card_hold(deps: Deps, actor: Actor, inp: CardHoldInput) -> HoldRecord
     _check(inp, now)
     merchant_id = actor.merchant_id or ""
     with deps.uow() as uow:
-        if actor.terminal_id is not None and actor.terminal_id != inp.terminal_id:
-            raise NotFound("terminal.not_found")
-        terminal = uow.merchants.get_terminal(merchant_id, inp.terminal_id)
-        if terminal is None:
-            raise NotFound("terminal.not_found")
+        terminal = terminal_of(uow, actor, inp.terminal_id)
         held = HeldFunds(
             channel="card",
             hold_no=inp.hold_no or f"{inp.batch_no.zfill(6)}{inp.voucher_no.zfill(6)}",
@@ -93,6 +90,16 @@ def record_card_hold(deps: Deps, actor: Actor, inp: CardHoldInput) -> HoldRecord
         record(uow, actor, merchant_id, "hold.recorded", now, hold_id=hold.id, amount_fen=held.amount_fen)
         uow.commit()
     return hold
+
+
+def terminal_of(uow: UnitOfWork, actor: Actor, terminal_id: str) -> TerminalRow:
+    """The merchant's terminal the hold is made at; a terminal's key records only its own holds."""
+    if actor.terminal_id is not None and actor.terminal_id != terminal_id:
+        raise NotFound("terminal.not_found")
+    terminal = uow.merchants.get_terminal(actor.merchant_id or "", terminal_id)
+    if terminal is None:
+        raise NotFound("terminal.not_found")
+    return terminal
 
 
 def load_hold(uow: UnitOfWork, actor: Actor, hold_id: str) -> HoldRecord:
