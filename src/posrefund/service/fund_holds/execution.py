@@ -235,11 +235,21 @@ def _succeeded(
             details.get("by_notice") == "true",
         )
         sale_id = _sale_of(deps, uow, hold, completion, now)
+    elif op.step is HoldStep.CANCEL_COMPLETION and hold.sale_id:
+        _void(uow, hold, now)
     status = after_operation(hold.status, op.step, op.amount_fen, completion)
     updated = _with(hold, status, sale_id)
     if not uow.fund_holds.save_hold(updated, now):
         raise RuntimeError(f"hold {hold.id} changed while its operation was recorded")
     return updated
+
+
+def _void(uow: UnitOfWork, hold: HoldRecord, now: datetime) -> None:
+    """The cancelled completion's sale took nothing: voided, so a refund of it is refused (the acquirer would
+    answer 25). One with a refund already reserved stays as it is for a person to see (audited)."""
+    voided = uow.sales.void_sale(hold.merchant_id, hold.sale_id)
+    action = "sale.voided" if voided else "sale.void_refused"
+    record(uow, SYSTEM_ACTOR, hold.merchant_id, action, now, sale_id=hold.sale_id, hold_id=hold.id)
 
 
 def _sale_of(deps: Deps, uow: UnitOfWork, hold: HoldRecord, done: CompletionRef, now: datetime) -> str:
