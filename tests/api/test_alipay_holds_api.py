@@ -13,6 +13,8 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 
+from posrefund.domain.errors import Conflict
+from posrefund.domain.fund_hold import HoldStep
 from posrefund.service import fund_holds
 from posrefund.service.deps import Deps
 from tests.api.conftest import Auth
@@ -171,3 +173,21 @@ def test_a_freeze_asks_a_valid_payment_code_and_a_configured_channel(
     assert (r.status_code, r.json()["code"]) == (409, "hold.channel_unavailable")
     r = client.post("/v1/holds/alipay", json={}, headers=auth("a.auditor"))
     assert r.status_code in (403, 422)
+
+
+def test_a_freeze_past_its_end_is_released_once_by_the_worker(
+    client: TestClient, auth: Auth, world: World, deps: Deps, clock: FixedClock, alipay: Alipay
+) -> None:
+    made = freeze(client, auth, world).json()
+    clock.advance(days=30)  # (the test's tokens expire too: the service is asked directly)
+    with pytest.raises(Conflict) as refused:
+        fund_holds.ask(deps, world.a.actors["cashier"], made["id"], HoldStep.COMPLETE, 100)
+    assert refused.value.code == "hold.expired"
+    assert fund_holds.expire_holds(deps) == 1
+    assert fund_holds.expire_holds(deps) == 0  # one release at a time, and only one by itself
+    assert fund_holds.sweep_holds(deps, alipay.worker) == 1
+    assert alipay.freeze(made["auth_no"])["rest_fen"] == 0
+    assert fund_holds.expire_holds(deps) == 0
+    with deps.uow(readonly=True) as uow:
+        kept = uow.fund_holds.get_hold(world.a.id, made["id"])
+    assert kept is not None and (kept.status.state.value, kept.status.taken_fen) == ("released", 0)

@@ -147,14 +147,18 @@ def start(
 
 def _alipay_holds(alipay: AlipaySimulator, timeout: float) -> AlipayFundAuthChannel:
     """Alipay freezes (资金授权) on the same simulated app and gateway as the refunds."""
-    gateway = AlipayGateway(
-        app_id=alipay.app_id,
-        app_private_key=alipay.app_private_key_pem,
-        alipay_public_key=alipay.alipay_public_key_pem,
-        gateway_url=alipay.gateway_url,
-        timeout=timeout,
-    )
-    return AlipayFundAuthChannel(gateway)
+    return AlipayFundAuthChannel(AlipayGateway(**_alipay_app(alipay, timeout)))
+
+
+def _alipay_app(alipay: AlipaySimulator, timeout: float) -> dict[str, Any]:
+    """The simulated Alipay app's keys and gateway, as both Alipay adapters take them."""
+    return {
+        "app_id": alipay.app_id,
+        "app_private_key": alipay.app_private_key_pem,
+        "alipay_public_key": alipay.alipay_public_key_pem,
+        "gateway_url": alipay.gateway_url,
+        "timeout": timeout,
+    }
 
 
 def _channels(
@@ -183,13 +187,7 @@ def _channels(
         Terminal("00000001", "898310000000001"),
         SqlTerminalJournal.in_temporary_file(),
     )
-    alipay_channel = AlipayChannel(
-        app_id=alipay.app_id,
-        app_private_key=alipay.app_private_key_pem,
-        alipay_public_key=alipay.alipay_public_key_pem,
-        gateway_url=alipay.gateway_url,
-        timeout=timeout,
-    )
+    alipay_channel = AlipayChannel(**_alipay_app(alipay, timeout))
     alipay_notify = f"{api_base_url}/v1/callbacks/alipay"
 
     def alipay_register(order: RefundOrder) -> None:

@@ -209,7 +209,7 @@ def _check_release(hold: HeldFunds, status: HoldStatus, now: datetime) -> None:
     if status.state is HoldState.COMPLETED:
         raise Conflict("hold.already_completed")
     _check_held(status, HoldState.RELEASED)
-    if is_expired(hold, now):
+    if is_expired(hold, now) and hold.channel != "alipay":  # an Alipay freeze stays until it is released
         raise Conflict("hold.expired")
 
 
@@ -274,7 +274,8 @@ def after_freeze_failed(status: HoldStatus, *, withdrawn: bool) -> HoldStatus:
 
 
 def after_expiry(hold: HeldFunds, status: HoldStatus, now: datetime) -> HoldStatus:
-    """A hold still held past its validity is expired: the issuer released it, nothing can be taken any more."""
-    if status.state is HoldState.HELD and is_expired(hold, now):
+    """A card hold still held past its validity is expired: the issuer released it, nothing can be taken any
+    more. An Alipay freeze is not released by itself: it stays held (its completion refused) until released."""
+    if status.state is HoldState.HELD and is_expired(hold, now) and hold.channel != "alipay":
         return replace(status, state=HoldState.EXPIRED)
     return status

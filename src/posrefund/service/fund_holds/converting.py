@@ -36,29 +36,47 @@ def converted(
     trade_no from the answer); the hold keeps the rest until all of it is taken."""
     paid_at = answer.succeeded_at or now
     done = CompletionRef(op.operation_no, op.amount_fen, "", "", "", "", paid_at)
+    trade_no = answer.details.get(TRADE_NO, answer.channel_refund_id)
+    sale_id = completion_sale(deps, uow, hold, done, Channel.ALIPAY, (op.operation_no, trade_no), now)
+    status = after_operation(
+        hold.status, HoldStep.COMPLETE, op.amount_fen, done, partial=True, limit=hold.held.amount_fen
+    )
+    return _saved(uow, replace(hold, status=status, sale_id=sale_id), now)
+
+
+def completion_sale(
+    deps: Deps,
+    uow: UnitOfWork,
+    hold: HoldRecord,
+    done: CompletionRef,
+    channel: Channel,
+    refs: tuple[str, str],
+    now: datetime,
+) -> str:
+    """The completion as an ordinary sale of the hold's terminal, refunded as any sale of its channel: a card's
+    RRN, auth code, trace and batch (``done``); ``refs``: the order no. and the channel's trade no. (a card's hold
+    number and RRN; an Alipay payment's out_trade_no and trade_no)."""
+    order_no, trade_no = refs
     terminal = uow.merchants.get_terminal(hold.merchant_id, hold.terminal_id)
     sale = Sale(
         id=deps.ids.new_id("sal"),
         merchant_id=hold.merchant_id,
         store_id=str(terminal["store_id"]) if terminal else "",
         terminal_id=hold.terminal_id,
-        channel=Channel.ALIPAY,
+        channel=channel,
         kind=SaleKind.SALE,
-        amount_fen=op.amount_fen,
+        amount_fen=done.amount_fen,
         fee_fen=0,
-        currency=op.currency,
-        paid_at=paid_at,
+        currency=hold.held.currency,
+        paid_at=done.completed_at,
         settlement_status=SettlementStatus.UNSETTLED,
-        voucher_no="",
-        rrn="",
-        batch_no="",
-        auth_code="",
-        order_no=op.operation_no,
-        payer_masked="",
-        channel_trade_no=answer.details.get(TRADE_NO, answer.channel_refund_id),
+        voucher_no=done.voucher_no,
+        rrn=done.rrn,
+        batch_no=done.batch_no,
+        auth_code=done.auth_code,
+        order_no=order_no,
+        payer_masked=hold.held.card_masked,
+        channel_trade_no=trade_no,
     )
     uow.sales.add_sale(sale, now)
-    status = after_operation(
-        hold.status, HoldStep.COMPLETE, op.amount_fen, done, partial=True, limit=hold.held.amount_fen
-    )
-    return _saved(uow, replace(hold, status=status, sale_id=sale.id), now)
+    return sale.id

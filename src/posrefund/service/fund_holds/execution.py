@@ -24,7 +24,7 @@ from posrefund.domain.fund_hold import (
     after_operation,
 )
 from posrefund.domain.roles import SYSTEM_ACTOR
-from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
+from posrefund.domain.sale import Channel
 from posrefund.ports import UnitOfWork
 from posrefund.ports.fund_holds import (
     FundHoldChannel,
@@ -34,7 +34,7 @@ from posrefund.ports.fund_holds import (
     WithdrawableHoldChannel,
 )
 from posrefund.service.deps import Deps
-from posrefund.service.fund_holds.converting import converted, frozen
+from posrefund.service.fund_holds.converting import completion_sale, converted, frozen
 from posrefund.service.fund_holds.recording import _with
 from posrefund.service.leases import longest_call
 from posrefund.service.records import record
@@ -234,7 +234,7 @@ def _succeeded(
             answer.succeeded_at or now,
             details.get("by_notice") == "true",
         )
-        sale_id = _sale_of(deps, uow, hold, completion, now)
+        sale_id = completion_sale(deps, uow, hold, completion, Channel.CARD, (hold.held.hold_no, completion.rrn), now)
     elif op.step is HoldStep.CANCEL_COMPLETION and hold.sale_id:
         _void(uow, hold, now)
     status = after_operation(hold.status, op.step, op.amount_fen, completion)
@@ -250,30 +250,3 @@ def _void(uow: UnitOfWork, hold: HoldRecord, now: datetime) -> None:
     voided = uow.sales.void_sale(hold.merchant_id, hold.sale_id)
     action = "sale.voided" if voided else "sale.void_refused"
     record(uow, SYSTEM_ACTOR, hold.merchant_id, action, now, sale_id=hold.sale_id, hold_id=hold.id)
-
-
-def _sale_of(deps: Deps, uow: UnitOfWork, hold: HoldRecord, done: CompletionRef, now: datetime) -> str:
-    """The completion as an ordinary card sale of the hold's terminal (its RRN, auth code, trace and batch)."""
-    terminal = uow.merchants.get_terminal(hold.merchant_id, hold.terminal_id)
-    sale = Sale(
-        id=deps.ids.new_id("sal"),
-        merchant_id=hold.merchant_id,
-        store_id=str(terminal["store_id"]) if terminal else "",
-        terminal_id=hold.terminal_id,
-        channel=Channel.CARD,
-        kind=SaleKind.SALE,
-        amount_fen=done.amount_fen,
-        fee_fen=0,
-        currency=hold.held.currency,
-        paid_at=done.completed_at,
-        settlement_status=SettlementStatus.UNSETTLED,
-        voucher_no=done.voucher_no,
-        rrn=done.rrn,
-        batch_no=done.batch_no,
-        auth_code=done.auth_code,
-        order_no=hold.held.hold_no,
-        payer_masked=hold.held.card_masked,
-        channel_trade_no=done.rrn,
-    )
-    uow.sales.add_sale(sale, now)
-    return sale.id
