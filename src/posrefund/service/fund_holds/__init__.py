@@ -5,8 +5,8 @@ asking for its release, completion or completion cancel, the worker executing ea
 from __future__ import annotations
 
 from posrefund.service.fund_holds.asking import ask
-from posrefund.service.fund_holds.execution import HoldWorker, advance_operation, sweep_holds
-from posrefund.service.fund_holds.freezing import AlipayHoldInput, record_alipay_hold
+from posrefund.service.fund_holds.execution import HoldWorker, advance_operation, call_claimed, sweep_holds
+from posrefund.service.fund_holds.freezing import AlipayHoldInput, ask_freeze, finish_freeze, record_alipay_hold
 from posrefund.service.fund_holds.recording import (
     CardHoldInput,
     expire_holds,
@@ -22,8 +22,11 @@ __all__ = [
     "HoldWorker",
     "advance_operation",
     "ask",
+    "ask_freeze",
+    "call_claimed",
     "expire_holds",
     "expiring_holds",
+    "finish_freeze",
     "get_hold",
     "list_holds",
     "record_alipay_hold",

@@ -96,13 +96,13 @@ def advance_operation(deps: Deps, hw: HoldWorker, merchant_id: str, operation_id
     claim = _claim(deps, hw, merchant_id, operation_id)
     if claim is None:
         return None
-    return run_claimed(deps, hw, claim)
+    return record_answer(deps, hw, claim, call_claimed(deps, hw, claim))
 
 
-def run_claimed(deps: Deps, hw: HoldWorker, claim: Claim, payer_code: str = "") -> HoldOperation | None:
-    """The call of a claimed operation and its answer recorded. ``payer_code``: the payment code of a freeze,
-    given only while the payer stands at the counter (it is never stored: a freeze asked about later is queried,
-    and withdrawn when Alipay has none)."""
+def call_claimed(deps: Deps, hw: HoldWorker, claim: Claim, payer_code: str = "") -> ChannelAnswer:
+    """The one channel call of a claimed operation (no database: the claim is committed before). ``payer_code``:
+    the payment code of a freeze, given only while the payer stands at the counter (it is never stored: a freeze
+    asked about later is queried, and withdrawn when Alipay has none)."""
     op, hold = claim.operation, claim.hold
     channel = hw.channels.get(hold.held.channel)
     completion = hold.status.completion if op.step is HoldStep.CANCEL_COMPLETION else None
@@ -115,7 +115,7 @@ def run_claimed(deps: Deps, hw: HoldWorker, claim: Claim, payer_code: str = "") 
         withdraw = op.step is HoldStep.HOLD and op.attempts + 1 >= hw.freeze_tries
         answer = _call(channel, order, claim.fresh, withdraw)
     deps.failpoint("hold.after_call")
-    return _record(deps, hw, claim, answer)
+    return answer
 
 
 def _claim(deps: Deps, hw: HoldWorker, merchant_id: str, operation_id: str) -> Claim | None:
@@ -154,7 +154,8 @@ def _withdraw(channel: FundHoldChannel, order: HoldOrder, asked: ChannelAnswer) 
     return answer if answer.outcome is Outcome.CLOSED else replace(asked, outcome=Outcome.UNKNOWN)
 
 
-def _record(deps: Deps, hw: HoldWorker, claim: Claim, answer: ChannelAnswer) -> HoldOperation | None:
+def record_answer(deps: Deps, hw: HoldWorker, claim: Claim, answer: ChannelAnswer) -> HoldOperation | None:
+    """The answer written under the claim's fence (None when another worker claimed the operation since)."""
     now = deps.clock.now()
     op = replace(claim.operation, sent=True, outcome=answer.outcome.value, code=answer.code, message=answer.message)
     op = replace(op, details=dict(answer.details), fence=claim.fence)

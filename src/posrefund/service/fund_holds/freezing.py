@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from posrefund.domain.channel import ChannelAnswer
 from posrefund.domain.errors import Conflict, Invalid
 from posrefund.domain.fund_hold import HeldFunds, HoldState, HoldStatus, HoldStep
 from posrefund.domain.roles import Actor
 from posrefund.ports.fund_holds import HoldOperation, HoldRecord, OperationStatus
 from posrefund.service.deps import Deps
-from posrefund.service.fund_holds.execution import Claim, HoldWorker, run_claimed
+from posrefund.service.fund_holds.execution import Claim, HoldWorker, call_claimed, record_answer
 from posrefund.service.fund_holds.recording import MAX_AMOUNT_FEN, load_hold, terminal_of
 from posrefund.service.records import record
 
@@ -57,7 +58,21 @@ def _check(inp: AlipayHoldInput, now: datetime) -> None:
 
 def record_alipay_hold(deps: Deps, actor: Actor, hw: HoldWorker, inp: AlipayHoldInput) -> HoldRecord:
     """Freeze ``inp.amount_fen`` of the payer's Alipay money: the hold is returned held (with Alipay's auth_no),
-    failed (Alipay refused: the operation says why) or holding (the answer is not known yet; the worker asks)."""
+    failed (Alipay refused: the operation says why) or holding (the answer is not known yet; the worker asks).
+    The API runs the three steps itself, the call off its event loop."""
+    claim = ask_freeze(deps, actor, hw, inp)
+    return finish_freeze(deps, actor, hw, claim, call_claimed(deps, hw, claim, inp.payer_code))
+
+
+def finish_freeze(deps: Deps, actor: Actor, hw: HoldWorker, claim: Claim, answer: ChannelAnswer) -> HoldRecord:
+    """Alipay's answer to the freeze recorded under the claim, as the worker records any answer."""
+    record_answer(deps, hw, claim, answer)
+    with deps.uow(readonly=True) as uow:
+        return load_hold(uow, actor, claim.hold.id)
+
+
+def ask_freeze(deps: Deps, actor: Actor, hw: HoldWorker, inp: AlipayHoldInput) -> Claim:
+    """The hold (holding) and its HOLD operation written down, already claimed, before anything is sent."""
     actor.require("hold.record")
     now = deps.clock.now()
     _check(inp, now)
@@ -92,6 +107,4 @@ def record_alipay_hold(deps: Deps, actor: Actor, hw: HoldWorker, inp: AlipayHold
         uow.fund_holds.add_operation(operation)
         record(uow, actor, merchant_id, "hold.freeze_asked", now, hold_id=hold.id, amount_fen=inp.amount_fen)
         uow.commit()
-    run_claimed(deps, hw, Claim(operation, hold, 1, fresh=True), inp.payer_code)
-    with deps.uow(readonly=True) as uow:
-        return load_hold(uow, actor, hold.id)
+    return Claim(operation, hold, 1, fresh=True)
