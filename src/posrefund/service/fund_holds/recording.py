@@ -147,7 +147,8 @@ def expire_holds(deps: Deps, limit: int = 100) -> int:
             if any(op.status in OPEN_OPERATIONS for op in ops):
                 continue
             if hold.held.channel == "alipay":  # Alipay keeps the money frozen: it is released, once, by itself
-                marked += not any(op.step is HoldStep.RELEASE for op in ops) and _release_lapsed(deps, uow, hold, now)
+                released_once = any(op.step is HoldStep.RELEASE for op in ops)  # a refused release: a person
+                marked += 0 if released_once else int(_release_lapsed(deps, uow, hold, now))
                 continue
             status = after_expiry(hold.held, hold.status, now)
             if status != hold.status and uow.fund_holds.save_hold(_with(hold, status), now):
