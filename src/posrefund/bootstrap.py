@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from posrefund.adapters.calendar_cn import ChineseCalendar
 from posrefund.adapters.channels.acquirer.journal import SqlTerminalJournal
 from posrefund.adapters.channels.acquirer.settings import CardSettingsError, card_from, card_holds_from
-from posrefund.adapters.channels.alipay.settings import alipay_from
+from posrefund.adapters.channels.alipay.settings import alipay_from, alipay_fund_auth_from
 from posrefund.adapters.channels.wechatpay.settings import wechat_from
 from posrefund.adapters.crypto import AesGcmCipher, KeyringError, parse_keyring
 from posrefund.adapters.db.engine import make_engine
@@ -173,6 +173,7 @@ def build_router(settings: Settings, deps: Deps) -> Router:
             channels["wechat"], verifiers["wechat"] = wechat_from(sections["wechat"], text)
         if "alipay" in sections:
             channels["alipay"], verifiers["alipay"] = alipay_from(sections["alipay"], text)
+            holds["alipay"] = alipay_fund_auth_from(sections["alipay"], text)
         if "card" in sections:
             try:
                 card = card_from(sections["card"], text, SqlTerminalJournal(engine_of(deps)))

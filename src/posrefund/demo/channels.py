@@ -19,6 +19,8 @@ from posrefund.adapters.channels.acquirer.journal import SqlTerminalJournal
 from posrefund.adapters.channels.acquirer.messages import Terminal
 from posrefund.adapters.channels.acquirer.transport import Link
 from posrefund.adapters.channels.alipay.client import AlipayCallbackVerifier, AlipayChannel
+from posrefund.adapters.channels.alipay.fund_auth import AlipayFundAuthChannel
+from posrefund.adapters.channels.alipay.gateway import AlipayGateway
 from posrefund.adapters.channels.wechatpay.client import WeChatPayCallbackVerifier, WeChatPayChannel
 from posrefund.adapters.rate_limit import ChannelRateLimiter
 from posrefund.domain.abnormal_refund import CardRefund
@@ -138,8 +140,25 @@ def start(
         verifiers=_verifiers(wechat, alipay, clock or (lambda: datetime.now(UTC))),
         overrides=calendar.overrides,
         may_call=ChannelRateLimiter(),
+        holds={"alipay": _alipay_holds(alipay, timeout)},
     )
     return Simulated(router=router, simulators={"wechat": wechat, "card": acquirer, "alipay": alipay}, stack=stack)
+
+
+def _alipay_holds(alipay: AlipaySimulator, timeout: float) -> AlipayFundAuthChannel:
+    """Alipay freezes (资金授权) on the same simulated app and gateway as the refunds."""
+    return AlipayFundAuthChannel(AlipayGateway(**_alipay_app(alipay, timeout)))
+
+
+def _alipay_app(alipay: AlipaySimulator, timeout: float) -> dict[str, Any]:
+    """The simulated Alipay app's keys and gateway, as both Alipay adapters take them."""
+    return {
+        "app_id": alipay.app_id,
+        "app_private_key": alipay.app_private_key_pem,
+        "alipay_public_key": alipay.alipay_public_key_pem,
+        "gateway_url": alipay.gateway_url,
+        "timeout": timeout,
+    }
 
 
 def _channels(
@@ -168,13 +187,7 @@ def _channels(
         Terminal("00000001", "898310000000001"),
         SqlTerminalJournal.in_temporary_file(),
     )
-    alipay_channel = AlipayChannel(
-        app_id=alipay.app_id,
-        app_private_key=alipay.app_private_key_pem,
-        alipay_public_key=alipay.alipay_public_key_pem,
-        gateway_url=alipay.gateway_url,
-        timeout=timeout,
-    )
+    alipay_channel = AlipayChannel(**_alipay_app(alipay, timeout))
     alipay_notify = f"{api_base_url}/v1/callbacks/alipay"
 
     def alipay_register(order: RefundOrder) -> None:

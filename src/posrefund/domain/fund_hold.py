@@ -26,6 +26,7 @@ class HoldStep(StrEnum):
     HOLD = "hold"  # 资金冻结 (Alipay, sent by posrefund with the payer's code); card holds come from the terminal
     RELEASE = "release"  # 预授权撤销 / 资金解冻 (of the remainder)
     COMPLETE = "complete"  # 预授权完成 (request 0200 or notification 0220) / 冻结转支付 (trade pay with auth_no)
+    # (an Alipay conversion, NOT_COMPLETE, may take part: the rest stays frozen)
     CANCEL_COMPLETION = "cancel_completion"  # 预授权完成撤销: card only, same batch, puts the hold back
 
 
@@ -106,9 +107,15 @@ SHANGHAI: Final = timezone(timedelta(hours=8), "Asia/Shanghai")  # the acquirer'
 
 
 class HoldState(StrEnum):
-    """Where a hold stands. HELD → COMPLETED | RELEASED | EXPIRED; a card completion cancelled the same batch day
-    puts it back to HELD. RELEASED and EXPIRED are final; COMPLETED is final once its batch day is over."""
+    """Where a hold stands. An Alipay freeze starts HOLDING (asked, not yet answered) → HELD | FAILED (Alipay
+    refused it) | CANCELLED (its outcome stayed unknown and it was withdrawn); a card hold starts HELD (the
+    terminal made it). HELD → COMPLETED | RELEASED | EXPIRED; an Alipay conversion of part leaves it HELD for the
+    rest; a card completion cancelled the same batch day puts it back to HELD. RELEASED, EXPIRED, FAILED and
+    CANCELLED are final; COMPLETED is final once its batch day is over."""
 
+    HOLDING = "holding"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
     HELD = "held"
     COMPLETED = "completed"
     RELEASED = "released"
@@ -116,12 +123,16 @@ class HoldState(StrEnum):
 
 
 HOLD_TRANSITIONS: Final[dict[HoldState, frozenset[HoldState]]] = {
-    HoldState.HELD: frozenset({HoldState.COMPLETED, HoldState.RELEASED, HoldState.EXPIRED}),
+    HoldState.HOLDING: frozenset({HoldState.HELD, HoldState.FAILED, HoldState.CANCELLED}),
+    HoldState.FAILED: frozenset(),
+    HoldState.CANCELLED: frozenset(),
+    HoldState.HELD: frozenset({HoldState.HELD, HoldState.COMPLETED, HoldState.RELEASED, HoldState.EXPIRED}),
     HoldState.COMPLETED: frozenset({HoldState.HELD}),
     HoldState.RELEASED: frozenset(),
     HoldState.EXPIRED: frozenset(),
 }
 STEP_TARGET: Final = {
+    HoldStep.HOLD: HoldState.HELD,
     HoldStep.COMPLETE: HoldState.COMPLETED,
     HoldStep.RELEASE: HoldState.RELEASED,
     HoldStep.CANCEL_COMPLETION: HoldState.HELD,
@@ -139,9 +150,17 @@ class HoldStatus:
 
 
 def held_fen(hold: HeldFunds, status: HoldStatus) -> int:
-    """What is still held on the cardholder's account. A card completion takes its amount and the issuer releases
-    the rest at once: nothing stays held after it, whatever the amount taken."""
-    return hold.amount_fen if status.state is HoldState.HELD else 0
+    """What is still held on the payer's account. A card completion takes its amount and the issuer releases the
+    rest at once: nothing stays held after it, whatever the amount taken. An Alipay conversion (NOT_COMPLETE)
+    leaves the rest frozen until it is released or the freeze expires."""
+    if status.state is not HoldState.HELD:
+        return 0
+    return hold.amount_fen - status.taken_fen if hold.channel == "alipay" else hold.amount_fen
+
+
+def completion_limit(hold: HeldFunds, status: HoldStatus) -> int:
+    """The most the next completion may take: the card's ceiling, or what an Alipay freeze still holds."""
+    return completion_ceiling(hold) - status.taken_fen
 
 
 def is_expired(hold: HeldFunds, now: datetime) -> bool:
@@ -181,7 +200,7 @@ def _check_complete(hold: HeldFunds, status: HoldStatus, amount_fen: int, now: d
     _check_held(status, HoldState.COMPLETED)
     if is_expired(hold, now):
         raise Conflict("hold.expired")
-    ceiling = completion_ceiling(hold)
+    ceiling = completion_limit(hold, status)
     if amount_fen > ceiling:
         raise Invalid("hold.above_ceiling", amount_fen=amount_fen, limit_fen=ceiling)
 
@@ -190,7 +209,7 @@ def _check_release(hold: HeldFunds, status: HoldStatus, now: datetime) -> None:
     if status.state is HoldState.COMPLETED:
         raise Conflict("hold.already_completed")
     _check_held(status, HoldState.RELEASED)
-    if is_expired(hold, now):
+    if is_expired(hold, now) and hold.channel != "alipay":  # an Alipay freeze stays until it is released
         raise Conflict("hold.expired")
 
 
@@ -219,13 +238,25 @@ def _check_held(status: HoldStatus, target: HoldState) -> None:
 
 
 def after_operation(
-    status: HoldStatus, step: HoldStep, amount_fen: int, completion: CompletionRef | None = None
+    status: HoldStatus,
+    step: HoldStep,
+    amount_fen: int,
+    completion: CompletionRef | None = None,
+    *,
+    partial: bool = False,
+    limit: int = 0,
 ) -> HoldStatus:
-    """The hold once the channel executed ``step``: a completion records what it took and the completion (the
-    ordinary sale its refund quotes); a completion cancel gives the whole hold back; a release ends it."""
+    """The hold once the channel executed ``step``: a freeze makes it held; a completion records what it took
+    and the completion (the ordinary sale its refund quotes) — with ``partial`` (Alipay) the hold stays held
+    until ``limit`` (its amount) is taken; a completion cancel gives the whole hold back; a release ends it."""
     target = STEP_TARGET[step]
-    if target not in HOLD_TRANSITIONS[status.state]:
+    if target not in HOLD_TRANSITIONS[status.state] or (step is HoldStep.HOLD) != (status.state is HoldState.HOLDING):
         raise IllegalTransition("hold.invalid_transition", status.state.value, target.value)
+    if step is HoldStep.HOLD:
+        return HoldStatus(HoldState.HELD)
+    if step is HoldStep.COMPLETE and partial:
+        taken = status.taken_fen + amount_fen
+        return HoldStatus(HoldState.HELD if taken < limit else HoldState.COMPLETED, taken, completion)
     if step is HoldStep.COMPLETE:
         return HoldStatus(HoldState.COMPLETED, amount_fen, completion)
     if step is HoldStep.CANCEL_COMPLETION:
@@ -233,8 +264,18 @@ def after_operation(
     return replace(status, state=HoldState.RELEASED)
 
 
+def after_freeze_failed(status: HoldStatus, *, withdrawn: bool) -> HoldStatus:
+    """A freeze that never held: refused by the channel (FAILED) or withdrawn because its outcome stayed unknown
+    (CANCELLED; whatever had been frozen went back to the payer)."""
+    target = HoldState.CANCELLED if withdrawn else HoldState.FAILED
+    if target not in HOLD_TRANSITIONS[status.state]:
+        raise IllegalTransition("hold.invalid_transition", status.state.value, target.value)
+    return replace(status, state=target)
+
+
 def after_expiry(hold: HeldFunds, status: HoldStatus, now: datetime) -> HoldStatus:
-    """A hold still held past its validity is expired: the issuer released it, nothing can be taken any more."""
-    if status.state is HoldState.HELD and is_expired(hold, now):
+    """A card hold still held past its validity is expired: the issuer released it, nothing can be taken any
+    more. An Alipay freeze is not released by itself: it stays held (its completion refused) until released."""
+    if status.state is HoldState.HELD and is_expired(hold, now) and hold.channel != "alipay":
         return replace(status, state=HoldState.EXPIRED)
     return status

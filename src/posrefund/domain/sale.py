@@ -42,6 +42,9 @@ KIND_LABELS: dict[SaleKind, tuple[str, str]] = {
 class SettlementStatus(StrEnum):
     UNSETTLED = "unsettled"
     SETTLED = "settled"
+    # the channel itself undid the sale the same day (a card 预授权完成 cancelled by 预授权完成撤销): nothing was taken,
+    # nothing can be refunded, and it never settles
+    VOIDED = "voided"
 
 
 @dataclass(slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from posrefund.domain.channel import ChannelAnswer
 from posrefund.domain.fund_hold import HeldFunds, HoldOrder, HoldState, HoldStatus, HoldStep
@@ -24,6 +24,14 @@ class FundHoldChannel(Protocol):
     def query(self, order: HoldOrder) -> ChannelAnswer: ...
 
 
+@runtime_checkable
+class WithdrawableHoldChannel(FundHoldChannel, Protocol):
+    """A channel that can withdraw a hold whose outcome stays unknown (Alipay alipay.fund.auth.operation.cancel):
+    whatever it froze goes back and nothing is frozen later. CLOSED when withdrawn; UNKNOWN: ask again."""
+
+    def cancel_freeze(self, order: HoldOrder) -> ChannelAnswer: ...
+
+
 class OperationStatus(StrEnum):
     """Where one operation on a hold stands in posrefund's own queue."""
 
@@ -32,6 +40,7 @@ class OperationStatus(StrEnum):
     SUCCEEDED = "succeeded"
     DECLINED = "declined"  # the channel refused it: nothing moved, the hold is as it was
     UNRESOLVED = "unresolved"  # the channel allows no more asking: the settlement file or a person decides
+    CANCELLED = "cancelled"  # a freeze withdrawn because its outcome stayed unknown: nothing is held
 
 
 OPEN_OPERATIONS = frozenset({OperationStatus.PENDING, OperationStatus.PROCESSING})

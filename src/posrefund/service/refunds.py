@@ -30,6 +30,7 @@ from posrefund.service import refund_items
 from posrefund.service.deposits.allowance import within_deposit_terms
 from posrefund.service.deps import Deps
 from posrefund.service.records import flush_case_events, record_on_case
+from posrefund.service.refundable import sale_to_refund
 
 MAX_NAME = 50
 
@@ -124,7 +125,7 @@ def _request(
     with deps.uow() as uow:
         if idem is not None and (earlier := _replay(uow, idem)) is not None:
             return earlier
-        sale = _sale_for(uow, actor, merchant_id, req.sale_id)
+        sale = sale_to_refund(uow, actor, merchant_id, req.sale_id)
         amount_fen, priced = refund_items.priced(uow, sale.id, req.items, req.amount_fen)
         req = replace(req, amount_fen=amount_fen)
         if sale.kind in DEPOSIT_KINDS:
@@ -186,14 +187,6 @@ def _replay(uow: UnitOfWork, idem: Idempotency) -> Answer | None:
     if earlier["request_hash"] != idem.request_hash:
         raise Invalid("idempotency.key_reused")
     return Answer(int(earlier["status_code"]), bytes(earlier["body"]), replayed=True)
-
-
-def _sale_for(uow: UnitOfWork, actor: Actor, merchant_id: str, sale_id: str) -> Sale:
-    """The sale to refund; a terminal's token sees only its own terminal's sales (others do not exist for it)."""
-    sale = uow.sales.get_sale(merchant_id, sale_id)
-    if sale is None or (actor.terminal_id is not None and actor.terminal_id != sale.terminal_id):
-        raise NotFound("sale.not_found")
-    return sale
 
 
 def _check_policy(

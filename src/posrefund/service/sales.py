@@ -59,7 +59,7 @@ _CARD_KEYS = ("voucher_no", "batch_no", "rrn")
 _PATTERNS = {name: re.compile(pattern) for name, pattern in _IDENTIFIERS.items()}
 _CHANNELS = frozenset(c.value for c in Channel)
 _KINDS = frozenset(k.value for k in SaleKind)
-_SETTLEMENT_STATUSES = frozenset(s.value for s in SettlementStatus)
+_SETTLEMENT_STATUSES = frozenset(s.value for s in SettlementStatus) - {SettlementStatus.VOIDED.value}  # channel's word
 
 
 def check_fields(inp: SaleInput, now: datetime) -> None:

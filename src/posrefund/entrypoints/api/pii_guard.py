@@ -39,15 +39,17 @@ TOKEN_HEADERS = frozenset(
 _FRACTION_OR_EXPONENT = re.compile(rb"(?:^|[:\[,])\s*-?\d+[.eE]")
 NUL = "request.invalid_character"
 
-# The requests meant to carry an account number that may be a debit card's, and the one field that carries it:
-# the card an abnormal WeChat Pay refund is sent to (API and console), and a merchant's settlement account (an
-# individual merchant often settles to a personal debit card) when it is onboarded or changed. Those routes send
-# the number on or reduce it to its last four and a keyed fingerprint, and store nothing more; a card number
-# anywhere else in the request, and track data or a CVV even there, is refused.
+# The requests meant to carry digits that are, or may pass for, a card number, and the one field that carries
+# them: the card an abnormal WeChat Pay refund is sent to (API and console); a merchant's settlement account (an
+# individual merchant often settles to a personal debit card) when it is onboarded or changed; the payer's Alipay
+# payment code (付款码, 16–24 digits from 25–30) a freeze is asked with, whose digits may pass a card number's checks
+# by chance. Those routes send the digits on, or keep only the last four and a keyed fingerprint, and store nothing
+# more; a card number anywhere else in the request, and track data or a CVV even there, is refused.
 CARD_DESTINATIONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"^(?:/v1/refunds|/console/cases)/[^/]+/abnormal-refund$"), "bank_account"),
     ("POST", re.compile(r"^/v1/merchants$"), "settlement_account_no"),
     ("PUT", re.compile(r"^/v1/merchants/[^/]+/settlement-account$"), "account_no"),
+    ("POST", re.compile(r"^/v1/holds/alipay$"), "payer_code"),
 )
 _BARE_NUMBER = re.compile(r"^[0-9][0-9 \-]{6,38}[0-9]$")  # the card field holds digits (grouped), nothing else
 

@@ -72,6 +72,10 @@ MESSAGES_CORE: dict[str, tuple[str, str]] = {
     "user.weak_password": ("密码至少 {min} 位", "The password needs at least {min} characters"),
     "user.username_taken": ("用户名 {username} 已被使用", "Username {username} is already taken"),
     "sale.not_found": ("未找到该消费记录", "Sale not found"),
+    "sale.voided": (
+        "该笔消费已被撤销（如预授权完成已撤销），没有可退的款项",
+        "This sale was voided by the channel (a cancelled pre-authorisation completion): nothing to refund",
+    ),
     "sale.duplicate": (
         "该消费记录已存在（终端、批次号、凭证号相同）",
         "This sale is already recorded (same terminal, batch and voucher no.)",

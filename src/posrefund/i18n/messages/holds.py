@@ -55,4 +55,8 @@ MESSAGES_HOLDS |= {
         "该预授权还有一项操作在处理中，请等它有结果后再操作",
         "Another operation on this pre-authorisation is still being processed: wait for its outcome",
     ),
+    "hold.channel_unavailable": (
+        "未开通支付宝资金授权，无法冻结",
+        "Alipay fund authorisation is not configured: nothing can be frozen",
+    ),
 }

@@ -4,11 +4,11 @@ rules, queued for the worker under a new operation number, audited. Nothing is s
 from __future__ import annotations
 
 from posrefund.domain.errors import Conflict
-from posrefund.domain.fund_hold import HoldStep, after_expiry, check_operation
+from posrefund.domain.fund_hold import HoldStep, after_expiry, check_operation, held_fen
 from posrefund.domain.roles import Actor
 from posrefund.ports.fund_holds import OPEN_OPERATIONS, HoldOperation
 from posrefund.service.deps import Deps
-from posrefund.service.fund_holds.recording import _with, load_hold
+from posrefund.service.fund_holds.recording import _with, load_hold, new_operation
 from posrefund.service.records import record
 
 PERMISSION = {
@@ -31,23 +31,12 @@ def ask(deps: Deps, actor: Actor, hold_id: str, step: HoldStep, amount_fen: int,
         status = after_expiry(hold.held, hold.status, now)
         if amount_fen == 0 and step is not HoldStep.COMPLETE:  # the whole of what is undone
             done = status.completion
-            amount_fen = done.amount_fen if step is HoldStep.CANCEL_COMPLETION and done else hold.held.amount_fen
+            rest = held_fen(hold.held, status) or hold.held.amount_fen  # nothing held: the rules say why
+            amount_fen = done.amount_fen if step is HoldStep.CANCEL_COMPLETION and done else rest
         check_operation(hold.held, status, step, amount_fen, now)
         if not uow.fund_holds.save_hold(_with(hold, status), now):
             raise Conflict("hold.operation_open")
-        operation = HoldOperation(
-            id=deps.ids.new_id("hop"),
-            merchant_id=hold.merchant_id,
-            hold_id=hold.id,
-            operation_no="HO" + deps.ids.new_refund_no(now)[2:],  # same shape as a refund_no, never reused
-            step=step,
-            amount_fen=amount_fen,
-            currency=hold.held.currency,
-            requested_by=actor.id,
-            requested_at=now,
-            reason=reason,
-            next_check_at=now,
-        )
+        operation = new_operation(deps, hold, step, amount_fen, actor.id, reason, now)
         uow.fund_holds.add_operation(operation)
         record(
             uow,

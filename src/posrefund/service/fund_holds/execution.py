@@ -15,18 +15,33 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from posrefund.domain.channel import ChannelAnswer, Outcome
-from posrefund.domain.fund_hold import TRADE_NO, CompletionRef, HoldOrder, HoldStep, after_operation
+from posrefund.domain.fund_hold import (
+    TRADE_NO,
+    CompletionRef,
+    HoldOrder,
+    HoldStep,
+    after_freeze_failed,
+    after_operation,
+)
 from posrefund.domain.roles import SYSTEM_ACTOR
-from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
+from posrefund.domain.sale import Channel
 from posrefund.ports import UnitOfWork
-from posrefund.ports.fund_holds import FundHoldChannel, HoldOperation, HoldRecord, OperationStatus
+from posrefund.ports.fund_holds import (
+    FundHoldChannel,
+    HoldOperation,
+    HoldRecord,
+    OperationStatus,
+    WithdrawableHoldChannel,
+)
 from posrefund.service.deps import Deps
+from posrefund.service.fund_holds.converting import completion_sale, converted, frozen
 from posrefund.service.fund_holds.recording import _with
 from posrefund.service.leases import longest_call
 from posrefund.service.records import record
 
 FINAL_FAILURES = frozenset({Outcome.UNRESOLVED, Outcome.ABNORMAL, Outcome.CLOSED})
 DONE_ACTION = {
+    HoldStep.HOLD: "hold.frozen",
     HoldStep.COMPLETE: "hold.completed",
     HoldStep.RELEASE: "hold.released",
     HoldStep.CANCEL_COMPLETION: "hold.completion_cancelled",
@@ -42,6 +57,9 @@ class HoldWorker:
     lease_margin: timedelta = timedelta(seconds=10)
     ask_again: timedelta = timedelta(seconds=30)
     worker: str = "worker"
+    # calls on a freeze (the send and the queries after it) before one still unknown is withdrawn (cancel_freeze):
+    # the payer stands at the counter, and a freeze found later would hold money nobody expects to be held
+    freeze_tries: int = 4
 
     def lease_for(self, channel: str) -> timedelta:
         """Longer than any one call to the channel can take, so a live claim is never taken over."""
@@ -49,7 +67,7 @@ class HoldWorker:
 
 
 @dataclass(frozen=True)
-class _Claim:
+class Claim:
     operation: HoldOperation
     hold: HoldRecord
     fence: int
@@ -78,20 +96,29 @@ def advance_operation(deps: Deps, hw: HoldWorker, merchant_id: str, operation_id
     claim = _claim(deps, hw, merchant_id, operation_id)
     if claim is None:
         return None
+    return record_answer(deps, hw, claim, call_claimed(deps, hw, claim))
+
+
+def call_claimed(deps: Deps, hw: HoldWorker, claim: Claim, payer_code: str = "") -> ChannelAnswer:
+    """The one channel call of a claimed operation (no database: the claim is committed before). ``payer_code``:
+    the payment code of a freeze, given only while the payer stands at the counter (it is never stored: a freeze
+    asked about later is queried, and withdrawn when Alipay has none)."""
     op, hold = claim.operation, claim.hold
     channel = hw.channels.get(hold.held.channel)
     completion = hold.status.completion if op.step is HoldStep.CANCEL_COMPLETION else None
-    order = HoldOrder(op.operation_no, op.step, op.amount_fen, op.currency, hold.held, completion)
+    order = HoldOrder(op.operation_no, op.step, op.amount_fen, op.currency, hold.held, completion, payer_code)
+    order = replace(order, title=op.reason[:100])
     deps.failpoint("hold.before_call")
     if channel is None:
         answer = ChannelAnswer(Outcome.UNKNOWN, code="NO_CHANNEL", message=f"no hold adapter for {hold.held.channel}")
     else:
-        answer = _call(channel, order, claim.fresh)
+        withdraw = op.step is HoldStep.HOLD and op.attempts + 1 >= hw.freeze_tries
+        answer = _call(channel, order, claim.fresh, withdraw)
     deps.failpoint("hold.after_call")
-    return _record(deps, hw, claim, answer)
+    return answer
 
 
-def _claim(deps: Deps, hw: HoldWorker, merchant_id: str, operation_id: str) -> _Claim | None:
+def _claim(deps: Deps, hw: HoldWorker, merchant_id: str, operation_id: str) -> Claim | None:
     now = deps.clock.now()
     with deps.uow() as uow:
         op = uow.fund_holds.get_operation(merchant_id, operation_id)
@@ -102,34 +129,44 @@ def _claim(deps: Deps, hw: HoldWorker, merchant_id: str, operation_id: str) -> _
         if hold is None or not uow.fund_holds.claim(op.id, op.fence, now, lease_until, hw.worker):
             return None
         uow.commit()
-    return _Claim(op, hold, op.fence + 1, fresh=not op.sent)
+    return Claim(op, hold, op.fence + 1, fresh=not op.sent)
 
 
-def _call(channel: FundHoldChannel, order: HoldOrder, fresh: bool) -> ChannelAnswer:
+def _call(channel: FundHoldChannel, order: HoldOrder, fresh: bool, withdraw: bool) -> ChannelAnswer:
     if fresh:
         return channel.execute(order)
     answer = channel.query(order)
+    if order.step is HoldStep.HOLD:  # the payer's code is gone: a freeze is never sent again, only withdrawn
+        if answer.outcome is Outcome.NOT_FOUND or (answer.outcome is Outcome.UNKNOWN and withdraw):
+            return _withdraw(channel, order, answer)
+        return answer
     if answer.outcome is Outcome.NOT_FOUND:  # nothing moved under this number: send it, the same number
         return channel.execute(order)
     return answer
 
 
-def _record(deps: Deps, hw: HoldWorker, claim: _Claim, answer: ChannelAnswer) -> HoldOperation | None:
+def _withdraw(channel: FundHoldChannel, order: HoldOrder, asked: ChannelAnswer) -> ChannelAnswer:
+    """Withdraw a freeze whose outcome is not known (or that Alipay never received): CLOSED once withdrawn;
+    otherwise what the query said stands and the freeze is asked about again."""
+    if not isinstance(channel, WithdrawableHoldChannel):
+        return asked
+    answer = channel.cancel_freeze(order)
+    return answer if answer.outcome is Outcome.CLOSED else replace(asked, outcome=Outcome.UNKNOWN)
+
+
+def record_answer(deps: Deps, hw: HoldWorker, claim: Claim, answer: ChannelAnswer) -> HoldOperation | None:
+    """The answer written under the claim's fence (None when another worker claimed the operation since)."""
     now = deps.clock.now()
     op = replace(claim.operation, sent=True, outcome=answer.outcome.value, code=answer.code, message=answer.message)
     op = replace(op, details=dict(answer.details), fence=claim.fence)
     with deps.uow() as uow:
         hold = uow.fund_holds.get_hold(op.merchant_id, op.hold_id)
         assert hold is not None
-        if answer.outcome is Outcome.SUCCEEDED:
-            op = replace(op, status=OperationStatus.SUCCEEDED, next_check_at=None, finished_at=now)
+        op = _settled(op, answer, now, hw)
+        if op.status is OperationStatus.SUCCEEDED:
             hold = _succeeded(deps, uow, hold, op, answer, now)
-        elif answer.outcome is Outcome.DECLINED:
-            op = replace(op, status=OperationStatus.DECLINED, next_check_at=None, finished_at=now)
-        elif answer.outcome in FINAL_FAILURES:
-            op = replace(op, status=OperationStatus.UNRESOLVED, next_check_at=None, finished_at=now)
-        else:
-            op = replace(op, status=OperationStatus.PROCESSING, next_check_at=now + hw.ask_again)
+        elif op.step is HoldStep.HOLD and op.status is not OperationStatus.PROCESSING:
+            hold = _not_held(uow, hold, op, now)
         if not uow.fund_holds.record(op, claim.fence):
             return None  # another worker claimed it since: its answer, not ours, is written
         if op.status is not OperationStatus.PROCESSING:
@@ -150,10 +187,41 @@ def _record(deps: Deps, hw: HoldWorker, claim: _Claim, answer: ChannelAnswer) ->
     return op
 
 
+def _settled(op: HoldOperation, answer: ChannelAnswer, now: datetime, hw: HoldWorker) -> HoldOperation:
+    """The operation's status from the channel's answer: a closed freeze was withdrawn (cancelled); other closed,
+    abnormal or unresolved answers wait for a person; anything not final is asked about again."""
+    if answer.outcome is Outcome.SUCCEEDED:
+        status = OperationStatus.SUCCEEDED
+    elif answer.outcome is Outcome.DECLINED:
+        status = OperationStatus.DECLINED
+    elif answer.outcome is Outcome.CLOSED and op.step is HoldStep.HOLD:
+        status = OperationStatus.CANCELLED
+    elif answer.outcome in FINAL_FAILURES:
+        status = OperationStatus.UNRESOLVED
+    else:
+        return replace(op, status=OperationStatus.PROCESSING, next_check_at=now + hw.ask_again)
+    return replace(op, status=status, next_check_at=None, finished_at=now)
+
+
+def _not_held(uow: UnitOfWork, hold: HoldRecord, op: HoldOperation, now: datetime) -> HoldRecord:
+    """A freeze refused (failed) or withdrawn (cancelled); one waiting for a person stays holding."""
+    if op.status is OperationStatus.UNRESOLVED:
+        return hold
+    status = after_freeze_failed(hold.status, withdrawn=op.status is OperationStatus.CANCELLED)
+    updated = replace(hold, status=status)
+    if not uow.fund_holds.save_hold(updated, now):
+        raise RuntimeError(f"hold {hold.id} changed while its freeze was recorded")
+    return updated
+
+
 def _succeeded(
     deps: Deps, uow: UnitOfWork, hold: HoldRecord, op: HoldOperation, answer: ChannelAnswer, now: datetime
 ) -> HoldRecord:
     """The hold after the channel executed ``op``; a completion's sale recorded in the same transaction."""
+    if op.step is HoldStep.HOLD:
+        return frozen(uow, hold, answer, now)
+    if op.step is HoldStep.COMPLETE and hold.held.channel == "alipay":
+        return converted(deps, uow, hold, op, answer, now)
     completion, sale_id = None, None
     if op.step is HoldStep.COMPLETE:
         details = answer.details
@@ -167,7 +235,9 @@ def _succeeded(
             answer.succeeded_at or now,
             details.get("by_notice") == "true",
         )
-        sale_id = _sale_of(deps, uow, hold, completion, now)
+        sale_id = completion_sale(deps, uow, hold, completion, Channel.CARD, (hold.held.hold_no, completion.rrn), now)
+    elif op.step is HoldStep.CANCEL_COMPLETION and hold.sale_id:
+        _void(uow, hold, now)
     status = after_operation(hold.status, op.step, op.amount_fen, completion)
     updated = _with(hold, status, sale_id)
     if not uow.fund_holds.save_hold(updated, now):
@@ -175,28 +245,9 @@ def _succeeded(
     return updated
 
 
-def _sale_of(deps: Deps, uow: UnitOfWork, hold: HoldRecord, done: CompletionRef, now: datetime) -> str:
-    """The completion as an ordinary card sale of the hold's terminal (its RRN, auth code, trace and batch)."""
-    terminal = uow.merchants.get_terminal(hold.merchant_id, hold.terminal_id)
-    sale = Sale(
-        id=deps.ids.new_id("sal"),
-        merchant_id=hold.merchant_id,
-        store_id=str(terminal["store_id"]) if terminal else "",
-        terminal_id=hold.terminal_id,
-        channel=Channel.CARD,
-        kind=SaleKind.SALE,
-        amount_fen=done.amount_fen,
-        fee_fen=0,
-        currency=hold.held.currency,
-        paid_at=done.completed_at,
-        settlement_status=SettlementStatus.UNSETTLED,
-        voucher_no=done.voucher_no,
-        rrn=done.rrn,
-        batch_no=done.batch_no,
-        auth_code=done.auth_code,
-        order_no=hold.held.hold_no,
-        payer_masked=hold.held.card_masked,
-        channel_trade_no=done.rrn,
-    )
-    uow.sales.add_sale(sale, now)
-    return sale.id
+def _void(uow: UnitOfWork, hold: HoldRecord, now: datetime) -> None:
+    """The cancelled completion's sale took nothing: voided, so a refund of it is refused (the acquirer would
+    answer 25). One with a refund already reserved stays as it is for a person to see (audited)."""
+    voided = uow.sales.void_sale(hold.merchant_id, hold.sale_id)
+    action = "sale.voided" if voided else "sale.void_refused"
+    record(uow, SYSTEM_ACTOR, hold.merchant_id, action, now, sale_id=hold.sale_id, hold_id=hold.id)

@@ -13,13 +13,16 @@ from posrefund.domain.fund_hold import (
     HeldFunds,
     HoldState,
     HoldStatus,
+    HoldStep,
     after_expiry,
+    held_fen,
 )
 from posrefund.domain.identifiers import AUTH_CODE, BATCH_NO, RRN, VOUCHER_NO, is_identifier
 from posrefund.domain.pii import validate_payer_masked
 from posrefund.domain.roles import SYSTEM_ACTOR, Actor
 from posrefund.ports import UnitOfWork
 from posrefund.ports.fund_holds import OPEN_OPERATIONS, HoldOperation, HoldRecord
+from posrefund.ports.merchants import TerminalRow
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 
@@ -67,11 +70,7 @@ def record_card_hold(deps: Deps, actor: Actor, inp: CardHoldInput) -> HoldRecord
     _check(inp, now)
     merchant_id = actor.merchant_id or ""
     with deps.uow() as uow:
-        if actor.terminal_id is not None and actor.terminal_id != inp.terminal_id:
-            raise NotFound("terminal.not_found")
-        terminal = uow.merchants.get_terminal(merchant_id, inp.terminal_id)
-        if terminal is None:
-            raise NotFound("terminal.not_found")
+        terminal = terminal_of(uow, actor, inp.terminal_id)
         held = HeldFunds(
             channel="card",
             hold_no=inp.hold_no or f"{inp.batch_no.zfill(6)}{inp.voucher_no.zfill(6)}",
@@ -93,6 +92,16 @@ def record_card_hold(deps: Deps, actor: Actor, inp: CardHoldInput) -> HoldRecord
         record(uow, actor, merchant_id, "hold.recorded", now, hold_id=hold.id, amount_fen=held.amount_fen)
         uow.commit()
     return hold
+
+
+def terminal_of(uow: UnitOfWork, actor: Actor, terminal_id: str) -> TerminalRow:
+    """The merchant's terminal the hold is made at; a terminal's key records only its own holds."""
+    if actor.terminal_id is not None and actor.terminal_id != terminal_id:
+        raise NotFound("terminal.not_found")
+    terminal = uow.merchants.get_terminal(actor.merchant_id or "", terminal_id)
+    if terminal is None:
+        raise NotFound("terminal.not_found")
+    return terminal
 
 
 def load_hold(uow: UnitOfWork, actor: Actor, hold_id: str) -> HoldRecord:
@@ -137,12 +146,47 @@ def expire_holds(deps: Deps, limit: int = 100) -> int:
             ops = uow.fund_holds.operations_of(hold.merchant_id, hold.id)
             if any(op.status in OPEN_OPERATIONS for op in ops):
                 continue
+            if hold.held.channel == "alipay":  # Alipay keeps the money frozen: it is released, once, by itself
+                released_once = any(op.step is HoldStep.RELEASE for op in ops)  # a refused release: a person
+                marked += 0 if released_once else int(_release_lapsed(deps, uow, hold, now))
+                continue
             status = after_expiry(hold.held, hold.status, now)
             if status != hold.status and uow.fund_holds.save_hold(_with(hold, status), now):
                 record(uow, SYSTEM_ACTOR, hold.merchant_id, "hold.expired", now, hold_id=hold.id)
                 marked += 1
         uow.commit()
     return marked
+
+
+def _release_lapsed(deps: Deps, uow: UnitOfWork, hold: HoldRecord, now: datetime) -> bool:
+    """An Alipay freeze past its end: its rest is released (a RELEASE queued for the worker, audited)."""
+    rest = held_fen(hold.held, hold.status)
+    if rest <= 0 or not uow.fund_holds.save_hold(_with(hold, hold.status), now):
+        return False
+    operation = new_operation(deps, hold, HoldStep.RELEASE, rest, SYSTEM_ACTOR.id, "到期解冻", now)
+    uow.fund_holds.add_operation(operation)
+    record(uow, SYSTEM_ACTOR, hold.merchant_id, "hold.operation_asked", now, hold_id=hold.id,
+           operation_id=operation.id, step=HoldStep.RELEASE.value, amount_fen=rest)  # fmt: skip
+    return True
+
+
+def new_operation(
+    deps: Deps, hold: HoldRecord, step: HoldStep, amount_fen: int, requested_by: str, reason: str, now: datetime
+) -> HoldOperation:
+    """An operation queued for the worker, due now, under a number made once (the shape of a refund_no)."""
+    return HoldOperation(
+        id=deps.ids.new_id("hop"),
+        merchant_id=hold.merchant_id,
+        hold_id=hold.id,
+        operation_no="HO" + deps.ids.new_refund_no(now)[2:],
+        step=step,
+        amount_fen=amount_fen,
+        currency=hold.held.currency,
+        requested_by=requested_by,
+        requested_at=now,
+        reason=reason,
+        next_check_at=now,
+    )
 
 
 def _with(hold: HoldRecord, status: HoldStatus, sale_id: str | None = None) -> HoldRecord:

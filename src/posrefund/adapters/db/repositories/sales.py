@@ -148,6 +148,14 @@ class SaleSql(Repository):
         if RELEASE.run(self.c, {"b_id": sale_id, "b_amount": amount_fen}).rowcount != 1:
             raise RuntimeError(f"reservation of sale {sale_id} smaller than {amount_fen}")
 
+    def void_sale(self, merchant_id: str, sale_id: str) -> bool:
+        q = (
+            update(tables.sales)
+            .where(_S.id == sale_id, _S.merchant_id == merchant_id, _S.reserved_fen == 0, _S.refunded_fen == 0)
+            .values(settlement_status=SettlementStatus.VOIDED.value)
+        )
+        return self.c.execute(q).rowcount == 1
+
     def settle_refund(self, sale_id: str, amount_fen: int) -> None:
         if SETTLE.run(self.c, {"b_id": sale_id, "b_amount": amount_fen}).rowcount != 1:
             raise RuntimeError(f"reservation of sale {sale_id} smaller than {amount_fen}")

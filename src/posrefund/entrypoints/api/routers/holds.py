@@ -1,12 +1,14 @@
-"""Card pre-authorisations (预授权, docs/holds.md): the terminal (or the front desk) records the hold it made;
-staff ask for its completion, release or completion cancel, which the worker executes on the acquirer exactly
-once; holds nearing the end of their 30-day validity are listed. Amounts are fen."""
+"""Fund holds (预授权 / 资金授权, docs/holds.md): the terminal (or the front desk) records the card hold it made,
+or asks Alipay to freeze with the payer's payment code; staff ask for its completion, release or completion
+cancel, which the worker executes on the channel exactly once; holds nearing their end are listed. Amounts are
+fen."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
@@ -17,7 +19,7 @@ from posrefund.entrypoints.api.schemas_recon import Strict
 from posrefund.entrypoints.api.views import iso
 from posrefund.ports.fund_holds import HoldOperation, HoldRecord
 from posrefund.service import fund_holds
-from posrefund.service.fund_holds import CardHoldInput
+from posrefund.service.fund_holds import AlipayHoldInput, CardHoldInput, HoldWorker
 
 router = APIRouter(prefix="/v1/holds", tags=["holds"])
 ON_OBJECT = (*SIGNED_IN, 404)
@@ -33,6 +35,16 @@ class HoldIn(Strict):
     batch_no: str = Field(max_length=6)
     card_masked: str = Field(default="", max_length=32, description="first 6 and last 4 digits at most")
     hold_no: str = Field(default="", max_length=64, description="ours; batch + voucher when empty")
+
+
+class AlipayHoldIn(Strict):
+    terminal_id: str = Field(max_length=40)
+    amount_fen: int = Field(gt=0, le=10**10, description="what to freeze")
+    payer_code: str = Field(
+        max_length=24, repr=False, description="the payment code the payer shows (付款码): used once, never stored"
+    )
+    title: str = Field(max_length=100, description="the order title the payer sees (e.g. 房间押金)")
+    expires_at: datetime = Field(description="when posrefund considers the freeze over (timezone-aware)")
 
 
 class CompleteIn(Strict):
@@ -60,7 +72,7 @@ class Operation(BaseModel):
 class Hold(BaseModel):
     id: str
     hold_no: str
-    state: str = Field(description="held, completed, released or expired")
+    state: str = Field(description="holding, held, completed, released, expired, failed or cancelled")
     amount_fen: int
     held_fen: int = Field(description="still held on the cardholder's account")
     ceiling_fen: int = Field(description="the most a completion may take")
@@ -73,6 +85,7 @@ class Hold(BaseModel):
     voucher_no: str
     batch_no: str
     card_masked: str
+    auth_no: str = Field(default="", description="Alipay's id of the freeze (资金授权订单号), once it is frozen")
     completed_at: str | None
     sale_id: str = Field(description="the sale the completion became (refund it as any card sale)")
     operations: list[Operation] = Field(default_factory=list)
@@ -102,6 +115,7 @@ def hold_view(hold: HoldRecord, operations: list[HoldOperation] | None = None) -
         "voucher_no": held.voucher_no,
         "batch_no": held.batch_no,
         "card_masked": held.card_masked,
+        "auth_no": held.channel_hold_id,
         "completed_at": iso(status.completion.completed_at) if status.completion else None,
         "sale_id": hold.sale_id,
         "operations": [operation_view(op) for op in operations or []],
@@ -133,6 +147,22 @@ def operation_view(op: HoldOperation) -> dict[str, Any]:
 async def record(body: HoldIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     slip = CardHoldInput(**body.model_dump())
     return hold_view(await c.run(fund_holds.record_card_hold, c.deps, actor, slip))
+
+
+@router.post(
+    "/alipay",
+    summary="Freeze the payer's Alipay money (资金授权冻结) with the payment code they show",
+    **answers(Hold, *ON_OBJECT, *WITH_BODY, 409, status=201, permission="hold.record"),
+)
+async def freeze(body: AlipayHoldIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    """Answers once Alipay did: held (with its auth_no), failed (the operation has Alipay's reason) or holding
+    (the answer is not known yet: the worker asks Alipay, and withdraws a freeze that stays unknown)."""
+    asked = AlipayHoldInput(**body.model_dump())
+    hw = HoldWorker(c.router.holds, c.router.lease_margin, worker="api")
+    claim = await c.run(fund_holds.ask_freeze, c.deps, actor, hw, asked)  # committed before the call
+    answer = await anyio.to_thread.run_sync(fund_holds.call_claimed, c.deps, hw, claim, asked.payer_code)
+    hold = await c.run(fund_holds.finish_freeze, c.deps, actor, hw, claim, answer)
+    return hold_view(hold, (await c.run(fund_holds.get_hold, c.deps, actor, hold.id))[1])
 
 
 @router.get(
