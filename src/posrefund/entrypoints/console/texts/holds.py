@@ -50,6 +50,7 @@ EN_HOLDS: dict[str, str] = {
     "提交人": "Asked by",
     "提交时间": "Asked at",
     "处理结果": "Outcome",
+    "应答码": "Answer code",
 }
 
 LABELS_HOLDS: dict[str, dict[str, tuple[str, str]]] = {
