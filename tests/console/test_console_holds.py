@@ -162,5 +162,7 @@ def test_roles_csrf_and_another_merchants_hold(as_user: Any, deps: Deps, world: 
     assert other.get(f"/console/holds/{hold.id}").status_code == 404
     assert other.post(f"/console/holds/{hold.id}/release", {}).status_code == 404
     assert "000123" not in other.get("/console/deposits").text
+    english = auditor.get(f"/console/lang?to=en&next=/console/holds/{hold.id}").text
+    assert "Card pre-authorisation · ¥500.00 · Held" in english and "Most a completion may take" in english
     assert other.get("/console/deposits?q=000123", follow_redirects=False).status_code == 200
     assert operations(deps) == 0
