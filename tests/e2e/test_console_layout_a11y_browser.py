@@ -32,6 +32,7 @@ from posrefund.service.refunds import CustomerInput, RefundRequest
 from tests.e2e.conftest import Live, sign_in, watched_page
 from tests.e2e.risk_seed import late_refunds
 from tests.e2e.test_console_deposits_browser import double_returned
+from tests.e2e.test_console_holds_browser import held_for_the_walk
 from tests.e2e.test_console_notifications_browser import paid_case
 from tests.e2e.test_provider_returns_browser import a_desk, opened_for, sign_in_as
 from tests.support.helpers import captured_again, sale_input
@@ -137,6 +138,7 @@ class Seeded:
     alert_id: str = "x"
     payout_id: str = "x"
     deposit_id: str = "x"
+    hold_id: str = "x"
     provider_merchant_id: str = "x"  # a merchant of the provider whose staff walk the desk's pages
 
 
@@ -219,6 +221,7 @@ def console_pages(s: Seeded) -> list[ConsolePage]:
         P("/console/deposits", "/console/deposits", "deposit.read"),
         P("/console/deposits/terms", "/console/deposits/terms", "deposit.read"),
         P("/console/deposits/{deposit_id}", f"/console/deposits/{s.deposit_id}", "deposit.read"),
+        P("/console/holds/{hold_id}", f"/console/holds/{s.hold_id}", "hold.read"),
     ]
 
 
@@ -309,7 +312,8 @@ def seeded(chromium: Browser, live: Live, tmp_path_factory: pytest.TempPathFacto
     alert_id, _ = late_refunds(live)
     payout_id = _fee_refund_case(live)
     deposit_id = double_returned(live)
-    return Seeded(sale.id, pending.id, paid, str(dispute["id"]), *recon, alert_id, payout_id, deposit_id)
+    hold_id = held_for_the_walk(live)
+    return Seeded(sale.id, pending.id, paid, str(dispute["id"]), *recon, alert_id, payout_id, deposit_id, hold_id)
 
 
 @pytest.fixture(scope="module")

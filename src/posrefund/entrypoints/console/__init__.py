@@ -42,6 +42,7 @@ PAGES = (
     pages.risk,
     pages.deposits,
     pages.deposit_case,
+    pages.holds,
 )
 STATIC = Path(__file__).parent / "static"
 

@@ -22,6 +22,7 @@ from posrefund.domain.roles import Actor
 from posrefund.entrypoints.api.context import AppContext
 from posrefund.entrypoints.console.form_errors import Errors
 from posrefund.entrypoints.console.forms import posted, texts
+from posrefund.entrypoints.console.pages.holds import find_holds, open_holds
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, allowed, lang_of, may, render
 from posrefund.ports.deposits import DeskFilter
 from posrefund.service import admin
@@ -50,8 +51,11 @@ async def _deposits(actor: Actor, c: AppContext, chosen: DeskFilter) -> dict[str
     return {"desk": await c.run(desk.desk, c.deps, actor, chosen)}
 
 
-# The page's sections in order; pre-authorisations and fund freezes (预授权和资金冻结) go after these.
-SECTIONS: list[Section] = [Section("定金、订金和押金", "_deposits_held.html", "deposit.read", _deposits)]
+# The page's sections in order: money taken before the service, then money only held (预授权和资金冻结).
+SECTIONS: list[Section] = [
+    Section("定金、订金和押金", "_deposits_held.html", "deposit.read", _deposits),
+    Section("预授权和资金冻结", "_holds_open.html", "hold.read", open_holds),
+]
 
 
 def _chosen(request: Request) -> DeskFilter:
@@ -70,18 +74,21 @@ async def deposits_page(request: Request) -> Response:
     errors = Errors(lang_of(request))
     q = request.query_params.get("q", "")[:100]
     found: list[Any] | None = None
-    named = 0
+    named, holds = 0, []
     if q.strip():
         with errors.catch():
             found, named = await c.run(desk.find, c.deps, actor, q)
         if found is not None and len(found) == 1:
             return RedirectResponse(f"{PREFIX}/deposits/{found[0]['id']}", status_code=303)
+        holds = await find_holds(actor, c, q) if not found else []  # a 预授权's voucher is on no sale
+        if len(holds) == 1:
+            return RedirectResponse(f"{PREFIX}/holds/{holds[0].id}", status_code=303)
     chosen = _chosen(request)
     parts = []
     with errors.catch(place=errors.note):
         parts = [(s, await s.load(actor, c, chosen)) for s in SECTIONS if may(actor, s.action)]
     return render(
-        request, "deposits.html", 422 if errors else 200, errors=errors, q=q, found=found, named=named,
+        request, "deposits.html", 422 if errors else 200, errors=errors, q=q, found=found, named=named, holds=holds,
         parts=parts, chosen=chosen, kinds=KINDS, statuses=desk.STATUSES, stores=await _stores(actor, c),
     )  # fmt: skip
 

@@ -17,6 +17,7 @@ from posrefund.entrypoints.console.texts.deposits import EN_DEPOSITS, LABELS_DEP
 from posrefund.entrypoints.console.texts.desk import EN_DESK, LABELS_DESK
 from posrefund.entrypoints.console.texts.documents import EN_DOCUMENTS, LABELS_DOCUMENTS
 from posrefund.entrypoints.console.texts.fees import EN_FEES, LABELS_FEES
+from posrefund.entrypoints.console.texts.holds import EN_HOLDS, LABELS_HOLDS
 from posrefund.entrypoints.console.texts.notifications import EN_NOTIFY, LABELS_NOTIFY
 from posrefund.entrypoints.console.texts.provider import EN_PROVIDER, LABELS_PROVIDER
 from posrefund.entrypoints.console.texts.reconciliation import EN_RECON, LABELS_RECON
@@ -53,6 +54,7 @@ AREAS: tuple[tuple[Labels, dict[str, str]], ...] = (
     (LABELS_RISK, EN_RISK),
     (LABELS_DEPOSITS, EN_DEPOSITS),
     (LABELS_ABNORMAL_REFUNDS, EN_ABNORMAL_REFUNDS),
+    (LABELS_HOLDS, EN_HOLDS),
     (LABELS_WORDS, {}),
 )
 LABELS: Labels = _merge_labels(*(labels for labels, _en in AREAS))
