@@ -236,3 +236,33 @@ def test_the_desk_speaks_english_on_request(pw: ProviderWorld, signed: Any) -> N
     assert page.status_code == 200
     assert "<h1>Provider desk</h1>" in page.text and "On time" in page.text and "Refunds this month" in page.text
     assert "Register a terminal issued" in ops.get("/console/provider/terminals").text
+
+
+def test_the_provider_admin_onboards_a_merchant_with_its_licence_and_account_kept_as_last_four(
+    pw: ProviderWorld, signed: Any
+) -> None:
+    boss = signed("P1_provider_admin")
+    page = boss.get("/console/provider/merchants")
+    assert page.status_code == 200 and "开通商户" in page.text and "只保留末四位，完整账号不保存" in page.text
+    form = {
+        "code": "PSHOP",
+        "name": "深圳小店",
+        "licence_no": "91440300708461136X",
+        "settlement_bank": "中国工商银行",
+        "settlement_account_name": "张三",
+        "settlement_account_no": "6222021234567890128",
+    }
+    wrong = boss.post("/console/provider/merchants", form)
+    assert wrong.status_code == 422
+    assert "统一社会信用代码无效：应为 18 位，且校验位正确" in wrong.text
+    assert "6222021234567890128" not in wrong.text  # the number typed is not shown back
+    made = boss.post(
+        "/console/provider/merchants", {**form, "licence_no": "91440300708461136T"}, follow_redirects=False
+    )
+    assert made.status_code == 303
+    listed = boss.get("/console/provider/merchants").text
+    assert "深圳小店" in listed and "91440300708461136T" in listed and "中国工商银行 ****0128" in listed
+    ops = signed("P1_provider_operations")
+    assert "开通商户" not in ops.get("/console/provider/merchants").text
+    refused = ops.post("/console/provider/merchants", {**form, "code": "PSHOP2", "licence_no": ""})
+    assert refused.status_code == 403

@@ -154,3 +154,17 @@ def test_setting_a_merchants_wechat_sub_mchid_from_the_cli(env: Settings) -> Non
     )
     bad = run("merchant", "channel-account", "-m", "SUBM1", "--sub-mchid", "not-digits", ok=False)
     assert bad.exit_code == 1 and "channel_account.invalid_sub_mchid" in bad.output
+
+
+def test_a_merchant_onboarded_from_the_cli_keeps_its_account_as_last_four(env: Settings) -> None:
+    run("db", "upgrade")
+    made = run(
+        "merchant", "create", "--code", "SHOP9", "--name", "九号商户", "--licence-no", "91440300708461136T",
+        "--settlement-bank", "招商银行", "--settlement-holder", "九号商户", "--json",
+        stdin="6222021234567890128\n",
+    )  # fmt: skip
+    row = json.loads(made.stdout[made.stdout.index("{") :])
+    assert (row["licence_no"], row["settlement_account_masked"]) == ("91440300708461136T", "****0128")
+    assert "6222021234567890128" not in made.stdout
+    wrong = run("merchant", "create", "--name", "x", "--licence-no", "91440300708461136X", ok=False)
+    assert wrong.exit_code == 1 and "merchant.invalid_licence_no" in wrong.output

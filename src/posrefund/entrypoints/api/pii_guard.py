@@ -47,7 +47,7 @@ NUL = "request.invalid_character"
 # more; a card number anywhere else in the request, and track data or a CVV even there, is refused.
 CARD_DESTINATIONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"^(?:/v1/refunds|/console/cases)/[^/]+/abnormal-refund$"), "bank_account"),
-    ("POST", re.compile(r"^/v1/merchants$"), "settlement_account_no"),
+    ("POST", re.compile(r"^(?:/v1/merchants|/console/provider/merchants)$"), "settlement_account_no"),
     ("PUT", re.compile(r"^/v1/merchants/[^/]+/settlement-account$"), "account_no"),
     ("POST", re.compile(r"^/v1/holds/alipay$"), "payer_code"),
 )

@@ -146,6 +146,9 @@ class ProviderMerchant(Out):
     id: str
     code: str
     name: str
+    licence_no: str = ""
+    settlement_bank: str = ""
+    settlement_account_masked: str = ""
 
 
 class ProviderMerchantList(Out):

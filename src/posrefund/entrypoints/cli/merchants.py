@@ -36,14 +36,30 @@ def merchant_create(
     name: Annotated[str, typer.Option(help="merchant name")],
     code: Annotated[str | None, typer.Option(help="short unique code (generated when omitted)")] = None,
     provider: Annotated[str, typer.Option(help="the service provider whose admins manage it")] = "",
+    licence_no: Annotated[str, typer.Option(help="统一社会信用代码 of the business licence (18 characters)")] = "",
+    settlement_bank: Annotated[str, typer.Option(help="the settlement account's bank (the number is asked)")] = "",
+    settlement_holder: Annotated[str, typer.Option(help="the settlement account's holder")] = "",
     as_json: JsonOpt = False,
 ) -> None:
+    """Create a merchant; with --settlement-bank the account number is asked without echo (never an argument, so
+    never in the shell's history) and kept only as its last four."""
     from posrefund.service import admin
 
     deps = build_deps()
     code = code or f"M{secrets.token_hex(4).upper()}"
+    number = typer.prompt("结算账号 / settlement account number", hide_input=True) if settlement_bank else ""
     try:
-        row = admin.create_merchant(deps, OPERATOR, code=code, name=name, provider_id=provider)
+        row = admin.create_merchant(
+            deps,
+            OPERATOR,
+            code=code,
+            name=name,
+            provider_id=provider,
+            licence_no=licence_no,
+            settlement_bank=settlement_bank,
+            settlement_account_name=settlement_holder,
+            settlement_account_no=number,
+        )
     except DomainError as exc:
         fail(exc)
     emit(row, as_json, "merchant")

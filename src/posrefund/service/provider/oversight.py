@@ -19,7 +19,8 @@ def merchants(deps: Deps, actor: Actor) -> list[dict[str, Any]]:
     with deps.uow(readonly=True) as uow:
         scope = scope_of(uow, actor)
         rows = [m for m in uow.merchants.list_merchants() if m["provider_id"] == scope.provider_id]
-    return [{"id": m["id"], "code": m["code"], "name": m["name"]} for m in rows]
+    shown = ("id", "code", "name", "licence_no", "settlement_bank", "settlement_account_masked")
+    return [{key: m.get(key, "") for key in shown} for m in rows]
 
 
 def merchant_refunds(deps: Deps, actor: Actor, merchant_id: str, limit: int = 50) -> list[dict[str, Any]]:

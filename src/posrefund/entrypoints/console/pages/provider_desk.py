@@ -12,7 +12,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from posrefund.domain import device_return as dr
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, allowed, may, render
+from posrefund.entrypoints.console.form_errors import Errors
+from posrefund.entrypoints.console.forms import posted, texts
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, allowed, may, render, submit
+from posrefund.service import admin
 from posrefund.service.provider import clock, oversight
 from posrefund.service.provider.clock import Workday
 
@@ -20,6 +23,16 @@ router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=Fa
 # The buckets of the dashboard, in the order a person reads them: not yet received (no clock), on time, one working
 # day left, the last day itself, past it.
 SLA = ("not_started", "on_time", "about_to_breach", "due_today", "breached")
+ONBOARDING_FIELDS = (
+    "code", "name", "contact_phone", "licence_no", "settlement_bank", "settlement_account_name",
+    "settlement_account_no",
+)  # fmt: skip
+ONBOARDING_FIELD_OF = {
+    "merchant.invalid_code": "code",
+    "merchant.code_taken": "code",
+    "merchant.invalid_licence_no": "licence_no",
+    "merchant.invalid_account_no": "settlement_account_no",
+}
 
 
 def sla_counts(board: dict[str, Any]) -> list[tuple[str, int]]:
@@ -65,9 +78,32 @@ async def breaches(request: Request) -> Response:
 
 @router.get("/provider/merchants")
 async def merchants(request: Request) -> Response:
+    return await _merchants(request)
+
+
+async def _merchants(request: Request, errors: Errors | None = None, typed: dict[str, str] | None = None) -> Response:
     actor, c = allowed(request, "provider.merchants.read")
     rows = await c.run(oversight.merchants, c.deps, actor)
-    return render(request, "provider_merchants.html", rows=rows)
+    return render(
+        request, "provider_merchants.html", 422 if errors else 200, rows=rows, errors=errors, typed=typed or {}
+    )
+
+
+@router.post("/provider/merchants")
+async def onboard(request: Request) -> Response:
+    """The provider's administrator opens a merchant with its licence and settlement account (the account number
+    is kept only as its last four: ``service/merchant_onboarding.py``); a refusal shows the form again, without
+    the account number typed."""
+    actor, c, form = await posted(request, "merchant.create")
+    typed = texts(form, *ONBOARDING_FIELDS)
+
+    async def step() -> None:
+        await c.run(admin.create_merchant, c.deps, actor, **typed)
+
+    async def again(errors: Errors) -> Response:
+        return await _merchants(request, errors, {**typed, "settlement_account_no": ""})
+
+    return await submit(request, step, again, f"{PREFIX}/provider/merchants", ONBOARDING_FIELD_OF)
 
 
 @router.get("/provider/merchants/{merchant_id}")

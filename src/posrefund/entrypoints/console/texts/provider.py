@@ -139,6 +139,16 @@ EN_PROVIDER: dict[str, str] = {
     "更多": "More",
     "机具发放": "Terminals issued",
     "服务商户": "Merchants",
+    "开通商户": "Onboard a merchant",
+    "开通": "Onboard",
+    "联系电话": "Contact phone",
+    "统一社会信用代码": "Unified social credit code",
+    "营业执照上的 18 位代码": "The 18-character code on the business licence",
+    "结算账户": "Settlement account",
+    "开户行": "Bank",
+    "户名": "Account holder",
+    "账号": "Account number",
+    "只保留末四位，完整账号不保存": "Only the last four digits are kept; the full number is not stored",
     "超时记录": "Breaches",
     "收到机具后须在 3 个工作日内作出处理；最后一个工作日会升级给服务商管理员。": (
         "A return is decided within 3 working days of the device arriving; on the last working day it is "
