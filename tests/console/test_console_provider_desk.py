@@ -266,3 +266,17 @@ def test_the_provider_admin_onboards_a_merchant_with_its_licence_and_account_kep
     assert "开通商户" not in ops.get("/console/provider/merchants").text
     refused = ops.post("/console/provider/merchants", {**form, "code": "PSHOP2", "licence_no": ""})
     assert refused.status_code == 403
+
+
+def test_the_providers_finance_works_a_merchants_fee_desk_chosen_from_its_merchants(
+    pw: ProviderWorld, signed: Any
+) -> None:
+    finance = signed("P1_provider_finance")
+    pick = finance.get("/console/fees")
+    assert pick.status_code == 200 and "请选择要处理的商户" in pick.text
+    m1 = pw.merchants["m1"]
+    assert f'href="/console/fees?merchant={m1}"' in pick.text and pw.merchants["m3"] not in pick.text
+    desk = finance.get(f"/console/fees?merchant={m1}")
+    assert desk.status_code == 200 and "手续费费率合同" in desk.text
+    assert f'action="/console/fees/check?merchant={m1}"' in desk.text  # the choice stays on every form
+    assert finance.get(f"/console/fees?merchant={pw.merchants['m3']}").status_code == 404

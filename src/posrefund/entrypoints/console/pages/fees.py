@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
@@ -13,10 +14,12 @@ from starlette.responses import RedirectResponse, Response
 
 from posrefund.domain.errors import Invalid
 from posrefund.domain.fees import CardType, FeePeriod, FeeRule, end_of
+from posrefund.domain.roles import Actor
 from posrefund.entrypoints.console import fmt
 from posrefund.entrypoints.console.form_errors import Errors
-from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, allowed, lang_of, render
+from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, allowed, lang_of, may, render
 from posrefund.service import fees
+from posrefund.service.provider import oversight
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 RULE_ROWS = 4  # blank rule rows on the form: card credit, card debit, QR small, QR large
@@ -61,9 +64,22 @@ def _period(form: FormData) -> FeePeriod:
     return FeePeriod(start, rules, None, consented, text["consent_ref"])
 
 
+def merchant_of(request: Request, actor: Actor) -> tuple[str, str]:
+    """Whose fee desk: a merchant's staff their own; a provider's staff the merchant chosen (``?merchant=``, kept on
+    every link and form of the desk; the service answers 404 for a merchant not of their provider). Returns the
+    merchant id and the query that keeps it."""
+    if actor.merchant_id:
+        return actor.merchant_id, ""
+    chosen = request.query_params.get("merchant", "")[:40]
+    return chosen, f"?{urlencode({'merchant': chosen})}" if chosen else ""
+
+
 async def _page(request: Request, status: int = 200, errors: Errors | None = None, **values: Any) -> Response:
     actor, c = allowed(request, "fees.read")
-    mid = actor.merchant_id or ""
+    mid, mq = merchant_of(request, actor)
+    if not mid:  # a provider's staff choose whose desk first
+        merchants = await c.run(oversight.merchants, c.deps, actor) if may(actor, "provider.merchants.read") else []
+        return render(request, "fees_pick.html", merchants=merchants)
     periods = list(await c.run(fees.periods, c.deps, actor, mid))
     shown = [(p, end_of(periods, p)) for p in reversed(periods)]
     payouts = await c.run(fees.payouts, c.deps, actor, mid, "")
@@ -71,7 +87,7 @@ async def _page(request: Request, status: int = 200, errors: Errors | None = Non
     return render(
         request, "fees.html", status, errors=errors, periods=shown, payouts=payouts, charges=charges,
         channels=CHANNELS, card_types=CARD_TYPES, rows=range(RULE_ROWS), form=values.pop("form", {}),
-        clean=values.pop("clean", False),
+        clean=values.pop("clean", False), mq=mq,
     )  # fmt: skip
 
 
@@ -86,10 +102,10 @@ async def add_period(request: Request) -> Response:
     form = await request.form()
     errors = Errors(lang_of(request))
     with errors.catch():
-        await c.run(fees.add_period, c.deps, actor, actor.merchant_id or "", _period(form))
+        await c.run(fees.add_period, c.deps, actor, merchant_of(request, actor)[0], _period(form))
     if errors:
         return await _page(request, 422, errors, form={k: str(v) for k, v in form.items()})
-    return RedirectResponse(f"{PREFIX}/fees", status_code=303)
+    return RedirectResponse(f"{PREFIX}/fees{merchant_of(request, actor)[1]}", status_code=303)
 
 
 @router.post("/fees/check")
@@ -101,12 +117,12 @@ async def check(request: Request) -> Response:
     with errors.catch():
         start = fmt.parse_date(str(form.get("date_from") or ""), "date_from")
         end = fmt.parse_date(str(form.get("date_to") or ""), "date_to")
-        case, _ = await c.run(fees.check_overcharges, c.deps, actor, actor.merchant_id or "", start, end)
+        case, _ = await c.run(fees.check_overcharges, c.deps, actor, merchant_of(request, actor)[0], start, end)
     if errors:
         return await _page(request, 422, errors, form={k: str(v) for k, v in form.items()})
     if case is None:
         return await _page(request, clean=True)
-    return RedirectResponse(f"{PREFIX}/fees/payouts/{case.id}", status_code=303)
+    return RedirectResponse(f"{PREFIX}/fees/payouts/{case.id}{merchant_of(request, actor)[1]}", status_code=303)
 
 
 @router.get("/fees/payouts/{payout_id}")
@@ -116,8 +132,9 @@ async def payout_page(request: Request, payout_id: str) -> Response:
 
 async def _payout(request: Request, payout_id: str, status: int = 200, errors: Errors | None = None) -> Response:
     actor, c = allowed(request, "fees.read")
-    case, lines = await c.run(fees.payout, c.deps, actor, actor.merchant_id or "", payout_id)
-    return render(request, "fees_case.html", status, errors=errors, case=case, lines=lines)
+    mid, mq = merchant_of(request, actor)
+    case, lines = await c.run(fees.payout, c.deps, actor, mid, payout_id)
+    return render(request, "fees_case.html", status, errors=errors, case=case, lines=lines, mq=mq)
 
 
 @router.post("/fees/payouts/{payout_id}/{step}")
@@ -127,7 +144,7 @@ async def payout_step(request: Request, payout_id: str, step: str) -> Response:
     actor, c = allowed(request, actions.get(step, "fees.approve"))
     form = await request.form()
     errors = Errors(lang_of(request))
-    mid, text = actor.merchant_id or "", str(form.get("text") or "")[:400]
+    (mid, mq), text = merchant_of(request, actor), str(form.get("text") or "")[:400]
     with errors.catch():
         if step == "approve":
             await c.run(fees.approve, c.deps, actor, mid, payout_id)
@@ -137,4 +154,4 @@ async def payout_step(request: Request, payout_id: str, step: str) -> Response:
             await c.run(fees.pay, c.deps, actor, mid, payout_id, text[:64])
     if errors:
         return await _payout(request, payout_id, 422, errors)
-    return RedirectResponse(f"{PREFIX}/fees/payouts/{payout_id}", status_code=303)
+    return RedirectResponse(f"{PREFIX}/fees/payouts/{payout_id}{mq}", status_code=303)

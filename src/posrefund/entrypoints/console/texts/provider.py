@@ -140,6 +140,10 @@ EN_PROVIDER: dict[str, str] = {
     "机具发放": "Terminals issued",
     "服务商户": "Merchants",
     "开通商户": "Onboard a merchant",
+    "按商户处理手续费与退费": "Fees and fee refunds, merchant by merchant",
+    "请选择要处理的商户：费率合同、手续费核查与退费都按商户办理。": (
+        "Choose the merchant: fee contracts, fee checks and fee refunds are handled per merchant."
+    ),
     "开通": "Onboard",
     "联系电话": "Contact phone",
     "统一社会信用代码": "Unified social credit code",
