@@ -53,6 +53,20 @@ HOLD_ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
         "hold.release",
         lambda d, w, r: {"method": "POST", "path": f"{H}/{a_hold(d, w)}/release", "json": {"reason": "退房"}},
     ),
+    ("POST", f"{H}/alipay"): (
+        "hold.record",
+        lambda d, w, r: {
+            "method": "POST",
+            "path": f"{H}/alipay",
+            "json": {
+                "terminal_id": w.a.terminal_id,
+                "amount_fen": 10_000,
+                "payer_code": "286648048691290423",
+                "title": "房间押金",
+                "expires_at": (d.clock.now() + timedelta(days=3)).isoformat(),
+            },
+        },
+    ),
     ("POST", f"{H}/{{hold_id}}/cancel-completion"): (
         "hold.cancel_completion",
         lambda d, w, r: {"method": "POST", "path": f"{H}/{a_hold(d, w)}/cancel-completion", "json": {}},

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from posrefund.adapters.db.tables import metadata
 from posrefund.bootstrap import engine_of
 from posrefund.config import Settings
+from posrefund.entrypoints.api.pii_guard import CARD_DESTINATIONS
 from posrefund.entrypoints.logging_setup import configure
 from posrefund.service.deps import Deps
 from tests.api.conftest import Auth
@@ -73,6 +74,14 @@ def logged(settings: Settings) -> Path:
     return settings.log_file
 
 
+def carries_digits_by_design(method: str, path: str, field: tuple[Any, ...]) -> bool:
+    """The field of a route the card guard lets a card-like number through (``pii_guard.CARD_DESTINATIONS``)."""
+    return any(
+        method == m and route.match(path.split("?", maxsplit=1)[0]) and field == (name,)
+        for m, route, name in CARD_DESTINATIONS
+    )
+
+
 def test_card_numbers_are_refused_everywhere_and_stored_nowhere(
     client: TestClient, auth: Auth, deps: Deps, world: World, settings: Settings, backend: str, logged: Path
 ) -> None:
@@ -82,6 +91,8 @@ def test_card_numbers_are_refused_everywhere_and_stored_nowhere(
         who = "provider" if role == "provider" else f"a.{role}"
         call = build(deps, world, role)
         for field in string_paths(call.json):
+            if carries_digits_by_design(method, call.path, field):
+                continue  # the one field a card-like number is meant for: tests/security test it refused elsewhere
             for card in CARDS:
                 body = replaced(call.json, field, f"x {card} y" if field[-1] in ("note", "reason", "name") else card)
                 r = client.request(method, call.path, json=body, headers={**auth(who), **(call.headers or {})})

@@ -424,6 +424,7 @@ ANSWER: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/v1/refunds/{refund_id}/resolve"): (409, "refund.not_abnormal"),
     ("POST", "/v1/refunds/{refund_id}/abnormal-refund"): (409, "abnormal_refund.not_abnormal"),
     ("GET", "/v1/refunds/{refund_id}/abnormal-refund"): (404, "abnormal_refund.none"),
+    ("POST", "/v1/holds/alipay"): (409, "hold.channel_unavailable"),  # the test app has no Alipay line
     ("POST", "/v1/refunds/{refund_id}/reroute"): (409, "refund.not_reroutable"),
     ("POST", "/v1/refunds/{refund_id}/confirm-payout"): (409, "refund.not_awaiting_confirmation"),
     # No merchant template was set for the event, so there is none to reset.
