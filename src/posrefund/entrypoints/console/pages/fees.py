@@ -99,30 +99,32 @@ async def fees_page(request: Request) -> Response:
 @router.post("/fees/periods")
 async def add_period(request: Request) -> Response:
     actor, c = allowed(request, "fees.contract")
+    mid, mq = merchant_of(request, actor)
     form = await request.form()
     errors = Errors(lang_of(request))
     with errors.catch():
-        await c.run(fees.add_period, c.deps, actor, merchant_of(request, actor)[0], _period(form))
+        await c.run(fees.add_period, c.deps, actor, mid, _period(form))
     if errors:
         return await _page(request, 422, errors, form={k: str(v) for k, v in form.items()})
-    return RedirectResponse(f"{PREFIX}/fees{merchant_of(request, actor)[1]}", status_code=303)
+    return RedirectResponse(f"{PREFIX}/fees{mq}", status_code=303)
 
 
 @router.post("/fees/check")
 async def check(request: Request) -> Response:
     actor, c = allowed(request, "fees.check")
+    mid, mq = merchant_of(request, actor)
     form = await request.form()
     errors = Errors(lang_of(request))
     case = None
     with errors.catch():
         start = fmt.parse_date(str(form.get("date_from") or ""), "date_from")
         end = fmt.parse_date(str(form.get("date_to") or ""), "date_to")
-        case, _ = await c.run(fees.check_overcharges, c.deps, actor, merchant_of(request, actor)[0], start, end)
+        case, _ = await c.run(fees.check_overcharges, c.deps, actor, mid, start, end)
     if errors:
         return await _page(request, 422, errors, form={k: str(v) for k, v in form.items()})
     if case is None:
         return await _page(request, clean=True)
-    return RedirectResponse(f"{PREFIX}/fees/payouts/{case.id}{merchant_of(request, actor)[1]}", status_code=303)
+    return RedirectResponse(f"{PREFIX}/fees/payouts/{case.id}{mq}", status_code=303)
 
 
 @router.get("/fees/payouts/{payout_id}")
