@@ -1,7 +1,8 @@
 """A shift worked in a real Chromium, on a 390 px phone and a 1280 px counter screen: a cashier asks for a cash
 refund, a supervisor approves it, a second person finds it with the header's search and confirms the cash was
-paid, and it ends succeeded; a failed refund is sent again, an abnormal one settled by hand, a request withdrawn
-from "my refunds". On every page it touches nothing is wider than the screen and every control is at least
+paid, and it ends succeeded; a failed refund is sent again, an abnormal one settled by hand, another one whose
+original route is closed paid in cash instead (rerouted by a supervisor, confirmed by a third person), a request
+withdrawn from "my refunds". On every page it touches nothing is wider than the screen and every control is at least
 44 px high on the phone; screenshots of each go to ``docs/screenshots`` (``make screenshots``)."""
 
 from __future__ import annotations
@@ -185,6 +186,7 @@ def test_a_cashier_withdraws_a_request_from_my_refunds(chromium: Browser, live: 
         cashier.get_by_role("button", name="撤回退款申请").click()
         expect(cashier.locator("#live [data-status]")).to_have_attribute("data-status", "cancelled")
         expect(cashier.locator(".timeline")).to_contain_text("顾客改为换货")
+        fits(cashier, screen, "45b-cancelled", live)
         cashier.fill("#top-q", sale.voucher_no)
         cashier.locator("#top-q").press("Enter")
         expect(cashier).to_have_url(live.url(f"/console/sales/{sale.id}"))
@@ -194,3 +196,37 @@ def test_a_cashier_withdraws_a_request_from_my_refunds(chromium: Browser, live: 
         expect(cashier.get_by_role("alert").first).to_contain_text("金额")
         fits(cashier, screen, None, live)
     assert _case(live, case.id).status.value == "cancelled"
+
+
+@pytest.mark.parametrize("screen", ["390", "1280"])
+def test_a_refund_whose_route_is_closed_is_rerouted_to_cash_and_paid_by_a_third_person(
+    chromium: Browser, live: Live, screen: str
+) -> None:
+    failed = _ended_with(live, "declined")  # the wallet account is closed: the channel refuses it for good
+    with person(chromium, live, "a.cashier", screen) as cashier:
+        cashier.goto(live.url(f"/console/cases/{failed.id}"))
+        expect(cashier.get_by_role("button", name="批准改道")).to_have_count(0)  # not a cashier's step
+    with person(chromium, live, "a.supervisor", screen) as supervisor:
+        supervisor.goto(live.url(f"/console/cases/{failed.id}"))
+        supervisor.get_by_label("现金").check()
+        supervisor.fill("#f-reroute_reason", "顾客微信账户已注销，改为现金退款")
+        fits(supervisor, screen, "62-reroute", live)
+        supervisor.get_by_role("button", name="批准改道").click()
+        expect(supervisor.locator("#live [data-status]")).to_have_attribute("data-status", "processing")
+        expect(supervisor.locator("[data-route]")).to_contain_text("现金")
+        payout = supervisor.locator("#payout")
+        expect(payout.get_by_role("button", name="确认已付款")).to_have_count(0)  # who rerouted may not confirm
+        fits(supervisor, screen, "63-rerouted-awaiting-payout", live)
+    with person(chromium, live, "a.supervisor2", screen) as third:
+        third.goto(live.url(f"/console/cases/{failed.id}"))
+        third.fill("#f-payout_reference", "收银台 3")
+        third.get_by_role("button", name="确认已付款").click()
+        expect(third.locator("#live [data-status]")).to_have_attribute("data-status", "succeeded")
+        expect(third.locator(".timeline")).to_contain_text("顾客微信账户已注销，改为现金退款")
+        fits(third, screen, "64-rerouted-paid", live)
+    case = _case(live, failed.id)
+    assert (case.status.value, case.method, case.rerouted_by) == (
+        "succeeded",
+        "cash",
+        live.world.a.actors["supervisor"].id,
+    )

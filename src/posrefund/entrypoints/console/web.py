@@ -7,6 +7,7 @@ right status (404 for another merchant's case, as if it did not exist), and re-i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Collection, Coroutine
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +31,7 @@ from posrefund.entrypoints.wording import message
 from posrefund.ports import ConcurrentUpdate
 
 PREFIX = "/console"
+LONE_PERCENT = re.compile(r"%(?![(%])")
 
 
 def _env(lang: str) -> jinja2.Environment:
@@ -41,7 +43,9 @@ def _env(lang: str) -> jinja2.Environment:
     )
 
     def gettext(text: str) -> str:
-        return EN.get(text, text) if lang == "en" else text
+        """The text in the page's language. Jinja formats what this returns with the call's named values
+        (``%(n)s``), so a percent sign that is only a percent sign ("Rate (%)") is doubled to stay one."""
+        return LONE_PERCENT.sub("%%", EN.get(text, text) if lang == "en" else text)
 
     def ngettext(singular: str, plural: str, n: int) -> str:
         return gettext(singular if n == 1 else plural)

@@ -32,6 +32,9 @@ LABELS_DOCUMENTS: dict[str, dict[str, tuple[str, str]]] = {
 
 EN_DOCUMENTS: dict[str, str] = {
     "退款原因周报 / 月报": "Refund causes, weekly / monthly",
+    "摘要本身为中文，与邮件和 PDF 中的相同。": (
+        "The summary itself is in Chinese: it is the document merchants receive by email and print as a PDF."
+    ),
     "周期（月报 YYYY-MM，周报填该周星期一）": "Period (YYYY-MM for a month, the Monday for a week)",
     "查看": "Show",
     "下载 PDF": "Download PDF",
