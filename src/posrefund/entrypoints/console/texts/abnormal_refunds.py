@@ -16,7 +16,10 @@ LABELS_ABNORMAL_REFUNDS: dict[str, dict[str, tuple[str, str]]] = {
 
 EN_ABNORMAL_REFUNDS: dict[str, str] = {
     "退款至银行卡": "Send to a bank card",
-    "退款异常（如原卡已注销）时，经顾客同意可退至其借记卡或商户账户；卡号加密后直接发给微信支付，本系统只留后四位；姓名加密保存，遮盖显示。": (
+    (
+        "退款异常（如原卡已注销）时，经顾客同意可退至其借记卡或商户账户；"
+        "卡号加密后直接发给微信支付，本系统只留后四位；姓名加密保存，遮盖显示。"
+    ): (
         "When WeChat Pay could not pay the refund back (the customer's card was closed, say), it can go to the "
         "customer's own debit card or to the merchant's bank account, with the customer's consent. The card "
         "number goes to WeChat Pay encrypted and only its last four digits are kept here; the name is kept "
