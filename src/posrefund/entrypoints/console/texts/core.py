@@ -207,7 +207,7 @@ EN_CORE: dict[str, str] = {
     "退款方式": "Method",
     "渠道退款单号": "Channel's refund id",
     "提交次数": "Attempts",
-    "到账时间": "Arrived at",
+    "退款成功时间": "Refund succeeded at",
     "处理记录": "Timeline",
     "退款台": "Refund desk",
     "按凭证号、订单号，或卡号后四位＋金额＋日期查找原消费。": (
