@@ -140,6 +140,8 @@ def test_a_return_refunded_by_transfer_tells_the_merchant_each_step_once(
     sending.sweep(deps, router)  # nothing is left to send
 
     mine = {a.message_id: a.body["content"] for a in sms.delivered.values() if a.body["mobile"] == MOBILE}
+    others = [(a.body["mobile"], a.body["content"]) for a in sms.delivered.values() if a.body["mobile"] != MOBILE]
+    assert others == []  # the refund's shopper SMS is not sent to the merchant besides its own notice
     steps = ["opened", "shipping_approved", "received", "decided", "deactivated", "refund_paid"]
     assert sorted(mine) == sorted(f"prn-{rid}-{step}-sms" for step in steps)
     tries = [a.message_id for a in sms.arrivals if a.message_id in mine]
