@@ -92,6 +92,7 @@ device_returns = Table(
     Column("version", Integer, nullable=False),
     moment("updated_at"),
     Index("ix_device_returns_provider_id_status", "provider_id", "status"),
+    Index("ix_device_returns_refund_case_id", "refund_case_id"),  # every paid refund asks: a device's?
 )
 
 provider_notices = Table(
