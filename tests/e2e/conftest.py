@@ -133,7 +133,7 @@ def _serve(url: str, root: Path) -> Iterator[Live]:
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded two-core machine takes its time to import the app
     while True:
         try:
             if httpx.get(base + "/healthz", timeout=1).status_code == 200:
