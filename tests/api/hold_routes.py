@@ -71,10 +71,16 @@ HOLD_ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
         "hold.cancel_completion",
         lambda d, w, r: {"method": "POST", "path": f"{H}/{a_hold(d, w)}/cancel-completion", "json": {}},
     ),
+    ("GET", f"{H}/attention"): ("hold.read", lambda d, w, r: {"method": "GET", "path": f"{H}/attention"}),
+    ("POST", f"{H}/{{hold_id}}/retry"): (
+        "hold.retry",
+        lambda d, w, r: {"method": "POST", "path": f"{H}/{a_hold(d, w)}/retry", "json": {}},
+    ),
 }
 HOLD_ANSWERS: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", H): (201, None),
     ("POST", f"{H}/{{hold_id}}/complete"): (202, None),
     ("POST", f"{H}/{{hold_id}}/release"): (202, None),
     ("POST", f"{H}/{{hold_id}}/cancel-completion"): (409, "hold.not_completed"),  # a fresh hold: nothing to cancel
+    ("POST", f"{H}/{{hold_id}}/retry"): (409, "hold.not_retryable"),  # a fresh hold: nothing refused
 }

@@ -200,6 +200,8 @@ def test_run_page_totals_chart_list_by_class_pages_and_csv(
         "fee_mismatch": "0",
         "duplicate_charge": "1",
         "refund_status_mismatch": "0",
+        "completion_missing_here": "0",
+        "completion_missing_at_channel": "0",
     }
     only = b.get(run_path, params={"class": "duplicate_charge"})
     ids = re.findall(r'<td><a href="/console/recon/discrepancies/(\d+)">', only.text)

@@ -499,7 +499,7 @@ def test_balanced_settlement_closes_the_batch(sim: AcquirerSimulator, pos: Termi
     kept, voided = add_sale(sim, 5_000), add_sale(sim, 3_000)
     assert code(pos.send(void(pos, voided))) == "00"
     assert code(pos.send(refund(pos, kept, 1_000))) == "00"
-    answer = settle(pos, totals(5_000, 1, 1_000, 1))
+    answer = settle(pos, totals(8_000, 2, 4_000, 2))  # the voided sale stays in debit, its void is a credit
     assert answer is not None and (answer.mti, answer.fields["39"]) == ("0510", "00")
     assert answer.fields["48"][30] == "1" and answer.fields["48"][61] == "1"
     assert sim.open_batch(TERMINAL) == "000002"

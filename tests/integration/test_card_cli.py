@@ -40,6 +40,10 @@ def test_card_settle_closes_the_batch_and_is_audited(
         "balance_code": "1",
         "uploaded": 0,
         "next_batch_no": "000002",
+        "debit_count": 0,
+        "debit_fen": 0,
+        "offline_uploaded": 0,
+        "offline_refused": 0,
         "terminal_id": "T0000001",
     }
     engine = make_engine(env.database_url)

@@ -58,7 +58,8 @@ def test_every_fault_reported_with_its_class_and_nothing_else(
     assert found - truth.expected == set(), "false positives"
     assert truth.expected - found == set(), "missed faults"
     counts = run["totals"]["discrepancies"]
-    assert counts == {c.value: 30 for c in DiscrepancyClass}
+    holds = {DiscrepancyClass.COMPLETION_MISSING_HERE, DiscrepancyClass.COMPLETION_MISSING_AT_CHANNEL}  # no holds
+    assert counts == {c.value: 0 if c in holds else 30 for c in DiscrepancyClass}  # (tests/recon/test_hold_…)
     assert run["totals"]["ledger_sales"] == truth.sales
     # The PROCESSING refunds were matched (so not "missing") and are not reported.
     assert not any(key.endswith(rid) for _cls, key in found for rid in truth.processing)

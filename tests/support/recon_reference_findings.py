@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Select, and_, exists, func, insert, literal, or_, select
+from sqlalchemy import BigInteger, Connection, Select, and_, case, exists, func, insert, literal, or_, select
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.discrepancies import FINDING_COLUMNS
@@ -125,13 +125,24 @@ def _missing_here(sc: RunScope) -> Select[Any]:
 
 
 def _sales_missing_at_channel(sc: RunScope) -> Select[Any]:
-    """A sale of ours in no line (unless a successful void cancelled it)."""
+    """A sale of ours in no line (unless a successful void, or the channel's word, cancelled it); the sale of a
+    hold's completion is a completion the channel does not have."""
     rv = t.refunds.alias("rv")
-    voided = exists().where(rv.c.sale_id == S.id, rv.c.method == "void", rv.c.status == "succeeded")
+    voided = or_(
+        exists().where(rv.c.sale_id == S.id, rv.c.method == "void", rv.c.status == "succeeded"),
+        S.settlement_status == "voided",
+    )
     sale_unmatched = ~exists().where(M.run_id == sc.spec.run_id, M.sale_id == S.id)
-    return _finding(
-        sc, C.MISSING_AT_CHANNEL, sale_id=S.id, ours_fen=S.amount_fen, ours_status=literal("recorded")
-    ).where(sc.sales, sale_unmatched, ~voided)
+    h, o = t.fund_holds.c, t.fund_hold_operations.c
+    hold = or_(
+        exists().where(h.merchant_id == S.merchant_id, h.sale_id == S.id),
+        exists().where(o.merchant_id == S.merchant_id, o.step == "complete", o.operation_no == S.order_no),
+    )
+    cls = case((hold, literal(C.COMPLETION_MISSING_AT_CHANNEL.value)), else_=literal(C.MISSING_AT_CHANNEL.value))
+    found = _finding(sc, C.MISSING_AT_CHANNEL, sale_id=S.id, ours_fen=S.amount_fen, ours_status=literal("recorded"))
+    return found.with_only_columns(found.selected_columns[0], cls, *found.selected_columns[2:]).where(
+        sc.sales, sale_unmatched, ~voided
+    )
 
 
 def _refunds_missing_at_channel(sc: RunScope) -> Select[Any]:

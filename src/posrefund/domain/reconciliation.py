@@ -37,6 +37,10 @@ class DiscrepancyClass(StrEnum):
     FEE_MISMATCH = "fee_mismatch"  # against the merchant's configured rate
     DUPLICATE_CHARGE = "duplicate_charge"  # one sale charged twice (same channel reference or a second capture)
     REFUND_STATUS_MISMATCH = "refund_status_mismatch"  # channel paid and we think not, or the reverse
+    # a hold's completion (预授权完成 / a trade paid out of an Alipay freeze) the channel settled while ours is not
+    # done (unanswered, unresolved, refused), and a completion of ours the channel did not settle
+    COMPLETION_MISSING_HERE = "completion_missing_here"
+    COMPLETION_MISSING_AT_CHANNEL = "completion_missing_at_channel"
 
 
 class Cause(StrEnum):

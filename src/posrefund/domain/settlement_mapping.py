@@ -188,7 +188,11 @@ def spec_from_dict(raw: Any) -> MappingSpec:
     )
 
 
-_CARD_KINDS = {"sale": ("消费", "预授权完成"), "refund": ("退货", "退款"), "void": ("消费撤销", "撤销")}
+_CARD_KINDS = {
+    "sale": ("消费", "预授权完成"),
+    "refund": ("退货", "退款"),
+    "void": ("消费撤销", "撤销", "预授权完成撤销"),
+}
 
 # The layouts posrefund knows out of the box. ``standard`` is the one the card parser has always read; the
 # other two are invented in the style of a 银联商务 merchant export (GBK, a title row above the header, 清算日期

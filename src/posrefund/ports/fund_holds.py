@@ -101,8 +101,15 @@ class FundHoldRepo(Protocol):
 
     def holds(self, merchant_id: str, states: frozenset[HoldState], limit: int) -> list[HoldRecord]: ...
 
-    def held_until(self, until: datetime, limit: int, merchant_id: str | None = None) -> list[HoldRecord]:
-        """Holds still held whose validity ends at or before ``until``, soonest first."""
+    def held_until(
+        self, until: datetime, limit: int, merchant_id: str | None = None, state: HoldState = HoldState.HELD
+    ) -> list[HoldRecord]:
+        """Holds in ``state`` (still held by default) whose validity ends at or before ``until``, soonest first."""
+        ...
+
+    def flagged_operations(self, merchant_id: str, limit: int) -> list[HoldOperation]:
+        """The latest operation of each held or holding hold when it is a refused release or unresolved, newest
+        first: what a supervisor must look at (``domain.hold_attention``)."""
         ...
 
     def add_operation(self, operation: HoldOperation) -> None: ...

@@ -30,7 +30,10 @@ def settle(as_json: JsonOpt = False) -> None:
         err.print(f"[red]settlement failed, the batch stays open: {exc}[/red]")
         raise typer.Exit(1) from None
     facts = asdict(done) | {"terminal_id": channel.terminal.terminal_id}
+    action = "card.batch_settled" if done.balanced else "card.batch_not_balanced"
     with deps.uow() as uow:
-        record(uow, OPERATOR, None, "card.batch_settled", deps.clock.now(), **facts)
+        record(uow, OPERATOR, None, action, deps.clock.now(), **facts)
         uow.commit()
+    if not done.balanced:  # the host's totals differ: the batch was uploaded, the acquirer's file decides
+        err.print(f"[yellow]the host's totals differ from the terminal's (balance code {done.balance_code!r})[/yellow]")
     emit(facts, as_json, title="card batch settled / 批结算")

@@ -38,6 +38,8 @@ CLASS_ZH = {
     "fee_mismatch": "手续费不符",
     "duplicate_charge": "重复扣款",
     "refund_status_mismatch": "退款状态不符",
+    "completion_missing_here": "预授权完成本系统缺失（渠道已结算，本系统未完成）",
+    "completion_missing_at_channel": "预授权完成渠道缺失（本系统已完成，渠道无）",
 }
 
 

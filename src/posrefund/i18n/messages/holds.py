@@ -60,3 +60,37 @@ MESSAGES_HOLDS |= {
         "Alipay fund authorisation is not configured: nothing can be frozen",
     ),
 }
+MESSAGES_HOLDS |= {
+    "hold.not_retryable": (
+        "该预授权没有可以重试的操作（只有被拒绝的撤销、被拒绝的冻结撤回可以重试）",
+        "Nothing on this hold can be retried (only a refused release or a refused withdrawal of a freeze)",
+    ),
+    "hold.warning.release_declined": (
+        "撤销/解冻被拒绝：{label}。资金可能仍被冻结，请核实后重试",
+        "The release was refused: {label}. The money may still be held: check, then retry",
+    ),
+    "hold.warning.withdrawal_declined": (
+        "结果未知的冻结撤回被拒绝：{label}。请核实后重试",
+        "The withdrawal of a freeze whose outcome is unknown was refused: {label}. Check, then retry",
+    ),
+    "hold.warning.unresolved": (
+        "操作结果无法确认：{label}。请以收单机构的对账文件为准人工处理",
+        "The operation's outcome could not be settled: {label}. A person decides from the acquirer's file",
+    ),
+}
+# What a channel's refusal code means, for the people reading the hold (Alipay's sub_code, the acquirer's field 39).
+MESSAGES_HOLDS |= {
+    "hold.channel_code.ORDER_ALREADY_CLOSED": ("支付宝：授权订单已经关闭", "Alipay: the freeze order is closed"),
+    "hold.channel_code.ORDER_ALREADY_FINISH": ("支付宝：授权订单已经完结", "Alipay: the freeze order is finished"),
+    "hold.channel_code.REQUEST_AMOUNT_EXCEED": (
+        "支付宝：解冻金额超过剩余的冻结金额",
+        "Alipay: the release exceeds what is still frozen",
+    ),
+    "hold.channel_code.AUTH_ORDER_NOT_EXIST": ("支付宝：授权订单不存在", "Alipay: no such freeze order"),
+    "hold.channel_code.ILLEGAL_ARGUMENT": ("支付宝：参数有误或不允许此操作", "Alipay: invalid argument"),
+    "hold.channel_code.ACCESS_FORBIDDEN": ("支付宝：无权限使用该接口", "Alipay: not allowed to use this method"),
+    "hold.channel_code.12": ("银联：无效交易（预授权已撤销、已完成或已过期）", "UnionPay: invalid transaction"),
+    "hold.channel_code.25": ("银联：找不到原始交易", "UnionPay: original transaction not found"),
+    "hold.channel_code.64": ("银联：原始金额错误", "UnionPay: original amount incorrect"),
+    "hold.channel_code.other": ("渠道拒绝，代码 {code}", "Refused by the channel, code {code}"),
+}

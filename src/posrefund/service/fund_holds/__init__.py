@@ -5,6 +5,7 @@ asking for its release, completion or completion cancel, the worker executing ea
 from __future__ import annotations
 
 from posrefund.service.fund_holds.asking import ask
+from posrefund.service.fund_holds.attention import HoldAttention, holds_needing_attention, retry
 from posrefund.service.fund_holds.execution import HoldWorker, advance_operation, call_claimed, sweep_holds
 from posrefund.service.fund_holds.freezing import AlipayHoldInput, ask_freeze, finish_freeze, record_alipay_hold
 from posrefund.service.fund_holds.recording import (
@@ -19,6 +20,7 @@ from posrefund.service.fund_holds.recording import (
 __all__ = [
     "AlipayHoldInput",
     "CardHoldInput",
+    "HoldAttention",
     "HoldWorker",
     "advance_operation",
     "ask",
@@ -28,8 +30,10 @@ __all__ = [
     "expiring_holds",
     "finish_freeze",
     "get_hold",
+    "holds_needing_attention",
     "list_holds",
     "record_alipay_hold",
     "record_card_hold",
+    "retry",
     "sweep_holds",
 ]

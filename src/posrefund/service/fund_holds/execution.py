@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from posrefund.domain.channel import ChannelAnswer, Outcome
 from posrefund.domain.fund_hold import (
+    REST_FEN,
     TRADE_NO,
     CompletionRef,
     HoldOrder,
@@ -23,6 +24,7 @@ from posrefund.domain.fund_hold import (
     after_freeze_failed,
     after_operation,
 )
+from posrefund.domain.hold_attention import ORDER_CLOSED, WITHDRAWAL
 from posrefund.domain.roles import SYSTEM_ACTOR
 from posrefund.domain.sale import Channel
 from posrefund.ports import UnitOfWork
@@ -72,6 +74,7 @@ class Claim:
     hold: HoldRecord
     fence: int
     fresh: bool
+    freeze_no: str = ""  # an Alipay release's freeze (its HOLD operation's number): asked about when refused
 
 
 def sweep_holds(
@@ -114,8 +117,29 @@ def call_claimed(deps: Deps, hw: HoldWorker, claim: Claim, payer_code: str = "")
     else:
         withdraw = op.step is HoldStep.HOLD and op.attempts + 1 >= hw.freeze_tries
         answer = _call(channel, order, claim.fresh, withdraw)
+        if answer.outcome is Outcome.DECLINED and op.step is HoldStep.RELEASE and claim.freeze_no:
+            answer = _closed_at_channel(channel, order, claim.freeze_no, answer)
     deps.failpoint("hold.after_call")
     return answer
+
+
+def _closed_at_channel(
+    channel: FundHoldChannel, order: HoldOrder, freeze_no: str, refused: ChannelAnswer
+) -> ChannelAnswer:
+    """A refused release of an Alipay freeze: the freeze itself is asked about (its detail query). When Alipay
+    holds nothing under it any more (closed: released, withdrawn or ended by Alipay at its own limit; finished),
+    the release has nothing left to do: CLOSED, and the hold ends released. Otherwise the refusal stands."""
+    freeze = replace(order, operation_no=freeze_no, step=HoldStep.HOLD, amount_fen=order.hold.amount_fen)
+    state = channel.query(freeze)
+    order_status = state.details.get("order_status", "")
+    gone = state.outcome is Outcome.CLOSED or (
+        state.outcome is Outcome.SUCCEEDED and (order_status in ORDER_CLOSED or state.details.get(REST_FEN) == "0")
+    )
+    if not gone:
+        return refused
+    details = {**refused.details, "order_status": order_status or "CLOSED", REST_FEN: "0", "closed_at_channel": "true"}
+    message = f"{refused.message}; Alipay holds nothing under the freeze any more (order {order_status or 'closed'})"
+    return ChannelAnswer(Outcome.CLOSED, code=refused.code, message=message, details=details)
 
 
 def _claim(deps: Deps, hw: HoldWorker, merchant_id: str, operation_id: str) -> Claim | None:
@@ -128,8 +152,12 @@ def _claim(deps: Deps, hw: HoldWorker, merchant_id: str, operation_id: str) -> C
         lease_until = now + hw.lease_for(hold.held.channel) if hold is not None else now
         if hold is None or not uow.fund_holds.claim(op.id, op.fence, now, lease_until, hw.worker):
             return None
+        freeze_no = ""
+        if op.step is HoldStep.RELEASE and hold.held.channel == "alipay":
+            ops = uow.fund_holds.operations_of(merchant_id, hold.id)
+            freeze_no = next((o.operation_no for o in ops if o.step is HoldStep.HOLD), "")
         uow.commit()
-    return Claim(op, hold, op.fence + 1, fresh=not op.sent)
+    return Claim(op, hold, op.fence + 1, fresh=not op.sent, freeze_no=freeze_no)
 
 
 def _call(channel: FundHoldChannel, order: HoldOrder, fresh: bool, withdraw: bool) -> ChannelAnswer:
@@ -151,6 +179,10 @@ def _withdraw(channel: FundHoldChannel, order: HoldOrder, asked: ChannelAnswer) 
     if not isinstance(channel, WithdrawableHoldChannel):
         return asked
     answer = channel.cancel_freeze(order)
+    if answer.outcome is Outcome.DECLINED:  # Alipay will not: a person looks (listed, retryable), no more asking
+        details = {**answer.details, WITHDRAWAL: "declined"}
+        message = f"withdrawal refused: {answer.message}"
+        return ChannelAnswer(Outcome.UNRESOLVED, code=answer.code, message=message, details=details)
     return answer if answer.outcome is Outcome.CLOSED else replace(asked, outcome=Outcome.UNKNOWN)
 
 
@@ -196,6 +228,8 @@ def _settled(op: HoldOperation, answer: ChannelAnswer, now: datetime, hw: HoldWo
         status = OperationStatus.DECLINED
     elif answer.outcome is Outcome.CLOSED and op.step is HoldStep.HOLD:
         status = OperationStatus.CANCELLED
+    elif answer.outcome is Outcome.CLOSED and op.step is HoldStep.RELEASE:  # nothing held any more at the channel
+        status = OperationStatus.SUCCEEDED
     elif answer.outcome in FINAL_FAILURES:
         status = OperationStatus.UNRESOLVED
     else:

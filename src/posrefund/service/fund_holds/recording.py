@@ -3,7 +3,7 @@ acquirer's records), and reading them back: a merchant sees only its own holds, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from posrefund.domain.errors import Conflict, Invalid, NotFound
@@ -17,11 +17,12 @@ from posrefund.domain.fund_hold import (
     after_expiry,
     held_fen,
 )
+from posrefund.domain.hold_attention import WITHDRAWAL, retry_due
 from posrefund.domain.identifiers import AUTH_CODE, BATCH_NO, RRN, VOUCHER_NO, is_identifier
 from posrefund.domain.pii import validate_payer_masked
 from posrefund.domain.roles import SYSTEM_ACTOR, Actor
 from posrefund.ports import UnitOfWork
-from posrefund.ports.fund_holds import OPEN_OPERATIONS, HoldOperation, HoldRecord
+from posrefund.ports.fund_holds import OPEN_OPERATIONS, HoldOperation, HoldRecord, OperationStatus
 from posrefund.ports.merchants import TerminalRow
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
@@ -146,16 +147,48 @@ def expire_holds(deps: Deps, limit: int = 100) -> int:
             ops = uow.fund_holds.operations_of(hold.merchant_id, hold.id)
             if any(op.status in OPEN_OPERATIONS for op in ops):
                 continue
-            if hold.held.channel == "alipay":  # Alipay keeps the money frozen: it is released, once, by itself
-                released_once = any(op.step is HoldStep.RELEASE for op in ops)  # a refused release: a person
-                marked += 0 if released_once else int(_release_lapsed(deps, uow, hold, now))
+            if hold.held.channel == "alipay":  # Alipay keeps the money frozen: it is released by itself
+                if _release_due(hold, ops, now):
+                    marked += int(_release_lapsed(deps, uow, hold, now))
                 continue
             status = after_expiry(hold.held, hold.status, now)
             if status != hold.status and uow.fund_holds.save_hold(_with(hold, status), now):
                 record(uow, SYSTEM_ACTOR, hold.merchant_id, "hold.expired", now, hold_id=hold.id)
                 marked += 1
+        for hold in uow.fund_holds.held_until(now, limit, state=HoldState.HOLDING):
+            refused = _refused_withdrawal(uow.fund_holds.operations_of(hold.merchant_id, hold.id))
+            if refused is not None and retry_due(refused.finished_at, hold.held.expires_at, now):
+                marked += int(reopen_withdrawal(uow, SYSTEM_ACTOR, refused, now))
         uow.commit()
     return marked
+
+
+def _release_due(hold: HoldRecord, ops: list[HoldOperation], now: datetime) -> bool:
+    """A lapsed freeze is released once by itself; a release Alipay refused is asked again (``retry_due``): the
+    worker then asks the freeze, and a freeze Alipay has closed ends the hold released."""
+    releases = [op for op in ops if op.step is HoldStep.RELEASE]
+    if not releases:
+        return True
+    last = releases[-1]
+    return last.status is OperationStatus.DECLINED and retry_due(last.finished_at, hold.held.expires_at, now)
+
+
+def _refused_withdrawal(ops: list[HoldOperation]) -> HoldOperation | None:
+    """The freeze (HOLD) of a holding hold when its withdrawal was refused and nothing else stands after it."""
+    last = ops[-1] if ops else None
+    if last is None or last.step is not HoldStep.HOLD or last.status is not OperationStatus.UNRESOLVED:
+        return None
+    return last if last.details.get(WITHDRAWAL) == "declined" else None
+
+
+def reopen_withdrawal(uow: UnitOfWork, actor: Actor, op: HoldOperation, now: datetime) -> bool:
+    """The freeze asked about again, due now: the worker queries it (held, or closed: cancelled) and, still
+    unknown, withdraws it again. Audited ``hold.withdrawal_retried``; False when it changed meanwhile."""
+    again = replace(op, status=OperationStatus.PROCESSING, next_check_at=now, finished_at=None)
+    if not uow.fund_holds.record(again, op.fence):
+        return False
+    record(uow, actor, op.merchant_id, "hold.withdrawal_retried", now, hold_id=op.hold_id, operation_id=op.id)
+    return True
 
 
 def _release_lapsed(deps: Deps, uow: UnitOfWork, hold: HoldRecord, now: datetime) -> bool:

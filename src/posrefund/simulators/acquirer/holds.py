@@ -25,6 +25,7 @@ from posrefund.simulators.acquirer.exchange import Answering, Exchange, Reply
 from posrefund.simulators.acquirer.ledger import (
     COMPLETE,
     COMPLETION_VOID,
+    EXECUTED,
     NOTICE,
     PREAUTH,
     RELEASE,
@@ -62,6 +63,22 @@ class HoldRules:
         if ex.get("25") != P.CONDITION_PREAUTH:
             return self.host.send(ex, ex.answer("30"), kind)
         return self.money.submit(ex, kind, check, booked)
+
+    def upload_notice(self, ex: Exchange) -> Reply:
+        """批上送 of an offline 预授权完成(通知) (0320, 3 = 000000, 25 = 06, 60.1 = 24, 11 = its own trace): the host
+        answers what it did with that trace (no second execution); a notification it never had is checked as one
+        and, approved, executed now (a sale, counted in the batch's debit)."""
+        entry = self.ledger.entries.get((ex.terminal_no, ex.batch_no, ex.get("11")))
+        if entry is not None and entry.status == EXECUTED:
+            same = entry.kind == NOTICE and ex.get("4").isdigit() and int(ex.get("4")) == entry.amount_fen
+            answer = ex.answer(OK, **self.host.entry_fields(entry)) if same else ex.answer("94")
+            return self.host.send(ex, answer, "batch_upload")
+        code = self._complete(ex) if ex.get("25") == P.CONDITION_PREAUTH else "30"
+        if code != OK:
+            return self.host.send(ex, ex.answer(code), "batch_upload")
+        entry = self.money.take(ex, NOTICE)
+        self._book_sale(ex, entry)
+        return self.host.send(ex, ex.answer(OK, **self.host.entry_fields(entry)), "batch_upload")
 
     def _preauth(self, ex: Exchange) -> str:
         amount = ex.get("4")

@@ -70,6 +70,8 @@ class Host:
             return hold
         if mti == protocol.MTI_SETTLEMENT:
             return self.settling.settle(ex)
+        if mti == protocol.MTI_BATCH_UPLOAD and kind == protocol.TYPE_COMPLETION_NOTICE:
+            return self.holds.upload_notice(ex)  # an offline completion, uploaded before (or after) settling
         if mti == protocol.MTI_BATCH_UPLOAD:
             return self.settling.upload(ex)
         return self.send(ex, ex.answer("40"), "unsupported")

@@ -25,6 +25,7 @@ COMPLETE: Final = "complete"  # 预授权完成(请求)
 NOTICE: Final = "notice"  # 预授权完成(通知)
 COMPLETION_VOID: Final = "compvoid"  # 预授权完成撤销
 COMPLETIONS: Final = frozenset({COMPLETE, NOTICE})
+CREDITS: Final = frozenset({VOID, REFUND, COMPLETION_VOID})
 EXECUTED: Final = "executed"
 REVERSED: Final = "reversed"
 
@@ -238,13 +239,16 @@ class HostLedger(RefundLedger):
         return not p.settled and self.open_batches.get(p.terminal_no) == p.batch_no
 
     def totals(self, terminal_no: str, batch_no: str) -> tuple[int, int, int, int]:
-        """(debit amount, count, credit amount, count) of a batch as the host counts it: debit = the terminal's
-        sales in the batch not voided; credit = the refunds (退货) executed in the batch."""
-        voided = {e.original_rrn for e in self.live() if e.kind == VOID}
-        sales = [
-            p
+        """(debit amount, count, credit amount, count) of a batch as a UnionPay terminal counts it (and the host
+        with it): debit = the terminal's sales in the batch and its 预授权完成 (request and notification);
+        credit = its 消费撤销, 退货 and 预授权完成撤销. A voided sale or a cancelled completion stays in debit and
+        its void is in credit; 预授权 and 预授权撤销 move no money and are not counted."""
+        in_batch = [e for e in self.live() if e.key[:2] == (terminal_no, batch_no)]
+        debit = [
+            p.amount_fen
             for p in self.payments.values()
-            if p.terminal_no == terminal_no and p.batch_no == batch_no and p.rrn not in voided
+            if p.terminal_no == terminal_no and p.batch_no == batch_no and not p.from_completion
         ]
-        refunds = [e for e in self.live() if e.kind == REFUND and e.key[:2] == (terminal_no, batch_no)]
-        return sum(p.amount_fen for p in sales), len(sales), sum(e.amount_fen for e in refunds), len(refunds)
+        debit += [e.amount_fen for e in in_batch if e.kind in COMPLETIONS]
+        credit = [e.amount_fen for e in in_batch if e.kind in CREDITS]
+        return sum(debit), len(debit), sum(credit), len(credit)

@@ -79,6 +79,11 @@ class MoneyRules:
             self.ledger.reverse(entry, "host")
         return reply
 
+    def take(self, ex: Exchange, kind: str) -> Entry:
+        """Execute ``ex`` as a ``kind`` message the host never had (a batch-uploaded offline notification)."""
+        self.ledger.seen[trace_key(ex)] = fingerprint(ex)
+        return self._execute(ex, kind, previous=None)
+
     def _execute(self, ex: Exchange, kind: str, previous: Entry | None) -> Entry:
         rrn, auth, now = self.ledger.next_reference()
         if previous is not None:  # the same message after a reversal: executed again, with its first references

@@ -2,12 +2,14 @@
 
 0500 carries 60.2 = the batch and 48 = the terminal's totals, n62: for domestic cards debit amount n12, debit
 count n3, credit amount n12, credit count n3, balance code n1, then the same 31 digits for foreign cards. The host
-compares them with its own (debit: the terminal's sales in the batch not voided; credit: the refunds executed in
-the batch; foreign: none) and answers 0510 with 39 = 00 and 48 = the terminal's totals with each balance code set:
+compares them with its own (``HostLedger.totals``: debit = the batch's sales and 预授权完成, request and
+notification; credit = its 消费撤销, 退货 and 预授权完成撤销; a voided sale or cancelled completion stays in debit;
+foreign: none) and answers 0510 with 39 = 00 and 48 = the terminal's totals with each balance code set:
 1 balanced, 2 not balanced. Balanced: the batch is closed. Not balanced: the terminal uploads its transactions,
 one 0320 per transaction (60.3 = 201, 11 = the uploaded transaction's trace, 4 its amount), each answered 0330
 00 when the host executed that trace for that amount and 25 otherwise, then a last 0320 with 60.3 = 207, after
-which the batch is closed."""
+which the batch is closed. An offline 预授权完成(通知) uploaded (0320, 60.1 = 24) is answered by
+``HoldRules.upload_notice`` whenever it comes."""
 
 from __future__ import annotations
 

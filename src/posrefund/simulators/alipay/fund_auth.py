@@ -175,6 +175,9 @@ class FundAuthBook(RefundLedger):
             order, op = found
             if op.kind != FROZEN:
                 return refusal("ILLEGAL_ARGUMENT", "只能撤销冻结操作")
+            refused = self.faults.take(op.out_request_no, frozenset({"decline"}))
+            if refused is not None:  # a planned refusal of the cancel (Alipay will not withdraw it)
+                return refusal(refused.code or "ILLEGAL_ARGUMENT")
             if order.status != CLOSED and (order.total(PAID) or order.total(UNFROZEN)):
                 return refusal("ILLEGAL_ARGUMENT", "授权订单已发生解冻或转支付，不能撤销")
             if order.status != CLOSED:
@@ -187,6 +190,19 @@ class FundAuthBook(RefundLedger):
                 order.status = CLOSED
                 op.answer["action"] = action
             return Result(cancel_body(order, op, str(op.answer.get("action", "close"))))
+
+    def lapse(self, auth_no: str) -> bool:
+        """Alipay ends a freeze by itself (its own time limit passed): whatever is still frozen goes back to the
+        payer and the order is closed; a later unfreeze is refused ORDER_ALREADY_CLOSED. False if none open."""
+        with self._lock:
+            order = self._orders.get(auth_no)
+            if order is None or order.status != AUTHORIZED:
+                return False
+            if order.rest_fen:
+                rest = self._new_operation(order, f"LAPSE-{auth_no}", UNFROZEN, order.rest_fen, {})
+                self._execute(order, rest)
+            order.status = CLOSED
+            return True
 
     # ---- inspection --------------------------------------------------------------------------------------
 
@@ -355,6 +371,9 @@ class FundAuthDesk(KeepsBooks):
 
     def payer_confirms(self, out_request_no: str) -> bool:
         return self.book.payer_confirms(out_request_no)
+
+    def lapse(self, auth_no: str) -> bool:
+        return self.book.lapse(auth_no)
 
 
 def fund_auth_routes(desk: FundAuthDesk) -> dict[tuple[str, str], Route]:

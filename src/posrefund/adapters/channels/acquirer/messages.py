@@ -168,21 +168,27 @@ def reversal(sent: dict[str, str], why: str) -> dict[str, str]:
     return {"t": "0400", **{k: sent[k] for k in REVERSAL_KEEPS if k in sent}, "39": why, "64": MAC_PLACEHOLDER}
 
 
-def totals(credit_fen: int, credit_count: int) -> str:
+def totals(debit_fen: int, debit_count: int, credit_fen: int, credit_count: int) -> str:
     """Field 48 of a settlement (n62): domestic debit amount n12 + count n3, credit amount n12 + count n3, balance
-    code n1; then the same 31 digits for foreign cards. The terminal only gives money back: all is credit."""
-    domestic = f"{0:012d}{0:03d}{credit_fen:012d}{credit_count:03d}0"
+    code n1; then the same 31 digits for foreign cards (none here: posrefund knows no foreign card)."""
+    domestic = f"{debit_fen:012d}{debit_count:03d}{credit_fen:012d}{credit_count:03d}0"
     return domestic + "0" * 31
 
 
 def settlement(
-    terminal: Terminal, numbers: TerminalNumbers, batch_no: str, credit_fen: int, count: int
+    terminal: Terminal,
+    numbers: TerminalNumbers,
+    batch_no: str,
+    debit_fen: int,
+    debit_count: int,
+    credit_fen: int,
+    credit_count: int,
 ) -> dict[str, str]:
     return {
         "t": "0500",
         "11": numbers.trace_no,
         **terminal.ids(),
-        "48": totals(credit_fen, count),
+        "48": totals(debit_fen, debit_count, credit_fen, credit_count),
         "49": CNY,
         "60": ADMIN_TYPE + batch_no + SETTLE_NMC,
         "63": OPERATOR,
@@ -191,12 +197,13 @@ def settlement(
 
 
 def upload(terminal: Terminal, numbers: TerminalNumbers, batch_no: str, entry: JournalEntry) -> dict[str, str]:
-    """0320 批上送 of one executed void/refund: amount, its RRN and auth code, and 61 = its batch + trace."""
+    """0320 批上送 of one approved transaction, under its own trace (11): amount, its RRN and auth code, and 61 =
+    its batch + trace; 3 = 000000 for a completion (debit), 200000 for a void, refund or completion cancel."""
     return {
         "t": "0320",
-        "3": REFUND_PROCESSING,
+        "3": PURCHASE_PROCESSING if entry.kind in ("complete", "notice") else REFUND_PROCESSING,
         "4": f"{entry.amount_fen:012d}",
-        "11": numbers.trace_no,
+        "11": entry.trace_no,
         "37": entry.rrn.ljust(12),
         "38": entry.auth_code.ljust(6),
         **terminal.ids(),
@@ -205,6 +212,13 @@ def upload(terminal: Terminal, numbers: TerminalNumbers, batch_no: str, entry: J
         "61": entry.batch_no + entry.trace_no,
         "64": MAC_PLACEHOLDER,
     }
+
+
+def offline_upload(entry: JournalEntry) -> dict[str, str]:
+    """0320 批上送 of a 预授权完成(通知) whose answer never came: the notification itself (its own trace, 3 = 000000,
+    25 = 06, 60.1 = 24, 60.3 = 000, 61 quoting the 预授权), as the terminal uploads an offline completion
+    (OFF_CONFIRM_BAT in the terminal source docs/holds.md cites)."""
+    return entry.fields | {"t": "0320"}
 
 
 def upload_end(terminal: Terminal, numbers: TerminalNumbers, batch_no: str, count: int) -> dict[str, str]:

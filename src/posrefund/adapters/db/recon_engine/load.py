@@ -7,19 +7,23 @@ streamed reads, not a million Python objects at once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Connection, Select, and_, case, exists, literal, select
+from sqlalchemy import Connection, Select, and_, case, exists, literal, or_, select
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.recon_scope import L, R, S, local_bounds, run_scope
+from posrefund.domain.reconciliation import SOURCE_CHANNELS, Source
 from posrefund.ports import RunSpec
 
 BATCH = 50_000
 _TM = t.terminals.c
+_H = t.fund_holds.c
+_O = t.fund_hold_operations.c
 
 TEXT, INT, DAY = pa.string(), pa.int64(), pa.date32()
 FLAG = INT  # 1 / 0: what both databases give a CASE
@@ -52,6 +56,21 @@ SCHEMAS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
         ("voucher_no", TEXT),
         ("terminal_no", TEXT),
         ("voided", FLAG),
+        ("hold", FLAG),
+    ),
+    # Our completions of holds the channel has not confirmed to us (asked, unanswered, unresolved, declined), with
+    # the references a completion line may carry: Alipay's out_trade_no (= the operation's number); the card
+    # message's trace, batch and RRN as far as the terminal's journal knows them.
+    # Also each completion cancel (预授权完成撤销) the acquirer executed: the void line it is on names it.
+    "h": (
+        ("id", TEXT),
+        ("step", TEXT),
+        ("status", TEXT),
+        ("amount", INT),
+        ("order_no", TEXT),
+        ("terminal_no", TEXT),
+        ("voucher_no", TEXT),
+        ("rrn", TEXT),
     ),
     "r": (
         ("id", TEXT),
@@ -108,10 +127,18 @@ def selects(spec: RunSpec) -> dict[str, Select[Any]]:
         L.card_type,
         L.local_date,
     ).where(sc.lines)
-    rv = t.refunds.alias("rv").c
-    voided = exists().where(rv.sale_id == S.id, rv.method == "void", rv.status == "succeeded")
     sales = (
-        select(S.id, S.channel, S.amount_fen, S.rrn, S.order_no, S.voucher_no, _TM.terminal_no, _flag(voided))
+        select(
+            S.id,
+            S.channel,
+            S.amount_fen,
+            S.rrn,
+            S.order_no,
+            S.voucher_no,
+            _TM.terminal_no,
+            _flag(_voided()),
+            _flag(_completion_sale()),
+        )
         .select_from(t.sales.outerjoin(t.terminals, _TM.id == S.terminal_id))
         .where(sc.sales)
     )
@@ -138,6 +165,48 @@ def selects(spec: RunSpec) -> dict[str, Select[Any]]:
     return {"l": lines, "s": sales, "r": refunds}
 
 
+def _voided() -> Any:
+    """A sale voided by a void of ours, or by the channel's word (a cancelled card completion's sale)."""
+    rv = t.refunds.alias("rv").c
+    return or_(
+        exists().where(rv.sale_id == S.id, rv.method == "void", rv.status == "succeeded"),
+        S.settlement_status == "voided",
+    )
+
+
+def _completion_sale() -> Any:
+    """The sale a hold's completion became: the hold names it (a card completion), or its order no. is the number
+    of one of the hold's completions (an Alipay conversion's out_trade_no)."""
+    held = exists().where(_H.merchant_id == S.merchant_id, _H.sale_id == S.id)
+    converted = exists().where(_O.merchant_id == S.merchant_id, _O.step == "complete", _O.operation_no == S.order_no)
+    return or_(held, converted)
+
+
+def _open_completions(spec: RunSpec) -> Select[Any]:
+    """The merchant's completions of holds of the run's channel that did not succeed (their details parsed by
+    ``_completion_row``)."""
+    channels = SOURCE_CHANNELS[Source(spec.source)]
+    return (
+        select(_O.id, _O.step, _O.status, _O.amount_fen, _O.operation_no, _H.terminal_no, _O.details)
+        .select_from(t.fund_hold_operations.join(t.fund_holds, _H.id == _O.hold_id))
+        .where(
+            _O.merchant_id == spec.merchant_id,
+            _H.channel.in_(channels),
+            or_(
+                and_(_O.step == "complete", _O.status != "succeeded"),
+                and_(_O.step == "cancel_completion", _O.status == "succeeded"),
+            ),
+        )
+    )
+
+
+def _completion_row(row: Any) -> tuple[Any, ...]:
+    op_id, step, status, amount, number, terminal_no, details = row
+    told = json.loads(details or "{}")
+    refs = (str(told.get("stan", "")), str(told.get("trade_no", "")))
+    return op_id, step, status, amount, number, terminal_no, *refs
+
+
 def create_tables(duck: duckdb.DuckDBPyConnection) -> None:
     for name, columns in (*SCHEMAS.items(), ("f", FINDINGS)):
         duck.execute(f"CREATE TABLE {name} ({', '.join(f'{col} {_DUCK_TYPES[kind]}' for col, kind in columns)})")
@@ -152,6 +221,8 @@ def load(conn: Connection, duck: duckdb.DuckDBPyConnection, spec: RunSpec) -> No
         result = conn.execution_options(yield_per=BATCH).execute(query)
         for rows in result.partitions(BATCH):
             append(duck, name, schema, rows)
+    open_completions = [_completion_row(r) for r in conn.execute(_open_completions(spec))]  # few: read at once
+    append(duck, "h", pa.schema(SCHEMAS["h"]), open_completions)
 
 
 def append(duck: duckdb.DuckDBPyConnection, name: str, schema: pa.Schema, rows: Sequence[Any]) -> None:

@@ -1,8 +1,9 @@
 """The matching rules of a reconciliation run, as DuckDB SQL over the run's two sides loaded by ``load``.
 
 This is the one definition of what matches and what is a finding (docs/reconciliation.md, "Matching" and
-"Classes"). The tables: ``l`` the run's settlement lines, ``s`` its ledger sales, ``r`` the merchant's online
-refunds of the channel (with the references of the sale each refunds). Matching fills ``m`` (line, sale,
+"Classes"). The tables: ``l`` the run's settlement lines, ``s`` its ledger sales (``hold``: the sale a hold's
+completion became), ``r`` the merchant's online refunds of the channel (with the references of the sale each
+refunds), ``h`` our completions of holds the channel has not confirmed. Matching fills ``m`` (line, sale,
 refund) strongest key first, each side at most once per pass (the lowest line id wins); the findings go to
 ``f`` one class a statement, in this order (a line found as a duplicate charge is not also missing here). The
 fee check is its own step (``recon_engine.fees``): it reads ``MATCHED_SALE_FEES`` and judges each fee by the
@@ -63,6 +64,8 @@ def matching(card: bool) -> list[str]:
                 GROUP BY l.id)
             SELECT min(line_id), '', refund_id FROM pairs GROUP BY refund_id"""
     )
+    if card:
+        passes.append(COMPLETION_CANCELS)
     return passes
 
 
@@ -114,15 +117,43 @@ def duplicate_charges(card: bool) -> str:
         FROM dup LEFT JOIN m AS md ON md.line_id = dup.twin WHERE dup.twin IS NOT NULL"""
 
 
+# A completion line of a hold (预授权完成 on the acquirer's file, the trade paid out of a freeze on Alipay's bill)
+# matches the sale our completion became, as any sale. A sale line free after matching that names one of our
+# completions the channel never confirmed to us (``h``: unanswered, unresolved, refused) is the channel's
+# completion we do not have: on Alipay by its out_trade_no (our operation's number), on cards by the RRN the
+# terminal was told or by the message's trace (凭证号) on the hold's terminal, for the same amount.
+COMPLETION_NAMED = {
+    True: """h.amount = l.amount AND ((h.rrn <> '' AND h.rrn = l.rrn)
+        OR (h.voucher_no <> '' AND h.voucher_no = l.voucher_no AND h.terminal_no = l.terminal_no))""",
+    False: "h.order_no <> '' AND h.order_no = l.order_no",
+}
+# A void line that is a completion cancel (预授权完成撤销) of ours the acquirer executed: matched to nothing of the
+# ledger (the cancelled completion's sale is voided by the channel's word), so it is no finding.
+COMPLETION_CANCELS = f"""INSERT INTO m SELECT min(l.id), '', '' FROM l JOIN h ON {COMPLETION_NAMED[True]}
+    WHERE l.kind = 'void' AND h.step = 'cancel_completion' AND {LINE_FREE} GROUP BY h.id"""
+
+
+def completions_missing_here(card: bool) -> str:
+    return f"""INSERT INTO f ({F_COLUMNS})
+        SELECT 'completion_missing_here', l.id, '', '', 0, NULL, l.amount, min(h.status), 'SUCCESS'
+        FROM l JOIN h ON {COMPLETION_NAMED[card]}
+        WHERE l.kind = 'sale' AND h.step = 'complete' AND {LINE_FREE}
+          AND NOT EXISTS (SELECT 1 FROM f WHERE f.line_id = l.id AND f.class = 'duplicate_charge')
+        GROUP BY l.id, l.amount"""
+
+
 MISSING_HERE = f"""INSERT INTO f ({F_COLUMNS})
     SELECT 'missing_here', l.id, '', '', 0, NULL, l.amount, '', {STATUS} FROM l
     WHERE {LINE_FREE}
-      AND NOT EXISTS (SELECT 1 FROM f WHERE f.line_id = l.id AND f.class = 'duplicate_charge')
+      AND NOT EXISTS (SELECT 1 FROM f WHERE f.line_id = l.id
+                      AND f.class IN ('duplicate_charge', 'completion_missing_here'))
       AND (l.kind = 'sale' OR {STATUS} = 'SUCCESS')"""
 
-# A sale of ours in no line, unless a successful void cancelled it (acquirers drop the pair).
+# A sale of ours in no line, unless a successful void cancelled it (acquirers drop the pair); the sale of a hold's
+# completion is a completion the channel does not have.
 SALES_MISSING_AT_CHANNEL = f"""INSERT INTO f ({F_COLUMNS})
-    SELECT 'missing_at_channel', 0, s.id, '', 0, s.amount, NULL, 'recorded', '' FROM s
+    SELECT CASE WHEN s.hold = 1 THEN 'completion_missing_at_channel' ELSE 'missing_at_channel' END,
+        0, s.id, '', 0, s.amount, NULL, 'recorded', '' FROM s
     WHERE {SALE_FREE} AND s.voided = 0"""
 
 # A refund of ours that succeeded in the run's days and is in no line; a same-day void may leave the file
@@ -159,6 +190,7 @@ def findings(card: bool) -> list[str]:
     """The finding statements, in the order they must run."""
     return [
         duplicate_charges(card),
+        completions_missing_here(card),
         MISSING_HERE,
         SALES_MISSING_AT_CHANNEL,
         REFUNDS_MISSING_AT_CHANNEL,

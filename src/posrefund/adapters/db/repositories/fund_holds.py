@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import and_, exists, insert, or_, select, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
@@ -100,11 +100,37 @@ class FundHoldSql(Repository):
             q = q.where(H.state.in_([s.value for s in states]))
         return [_hold(r) for r in all_rows(self.c, q.order_by(H.held_at.desc(), H.id).limit(limit))]
 
-    def held_until(self, until: datetime, limit: int, merchant_id: str | None = None) -> list[HoldRecord]:
-        q = select(tables.fund_holds).where(H.state == HoldState.HELD.value, H.expires_at <= until)
+    def held_until(
+        self, until: datetime, limit: int, merchant_id: str | None = None, state: HoldState = HoldState.HELD
+    ) -> list[HoldRecord]:
+        q = select(tables.fund_holds).where(H.state == state.value, H.expires_at <= until)
         if merchant_id is not None:
             q = q.where(H.merchant_id == merchant_id)
         return [_hold(r) for r in all_rows(self.c, q.order_by(H.expires_at, H.id).limit(limit))]
+
+    def flagged_operations(self, merchant_id: str, limit: int) -> list[HoldOperation]:
+        later = tables.fund_hold_operations.alias("later")
+        refused = and_(O.status == OperationStatus.DECLINED.value, O.step == HoldStep.RELEASE.value)
+        q = (
+            select(tables.fund_hold_operations)
+            .join(tables.fund_holds, and_(H.id == O.hold_id, H.merchant_id == O.merchant_id))
+            .where(
+                O.merchant_id == merchant_id,
+                or_(refused, O.status == OperationStatus.UNRESOLVED.value),
+                H.state.in_((HoldState.HELD.value, HoldState.HOLDING.value)),
+                ~exists().where(
+                    later.c.hold_id == O.hold_id,
+                    later.c.merchant_id == O.merchant_id,
+                    or_(
+                        later.c.requested_at > O.requested_at,
+                        and_(later.c.requested_at == O.requested_at, later.c.id > O.id),
+                    ),
+                ),
+            )
+            .order_by(O.requested_at.desc(), O.id)
+            .limit(limit)
+        )
+        return [_operation(r) for r in all_rows(self.c, q)]
 
     def add_operation(self, operation: HoldOperation) -> None:
         values = {k: getattr(operation, k) for k in HoldOperation.__dataclass_fields__}

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from posrefund.domain.fund_hold import HoldState, HoldStep, completion_ceiling, held_fen
@@ -17,6 +17,8 @@ from posrefund.entrypoints.api.context import Ctx, CurrentActor
 from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, answers
 from posrefund.entrypoints.api.schemas_recon import Strict
 from posrefund.entrypoints.api.views import iso
+from posrefund.i18n import message, pick_language
+from posrefund.i18n.messages import MESSAGES
 from posrefund.ports.fund_holds import HoldOperation, HoldRecord
 from posrefund.service import fund_holds
 from posrefund.service.fund_holds import AlipayHoldInput, CardHoldInput, HoldWorker
@@ -188,6 +190,46 @@ async def expiring(actor: CurrentActor, c: Ctx, days: Annotated[int, Query(ge=1,
     return {"items": [hold_view(h) for h in found]}
 
 
+class Attention(BaseModel):
+    hold: Hold
+    operation: Operation
+    warning: str = Field(description="release_declined, withdrawal_declined or unresolved")
+    code: str = Field(description="the channel's code: Alipay's sub_code, the acquirer's field 39")
+    code_label: str = Field(description="what the code means, in the reader's language (Chinese by default)")
+    message: str = Field(description="the warning for a person, in the reader's language")
+
+
+class AttentionList(BaseModel):
+    items: list[Attention]
+
+
+def attention_view(found: fund_holds.HoldAttention, lang: str) -> dict[str, Any]:
+    code = found.operation.code
+    key = f"hold.channel_code.{code}"
+    label = message(key if key in MESSAGES else "hold.channel_code.other", lang, {"code": code})
+    return {
+        "hold": hold_view(found.hold),
+        "operation": operation_view(found.operation),
+        "warning": found.warning.value,
+        "code": code,
+        "code_label": label,
+        "message": message(f"hold.warning.{found.warning.value}", lang, {"label": label}),
+    }
+
+
+@router.get(
+    "/attention",
+    summary="Holds a supervisor must look at: a refused release, a refused withdrawal, an unresolved operation",
+    **answers(AttentionList, *SIGNED_IN, permission="hold.read"),
+)
+async def attention(
+    request: Request, actor: CurrentActor, c: Ctx, limit: Annotated[int, Query(ge=1, le=200)] = 100
+) -> dict[str, Any]:
+    lang = pick_language(request.headers.get("accept-language"))
+    found = await c.run(fund_holds.holds_needing_attention, c.deps, actor, limit)
+    return {"items": [attention_view(f, lang) for f in found]}
+
+
 @router.get("/{hold_id}", summary="One hold and its operations", **answers(Hold, *ON_OBJECT, permission="hold.read"))
 async def get_hold(hold_id: str, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     hold, operations = await c.run(fund_holds.get_hold, c.deps, actor, hold_id)
@@ -223,3 +265,12 @@ async def release(hold_id: str, body: ReasonIn, actor: CurrentActor, c: Ctx) -> 
 )
 async def cancel_completion(hold_id: str, body: ReasonIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
     return await _ask(c, actor, hold_id, HoldStep.CANCEL_COMPLETION, 0, body.reason)
+
+
+@router.post(
+    "/{hold_id}/retry",
+    summary="Ask again what the channel refused: a refused release, or the withdrawal of a freeze",
+    **answers(Operation, *ON_OBJECT, *WITH_BODY, 409, status=202, permission="hold.retry"),
+)
+async def retry(hold_id: str, body: ReasonIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
+    return operation_view(await c.run(fund_holds.retry, c.deps, actor, hold_id, body.reason))

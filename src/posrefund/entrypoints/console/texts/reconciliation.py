@@ -15,6 +15,11 @@ LABELS_RECON: dict[str, dict[str, tuple[str, str]]] = {
         "fee_mismatch": ("手续费不符", "Fee mismatch"),
         "duplicate_charge": ("重复扣款", "Duplicate charge"),
         "refund_status_mismatch": ("退款状态不符", "Refund status mismatch"),
+        "completion_missing_here": ("预授权完成我方未完成（渠道已结算）", "Hold completion missing here"),
+        "completion_missing_at_channel": (
+            "预授权完成渠道无记录（我方已完成）",
+            "Hold completion missing at the channel",
+        ),
     },
     "cause": {
         "unknown": ("待查明", "Not yet known"),

@@ -89,6 +89,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "hold.complete": ("预授权完成", "complete card pre-authorisations"),
     "hold.release": ("预授权撤销", "release card pre-authorisations"),
     "hold.cancel_completion": ("预授权完成撤销", "cancel a pre-authorisation's completion"),
+    "hold.retry": ("重试被拒绝的预授权撤销", "retry a refused release of a hold"),
     "hold.expire": ("预授权到期解冻", "expire card pre-authorisations"),
     "provider.refunds.read": ("查看商户退款（已遮蔽）", "read merchants' refunds (masked)"),
     "provider.setup": ("开设服务商台", "set up the provider's desk"),
