@@ -87,9 +87,7 @@ def test_the_roles_that_talk_to_customers_have_it(as_user: Any, role: str, sink:
 
 
 @pytest.mark.parametrize("role", ["cashier", "finance", "risk", "auditor"])
-def test_other_roles_are_refused_and_not_shown_the_link(
-    as_user: Any, role: str, sink: SmsGatewaySimulator
-) -> None:
+def test_other_roles_are_refused_and_not_shown_the_link(as_user: Any, role: str, sink: SmsGatewaySimulator) -> None:
     browser = as_user(f"a.{role}")
     assert browser.get(INBOX).status_code == 403
     assert MENU_LINK not in browser.get("/console/home").text
