@@ -5,14 +5,13 @@ inbox (whose address the start-up banner prints) shows them, phone masked."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from posrefund.service import refunds
 from posrefund.service.refunds import CustomerInput, RefundRequest
-from tests.support.demo_serve import Demo, console_client, demo_served
+from tests.support.demo_serve import Demo, console_client, demo_served, sent_when_paid
 from tests.support.helpers import new_sale
 
 INBOX = "/console/notify/demo-inbox"
@@ -23,19 +22,6 @@ PHONE = "13912345678"
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     with demo_served(tmp_path_factory.mktemp("serve-sms")) as d:
         yield d
-
-
-def _sent_when_paid(demo: Demo, case_id: str, seconds: float = 60) -> list[dict[str, str]]:
-    """The case's notifications once it is paid and every one of them was sent."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with demo.deps.uow(readonly=True) as uow:
-            rows = uow.notifications.notifications_for(case_id)
-        events = {r["event"] for r in rows}
-        if "paid" in events and all(r["status"] == "sent" for r in rows):
-            return [dict(r) for r in rows]
-        time.sleep(0.5)
-    raise AssertionError(f"not every message was sent: {[(r['event'], r['status'], r['last_error']) for r in rows]}")
 
 
 def test_the_banner_names_the_inbox(demo: Demo) -> None:
@@ -49,7 +35,7 @@ def test_a_refund_with_a_phone_texts_the_customer_once_per_step(demo: Demo) -> N
     request = RefundRequest(sale_id=sale.id, amount_fen=2_000, reason="service_issue", customer=CustomerInput(PHONE))
     case = refunds.request_refund(demo.deps, a.actors["cashier"], request)
     assert case.status.value == "approved"  # within the merchant's auto-approval limit
-    sent = _sent_when_paid(demo, case.id)
+    sent = sent_when_paid(demo, case.id)
     assert sorted(r["event"] for r in sent) == ["accepted", "approved", "paid"]
     assert {r["channel"] for r in sent} == {"sms"}
     with console_client(demo.base, a.usernames["customer_service"]) as browser:

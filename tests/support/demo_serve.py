@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -123,3 +124,16 @@ def console_client(base: str, username: str) -> Iterator[httpx.Client]:
         )
         assert answer.status_code == 303, answer.text[:500]
         yield client
+
+
+def sent_when_paid(demo: Demo, case_id: str, seconds: float = 60) -> list[dict[str, str]]:
+    """The case's notifications once it is paid and every one of them was sent (by serve's worker thread)."""
+    deadline = time.monotonic() + seconds
+    rows: list[Any] = []
+    while time.monotonic() < deadline:
+        with demo.deps.uow(readonly=True) as uow:
+            rows = list(uow.notifications.notifications_for(case_id))
+        if "paid" in {r["event"] for r in rows} and all(r["status"] == "sent" for r in rows):
+            return [dict(r) for r in rows]
+        time.sleep(0.5)
+    raise AssertionError(f"not every message was sent: {[(r['event'], r['status'], r['last_error']) for r in rows]}")
