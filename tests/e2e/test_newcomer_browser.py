@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import CHROMIUM, watched_page
+from tests.support.demo_serve import stop, wait_ready
 from tests.support.ports import free_port
 
 ROOT = Path(__file__).parents[2]
@@ -91,20 +90,6 @@ class Served:
     log: Path
 
 
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path, seconds: float = 240) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"`make serve` stopped ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"`make serve` was not ready after {seconds} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """``scripts/serve`` as ``make serve`` runs it, on free ports, its secrets, database and files in a
@@ -131,15 +116,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base, proc, log)
+        wait_ready(base, proc, log, 240, "`make serve`")
         yield Served(base, log)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop(proc)
 
 
 def test_the_readme_takes_a_newcomer_from_request_to_money_back(chromium: Browser, served: Served) -> None:

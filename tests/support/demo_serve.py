@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from posrefund import bootstrap
 from posrefund.adapters.crypto import generate_key_spec
@@ -69,18 +70,29 @@ def _environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path, seconds: float = 90) -> None:
+def wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path, seconds: float = 90, what: str = "serve") -> None:
+    """Until ``/readyz`` answers 200; fails with the end of the server's log if it stops or takes too long."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"serve stopped ({proc.returncode}):\n{log.read_text()[-3000:]}")
+            pytest.fail(f"{what} stopped ({proc.returncode}):\n{log.read_text()[-3000:]}")
         try:
             if httpx.get(base + "/readyz", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.3)
-    raise AssertionError(f"serve was not ready after {seconds} s:\n{log.read_text()[-3000:]}")
+        time.sleep(0.5)
+    pytest.fail(f"{what} was not ready after {seconds} s:\n{log.read_text()[-3000:]}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's process group (its simulators and worker stop with it), SIGKILL if it lingers."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 @contextmanager
@@ -101,15 +113,10 @@ def demo_served(root: Path) -> Iterator[Demo]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base, proc, log)
+        wait_ready(base, proc, log)
         yield Demo(base, deps, world, log)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop(proc)
         bootstrap.engine_of(deps).dispose()
 
 
