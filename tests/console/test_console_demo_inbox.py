@@ -126,3 +126,14 @@ def test_a_notify_file_wins_over_the_demo_gateway(settings: Settings, tmp_path: 
         configured = bootstrap.build_notify_router(settings.model_copy(update={"notify_file": conf}), demo)
     assert configured.gateways["sms"] is not demo["sms"]
     assert configured.gateways["sms"].url == "https://sms.example.com/send"  # type: ignore[attr-defined]
+
+
+def test_only_the_newest_are_shown(
+    as_user: Any, world: World, deps: Deps, settings: Settings, sink: SmsGatewaySimulator
+) -> None:
+    for n in range(11):  # two texts each: accepted, then waiting for review
+        _texted(deps, settings, sink, world.a, f"139000000{n:02d}")
+    assert len(sink.inbox.newest_first()) == 22
+    page = as_user("a.customer_service").get(INBOX).text
+    assert page.count("<tr data-message=") == 20
+    assert "只显示最新的 20 条，更早的 2 条未显示。" in page

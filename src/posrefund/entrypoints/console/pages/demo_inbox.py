@@ -17,7 +17,7 @@ from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, allowed, ren
 from posrefund.service.notifications import settings
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
-SHOWN = 100  # the newest messages on the page
+SHOWN = 20  # the newest messages on the page: a seeded demo tells its forty customers too
 
 
 class DemoInbox(Protocol):
@@ -51,5 +51,5 @@ async def inbox_page(request: Request) -> Response:
         }
         for m in received or []
         if str(m.get("out_id", "")) in own
-    ][:SHOWN]
-    return render(request, "demo_inbox.html", rows=rows, unreadable=received is None)
+    ]
+    return render(request, "demo_inbox.html", rows=rows[:SHOWN], more=len(rows) - SHOWN, unreadable=received is None)
