@@ -136,4 +136,4 @@ def test_only_the_newest_are_shown(
     assert len(sink.inbox.newest_first()) == 22
     page = as_user("a.customer_service").get(INBOX).text
     assert page.count("<tr data-message=") == 20
-    assert "只显示最新的 20 条，更早的 2 条未显示。" in page
+    assert "只显示最新的短信。未显示的更早短信：2" in page

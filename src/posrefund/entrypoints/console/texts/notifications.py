@@ -219,7 +219,7 @@ EN_NOTIFY: dict[str, str] = {
         "No texts yet. Give the customer's mobile number in the refund request: the customer is texted at "
         "every step of the refund."
     ),
-    "只显示最新的 %(n)s 条，更早的 %(more)s 条未显示。": "Only the newest %(n)s are shown, not %(more)s older ones.",
+    "只显示最新的短信。未显示的更早短信：": "Only the newest texts are shown. Older texts not shown: ",
     "接收时间": "Received",
     "手机号": "Mobile",
     "短信内容": "Text",
