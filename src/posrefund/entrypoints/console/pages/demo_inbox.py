@@ -46,7 +46,6 @@ async def inbox_page(request: Request) -> Response:
             "phone": mask_phone(str(m["phone"])),
             "text": str(m["text"]),
             "message_id": str(m["out_id"]),
-            "gateway_id": str(m["id"]),
             **own[str(m["out_id"])],
         }
         for m in received or []
