@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from posrefund.adapters.rate_limit import ChannelRateLimiter
 from posrefund.adapters.system import RandomIds, SystemClock
 from posrefund.config import ConfigError, Settings, check
 from posrefund.domain.audit import Keyring
-from posrefund.ports import CallbackVerifier, Clock, EvidenceStore, Ids, PasswordHasher, PaymentChannel
+from posrefund.ports import CallbackVerifier, Clock, EvidenceStore, Ids, Notifier, PasswordHasher, PaymentChannel
 from posrefund.ports.fund_holds import FundHoldChannel
 from posrefund.service.deps import Deps
 from posrefund.service.execution import Router, card_method_rule
@@ -208,14 +208,15 @@ def load_calendar_overrides(deps: Deps, router: Router) -> None:
 # --- notification gateways from POSREFUND_NOTIFY_FILE ---
 
 
-def build_notify_router(settings: Settings) -> NotifyRouter:
+def build_notify_router(settings: Settings, demo_gateways: Mapping[str, Notifier] | None = None) -> NotifyRouter:
     """SMS / WeChat HTTP gateways and the SMTP server from the notify TOML (see docs/notifications.md);
-    merchants' own HTTP gateways (stored through the API) are built on demand with the same builder."""
+    merchants' own HTTP gateways (stored through the API) are built on demand with the same builder.
+    ``demo_gateways`` (the demo's local SMS sink) serve only when there is no notify file: a configured
+    service never sends its customers' messages to a demo's sink."""
     from posrefund.adapters.notifiers.email_smtp import SmtpSender
     from posrefund.adapters.notifiers.http_gateway import gateway_from
-    from posrefund.ports import Notifier
 
-    gateways: dict[str, Notifier] = {}
+    gateways: dict[str, Notifier] = dict(demo_gateways or {}) if settings.notify_file is None else {}
     public_url = settings.public_url
     if settings.notify_file is not None:
         conf = tomllib.loads(settings.notify_file.read_text(encoding="utf-8"))

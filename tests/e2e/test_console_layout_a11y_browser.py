@@ -57,6 +57,8 @@ BLOCKING = ("serious", "critical")
 WALKED_ELSEWHERE = {
     "/console/provider/returns/{return_id}": "tests/e2e/test_provider_returns_browser.py",
     "/console/till/{till_id}": "tests/e2e/test_recon_desk_browser.py",
+    # only while the demo's SMS gateway runs (``serve --with-simulators``)
+    "/console/notify/demo-inbox": "tests/e2e/test_demo_inbox_browser.py",
 }
 
 # GET routes that are not pages a person reads: fragments htmx polls, downloads, redirects.

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import CHROMIUM, watched_page
+from tests.support.demo_serve import stop, wait_ready
 from tests.support.ports import free_port
 
 ROOT = Path(__file__).parents[2]
@@ -44,6 +43,12 @@ class TryIt:
     answer: str
     open_case: str
     paid: str
+    phone: str
+    phone_field: str
+    sign_out: str
+    inbox_user: str
+    inbox: str
+    masked_phone: str
 
 
 def _one(pattern: str, text: str) -> str:
@@ -70,6 +75,12 @@ def read_the_readme() -> TryIt:
         answer=_one(r"the answer is \*\*([^*]+)\*\*", steps),
         open_case=_one(r"4\..*?Press\s+\*\*([^*]+)\*\*", steps),
         paid=_one(r"turns to \*\*([^*]+)\*\*", steps),
+        phone=_one(r"mobile number `([^`]+)`", steps),
+        phone_field=_one(r"mobile number `[^`]+` in \*\*([^*]+)\*\*", steps),
+        sign_out=_one(r"5\..*?Press \*\*([^*]+)\*\*", steps),
+        inbox_user=_one(r"sign in as `([^`]+)`", steps),
+        inbox=_one(r"open \*\*([^*]+)\*\* in the menu", steps),
+        masked_phone=_one(r"the texts to `([^`]+)`", steps),
     )
 
 
@@ -77,20 +88,6 @@ def read_the_readme() -> TryIt:
 class Served:
     base: str  # the README's address, on the port this test gave the service
     log: Path
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path, seconds: float = 240) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"`make serve` stopped ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"`make serve` was not ready after {seconds} s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -119,15 +116,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base, proc, log)
+        wait_ready(base, proc, log, 240, "`make serve`")
         yield Served(base, log)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop(proc)
 
 
 def test_the_readme_takes_a_newcomer_from_request_to_money_back(chromium: Browser, served: Served) -> None:
@@ -135,6 +127,7 @@ def test_the_readme_takes_a_newcomer_from_request_to_money_back(chromium: Browse
     assert readme.command == "make serve"
     banner = served.log.read_text()
     assert f"{served.base}/console/" in banner and readme.user in banner  # `make serve` says where and who
+    assert f"{served.base}/console/notify/demo-inbox" in banner  # and where the customers' texts are
     address = readme.address.replace("http://127.0.0.1:8000", served.base)
     shots = Path(os.environ.get("POSREFUND_SCREENSHOT_DIR") or served.log.parent)
     with watched_page(chromium, {"width": 390, "height": 844}, timeout_ms=20_000) as page:
@@ -149,6 +142,7 @@ def test_the_readme_takes_a_newcomer_from_request_to_money_back(chromium: Browse
         expect(page).to_have_url(re.compile(r"/console/sales/\w+$"))
         page.get_by_role("link", name=readme.start_button).click()
         page.fill("#f-amount", readme.amount)
+        page.get_by_label(readme.phone_field, exact=True).fill(readme.phone)
         page.get_by_label("退款原因").select_option(label=readme.reason)
         page.get_by_role("button", name=readme.submit_button).click()
         expect(page.get_by_role("heading", name=readme.answer)).to_be_visible()
@@ -157,3 +151,24 @@ def test_the_readme_takes_a_newcomer_from_request_to_money_back(chromium: Browse
         expect(page.locator("#live [data-status]")).to_have_attribute("data-status", "succeeded", timeout=60_000)
         expect(page.locator("#live")).to_contain_text(readme.paid)
         page.screenshot(path=str(shots / "58-newcomer-paid-390.png"), full_page=True)
+        _reads_the_texts(page, readme, shots)
+
+
+def _reads_the_texts(page: Page, readme: TryIt, shots: Path) -> None:
+    """Step 5: customer service opens the demo's SMS inbox and finds the customer told of every step, the
+    refund's payment last (the worker sends it within a few seconds of the payment: the page is reloaded)."""
+    page.get_by_role("button", name=readme.sign_out).click()
+    page.wait_for_url("**/console/login**")
+    page.fill("#f-username", readme.inbox_user)
+    page.fill("#f-password", readme.password)
+    page.click("button[type=submit].primary")
+    page.get_by_role("link", name=readme.inbox, exact=True).click()
+    texts = page.locator("tr[data-message]").filter(has_text=readme.masked_phone)
+    deadline = time.monotonic() + 30
+    while texts.filter(has_text="已退款").count() == 0 and time.monotonic() < deadline:
+        page.wait_for_timeout(1000)
+        page.reload()
+    expect(texts).to_have_count(3)  # accepted, approved, refunded: each once
+    expect(texts.first).to_contain_text("已退款")
+    assert readme.phone not in page.content()
+    page.screenshot(path=str(shots / "59-newcomer-sms-inbox-390.png"), full_page=True)

@@ -134,6 +134,8 @@ PERMISSIONS.update(
 PERMISSIONS["refund.slip"] = frozenset({R.CASHIER, R.SUPERVISOR, R.CUSTOMER_SERVICE, R.ADMIN})
 # ---- the audit browser: the merchant's whole trail, filtered and paged, for those who audit it ----
 PERMISSIONS["audit.browse"] = frozenset({R.AUDITOR, R.ADMIN})
+# ---- the demo's SMS inbox (``serve --with-simulators``): the customers' texts, for those who talk to them ----
+PERMISSIONS["notify.demo_inbox"] = frozenset({R.CUSTOMER_SERVICE, R.SUPERVISOR, R.ADMIN})
 
 # The order of authority: nobody creates or promotes a user above their own rank. Roles of one rank
 # (finance, risk, auditor) are peers. Terminals, customers and posrefund itself are never assigned.

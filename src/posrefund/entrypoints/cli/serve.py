@@ -59,6 +59,7 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
     import uvicorn
 
     from posrefund import bootstrap
+    from posrefund.demo import sms_inbox
     from posrefund.entrypoints import worker
     from posrefund.entrypoints.api.factory import app_from_settings
     from posrefund.entrypoints.api.serving import uvicorn_options
@@ -69,8 +70,11 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
     sims = _start_simulators(current, host, port) if with_simulators else None
     router = sims.router if sims is not None else bootstrap.build_router(current, deps)
     bootstrap.load_calendar_overrides(deps, router)
-    notify_router = bootstrap.build_notify_router(current)
+    sink = sims.simulators.get("sms") if sims is not None else None
+    notify_router = bootstrap.build_notify_router(current, {"sms": sms_inbox.gateway(sink)} if sink else None)
     application = app_from_settings(current, deps, router, notify_router)
+    if sink is not None:  # the console's demo inbox page reads what the sink received
+        application.state.demo_inbox = sms_inbox.reader(sink)
     if with_simulators:  # the worker thread's channel calls in this server's own /metrics
         router.observe = ChannelCallMetrics(application.state.ops.registry).observe
     _thread, stop = (
@@ -78,7 +82,7 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
         if with_simulators
         else (None, None)
     )
-    announce(deps, host, port)
+    announce(deps, host, port, inbox=sink is not None)
     try:
         uvicorn.run(application, host=host, port=port, **uvicorn_options(current))
     finally:
@@ -88,14 +92,18 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
             sims.close()
 
 
-def announce(deps: Deps, host: str, port: int) -> None:
-    """Where the console is and, when the demo merchant is there, who may sign in to it: its operators with
-    their roles and the demo's password, as ``posrefund demo`` seeded them."""
+def announce(deps: Deps, host: str, port: int, *, inbox: bool = False) -> None:
+    """Where the console is (and the demo's SMS inbox, when its sink runs) and, when the demo merchant is
+    there, who may sign in to it: its operators with their roles and the demo's password, as ``posrefund
+    demo`` seeded them."""
     from posrefund.demo.seed import DEMO_PASSWORD, demo_accounts
+    from posrefund.demo.sms_inbox import PATH as INBOX_PATH
     from posrefund.entrypoints.console.texts import label
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - the address a browser opens
     err.print(f"控制台 / console: http://{shown}:{port}/console/", soft_wrap=True)
+    if inbox:
+        err.print(f"演示短信收件箱 / demo SMS inbox: http://{shown}:{port}{INBOX_PATH}", soft_wrap=True)
     with deps.uow(readonly=True) as uow:
         demo = uow.merchants.merchant_code_taken("DEMO")
     if not demo:
@@ -108,8 +116,10 @@ def announce(deps: Deps, host: str, port: int) -> None:
 
 
 def _start_simulators(current: Settings, host: str, port: int) -> Simulated:
-    """The three channel simulators on the configured ports, calling back to this server."""
+    """The three channel simulators on the configured ports, calling back to this server; and, unless a
+    notify file names real gateways, the local SMS sink the demo's customers are told through."""
     from posrefund.demo import channels as demo_channels
+    from posrefund.demo import sms_inbox
 
     sims = demo_channels.start(
         f"http://{host}:{port}",
@@ -117,6 +127,8 @@ def _start_simulators(current: Settings, host: str, port: int) -> Simulated:
         acquirer_port=current.sim_acquirer_port,
         alipay_port=current.sim_alipay_port,
     )
+    if current.notify_file is None:
+        sims.simulators["sms"] = sims.stack.enter_context(sms_inbox.sink())
     for name, sim in sims.simulators.items():
         err.print(f"simulator {name}: {getattr(sim, 'base_url', None) or getattr(sim, 'address', '')}")
     return sims
@@ -191,12 +203,12 @@ def worker_options(current: Settings, threads: int | None = None, poll: float | 
 @app.command("simulate", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def simulate(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="acquirer | wechatpay | alipay")],
+    name: Annotated[str, typer.Argument(help="acquirer | wechatpay | alipay | sms_gateway")],
 ) -> None:
     """Run one channel simulator in the foreground (its own options follow, e.g. --port 9101 --fault-rate 0.3)."""
     import importlib
 
-    if name not in ("acquirer", "wechatpay", "alipay"):
+    if name not in ("acquirer", "wechatpay", "alipay", "sms_gateway"):
         err.print(f"[red]unknown simulator {name}[/red]")
         raise typer.Exit(2)
     module = importlib.import_module(f"posrefund.simulators.{name}.server")

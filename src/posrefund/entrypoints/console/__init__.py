@@ -43,6 +43,7 @@ PAGES = (
     pages.deposits,
     pages.deposit_case,
     pages.holds,
+    pages.demo_inbox,
 )
 STATIC = Path(__file__).parent / "static"
 

@@ -176,6 +176,7 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
             may=(lambda action: may(actor, action)) if actor else (lambda _a: False),
             errors=values.pop("errors", None) or Errors(lang),
             idle_minutes=int(request.app.state.console_sessions.idle.total_seconds() // 60),
+            demo_inbox=getattr(request.app.state, "demo_inbox", None) is not None,  # the demo's SMS sink runs
             **values,
         )
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -288,3 +289,23 @@ def list_gateways(deps: Deps, actor: Actor) -> list[dict[str, Any]]:
     with deps.uow(readonly=True) as uow:
         rows = uow.notify_settings.gateways(actor.merchant_id or "")
     return [gateway_view(r["kind"], json.loads(r["document"]), r["credential_enc"] is not None) for r in rows]
+
+
+def own_messages(deps: Deps, actor: Actor, message_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Of the message ids a gateway received, this merchant's, with their event, language and case (``case_id``,
+    ``refund_no``; empty for a message to the merchant itself): a gateway several merchants share shows
+    each of them only its own customers' messages."""
+    actor.require("notify.read")
+    out: dict[str, dict[str, str]] = {}
+    with deps.uow(readonly=True) as uow:
+        for row in uow.notifications.by_message_ids(list(message_ids)):
+            if row["merchant_id"] != actor.merchant_id:
+                continue
+            case = uow.refunds.get_case(row["merchant_id"], row["case_id"]) if row["case_id"] else None
+            out[row["message_id"]] = {
+                "event": row["event"],
+                "language": row["language"],
+                "case_id": case.id if case else "",
+                "refund_no": case.refund_no if case else "",
+            }
+    return out

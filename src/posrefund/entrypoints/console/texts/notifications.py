@@ -209,4 +209,20 @@ EN_NOTIFY: dict[str, str] = {
     "短信网关": "SMS gateway",
     "微信网关": "WeChat gateway",
     "保存网关": "Save gateway",
+    "演示短信收件箱": "Demo SMS inbox",
+    "演示环境没有真实的短信服务商：发给顾客的短信由本地演示网关接收，显示在这里，最新的在前。": (
+        "The demo has no real SMS provider: the texts sent to customers are received by a local demo gateway "
+        "and shown here, newest first."
+    ),
+    "暂时无法读取演示短信网关，请稍后刷新。": "The demo SMS gateway cannot be read just now; refresh in a moment.",
+    "还没有短信。在退款申请中填写顾客手机号，顾客在退款的每一步都会收到短信。": (
+        "No texts yet. Give the customer's mobile number in the refund request: the customer is texted at "
+        "every step of the refund."
+    ),
+    "只显示最新的短信。未显示的更早短信：": "Only the newest texts are shown. Older texts not shown: ",
+    "接收时间": "Received",
+    "手机号": "Mobile",
+    "短信内容": "Text",
+    "通知": "Notice",
+    "消息编号": "Message ID",
 }

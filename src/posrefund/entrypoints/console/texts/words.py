@@ -29,6 +29,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "merchant.contact": ("设置商户接收通知的联系方式", "set where a merchant receives its notices"),
     "notify.configure": ("配置通知", "configure notifications"),
     "notify.contact": ("再次通知顾客", "notify customers again"),
+    "notify.demo_inbox": ("查看演示短信收件箱", "read the demo SMS inbox"),
     "notify.read": ("查看通知记录", "read notifications"),
     "policy.read": ("查看退款政策", "read the refund policy"),
     "policy.write": ("修改退款政策", "change the refund policy"),
