@@ -19,6 +19,15 @@ from posrefund.service.sales import SaleInput
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published on purpose: it is the demo's
 ROLES = ["admin", "supervisor", "cashier", "customer_service", "finance", "risk", "auditor"]
+ROLE_NAMES = {  # the name the console's header shows for each demo operator
+    "admin": "管理员",
+    "supervisor": "主管",
+    "cashier": "收银员",
+    "customer_service": "客服",
+    "finance": "财务",
+    "risk": "风控",
+    "auditor": "审计",
+}
 DEMO_POLICY: dict[str, Any] = {
     "refund_window_days": 30,
     "evidence_required": {"goods_quality": ["receipt"]},
@@ -83,7 +92,7 @@ def seed(deps: Deps, progress_console: Console | None = None, sales_count: int =
 def demo_accounts() -> list[tuple[str, str, str]]:
     """(username, role, display name) of the demo merchant's operators: one of every merchant role, and two
     supervisors for the two-person approval. Their password is ``DEMO_PASSWORD``."""
-    return [(f"demo_{role}", role, f"演示{role}") for role in ROLES] + [
+    return [(f"demo_{role}", role, f"演示{ROLE_NAMES[role]}") for role in ROLES] + [
         ("demo_supervisor2", "supervisor", "演示主管二")
     ]
 

@@ -66,6 +66,9 @@ def _serve_in_process(host: str, port: int, with_simulators: bool) -> None:
     from posrefund.entrypoints.metrics import ChannelCallMetrics
 
     current = settings()
+    if with_simulators and "public_url" not in current.model_fields_set:  # the demo's links lead to this server
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (a link, not a bind)
+        current = current.model_copy(update={"public_url": f"http://{shown}:{port}"})
     deps = build_deps()
     sims = _start_simulators(current, host, port) if with_simulators else None
     router = sims.router if sims is not None else bootstrap.build_router(current, deps)
