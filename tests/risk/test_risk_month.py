@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
+from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,12 @@ import pytest
 
 from posrefund.demo.risk_load import load_month
 from posrefund.demo.risk_schemes import plan_month
+from posrefund.domain.card_method import SHANGHAI
 from posrefund.domain.roles import Actor, Role
 from posrefund.service.deps import Deps
 from posrefund.service.risk.alerts import scan
 from posrefund.service.risk.backtest import backtest
+from posrefund.service.risk.month import month_view
 from posrefund.service.risk.rules import RULES
 
 SERIOUS = ("medium", "high")
@@ -73,6 +76,14 @@ def test_every_scheme_flagged_and_honest_cashiers_left_alone(deps: Deps, month: 
     assert len(alerted) <= 0.02 * len(honest), [f for f in serious if f["subject_id"] in alerted]
     stray = [f for f in serious if f["subject_kind"] != "cashier" and not any(_flags(s, f) for s in schemes)]
     assert stray == []
-    scanned = scan(deps, risk, start, end)
+    scanned = scan(deps, risk, start, end)  # one transaction a rule
     assert scanned.raised == len(result["findings"])
     assert scan(deps, risk, start, end).raised == 0  # a second scan of the same window raises nothing new
+    kept = month_view(
+        deps, risk, start.astimezone(SHANGHAI).date(), (end - timedelta(seconds=1)).astimezone(SHANGHAI).date()
+    )
+    raw = Counter((f["rule"], f["severity"]) for f in result["findings"])
+    assert {(rule, sev): n for rule, parts in kept["alerts"].items() for sev, n in parts["severity"].items()} == raw
+    assert {rule: parts["status"] for rule, parts in kept["alerts"].items()} == {
+        rule: {"new": sum(n for (r, _), n in raw.items() if r == rule)} for rule, _ in raw
+    }  # the month view reads the kept alerts: the same findings as the rules read raw, every one still new

@@ -3,6 +3,7 @@ query a rule, grouped by the rule's subject), the merchant's rule settings, and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypedDict
@@ -146,9 +147,11 @@ class HoldRow(TypedDict):
 
 
 class RiskHoldRepo(Protocol):
-    def hold(self, merchant_id: str, case_id: str, alert_id: str, now: datetime) -> str | None:
-        """Hold a case that has not reached the channel (its version moves, so a worker's claim that read it
-        before fails its compare-and-set); the case's status when newly held, None when not held."""
+    def hold_many(
+        self, merchant_id: str, case_ids: Sequence[str], alert_id: str, now: datetime
+    ) -> list[tuple[str, str]]:
+        """Hold the named cases that have not reached the channel and were never held (their version moves, so
+        a worker's claim that read one before fails its compare-and-set): each newly held case with its status."""
         ...
 
     def is_held(self, case_id: str) -> bool: ...

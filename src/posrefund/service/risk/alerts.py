@@ -70,18 +70,28 @@ def scan(deps: Deps, actor: Actor, start: datetime, end: datetime) -> ScanResult
     decided alert is followed by a new one only when there are cases it never had."""
     actor.require("risk.scan")
     mid = actor.merchant_id or ""
+    with deps.uow(readonly=True) as uow:
+        found = findings(uow, mid, start, end, merge(uow.risk.get_settings(mid)))
+    return keep(deps, actor, Window(mid, start, end), found)
+
+
+def keep(deps: Deps, actor: Actor, w: Window, found: list[Finding]) -> ScanResult:
+    """Keep the findings of a scan as alerts, one transaction a rule: the rules read the history without holding
+    the writer, and no write transaction grows with the window (a month of a large merchant is thousands of
+    alerts). Keeping again what is kept changes nothing, so a scan stopped half-way is simply run again."""
+    mid = w.merchant_id
     now = deps.clock.now()
-    raised = updated = unchanged = 0
+    outcomes: list[str] = []
+    for rule in dict.fromkeys(f.rule for f in found):
+        with deps.uow() as uow:
+            outcomes += [_keep(deps, uow, actor, f, w, now) for f in found if f.rule == rule]
+            uow.commit()
+    result = ScanResult(outcomes.count("raised"), outcomes.count("updated"), outcomes.count("unchanged"))
     with deps.uow() as uow:
-        settings = merge(uow.risk.get_settings(mid))
-        for f in findings(uow, mid, start, end, settings):
-            outcome = _keep(deps, uow, actor, f, Window(mid, start, end), now)
-            raised += outcome == "raised"
-            updated += outcome == "updated"
-            unchanged += outcome == "unchanged"
-        record(uow, actor, mid, "risk.scanned", now, start=start.isoformat(), end=end.isoformat(), raised=raised)
+        when = {"start": w.start.isoformat(), "end": w.end.isoformat()}
+        record(uow, actor, mid, "risk.scanned", now, **when, raised=result.raised)
         uow.commit()
-    return ScanResult(raised, updated, unchanged)
+    return result
 
 
 def _keep(deps: Deps, uow: UnitOfWork, actor: Actor, f: Finding, w: Window, now: datetime) -> str:

@@ -24,17 +24,14 @@ HELD, RELEASED, REJECTED = "held", "released", "rejected"
 def hold_cases(
     uow: UnitOfWork, actor: Actor, merchant_id: str, alert_id: str, case_ids: Iterable[str], now: datetime
 ) -> int:
-    """Hold each named case that has not reached its channel yet; each hold is an audit event on its case."""
-    held = 0
-    for case_id in case_ids:
-        status = uow.risk_holds.hold(merchant_id, case_id, alert_id, now)
-        if status is None:
-            continue
+    """Hold the named cases that have not reached their channel yet, set-based (cases already final or with
+    their channel are skipped by the statement itself); each newly held case is an audit event on it."""
+    held = uow.risk_holds.hold_many(merchant_id, list(case_ids), alert_id, now)
+    for case_id, status in held:
         record(
             uow, actor, merchant_id, "refund.held", now, case_id=case_id, before=status, after=status, alert_id=alert_id
         )
-        held += 1
-    return held
+    return len(held)
 
 
 def hold_of(deps: Deps, actor: Actor, case_id: str) -> HoldRow | None:

@@ -4,10 +4,11 @@ so a worker's claim that read the case before the hold fails its compare-and-set
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from posrefund.adapters.db import tables
@@ -19,23 +20,37 @@ _R = tables.refunds.c
 _SCAN = tables.risk_scan_schedule.c
 BEFORE_MONEY = ("requested", "pending_review", "approved")
 HELD = "held"
+_CHUNK = 500  # cases a statement: within every database's limit of bound parameters
 
 
 class RiskHoldSql(Repository):
-    def hold(self, merchant_id: str, case_id: str, alert_id: str, now: datetime) -> str | None:
-        if self.c.execute(select(H.case_id).where(H.case_id == case_id)).first() is not None:
-            return None  # held once already (and perhaps released by a person): the same alert never holds again
-        moved = self.c.execute(
-            update(tables.refunds)
-            .where(_R.id == case_id, _R.merchant_id == merchant_id, _R.status.in_(BEFORE_MONEY))
-            .values(version=_R.version + 1)
-        )
-        if moved.rowcount != 1:
-            return None  # already with the channel (or final): too late to hold, the alert still stands
-        status = self.c.execute(select(_R.status).where(_R.id == case_id)).scalar_one()
-        values = {"case_id": case_id, "merchant_id": merchant_id, "alert_id": alert_id, "status": HELD}
-        self.c.execute(insert(tables.risk_holds).values(held_at=now, **values))
-        return str(status)
+    def hold_many(
+        self, merchant_id: str, case_ids: Sequence[str], alert_id: str, now: datetime
+    ) -> list[tuple[str, str]]:
+        """One statement a chunk: move the version of the named cases still before the money and never held,
+        and hold them; cases already final, with their channel or held once before are left as they are."""
+        out: list[tuple[str, str]] = []
+        ids = list(dict.fromkeys(case_ids))
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            moved = self.c.execute(
+                update(tables.refunds)
+                .where(
+                    _R.id.in_(chunk),
+                    _R.merchant_id == merchant_id,
+                    _R.status.in_(BEFORE_MONEY),
+                    ~exists().where(H.case_id == _R.id),  # held once (perhaps released): never held again
+                )
+                .values(version=_R.version + 1)
+                .returning(_R.id, _R.status)
+            ).all()
+            status = {str(case_id): str(st) for case_id, st in moved}
+            held = [(case_id, status[case_id]) for case_id in chunk if case_id in status]  # in the order named
+            if held:
+                values = {"merchant_id": merchant_id, "alert_id": alert_id, "status": HELD, "held_at": now}
+                self.c.execute(insert(tables.risk_holds), [{"case_id": case_id, **values} for case_id, _ in held])
+            out += held
+        return out
 
     def is_held(self, case_id: str) -> bool:
         return self.c.execute(select(H.case_id).where(H.case_id == case_id, H.status == HELD)).first() is not None
