@@ -10,6 +10,7 @@ from posrefund.domain.errors import Conflict, Forbidden, NotFound
 from posrefund.domain.free_text import free_text
 from posrefund.domain.roles import Actor
 from posrefund.ports.deposits import PayoutRow
+from posrefund.service.deposits import settling
 from posrefund.service.deposits.proposals import AWAITING
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
@@ -22,7 +23,8 @@ BAD_FIELD = "deposit.invalid_field"
 
 
 def _close(deps: Deps, actor: Actor, payout_id: str, after: str, action: str, said: dict[str, str]) -> PayoutRow:
-    """An awaiting payout to ``after``, decided by someone other than who accepted it, audited with ``said``."""
+    """An awaiting payout to ``after``, decided by someone other than who accepted it, audited with ``said``;
+    once paid, the deposit is perhaps settled, in the same transaction."""
     now = deps.clock.now()
     with deps.uow() as uow:
         payout = uow.deposits.get_payout(actor.merchant_id or "", payout_id)
@@ -49,6 +51,9 @@ def _close(deps: Deps, actor: Actor, payout_id: str, after: str, action: str, sa
             amount_fen=payout["amount_fen"],
             **said,
         )
+        deposit = uow.deposits.get_deposit(payout["merchant_id"], payout["deposit_id"])
+        if after == PAID and deposit is not None:
+            settling.settle_if_paid(uow, deposit["sale_id"], now, actor)
         uow.commit()
     return payout
 
