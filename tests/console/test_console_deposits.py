@@ -121,7 +121,16 @@ def test_a_restaurant_breaks_the_deal_and_returns_the_deposit_double(as_user: An
     blank = finance.post(confirm, {"reference": " "})
     assert blank.status_code == 422 and "须填写银行转账流水号" in blank.text and 'id="f-reference-err"' in blank.text
     assert boss.post(confirm, {"reference": "TRF1"}).status_code == 403
-    assert finance.post(confirm, {"reference": "TRF20261204001"}, follow_redirects=False).status_code == 303
+    card = finance.post(confirm, {"reference": "TRF1", "account_last4": "6222021234567890128"})
+    # The console's card guard refuses the whole form before it is read, and never shows the number back.
+    assert (
+        card.status_code == 422 and 'data-code="pan_detected"' in card.text and "6222021234567890128" not in card.text
+    )
+    short = finance.post(confirm, {"reference": "TRF1", "account_last4": "67a9"})
+    assert short.status_code == 422 and 'id="f-account_last4-err"' in short.text and "67a9" not in short.text
+    assert 'name="account_last4"' in short.text and "收款账户尾号" in short.text
+    form = {"reference": "TRF20261204001", "account_last4": "6789"}
+    assert finance.post(confirm, form, follow_redirects=False).status_code == 303
     done = finance.get(url).text
     assert "罚金转账 ¥2,000.00 · 已转账" in done and "TRF20261204001" in done and "罚金已转账" in done
     desk = finance.get("/console/deposits").text

@@ -11,6 +11,7 @@ core calls it, and the deposits service calls the refund core."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from posrefund.domain.roles import SYSTEM_ACTOR, Actor
 from posrefund.ports import UnitOfWork
@@ -59,16 +60,7 @@ def settle_if_paid(uow: UnitOfWork, sale_id: str, now: datetime, actor: Actor = 
     if not uow.deposits.save_deposit(deposit):
         return False
     sale = uow.sales.get_sale(deposit["merchant_id"], deposit["sale_id"])
-    record(
-        uow,
-        actor,
-        deposit["merchant_id"],
-        "deposit.settled",
-        now,
-        case_id=deposit["id"],
-        before=SETTLING,
-        after=SETTLED,
-        refunded_fen=sale.refunded_fen if sale else 0,
-        penalty_paid_fen=_penalty_owed(uow, deposit),
-    )
+    data: dict[str, Any] = {"case_id": deposit["id"], "before": SETTLING, "after": SETTLED}
+    data.update(refunded_fen=sale.refunded_fen if sale else 0, penalty_paid_fen=_penalty_owed(uow, deposit))
+    record(uow, actor, deposit["merchant_id"], "deposit.settled", now, **data)
     return True

@@ -146,6 +146,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "card_masked": ("卡号（已遮蔽）", "card number (masked)"),
     "held_at": ("预授权时间", "pre-authorisation time"),
     "payer_code": ("付款码", "payment code"),
+    "account_last4": ("收款账户尾号", "receiving account's last four"),
     "title": ("订单标题", "order title"),
     "expires_at": ("到期时间", "expiry"),
     "hold_no": ("预授权编号", "pre-authorisation number"),
