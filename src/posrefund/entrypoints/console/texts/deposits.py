@@ -164,6 +164,7 @@ LABELS_DEPOSITS: dict[str, dict[str, tuple[str, str]]] = {
         "deposit.refunds_linked": ("按方案创建退还", "Returns created as the proposal says"),
         "deposit.penalty_paid": ("罚金已转账", "Penalty transfer confirmed"),
         "deposit.penalty_cancelled": ("罚金转账已取消", "Penalty transfer cancelled"),
+        "deposit.settled": ("全部退还完成", "Everything returned: settled"),
         "deposit.overdue_flagged": ("超过约定期限未退", "Held beyond its terms"),
         "deposit.terms_created": ("新建条款模板", "Terms template created"),
     },
