@@ -37,7 +37,7 @@ def a_refund(client: TestClient, auth: Auth, deps: Deps, world: World, key: str 
 def test_templates_that_do_not_render_are_refused(client: TestClient, auth: Auth, deps: Deps, world: World) -> None:
     admin = auth("a.admin")
     items = client.get("/v1/notify/templates", headers=auth("a.cashier")).json()["items"]
-    assert len(items) == 42 and not any(i["custom"] for i in items)  # 21 events (8 customer, 13 merchant) × 2
+    assert len(items) == 44 and not any(i["custom"] for i in items)  # 22 events (9 customer, 13 merchant) × 2
     for bad, why in [
         ("{{ amout }}", "unknown variable"),
         ("{% for i in range(99) %}x{% endfor %}", "For is not allowed"),

@@ -12,9 +12,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from posrefund.adapters.db import tables
+from posrefund.service import execution, refunds
 from posrefund.service.deposits import holding, terms
 from posrefund.service.deps import Deps
+from posrefund.service.execution import Router
 from tests.conftest import World
+from tests.support.fakes import FakeChannel
 from tests.support.helpers import new_sale, sale_input
 
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 64
@@ -121,11 +124,29 @@ def test_a_restaurant_breaks_the_deal_and_returns_the_deposit_double(as_user: An
     blank = finance.post(confirm, {"reference": " "})
     assert blank.status_code == 422 and "须填写银行转账流水号" in blank.text and 'id="f-reference-err"' in blank.text
     assert boss.post(confirm, {"reference": "TRF1"}).status_code == 403
-    assert finance.post(confirm, {"reference": "TRF20261204001"}, follow_redirects=False).status_code == 303
+    card = finance.post(confirm, {"reference": "TRF1", "account_last4": "6222021234567890128"})
+    # The console's card guard refuses the whole form before it is read, and never shows the number back.
+    assert (
+        card.status_code == 422 and 'data-code="pan_detected"' in card.text and "6222021234567890128" not in card.text
+    )
+    short = finance.post(confirm, {"reference": "TRF1", "account_last4": "67a9"})
+    assert short.status_code == 422 and 'id="f-account_last4-err"' in short.text and "67a9" not in short.text
+    assert 'name="account_last4"' in short.text and "收款账户尾号" in short.text
+    form = {"reference": "TRF20261204001", "account_last4": "6789"}
+    assert finance.post(confirm, form, follow_redirects=False).status_code == 303
     done = finance.get(url).text
     assert "罚金转账 ¥2,000.00 · 已转账" in done and "TRF20261204001" in done and "罚金已转账" in done
     desk = finance.get("/console/deposits").text
     assert "没有待确认的罚金转账。" in desk and "退还中" in desk
+    assert "已退还" not in done.split("<h1", 1)[1].split("</h1>", 1)[0]  # the refund has not gone out yet
+
+    # The refund by the original route succeeds on the channel: every part is paid, the deposit is settled.
+    case_id = str(holding.get_deposit(deps, world.a.actors["cashier"], d["id"])["payouts"][0]["refund_id"])
+    refunds.approve(deps, world.a.actors["supervisor2"], case_id)
+    execution.sweep(deps, Router(channels={"wechat": FakeChannel()}, is_workday=lambda _d: True))
+    settled = finance.get(url).text
+    assert "定金 · ¥3,000.00 · 已退还" in settled and "全部退还完成" in settled
+    assert d["id"] in finance.get("/console/deposits?status=settled").text
 
     english = finance.get(f"/console/lang?to=en&next={url}").text
     assert "contract value ¥10,000.00 × 20% = 定金 cap ¥2,000.00 (Civil Code art. 586)" in english

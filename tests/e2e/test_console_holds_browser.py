@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -77,3 +78,40 @@ def test_a_hotel_completes_the_preauthorisation_at_check_out(
         page.get_by_role("link", name="查看完成后的消费").click()
         expect(page.get_by_text("¥1,386.00").first).to_be_visible()
     assert len(card.live(hold.held.rrn, "complete")) == 1
+
+
+SLIP_HOLD = {390: 120_000, 1280: 130_000}  # fen on the slips the front desk copies (one 预授权 per amount)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_front_desk_records_a_preauthorisation_from_its_slip(
+    chromium: Browser, live: Live, card: Card, width: int
+) -> None:
+    """The terminal made the 预授权; the cashier copies its slip into the console (the card's last four only),
+    lands on the hold's page, and the completion the worker executes reaches the acquirer with its references."""
+    slip = card.slip(live.world, SLIP_HOLD[width])
+    held_at = slip.held_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%dT%H:%M")
+    with person(chromium, live, "a.cashier", str(width)) as page:
+        page.goto(live.url("/console/deposits"))
+        page.get_by_role("link", name="登记预授权或资金冻结").click()
+        expect(page.get_by_role("heading", name="登记预授权或资金冻结", exact=True)).to_be_visible()
+        form = page.locator('form[action$="/holds/new/card"]')
+        form.get_by_label("终端").select_option(slip.terminal_id)
+        form.get_by_label("预授权金额（元）").fill(yuan_input(slip.amount_fen))
+        form.get_by_label("交易时间（北京时间）").fill(held_at)
+        for label, value in (("批次号", slip.batch_no), ("凭证号", slip.voucher_no), ("授权码", slip.auth_code)):
+            form.get_by_label(label).fill(value)
+        form.get_by_label("参考号").fill(slip.rrn)
+        form.get_by_label("卡号后四位").fill("1234")
+        fits(page, width, live, "62-hold-new")
+        form.get_by_role("button", name="登记预授权", exact=True).click()
+        expect(page.get_by_role("heading", name=f"银行卡预授权 · {yuan(slip.amount_fen)} · 冻结中")).to_be_visible()
+        expect(page.get_by_text("****1234").first).to_be_visible()
+        page.get_by_label("完成金额（元）").fill("880.00")
+        page.get_by_role("button", name="完成", exact=True).click()
+        expect(page.get_by_text("操作已提交，正在处理，请稍后刷新本页查看结果。")).to_be_visible()
+        assert fund_holds.sweep_holds(live.deps, card.worker) >= 1
+        page.reload()
+        expect(page.get_by_role("heading", name=f"银行卡预授权 · {yuan(slip.amount_fen)} · 已完成")).to_be_visible()
+        fits(page, width, live, "62-hold-recorded-completed")
+    assert len(card.live(slip.rrn, "complete")) == 1

@@ -225,6 +225,7 @@ def console_pages(s: Seeded) -> list[ConsolePage]:
         P("/console/deposits/terms", "/console/deposits/terms", "deposit.read"),
         P("/console/deposits/{deposit_id}", f"/console/deposits/{s.deposit_id}", "deposit.read"),
         P("/console/holds/{hold_id}", f"/console/holds/{s.hold_id}", "hold.read"),
+        P("/console/holds/new", "/console/holds/new", "hold.record"),
     ]
 
 

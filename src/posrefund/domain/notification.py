@@ -18,6 +18,7 @@ class NotifyEvent(StrEnum):
     ATTENTION = "attention"  # failed / abnormal: a person is on it
     ARRIVED = "arrived"  # the expected arrival date has passed: please confirm receipt
     DISPUTE_REJECTED = "dispute_rejected"
+    PENALTY_PAID = "penalty_paid"  # the 定金罚则's penalty of a double return paid by bank transfer
     # the merchant told of its device return (退机) and of its fee refunds (domain/merchant_notice.py)
     RETURN_OPENED = "return_opened"
     RETURN_SHIPPING = "return_shipping"
@@ -164,6 +165,7 @@ TEMPLATE_VARIABLES: dict[str, str] = {
     "payer": "6222****1234",
     "phone": "138****5678",
     "link": "https://example.invalid/t/abc",
+    "account": "尾号 1234",  # the account a bank transfer went to, only ever its last four
 }
 
 _Z = "【{{ merchant_name }}】"
@@ -241,6 +243,19 @@ DEFAULT_TEMPLATES: dict[tuple[NotifyEvent, str], tuple[str, str]] = {
     (NotifyEvent.DISPUTE_REJECTED, "en"): (
         "Outcome of your dispute",
         "{{ merchant_name }}: your dispute about refund {{ refund_no }} was not upheld. Reason: {{ reason }}. "
+        "Questions: {{ merchant_phone }}.",
+    ),
+    (NotifyEvent.PENALTY_PAID, "zh"): (
+        "定金罚金已转账",
+        _Z + "因商户违约，定金双倍返还中的罚金 {{ amount }} 已于 {{ paid_at }} 通过银行转账"
+        "{% if account %}支付至您的账户 {{ account }}{% else %}支付给您{% endif %}。"
+        "已付的定金经{{ route }}另行退还（单号 {{ refund_no }}）。如有疑问请致电 {{ merchant_phone }}。",
+    ),
+    (NotifyEvent.PENALTY_PAID, "en"): (
+        "Deposit penalty paid by bank transfer",
+        "{{ merchant_name }}: the merchant broke the deal, so your deposit (定金) is returned double. The penalty "
+        "of {{ amount }} was paid on {{ paid_at }} by bank transfer{% if account %} to your account {{ account }}"
+        "{% endif %}; the deposit itself comes back by {{ route }} (refund {{ refund_no }}). "
         "Questions: {{ merchant_phone }}.",
     ),
 }

@@ -27,6 +27,7 @@ from posrefund.domain.roles import Actor
 from posrefund.domain.sale import DEPOSIT_KINDS, Sale
 from posrefund.ports import AuditEventRow, CustomerRecord, RefundQuery, UnitOfWork
 from posrefund.service import refund_items
+from posrefund.service.deposits import settling
 from posrefund.service.deposits.allowance import within_deposit_terms
 from posrefund.service.deps import Deps
 from posrefund.service.records import flush_case_events, record_on_case
@@ -248,6 +249,7 @@ def settle_reservation(uow: UnitOfWork, case: RefundCase, before: RefundStatus) 
     refund_items.settle_units(uow, case, before)
     if case.status is RefundStatus.SUCCEEDED:
         uow.sales.settle_refund(case.sale_id, case.amount_fen)
+        settling.settle_if_paid(uow, case.sale_id, case.succeeded_at or case.updated_at)
     elif before not in RELEASED and case.status in RELEASED:
         uow.sales.release(case.sale_id, case.amount_fen)
     elif before is RefundStatus.UNKNOWN and case.status is RefundStatus.FAILED:

@@ -42,6 +42,7 @@ PAGES = (
     pages.risk,
     pages.deposits,
     pages.deposit_case,
+    pages.hold_record,  # before the hold's own page: /holds/new is not a hold's id
     pages.holds,
     pages.demo_inbox,
 )

@@ -22,6 +22,7 @@ from posrefund.domain.roles import Actor
 from posrefund.ports import UnitOfWork
 from posrefund.ports.deposits import DepositRow, PayoutRow, ProposalRow
 from posrefund.service import refunds
+from posrefund.service.deposits import settling
 from posrefund.service.deposits.holding import SETTLING, facts_of, load_deposit, load_terms
 from posrefund.service.deps import Deps
 from posrefund.service.records import record, record_on_case
@@ -265,6 +266,7 @@ def _link(
                 penalty_fen=payout["amount_fen"],
                 payout_id=payout["id"],
             )
+        settling.settle_if_paid(uow, deposit["sale_id"], now, actor)  # nothing to give back: over at once
         uow.commit()
     return payout
 

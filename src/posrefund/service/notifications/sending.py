@@ -54,6 +54,8 @@ from posrefund.service.notifications import merchant_messages, tracking_links
 from posrefund.service.notifications.templates import render
 from posrefund.service.provider import returns
 
+# What an event about money other than the refund's own (a deposit's penalty transfer) says in its stead.
+SAID_BY_THE_EVENT = ("amount", "paid_at", "account")
 GatewayBuilder = Callable[[str, dict[str, Any], str], Notifier]
 
 
@@ -220,6 +222,8 @@ def _values(
         "payer": sale.payer_masked if sale else "",
         "phone": uow.refunds.customer(case.id).phone_masked,
         "link": router.link(deps, case.id, now),
+        "account": "",
+        **{k: str(params[k]) for k in SAID_BY_THE_EVENT if k in params},
     }
 
 

@@ -94,6 +94,9 @@ class CancelIn(Body):
 
 class ConfirmIn(Body):
     reference: Annotated[str, Field(max_length=64, description="the bank transfer's reference")]
+    account_last4: Annotated[
+        str, Field(max_length=32, description="last four digits of the account it went to, for the customer's notice")
+    ] = ""
 
 
 @router.post(
@@ -206,7 +209,7 @@ async def accept(
     **answers(Payout, *STEP, permission="deposit.confirm_payout"),
 )
 async def confirm_payout(payout_id: str, body: ConfirmIn, actor: CurrentActor, c: Ctx) -> dict[str, Any]:
-    return plain(await c.run(payouts.confirm_payout, c.deps, actor, payout_id, body.reference))
+    return plain(await c.run(payouts.confirm_payout, c.deps, actor, payout_id, body.reference, body.account_last4))
 
 
 @router.post(

@@ -227,11 +227,12 @@ async def payout_step(request: Request, deposit_id: str, payout_id: str, step_na
         raise Invalid("console.invalid_choice", field="step")
     confirm = step_name == "confirm"
     actor, c, form = await posted(request, "deposit.confirm_payout" if confirm else "deposit.decide")
-    text = texts(form, "reference", "cancel_reason")
+    text = texts(form, "reference", "cancel_reason", "account_last4")
 
     async def step(_errors: Errors) -> None:
         if confirm:
-            await c.run(payouts.confirm_payout, c.deps, actor, payout_id[:MAX_ID], text["reference"][:200])
+            said = text["reference"][:200], text["account_last4"][:32]
+            await c.run(payouts.confirm_payout, c.deps, actor, payout_id[:MAX_ID], *said)
         else:
             await c.run(payouts.cancel_payout, c.deps, actor, payout_id[:MAX_ID], text["cancel_reason"][:400])
 
@@ -239,5 +240,8 @@ async def payout_step(request: Request, deposit_id: str, payout_id: str, step_na
         "deposit.reference_required": "reference",
         "deposit.cancel_reason_required": "cancel_reason",
         "deposit.second_person_required": "reference" if confirm else "cancel_reason",
+        "deposit.invalid_field": "account_last4",
+        "pan_detected": "account_last4",
     }
-    return await _step(request, deposit_id, step, field_of, form=text)
+    shown_again = {k: v for k, v in text.items() if k != "account_last4"}  # a card number typed is never echoed
+    return await _step(request, deposit_id, step, field_of, form=shown_again)

@@ -85,6 +85,10 @@ EN_DEPOSITS: dict[str, str] = {
     "打印退款凭条": "Print the refund slip",
     "转账流水号": "Transfer reference",
     "登记已转账": "Record the transfer",
+    "收款账户尾号": "Last four digits of the receiving account",
+    "仅填后四位，用于通知顾客；不要填写完整卡号": (
+        "Only the last four, for the customer's notice; never the whole card number"
+    ),
     "取消原因": "Reason for cancelling",
     "取消转账": "Cancel the transfer",
     "由接受方案以外的人确认": "Confirmed by someone other than who accepted",
@@ -160,6 +164,7 @@ LABELS_DEPOSITS: dict[str, dict[str, tuple[str, str]]] = {
         "deposit.refunds_linked": ("按方案创建退还", "Returns created as the proposal says"),
         "deposit.penalty_paid": ("罚金已转账", "Penalty transfer confirmed"),
         "deposit.penalty_cancelled": ("罚金转账已取消", "Penalty transfer cancelled"),
+        "deposit.settled": ("全部退还完成", "Everything returned: settled"),
         "deposit.overdue_flagged": ("超过约定期限未退", "Held beyond its terms"),
         "deposit.terms_created": ("新建条款模板", "Terms template created"),
     },

@@ -51,6 +51,30 @@ EN_HOLDS: dict[str, str] = {
     "提交时间": "Asked at",
     "处理结果": "Outcome",
     "应答码": "Answer code",
+    "登记预授权或资金冻结": "Record a pre-authorisation or a fund freeze",
+    "钱只冻结、不扣款：退房或结账时按实际金额完成，多余部分撤销。": (
+        "The money is held, not taken: complete it for the final bill at check-out and release the rest."
+    ),
+    "银行卡预授权（按签购单登记）": "Card pre-authorisation (from the terminal's slip)",
+    "终端已完成预授权后，按签购单上的内容填写。不要填写完整卡号。": (
+        "Once the terminal has made the pre-authorisation, copy its slip. Never type the whole card number."
+    ),
+    "预授权金额（元）": "Amount held (yuan)",
+    "交易时间（北京时间）": "Time on the slip (Beijing time)",
+    "只填后四位，系统不接收完整卡号": "The last four only: the whole card number is never accepted",
+    "登记预授权": "Record the pre-authorisation",
+    "支付宝资金冻结": "Alipay fund freeze",
+    "请顾客出示支付宝付款码并扫描或输入；付款码只用这一次，不会保存。": (
+        "Ask the customer for their Alipay payment code and scan or type it; it is used once and never kept."
+    ),
+    "冻结金额（元）": "Amount to freeze (yuan)",
+    "付款码": "Payment code",
+    "顾客支付宝里的付款码数字": "The digits of the payment code in the customer's Alipay",
+    "订单标题": "Order title",
+    "顾客在支付宝里看到的标题，例如：房间押金": "The title the customer sees in Alipay, e.g. 房间押金 (room deposit)",
+    "冻结到期日": "Freeze ends on",
+    "到期仍未完成的冻结将自动解冻": "A freeze not completed by then is released by itself",
+    "发起冻结": "Freeze",
 }
 
 LABELS_HOLDS: dict[str, dict[str, tuple[str, str]]] = {

@@ -29,6 +29,7 @@ LABELS_NOTIFY: dict[str, dict[str, tuple[str, str]]] = {
         "attention": ("需人工处理", "Needs attention"),
         "arrived": ("请确认到账", "Please confirm receipt"),
         "dispute_rejected": ("争议驳回", "Dispute rejected"),
+        "penalty_paid": ("定金罚金已转账", "Deposit penalty paid"),
         "return_opened": ("退机：已受理", "Device return: opened"),
         "return_shipping": ("退机：请寄回", "Device return: please send it"),
         "return_received": ("退机：已收货验机", "Device return: received"),
