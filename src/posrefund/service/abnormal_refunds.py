@@ -208,6 +208,7 @@ def _record_answer(
 ) -> tuple[RefundCase, CardApplicationView]:
     """Taken: the case is processing again and due for the worker. Refused: it stays abnormal (4xx with the
     channel's code). Not known: the application stays ``sent``, and the next one asks first."""
+    deps.failpoint("abnormal_refund.after_call")  # crash tests: WeChat Pay answered, nothing of it written yet
     now = deps.clock.now()
     with deps.uow() as uow:
         case = _load(uow, actor, case_id)
