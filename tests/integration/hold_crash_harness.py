@@ -50,9 +50,11 @@ def _router(conf: dict[str, Any], deps: Deps) -> Router:
 
 
 def _request(deps: Deps, router: Router, request: dict[str, Any]) -> None:
-    """One request through the real app, its service call inline (the process a failpoint kills is the one
-    making the channel call); a request that lives must answer ``request["status"]``."""
-    app = create_app(deps, inline=True, router=router, rate_limits=RELAXED)
+    """One request through the real app as it is served on this database (SQLite: the service inline on the
+    event loop, its writes group-committed; PostgreSQL: on threads), in the process that makes the channel call;
+    a request that lives must answer ``request["status"]``."""
+    inline = str(bootstrap.engine_of(deps).url).startswith("sqlite")
+    app = create_app(deps, inline=inline, router=router, rate_limits=RELAXED)
     with TestClient(app, raise_server_exceptions=False) as client:
         r = client.request(request["method"], request["path"], json=request["json"], headers=request["headers"])
     assert r.status_code == request["status"], r.text
