@@ -27,9 +27,9 @@ CALENDAR = ChineseCalendar()
 CALENDAR.is_workday(date(2026, 10, 1))
 
 
-def _router(conf: dict[str, Any]) -> Router:
-    w = conf["wechat"]
-    channel = WeChatPayChannel(
+def wechat_channel(w: dict[str, Any]) -> WeChatPayChannel:
+    """The WeChat Pay adapter on the parent's simulator (``w``: the simulator's keys and address)."""
+    return WeChatPayChannel(
         mchid=w["mchid"],
         merchant_private_key=w["merchant_private_key"],
         merchant_serial_no=w["serial"],
@@ -39,6 +39,11 @@ def _router(conf: dict[str, Any]) -> Router:
         base_url=w["base_url"],
         timeout=2.0,
     )
+
+
+def _router(conf: dict[str, Any]) -> Router:
+    w = conf["wechat"]
+    channel = wechat_channel(w)
     verifier = WeChatPayCallbackVerifier(
         platform_public_key=w["platform_public_key"],
         platform_public_key_id=w["platform_public_key_id"],

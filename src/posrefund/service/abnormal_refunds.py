@@ -115,6 +115,18 @@ def application_of(deps: Deps, actor: Actor, case_id: str) -> CardApplicationVie
     return view_of(deps, row) if row is not None else None
 
 
+def refuse_while_in_flight(uow: UnitOfWork, case: RefundCase, *, unpaid: bool = True) -> None:
+    """Paying an abnormal case another way, or settling it as not paid (``unpaid``), waits while its application to
+    a bank card is sent with no known outcome: WeChat Pay may have taken it (its answer lost, or the process that
+    sent it died) and pay the card as well. Applying again asks WeChat Pay first and settles it. Settling it as
+    paid, or handing it back to the worker, stays open."""
+    if not unpaid:
+        return
+    row = uow.card_applications.get_application(case.merchant_id, case.id)
+    if row is not None and row["status"] == SENT:
+        raise Conflict("abnormal_refund.in_flight", current=case.status.value)
+
+
 def _channel_of(channels: Mapping[str, PaymentChannel], name: str) -> AbnormalRefundChannel:
     channel = channels.get(name)
     if not isinstance(channel, AbnormalRefundChannel):
@@ -208,6 +220,7 @@ def _record_answer(
 ) -> tuple[RefundCase, CardApplicationView]:
     """Taken: the case is processing again and due for the worker. Refused: it stays abnormal (4xx with the
     channel's code). Not known: the application stays ``sent``, and the next one asks first."""
+    deps.failpoint("abnormal_refund.after_call")  # crash tests: WeChat Pay answered, nothing of it written yet
     now = deps.clock.now()
     with deps.uow() as uow:
         case = _load(uow, actor, case_id)

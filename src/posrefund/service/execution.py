@@ -12,8 +12,7 @@ The worker's rule: *not yet sent → submit; sent and not final → query* — a
    claim moved the fence: the database refuses the write, and the answer is kept on its attempt as stale).
 
 After a crash the case is ``processing`` but not known to be ``submitted``: the worker asks the channel
-first, and submits (with the same number) only when the channel has never heard of it.
-"""
+first, and submits (with the same number) only when the channel has never heard of it."""
 
 from __future__ import annotations
 
@@ -38,6 +37,7 @@ from posrefund.domain.refund import RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
 from posrefund.ports import ConcurrentUpdate, PaymentChannel, RefundAttempt, StaleFence, UnitOfWork
+from posrefund.service.abnormal_refunds import refuse_while_in_flight
 from posrefund.service.channel_accounts import sub_merchant_of
 from posrefund.service.deps import Deps
 from posrefund.service.leases import Heartbeat
@@ -368,7 +368,12 @@ def resolve(deps: Deps, actor: Actor, case_id: str, target: str, reason: str) ->
         raise Invalid("refund.invalid_resolution", target=target) from None
     if status not in (S.PROCESSING, S.SUCCEEDED, S.FAILED, S.CLOSED, S.ABNORMAL):
         raise Invalid("refund.invalid_resolution", target=target)
-    return change_case(deps, actor, case_id, lambda c, _uow, now: c.resolve(actor, status, reason, now))
+
+    def settle(case: RefundCase, uow: UnitOfWork, now: datetime) -> None:
+        refuse_while_in_flight(uow, case, unpaid=status in (S.FAILED, S.CLOSED))
+        case.resolve(actor, status, reason, now)
+
+    return change_case(deps, actor, case_id, settle)
 
 
 def reroute(deps: Deps, actor: Actor, case_id: str, method: str, reason: str, payee: str = "") -> RefundCase:
@@ -378,6 +383,7 @@ def reroute(deps: Deps, actor: Actor, case_id: str, method: str, reason: str, pa
     masked = mask_payee(payee) if payee.strip() else ""
 
     def step(case: RefundCase, uow: UnitOfWork, now: datetime) -> None:
+        refuse_while_in_flight(uow, case)
         case.reroute(actor, method, reason, now)
         if masked:
             uow.refunds.set_payee(case.id, masked)

@@ -59,6 +59,13 @@ class AppContext:
         result: T = await future
         return result
 
+    async def run_apart(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a command that calls a payment channel between transactions of its own (what it asks written down
+        before the call leaves, the answer after) on a thread, never in the inline group commit: there its writes
+        would be committed only after the call, and a process dying meanwhile would leave no trace of a call the
+        channel executed."""
+        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self._limiter)
+
     async def run_once(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a command that is made idempotent by a unique key (a refund's Idempotency-Key, a settlement
         file's fingerprint, a reconciliation run's source and dates). Two requests with the same key can

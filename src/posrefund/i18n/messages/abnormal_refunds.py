@@ -27,6 +27,11 @@ MESSAGES_ABNORMAL_REFUNDS: dict[str, tuple[str, str]] = {
         "上一次申请的结果尚不确定，请稍后再试",
         "The outcome of the previous application is not known yet; try again later",
     ),
+    "abnormal_refund.in_flight": (
+        "已申请退款至银行卡，结果尚不确定：请先再次提交该申请（会先向微信支付查询），在此之前不能改用其他方式退款或关闭",
+        "A refund to a bank card was applied for and its outcome is not known: apply again first (WeChat Pay is "
+        "asked before anything is sent); until then it cannot be paid another way or closed",
+    ),
     "abnormal_refund.consent_required": (
         "须登记顾客的同意：由谁同意、以何种方式、何时同意",
         "The customer's consent must be recorded: who agreed, how and when",

@@ -78,7 +78,7 @@ async def apply(refund_id: str, body: CardRefundIn, actor: CurrentActor, c: Ctx,
         consent_at=body.consent_at,
         reason=body.reason,
     )
-    case, view = await c.run(abnormal_refunds.apply_to_card, c.deps, c.router.channels, actor, refund_id, req)
+    case, view = await c.run_apart(abnormal_refunds.apply_to_card, c.deps, c.router.channels, actor, refund_id, req)
     if view.status == SENT:
         response.status_code = 202
     shown = await c.run(refunds.get_case, c.deps, actor, case.id)

@@ -59,7 +59,7 @@ async def to_card(request: Request, case_id: str) -> Response:
             reason=fmt.bounded(typed["card_reason"], "card_reason", MAX_REASON),
         )
         try:
-            await c.run(abnormal_refunds.apply_to_card, c.deps, c.router.channels, actor, case_id[:64], req)
+            await c.run_apart(abnormal_refunds.apply_to_card, c.deps, c.router.channels, actor, case_id[:64], req)
         except Invalid as err:
             if err.code in FIELD_OF and "field" not in err.params:
                 err.params["field"] = FIELD_OF[err.code]
