@@ -4,6 +4,7 @@ Every name is also importable from ``posrefund.ports`` itself."""
 from posrefund.ports.attempts import RefundAttempt, RefundAttemptRepo, StaleFence
 from posrefund.ports.channels import CallbackVerifier, ChannelCall, PaymentChannel
 from posrefund.ports.desk import MappingRow, SettlementMappingRepo, ShiftCash, TillRepo, TillRow
+from posrefund.ports.imports import FieldRules, ImportScope, RawRow, TableBatch
 from posrefund.ports.merchants import (
     ApiKeyRow,
     ChannelAccountRow,
@@ -93,6 +94,7 @@ from posrefund.ports.refunds import (
     SaleItemRepo,
     SaleQuery,
     SaleRepo,
+    SaleStamp,
 )
 from posrefund.ports.reports import Grouping, ReportCase, ReportRepo, ReportScope, SideFigures
 from posrefund.ports.system import (
@@ -143,6 +145,7 @@ __all__ = [
     "EvidenceStore",
     "EvidenceStoreDown",
     "FeeRateRepo",
+    "FieldRules",
     "FollowUpClosing",
     "FollowUpRepo",
     "FollowUpRow",
@@ -152,6 +155,7 @@ __all__ = [
     "IdempotencyRepo",
     "IdempotencyRow",
     "Ids",
+    "ImportScope",
     "InUse",
     "JournalEntry",
     "LedgerRefundRow",
@@ -177,6 +181,7 @@ __all__ = [
     "PasswordHasher",
     "PaymentChannel",
     "PolicyRepo",
+    "RawRow",
     "ReconRunRepo",
     "ReconRunRow",
     "RefreshRow",
@@ -194,6 +199,7 @@ __all__ = [
     "SaleItemRepo",
     "SaleQuery",
     "SaleRepo",
+    "SaleStamp",
     "SettlementFileFacts",
     "SettlementFileRepo",
     "SettlementFileRow",
@@ -205,6 +211,7 @@ __all__ = [
     "StagedBatch",
     "StaleFence",
     "StoreRow",
+    "TableBatch",
     "TemplateRow",
     "TerminalJournal",
     "TerminalNumbers",
