@@ -25,6 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from posrefund.adapters.tabular import is_xlsx, read_rows
+from posrefund.domain.pii import CARD_PREFIX, find_card_data
 from posrefund.ports import FieldRules, ImportScope, TableBatch
 
 BATCH = 20_000
@@ -145,7 +146,8 @@ def _judged(
         .alias("fee_fen"),
         *_paid_at(pl.col("paid_at").str.strip_chars(" "), zone),
     )
-    ok = pl.col("plain") & pl.col("no_items") & pl.col("store_id").is_not_null() & _fields_ok(rules)
+    fields_ok = _fields_ok(rules, _card_data(out))
+    ok = pl.col("plain") & pl.col("no_items") & pl.col("store_id").is_not_null() & fields_ok
     ok = ok & pl.col("paid_us").is_not_null() & (pl.col("paid_us") <= limit)
     last4 = pl.col("payer_masked").str.slice(-4)
     return out.select(
@@ -160,7 +162,25 @@ def _judged(
     )
 
 
-def _fields_ok(rules: FieldRules) -> pl.Expr:
+def _card_data(frame: pl.DataFrame) -> list[str]:
+    """The order nos. of the batch that hold card data, by the one detector (``domain/pii.find_card_data``),
+    asked only about those that might. It looks for a PAN only among 13–19 digits that start a digit group with a
+    card scheme's prefix, for track data only where a ``D`` may follow them, for a CVV only after ``cv`` (the
+    Chinese labels are not ASCII): an order no. of 13 or more digits in one group that is none of these (a date
+    and a counter, ``SO20261119000000001``) cannot hold any, and is not asked about."""
+    order = pl.col("order_no")
+    group = order.str.extract("([0-9]+)")
+    maybe_pan = group.str.len_chars().is_between(13, 19) & group.str.contains(f"^{CARD_PREFIX}")
+    several_groups = ~order.str.contains("^[^0-9]*[0-9]+[^0-9]*$")
+    long = order.str.count_matches("[0-9]") >= 13
+    cvv = order.str.to_lowercase().str.contains("cv", literal=True)
+    suspects = frame.filter(
+        pl.col("plain") & (cvv | (long & (several_groups | maybe_pan | order.str.contains("D", literal=True))))
+    )
+    return [value for value in suspects["order_no"].unique().to_list() if find_card_data(value) is not None]
+
+
+def _fields_ok(rules: FieldRules, card_data: list[str]) -> pl.Expr:
     """``check_fields`` over whole columns, for plain-ASCII rows (the others are not cleared anyway)."""
     wallet = pl.col("channel").is_in(list(rules.wallet_channels)) & (pl.col("voucher_no") == "")
     ok = pl.lit(True)
@@ -178,10 +198,10 @@ def _fields_ok(rules: FieldRules) -> pl.Expr:
         ok = ok & pl.col(name).is_in(sorted(allowed))
     amount, fee = pl.col("amount_fen"), pl.col("fee_fen")
     ok = ok & (amount > 0) & (amount <= rules.max_amount_fen) & (fee >= 0) & (fee <= amount)
-    # No card data: a PAN or track data needs 13 digits, a CVV its label ("cv…"; the Chinese ones are not ASCII).
-    order_digits = pl.col("order_no").str.count_matches("[0-9]")
+    # No card data: the order nos. that hold some are named by ``_card_data``; a payer may hold at most 10 digits
+    # (too few for a PAN or track data) and no CVV label.
     payer, payer_digits = pl.col("payer_masked"), pl.col("payer_masked").str.count_matches("[0-9]")
-    ok = ok & (order_digits <= 12) & ~pl.col("order_no").str.to_lowercase().str.contains("cv", literal=True)
+    ok = ok & ~pl.col("order_no").is_in(card_data)
     masked = (payer_digits <= 4) | ((payer_digits <= 10) & payer.str.contains("*", literal=True))
     return ok & masked & ~payer.str.to_lowercase().str.contains("cv", literal=True)
 

@@ -4,7 +4,15 @@ Every name is also importable from ``posrefund.ports`` itself."""
 from posrefund.ports.attempts import RefundAttempt, RefundAttemptRepo, StaleFence
 from posrefund.ports.channels import CallbackVerifier, ChannelCall, PaymentChannel
 from posrefund.ports.desk import MappingRow, SettlementMappingRepo, ShiftCash, TillRepo, TillRow
-from posrefund.ports.imports import FieldRules, ImportScope, RawRow, TableBatch
+from posrefund.ports.imports import (
+    ExternalRefundRepo,
+    FieldRules,
+    ImportScope,
+    RawRow,
+    RefundableSale,
+    SaleKeys,
+    TableBatch,
+)
 from posrefund.ports.merchants import (
     ApiKeyRow,
     ChannelAccountRow,
@@ -144,6 +152,7 @@ __all__ = [
     "EvidenceRow",
     "EvidenceStore",
     "EvidenceStoreDown",
+    "ExternalRefundRepo",
     "FeeRateRepo",
     "FieldRules",
     "FollowUpClosing",
@@ -190,6 +199,7 @@ __all__ = [
     "RefundLineQuery",
     "RefundQuery",
     "RefundRepo",
+    "RefundableSale",
     "ReportCase",
     "ReportRepo",
     "ReportScope",
@@ -197,6 +207,7 @@ __all__ = [
     "RunSpec",
     "RunTotals",
     "SaleItemRepo",
+    "SaleKeys",
     "SaleQuery",
     "SaleRepo",
     "SaleStamp",

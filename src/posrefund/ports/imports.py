@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from posrefund.domain.refund import RefundCase
 
 RawRow = tuple[int, Mapping[str, str]]  # (line as the person sees it, {column: text})
 
@@ -49,3 +51,41 @@ class TableBatch:
     @property
     def rows(self) -> int:
         return self.clean_rows + len(self.rest)
+
+
+@dataclass(frozen=True)
+class SaleKeys:
+    """How a refund made on the channel names its sale: a wallet sale's order no., a card sale's terminal,
+    batch and voucher no., or its RRN (the first of these given, in that order of strength: RRN, voucher, order)."""
+
+    order_no: str = ""
+    terminal_id: str = ""
+    batch_no: str = ""
+    voucher_no: str = ""
+    rrn: str = ""
+
+
+@dataclass(frozen=True)
+class RefundableSale:
+    """What recording a refund of a sale needs to know of it."""
+
+    sale_id: str
+    store_id: str
+    terminal_id: str
+    channel: str
+    currency: str
+    refundable_fen: int  # the amount less what is refunded or held
+
+
+class ExternalRefundRepo(Protocol):
+    def sales_by_keys(self, merchant_id: str, keys: Sequence[SaleKeys]) -> dict[SaleKeys, RefundableSale]:
+        """The one sale each key names (a key naming none, or several, is left out)."""
+        ...
+
+    def refunds_by_no(self, refund_nos: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+        """Refund no. → (merchant, sale, amount) of the refunds already holding one of them."""
+        ...
+
+    def add_refunds(self, cases: Sequence[RefundCase]) -> bool:
+        """Insert the succeeded refunds and add them to their sales; False when a sale no longer holds them."""
+        ...
