@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from posrefund.adapters.db import tables
+from posrefund.adapters.db.prebuilt import Prebuilt
 from posrefund.adapters.db.repositories.refunds import INSERT_REFUND, new_case_row
 from posrefund.adapters.db.repositories.report_days import local_day, mark_day
 from posrefund.adapters.db.repositories.rows import Repository
@@ -19,7 +20,7 @@ from posrefund.ports import CustomerRecord, RefundableSale, SaleKeys
 _S = tables.sales.c
 _R = tables.refunds.c
 _PER_QUERY = 500
-ADD_TO_SALE = (
+ADD_TO_SALE = Prebuilt(
     update(tables.sales)
     .where(_S.id == bindparam("b_id"), _S.refunded_fen + _S.reserved_fen + bindparam("b_amount") <= _S.amount_fen)
     .values(refunded_fen=_S.refunded_fen + bindparam("b_amount"), refund_count=_S.refund_count + bindparam("b_n"))
@@ -92,9 +93,9 @@ class ExternalRefundSql(Repository):
             total = per_sale.setdefault(case.sale_id, [0, 0])
             total[0] += case.amount_fen
             total[1] += 1
-        for sale_id, (amount, n) in per_sale.items():  # one by one: each must still hold its refunds
-            if self.c.execute(ADD_TO_SALE, {"b_id": sale_id, "b_amount": amount, "b_n": n}).rowcount != 1:
-                return False
+        params = [{"b_id": sale_id, "b_amount": amount, "b_n": n} for sale_id, (amount, n) in per_sale.items()]
+        if ADD_TO_SALE.run(self.c, params).rowcount != len(params):  # each sale must still hold its refunds
+            return False
         for day in sorted({local_day(case.created_at) for case in cases}):
             mark_day(self.c, cases[0].merchant_id, day)
         return True
