@@ -7,21 +7,25 @@ from __future__ import annotations
 
 import csv
 import random
+import sqlite3
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import Engine, delete, select
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.sales_table import read_sale_batches
 from posrefund.adapters.tabular import read_rows
+from posrefund.config import Settings
 from posrefund.service import sales_import
 from posrefund.service.deps import Deps
 from posrefund.service.sales import FIELD_RULES
 from tests.conftest import World
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+HEADER = "terminal_id,voucher_no,rrn,batch_no,auth_code,order_no,channel,kind,amount_fen,fee_fen,currency,paid_at,payer_masked"
 VALUES: dict[str, list[str]] = {
     "terminal_id": ["MA01", "MA01", "MA01", "", "ZZ99", " MA01 "],
     "voucher_no": ["", "", "000123", "000124", " 000125", "１２３", "12a", "1234567890123"],
@@ -130,3 +134,31 @@ def test_both_readers_record_and_report_the_same(deps: Deps, engine: Engine, wor
     assert (bulk.rows, bulk.imported, bulk.duplicates) == (one_by_one.rows, one_by_one.imported, one_by_one.duplicates)
     assert bulk.naive_times == naive[0]
     assert _recorded(engine, world.a.id) == recorded_one_by_one
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_refunds_get_the_write_lock_between_the_batches(
+    deps: Deps, world: World, settings: Settings, tmp_path: Path
+) -> None:
+    """Each batch is one short transaction: after each, another writer (a refund request) takes SQLite's
+    write lock at once instead of waiting for the whole file."""
+    path = tmp_path / "sales.csv"
+    rows = [f"MA01,,,,,L{i},wechat,sale,100,,CNY,2026-11-19 10:05:00,o***ab" for i in range(200)]
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    admin = world.a.actors["admin"]
+    db_file = settings.database_url.removeprefix("sqlite:///")
+    locks: list[int] = []
+
+    def a_refund_writes(n: int) -> None:
+        other = sqlite3.connect(db_file, timeout=0.5, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" after 0.5 s if the import held the lock
+            other.execute("ROLLBACK")
+            locks.append(n)
+        finally:
+            other.close()
+
+    scope = sales_import.import_scope(deps, admin)
+    batches = read_sale_batches(path, scope, FIELD_RULES, SHANGHAI, deps.clock.now, batch=50)
+    report = sales_import.import_table(deps, admin, scope, batches, SHANGHAI, a_refund_writes)
+    assert (report.imported, locks) == (200, [50, 50, 50, 50])
