@@ -10,7 +10,7 @@ counting the rows missing on either side and the amount mismatches. Reported: bo
 each process's peak RSS (``ru_maxrss``).
 
     .venv/bin/python bench/reconcile.py                      # 1,000,000 × 1,000,000, SQLite
-    .venv/bin/python bench/reconcile.py --sales 100000 --faults 200 --source card
+    .venv/bin/python bench/reconcile.py --rows 100000 --faults 200 --source card
 """
 
 from __future__ import annotations
@@ -287,7 +287,9 @@ def child(target: Any, *args: Any) -> dict[str, Any]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sales", type=int, default=1_000_000)
+    ap.add_argument(
+        "--rows", "--sales", dest="sales", type=int, default=1_000_000, help="sales (and about as many lines)"
+    )
     ap.add_argument("--faults", type=int, default=1_000, help="of every kind")
     ap.add_argument("--refunds", type=int, default=None, help="default: one sale in fifty, at most 20,000")
     ap.add_argument("--source", choices=["card", "wechat", "alipay"], default="wechat")

@@ -85,6 +85,7 @@ def build(
         hasher=hasher or Argon2Hasher(),
         evidence_store=evidence_store_from(settings),
         local_date=local_date,
+        time_zone=settings.timezone,
         secret_key=settings.secret_key,
         audit_keys=audit_keyring(settings.audit_key),
         failpoint=failpoints_from(os.environ.get("POSREFUND_FAILPOINTS", "")),

@@ -67,6 +67,14 @@ RECON_ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
             "files": {"file": ("card.csv", CARD.read_bytes(), "text/csv")},
         },
     ),
+    ("POST", f"{P}/refund-imports"): (
+        "recon.import",
+        lambda d, w, r: {
+            "method": "POST",
+            "path": f"{P}/refund-imports",
+            "files": {"file": ("refunds.csv", b"refund_no,channel,order_no,amount_fen,refunded_at\n", "text/csv")},
+        },
+    ),
     ("GET", f"{P}/files/{{file_id}}"): (
         "recon.read",
         lambda d, w, r: {"method": "GET", "path": f"{P}/files/{a_file(d, w)}"},

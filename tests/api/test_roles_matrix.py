@@ -432,6 +432,7 @@ ANSWER: dict[tuple[str, str], tuple[int, str | None]] = {
     # A case just requested has no follow-up yet (it opens once the refund is on its way).
     ("POST", "/v1/followups/{refund_id}/close"): (404, "followup.not_found"),
     ("POST", "/v1/reconciliation/files"): (201, None),
+    ("POST", "/v1/reconciliation/refund-imports"): (201, None),  # a file of no rows: nothing to import
     ("POST", "/v1/reconciliation/runs"): (201, None),
     ("POST", "/v1/reconciliation/discrepancies/{discrepancy_id}/wrong-charge"): (201, None),
     # The discrepancy the builder picks is not a lost refund; its wrong charge, a sale only the acquirer's file

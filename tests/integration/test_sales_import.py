@@ -15,11 +15,13 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from posrefund.adapters.db import tables
+from posrefund.adapters.sales_table import read_sale_batches
 from posrefund.adapters.tabular import read_rows
 from posrefund.config import Settings
 from posrefund.entrypoints.cli.main import app
 from posrefund.service import sales_import
 from posrefund.service.deps import Deps
+from posrefund.service.sales import FIELD_RULES
 from tests.conftest import World
 from tests.support.desk import cli_env
 
@@ -38,8 +40,15 @@ def _rows(terminal_no: str) -> list[str]:
     ]
 
 
-def _import(deps: Deps, world: World, path: Path) -> tuple[sales_import.ImportReport, int]:
+def _import(deps: Deps, world: World, path: Path, door: str = "rows") -> tuple[sales_import.ImportReport, int]:
+    """``rows``: every row read and checked one at a time; ``table``: the CLI's way, the file read in batches by
+    polars and the rows it clears in bulk written as they are (the answers must be the same)."""
     finance = world.a.actors["admin"]
+    if door == "table":
+        scope = sales_import.import_scope(deps, finance)
+        batches = read_sale_batches(path, scope, FIELD_RULES, SHANGHAI, deps.clock.now, batch=2)
+        report = sales_import.import_table(deps, finance, scope, batches, SHANGHAI)
+        return report, report.naive_times
     naive = [0]
 
     def saw() -> None:
@@ -49,9 +58,10 @@ def _import(deps: Deps, world: World, path: Path) -> tuple[sales_import.ImportRe
     return sales_import.import_sales(deps, finance, rows, batch=2), naive[0]
 
 
+@pytest.mark.parametrize("door", ["rows", "table"])
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
 def test_wallet_sales_are_their_order_no_and_naive_times_are_shanghai(
-    kind: str, deps: Deps, engine: Engine, world: World, tmp_path: Path
+    kind: str, door: str, deps: Deps, engine: Engine, world: World, tmp_path: Path
 ) -> None:
     path = tmp_path / f"sales.{kind}"
     if kind == "csv":
@@ -63,7 +73,7 @@ def test_wallet_sales_are_their_order_no_and_naive_times_are_shanghai(
         for line in [HEADER, *_rows("MA01")]:
             sheet.append(line.split(","))
         book.save(path)
-    report, naive = _import(deps, world, path)
+    report, naive = _import(deps, world, path, door)
     assert (report.imported, report.duplicates, report.rows) == (3, 1, 6)
     assert [(line, code, params.get("field")) for line, code, params in report.errors] == [
         (6, "sale.invalid_field", "order_no"),
@@ -75,7 +85,7 @@ def test_wallet_sales_are_their_order_no_and_naive_times_are_shanghai(
     assert sorted(got) == ["C1", "W1", "W2"]
     assert (got["W1"].voucher_no, got["W1"].batch_no, got["W1"].rrn) == ("", "", "")
     assert got["W1"].paid_at.astimezone(UTC) == datetime(2026, 11, 19, 2, 5, tzinfo=UTC)
-    again, _ = _import(deps, world, path)  # the whole file again: every sale is already recorded
+    again, _ = _import(deps, world, path, door)  # the whole file again: every sale is already recorded
     assert (again.imported, again.duplicates) == (0, 4)
 
 
@@ -92,8 +102,9 @@ def test_the_cli_says_how_it_read_naive_times(
     assert (report["naive_times"], report["time_zone"]) == (1, "Asia/Shanghai")
 
 
+@pytest.mark.parametrize("door", ["rows", "table"])
 def test_item_lines_are_kept_for_the_sales_recorded_and_not_added_to_a_known_one(
-    deps: Deps, engine: Engine, world: World, tmp_path: Path
+    door: str, deps: Deps, engine: Engine, world: World, tmp_path: Path
 ) -> None:
     path = tmp_path / "sales.csv"
     rows = [
@@ -103,11 +114,11 @@ def test_item_lines_are_kept_for_the_sales_recorded_and_not_added_to_a_known_one
         "MA01,,,,,I4,wechat,sale,900,3,CNY,2026-11-19 10:08:00,o***ab,茶:x:800",  # not a quantity
     ]
     path.write_text("\n".join([HEADER + ",items", *rows]) + "\n", encoding="utf-8")
-    report, _ = _import(deps, world, path)
+    report, _ = _import(deps, world, path, door)
     assert (report.imported, report.duplicates) == (2, 0)
     assert [(line, code) for line, code, _ in report.errors] == [(4, "sale.items_sum_mismatch"), (5, "import.bad_line")]
     path.write_text("\n".join([HEADER + ",items", rows[0].replace("咖啡:2:1000", "咖啡:1:2000")]) + "\n", "utf-8")
-    again, _ = _import(deps, world, path)  # the same order again, with other lines: skipped, lines untouched
+    again, _ = _import(deps, world, path, door)  # the same order again, with other lines: skipped, lines untouched
     assert (again.imported, again.duplicates) == (0, 1)
     s, i = tables.sales.c, tables.sale_items.c
     with engine.connect() as c:

@@ -39,9 +39,7 @@ def snapshot(engine: Engine) -> dict[str, Any]:
                 for r in c.execute(select(tables.recon_discrepancies).order_by(tables.recon_discrepancies.c.id))
             ],
             "audit": c.scalar(select(func.count()).select_from(tables.audit_events)),
-            "scratch": c.scalar(
-                text("SELECT (SELECT count(*) FROM recon_matches) + (SELECT count(*) FROM recon_found)")
-            ),
+            "scratch": c.scalar(text("SELECT count(*) FROM recon_found")),
         }
 
 

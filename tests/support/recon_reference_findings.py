@@ -14,9 +14,10 @@ from sqlalchemy import BigInteger, Connection, Select, and_, case, exists, func,
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories.discrepancies import FINDING_COLUMNS
 from posrefund.adapters.db.repositories.fee_findings import fee_contract, fee_mismatches
-from posrefund.adapters.db.repositories.recon_scope import F, L, M, R, RunScope, S, line_status, lines_of, local_bounds
+from posrefund.adapters.db.repositories.recon_scope import F, L, R, RunScope, S, line_status, lines_of, local_bounds
 from posrefund.domain.reconciliation import DiscrepancyClass as C
 from posrefund.domain.reconciliation import Source
+from tests.support.recon_reference_matching import M, recon_matches
 
 
 def find(conn: Connection, sc: RunScope) -> None:
@@ -56,7 +57,7 @@ def _duplicate_charges(sc: RunScope) -> Select[Any]:
     channel charged one sale twice. Its twin is the line that matched our sale, else the earliest of them;
     the twin is reported as what it is (matched, or missing here), this line only as the duplicate."""
     l1 = t.settlement_lines.alias("l1")
-    m1 = t.recon_matches.alias("m1")
+    m1 = recon_matches.alias("m1")
     twin_first = or_(
         exists().where(m1.c.run_id == sc.spec.run_id, m1.c.line_id == l1.c.id),
         l1.c.occurred_epoch < L.occurred_epoch,
@@ -73,7 +74,7 @@ def _duplicate_charges(sc: RunScope) -> Select[Any]:
         .where(sc.lines, L.kind == "sale", ~exists().where(M.run_id == sc.spec.run_id, M.line_id == L.id))
         .subquery()
     )
-    md = t.recon_matches.alias("md")
+    md = recon_matches.alias("md")
     return (
         _finding(
             sc,
@@ -164,11 +165,11 @@ def _refunds_missing_at_channel(sc: RunScope) -> Select[Any]:
 
 
 def _matched_sales() -> Any:
-    return t.recon_matches.join(t.sales, S.id == M.sale_id).join(t.settlement_lines, L.id == M.line_id)
+    return recon_matches.join(t.sales, S.id == M.sale_id).join(t.settlement_lines, L.id == M.line_id)
 
 
 def _matched_refunds() -> Any:
-    return t.recon_matches.join(t.refunds, R.id == M.refund_id).join(t.settlement_lines, L.id == M.line_id)
+    return recon_matches.join(t.refunds, R.id == M.refund_id).join(t.settlement_lines, L.id == M.line_id)
 
 
 def _sale_amount_mismatches(sc: RunScope) -> Select[Any]:
@@ -219,7 +220,7 @@ def insert_fee_mismatches(conn: Connection, sc: RunScope, columns: list[str]) ->
         return
     rows = conn.execute(
         select(L.id, S.id, S.channel, L.card_type, L.local_date, L.settled_fen, L.fee_fen)
-        .select_from(t.recon_matches.join(t.sales, S.id == M.sale_id).join(t.settlement_lines, L.id == M.line_id))
+        .select_from(recon_matches.join(t.sales, S.id == M.sale_id).join(t.settlement_lines, L.id == M.line_id))
         .where(M.run_id == sc.spec.run_id, L.amount_fen == S.amount_fen)
         .order_by(L.id)
     )

@@ -1,6 +1,7 @@
 """The reconciliation path the DuckDB engine replaced, kept as the oracle the engine's findings are compared with
 (tests/recon/test_engine_agrees.py): matching a run's settlement lines to the ledger, strongest key first, into the
-``recon_matches`` scratch table, as SQL on the operational database.
+``recon_matches`` scratch table (a temporary table of the oracle's own since migration 0030 dropped the
+engine's), as SQL on the operational database.
 
 Sales by RRN (card) or our order no. (wallets); then, for card lines, by voucher no. + terminal + amount; refunds
 by our refund_no, then by the channel's reference (card: the refund's RRN), then void lines by the sale they
@@ -12,18 +13,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, exists, func, insert, literal, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 
 from posrefund.adapters.db import tables as t
-from posrefund.adapters.db.repositories.recon_scope import L, M, R, RunScope, S
+from posrefund.adapters.db.repositories.recon_scope import L, R, RunScope, S
 from posrefund.domain.reconciliation import Source
 
 _REFUND_KINDS = ("refund", "void")
+# The oracle's matches: a temporary table made inside the caller's transaction (rolled back with it).
+recon_matches = Table(
+    "recon_matches",
+    MetaData(),
+    Column("run_id", String(40), nullable=False),
+    Column("line_id", BigInteger, nullable=False),
+    Column("sale_id", String(40), nullable=False, server_default=""),
+    Column("refund_id", String(40), nullable=False, server_default=""),
+    prefixes=["TEMPORARY"],
+)
+M = recon_matches.c
 
 
 def match(conn: Connection, sc: RunScope) -> None:
     """Fill the run's matches: sales first, then refunds; the second key of each only for what is still free."""
     card = sc.spec.source == Source.CARD.value
+    recon_matches.create(conn, checkfirst=True)
     _insert(conn, _sales_by_reference(sc, card))
     if card:
         _insert(conn, _card_sales_by_voucher(sc))
@@ -41,7 +69,7 @@ def match_counts(conn: Connection, sc: RunScope) -> dict[str, int]:
 
 
 def _insert(conn: Connection, q: Select[Any]) -> None:
-    conn.execute(insert(t.recon_matches).from_select(["run_id", "line_id", "sale_id", "refund_id"], q))
+    conn.execute(insert(recon_matches).from_select(["run_id", "line_id", "sale_id", "refund_id"], q))
 
 
 def _line_free(sc: RunScope) -> Any:

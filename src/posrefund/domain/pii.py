@@ -23,7 +23,8 @@ _GROUP = re.compile(r"[0-9]+")
 # Issuer prefixes of real card schemes: Visa 4, Mastercard 51–55 / 2221–2720, Amex 34/37,
 # UnionPay 62 and 81, Discover 60/64/65, JCB 35, Diners 30/36/38/39, Chinese domestic 9xxx.
 # Restricting to them keeps long order numbers (e.g. ``2026…``) from being mistaken for cards.
-_CARD_PREFIX = re.compile(r"(?:4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[0456789]|6[0245]|81|9)")
+CARD_PREFIX = r"(?:4|5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)|3[0456789]|6[0245]|81|9)"
+_CARD_PREFIX = re.compile(CARD_PREFIX)
 # Magnetic stripe: track 1 ``%B<pan>^NAME^YYMM…?``; track 2 ``;<pan>=YYMM…?`` (``D`` for ``=`` in
 # EMV tag 57), also without its sentinels.
 _TRACK1 = re.compile(r"B([0-9]{13,19})\^[^^]{2,26}\^(?:[0-9]{2}(?:0[1-9]|1[0-2])|\^)[^?\s]{0,79}\??")

@@ -4,6 +4,15 @@ Every name is also importable from ``posrefund.ports`` itself."""
 from posrefund.ports.attempts import RefundAttempt, RefundAttemptRepo, StaleFence
 from posrefund.ports.channels import CallbackVerifier, ChannelCall, PaymentChannel
 from posrefund.ports.desk import MappingRow, SettlementMappingRepo, ShiftCash, TillRepo, TillRow
+from posrefund.ports.imports import (
+    ExternalRefundRepo,
+    FieldRules,
+    ImportScope,
+    RawRow,
+    RefundableSale,
+    SaleKeys,
+    TableBatch,
+)
 from posrefund.ports.merchants import (
     ApiKeyRow,
     ChannelAccountRow,
@@ -93,6 +102,7 @@ from posrefund.ports.refunds import (
     SaleItemRepo,
     SaleQuery,
     SaleRepo,
+    SaleStamp,
 )
 from posrefund.ports.reports import Grouping, ReportCase, ReportRepo, ReportScope, SideFigures
 from posrefund.ports.system import (
@@ -142,7 +152,9 @@ __all__ = [
     "EvidenceRow",
     "EvidenceStore",
     "EvidenceStoreDown",
+    "ExternalRefundRepo",
     "FeeRateRepo",
+    "FieldRules",
     "FollowUpClosing",
     "FollowUpRepo",
     "FollowUpRow",
@@ -152,6 +164,7 @@ __all__ = [
     "IdempotencyRepo",
     "IdempotencyRow",
     "Ids",
+    "ImportScope",
     "InUse",
     "JournalEntry",
     "LedgerRefundRow",
@@ -177,6 +190,7 @@ __all__ = [
     "PasswordHasher",
     "PaymentChannel",
     "PolicyRepo",
+    "RawRow",
     "ReconRunRepo",
     "ReconRunRow",
     "RefreshRow",
@@ -185,6 +199,7 @@ __all__ = [
     "RefundLineQuery",
     "RefundQuery",
     "RefundRepo",
+    "RefundableSale",
     "ReportCase",
     "ReportRepo",
     "ReportScope",
@@ -192,8 +207,10 @@ __all__ = [
     "RunSpec",
     "RunTotals",
     "SaleItemRepo",
+    "SaleKeys",
     "SaleQuery",
     "SaleRepo",
+    "SaleStamp",
     "SettlementFileFacts",
     "SettlementFileRepo",
     "SettlementFileRow",
@@ -205,6 +222,7 @@ __all__ = [
     "StagedBatch",
     "StaleFence",
     "StoreRow",
+    "TableBatch",
     "TemplateRow",
     "TerminalJournal",
     "TerminalNumbers",

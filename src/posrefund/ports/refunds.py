@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from typing_extensions import TypedDict as PortableTypedDict
 
@@ -29,6 +29,17 @@ class CustomerRecord:
     name_masked: str = ""
     id_no_enc: str | None = None
     id_no_masked: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SaleStamp:
+    """What an import's rows read in bulk get from the service: whose sales they are, who recorded them, when,
+    and one new id per clean row (in the table's order)."""
+
+    merchant_id: str
+    sold_by: str
+    created_at: datetime
+    ids: Sequence[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +74,7 @@ class RefundQuery:
 class SaleRepo(Protocol):
     def add_sale(self, sale: Sale, created_at: datetime) -> bool: ...
     def add_sales(self, sales: Sequence[Sale], created_at: datetime) -> int: ...
+    def add_sale_table(self, clean: Any, checked: Sequence[tuple[int, Sale]], stamp: SaleStamp) -> int: ...
     def get_sale(self, merchant_id: str, sale_id: str) -> Sale | None: ...
     def find_sales(self, merchant_id: str, query: SaleQuery) -> list[Sale]: ...
     def reserve(self, sale_id: str, amount_fen: int, max_refunds: int) -> bool: ...

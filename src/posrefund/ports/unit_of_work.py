@@ -13,6 +13,7 @@ from posrefund.ports.desk import SettlementMappingRepo, TillRepo
 from posrefund.ports.documents import BankApplicationRepo, SummaryRepo
 from posrefund.ports.fees import FeeContractRepo
 from posrefund.ports.fund_holds import FundHoldRepo
+from posrefund.ports.imports import ExternalRefundRepo
 from posrefund.ports.merchants import MerchantRepo, PolicyRepo, UserRepo
 from posrefund.ports.notifications import ContactRepo, DisputeRepo, FollowUpRepo, NotificationRepo, NotifySettingsRepo
 from posrefund.ports.provider import ProviderRepo
@@ -37,6 +38,7 @@ class UnitOfWork(Protocol):
     users: UserRepo
     policies: PolicyRepo
     sales: SaleRepo
+    external_refunds: ExternalRefundRepo
     sale_items: SaleItemRepo
     refunds: RefundRepo
     attempts: RefundAttemptRepo

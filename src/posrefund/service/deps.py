@@ -32,3 +32,5 @@ class Deps:
     pdf: PdfRenderer | None = None
     # Business days a bank has to answer a refund application (退费申请), counted on the Chinese calendar.
     bank_answer_days: int = 15
+    # The merchants' time zone (POSREFUND_TIMEZONE): a time an import writes without its offset is read in it.
+    time_zone: str = "Asia/Shanghai"

@@ -15,7 +15,7 @@ from posrefund.domain.refund import RefundCase
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
 from posrefund.domain.sale_items import ItemRefund, SaleLine, check_lines
-from posrefund.ports import SaleQuery
+from posrefund.ports import FieldRules, SaleQuery
 from posrefund.service import refund_items
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
@@ -60,6 +60,19 @@ _PATTERNS = {name: re.compile(pattern) for name, pattern in _IDENTIFIERS.items()
 _CHANNELS = frozenset(c.value for c in Channel)
 _KINDS = frozenset(k.value for k in SaleKind)
 _SETTLEMENT_STATUSES = frozenset(s.value for s in SettlementStatus) - {SettlementStatus.VOIDED.value}  # channel's word
+# The same values for a reader that judges a whole column at once (an import's rows in bulk): what it clears
+# must be what ``check_fields`` clears; anything else it leaves to ``check_fields``.
+FIELD_RULES = FieldRules(
+    patterns=_IDENTIFIERS,
+    wallet_channels=WALLET_CHANNELS,
+    card_keys=_CARD_KEYS,
+    channels=_CHANNELS,
+    kinds=_KINDS,
+    settlement_statuses=_SETTLEMENT_STATUSES,
+    currencies=SUPPORTED_CURRENCIES,
+    max_amount_fen=MAX_AMOUNT_FEN,
+    clock_skew_seconds=int(CLOCK_SKEW.total_seconds()),
+)
 
 
 def check_fields(inp: SaleInput, now: datetime) -> None:

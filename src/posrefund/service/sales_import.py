@@ -21,6 +21,7 @@ from posrefund.domain.errors import DomainError, Invalid, NotFound
 from posrefund.domain.roles import Actor
 from posrefund.domain.sale import Sale
 from posrefund.domain.sale_items import SaleLine, parse_items_text
+from posrefund.ports import ImportScope, SaleStamp, TableBatch
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 from posrefund.service.sales import SaleInput, build_sale, check_fields
@@ -35,6 +36,7 @@ class ImportReport:
     duplicates: int = 0  # already recorded (or twice in the file): skipped
     errors: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     rows: int = 0
+    naive_times: int = 0  # rows whose time had no offset (read in the merchant's zone); import_table counts them
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -117,7 +119,8 @@ def import_sales(
         stores = {str(t["id"]): str(t["store_id"]) for t in uow.merchants.list_terminals(merchant_id)}
     for chunk in chunks(rows, batch):
         now = deps.clock.now()
-        sales, items = _checked(deps, actor, chunk, stores, now, report)
+        checked, items = _checked(deps, actor, chunk, stores, now, report)
+        sales = [sale for _, sale in checked]
         with deps.uow() as uow:
             inserted = uow.sales.add_sales(sales, now)
             if items:  # the item lines of the sales this batch recorded (not of one skipped as known)
@@ -132,6 +135,58 @@ def import_sales(
     return report
 
 
+def import_scope(deps: Deps, actor: Actor) -> ImportScope:
+    """The terminals an import may name (by 终端号 or id) and their stores: the actor's own terminal only when
+    the actor is a terminal."""
+    actor.require("sale.import")
+    with deps.uow(readonly=True) as uow:
+        terminals = uow.merchants.list_terminals(actor.merchant_id or "")
+    mine = [t for t in terminals if actor.terminal_id is None or str(t["id"]) == actor.terminal_id]
+    return ImportScope(
+        terminals={str(t["terminal_no"]): str(t["id"]) for t in terminals},
+        stores={str(t["id"]): str(t["store_id"]) for t in mine},
+    )
+
+
+def import_table(
+    deps: Deps,
+    actor: Actor,
+    scope: ImportScope,
+    batches: Iterable[TableBatch],
+    local_zone: tzinfo,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """A file read in batches by a bulk reader: its clean rows are written as they are, the rest read and
+    checked one at a time (``read_sales``, ``check_fields``); each batch in one short transaction with its audit
+    event, in the file's order."""
+    actor.require("sale.import")
+    report = ImportReport()
+    merchant_id = actor.merchant_id or ""
+    sold_by = actor.id if actor.terminal_id is None else ""
+
+    def saw_naive() -> None:
+        report.naive_times += 1
+
+    for batch in batches:
+        now = deps.clock.now()
+        report.naive_times += batch.naive
+        rest = list(read_sales(batch.rest, scope.terminals, local_zone, saw_naive))
+        checked, items = _checked(deps, actor, rest, scope.stores, now, report)
+        stamp = SaleStamp(merchant_id, sold_by, now, sorted(deps.ids.new_ids("sal", batch.clean_rows)))
+        with deps.uow() as uow:
+            inserted = uow.sales.add_sale_table(batch.clean, checked, stamp)
+            if items:
+                uow.sale_items.add_lines_of_recorded(items)
+            record(uow, actor, merchant_id, "sale.imported", now, rows=batch.rows, imported=inserted)
+            uow.commit()
+        report.rows += batch.rows
+        report.imported += inserted
+        report.duplicates += batch.clean_rows + len(checked) - inserted
+        if progress:
+            progress(batch.rows)
+    return report
+
+
 def _checked(
     deps: Deps,
     actor: Actor,
@@ -139,10 +194,10 @@ def _checked(
     stores: Mapping[str, str],
     now: datetime,
     report: ImportReport,
-) -> tuple[list[Sale], dict[str, tuple[SaleLine, ...]]]:
-    """The batch's sales that pass every check, and the item lines of those that have some; the others go to
-    the report with their line and code."""
-    sales: list[Sale] = []
+) -> tuple[list[tuple[int, Sale]], dict[str, tuple[SaleLine, ...]]]:
+    """The batch's sales that pass every check, each with its line, and the item lines of those that have some;
+    the others go to the report with their line and code."""
+    sales: list[tuple[int, Sale]] = []
     items: dict[str, tuple[SaleLine, ...]] = {}
     for line, item in chunk:
         try:
@@ -155,7 +210,8 @@ def _checked(
         except DomainError as err:
             report.errors.append((line, err.code, err.params))
             continue
-        sales.append(build_sale(actor, item, store_id, deps.ids.new_id("sal")))
+        sale = build_sale(actor, item, store_id, deps.ids.new_id("sal"))
+        sales.append((line, sale))
         if item.items:
-            items[sales[-1].id] = item.items
+            items[sale.id] = item.items
     return sales, items

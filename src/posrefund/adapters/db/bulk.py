@@ -5,7 +5,7 @@ SQLite has no COPY; its bulk writes go straight to the driver's cursor (``prebui
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -21,18 +21,32 @@ def copy_rows(conn: Connection, table: str, rows: Sequence[Mapping[str, Any]]) -
             copy.write_row([row[c] for c in columns])
 
 
+def copy_csv(conn: Connection, table: str, columns: Sequence[str], data: bytes) -> None:
+    """``COPY table (columns) FROM STDIN`` of CSV text (every value quoted: an empty text is a text, not NULL)."""
+    driver: Any = conn.connection.dbapi_connection
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:
+        copy.write(data)
+
+
 def copy_skipping_known(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
     """Copy ``rows`` into a session-local twin of ``table``, then move the ones no unique key of ``table``
     already holds: ``INSERT … SELECT … ON CONFLICT DO NOTHING``. How many were new."""
+    return skipping_known(conn, table, list(rows[0]), lambda twin: copy_rows(conn, twin, rows))
+
+
+def skipping_known(conn: Connection, table: Table, columns: Sequence[str], fill: Callable[[str], None]) -> int:
+    """``fill(twin)`` writes the rows into the session-local twin of ``table``; the ones no unique key of
+    ``table`` already holds are moved, in the twin's order. How many were new."""
     incoming = f"incoming_{table.name}"
-    columns = ", ".join(rows[0])
+    names = ", ".join(columns)
     conn.exec_driver_sql(
         f"CREATE TEMP TABLE IF NOT EXISTS {incoming} (LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
     )
     conn.exec_driver_sql(f"DELETE FROM {incoming}")  # noqa: S608 - names from the table metadata
-    copy_rows(conn, incoming, rows)
+    fill(incoming)
     moved = conn.exec_driver_sql(
-        f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {incoming} ON CONFLICT DO NOTHING"  # noqa: S608
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {incoming} ON CONFLICT DO NOTHING"  # noqa: S608
     ).rowcount
     conn.exec_driver_sql(f"DELETE FROM {incoming}")  # noqa: S608 - names from the table metadata
     return int(moved)

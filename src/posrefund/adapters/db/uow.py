@@ -25,6 +25,7 @@ from posrefund.adapters.db.repositories.discrepancies import DiscrepancySql
 from posrefund.adapters.db.repositories.disputes import DisputeSql
 from posrefund.adapters.db.repositories.documents import BankApplicationSql, SummarySql
 from posrefund.adapters.db.repositories.evidence import EvidenceSql
+from posrefund.adapters.db.repositories.external_refunds import ExternalRefundSql
 from posrefund.adapters.db.repositories.fee_contracts import FeeContractSql
 from posrefund.adapters.db.repositories.fee_rates import FeeRateSql
 from posrefund.adapters.db.repositories.follow_ups import FollowUpSql
@@ -82,6 +83,7 @@ from posrefund.ports.deposits import DepositRepo
 from posrefund.ports.documents import BankApplicationRepo, SummaryRepo
 from posrefund.ports.fees import FeeContractRepo
 from posrefund.ports.fund_holds import FundHoldRepo
+from posrefund.ports.imports import ExternalRefundRepo
 from posrefund.ports.provider import ProviderRepo
 from posrefund.ports.risk import RiskAlertRepo, RiskFactsRepo, RiskHoldRepo
 
@@ -129,6 +131,7 @@ class SqlUnitOfWork:
         self.users: UserRepo = UserSql(conn)
         self.policies: PolicyRepo = PolicySql(conn)
         self.sales: SaleRepo = SaleSql(conn, self._local_date)
+        self.external_refunds: ExternalRefundRepo = ExternalRefundSql(conn)
         self.sale_items: SaleItemRepo = SaleItemSql(conn)
         self.refunds: RefundRepo = RefundSql(conn)
         self.attempts: RefundAttemptRepo = RefundAttemptSql(conn)

@@ -36,6 +36,14 @@ class ImportReport(Out):
     notice: Notice | None
 
 
+class RefundImportReport(Out):
+    rows: int
+    imported: int = Field(description="refunds recorded as succeeded on the channel's word")
+    duplicates: int = Field(description="refund nos. already recorded for the same sale and amount: skipped")
+    naive_times: int = Field(description="times without an offset, read in the merchant's time zone")
+    refund_ids: list[str]
+
+
 class StaleRun(Out):
     id: str
     source: str

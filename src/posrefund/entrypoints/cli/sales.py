@@ -29,25 +29,23 @@ def sales_import(merchant: MerchantOpt, file: Path, as_json: JsonOpt = False) ->
     Alipay sale may leave voucher, batch and RRN empty: it is its order no.). A time without an offset is read in
     the merchant's time zone (POSREFUND_TIMEZONE, Asia/Shanghai) and the output says how many were. Bad lines
     are listed; the rest is imported."""
-    from posrefund.adapters.tabular import count_rows, read_rows
+    from posrefund.adapters.sales_table import read_sale_batches
+    from posrefund.adapters.tabular import count_rows
     from posrefund.service import sales_import
+    from posrefund.service.sales import FIELD_RULES
 
     deps = build_deps()
     actor = acting_as(deps, merchant)
     zone_name = settings().timezone
-    with deps.uow(readonly=True) as uow:
-        terminals = {t["terminal_no"]: t["id"] for t in uow.merchants.list_terminals(actor.merchant_id or "")}
-    naive = [0]
-
-    def saw_naive() -> None:
-        naive[0] += 1
-
+    zone = ZoneInfo(zone_name)
+    scope = sales_import.import_scope(deps, actor)
     started = time.perf_counter()
-    rows = sales_import.read_sales(read_rows(file), terminals, ZoneInfo(zone_name), saw_naive)
+    batches = read_sale_batches(file, scope, FIELD_RULES, zone, deps.clock.now)
     with progress_bar("[bold]导入消费记录 importing", as_json) as progress:
         task = progress.add_task("import", total=count_rows(file))
-        report = sales_import.import_sales(deps, actor, rows, progress=lambda n: progress.advance(task, n))
+        report = sales_import.import_table(deps, actor, scope, batches, zone, lambda n: progress.advance(task, n))
     seconds = time.perf_counter() - started
+    naive = [report.naive_times]
     result = {
         "imported": report.imported,
         "duplicates": report.duplicates,

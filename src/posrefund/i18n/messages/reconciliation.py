@@ -106,4 +106,25 @@ MESSAGES_RECON: dict[str, tuple[str, str]] = {
     "recon.file_required": ("请选择要导入的对账文件", "Choose the settlement file to import"),
     "recon.file_empty": ("文件为空", "The file is empty"),
     "recon.note_required": ("请填写联系内容", "Say what was told to the customer"),
+    "refund_import.invalid_field": ("渠道退款记录字段不合法：{field}", "Invalid field of a channel refund: {field}"),
+    "refund_import.sale_not_found": (
+        "找不到该退款对应的原消费（订单号、终端+批次+凭证号或参考号，且渠道一致）",
+        "No sale of ours matches this refund (order no., terminal + batch + voucher no., or RRN, on the same channel)",
+    ),
+    "refund_import.currency_mismatch": (
+        "退款币种 {currency} 与原消费币种 {sale_currency} 不一致",
+        "The refund's currency {currency} is not the sale's ({sale_currency})",
+    ),
+    "refund_import.refund_no_taken": (
+        "退款单号 {refund_no} 已用于另一笔退款",
+        "Refund no. {refund_no} already belongs to another refund",
+    ),
+    "refund_import.over_refund": (
+        "退款金额超过原消费剩余可退金额 {refundable_fen}",
+        "The refund is more than the sale still holds ({refundable_fen})",
+    ),
+    "refund_import.rows_refused": (
+        "有 {count} 行不合格，整个文件未导入；请改正后重新导入",
+        "{count} rows are refused, so nothing of the file was imported; correct them and import again",
+    ),
 }

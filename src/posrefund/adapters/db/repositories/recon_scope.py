@@ -22,11 +22,10 @@ from posrefund.domain.reconciliation import SOURCE_CHANNELS, Source
 from posrefund.ports import RunSpec
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
-L, S, R, M, F, D = (
+L, S, R, F, D = (
     t.settlement_lines.c,
     t.sales.c,
     t.refunds.c,
-    t.recon_matches.c,
     t.recon_found.c,
     t.recon_discrepancies.c,
 )

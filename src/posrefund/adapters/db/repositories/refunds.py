@@ -52,7 +52,7 @@ def _customer_from(m: Any) -> CustomerRecord:
     return CustomerRecord(**{name: m[f"customer_{name}"] for name in _CUSTOMER_FIELDS})
 
 
-def _new_case_row(case: RefundCase, customer: CustomerRecord) -> dict[str, Any]:
+def new_case_row(case: RefundCase, customer: CustomerRecord) -> dict[str, Any]:
     """A new case's row, at version 1."""
     return {
         "id": case.id,
@@ -114,7 +114,7 @@ def _changed_case_row(case: RefundCase) -> dict[str, Any]:
 
 class RefundSql(Repository):
     def add_case(self, case: RefundCase, customer: CustomerRecord) -> None:
-        INSERT_REFUND.run(self.c, _new_case_row(case, customer))
+        INSERT_REFUND.run(self.c, new_case_row(case, customer))
         mark_day(self.c, case.merchant_id, local_day(case.created_at))
         case.version = 1
 

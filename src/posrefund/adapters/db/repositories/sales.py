@@ -13,9 +13,9 @@ from posrefund.adapters.db.bulk import copy_skipping_known
 from posrefund.adapters.db.prebuilt import Prebuilt
 from posrefund.adapters.db.repositories.report_days import mark_day
 from posrefund.adapters.db.repositories.rows import Repository, columns_of, dataclass_columns, equal_where_given
-from posrefund.domain.pii import card_last4
+from posrefund.adapters.db.repositories.sale_table import sale_values, write_sale_table
 from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
-from posrefund.ports import SaleQuery
+from posrefund.ports import SaleQuery, SaleStamp
 
 # Statements on the refund hot path are built once (building them per call, with literal values, cost ~3 ms per
 # refund request) and, on SQLite, run straight on the driver's cursor (see prebuilt.py: ~45 µs saved each).
@@ -91,32 +91,23 @@ class SaleSql(Repository):
             mark_day(self.c, sales[0].merchant_id, day)
         return inserted
 
+    def add_sale_table(self, clean: Any, checked: Sequence[tuple[int, Sale]], stamp: SaleStamp) -> int:
+        """An import batch: the rows its reader cleared in bulk and the sales checked one at a time, written in
+        the file's order in one statement that skips what is already recorded; how many were new."""
+        inserted, days = write_sale_table(self.c, clean, checked, stamp, self._local_date)
+        for day in days:
+            mark_day(self.c, stamp.merchant_id, day)
+        return inserted
+
     def _columns(self, sale: Sale) -> dict[str, Any]:
         """A new sale's row: nothing refunded or held yet; the local date and last four digits for search."""
         return {
-            "id": sale.id,
-            "merchant_id": sale.merchant_id,
-            "store_id": sale.store_id,
-            "terminal_id": sale.terminal_id,
-            "voucher_no": sale.voucher_no,
-            "rrn": sale.rrn,
-            "batch_no": sale.batch_no,
-            "auth_code": sale.auth_code,
-            "order_no": sale.order_no,
-            "channel": sale.channel.value,
-            "kind": sale.kind.value,
-            "amount_fen": sale.amount_fen,
-            "fee_fen": sale.fee_fen,
-            "currency": sale.currency,
+            **sale_values(sale),
             "paid_at": sale.paid_at,
             "paid_date": self._local_date(sale.paid_at),
-            "settlement_status": sale.settlement_status.value,
-            "payer_masked": sale.payer_masked,
-            "card_last4": card_last4(sale.payer_masked),
             "refunded_fen": 0,
             "reserved_fen": 0,
             "refund_count": 0,
-            "sold_by": sale.sold_by,
             "channel_trade_no": sale.channel_trade_no,
         }
 

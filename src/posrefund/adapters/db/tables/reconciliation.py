@@ -129,18 +129,6 @@ recon_runs = Table(
     UniqueConstraint("merchant_id", "run_key"),
 )
 
-recon_matches = Table(  # scratch: filled and emptied inside one run's transaction
-    "recon_matches",
-    metadata,
-    Column("run_id", ID, nullable=False),
-    Column("line_id", BigInteger, nullable=False),
-    Column("sale_id", ID, nullable=False, server_default=""),
-    Column("refund_id", ID, nullable=False, server_default=""),
-    Index("ix_recon_matches_line", "run_id", "line_id"),
-    Index("ix_recon_matches_sale", "run_id", "sale_id"),
-    Index("ix_recon_matches_refund", "run_id", "refund_id"),
-)
-
 recon_found = Table(  # scratch: this run's findings before they are merged into recon_discrepancies
     "recon_found",
     metadata,

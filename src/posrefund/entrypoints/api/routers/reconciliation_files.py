@@ -77,16 +77,7 @@ async def import_file(
 ) -> JSONResponse:
     actor.require("recon.import")
     with tempfile.TemporaryDirectory(prefix="posrefund-settlement-") as tmp:
-        path = Path(tmp) / "upload"
-        size = 0
-        with open(path, "wb") as out:
-            while chunk := await file.read(1 << 20):
-                size += len(chunk)
-                if size > MAX_UPLOAD:
-                    raise Invalid("recon.file_too_large", max_bytes=MAX_UPLOAD)
-                out.write(chunk)
-        if size == 0:
-            raise Invalid("recon.bad_file", detail="empty file")
+        path = await saved_upload(file, Path(tmp))
         name = (file.filename or "upload")[:200]
 
         def stage(deps: Deps, actor: Actor) -> reconciliation.ImportReport:
@@ -101,6 +92,21 @@ async def import_file(
         report = await c.run_once(stage, c.deps, actor)
     lang = pick_language(request.headers.get("accept-language"))
     return JSONResponse(_report(report, lang), status_code=200 if report.duplicate else 201)
+
+
+async def saved_upload(file: UploadFile, folder: Path) -> Path:
+    """The upload written to ``folder`` a MiB at a time (refused past ``MAX_UPLOAD``, or empty)."""
+    path = folder / "upload"
+    size = 0
+    with open(path, "wb") as out:
+        while chunk := await file.read(1 << 20):
+            size += len(chunk)
+            if size > MAX_UPLOAD:
+                raise Invalid("recon.file_too_large", max_bytes=MAX_UPLOAD)
+            out.write(chunk)
+    if size == 0:
+        raise Invalid("recon.bad_file", detail="empty file")
+    return path
 
 
 @router.get(

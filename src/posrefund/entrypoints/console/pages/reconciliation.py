@@ -13,12 +13,15 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
+from posrefund.adapters.sales_table import read_sale_batches
 from posrefund.adapters.settlement import open_settlement_file
+from posrefund.adapters.tabular import is_xlsx
 from posrefund.domain.errors import Invalid
 from posrefund.domain.reconciliation import (
     DEFAULT_DUPLICATE_WINDOW_SECONDS,
@@ -37,8 +40,9 @@ from posrefund.entrypoints.console.texts import label
 from posrefund.entrypoints.console.web import PREFIX, ConsoleRoute, actor_of, allowed, lang_of, render
 from posrefund.entrypoints.csv_export import csv_response, titled
 from posrefund.entrypoints.mapping_files import card_mapping_named
-from posrefund.service import reconciliation
+from posrefund.service import reconciliation, sales_import
 from posrefund.service.reconciliation import lists, mappings
+from posrefund.service.sales import FIELD_RULES
 
 router = APIRouter(prefix=PREFIX + "/recon", route_class=ConsoleRoute, include_in_schema=False)
 PAGE = 50
@@ -162,6 +166,37 @@ async def start_import(request: Request) -> Response:
         source=source,
         filename=name,
     )
+    return RedirectResponse(f"{PREFIX}/recon/jobs/{job.id}", status_code=303)
+
+
+@router.post("/sales-import")
+async def start_sales_import(request: Request) -> Response:
+    """Save the sales file, then import it on a worker thread (``sales import``'s bulk reader); the page follows
+    the job's progress a batch at a time and lists every refused row when it is done."""
+    actor, c, form = await posted(request, "sale.import")
+    upload = form.get("sales_file")
+    errors = Errors(lang_of(request))
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        errors.put("sales_file", Invalid("recon.file_required"))
+        return await _home(request, 422, errors=errors)
+    name = "".join(ch for ch in upload.filename if ch.isprintable())[:200] or "upload"
+    tmp = Path(tempfile.mkdtemp(prefix="posrefund-console-sales-"))
+    path = tmp / ("upload.xlsx" if is_xlsx(Path(name)) else "upload.csv")
+    with errors.catch({"recon.file_empty": "sales_file", "recon.file_too_large": "sales_file"}):
+        lines = await _save_upload(upload, path)
+    if errors:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return await _home(request, 422, errors=errors)
+
+    def work(job: Job) -> sales_import.ImportReport:
+        zone = ZoneInfo(c.deps.time_zone)
+        scope = sales_import.import_scope(c.deps, actor)
+        batches = read_sale_batches(path, scope, FIELD_RULES, zone, c.deps.clock.now)
+        return sales_import.import_table(c.deps, actor, scope, batches, zone, job.tick)
+
+    total = 0 if is_xlsx(path) else max(lines - 1, 0)  # the header is no sale; a workbook's lines mean nothing
+    cleanup = lambda: shutil.rmtree(tmp, ignore_errors=True)  # noqa: E731 - the job's own cleanup
+    job = _jobs(request).start(actor, "sales", work, total_lines=total, cleanup=cleanup, filename=name)
     return RedirectResponse(f"{PREFIX}/recon/jobs/{job.id}", status_code=303)
 
 

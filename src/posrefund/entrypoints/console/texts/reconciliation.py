@@ -67,6 +67,15 @@ LABELS_RECON: dict[str, dict[str, tuple[str, str]]] = {
 
 EN_RECON: dict[str, str] = {
     "对账": "Reconciliation",
+    "导入消费记录": "Import sales",
+    "POS 导出或后台的消费表（CSV 或 XLSX，列同消费接口）；已记录的消费会跳过，不合格的行逐行列出。": (
+        "A POS export or a back-office table of sales (CSV or XLSX, columns as the sales API); sales already "
+        "recorded are skipped, every refused row is listed."
+    ),
+    "已导入": "Imported",
+    "已存在，跳过": "Already recorded, skipped",
+    "未带时区的时间（按北京时间读取）": "Times without a time zone (read as Beijing time)",
+    "前 200 行": "first 200",
     "交易时间": "Transaction time",
     "内容摘录": "Excerpt",
     "分析说明": "Analysis",
