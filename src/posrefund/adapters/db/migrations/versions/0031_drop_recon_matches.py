@@ -1,8 +1,8 @@
 """drop recon_matches: the run's matches live in DuckDB (adapters/db/recon_engine) since the matching moved
 there; the scratch table has not been written since, and an empty table nobody writes only misleads readers
 
-Revision ID: 0030
-Revises: 0029
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-05 00:20:00.000000
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0030"
-down_revision = "0029"
+revision = "0031"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
