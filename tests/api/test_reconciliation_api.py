@@ -93,6 +93,8 @@ def test_upload_run_page_export_and_correct(
         "fee_mismatch": 1,
         "duplicate_charge": 1,
         "refund_status_mismatch": 0,
+        "completion_missing_here": 0,
+        "completion_missing_at_channel": 0,
     }
     rerun = client.post(f"{P}/runs", json=body, headers=finance)
     assert (rerun.status_code, rerun.json()["id"], rerun.json()["totals"], rerun.json()["changed"]) == (

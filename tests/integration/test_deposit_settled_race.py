@@ -23,9 +23,9 @@ from tests.support.helpers import sale_input
 WAIT = 10.0
 
 
+# PostgreSQL only: SQLite has one writer at a time, so the two transactions cannot overlap there.
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_the_refund_and_the_penalty_paid_at_once_settle_the_deposit(deps: Deps, world: World, backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite has one writer at a time: the two transactions cannot overlap")
     a = world.a.actors
     sale = sale_input(world.a, deps.clock.now(), amount_fen=300_000)
     _, deposit = holding.record_deposit_sale(
