@@ -53,7 +53,7 @@ def test_the_longest_filter_chain_a_template_can_hold_is_refused_at_once(client:
     assert len(LONGEST_CHAIN) <= MAX_BODY
     started = time.perf_counter()
     got = put(client, auth, LONGEST_CHAIN)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 3.0  # a blow-up takes minutes; a neighbour test may stall us ~1 s
     assert (got["status"], got["code"], got["params"]) == (
         422,
         "notify.template_too_complex",
