@@ -48,7 +48,7 @@ class AppContext:
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if not self.inline:
-            return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=self._limiter)
+            return await self.run_apart(fn, *args, **kwargs)
         # Inline (SQLite): calls that arrive while the previous batch commits are run together in one
         # transaction, each in its own savepoint, and answered after the one commit (group commit).
         loop = asyncio.get_running_loop()

@@ -59,7 +59,8 @@ def _check(inp: AlipayHoldInput, now: datetime) -> None:
 def record_alipay_hold(deps: Deps, actor: Actor, hw: HoldWorker, inp: AlipayHoldInput) -> HoldRecord:
     """Freeze ``inp.amount_fen`` of the payer's Alipay money: the hold is returned held (with Alipay's auth_no),
     failed (Alipay refused: the operation says why) or holding (the answer is not known yet; the worker asks).
-    The API runs the three steps itself, the call off its event loop."""
+    Each step commits on its own, so the freeze asked is written down before the call leaves: the API and the
+    console run this apart from their group commit (``AppContext.run_apart``), off the event loop."""
     claim = ask_freeze(deps, actor, hw, inp)
     return finish_freeze(deps, actor, hw, claim, call_claimed(deps, hw, claim, inp.payer_code))
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
@@ -161,9 +160,7 @@ async def freeze(body: AlipayHoldIn, actor: CurrentActor, c: Ctx) -> dict[str, A
     (the answer is not known yet: the worker asks Alipay, and withdraws a freeze that stays unknown)."""
     asked = AlipayHoldInput(**body.model_dump())
     hw = HoldWorker(c.router.holds, c.router.lease_margin, worker="api")
-    claim = await c.run(fund_holds.ask_freeze, c.deps, actor, hw, asked)  # committed before the call
-    answer = await anyio.to_thread.run_sync(fund_holds.call_claimed, c.deps, hw, claim, asked.payer_code)
-    hold = await c.run(fund_holds.finish_freeze, c.deps, actor, hw, claim, answer)
+    hold = await c.run_apart(fund_holds.record_alipay_hold, c.deps, actor, hw, asked)
     return hold_view(hold, (await c.run(fund_holds.get_hold, c.deps, actor, hold.id))[1])
 
 

@@ -14,7 +14,6 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import anyio
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
@@ -141,9 +140,7 @@ async def _alipay(actor: Actor, c: AppContext, form: FormData, text: dict[str, s
         expires_at=_local(text["expires_on"], "expires_on", end_of_day=True),
     )  # fmt: skip
     hw = HoldWorker(c.router.holds, c.router.lease_margin, worker="console")
-    claim = await c.run(fund_holds.ask_freeze, c.deps, actor, hw, asked)
-    answer = await anyio.to_thread.run_sync(fund_holds.call_claimed, c.deps, hw, claim, asked.payer_code)
-    return await c.run(fund_holds.finish_freeze, c.deps, actor, hw, claim, answer)
+    return await c.run_apart(fund_holds.record_alipay_hold, c.deps, actor, hw, asked)
 
 
 @router.post("/card")
