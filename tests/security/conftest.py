@@ -31,12 +31,13 @@ __all__ = ["SlowHasher", "app", "app_for", "as_user", "auth", "client", "env"]
 
 class SlowHasher:
     """The fast test hasher, made to take ``seconds`` per check the way Argon2 does (off the GIL), counting
-    its calls: which hashes were checked, and how many hashes were made."""
+    its calls: which hashes were checked, on which threads, and how many hashes were made."""
 
     def __init__(self, inner: PasswordHasher, seconds: float) -> None:
         self.inner = inner
         self.seconds = seconds
         self.checked: list[str] = []
+        self.threads: set[str] = set()
         self.hashed = 0
         self._lock = threading.Lock()
 
@@ -48,6 +49,7 @@ class SlowHasher:
     def verify(self, hashed: str, password: str) -> bool:
         with self._lock:
             self.checked.append(hashed)
+            self.threads.add(threading.current_thread().name)
         time.sleep(self.seconds)
         return self.inner.verify(hashed, password)
 

@@ -51,9 +51,9 @@ def test_a_replace_chain_is_refused_at_save(client: TestClient, auth: Auth) -> N
 
 def test_the_longest_filter_chain_a_template_can_hold_is_refused_at_once(client: TestClient, auth: Auth) -> None:
     assert len(LONGEST_CHAIN) <= MAX_BODY
-    started = time.perf_counter()
+    started = time.process_time()  # CPU of this process (server thread included): a busy neighbour cannot add to it
     got = put(client, auth, LONGEST_CHAIN)
-    assert time.perf_counter() - started < 3.0  # a blow-up takes minutes; a neighbour test may stall us ~1 s
+    assert time.process_time() - started < 1.0  # a blow-up takes minutes
     assert (got["status"], got["code"], got["params"]) == (
         422,
         "notify.template_too_complex",
@@ -63,10 +63,10 @@ def test_the_longest_filter_chain_a_template_can_hold_is_refused_at_once(client:
 
 def test_the_longest_chain_that_passes_renders_in_bounded_time() -> None:
     chain = "{{ link" + '|replace("", "xxxxxxxxxx")' * MAX_FILTERS + " }}"
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(TemplateError):
         render_text(chain, TEMPLATE_VARIABLES)
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_a_truncate_shorter_than_its_ellipsis_is_refused_at_save_not_500(client: TestClient, auth: Auth) -> None:
