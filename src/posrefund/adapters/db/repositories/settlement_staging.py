@@ -69,6 +69,7 @@ COLUMNS = (
     "shadow",
 )
 _SHANGHAI_SECONDS = 8 * 3600
+_STAGING_CACHE = -65536  # KiB: SQLite's page cache while a batch is written
 
 
 def batch_of(items: Sequence[object]) -> tuple[pl.DataFrame, list[BadLine]]:
@@ -195,10 +196,15 @@ def write(conn: Connection, rows: pl.DataFrame) -> None:
     sql = f"INSERT INTO {name} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
     driver: Any = conn.connection.dbapi_connection
     cursor = driver.cursor()
+    cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
     try:
+        # A batch touches eight indexes of the table: with SQLite's default 2 MB of page cache it writes pages out
+        # and reads them back within the statement; with room for them, a third less work (measured at 100,000).
+        cursor.execute(f"PRAGMA cache_size={_STAGING_CACHE}")
         cursor.executemany(sql, out.iter_rows())
     except conn.dialect.loaded_dbapi.Error as exc:
         # The same exception classes as through Connection.execute (IntegrityError, OperationalError…).
         raise DBAPIError.instance(sql, [], exc, conn.dialect.loaded_dbapi.Error) from exc
     finally:
+        cursor.execute(f"PRAGMA cache_size={int(cache)}")
         cursor.close()
