@@ -88,10 +88,11 @@ def batch_of(items: Sequence[object]) -> tuple[pl.DataFrame, list[BadLine]]:
         for line in parsed:
             if isinstance(line, BadLine):
                 bad.append(line)
-            elif "\x00" in "".join(getattr(line, name) for name in _TEXTS):
-                bad.append(BadLine(getattr(line, "line_no"), "NUL character in a field", ""))  # noqa: B009
+                continue
+            assert isinstance(line, SettlementLine)
+            if "\x00" in "".join(getattr(line, name) for name in _TEXTS):
+                bad.append(BadLine(line.line_no, "NUL character in a field", ""))
             else:
-                assert isinstance(line, SettlementLine)
                 loose.append(line)
     if loose or not frames:
         frames.append(line_columns(loose))
