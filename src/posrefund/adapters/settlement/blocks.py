@@ -267,16 +267,17 @@ def card_free(text: pl.Expr) -> pl.Expr:
     """True where ``find_card_data`` cannot find anything in ``text``: plain ASCII, no ``cv`` (a CVV label; the
     Chinese ones are not ASCII), and fewer than 13 digits, or 13 or more in one group that is no PAN's length
     with a scheme's prefix and is followed by no track separator (``^`` ``=`` ``D``). The rest is asked."""
-    digits = text.str.count_matches("[0-9]")
+    few = ~text.str.contains("[0-9](?:[^0-9]*[0-9]){12}")  # fewer than 13 digits
     one_group = text.str.contains("^[^0-9]*[0-9]+[^0-9]*$")
-    group = text.str.extract("([0-9]+)")
-    maybe_pan = group.str.len_chars().is_between(13, 19) & group.str.contains(f"^{CARD_PREFIX}")
+    # In one group, its length is the digit count and it starts at the first digit.
+    pan_length = ~text.str.contains("[0-9](?:[^0-9]*[0-9]){19}")  # (13 or more and) at most 19 digits
+    maybe_pan = pan_length & text.str.contains(f"^[^0-9]*{CARD_PREFIX}")
     track = text.str.contains("[\\^=D]")
-    ascii_ = text.str.contains("^[\\x00-\\x7f]*$")
-    cvv = text.str.to_lowercase().str.contains("cv", literal=True)
-    return ascii_ & ~cvv & ((digits < 13) | (one_group & ~maybe_pan & ~track))
+    ascii_ = text.str.len_bytes() == text.str.len_chars()
+    cvv = text.str.contains("(?i)cv")
+    return ascii_ & ~cvv & (few | (one_group & ~maybe_pan & ~track))
 
 
 def track_free(text: pl.Expr) -> pl.Expr:
     """True where ``find_track_data`` cannot find anything: plain ASCII without ``^``, ``=`` or ``D``."""
-    return text.str.contains("^[\\x00-\\x7f]*$") & ~text.str.contains("[\\^=D]")
+    return (text.str.len_bytes() == text.str.len_chars()) & ~text.str.contains("[\\^=D]")
