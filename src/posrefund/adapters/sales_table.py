@@ -144,7 +144,7 @@ def _judged(
         pl.when(pl.col("fee_ok"))
         .then(_col(header, "fee_fen").replace("", "0").cast(pl.Int64, strict=False))
         .alias("fee_fen"),
-        *_paid_at(pl.col("paid_at").str.strip_chars(" "), zone),
+        *time_us(pl.col("paid_at").str.strip_chars(" "), zone),
     )
     fields_ok = _fields_ok(rules, _card_data(out))
     ok = pl.col("plain") & pl.col("no_items") & pl.col("store_id").is_not_null() & fields_ok
@@ -206,7 +206,7 @@ def _fields_ok(rules: FieldRules, card_data: list[str]) -> pl.Expr:
     return ok & masked & ~payer.str.to_lowercase().str.contains("cv", literal=True)
 
 
-def _paid_at(text: pl.Expr, zone: str | None) -> list[pl.Expr]:
+def time_us(text: pl.Expr, zone: str | None) -> list[pl.Expr]:
     """``paid_us`` (the instant, µs since the epoch) and ``naive``; null where the form is not the plain one
     or the local time does not exist (a clock change skips it)."""
     shaped = text.str.contains(_TIME)

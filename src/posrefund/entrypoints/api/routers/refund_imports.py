@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import JSONResponse
 
-from posrefund.adapters.tabular import read_rows
+from posrefund.adapters.refund_table import read_refund_table
 from posrefund.domain.errors import Invalid
 from posrefund.domain.roles import Actor
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
@@ -56,7 +56,9 @@ async def import_refunds(
 
         def run(deps: Deps, actor: Actor) -> refund_imports.RefundImportReport:
             zone = ZoneInfo(deps.time_zone)
-            return refund_imports.import_refunds(deps, actor, read_rows(path), zone, name)
+            terminals = refund_imports.refund_terminals(deps, actor)
+            table = read_refund_table(path, refund_imports.REFUND_RULES, terminals, zone, deps.clock.now())
+            return refund_imports.import_refund_table(deps, actor, table, zone, name)
 
         report = await c.run(run, c.deps, actor)
     if report.errors:
