@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from contextlib import closing
 from datetime import UTC, date
 from typing import Any
 
@@ -135,23 +134,47 @@ def _matched(conn: Connection, merchant_id: str, rows: pl.DataFrame) -> pl.DataF
 
 
 def _fetch(conn: Connection, sql: str, first: list[Any], values: list[str], names: list[str]) -> pl.DataFrame:
-    """``sql`` (``{column} IN ({marks})``, after the ``first`` parameters) for every value, a slice at a time,
-    as a table of ``names``."""
+    """``sql`` (``{column} IN ({marks})``, after the ``first`` parameters) for every value, as a table of
+    ``names``: on SQLite a slice of values at a time, on PostgreSQL all of them as one array (``= ANY``)."""
     sqlite = conn.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
     driver: Any = conn.connection.dbapi_connection
     found: list[tuple[Any, ...]] = []
     cursor = driver.cursor()
     try:
-        for at in range(0, len(values), _PER_QUERY):
-            part = values[at : at + _PER_QUERY]
-            text = sql.replace("{mark}", mark).replace("{marks}", ", ".join([mark] * len(part)))
-            cursor.execute(text, (*first, *part))
+        if sqlite:
+            for at in range(0, len(values), _PER_QUERY):
+                part = values[at : at + _PER_QUERY]
+                cursor.execute(
+                    sql.replace("{mark}", "?").replace("{marks}", ", ".join("?" * len(part))), (*first, *part)
+                )
+                found.extend(cursor.fetchall())
+        else:
+            text = sql.replace("{mark}", "%s").replace(" IN ({marks})", " = ANY(%s)")
+            cursor.execute(text, (*first, values))
             found.extend(cursor.fetchall())
     finally:
         cursor.close()
     schema = {n: (pl.Int64 if n in ("s_left", "k_amount") else pl.String) for n in names}
     return pl.DataFrame(found, schema=schema, orient="row")
+
+
+def _add_to_sales_pg(conn: Connection, per_sale: pl.DataFrame) -> int:
+    """Each sale's refunds added under the guard, from a COPY of the sums: how many sales took theirs."""
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS incoming_sale_refunds (sale_id text, amount bigint, n integer)"
+        " ON COMMIT DELETE ROWS"
+    )
+    conn.exec_driver_sql("DELETE FROM incoming_sale_refunds")
+    text = io.BytesIO()
+    per_sale.select("s_id", "amount", "n").write_csv(text, include_header=False, quote_style="always")
+    copy_csv(conn, "incoming_sale_refunds", ["sale_id", "amount", "n"], text.getvalue())
+    return int(
+        conn.exec_driver_sql(
+            "UPDATE sales SET refunded_fen = sales.refunded_fen + i.amount, refund_count = sales.refund_count + i.n"
+            " FROM incoming_sale_refunds i WHERE sales.id = i.sale_id"
+            " AND sales.refunded_fen + sales.reserved_fen + i.amount <= sales.amount_fen"
+        ).rowcount
+    )
 
 
 def _case_rows(new: pl.DataFrame, stamp: RefundStamp, sqlite: bool) -> pl.DataFrame:
@@ -211,12 +234,14 @@ def write_refund_table(conn: Connection, plan: RefundPlan, stamp: RefundStamp) -
         frame.write_csv(text, include_header=False, quote_style="always")
         copy_csv(conn, "refunds", names, text.getvalue())
     per_sale = new.group_by("s_id").agg(pl.col("amount_fen").sum().alias("amount"), pl.len().alias("n"))
-    add = _ADD_TO_SALE if sqlite else _ADD_TO_SALE.replace("?", "%s")
-    params = [(amount, n, sale_id, amount) for sale_id, amount, n in per_sale.iter_rows()]
-    with batch_cache(driver) if sqlite else closing(driver.cursor()) as cursor:
-        cursor.executemany(add, params)
-        updated = int(cursor.rowcount)
-    if updated != len(params):
+    if sqlite:
+        params = [(amount, n, sale_id, amount) for sale_id, amount, n in per_sale.iter_rows()]
+        with batch_cache(driver) as cursor:
+            cursor.executemany(_ADD_TO_SALE, params)
+            updated = int(cursor.rowcount)
+    else:  # one statement from a session-local table, not one round trip per sale
+        updated = _add_to_sales_pg(conn, per_sale)
+    if updated != per_sale.height:
         return False, []
     zone = REPORT_TZ.key
     days = (
