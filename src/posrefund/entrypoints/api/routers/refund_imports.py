@@ -60,7 +60,9 @@ async def import_refunds(
             table = read_refund_table(path, refund_imports.REFUND_RULES, terminals, zone, deps.clock.now())
             return refund_imports.import_refund_table(deps, actor, table, zone, name)
 
-        report = await c.run(run, c.deps, actor)
+        # On a thread, in transactions of its own: in the inline group commit (SQLite) a file's import would hold
+        # the event loop and make its batches one transaction.
+        report = await c.run_apart(run, c.deps, actor)
     if report.errors:
         errors = [_row_error(line, code, params, lang) for line, code, params in report.errors]
         raise Invalid("refund_import.rows_refused", count=len(errors), errors=errors)

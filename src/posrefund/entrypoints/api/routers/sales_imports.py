@@ -75,7 +75,9 @@ async def import_sales(
             batches = read_sale_batches(path, scope, FIELD_RULES, zone, deps.clock.now)
             return sales_import.import_table(deps, actor, scope, batches, zone)
 
-        report = await c.run(run, c.deps, actor)
+        # On a thread, in transactions of its own: in the inline group commit (SQLite) a file's import would hold
+        # the event loop and make its batches one transaction.
+        report = await c.run_apart(run, c.deps, actor)
     body = {
         "rows": report.rows,
         "imported": report.imported,
