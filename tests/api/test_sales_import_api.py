@@ -109,3 +109,16 @@ def test_only_finance_and_admin_import_sales(client: TestClient, auth: Auth, eng
         r = client.post(URL, files={"file": ("s.csv", data, "text/csv")}, headers=auth(who))
         assert r.status_code == 403, (who, r.text)
     assert _sales(engine, world.a.id) == 0
+
+
+def test_quoting_polars_cannot_read_is_read_as_csv_reads_it(
+    client: TestClient, auth: Auth, engine: Engine, world: World
+) -> None:
+    """A stray quote (Excel would not write one, a hand-edited file may): the rows before it are imported, the
+    quote runs to the end of the file as ``csv`` reads it, and that row is refused with its line — never a 500."""
+    data = "\n".join([HEADER, ROWS[0], ROWS[1].replace(",W1,", ',"W1,'), ROWS[3]]).encode()
+    r = client.post(URL, files={"file": ("s.csv", data, "text/csv")}, headers=auth("a.finance"))
+    assert r.status_code == 201, r.text
+    assert (r.json()["rows"], r.json()["imported"]) == (2, 1)
+    assert [e["line"] for e in r.json()["errors"]] == [3]
+    assert _sales(engine, world.a.id) == 1

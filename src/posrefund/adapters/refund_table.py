@@ -8,7 +8,8 @@ card data), a number with a sign or spaces, a time in another form — goes to `
 and checked one row at a time by the same code as before, so every bad row is reported with the same code.
 
 A file polars would number differently from ``csv.DictReader``, one that is not UTF-8, and an XLSX workbook are
-read by ``tabular.read_rows`` as before and handed over whole as ``rest``.
+read by ``tabular.read_rows`` as before and handed over whole as ``rest``; so is a file whose quoting polars
+cannot read (a stray quote ``csv`` reads to the end of the file).
 """
 
 from __future__ import annotations
@@ -54,7 +55,10 @@ def read_refund_table(
     header = _plain_header(path)
     if header is None:
         return RefundTable(clean=None, clean_rows=0, naive=0, rest=list(read_rows(path)))
-    frame = pl.scan_csv(path, infer_schema=False, empty_string_is_null=False, truncate_ragged_lines=True).collect()
+    try:
+        frame = pl.scan_csv(path, infer_schema=False, empty_string_is_null=False, truncate_ragged_lines=True).collect()
+    except pl.exceptions.ComputeError:  # quoting polars cannot read (``csv`` reads it): the old way, whole
+        return RefundTable(clean=None, clean_rows=0, naive=0, rest=list(read_rows(path)))
     frame = frame.with_row_index("line", offset=2).with_columns(pl.col("line").cast(pl.Int64))
     limit = int((now.timestamp() + rules.clock_skew_seconds) * 1_000_000)
     judged = _judged(frame, header, rules, terminals, getattr(local_zone, "key", None), limit)

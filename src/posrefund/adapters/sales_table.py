@@ -10,7 +10,8 @@ the same code as before, so every bad row is still reported with the same code a
 
 A file polars would number differently from ``csv.DictReader`` (blank lines, bare CR line ends, a header with
 an empty or repeated name), a file that is not UTF-8 (GBK, GB18030) and an XLSX workbook are read by
-``tabular.read_rows`` as before and handed over whole as ``rest``.
+``tabular.read_rows`` as before and handed over whole as ``rest``; so is the rest of a file from the batch where
+polars finds quoting it cannot read (a stray quote ``csv`` reads to the end of the file).
 """
 
 from __future__ import annotations
@@ -70,7 +71,17 @@ def read_sale_batches(
         return
     frames = pl.scan_csv(path, infer_schema=False, empty_string_is_null=False, truncate_ragged_lines=True)
     line = 2
-    for read in frames.collect_batches(chunk_size=batch):
+    reads = frames.collect_batches(chunk_size=batch)
+    while True:
+        try:
+            read = next(reads, None)
+        except pl.exceptions.ComputeError:  # quoting polars cannot read (``csv`` reads it): the rest the old way
+            rows = islice(read_rows(path), line - 2, None)
+            while chunk := list(islice(rows, batch)):
+                yield TableBatch(clean=None, clean_rows=0, naive=0, rest=chunk)
+            return
+        if read is None:
+            return
         frame = read.with_row_index("line", offset=line)
         line += frame.height
         limit = int((now().timestamp() + rules.clock_skew_seconds) * 1_000_000)
