@@ -1,20 +1,26 @@
-"""Do the hot reads stay flat as a merchant's history grows? p50/p99 of each, at several sizes, on SQLite.
+"""Do the hot requests stay flat as a merchant's history grows? p50/p99 of each, at several sizes, on SQLite or
+PostgreSQL.
 
-For each size N: a fresh SQLite database (``db upgrade``, which also gathers the planner's statistics), one
-merchant with N sales, N refunds spread over them and an audit chain of 6 events for each of N/10 cases,
-bulk-inserted (tests/support/refund_rows.py), statistics gathered again as the worker does hourly; then each hot
-read runs ``--repeat`` times through the repositories, as the service runs them, with a different key each
-time. Reported per read and size: p50 and p99 in milliseconds. The deep offset page is there to show what a
-cursor saves, not as a hot read.
+For each size N: a fresh database (``db upgrade``, which also gathers the planner's statistics), one merchant with
+N sales, N refunds spread over them and an audit chain of 6 events for each of N/10 cases, bulk-inserted
+(tests/support/refund_rows.py; COPY on PostgreSQL), statistics gathered again as the worker does hourly, and the
+chain's end signed as the worker's checkpoint would have signed it. Then each hot read runs ``--repeat`` times
+through the repositories, as the service runs them, with a different key each time; and ``--repeat`` times a
+refund is asked through the service (its transaction, its audit events chained) followed by an incremental audit
+verify (from the newest checkpoint: only the events since). Reported per request and size: p50 and p99 in
+milliseconds, and for each request its p99 at the largest size against the smallest (target ≤ 1.5). The deep
+offset page and the exact count are there to show what a cursor saves, not as hot requests.
 
-    .venv/bin/python bench/growth.py                         # 10,000 and 1,000,000 sales
-    .venv/bin/python bench/growth.py --sizes 10000 200000 --repeat 100
+    .venv/bin/python bench/growth.py                                  # 10,000 and 1,000,000 sales, SQLite
+    .venv/bin/python bench/growth.py --database postgres --sizes 10000 1000000 10000000
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import random
 import shutil
 import statistics
@@ -22,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,12 +38,19 @@ from sqlalchemy import Connection, Engine
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results"
-START = datetime(2025, 1, 1, tzinfo=UTC)
+GROWTH_LIMIT = 1.5  # p99 at the largest size against the smallest
+RECENT = 1_000_000  # the newest sales (11.6 days at one a second) are the ones refunded
+NOT_HOT = ("list, offset n/4 (old clients)", "list, count=true")
 
 Read = Callable[[Connection, int], object]  # a read given the connection and a random row number
 
 
-def _reads(merchant: str, n: int) -> dict[str, Read]:
+def start_of(n: int) -> datetime:
+    """The first sale of a history of ``n``, one a second: the newest end lies within the refund window."""
+    return (datetime.now(UTC) - timedelta(seconds=n, hours=1)).replace(microsecond=0)
+
+
+def _reads(merchant: str, n: int, start: datetime) -> dict[str, Read]:
     from posrefund.adapters.db.repositories.audit import AuditSql
     from posrefund.adapters.db.repositories.refunds import GET_CASE, RefundSql
     from posrefund.adapters.db.repositories.sales import SaleSql
@@ -46,13 +60,16 @@ def _reads(merchant: str, n: int) -> dict[str, Read]:
         return lambda c, i: RefundSql(c).find_cases(merchant, RefundQuery(limit=51, **kw))
 
     def after(c: Connection, i: int) -> object:  # a page deep in the history, by cursor
-        at = START + timedelta(seconds=i // 2)
+        at = start + timedelta(seconds=i // 2)
         return RefundSql(c).find_cases(merchant, RefundQuery(limit=51, after=(at, f"GR{i:07d}")))
 
     return {
         "refund by id": lambda c, i: c.execute(GET_CASE.stmt, {"b_id": f"GR{i:07d}", "b_mid": merchant}).first(),
         "list, first page": page(),
         "list, page by cursor": after,
+        "list, last page": lambda c, i: RefundSql(c).find_cases(
+            merchant, RefundQuery(limit=51, after=(start + timedelta(seconds=25), "GR0000051"))
+        ),
         "list, by status": page(status="processing"),
         "refunds of a sale": lambda c, i: page(sale_id=f"G{i:06d}")(c, i),
         "refunds by phone": lambda c, i: page(phone_index=f"phone{i % 3000}")(c, i),
@@ -68,7 +85,34 @@ def _reads(merchant: str, n: int) -> dict[str, Read]:
     }
 
 
-def _seed(work: Path, n: int) -> tuple[Engine, str]:
+def _deps(url: str, work: Path) -> Any:
+    from posrefund import bootstrap
+    from posrefund.adapters.crypto import generate_key_spec
+    from posrefund.adapters.passwords import Argon2Hasher
+    from posrefund.config import Settings
+
+    settings = Settings(
+        database_url=url,
+        secret_key="b" * 40,
+        pii_key=generate_key_spec("k1"),
+        audit_key=generate_key_spec("a1"),
+        data_dir=work / "data",
+        log_file=work / "posrefund.log",
+    )
+    return bootstrap.build(settings, hasher=Argon2Hasher(fast=True))
+
+
+@dataclass(frozen=True)
+class Grown:
+    deps: Any
+    engine: Engine
+    merchant: str
+    start: datetime
+    cashier: Any
+    auditor: Any
+
+
+def _seed(url: str, work: Path, n: int) -> Grown:
     from tests.support.refund_rows import Growth, grow
 
     from posrefund import bootstrap
@@ -77,56 +121,136 @@ def _seed(work: Path, n: int) -> tuple[Engine, str]:
     from posrefund.domain.roles import Actor, Role
     from posrefund.service import admin
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    from reconcile import _deps
-
-    db = work / "posrefund.db"
-    upgrade(f"sqlite:///{db}")
-    deps = _deps(db)
+    upgrade(url)
+    deps = _deps(url, work)
     m = admin.create_merchant(deps, Actor("bench", Role.PROVIDER_ADMIN, None), code="GROW", name="growth")
     boss = Actor("bench", Role.ADMIN, m["id"])
     store = admin.create_store(deps, boss, name="store")
     term = admin.create_terminal(deps, boss, store_id=store["id"], terminal_no="T00001", device_sn="SN1")
     engine = bootstrap.engine_of(deps)
-    grow(engine, (m["id"], store["id"], term["id"]), "G", Growth(n, n, max(1, n // 10), START))
+    size = Growth(n, n, max(1, n // 10), start_of(n))
+    grow(engine, (m["id"], store["id"], term["id"]), "G", size)
+    _sign_the_grown_chain(deps, engine, m["id"], 1_000 + size.cases_with_events * size.events_per_case - 1)
     refresh_statistics(engine)
-    return engine, str(m["id"])
+    cashier = Actor("bench-cashier", Role.CASHIER, m["id"], "cashier")
+    auditor = Actor("bench-auditor", Role.AUDITOR, m["id"], "auditor")
+    return Grown(deps, engine, m["id"], size.start, cashier, auditor)
 
 
-def measure(n: int, repeat: int) -> dict[str, dict[str, float]]:
+def _sign_the_grown_chain(deps: Any, engine: Engine, chain: str, last: int) -> None:
+    """The grown events carry a placeholder hash: put the chain's head at the last of them and sign it, as the
+    worker's checkpoint would have, so that new events link to it and an incremental verify starts there."""
+    from sqlalchemy import update
+
+    from posrefund.adapters.db import tables
+    from posrefund.service.audit_checkpoints import sign_heads
+
+    deps.uow.chain_audit(wait=True)
+    with engine.begin() as c:
+        c.execute(update(tables.audit_heads).where(tables.audit_heads.c.chain == chain).values(seq=last, hash="0" * 64))
+    sign_heads(deps, {chain: (last, "0" * 64)})
+
+
+def _timed(times: list[float], work: Callable[..., object], *args: Any) -> None:
+    t = time.perf_counter()
+    work(*args)
+    times.append((time.perf_counter() - t) * 1000)
+
+
+def _summary(times: list[float]) -> dict[str, float]:
+    times = sorted(times)
+    return {"p50_ms": round(statistics.median(times), 3), "p99_ms": round(times[int(len(times) * 0.99) - 1], 3)}
+
+
+def _writes(grown: Grown, n: int, repeat: int, rng: random.Random) -> dict[str, list[float]]:
+    """A refund asked through the service, then the auditor's incremental verify, ``repeat`` times."""
+    from posrefund.adapters.db.repositories.audit import audit_fields
+    from posrefund.service import audit, refunds
+    from posrefund.service.refunds import RefundRequest
+
+    asked: list[float] = []
+    verified: list[float] = []
+    for _ in range(repeat):
+        sale = f"G{n - 1 - rng.randrange(min(n, RECENT)):06d}"  # within the refund window
+        ask = RefundRequest(sale_id=sale, amount_fen=100, reason="customer_cancelled")
+        _timed(asked, refunds.request_refund, grown.deps, grown.cashier, ask)
+        _timed(verified, audit.verify, grown.deps, grown.auditor, audit_fields)
+    return {"refund, asked": asked, "audit verify, incremental": verified}
+
+
+def measure(kind: str, server: str, n: int, repeat: int) -> dict[str, dict[str, float]]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from reconcile import database
+
     work = Path(tempfile.mkdtemp(prefix="posrefund-growth-"))
+    url, drop = database(kind, server, work)
     try:
         t0 = time.perf_counter()
-        engine, merchant = _seed(work, n)
-        print(f"{n:>9,} sales: seeded in {time.perf_counter() - t0:.0f} s", flush=True)
+        grown = _seed(url, work, n)
+        print(f"{n:>11,} sales on {kind}: seeded in {time.perf_counter() - t0:.0f} s", flush=True)
         out: dict[str, dict[str, float]] = {}
         rng = random.Random(n)
-        with engine.connect() as conn:
-            for name, read in _reads(merchant, n).items():
-                times = []
+        with grown.engine.connect() as conn:
+            for name, read in _reads(grown.merchant, n, grown.start).items():
+                times: list[float] = []
                 for _ in range(repeat):
-                    i = rng.randrange(n)
-                    t = time.perf_counter()
-                    read(conn, i)
-                    times.append((time.perf_counter() - t) * 1000)
-                times.sort()
-                out[name] = {"p50_ms": statistics.median(times), "p99_ms": times[int(len(times) * 0.99) - 1]}
+                    _timed(times, read, conn, rng.randrange(n))
+                out[name] = _summary(times)
                 print(f"  {name:<32} p50 {out[name]['p50_ms']:8.2f} ms   p99 {out[name]['p99_ms']:8.2f} ms", flush=True)
-        engine.dispose()
+        for name, times in _writes(grown, n, repeat, rng).items():
+            out[name] = _summary(times)
+            print(f"  {name:<32} p50 {out[name]['p50_ms']:8.2f} ms   p99 {out[name]['p99_ms']:8.2f} ms", flush=True)
+        grown.engine.dispose()
         return out
     finally:
+        drop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def growth(results: dict[str, dict[str, dict[str, float]]]) -> dict[str, dict[str, Any]]:
+    """Each hot request's p99 at the largest size against the smallest."""
+    sizes = sorted(results, key=int)
+    small, large = results[sizes[0]], results[sizes[-1]]
+    return {
+        name: {
+            "p99_ratio": round(large[name]["p99_ms"] / small[name]["p99_ms"], 2),
+            "within": large[name]["p99_ms"] <= GROWTH_LIMIT * small[name]["p99_ms"],
+        }
+        for name in small
+        if name not in NOT_HOT
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--server",
+        default=os.environ.get("POSREFUND_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:55432/postgres"),
+        help="the PostgreSQL server (a database of its own is created for each size, and dropped)",
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
-    results = {str(n): measure(n, args.repeat) for n in args.sizes}
+    load_before = os.getloadavg()[0]
+    results = {str(n): measure(args.database, args.server, n, args.repeat) for n in args.sizes}
+    ratios = growth(results)
+    for name, r in ratios.items():
+        print(f"  {name:<32} p99 x{r['p99_ratio']:<6} {'ok' if r['within'] else 'ABOVE ' + str(GROWTH_LIMIT)}")
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "growth.json"
-    path.write_text(json.dumps({"sizes": args.sizes, "repeat": args.repeat, "results": results}, indent=2))
+    path = RESULTS / f"growth-{args.database}.json"
+    report = {
+        "benchmark": "growth",
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": args.database,
+        "sizes": args.sizes,
+        "repeat": args.repeat,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "load_average_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "results": results,
+        "p99_largest_vs_smallest": ratios,
+    }
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print(f"written {path.relative_to(ROOT)}")
     return 0
 

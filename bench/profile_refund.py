@@ -236,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raw = raw_baseline(workdir / "raw.db", sale_ids, warmup=1.0, duration=5.0)
 
         from posrefund import bootstrap
-        from posrefund.config import Settings
+        from posrefund.config import RateLimits, Settings
         from posrefund.entrypoints.api.app import create_app
         from posrefund.entrypoints.logging_setup import configure
         from posrefund.service import auth, refunds
@@ -247,10 +247,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             pii_key=env["POSREFUND_PII_KEY"],
             data_dir=Path(env["POSREFUND_DATA_DIR"]),
             log_file=Path(env["POSREFUND_LOG_FILE"]),
+            # as in refund_api.py: one key sends everything, far beyond what one counter may
+            rate_limits=RateLimits(api_per_key="", api_per_user=""),
         )
         configure(settings.log_level, settings.log_file)  # what `posrefund serve` does before it serves
         deps = bootstrap.build(settings)
-        app = create_app(deps, inline=True, token_minutes=settings.token_minutes)
+        app = create_app(deps, inline=True, token_minutes=settings.token_minutes, rate_limits=settings.rate_limits)
         actor = auth.login(deps, username, PASSWORD)
         token, _ = app.state.ctx.issue_token(actor)
         loop = asyncio.new_event_loop()

@@ -75,6 +75,14 @@ RECON_ROUTES: dict[tuple[str, str], tuple[str, Builder]] = {
             "files": {"file": ("refunds.csv", b"refund_no,channel,order_no,amount_fen,refunded_at\n", "text/csv")},
         },
     ),
+    ("POST", f"{P}/sales-imports"): (
+        "sale.import",
+        lambda d, w, r: {
+            "method": "POST",
+            "path": f"{P}/sales-imports",
+            "files": {"file": ("sales.csv", b"terminal_id,order_no,channel,amount_fen,paid_at\n", "text/csv")},
+        },
+    ),
     ("GET", f"{P}/files/{{file_id}}"): (
         "recon.read",
         lambda d, w, r: {"method": "GET", "path": f"{P}/files/{a_file(d, w)}"},

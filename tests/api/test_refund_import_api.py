@@ -36,3 +36,20 @@ def test_the_api_refuses_the_whole_file_with_each_row_worded(
     r = client.post(url, files={"file": ("g.csv", good, "text/csv")}, headers=auth("a.finance"))
     assert r.status_code == 201, r.text
     assert (r.json()["imported"], r.json()["duplicates"]) == (2, 0)
+
+
+def test_quoting_polars_cannot_read_is_read_as_csv_reads_it(
+    client: TestClient, auth: Auth, deps: Deps, world: World, tmp_path: Path
+) -> None:
+    """A stray quote runs to the end of the file as ``csv`` reads it: that row is refused with its line and so the
+    whole file — a 422, never a 500."""
+    seed_sales(deps, world, tmp_path)
+    data = "\n".join([HEADER, GOOD[0], GOOD[1].replace(",W1,", ',"W1,')]).encode()
+    r = client.post(
+        "/v1/reconciliation/refund-imports",
+        files={"file": ("q.csv", data, "text/csv")},
+        headers=auth("a.finance", **{"Accept-Language": "en"}),
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] == "refund_import.rows_refused"
+    assert [e["line"] for e in r.json()["params"]["errors"]] == [3]

@@ -433,6 +433,7 @@ ANSWER: dict[tuple[str, str], tuple[int, str | None]] = {
     ("POST", "/v1/followups/{refund_id}/close"): (404, "followup.not_found"),
     ("POST", "/v1/reconciliation/files"): (201, None),
     ("POST", "/v1/reconciliation/refund-imports"): (201, None),  # a file of no rows: nothing to import
+    ("POST", "/v1/reconciliation/sales-imports"): (201, None),
     ("POST", "/v1/reconciliation/runs"): (201, None),
     ("POST", "/v1/reconciliation/discrepancies/{discrepancy_id}/wrong-charge"): (201, None),
     # The discrepancy the builder picks is not a lost refund; its wrong charge, a sale only the acquirer's file

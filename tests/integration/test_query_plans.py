@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, event
 
-from posrefund.adapters.db.repositories.audit import AuditSql
+from posrefund.adapters.db.repositories.audit import EVENT_CHAINS, AuditSql
 from posrefund.adapters.db.repositories.refunds import GET_CASE, RefundSql
 from posrefund.adapters.db.repositories.sales import SaleSql
 from posrefund.adapters.db.statistics import refresh_statistics
@@ -153,3 +153,15 @@ def test_the_worker_gathers_the_planners_statistics(deps: Deps, world: World) ->
         else:
             found = conn.exec_driver_sql("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'refunds'")
             assert found.scalar_one() is not None
+
+
+def test_the_chains_of_the_events_are_found_by_seeking_not_by_reading_every_event(grown: Engine, world: World) -> None:
+    """An incremental audit verify first names every chain; it must not read the whole event history to do so."""
+    plan = _plan(grown, str(EVENT_CHAINS), {})
+    if grown.dialect.name == "sqlite":  # the first chain and each next one: a search of an index on chain
+        reads = [line for line in plan.splitlines() if line.startswith(("SEARCH", "SCAN")) and "found" not in line]
+        assert len(reads) == 2 and all(r.startswith("SEARCH") and "INDEX ix_audit_events_chain" in r for r in reads)
+    else:  # each step a Limit 1 over an index-only scan, never a sequential scan
+        assert "Seq Scan" not in plan and "Index Only Scan using ix_audit_events_chain" in plan, plan
+    with grown.connect() as conn:
+        assert AuditSql(conn).chains() == sorted({world.a.id, world.b.id, *AuditSql(conn).heads()})

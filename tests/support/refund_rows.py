@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, insert
 
 from posrefund.adapters.db import tables
+from posrefund.adapters.db.bulk import copy_rows
 from posrefund.demo.settlement.synthetic import REFUND_REQUEST
 
 
@@ -59,7 +60,10 @@ def store(engine: Engine, table: Table, rows: Iterable[dict[str, Any]], batch: i
 
 def _insert(engine: Engine, table: Table, chunk: list[dict[str, Any]]) -> None:
     with engine.begin() as conn:
-        conn.execute(insert(table), chunk)
+        if engine.dialect.name == "postgresql":
+            copy_rows(conn, table.name, chunk)  # the growth bench's tens of millions of rows
+        else:
+            conn.execute(insert(table), chunk)
 
 
 @dataclass(frozen=True)

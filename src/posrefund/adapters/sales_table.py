@@ -10,7 +10,8 @@ the same code as before, so every bad row is still reported with the same code a
 
 A file polars would number differently from ``csv.DictReader`` (blank lines, bare CR line ends, a header with
 an empty or repeated name), a file that is not UTF-8 (GBK, GB18030) and an XLSX workbook are read by
-``tabular.read_rows`` as before and handed over whole as ``rest``.
+``tabular.read_rows`` as before and handed over whole as ``rest``; so is the rest of a file from the batch where
+polars finds quoting it cannot read (a stray quote ``csv`` reads to the end of the file).
 """
 
 from __future__ import annotations
@@ -70,7 +71,17 @@ def read_sale_batches(
         return
     frames = pl.scan_csv(path, infer_schema=False, empty_string_is_null=False, truncate_ragged_lines=True)
     line = 2
-    for read in frames.collect_batches(chunk_size=batch):
+    reads = frames.collect_batches(chunk_size=batch)
+    while True:
+        try:
+            read = next(reads, None)
+        except pl.exceptions.ComputeError:  # quoting polars cannot read (``csv`` reads it): the rest the old way
+            rows = islice(read_rows(path), line - 2, None)
+            while chunk := list(islice(rows, batch)):
+                yield TableBatch(clean=None, clean_rows=0, naive=0, rest=chunk)
+            return
+        if read is None:
+            return
         frame = read.with_row_index("line", offset=line)
         line += frame.height
         limit = int((now().timestamp() + rules.clock_skew_seconds) * 1_000_000)
@@ -144,7 +155,7 @@ def _judged(
         pl.when(pl.col("fee_ok"))
         .then(_col(header, "fee_fen").replace("", "0").cast(pl.Int64, strict=False))
         .alias("fee_fen"),
-        *_paid_at(pl.col("paid_at").str.strip_chars(" "), zone),
+        *time_us(pl.col("paid_at").str.strip_chars(" "), zone),
     )
     fields_ok = _fields_ok(rules, _card_data(out))
     ok = pl.col("plain") & pl.col("no_items") & pl.col("store_id").is_not_null() & fields_ok
@@ -206,7 +217,7 @@ def _fields_ok(rules: FieldRules, card_data: list[str]) -> pl.Expr:
     return ok & masked & ~payer.str.to_lowercase().str.contains("cv", literal=True)
 
 
-def _paid_at(text: pl.Expr, zone: str | None) -> list[pl.Expr]:
+def time_us(text: pl.Expr, zone: str | None) -> list[pl.Expr]:
     """``paid_us`` (the instant, µs since the epoch) and ``naive``; null where the form is not the plain one
     or the local time does not exist (a clock change skips it)."""
     shaped = text.str.contains(_TIME)

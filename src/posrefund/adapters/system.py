@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -35,14 +36,18 @@ class RandomIds:
         return _without_long_digit_runs(lambda: f"{prefix}_{secrets.token_hex(10)}")
 
     def new_ids(self, prefix: str, count: int) -> list[str]:
-        """``count`` ids at once (an import's rows: drawing them one by one cost more than writing the rows):
-        one draw of random bytes, one search for digit runs over all of them; an id with one is drawn again."""
+        """``count`` ids at once (an import's rows: drawing them one by one cost more than writing the rows), in
+        ascending order: the draw's time in milliseconds, then 80 random bits. Why the time first: a batch of ids
+        sorts after every earlier batch, so its rows go to the right-hand end of the primary key's index instead of
+        landing on every page of it (an import of a million sales rewrote the whole index with each batch). One
+        draw of random bytes, one search for digit runs over all of them; an id with one is drawn again."""
+        stamp = f"{prefix}_{time.time_ns() // 1_000_000:011x}"
         text = secrets.token_hex(10 * count)
-        ids = [f"{prefix}_{text[i : i + 20]}" for i in range(0, 20 * count, 20)]
-        width = len(prefix) + 22  # every id and the space after it
+        ids = [stamp + text[i : i + 20] for i in range(0, 20 * count, 20)]
+        width = len(stamp) + 21  # every id and the space after it
         for run in _LONG_DIGITS.finditer(" ".join(ids)):
-            ids[run.start() // width] = self.new_id(prefix)
-        return ids
+            ids[run.start() // width] = _without_long_digit_runs(lambda: stamp + secrets.token_hex(10))
+        return sorted(ids)
 
     def new_refund_no(self, now: datetime) -> str:
         day = f"{now.astimezone(SHANGHAI):%Y%m%d}"

@@ -47,6 +47,19 @@ def count_rows(path: Path) -> int:
         return max(sum(1 for _ in fh) - 1, 0)
 
 
+def header_of(path: Path) -> list[str]:
+    """The names of the table's columns (its first row), as ``read_rows`` reads them."""
+    if is_xlsx(path):
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            first = next(book.worksheets[0].iter_rows(values_only=True), ())
+            return [_cell(v).strip() for v in first]
+        finally:
+            book.close()
+    with open(path, encoding=csv_encoding(path), newline="") as fh:
+        return next(csv.reader(fh), [])
+
+
 def read_rows(path: Path) -> Iterator[Row]:
     """The table's rows after its header, in order."""
     yield from (_xlsx_rows(path) if is_xlsx(path) else _csv_rows(path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from posrefund.domain.refund import RefundCase
@@ -77,7 +78,85 @@ class RefundableSale:
     refundable_fen: int  # the amount less what is refunded or held
 
 
+@dataclass(frozen=True)
+class RefundRules:
+    """The values a refunds file's fields may take, as ``refund_imports.check_refund`` checks them one row at a
+    time: handed to the bulk reader so a whole column is judged at once by the very same values."""
+
+    order_no: str  # the identifier patterns, matched whole
+    voucher_no: str
+    batch_no: str
+    rrn: str
+    channels: frozenset[str]
+    kinds: tuple[str, ...]
+    currencies: frozenset[str]
+    max_amount_fen: int
+    max_note: int
+    clock_skew_seconds: int
+
+
+# A refund row as plain values, the columns of a ``RefundTable``'s ``clean`` table in this order (the time in µs
+# since the epoch): line, refund_no, channel, order_no, terminal_id, batch_no, voucher_no, rrn, amount_fen,
+# currency, refunded_us, channel_refund_id, kind, note.
+RefundValues = tuple[int, str, str, str, str, str, str, str, int, str, int, str, str, str]
+
+
+@dataclass
+class RefundTable:
+    """A refunds file as read by a bulk reader: ``clean`` the rows that passed every field check in bulk (a
+    columnar table only the repository reads; ``naive`` of them with a time written without its offset), ``rest``
+    every other row with its line, to be read and checked one at a time."""
+
+    clean: Any
+    clean_rows: int
+    naive: int
+    rest: Sequence[RawRow] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return self.clean_rows + len(self.rest)
+
+
+@dataclass
+class RefundPlan:
+    """What the repository made of a file's refunds, matched to their sales in one join: ``new`` the refunds to
+    record (a table only the repository reads, ``count`` of them), ``duplicates`` those already recorded for the
+    same sale and amount. ``cleared`` is False when any row is not plainly good (no sale or several, another
+    channel or currency, a refund no. another refund holds, more than the sale holds): the service then reads
+    every row one at a time (``rows``) to say which and why."""
+
+    new: Any
+    count: int
+    duplicates: int
+    amount_fen: int
+    cleared: bool
+    rows: Sequence[RefundValues] = ()
+
+
+@dataclass(frozen=True)
+class RefundStamp:
+    """What the refunds of a file get from the service: who recorded them, when, their note, one id each."""
+
+    merchant_id: str
+    requested_by: str
+    requested_role: str
+    updated_at: datetime
+    note: str  # the case's note; a row's own note follows it after ": "
+    max_note: int
+    ids: Sequence[str]
+
+
 class ExternalRefundRepo(Protocol):
+    def plan_refunds(self, merchant_id: str, clean: Any, checked: Sequence[RefundValues]) -> RefundPlan:
+        """The file's refunds (the bulk reader's ``clean`` table and the rows checked one at a time) matched to
+        their sales and to the refunds already recorded, in one join each."""
+        ...
+
+    def add_refund_table(self, plan: RefundPlan, stamp: RefundStamp) -> bool:
+        """Insert the plan's new refunds as succeeded cases and add them to their sales; False when a sale no
+        longer holds them."""
+        ...
+
     def sales_by_keys(self, merchant_id: str, keys: Sequence[SaleKeys]) -> dict[SaleKeys, RefundableSale]:
         """The one sale each key names (a key naming none, or several, is left out)."""
         ...

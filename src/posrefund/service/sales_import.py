@@ -12,6 +12,8 @@ the report counts those rows so the caller can say so.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -49,6 +51,48 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
             buf = []
     if buf:
         yield buf
+
+
+def read_ahead(items: Iterable[T]) -> Iterator[T]:
+    """``items`` in order, the next one read on a thread of its own while the caller works on this one. Why: an
+    import batch is parsed and checked by polars and written by the database driver, both of which let go of the
+    interpreter while they work, so reading the next batch during this one's write overlaps the two. An error
+    raised by the reader is raised here, at the item it stopped at."""
+    box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand(more: bool, item: Any) -> bool:
+        """Put one item in the box; False once the caller has stopped taking them."""
+        while not stop.is_set():
+            try:
+                box.put((more, item), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fill() -> None:
+        try:
+            for item in items:
+                if not hand(True, item):
+                    return
+            hand(False, None)
+        except BaseException as exc:
+            hand(False, exc)
+
+    reader = threading.Thread(target=fill, name="import-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            more, item = box.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 def local_time(text: str, local_zone: tzinfo) -> tuple[datetime, bool]:
@@ -167,7 +211,7 @@ def import_table(
     def saw_naive() -> None:
         report.naive_times += 1
 
-    for batch in batches:
+    for batch in read_ahead(batches):
         now = deps.clock.now()
         report.naive_times += batch.naive
         rest = list(read_sales(batch.rest, scope.terminals, local_zone, saw_naive))

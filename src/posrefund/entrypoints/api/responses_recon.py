@@ -44,6 +44,21 @@ class RefundImportReport(Out):
     refund_ids: list[str]
 
 
+class RowRefusal(Out):
+    line: int = Field(description="the line of the file (the header is line 1)")
+    code: str
+    params: dict[str, Any]
+    message: str = Field(description="in the caller's language (Accept-Language)")
+
+
+class SaleImportReport(Out):
+    rows: int
+    imported: int = Field(description="sales recorded")
+    duplicates: int = Field(description="sales already recorded (or twice in the file): skipped")
+    naive_times: int = Field(description="times without an offset, read in the merchant's time zone")
+    errors: list[RowRefusal] = Field(description="the rows refused, each with its line; the others are imported")
+
+
 class StaleRun(Out):
     id: str
     source: str

@@ -28,7 +28,8 @@ def refund_import(merchant: MerchantOpt, file: Path, as_json: JsonOpt = False) -
     """Import refunds made on the channel from CSV or XLSX: refund_no, channel, amount_fen, refunded_at, the sale
     (order_no; or terminal_id with batch_no and voucher_no; or rrn), optional currency, channel_refund_id, kind
     (refund|void), note. Every row is checked first; with any bad row nothing is imported and each is listed."""
-    from posrefund.adapters.tabular import count_rows, read_rows
+    from posrefund.adapters.refund_table import read_refund_table
+    from posrefund.adapters.tabular import count_rows
     from posrefund.service.reconciliation import refund_imports
 
     deps = build_deps()
@@ -36,8 +37,11 @@ def refund_import(merchant: MerchantOpt, file: Path, as_json: JsonOpt = False) -
     zone_name = settings().timezone
     with progress_bar("[bold]导入渠道退款 importing", as_json) as progress:
         task = progress.add_task("import", total=count_rows(file))
-        report = refund_imports.import_refunds(
-            deps, actor, read_rows(file), ZoneInfo(zone_name), file.name, lambda n: progress.advance(task, n)
+        zone = ZoneInfo(zone_name)
+        terminals = refund_imports.refund_terminals(deps, actor)
+        table = read_refund_table(file, refund_imports.REFUND_RULES, terminals, zone, deps.clock.now())
+        report = refund_imports.import_refund_table(
+            deps, actor, table, zone, file.name, lambda n: progress.advance(task, n)
         )
     result = {
         "rows": report.rows,

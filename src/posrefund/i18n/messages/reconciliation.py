@@ -123,6 +123,14 @@ MESSAGES_RECON: dict[str, tuple[str, str]] = {
         "退款金额超过原消费剩余可退金额 {refundable_fen}",
         "The refund is more than the sale still holds ({refundable_fen})",
     ),
+    "sale_import.bad_file": (
+        "消费记录文件无法读取：文件为空，或不是 CSV / XLSX 表格",
+        "The sales file cannot be read: {detail}",
+    ),
+    "sale_import.missing_columns": (
+        "消费记录文件缺少必需的列：{columns}",
+        "The sales file lacks required columns: {columns}",
+    ),
     "refund_import.rows_refused": (
         "有 {count} 行不合格，整个文件未导入；请改正后重新导入",
         "{count} rows are refused, so nothing of the file was imported; correct them and import again",

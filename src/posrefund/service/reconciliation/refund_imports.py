@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from posrefund.domain.errors import Conflict, DomainError, Invalid
@@ -29,7 +29,7 @@ from posrefund.domain.policy import Reason
 from posrefund.domain.reconciliation import SOURCE_CHANNELS
 from posrefund.domain.refund import MAX_NOTE, RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.ports import RefundableSale, SaleKeys
+from posrefund.ports import RefundableSale, RefundRules, RefundStamp, RefundTable, RefundValues, SaleKeys
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 from posrefund.service.sales import CLOCK_SKEW, MAX_AMOUNT_FEN
@@ -126,13 +126,34 @@ def _bad_field(row: RefundRow) -> str:
     return next((name for name, ok in checks if not ok), "")
 
 
+REFUND_RULES = RefundRules(
+    order_no=ORDER_NO,
+    voucher_no=VOUCHER_NO,
+    batch_no=BATCH_NO,
+    rrn=RRN,
+    channels=_CHANNELS,
+    kinds=_KINDS,
+    currencies=SUPPORTED_CURRENCIES,
+    max_amount_fen=MAX_AMOUNT_FEN,
+    max_note=MAX_NOTE,
+    clock_skew_seconds=int(CLOCK_SKEW.total_seconds()),
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def refund_terminals(deps: Deps, actor: Actor) -> dict[str, str]:
+    """Terminal no. (终端号) → terminal id, for a file that names a card sale's terminal by its number."""
+    actor.require("recon.import")
+    with deps.uow(readonly=True) as uow:
+        return {str(t["terminal_no"]): str(t["id"]) for t in uow.merchants.list_terminals(actor.merchant_id or "")}
+
+
 def read_refunds(
     deps: Deps, actor: Actor, records: Iterable[tuple[int, Mapping[str, str]]], zone: tzinfo
 ) -> tuple[list[tuple[int, RefundRow]], RefundImportReport]:
     """Every row read and checked on its own; the bad ones in the report."""
-    actor.require("recon.import")
-    with deps.uow(readonly=True) as uow:
-        terminals = {str(t["terminal_no"]): str(t["id"]) for t in uow.merchants.list_terminals(actor.merchant_id or "")}
+    terminals = refund_terminals(deps, actor)
     now = deps.clock.now()
     report = RefundImportReport()
     good: list[tuple[int, RefundRow]] = []
@@ -160,34 +181,99 @@ def import_refunds(
     source: str = "",
     progress: Callable[[int], None] | None = None,
 ) -> RefundImportReport:
-    """Check the whole file, then record all of its new refunds in one transaction, or none when a row is bad."""
-    good, report = read_refunds(deps, actor, records, zone)
+    """A file read one row at a time (``tabular.read_rows``): every row is checked on its own (see
+    ``import_refund_table``)."""
+    table = RefundTable(clean=None, clean_rows=0, naive=0, rest=list(records))
+    return import_refund_table(deps, actor, table, zone, source, progress)
+
+
+def import_refund_table(
+    deps: Deps,
+    actor: Actor,
+    table: RefundTable,
+    zone: tzinfo,
+    source: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> RefundImportReport:
+    """Check the whole file, then record all of its new refunds in one transaction, or none when a row is bad.
+    The rows a bulk reader cleared and the rest, once checked one at a time, are matched to their sales in one
+    join; a file that is not plainly good is judged again row by row, so each bad row is named with its code."""
+    checked, report = read_refunds(deps, actor, table.rest, zone)
+    report.rows += table.clean_rows
+    report.naive_times += table.naive
+    merchant_id = actor.merchant_id or ""
+    with deps.uow(readonly=True) as uow:
+        plan = uow.external_refunds.plan_refunds(merchant_id, table.clean, [_values(ln, row) for ln, row in checked])
+    if progress:
+        progress(report.rows)
+    if not plan.cleared:
+        return _import_rows(deps, actor, [(v[0], _row_of(v)) for v in plan.rows], report, source)
+    if report.errors or plan.count == 0:
+        report.duplicates = 0 if report.errors else plan.duplicates
+        return report
+    now = deps.clock.now()
+    stamp = RefundStamp(
+        merchant_id, actor.id, actor.role.value, now, NOTE, MAX_NOTE, deps.ids.new_ids("rfd", plan.count)
+    )
+    with deps.uow() as uow:
+        if not uow.external_refunds.add_refund_table(plan, stamp):
+            raise Conflict("refund_import.over_refund", line=0)  # refunded meanwhile: the whole file waits
+        _audit(uow, actor, now, source, report.rows, plan.count, plan.duplicates, plan.amount_fen)
+        uow.commit()
+    report.imported = plan.count
+    report.duplicates = plan.duplicates
+    report.refund_ids = list(stamp.ids)
+    return report
+
+
+def _values(line: int, row: RefundRow) -> RefundValues:
+    k = row.keys
+    at = (row.refunded_at - _EPOCH) // _MICRO
+    return (line, row.refund_no, row.channel, k.order_no, k.terminal_id, k.batch_no, k.voucher_no, k.rrn,
+            row.amount_fen, row.currency, at, row.channel_refund_id, row.kind, row.note)  # fmt: skip
+
+
+def _row_of(v: RefundValues) -> RefundRow:
+    keys = SaleKeys(order_no=v[3], terminal_id=v[4], batch_no=v[5], voucher_no=v[6], rrn=v[7])
+    at = _EPOCH + v[10] * _MICRO
+    return RefundRow(v[1], v[2], keys, v[8], v[9], at, v[11], v[12], v[13])
+
+
+def _audit(
+    uow: Any, actor: Actor, now: datetime, source: str, rows: int, imported: int, duplicates: int, amount_fen: int
+) -> None:
+    record(
+        uow,
+        actor,
+        actor.merchant_id or "",
+        "refund.channel_imported",
+        now,
+        source=source[:200],
+        rows=rows,
+        imported=imported,
+        duplicates=duplicates,
+        amount_fen=amount_fen,
+    )
+
+
+def _import_rows(
+    deps: Deps, actor: Actor, good: list[tuple[int, RefundRow]], report: RefundImportReport, source: str
+) -> RefundImportReport:
+    """The file judged one row at a time, as it was before the bulk match: each row's sale looked for, the
+    refunds already recorded, the sale's amount left; every bad row reported with its line and code."""
     merchant_id = actor.merchant_id or ""
     with deps.uow(readonly=True) as uow:
         sales = uow.external_refunds.sales_by_keys(merchant_id, [row.keys for _, row in good])
         known = uow.external_refunds.refunds_by_no([row.refund_no for _, row in good])
     cases = _cases(deps, actor, good, sales, known, report)
     report.errors.sort(key=lambda error: error[0])  # in the file's order, whichever check found them
-    if progress:
-        progress(report.rows)
     if report.errors or not cases:
         return report
     now = deps.clock.now()
     with deps.uow() as uow:
         if not uow.external_refunds.add_refunds(cases):
             raise Conflict("refund_import.over_refund", line=0)  # refunded meanwhile: the whole file waits
-        record(
-            uow,
-            actor,
-            merchant_id,
-            "refund.channel_imported",
-            now,
-            source=source[:200],
-            rows=report.rows,
-            imported=len(cases),
-            duplicates=report.duplicates,
-            amount_fen=sum(c.amount_fen for c in cases),
-        )
+        _audit(uow, actor, now, source, report.rows, len(cases), report.duplicates, sum(c.amount_fen for c in cases))
         uow.commit()
     report.imported = len(cases)
     report.refund_ids = [c.id for c in cases]

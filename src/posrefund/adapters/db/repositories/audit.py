@@ -16,7 +16,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, union, update
+from sqlalchemy import bindparam, func, insert, select, text, union, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
@@ -31,6 +31,19 @@ UNCHAINED = "posrefund.audit_unchained"  # set in a connection's info when it wr
 
 # Every refund request appends here: built once, run on the driver's cursor (see prebuilt.py).
 _A, _H, _C = tables.audit_events.c, tables.audit_heads.c, tables.audit_checkpoints.c
+# The distinct chains of the events as a loose index scan: each step asks the index for the next chain after the
+# last one found (as many steps as there are chains, not events); the same SQL on SQLite and PostgreSQL.
+EVENT_CHAINS = text(
+    """
+    WITH RECURSIVE found(chain) AS (
+        SELECT min(chain) FROM audit_events
+        UNION ALL
+        SELECT (SELECT min(e.chain) FROM audit_events e WHERE e.chain > found.chain) FROM found
+        WHERE found.chain IS NOT NULL
+    )
+    SELECT chain FROM found WHERE chain IS NOT NULL
+    """
+)
 AUDIT_HEAD = Prebuilt(select(_H.seq, _H.hash).where(_H.chain == bindparam("b_chain")).with_for_update())
 INSERT_HEAD = Prebuilt(insert(tables.audit_heads))
 UPDATE_HEAD = Prebuilt(update(tables.audit_heads).where(_H.chain == bindparam("b_chain")))
@@ -174,9 +187,13 @@ class AuditSql(Repository):
         return cast(list[AuditEventRow], all_rows(self.c, q))
 
     def chains(self) -> list[str]:
-        """Every chain that has events, a head or a checkpoint: a chain emptied of its events is still named."""
-        q = union(select(_A.chain).distinct(), select(_H.chain), select(_C.chain).distinct())
-        return sorted(str(r[0]) for r in self.c.execute(q))
+        """Every chain that has events, a head or a checkpoint: a chain emptied of its events is still named, and
+        one whose head and checkpoints were deleted is still found by its events. The chains of the events are
+        found by skipping through the (chain, seq) index one chain at a time, so an incremental verify does not
+        read every event ever written (a DISTINCT reads the whole index: 50 ms at 600,000 events)."""
+        with_events = self.c.execute(EVENT_CHAINS).scalars()
+        q = union(select(_H.chain), select(_C.chain).distinct())
+        return sorted({*map(str, with_events), *(str(r[0]) for r in self.c.execute(q))})
 
     def iter_chain(self, chain: str, after_seq: int = 0) -> Iterator[AuditEventRow]:
         """The chained events of one chain after ``after_seq`` in order, streamed so a long history needs little

@@ -11,11 +11,12 @@ from sqlalchemy import bindparam, select, update
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import Prebuilt
+from posrefund.adapters.db.repositories.refund_table import plan_refunds, write_refund_table
 from posrefund.adapters.db.repositories.refunds import INSERT_REFUND, new_case_row
 from posrefund.adapters.db.repositories.report_days import local_day, mark_day
 from posrefund.adapters.db.repositories.rows import Repository
 from posrefund.domain.refund import RefundCase
-from posrefund.ports import CustomerRecord, RefundableSale, SaleKeys
+from posrefund.ports import CustomerRecord, RefundableSale, RefundPlan, RefundStamp, RefundValues, SaleKeys
 
 _S = tables.sales.c
 _R = tables.refunds.c
@@ -46,6 +47,17 @@ def _row(case: RefundCase) -> dict[str, Any]:
 
 
 class ExternalRefundSql(Repository):
+    def plan_refunds(self, merchant_id: str, clean: Any, checked: Sequence[RefundValues]) -> RefundPlan:
+        return plan_refunds(self.c, merchant_id, clean, checked)
+
+    def add_refund_table(self, plan: RefundPlan, stamp: RefundStamp) -> bool:
+        if plan.count == 0:
+            return True
+        ok, days = write_refund_table(self.c, plan, stamp)
+        for day in days:
+            mark_day(self.c, stamp.merchant_id, day)
+        return ok
+
     def sales_by_keys(self, merchant_id: str, keys: Sequence[SaleKeys]) -> dict[SaleKeys, RefundableSale]:
         found: dict[str, dict[str, list[Any]]] = {"rrn": {}, "voucher_no": {}, "order_no": {}}
         for column, wanted in (

@@ -10,7 +10,8 @@ the two ways its lines were checked."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,10 @@ _TEXT_TIME = "%Y-%m-%d %H:%M:%S%.6f"  # what UTCDateTime stores on SQLite
 _QUARTER_US = 900 * 1_000_000  # every zone's midnight falls on a quarter hour of UTC
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
+# The page cache (KiB, as SQLite's negative cache_size) while a batch is written: the sales table's nine indexes
+# take a batch's rows at scattered places (the last four digits, the card keys), and with the usual 2 MiB every
+# page was written out and read back several times within the batch. The connection's own size is restored after.
+_BATCH_CACHE_KIB = -131_072
 
 
 def write_sale_table(
@@ -58,18 +63,29 @@ def write_sale_table(
         driver: Any = conn.connection.dbapi_connection
         marks = ", ".join("?" * len(COLUMNS))
         sql = f"INSERT OR IGNORE INTO sales ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608 - metadata names
-        cursor = driver.cursor()
-        try:
+        with batch_cache(driver) as cursor:
             cursor.executemany(sql, frame.rows())
             inserted = int(cursor.rowcount)
-        finally:
-            cursor.close()
     else:
         text = io.BytesIO()
         frame.write_csv(text, include_header=False, quote_style="always")
         data = text.getvalue()
         inserted = skipping_known(conn, tables.sales, COLUMNS, lambda twin: copy_csv(conn, twin, COLUMNS, data))
     return inserted, sorted(set(days.values()))
+
+
+@contextmanager
+def batch_cache(driver: Any) -> Iterator[Any]:
+    """A cursor of the SQLite driver's connection with the larger page cache of a bulk write; the connection's
+    own size is restored after."""
+    cursor = driver.cursor()
+    usual = int(cursor.execute("PRAGMA cache_size").fetchone()[0])
+    try:
+        cursor.execute(f"PRAGMA cache_size = {_BATCH_CACHE_KIB}")
+        yield cursor
+    finally:
+        cursor.execute(f"PRAGMA cache_size = {usual}")
+        cursor.close()
 
 
 def _frame(clean: pl.DataFrame | None, checked: Sequence[tuple[int, Sale]], stamp: SaleStamp) -> pl.DataFrame:

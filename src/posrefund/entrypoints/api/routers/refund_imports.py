@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import JSONResponse
 
-from posrefund.adapters.tabular import read_rows
+from posrefund.adapters.refund_table import read_refund_table
 from posrefund.domain.errors import Invalid
 from posrefund.domain.roles import Actor
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
@@ -56,9 +56,13 @@ async def import_refunds(
 
         def run(deps: Deps, actor: Actor) -> refund_imports.RefundImportReport:
             zone = ZoneInfo(deps.time_zone)
-            return refund_imports.import_refunds(deps, actor, read_rows(path), zone, name)
+            terminals = refund_imports.refund_terminals(deps, actor)
+            table = read_refund_table(path, refund_imports.REFUND_RULES, terminals, zone, deps.clock.now())
+            return refund_imports.import_refund_table(deps, actor, table, zone, name)
 
-        report = await c.run(run, c.deps, actor)
+        # On a thread, in transactions of its own: in the inline group commit (SQLite) a file's import would hold
+        # the event loop and make its batches one transaction.
+        report = await c.run_apart(run, c.deps, actor)
     if report.errors:
         errors = [_row_error(line, code, params, lang) for line, code, params in report.errors]
         raise Invalid("refund_import.rows_refused", count=len(errors), errors=errors)
