@@ -3,7 +3,8 @@
 Generates a settlement file (WeChat Pay's bill by default: it is the format with refunds still PROCESSING)
 and the matching ledger — bulk-inserted straight into ``sales`` / ``refunds``, and also written as a CSV — with
 faults injected; then, in a child process (so its peak memory is its own), imports the file through the real
-service (streaming parser, batched staging) and runs the reconciliation; then checks that every injected fault
+service (``open_settlement_file``, as the CLI and the API read it: encoding, fingerprint, card-data screening,
+summary check; batched staging) and runs the reconciliation; then checks that every injected fault
 is reported with its class and nothing else. The baseline, measured in the same run in its own child process,
 is a plain DuckDB full outer join of the same two files (settlement CSV × ledger CSV) on the order number,
 counting the rows missing on either side and the amount mismatches. Reported: both times, their ratio, and
@@ -139,16 +140,10 @@ def generate(work: Path, url: str, source: str, n_sales: int, faults: int, n_ref
 def run_posrefund(info: dict[str, Any], source: str, queue: Any) -> None:
     """Child process: import (parse + stage) and reconcile through the real service; report timings and RSS."""
     from posrefund.adapters.db import tables as t
-    from posrefund.adapters.settlement import (
-        file_fingerprint,
-        parse_alipay_bill,
-        parse_card_settlement,
-        parse_wechat_bill,
-    )
+    from posrefund.adapters.settlement import open_settlement_file
     from posrefund.domain.roles import Actor, Role
     from posrefund.service import reconciliation
 
-    parse = {"card": parse_card_settlement, "wechat": parse_wechat_bill, "alipay": parse_alipay_bill}[source]
     deps = _deps(info["url"], Path(info["work"]))
     finance = Actor("bench-finance", Role.FINANCE, info["merchant_id"])
     path = Path(info["file"])
@@ -157,15 +152,9 @@ def run_posrefund(info: dict[str, Any], source: str, queue: Any) -> None:
     time.sleep(2)  # signed in and refunding before the heavy work starts
     sales_import = recon_live.import_sales_file(deps, info["import_merchant"], Path(info["sales_csv"]))
     t0 = time.perf_counter()
-    report = reconciliation.import_file(
-        deps,
-        finance,
-        source=source,
-        filename=path.name,
-        fingerprint=file_fingerprint(path),
-        size=path.stat().st_size,
-        lines=parse(path),
-    )
+    # The way the CLI, the API and the console read a file: its encoding, fingerprint, card-data screening and
+    # the check that its summary agrees with its lines are part of the import.
+    report = reconciliation.import_file(deps, finance, **open_settlement_file(source, path).import_arguments())
     t1 = time.perf_counter()
     run = reconciliation.reconcile(deps, finance, source=source, date_from=DAY, date_to=DAY)
     t2 = time.perf_counter()

@@ -216,18 +216,36 @@ def fee_due(
     if period is None:
         return FeeDue(None, "无有效费率合同")
     kinds = (card_type,) if card_type else possible_card_types(period, channel)
-    found = _rule_fee(period, channel, kinds, base_fen, highest)
+    found = _priced(periods, period, channel, kinds, day, base_fen, highest)
     if found is None:
         return FeeDue(None, f"合同未约定 {CHANNEL_ZH.get(channel, channel)} 的费率")
-    fee, rule = found
+    fee, rule, held = found
     text = rule.describe()
+    if held:
+        text = f"{text}（{period.effective_from} 起的调价商户未同意，按原费率）"
+    return FeeDue(fee, text, rule.returned_on_refund)
+
+
+def _priced(
+    periods: Sequence[FeePeriod],
+    period: FeePeriod,
+    channel: str,
+    kinds: Iterable[str],
+    day: date,
+    base_fen: int,
+    highest: bool,
+) -> tuple[int, FeeRule, bool] | None:
+    """``fee_due``'s fee and rule under ``period`` (the one in force on ``day``), and whether the rule is the one
+    before a price change the merchant has not consented to (a lower fee binds until consent)."""
+    found = _rule_fee(period, channel, kinds, base_fen, highest)
+    if found is None:
+        return None
     if period.consented_on is None or period.consented_on > day:
         old = _binding_before(periods, period, day)
         before = _rule_fee(old, channel, kinds, base_fen, highest) if old is not None else None
-        if before is not None and before[0] < fee:
-            fee, rule = before
-            text = f"{rule.describe()}（{period.effective_from} 起的调价商户未同意，按原费率）"
-    return FeeDue(fee, text, rule.returned_on_refund)
+        if before is not None and before[0] < found[0]:
+            return before[0], before[1], True
+    return found[0], found[1], False
 
 
 def possible_card_types(period: FeePeriod, channel: str) -> tuple[str, ...]:
@@ -244,8 +262,9 @@ def fee_accepted(
     if period is None:
         return True
     kinds = (card_type,) if card_type else possible_card_types(period, channel)
-    dues = [fee_due(periods, channel, k, day, base_fen).fee_fen for k in kinds]
-    known = [d for d in dues if d is not None]
+    # ``fee_due`` per card type, without the words (a run asks this of every matched sale).
+    priced = [_priced(periods, period, channel, (k,), day, base_fen, True) for k in kinds]
+    known = [found[0] for found in priced if found is not None]
     return not known or any(abs(fee - d) <= TOLERANCE_FEN for d in known)
 
 

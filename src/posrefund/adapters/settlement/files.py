@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import TypedDict
 
 from posrefund.adapters.settlement.alipay import parse_alipay_bill
+from posrefund.adapters.settlement.blocks import LineBlock
 from posrefund.adapters.settlement.card import DEFAULT_CARD_MAPPING, CardMapping, parse_card_settlement
 from posrefund.adapters.settlement.model import ParsedLine, Tally
 from posrefund.adapters.settlement.reading import SettlementFormatError, file_fingerprint, screened, text_encoding
 from posrefund.adapters.settlement.totals import checked
-from posrefund.adapters.settlement.wechat import parse_wechat_bill
+from posrefund.adapters.settlement.wechat_columns import read_wechat_blocks
 from posrefund.domain.errors import Invalid
 
 _DETAIL_CHARS = 200
@@ -31,7 +32,7 @@ class ImportArguments(TypedDict):
     filename: str
     fingerprint: str
     size: int
-    lines: Iterator[ParsedLine]
+    lines: Iterator[ParsedLine | LineBlock]
 
 
 @dataclass(frozen=True)
@@ -47,14 +48,14 @@ class SettlementFile:
     encoding: str
     parse: Parse
 
-    def lines(self) -> Iterator[ParsedLine]:
+    def lines(self) -> Iterator[ParsedLine | LineBlock]:
         """The parsed lines; a file the parser cannot read at all (no header, a missing column) stops the
         import with ``recon.bad_file``, one cut short or whose summary its lines do not add up to with
         ``recon.file_truncated`` / ``file_line_cut`` / ``file_totals_mismatch`` (see ``totals.checked``), so the
         service's transaction changes nothing."""
         tally = Tally("")
         try:
-            yield from checked(screened(self.parse(self.path, tally, self.encoding)), tally)
+            yield from checked(self.parse(self.path, tally, self.encoding), tally)
         except SettlementFormatError as exc:
             raise Invalid("recon.bad_file", detail=str(exc)[:_DETAIL_CHARS]) from None
 
@@ -68,8 +69,9 @@ class SettlementFile:
         }
 
 
-# A channel's parser: the file, the tally its summary and lines go to, the file's text encoding.
-Parse = Callable[[Path, Tally, str], Iterator[ParsedLine]]
+# A channel's parser: the file, the tally its summary and lines go to, the file's text encoding; its lines come
+# screened for card data (``reading.screened``), one at a time or in blocks read as columns (``blocks.py``).
+Parse = Callable[[Path, Tally, str], Iterator[ParsedLine | LineBlock]]
 
 
 def parser_for(source: str, mapping: CardMapping | None = None) -> tuple[Parse, str]:
@@ -78,13 +80,15 @@ def parser_for(source: str, mapping: CardMapping | None = None) -> tuple[Parse, 
     if source == "card":
         card_mapping = mapping or DEFAULT_CARD_MAPPING
         return (
-            lambda path, tally, encoding: parse_card_settlement(path, replace(card_mapping, encoding=encoding), tally),
+            lambda path, tally, encoding: screened(
+                parse_card_settlement(path, replace(card_mapping, encoding=encoding), tally)
+            ),
             card_mapping.encoding,
         )
     if source == "wechat":
-        return lambda path, tally, encoding: parse_wechat_bill(path, encoding, tally), "utf-8"
+        return lambda path, tally, encoding: read_wechat_blocks(path, encoding, tally), "utf-8"
     if source == "alipay":
-        return lambda path, tally, encoding: parse_alipay_bill(path, encoding, tally), "gbk"
+        return lambda path, tally, encoding: screened(parse_alipay_bill(path, encoding, tally)), "gbk"
     raise Invalid("recon.invalid_source", source=source)
 
 

@@ -154,11 +154,15 @@ def screened(lines: Iterator[ParsedLine]) -> Iterator[ParsedLine]:
     CVV in a kept field (only the card column is masked by the parsers) becomes a bad line naming the
     field, and a bad line's reason (which may quote a value) is redacted like its excerpt."""
     for line in lines:
-        if isinstance(line, BadLine):
-            yield replace(line, reason=redact_card_numbers(line.reason))
-            continue
-        hit = _card_data_in(line)
-        yield line if hit is None else BadLine(line.line_no, f"{hit[0]} in {hit[1]}", "")
+        yield screen(line)
+
+
+def screen(line: ParsedLine) -> ParsedLine:
+    """One line of ``screened``."""
+    if isinstance(line, BadLine):
+        return replace(line, reason=redact_card_numbers(line.reason))
+    hit = _card_data_in(line)
+    return line if hit is None else BadLine(line.line_no, f"{hit[0]} in {hit[1]}", "")
 
 
 def split_csv(text: str, delimiter: str = ",") -> list[str]:
@@ -302,23 +306,42 @@ def read_named_table(
     ``aside(text, header_seen, line_no)`` is the format's own say on a line that is not a transaction (a comment
     that names the account, a summary after the table): true passes over it. Blank lines are always passed over.
     """
-    columns: dict[str, int] = {}
+    table = NamedTable(required, bill, aside, line_of)
     with open_binary(source) as fh:
         for line_no, raw, text in iter_lines(fh, encoding):
-            if text is None:
-                yield undecodable(line_no, raw, encoding)
-                continue
-            if aside(text, bool(columns), line_no) or not text.strip():
-                continue
-            if not columns:
-                columns = named_columns(text, required, bill)
-                continue
-            try:
-                yield line_of(split_csv(text), columns, line_no, raw)
-            except LineError as exc:
-                yield bad_line(line_no, exc, text)
-    if not columns:
-        raise SettlementFormatError("file has no header row")
+            item = table.read(line_no, raw, text, encoding)
+            if item is not None:
+                yield item
+    table.finish()
+
+
+class NamedTable:
+    """``read_named_table`` one physical line at a time (the block reader, ``blocks.py``, hands it the lines it
+    does not read as columns): the header seen so far and what each line is."""
+
+    def __init__(
+        self, required: tuple[str, ...], bill: str, aside: Callable[[str, bool, int], bool], line_of: LineReader
+    ) -> None:
+        self.required, self.bill, self.aside, self.line_of = required, bill, aside, line_of
+        self.columns: dict[str, int] = {}
+
+    def read(self, line_no: int, raw: bytes, text: str | None, encoding: str) -> ParsedLine | None:
+        """The line's item, or None for the header and the lines passed over."""
+        if text is None:
+            return undecodable(line_no, raw, encoding)
+        if self.aside(text, bool(self.columns), line_no) or not text.strip():
+            return None
+        if not self.columns:
+            self.columns = named_columns(text, self.required, self.bill)
+            return None
+        try:
+            return self.line_of(split_csv(text), self.columns, line_no, raw)
+        except LineError as exc:
+            return bad_line(line_no, exc, text)
+
+    def finish(self) -> None:
+        if not self.columns:
+            raise SettlementFormatError("file has no header row")
 
 
 def check_width(row: list[str], width: int) -> None:

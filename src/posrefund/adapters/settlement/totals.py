@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from posrefund.adapters.settlement.blocks import LineBlock
 from posrefund.adapters.settlement.model import BadLine, ParsedLine, Tally
 from posrefund.domain.errors import Invalid
 from posrefund.domain.money import format_yuan
 
 
-def checked(items: Iterator[ParsedLine], tally: Tally) -> Iterator[ParsedLine]:
+def checked(items: Iterator[ParsedLine | LineBlock], tally: Tally) -> Iterator[ParsedLine | LineBlock]:
     """Every parsed line, passed on as it comes; once the last is read, the file is refused (``Invalid``, so the
     import's transaction changes nothing) when it ends without its summary (``recon.file_truncated``), has a
     line cut short (``recon.file_line_cut``), or its summary's totals differ from its lines'
@@ -24,6 +25,12 @@ def checked(items: Iterator[ParsedLine], tally: Tally) -> Iterator[ParsedLine]:
     data = bad = last = 0
     cut: BadLine | None = None
     for item in items:
+        if isinstance(item, LineBlock):
+            data, bad = data + len(item), bad + len(item.bad)
+            last = item.last_line_no() or last
+            cut = cut or next((line for line in item.bad if line.cut_short), None)
+            yield item
+            continue
         data += 1
         last = item.line_no
         if isinstance(item, BadLine):

@@ -12,6 +12,7 @@ from posrefund.adapters.settlement.model import Kind, ParsedLine, SettlementLine
 from posrefund.adapters.settlement.reading import (
     BinarySource,
     LineError,
+    NamedTable,
     field_reader,
     parse_local_time,
     raw_hash,
@@ -50,18 +51,18 @@ WECHAT_COLUMNS = (
     "费率备注",
 )
 _REQUIRED = ("交易时间", "商户号", "微信订单号", "商户订单号", "交易状态", "应结订单金额", "退款金额", "手续费")
-_SUMMARY_START = "总交易单数"
+SUMMARY_START = "总交易单数"
 # The summary's totals: summary column → (the bill's column it adds up, over refund rows (True) or the others).
 # Copies differ on whether 应结订单总金额 / 订单总金额 also add up the refund rows' order amounts: either reading
 # is taken (``Tally.also``), any other figure refuses the file.
-_TOTALS = {
+TOTALS = {
     "应结订单总金额": ("应结订单金额", False),
     "订单总金额": ("订单金额", False),
     "退款总金额": ("退款金额", True),
     "充值券退款总金额": ("充值券退款金额", True),
     "申请退款总金额": ("申请退款金额", True),
 }
-_FEES = ("手续费总金额", "手续费")
+FEES = ("手续费总金额", "手续费")
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -76,10 +77,16 @@ def parse_wechat_bill(
     and newer layouts (with or without 费率备注 etc.) both work. ``tally`` is given the summary line's totals
     and what the lines add up to.
     """
-    totals = tally if tally is not None else Tally("")
+    table = wechat_table(tally if tally is not None else Tally(""))
+    yield from read_named_table(source, encoding, _REQUIRED, table.bill, table.aside, table.line_of)
+
+
+def wechat_table(totals: Tally) -> NamedTable:
+    """The bill's reading one line at a time (``parse_wechat_bill``; the block reader's lines it does not clear),
+    its summary and lines tallied in ``totals``."""
     totals.summary = "总交易单数…"
-    totals.counts.add(_SUMMARY_START)
-    totals.grand_count = _SUMMARY_START
+    totals.counts.add(SUMMARY_START)
+    totals.grand_count = SUMMARY_START
     names: list[str] = []
 
     def summary(text: str, header_seen: bool, line_no: int) -> bool:
@@ -89,7 +96,7 @@ def parse_wechat_bill(
             if values is not None:
                 totals.claim(line_no, values)
             return True
-        if header_seen and text.startswith(_SUMMARY_START):
+        if header_seen and text.startswith(SUMMARY_START):
             names.extend(name.strip() for name in split_csv(text))
             return True
         return False
@@ -97,15 +104,15 @@ def parse_wechat_bill(
     def line_of(row: list[str], columns: dict[str, int], line_no: int, raw: bytes) -> SettlementLine:
         line = _wechat_line(row, columns, line_no, raw)
         get = field_reader(row, columns, _unquoted)
-        for total, (column, of_refunds) in _TOTALS.items():
+        for total, (column, of_refunds) in TOTALS.items():
             value = yuan_to_fen(get(column) or "0")
             if (line.kind == "refund") == of_refunds:
                 totals.add(total, value)
             totals.add(total, value, also=True)  # the same column over every line
-        totals.add(_FEES[0], yuan_to_fen(get(_FEES[1]) or "0"))
+        totals.add(FEES[0], yuan_to_fen(get(FEES[1]) or "0"))
         return line
 
-    yield from read_named_table(source, encoding, _REQUIRED, "a WeChat Pay bill", summary, line_of)
+    return NamedTable(_REQUIRED, "a WeChat Pay bill", summary, line_of)
 
 
 def _summary_values(names: list[str], text: str) -> dict[str, int] | None:
@@ -116,7 +123,7 @@ def _summary_values(names: list[str], text: str) -> dict[str, int] | None:
         if len(fields) != len(names):
             return None
         return {
-            name: int(_unquoted(value)) if name == _SUMMARY_START else yuan_to_fen(_unquoted(value))
+            name: int(_unquoted(value)) if name == SUMMARY_START else yuan_to_fen(_unquoted(value))
             for name, value in zip(names, fields, strict=True)
         }
     except (LineError, ValueError):

@@ -63,8 +63,9 @@ def import_file(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> ImportReport:
-    """Stage a parsed settlement file, all or nothing, ``batch`` lines per statement and per short transaction
-    (refunds are served between them; a refused file is taken out again).
+    """Stage a parsed settlement file, all or nothing, at least ``batch`` lines per short transaction (refunds are
+    served between them; a refused file is taken out again; a block of lines the adapter read as columns is
+    staged whole).
     ``progress`` is told how many lines each batch held (the CLI drives a progress bar with it). With
     ``date_from`` / ``date_to`` every line must be dated within them (``recon.file_out_of_range``)."""
     actor.require("recon.import")

@@ -6,7 +6,7 @@ is taken out again (``SettlementFileRepo.discard_import``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 
 from posrefund.ports import StagedBatch
 from posrefund.service.deps import Deps
@@ -20,22 +20,27 @@ def stage_in_batches(
     batch: int,
     progress: Callable[[int], None] | None,
 ) -> StagedBatch:
-    """Stage the lines ``batch`` at a time, each batch its own transaction; what they came to."""
+    """Stage the lines ``batch`` at a time, each batch its own transaction; what they came to. An item may be a
+    block of lines (the settlement adapter reads a plain table as columns, a few megabytes at a time): it counts as
+    the lines it holds, and is staged whole."""
     staged = StagedBatch()
     buf: list[object] = []
+    held = 0
 
     def flush() -> None:
-        nonlocal staged
+        nonlocal staged, held
         with deps.uow() as uow:
             staged += uow.settlement_files.stage(file_id, merchant_id, buf)
             uow.commit()
         if progress:
-            progress(len(buf))
+            progress(held)
         buf.clear()
+        held = 0
 
     for item in lines:
         buf.append(item)
-        if len(buf) >= batch:
+        held += len(item) if isinstance(item, Sized) else 1
+        if held >= batch:
             flush()
     if buf:
         flush()

@@ -32,7 +32,17 @@ def fee_contract(conn: Connection, merchant_id: str) -> list[FeePeriod]:
 
 
 def fee_mismatches(contract: list[FeePeriod], rows: Iterable[MatchedFee]) -> Iterator[tuple[int, str, int | None, int]]:
-    """``(line id, sale id, fee due, fee taken)`` of each matched sale whose fee the contract does not accept."""
+    """``(line id, sale id, fee due, fee taken)`` of each matched sale whose fee the contract does not accept.
+
+    The verdict depends only on the contract and (channel, card type, day, base, fee), and a day's sales repeat
+    the same few thousand of those: each is judged once (the contract is the same for the whole run)."""
+    judged: dict[tuple[str, str, date, int, int], tuple[bool, int | None]] = {}  # → (accepted, the fee due)
     for line_id, sale_id, channel, card_type, day, base, fee in rows:
-        if not fee_accepted(contract, channel, card_type, day, base, fee):
-            yield line_id, sale_id, fee_due(contract, channel, card_type, day, base).fee_fen, fee
+        key = (channel, card_type, day, base, fee)
+        verdict = judged.get(key)
+        if verdict is None:
+            accepted = fee_accepted(contract, channel, card_type, day, base, fee)
+            due = None if accepted else fee_due(contract, channel, card_type, day, base).fee_fen
+            verdict = judged[key] = (accepted, due)
+        if not verdict[0]:
+            yield line_id, sale_id, verdict[1], fee

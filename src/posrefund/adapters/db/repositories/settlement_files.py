@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from operator import attrgetter
 from typing import Any, cast
 
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 
 from posrefund.adapters.db import tables as t
-from posrefund.adapters.db.bulk import copy_rows
-from posrefund.adapters.db.prebuilt import Prebuilt
+from posrefund.adapters.db.repositories import settlement_staging as staging
 from posrefund.adapters.db.repositories.recon_runs import run_row
-from posrefund.adapters.db.repositories.recon_scope import SHANGHAI, L
+from posrefund.adapters.db.repositories.recon_scope import L
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
-from posrefund.adapters.settlement.model import BadLine, SettlementLine, line_key
-from posrefund.domain.errors import Conflict
+from posrefund.adapters.settlement.model import BadLine
 from posrefund.ports import (
     BadLineRow,
     InUse,
@@ -29,8 +26,6 @@ from posrefund.ports import (
 )
 
 _F, _B = t.settlement_files.c, t.settlement_bad_lines.c
-STAGE_LINES = Prebuilt(insert(t.settlement_lines))
-_KEYS_PER_QUERY = 500
 
 
 class SettlementFileSql(Repository):
@@ -59,56 +54,18 @@ class SettlementFileSql(Repository):
         )
 
     def stage(self, file_id: str, merchant_id: str, items: Sequence[object]) -> StagedBatch:
-        """Write one batch of parsed lines (good and bad); returns counts and the batch's date span. A line an
-        earlier file already holds (same channel keys) is kept as that file's shadow and counts once; the same
-        keys twice in this file, or an earlier line of those keys with another amount, refuse the file."""
-        good: list[dict[str, Any]] = []
-        bad: list[dict[str, Any]] = []
-        for parsed in items:
-            item = parsed
-            if isinstance(item, SettlementLine) and _has_nul(item):
-                item = BadLine(item.line_no, "NUL character in a field", "")  # no database text holds NUL
-            if isinstance(item, BadLine):
-                bad.append(_bad_row(file_id, item))
-            else:
-                assert isinstance(item, SettlementLine)
-                good.append(_line_row(file_id, merchant_id, item))
-        overlap = self._shadow_known(file_id, merchant_id, good)
-        if good and self.c.dialect.name == "postgresql":
-            copy_rows(self.c, t.settlement_lines.name, good)
-        elif good:
-            STAGE_LINES.run(self.c, good)  # straight on SQLite's cursor: a million lines, not a million param dicts
+        """Write one batch of parsed lines (good and bad, single or in blocks read as columns); returns counts and
+        the batch's date span. A line an earlier file already holds (same channel keys) is kept as that file's
+        shadow and counts once; the same keys twice in this file, or an earlier line of those keys with another
+        amount, refuse the file. The good lines go in one statement (``settlement_staging``)."""
+        good, bad = staging.batch_of(items)
+        rows, overlap = staging.numbered(self.c, file_id, merchant_id, staging.staged(good, file_id, merchant_id))
+        if rows.height:
+            staging.write(self.c, rows)
         if bad:
-            self.c.execute(insert(t.settlement_bad_lines), bad)
-        days = [row["local_date"] for row in good]
-        return StagedBatch(len(good), len(bad), overlap, min(days, default=None), max(days, default=None))
-
-    def _shadow_known(self, file_id: str, merchant_id: str, rows: list[dict[str, Any]]) -> int:
-        """Number the rows of one file with the same keys (``occurrence``: a sale the channel captured twice is two
-        lines), and mark as shadows the rows whose keys and occurrence another file's counting line holds; how
-        many there were. The same line with another amount refuses the file (``recon.file_line_conflict``)."""
-        keys = list(dict.fromkeys(row["line_key"] for row in rows))
-        taken: dict[str, int] = {}  # this file's lines per key, earlier batches included
-        held: dict[tuple[str, int], tuple[str, int, int]] = {}  # (key, occurrence) → another file's counting line
-        for start in range(0, len(keys), _KEYS_PER_QUERY):
-            q = select(L.line_key, L.occurrence, L.file_id, L.line_no, L.shadow, L.amount_fen).where(
-                L.merchant_id == merchant_id, L.line_key.in_(keys[start : start + _KEYS_PER_QUERY])
-            )
-            for key, occurrence, other_file, other_line, shadow, amount in self.c.execute(q):
-                if other_file == file_id:
-                    taken[key] = max(taken.get(key, 0), int(occurrence))
-                elif not shadow:
-                    held[(key, int(occurrence))] = (str(other_file), int(other_line), int(amount))
-        overlap = 0
-        for row in rows:
-            row["occurrence"] = taken[row["line_key"]] = taken.get(row["line_key"], 0) + 1
-            other = held.get((row["line_key"], row["occurrence"]))
-            if other is None:
-                continue
-            if other[2] != row["amount_fen"]:
-                raise Conflict("recon.file_line_conflict", line=row["line_no"], file_id=other[0], other_line=other[1])
-            row["shadow"], overlap = file_id, overlap + 1
-        return overlap
+            self.c.execute(insert(t.settlement_bad_lines), [_bad_row(file_id, item) for item in bad])
+        first, last = rows["local_date"].min(), rows["local_date"].max()
+        return StagedBatch(rows.height, len(bad), overlap, first, last)  # type: ignore[arg-type]
 
     def other_merchant_line(self, file_id: str, merchant_no: str) -> tuple[int, str] | None:
         """The first line of the file that names another merchant number than ``merchant_no``."""
@@ -307,65 +264,10 @@ class SettlementFileSql(Repository):
         return cast(SettlementLineRow | None, first_row(self.c, q.order_by(L.local_date, L.id)))
 
 
-_TEXTS = attrgetter(
-    "currency",
-    "merchant_no",
-    "terminal_no",
-    "voucher_no",
-    "rrn",
-    "channel_trade_no",
-    "merchant_order_no",
-    "channel_refund_no",
-    "merchant_refund_no",
-    "refund_status",
-    "payer_masked",
-    "batch_no",
-    "auth_code",
-)
-
-
-def _has_nul(line: SettlementLine) -> bool:
-    """A NUL anywhere in the line's texts (no database text holds one); one join and one search a line."""
-    return "\x00" in "".join(_TEXTS(line))
-
-
 def _bad_row(file_id: str, item: BadLine) -> dict[str, Any]:
     return {
         "file_id": file_id,
         "line_no": item.line_no,
         "reason": item.reason[:200],
         "excerpt": item.text_excerpt[:200],
-    }
-
-
-def _line_row(file_id: str, merchant_id: str, item: SettlementLine) -> dict[str, Any]:
-    """A staged line: texts cut to their columns, the local settlement date and the epoch second added."""
-    return {
-        "file_id": file_id,
-        "merchant_id": merchant_id,
-        "line_no": item.line_no,
-        "kind": item.kind,
-        "occurred_at": item.occurred_at,
-        "occurred_epoch": int(item.occurred_at.timestamp()),
-        "local_date": item.occurred_at.astimezone(SHANGHAI).date(),
-        "amount_fen": item.amount_fen,
-        "fee_fen": item.fee_fen,
-        "settled_fen": item.amount_fen if item.settled_fen is None else item.settled_fen,
-        "currency": item.currency,
-        "merchant_no": item.merchant_no[:32],
-        "terminal_no": item.terminal_no[:32],
-        "voucher_no": item.voucher_no[:16],
-        "rrn": item.rrn[:32],
-        "channel_trade_no": item.channel_trade_no[:64],
-        "merchant_order_no": item.merchant_order_no[:64],
-        "channel_refund_no": item.channel_refund_no[:64],
-        "merchant_refund_no": item.merchant_refund_no[:64],
-        "refund_status": item.refund_status[:16],
-        "payer_masked": item.payer_masked[:64],
-        "batch_no": item.batch_no[:12],
-        "card_type": item.card_type[:8],
-        "raw_hash": item.raw_hash,
-        "line_key": line_key(item),
-        "occurrence": 1,
-        "shadow": "",
     }
