@@ -14,8 +14,6 @@ cannot read (a stray quote ``csv`` reads to the end of the file).
 
 from __future__ import annotations
 
-import codecs
-import csv
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -23,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from posrefund.adapters.sales_table import time_us
-from posrefund.adapters.tabular import is_xlsx, read_rows
+from posrefund.adapters.tabular import plain_csv_header, read_rows
 from posrefund.ports import RefundRules, RefundTable
 
 REQUIRED = ("refund_no", "channel", "amount_fen", "refunded_at")
@@ -52,7 +50,7 @@ def read_refund_table(
     path: Path, rules: RefundRules, terminals: Mapping[str, str], local_zone: tzinfo, now: datetime
 ) -> RefundTable:
     """The whole file, split into the rows cleared in bulk and the rest (see the module)."""
-    header = _plain_header(path)
+    header = plain_csv_header(path, REQUIRED)
     if header is None:
         return RefundTable(clean=None, clean_rows=0, naive=0, rest=list(read_rows(path)))
     try:
@@ -70,30 +68,6 @@ def read_refund_table(
         naive=int(clean["naive"].sum()),
         rest=[(int(r[0]), dict(zip(header, r[1:], strict=True))) for r in rest.iter_rows()],
     )
-
-
-def _plain_header(path: Path) -> list[str] | None:
-    """The header when polars reads the file exactly as ``csv.DictReader`` does; None otherwise."""
-    if is_xlsx(path):
-        return None
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    tail = b""
-    with open(path, "rb") as fh:
-        try:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                decoder.decode(chunk)
-                seen = tail + chunk
-                if b"\n\n" in seen or b"\n\r\n" in seen or seen.count(b"\r") != seen.count(b"\r\n"):
-                    return None
-                tail = chunk[-2:]
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return None
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh), [])
-    if not header or "" in header or len(set(header)) != len(header) or not set(REQUIRED) <= set(header):
-        return None
-    return header
 
 
 def _value(header: list[str], name: str, default: str = "") -> pl.Expr:

@@ -16,8 +16,6 @@ polars finds quoting it cannot read (a stray quote ``csv`` reads to the end of t
 
 from __future__ import annotations
 
-import codecs
-import csv
 from collections.abc import Callable, Iterator
 from datetime import datetime, tzinfo
 from itertools import islice
@@ -25,7 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
-from posrefund.adapters.tabular import is_xlsx, read_rows
+from posrefund.adapters.tabular import plain_csv_header, read_rows
 from posrefund.domain.pii import CARD_PREFIX, find_card_data
 from posrefund.ports import FieldRules, ImportScope, TableBatch
 
@@ -63,7 +61,7 @@ def read_sale_batches(
     batch: int = BATCH,
 ) -> Iterator[TableBatch]:
     """The file's rows in batches of ``batch``, each split into clean rows and the rest (see the module)."""
-    header = _plain_header(path)
+    header = plain_csv_header(path, REQUIRED)
     if header is None:
         rows = read_rows(path)
         while chunk := list(islice(rows, batch)):
@@ -94,30 +92,6 @@ def read_sale_batches(
             naive=int(clean["naive"].sum()),
             rest=[(int(r[0]), dict(zip(header, r[1:], strict=True))) for r in rest.iter_rows()],
         )
-
-
-def _plain_header(path: Path) -> list[str] | None:
-    """The header when polars reads the file exactly as ``csv.DictReader`` does; None otherwise."""
-    if is_xlsx(path):
-        return None
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    tail = b""
-    with open(path, "rb") as fh:
-        try:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                decoder.decode(chunk)
-                seen = tail + chunk
-                if b"\n\n" in seen or b"\n\r\n" in seen or seen.count(b"\r") != seen.count(b"\r\n"):
-                    return None
-                tail = chunk[-2:]
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return None
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh), [])
-    if not header or "" in header or len(set(header)) != len(header) or not set(REQUIRED) <= set(header):
-        return None
-    return header
 
 
 def _col(header: list[str], name: str) -> pl.Expr:

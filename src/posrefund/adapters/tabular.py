@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -93,3 +93,29 @@ def _xlsx_rows(path: Path) -> Iterator[Row]:
             yield line, {name: _cell(v) for name, v in zip(header, values, strict=False) if name}
     finally:
         book.close()
+
+
+def plain_csv_header(path: Path, required: Iterable[str]) -> list[str] | None:
+    """The header of a CSV that polars reads exactly as ``csv.DictReader`` does (UTF-8, no blank line, every
+    line ending the same, unique names, the ``required`` ones among them); None when only the row-by-row reader
+    can be trusted with it."""
+    if is_xlsx(path):
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    tail = b""
+    with open(path, "rb") as fh:
+        try:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                decoder.decode(chunk)
+                seen = tail + chunk
+                if b"\n\n" in seen or b"\n\r\n" in seen or seen.count(b"\r") != seen.count(b"\r\n"):
+                    return None
+                tail = chunk[-2:]
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    if not header or "" in header or len(set(header)) != len(header) or not set(required) <= set(header):
+        return None
+    return header

@@ -94,9 +94,9 @@ async def import_file(
     return JSONResponse(_report(report, lang), status_code=200 if report.duplicate else 201)
 
 
-async def saved_upload(file: UploadFile, folder: Path) -> Path:
-    """The upload written to ``folder`` a MiB at a time (refused past ``MAX_UPLOAD``, or empty)."""
-    path = folder / "upload"
+async def saved_upload(file: UploadFile, folder: Path, name: str = "upload", empty: str = "recon.bad_file") -> Path:
+    """The upload written to ``folder``/``name`` a MiB at a time (refused past ``MAX_UPLOAD``, or as ``empty``)."""
+    path = folder / name
     size = 0
     with open(path, "wb") as out:
         while chunk := await file.read(1 << 20):
@@ -105,7 +105,7 @@ async def saved_upload(file: UploadFile, folder: Path) -> Path:
                 raise Invalid("recon.file_too_large", max_bytes=MAX_UPLOAD)
             out.write(chunk)
     if size == 0:
-        raise Invalid("recon.bad_file", detail="empty file")
+        raise Invalid(empty, detail="empty file")
     return path
 
 

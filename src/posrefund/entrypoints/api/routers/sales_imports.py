@@ -23,7 +23,7 @@ from posrefund.domain.roles import Actor
 from posrefund.entrypoints.api.context import Ctx, CurrentActor
 from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, answers
 from posrefund.entrypoints.api.responses_recon import SaleImportReport
-from posrefund.entrypoints.api.routers.reconciliation_files import MAX_UPLOAD
+from posrefund.entrypoints.api.routers.reconciliation_files import saved_upload
 from posrefund.entrypoints.wording import message
 from posrefund.i18n import pick_language
 from posrefund.service import sales_import
@@ -60,7 +60,8 @@ async def import_sales(
     lang = pick_language(request.headers.get("accept-language"))
     name = (file.filename or "upload")[:200]
     with tempfile.TemporaryDirectory(prefix="posrefund-sales-") as tmp:
-        path = await _saved(file, Path(tmp) / ("upload.xlsx" if is_xlsx(Path(name)) else "upload.csv"))
+        kind = "upload.xlsx" if is_xlsx(Path(name)) else "upload.csv"
+        path = await saved_upload(file, Path(tmp), kind, empty="sale_import.bad_file")
         try:
             header = header_of(path)
         except _UNREADABLE as exc:
@@ -86,20 +87,6 @@ async def import_sales(
         "errors": [_row_error(line, code, params, lang) for line, code, params in report.errors],
     }
     return JSONResponse(body, status_code=201)
-
-
-async def _saved(file: UploadFile, path: Path) -> Path:
-    """The upload written to ``path`` a MiB at a time (refused past ``MAX_UPLOAD``, or empty)."""
-    size = 0
-    with open(path, "wb") as out:
-        while chunk := await file.read(1 << 20):
-            size += len(chunk)
-            if size > MAX_UPLOAD:
-                raise Invalid("recon.file_too_large", max_bytes=MAX_UPLOAD)
-            out.write(chunk)
-    if size == 0:
-        raise Invalid("sale_import.bad_file", detail="empty file")
-    return path
 
 
 def _row_error(line: int, code: str, params: dict[str, Any], lang: str) -> dict[str, Any]:
