@@ -11,6 +11,7 @@ left — and its thread ends after a few idle seconds (the next poke starts anot
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import structlog
@@ -21,6 +22,10 @@ from posrefund.adapters.db.repositories.audit import AuditSql
 log = structlog.get_logger("posrefund.audit")
 SEQUENCER_BATCH = 1000  # events chained a transaction: a long backlog is worked off in steps
 IDLE_SECONDS = 5.0  # a chainer thread with nothing to do for this long ends
+# After a poke the chainer waits this long before it runs, so that one run chains what the commits of that moment
+# left: a run costs about 2 ms of this process's CPU whether it chains two events or two hundred, and run once a
+# refund it took half the CPU of a PostgreSQL node. Events are listed unchained meanwhile, and verified after it.
+GATHER_SECONDS = 0.025
 
 
 def chain_all(engine: Engine, *, wait: bool) -> int:
@@ -43,7 +48,7 @@ def chain_all(engine: Engine, *, wait: bool) -> int:
 
 
 class Chainer:
-    """One thread of a process that runs ``chain`` whenever poked; pokes that come while it runs are one run."""
+    """One thread of a process that runs ``chain`` soon after it is poked; pokes that come meanwhile are one run."""
 
     def __init__(self, chain: Callable[[], object]) -> None:
         self._chain = chain
@@ -66,6 +71,7 @@ class Chainer:
                         self._thread = None
                         return
                 continue
+            time.sleep(GATHER_SECONDS)
             self._poked.clear()
             try:
                 self._chain()
