@@ -72,7 +72,7 @@ def _reads(merchant: str, n: int, start: datetime) -> dict[str, Read]:
         ),
         "list, by status": page(status="processing"),
         "refunds of a sale": lambda c, i: page(sale_id=f"G{i:06d}")(c, i),
-        "refunds by phone": lambda c, i: page(phone_index=f"phone{i % 3000}")(c, i),
+        "refunds by phone": lambda c, i: page(phone_index=f"phone{i % max(3_000, n // 3)}")(c, i),
         "my refunds": lambda c, i: page(requested_by=f"cashier{i % 200}")(c, i),
         "a refund's events": lambda c, i: AuditSql(c).case_events(merchant, f"GR{i % max(1, n // 10):07d}"),
         "sale by voucher": lambda c, i: SaleSql(c, lambda t: t.date()).find_sales(

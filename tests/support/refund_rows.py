@@ -116,16 +116,23 @@ def grown_sales(merchant: tuple[str, str, str], prefix: str, size: Growth) -> It
 
 
 def grown_refunds(merchant: tuple[str, str, str], prefix: str, size: Growth) -> Iterator[dict[str, Any]]:
-    """Refunds spread over the sales, 200 cashiers, 3,000 customers' phones and every status."""
+    """Refunds spread over the sales, 200 cashiers, every status, and customers' phones (three refunds a phone,
+    on at least 3,000 phones): a look-up by phone finds as many refunds whatever the size of the history."""
+    phones = phones_of(size)
     statuses = ("approved", "succeeded", "processing", "rejected", "failed", "pending_review")
     for i, row in enumerate(refund_rows(merchant, "", size.refunds, size.start, f"{prefix}R")):
         yield {
             **row,
             "sale_id": f"{prefix}{i % size.sales:06d}",
             "requested_by": f"cashier{i % 200}",
-            "customer_phone_index": f"phone{i % 3000}",
+            "customer_phone_index": f"phone{i % phones}",
             "status": statuses[i % len(statuses)],
         }
+
+
+def phones_of(size: Growth) -> int:
+    """How many customers' phones the grown refunds are spread over."""
+    return max(3_000, size.refunds // 3)
 
 
 def grown_events(chain: str, prefix: str, size: Growth) -> Iterator[dict[str, Any]]:
