@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from posrefund import __version__
@@ -129,6 +130,7 @@ def _add_routes(app: FastAPI) -> None:
         app.include_router(api)
     app.add_exception_handler(DomainError, errors.on_domain_error)
     app.add_exception_handler(ConcurrentUpdate, errors.on_concurrent_update)
+    app.add_exception_handler(DBAPIError, errors.on_lost_connection)
     app.add_exception_handler(RequestValidationError, errors.on_validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.on_http_error)
 

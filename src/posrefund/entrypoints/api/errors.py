@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from posrefund.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized
@@ -102,6 +103,16 @@ def error_response(request: Request, code: str, status: int, params: dict[str, A
 async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     return error_response(request, exc.code, status_of(exc), exc.params)
+
+
+async def on_lost_connection(request: Request, exc: Exception) -> JSONResponse:
+    """The database connection was lost under the request (a restart, a failover): nothing it did was committed,
+    the pool has been refreshed, and the same request with the same Idempotency-Key may simply be sent again.
+    Any other database error stays a 500: it is a fault of ours."""
+    assert isinstance(exc, DBAPIError)
+    if not exc.connection_invalidated:
+        raise exc
+    return await on_domain_error(request, DomainError("server.busy", retry_after=1))
 
 
 async def on_concurrent_update(request: Request, exc: Exception) -> JSONResponse:
