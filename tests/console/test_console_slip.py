@@ -45,7 +45,9 @@ def test_the_slip_prints_in_three_widths_with_a_qr(as_user: Any, world: World, d
     assert re.search(r'<svg[^>]*class="qr"', page) and "<title>扫码查看退款进度</title>" in page
     with engine.connect() as c:
         printed = c.execute(
-            select(tables.audit_events.c.data).where(tables.audit_events.c.action == "refund.slip_printed")
+            select(tables.audit_events.c.data)
+            .where(tables.audit_events.c.action == "refund.slip_printed")
+            .order_by(tables.audit_events.c.id)  # the order written: a chained row may have moved in the heap
         ).all()
     assert len(printed) == 3 and '"paper": "58"' in printed[-1][0]
     bad = cashier.get(f"/console/cases/{case_id}/slip", params={"paper": "letter"})
