@@ -22,7 +22,7 @@ import polars as pl
 
 from posrefund.adapters.sales_table import time_us
 from posrefund.adapters.tabular import plain_csv_header, read_rows
-from posrefund.ports import RefundRules, RefundTable
+from posrefund.ports import RefundRules, TableBatch
 
 REQUIRED = ("refund_no", "channel", "amount_fen", "refunded_at")
 OPTIONAL = ("order_no", "terminal_id", "batch_no", "voucher_no", "rrn", "currency", "channel_refund_id", "kind", "note")
@@ -48,21 +48,21 @@ _WHOLE = r"^[0-9]{1,15}$"
 
 def read_refund_table(
     path: Path, rules: RefundRules, terminals: Mapping[str, str], local_zone: tzinfo, now: datetime
-) -> RefundTable:
+) -> TableBatch:
     """The whole file, split into the rows cleared in bulk and the rest (see the module)."""
     header = plain_csv_header(path, REQUIRED)
     if header is None:
-        return RefundTable(clean=None, clean_rows=0, naive=0, rest=list(read_rows(path)))
+        return TableBatch(clean=None, clean_rows=0, naive=0, rest=list(read_rows(path)))
     try:
         frame = pl.scan_csv(path, infer_schema=False, empty_string_is_null=False, truncate_ragged_lines=True).collect()
     except pl.exceptions.ComputeError:  # quoting polars cannot read (``csv`` reads it): the old way, whole
-        return RefundTable(clean=None, clean_rows=0, naive=0, rest=list(read_rows(path)))
+        return TableBatch(clean=None, clean_rows=0, naive=0, rest=list(read_rows(path)))
     frame = frame.with_row_index("line", offset=2).with_columns(pl.col("line").cast(pl.Int64))
     limit = int((now.timestamp() + rules.clock_skew_seconds) * 1_000_000)
     judged = _judged(frame, header, rules, terminals, getattr(local_zone, "key", None), limit)
     clean = judged.filter(judged["ok"])
     rest = frame.filter(~judged["ok"]).select("line", *header)
-    return RefundTable(
+    return TableBatch(
         clean=clean.select(COLUMNS),
         clean_rows=clean.height,
         naive=int(clean["naive"].sum()),

@@ -40,7 +40,8 @@ class ImportScope:
 
 @dataclass
 class TableBatch:
-    """One batch of an import file. ``clean``: the rows that passed every check in bulk, as a columnar table only
+    """One batch of an import file (a refunds file is read as one batch: it is imported all or nothing).
+    ``clean``: the rows that passed every check in bulk, as a columnar table only
     the repository reads (``clean_rows`` of them, ``naive`` with a time written without its offset); ``rest``:
     every other row with its line, to be read and checked one at a time (and reported if bad)."""
 
@@ -95,26 +96,10 @@ class RefundRules:
     clock_skew_seconds: int
 
 
-# A refund row as plain values, the columns of a ``RefundTable``'s ``clean`` table in this order (the time in µs
+# A refund row as plain values, the columns of a refunds file's ``TableBatch.clean`` in this order (the time in µs
 # since the epoch): line, refund_no, channel, order_no, terminal_id, batch_no, voucher_no, rrn, amount_fen,
 # currency, refunded_us, channel_refund_id, kind, note.
 RefundValues = tuple[int, str, str, str, str, str, str, str, int, str, int, str, str, str]
-
-
-@dataclass
-class RefundTable:
-    """A refunds file as read by a bulk reader: ``clean`` the rows that passed every field check in bulk (a
-    columnar table only the repository reads; ``naive`` of them with a time written without its offset), ``rest``
-    every other row with its line, to be read and checked one at a time."""
-
-    clean: Any
-    clean_rows: int
-    naive: int
-    rest: Sequence[RawRow] = field(default_factory=list)
-
-    @property
-    def rows(self) -> int:
-        return self.clean_rows + len(self.rest)
 
 
 @dataclass

@@ -29,7 +29,7 @@ from posrefund.domain.policy import Reason
 from posrefund.domain.reconciliation import SOURCE_CHANNELS
 from posrefund.domain.refund import MAX_NOTE, RefundCase, RefundStatus
 from posrefund.domain.roles import Actor
-from posrefund.ports import RefundableSale, RefundRules, RefundStamp, RefundTable, RefundValues, SaleKeys
+from posrefund.ports import RefundableSale, RefundRules, RefundStamp, RefundValues, SaleKeys, TableBatch
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 from posrefund.service.sales import CLOCK_SKEW, MAX_AMOUNT_FEN
@@ -183,14 +183,14 @@ def import_refunds(
 ) -> RefundImportReport:
     """A file read one row at a time (``tabular.read_rows``): every row is checked on its own (see
     ``import_refund_table``)."""
-    table = RefundTable(clean=None, clean_rows=0, naive=0, rest=list(records))
+    table = TableBatch(clean=None, clean_rows=0, naive=0, rest=list(records))
     return import_refund_table(deps, actor, table, zone, source, progress)
 
 
 def import_refund_table(
     deps: Deps,
     actor: Actor,
-    table: RefundTable,
+    table: TableBatch,
     zone: tzinfo,
     source: str = "",
     progress: Callable[[int], None] | None = None,
