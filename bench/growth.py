@@ -37,6 +37,8 @@ from sqlalchemy import Connection, Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.reconcile import _deps, database  # noqa: E402 - after the path is set
+
 RESULTS = ROOT / "bench" / "results"
 GROWTH_LIMIT = 1.5  # p99 at the largest size against the smallest
 RECENT = 1_000_000  # the newest sales (11.6 days at one a second) are the ones refunded
@@ -85,23 +87,6 @@ def _reads(merchant: str, n: int, start: datetime) -> dict[str, Read]:
     }
 
 
-def _deps(url: str, work: Path) -> Any:
-    from posrefund import bootstrap
-    from posrefund.adapters.crypto import generate_key_spec
-    from posrefund.adapters.passwords import Argon2Hasher
-    from posrefund.config import Settings
-
-    settings = Settings(
-        database_url=url,
-        secret_key="b" * 40,
-        pii_key=generate_key_spec("k1"),
-        audit_key=generate_key_spec("a1"),
-        data_dir=work / "data",
-        log_file=work / "posrefund.log",
-    )
-    return bootstrap.build(settings, hasher=Argon2Hasher(fast=True))
-
-
 @dataclass(frozen=True)
 class Grown:
     deps: Any
@@ -116,13 +101,14 @@ def _seed(url: str, work: Path, n: int) -> Grown:
     from tests.support.refund_rows import Growth, grow
 
     from posrefund import bootstrap
+    from posrefund.adapters.crypto import generate_key_spec
     from posrefund.adapters.db.migrate import upgrade
     from posrefund.adapters.db.statistics import refresh_statistics
     from posrefund.domain.roles import Actor, Role
     from posrefund.service import admin
 
     upgrade(url)
-    deps = _deps(url, work)
+    deps = _deps(url, work, audit_key=generate_key_spec("a1"))  # the incremental verify checks signed checkpoints
     m = admin.create_merchant(deps, Actor("bench", Role.PROVIDER_ADMIN, None), code="GROW", name="growth")
     boss = Actor("bench", Role.ADMIN, m["id"])
     store = admin.create_store(deps, boss, name="store")
@@ -179,9 +165,6 @@ def _writes(grown: Grown, n: int, repeat: int, rng: random.Random) -> dict[str, 
 
 
 def measure(kind: str, server: str, n: int, repeat: int) -> dict[str, dict[str, float]]:
-    sys.path.insert(0, str(ROOT / "bench"))
-    from reconcile import database
-
     work = Path(tempfile.mkdtemp(prefix="posrefund-growth-"))
     url, drop = database(kind, server, work)
     try:

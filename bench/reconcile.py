@@ -41,7 +41,9 @@ RESULTS = ROOT / "bench" / "results"
 DAY = date(2026, 11, 19)
 
 
-def _deps(url: str, work: Path) -> Any:
+def _deps(url: str, work: Path, **settings_too: Any) -> Any:
+    """posrefund built on the bench's database, with the work folder for its files (``settings_too``: any other
+    setting, e.g. an audit key for a bench that verifies the chain)."""
     from posrefund import bootstrap
     from posrefund.adapters.crypto import generate_key_spec
     from posrefund.adapters.passwords import Argon2Hasher
@@ -53,6 +55,7 @@ def _deps(url: str, work: Path) -> Any:
         pii_key=generate_key_spec("k1"),
         data_dir=work / "data",
         log_file=work / "posrefund.log",
+        **settings_too,
     )
     return bootstrap.build(settings, hasher=Argon2Hasher(fast=True))
 
