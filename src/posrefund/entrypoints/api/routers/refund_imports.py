@@ -64,7 +64,7 @@ async def import_refunds(
         # the event loop and make its batches one transaction.
         report = await c.run_apart(run, c.deps, actor)
     if report.errors:
-        errors = [_row_error(line, code, params, lang) for line, code, params in report.errors]
+        errors = [row_error(line, code, params, lang) for line, code, params in report.errors]
         raise Invalid("refund_import.rows_refused", count=len(errors), errors=errors)
     body = {
         "rows": report.rows,
@@ -76,5 +76,6 @@ async def import_refunds(
     return JSONResponse(body, status_code=201)
 
 
-def _row_error(line: int, code: str, params: dict[str, Any], lang: str) -> dict[str, Any]:
+def row_error(line: int, code: str, params: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A refused row of an import as the API answers it: its line, code, parameters and message."""
     return {"line": line, "code": code, "params": params, "message": message(code, lang, params)}

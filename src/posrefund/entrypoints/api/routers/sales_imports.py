@@ -9,7 +9,7 @@ import csv
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Request, UploadFile
@@ -24,7 +24,7 @@ from posrefund.entrypoints.api.context import Ctx, CurrentActor
 from posrefund.entrypoints.api.responses import SIGNED_IN, WITH_BODY, answers
 from posrefund.entrypoints.api.responses_recon import SaleImportReport
 from posrefund.entrypoints.api.routers.reconciliation_files import saved_upload
-from posrefund.entrypoints.wording import message
+from posrefund.entrypoints.api.routers.refund_imports import row_error
 from posrefund.i18n import pick_language
 from posrefund.service import sales_import
 from posrefund.service.deps import Deps
@@ -84,10 +84,6 @@ async def import_sales(
         "imported": report.imported,
         "duplicates": report.duplicates,
         "naive_times": report.naive_times,
-        "errors": [_row_error(line, code, params, lang) for line, code, params in report.errors],
+        "errors": [row_error(line, code, params, lang) for line, code, params in report.errors],
     }
     return JSONResponse(body, status_code=201)
-
-
-def _row_error(line: int, code: str, params: dict[str, Any], lang: str) -> dict[str, Any]:
-    return {"line": line, "code": code, "params": params, "message": message(code, lang, params)}
