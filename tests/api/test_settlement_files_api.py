@@ -85,6 +85,8 @@ def test_a_withdrawn_file_counts_no_more_and_its_runs_say_they_are_stale(
     day = {"source": "wechat", "date_from": DAY.isoformat(), "date_to": DAY.isoformat()}
     run = client.post(f"{P}/runs", json=day, headers=finance).json()
     assert run["stale_at"] is None
+    imported = client.get(f"{P}/files/{file_id}", headers=finance).json()
+    assert (imported["state"], imported["heartbeat_at"]) == ("imported", None) and imported["finished_at"]
 
     before = row_counts(engine)
     path = f"{P}/files/{file_id}/withdraw"
@@ -105,6 +107,7 @@ def test_a_withdrawn_file_counts_no_more_and_its_runs_say_they_are_stale(
     assert [s["id"] for s in body["stale_runs"]] == [run["id"]]
     shown = client.get(f"{P}/files/{file_id}", headers=finance).json()
     assert shown["withdrawn_at"] is not None and shown["withdraw_reason"] == "渠道重新生成了对账单"
+    assert shown["state"] == "withdrawn"
     stale = client.get(f"{P}/runs/{run['id']}", headers=finance).json()
     assert stale["stale_at"] is not None and "渠道重新生成了对账单" in stale["stale_reason"]
     r = client.post(path, json={"reason": "again"}, headers=finance)

@@ -3,7 +3,7 @@ and do not re-validate)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, with_config
 
@@ -81,6 +81,15 @@ class SettlementFile(SettlementFileFacts):
     imported_by: str
     imported_at: str | None
     overlap_count: int
+    finished_at: Annotated[str | None, Field(description="when its import finished; None: it counts nowhere yet")]
+    heartbeat_at: Annotated[str | None, Field(description="while an import runs: when it last wrote a batch")]
+    state: Annotated[
+        str,
+        Field(
+            description="`imported` (it counts), `withdrawn`, `importing`, or `interrupted`: its import died "
+            "midway and is cleared by the merchant's next import (the same file can then be imported again)"
+        ),
+    ]
     withdrawn_at: str | None
     withdrawn_by: str
     withdraw_reason: str

@@ -46,6 +46,10 @@ MESSAGES_RECON: dict[str, tuple[str, str]] = {
         "The transaction on line {line} was already imported from file {file_id} (line {other_line}) with "
         "another amount",
     ),
+    "recon.file_importing": (
+        "对账文件 {file_id} 正在导入，导入完成后才能使用；请稍后再试",
+        "Settlement file {file_id} is still being imported and can be used once it has finished; try again shortly",
+    ),
     "recon.file_withdrawn": (
         "该对账文件已于 {withdrawn_at} 撤回",
         "This settlement file was withdrawn at {withdrawn_at}",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from posrefund.domain.errors import Invalid, NotFound
+from posrefund.domain.errors import Conflict, Invalid, NotFound
 from posrefund.domain.pii import refuse_card_data
 from posrefund.domain.reconciliation import (
     Source,
@@ -19,7 +19,7 @@ from posrefund.domain.refund import RefundStatus
 from posrefund.domain.roles import Actor
 from posrefund.ports import BadLineRow, NewSettlementFileRow, SettlementFileRow, StagedBatch, UnitOfWork
 from posrefund.service.deps import Deps
-from posrefund.service.reconciliation.integrity import check_request, duplicate_notice
+from posrefund.service.reconciliation.integrity import ABANDONED_AFTER, check_request, duplicate_notice, file_state
 from posrefund.service.reconciliation.staging import stage_in_batches
 from posrefund.service.records import record
 
@@ -76,21 +76,48 @@ def import_file(
     merchant_id = actor.merchant_id or ""
     now = deps.clock.now()
     with deps.uow() as uow:
+        clear_abandoned(uow, actor, merchant_id, now)
         earlier = uow.settlement_files.file_by_fingerprint(merchant_id, fingerprint)
+        if earlier is not None and earlier["heartbeat_at"] is not None:
+            raise Conflict("recon.file_importing", file_id=earlier["id"])
         if earlier is not None and earlier["withdrawn_at"] is None:
             return _report(uow, earlier, duplicate=True)
         row = _file_row(deps, actor, src.value, earlier, (fingerprint, filename, size), now)
         file_id = row["id"]
-        (uow.settlement_files.reopen_file if earlier else uow.settlement_files.add_file)(row)
-        uow.commit()  # no dates yet: no run's file set holds it until it is finished
+        if earlier is None:
+            uow.settlement_files.add_file(row)
+        else:
+            uow.settlement_files.reopen_file(file_id, now)
+        uow.commit()  # unfinished: no run, statement or count reads it until ``_finish``
     try:
         staged = stage_in_batches(deps, file_id, merchant_id, lines, batch, progress)
         return _finish(deps, actor, row, staged, (date_from, date_to), again=earlier is not None)
     except BaseException:
         with deps.uow() as uow:  # all of the file or nothing: what was staged goes, the row is as it was
-            uow.settlement_files.discard_import(file_id, earlier)
+            uow.settlement_files.discard_import(merchant_id, file_id)
             uow.commit()
         raise
+
+
+def clear_abandoned(uow: UnitOfWork, actor: Actor, merchant_id: str, now: datetime) -> None:
+    """Take out the imports of the merchant whose importer died midway (killed, the machine lost): their lines
+    count nowhere and would hold the place of the same lines in other files; each one cleared is audited. The
+    same content can then be imported whole."""
+    for row in uow.settlement_files.abandoned_imports(merchant_id, now - ABANDONED_AFTER):
+        removed = uow.settlement_files.discard_import(merchant_id, str(row["id"]))
+        record(
+            uow,
+            actor,
+            merchant_id,
+            "settlement.import_abandoned",
+            now,
+            file_id=row["id"],
+            source=row["source"],
+            fingerprint=row["fingerprint"],
+            started_at=row["imported_at"].isoformat(),
+            last_batch_at=row["heartbeat_at"].isoformat() if row["heartbeat_at"] else None,
+            lines_removed=removed,
+        )
 
 
 def _finish(
@@ -106,7 +133,7 @@ def _finish(
     file_id, merchant_id, source = str(row["id"]), str(row["merchant_id"]), str(row["source"])
     with deps.uow() as uow:
         check_request(uow, merchant_id, source, file_id, dates)
-        uow.settlement_files.finish_file(file_id, staged)
+        uow.settlement_files.finish_file(row, staged, deps.clock.now())
         uow.settlement_files.refresh_statistics()
         record(
             uow,
@@ -174,7 +201,8 @@ def get_file(deps: Deps, actor: Actor, file_id: str, bad_limit: int = 100) -> di
         row = uow.settlement_files.get_file(actor.merchant_id or "", file_id)
         if row is None:
             raise NotFound("recon.file_not_found")
-        return {**row, "bad": uow.settlement_files.bad_lines(file_id, limit=max(1, min(bad_limit, 1_000)))}
+        bad = uow.settlement_files.bad_lines(file_id, limit=max(1, min(bad_limit, 1_000)))
+    return {**row, "state": file_state(row, deps.clock.now()), "bad": bad}
 
 
 # ---- fee rates ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ Every refusal is raised inside the import's transaction, so a refused file chang
 
 from __future__ import annotations
 
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from posrefund.domain.errors import Conflict, Invalid, NotFound
@@ -18,7 +18,26 @@ from posrefund.service.deps import Deps
 from posrefund.service.records import record
 
 REASON_MAX = 500
+# An import writes a batch every second or so; one silent this long has lost its process (a batch waiting for
+# SQLite's write lock gives up long before).
+ABANDONED_AFTER = timedelta(minutes=2)
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")  # times shown to people (no DST since 1991)
+
+
+def beijing_time(moment: datetime) -> str:
+    """An instant as finance reads it in a message: Beijing time to the second."""
+    return f"{moment.astimezone(BEIJING):%Y-%m-%d %H:%M:%S}"
+
+
+def file_state(row: SettlementFileRow, now: datetime) -> str:
+    """What finance sees of a file: ``imported`` (it counts), ``withdrawn``, ``importing`` (a batch written
+    lately) or ``interrupted`` (its importer died midway; the next import of the merchant clears it)."""
+    beat = row["heartbeat_at"]
+    if beat is not None:
+        return "importing" if beat >= now - ABANDONED_AFTER else "interrupted"
+    if row["finished_at"] is None:
+        return "interrupted"
+    return "withdrawn" if row["withdrawn_at"] is not None else "imported"
 
 
 def duplicate_notice(row: SettlementFileRow) -> dict[str, Any]:
@@ -28,7 +47,7 @@ def duplicate_notice(row: SettlementFileRow) -> dict[str, Any]:
         "params": {
             "file_id": row["id"],
             "filename": row["filename"],
-            "imported_at": f"{row['imported_at'].astimezone(BEIJING):%Y-%m-%d %H:%M:%S}",
+            "imported_at": beijing_time(row["imported_at"]),
         },
     }
 
@@ -109,12 +128,13 @@ def withdraw_file(deps: Deps, actor: Actor, file_id: str, reason: str) -> dict[s
 
 
 def _live_file(uow: UnitOfWork, merchant_id: str, file_id: str) -> SettlementFileRow:
-    """The merchant's file, not withdrawn yet (another merchant's is 404, like one that does not exist)."""
+    """The merchant's file, imported whole and not withdrawn yet (another merchant's is 404, like one that does
+    not exist)."""
     row = uow.settlement_files.get_file(merchant_id, file_id)
     if row is None:
         raise NotFound("recon.file_not_found")
     if row["withdrawn_at"] is not None:
-        raise Conflict(
-            "recon.file_withdrawn", withdrawn_at=f"{row['withdrawn_at'].astimezone(BEIJING):%Y-%m-%d %H:%M:%S}"
-        )
+        raise Conflict("recon.file_withdrawn", withdrawn_at=beijing_time(row["withdrawn_at"]))
+    if row["finished_at"] is None:
+        raise Conflict("recon.file_importing", file_id=file_id)
     return row

@@ -5,9 +5,12 @@ Everything else those pages show or change goes through ``service.reconciliation
 
 from __future__ import annotations
 
+from typing import Any
+
 from posrefund.domain.roles import Actor
-from posrefund.ports import ReconRunRow, SettlementFileRow
+from posrefund.ports import ReconRunRow
 from posrefund.service.deps import Deps
+from posrefund.service.reconciliation.integrity import file_state
 from posrefund.service.reconciliation.runs import known_run
 
 RUNS_PAGE_MAX = 200
@@ -20,11 +23,13 @@ def list_runs(deps: Deps, actor: Actor, limit: int = 50, offset: int = 0) -> tup
         return uow.recon_runs.runs(actor.merchant_id or "", max(1, min(limit, RUNS_PAGE_MAX)), max(0, offset))
 
 
-def list_files(deps: Deps, actor: Actor, limit: int = 20) -> list[SettlementFileRow]:
-    """The merchant's latest imported settlement files, newest first."""
+def list_files(deps: Deps, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
+    """The merchant's latest imported settlement files, newest first, each with its state (``file_state``)."""
     actor.require("recon.read")
     with deps.uow(readonly=True) as uow:
-        return uow.settlement_files.files(actor.merchant_id or "", max(1, min(limit, RUNS_PAGE_MAX)))
+        rows = uow.settlement_files.files(actor.merchant_id or "", max(1, min(limit, RUNS_PAGE_MAX)))
+    now = deps.clock.now()
+    return [{**row, "state": file_state(row, now)} for row in rows]
 
 
 def class_sums(deps: Deps, actor: Actor, run_id: str) -> dict[str, dict[str, int]]:

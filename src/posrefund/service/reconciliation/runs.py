@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from posrefund.domain.errors import Invalid, NotFound
+from posrefund.domain.errors import Conflict, Invalid, NotFound
 from posrefund.domain.reconciliation import (
     DEFAULT_DUPLICATE_WINDOW_SECONDS,
     MAX_DUPLICATE_WINDOW_SECONDS,
@@ -212,6 +212,8 @@ def _files(
         row = uow.settlement_files.get_file(merchant_id, fid)
         if row is None or row["withdrawn_at"] is not None:  # a withdrawn file's lines count nowhere
             raise NotFound("recon.file_not_found")
+        if row["finished_at"] is None:  # nor do the lines of a file still being imported
+            raise Conflict("recon.file_importing", file_id=fid)
         if row["source"] != source:
             raise Invalid("recon.file_wrong_source", file_id=fid, source=row["source"])
         files.append(row)

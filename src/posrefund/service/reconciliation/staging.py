@@ -1,8 +1,9 @@
 """Staging a settlement file's lines a batch per short transaction: a file of a million lines never lives in
 memory, and never holds the database's write lock for longer than one batch (on SQLite a writer locks the whole
 database: refunds asked for meanwhile get their turn between two batches instead of failing after the lock's
-timeout). The file has no dates until it is finished, so no run reads it half staged; a file refused at the end
-is taken out again (``SettlementFileRepo.discard_import``)."""
+timeout). The file counts nowhere until it is finished, so no run reads it half staged; a file refused at the end
+is taken out again (``SettlementFileRepo.discard_import``). Each batch marks the import alive: one whose process
+died is known by its silence and cleared by the next import (``imports.clear_abandoned``)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def stage_in_batches(
         nonlocal staged, held
         with deps.uow() as uow:
             staged += uow.settlement_files.stage(file_id, merchant_id, buf)
+            uow.settlement_files.beat(file_id, deps.clock.now())
             uow.commit()
         if progress:
             progress(held)

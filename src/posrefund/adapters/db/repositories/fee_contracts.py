@@ -165,11 +165,13 @@ _STATEMENT = (
 
 
 def _counted(merchant_id: str, date_from: date, date_to: date) -> list[Any]:
-    """The lines that count: the merchant's, of files not withdrawn, not a later file's shadow, in the dates; a
-    refund only once the channel says it succeeded (one still processing or failed gave nothing back yet)."""
+    """The lines that count: the merchant's, of files imported whole and not withdrawn, not a later file's shadow,
+    in the dates; a refund only once the channel says it succeeded (one still processing or failed gave nothing
+    back yet)."""
     return [
         _L.merchant_id == merchant_id,
         _L.shadow == "",
+        _F.finished_at.is_not(None),
         _F.withdrawn_at.is_(None),
         and_(_L.local_date >= date_from, _L.local_date <= date_to),
         or_(_L.kind != "refund", _L.refund_status.in_(("SUCCESS", ""))),

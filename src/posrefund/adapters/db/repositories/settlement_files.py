@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from posrefund.adapters.db import tables as t
 from posrefund.adapters.db.repositories import settlement_staging as staging
@@ -14,6 +15,7 @@ from posrefund.adapters.db.repositories.recon_runs import run_row
 from posrefund.adapters.db.repositories.recon_scope import L
 from posrefund.adapters.db.repositories.rows import Repository, all_rows, first_row
 from posrefund.adapters.settlement.model import BadLine
+from posrefund.domain.errors import Conflict
 from posrefund.ports import (
     BadLineRow,
     InUse,
@@ -38,18 +40,37 @@ class SettlementFileSql(Repository):
         return cast(SettlementFileRow | None, first_row(self.c, q))
 
     def add_file(self, row: NewSettlementFileRow) -> None:
-        self.c.execute(insert(t.settlement_files).values(**row))
+        """A file's first import starts: unfinished, its importer alive as of now. The same file started by
+        another import a moment before is refused (``recon.file_importing``), not a fault."""
+        try:
+            self.c.execute(insert(t.settlement_files).values(**row, heartbeat_at=row["imported_at"]))
+        except IntegrityError:
+            raise Conflict("recon.file_importing", file_id=row["id"]) from None
 
-    def finish_file(self, file_id: str, staged: StagedBatch) -> None:
+    def beat(self, file_id: str, now: datetime) -> None:
+        """The import is still running (it wrote a batch just now)."""
+        self.c.execute(update(t.settlement_files).where(_F.id == file_id).values(heartbeat_at=now))
+
+    def finish_file(self, row: NewSettlementFileRow, staged: StagedBatch, now: datetime) -> None:
+        """The import is done: the file counts from now on, as imported by whom and when the import began (a
+        withdrawn file imported again is no longer withdrawn)."""
         self.c.execute(
             update(t.settlement_files)
-            .where(_F.id == file_id)
+            .where(_F.id == row["id"])
             .values(
-                line_count=staged.good,
-                bad_count=staged.bad,
-                overlap_count=staged.overlap,
-                first_date=staged.first,
-                last_date=staged.last,
+                {
+                    **row,
+                    "line_count": staged.good,
+                    "bad_count": staged.bad,
+                    "overlap_count": staged.overlap,
+                    "first_date": staged.first,
+                    "last_date": staged.last,
+                    "finished_at": now,
+                    "heartbeat_at": None,
+                    "withdrawn_at": None,
+                    "withdrawn_by": "",
+                    "withdraw_reason": "",
+                }
             )
         )
 
@@ -89,23 +110,29 @@ class SettlementFileSql(Repository):
         row = self.c.execute(q).first()
         return (int(row[0]), row[1]) if row else None
 
-    def reopen_file(self, row: NewSettlementFileRow) -> None:
-        """A withdrawn file imported again: the same row counts anew, by whom and when it came back."""
-        self.c.execute(
-            update(t.settlement_files)
-            .where(_F.id == row["id"])
-            .values(**row, overlap_count=0, withdrawn_at=None, withdrawn_by="", withdraw_reason="")
-        )
+    def reopen_file(self, file_id: str, now: datetime) -> None:
+        """A withdrawn file imported again: it stays withdrawn (its lines count nowhere) until the import
+        finishes; its importer alive as of now."""
+        self.c.execute(update(t.settlement_files).where(_F.id == file_id).values(heartbeat_at=now))
 
-    def discard_import(self, file_id: str, earlier: SettlementFileRow | None) -> None:
-        """Undo an import that did not finish: its staged lines and bad lines go, and its row goes too, or is put
-        back as it was (a withdrawn file imported again keeps its id)."""
-        self.c.execute(delete(t.settlement_lines).where(L.file_id == file_id))
+    def abandoned_imports(self, merchant_id: str, alive_after: datetime) -> list[SettlementFileRow]:
+        """The merchant's imports whose importer is gone: no batch written since ``alive_after`` (or, from before
+        imports kept a heartbeat, never finished)."""
+        q = select(t.settlement_files).where(
+            _F.merchant_id == merchant_id,
+            or_(_F.heartbeat_at < alive_after, and_(_F.heartbeat_at.is_(None), _F.finished_at.is_(None))),
+        )
+        return cast(list[SettlementFileRow], all_rows(self.c, q))
+
+    def discard_import(self, merchant_id: str, file_id: str) -> int:
+        """Undo an import that did not finish (refused, failed or killed): each line it staged that counted for
+        its keys passes to another file's copy of it, its lines and bad lines go, and its row goes too, or is
+        left as it was before (a withdrawn file imported again keeps its row, withdrawn). Lines taken out."""
+        gone = self._hand_over_lines(merchant_id, file_id)
         self.c.execute(delete(t.settlement_bad_lines).where(_B.file_id == file_id))
-        if earlier is None:
-            self.c.execute(delete(t.settlement_files).where(_F.id == file_id))
-        else:
-            self.c.execute(update(t.settlement_files).where(_F.id == file_id).values(**earlier))
+        self.c.execute(delete(t.settlement_files).where(_F.id == file_id, _F.finished_at.is_(None)))
+        self.c.execute(update(t.settlement_files).where(_F.id == file_id).values(heartbeat_at=None))
+        return gone
 
     def line_in_use(self, merchant_id: str, file_id: str) -> InUse | None:
         """The first handled discrepancy or wrong-charge case resting on a line of the file."""
@@ -122,9 +149,21 @@ class SettlementFileSql(Repository):
         return None
 
     def withdraw_file(self, merchant_id: str, file_id: str, actor_id: str, reason: str, now: datetime) -> int:
-        """Take the file's lines out of every reconciliation: each line it counted for passes to the earliest
-        other file holding a shadow of it, then its lines and bad lines are deleted and the file is marked
-        withdrawn (the row stays, for the audit trail and so its content is recognised). Lines deleted."""
+        """Take the file's lines out of every reconciliation (``_hand_over_lines``); its bad lines are deleted and
+        the file is marked withdrawn (the row stays, for the audit trail and so its content is recognised). Lines
+        deleted."""
+        gone = self._hand_over_lines(merchant_id, file_id)
+        self.c.execute(delete(t.settlement_bad_lines).where(_B.file_id == file_id))
+        self.c.execute(
+            update(t.settlement_files)
+            .where(_F.id == file_id)
+            .values(withdrawn_at=now, withdrawn_by=actor_id, withdraw_reason=reason)
+        )
+        return gone
+
+    def _hand_over_lines(self, merchant_id: str, file_id: str) -> int:
+        """Delete the file's lines: each line it counted for passes to the earliest other file holding a shadow
+        of it (that file's overlap count follows). Lines deleted."""
         mine = and_(L.merchant_id == merchant_id, L.file_id == file_id)
         gone = self.c.execute(delete(t.settlement_lines).where(mine, L.shadow != "")).rowcount
         self.c.execute(update(t.settlement_lines).where(mine).values(shadow=file_id))  # frees each key's place
@@ -152,12 +191,6 @@ class SettlementFileSql(Repository):
                 update(t.settlement_files).where(_F.id == heir).values(overlap_count=shadows.scalar_subquery())
             )
         gone += self.c.execute(delete(t.settlement_lines).where(mine)).rowcount
-        self.c.execute(delete(t.settlement_bad_lines).where(_B.file_id == file_id))
-        self.c.execute(
-            update(t.settlement_files)
-            .where(_F.id == file_id)
-            .values(withdrawn_at=now, withdrawn_by=actor_id, withdraw_reason=reason)
-        )
         return int(gone)
 
     def mark_runs_stale(self, merchant_id: str, file_id: str, reason: str, now: datetime) -> list[ReconRunRow]:
@@ -197,6 +230,7 @@ class SettlementFileSql(Repository):
                 _F.source == source,
                 _F.first_date <= date_to,
                 _F.last_date >= date_from,
+                _F.finished_at.is_not(None),
                 _F.withdrawn_at.is_(None),
             )
             .order_by(_F.fingerprint)

@@ -32,6 +32,10 @@ settlement_files = Table(
     Column("last_date", Date, nullable=True),
     Column("imported_by", ID, nullable=False),
     moment("imported_at"),
+    # An import stages its lines in batches: it is finished once checked whole and dated; until then each batch
+    # marks ``heartbeat_at``, so an import whose process died (no batch for a while) is told from one running.
+    moment("finished_at", nullable=True),
+    moment("heartbeat_at", nullable=True),
     Column("overlap_count", Integer, nullable=False, server_default="0"),  # lines an earlier file already holds
     moment("withdrawn_at", nullable=True),  # withdrawn: its lines are gone, runs that read it are stale
     blank_string("withdrawn_by", 40),

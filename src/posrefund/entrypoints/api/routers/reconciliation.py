@@ -98,6 +98,7 @@ def _wrong_charge(wc: Mapping[str, Any]) -> dict[str, Any]:
         *SIGNED_IN,
         *WITH_BODY,
         404,
+        409,
         status=201,
         description="a new run",
         again="the same run again, re-checked",

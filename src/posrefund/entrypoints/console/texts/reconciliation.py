@@ -8,6 +8,12 @@ LABELS_RECON: dict[str, dict[str, tuple[str, str]]] = {
         "wechat": ("微信支付", "WeChat Pay"),
         "alipay": ("支付宝", "Alipay"),
     },
+    "file_state": {
+        "imported": ("已导入", "Imported"),
+        "importing": ("导入中", "Importing"),
+        "interrupted": ("导入中断（下次导入时清除）", "Interrupted (cleared by the next import)"),
+        "withdrawn": ("已撤回", "Withdrawn"),
+    },
     "discrepancy": {
         "missing_at_channel": ("渠道无记录（我方有）", "Missing at the channel"),
         "missing_here": ("我方无记录（渠道有）", "Missing here"),
