@@ -6,8 +6,10 @@ N sales, N refunds spread over them and an audit chain of 6 events for each of N
 (tests/support/refund_rows.py; COPY on PostgreSQL), statistics gathered again as the worker does hourly, and the
 chain's end signed as the worker's checkpoint would have signed it. Then each hot read runs ``--repeat`` times
 through the repositories, as the service runs them, with a different key each time; and ``--repeat`` times a
-refund is asked through the service (its transaction, its audit events chained) followed by an incremental audit
-verify (from the newest checkpoint: only the events since). Reported per request and size: p50 and p99 in
+refund is asked through the service (its transaction, its audit events chained) and an incremental audit verify
+runs (from the newest checkpoint: only the events since). Every size is seeded before any is timed, and each
+request is then timed at the sizes in turn (paired, as the other benches measure against a baseline in the same
+run): a machine busy for a moment slows every size alike. Reported per request and size: p50 and p99 in
 milliseconds, and for each request its p99 at the largest size against the smallest (target ≤ 1.5). The deep
 offset page and the exact count are there to show what a cursor saves, not as hot requests.
 
@@ -148,46 +150,87 @@ def _summary(times: list[float]) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(times), 3), "p99_ms": round(times[int(len(times) * 0.99) - 1], 3)}
 
 
-def _writes(grown: Grown, n: int, repeat: int, rng: random.Random) -> dict[str, list[float]]:
-    """A refund asked through the service, then the auditor's incremental verify, ``repeat`` times."""
+def _writes(grown: Grown, n: int, rng: random.Random) -> dict[str, Callable[[], object]]:
+    """A refund asked through the service (within the refund window), and the auditor's incremental verify."""
     from posrefund.adapters.db.repositories.audit import audit_fields
     from posrefund.service import audit, refunds
     from posrefund.service.refunds import RefundRequest
 
-    asked: list[float] = []
-    verified: list[float] = []
-    for _ in range(repeat):
-        sale = f"G{n - 1 - rng.randrange(min(n, RECENT)):06d}"  # within the refund window
+    def ask() -> object:
+        sale = f"G{n - 1 - rng.randrange(min(n, RECENT)):06d}"
         ask = RefundRequest(sale_id=sale, amount_fen=100, reason="customer_cancelled")
-        _timed(asked, refunds.request_refund, grown.deps, grown.cashier, ask)
-        _timed(verified, audit.verify, grown.deps, grown.auditor, audit_fields)
-    return {"refund, asked": asked, "audit verify, incremental": verified}
+        return refunds.request_refund(grown.deps, grown.cashier, ask)
+
+    return {
+        "refund, asked": ask,
+        "audit verify, incremental": lambda: audit.verify(grown.deps, grown.auditor, audit_fields),
+    }
 
 
-def measure(kind: str, server: str, n: int, repeat: int) -> dict[str, dict[str, float]]:
-    work = Path(tempfile.mkdtemp(prefix="posrefund-growth-"))
-    url, drop = database(kind, server, work)
+def measure(kind: str, server: str, sizes: list[int], repeat: int) -> dict[str, dict[str, dict[str, float]]]:
+    """Every size seeded first, then each request timed at every size in turn (in a shuffled order each round):
+    the sizes share whatever else the machine does meanwhile, so a busy moment cannot favour one of them."""
+    grown: dict[int, Grown] = {}
+    drops: list[Callable[[], None]] = []
+    works: list[Path] = []
     try:
-        t0 = time.perf_counter()
-        grown = _seed(url, work, n)
-        print(f"{n:>11,} sales on {kind}: seeded in {time.perf_counter() - t0:.0f} s", flush=True)
-        out: dict[str, dict[str, float]] = {}
-        rng = random.Random(n)
-        with grown.engine.connect() as conn:
-            for name, read in _reads(grown.merchant, n, grown.start).items():
-                times: list[float] = []
-                for _ in range(repeat):
-                    _timed(times, read, conn, rng.randrange(n))
-                out[name] = _summary(times)
-                print(f"  {name:<32} p50 {out[name]['p50_ms']:8.2f} ms   p99 {out[name]['p99_ms']:8.2f} ms", flush=True)
-        for name, times in _writes(grown, n, repeat, rng).items():
-            out[name] = _summary(times)
-            print(f"  {name:<32} p50 {out[name]['p50_ms']:8.2f} ms   p99 {out[name]['p99_ms']:8.2f} ms", flush=True)
-        grown.engine.dispose()
-        return out
+        for n in sizes:
+            work = Path(tempfile.mkdtemp(prefix="posrefund-growth-"))
+            works.append(work)
+            url, drop = database(kind, server, work)
+            drops.append(drop)
+            t0 = time.perf_counter()
+            grown[n] = _seed(url, work, n)
+            print(f"{n:>11,} sales on {kind}: seeded in {time.perf_counter() - t0:.0f} s", flush=True)
+        return _interleaved(grown, repeat)
     finally:
-        drop()
-        shutil.rmtree(work, ignore_errors=True)
+        for g in grown.values():
+            g.engine.dispose()
+        for drop in drops:
+            drop()
+        for work in works:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _interleaved(grown: dict[int, Grown], repeat: int) -> dict[str, dict[str, dict[str, float]]]:
+    """p50/p99 of each request at each size, the sizes taking turns: the reads on one read-only connection per
+    size (as before, one transaction), then the writes through the service once those are closed."""
+    rng = random.Random(len(grown))
+    times: dict[str, dict[int, list[float]]] = {}
+    conns = {n: g.engine.connect().execution_options(posrefund_readonly=True) for n, g in grown.items()}
+    try:
+        reads: dict[str, dict[int, Callable[[], object]]] = {}
+        for n, g in grown.items():
+            for name, read in _reads(g.merchant, n, g.start).items():
+                reads.setdefault(name, {})[n] = lambda read=read, c=conns[n], n=n: read(c, rng.randrange(n))
+        _take_turns(reads, repeat, rng, times)
+    finally:
+        for c in conns.values():
+            c.close()
+    writes: dict[str, dict[int, Callable[[], object]]] = {}
+    for n, g in grown.items():
+        for name, write in _writes(g, n, rng).items():
+            writes.setdefault(name, {})[n] = write
+    _take_turns(writes, repeat, rng, times)
+    return {str(n): {name: _summary(times[name][n]) for name in times} for n in sorted(grown)}
+
+
+def _take_turns(
+    calls: dict[str, dict[int, Callable[[], object]]],
+    repeat: int,
+    rng: random.Random,
+    times: dict[str, dict[int, list[float]]],
+) -> None:
+    for name, by_size in calls.items():
+        order = list(by_size)
+        times[name] = {n: [] for n in by_size}
+        for _ in range(repeat):
+            rng.shuffle(order)
+            for n in order:
+                _timed(times[name][n], by_size[n])
+        for n in sorted(by_size):
+            s = _summary(times[name][n])
+            print(f"  {n:>11,}  {name:<32} p50 {s['p50_ms']:8.2f} ms   p99 {s['p99_ms']:8.2f} ms", flush=True)
 
 
 def growth(results: dict[str, dict[str, dict[str, float]]]) -> dict[str, dict[str, Any]]:
@@ -216,7 +259,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    results = {str(n): measure(args.database, args.server, n, args.repeat) for n in args.sizes}
+    results = measure(args.database, args.server, args.sizes, args.repeat)
     ratios = growth(results)
     for name, r in ratios.items():
         print(f"  {name:<32} p99 x{r['p99_ratio']:<6} {'ok' if r['within'] else 'ABOVE ' + str(GROWTH_LIMIT)}")
