@@ -225,7 +225,7 @@ def _compare(data: bytes, mapping: CardMapping, block_bytes: int) -> tuple[int, 
     frames: list[pl.DataFrame] = []
     lines: list[SettlementLine] = []
     bad: list[BadLine] = []
-    for item in read_card_blocks(io.BytesIO(data), "utf-8", mapping, tally, block_bytes):
+    for item in read_card_blocks(io.BytesIO(data), mapping.encoding, mapping, tally, block_bytes):
         if isinstance(item, LineBlock):
             frames.append(item.frame)
             lines += item.lines
@@ -271,6 +271,7 @@ def test_title_rows_above_the_header_a_bom_and_a_line_not_utf8() -> None:
     _compare(data, mapping, 1 << 20)
     _compare(data.replace(b"10000001", b"1000\xff001", 1), mapping, 1 << 20)
     _compare(data.replace(b"A1B2C3", b"A1\xffB2C3", 1), mapping, 300)
+    _compare(data.replace(b"A1B2C3", b"A1\xffB2C3", 1), replace(mapping, encoding="UTF-8"), 1 << 20)
 
 
 def test_a_header_without_a_mapped_column_stops_both_readings() -> None:

@@ -5,9 +5,10 @@ the totals — costs some 30 µs; a million-line bill spent half a minute there 
 polars reads a whole block of lines at once and **clears** the plain ones: the line is CSV without quotes with the
 header's number of fields, every amount and the time in their plain form, no field that could hold card data.
 Anything it is not sure of — a quote, a control character, an amount with a currency sign, a time of another
-form, a field that might hold a card number, a line that does not decode — is read by the format's own Python
-reading (the definition: ``read_named_table`` with the format's ``line_of``), with the same reasons, totals and
-screening as before. So the block holds the cleared lines as columns (``frame``, the staged columns, see
+form, a field that might hold a card number, a line that does not decode, a footer or comment line — is read by
+the format's own Python reading (the definition, a ``LineTable``: ``reading.NamedTable`` with the bill's
+``line_of`` for WeChat, ``card.CardTable`` for an acquirer's file in its mapping), with the same reasons, totals
+and screening as before. So the block holds the cleared lines as columns (``frame``, the staged columns, see
 ``LINE_COLUMNS``) and the others as ``SettlementLine`` / ``BadLine`` items; staging writes both in the file's
 order.
 """
@@ -170,7 +171,7 @@ def read_blocks(
                 stop = _table_end(raws, start, fmt.ends_with)
                 ended = stop < len(raws)
                 if stop > start:
-                    yield _block(table, fmt, first + start, raws[start:stop])
+                    yield _block(table, fmt, first + start, raws[start:stop], encoding)
                 start = stop
             for i in range(start, len(raws)):
                 yield from _one(table, first + i, raws[i], encoding)
@@ -196,7 +197,7 @@ def _table_end(raws: list[bytes], start: int, ends_with: bytes | None) -> int:
     return len(raws)
 
 
-def _block(table: LineTable, fmt: TableFormat, first: int, raws: list[bytes]) -> LineBlock:
+def _block(table: LineTable, fmt: TableFormat, first: int, raws: list[bytes], encoding: str) -> LineBlock:
     """Table lines as one block: cleared ones as columns, the rest read one at a time, in the file's order."""
     try:  # one decode and one split for the block (no line holds a line break: they were split on them)
         joined = b"\n".join(raws).decode("utf-8")
@@ -229,7 +230,7 @@ def _block(table: LineTable, fmt: TableFormat, first: int, raws: list[bytes]) ->
     for i, raw in enumerate(raws):
         if i in done:
             continue
-        for item in _one(table, first + i, raw, "utf-8"):
+        for item in _one(table, first + i, raw, encoding):  # a UTF-8 name, as the file's mapping spells it
             (bad if isinstance(item, BadLine) else lines).append(item)  # type: ignore[arg-type]
     return LineBlock(columns, lines, bad)
 
