@@ -30,12 +30,15 @@ TXS = [Tx(n, 1_000 + n, 6) for n in range(1, 301)]
 BATCH, KILL_AFTER = 40, 130  # three batches (120 lines) committed, the fourth never
 
 # Imports the file in a process of its own, a few lines per batch, and kills that process with SIGKILL as it
-# reads line ``kill_after``: what was committed stays, exactly as a crash or `kill -9` leaves it.
+# reads line ``kill_after``: what was committed stays, exactly as a crash or `kill -9` leaves it. The file is read
+# in blocks as columns; each of its lines is handed to the import as an item of its own (a block of one line), so
+# the import dies at that line and not at the end of the file's one block.
 CHILD = """
 import json, os, signal, sys
 from pathlib import Path
 from posrefund import bootstrap
 from posrefund.adapters.settlement import open_settlement_file
+from posrefund.adapters.settlement.blocks import LineBlock
 from posrefund.config import Settings
 from posrefund.domain.roles import Actor, Role
 from posrefund.service import reconciliation
@@ -45,8 +48,17 @@ deps = bootstrap.build(Settings())
 args = dict(open_settlement_file("card", Path(conf["path"])).import_arguments())
 lines = args.pop("lines")
 
+def one_by_one(items):
+    for item in items:
+        if not isinstance(item, LineBlock):
+            yield item
+            continue
+        rows = [(int(no), LineBlock(item.frame.slice(k, 1))) for k, no in enumerate(item.frame["line_no"])]
+        rows += [(line.line_no, line) for line in (*item.lines, *item.bad)]
+        yield from (one for _, one in sorted(rows, key=lambda row: row[0]))
+
 def dying():
-    for n, line in enumerate(lines):
+    for n, line in enumerate(one_by_one(lines)):
         if n == conf["kill_after"]:
             os.kill(os.getpid(), signal.SIGKILL)
         yield line

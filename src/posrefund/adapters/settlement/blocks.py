@@ -5,9 +5,10 @@ the totals — costs some 30 µs; a million-line bill spent half a minute there 
 polars reads a whole block of lines at once and **clears** the plain ones: the line is CSV without quotes with the
 header's number of fields, every amount and the time in their plain form, no field that could hold card data.
 Anything it is not sure of — a quote, a control character, an amount with a currency sign, a time of another
-form, a field that might hold a card number, a line that does not decode — is read by the format's own Python
-reading (the definition: ``read_named_table`` with the format's ``line_of``), with the same reasons, totals and
-screening as before. So the block holds the cleared lines as columns (``frame``, the staged columns, see
+form, a field that might hold a card number, a line that does not decode, a footer or comment line — is read by
+the format's own Python reading (the definition, a ``LineTable``: ``reading.NamedTable`` with the bill's
+``line_of`` for WeChat, ``card.CardTable`` for an acquirer's file in its mapping), with the same reasons, totals
+and screening as before. So the block holds the cleared lines as columns (``frame``, the staged columns, see
 ``LINE_COLUMNS``) and the others as ``SettlementLine`` / ``BadLine`` items; staging writes both in the file's
 order.
 """
@@ -17,12 +18,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import polars as pl
 
 from posrefund.adapters.settlement.model import BadLine, ParsedLine, SettlementLine, line_key
-from posrefund.adapters.settlement.reading import SHANGHAI, BinarySource, NamedTable, open_binary, screen
+from posrefund.adapters.settlement.reading import SHANGHAI, BinarySource, open_binary, screen
 from posrefund.domain.pii import CARD_PREFIX
 
 BLOCK_BYTES = 4 << 20
@@ -119,15 +120,38 @@ def line_columns(lines: list[SettlementLine]) -> pl.DataFrame:
 ClearLines = Callable[[pl.DataFrame, dict[str, int]], pl.DataFrame]
 
 
+class LineTable(Protocol):
+    """A format's reading of its file one physical line at a time (``reading.NamedTable`` for the wallet bills,
+    ``card.CardTable`` for the acquirers' files): the definition the block reader falls back on."""
+
+    @property
+    def columns(self) -> dict[str, int]:
+        """The header's columns as the format names them; empty until the header is read."""
+        ...
+
+    @property
+    def width(self) -> int:
+        """How many fields the header has (a data line with another count is not read as columns)."""
+        ...
+
+    def read(self, line_no: int, raw: bytes, text: str | None, encoding: str) -> ParsedLine | None: ...
+
+    def finish(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class TableFormat:
     """What the block reader needs of a format: its one-line-at-a-time reading (the definition), the bytes a
     line after the table may start with (the table ends at the first such line; from there on every line is read
-    one at a time), and its column reading."""
+    one at a time; None: the table runs to the end of the file), its column reading, the character between its
+    fields, and the starts of lines inside the table that are no transaction (an acquirer's 合计 footer or a
+    ``#`` comment, after any spaces): those are read one at a time."""
 
-    table: NamedTable
-    ends_with: bytes
+    table: LineTable
+    ends_with: bytes | None
     clear: ClearLines
+    delimiter: str = ","
+    aside: tuple[str, ...] = ()
 
 
 def read_blocks(
@@ -147,14 +171,14 @@ def read_blocks(
                 stop = _table_end(raws, start, fmt.ends_with)
                 ended = stop < len(raws)
                 if stop > start:
-                    yield _block(table, fmt, first + start, raws[start:stop])
+                    yield _block(table, fmt, first + start, raws[start:stop], encoding)
                 start = stop
             for i in range(start, len(raws)):
                 yield from _one(table, first + i, raws[i], encoding)
     table.finish()
 
 
-def _one(table: NamedTable, line_no: int, raw: bytes, encoding: str) -> Iterator[ParsedLine]:
+def _one(table: LineTable, line_no: int, raw: bytes, encoding: str) -> Iterator[ParsedLine]:
     try:
         text: str | None = raw.decode(encoding)
     except UnicodeDecodeError:
@@ -164,14 +188,16 @@ def _one(table: NamedTable, line_no: int, raw: bytes, encoding: str) -> Iterator
         yield screen(item)
 
 
-def _table_end(raws: list[bytes], start: int, ends_with: bytes) -> int:
+def _table_end(raws: list[bytes], start: int, ends_with: bytes | None) -> int:
+    if ends_with is None:
+        return len(raws)
     for i in range(start, len(raws)):
         if raws[i].startswith(ends_with):
             return i
     return len(raws)
 
 
-def _block(table: NamedTable, fmt: TableFormat, first: int, raws: list[bytes]) -> LineBlock:
+def _block(table: LineTable, fmt: TableFormat, first: int, raws: list[bytes], encoding: str) -> LineBlock:
     """Table lines as one block: cleared ones as columns, the rest read one at a time, in the file's order."""
     try:  # one decode and one split for the block (no line holds a line break: they were split on them)
         joined = b"\n".join(raws).decode("utf-8")
@@ -181,12 +207,15 @@ def _block(table: NamedTable, fmt: TableFormat, first: int, raws: list[bytes]) -
     frame = pl.DataFrame(
         {"line_no": pl.int_range(first, first + len(raws), eager=True, dtype=pl.Int64), "text": texts}
     ).with_row_index("i")
-    width = len(table.columns)
+    start = pl.col("text").str.strip_chars_start(" \t")
     plain = (
         pl.col("text").is_not_null()
         & pl.col("text").str.contains(_PLAIN_LINE)
-        & (pl.col("text").str.count_matches(",", literal=True) == width - 1)
+        & (pl.col("text").str.count_matches(fmt.delimiter, literal=True) == table.width - 1)
+        & (start != "")
     )
+    if fmt.aside:
+        plain &= ~pl.any_horizontal([start.str.starts_with(prefix) for prefix in fmt.aside])
     candidates = frame.filter(plain)
     cleared = fmt.clear(candidates, table.columns) if candidates.height else None
     index = cleared["i"].to_list() if cleared is not None else []
@@ -201,7 +230,7 @@ def _block(table: NamedTable, fmt: TableFormat, first: int, raws: list[bytes]) -
     for i, raw in enumerate(raws):
         if i in done:
             continue
-        for item in _one(table, first + i, raw, "utf-8"):
+        for item in _one(table, first + i, raw, encoding):  # a UTF-8 name, as the file's mapping spells it
             (bad if isinstance(item, BadLine) else lines).append(item)  # type: ignore[arg-type]
     return LineBlock(columns, lines, bad)
 

@@ -172,36 +172,53 @@ def parse_card_settlement(
     given the footer's totals (the line starting with a ``skip_prefixes`` word other than ``#``, e.g. 合计: the
     amount and fee columns as printed) and what the lines add up to.
     """
-    kind_of = {value: kind for kind, values in mapping.kinds.items() for value in values}
-    footers = tuple(p for p in mapping.skip_prefixes if not p.startswith("#"))
-    totals = tally if tally is not None else Tally("")
-    totals.summary = "/".join(footers)
-    columns: dict[str, int] = {}
-    width = 0
+    table = CardTable(mapping, tally if tally is not None else Tally(""))
     with open_binary(source) as fh:
         for line_no, raw, text in iter_lines(fh, mapping.encoding):
-            if text is None:
-                yield undecodable(line_no, raw, mapping.encoding)
-                continue
-            if line_no <= mapping.header_rows:
-                if line_no == mapping.header_rows:
-                    columns, width = _header_columns(split_header(text, mapping.delimiter), mapping)
-                continue
-            if not text.strip() or text.lstrip().startswith(mapping.skip_prefixes):
-                if footers and text.lstrip().startswith(footers) and not totals.summary_line:
-                    _footer(totals, split_csv_or_none(text, mapping.delimiter), width, columns, mapping, line_no)
-                continue
-            try:
-                row = split_csv(text, mapping.delimiter)
-                line = _card_line(row, width, columns, kind_of, mapping, line_no, raw)
-            except LineError as exc:
-                yield bad_line(line_no, exc, text)
-                continue
-            for name, value in _printed(row, columns, mapping).items():
-                totals.add(name, value)
-            yield line
-    if not columns:
-        raise SettlementFormatError("file has no header row")
+            item = table.read(line_no, raw, text, mapping.encoding)
+            if item is not None:
+                yield item
+    table.finish()
+
+
+class CardTable:
+    """``parse_card_settlement`` one physical line at a time (the block reader, ``card_columns.py``, hands it the
+    lines it does not read as columns): the header seen so far, the footer and the lines' totals in ``tally``."""
+
+    def __init__(self, mapping: CardMapping, tally: Tally) -> None:
+        self.mapping, self.tally = mapping, tally
+        self.kind_of = {value: kind for kind, values in mapping.kinds.items() for value in values}
+        self.footers = tuple(p for p in mapping.skip_prefixes if not p.startswith("#"))
+        tally.summary = "/".join(self.footers)
+        self.columns: dict[str, int] = {}  # mapped field → its column
+        self.width = 0
+
+    def read(self, line_no: int, raw: bytes, text: str | None, encoding: str) -> ParsedLine | None:
+        """The line's item, or None for the header rows, blank, footer and comment lines."""
+        mapping = self.mapping
+        if text is None:
+            return undecodable(line_no, raw, encoding)
+        if line_no <= mapping.header_rows:
+            if line_no == mapping.header_rows:
+                self.columns, self.width = _header_columns(split_header(text, mapping.delimiter), mapping)
+            return None
+        if not text.strip() or text.lstrip().startswith(mapping.skip_prefixes):
+            if self.footers and text.lstrip().startswith(self.footers) and not self.tally.summary_line:
+                row = split_csv_or_none(text, mapping.delimiter)
+                _footer(self.tally, row, self.width, self.columns, mapping, line_no)
+            return None
+        try:
+            row = split_csv(text, mapping.delimiter)
+            line = _card_line(row, self.width, self.columns, self.kind_of, mapping, line_no, raw)
+        except LineError as exc:
+            return bad_line(line_no, exc, text)
+        for name, value in _printed(row, self.columns, mapping).items():
+            self.tally.add(name, value)
+        return line
+
+    def finish(self) -> None:
+        if not self.columns:
+            raise SettlementFormatError("file has no header row")
 
 
 def _printed(row: list[str], columns: dict[str, int], mapping: CardMapping) -> dict[str, int]:

@@ -15,7 +15,8 @@ from typing import TypedDict
 
 from posrefund.adapters.settlement.alipay import parse_alipay_bill
 from posrefund.adapters.settlement.blocks import LineBlock
-from posrefund.adapters.settlement.card import DEFAULT_CARD_MAPPING, CardMapping, parse_card_settlement
+from posrefund.adapters.settlement.card import DEFAULT_CARD_MAPPING, CardMapping
+from posrefund.adapters.settlement.card_columns import read_card_blocks
 from posrefund.adapters.settlement.model import ParsedLine, Tally
 from posrefund.adapters.settlement.reading import SettlementFormatError, file_fingerprint, screened, text_encoding
 from posrefund.adapters.settlement.totals import checked
@@ -80,8 +81,8 @@ def parser_for(source: str, mapping: CardMapping | None = None) -> tuple[Parse, 
     if source == "card":
         card_mapping = mapping or DEFAULT_CARD_MAPPING
         return (
-            lambda path, tally, encoding: screened(
-                parse_card_settlement(path, replace(card_mapping, encoding=encoding), tally)
+            lambda path, tally, encoding: read_card_blocks(
+                path, encoding, replace(card_mapping, encoding=encoding), tally
             ),
             card_mapping.encoding,
         )

@@ -67,7 +67,7 @@ def fen_field(text: str) -> int:
 
 
 @lru_cache(maxsize=64)
-def _fast_time_pattern(fmt: str) -> re.Pattern[str] | None:
+def time_pattern(fmt: str) -> re.Pattern[str] | None:
     """A regex for formats made only of %Y %m %d %H %M %S and literals; strptime is too slow for millions of lines.
 
     A field directly next to another (``%Y%m%d``) must have its full width; otherwise one digit will do.
@@ -90,7 +90,7 @@ def _fast_time_pattern(fmt: str) -> re.Pattern[str] | None:
 def parse_local_time(text: str, fmt: str) -> datetime:
     """A wall-clock time in the file, read as Asia/Shanghai and returned timezone-aware."""
     value = text.strip()
-    pattern = _fast_time_pattern(fmt)
+    pattern = time_pattern(fmt)
     try:
         if pattern is None:
             return datetime.strptime(value, fmt).replace(tzinfo=SHANGHAI)
@@ -324,6 +324,10 @@ class NamedTable:
     ) -> None:
         self.required, self.bill, self.aside, self.line_of = required, bill, aside, line_of
         self.columns: dict[str, int] = {}
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
 
     def read(self, line_no: int, raw: bytes, text: str | None, encoding: str) -> ParsedLine | None:
         """The line's item, or None for the header and the lines passed over."""
