@@ -1,19 +1,21 @@
-"""The SQLite fast path for hot statements must behave exactly like ``Connection.execute``: same rows and
-types, same rowcounts, same exception classes, same transaction."""
+"""The fast path for hot statements (on sqlite3's and psycopg's cursor) must behave exactly like
+``Connection.execute``: same rows and types, same rowcounts, same exception classes, same transaction, and
+on PostgreSQL a lost connection invalidated as SQLAlchemy would."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.prebuilt import FastResult, Prebuilt
+from posrefund.adapters.db.repositories.idempotency import GET_IDEMPOTENCY, INSERT_IDEMPOTENCY
 from posrefund.adapters.db.repositories.sales import GET_SALE, RESERVE
 from posrefund.domain.sale import Sale
 from posrefund.service.deps import Deps
@@ -39,11 +41,54 @@ def test_select_gives_the_same_row_as_core(seeded: tuple[Engine, Sale]) -> None:
         assert GET_SALE.run(c, {"b_id": "nope", "b_mid": sale.merchant_id}).first() is None
 
 
-def test_fast_path_is_taken_on_sqlite_only(seeded: tuple[Engine, Sale], backend: str) -> None:
+def test_fast_path_is_taken_on_both_databases(seeded: tuple[Engine, Sale]) -> None:
     engine, sale = seeded
     with engine.connect() as c:
         result = GET_SALE.run(c, {"b_id": sale.id, "b_mid": sale.merchant_id})
-    assert isinstance(result, FastResult) == (backend == "sqlite")
+    assert isinstance(result, FastResult)
+
+
+def test_an_insert_of_ours_returns_nothing_and_a_stored_answer_reads_back_as_core_reads_it(
+    seeded: tuple[Engine, Sale],
+) -> None:
+    """An insert is compiled without the generated key's RETURNING (nothing reads it); the stored answer's
+    bytes and time read back the same through both paths."""
+    engine, _sale = seeded
+    row = {
+        "scope": "m1",
+        "key": "k-1",
+        "request_hash": "h",
+        "status_code": 201,
+        "body": b'{"id":"x"}',
+        "created_at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    }
+    with engine.begin() as c:
+        assert INSERT_IDEMPOTENCY.run(c, row).rowcount == 1
+    key = {"b_scope": "m1", "b_key": "k-1"}
+    with engine.connect() as c:
+        core = c.execute(GET_IDEMPOTENCY.stmt, key).first()
+        fast = GET_IDEMPOTENCY.run(c, key).first()
+    assert core is not None and fast is not None
+    assert dict(fast._mapping) == dict(core._mapping)
+    assert bytes(fast.body) == b'{"id":"x"}' and fast.created_at == row["created_at"]
+
+
+def test_a_lost_postgresql_connection_is_invalidated(seeded: tuple[Engine, Sale], backend: str) -> None:
+    """The server closed the connection (a restart, a failover): the statement fails as a DBAPIError that
+    says so, and the pool drops the connection instead of handing it out again."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to lose")
+    engine, sale = seeded
+    with engine.connect() as c:
+        pid = c.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")  # type: ignore[arg-type]
+        with pytest.raises(DBAPIError) as caught:
+            GET_SALE.run(c, {"b_id": sale.id, "b_mid": sale.merchant_id})
+        assert caught.value.connection_invalidated
+        assert c.invalidated
+    with engine.connect() as c:  # a fresh connection from the pool answers
+        assert GET_SALE.run(c, {"b_id": sale.id, "b_mid": sale.merchant_id}).first() is not None
 
 
 def test_update_with_a_literal_counts_rows_and_keeps_the_rule(seeded: tuple[Engine, Sale]) -> None:
