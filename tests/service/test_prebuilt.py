@@ -14,7 +14,7 @@ from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from posrefund.adapters.db import tables
-from posrefund.adapters.db.prebuilt import FastResult, Prebuilt
+from posrefund.adapters.db.prebuilt import HELD, FastResult, Prebuilt, send_with_commit
 from posrefund.adapters.db.repositories.idempotency import GET_IDEMPOTENCY, INSERT_IDEMPOTENCY
 from posrefund.adapters.db.repositories.sales import GET_SALE, RESERVE
 from posrefund.domain.sale import Sale
@@ -150,3 +150,75 @@ def test_the_one_call_datetime_conversion_equals_sqlalchemys(value: datetime) ->
 def test_naive_datetimes_are_refused_by_both() -> None:
     with pytest.raises(ValueError, match="naive"):
         tables.UTCDateTime.sqlite_text(datetime(2026, 1, 1))
+
+
+def _answer(key: str) -> dict[str, Any]:
+    return {
+        "scope": "m1",
+        "key": key,
+        "request_hash": "h",
+        "status_code": 201,
+        "body": b"{}",
+        "created_at": datetime(2026, 1, 2, tzinfo=UTC),
+    }
+
+
+def _keys(engine: Engine) -> list[str]:
+    """The stored keys, as another connection sees them (a reader: on SQLite it takes no write lock)."""
+    with engine.connect() as c:
+        reader = c.execution_options(posrefund_readonly=True)
+        return sorted(reader.execute(select(tables.idempotency.c.key)).scalars())
+
+
+def test_held_inserts_are_read_back_in_order_and_committed_together(seeded: tuple[Engine, Sale], backend: str) -> None:
+    engine, _sale = seeded
+    with engine.begin() as c:
+        send_with_commit(c)
+        INSERT_IDEMPOTENCY.run(c, _answer("k-1"))
+        assert len(c.info.get(HELD, [])) == (1 if backend == "postgresql" else 0)  # kept on PostgreSQL only
+        assert _keys(engine) == []  # nothing visible outside the transaction yet
+        # another statement of this transaction sends what was kept first, so it reads its own writes
+        assert c.execute(select(tables.idempotency.c.key)).scalars().all() == ["k-1"]
+        INSERT_IDEMPOTENCY.run(c, _answer("k-2"))
+        assert GET_IDEMPOTENCY.run(c, {"b_scope": "m1", "b_key": "k-2"}).first() is not None  # as does a prebuilt
+        INSERT_IDEMPOTENCY.run(c, _answer("k-3"))  # kept until the commit
+    assert _keys(engine) == ["k-1", "k-2", "k-3"]
+    with engine.connect() as c:
+        assert HELD not in c.info  # the pooled connection keeps nothing after the commit
+
+
+def test_a_held_insert_that_fails_fails_the_commit_and_nothing_is_written(seeded: tuple[Engine, Sale]) -> None:
+    """A unique key taken meanwhile (the idempotency race): the same IntegrityError as an insert sent at once
+    (on PostgreSQL raised by the commit), and the other inserts of the transaction are not committed."""
+    engine, _sale = seeded
+    with engine.begin() as c:
+        INSERT_IDEMPOTENCY.run(c, _answer("taken"))
+    with pytest.raises(IntegrityError), engine.begin() as c:
+        send_with_commit(c)
+        INSERT_IDEMPOTENCY.run(c, _answer("fresh"))
+        INSERT_IDEMPOTENCY.run(c, _answer("taken"))
+    assert _keys(engine) == ["taken"]
+    with engine.begin() as c:  # the connection is usable again and carries nothing over
+        INSERT_IDEMPOTENCY.run(c, _answer("after"))
+    assert _keys(engine) == ["after", "taken"]
+
+
+def test_a_rollback_drops_what_was_held(seeded: tuple[Engine, Sale]) -> None:
+    engine, _sale = seeded
+    with engine.connect() as c:
+        c.begin()
+        send_with_commit(c)
+        INSERT_IDEMPOTENCY.run(c, _answer("dropped"))
+        c.rollback()
+        assert HELD not in c.info
+        c.begin()
+        INSERT_IDEMPOTENCY.run(c, _answer("kept"))
+        c.commit()
+    assert _keys(engine) == ["kept"]
+
+
+def test_only_an_insert_without_returning_can_be_held() -> None:
+    with pytest.raises(ValueError, match="only an insert"):
+        Prebuilt(update(tables.stores).values(name="x"), held=True)
+    with pytest.raises(ValueError, match="only an insert"):
+        Prebuilt(insert(tables.stores).returning(tables.stores.c.id), held=True)

@@ -134,6 +134,8 @@ def _request(
         policy = policy_of(uow, merchant_id)
         _check_policy(uow, policy, sale, req, reason, customer, now)
         _reserve(uow, policy, sale, merchant_id, req.amount_fen)
+        # What is left is writing; on PostgreSQL it goes to the server with the COMMIT, in one round trip.
+        uow.send_writes_with_commit()
         case = RefundCase.open(
             id=deps.ids.new_id("rfd"),
             refund_no=deps.ids.new_refund_no(now),

@@ -80,11 +80,25 @@ class FastResult:
 FAST_DRIVERS = ("pysqlite", "psycopg")  # the drivers whose cursor the plans below are written for
 
 
-class Prebuilt:
-    """A statement built once at import; ``run(conn, params)`` executes it (a list of params: executemany)."""
+# conn.info key: the inserts held back for the commit (``send_with_commit``), a list while that is on.
+HELD = "posrefund_held_inserts"
 
-    def __init__(self, stmt: Select[Any] | UpdateBase) -> None:
+
+class Prebuilt:
+    """A statement built once at import; ``run(conn, params)`` executes it (a list of params: executemany).
+
+    ``held``: an insert nobody reads back (no RETURNING, its row count is its row count or an error). After
+    ``send_with_commit(conn)`` on PostgreSQL it is not sent at once but kept, and every kept insert goes with
+    the COMMIT in one round trip (a psycopg pipeline); any other statement before that sends them first, in
+    order, so the transaction reads exactly what it wrote. An error of such an insert (a unique key taken by
+    a concurrent request) is raised by the commit, as the same SQLAlchemy exception, and nothing is committed.
+    """
+
+    def __init__(self, stmt: Select[Any] | UpdateBase, *, held: bool = False) -> None:
+        if held and (not isinstance(stmt, Insert) or stmt._returning):
+            raise ValueError("only an insert without RETURNING can be held for the commit")
         self.stmt = stmt
+        self.held = held
         self._plans: dict[tuple[str, str, tuple[str, ...]], _Plan | None] = {}
 
     def run(self, conn: Connection, params: Params) -> FastResult | CursorResult[Any]:
@@ -100,6 +114,14 @@ class Prebuilt:
             plan = self._plans[key] = _plan_for(self.stmt, dialect, shape)
         if plan is None:
             return conn.execute(self.stmt, params)
+        if dialect.name == "postgresql":
+            kept: list[tuple[str, list[Sequence[Any]]]] | None = conn.info.get(HELD)
+            if kept is not None:
+                if self.held:
+                    kept.append((plan.sql, [_bound(plan, p) for p in batch]))
+                    return FastResult([], len(batch))
+                if kept:
+                    send_held(conn)
         dbapi_conn = conn.connection.dbapi_connection
         assert dbapi_conn is not None
         cursor = dbapi_conn.cursor()
@@ -127,6 +149,54 @@ class Prebuilt:
 
 
 _MISSING: Any = object()
+
+
+def send_with_commit(conn: Connection) -> None:
+    """From now until the transaction ends, keep the held inserts (``Prebuilt(held=True)``) and send them
+    with the COMMIT: on PostgreSQL, where each round trip costs the API's CPU-bound process a wait, a wake-up
+    and the GIL. Nothing changes on other databases (SQLite's writes are local calls)."""
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        conn.info.setdefault(HELD, [])
+
+
+def send_held(conn: Connection, *, commit: bool = False) -> None:
+    """Send the kept inserts, in order, in one pipeline; with ``commit`` the COMMIT goes in the same round
+    trip and keeping ends (SQLAlchemy's own commit then finds the transaction done and sends nothing).
+    A driver error goes through SQLAlchemy's handling, as a failing ``Connection.execute`` would."""
+    info = conn.info
+    kept: list[tuple[str, list[Sequence[Any]]]] | None = info.get(HELD)
+    if kept is None:
+        return
+    if commit:
+        del info[HELD]
+    else:
+        info[HELD] = []
+    if not kept:
+        return
+    dbapi_conn: Any = conn.connection.dbapi_connection
+    sql, rows = kept[0]
+    cursors = []
+    try:
+        with dbapi_conn.pipeline():
+            for sql, rows in kept:
+                cursor = dbapi_conn.cursor()
+                cursors.append(cursor)
+                if len(rows) == 1:
+                    cursor.execute(sql, rows[0])
+                else:
+                    cursor.executemany(sql, rows)
+            if commit:
+                dbapi_conn.commit()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        conn._handle_dbapi_exception(exc, sql, rows, None, None)
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def drop_held(conn: Connection) -> None:
+    """The transaction rolled back (or the connection goes back to the pool): what was kept is gone with it."""
+    conn.info.pop(HELD, None)
 
 
 def _bound(plan: _Plan, params: Mapping[str, Any]) -> Sequence[Any]:
