@@ -286,6 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"report file (default {OUT.relative_to(ROOT)}, or {OUT_PG.relative_to(ROOT)} with --database postgres)",
     )
     p.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite", help="where the app runs")
+    p.add_argument("--timing-only", action="store_true", help="the plain timing only, no profiler pass")
     p.add_argument(
         "--pg-url",
         default=os.environ.get("POSREFUND_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:55432/postgres"),
@@ -296,9 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="posrefund-profile-"))
     try:
         if args.database == "sqlite":
-            return _profile(args.requests, args.top, out, workdir, None, workdir / "raw.db", "")
+            return _profile(args.requests, args.top, out, workdir, None, workdir / "raw.db", "", args.timing_only)
         with postgres_databases(args.pg_url) as (app_url, raw_url):
-            return _profile(args.requests, args.top, out, workdir, app_url, raw_url, args.pg_url)
+            return _profile(args.requests, args.top, out, workdir, app_url, raw_url, args.pg_url, args.timing_only)
     except KeyboardInterrupt:
         return 130
     finally:
@@ -306,7 +307,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _profile(
-    n: int, top: int, out: Path, workdir: Path, app_url: str | None, raw_db: Path | str, server_url: str
+    n: int,
+    top: int,
+    out: Path,
+    workdir: Path,
+    app_url: str | None,
+    raw_db: Path | str,
+    server_url: str,
+    timing_only: bool = False,
 ) -> int:
     try:
         env = app_env(workdir, generate_keys(), app_url)
@@ -374,10 +382,11 @@ def _profile(
             # profiler of its own on its thread.
             profiler = cProfile.Profile(time.thread_time)
             on_thread = cProfile.Profile(time.thread_time) if app_url is not None else None
-            profiler.enable()
-            with ServiceTimer(refunds, on_thread):
-                loop.run_until_complete(driver.many(n))
-            profiler.disable()
+            if not timing_only:
+                profiler.enable()
+                with ServiceTimer(refunds, on_thread):
+                    loop.run_until_complete(driver.many(n))
+                profiler.disable()
         finally:
             loop.close()
             engine.dispose()
@@ -404,11 +413,12 @@ def _profile(
                 *(f"  {s}" for s in statements.first or []),
                 "",
             ]
-        stream = io.StringIO()
-        stats = pstats.Stats(profiler, stream=stream)
-        if on_thread is not None:
-            stats.add(on_thread)
-        lines.append(profile_report(stats, n, top))
+        if not timing_only:
+            stream = io.StringIO()
+            stats = pstats.Stats(profiler, stream=stream)
+            if on_thread is not None:
+                stats.add(on_thread)
+            lines.append(profile_report(stats, n, top))
         text = "\n".join(lines) + "\n"
         print(text)
         out.parent.mkdir(parents=True, exist_ok=True)
