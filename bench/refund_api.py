@@ -310,12 +310,20 @@ def twin_postgres(server_url: str, app_url: str, raw_url: str) -> None:
 
     source = app_url.rsplit("/", 1)[1]
     with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
-        # A copy needs the source to itself: the seeding's pool (and its audit chainer) may keep a connection.
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            (source,),
-        )
-        admin.execute(f'CREATE DATABASE "{raw_url.rsplit("/", 1)[1]}" TEMPLATE "{source}"')
+        # A copy needs the source to itself: the seeding's pool (and its audit chainer) may keep a connection,
+        # and the chainer may open one again between the terminate and the copy: then once more.
+        for attempt in range(5):
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (source,),
+            )
+            try:
+                admin.execute(f'CREATE DATABASE "{raw_url.rsplit("/", 1)[1]}" TEMPLATE "{source}"')
+                return
+            except psycopg.errors.ObjectInUse:
+                if attempt == 4:
+                    raise
+                time.sleep(0.5)
 
 
 def _libpq(url: str) -> str:
