@@ -25,6 +25,7 @@ import contextlib
 import cProfile
 import io
 import json
+import os
 import pstats
 import re
 import shutil
@@ -32,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +48,14 @@ from refund_api import (
     copy_database,
     generate_keys,
     migrate,
+    postgres_databases,
     raw_baseline,
     seed,
+    twin_postgres,
 )
 
 OUT = ROOT / "bench" / "results" / "refund_profile.txt"
+OUT_PG = ROOT / "bench" / "results" / "refund_profile-postgres.txt"
 
 
 class Driver:
@@ -120,26 +124,34 @@ class Driver:
 
 
 class ServiceTimer:
-    """Wraps ``refunds.request_refund_once`` for the duration of a ``with`` block and adds up its time.
+    """Wraps ``refunds.request_refund_once`` for the duration of a ``with`` block and adds up its time; with a
+    ``profiler``, profiles the call on the thread it runs on (on PostgreSQL a worker thread, which the
+    event loop's profiler does not see).
 
     The router calls it through the module (``refunds.request_refund_once``), so swapping the module attribute
     reaches every request; ``calls`` tells whether it did.
     """
 
-    def __init__(self, module: Any) -> None:
+    def __init__(self, module: Any, profiler: cProfile.Profile | None = None) -> None:
         self.module = module
+        self.profiler = profiler
         self.seconds = 0.0
         self.calls = 0
         self._orig: Callable[..., Any] | None = None
 
     def __enter__(self) -> ServiceTimer:
         orig = self._orig = self.module.request_refund_once
+        profiler = self.profiler
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             try:
                 return orig(*args, **kwargs)
             finally:
+                if profiler is not None:
+                    profiler.disable()
                 self.seconds += time.perf_counter() - start
                 self.calls += 1
 
@@ -189,7 +201,7 @@ def group_of(key: tuple[str, int, str]) -> str:
 def profile_report(stats: pstats.Stats, requests: int, top: int) -> str:
     raw: dict[tuple[str, int, str], tuple[int, int, float, float, Any]] = stats.stats  # type: ignore[attr-defined]
     total = sum(tt for _, _, tt, _, _ in raw.values())
-    lines = [f"cProfile over {requests} ASGI requests: {total / requests * 1e6:.0f} µs of own time per request"]
+    lines = [f"cProfile over {requests} ASGI requests: {total / requests * 1e6:.0f} µs of own CPU time per request"]
     groups: dict[str, float] = defaultdict(float)
     for key, (_, _, tt, _, _) in raw.items():
         groups[group_of(key)] += tt
@@ -220,20 +232,99 @@ def profile_report(stats: pstats.Stats, requests: int, top: int) -> str:
     return "\n".join(lines)
 
 
+class StatementCounter:
+    """Counts the SQL statements psycopg is given (the hot path bypasses SQLAlchemy's events, see
+    adapters/db/prebuilt.py) and keeps the first request's, so the report says how many round trips a refund
+    makes and which. PostgreSQL only: sqlite3's cursor cannot be wrapped."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: list[str] | None = None
+        self._seen: list[str] = []
+
+    def note(self, statement: Any) -> None:
+        self.count += 1
+        text = statement.decode() if isinstance(statement, bytes) else str(statement)
+        self._seen.append(" ".join(text.split())[:160])
+
+    def cut(self) -> None:
+        """The end of one request: keep its statements if they are the first kept."""
+        if self.first is None:
+            self.first = list(self._seen)
+        self._seen.clear()
+
+    @contextlib.contextmanager
+    def on_psycopg(self) -> Iterator[None]:
+        import psycopg
+
+        cls: Any = psycopg.Cursor
+        execute, executemany = cls.execute, cls.executemany
+
+        def counted_execute(cur: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+            self.note(query)
+            return execute(cur, query, *args, **kwargs)
+
+        def counted_executemany(cur: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+            self.note(query)
+            return executemany(cur, query, *args, **kwargs)
+
+        cls.execute, cls.executemany = counted_execute, counted_executemany
+        try:
+            yield
+        finally:
+            cls.execute, cls.executemany = execute, executemany
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("--requests", type=int, default=3000, help="requests timed, then profiled (default 3000)")
     p.add_argument("--top", type=int, default=30, help="rows in each hot-spot table")
-    p.add_argument("--out", type=Path, default=OUT, help=f"report file (default {OUT.relative_to(ROOT)})")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"report file (default {OUT.relative_to(ROOT)}, or {OUT_PG.relative_to(ROOT)} with --database postgres)",
+    )
+    p.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite", help="where the app runs")
+    p.add_argument("--timing-only", action="store_true", help="the plain timing only, no profiler pass")
+    p.add_argument(
+        "--pg-url",
+        default=os.environ.get("POSREFUND_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:55432/postgres"),
+        help="with --database postgres: a server to make the two throw-away databases on (as refund_api.py)",
+    )
     args = p.parse_args(argv)
-    n = args.requests
+    out = args.out or (OUT_PG if args.database == "postgres" else OUT)
     workdir = Path(tempfile.mkdtemp(prefix="posrefund-profile-"))
     try:
-        env = app_env(workdir, generate_keys())
+        if args.database == "sqlite":
+            return _profile(args.requests, args.top, out, workdir, None, workdir / "raw.db", "", args.timing_only)
+        with postgres_databases(args.pg_url) as (app_url, raw_url):
+            return _profile(args.requests, args.top, out, workdir, app_url, raw_url, args.pg_url, args.timing_only)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _profile(
+    n: int,
+    top: int,
+    out: Path,
+    workdir: Path,
+    app_url: str | None,
+    raw_db: Path | str,
+    server_url: str,
+    timing_only: bool = False,
+) -> int:
+    try:
+        env = app_env(workdir, generate_keys(), app_url)
         migrate(env, workdir)
         username, sale_ids = seed(env, 2000)
-        copy_database(workdir / "api.db", workdir / "raw.db")
-        raw = raw_baseline(workdir / "raw.db", sale_ids, warmup=1.0, duration=5.0)
+        if app_url is None:
+            copy_database(workdir / "api.db", workdir / "raw.db")
+        else:
+            twin_postgres(server_url, app_url, str(raw_db))
+        raw = raw_baseline(raw_db, sale_ids, warmup=1.0, duration=5.0)
 
         from posrefund import bootstrap
         from posrefund.config import RateLimits, Settings
@@ -252,37 +343,63 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         configure(settings.log_level, settings.log_file)  # what `posrefund serve` does before it serves
         deps = bootstrap.build(settings)
-        app = create_app(deps, inline=True, token_minutes=settings.token_minutes, rate_limits=settings.rate_limits)
+        # as `posrefund serve` decides it (entrypoints/api/factory.py): inline execution on SQLite only
+        app = create_app(
+            deps,
+            inline=app_url is None,
+            token_minutes=settings.token_minutes,
+            rate_limits=settings.rate_limits,
+        )
         actor = auth.login(deps, username, PASSWORD)
         token, _ = app.state.ctx.issue_token(actor)
+        engine = bootstrap.engine_of(deps)
         loop = asyncio.new_event_loop()
         try:
             driver = Driver(app, token, sale_ids, "p")
             loop.run_until_complete(driver.many(300))  # warm caches: statement cache, routes, pydantic
 
+            statements = StatementCounter()
+            if app_url is not None:
+                with statements.on_psycopg():
+                    loop.run_until_complete(driver.many(1))
+                    statements.cut()
+                    loop.run_until_complete(driver.many(99))
+            per_request = statements.count / 100
+
             # One timed pass, no profiler: the service call is timed inside each request by a thin wrapper,
             # so both numbers come from the same requests on the same database (it grows as the run goes).
             inside = ServiceTimer(refunds)
+            cpu0 = time.process_time()
             start = time.perf_counter()
             with inside:
                 loop.run_until_complete(driver.many(n))
             asgi_us = (time.perf_counter() - start) / n * 1e6
+            cpu_us = (time.process_time() - cpu0) / n * 1e6
             service_us = inside.seconds / n * 1e6 if inside.calls == n else float("nan")
 
-            profiler = cProfile.Profile()
-            profiler.enable()
-            loop.run_until_complete(driver.many(n))
-            profiler.disable()
+            # CPU time of the thread, not the wall clock: on PostgreSQL the wall clock would put the waits for
+            # the server's answers on the driver's functions. Off the event loop the service call needs a
+            # profiler of its own on its thread.
+            profiler = cProfile.Profile(time.thread_time)
+            on_thread = cProfile.Profile(time.thread_time) if app_url is not None else None
+            if not timing_only:
+                profiler.enable()
+                with ServiceTimer(refunds, on_thread):
+                    loop.run_until_complete(driver.many(n))
+                profiler.disable()
         finally:
             loop.close()
-            bootstrap.engine_of(deps).dispose()
+            engine.dispose()
 
         raw_us = 1e6 / raw.per_second
+        engine_name = "SQLite WAL, synchronous=FULL" if app_url is None else "PostgreSQL"
+        raw_name = "raw sqlite3" if app_url is None else "raw psycopg"
         lines = [
-            "posrefund: time per POST /v1/refunds, in-process, one request at a time (SQLite WAL, synchronous=FULL)",
+            f"posrefund: time per POST /v1/refunds, in-process, one request at a time ({engine_name})",
             "",
-            f"  raw sqlite3 transaction (4 statements, own loop)          {raw_us:8.0f} µs",
-            f"  whole ASGI request (FastAPI app, no socket)               {asgi_us:8.0f} µs",
+            f"  {raw_name + ' transaction (own loop)':<57}{raw_us:8.0f} µs",
+            f"  whole ASGI request (FastAPI app, no socket)               {asgi_us:8.0f} µs"
+            f"   (CPU of this process {cpu_us:.0f} µs)",
             f"    of which the service call refunds.request_refund_once   {service_us:8.0f} µs"
             f"   ({service_us - raw_us:+.0f} µs against raw)",
             f"    of which HTTP layer (middleware, routing, validation)   {asgi_us - service_us:8.0f} µs",
@@ -290,16 +407,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             f" raw ceiling {raw.per_second:,.0f} tx/s",
             "",
         ]
-        stream = io.StringIO()
-        stats = pstats.Stats(profiler, stream=stream)
-        lines.append(profile_report(stats, n, args.top))
+        if app_url is not None:
+            lines += [
+                f"SQL statements per request: {per_request:.2f} (and the commit); those of one request:",
+                *(f"  {s}" for s in statements.first or []),
+                "",
+            ]
+        if not timing_only:
+            stream = io.StringIO()
+            stats = pstats.Stats(profiler, stream=stream)
+            if on_thread is not None:
+                stats.add(on_thread)
+            lines.append(profile_report(stats, n, top))
         text = "\n".join(lines) + "\n"
         print(text)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-        print(f"written to {args.out}")
-    except KeyboardInterrupt:
-        return 130
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        print(f"written to {out}")
     except RuntimeError as exc:
         log = workdir / "server.log"
         tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
@@ -310,7 +434,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             import logging
 
             logging.shutdown()
-        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

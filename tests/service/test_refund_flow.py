@@ -229,3 +229,19 @@ def test_a_new_merchants_default_policy_auto_approves_nothing(deps: Deps, world:
     sale = new_sale(deps, fresh, amount_fen=100)
     case = refunds.request_refund(deps, Actor("c", Role.CASHIER, m["id"]), RefundRequest(sale.id, 1, "other"))
     assert case.status is S.PENDING_REVIEW  # even one fen waits for a supervisor
+
+
+def test_the_sale_and_its_merchants_policy_are_read_together(deps: Deps, world: World) -> None:
+    """The policy as stored now (no copy kept between requests), the merchant's own, and nothing for a sale
+    of another merchant."""
+    sale = new_sale(deps, world.a)
+    with deps.uow() as uow:
+        found = uow.sales.get_sale_and_policy(world.a.id, sale.id)
+        assert found is not None and found[0] == uow.sales.get_sale(world.a.id, sale.id)
+        stored = found[1]
+        assert uow.sales.get_sale_and_policy(world.b.id, sale.id) is None
+    policies.put_policy(deps, world.a.actors["admin"], {"max_partial_refunds": 2})
+    with deps.uow() as uow:
+        found = uow.sales.get_sale_and_policy(world.a.id, sale.id)
+    assert found is not None and found[1] is not None and found[1].max_partial_refunds == 2
+    assert found[1] != stored

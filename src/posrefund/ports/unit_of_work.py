@@ -83,6 +83,11 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None: ...
 
+    def send_writes_with_commit(self) -> None:
+        """From here to the commit, inserts nobody reads back may travel with the COMMIT (one round trip on
+        PostgreSQL); a failing one (a unique key) raises at the commit, and nothing is committed."""
+        ...
+
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, readonly: bool = False) -> UnitOfWork: ...

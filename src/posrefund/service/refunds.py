@@ -31,7 +31,7 @@ from posrefund.service.deposits import settling
 from posrefund.service.deposits.allowance import within_deposit_terms
 from posrefund.service.deps import Deps
 from posrefund.service.records import flush_case_events, record_on_case
-from posrefund.service.refundable import sale_to_refund
+from posrefund.service.refundable import sale_and_policy_to_refund
 
 MAX_NAME = 50
 
@@ -126,14 +126,15 @@ def _request(
     with deps.uow() as uow:
         if idem is not None and (earlier := _replay(uow, idem)) is not None:
             return earlier
-        sale = sale_to_refund(uow, actor, merchant_id, req.sale_id)
+        sale, policy = sale_and_policy_to_refund(uow, actor, merchant_id, req.sale_id)
         amount_fen, priced = refund_items.priced(uow, sale.id, req.items, req.amount_fen)
         req = replace(req, amount_fen=amount_fen)
         if sale.kind in DEPOSIT_KINDS:
             sale = within_deposit_terms(uow, sale, req.amount_fen)
-        policy = policy_of(uow, merchant_id)
         _check_policy(uow, policy, sale, req, reason, customer, now)
         _reserve(uow, policy, sale, merchant_id, req.amount_fen)
+        # What is left is writing; on PostgreSQL it goes to the server with the COMMIT, in one round trip.
+        uow.send_writes_with_commit()
         case = RefundCase.open(
             id=deps.ids.new_id("rfd"),
             refund_no=deps.ids.new_refund_no(now),

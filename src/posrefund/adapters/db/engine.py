@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 
+from posrefund.adapters.db.prebuilt import HELD, drop_held, send_held
+
 # A committed refund must survive a power cut: WAL with synchronous=FULL fsyncs every commit.
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -27,7 +29,39 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         return engine
     engine = create_engine(url, echo=echo, pool_size=10, max_overflow=40)
     _ping_idle_connections(engine)
+    _send_held_inserts(engine)
     return engine
+
+
+def _send_held_inserts(engine: Engine) -> None:
+    """Inserts held for the commit (``prebuilt.send_with_commit``) go before any other statement, with the
+    COMMIT, and nowhere after a rollback; a connection returns to the pool with none."""
+
+    # An invalidated connection (lost, its driver connection closed) has nothing kept: its info went with it.
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_statement(conn: Connection, *_: Any) -> None:
+        if not conn.invalidated and conn.info.get(HELD):
+            send_held(conn)
+
+    @event.listens_for(engine, "savepoint")
+    def _before_savepoint(conn: Connection, _name: Any) -> None:
+        if not conn.invalidated and conn.info.get(HELD):
+            send_held(conn)
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn: Connection) -> None:
+        if not conn.invalidated and HELD in conn.info:
+            send_held(conn, commit=True)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn: Connection) -> None:
+        if not conn.invalidated:
+            drop_held(conn)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info.pop(HELD, None)
 
 
 # A pooled PostgreSQL connection is asked whether it still lives (a round trip) only when it comes back to work

@@ -1,15 +1,19 @@
-"""Statements of the refund hot path, built once and run straight on SQLite's cursor.
+"""Statements of the refund hot path, built once and run straight on the driver's cursor (sqlite3, psycopg).
 
 Why: a prebuilt Core statement still costs SQLAlchemy ~60 µs of Python per execution (execution context,
 parameter construction, result proxy, events) while SQLite itself needs ~15 µs; a refund request runs about a
-dozen of them, a third of its CPU. SQLAlchemy compiles each statement once per parameter shape; we keep its SQL
-text, parameter order and type conversions and hand the values to the driver ourselves. Everything else —
-PostgreSQL, and any statement with a shape this does not cover — goes through ``Connection.execute`` as usual.
-The unit of work's transaction is untouched: the cursor belongs to the same driver connection.
+dozen of them, a third of its CPU. On PostgreSQL, where the API's server process is bound by its own CPU while
+the database waits for it, the same layer was about a quarter of a refund's CPU. SQLAlchemy compiles each
+statement once per parameter shape (positionally, also for psycopg); we keep its SQL text, parameter order and
+type conversions and hand the values to the driver ourselves. Any other driver, and any statement with a shape
+this does not cover, goes through ``Connection.execute`` as usual. The unit of work's transaction is untouched:
+the cursor belongs to the same driver connection. A psycopg error goes through SQLAlchemy's own handling, so a
+lost connection is invalidated (and its pool refreshed) exactly as after ``Connection.execute``.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -18,7 +22,7 @@ from typing import Any, cast
 from sqlalchemy import Connection
 from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.selectable import Select
 from sqlalchemy.types import TypeEngine
 
@@ -73,29 +77,67 @@ class FastResult:
         return iter(self._rows)
 
 
-class Prebuilt:
-    """A statement built once at import; ``run(conn, params)`` executes it (a list of params: executemany)."""
+FAST_DRIVERS = ("pysqlite", "psycopg")  # the drivers whose cursor the plans below are written for
 
-    def __init__(self, stmt: Select[Any] | UpdateBase) -> None:
+
+# conn.info key: the inserts held back for the commit (``send_with_commit``), a list while that is on.
+HELD = "posrefund_held_inserts"
+CURSOR = "posrefund_cursor"  # conn.info key: the psycopg cursor the plans run on
+
+
+class Prebuilt:
+    """A statement built once at import; ``run(conn, params)`` executes it (a list of params: executemany).
+
+    ``held``: an insert nobody reads back (no RETURNING, its row count is its row count or an error). After
+    ``send_with_commit(conn)`` on PostgreSQL it is not sent at once but kept, and every kept insert goes with
+    the COMMIT in one round trip (a psycopg pipeline); any other statement before that sends them first, in
+    order, so the transaction reads exactly what it wrote. An error of such an insert (a unique key taken by
+    a concurrent request) is raised by the commit, as the same SQLAlchemy exception, and nothing is committed.
+    """
+
+    def __init__(self, stmt: Select[Any] | UpdateBase, *, held: bool = False) -> None:
+        if held and (not isinstance(stmt, Insert) or stmt._returning):
+            raise ValueError("only an insert without RETURNING can be held for the commit")
         self.stmt = stmt
-        self._plans: dict[tuple[str, ...], _Plan | None] = {}
+        self.held = held
+        self._plans: dict[tuple[str, str, tuple[str, ...]], _Plan | None] = {}
 
     def run(self, conn: Connection, params: Params) -> FastResult | CursorResult[Any]:
         many = not isinstance(params, Mapping)
         batch: Sequence[Mapping[str, Any]] = params if not isinstance(params, Mapping) else (params,)
-        if conn.dialect.name != "sqlite" or not batch or (many and not isinstance(self.stmt, UpdateBase)):
+        dialect = conn.dialect
+        if dialect.driver not in FAST_DRIVERS or not batch or (many and not isinstance(self.stmt, UpdateBase)):
             return conn.execute(self.stmt, params)
         shape = tuple(batch[0])
-        plan = self._plans.get(shape, _MISSING)
+        key = (dialect.name, dialect.driver, shape)
+        plan = self._plans.get(key, _MISSING)
         if plan is _MISSING:
-            plan = self._plans[shape] = _plan_for(self.stmt, conn.dialect, shape)
+            plan = self._plans[key] = _plan_for(self.stmt, dialect, shape)
         if plan is None:
             return conn.execute(self.stmt, params)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        dbapi_conn = conn.connection.dbapi_connection
+        assert dbapi_conn is not None
+        if dialect.name == "postgresql":
+            info = conn.info
+            kept: list[tuple[str, list[Sequence[Any]]]] | None = info.get(HELD)
+            if kept is not None:
+                if self.held:
+                    kept.append((plan.sql, [_bound(plan, p) for p in batch]))
+                    return FastResult([], len(batch))
+                if kept:
+                    send_held(conn)
+            # One cursor per driver connection, used again (a psycopg cursor costs ~10 µs to make); the
+            # connection's info goes with the connection when it is lost.
+            cursor = info.get(CURSOR)
+            if cursor is None or cursor.closed:
+                cursor = info[CURSOR] = dbapi_conn.cursor()
+        else:
+            cursor = dbapi_conn.cursor()
         try:
-            if many:
+            if many and len(batch) > 1:
                 cursor.executemany(plan.sql, [_bound(plan, p) for p in batch])
                 return FastResult([], cursor.rowcount)
+            # One row is one execute: psycopg's executemany opens a pipeline even for a single row.
             cursor.execute(plan.sql, _bound(plan, batch[0]))
             if not plan.keys:
                 return FastResult([], cursor.rowcount)
@@ -104,14 +146,66 @@ class Prebuilt:
                 for raw in cursor.fetchall()
             ]
             return FastResult(fetched, len(fetched))
-        except conn.dialect.loaded_dbapi.Error as exc:
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.name != "sqlite":
+                # SQLAlchemy's handling: the same exception classes, and a lost connection is invalidated.
+                conn._handle_dbapi_exception(exc, plan.sql, params, cursor, None)
             # The same exception classes as through Connection.execute (IntegrityError, OperationalError…).
-            raise DBAPIError.instance(plan.sql, params, exc, conn.dialect.loaded_dbapi.Error) from exc
+            raise DBAPIError.instance(plan.sql, params, exc, dialect.loaded_dbapi.Error) from exc
         finally:
-            cursor.close()
+            if dialect.name == "sqlite":
+                cursor.close()
 
 
 _MISSING: Any = object()
+
+
+def send_with_commit(conn: Connection) -> None:
+    """From now until the transaction ends, keep the held inserts (``Prebuilt(held=True)``) and send them
+    with the COMMIT: on PostgreSQL, where each round trip costs the API's CPU-bound process a wait, a wake-up
+    and the GIL. Nothing changes on other databases (SQLite's writes are local calls)."""
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        conn.info.setdefault(HELD, [])
+
+
+def send_held(conn: Connection, *, commit: bool = False) -> None:
+    """Send the kept inserts, in order, in one pipeline; with ``commit`` the COMMIT goes in the same round
+    trip and keeping ends (SQLAlchemy's own commit then finds the transaction done and sends nothing).
+    A driver error goes through SQLAlchemy's handling, as a failing ``Connection.execute`` would."""
+    info = conn.info
+    kept: list[tuple[str, list[Sequence[Any]]]] | None = info.get(HELD)
+    if kept is None:
+        return
+    if commit:
+        del info[HELD]
+    else:
+        info[HELD] = []
+    if not kept:
+        return
+    dbapi_conn: Any = conn.connection.dbapi_connection
+    sql, rows = kept[0]
+    cursors = []
+    try:
+        with dbapi_conn.pipeline():
+            for sql, rows in kept:
+                cursor = dbapi_conn.cursor()
+                cursors.append(cursor)
+                if len(rows) == 1:
+                    cursor.execute(sql, rows[0])
+                else:
+                    cursor.executemany(sql, rows)
+            if commit:
+                dbapi_conn.commit()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        conn._handle_dbapi_exception(exc, sql, rows, None, None)
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def drop_held(conn: Connection) -> None:
+    """The transaction rolled back (or the connection goes back to the pool): what was kept is gone with it."""
+    conn.info.pop(HELD, None)
 
 
 def _bound(plan: _Plan, params: Mapping[str, Any]) -> Sequence[Any]:
@@ -126,7 +220,17 @@ def _bound(plan: _Plan, params: Mapping[str, Any]) -> Sequence[Any]:
 
 def _plan_for(stmt: Select[Any] | UpdateBase, dialect: Dialect, shape: tuple[str, ...]) -> _Plan | None:
     """Compile for this parameter shape, or None when the statement needs SQLAlchemy at run time
-    (expanding or literal parameters, defaults computed in Python, a non-positional driver)."""
+    (expanding or literal parameters, defaults computed in Python, a non-positional driver).
+
+    psycopg takes ``%s`` as well as SQLAlchemy's ``%(name)s``: the statement is compiled by a positional copy
+    of the dialect, so its values go as a tuple, like sqlite3's. An insert without a ``RETURNING`` of its own
+    is compiled ``inline``: nothing reads the generated key SQLAlchemy would otherwise return."""
+    if dialect.name == "postgresql" and not dialect.positional:
+        dialect = copy.copy(dialect)
+        dialect.paramstyle = "format"
+        dialect.positional = True
+    if isinstance(stmt, Insert) and not stmt._returning:
+        stmt = stmt.inline()
     compiled = stmt.compile(dialect=dialect, column_keys=list(shape))
     if compiled.positiontup is None or compiled.literal_execute_params or compiled.post_compile_params:
         return None
@@ -166,7 +270,7 @@ def _values_getter(names: tuple[str, ...], consts: dict[str, Any]) -> Callable[[
 
 def _bind_converter(type_: TypeEngine[Any], dialect: Dialect) -> Convert:
     """A type may offer one call that does all its SQLite conversion (``sqlite_text``); else SQLAlchemy's."""
-    direct = getattr(type_, "sqlite_text", None)
+    direct = getattr(type_, "sqlite_text", None) if dialect.name == "sqlite" else None
     if direct is not None:
         return cast(Callable[[Any], Any], direct)
     return type_.dialect_impl(dialect).bind_processor(dialect)

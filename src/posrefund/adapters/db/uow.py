@@ -13,6 +13,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine
 
 from posrefund.adapters.db.audit_chainer import Chainer, chain_all
+from posrefund.adapters.db.prebuilt import send_with_commit
 from posrefund.adapters.db.repositories.abnormal_refunds import CardApplicationSql
 from posrefund.adapters.db.repositories.attempts import RefundAttemptSql
 from posrefund.adapters.db.repositories.audit import UNCHAINED, AuditSql
@@ -184,6 +185,12 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self._finish(keep=True)
+
+    def send_writes_with_commit(self) -> None:
+        """The hot path's inserts (case, report-day mark, audit events, outbox, stored answer) travel with the
+        COMMIT (``prebuilt.send_with_commit``); anything else run before it sends them first, in order."""
+        assert self._conn is not None
+        send_with_commit(self._conn)
 
     def rollback(self) -> None:
         self._finish(keep=False)

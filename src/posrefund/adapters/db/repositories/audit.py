@@ -47,7 +47,7 @@ EVENT_CHAINS = text(
 AUDIT_HEAD = Prebuilt(select(_H.seq, _H.hash).where(_H.chain == bindparam("b_chain")).with_for_update())
 INSERT_HEAD = Prebuilt(insert(tables.audit_heads))
 UPDATE_HEAD = Prebuilt(update(tables.audit_heads).where(_H.chain == bindparam("b_chain")))
-INSERT_AUDIT = Prebuilt(insert(tables.audit_events))
+INSERT_AUDIT = Prebuilt(insert(tables.audit_events), held=True)
 LINK_AUDIT = (
     update(tables.audit_events)
     .where(_A.id == bindparam("b_id"))

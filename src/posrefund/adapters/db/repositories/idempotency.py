@@ -17,7 +17,7 @@ _I = tables.idempotency.c
 GET_IDEMPOTENCY = Prebuilt(
     select(tables.idempotency).where(_I.scope == bindparam("b_scope"), _I.key == bindparam("b_key"))
 )
-INSERT_IDEMPOTENCY = Prebuilt(insert(tables.idempotency))
+INSERT_IDEMPOTENCY = Prebuilt(insert(tables.idempotency), held=True)
 
 
 class IdempotencySql(Repository):

@@ -14,7 +14,7 @@ from posrefund.adapters.db.repositories.rows import Repository
 from posrefund.ports import CaseEventMessage
 
 # Every refund request writes here: built once, run on the driver's cursor (see prebuilt.py).
-INSERT_OUTBOX = Prebuilt(insert(tables.outbox))
+INSERT_OUTBOX = Prebuilt(insert(tables.outbox), held=True)
 # Built once: json.dumps with options builds a new encoder on every call.
 _payload = json.JSONEncoder(sort_keys=True, default=str).encode
 

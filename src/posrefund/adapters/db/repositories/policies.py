@@ -21,7 +21,7 @@ GET_POLICY = Prebuilt(select(_P.document).where(_P.merchant_id == bindparam("b_m
 class PolicySql(Repository):
     def get_policy(self, merchant_id: str) -> RefundPolicy | None:
         doc = GET_POLICY.run(self.c, {"b_mid": merchant_id}).scalar()
-        return _parse_policy(doc) if doc else None
+        return parse_policy(doc) if doc else None
 
     def put_policy(self, merchant_id: str, policy: RefundPolicy, actor_id: str, now: datetime) -> int:
         doc = json.dumps(policy.to_dict(), sort_keys=True)
@@ -42,6 +42,6 @@ class PolicySql(Repository):
 
 
 @lru_cache(maxsize=1024)
-def _parse_policy(document: str) -> RefundPolicy:
+def parse_policy(document: str) -> RefundPolicy:
     """Policies are read on every request and change rarely: parse each stored document once."""
     return RefundPolicy.from_dict(json.loads(document))

@@ -20,7 +20,7 @@ from posrefund.ports import ConcurrentUpdate, CustomerRecord, RefundQuery, Stale
 
 # Built once and run on the driver's cursor: the refund hot path (see sales.py and prebuilt.py).
 _R = tables.refunds.c
-INSERT_REFUND = Prebuilt(insert(tables.refunds))
+INSERT_REFUND = Prebuilt(insert(tables.refunds), held=True)
 GET_CASE = Prebuilt(select(tables.refunds).where(_R.id == bindparam("b_id"), _R.merchant_id == bindparam("b_mid")))
 SAVE_CASE = Prebuilt(update(tables.refunds).where(_R.id == bindparam("b_id"), _R.version == bindparam("b_version")))
 # A worker's save: also under the fence its claim took, so the database itself refuses a stale worker's write.

@@ -18,7 +18,7 @@ from posrefund.domain.reports import COUNT_FIELDS, STORED, WAIT_COLUMNS, CaseFac
 
 # Report days are days in China (no daylight saving time there, so one fixed offset converts them both ways).
 REPORT_TZ = ZoneInfo("Asia/Shanghai")
-MARK_DAY = Prebuilt(insert(tables.report_changes))
+MARK_DAY = Prebuilt(insert(tables.report_changes), held=True)
 _R = tables.refunds.c
 _S = tables.sales.c
 _RD = tables.report_refund_days

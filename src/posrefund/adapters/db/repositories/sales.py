@@ -11,9 +11,11 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from posrefund.adapters.db import tables
 from posrefund.adapters.db.bulk import copy_skipping_known
 from posrefund.adapters.db.prebuilt import Prebuilt
+from posrefund.adapters.db.repositories.policies import parse_policy
 from posrefund.adapters.db.repositories.report_days import mark_day
 from posrefund.adapters.db.repositories.rows import Repository, columns_of, dataclass_columns, equal_where_given
 from posrefund.adapters.db.repositories.sale_table import sale_values, write_sale_table
+from posrefund.domain.policy import RefundPolicy
 from posrefund.domain.sale import Channel, Sale, SaleKind, SettlementStatus
 from posrefund.ports import SaleQuery, SaleStamp
 
@@ -21,6 +23,14 @@ from posrefund.ports import SaleQuery, SaleStamp
 # refund request) and, on SQLite, run straight on the driver's cursor (see prebuilt.py: ~45 µs saved each).
 _S = tables.sales.c
 GET_SALE = Prebuilt(select(tables.sales).where(_S.id == bindparam("b_id"), _S.merchant_id == bindparam("b_mid")))
+_P = tables.policies.c
+# A refund request needs the sale and its merchant's refund policy: both in one round trip.
+GET_SALE_AND_POLICY = Prebuilt(
+    select(
+        tables.sales,
+        select(_P.document).where(_P.merchant_id == _S.merchant_id).scalar_subquery().label("policy_document"),
+    ).where(_S.id == bindparam("b_id"), _S.merchant_id == bindparam("b_mid"))
+)
 RESERVE = Prebuilt(
     update(tables.sales)
     .where(
@@ -114,6 +124,13 @@ class SaleSql(Repository):
     def get_sale(self, merchant_id: str, sale_id: str) -> Sale | None:
         r = GET_SALE.run(self.c, {"b_id": sale_id, "b_mid": merchant_id}).first()
         return sale_from_row(r) if r else None
+
+    def get_sale_and_policy(self, merchant_id: str, sale_id: str) -> tuple[Sale, RefundPolicy | None] | None:
+        r = GET_SALE_AND_POLICY.run(self.c, {"b_id": sale_id, "b_mid": merchant_id}).first()
+        if r is None:
+            return None
+        document = r._mapping["policy_document"]
+        return sale_from_row(r), parse_policy(document) if document else None
 
     def find_sales(self, merchant_id: str, query: SaleQuery) -> list[Sale]:
         conds = [
