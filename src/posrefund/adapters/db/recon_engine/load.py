@@ -270,7 +270,7 @@ def _copied(conn: Connection, query: Select[Any], schema: pa.Schema) -> Iterator
     driver: Any = conn.connection.dbapi_connection
     with driver.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
         reader = pa_csv.open_csv(
-            _Stream(iter(copy)),
+            io.BufferedReader(_Stream(iter(copy)), _CSV_BLOCK),
             read_options=pa_csv.ReadOptions(column_names=schema.names, block_size=_CSV_BLOCK),
             convert_options=pa_csv.ConvertOptions(
                 column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False
@@ -281,7 +281,8 @@ def _copied(conn: Connection, query: Select[Any], schema: pa.Schema) -> Iterator
 
 
 class _Stream(io.RawIOBase):
-    """The blocks of a COPY as a file Arrow's CSV reader can read."""
+    """The blocks of a COPY as a file Arrow's CSV reader can read (behind a ``BufferedReader``: a COPY block is one
+    row, and Arrow parses each read as a block of its own, so each read must be whole megabytes)."""
 
     def __init__(self, blocks: Iterator[Any]) -> None:
         self._blocks, self._rest = blocks, b""
