@@ -11,6 +11,7 @@ the run's time when each row went through SQLAlchemy's ``Row`` and was zipped in
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import closing
@@ -269,8 +270,12 @@ def _copied(conn: Connection, query: Select[Any], schema: pa.Schema) -> Iterator
     sql, params = _compiled(conn, query)
     driver: Any = conn.connection.dbapi_connection
     with driver.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
+        blocks = iter(copy)
+        first = next(blocks, None)
+        if first is None:  # no rows: Arrow refuses an empty CSV
+            return
         reader = pa_csv.open_csv(
-            io.BufferedReader(_Stream(iter(copy)), _CSV_BLOCK),
+            io.BufferedReader(_Stream(itertools.chain((first,), blocks)), _CSV_BLOCK),
             read_options=pa_csv.ReadOptions(column_names=schema.names, block_size=_CSV_BLOCK),
             convert_options=pa_csv.ConvertOptions(
                 column_types=schema, strings_can_be_null=True, quoted_strings_can_be_null=False
