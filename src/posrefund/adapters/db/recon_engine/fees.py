@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import Connection
 
-from posrefund.adapters.db.recon_engine.load import BATCH, FINDINGS, append
+from posrefund.adapters.db.recon_engine.load import FETCH, FINDINGS, append
 from posrefund.adapters.db.recon_engine.rules import MATCHED_SALE_FEES
 from posrefund.adapters.db.repositories.fee_findings import fee_contract, fee_mismatches
 from posrefund.domain.reconciliation import DiscrepancyClass
@@ -27,7 +27,7 @@ def find_fee_mismatches(conn: Connection, duck: duckdb.DuckDBPyConnection, merch
         return
     cursor = duck.cursor()  # its own cursor: the findings are appended on ``duck`` while this one reads
     cursor.execute(MATCHED_SALE_FEES)
-    while rows := cursor.fetchmany(BATCH):
+    while rows := cursor.fetchmany(FETCH):
         found = [
             (_FEE, line_id, sale_id, "", 0, due, fee, "", "")
             for line_id, sale_id, due, fee in fee_mismatches(contract, rows)

@@ -86,10 +86,10 @@ settlement_lines = Table(
     Index("ix_settlement_lines_file_date", "file_id", "local_date"),
     Index("ix_settlement_lines_line_key", "merchant_id", "line_key", "occurrence", "shadow", unique=True),
     Index("ix_settlement_lines_rrn", "merchant_id", "rrn"),
-    Index("ix_settlement_lines_order", "merchant_id", "merchant_order_no"),
-    Index("ix_settlement_lines_voucher", "merchant_id", "voucher_no", "terminal_no", "amount_fen"),
+    # Each index costs every staged line a write; one whose entries land at random places (an amount, a payer)
+    # costs a page write per line once the table outgrows the cache. None on what no query filters by.
+    Index("ix_settlement_lines_voucher", "merchant_id", "voucher_no", "terminal_no"),
     Index("ix_settlement_lines_refund_no", "merchant_id", "merchant_refund_no"),
-    Index("ix_settlement_lines_payer", "merchant_id", "payer_masked", "amount_fen", "terminal_no", "occurred_epoch"),
 )
 
 settlement_bad_lines = Table(
