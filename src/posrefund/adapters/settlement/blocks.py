@@ -84,6 +84,15 @@ LINE_COLUMNS: dict[str, pl.DataType] = {
 }
 
 
+def cleared(frame: pl.DataFrame, **blank: str) -> pl.DataFrame:
+    """A format's cleared lines as ``i`` and ``LINE_COLUMNS`` but ``raw_hash`` (the block reader adds it), in
+    their order; ``blank`` names the columns the format does not have, each given as that text."""
+    return frame.select(
+        "i",
+        *(pl.lit(blank[name]).alias(name) if name in blank else name for name in LINE_COLUMNS if name != "raw_hash"),
+    )
+
+
 def line_columns(lines: list[SettlementLine]) -> pl.DataFrame:
     """Lines read one at a time, as a frame of ``LINE_COLUMNS``."""
     rows = [

@@ -13,6 +13,7 @@ from posrefund.adapters.settlement.blocks import (
     LineBlock,
     TableFormat,
     card_free,
+    cleared,
     fen,
     read_blocks,
     track_free,
@@ -95,29 +96,7 @@ def _clear(frame: pl.DataFrame, table: CardTable, tally: Tally) -> pl.DataFrame:
         sums = {mapping.mapping[name]: column for name, column in _PRINTED.items() if name in columns}
         for name, column in sums.items():
             tally.add(name, int(out[column].sum()))
-    return out.select(
-        "i",
-        "line_no",
-        "kind",
-        "occurred_local",
-        "amount_fen",
-        "fee_fen",
-        "settled_fen",
-        "currency",
-        "merchant_no",
-        "terminal_no",
-        "voucher_no",
-        "rrn",
-        "channel_trade_no",
-        "merchant_order_no",
-        pl.lit("").alias("channel_refund_no"),
-        "merchant_refund_no",
-        "refund_status",
-        "payer_masked",
-        "batch_no",
-        "card_type",
-        "line_key",
-    )
+    return cleared(out, channel_refund_no="")
 
 
 def _fen_field(text: pl.Expr) -> pl.Expr:

@@ -12,6 +12,7 @@ from posrefund.adapters.settlement.blocks import (
     LineBlock,
     TableFormat,
     card_free,
+    cleared,
     fen,
     local_time,
     read_blocks,
@@ -89,29 +90,7 @@ def _clear(frame: pl.DataFrame, columns: dict[str, int], tally: Tally) -> pl.Dat
     out = out.filter(_cleared())
     if out.height:
         _tally(out, tally)
-    return out.select(
-        "i",
-        "line_no",
-        "kind",
-        "occurred_local",
-        "amount_fen",
-        "fee_fen",
-        "settled_fen",
-        "currency",
-        "merchant_no",
-        "terminal_no",
-        pl.lit("").alias("voucher_no"),
-        pl.lit("").alias("rrn"),
-        "channel_trade_no",
-        "merchant_order_no",
-        "channel_refund_no",
-        "merchant_refund_no",
-        "refund_status",
-        "payer_masked",
-        pl.lit("").alias("batch_no"),
-        "card_type",
-        "line_key",
-    )
+    return cleared(out, voucher_no="", rrn="", batch_no="")
 
 
 def _fields(frame: pl.DataFrame, columns: dict[str, int]) -> pl.DataFrame:
