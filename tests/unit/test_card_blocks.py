@@ -9,17 +9,17 @@ import io
 from dataclasses import replace
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from posrefund.adapters.settlement import open_settlement_file
-from posrefund.adapters.settlement.blocks import LineBlock, line_columns
+from posrefund.adapters.settlement.blocks import LineBlock
 from posrefund.adapters.settlement.card import DEFAULT_CARD_MAPPING, CardMapping, card_mapping_of, parse_card_settlement
 from posrefund.adapters.settlement.card_columns import read_card_blocks
-from posrefund.adapters.settlement.model import BadLine, SettlementLine, Tally
+from posrefund.adapters.settlement.model import Tally
 from posrefund.adapters.settlement.reading import screened
 from posrefund.domain.errors import Invalid
 from posrefund.domain.settlement_mapping import BUILT_IN, spec_from_dict
+from tests.support.settlement_blocks import same_both_ways
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "settlement"
 
@@ -222,30 +222,12 @@ def _file(header: str, lines: list[str], footer: str | None, *, end: str = "\n",
 def _compare(data: bytes, mapping: CardMapping, block_bytes: int) -> tuple[int, int]:
     expected_tally, tally = Tally(""), Tally("")
     expected = list(screened(parse_card_settlement(io.BytesIO(data), mapping, expected_tally)))
-    frames: list[pl.DataFrame] = []
-    lines: list[SettlementLine] = []
-    bad: list[BadLine] = []
-    for item in read_card_blocks(io.BytesIO(data), mapping.encoding, mapping, tally, block_bytes):
-        if isinstance(item, LineBlock):
-            frames.append(item.frame)
-            lines += item.lines
-            bad += item.bad
-        elif isinstance(item, BadLine):
-            bad.append(item)
-        else:
-            lines.append(item)
-    got = pl.concat([*frames, line_columns(lines)]).sort("line_no")
-    good = [item for item in expected if isinstance(item, SettlementLine)]
-    assert got.to_dicts() == line_columns(good).to_dicts()
-    assert sorted(bad, key=lambda line: line.line_no) == [item for item in expected if isinstance(item, BadLine)]
-    assert (tally.claimed, tally.counted, tally.also, tally.summary_line, tally.summary) == (
-        expected_tally.claimed,
-        expected_tally.counted,
-        expected_tally.also,
-        expected_tally.summary_line,
-        expected_tally.summary,
+    return same_both_ways(
+        expected,
+        expected_tally,
+        read_card_blocks(io.BytesIO(data), mapping.encoding, mapping, tally, block_bytes),
+        tally,
     )
-    return sum(frame.height for frame in frames), len(lines)
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))

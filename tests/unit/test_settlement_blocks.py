@@ -7,15 +7,14 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from posrefund.adapters.settlement import open_settlement_file, parse_wechat_bill
-from posrefund.adapters.settlement.blocks import LineBlock, line_columns
-from posrefund.adapters.settlement.model import BadLine, SettlementLine, Tally
+from posrefund.adapters.settlement.model import Tally
 from posrefund.adapters.settlement.reading import screened
 from posrefund.adapters.settlement.wechat_columns import read_wechat_blocks
 from posrefund.domain.errors import Invalid
+from tests.support.settlement_blocks import same_both_ways
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "settlement"
 HEADER = (FIXTURES / "wechat_bill.csv").read_text(encoding="utf-8").splitlines()[0]
@@ -117,29 +116,9 @@ def _bill(lines: list[str], *, summary: bool = True, end: str = "\n") -> bytes:
 def _compare(data: bytes, block_bytes: int) -> tuple[int, int]:
     expected_tally, tally = Tally(""), Tally("")
     expected = list(screened(parse_wechat_bill(io.BytesIO(data), "utf-8", expected_tally)))
-    frames: list[pl.DataFrame] = []
-    lines: list[SettlementLine] = []
-    bad: list[BadLine] = []
-    for item in read_wechat_blocks(io.BytesIO(data), "utf-8", tally, block_bytes):
-        if isinstance(item, LineBlock):
-            frames.append(item.frame)
-            lines += item.lines
-            bad += item.bad
-        elif isinstance(item, BadLine):
-            bad.append(item)
-        else:
-            lines.append(item)
-    got = pl.concat([*frames, line_columns(lines)]).sort("line_no")
-    good = [item for item in expected if isinstance(item, SettlementLine)]
-    assert got.to_dicts() == line_columns(good).to_dicts()
-    assert sorted(bad, key=lambda line: line.line_no) == [item for item in expected if isinstance(item, BadLine)]
-    assert (tally.claimed, tally.counted, tally.also, tally.summary_line) == (
-        expected_tally.claimed,
-        expected_tally.counted,
-        expected_tally.also,
-        expected_tally.summary_line,
+    return same_both_ways(
+        expected, expected_tally, read_wechat_blocks(io.BytesIO(data), "utf-8", tally, block_bytes), tally
     )
-    return sum(frame.height for frame in frames), len(lines)
 
 
 @pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
