@@ -4,8 +4,8 @@ and day), and the voucher index loses its trailing amount (the card refund looku
 then checks the amount on the few lines found). An index whose entries land at random places costs a page write
 per line once it outgrows the cache: the three made a million-line import three times what the table alone costs.
 
-Revision ID: 0032
-Revises: 0031
+Revision ID: 0033
+Revises: 0032
 Create Date: 2026-12-05 07:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0032"
-down_revision = "0031"
+revision = "0033"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
