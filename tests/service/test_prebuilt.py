@@ -73,11 +73,10 @@ def test_an_insert_of_ours_returns_nothing_and_a_stored_answer_reads_back_as_cor
     assert bytes(fast.body) == b'{"id":"x"}' and fast.created_at == row["created_at"]
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # a SQLite file has no server to lose
 def test_a_lost_postgresql_connection_is_invalidated(seeded: tuple[Engine, Sale], backend: str) -> None:
     """The server closed the connection (a restart, a failover): the statement fails as a DBAPIError that
     says so, and the pool drops the connection instead of handing it out again."""
-    if backend != "postgresql":
-        pytest.skip("SQLite has no server to lose")
     engine, sale = seeded
     with engine.connect() as c:
         pid = c.exec_driver_sql("SELECT pg_backend_pid()").scalar()
