@@ -25,6 +25,7 @@ from posrefund.service.deps import Deps
 from posrefund.service.reconciliation.integrity import ABANDONED_AFTER
 from tests.conftest import FixedClock, World
 from tests.recon.bills import DAY, Tx, card_file, counting_lines, file_row, import_path, row_counts, write
+from tests.support.demo_serve import settings_environment
 
 TXS = [Tx(n, 1_000 + n, 6) for n in range(1, 301)]
 BATCH, KILL_AFTER = 40, 130  # three batches (120 lines) committed, the fourth never
@@ -68,28 +69,20 @@ reconciliation.import_file(deps, actor, **args, lines=dying(), batch=conf["batch
 """
 
 
-def killed_import(settings: Settings, world: World, path: Path) -> None:
-    env = os.environ | {
-        "POSREFUND_DATABASE_URL": settings.database_url,
-        "POSREFUND_SECRET_KEY": settings.secret_key,
-        "POSREFUND_PII_KEY": settings.pii_key,
-        "POSREFUND_AUDIT_KEY": settings.audit_key,
-        "POSREFUND_DATA_DIR": str(settings.data_dir),
-        "POSREFUND_LOG_FILE": str(settings.log_file),
-    }
+def killed_import(settings: Settings, world: World, engine: Engine, path: Path) -> dict[str, Any]:
+    """Import ``path`` in a process killed midway (``CHILD``); the file row it left and how many lines are staged.
+    The trace is unfinished and was alive at its last batch."""
     finance = world.a.actors["finance"]
     conf = {"path": str(path), "kill_after": KILL_AFTER, "batch": BATCH, "actor": finance.id, "merchant": world.a.id}
+    env = os.environ | settings_environment(settings)
     done = subprocess.run(
         [sys.executable, "-c", CHILD, json.dumps(conf)], check=False, env=env, capture_output=True, timeout=120
     )
     assert done.returncode == -signal.SIGKILL, done.stderr.decode()[-2000:]
-
-
-def the_trace(engine: Engine) -> dict[str, Any]:
-    """The one file row the killed import left, and how many lines are staged."""
     with engine.connect() as c:
         row = c.execute(select(tables.settlement_files)).mappings().one()
         lines = c.execute(select(func.count()).select_from(tables.settlement_lines)).scalar_one()
+    assert row["heartbeat_at"] is not None
     return {**row, "lines": lines}
 
 
@@ -98,12 +91,10 @@ def test_a_killed_import_is_refused_while_it_may_run_then_cleared_and_the_file_i
 ) -> None:
     finance = world.a.actors["finance"]
     path = write(tmp_path, "acquirer.csv", card_file(TXS))
-    killed_import(settings, world, path)
-    trace = the_trace(engine)
+    trace = killed_import(settings, world, engine, path)
     assert trace["lines"] == 3 * BATCH  # what the three committed batches staged, and no more
     assert (trace["finished_at"], trace["first_date"]) == (None, None)
     heartbeat = trace["heartbeat_at"]
-    assert heartbeat is not None
 
     # Its importer may still be alive: the same file is refused (409), nothing is changed, nothing reads it.
     clock.at = heartbeat + ABANDONED_AFTER / 2
@@ -151,9 +142,7 @@ def test_lines_a_killed_import_held_pass_to_the_file_that_shadowed_them(
 ) -> None:
     finance = world.a.actors["finance"]
     killed = write(tmp_path, "first.csv", card_file(TXS))
-    killed_import(settings, world, killed)
-    heartbeat = the_trace(engine)["heartbeat_at"]
-    assert heartbeat is not None
+    heartbeat = killed_import(settings, world, engine, killed)["heartbeat_at"]
     # Another file with the same first 200 lines, imported while the killed import may still be running: its
     # copies of the 120 staged lines are kept as shadows of them.
     clock.at = heartbeat + ABANDONED_AFTER / 2

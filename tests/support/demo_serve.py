@@ -55,15 +55,23 @@ def _settings(root: Path) -> Settings:
     )
 
 
-def _environment(settings: Settings) -> dict[str, str]:
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The test's settings as the ``POSREFUND_`` variables a child process (``posrefund serve``, an import run
+    apart) builds the same deps from."""
     return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("POSREFUND_")},
         "POSREFUND_DATABASE_URL": settings.database_url,
         "POSREFUND_SECRET_KEY": settings.secret_key,
         "POSREFUND_PII_KEY": settings.pii_key,
         "POSREFUND_AUDIT_KEY": settings.audit_key,
         "POSREFUND_DATA_DIR": str(settings.data_dir),
         "POSREFUND_LOG_FILE": str(settings.log_file),
+    }
+
+
+def _environment(settings: Settings) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("POSREFUND_")},
+        **settings_environment(settings),
         "POSREFUND_SIM_WECHAT_PORT": str(free_port()),
         "POSREFUND_SIM_ALIPAY_PORT": str(free_port()),
         "POSREFUND_SIM_ACQUIRER_PORT": str(free_port()),
