@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from datetime import date
 
 from posrefund.domain.errors import Invalid
 
@@ -37,6 +38,14 @@ _CVV = re.compile(
 # Digit groups tried together per run: a run of thousands of tiny groups is refused rather than searched
 # for minutes (fail closed), since no real text writes a number that way.
 _MAX_WINDOWS = 4096
+# A date and time as ISO 8601 / RFC 3339 write it (``2026-12-05T07:40:50.220955+00:00``): its clock, fraction
+# and offset make a run of up to 19 digits, and about one such time in seventeen holds a Luhn-valid 14–16 digit
+# window with a card prefix (``40 50 220955 00 00``). Digits wholly inside a valid one (a real date, a time of
+# day, a fraction of at most nine digits, a zone offset that exists) are a time, not a card.
+_DATETIME = re.compile(
+    r"(?<![0-9])([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:[.,][0-9]{1,9})?"
+    r"(?:[Zz]|[+-]([0-9]{2}):?([0-9]{2}))?(?![0-9])"
+)
 _PHONE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 _ID_NO = re.compile(r"^\d{17}[\dXx]$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -115,12 +124,36 @@ def _is_pan(digits: str) -> bool:
     return 13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) is not None and luhn_ok(digits)
 
 
+def _valid_datetime(match: re.Match[str]) -> bool:
+    year, month, day, hour, minute, second, zone_hour, zone_minute = match.groups()
+    if not ("00" <= hour <= "23" and "00" <= minute <= "59" and "00" <= second <= "60"):
+        return False
+    if zone_hour is not None and not (zone_hour <= "14" and zone_minute in ("00", "15", "30", "45")):
+        return False
+    try:
+        date(int(year), int(month), int(day))
+    except ValueError:
+        return False
+    return True
+
+
+def _datetimes(folded: str, run: re.Match[str]) -> list[tuple[int, int]]:
+    """The spans of valid dates and times that hold digits of ``run`` (a time's clock has ``:``)."""
+    if ":" not in run.group():
+        return []
+    start = max(0, run.start() - 11)  # the date before a ``T`` is outside the run
+    spans = (m for m in _DATETIME.finditer(folded, start, run.end() + 6) if _valid_datetime(m))
+    return [m.span() for m in spans if m.end() > run.start()]
+
+
 def _pan_spans(folded: str, runs: list[re.Match[str]]) -> Iterator[tuple[int, int]]:
     """Spans of ``folded`` that hold a PAN: 13–19 digits made of whole consecutive digit groups of a run, so
-    a PAN is found however it is split or padded (``12 4111…``), while a long order number is not cut up."""
+    a PAN is found however it is split or padded (``12 4111…``), while a long order number is not cut up.
+    Digits wholly inside one date and time are not tried; any window reaching beyond it is."""
     for run in runs:
-        text = run.group()
+        text, at = run.group(), run.start()
         groups = [(m.start(), m.end()) for m in _GROUP.finditer(text)]
+        times = _datetimes(folded, run)
         tried = 0
         for i, (first, _end) in enumerate(groups):
             digits = ""
@@ -129,8 +162,10 @@ def _pan_spans(folded: str, runs: list[re.Match[str]]) -> Iterator[tuple[int, in
                 if len(digits) > 19:
                     break
                 tried += 1
+                if any(a <= at + first and at + end <= b for a, b in times):
+                    continue
                 if tried > _MAX_WINDOWS or _is_pan(digits):
-                    yield run.start() + first, run.start() + end
+                    yield at + first, at + end
                     break
 
 
