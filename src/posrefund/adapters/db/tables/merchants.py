@@ -50,6 +50,8 @@ terminals = Table(
     Column("device_sn", String(64), nullable=False),
     moment("created_at"),
     UniqueConstraint("merchant_id", "terminal_no"),
+    # What a sale's one foreign key names: the terminal with its store and merchant (see ``ledger.sales``).
+    UniqueConstraint("id", "store_id", "merchant_id"),
 )
 
 users = Table(
