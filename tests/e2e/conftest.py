@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -56,6 +57,27 @@ class Live:
 
     def url(self, path: str) -> str:
         return self.base + path
+
+    def shot(self, page: Page, name: str, *, full_page: bool = True) -> None:
+        """The page's picture as ``name``.png in the screenshots folder."""
+        screenshot(page, self.shots / f"{name}.png", full_page=full_page)
+
+
+CAPTURE_TRIES = 3
+
+
+def screenshot(page: Page, path: Path, *, full_page: bool = True) -> None:
+    """A picture of the page for docs/screenshots. Chromium now and then refuses a capture asked for while it
+    paints ("Unable to capture screenshot"), more often on a loaded machine; asked again a frame later it takes
+    it. Any other error, or that one three times over, still fails the test."""
+    for attempt in range(CAPTURE_TRIES):
+        try:
+            page.screenshot(path=str(path), full_page=full_page)
+            return
+        except PlaywrightError as exc:
+            if "Unable to capture screenshot" not in str(exc) or attempt == CAPTURE_TRIES - 1:
+                raise
+            page.wait_for_timeout(200)
 
 
 @contextmanager

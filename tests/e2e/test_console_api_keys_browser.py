@@ -33,7 +33,7 @@ def test_an_admin_revokes_a_terminal_key_on_a_phone(chromium: Browser, live: Liv
         expect(confirm).to_be_visible()
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], width  # no sideways scrolling on the phone
-        page.screenshot(path=str(live.shots / "31-phone-terminal-keys.png"), full_page=True)
+        live.shot(page, "31-phone-terminal-keys")
         confirm.click()
         expect(page.get_by_role("status")).to_have_text("已完成：终端密钥已吊销")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -41,7 +41,7 @@ def pending_case(live: Live, amount_fen: int = 250_000, by: str = "cashier", evi
 
 
 def shot(page: Page, live: Live, name: str) -> None:
-    page.screenshot(path=str(live.shots / f"{name}.png"), full_page=False)
+    live.shot(page, name, full_page=False)
 
 
 @pytest.mark.parametrize("live", ["sqlite", "postgresql"], indirect=True)

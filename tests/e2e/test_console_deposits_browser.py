@@ -28,7 +28,7 @@ def fits(page: Page, width: int, live: Live, name: str = "") -> None:
     whole page's screenshot when named."""
     fits_screen(page, str(width), None, live)
     if name:
-        page.screenshot(path=str(live.shots / f"{name}-{width}.png"), full_page=True)
+        live.shot(page, f"{name}-{width}")
 
 
 def deposit(

@@ -35,7 +35,7 @@ def test_finance_sets_a_fee_contract_on_a_phone(chromium: Browser, live: Live) -
         expect(page.get_by_text("商户尚未同意：同意前按原费率核查")).to_be_visible()
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], width
-        page.screenshot(path=str(live.shots / "60-phone-fee-contract.png"), full_page=True)
+        live.shot(page, "60-phone-fee-contract")
     finally:
         context.close()
     assert_no_csp_violation(seen)

@@ -55,7 +55,7 @@ def test_an_item_refund_and_its_printed_slip(chromium: Browser, live: Live, role
         expect(page.locator("header.top")).to_be_hidden()
         expect(page.locator(".slip-tools")).to_be_hidden()
         if role == "cashier":
-            page.screenshot(path=str(live.shots / f"52-slip-58-printed-{screen}.png"))
+            live.shot(page, f"52-slip-58-printed-{screen}", full_page=False)
         page.emulate_media(media="screen")
         page.goto(live.url(f"/console/sales/{sale.id}"))
         expect(page.locator("table.lines")).to_contain_text("全麦面包")

@@ -18,7 +18,7 @@ from tests.support.helpers import captured_again, sale_input
 
 
 def shot(page: Page, live: Live, name: str) -> None:
-    page.screenshot(path=str(live.shots / f"{name}.png"), full_page=True)
+    live.shot(page, name)
 
 
 def test_finance_reconciles_a_bill_and_opens_a_wrong_charge_case(page: Page, live: Live, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ INKED = """id => {
 
 
 def shot(page: Page, live: Live, name: str, screen: str) -> None:
-    page.screenshot(path=str(live.shots / f"{name}-{screen}.png"), full_page=True)
+    live.shot(page, f"{name}-{screen}")
 
 
 @pytest.fixture(params=list(SCREENS))

@@ -76,7 +76,7 @@ def fits(page: Page, screen: str, name: str | None, live: Live) -> None:
     if screen == "390":
         assert page.evaluate(SMALL_TARGETS_JS) == [], page.url
     if name:
-        page.screenshot(path=str(live.shots / f"{name}-{screen}.png"))
+        live.shot(page, f"{name}-{screen}", full_page=False)
 
 
 def _sale(live: Live, **kw: Any) -> Any:

@@ -21,7 +21,7 @@ def test_an_admin_deactivates_an_operator_on_a_phone(chromium: Browser, live: Li
             expect(row.get_by_role("button", name=name)).to_be_visible()
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], width  # no sideways scrolling on the phone
-        page.screenshot(path=str(live.shots / "30-phone-operators.png"), full_page=True)
+        live.shot(page, "30-phone-operators")
         row.get_by_role("button", name="停用账户").click()
         expect(page.get_by_role("status")).to_have_text("已完成：停用账户")
         with live.deps.uow(readonly=True) as uow:

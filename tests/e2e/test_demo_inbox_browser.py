@@ -61,7 +61,7 @@ def test_customer_service_reads_the_customers_texts_in_the_demo_inbox(
         expect(texts).to_have_count(len(sent))  # accepted, approved, refunded: each once
         expect(texts.first).to_contain_text("已退款")
         assert PHONE not in page.content()
-        page.screenshot(path=str(live.shots / "60-demo-sms-inbox-390.png"), full_page=True)
+        live.shot(page, "60-demo-sms-inbox-390")
         axe = Axe()
         problems = _problems(page, axe, INBOX, _names(live))
         page.context.add_cookies([{"name": LANG_COOKIE, "value": "en", "url": live.url("/console/")}])

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import CHROMIUM, watched_page
+from tests.e2e.conftest import CHROMIUM, screenshot, watched_page
 from tests.support.demo_serve import stop, wait_ready
 from tests.support.ports import free_port
 
@@ -146,11 +146,11 @@ def test_the_readme_takes_a_newcomer_from_request_to_money_back(chromium: Browse
         page.get_by_label("退款原因").select_option(label=readme.reason)
         page.get_by_role("button", name=readme.submit_button).click()
         expect(page.get_by_role("heading", name=readme.answer)).to_be_visible()
-        page.screenshot(path=str(shots / "57-newcomer-answer-390.png"), full_page=True)
+        screenshot(page, shots / "57-newcomer-answer-390.png")
         page.get_by_role("link", name=readme.open_case).click()
         expect(page.locator("#live [data-status]")).to_have_attribute("data-status", "succeeded", timeout=60_000)
         expect(page.locator("#live")).to_contain_text(readme.paid)
-        page.screenshot(path=str(shots / "58-newcomer-paid-390.png"), full_page=True)
+        screenshot(page, shots / "58-newcomer-paid-390.png")
         _reads_the_texts(page, readme, shots)
 
 
@@ -171,4 +171,4 @@ def _reads_the_texts(page: Page, readme: TryIt, shots: Path) -> None:
     expect(texts).to_have_count(3)  # accepted, approved, refunded: each once
     expect(texts.first).to_contain_text("已退款")
     assert readme.phone not in page.content()
-    page.screenshot(path=str(shots / "59-newcomer-sms-inbox-390.png"), full_page=True)
+    screenshot(page, shots / "59-newcomer-sms-inbox-390.png")

@@ -33,7 +33,7 @@ COLUMNS = {
 
 
 def shot(page: Page, live: Live, name: str) -> None:
-    page.screenshot(path=str(live.shots / f"{name}.png"), full_page=True)
+    live.shot(page, name)
 
 
 def test_finance_stores_a_layout_imports_with_it_and_opens_a_wrong_charge(
