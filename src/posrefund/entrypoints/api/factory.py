@@ -4,10 +4,14 @@ channel router (the simulators') — one list of what the settings decide, for b
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from posrefund import bootstrap
 from posrefund.config import Settings
+from posrefund.entrypoints import heap
 from posrefund.entrypoints.api.app import create_app
 from posrefund.entrypoints.logging_setup import configure
 from posrefund.service.deps import Deps
@@ -28,7 +32,15 @@ def app_from_settings(settings: Settings, deps: Deps, router: Router, notify_rou
         metrics_token=settings.metrics_token,
     )
     app.state.ctx.notify_router = notify_router  # tracking links in messages and the console
+    app.router.lifespan_context = _settled
     return app
+
+
+@asynccontextmanager
+async def _settled(_app: FastAPI) -> AsyncIterator[None]:
+    """The server's start: everything is built, so the heap is settled (``heap.settle``) before the first request."""
+    heap.settle()
+    yield
 
 
 def build_app() -> FastAPI:

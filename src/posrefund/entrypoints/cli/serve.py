@@ -160,7 +160,7 @@ def run_worker(
     import threading
 
     from posrefund import bootstrap
-    from posrefund.entrypoints import worker
+    from posrefund.entrypoints import heap, worker
     from posrefund.entrypoints.metrics import worker_metrics
 
     current = settings()
@@ -177,7 +177,10 @@ def run_worker(
     stop = threading.Event()
     worker.install_signal_handlers(stop, options.wake)
     notify_router = bootstrap.build_notify_router(current)
-    steps = worker.run(deps, build(), stop, once=once, notify_router=notify_router, options=options)
+    router = build()
+    if not once:
+        heap.settle()
+    steps = worker.run(deps, router, stop, once=once, notify_router=notify_router, options=options)
     err.print(f"worker stopped after {steps} steps")
     if options.left_running:
         # Python would wait for those threads at exit, past the bound: end here (their leases run out and
