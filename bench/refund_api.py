@@ -5,8 +5,9 @@ baseline in the same run and reports ``api_rps / raw_tps``. The baseline is the 
 can do on SQLite: one transaction that reads the sale, reserves the amount with a conditional UPDATE, inserts
 the refund case and one audit event, on a plain ``sqlite3`` connection with the same pragmas as the app
 (WAL, synchronous=FULL). Everything the API adds on top (HTTP, FastAPI, validation, SQLAlchemy, idempotency,
-the audit chain, the outbox, logging) shows up as the distance of the ratio from 1. The issue's target is
-a ratio of at least 0.4; a lower ratio is reported, never turned into a failure.
+the audit chain, the outbox, logging) shows up as the distance of the ratio from 1. The targets: on SQLite a ratio
+of at least 0.6 and p99 under 50 ms at 32 clients; on PostgreSQL 0.5 of the raw transaction from 8 connections and
+p99 under 100 ms. A figure short of its target is reported, never turned into a failure.
 
 With ``--database postgres`` both sides run on PostgreSQL instead (``--pg-url``: a server to make two throw-away
 databases on, the app's and the baseline's twin; the baseline is then the same transaction on a plain psycopg
@@ -54,10 +55,9 @@ SALE_AMOUNT_FEN = 1_000_000
 REFUND_AMOUNT_FEN = 100
 REASON = "customer_cancelled"
 PASSWORD = "bench-pass-2026"
-TARGET_RATIO = 0.4
-# On PostgreSQL the ratio is against the raw transaction from RAW_CONNECTIONS connections, and the issue asks more.
-TARGET_RATIO_POSTGRES = 0.5
-TARGET_P99_MS = 100.0
+TARGET_RATIO, TARGET_P99_MS = 0.6, 50.0
+# On PostgreSQL the ratio is against the raw transaction from RAW_CONNECTIONS connections.
+TARGET_RATIO_POSTGRES, TARGET_P99_MS_POSTGRES = 0.5, 100.0
 # Large enough that no sale runs out of refundable amount or of partial refunds during a run.
 POLICY = {
     "auto_approve_limit_fen": 10**9,
@@ -915,6 +915,7 @@ def report(
     ``raw_single`` (PostgreSQL) ``raw`` ran from several connections and ``raw_single`` from one."""
     ratio = api.per_second / raw.per_second if raw.per_second else 0.0
     target = TARGET_RATIO if raw_single is None else TARGET_RATIO_POSTGRES
+    target_p99 = TARGET_P99_MS if raw_single is None else TARGET_P99_MS_POSTGRES
     raw_conns = 1 if raw_single is None else RAW_CONNECTIONS
     doc = {
         "api_rps": round(api.per_second, 1),
@@ -923,9 +924,9 @@ def report(
         "ratio": round(ratio, 3),
         "target_ratio": target,
         "target_met": ratio >= target,
-        "target_p99_ms": TARGET_P99_MS,
+        "target_p99_ms": target_p99,
         "server_cpu_ms_per_refund": round(api.server_cpu_seconds / api.ok * 1000, 3) if api.ok else None,
-        "p99_target_met": api.p99_ms < TARGET_P99_MS,
+        "p99_target_met": api.p99_ms < target_p99,
         "api": asdict(api),
         "raw": asdict(raw),
         **(
@@ -950,7 +951,7 @@ def report(
         ("ratio api/raw", f"{ratio:.3f}  (target ≥ {target}: {'met' if ratio >= target else 'NOT met'})"),
         (
             f"api p50 / p99 ms ({meta['connections']} clients)",
-            f"{api.p50_ms:.2f} / {api.p99_ms:.2f}  (p99 target < {TARGET_P99_MS:.0f})",
+            f"{api.p50_ms:.2f} / {api.p99_ms:.2f}  (p99 target < {target_p99:.0f})",
         ),
         (f"raw p50 / p99 ms ({raw_conns} connection{plural})", f"{raw.p50_ms:.3f} / {raw.p99_ms:.3f}"),
         *single_rows,
