@@ -145,6 +145,7 @@ def run_posrefund(info: dict[str, Any], source: str, queue: Any) -> None:
     from posrefund.adapters.db import tables as t
     from posrefund.adapters.settlement import open_settlement_file
     from posrefund.domain.roles import Actor, Role
+    from posrefund.entrypoints import heap
     from posrefund.service import reconciliation
 
     deps = _deps(info["url"], Path(info["work"]))
@@ -153,6 +154,10 @@ def run_posrefund(info: dict[str, Any], source: str, queue: Any) -> None:
     traffic = recon_live.RefundTraffic(deps, inline=info["url"].startswith("sqlite"))
     traffic.start()
     time.sleep(2)  # signed in and refunding before the heavy work starts
+    # This process serves refunds while it imports, as the API server does: its heap is settled the same way once
+    # built (entrypoints/heap.py). Unsettled, the collector's full passes walked the app's start-up objects 48 times
+    # in a 1,000,000-line run: 15 s of its time.
+    heap.settle()
     sales_import = recon_live.import_sales_file(deps, info["import_merchant"], Path(info["sales_csv"]))
     t0 = time.perf_counter()
     # The way the CLI, the API and the console read a file: its encoding, fingerprint, card-data screening and
