@@ -13,6 +13,7 @@ Create Date: 2026-12-05 10:40:00.000000
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0034"
@@ -25,7 +26,20 @@ SALE_TERMINAL = "fk_sales_terminal_id_terminals"
 WHOLE = ["terminal_id", "store_id", "merchant_id"]
 
 
+# Sales whose store or merchant is not their terminal's: the one key cannot hold over them.
+MISMATCHED = sa.text(
+    "SELECT count(*) FROM sales s JOIN terminals t ON t.id = s.terminal_id"
+    " WHERE t.store_id <> s.store_id OR t.merchant_id <> s.merchant_id"
+)
+
+
 def upgrade() -> None:
+    mismatched = op.get_bind().execute(MISMATCHED).scalar_one()
+    if mismatched:  # stop before changing anything, saying what to look at
+        raise RuntimeError(
+            f"{mismatched} sale(s) name a store or merchant other than their terminal's; correct them "
+            "(SELECT the rows of the query in migration 0034) and run the upgrade again"
+        )
     with op.batch_alter_table("terminals", schema=None) as batch_op:
         batch_op.create_unique_constraint(TERMINAL_KEY, ["id", "store_id", "merchant_id"])
     with op.batch_alter_table("sales", schema=None) as batch_op:
