@@ -17,10 +17,6 @@ from tests.e2e.conftest import Live, sign_in
 from tests.support.helpers import captured_again, sale_input
 
 
-def shot(page: Page, live: Live, name: str) -> None:
-    live.shot(page, name)
-
-
 def test_finance_reconciles_a_bill_and_opens_a_wrong_charge_case(page: Page, live: Live, tmp_path: Path) -> None:
     m, deps = live.world.a, live.deps
     now = deps.clock.now() - timedelta(hours=1)
@@ -48,7 +44,7 @@ def test_finance_reconciles_a_bill_and_opens_a_wrong_charge_case(page: Page, liv
     expect(
         page.get_by_text("导入完成")
     ).to_be_visible()  # the progress fragment, polled by htmx, turned into the report
-    shot(page, live, "20-recon-import")
+    live.shot(page, "20-recon-import")
     import_url = page.url
     page.get_by_role("button", name="对这些日期运行对账").click()
     expect(page).not_to_have_url(import_url)
@@ -59,12 +55,12 @@ def test_finance_reconciles_a_bill_and_opens_a_wrong_charge_case(page: Page, liv
     expect(page.locator("svg.chart")).to_be_visible()
     expect(page.locator('tr[data-class="duplicate_charge"] td.num').first).to_have_text("1")
     expect(page.locator('tr[data-class="missing_here"] td.num').first).to_have_text("2")
-    shot(page, live, "21-recon-run")
+    live.shot(page, "21-recon-run")
     page.select_option("#f-class", "duplicate_charge")
     page.get_by_role("button", name="筛选").click()
     page.locator("table a[href*='/console/recon/discrepancies/']").first.click()
     expect(page.get_by_role("heading", name="开立错收工单")).to_be_visible()
-    shot(page, live, "22-recon-discrepancy")
+    live.shot(page, "22-recon-discrepancy")
     page.select_option("#f-cause", "operator_error")
     page.select_option("#f-responsible", "merchant_staff")
     page.fill("#f-analysis", "收银员重复扫码，顾客被扣两次")
@@ -76,4 +72,4 @@ def test_finance_reconciles_a_bill_and_opens_a_wrong_charge_case(page: Page, liv
     expect(page.get_by_text("更正退款已发起")).to_be_visible()
     expect(page).to_have_url(wrong_charge_url)
     expect(page.locator("a[href^='/console/cases/']").first).to_be_visible()
-    shot(page, live, "23-recon-wrong-charge")
+    live.shot(page, "23-recon-wrong-charge")

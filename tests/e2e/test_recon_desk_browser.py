@@ -32,10 +32,6 @@ COLUMNS = {
 }
 
 
-def shot(page: Page, live: Live, name: str) -> None:
-    live.shot(page, name)
-
-
 def test_finance_stores_a_layout_imports_with_it_and_opens_a_wrong_charge(
     page: Page, live: Live, tmp_path: Path
 ) -> None:
@@ -59,7 +55,7 @@ def test_finance_stores_a_layout_imports_with_it_and_opens_a_wrong_charge(
     expect(page.get_by_text("金额无法识别：abc")).to_be_visible()
     expect(page.get_by_text("未知交易类型：预授权")).to_be_visible()
     expect(page.locator("#preview tbody tr").first).to_contain_text("128.00")
-    shot(page, live, "47-recon-mapping-preview")
+    live.shot(page, "47-recon-mapping-preview")
     page.get_by_role("button", name="保存映射").click()
     expect(page.get_by_text("映射已保存。")).to_be_visible()
     expect(page.locator("table a", has_text="lakala")).to_be_visible()
@@ -70,20 +66,20 @@ def test_finance_stores_a_layout_imports_with_it_and_opens_a_wrong_charge(
     page.set_input_files("#f-file", str(day_file))
     page.get_by_role("button", name="导入", exact=True).click()
     expect(page.get_by_text("导入完成")).to_be_visible()
-    shot(page, live, "48-recon-import-with-layout")
+    live.shot(page, "48-recon-import-with-layout")
     page.get_by_role("button", name="对这些日期运行对账").click()
     expect(page.get_by_text("对账完成")).to_be_visible()
     page.get_by_role("link", name="查看对账结果").click()
     expect(page).to_have_url(re.compile(r"/console/recon/runs/[\w-]+$"))
     expect(page.locator('tr[data-class="missing_here"] td.num').first).to_have_text("3")
-    shot(page, live, "49-recon-run-findings")
+    live.shot(page, "49-recon-run-findings")
     row = page.locator("table tr", has_text="128.00")
     row.get_by_role("button", name="开错收单").click()
     expect(page).to_have_url(re.compile(r"/console/recon/wrong-charges/[\w-]+$"))
     page.get_by_role("button", name="发起更正退款").click()
     expect(page.get_by_text("更正退款已发起")).to_be_visible()
     expect(page.locator("a[href^='/console/cases/']").first).to_be_visible()
-    shot(page, live, "50-recon-channel-only-correction")
+    live.shot(page, "50-recon-channel-only-correction")
 
 
 def test_a_cashier_counts_the_till_on_a_phone_and_a_supervisor_signs_it_off(chromium: Browser, live: Live) -> None:
@@ -99,7 +95,7 @@ def test_a_cashier_counts_the_till_on_a_phone_and_a_supervisor_signs_it_off(chro
         expect(phone).to_have_url(re.compile(r"/console/till/[\w-]+$"))
         expect(phone.get_by_text("差额超出容差，已开立错收调查。")).to_be_visible()
         assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        shot(phone, live, "51-till-count-390")
+        live.shot(phone, "51-till-count-390")
         shift_url = phone.url
     with watched_page(chromium, PHONE) as phone:
         sign_in(phone, live, "a.supervisor")
@@ -109,4 +105,4 @@ def test_a_cashier_counts_the_till_on_a_phone_and_a_supervisor_signs_it_off(chro
         phone.fill("#f-note", "备用金少放 59.50 元，已补齐")
         phone.get_by_role("button", name="签核").click()
         expect(phone.get_by_text("已签核")).to_be_visible()
-        shot(phone, live, "52-till-signed-off-390")
+        live.shot(phone, "52-till-signed-off-390")

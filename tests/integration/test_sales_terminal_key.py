@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, func, insert, select, text
+from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from posrefund.adapters.db import tables
+from posrefund.adapters.db.engine import make_engine
 from posrefund.adapters.db.migrate import upgrade
 
 AT = datetime(2026, 11, 1, 8, tzinfo=UTC)
@@ -41,20 +42,10 @@ def _old_database(tmp_path: Path, sale_store: str) -> str:
     return url
 
 
-def _enforcing(url: str) -> Engine:
-    engine = create_engine(url)
-
-    @event.listens_for(engine, "connect")
-    def _keys_on(dbapi: Any, _record: Any) -> None:
-        dbapi.execute("PRAGMA foreign_keys=ON")
-
-    return engine
-
-
 def test_sales_keep_their_place_and_another_stores_terminal_is_refused(tmp_path: Path) -> None:
     url = _old_database(tmp_path, sale_store="S1")
     upgrade(url)
-    engine = _enforcing(url)
+    engine = make_engine(url)  # the app's engine: foreign keys on
     with engine.connect() as c:
         assert c.execute(select(tables.sales.c.id, tables.sales.c.store_id)).all() == [("SA1", "S1")]
     with pytest.raises(IntegrityError), engine.begin() as c:
