@@ -151,7 +151,7 @@ def selects(spec: RunSpec) -> dict[str, Select[Any]]:
             S.voucher_no,
             _TM.terminal_no,
             _flag(_voided()),
-            _flag(_completion_sale()),
+            _flag(_completion_sale(spec.merchant_id)),
         )
         .select_from(t.sales.outerjoin(t.terminals, _TM.id == S.terminal_id))
         .where(sc.sales)
@@ -188,11 +188,15 @@ def _voided() -> Any:
     )
 
 
-def _completion_sale() -> Any:
+def _completion_sale(merchant_id: str) -> Any:
     """The sale a hold's completion became: the hold names it (a card completion), or its order no. is the number
-    of one of the hold's completions (an Alipay conversion's out_trade_no)."""
-    held = exists().where(_H.merchant_id == S.merchant_id, _H.sale_id == S.id)
-    converted = exists().where(_O.merchant_id == S.merchant_id, _O.step == "complete", _O.operation_no == S.order_no)
+    of one of the hold's completions (an Alipay conversion's out_trade_no).
+
+    Each is a set the database builds once per run (the merchant's holds, its completions), not a search per sale:
+    no index of the holds leads with the sale, and searched per sale a merchant with 50,000 deposits made a run
+    over a million sales walk 5 × 10¹⁰ holds."""
+    held = S.id.in_(select(_H.sale_id).where(_H.merchant_id == merchant_id, _H.sale_id != ""))
+    converted = S.order_no.in_(select(_O.operation_no).where(_O.merchant_id == merchant_id, _O.step == "complete"))
     return or_(held, converted)
 
 
