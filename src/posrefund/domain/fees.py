@@ -187,6 +187,14 @@ def _binding_before(periods: Sequence[FeePeriod], period: FeePeriod, day: date) 
     return None
 
 
+def held_back_by(periods: Sequence[FeePeriod], period: FeePeriod, day: date) -> FeePeriod | None:
+    """The earlier period whose fee still binds on ``day`` when it is lower: ``period`` (the one in force) is not
+    consented to yet that day. None: consented, or nothing was agreed before it."""
+    if period.consented_on is not None and period.consented_on <= day:
+        return None
+    return _binding_before(periods, period, day)
+
+
 @dataclass(frozen=True, slots=True)
 class FeeDue:
     """The fee due on one line and the rule that says so (None: no contract covers the line)."""
@@ -240,11 +248,10 @@ def _priced(
     found = _rule_fee(period, channel, kinds, base_fen, highest)
     if found is None:
         return None
-    if period.consented_on is None or period.consented_on > day:
-        old = _binding_before(periods, period, day)
-        before = _rule_fee(old, channel, kinds, base_fen, highest) if old is not None else None
-        if before is not None and before[0] < found[0]:
-            return before[0], before[1], True
+    old = held_back_by(periods, period, day)
+    before = _rule_fee(old, channel, kinds, base_fen, highest) if old is not None else None
+    if before is not None and before[0] < found[0]:
+        return before[0], before[1], True
     return found[0], found[1], False
 
 

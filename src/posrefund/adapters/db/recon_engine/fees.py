@@ -1,36 +1,115 @@
-"""The fee step of a run in the engine: DuckDB gives the matched sales of the right amount, each fee is judged
-in Python by the merchant's contract (``repositories.fee_findings``, on domain/fees.py: the one computation the
-fee-refund check uses too), and the fees it does not accept join the run's findings in DuckDB.
+"""The fee step of a run in the engine: each matched sale of the right amount whose fee the merchant's contract
+does not accept becomes a ``fee_mismatch`` finding, judged in DuckDB by one statement.
 
-The rows are read a batch at a time, so a run of a million matched sales never holds them all in Python."""
+The contract stays defined once, in domain/fees.py (the fee-refund check uses it too). What the statement needs
+of it is the contract's pieces (``domain.fee_pieces``: ranges of days and bases over which the rules that apply
+are fixed, found by asking domain/fees.py itself), a table of a few hundred rows built in Python; the statement
+only joins each sale to its pieces and does a rule's arithmetic on the base (``FeeRule.fee``: half up to the fen,
+then the minimum, then the cap). No row of the run goes through Python: at a million matched sales judging each
+distinct fee in Python took about a third of the run. tests/recon/test_engine_fees.py holds the statement to
+``repositories.fee_findings.fee_mismatches`` (the row-by-row judgement by ``fee_accepted`` and ``fee_due``) on
+random contracts and sales."""
 
+# The statement is put together from the constants of this module and domain/fees.py only, never from data.
+# ruff: noqa: S608
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import duckdb
 import pyarrow as pa
 from sqlalchemy import Connection
 
-from posrefund.adapters.db.recon_engine.load import FETCH, FINDINGS, append
-from posrefund.adapters.db.recon_engine.rules import MATCHED_SALE_FEES
-from posrefund.adapters.db.repositories.fee_findings import fee_contract, fee_mismatches
+from posrefund.adapters.db.recon_engine.load import DAY, INT, TEXT
+from posrefund.adapters.db.recon_engine.rules import F_COLUMNS, MATCHED_SALE_FEES
+from posrefund.adapters.db.repositories.fee_findings import fee_contract
+from posrefund.domain.fee_pieces import LINE_CARD_TYPES, FeePiece, fee_pieces
+from posrefund.domain.fees import PPM, TOLERANCE_FEN, FeePeriod, FeeRule
 from posrefund.domain.reconciliation import DiscrepancyClass
 
-_SCHEMA = pa.schema(FINDINGS)
-_FEE = DiscrepancyClass.FEE_MISMATCH.value
+PIECES = pa.schema(
+    [
+        ("day_from", DAY),
+        ("day_to", DAY),
+        ("channel", TEXT),
+        ("card_type", TEXT),
+        ("kind", TEXT),
+        ("base_from", INT),
+        ("base_to", INT),
+        ("rate_ppm", INT),
+        ("min_fen", INT),
+        ("cap_fen", INT),
+        ("held_rate_ppm", INT),
+        ("held_min_fen", INT),
+        ("held_cap_fen", INT),
+    ]
+)
+
+
+def _terms(rule: FeeRule | None) -> tuple[int | None, int | None, int | None]:
+    return (None, None, None) if rule is None else (rule.rate_ppm, rule.min_fen, rule.cap_fen)
+
+
+def pieces_table(pieces: Sequence[FeePiece]) -> pa.Table:
+    """The pieces as Arrow, a rule as its rate, minimum and cap (all NULL: no rule)."""
+    rows = [
+        (p.day_from, p.day_to, p.channel, p.card_type, p.kind, p.base_from, p.base_to, *_terms(p.rule), *_terms(p.held))
+        for p in pieces
+    ]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in PIECES]
+    return pa.table([pa.array(c, type=field.type) for c, field in zip(columns, PIECES, strict=True)], schema=PIECES)
+
+
+def _fee(prefix: str) -> str:
+    """``FeeRule.fee`` of the piece's rule (``prefix`` "" or "held_") on the sale's base; NULL without a rule.
+    Multiplied as HUGEINT, so no base overflows. ``//`` truncates where Python floors, but the numerator is never
+    negative: a piece's bases start at a band, and bands start at 0 or above."""
+    rate, minimum, cap = (f"p.{prefix}{name}" for name in ("rate_ppm", "min_fen", "cap_fen"))
+    fee = f"greatest((sale.base::HUGEINT * {rate} + {PPM // 2}) // {PPM}, {minimum})"
+    return f"CASE WHEN {rate} IS NULL THEN NULL WHEN {cap} IS NULL THEN {fee} ELSE least({fee}, {cap}) END"
+
+
+_SAID = ", ".join(f"'{kind}'" for kind in LINE_CARD_TYPES)
+
+# Per sale (``pair``: its row of ``m``), per kind the fee is weighed for: the kind's fee due is the held rule's
+# when lower (``fee_accepted``); the fee taken is accepted within the tolerance of any kind's. The fee reported due
+# is ``fee_due``'s: the highest kind's fee, or the highest before the raise when that is lower. A sale in no piece
+# is accepted (nothing priced), so an inner join leaves it out.
+FEE_MISMATCHES = f"""INSERT INTO f ({F_COLUMNS})
+    WITH sale AS (
+        SELECT pair, line_id, sale_id, channel, day, base, fee,
+            CASE WHEN card_type IN ({_SAID}) THEN card_type ELSE 'any' END AS card_type
+        FROM ({MATCHED_SALE_FEES})),
+    day_pieces AS (
+        SELECT d.day, fp.* FROM (SELECT DISTINCT day FROM l) AS d
+        JOIN fee_pieces AS fp ON d.day >= fp.day_from AND (fp.day_to IS NULL OR d.day <= fp.day_to)),
+    weighed AS (
+        SELECT sale.pair, sale.line_id, sale.sale_id, sale.fee, {_fee("")} AS due, {_fee("held_")} AS held
+        FROM sale JOIN day_pieces AS p
+            ON p.day = sale.day AND p.channel = sale.channel AND p.card_type = sale.card_type
+            AND sale.base >= p.base_from AND (p.base_to IS NULL OR sale.base < p.base_to)),
+    judged AS (
+        SELECT any_value(line_id) AS line_id, any_value(sale_id) AS sale_id, any_value(fee) AS fee,
+            max(due) AS due, max(held) AS held,
+            bool_or(abs(fee - CASE WHEN held < due THEN held ELSE due END) <= {TOLERANCE_FEN}) AS accepted
+        FROM weighed GROUP BY pair)
+    SELECT '{DiscrepancyClass.FEE_MISMATCH.value}', line_id, sale_id, '', 0,
+        CASE WHEN held < due THEN held ELSE due END, fee, '', ''
+    FROM judged WHERE due IS NOT NULL AND NOT coalesce(accepted, false)"""
+
+
+def insert_fee_mismatches(duck: duckdb.DuckDBPyConnection, contract: Sequence[FeePeriod]) -> None:
+    """Add to ``f`` a finding for each matched sale whose fee ``contract`` does not accept (the fee due as ours,
+    the fee taken as theirs)."""
+    duck.register("fee_pieces", pieces_table(fee_pieces(contract)))
+    try:
+        duck.execute(FEE_MISMATCHES)
+    finally:
+        duck.unregister("fee_pieces")
 
 
 def find_fee_mismatches(conn: Connection, duck: duckdb.DuckDBPyConnection, merchant_id: str) -> None:
-    """Add a ``fee_mismatch`` finding to ``f`` for each matched sale whose fee the contract does not accept (the
-    fee due as ours, the fee taken as theirs); nothing when the merchant has neither contract nor flat rates."""
+    """The fee step: by the merchant's contract, or its flat rates read as one; nothing when it has neither."""
     contract = fee_contract(conn, merchant_id)
-    if not contract:
-        return
-    cursor = duck.cursor()  # its own cursor: the findings are appended on ``duck`` while this one reads
-    cursor.execute(MATCHED_SALE_FEES)
-    while rows := cursor.fetchmany(FETCH):
-        found = [
-            (_FEE, line_id, sale_id, "", 0, due, fee, "", "")
-            for line_id, sale_id, due, fee in fee_mismatches(contract, rows)
-        ]
-        if found:
-            append(duck, "f", _SCHEMA, found)
+    if contract:
+        insert_fee_mismatches(duck, contract)

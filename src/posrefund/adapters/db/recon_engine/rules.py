@@ -6,8 +6,8 @@ completion became), ``r`` the merchant's online refunds of the channel (with the
 refunds), ``h`` our completions of holds the channel has not confirmed. Matching fills ``m`` (line, sale,
 refund) strongest key first, each side at most once per pass (the lowest line id wins); the findings go to
 ``f`` one class a statement, in this order (a line found as a duplicate charge is not also missing here). The
-fee check is its own step (``recon_engine.fees``): it reads ``MATCHED_SALE_FEES`` and judges each fee by the
-merchant's contract in Python.
+fee check is its own step (``recon_engine.fees``): it joins ``MATCHED_SALE_FEES`` to the pieces of the merchant's
+contract (``domain.fee_pieces``).
 """
 
 # The statements are put together from the constants of this module only, never from data: S608 does not apply.
@@ -167,11 +167,12 @@ SALE_AMOUNT_MISMATCHES = f"""INSERT INTO f ({F_COLUMNS})
     SELECT 'amount_mismatch', l.id, s.id, '', 0, s.amount, l.amount, '', ''
     FROM m JOIN s ON s.id = m.sale_id JOIN l ON l.id = m.line_id WHERE l.amount <> s.amount"""
 
-# The fee step's input: each matched sale of the right amount with what its fee depends on (the sale's channel,
-# the line's card type and day, what the channel settled) and the fee taken. The contract's rules are not
-# written here: the fee step judges these rows by domain/fees.py, as the fee-refund check does.
-MATCHED_SALE_FEES = """SELECT l.id, s.id, s.channel, l.card_type, l.day, l.settled, l.fee
-    FROM m JOIN s ON s.id = m.sale_id JOIN l ON l.id = m.line_id WHERE l.amount = s.amount ORDER BY l.id"""
+# The fee step's input: each matched sale of the right amount (``pair``: its row of ``m``) with what its fee
+# depends on (the sale's channel, the line's card type and day, what the channel settled: the base) and the fee
+# taken. The contract's rules are not written here: the fee step joins these rows to the contract's pieces.
+MATCHED_SALE_FEES = """SELECT m.rowid AS pair, l.id AS line_id, s.id AS sale_id, s.channel, l.card_type, l.day,
+        l.settled AS base, l.fee
+    FROM m JOIN s ON s.id = m.sale_id JOIN l ON l.id = m.line_id WHERE l.amount = s.amount"""
 
 _MATCHED_REFUNDS = f"""SELECT l.id, '', r.id, 0, r.amount, l.amount, r.status, {STATUS}
     FROM m JOIN r ON r.id = m.refund_id JOIN l ON l.id = m.line_id"""

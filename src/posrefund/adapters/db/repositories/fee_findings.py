@@ -1,7 +1,11 @@
 """The fee check of a reconciliation run: every matched sale of the right amount whose fee is not what the
 merchant's fee contract says for its day, channel and card type (domain/fees.py: the same rules the fee-refund
 check applies, one computation). A merchant without a contract is checked against its flat rates per channel,
-read as a contract in force on every day."""
+read as a contract in force on every day.
+
+The engine judges a run's sales in DuckDB over the contract's pieces (``recon_engine.fees``); ``fee_mismatches``
+is the same check a row at a time, by ``fee_accepted`` and ``fee_due`` themselves: what the engine's statement is
+held to (tests/recon/test_engine_fees.py) and what the oracle of the engine's findings uses."""
 
 from __future__ import annotations
 
