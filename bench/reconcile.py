@@ -140,6 +140,19 @@ def generate(work: Path, url: str, source: str, n_sales: int, faults: int, n_ref
     }
 
 
+def _phase_peak() -> float | None:
+    """The process's resident peak (MiB) since the last call, which starts the next phase's (Linux: ``VmHWM``,
+    reset by writing 5 to ``clear_refs``); None where there is no such file. Which step sets the peak."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            peak_kib = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+    except (OSError, StopIteration):
+        return None
+    return round(peak_kib / 1024, 1)
+
+
 def run_posrefund(info: dict[str, Any], source: str, queue: Any) -> None:
     """Child process: import (parse + stage) and reconcile through the real service; report timings and RSS."""
     from posrefund.adapters.db import tables as t
@@ -158,16 +171,21 @@ def run_posrefund(info: dict[str, Any], source: str, queue: Any) -> None:
     # built (entrypoints/heap.py). Unsettled, the collector's full passes walked the app's start-up objects 48 times
     # in a 1,000,000-line run: 15 s of its time.
     heap.settle()
+    peaks = {"start": _phase_peak()}
     sales_import = recon_live.import_sales_file(deps, info["import_merchant"], Path(info["sales_csv"]))
+    peaks["sales_import"] = _phase_peak()
     t0 = time.perf_counter()
     # The way the CLI, the API and the console read a file: its encoding, fingerprint, card-data screening and
     # the check that its summary agrees with its lines are part of the import.
     report = reconciliation.import_file(deps, finance, **open_settlement_file(source, path).import_arguments())
     t1 = time.perf_counter()
+    peaks["settlement_import"] = _phase_peak()
     run = reconciliation.reconcile(deps, finance, source=source, date_from=DAY, date_to=DAY)
     t2 = time.perf_counter()
+    peaks["run"] = _phase_peak()
     again = reconciliation.reconcile(deps, finance, source=source, date_from=DAY, date_to=DAY)
     t3 = time.perf_counter()
+    peaks["rerun"] = _phase_peak()
     refunds_meanwhile = traffic.stop()
     line_no = {}
     with deps.uow.engine.connect() as c:
@@ -196,7 +214,11 @@ def run_posrefund(info: dict[str, Any], source: str, queue: Any) -> None:
             "bad_lines": report.bad_lines,
             "totals": run["totals"],
             "found": found,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            # The phases' peaks, and what came after the last (reading the findings back): resetting the high-water
+            # mark per phase also resets what ``ru_maxrss`` reports.
+            "peak_rss_mb": max(v for v in (*peaks.values(), _phase_peak(), 0.0) if v is not None)
+            or round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_rss_mb_by_phase": peaks,
             "sales_import": sales_import,
             "refunds_meanwhile": refunds_meanwhile,
         }

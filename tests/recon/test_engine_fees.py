@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from unittest import mock
 
 import duckdb
 import pyarrow as pa
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from posrefund.adapters.db.recon_engine import fees as fee_step
 from posrefund.adapters.db.recon_engine.fees import insert_fee_mismatches
 from posrefund.adapters.db.recon_engine.load import INT, SCHEMAS, TEXT, append, create_tables
 from posrefund.adapters.db.recon_engine.rules import F_COLUMNS, MATCHED_SALE_FEES
@@ -273,6 +275,16 @@ def sales(draw: st.DrawFn, contract: list[FeePeriod]) -> Sale:
 def test_engine_finds_what_python_finds(data: st.DataObject, contract: list[FeePeriod]) -> None:
     chosen = data.draw(st.lists(sales(contract), min_size=5, max_size=40))
     ours, python = findings(contract, chosen)
+    assert ours == python
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), contract=contracts)
+def test_judged_a_few_sales_at_a_time_the_findings_are_the_same(data: st.DataObject, contract: list[FeePeriod]) -> None:
+    """A large run is judged a range of matched sales per statement: ranges of three here."""
+    chosen = data.draw(st.lists(sales(contract), min_size=5, max_size=40))
+    with mock.patch.object(fee_step, "PAIRS_PER_STATEMENT", 3):
+        ours, python = findings(contract, chosen)
     assert ours == python
 
 

@@ -75,11 +75,15 @@ _SAID = ", ".join(f"'{kind}'" for kind in LINE_CARD_TYPES)
 # when lower (``fee_accepted``); the fee taken is accepted within the tolerance of any kind's. The fee reported due
 # is ``fee_due``'s: the highest kind's fee, or the highest before the raise when that is lower. A sale in no piece
 # is accepted (nothing priced), so an inner join leaves it out.
+# The matched sales the fee step judges, written once (``pair``: the sale's row of ``m``) and judged a range of
+# pairs at a time.
+FEE_SALES = f"""CREATE OR REPLACE TABLE fee_sales AS
+    SELECT pair, line_id, sale_id, channel, day, base, fee,
+        CASE WHEN card_type IN ({_SAID}) THEN card_type ELSE 'any' END AS card_type
+    FROM ({MATCHED_SALE_FEES})"""
+
 FEE_MISMATCHES = f"""INSERT INTO f ({F_COLUMNS})
-    WITH sale AS (
-        SELECT pair, line_id, sale_id, channel, day, base, fee,
-            CASE WHEN card_type IN ({_SAID}) THEN card_type ELSE 'any' END AS card_type
-        FROM ({MATCHED_SALE_FEES})),
+    WITH sale AS (SELECT * FROM fee_sales WHERE pair >= $first AND pair < $end),
     day_pieces AS (
         SELECT d.day, fp.* FROM (SELECT DISTINCT day FROM l) AS d
         JOIN fee_pieces AS fp ON d.day >= fp.day_from AND (fp.day_to IS NULL OR d.day <= fp.day_to)),
@@ -97,13 +101,23 @@ FEE_MISMATCHES = f"""INSERT INTO f ({F_COLUMNS})
         CASE WHEN held < due THEN held ELSE due END, fee, '', ''
     FROM judged WHERE due IS NOT NULL AND NOT coalesce(accepted, false)"""
 
+# Matched sales judged per statement: the join to the pieces and the grouping per sale hold a range's rows at
+# once, and DuckDB could not spill them (a million in one statement ran out of 160 MB); a range of this size runs
+# in a few tens of MB whatever the size of the run.
+PAIRS_PER_STATEMENT = 200_000
+
 
 def insert_fee_mismatches(duck: duckdb.DuckDBPyConnection, contract: Sequence[FeePeriod]) -> None:
     """Add to ``f`` a finding for each matched sale whose fee ``contract`` does not accept (the fee due as ours,
     the fee taken as theirs)."""
     duck.register("fee_pieces", pieces_table(fee_pieces(contract)))
     try:
-        duck.execute(FEE_MISMATCHES)
+        duck.execute(FEE_SALES)
+        found = duck.execute("SELECT max(pair) FROM fee_sales").fetchone()
+        last = -1 if found is None or found[0] is None else int(found[0])
+        for first in range(0, last + 1, PAIRS_PER_STATEMENT):
+            duck.execute(FEE_MISMATCHES, {"first": first, "end": first + PAIRS_PER_STATEMENT})
+        duck.execute("DROP TABLE fee_sales")
     finally:
         duck.unregister("fee_pieces")
 
