@@ -23,6 +23,7 @@ from posrefund.adapters.db.repositories.fee_findings import fee_mismatches
 from posrefund.domain.fee_pieces import LINE_CARD_TYPES, fee_pieces
 from posrefund.domain.fees import FEE_CHANNELS, CardType, FeePeriod, FeeRule, fee_due, flat_contract
 from posrefund.domain.reconciliation import FeeRate
+from tests.support.fee_contract import CONTRACT, RAISE
 
 D = date
 START = D(2026, 1, 1)
@@ -82,20 +83,6 @@ def findings(contract: list[FeePeriod], sales: list[Sale]) -> tuple[list[tuple[A
 
 
 # ---- worked by hand ---------------------------------------------------------------------------------------------
-CONTRACT = FeePeriod(
-    D(2026, 1, 1),
-    (
-        FeeRule("card", "credit", 6_000),  # 0.60 %
-        FeeRule("card", "debit", 5_000, cap_fen=2_000),  # 0.50 %, capped at 20 yuan
-        FeeRule("wechat", "any", 3_800),  # 0.38 % below 1 000 yuan
-        FeeRule("wechat", "any", 5_500, band_from_fen=100_000),  # 0.55 % from 1 000 yuan
-        FeeRule("alipay", "any", 3_800, min_fen=10),  # at least 0.10 yuan
-    ),
-    consented_on=D(2025, 12, 20),
-)
-# From 1 March credit cards cost 0.65 %; the merchant signed on 15 March.
-RAISE = FeePeriod(D(2026, 3, 1), (*CONTRACT.rules[1:], FeeRule("card", "credit", 6_500)), consented_on=D(2026, 3, 15))
-
 # sale, the finding's (fee due, fee taken), or None: accepted
 BY_HAND = [
     (Sale("card", "debit", D(2026, 1, 10), 1_000_000, 5_000), (2_000, 5_000)),  # 50 yuan, the cap is 20
