@@ -162,3 +162,30 @@ def test_refunds_get_the_write_lock_between_the_batches(
     batches = read_sale_batches(path, scope, FIELD_RULES, SHANGHAI, deps.clock.now, batch=50)
     report = sales_import.import_table(deps, admin, scope, batches, SHANGHAI, a_refund_writes)
     assert (report.imported, locks) == (200, [50, 50, 50, 50])
+
+
+def test_a_sale_twice_in_the_file_is_recorded_from_its_first_line_by_any_number_of_writers(
+    deps: Deps, engine: Engine, world: World, tmp_path: Path
+) -> None:
+    """PostgreSQL writes batches side by side (``uow.writers``); a batch holding a sale of one still being
+    written waits for it, so the sale keeps its first line's amount, as with one writer."""
+    rows = [f"MA01,,,,,W{i},wechat,sale,{100 + i},,CNY,2026-11-19 10:05:00,o***ab" for i in range(200)]
+    rows[60] = "MA01,,,,,W3,wechat,sale,9999,,CNY,2026-11-19 10:05:00,o***ab"  # batch 2 repeats batch 1's W3
+    rows[130] = "MA01,,,,,W70,wechat,sale,8888,,CNY,2026-11-19 10:05:00,o***ab"  # batch 3 repeats batch 2's W70
+    path = tmp_path / "sales.csv"
+    path.write_text("\r\n".join([HEADER, *rows]) + "\r\n", encoding="utf-8")
+    admin = world.a.actors["admin"]
+    scope = sales_import.import_scope(deps, admin)
+    batches = read_sale_batches(path, scope, FIELD_RULES, SHANGHAI, deps.clock.now, batch=50)
+    report = sales_import.import_table(deps, admin, scope, batches, SHANGHAI)
+    assert (report.rows, report.imported, report.duplicates, report.errors) == (200, 198, 2, [])
+    with engine.connect() as c:
+        amounts = dict(
+            c.execute(
+                select(tables.sales.c.order_no, tables.sales.c.amount_fen).where(
+                    tables.sales.c.merchant_id == world.a.id
+                )
+            ).all()
+        )
+    assert (len(amounts), amounts["W3"], amounts["W70"]) == (198, 103, 170)
+    assert deps.uow.writers == (1 if engine.dialect.name == "sqlite" else 2)

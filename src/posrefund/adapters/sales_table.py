@@ -25,6 +25,7 @@ import polars as pl
 
 from posrefund.adapters.tabular import plain_csv_header, read_rows
 from posrefund.domain.pii import CARD_PREFIX, find_card_data
+from posrefund.domain.sale import SaleKey
 from posrefund.ports import FieldRules, ImportScope, TableBatch
 
 BATCH = 20_000
@@ -91,7 +92,17 @@ def read_sale_batches(
             clean_rows=clean.height,
             naive=int(clean["naive"].sum()),
             rest=[(int(r[0]), dict(zip(header, r[1:], strict=True))) for r in rest.iter_rows()],
+            keys=sale_keys(clean),
         )
+
+
+def sale_keys(clean: pl.DataFrame) -> frozenset[SaleKey]:
+    """``domain.sale.sale_key`` of every clean row, built as columns (a clean row always has one of the two)."""
+    card = clean.filter(pl.col("voucher_no") != "").select("terminal_id", "batch_no", "voucher_no")
+    wallet = clean.filter((pl.col("voucher_no") == "") & (pl.col("order_no") != "")).select("order_no")
+    keys: set[SaleKey] = {("card", *row) for row in card.iter_rows()}
+    keys.update(("wallet", *row) for row in wallet.iter_rows())
+    return frozenset(keys)
 
 
 def _col(header: list[str], name: str) -> pl.Expr:

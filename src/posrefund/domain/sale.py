@@ -77,3 +77,17 @@ class Sale:
     @property
     def refundable_fen(self) -> int:
         return self.amount_fen - self.refunded_fen - self.reserved_fen
+
+
+SaleKey = tuple[str, ...]
+
+
+def sale_key(terminal_id: str, batch_no: str, voucher_no: str, order_no: str) -> SaleKey | None:
+    """What makes a row of an import the same sale as another of the same merchant, as the database's two unique
+    keys of a sale say: its card keys (terminal, batch, voucher no.) when it has a voucher no., else a wallet
+    sale's order no.; None for a row with neither (the checks refuse it)."""
+    if voucher_no:
+        return ("card", terminal_id, batch_no, voucher_no)
+    if order_no:
+        return ("wallet", order_no)
+    return None

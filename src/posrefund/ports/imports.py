@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from posrefund.domain.refund import RefundCase
+from posrefund.domain.sale import SaleKey
 
 RawRow = tuple[int, Mapping[str, str]]  # (line as the person sees it, {column: text})
 
@@ -49,6 +50,7 @@ class TableBatch:
     clean_rows: int
     naive: int
     rest: Sequence[RawRow] = field(default_factory=list)
+    keys: frozenset[SaleKey] = frozenset()  # the clean rows' ``sale_key``s: two batches holding one wait in turn
 
     @property
     def rows(self) -> int:

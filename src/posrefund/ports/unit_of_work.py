@@ -92,6 +92,12 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, readonly: bool = False) -> UnitOfWork: ...
 
+    @property
+    def writers(self) -> int:
+        """Transactions worth writing at once: 1 where the database has one writer (SQLite), more where writes
+        to different rows go side by side (PostgreSQL)."""
+        ...
+
     def batch(self) -> AbstractContextManager[None]:
         """Units of work opened inside are one transaction: all of them are kept, or none."""
         ...

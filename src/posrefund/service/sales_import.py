@@ -17,13 +17,15 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import partial
 from typing import Any, TypeVar
 
 from posrefund.domain.errors import DomainError, Invalid, NotFound
 from posrefund.domain.roles import Actor
-from posrefund.domain.sale import Sale
+from posrefund.domain.sale import Sale, SaleKey, sale_key
 from posrefund.domain.sale_items import SaleLine, parse_items_text
 from posrefund.ports import ImportScope, SaleStamp, TableBatch
+from posrefund.service.batch_writes import BatchWrites
 from posrefund.service.deps import Deps
 from posrefund.service.records import record
 from posrefund.service.sales import SaleInput, build_sale, check_fields
@@ -211,24 +213,51 @@ def import_table(
     def saw_naive() -> None:
         report.naive_times += 1
 
-    for batch in read_ahead(batches):
-        now = deps.clock.now()
-        report.naive_times += batch.naive
-        rest = list(read_sales(batch.rest, scope.terminals, local_zone, saw_naive))
-        checked, items = _checked(deps, actor, rest, scope.stores, now, report)
-        stamp = SaleStamp(merchant_id, sold_by, now, sorted(deps.ids.new_ids("sal", batch.clean_rows)))
-        with deps.uow() as uow:
-            inserted = uow.sales.add_sale_table(batch.clean, checked, stamp)
-            if items:
-                uow.sale_items.add_lines_of_recorded(items)
-            record(uow, actor, merchant_id, "sale.imported", now, rows=batch.rows, imported=inserted)
-            uow.commit()
-        report.rows += batch.rows
-        report.imported += inserted
-        report.duplicates += batch.clean_rows + len(checked) - inserted
-        if progress:
-            progress(batch.rows)
+    def counted(batch: TableBatch, candidates: int) -> Callable[[int], None]:
+        def done(inserted: int) -> None:
+            report.rows += batch.rows
+            report.imported += inserted
+            report.duplicates += candidates - inserted
+            if progress:
+                progress(batch.rows)
+
+        return done
+
+    with BatchWrites[int](deps.uow.writers) as writes:
+        for batch in read_ahead(batches):
+            now = deps.clock.now()
+            report.naive_times += batch.naive
+            rest = list(read_sales(batch.rest, scope.terminals, local_zone, saw_naive))
+            checked, items = _checked(deps, actor, rest, scope.stores, now, report)
+            stamp = SaleStamp(merchant_id, sold_by, now, sorted(deps.ids.new_ids("sal", batch.clean_rows)))
+            write = partial(_write_batch, deps, actor, batch, checked, items, stamp, now)
+            writes.submit(_keys(batch, checked), write, counted(batch, batch.clean_rows + len(checked)))
     return report
+
+
+def _keys(batch: TableBatch, checked: list[tuple[int, Sale]]) -> frozenset[SaleKey]:
+    """The sales a batch writes, by the keys that make two rows one sale (clean rows and checked ones)."""
+    mine = (sale_key(s.terminal_id, s.batch_no, s.voucher_no, s.order_no) for _, s in checked)
+    return batch.keys | {k for k in mine if k is not None}
+
+
+def _write_batch(
+    deps: Deps,
+    actor: Actor,
+    batch: TableBatch,
+    checked: list[tuple[int, Sale]],
+    items: dict[str, tuple[SaleLine, ...]],
+    stamp: SaleStamp,
+    now: datetime,
+) -> int:
+    """One batch in one transaction with its audit event; how many of its sales were new."""
+    with deps.uow() as uow:
+        inserted = uow.sales.add_sale_table(batch.clean, checked, stamp)
+        if items:
+            uow.sale_items.add_lines_of_recorded(items)
+        record(uow, actor, stamp.merchant_id, "sale.imported", now, rows=batch.rows, imported=inserted)
+        uow.commit()
+    return inserted
 
 
 def _checked(

@@ -240,6 +240,9 @@ def _driver_sql(conn: Connection, sql: str) -> None:
         cursor.close()
 
 
+PARALLEL_WRITERS = 2
+
+
 class SqlUnitOfWorkFactory:
     def __init__(self, engine: Engine, local_date: Callable[[datetime], date]) -> None:
         self.engine = engine
@@ -253,6 +256,12 @@ class SqlUnitOfWorkFactory:
 
     def open_batch(self) -> SqlGroupCommit:
         return SqlGroupCommit(self.engine, self._batch, self.chain_after_commit)
+
+    @property
+    def writers(self) -> int:
+        """PostgreSQL: two, one per core of the machines this is measured on (a bulk import's server work is most
+        of its time there); SQLite: one, its writers take turns anyway."""
+        return 1 if self.engine.dialect.name == "sqlite" else PARALLEL_WRITERS
 
     def chain_audit(self, *, wait: bool = False) -> int:
         """Run the audit sequencer until nothing committed is left unchained (or, without ``wait``, until
