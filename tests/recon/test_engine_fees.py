@@ -4,6 +4,7 @@ findings, the same fee due and fee taken, on random contracts and sales; and wor
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -44,9 +45,17 @@ class Sale:
     twice: bool = False
 
 
+@functools.cache
+def _engine() -> duckdb.DuckDBPyConnection:
+    """One DuckDB for every example (opening one costs more than judging an example's sales)."""
+    return duckdb.connect()
+
+
 def _matched(sales: list[Sale]) -> duckdb.DuckDBPyConnection:
-    """A run's DuckDB tables holding ``sales`` matched one line to one sale (two for ``twice``)."""
-    duck = duckdb.connect()
+    """A run's DuckDB tables holding ``sales`` matched one line to one sale (two for ``twice``), made anew."""
+    duck = _engine()
+    for name in (*SCHEMAS, "f", "m"):
+        duck.execute(f"DROP TABLE IF EXISTS {name}")
     create_tables(duck)
     lines, ours, pairs = [], [], []
     for n, x in enumerate(sales, 1):
@@ -67,14 +76,11 @@ def findings(contract: list[FeePeriod], sales: list[Sale]) -> tuple[list[tuple[A
     """The engine's fee findings, and what the fee step found before on the same matched rows: each judged in
     Python."""
     duck = _matched(sales)
-    try:
-        rows = duck.execute(
-            f"SELECT line_id, sale_id, channel, card_type, day, base, fee FROM ({MATCHED_SALE_FEES}) ORDER BY line_id"
-        ).fetchall()
-        insert_fee_mismatches(duck, contract)
-        ours = sorted(duck.execute(f"SELECT {F_COLUMNS} FROM f").fetchall())
-    finally:
-        duck.close()
+    rows = duck.execute(
+        f"SELECT line_id, sale_id, channel, card_type, day, base, fee FROM ({MATCHED_SALE_FEES}) ORDER BY line_id"
+    ).fetchall()
+    insert_fee_mismatches(duck, contract)
+    ours = sorted(duck.execute(f"SELECT {F_COLUMNS} FROM f").fetchall())
     python = sorted(
         ("fee_mismatch", line_id, sale_id, "", 0, due, fee, "", "")
         for line_id, sale_id, due, fee in fee_mismatches(contract, rows)
