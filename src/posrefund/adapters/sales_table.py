@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime, tzinfo
+from functools import partial
 from itertools import islice
 from pathlib import Path
 
@@ -92,17 +93,17 @@ def read_sale_batches(
             clean_rows=clean.height,
             naive=int(clean["naive"].sum()),
             rest=[(int(r[0]), dict(zip(header, r[1:], strict=True))) for r in rest.iter_rows()],
-            keys=sale_keys(clean),
+            keys=partial(sale_keys, clean),
         )
 
 
 def sale_keys(clean: pl.DataFrame) -> frozenset[SaleKey]:
-    """``domain.sale.sale_key`` of every clean row, built as columns (a clean row always has one of the two)."""
-    card = clean.filter(pl.col("voucher_no") != "").select("terminal_id", "batch_no", "voucher_no")
-    wallet = clean.filter((pl.col("voucher_no") == "") & (pl.col("order_no") != "")).select("order_no")
-    keys: set[SaleKey] = {("card", *row) for row in card.iter_rows()}
-    keys.update(("wallet", *row) for row in wallet.iter_rows())
-    return frozenset(keys)
+    """``domain.sale.sale_key`` of every clean row, built as a column (a clean row always has one of the two)."""
+    sep = "\x1f"
+    card = pl.concat_str([pl.lit("card"), "terminal_id", "batch_no", "voucher_no"], separator=sep)
+    wallet = pl.concat_str([pl.lit("wallet"), "order_no"], separator=sep)
+    keys = clean.select(pl.when(pl.col("voucher_no") != "").then(card).otherwise(wallet).alias("key"))
+    return frozenset(keys["key"].to_list())
 
 
 def _col(header: list[str], name: str) -> pl.Expr:

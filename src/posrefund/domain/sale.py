@@ -79,15 +79,17 @@ class Sale:
         return self.amount_fen - self.refunded_fen - self.reserved_fen
 
 
-SaleKey = tuple[str, ...]
+SaleKey = str
+_SEP = "\x1f"  # the unit separator: in no identifier a sale may hold (they are printable)
 
 
 def sale_key(terminal_id: str, batch_no: str, voucher_no: str, order_no: str) -> SaleKey | None:
     """What makes a row of an import the same sale as another of the same merchant, as the database's two unique
     keys of a sale say: its card keys (terminal, batch, voucher no.) when it has a voucher no., else a wallet
-    sale's order no.; None for a row with neither (the checks refuse it)."""
+    sale's order no.; None for a row with neither (the checks refuse it). One text, so a batch's keys are a set
+    of strings (a bulk reader builds them as a column: ``adapters/sales_table.sale_keys``)."""
     if voucher_no:
-        return ("card", terminal_id, batch_no, voucher_no)
+        return _SEP.join(("card", terminal_id, batch_no, voucher_no))
     if order_no:
-        return ("wallet", order_no)
+        return _SEP.join(("wallet", order_no))
     return None

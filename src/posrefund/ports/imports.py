@@ -3,7 +3,7 @@ in bulk and the rest, which the service checks one at a time."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -50,7 +50,9 @@ class TableBatch:
     clean_rows: int
     naive: int
     rest: Sequence[RawRow] = field(default_factory=list)
-    keys: frozenset[SaleKey] = frozenset()  # the clean rows' ``sale_key``s: two batches holding one wait in turn
+    # The clean rows' ``sale_key``s, made when asked (only writers side by side need them: two batches holding
+    # one sale take turns).
+    keys: Callable[[], frozenset[SaleKey]] = frozenset
 
     @property
     def rows(self) -> int:

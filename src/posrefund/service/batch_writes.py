@@ -30,16 +30,18 @@ class BatchWrites(Generic[R]):
         self._pool = ThreadPoolExecutor(self._writers, thread_name_prefix=name) if self._writers > 1 else None
         self._flight: deque[tuple[Future[R], Set[Hashable], Callable[[R], None]]] = deque()
 
-    def submit(self, keys: Set[Hashable], write: Callable[[], R], done: Callable[[R], None]) -> None:
-        """Write a batch (``write``: one transaction); ``done`` is handed its outcome, in submission order."""
+    def submit(self, keys: Callable[[], Set[Hashable]], write: Callable[[], R], done: Callable[[R], None]) -> None:
+        """Write a batch (``write``: one transaction; ``keys``: the sales it writes, asked only when batches go side
+        by side); ``done`` is handed its outcome, in submission order."""
         if self._pool is None:
             done(write())
             return
-        if any(not keys.isdisjoint(other) for _, other, _ in self._flight):
+        held = keys()
+        if any(not held.isdisjoint(other) for _, other, _ in self._flight):
             self._take(len(self._flight))
         if len(self._flight) >= self._writers:
             self._take(1)
-        self._flight.append((self._pool.submit(write), keys, done))
+        self._flight.append((self._pool.submit(write), held, done))
 
     def _take(self, count: int) -> None:
         """The outcomes of the ``count`` oldest batches, in order; on a failure, every batch in flight is waited

@@ -231,14 +231,14 @@ def import_table(
             checked, items = _checked(deps, actor, rest, scope.stores, now, report)
             stamp = SaleStamp(merchant_id, sold_by, now, sorted(deps.ids.new_ids("sal", batch.clean_rows)))
             write = partial(_write_batch, deps, actor, batch, checked, items, stamp, now)
-            writes.submit(_keys(batch, checked), write, counted(batch, batch.clean_rows + len(checked)))
+            writes.submit(partial(_keys, batch, checked), write, counted(batch, batch.clean_rows + len(checked)))
     return report
 
 
 def _keys(batch: TableBatch, checked: list[tuple[int, Sale]]) -> frozenset[SaleKey]:
     """The sales a batch writes, by the keys that make two rows one sale (clean rows and checked ones)."""
     mine = (sale_key(s.terminal_id, s.batch_no, s.voucher_no, s.order_no) for _, s in checked)
-    return batch.keys | {k for k in mine if k is not None}
+    return batch.keys() | {k for k in mine if k is not None}
 
 
 def _write_batch(
