@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import UTC, datetime
+
+import pytest
 
 from posrefund.adapters.system import RandomIds
 from posrefund.domain.pii import find_card_number
@@ -28,3 +31,20 @@ def test_ids_drawn_a_batch_at_a_time_ascend_from_batch_to_batch() -> None:
         assert all(re.fullmatch(r"sal_[0-9a-f]{31}", x) and not re.search(r"\d{12,}", x) for x in batch)
     assert max(first) < min(second) or first[0][:15] == second[0][:15]  # the same millisecond: random order
     assert len(set(first + second)) == 40_000
+
+
+def test_every_id_of_a_batch_with_a_long_digit_run_is_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch's one draw comes back all digits: each of its ids holds a run and is drawn again alone."""
+    real = secrets.token_hex
+    draws: list[int] = []
+
+    def digits_first(nbytes: int) -> str:
+        draws.append(nbytes)
+        return ("0123456789" * nbytes)[: 2 * nbytes] if len(draws) == 1 else real(nbytes)
+
+    monkeypatch.setattr(secrets, "token_hex", digits_first)  # the module system.py draws from
+    batch = RandomIds().new_ids("sal", 500)
+    assert draws[0] == 5_000
+    assert len(draws) >= 501  # every one of the 500 drawn again (a redraw with a run of its own, again)
+    assert len(set(batch)) == 500
+    assert not [x for x in batch if re.search(r"\d{12,}", x)]

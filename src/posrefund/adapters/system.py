@@ -20,6 +20,8 @@ class SystemClock:
 # No id may hold a digit run long enough to pass for a card number: the card-number guard would refuse
 # every request that names it (found by the benchmark: about one random hex id in 3,000 did).
 _LONG_DIGITS = re.compile(r"\d{12,}")
+_DIGITS_AS_ONE = str.maketrans(dict.fromkeys("0123456789", "1"))
+_TWELVE = "1" * 12
 
 
 def _without_long_digit_runs(make: Callable[[], str]) -> str:
@@ -45,8 +47,14 @@ class RandomIds:
         text = secrets.token_hex(10 * count)
         ids = [stamp + text[i : i + 20] for i in range(0, 20 * count, 20)]
         width = len(stamp) + 21  # every id and the space after it
-        for run in _LONG_DIGITS.finditer(" ".join(ids)):
-            ids[run.start() // width] = _without_long_digit_runs(lambda: stamp + secrets.token_hex(10))
+        # Digits as "1", everything else as itself: a run of twelve is then one plain find, a sixteenth of the
+        # time the pattern took over a batch's ids (0.05 against 0.81 s a million).
+        marked = " ".join(ids).translate(_DIGITS_AS_ONE)
+        at = marked.find(_TWELVE)
+        while at != -1:
+            k = at // width
+            ids[k] = _without_long_digit_runs(lambda: stamp + secrets.token_hex(10))
+            at = marked.find(_TWELVE, (k + 1) * width)
         return sorted(ids)
 
     def new_refund_no(self, now: datetime) -> str:
