@@ -26,7 +26,7 @@ import polars as pl
 
 from posrefund.adapters.tabular import plain_csv_header, read_rows
 from posrefund.domain.pii import CARD_PREFIX, find_card_data
-from posrefund.domain.sale import SaleKey
+from posrefund.domain.sale import SALE_KEY_SEPARATOR, SaleKey
 from posrefund.ports import FieldRules, ImportScope, TableBatch
 
 BATCH = 20_000
@@ -99,9 +99,8 @@ def read_sale_batches(
 
 def sale_keys(clean: pl.DataFrame) -> frozenset[SaleKey]:
     """``domain.sale.sale_key`` of every clean row, built as a column (a clean row always has one of the two)."""
-    sep = "\x1f"
-    card = pl.concat_str([pl.lit("card"), "terminal_id", "batch_no", "voucher_no"], separator=sep)
-    wallet = pl.concat_str([pl.lit("wallet"), "order_no"], separator=sep)
+    card = pl.concat_str([pl.lit("card"), "terminal_id", "batch_no", "voucher_no"], separator=SALE_KEY_SEPARATOR)
+    wallet = pl.concat_str([pl.lit("wallet"), "order_no"], separator=SALE_KEY_SEPARATOR)
     keys = clean.select(pl.when(pl.col("voucher_no") != "").then(card).otherwise(wallet).alias("key"))
     return frozenset(keys["key"].to_list())
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 from collections.abc import Callable
@@ -19,7 +18,8 @@ class SystemClock:
 
 # No id may hold a digit run long enough to pass for a card number: the card-number guard would refuse
 # every request that names it (found by the benchmark: about one random hex id in 3,000 did).
-_LONG_DIGITS = re.compile(r"\d{12,}")
+# Digits as "1", everything else as itself: a run of twelve digits is then a plain find (over a batch's ids a
+# sixteenth of the time a regular expression took: 0.05 against 0.81 s a million).
 _DIGITS_AS_ONE = str.maketrans(dict.fromkeys("0123456789", "1"))
 _TWELVE = "1" * 12
 
@@ -27,7 +27,7 @@ _TWELVE = "1" * 12
 def _without_long_digit_runs(make: Callable[[], str]) -> str:
     while True:
         candidate = make()
-        if not _LONG_DIGITS.search(candidate):
+        if _TWELVE not in candidate.translate(_DIGITS_AS_ONE):
             return candidate
 
 
@@ -47,8 +47,6 @@ class RandomIds:
         text = secrets.token_hex(10 * count)
         ids = [stamp + text[i : i + 20] for i in range(0, 20 * count, 20)]
         width = len(stamp) + 21  # every id and the space after it
-        # Digits as "1", everything else as itself: a run of twelve is then one plain find, a sixteenth of the
-        # time the pattern took over a batch's ids (0.05 against 0.81 s a million).
         marked = " ".join(ids).translate(_DIGITS_AS_ONE)
         at = marked.find(_TWELVE)
         while at != -1:

@@ -80,7 +80,7 @@ class Sale:
 
 
 SaleKey = str
-_SEP = "\x1f"  # the unit separator: in no identifier a sale may hold (they are printable)
+SALE_KEY_SEPARATOR = "\x1f"  # the unit separator: in no identifier a sale may hold (they are printable)
 
 
 def sale_key(terminal_id: str, batch_no: str, voucher_no: str, order_no: str) -> SaleKey | None:
@@ -89,7 +89,7 @@ def sale_key(terminal_id: str, batch_no: str, voucher_no: str, order_no: str) ->
     sale's order no.; None for a row with neither (the checks refuse it). One text, so a batch's keys are a set
     of strings (a bulk reader builds them as a column: ``adapters/sales_table.sale_keys``)."""
     if voucher_no:
-        return _SEP.join(("card", terminal_id, batch_no, voucher_no))
+        return SALE_KEY_SEPARATOR.join(("card", terminal_id, batch_no, voucher_no))
     if order_no:
-        return _SEP.join(("wallet", order_no))
+        return SALE_KEY_SEPARATOR.join(("wallet", order_no))
     return None

@@ -68,8 +68,11 @@ class BatchWrites(Generic[R]):
         try:
             self._take(len(self._flight))
         finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
     def __enter__(self) -> BatchWrites[R]:
         return self
@@ -80,6 +83,7 @@ class BatchWrites(Generic[R]):
         if kind is None:
             self.close()
             return
-        self._settle()  # the caller is failing: finish what is being written, raise the caller's error
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
+        try:
+            self._settle()  # the caller is failing: finish what is being written, raise the caller's error
+        finally:
+            self._shutdown()

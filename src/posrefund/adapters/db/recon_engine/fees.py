@@ -71,10 +71,6 @@ def _fee(prefix: str) -> str:
 
 _SAID = ", ".join(f"'{kind}'" for kind in LINE_CARD_TYPES)
 
-# Per sale (``pair``: its row of ``m``), per kind the fee is weighed for: the kind's fee due is the held rule's
-# when lower (``fee_accepted``); the fee taken is accepted within the tolerance of any kind's. The fee reported due
-# is ``fee_due``'s: the highest kind's fee, or the highest before the raise when that is lower. A sale in no piece
-# is accepted (nothing priced), so an inner join leaves it out.
 # The matched sales the fee step judges, written once (``pair``: the sale's row of ``m``) and judged a range of
 # pairs at a time.
 FEE_SALES = f"""CREATE OR REPLACE TABLE fee_sales AS
@@ -82,6 +78,10 @@ FEE_SALES = f"""CREATE OR REPLACE TABLE fee_sales AS
         CASE WHEN card_type IN ({_SAID}) THEN card_type ELSE 'any' END AS card_type
     FROM ({MATCHED_SALE_FEES})"""
 
+# Per sale (``pair``: its row of ``m``), per kind the fee is weighed for: the kind's fee due is the held rule's
+# when lower (``fee_accepted``); the fee taken is accepted within the tolerance of any kind's. The fee reported due
+# is ``fee_due``'s: the highest kind's fee, or the highest before the raise when that is lower. A sale in no piece
+# is accepted (nothing priced), so an inner join leaves it out.
 FEE_MISMATCHES = f"""INSERT INTO f ({F_COLUMNS})
     WITH sale AS (SELECT * FROM fee_sales WHERE pair >= $first AND pair < $end),
     day_pieces AS (
