@@ -86,6 +86,10 @@ class Measurement:
     statuses: dict[str, int] = field(default_factory=dict)
     errors: int = 0  # non-201 answers (API) or failed reservations (raw), plus socket errors and timeouts
     server_cpu_seconds: float = 0.0  # API: CPU the server's processes used during the measured seconds
+    # API: of all the machine's cores, the share busy during the measured seconds, and the CPU seconds the
+    # PostgreSQL server's processes used (0.0 on SQLite): whether a second node has any CPU left to use
+    machine_busy: float = 0.0
+    postgres_cpu_seconds: float = 0.0
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -832,6 +836,32 @@ def tree_cpu_seconds(pid: int) -> float:
     return total
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, all) clock ticks of every core since boot, from /proc/stat; (0, 0) where there is none."""
+    with contextlib.suppress(OSError, ValueError):
+        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = ticks[3] + ticks[4]  # idle, iowait
+        return sum(ticks[:8]) - idle, sum(ticks[:8])
+    return 0, 0
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time used so far by the processes named ``postgres`` on this machine: the server and its live
+    backends, and the backends that have ended (their time is added to the server's, their parent's)."""
+    pids = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            if comm.read_text().strip() == "postgres":
+                pids.append(int(comm.parent.name))
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(f) for f in fields[11:15]) / tick  # utime, stime, cutime, cstime
+    return total
+
+
 def sign_in(port: int, username: str) -> str:
     """A bearer token for the seeded cashier."""
     status, doc = http_json(f"http://{HOST}:{port}/v1/auth/token", {"username": username, "password": PASSWORD})
@@ -883,9 +913,14 @@ def api_run(
 
         if warmup > 0:
             load(f"w{secrets.token_hex(3)}", warmup)
-        cpu_before = tree_cpu_seconds(proc.pid)
+        cpu_before, pg_before = tree_cpu_seconds(proc.pid), postgres_cpu_seconds()
+        busy_before, all_before = machine_ticks()
         result = load(f"m{secrets.token_hex(3)}", duration)
         result.server_cpu_seconds = round(tree_cpu_seconds(proc.pid) - cpu_before, 2)
+        busy, every = machine_ticks()
+        result.machine_busy = round((busy - busy_before) / (every - all_before), 3) if every > all_before else 0.0
+        on_pg = env["POSREFUND_DATABASE_URL"].startswith("postgresql")
+        result.postgres_cpu_seconds = round(postgres_cpu_seconds() - pg_before, 2) if on_pg else 0.0
         if proc.poll() is not None:
             raise BenchError(f"server died during the run:\n{server_out.read_text(errors='replace')[-3000:]}")
     return result, count_refunds(env["POSREFUND_DATABASE_URL"])
@@ -958,6 +993,11 @@ def report(
         (
             "server CPU per refund (all its processes)",
             f"{api.server_cpu_seconds / api.ok * 1000:.2f} ms" if api.ok and api.server_cpu_seconds else "n/a",
+        ),
+        (
+            "machine's cores busy during the api run",
+            f"{api.machine_busy:.1%} of {os.cpu_count()}"
+            + (f" (PostgreSQL's processes {api.postgres_cpu_seconds:.1f} CPU-s)" if api.postgres_cpu_seconds else ""),
         ),
         ("api requests 201 / errors", f"{api.ok:,} / {api.errors:,}  statuses {api.statuses}"),
         ("raw tx committed / failed", f"{raw.ok:,} / {raw.errors:,}"),

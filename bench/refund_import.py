@@ -1,7 +1,8 @@
 """The refunds import alone at scale (渠道侧退款导入): N sales recorded by the sales import, then a file of N refunds
 the channel made (half wallet refunds naming their sale by order no., half card refunds by terminal, batch and
 voucher no., every fourth by RRN; times half naive, half with an offset) imported the way ``posrefund refund
-import`` does it; wall time, CPU time of the process and rows/s of the refunds import.
+import`` does it; wall time, CPU time of the process and rows/s of the refunds import; and, measured just
+before on the same data, the database's own least work for the same refunds (``refund_write_floor``).
 
     .venv/bin/python bench/refund_import.py                        # 200,000 refunds, SQLite
     .venv/bin/python bench/refund_import.py --rows 100000 --database postgres
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.reconcile import RESULTS, _deps, database  # noqa: E402 - after the path is set
+from bench.refund_write_floor import write_floor  # noqa: E402 - after the path is set
 from bench.sales_import import write_file  # noqa: E402 - after the path is set
 
 HEADER = (
@@ -83,6 +85,7 @@ def main() -> int:
         sales_import.import_table(
             deps, boss, scope, read_sale_batches(sales, scope, FIELD_RULES, zone, deps.clock.now), zone
         )
+        floor = write_floor(url, m["id"], args.rows)
         t0, c0 = time.perf_counter(), time.process_time()
         if hasattr(refund_imports, "import_refund_table"):
             from posrefund.adapters.refund_table import read_refund_table
@@ -108,6 +111,8 @@ def main() -> int:
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "load_average_after": os.getloadavg()[0],
             "targets": {"at_least_50000_rows_s": report.rows / wall >= 50_000},
+            # the database's own least work for the same refunds, measured on the same data just before
+            "floor_writes_only": floor,
         }
         print(json.dumps(result, indent=2))
         if report.errors:
