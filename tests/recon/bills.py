@@ -4,6 +4,7 @@ so a test changes exactly the one thing it is about."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from posrefund.adapters.db import tables
 from posrefund.adapters.settlement import open_settlement_file
+from posrefund.adapters.settlement.blocks import LineBlock
 from posrefund.demo.settlement.model import yuan
 from posrefund.demo.settlement.writers import ALIPAY_HEADER, WECHAT_HEADER
 from posrefund.domain.roles import Actor
@@ -155,3 +157,17 @@ def file_row(engine: Engine, file_id: str) -> dict[str, Any]:
     files = tables.settlement_files.c
     with engine.connect() as c:
         return dict(c.execute(select(tables.settlement_files).where(files.id == file_id)).mappings().one())
+
+
+def one_by_one(items: Iterable[object]) -> Iterator[object]:
+    """A settlement file's items with each block of lines cut into blocks of one line, in the file's order: an
+    import then batches exactly the number of lines it is told to (a file read as columns is one block)."""
+    for item in items:
+        if not isinstance(item, LineBlock):
+            yield item
+            continue
+        rows: list[tuple[int, object]] = [
+            (int(no), LineBlock(item.frame.slice(k, 1))) for k, no in enumerate(item.frame["line_no"])
+        ]
+        rows += [(line.line_no, line) for line in (*item.lines, *item.bad)]
+        yield from (one for _, one in sorted(rows, key=lambda row: row[0]))

@@ -18,54 +18,59 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from posrefund.adapters.db import tables
+from posrefund.adapters.settlement import open_settlement_file
 from posrefund.config import Settings
 from posrefund.domain.errors import Conflict, Invalid
 from posrefund.service import reconciliation
 from posrefund.service.deps import Deps
 from posrefund.service.reconciliation.integrity import ABANDONED_AFTER
 from tests.conftest import FixedClock, World
-from tests.recon.bills import DAY, Tx, card_file, counting_lines, file_row, import_path, row_counts, write
+from tests.recon.bills import (
+    DAY,
+    Tx,
+    card_file,
+    counting_lines,
+    file_row,
+    import_path,
+    one_by_one,
+    row_counts,
+    write,
+)
 from tests.support.demo_serve import settings_environment
 
 TXS = [Tx(n, 1_000 + n, 6) for n in range(1, 301)]
-BATCH, KILL_AFTER = 40, 130  # three batches (120 lines) committed, the fourth never
+BATCH, KILL_AFTER = 40, 3  # three batches (120 lines) committed, the fourth never
 
-# Imports the file in a process of its own, a few lines per batch, and kills that process with SIGKILL as it
-# reads line ``kill_after``: what was committed stays, exactly as a crash or `kill -9` leaves it. The file is read
-# in blocks as columns; each of its lines is handed to the import as an item of its own (a block of one line), so
-# the import dies at that line and not at the end of the file's one block.
+# Imports the file in a process of its own, a few lines per batch, and kills that process with SIGKILL once its
+# ``kill_after``-th batch has committed (the import's progress is told after each commit), while the next lines
+# are being read: what was committed stays, exactly as a crash or `kill -9` leaves it. The file is read in blocks
+# as columns; each of its lines is handed to the import as an item of its own (a block of one line), so a batch
+# holds ``batch`` lines and not the file's one block.
 CHILD = """
 import json, os, signal, sys
 from pathlib import Path
 from posrefund import bootstrap
 from posrefund.adapters.settlement import open_settlement_file
-from posrefund.adapters.settlement.blocks import LineBlock
 from posrefund.config import Settings
 from posrefund.domain.roles import Actor, Role
 from posrefund.service import reconciliation
+
+from tests.recon.bills import one_by_one
 
 conf = json.loads(sys.argv[1])
 deps = bootstrap.build(Settings())
 args = dict(open_settlement_file("card", Path(conf["path"])).import_arguments())
 lines = args.pop("lines")
 
-def one_by_one(items):
-    for item in items:
-        if not isinstance(item, LineBlock):
-            yield item
-            continue
-        rows = [(int(no), LineBlock(item.frame.slice(k, 1))) for k, no in enumerate(item.frame["line_no"])]
-        rows += [(line.line_no, line) for line in (*item.lines, *item.bad)]
-        yield from (one for _, one in sorted(rows, key=lambda row: row[0]))
+committed = []
 
-def dying():
-    for n, line in enumerate(one_by_one(lines)):
-        if n == conf["kill_after"]:
-            os.kill(os.getpid(), signal.SIGKILL)
-        yield line
+def dying(lines_staged):
+    committed.append(lines_staged)
+    if len(committed) == conf["kill_after"]:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 actor = Actor(conf["actor"], Role.FINANCE, conf["merchant"])
-reconciliation.import_file(deps, actor, **args, lines=dying(), batch=conf["batch"])
+reconciliation.import_file(deps, actor, **args, lines=one_by_one(lines), batch=conf["batch"], progress=dying)
 """
 
 
@@ -156,3 +161,35 @@ def test_lines_a_killed_import_held_pass_to_the_file_that_shadowed_them(
     assert counting_lines(engine, second.file_id) == 200
     assert file_row(engine, second.file_id)["overlap_count"] == 0
     assert counting_lines(engine, whole.file_id) == 100
+
+
+def test_sqlite_reads_the_next_batch_only_after_this_one_committed_postgresql_reads_ahead(
+    deps: Deps, world: World, backend: str, tmp_path: Path
+) -> None:
+    """On SQLite the reading between two batches is the refunds' window on the one write lock: the file is read
+    one batch at a time, after the batch before has committed. On PostgreSQL the next batch is read while the
+    server writes this one."""
+    path = write(tmp_path, "acquirer.csv", card_file(TXS[:200]))
+    args = dict(open_settlement_file("card", path).import_arguments())
+    pulled: list[object] = []
+
+    def counted(items: Any) -> Any:
+        for item in one_by_one(items):
+            pulled.append(item)
+            yield item
+
+    read_at_commit: list[int] = []
+    report = reconciliation.import_file(
+        deps,
+        world.a.actors["finance"],
+        **{**args, "lines": counted(args["lines"])},
+        batch=BATCH,
+        progress=lambda _lines: read_at_commit.append(len(pulled)),
+    )
+    assert report.lines == 200
+    committed = [BATCH * k for k in range(1, 6)]
+    if backend == "sqlite":
+        assert read_at_commit == committed
+    else:
+        assert all(read >= done for read, done in zip(read_at_commit, committed, strict=True))
+        assert any(read > done for read, done in zip(read_at_commit, committed, strict=True))

@@ -12,8 +12,6 @@ the report counts those rows so the caller can say so.
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -27,6 +25,7 @@ from posrefund.domain.sale_items import SaleLine, parse_items_text
 from posrefund.ports import ImportScope, SaleStamp, TableBatch
 from posrefund.service.batch_writes import BatchWrites
 from posrefund.service.deps import Deps
+from posrefund.service.read_ahead import read_ahead
 from posrefund.service.records import record
 from posrefund.service.sales import SaleInput, build_sale, check_fields
 
@@ -53,48 +52,6 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
             buf = []
     if buf:
         yield buf
-
-
-def read_ahead(items: Iterable[T]) -> Iterator[T]:
-    """``items`` in order, the next one read on a thread of its own while the caller works on this one. Why: an
-    import batch is parsed and checked by polars and written by the database driver, both of which let go of the
-    interpreter while they work, so reading the next batch during this one's write overlaps the two. An error
-    raised by the reader is raised here, at the item it stopped at."""
-    box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def hand(more: bool, item: Any) -> bool:
-        """Put one item in the box; False once the caller has stopped taking them."""
-        while not stop.is_set():
-            try:
-                box.put((more, item), timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def fill() -> None:
-        try:
-            for item in items:
-                if not hand(True, item):
-                    return
-            hand(False, None)
-        except BaseException as exc:
-            hand(False, exc)
-
-    reader = threading.Thread(target=fill, name="import-read-ahead", daemon=True)
-    reader.start()
-    try:
-        while True:
-            more, item = box.get()
-            if not more:
-                if item is not None:
-                    raise item
-                return
-            yield item
-    finally:
-        stop.set()
-        reader.join()
 
 
 def local_time(text: str, local_zone: tzinfo) -> tuple[datetime, bool]:
@@ -223,8 +180,8 @@ def import_table(
 
         return done
 
-    with BatchWrites[int](deps.uow.writers) as writes:
-        for batch in read_ahead(batches):
+    with BatchWrites[int](deps.uow.writers) as writes, read_ahead(batches) as ahead:
+        for batch in ahead:
             now = deps.clock.now()
             report.naive_times += batch.naive
             rest = list(read_sales(batch.rest, scope.terminals, local_zone, saw_naive))
