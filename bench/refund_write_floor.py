@@ -12,7 +12,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-NOTE = "渠道侧退款导入 / refund made on the channel, imported"
+from posrefund.service.reconciliation.refund_imports import NOTE
+
 _COLUMNS = (
     "id, merchant_id, store_id, terminal_id, sale_id, refund_no, amount_fen, currency, reason, note, status, "
     "channel, requested_by, requested_role, required_approvals, approved_by, review_reason, evidence_ids, "
