@@ -43,7 +43,7 @@ _SALE = [
 _KNOWN = ["refund_no", "k_merchant", "k_sale", "k_amount"]
 _TEXT_TIME = "%Y-%m-%d %H:%M:%S%.6f"  # what UTCDateTime stores on SQLite
 # Each sale's refunds added at once, never beyond the sale (the guard every refund passes).
-_ADD_TO_SALE = (
+ADD_TO_SALE = (
     "UPDATE sales SET refunded_fen = refunded_fen + ?, refund_count = refund_count + ? "
     "WHERE id = ? AND refunded_fen + reserved_fen + ? <= amount_fen"
 )
@@ -158,7 +158,7 @@ def _fetch(conn: Connection, sql: str, first: list[Any], values: list[str], name
     return pl.DataFrame(found, schema=schema, orient="row")
 
 
-def _add_to_sales_pg(conn: Connection, per_sale: pl.DataFrame) -> int:
+def add_to_sales_pg(conn: Connection, per_sale: pl.DataFrame) -> int:
     """Each sale's refunds added under the guard, from a COPY of the sums: how many sales took theirs."""
     conn.exec_driver_sql(
         "CREATE TEMP TABLE IF NOT EXISTS incoming_sale_refunds (sale_id text, amount bigint, n integer)"
@@ -239,10 +239,10 @@ def write_refund_table(conn: Connection, plan: RefundPlan, stamp: RefundStamp) -
     if sqlite:
         params = [(amount, n, sale_id, amount) for sale_id, amount, n in per_sale.iter_rows()]
         with batch_cache(driver) as cursor:
-            cursor.executemany(_ADD_TO_SALE, params)
+            cursor.executemany(ADD_TO_SALE, params)
             updated = int(cursor.rowcount)
     else:  # one statement from a session-local table, not one round trip per sale
-        updated = _add_to_sales_pg(conn, per_sale)
+        updated = add_to_sales_pg(conn, per_sale)
     if updated != per_sale.height:
         return False, []
     zone = REPORT_TZ.key
