@@ -230,8 +230,10 @@ def run_duckdb(info: dict[str, Any], source: str, queue: Any, ledger_from_databa
 
     With ``ledger_from_database`` it is the floor of any run that keeps its sales in the operational database,
     as posrefund must (refunds are checked against them): the same join, the ledger's key and amount read from
-    the database instead of its CSV — SQLite through the driver, PostgreSQL as a ``COPY`` parsed by Arrow, the
-    ways the run reads them — and nothing of the file kept, checked or written back."""
+    the database instead of its CSV — more cheaply than the run reads them (SQLite: one ``fetchall`` into Arrow
+    arrays, where the run goes through polars a batch at a time; PostgreSQL: one ``COPY`` read whole and parsed by
+    Arrow at once, where the run streams it), so a lower bound — and nothing of the file kept, checked or written
+    back."""
     import duckdb
 
     key_col = {"card": "参考号", "wechat": "商户订单号", "alipay": "商户订单号"}[source]

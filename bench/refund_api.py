@@ -823,17 +823,26 @@ def tree_cpu_seconds(pid: int) -> float:
     """CPU time (user + system) used so far by a process and its live descendants (``--server-workers``),
     from /proc; 0.0 where there is no /proc. Over a run it says what a refund costs the server in CPU,
     a figure far less moved by other work on the machine than the rate is."""
-    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     total = 0.0
     todo = [pid]
     while todo:
         p = todo.pop()
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14 and 15)
+        total += cpu_seconds(p)
+        with contextlib.suppress(OSError, ValueError):
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
     return total
+
+
+def cpu_seconds(pid: int, *, ended_children: bool = False) -> float:
+    """User + system CPU time of one process so far, from ``/proc/<pid>/stat`` (with ``ended_children``, that of
+    its children that have ended too); 0.0 when it cannot be read."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        # utime, stime (fields 14 and 15 of proc(5)), then cutime, cstime
+        return sum(int(f) for f in fields[11 : 15 if ended_children else 13]) / tick
+    return 0.0
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -853,13 +862,7 @@ def postgres_cpu_seconds() -> float:
         with contextlib.suppress(OSError):
             if comm.read_text().strip() == "postgres":
                 pids.append(int(comm.parent.name))
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += sum(int(f) for f in fields[11:15]) / tick  # utime, stime, cutime, cstime
-    return total
+    return sum(cpu_seconds(pid, ended_children=True) for pid in pids)
 
 
 def sign_in(port: int, username: str) -> str:
